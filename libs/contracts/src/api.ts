@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import { CandidateScore, Tokens } from './events';
+import { Template } from './template';
+
+/**
+ * REST shapes of DESIGN.md's external interface. Request bodies are strict (unknown fields are a
+ * 400); response views are what the projector's read models serve.
+ */
+export const RunStatus = z.enum(['running', 'paused', 'waiting', 'completed', 'failed', 'cancelled']);
+export type RunStatus = z.infer<typeof RunStatus>;
+export const PhaseStatus = z.enum(['pending', 'running', 'waiting', 'completed', 'failed', 'skipped', 'cancelled']);
+export type PhaseStatus = z.infer<typeof PhaseStatus>;
+export const CandidateStatus = z.enum(['requested', 'generated', 'failed', 'rejected']);
+export type CandidateStatus = z.infer<typeof CandidateStatus>;
+
+export const CreateRunBody = z.strictObject({
+  templateId: z.string().min(1),
+  templateVersion: z.number().int().positive().optional(),
+  name: z.string().max(200).optional(),
+  inputs: z.record(z.string(), z.unknown()).default({}),
+  autoMode: z.boolean().optional(),
+  budgetUsd: z.number().positive().optional(),
+});
+export type CreateRunBody = z.infer<typeof CreateRunBody>;
+
+/** Common query param of every GET: wait (bounded) until the projector applied this sequence. */
+export const MinSequenceQuery = z.object({ min_sequence: z.coerce.number().int().nonnegative().optional() });
+
+export const CreatedResponse = z.object({ id: z.string(), sequence: z.number().int().nonnegative() });
+export const TemplateCreatedResponse = z.object({ id: z.string(), version: z.number().int().positive(), sequence: z.number().int() });
+export const CommandAccepted = z.object({ sequence: z.number().int().nonnegative() });
+
+export const TemplateSummary = z.object({
+  id: z.string(),
+  name: z.string(),
+  version: z.number().int(),
+  description: z.string(),
+  archived: z.boolean(),
+  updatedAt: z.string(),
+});
+export type TemplateSummary = z.infer<typeof TemplateSummary>;
+export const TemplateView = TemplateSummary.extend({ template: Template, versions: z.array(z.number().int()) });
+export type TemplateView = z.infer<typeof TemplateView>;
+
+export const CandidateView = z.object({
+  id: z.string(),
+  slot: z.number().int(),
+  provider: z.string(),
+  model: z.string(),
+  status: CandidateStatus,
+  tokens: Tokens,
+  costUsd: z.number(),
+  durationMs: z.number().nullable(),
+  output: z.unknown().optional(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable().optional(),
+});
+export type CandidateView = z.infer<typeof CandidateView>;
+
+export const VerdictView = z.object({
+  winnerId: z.string(),
+  scores: z.record(z.string(), CandidateScore),
+  rationale: z.string(),
+});
+export type VerdictView = z.infer<typeof VerdictView>;
+
+export const PhaseView = z.object({
+  id: z.string(),
+  name: z.string().nullable(),
+  kind: z.string(),
+  dependsOn: z.array(z.string()),
+  status: PhaseStatus,
+  attempt: z.number().int(),
+  startedAt: z.string().nullable(),
+  completedAt: z.string().nullable(),
+  candidates: z.array(CandidateView),
+  verdict: VerdictView.nullable(),
+  artifactId: z.string().nullable(),
+  costUsd: z.number(),
+  tokens: Tokens,
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+export type PhaseView = z.infer<typeof PhaseView>;
+
+export const RunView = z.object({
+  id: z.string(),
+  name: z.string().nullable(),
+  templateId: z.string(),
+  templateVersion: z.number().int(),
+  templateName: z.string(),
+  status: RunStatus,
+  inputs: z.record(z.string(), z.unknown()),
+  phases: z.array(PhaseView),
+  currentPhases: z.array(z.string()),
+  costUsd: z.number(),
+  tokens: Tokens,
+  startedAt: z.string(),
+  completedAt: z.string().nullable(),
+  /** stream sequence of the last event folded into this view */
+  sequence: z.number().int(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+export type RunView = z.infer<typeof RunView>;
+
+export const RunSummary = RunView.pick({
+  id: true, name: true, templateId: true, templateVersion: true, templateName: true, status: true,
+  costUsd: true, startedAt: true, completedAt: true, sequence: true,
+}).extend({ phasesTotal: z.number().int(), phasesDone: z.number().int() });
+export type RunSummary = z.infer<typeof RunSummary>;
+
+export const RunListQuery = z.object({
+  status: z.string().optional(),
+  templateId: z.string().optional(),
+  q: z.string().max(200).optional(),
+  cursor: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+export const Page = <T extends z.ZodTypeAny>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+export const TimelineEntry = z.object({
+  sequence: z.number().int(),
+  type: z.string(),
+  occurredAt: z.string(),
+  phaseId: z.string().nullable(),
+  actor: z.object({ kind: z.string(), id: z.string() }),
+  data: z.unknown(),
+});
+export type TimelineEntry = z.infer<typeof TimelineEntry>;
+export const TimelineQuery = z.object({
+  since_sequence: z.coerce.number().int().nonnegative().optional(),
+  limit: z.coerce.number().int().min(1).max(5000).default(1000),
+});
+
+export const ArtifactView = z.object({
+  id: z.string(),
+  runId: z.string(),
+  phaseId: z.string(),
+  candidateId: z.string().nullable(),
+  artifactType: z.string(),
+  content: z.unknown(),
+  createdAt: z.string(),
+});
+export type ArtifactView = z.infer<typeof ArtifactView>;
+
+export const HealthView = z.object({ status: z.enum(['ok', 'degraded']), service: z.string(), checks: z.record(z.string(), z.boolean()).optional() });

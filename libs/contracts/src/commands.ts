@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { ErrorBody } from './errors';
+import { CandidateRequestedData, CandidateScore, Failure, JudgeRequestedData, Tokens } from './events';
+import { Template } from './template';
+
+/* ------------------------------------------------- gateway → orchestrator (NATS request/reply) */
+export const CreateTemplate = z.object({ type: z.literal('CreateTemplate'), template: Template });
+export const AddTemplateVersion = z.object({ type: z.literal('AddTemplateVersion'), templateId: z.string(), template: Template });
+export const StartRun = z.object({
+  type: z.literal('StartRun'),
+  templateId: z.string().min(1),
+  templateVersion: z.number().int().positive().optional(),
+  name: z.string().max(200).optional(),
+  inputs: z.record(z.string(), z.unknown()).default({}),
+  autoMode: z.boolean().default(true),
+  budgetUsd: z.number().positive().optional(),
+});
+export const OrchestratorCommand = z.discriminatedUnion('type', [CreateTemplate, AddTemplateVersion, StartRun]);
+export type OrchestratorCommand = z.infer<typeof OrchestratorCommand>;
+export type OrchestratorCommandInput = z.input<typeof OrchestratorCommand>;
+
+/** Request: the command plus who asked and a correlation id (the REST request id). */
+export const OrchestratorRequest = z.object({
+  command: OrchestratorCommand,
+  actor: z.object({ kind: z.enum(['user', 'system']), id: z.string() }),
+  requestId: z.string(),
+});
+export type OrchestratorRequest = z.infer<typeof OrchestratorRequest>;
+
+export const OrchestratorReply = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    /** the aggregate the command touched and the stream sequence of its last appended event */
+    id: z.string(),
+    sequence: z.number().int().nonnegative(),
+    version: z.number().int().positive().optional(),
+  }),
+  z.object({ ok: z.literal(false), error: ErrorBody }),
+]);
+export type OrchestratorReply = z.infer<typeof OrchestratorReply>;
+
+/* ------------------------------------------------- work commands (COMMANDS stream, work queue) */
+const WorkBase = z.object({
+  /** idempotency key: also the JetStream Nats-Msg-Id, so re-publishing is harmless */
+  commandId: z.string(),
+  runId: z.string(),
+});
+export const GenerateCandidate = WorkBase.extend({ type: z.literal('GenerateCandidate') }).extend(CandidateRequestedData.shape);
+export type GenerateCandidate = z.infer<typeof GenerateCandidate>;
+export const JudgeCandidates = WorkBase.extend({ type: z.literal('JudgeCandidates') }).extend(JudgeRequestedData.shape);
+export type JudgeCandidates = z.infer<typeof JudgeCandidates>;
+export const WorkCommand = z.discriminatedUnion('type', [GenerateCandidate, JudgeCandidates]);
+export type WorkCommand = z.infer<typeof WorkCommand>;
+
+/* ------------------------------------------------- results (RESULTS stream) */
+const ResultBase = z.object({
+  commandId: z.string(),
+  runId: z.string(),
+  phaseId: z.string(),
+  attempt: z.number().int().positive(),
+  attemptToken: z.string(),
+  workerId: z.string(),
+  provider: z.string(),
+  model: z.string(),
+  durationMs: z.number().int().nonnegative(),
+});
+export const CandidateResult = ResultBase.extend({
+  type: z.literal('CandidateResult'),
+  candidateId: z.string(),
+  outcome: z.discriminatedUnion('status', [
+    z.object({ status: z.literal('generated'), output: z.unknown(), tokens: Tokens, costUsd: z.number().nonnegative() }),
+    z.object({ status: z.literal('failed'), error: Failure }),
+  ]),
+});
+export type CandidateResult = z.infer<typeof CandidateResult>;
+export const VerdictResult = ResultBase.extend({
+  type: z.literal('VerdictResult'),
+  judgeId: z.string(),
+  outcome: z.discriminatedUnion('status', [
+    z.object({
+      status: z.literal('scored'),
+      winnerId: z.string(),
+      scores: z.record(z.string(), CandidateScore),
+      rationale: z.string(),
+      order: z.array(z.string()),
+      tokens: Tokens,
+      costUsd: z.number().nonnegative(),
+    }),
+    z.object({ status: z.literal('failed'), error: Failure }),
+  ]),
+});
+export type VerdictResult = z.infer<typeof VerdictResult>;
+export const WorkResult = z.discriminatedUnion('type', [CandidateResult, VerdictResult]);
+export type WorkResult = z.infer<typeof WorkResult>;
+
+/** Broadcast on the cancel subject (core NATS): workers abort matching in-flight calls. */
+export const CancelWork = z.object({ runId: z.string(), commandIds: z.array(z.string()).optional() });
+export type CancelWork = z.infer<typeof CancelWork>;

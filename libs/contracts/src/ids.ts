@@ -1,0 +1,18 @@
+/**
+ * Deterministic ids derived from business keys. At-least-once delivery means a decision can be
+ * taken twice; deriving ids from (run, phase, attempt, slot) makes the second one a duplicate
+ * that JetStream's Nats-Msg-Id window and the handlers' business keys both recognise.
+ */
+export const ids = {
+  candidate: (runId: string, phaseId: string, attempt: number, slot: number) => `${runId}.${phaseId}.${attempt}.c${slot}`,
+  judge: (runId: string, phaseId: string, attempt: number) => `${runId}.${phaseId}.${attempt}.judge`,
+  artifact: (runId: string, phaseId: string, attempt: number) => `${runId}.${phaseId}.${attempt}.artifact`,
+};
+
+export function streamIdOf(aggregate: 'run' | 'template' | 'provider', id: string): string {
+  return `${aggregate}:${id}`;
+}
+export function splitStreamId(streamId: string): { aggregate: 'run' | 'template' | 'provider'; id: string } {
+  const i = streamId.indexOf(':');
+  return { aggregate: streamId.slice(0, i) as 'run' | 'template' | 'provider', id: streamId.slice(i + 1) };
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+/**
+ * socket.io messages, validated on the way in and out (STYLE.md §7). The typed event maps for the
+ * server and socket.io-client are derived from these schemas.
+ */
+export const Room = z.union([
+  z.enum(['runs', 'fleet', 'costs']),
+  z.string().regex(/^run:[A-Za-z0-9_-]{1,80}$/, 'a run room is "run:<id>"'),
+]);
+export type Room = z.infer<typeof Room>;
+export const SubscribeMessage = z.strictObject({ room: Room });
+export type SubscribeMessage = z.infer<typeof SubscribeMessage>;
+
+/** A log event as relayed to rooms: carries its stream sequence so a client can fill gaps. */
+export const SocketEvent = z.object({
+  sequence: z.number().int().positive(),
+  type: z.string(),
+  runId: z.string().nullable(),
+  occurredAt: z.string(),
+  data: z.unknown(),
+});
+export type SocketEvent = z.infer<typeof SocketEvent>;
+
+/** Live deltas (core NATS, not in the log): token streams, tool calls, worker heartbeats. */
+export const LiveMessage = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('tokens'), runId: z.string(), phaseId: z.string(), candidateId: z.string(), delta: z.string(), at: z.string() }),
+  z.object({
+    kind: z.literal('tool_call'),
+    runId: z.string(),
+    phaseId: z.string(),
+    candidateId: z.string(),
+    tool: z.string(),
+    input: z.unknown(),
+    outputSummary: z.string().optional(),
+    refused: z.boolean().optional(),
+    durationMs: z.number().optional(),
+    at: z.string(),
+  }),
+  z.object({
+    kind: z.literal('heartbeat'),
+    workerId: z.string(),
+    role: z.enum(['llm-worker', 'judge']),
+    host: z.string(),
+    status: z.enum(['idle', 'busy', 'draining']),
+    inFlight: z.number().int().nonnegative(),
+    done: z.number().int().nonnegative(),
+    failed: z.number().int().nonnegative(),
+    at: z.string(),
+  }),
+]);
+export type LiveMessage = z.infer<typeof LiveMessage>;
+
+export const SubscribeAck = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), room: Room }),
+  z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
+]);
+export type SubscribeAck = z.infer<typeof SubscribeAck>;
+
+export interface ServerToClientEvents {
+  event: (event: SocketEvent) => void;
+  live: (message: LiveMessage) => void;
+}
+export interface ClientToServerEvents {
+  subscribe: (message: SubscribeMessage, ack?: (reply: SubscribeAck) => void) => void;
+  unsubscribe: (message: SubscribeMessage, ack?: (reply: SubscribeAck) => void) => void;
+}

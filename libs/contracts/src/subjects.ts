@@ -1,0 +1,53 @@
+/**
+ * Stream, subject and consumer names. Every name derives from one optional prefix so that test
+ * suites (and side-by-side deployments) are isolated on a shared NATS server: prefix "t1" gives
+ * stream `T1_EVENTS` with subjects `t1.events.>`; no prefix gives `EVENTS` / `events.>` as in DESIGN.md.
+ */
+export const AGGREGATES = ['run', 'template', 'provider'] as const;
+export type Aggregate = (typeof AGGREGATES)[number];
+
+const PREFIX_RE = /^[a-z0-9_-]{0,40}$/;
+
+export function natsNames(prefix = '') {
+  if (!PREFIX_RE.test(prefix)) throw new Error(`invalid NATS prefix "${prefix}" (a-z, 0-9, _ and -)`);
+  const p = prefix ? `${prefix}.` : '';
+  const s = prefix ? `${prefix.toUpperCase().replace(/-/g, '_')}_` : '';
+  return {
+    prefix,
+    streams: { events: `${s}EVENTS`, commands: `${s}COMMANDS`, results: `${s}RESULTS` },
+    subjects: {
+      allEvents: `${p}events.>`,
+      aggregateEvents: (aggregate: Aggregate, id: string) => `${p}events.${aggregate}.${id}`,
+      allCommands: `${p}commands.>`,
+      generate: `${p}commands.generate`,
+      judge: `${p}commands.judge`,
+      allResults: `${p}results.>`,
+      result: (runId: string) => `${p}results.${runId}`,
+      allLive: `${p}live.>`,
+      liveRun: (runId: string) => `${p}live.run.${runId}`,
+      liveWorker: (workerId: string) => `${p}live.worker.${workerId}`,
+      /** core NATS broadcast: every worker aborts in-flight calls of the named run/commands */
+      cancel: `${p}control.cancel`,
+      /** core NATS request/reply served by the orchestrator (queue group "orchestrator") */
+      orchestrator: `${p}orchestrator.command`,
+    },
+    consumers: {
+      dispatcher: 'dispatcher',
+      orchestratorResults: 'orchestrator-results',
+      generateWorkers: 'llm-workers',
+      judgeWorkers: 'judges',
+    },
+    queues: { orchestrator: 'orchestrator' },
+  } as const;
+}
+export type NatsNames = ReturnType<typeof natsNames>;
+
+/** `events.run.<id>` → { aggregate: 'run', id } (prefix-aware). */
+export function parseEventSubject(subject: string, prefix = ''): { aggregate: Aggregate; id: string } | null {
+  const parts = subject.split('.');
+  const offset = prefix ? 1 : 0;
+  if (parts[offset] !== 'events' || parts.length !== offset + 3) return null;
+  const aggregate = parts[offset + 1] as Aggregate;
+  if (!AGGREGATES.includes(aggregate)) return null;
+  return { aggregate, id: parts[offset + 2]! };
+}

@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import {
+  natsNames,
+  parseEvent,
+  splitStreamId,
+  streamIdOf,
+  type Actor,
+  type Aggregate,
+  type ConclaveEvent,
+  type NatsNames,
+  type NewEvent,
+  type Recorded,
+} from '@conclave/contracts';
+import { ConcurrencyError } from './errors';
+
+export interface EventLogOptions {
+  servers: string;
+  /** isolates streams and subjects (tests use a unique one); '' = the names of DESIGN.md */
+  prefix?: string;
+  /** connection name shown by the server (service and instance) */
+  name?: string;
+}
+
+export interface AppendMeta {
+  /** time of the decision (the decider's clock), ISO-8601 */
+  occurredAt: string;
+  correlationId: string;
+  causationId: string | null;
+  actor: Actor;
+}
+
+/** Pass `0` to require that the aggregate has no events yet; 'any' disables the check. */
+export type ExpectedSequence = number | 'any';
+
+/** Consumer tuning that tests shorten (ack_wait) and production keeps. */
+export interface TopologyOptions {
+  ackWaitMs?: number;
+  /** the events stream's duplicate window; DESIGN.md requires ≥ 2 min */
+  duplicateWindowMs?: number;
+}
+
+const WRONG_LAST_SEQUENCE = 10071;
+const encoder = new TextEncoder();
+
+/**
+ * The JetStream event log: streams, appends with optimistic concurrency, aggregate reads and
+ * durable work consumers. Framework-free so every service and test can use it the same way.
+ */
+export class EventLog {
+  private constructor(
+    readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    readonly names: NatsNames,
+  ) {}
+
+  static async connect(options: EventLogOptions): Promise<EventLog> {
+    const nc = await connect({ servers: options.servers, name: options.name, maxReconnectAttempts: -1 });
+    const jsm = await jetstreamManager(nc);
+    return new EventLog(nc, jetstream(nc), jsm, natsNames(options.prefix ?? ''));
+  }
+
+  /* ------------------------------------------------------------------ topology */
+
+  /** Create (or update to) the streams and durable consumers of DESIGN.md. Idempotent. */
+  async ensureTopology(options: TopologyOptions = {}): Promise<void> {
+    const { streams, subjects, consumers } = this.names;
+    const dupWindow = nanos(options.duplicateWindowMs ?? 120_000);
+    await this.ensureStream({
+      name: streams.events,
+      subjects: [subjects.allEvents],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      max_age: 0,
+      duplicate_window: dupWindow,
+      allow_direct: true,
+    });
+    await this.ensureStream({
+      name: streams.commands,
+      subjects: [subjects.allCommands],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Workqueue,
+      duplicate_window: dupWindow,
+    });
+    await this.ensureStream({
+      name: streams.results,
+      subjects: [subjects.allResults],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Workqueue,
+      duplicate_window: dupWindow,
+    });
+    const ackWait = nanos(options.ackWaitMs ?? 30_000);
+    const base = { ack_policy: AckPolicy.Explicit, ack_wait: ackWait, max_deliver: -1, deliver_policy: DeliverPolicy.All };
+    await this.ensureConsumer(streams.events, { ...base, durable_name: consumers.dispatcher, filter_subject: subjects.aggregateEvents('run', '*'), max_ack_pending: 1000 });
+    await this.ensureConsumer(streams.commands, { ...base, durable_name: consumers.generateWorkers, filter_subject: subjects.generate, max_ack_pending: 10_000 });
+    await this.ensureConsumer(streams.commands, { ...base, durable_name: consumers.judgeWorkers, filter_subject: subjects.judge, max_ack_pending: 10_000 });
+    await this.ensureConsumer(streams.results, { ...base, durable_name: consumers.orchestratorResults, filter_subject: subjects.allResults, max_ack_pending: 1000 });
+  }
+
+  async ensureStream(config: Partial<StreamConfig> & { name: string }): Promise<void> {
+    try {
+      await this.jsm.streams.info(config.name);
+      await this.jsm.streams.update(config.name, config);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await this.jsm.streams.add(config);
+    }
+  }
+
+  async ensureConsumer(stream: string, config: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
+    try {
+      await this.jsm.consumers.info(stream, config.durable_name);
+      await this.jsm.consumers.update(stream, config.durable_name, config);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await this.jsm.consumers.add(stream, config);
+    }
+  }
+
+  /** Remove this prefix's streams (tests clean up after themselves). */
+  async destroyTopology(): Promise<void> {
+    for (const name of Object.values(this.names.streams)) {
+      await this.jsm.streams.delete(name).catch((err) => {
+        if (!isNotFound(err)) throw err;
+      });
+    }
+  }
+
+  /* ------------------------------------------------------------------ appends */
+
+  /**
+   * Append events to one aggregate with optimistic concurrency. Each event is one message whose
+   * Nats-Msg-Id is the event id, published with the expected last subject sequence chained from
+   * the previous one: a competing writer makes the first append fail with ConcurrencyError, and a
+   * retried identical append (same ids) is deduplicated by the server within its window.
+   */
+  async append(
+    aggregate: Aggregate,
+    id: string,
+    events: (NewEvent & { id?: string })[],
+    expected: ExpectedSequence,
+    meta: AppendMeta,
+  ): Promise<Recorded[]> {
+    const subject = this.names.subjects.aggregateEvents(aggregate, id);
+    const streamId = streamIdOf(aggregate, id);
+    const recorded: Recorded[] = [];
+    let expectedSeq = expected;
+    for (const event of events) {
+      const envelope = {
+        id: event.id ?? randomUUID(),
+        type: event.type,
+        schemaVersion: 1,
+        streamId,
+        occurredAt: meta.occurredAt,
+        correlationId: meta.correlationId,
+        causationId: meta.causationId,
+        actor: meta.actor,
+        data: event.data,
+      } as ConclaveEvent;
+      const parsed = parseEvent(envelope); // never write what we could not read back
+      try {
+        const ack = await this.js.publish(subject, encoder.encode(JSON.stringify(parsed)), {
+          msgID: parsed.id,
+          ...(expectedSeq === 'any' ? {} : { expect: { lastSubjectSequence: expectedSeq } }),
+        });
+        recorded.push({ ...parsed, sequence: ack.seq });
+        if (expectedSeq !== 'any') expectedSeq = ack.seq;
+      } catch (err) {
+        if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) {
+          throw new ConcurrencyError(subject, expectedSeq as number);
+        }
+        throw err;
+      }
+    }
+    return recorded;
+  }
+
+  /* ------------------------------------------------------------------ reads */
+
+  /** Every event of one aggregate after `afterSequence`, in order (an ordered consumer, 2.9-safe). */
+  async read(aggregate: Aggregate, id: string, afterSequence = 0): Promise<Recorded[]> {
+    return this.readSubject(this.names.subjects.aggregateEvents(aggregate, id), afterSequence);
+  }
+
+  /** The whole log (or a filter of it) from a sequence, up to `limit` events. */
+  async readAll(afterSequence = 0, limit = 1000, filter = this.names.subjects.allEvents): Promise<Recorded[]> {
+    return this.readSubject(filter, afterSequence, limit);
+  }
+
+  /** The log's last sequence (0 when empty). */
+  async lastSequence(): Promise<number> {
+    const info = await this.jsm.streams.info(this.names.streams.events);
+    return info.state.last_seq;
+  }
+
+  private async readSubject(subject: string, afterSequence: number, limit = Number.POSITIVE_INFINITY): Promise<Recorded[]> {
+    const consumer = await this.js.consumers.get(this.names.streams.events, {
+      filter_subjects: subject,
+      ...(afterSequence > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSequence + 1 } : { deliver_policy: DeliverPolicy.All }),
+    });
+    const out: Recorded[] = [];
+    const info = await consumer.info();
+    if (info.num_pending === 0) return out;
+    const messages = await consumer.consume({ max_messages: Math.min(1000, limit) });
+    try {
+      for await (const m of messages) {
+        out.push({ ...parseEvent(m.json()), sequence: m.seq });
+        if (m.info.pending === 0 || out.length >= limit) break;
+      }
+    } finally {
+      await messages.close().catch(() => undefined);
+    }
+    return out;
+  }
+
+  /** Decode a message of the events stream into a recorded event. */
+  static decode(m: JsMsg): Recorded {
+    return { ...parseEvent(m.json()), sequence: m.seq };
+  }
+
+  /* ------------------------------------------------------------------ work queue */
+
+  /** Publish a command or result, deduplicated by its id within the stream's window. */
+  async publish(subject: string, payload: unknown, msgID: string): Promise<{ seq: number; duplicate: boolean }> {
+    const ack = await this.js.publish(subject, encoder.encode(JSON.stringify(payload)), { msgID });
+    return { seq: ack.seq, duplicate: ack.duplicate };
+  }
+
+  async close(): Promise<void> {
+    if (!this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
+  }
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError && (err.status === 404 || err.code === 10059 || err.code === 10014);
+}
+
+export { splitStreamId };

@@ -1,0 +1,3 @@
+export * from './event-log';
+export * from './consumer';
+export * from './errors';
