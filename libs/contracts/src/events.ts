@@ -61,9 +61,13 @@ export const RunStartedData = z.object({
   budgetUsd: z.number().positive().nullable(),
 });
 export const PhaseStartedData = z.object({ phaseId: z.string(), attempt: z.number().int().positive() });
+/** loop phases: producer → evaluator → reviser rounds within one attempt (0 for other kinds) */
+const Round = z.number().int().nonnegative().default(0);
+
 export const CandidateRequestedData = z.object({
   phaseId: z.string(),
   attempt: z.number().int().positive(),
+  round: Round,
   candidateId: z.string(),
   slot: z.number().int().nonnegative(),
   provider: z.string(),
@@ -96,17 +100,27 @@ export const CandidateFailedData = z.object({
 export const JudgeRequestedData = z.object({
   phaseId: z.string(),
   attempt: z.number().int().positive(),
+  round: Round,
   judgeId: z.string(),
+  /**
+   * select: pick the best of ≥ 2 candidates; evaluate: score one candidate for a loop, where the
+   * rationale is the feedback handed to the reviser
+   */
+  purpose: z.enum(['select', 'evaluate']).default('select'),
   provider: z.string(),
   model: z.string(),
   criteria: z.array(z.string()).min(1),
-  candidates: z.array(z.object({ candidateId: z.string(), output: z.unknown() })).min(2),
+  /** the phase's task, so an LLM judge knows what the candidates answer */
+  task: z.string().default(''),
+  candidates: z.array(z.object({ candidateId: z.string(), output: z.unknown() })).min(1),
   attemptToken: z.string(),
 });
 export const VerdictRecordedData = z.object({
   phaseId: z.string(),
   attempt: z.number().int().positive(),
+  round: Round,
   judgeId: z.string(),
+  purpose: z.enum(['select', 'evaluate']).default('select'),
   winnerId: z.string(),
   scores: z.record(z.string(), CandidateScore),
   rationale: z.string(),

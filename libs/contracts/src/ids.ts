@@ -4,8 +4,10 @@
  * that JetStream's Nats-Msg-Id window and the handlers' business keys both recognise.
  */
 export const ids = {
-  candidate: (runId: string, phaseId: string, attempt: number, slot: number) => `${runId}.${phaseId}.${attempt}.c${slot}`,
-  judge: (runId: string, phaseId: string, attempt: number) => `${runId}.${phaseId}.${attempt}.judge`,
+  candidate: (runId: string, phaseId: string, attempt: number, slot: number, round = 0) =>
+    `${runId}.${phaseId}.${attempt}${round ? `.r${round}` : ''}.c${slot}`,
+  judge: (runId: string, phaseId: string, attempt: number, round = 0, purpose: 'select' | 'evaluate' = 'select') =>
+    `${runId}.${phaseId}.${attempt}${round ? `.r${round}` : ''}.${purpose === 'select' ? 'judge' : 'eval'}`,
   artifact: (runId: string, phaseId: string, attempt: number) => `${runId}.${phaseId}.${attempt}.artifact`,
 };
 

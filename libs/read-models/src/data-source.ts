@@ -1,0 +1,70 @@
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { READ_MODEL_ENTITIES } from './entities';
+import { Init1795305600000 } from './migrations/1795305600000-Init';
+
+export const READ_MODEL_MIGRATIONS = [Init1795305600000];
+
+/**
+ * Own migrations table: other services may keep their own TypeORM migrations in the same
+ * database, and a shared table would mix the two histories.
+ */
+export const MIGRATIONS_TABLE = 'read_models_migrations';
+
+/** pg_advisory_lock key serialising `migrate()` across processes (any fixed int8). */
+export const MIGRATION_LOCK_KEY = 7_236_911_024;
+
+export interface ReadModelDataSourceOptions {
+  /** pool size (default 10) */
+  poolSize?: number;
+  /** shown in pg_stat_activity */
+  applicationName?: string;
+  logging?: boolean;
+  /** ms before the first connection attempt gives up (default 10 s) */
+  connectTimeoutMs?: number;
+}
+
+/** The TypeORM options of the read models (for `new DataSource(...)` or Nest's TypeOrmModule). */
+export function readModelDataSourceOptions(databaseUrl: string, options: ReadModelDataSourceOptions = {}): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: databaseUrl,
+    entities: READ_MODEL_ENTITIES,
+    migrations: READ_MODEL_MIGRATIONS,
+    migrationsTableName: MIGRATIONS_TABLE,
+    migrationsRun: false,
+    synchronize: false,
+    logging: options.logging ?? false,
+    poolSize: options.poolSize ?? 10,
+    applicationName: options.applicationName ?? 'conclave-read-models',
+    connectTimeoutMS: options.connectTimeoutMs ?? 10_000,
+  };
+}
+
+/** A DataSource over the read models; not yet initialized (call `.initialize()`). */
+export function createDataSource(databaseUrl: string, options: ReadModelDataSourceOptions = {}): DataSource {
+  return new DataSource(readModelDataSourceOptions(databaseUrl, options));
+}
+
+/**
+ * Run pending read-model migrations, each in its own transaction. Idempotent, and safe when
+ * several processes boot at once: a session-level advisory lock, held on a separate connection,
+ * makes them take turns (the later ones find nothing pending). Returns the names it applied.
+ */
+export async function migrate(databaseUrl: string, options: Pick<ReadModelDataSourceOptions, 'logging' | 'applicationName'> = {}): Promise<string[]> {
+  const ds = createDataSource(databaseUrl, { ...options, poolSize: 2, applicationName: options.applicationName ?? 'conclave-migrate' });
+  await ds.initialize();
+  const lock = ds.createQueryRunner();
+  try {
+    await lock.connect();
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      const applied = await ds.runMigrations({ transaction: 'each' });
+      return applied.map((m) => m.name);
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    }
+  } finally {
+    await lock.release().catch(() => undefined);
+    await ds.destroy();
+  }
+}

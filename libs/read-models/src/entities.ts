@@ -1,0 +1,181 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { CandidateStatus, PhaseStatus, RunStatus } from '@conclave/contracts';
+import { bigintAsNumber } from './transformers';
+
+/**
+ * Read-model tables, written only by the projector (projectBatch) and read by the gateway.
+ * Every table can be rebuilt from the log. The schema is owned by the migrations in
+ * ./migrations; the entities must describe exactly the same schema (an int test asserts that
+ * TypeORM's schema diff is empty), so change both together.
+ *
+ * Money is `double precision` (USD fractions summed from provider prices; not an accounting
+ * ledger). Stream sequences are int8, exposed as JS numbers.
+ */
+
+export interface ErrorInfo {
+  code: string;
+  message: string;
+}
+
+@Entity('runs')
+@Index('runs_status_idx', ['status'])
+@Index('runs_template_id_idx', ['templateId'])
+@Index('runs_started_at_id_idx', ['startedAt', 'id'])
+export class RunRow {
+  @PrimaryColumn({ type: 'text' }) id!: string;
+  @Column({ type: 'text', nullable: true }) name!: string | null;
+  @Column({ name: 'template_id', type: 'text' }) templateId!: string;
+  @Column({ name: 'template_version', type: 'integer' }) templateVersion!: number;
+  @Column({ name: 'template_name', type: 'text' }) templateName!: string;
+  @Column({ type: 'text' }) status!: RunStatus;
+  @Column({ type: 'jsonb' }) inputs!: Record<string, unknown>;
+  @Column({ name: 'auto_mode', type: 'boolean', default: false }) autoMode!: boolean;
+  @Column({ name: 'budget_usd', type: 'double precision', nullable: true }) budgetUsd!: number | null;
+  @Column({ name: 'cost_usd', type: 'double precision', default: 0 }) costUsd!: number;
+  @Column({ name: 'tokens_input', type: 'integer', default: 0 }) tokensInput!: number;
+  @Column({ name: 'tokens_output', type: 'integer', default: 0 }) tokensOutput!: number;
+  @Column({ name: 'started_at', type: 'timestamptz' }) startedAt!: Date;
+  @Column({ name: 'completed_at', type: 'timestamptz', nullable: true }) completedAt!: Date | null;
+  @Column({ type: 'jsonb', nullable: true }) error!: ErrorInfo | null;
+  /** stream sequence of the last event folded into this run */
+  @Column({ type: 'bigint', transformer: bigintAsNumber }) sequence!: number;
+  @Column({ name: 'phases_total', type: 'integer' }) phasesTotal!: number;
+  @Column({ name: 'phases_done', type: 'integer', default: 0 }) phasesDone!: number;
+}
+
+@Entity('run_phases')
+export class RunPhaseRow {
+  @PrimaryColumn({ name: 'run_id', type: 'text' }) runId!: string;
+  @PrimaryColumn({ name: 'phase_id', type: 'text' }) phaseId!: string;
+  /** index in the template's phases array (display order) */
+  @Column({ type: 'integer' }) position!: number;
+  @Column({ type: 'text', nullable: true }) name!: string | null;
+  @Column({ type: 'text' }) kind!: string;
+  @Column({ name: 'depends_on', type: 'jsonb' }) dependsOn!: string[];
+  @Column({ type: 'text' }) status!: PhaseStatus;
+  /** 0 until the phase first starts */
+  @Column({ type: 'integer', default: 0 }) attempt!: number;
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true }) startedAt!: Date | null;
+  @Column({ name: 'completed_at', type: 'timestamptz', nullable: true }) completedAt!: Date | null;
+  @Column({ name: 'artifact_id', type: 'text', nullable: true }) artifactId!: string | null;
+  /** summed over every attempt (money spent on retries is still spent) */
+  @Column({ name: 'cost_usd', type: 'double precision', default: 0 }) costUsd!: number;
+  @Column({ name: 'tokens_input', type: 'integer', default: 0 }) tokensInput!: number;
+  @Column({ name: 'tokens_output', type: 'integer', default: 0 }) tokensOutput!: number;
+  @Column({ type: 'jsonb', nullable: true }) error!: ErrorInfo | null;
+}
+
+@Entity('candidates')
+@Index('candidates_run_phase_attempt_idx', ['runId', 'phaseId', 'attempt', 'slot'])
+export class CandidateRow {
+  @PrimaryColumn({ type: 'text' }) id!: string;
+  @Column({ name: 'run_id', type: 'text' }) runId!: string;
+  @Column({ name: 'phase_id', type: 'text' }) phaseId!: string;
+  @Column({ type: 'integer' }) attempt!: number;
+  @Column({ type: 'integer' }) slot!: number;
+  @Column({ type: 'text' }) provider!: string;
+  @Column({ type: 'text' }) model!: string;
+  @Column({ type: 'text' }) status!: CandidateStatus;
+  @Column({ type: 'jsonb', nullable: true }) output!: unknown;
+  @Column({ name: 'tokens_input', type: 'integer', default: 0 }) tokensInput!: number;
+  @Column({ name: 'tokens_output', type: 'integer', default: 0 }) tokensOutput!: number;
+  @Column({ name: 'cost_usd', type: 'double precision', default: 0 }) costUsd!: number;
+  @Column({ name: 'duration_ms', type: 'integer', nullable: true }) durationMs!: number | null;
+  @Column({ type: 'jsonb', nullable: true }) error!: ErrorInfo | null;
+  @Column({ name: 'requested_at', type: 'timestamptz' }) requestedAt!: Date;
+}
+
+@Entity('verdicts')
+export class VerdictRow {
+  @PrimaryColumn({ name: 'run_id', type: 'text' }) runId!: string;
+  @PrimaryColumn({ name: 'phase_id', type: 'text' }) phaseId!: string;
+  @PrimaryColumn({ type: 'integer' }) attempt!: number;
+  @Column({ name: 'judge_id', type: 'text' }) judgeId!: string;
+  @Column({ name: 'winner_id', type: 'text' }) winnerId!: string;
+  @Column({ type: 'jsonb' }) scores!: Record<string, { overall: number; criteria: Record<string, number> }>;
+  @Column({ type: 'text' }) rationale!: string;
+  /** the order the candidates were shown to the judge */
+  @Column({ type: 'jsonb' }) order!: string[];
+  @Column({ type: 'text' }) provider!: string;
+  @Column({ type: 'text' }) model!: string;
+  @Column({ name: 'tokens_input', type: 'integer', default: 0 }) tokensInput!: number;
+  @Column({ name: 'tokens_output', type: 'integer', default: 0 }) tokensOutput!: number;
+  @Column({ name: 'cost_usd', type: 'double precision', default: 0 }) costUsd!: number;
+  @Column({ name: 'recorded_at', type: 'timestamptz' }) recordedAt!: Date;
+}
+
+@Entity('artifacts')
+@Index('artifacts_run_id_idx', ['runId', 'createdAt'])
+export class ArtifactRow {
+  @PrimaryColumn({ type: 'text' }) id!: string;
+  @Column({ name: 'run_id', type: 'text' }) runId!: string;
+  @Column({ name: 'phase_id', type: 'text' }) phaseId!: string;
+  @Column({ type: 'integer' }) attempt!: number;
+  @Column({ name: 'candidate_id', type: 'text', nullable: true }) candidateId!: string | null;
+  @Column({ name: 'artifact_type', type: 'text' }) artifactType!: string;
+  @Column({ type: 'jsonb', nullable: true }) content!: unknown;
+  @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}
+
+@Entity('timeline_events')
+@Index('timeline_events_run_id_sequence_idx', ['runId', 'sequence'])
+export class TimelineEventRow {
+  @PrimaryColumn({ type: 'bigint', transformer: bigintAsNumber }) sequence!: number;
+  @Column({ name: 'event_id', type: 'text' }) eventId!: string;
+  @Column({ name: 'run_id', type: 'text' }) runId!: string;
+  @Column({ type: 'text' }) type!: string;
+  @Column({ name: 'phase_id', type: 'text', nullable: true }) phaseId!: string | null;
+  @Column({ name: 'occurred_at', type: 'timestamptz' }) occurredAt!: Date;
+  @Column({ type: 'jsonb' }) actor!: { kind: string; id: string };
+  @Column({ type: 'jsonb' }) data!: unknown;
+}
+
+@Entity('templates')
+export class TemplateRow {
+  @PrimaryColumn({ type: 'text' }) id!: string;
+  /** name and description of the latest version */
+  @Column({ type: 'text' }) name!: string;
+  @Column({ type: 'text', default: '' }) description!: string;
+  @Column({ name: 'latest_version', type: 'integer' }) latestVersion!: number;
+  @Column({ type: 'boolean', default: false }) archived!: boolean;
+  @Column({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
+}
+
+@Entity('template_versions')
+export class TemplateVersionRow {
+  @PrimaryColumn({ name: 'template_id', type: 'text' }) templateId!: string;
+  @PrimaryColumn({ type: 'integer' }) version!: number;
+  @Column({ type: 'jsonb' }) template!: unknown;
+  @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}
+
+@Entity('projection_checkpoints')
+export class ProjectionCheckpointRow {
+  @PrimaryColumn({ type: 'text' }) name!: string;
+  /** last stream sequence applied; moves in the same transaction as the rows it produced */
+  @Column({ type: 'bigint', transformer: bigintAsNumber }) sequence!: number;
+  @Column({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
+}
+
+@Entity('alerts')
+@Index('alerts_created_at_idx', ['createdAt'])
+export class AlertRow {
+  @PrimaryColumn({ type: 'text' }) id!: string;
+  @Column({ type: 'text' }) kind!: string;
+  @Column({ type: 'text' }) message!: string;
+  @Column({ type: 'jsonb', nullable: true }) details!: unknown;
+  @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}
+
+export const READ_MODEL_ENTITIES = [
+  RunRow,
+  RunPhaseRow,
+  CandidateRow,
+  VerdictRow,
+  ArtifactRow,
+  TimelineEventRow,
+  TemplateRow,
+  TemplateVersionRow,
+  ProjectionCheckpointRow,
+  AlertRow,
+];

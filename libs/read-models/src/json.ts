@@ -1,0 +1,22 @@
+/**
+ * Postgres `jsonb` refuses the NUL character (`\u0000`, SQLSTATE 22P05) that JSON itself allows,
+ * and an LLM output may contain one. Rather than halting the projection on such an event, read
+ * models store U+FFFD in its place (keys included). The log keeps the original bytes.
+ */
+export function jsonbSafe<T>(value: T): T {
+  if (value === undefined || value === null) return value;
+  const text = JSON.stringify(value);
+  if (text === undefined || !text.includes('\\u0000')) return value;
+  return replaceNul(value) as T;
+}
+
+function replaceNul(value: unknown): unknown {
+  if (typeof value === 'string') return value.replaceAll('\u0000', '\uFFFD');
+  if (Array.isArray(value)) return value.map(replaceNul);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k.replaceAll('\u0000', '\uFFFD')] = replaceNul(v);
+    return out;
+  }
+  return value;
+}

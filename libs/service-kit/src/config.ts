@@ -1,0 +1,32 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+/**
+ * Environment every service reads. A service extends it with its own fields and parses it once
+ * at boot (`parseEnv`); a bad value stops the process with every problem listed.
+ */
+export const BaseEnv = z.object({
+  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  DATABASE_URL: z.string().min(1).default('postgres://postgres@127.0.0.1:5432/conclave'),
+  /** isolates streams/subjects; empty in production (DESIGN.md names) */
+  CONCLAVE_PREFIX: z.string().regex(/^[a-z0-9_-]{0,40}$/).default(''),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** identifies this process (worker id in the fleet, consumer names, logs) */
+  INSTANCE_ID: z.string().min(1).default(() => `${hostname()}-${process.pid}`),
+  /** optional HTTP port for /health on services that serve nothing else (0 = no HTTP) */
+  HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+});
+export type BaseEnv = z.infer<typeof BaseEnv>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (!result.success) throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  return result.data;
+}

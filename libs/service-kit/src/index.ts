@@ -1,0 +1,6 @@
+export * from './config';
+export * from './logger';
+export * from './tokens';
+export * from './health';
+export * from './event-log.provider';
+export * from './bootstrap';

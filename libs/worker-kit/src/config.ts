@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { BaseEnv } from '@conclave/service-kit';
+
+const positiveInt = (fallback: number, max: number) => z.coerce.number().int().positive().max(max).default(fallback);
+
+/**
+ * Environment of the work-queue workers (llm-worker, judge). Parsed once at boot.
+ * Provider keys are optional and secret: they are never logged (use `describeWorkerEnv`).
+ */
+export const WorkerEnv = BaseEnv.extend({
+  /** commands handled at once by this process */
+  WORKER_CONCURRENCY: positiveInt(8, 1024),
+  /** heartbeat period on the live subject */
+  WORKER_HEARTBEAT_MS: positiveInt(2_000, 600_000),
+  /** how long in-flight calls may finish after SIGTERM before they are aborted and handed back */
+  WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().max(600_000).default(10_000),
+  /** in-progress ack period while a call runs; must stay well below the consumers' ack_wait (30 s) */
+  WORKER_WORKING_INTERVAL_MS: positiveInt(5_000, 600_000),
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  GEMINI_API_KEY: z.string().min(1).optional(),
+});
+export type WorkerEnv = z.infer<typeof WorkerEnv>;
+
+/** What may be logged about the configuration: the keys only as "set" / "unset". */
+export function describeWorkerEnv(env: WorkerEnv): Record<string, unknown> {
+  return {
+    prefix: env.CONCLAVE_PREFIX,
+    instanceId: env.INSTANCE_ID,
+    concurrency: env.WORKER_CONCURRENCY,
+    heartbeatMs: env.WORKER_HEARTBEAT_MS,
+    shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
+    workingIntervalMs: env.WORKER_WORKING_INTERVAL_MS,
+    providerKeys: {
+      anthropic: env.ANTHROPIC_API_KEY ? 'set' : 'unset',
+      openai: env.OPENAI_API_KEY ? 'set' : 'unset',
+      gemini: env.GEMINI_API_KEY ? 'set' : 'unset',
+    },
+  };
+}

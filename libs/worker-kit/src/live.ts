@@ -1,0 +1,43 @@
+/**
+ * Coalesces a stream of text deltas into at most one emission per `intervalMs`. The first delta
+ * after a quiet period goes out at once; later ones are buffered until the interval has passed.
+ * `close()` emits what is still buffered, so the concatenation of everything emitted equals the
+ * concatenation of everything pushed. Emissions are fire-and-forget (core NATS): best effort,
+ * never a substitute for the result.
+ */
+export class DeltaCoalescer {
+  private buffer = '';
+  private lastEmit = Number.NEGATIVE_INFINITY;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly emit: (delta: string) => void,
+    private readonly intervalMs = 150,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  push(delta: string): void {
+    if (this.closed || delta.length === 0) return;
+    this.buffer += delta;
+    const wait = this.lastEmit + this.intervalMs - this.now();
+    if (wait <= 0) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), wait);
+  }
+
+  /** Emit the remainder and ignore later deltas. */
+  close(): void {
+    this.flush();
+    this.closed = true;
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.buffer.length === 0) return;
+    const delta = this.buffer;
+    this.buffer = '';
+    this.lastEmit = this.now();
+    this.emit(delta);
+  }
+}

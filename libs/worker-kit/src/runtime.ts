@@ -1,0 +1,439 @@
+import { hostname } from 'node:os';
+import type { JsMsg } from '@nats-io/jetstream';
+import type { Subscription } from '@nats-io/transport-node';
+import type { z } from 'zod';
+import { CancelWork, LiveMessage, type Failure } from '@conclave/contracts';
+import { ack, nak, retryDelayMs, runConsumer, term, type Disposition, type EventLog, type RunningConsumer } from '@conclave/event-log';
+import { DeltaCoalescer } from './live';
+
+/** The fields every work command shares (GenerateCandidate, JudgeCandidates). */
+export interface WorkCommandBase {
+  commandId: string;
+  runId: string;
+  phaseId: string;
+  attempt: number;
+  attemptToken: string;
+  provider: string;
+  model: string;
+}
+
+export type FailedOutcome = { status: 'failed'; error: Failure };
+export const failedOutcome = (code: string, message: string, retryable: boolean): FailedOutcome => ({
+  status: 'failed',
+  error: { code, message, retryable },
+});
+
+export type WorkerRole = 'llm-worker' | 'judge';
+
+/** Why the runtime aborted a call. `shutdown` hands the command back without a result. */
+export type AbortKind = 'cancelled' | 'timeout' | 'shutdown';
+export class WorkAborted extends Error {
+  constructor(
+    readonly kind: AbortKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'WorkAborted';
+  }
+}
+
+export interface ExecuteContext {
+  /** aborted on cancel, timeout or shutdown (reason: a WorkAborted) */
+  signal: AbortSignal;
+  /** streamed text; coalesced and relayed on the run's live subject (best effort) */
+  onDelta(text: string): void;
+  /** 1 on the first delivery of the command */
+  deliveryCount: number;
+}
+
+export interface ResultMeta {
+  workerId: string;
+  durationMs: number;
+}
+
+/** Where live token deltas of a command go; null = the command streams nothing. */
+export interface LiveTarget {
+  runId: string;
+  phaseId: string;
+  candidateId: string;
+}
+
+/**
+ * What a concrete worker supplies: how to parse its command, do the work, and build the result.
+ * `execute` returns business failures as a failed outcome (they are results, published and acked);
+ * it throws only for transient trouble (retried with backoff) or when its signal is aborted.
+ */
+export interface WorkerSpec<C extends WorkCommandBase, O extends { status: string }, R> {
+  role: WorkerRole;
+  /** the shared durable pull consumer on the COMMANDS stream */
+  durable: string;
+  command: z.ZodType<C>;
+  result: z.ZodType<R>;
+  timeoutMs(command: C): number | null;
+  liveTarget?(command: C): LiveTarget | null;
+  execute(command: C, ctx: ExecuteContext): Promise<O>;
+  toResult(command: C, outcome: O | FailedOutcome, meta: ResultMeta): R;
+}
+
+/** Minimal structured logger (pino's Logger fits). */
+export interface WorkerLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface WorkerRuntimeOptions {
+  log: EventLog;
+  /** INSTANCE_ID: carried by results and heartbeats */
+  workerId: string;
+  logger: WorkerLogger;
+  concurrency?: number;
+  /** in-progress ack period while a call runs (must be below the consumer's ack_wait) */
+  workingIntervalMs?: number;
+  heartbeatMs?: number;
+  shutdownGraceMs?: number;
+  /** minimum period between two token deltas of one candidate */
+  liveIntervalMs?: number;
+  /** deliveries of a command whose execute keeps throwing before a failed result is published */
+  maxErrorDeliveries?: number;
+  /** how long a run-wide cancel is remembered for commands pulled after it */
+  cancelMemoryMs?: number;
+  host?: string;
+  now?: () => number;
+}
+
+type RuntimeState = 'new' | 'running' | 'draining' | 'stopped';
+interface InFlight<C> {
+  command: C;
+  controller: AbortController;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * One work-queue worker process: pulls commands from a shared durable consumer (more processes =
+ * more throughput), runs them with bounded concurrency, and publishes exactly one result per
+ * processed command to `results.<runId>` with Nats-Msg-Id `<commandId>:result`.
+ *
+ * Guarantees and caveats:
+ * - At-least-once: a command is acked only after its result is stored; a command redelivered and
+ *   processed again yields the same msgID, so the RESULTS stream keeps one result (within the
+ *   stream's duplicate window).
+ * - Poison (not JSON / not the command schema) is terminated and logged as a dead-letter record.
+ * - A cancel (core NATS, `control.cancel`) aborts matching in-flight calls at once and publishes a
+ *   failed `cancelled` result; a timeout publishes a failed `timeout` result (retryable). The
+ *   runtime races the call against its signal, so this holds even if a provider ignores the signal.
+ * - A run-wide cancel is also remembered for `cancelMemoryMs` (a cancelled run never resumes), so a
+ *   command of that run pulled later is answered `cancelled` without calling the provider.
+ * - Shutdown stops pulling, lets in-flight calls finish for the grace period, then aborts the rest
+ *   without a result and naks them so another process takes them.
+ * - Token deltas and heartbeats are core NATS: best effort, lost when nobody listens.
+ */
+export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string }, R> {
+  private state: RuntimeState = 'new';
+  private consumer: RunningConsumer | null = null;
+  private cancelSub: Subscription | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private shutdownPromise: Promise<void> | null = null;
+  private readonly inFlight = new Set<InFlight<C>>();
+  private readonly cancelledRuns = new Map<string, number>();
+  private doneCount = 0;
+  private failedCount = 0;
+  private readonly now: () => number;
+  private readonly host: string;
+
+  constructor(
+    private readonly spec: WorkerSpec<C, O, R>,
+    private readonly options: WorkerRuntimeOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.host = options.host ?? hostname();
+  }
+
+  get status(): 'idle' | 'busy' | 'draining' {
+    if (this.state === 'draining' || this.state === 'stopped') return 'draining';
+    return this.inFlight.size > 0 ? 'busy' : 'idle';
+  }
+  get running(): boolean {
+    return this.state === 'running';
+  }
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+  get counters(): { done: number; failed: number } {
+    return { done: this.doneCount, failed: this.failedCount };
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error(`worker runtime cannot start from state ${this.state}`);
+    const { log, logger } = this.options;
+    const { streams, subjects } = log.names;
+    // Subscribe to cancels before pulling, so no command runs without cancel coverage.
+    this.cancelSub = log.nc.subscribe(subjects.cancel, {
+      callback: (err, msg) => {
+        if (err) logger.warn({ err }, 'cancel subscription error');
+        else this.onCancel(msg.data);
+      },
+    });
+    await log.nc.flush();
+    this.consumer = await runConsumer(
+      log,
+      {
+        stream: streams.commands,
+        durable: this.spec.durable,
+        concurrency: this.options.concurrency ?? 8,
+        workingIntervalMs: this.options.workingIntervalMs ?? 5_000,
+        onDeadLetter: (m, reason) => this.deadLetter(m, reason),
+        onError: (m, err) => logger.error({ err, subject: m.subject, streamSequence: m.seq, deliveryCount: m.info.deliveryCount }, 'work handler failed: nak with backoff'),
+      },
+      (m) => this.handle(m),
+    );
+    this.state = 'running';
+    this.heartbeat();
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.options.heartbeatMs ?? 2_000);
+    logger.info({ role: this.spec.role, durable: this.spec.durable, concurrency: this.options.concurrency ?? 8 }, 'worker pulling commands');
+  }
+
+  /** Idempotent. Resolves when every in-flight command has been settled (acked or handed back). */
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= this.drain();
+    return this.shutdownPromise;
+  }
+
+  private async drain(): Promise<void> {
+    const { logger, log } = this.options;
+    if (this.state === 'new') {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'draining';
+    this.heartbeat();
+    const stopping = this.consumer ? this.consumer.stop() : Promise.resolve();
+    const graceMs = this.options.shutdownGraceMs ?? 10_000;
+    let graceTimer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'grace'>((resolve) => (graceTimer = setTimeout(() => resolve('grace'), graceMs)));
+    const first = await Promise.race([stopping.then(() => 'stopped' as const), graceOver]);
+    clearTimeout(graceTimer);
+    if (first === 'grace') {
+      const handedBack = [...this.inFlight].map((e) => e.command.commandId);
+      for (const entry of this.inFlight) entry.controller.abort(new WorkAborted('shutdown', 'worker shutting down'));
+      logger.warn({ handedBack, graceMs }, 'shutdown grace period over: aborted in-flight calls, handing them back');
+      await stopping;
+    }
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+    this.cancelSub?.unsubscribe();
+    this.heartbeat(); // the final `draining` heartbeat
+    await log.nc.flush().catch(() => undefined);
+    this.state = 'stopped';
+    logger.info({ ...this.counters }, 'worker stopped');
+  }
+
+  /* ------------------------------------------------------------------ one command */
+
+  private async handle(m: JsMsg): Promise<Disposition> {
+    const parsed = this.parse(m);
+    if ('poison' in parsed) return term(parsed.poison);
+    const command = parsed.command;
+    const started = this.now();
+
+    if (this.isRunCancelled(command.runId)) {
+      await this.publishResult(command, failedOutcome('cancelled', 'the run was cancelled before the command started', false), started);
+      return ack();
+    }
+
+    const controller = new AbortController();
+    const entry: InFlight<C> = { command, controller };
+    this.inFlight.add(entry);
+    const timeoutMs = this.spec.timeoutMs(command);
+    const timer =
+      timeoutMs !== null && timeoutMs > 0
+        ? setTimeout(() => controller.abort(new WorkAborted('timeout', `no result within ${timeoutMs} ms`)), timeoutMs)
+        : null;
+    const target = this.spec.liveTarget?.(command) ?? null;
+    const coalescer = target ? new DeltaCoalescer((delta) => this.publishTokens(target, delta), this.options.liveIntervalMs ?? 150, this.now) : null;
+
+    let outcome: O | FailedOutcome;
+    try {
+      const work = this.spec.execute(command, {
+        signal: controller.signal,
+        onDelta: (text) => coalescer?.push(text),
+        deliveryCount: m.info.deliveryCount,
+      });
+      outcome = await raceAbort(work, controller.signal);
+    } catch (err) {
+      const reason: unknown = controller.signal.aborted ? controller.signal.reason : null;
+      if (reason instanceof WorkAborted) {
+        if (reason.kind === 'shutdown') return nak(0); // no result: another worker takes it now
+        outcome = failedOutcome(reason.kind, reason.message, reason.kind === 'timeout');
+      } else {
+        const deliveryCount = m.info.deliveryCount;
+        const max = this.options.maxErrorDeliveries ?? 5;
+        if (deliveryCount < max) {
+          this.options.logger.warn({ err, commandId: command.commandId, deliveryCount }, 'work failed: nak with backoff');
+          return nak(retryDelayMs(deliveryCount));
+        }
+        this.options.logger.error({ err, commandId: command.commandId, deliveryCount }, 'work keeps failing: publishing a failed result');
+        outcome = failedOutcome('worker_error', `${errorMessage(err)} (after ${deliveryCount} deliveries)`, true);
+      }
+    } finally {
+      if (timer) clearTimeout(timer);
+      this.inFlight.delete(entry);
+      coalescer?.close();
+    }
+    // A failure to publish throws: runConsumer naks with backoff and the command runs again later.
+    await this.publishResult(command, outcome, started);
+    return ack();
+  }
+
+  private parse(m: JsMsg): { command: C } | { poison: string } {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(decoder.decode(m.data));
+    } catch {
+      return { poison: 'payload is not JSON' };
+    }
+    const result = this.spec.command.safeParse(raw);
+    if (!result.success) {
+      const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      return { poison: `command does not parse: ${issues}`.slice(0, 500) };
+    }
+    return { command: result.data };
+  }
+
+  private async publishResult(command: C, outcome: O | FailedOutcome, started: number): Promise<void> {
+    const durationMs = Math.max(0, Math.round(this.now() - started));
+    const result = this.spec.result.parse(this.spec.toResult(command, outcome, { workerId: this.options.workerId, durationMs }));
+    const { log } = this.options;
+    const ack = await log.publish(log.names.subjects.result(command.runId), result, `${command.commandId}:result`);
+    if (outcome.status === 'failed') this.failedCount += 1;
+    else this.doneCount += 1;
+    this.options.logger.debug(
+      { commandId: command.commandId, status: outcome.status, durationMs, duplicate: ack.duplicate, seq: ack.seq },
+      'result published',
+    );
+  }
+
+  private deadLetter(m: JsMsg, reason: string): void {
+    let payload: string;
+    try {
+      payload = decoder.decode(m.data).slice(0, 2_048);
+    } catch {
+      payload = '(undecodable)';
+    }
+    this.options.logger.error(
+      {
+        deadLetter: {
+          stream: m.info.stream,
+          durable: this.spec.durable,
+          subject: m.subject,
+          streamSequence: m.seq,
+          deliveryCount: m.info.deliveryCount,
+          reason,
+          payload,
+          workerId: this.options.workerId,
+        },
+      },
+      'dead letter: command terminated',
+    );
+  }
+
+  /* ------------------------------------------------------------------ cancel */
+
+  private onCancel(data: Uint8Array): void {
+    let parsed: ReturnType<typeof CancelWork.safeParse>;
+    try {
+      parsed = CancelWork.safeParse(JSON.parse(decoder.decode(data)));
+    } catch {
+      this.options.logger.warn({}, 'ignored a cancel that is not JSON');
+      return;
+    }
+    if (!parsed.success) {
+      this.options.logger.warn({ issues: parsed.error.issues.map((i) => i.message) }, 'ignored a cancel that does not parse');
+      return;
+    }
+    const { runId, commandIds } = parsed.data;
+    if (!commandIds) this.rememberCancelledRun(runId);
+    const aborted: string[] = [];
+    for (const entry of this.inFlight) {
+      if (entry.command.runId !== runId) continue;
+      if (commandIds && !commandIds.includes(entry.command.commandId)) continue;
+      entry.controller.abort(new WorkAborted('cancelled', 'cancelled by the orchestrator'));
+      aborted.push(entry.command.commandId);
+    }
+    if (aborted.length > 0) this.options.logger.info({ runId, aborted }, 'cancelled in-flight commands');
+  }
+
+  private rememberCancelledRun(runId: string): void {
+    const now = this.now();
+    for (const [id, expires] of this.cancelledRuns) if (expires <= now) this.cancelledRuns.delete(id);
+    this.cancelledRuns.set(runId, now + (this.options.cancelMemoryMs ?? 10 * 60_000));
+  }
+
+  private isRunCancelled(runId: string): boolean {
+    const expires = this.cancelledRuns.get(runId);
+    return expires !== undefined && expires > this.now();
+  }
+
+  /* ------------------------------------------------------------------ live (core NATS) */
+
+  private heartbeat(): void {
+    this.publishLive(this.options.log.names.subjects.liveWorker(this.options.workerId), {
+      kind: 'heartbeat',
+      workerId: this.options.workerId,
+      role: this.spec.role,
+      host: this.host,
+      status: this.status,
+      inFlight: this.inFlight.size,
+      done: this.doneCount,
+      failed: this.failedCount,
+      at: new Date(this.now()).toISOString(),
+    });
+  }
+
+  private publishTokens(target: LiveTarget, delta: string): void {
+    this.publishLive(this.options.log.names.subjects.liveRun(target.runId), {
+      kind: 'tokens',
+      runId: target.runId,
+      phaseId: target.phaseId,
+      candidateId: target.candidateId,
+      delta,
+      at: new Date(this.now()).toISOString(),
+    });
+  }
+
+  /** Best effort by design (core NATS): a closed connection loses the message, never the work. */
+  private publishLive(subject: string, message: LiveMessage): void {
+    try {
+      this.options.log.nc.publish(subject, encoder.encode(JSON.stringify(LiveMessage.parse(message))));
+    } catch (err) {
+      this.options.logger.warn({ err, subject }, 'live message not published');
+    }
+  }
+}
+
+/** Settles with the work, or rejects with the signal's reason as soon as it is aborted. */
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  work.catch(() => undefined); // a late rejection after an abort is not unhandled
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,75 @@
+import { ConcurrencyError, EventLog, type AppendMeta } from '@conclave/event-log';
+import type { Recorded } from '@conclave/contracts';
+import { decide, evolve, foldRun, initialRunState, type DeciderContext, type DeciderInput, type RunState } from '../domain';
+
+interface Cached {
+  state: RunState;
+  sequence: number;
+}
+
+export interface HandleOutcome {
+  /** what this call appended (empty when the input decided nothing) */
+  appended: Recorded[];
+  /** the run stream's last sequence after the call */
+  sequence: number;
+}
+
+/**
+ * Read → decide → append with the expected last subject sequence (STYLE.md: the command handler).
+ * Inputs for one run are serialised inside this process; across replicas, optimistic concurrency
+ * decides, and the loser re-reads the log and decides again.
+ */
+export class RunRepository {
+  private readonly cache = new Map<string, Cached>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly log: EventLog,
+    private readonly ctx: DeciderContext,
+    private readonly options: { maxConflicts: number; cacheSize: number },
+  ) {}
+
+  async load(runId: string): Promise<Cached> {
+    const cached = this.cache.get(runId) ?? { state: initialRunState(), sequence: 0 };
+    const fresh = await this.log.read('run', runId, cached.sequence);
+    const next = fresh.length === 0 ? cached : { state: foldRun(fresh, cached.state), sequence: fresh[fresh.length - 1]!.sequence };
+    this.remember(runId, next);
+    return next;
+  }
+
+  handle(runId: string, input: DeciderInput, meta: AppendMeta): Promise<HandleOutcome> {
+    return this.serialised(runId, async () => {
+      for (let conflicts = 0; ; conflicts++) {
+        const { state, sequence } = await this.load(runId);
+        const events = decide(state, input, this.ctx);
+        if (events.length === 0) return { appended: [], sequence };
+        try {
+          const appended = await this.log.append('run', runId, events, sequence, meta);
+          const last = appended[appended.length - 1]!.sequence;
+          this.remember(runId, { state: events.reduce((s, e) => evolve(s, e), state), sequence: last });
+          return { appended, sequence: last };
+        } catch (err) {
+          // a partial append leaves the cache behind the log: the next load reads the rest
+          if (!(err instanceof ConcurrencyError) || conflicts + 1 >= this.options.maxConflicts) throw err;
+        }
+      }
+    });
+  }
+
+  private remember(runId: string, value: Cached) {
+    this.cache.delete(runId);
+    this.cache.set(runId, value);
+    while (this.cache.size > this.options.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+  }
+
+  private serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.locks.set(key, tail);
+    void tail.then(() => {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    });
+    return next;
+  }
+}

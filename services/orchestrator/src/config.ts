@@ -1,0 +1,14 @@
+import { z } from 'zod';
+import { BaseEnv, parseEnv } from '@conclave/service-kit';
+
+export const OrchestratorEnv = BaseEnv.extend({
+  /** results handled at once by this process (runs are serialised individually) */
+  ORCHESTRATOR_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** how many optimistic-concurrency conflicts one input may hit before it is nak'ed for later */
+  ORCHESTRATOR_MAX_CONFLICTS: z.coerce.number().int().min(1).max(50).default(8),
+  /** runs kept folded in memory (an LRU; evicted runs are re-read from the log) */
+  ORCHESTRATOR_CACHE_RUNS: z.coerce.number().int().min(10).default(2000),
+});
+export type OrchestratorEnv = z.infer<typeof OrchestratorEnv>;
+
+export const loadConfig = (env: NodeJS.ProcessEnv = process.env) => parseEnv(OrchestratorEnv, env);

@@ -1,0 +1,3 @@
+export * from './run-state';
+export * from './decide';
+export * from './render';

@@ -1,0 +1,150 @@
+import { GenerateCandidate, JudgeCandidates, type CandidateResult, type OrchestratorReply, type Recorded, type TemplateInput, type VerdictResult } from '@conclave/contracts';
+import { ack, runConsumer, type RunningConsumer } from '@conclave/event-log';
+import { createLogger } from '@conclave/service-kit';
+import { createTestEnv, eventually, type TestEnv } from '@conclave/testing';
+import { RunRepository } from './adapters/run-repository';
+import { TemplateStore } from './adapters/template-store';
+import { SchemaValidator } from './adapters/validation';
+import { handleOrchestratorRequest, type CommandDeps } from './app/command-handler';
+import { startDispatcher } from './app/dispatcher';
+import { startResultsConsumer } from './app/results-consumer';
+
+const logger = createLogger('orchestrator-test', 'silent');
+const template: TemplateInput = {
+  name: 'three',
+  inputs: { type: 'object', properties: { idea: { type: 'string' } }, required: ['idea'] },
+  phases: [
+    { id: 'a', kind: 'llm', prompt: { user: '{{inputs.idea}}' }, candidates: [{ provider: 'simulated', model: 'x' }, { provider: 'simulated', model: 'y' }] },
+    { id: 'b', kind: 'llm', prompt: { user: 'b' }, candidates: [{ provider: 'simulated', model: 'x' }] },
+    { id: 'c', kind: 'llm', dependsOn: ['a', 'b'], prompt: { user: '{{phases.a.output.text}}' }, candidates: [{ provider: 'simulated', model: 'x' }, { provider: 'simulated', model: 'z' }] },
+  ],
+};
+
+/** The orchestrator's processes (dispatcher + results consumer) over one repository, restartable. */
+async function startOrchestrator(env: TestEnv) {
+  const validator = new SchemaValidator();
+  const runs = new RunRepository(env.log, { validate: validator.validate }, { maxConflicts: 8, cacheSize: 100 });
+  const deps: CommandDeps = { runs, templates: new TemplateStore(env.log), validator, now: () => new Date(), onInternalError: (e) => { throw e; } };
+  const loops = [await startDispatcher(env.log, logger), await startResultsConsumer(env.log, runs, logger, 8, () => new Date())];
+  return { deps, stop: () => Promise.all(loops.map((l) => l.stop())) };
+}
+
+/** A stand-in worker: answers every command with a valid output; the first candidate wins. */
+async function startFakeWorkers(env: TestEnv, seen: string[]): Promise<RunningConsumer[]> {
+  const { streams, consumers, subjects } = env.log.names;
+  const base = { workerId: 'fake', durationMs: 1 };
+  return [
+    await runConsumer(env.log, { stream: streams.commands, durable: consumers.generateWorkers, concurrency: 4 }, async (m) => {
+      const c = GenerateCandidate.parse(m.json());
+      seen.push(c.commandId);
+      const result: CandidateResult = {
+        type: 'CandidateResult', ...base, commandId: c.commandId, runId: c.runId, phaseId: c.phaseId, attempt: c.attempt, attemptToken: c.attemptToken,
+        provider: c.provider, model: c.model, candidateId: c.candidateId,
+        outcome: { status: 'generated', output: { text: `${c.model}: ${c.prompt.user}` }, tokens: { input: 1, output: 2 }, costUsd: 0.001 },
+      };
+      await env.log.publish(subjects.result(c.runId), result, `${c.commandId}:result`);
+      return ack();
+    }),
+    await runConsumer(env.log, { stream: streams.commands, durable: consumers.judgeWorkers }, async (m) => {
+      const j = JudgeCandidates.parse(m.json());
+      seen.push(j.commandId);
+      const ids = j.candidates.map((c) => c.candidateId);
+      const result: VerdictResult = {
+        type: 'VerdictResult', ...base, commandId: j.commandId, runId: j.runId, phaseId: j.phaseId, attempt: j.attempt, attemptToken: j.attemptToken,
+        provider: j.provider, model: j.model, judgeId: j.judgeId,
+        outcome: { status: 'scored', winnerId: ids[0]!, rationale: 'first wins', order: ids, tokens: { input: 1, output: 1 }, costUsd: 0,
+          scores: Object.fromEntries(ids.map((id, i) => [id, { overall: 1 - i * 0.1, criteria: {} }])) },
+      };
+      await env.log.publish(subjects.result(j.runId), result, `${j.commandId}:result`);
+      return ack();
+    }),
+  ];
+}
+
+const request = (command: unknown) => ({ command, actor: { kind: 'user', id: 'test' }, requestId: `req-${Math.random()}` });
+const ok = (reply: OrchestratorReply) => {
+  if (!reply.ok) throw new Error(`refused: ${JSON.stringify(reply.error)}`);
+  return reply;
+};
+const types = (events: Recorded[]) => events.map((e) => e.type);
+
+describe('orchestrator against JetStream', () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await createTestEnv('orch', { database: false, ackWaitMs: 2_000 });
+  });
+  afterAll(() => env.dispose());
+
+  it('runs a DAG to completion: parallel roots, a judge per multi-candidate phase, one dispatch per command', async () => {
+    const orch = await startOrchestrator(env);
+    const seen: string[] = [];
+    const workers = await startFakeWorkers(env, seen);
+    try {
+      const created = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'CreateTemplate', template })));
+      const started = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 'kites' } })));
+      const events = await eventually(async () => {
+        const e = await env.log.read('run', started.id);
+        return e.some((x) => x.type === 'RunCompleted') && e;
+      }, 'RunCompleted');
+      expect(types(events).filter((t) => t === 'PhaseCompleted')).toHaveLength(3);
+      expect(types(events).filter((t) => t === 'VerdictRecorded')).toHaveLength(2);
+      expect(types(events).filter((t) => t === 'CandidateRequested')).toHaveLength(5);
+      // a and b start in the same decision, before anything of c
+      const firstC = events.findIndex((e) => e.type === 'PhaseStarted' && (e.data as { phaseId: string }).phaseId === 'c');
+      const startedBefore = events.slice(0, firstC).filter((e) => e.type === 'PhaseStarted').map((e) => (e.data as { phaseId: string }).phaseId);
+      expect(startedBefore.sort()).toEqual(['a', 'b']);
+      expect(new Set(seen).size).toBe(seen.length); // 5 candidates + 2 judges, each dispatched once
+      expect(seen).toHaveLength(7);
+      const artifactC = events.find((e) => e.type === 'ArtifactRecorded' && (e.data as { phaseId: string }).phaseId === 'c');
+      expect((artifactC!.data as { content: { text: string } }).content.text).toBe('x: x: kites');
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+      await orch.stop();
+    }
+  });
+
+  it('resumes a run after the orchestrator restarts mid-run, with no duplicate dispatch', async () => {
+    let orch = await startOrchestrator(env);
+    const created = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'CreateTemplate', template })));
+    const started = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 'restart' } })));
+    await eventually(async () => (await env.log.read('run', started.id)).filter((e) => e.type === 'CandidateRequested').length === 3, 'first dispatches');
+    await orch.stop(); // "crash": results arriving now wait in the RESULTS stream
+    const seen: string[] = [];
+    const workers = await startFakeWorkers(env, seen);
+    try {
+      await eventually(async () => seen.length >= 3, 'workers to answer while the orchestrator is down');
+      orch = await startOrchestrator(env); // a fresh process: empty cache, state from the log
+      const events = await eventually(async () => {
+        const e = await env.log.read('run', started.id);
+        return e.some((x) => x.type === 'RunCompleted') && e;
+      }, 'RunCompleted after restart');
+      const requested = events.filter((e) => e.type === 'CandidateRequested').map((e) => (e.data as { candidateId: string }).candidateId);
+      expect(new Set(requested).size).toBe(requested.length);
+      expect(new Set(seen).size).toBe(seen.length);
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+      await orch.stop();
+    }
+  });
+
+  it('refuses bad commands with typed errors and appends nothing', async () => {
+    const orch = await startOrchestrator(env);
+    try {
+      const before = await env.log.lastSequence();
+      const unknown = await handleOrchestratorRequest(orch.deps, request({ type: 'StartRun', templateId: 'nope', inputs: {} }));
+      expect(unknown).toMatchObject({ ok: false, error: { code: 'not_found' } });
+      expect(await env.log.lastSequence()).toBe(before);
+      const created = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'CreateTemplate', template })));
+      const afterCreate = await env.log.lastSequence();
+      const badInputs = await handleOrchestratorRequest(orch.deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 42 } }));
+      expect(badInputs).toMatchObject({ ok: false, error: { code: 'validation' } });
+      const badTemplate = await handleOrchestratorRequest(orch.deps, request({ type: 'CreateTemplate', template: { ...template, phases: [{ ...template.phases[0], dependsOn: ['ghost'] }] } }));
+      expect(badTemplate).toMatchObject({ ok: false, error: { code: 'validation', details: { errors: [{ code: 'unknown_phase', phaseId: 'a' }] } } });
+      const malformed = await handleOrchestratorRequest(orch.deps, { command: { type: 'Launch' } });
+      expect(malformed).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+      expect(await env.log.lastSequence()).toBe(afterCreate);
+    } finally {
+      await orch.stop();
+    }
+  });
+});

@@ -1,0 +1,72 @@
+import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { EventLog, type RunningConsumer } from '@conclave/event-log';
+import { createHealthController, createLogger, eventLogProviders, HEALTH_CHECKS, LOGGER, type Logger } from '@conclave/service-kit';
+import { RunRepository } from './adapters/run-repository';
+import { TemplateStore } from './adapters/template-store';
+import { SchemaValidator } from './adapters/validation';
+import { COMMAND_DEPS, CommandsController } from './app/commands.controller';
+import type { CommandDeps } from './app/command-handler';
+import { startDispatcher } from './app/dispatcher';
+import { startResultsConsumer } from './app/results-consumer';
+import type { OrchestratorEnv } from './config';
+
+const CONFIG = Symbol('ORCHESTRATOR_CONFIG');
+
+/** Starts the dispatcher and the results consumer; stops them before the NATS connection drains. */
+@Injectable()
+class OrchestratorLoops implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private running: RunningConsumer[] = [];
+  constructor(
+    @Inject(EventLog) private readonly log: EventLog,
+    @Inject(RunRepository) private readonly runs: RunRepository,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CONFIG) private readonly config: OrchestratorEnv,
+  ) {}
+  async onApplicationBootstrap() {
+    this.running = [
+      await startDispatcher(this.log, this.logger),
+      await startResultsConsumer(this.log, this.runs, this.logger, this.config.ORCHESTRATOR_CONCURRENCY, () => new Date()),
+    ];
+    this.logger.info({ prefix: this.log.names.prefix }, 'dispatcher and results consumer running');
+  }
+  async beforeApplicationShutdown() {
+    await Promise.all(this.running.map((c) => c.stop()));
+    this.logger.info('consumers stopped');
+  }
+}
+
+@Module({})
+export class OrchestratorModule {
+  static forRoot(config: OrchestratorEnv): DynamicModule {
+    return {
+      module: OrchestratorModule,
+      controllers: [CommandsController, createHealthController('orchestrator')],
+      providers: [
+        { provide: CONFIG, useValue: config },
+        { provide: LOGGER, useValue: createLogger('orchestrator', config.LOG_LEVEL, { instance: config.INSTANCE_ID }) },
+        ...eventLogProviders({ servers: config.NATS_URL, prefix: config.CONCLAVE_PREFIX, name: `orchestrator-${config.INSTANCE_ID}` }),
+        { provide: SchemaValidator, useValue: new SchemaValidator() },
+        {
+          provide: RunRepository,
+          inject: [EventLog, SchemaValidator],
+          useFactory: (log: EventLog, validator: SchemaValidator) =>
+            new RunRepository(log, { validate: validator.validate }, { maxConflicts: config.ORCHESTRATOR_MAX_CONFLICTS, cacheSize: config.ORCHESTRATOR_CACHE_RUNS }),
+        },
+        { provide: TemplateStore, inject: [EventLog], useFactory: (log: EventLog) => new TemplateStore(log) },
+        {
+          provide: COMMAND_DEPS,
+          inject: [RunRepository, TemplateStore, SchemaValidator, LOGGER],
+          useFactory: (runs: RunRepository, templates: TemplateStore, validator: SchemaValidator, logger: Logger): CommandDeps => ({
+            runs,
+            templates,
+            validator,
+            now: () => new Date(),
+            onInternalError: (err) => logger.error({ err }, 'command failed'),
+          }),
+        },
+        { provide: HEALTH_CHECKS, inject: [EventLog], useFactory: (log: EventLog) => ({ nats: () => !log.nc.isClosed() }) },
+        OrchestratorLoops,
+      ],
+    };
+  }
+}
