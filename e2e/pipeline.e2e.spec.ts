@@ -1,0 +1,163 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, RunView, ServerToClientEvents, SocketEvent, TemplateInput, TimelineEntry } from '@conclave/contracts';
+import { createTestEnv, eventually, REPO_ROOT, startStack, type Stack, type TestEnv } from '@conclave/testing';
+
+/**
+ * The whole system as a user meets it: five services as processes on real NATS + Postgres, a
+ * template created over REST, a run followed over socket.io to RunCompleted, the read model
+ * checked, and the dashboard opened in headless Chromium.
+ */
+const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
+const sim = (model: string, latencyMs: number) => ({ provider: 'simulated', model, options: { latencyMs } });
+const template: TemplateInput = {
+  name: 'e2e pipeline',
+  description: 'three phases, two of them judged',
+  inputs: { type: 'object', properties: { idea: { type: 'string' } }, required: ['idea'] },
+  phases: [
+    { id: 'discovery', kind: 'llm', prompt: { user: 'Idea: {{inputs.idea}}' }, candidates: [sim('a', 400), sim('b', 300)], judge: { provider: 'simulated', model: 'judge' }, output: { artifact: 'spec' } },
+    { id: 'notes', kind: 'llm', prompt: { user: 'Notes on {{inputs.idea}}' }, candidates: [sim('c', 100)] },
+    {
+      id: 'plan', kind: 'llm', dependsOn: ['discovery', 'notes'], prompt: { user: 'Plan {{phases.discovery.output.title}}' },
+      candidates: [sim('a', 100), sim('b', 150)], judge: { provider: 'simulated', model: 'judge' },
+      output: { schema: { type: 'object', properties: { steps: { type: 'array', items: { type: 'string' }, minItems: 1 } }, required: ['steps'] } },
+    },
+  ],
+};
+
+describe('Conclave end to end', () => {
+  let env: TestEnv;
+  let stack: Stack;
+  let browser: Browser | undefined;
+  const api = (path: string, init?: RequestInit) =>
+    fetch(`${stack.url}/api/v1${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
+
+  beforeAll(async () => {
+    env = await createTestEnv('e2e');
+    stack = await startStack(env, { label: `e2e-${env.id}` });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    const codes = stack ? await stack.stop() : {};
+    await env?.dispose();
+    // graceful shutdown: every service drains and exits 0 on SIGTERM
+    expect(codes).toEqual(Object.fromEntries(Object.keys(codes).map((k) => [k, 0])));
+  });
+
+  it('refuses bad input without writing an event', async () => {
+    const before = await env.log.lastSequence();
+    const invalid = await api('/templates', { method: 'POST', body: JSON.stringify({ ...template, phases: [{ ...template.phases[2], dependsOn: ['ghost'] }] }) });
+    expect(invalid.status).toBe(422);
+    const body = await invalid.json();
+    expect(body.error).toMatchObject({ code: 'validation' });
+    expect(body.error.details.errors[0]).toMatchObject({ code: 'unknown_phase', phaseId: 'plan', field: 'dependsOn[0]' });
+    const unknownTemplate = await api('/runs', { method: 'POST', body: JSON.stringify({ templateId: 'no-such-template', inputs: {} }) });
+    expect(unknownTemplate.status).toBe(404);
+    const garbage = await api('/runs', { method: 'POST', body: '{"templateId": ' });
+    expect(garbage.status).toBe(400);
+    expect((await garbage.json()).error.code).toBe('bad_request');
+    expect(await env.log.lastSequence()).toBe(before);
+  });
+
+  it('creates a template, runs it to completion live over socket.io, and serves the finished run', async () => {
+    const created = await api('/templates', { method: 'POST', body: JSON.stringify(template) });
+    expect(created.status).toBe(201);
+    const { id: templateId, version } = await created.json();
+    expect(version).toBe(1);
+
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(stack.url, { transports: ['websocket'] });
+    const received: SocketEvent[] = [];
+    socket.on('event', (e) => received.push(e));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('connect_error', reject);
+      });
+      const startedRes = await api('/runs', { method: 'POST', body: JSON.stringify({ templateId, inputs: { idea: 'a kite that flies itself' }, name: 'e2e run' }) });
+      expect(startedRes.status).toBe(201);
+      const { id: runId, sequence } = await startedRes.json();
+      expect(sequence).toBeGreaterThan(0);
+      const ack = await socket.timeout(5_000).emitWithAck('subscribe', { room: `run:${runId}` });
+      expect(ack).toEqual({ ok: true, room: `run:${runId}` });
+
+      const completed = await eventually(async () => received.find((e) => e.runId === runId && e.type === 'RunCompleted'), 'RunCompleted over socket.io', 60_000);
+      const ours = received.filter((e) => e.runId === runId);
+      expect(ours.every((e, i) => i === 0 || e.sequence > ours[i - 1]!.sequence)).toBe(true);
+      expect(ours.some((e) => e.type === 'VerdictRecorded')).toBe(true);
+
+      const runRes = await api(`/runs/${runId}?min_sequence=${completed.sequence}`);
+      expect(runRes.status).toBe(200);
+      const run: RunView = await runRes.json();
+      expect(run).toMatchObject({ id: runId, templateId, templateVersion: 1, status: 'completed', name: 'e2e run', inputs: { idea: 'a kite that flies itself' } });
+      expect(run.phases.map((p) => [p.id, p.status])).toEqual([['discovery', 'completed'], ['notes', 'completed'], ['plan', 'completed']]);
+      for (const phase of run.phases) {
+        expect(phase.artifactId).toBeTruthy();
+        expect(phase.candidates.every((c) => c.status === 'generated' && c.provider === 'simulated')).toBe(true);
+        if (phase.candidates.length > 1) {
+          expect(phase.verdict).not.toBeNull();
+          expect(phase.candidates.map((c) => c.id)).toContain(phase.verdict!.winnerId);
+          expect(Object.keys(phase.verdict!.scores).sort()).toEqual(phase.candidates.map((c) => c.id).sort());
+        } else {
+          expect(phase.verdict).toBeNull();
+        }
+      }
+      expect(run.phases.map((p) => p.candidates.length)).toEqual([2, 1, 2]);
+
+      const artifacts = await (await api(`/runs/${runId}/artifacts`)).json();
+      expect(artifacts.items).toHaveLength(3);
+      const plan = artifacts.items.find((a: { phaseId: string }) => a.phaseId === 'plan');
+      expect(plan.content.steps.length).toBeGreaterThan(0);
+      const spec = artifacts.items.find((a: { phaseId: string }) => a.phaseId === 'discovery');
+      expect(spec.artifactType).toBe('spec');
+      expect(typeof spec.content.title).toBe('string');
+
+      const timeline: { items: TimelineEntry[] } = await (await api(`/runs/${runId}/timeline`)).json();
+      expect(timeline.items[0]!.type).toBe('RunStarted');
+      expect(timeline.items.at(-1)!.type).toBe('RunCompleted');
+      // everything the socket relayed is in the timeline, which also holds what came before the subscription
+      const timelineSeqs = new Set(timeline.items.map((e) => e.sequence));
+      expect(ours.filter((e) => !timelineSeqs.has(e.sequence))).toEqual([]);
+      expect(timeline.items.filter((e) => e.type === 'CandidateRequested')).toHaveLength(5);
+      const gap = await (await api(`/runs/${runId}/timeline?since_sequence=${timeline.items[2]!.sequence}`)).json();
+      expect(gap.items[0].sequence).toBe(timeline.items[3]!.sequence);
+
+      // the dashboard shows the DAG with every phase completed
+      browser = await chromium.launch({
+        executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      });
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await page.goto(`${stack.url}/runs/${runId}`);
+      await page.waitForSelector('[data-testid="phase-node"][data-status="completed"]', { timeout: 30_000 });
+      await eventually(async () => (await page.locator('[data-testid="phase-node"][data-status="completed"]').count()) === 3, 'three completed nodes', 15_000);
+      const ids = await page.locator('[data-testid="phase-node"]').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-phase-id')).sort());
+      expect(ids).toEqual(['discovery', 'notes', 'plan']);
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await page.screenshot({ path: join(SCREENSHOTS, 'run-page.png'), fullPage: true });
+      await page.goto(`${stack.url}/runs`);
+      await page.waitForSelector(`text=e2e run`, { timeout: 15_000 });
+      await page.screenshot({ path: join(SCREENSHOTS, 'runs-list.png'), fullPage: true });
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('runs the seeded producer → evaluator → reviser loop to completion', async () => {
+    const res = await api('/runs', { method: 'POST', body: JSON.stringify({ templateId: 'write-review-loop', inputs: { topic: 'tides', audience: 'sailors' } }) });
+    expect(res.status).toBe(201);
+    const { id } = await res.json();
+    const run = await eventually(async () => {
+      const view: RunView = await (await api(`/runs/${id}`)).json();
+      return ['completed', 'failed'].includes(view.status) && view;
+    }, 'the loop run to finish', 60_000);
+    expect(run.status).toBe('completed');
+    const draft = run.phases.find((p) => p.id === 'draft')!;
+    expect(draft.status).toBe('completed');
+    const timeline: { items: TimelineEntry[] } = await (await api(`/runs/${id}/timeline`)).json();
+    const evaluations = timeline.items.filter((e) => e.type === 'VerdictRecorded' && e.phaseId === 'draft');
+    expect(evaluations.length).toBeGreaterThanOrEqual(1);
+    expect(evaluations.length).toBeLessThanOrEqual(3);
+  });
+});

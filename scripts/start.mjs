@@ -1,0 +1,118 @@
+// `npm start`: bring the whole system up on this machine from a fresh clone.
+//   install (when node_modules is missing) → build → NATS + Postgres (reuse or start local ones
+//   under .conclave/) → migrations, streams, seeds → the five services → the dashboard URL.
+// Ctrl-C stops the services gracefully, then whatever infrastructure this run started.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..');
+const DATA_DIR = join(ROOT, '.conclave');
+const LOCK = join(DATA_DIR, 'start.lock');
+const PORT = Number(process.env.PORT ?? 3000);
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/conclave';
+const say = (m) => console.log(`\x1b[1m[conclave]\x1b[0m ${m}`);
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+// A second `npm start` says so instead of failing on a busy port.
+mkdirSync(DATA_DIR, { recursive: true });
+if (existsSync(LOCK)) {
+  const lock = JSON.parse(readFileSync(LOCK, 'utf8'));
+  if (alive(lock.pid)) {
+    say(`Conclave is already running (pid ${lock.pid}, started ${lock.startedAt}) at ${lock.url}`);
+    say('Stop it with Ctrl-C in its terminal (or `kill ' + lock.pid + '`) before starting another.');
+    process.exit(1);
+  }
+  rmSync(LOCK, { force: true }); // left by a process that died
+}
+const url = `http://localhost:${PORT}`;
+writeFileSync(LOCK, JSON.stringify({ pid: process.pid, url, startedAt: new Date().toISOString() }));
+const releaseLock = () => {
+  try {
+    if (JSON.parse(readFileSync(LOCK, 'utf8')).pid === process.pid) rmSync(LOCK, { force: true });
+  } catch {
+    /* already gone */
+  }
+};
+process.on('exit', releaseLock);
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) {
+    say(`\`${cmd} ${args.join(' ')}\` failed (exit ${r.status})`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+if (!existsSync(join(ROOT, 'node_modules', '.package-lock.json'))) {
+  say('installing dependencies (npm install)…');
+  run('npm', ['install', '--no-audit', '--no-fund']);
+}
+say('building…');
+run(process.execPath, [join(ROOT, 'scripts', 'build.mjs')]);
+
+const { ensureInfra, stopStarted } = await import('./infra.mjs');
+const { setup } = await import('./setup.mjs');
+const { SERVICES, spawnService, stopChildren, waitForHttp, prettyLine } = await import('./lib/stack.mjs');
+
+const infra = await ensureInfra({ natsUrl: NATS_URL, databaseUrl: DATABASE_URL, dataDir: DATA_DIR });
+let children = [];
+let stopping = false;
+async function shutdown(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  say('stopping services…');
+  await stopChildren(children);
+  if (infra.started.length > 0) await stopStarted(infra.started);
+  say('stopped.');
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+try {
+  await setup({ natsUrl: NATS_URL, databaseUrl: DATABASE_URL });
+} catch (err) {
+  say(`set-up failed: ${err.message}`);
+  await shutdown(1);
+}
+
+const keys = ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY'].filter((k) => process.env[k]);
+const width = Math.max(...SERVICES.map((s) => s.length));
+const colours = [36, 35, 33, 32, 34];
+const env = { NATS_URL, DATABASE_URL, PORT: String(PORT), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+children = SERVICES.map((name, i) =>
+  spawnService(name, env, (line) => console.log(`\x1b[${colours[i % colours.length]}m${name.padEnd(width)}\x1b[0m │ ${prettyLine(line)}`)),
+);
+for (const child of children) {
+  child.on('exit', (code, signal) => {
+    if (stopping) return;
+    say(`${child.serviceName} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
+    void shutdown(1);
+  });
+}
+
+try {
+  await waitForHttp(`http://127.0.0.1:${PORT}/api/v1/health`, 60_000);
+} catch (err) {
+  say(err.message);
+  await shutdown(1);
+}
+say('');
+say(`Conclave is up: \x1b[4m${url}\x1b[0m`);
+say(
+  keys.length
+    ? `providers from the environment: ${keys.map((k) => k.split('_')[0].toLowerCase()).join(', ')} (the simulated provider is always there)`
+    : 'no provider key is set: runs use the offline `simulated` provider (set ANTHROPIC_API_KEY / OPENAI_API_KEY / GEMINI_API_KEY for real models)',
+);
+say('built-in templates: "Software feature pipeline" and "Producer → evaluator → reviser" — open Templates and press Start run.');
+say('Ctrl-C stops everything.');
