@@ -9,7 +9,7 @@ const base = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j|mj)sx?$': ['@swc/jest', { ...swc, swcrc: false }] },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
-  moduleNameMapper: { '^@conclave/(contracts|event-log|read-models|service-kit|testing)$': '<rootDir>/libs/$1/src/index.ts' },
+  moduleNameMapper: { '^@conclave/(contracts|event-log|read-models|service-kit|testing|worker-kit)$': '<rootDir>/libs/$1/src/index.ts' },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.*/dist/'],
 };

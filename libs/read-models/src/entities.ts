@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { CandidateStatus, PhaseStatus, RunStatus } from '@conclave/contracts';
+import type { JsonValue } from './json';
 import { bigintAsNumber } from './transformers';
 
 /**
@@ -28,7 +29,7 @@ export class RunRow {
   @Column({ name: 'template_version', type: 'integer' }) templateVersion!: number;
   @Column({ name: 'template_name', type: 'text' }) templateName!: string;
   @Column({ type: 'text' }) status!: RunStatus;
-  @Column({ type: 'jsonb' }) inputs!: Record<string, unknown>;
+  @Column({ type: 'jsonb' }) inputs!: Record<string, JsonValue>;
   @Column({ name: 'auto_mode', type: 'boolean', default: false }) autoMode!: boolean;
   @Column({ name: 'budget_usd', type: 'double precision', nullable: true }) budgetUsd!: number | null;
   @Column({ name: 'cost_usd', type: 'double precision', default: 0 }) costUsd!: number;
@@ -76,7 +77,7 @@ export class CandidateRow {
   @Column({ type: 'text' }) provider!: string;
   @Column({ type: 'text' }) model!: string;
   @Column({ type: 'text' }) status!: CandidateStatus;
-  @Column({ type: 'jsonb', nullable: true }) output!: unknown;
+  @Column({ type: 'jsonb', nullable: true }) output!: JsonValue;
   @Column({ name: 'tokens_input', type: 'integer', default: 0 }) tokensInput!: number;
   @Column({ name: 'tokens_output', type: 'integer', default: 0 }) tokensOutput!: number;
   @Column({ name: 'cost_usd', type: 'double precision', default: 0 }) costUsd!: number;
@@ -113,7 +114,7 @@ export class ArtifactRow {
   @Column({ type: 'integer' }) attempt!: number;
   @Column({ name: 'candidate_id', type: 'text', nullable: true }) candidateId!: string | null;
   @Column({ name: 'artifact_type', type: 'text' }) artifactType!: string;
-  @Column({ type: 'jsonb', nullable: true }) content!: unknown;
+  @Column({ type: 'jsonb', nullable: true }) content!: JsonValue;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }
 
@@ -127,7 +128,7 @@ export class TimelineEventRow {
   @Column({ name: 'phase_id', type: 'text', nullable: true }) phaseId!: string | null;
   @Column({ name: 'occurred_at', type: 'timestamptz' }) occurredAt!: Date;
   @Column({ type: 'jsonb' }) actor!: { kind: string; id: string };
-  @Column({ type: 'jsonb' }) data!: unknown;
+  @Column({ type: 'jsonb' }) data!: JsonValue;
 }
 
 @Entity('templates')
@@ -145,7 +146,7 @@ export class TemplateRow {
 export class TemplateVersionRow {
   @PrimaryColumn({ name: 'template_id', type: 'text' }) templateId!: string;
   @PrimaryColumn({ type: 'integer' }) version!: number;
-  @Column({ type: 'jsonb' }) template!: unknown;
+  @Column({ type: 'jsonb' }) template!: JsonValue;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }
 
@@ -163,7 +164,7 @@ export class AlertRow {
   @PrimaryColumn({ type: 'text' }) id!: string;
   @Column({ type: 'text' }) kind!: string;
   @Column({ type: 'text' }) message!: string;
-  @Column({ type: 'jsonb', nullable: true }) details!: unknown;
+  @Column({ type: 'jsonb', nullable: true }) details!: JsonValue;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }
 

@@ -1,3 +1,6 @@
+/** A jsonb value as written through TypeORM: any JSON value, or null for SQL NULL. */
+export type JsonValue = object | string | number | boolean | null;
+
 /**
  * Postgres `jsonb` refuses the NUL character (`\u0000`, SQLSTATE 22P05) that JSON itself allows,
  * and an LLM output may contain one. Rather than halting the projection on such an event, read
@@ -19,4 +22,9 @@ function replaceNul(value: unknown): unknown {
     return out;
   }
   return value;
+}
+
+/** `unknown` from an event → a storable jsonb value (undefined becomes SQL NULL). */
+export function toJsonb(value: unknown): JsonValue {
+  return value === undefined ? null : (jsonbSafe(value) as JsonValue);
 }

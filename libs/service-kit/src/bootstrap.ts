@@ -27,7 +27,7 @@ export async function bootService(options: BootOptions): Promise<{ app: INestApp
       const http = await NestFactory.create(options.module, { logger: nestLogger, bufferLogs: true });
       if (options.http.globalPrefix) http.setGlobalPrefix(options.http.globalPrefix);
       await options.http.configure?.(http);
-      http.enableShutdownHooks();
+      http.enableShutdownHooks(undefined, { useProcessExit: true });
       if (options.microservice) {
         http.connectMicroservice(options.microservice, { inheritAppConfig: true });
         await http.startAllMicroservices();
@@ -37,12 +37,12 @@ export async function bootService(options: BootOptions): Promise<{ app: INestApp
       app = http;
     } else if (options.microservice) {
       const ms = await NestFactory.createMicroservice(options.module, { ...options.microservice, logger: nestLogger, bufferLogs: true });
-      ms.enableShutdownHooks();
+      ms.enableShutdownHooks(undefined, { useProcessExit: true });
       await ms.listen();
       app = ms;
     } else {
       app = await NestFactory.createApplicationContext(options.module, { logger: nestLogger, bufferLogs: true });
-      app.enableShutdownHooks();
+      app.enableShutdownHooks(undefined, { useProcessExit: true });
     }
     logger.info(`${options.service} started`);
     return { app, logger };

@@ -1,8 +1,9 @@
 /**
  * Coalesces a stream of text deltas into at most one emission per `intervalMs`. The first delta
  * after a quiet period goes out at once; later ones are buffered until the interval has passed.
- * `close()` emits what is still buffered, so the concatenation of everything emitted equals the
- * concatenation of everything pushed. Emissions are fire-and-forget (core NATS): best effort,
+ * `close()` emits what is still buffered at once (even within the interval, so the remainder goes
+ * out before the result), and the concatenation of everything emitted equals the concatenation of
+ * everything pushed. Emissions are fire-and-forget (core NATS): best effort,
  * never a substitute for the result.
  */
 export class DeltaCoalescer {

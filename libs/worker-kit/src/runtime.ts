@@ -235,7 +235,13 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
 
   private async handle(m: JsMsg): Promise<Disposition> {
     const parsed = this.parse(m);
-    if ('poison' in parsed) return term(parsed.poison);
+    if ('poison' in parsed) {
+      // nats-server 2.9 ignores `+TERM <reason>` (what runConsumer sends), which would redeliver
+      // poison forever: terminate without a reason first; the client then skips the second term.
+      // The reason is kept in the dead-letter record.
+      m.term();
+      return term(parsed.poison);
+    }
     const command = parsed.command;
     const started = this.now();
 

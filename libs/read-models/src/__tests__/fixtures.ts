@@ -1,0 +1,178 @@
+import { parseEvent, streamIdOf, Template, type Aggregate, type ConclaveEvent, type NewEvent, type Recorded, type TemplateInput } from '@conclave/contracts';
+
+/** A 2-phase template: `draft` asks two models and a judge; `polish` asks one. */
+export const TWO_PHASE_TEMPLATE: TemplateInput = {
+  name: 'essay-pipeline',
+  description: 'Draft, judge, polish',
+  phases: [
+    {
+      id: 'draft',
+      name: 'Draft',
+      kind: 'llm',
+      dependsOn: [],
+      prompt: { user: 'Write about {{inputs.topic}}' },
+      candidates: [
+        { provider: 'simulated', model: 'sim-a' },
+        { provider: 'simulated', model: 'sim-b' },
+      ],
+      judge: { provider: 'simulated', model: 'sim-judge', criteria: ['quality'] },
+      output: { artifact: 'text' },
+    },
+    {
+      id: 'polish',
+      kind: 'llm',
+      dependsOn: ['draft'],
+      prompt: { user: 'Polish {{phases.draft.output.text}}' },
+      candidates: [{ provider: 'simulated', model: 'sim-c' }],
+      output: { artifact: 'text' },
+    },
+  ],
+};
+
+export const template = Template.parse(TWO_PHASE_TEMPLATE);
+
+const out = { artifact: 'text' as const, schema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] } };
+const prompt = { user: 'Write about cats' };
+
+export const cid = (runId: string, phaseId: string, attempt: number, slot: number) => `${runId}.${phaseId}.${attempt}.c${slot}`;
+
+function requested(runId: string, phaseId: string, attempt: number, slot: number, model: string): NewEvent {
+  return {
+    type: 'CandidateRequested',
+    data: { phaseId, attempt, candidateId: cid(runId, phaseId, attempt, slot), slot, provider: 'simulated', model, prompt, output: out, attemptToken: `tok-${attempt}`, timeoutSeconds: 60 },
+  };
+}
+
+function generated(runId: string, phaseId: string, attempt: number, slot: number, text: string, usage: { input: number; output: number; costUsd: number; durationMs: number }): NewEvent {
+  return {
+    type: 'CandidateGenerated',
+    data: {
+      phaseId,
+      attempt,
+      candidateId: cid(runId, phaseId, attempt, slot),
+      output: { text },
+      tokens: { input: usage.input, output: usage.output },
+      costUsd: usage.costUsd,
+      durationMs: usage.durationMs,
+      workerId: 'w1',
+    },
+  };
+}
+
+/**
+ * The full life of a completed run: draft fails once (one candidate fails, the phase is retried),
+ * attempt 2 produces two candidates and a verdict; polish has one output rejected, then succeeds.
+ */
+export function completedRunEvents(runId: string, templateId: string): NewEvent[] {
+  return [
+    { type: 'RunStarted', data: { runId, templateId, templateVersion: 1, template, name: 'Cats essay', inputs: { topic: 'cats' }, autoMode: true, budgetUsd: null } },
+    { type: 'PhaseStarted', data: { phaseId: 'draft', attempt: 1 } },
+    requested(runId, 'draft', 1, 0, 'sim-a'),
+    requested(runId, 'draft', 1, 1, 'sim-b'),
+    generated(runId, 'draft', 1, 0, 'first try', { input: 10, output: 20, costUsd: 0.125, durationMs: 100 }),
+    { type: 'CandidateFailed', data: { phaseId: 'draft', attempt: 1, candidateId: cid(runId, 'draft', 1, 1), error: { code: 'provider', message: 'boom', retryable: true }, durationMs: 50 } },
+    { type: 'PhaseFailed', data: { phaseId: 'draft', attempt: 1, reason: { code: 'candidates_failed', message: 'not enough candidates', retryable: true } } },
+    { type: 'PhaseStarted', data: { phaseId: 'draft', attempt: 2 } },
+    requested(runId, 'draft', 2, 0, 'sim-a'),
+    requested(runId, 'draft', 2, 1, 'sim-b'),
+    generated(runId, 'draft', 2, 1, 'draft b', { input: 100, output: 200, costUsd: 0.5, durationMs: 1500 }),
+    generated(runId, 'draft', 2, 0, 'draft a', { input: 100, output: 150, costUsd: 0.25, durationMs: 1200 }),
+    {
+      type: 'JudgeRequested',
+      data: {
+        phaseId: 'draft',
+        attempt: 2,
+        judgeId: `${runId}.draft.2.judge`,
+        provider: 'simulated',
+        model: 'sim-judge',
+        criteria: ['quality'],
+        candidates: [
+          { candidateId: cid(runId, 'draft', 2, 0), output: { text: 'draft a' } },
+          { candidateId: cid(runId, 'draft', 2, 1), output: { text: 'draft b' } },
+        ],
+        attemptToken: 'tok-2',
+      },
+    },
+    {
+      type: 'VerdictRecorded',
+      data: {
+        phaseId: 'draft',
+        attempt: 2,
+        judgeId: `${runId}.draft.2.judge`,
+        winnerId: cid(runId, 'draft', 2, 1),
+        scores: {
+          [cid(runId, 'draft', 2, 0)]: { overall: 0.5, criteria: { quality: 0.5 } },
+          [cid(runId, 'draft', 2, 1)]: { overall: 0.75, criteria: { quality: 0.75 } },
+        },
+        rationale: 'b is clearer',
+        order: [cid(runId, 'draft', 2, 1), cid(runId, 'draft', 2, 0)],
+        provider: 'simulated',
+        model: 'sim-judge',
+        tokens: { input: 300, output: 30 },
+        costUsd: 0.0625,
+      },
+    },
+    { type: 'ArtifactRecorded', data: { artifactId: `${runId}.draft.2.artifact`, phaseId: 'draft', attempt: 2, candidateId: cid(runId, 'draft', 2, 1), artifactType: 'text', content: { text: 'draft b' } } },
+    { type: 'PhaseCompleted', data: { phaseId: 'draft', attempt: 2, artifactId: `${runId}.draft.2.artifact` } },
+    { type: 'PhaseStarted', data: { phaseId: 'polish', attempt: 1 } },
+    requested(runId, 'polish', 1, 0, 'sim-c'),
+    generated(runId, 'polish', 1, 0, '', { input: 5, output: 0, costUsd: 0.03125, durationMs: 10 }),
+    { type: 'OutputRejected', data: { phaseId: 'polish', attempt: 1, candidateId: cid(runId, 'polish', 1, 0), errors: ['text: too short', 'text: empty'], raw: { text: '' } } },
+    { type: 'PhaseStarted', data: { phaseId: 'polish', attempt: 2 } },
+    requested(runId, 'polish', 2, 0, 'sim-c'),
+    generated(runId, 'polish', 2, 0, 'polished b', { input: 50, output: 60, costUsd: 0.25, durationMs: 700 }),
+    { type: 'ArtifactRecorded', data: { artifactId: `${runId}.polish.2.artifact`, phaseId: 'polish', attempt: 2, candidateId: cid(runId, 'polish', 2, 0), artifactType: 'text', content: { text: 'polished b' } } },
+    { type: 'PhaseCompleted', data: { phaseId: 'polish', attempt: 2, artifactId: `${runId}.polish.2.artifact` } },
+    { type: 'RunCompleted', data: {} },
+  ];
+}
+
+/** A run that fails in its first phase. */
+export function failedRunEvents(runId: string, templateId: string, name: string | null = null): NewEvent[] {
+  return [
+    { type: 'RunStarted', data: { runId, templateId, templateVersion: 1, template, name, inputs: { topic: 'dogs' }, autoMode: true, budgetUsd: 5 } },
+    { type: 'PhaseStarted', data: { phaseId: 'draft', attempt: 1 } },
+    { type: 'PhaseFailed', data: { phaseId: 'draft', attempt: 1, reason: { code: 'timeout', message: 'too slow', retryable: false } } },
+    { type: 'PhaseSkipped', data: { phaseId: 'polish', reason: 'upstream failed' } },
+    { type: 'RunFailed', data: { reason: { code: 'phase_failed', message: 'draft failed', retryable: false }, phaseId: 'draft' } },
+  ];
+}
+
+export const T0 = Date.parse('2026-01-01T00:00:00.000Z');
+
+/**
+ * Stamp envelopes and consecutive sequences on events (what the log would return), validating
+ * each against the catalog. Event k occurs at `startMs + k` seconds.
+ */
+export class Recorder {
+  private sequence: number;
+  constructor(
+    start = 1,
+    private readonly startMs = T0,
+  ) {
+    this.sequence = start - 1;
+  }
+  /** `atMs` stamps every event with that time instead */
+  record(aggregate: Aggregate, id: string, events: NewEvent[], atMs?: number): Recorded[] {
+    return events.map((event) => {
+      this.sequence += 1;
+      const envelope = {
+        id: `evt-${this.sequence}`,
+        type: event.type,
+        schemaVersion: 1,
+        streamId: streamIdOf(aggregate, id),
+        occurredAt: new Date(atMs ?? this.startMs + this.sequence * 1000).toISOString(),
+        correlationId: 'corr',
+        causationId: null,
+        actor: { kind: 'system', id: 'test' },
+        data: event.data,
+      };
+      return { ...parseEvent(envelope), sequence: this.sequence } as Recorded<ConclaveEvent>;
+    });
+  }
+  get last(): number {
+    return this.sequence;
+  }
+}
+
+export const at = (sequence: number, startMs = T0) => new Date(startMs + sequence * 1000).toISOString();

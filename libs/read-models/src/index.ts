@@ -1,0 +1,16 @@
+/**
+ * @conclave/read-models: the Postgres read models folded from the log. The projector writes them
+ * (projectBatch), the gateway reads them (ReadModelQueries).
+ *
+ * TypeORM is re-exported for types only: use this package's DataSource factory rather than
+ * importing `typeorm` in a service (npm may install a separate copy per workspace).
+ */
+export * from './entities';
+export * from './data-source';
+export * from './projection';
+export * from './queries';
+export * from './views';
+export * from './cursor';
+export * from './alerts';
+export { jsonbSafe, toJsonb, type JsonValue } from './json';
+export type { DataSource, EntityManager } from 'typeorm';

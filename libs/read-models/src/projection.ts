@@ -1,0 +1,442 @@
+import type { EntityManager, ObjectLiteral } from 'typeorm';
+import { splitStreamId, type EventOf, type Recorded, type RunEvent, type TemplateEvent } from '@conclave/contracts';
+import {
+  ArtifactRow,
+  CandidateRow,
+  RunPhaseRow,
+  RunRow,
+  TemplateRow,
+  TimelineEventRow,
+  VerdictRow,
+  type ErrorInfo,
+} from './entities';
+import { jsonbSafe, toJsonb, type JsonValue } from './json';
+
+/**
+ * An event the projection cannot apply, now or after any number of retries: an unknown type, a
+ * shape the fold does not expect, or one that contradicts the read models (a phase of a run that
+ * was never started, a second RunStarted for a run). Retrying cannot help; the projector halts
+ * that projection and raises an alert instead of skipping (a skipped event is a silently wrong
+ * read model).
+ */
+export class PoisonEventError extends Error {
+  constructor(
+    readonly sequence: number,
+    readonly eventType: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`poison event at sequence ${sequence} (${eventType}): ${reason}`, options);
+    this.name = 'PoisonEventError';
+  }
+}
+
+/** The checkpoint of the live projection. */
+export const MAIN_CHECKPOINT = 'main';
+
+/**
+ * Fold `events` into the read models inside the caller's transaction and return the checkpoint.
+ *
+ * Guarantees:
+ * - the checkpoint row is locked (`FOR UPDATE`) for the rest of the transaction, so concurrent
+ *   projectors on the same checkpoint take turns; the later one sees the moved checkpoint;
+ * - events at or below the checkpoint are skipped: redelivery and overlapping batches are harmless;
+ * - the rest are applied in sequence order and the checkpoint moves to the last one applied, in
+ *   the same transaction as the rows: either both commit or neither does;
+ * - an event that cannot be applied throws PoisonEventError; the caller must roll back (the
+ *   transaction is unusable after a failed statement anyway), leaving the checkpoint before it.
+ */
+export async function projectBatch(manager: EntityManager, events: readonly Recorded[], checkpointName = MAIN_CHECKPOINT): Promise<number> {
+  if (!manager.queryRunner?.isTransactionActive) {
+    throw new Error('projectBatch must run inside a transaction (DataSource.transaction)');
+  }
+  const checkpoint = await lockCheckpoint(manager, checkpointName);
+  let applied = checkpoint;
+  const ordered = [...events].sort((a, b) => a.sequence - b.sequence);
+  for (const event of ordered) {
+    if (event.sequence <= applied) continue;
+    try {
+      await applyEvent(manager, event);
+    } catch (err) {
+      throw asPoison(event, err);
+    }
+    applied = event.sequence;
+  }
+  if (applied > checkpoint) {
+    await manager.query('UPDATE projection_checkpoints SET sequence = $2, updated_at = now() WHERE name = $1', [checkpointName, applied]);
+  }
+  return applied;
+}
+
+async function lockCheckpoint(m: EntityManager, name: string): Promise<number> {
+  const select = 'SELECT sequence FROM projection_checkpoints WHERE name = $1 FOR UPDATE';
+  let rows: { sequence: string }[] = await m.query(select, [name]);
+  if (rows.length === 0) {
+    await m.query('INSERT INTO projection_checkpoints (name, sequence, updated_at) VALUES ($1, 0, now()) ON CONFLICT (name) DO NOTHING', [name]);
+    rows = await m.query(select, [name]);
+  }
+  return Number(rows[0]!.sequence);
+}
+
+/**
+ * SQLSTATE classes whose errors repeat on every retry of the same event: 22 data exception,
+ * 23 integrity constraint violation. Anything else (connection loss, deadlock, shutdown) is
+ * treated as transient by the projector.
+ */
+export function isDeterministicDbError(err: unknown): boolean {
+  const code = (err as { driverError?: { code?: unknown }; code?: unknown } | null)?.driverError?.code ?? (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23)[0-9A-Z]{3}$/.test(code);
+}
+
+function asPoison(event: Recorded, err: unknown): unknown {
+  if (err instanceof PoisonEventError) return err;
+  if (isDeterministicDbError(err)) return new PoisonEventError(event.sequence, event.type, (err as Error).message, { cause: err });
+  return err;
+}
+
+/* ------------------------------------------------------------------ the fold */
+
+type Usage = { costUsd: number; tokens: { input: number; output: number } };
+/** Column changes; a function value is raw SQL whose `:name` placeholders come from params. */
+type Patch = { set: ObjectLiteral; params?: ObjectLiteral };
+
+const DONE_STATUSES = "('completed', 'skipped')";
+
+async function applyEvent(m: EntityManager, e: Recorded): Promise<void> {
+  switch (e.type) {
+    case 'TemplateCreated':
+    case 'TemplateVersionAdded':
+    case 'TemplateArchived':
+      return applyTemplateEvent(m, e);
+    case 'RunStarted':
+    case 'PhaseStarted':
+    case 'CandidateRequested':
+    case 'CandidateGenerated':
+    case 'CandidateFailed':
+    case 'JudgeRequested':
+    case 'VerdictRecorded':
+    case 'ArtifactRecorded':
+    case 'OutputRejected':
+    case 'PhaseCompleted':
+    case 'PhaseFailed':
+    case 'PhaseSkipped':
+    case 'RunCompleted':
+    case 'RunFailed':
+      return applyRunEvent(m, e);
+    default: {
+      const unknown: never = e;
+      throw new PoisonEventError((unknown as Recorded).sequence, String((unknown as Recorded).type), 'unknown event type');
+    }
+  }
+}
+
+async function applyRunEvent(m: EntityManager, e: Recorded<RunEvent>): Promise<void> {
+  const { aggregate, id: runId } = splitStreamId(e.streamId);
+  if (aggregate !== 'run') throw new PoisonEventError(e.sequence, e.type, `run event on stream ${e.streamId}`);
+  const at = new Date(e.occurredAt);
+  /** changes to the run row, written together with the move of runs.sequence */
+  let patch: Patch | null = null;
+
+  switch (e.type) {
+    case 'RunStarted':
+      await insertRun(m, e, runId, at);
+      break;
+    case 'PhaseStarted':
+      await updatePhase(m, e, runId, e.data.phaseId, {
+        status: 'running',
+        attempt: e.data.attempt,
+        startedAt: at,
+        completedAt: null,
+        error: null,
+        artifactId: null,
+      });
+      patch = recountDone();
+      break;
+    case 'CandidateRequested':
+      await m.insert(CandidateRow, {
+        id: e.data.candidateId,
+        runId,
+        phaseId: e.data.phaseId,
+        attempt: e.data.attempt,
+        slot: e.data.slot,
+        provider: e.data.provider,
+        model: e.data.model,
+        status: 'requested',
+        output: null,
+        tokensInput: 0,
+        tokensOutput: 0,
+        costUsd: 0,
+        durationMs: null,
+        error: null,
+        requestedAt: at,
+      });
+      break;
+    case 'CandidateGenerated': {
+      const usage: Usage = { costUsd: e.data.costUsd, tokens: e.data.tokens };
+      await updateCandidate(m, e, runId, e.data.candidateId, {
+        set: {
+          status: 'generated',
+          output: toJsonb(e.data.output),
+          tokensInput: usage.tokens.input,
+          tokensOutput: usage.tokens.output,
+          costUsd: usage.costUsd,
+          durationMs: e.data.durationMs,
+          error: null,
+        },
+      });
+      await addPhaseUsage(m, e, runId, e.data.phaseId, usage);
+      patch = usagePatch(usage);
+      break;
+    }
+    case 'CandidateFailed':
+      await updateCandidate(m, e, runId, e.data.candidateId, {
+        set: {
+          status: 'failed',
+          error: errorInfo(e.data.error),
+          ...(e.data.durationMs === undefined ? {} : { durationMs: e.data.durationMs }),
+        },
+      });
+      break;
+    case 'OutputRejected':
+      await updateCandidate(m, e, runId, e.data.candidateId, {
+        set: {
+          status: 'rejected',
+          error: { code: 'output_rejected', message: e.data.errors.join('; ') } satisfies ErrorInfo,
+          // keep a generated output; otherwise show what was rejected
+          output: () => 'COALESCE(output, CAST(:raw AS jsonb))',
+        },
+        params: { raw: e.data.raw === undefined ? null : JSON.stringify(toJsonb(e.data.raw)) },
+      });
+      break;
+    case 'JudgeRequested':
+      break;
+    case 'VerdictRecorded': {
+      const usage: Usage = { costUsd: e.data.costUsd, tokens: e.data.tokens };
+      await m.insert(VerdictRow, {
+        runId,
+        phaseId: e.data.phaseId,
+        attempt: e.data.attempt,
+        judgeId: e.data.judgeId,
+        winnerId: e.data.winnerId,
+        scores: e.data.scores,
+        rationale: e.data.rationale,
+        order: e.data.order,
+        provider: e.data.provider,
+        model: e.data.model,
+        tokensInput: usage.tokens.input,
+        tokensOutput: usage.tokens.output,
+        costUsd: usage.costUsd,
+        recordedAt: at,
+      });
+      await addPhaseUsage(m, e, runId, e.data.phaseId, usage);
+      patch = usagePatch(usage);
+      break;
+    }
+    case 'ArtifactRecorded':
+      await m.insert(ArtifactRow, {
+        id: e.data.artifactId,
+        runId,
+        phaseId: e.data.phaseId,
+        attempt: e.data.attempt,
+        candidateId: e.data.candidateId,
+        artifactType: e.data.artifactType,
+        content: toJsonb(e.data.content),
+        createdAt: at,
+      });
+      break;
+    case 'PhaseCompleted':
+      await updatePhase(m, e, runId, e.data.phaseId, { status: 'completed', completedAt: at, artifactId: e.data.artifactId, error: null });
+      patch = recountDone();
+      break;
+    case 'PhaseFailed':
+      await updatePhase(m, e, runId, e.data.phaseId, { status: 'failed', completedAt: at, error: errorInfo(e.data.reason) });
+      patch = recountDone();
+      break;
+    case 'PhaseSkipped':
+      await updatePhase(m, e, runId, e.data.phaseId, { status: 'skipped', completedAt: at, error: null });
+      patch = recountDone();
+      break;
+    case 'RunCompleted':
+      patch = { set: { status: 'completed', completedAt: at, error: null } };
+      break;
+    case 'RunFailed':
+      patch = { set: { status: 'failed', completedAt: at, error: errorInfo(e.data.reason) } };
+      break;
+    default: {
+      const unknown: never = e;
+      throw new PoisonEventError((unknown as Recorded).sequence, String((unknown as Recorded).type), 'unknown run event type');
+    }
+  }
+
+  if (e.type !== 'RunStarted') {
+    const update = m
+      .createQueryBuilder()
+      .update(RunRow)
+      .set({ ...patch?.set, sequence: e.sequence })
+      .where('id = :runId', { runId });
+    if (patch?.params) update.setParameters(patch.params);
+    const result = await update.execute();
+    if (result.affected !== 1) throw new PoisonEventError(e.sequence, e.type, `run ${runId} was never started`);
+  }
+
+  const data = e.data as { phaseId?: unknown };
+  await m.insert(TimelineEventRow, {
+    sequence: e.sequence,
+    eventId: e.id,
+    runId,
+    type: e.type,
+    phaseId: typeof data.phaseId === 'string' ? data.phaseId : null,
+    occurredAt: at,
+    actor: e.actor,
+    data: toJsonb(e.data),
+  });
+}
+
+async function insertRun(m: EntityManager, e: EventOf<'RunStarted'> & { sequence: number }, runId: string, at: Date): Promise<void> {
+  const d = e.data;
+  if (d.runId !== runId) throw new PoisonEventError(e.sequence, e.type, `data.runId ${d.runId} does not match stream ${e.streamId}`);
+  await m.insert(RunRow, {
+    id: runId,
+    name: d.name,
+    templateId: d.templateId,
+    templateVersion: d.templateVersion,
+    templateName: d.template.name,
+    status: 'running',
+    inputs: toJsonb(d.inputs) as Record<string, JsonValue>,
+    autoMode: d.autoMode,
+    budgetUsd: d.budgetUsd,
+    costUsd: 0,
+    tokensInput: 0,
+    tokensOutput: 0,
+    startedAt: at,
+    completedAt: null,
+    error: null,
+    sequence: e.sequence,
+    phasesTotal: d.template.phases.length,
+    phasesDone: 0,
+  });
+  await m.insert(
+    RunPhaseRow,
+    d.template.phases.map((phase, position) => ({
+      runId,
+      phaseId: phase.id,
+      position,
+      name: phase.name ?? null,
+      kind: phase.kind,
+      dependsOn: phase.dependsOn,
+      status: 'pending' as const,
+      attempt: 0,
+      startedAt: null,
+      completedAt: null,
+      artifactId: null,
+      costUsd: 0,
+      tokensInput: 0,
+      tokensOutput: 0,
+      error: null,
+    })),
+  );
+}
+
+async function updatePhase(m: EntityManager, e: Recorded, runId: string, phaseId: string, set: ObjectLiteral): Promise<void> {
+  const result = await m
+    .createQueryBuilder()
+    .update(RunPhaseRow)
+    .set(set)
+    .where('run_id = :runId AND phase_id = :phaseId', { runId, phaseId })
+    .execute();
+  if (result.affected !== 1) throw new PoisonEventError(e.sequence, e.type, `phase ${phaseId} is not part of run ${runId}`);
+}
+
+async function updateCandidate(m: EntityManager, e: Recorded, runId: string, candidateId: string, patch: Patch): Promise<void> {
+  const update = m
+    .createQueryBuilder()
+    .update(CandidateRow)
+    .set(patch.set)
+    .where('id = :candidateId AND run_id = :runId', { candidateId, runId });
+  if (patch.params) update.setParameters(patch.params);
+  const result = await update.execute();
+  if (result.affected !== 1) throw new PoisonEventError(e.sequence, e.type, `candidate ${candidateId} of run ${runId} was never requested`);
+}
+
+async function addPhaseUsage(m: EntityManager, e: Recorded, runId: string, phaseId: string, usage: Usage): Promise<void> {
+  const { set, params } = usagePatch(usage);
+  const result = await m
+    .createQueryBuilder()
+    .update(RunPhaseRow)
+    .set(set)
+    .where('run_id = :runId AND phase_id = :phaseId')
+    .setParameters({ ...params, runId, phaseId })
+    .execute();
+  if (result.affected !== 1) throw new PoisonEventError(e.sequence, e.type, `phase ${phaseId} is not part of run ${runId}`);
+}
+
+function usagePatch(usage: Usage): Required<Patch> {
+  return {
+    set: {
+      costUsd: () => 'cost_usd + :costUsd',
+      tokensInput: () => 'tokens_input + :tokensInput',
+      tokensOutput: () => 'tokens_output + :tokensOutput',
+    },
+    params: { costUsd: usage.costUsd, tokensInput: usage.tokens.input, tokensOutput: usage.tokens.output },
+  };
+}
+
+/**
+ * Recounted on every phase transition rather than incremented: a completed phase that is run
+ * again (retry) stops counting until it completes again, and is never counted twice.
+ */
+function recountDone(): Patch {
+  return { set: { phasesDone: () => `(SELECT count(*) FROM run_phases p WHERE p.run_id = runs.id AND p.status IN ${DONE_STATUSES})` } };
+}
+
+function errorInfo(failure: { code: string; message: string }): ErrorInfo {
+  return { code: failure.code, message: failure.message };
+}
+
+/* ------------------------------------------------------------------ templates */
+
+async function applyTemplateEvent(m: EntityManager, e: Recorded<TemplateEvent>): Promise<void> {
+  const { aggregate, id } = splitStreamId(e.streamId);
+  if (aggregate !== 'template' || id !== e.data.templateId) {
+    throw new PoisonEventError(e.sequence, e.type, `template event for ${e.data.templateId} on stream ${e.streamId}`);
+  }
+  const at = new Date(e.occurredAt);
+  switch (e.type) {
+    case 'TemplateCreated':
+    case 'TemplateVersionAdded': {
+      const { templateId, version, template } = e.data;
+      // latest_version only moves forward; name/description follow the latest version
+      await m.query(
+        `INSERT INTO templates AS t (id, name, description, latest_version, archived, updated_at)
+         VALUES ($1, $2, $3, $4, false, $5)
+         ON CONFLICT (id) DO UPDATE SET
+           name           = CASE WHEN excluded.latest_version >= t.latest_version THEN excluded.name ELSE t.name END,
+           description    = CASE WHEN excluded.latest_version >= t.latest_version THEN excluded.description ELSE t.description END,
+           latest_version = GREATEST(t.latest_version, excluded.latest_version),
+           updated_at     = excluded.updated_at`,
+        [templateId, template.name, template.description, version, at],
+      );
+      await m.query('INSERT INTO template_versions (template_id, version, template, created_at) VALUES ($1, $2, $3, $4)', [
+        templateId,
+        version,
+        JSON.stringify(jsonbSafe(template)),
+        at,
+      ]);
+      return;
+    }
+    case 'TemplateArchived': {
+      const result = await m
+        .createQueryBuilder()
+        .update(TemplateRow)
+        .set({ archived: true, updatedAt: at })
+        .where('id = :id', { id: e.data.templateId })
+        .execute();
+      if (result.affected !== 1) throw new PoisonEventError(e.sequence, e.type, `template ${e.data.templateId} was never created`);
+      return;
+    }
+    default: {
+      const unknown: never = e;
+      throw new PoisonEventError((unknown as Recorded).sequence, String((unknown as Recorded).type), 'unknown template event type');
+    }
+  }
+}

@@ -1,0 +1,208 @@
+import type { DataSource } from 'typeorm';
+import type { ArtifactView, CandidateView, RunSummary, RunView, Template, TemplateSummary, TemplateView, TimelineEntry } from '@conclave/contracts';
+import { decodeCursor, encodeCursor, escapeLike } from './cursor';
+import {
+  AlertRow,
+  ArtifactRow,
+  CandidateRow,
+  RunPhaseRow,
+  RunRow,
+  TemplateRow,
+  TemplateVersionRow,
+  TimelineEventRow,
+  VerdictRow,
+} from './entities';
+import { MAIN_CHECKPOINT } from './projection';
+import {
+  toAlertView,
+  toArtifactView,
+  toCandidateView,
+  toRunSummary,
+  toRunView,
+  toTemplateSummary,
+  toTimelineEntry,
+  type AlertView,
+} from './views';
+
+export interface RunListOptions {
+  /** one status or a comma-separated list (`running,waiting`) */
+  status?: string;
+  templateId?: string;
+  /** case-insensitive substring of the run's name, id or template name (matched literally) */
+  q?: string;
+  /** `nextCursor` of the previous page */
+  cursor?: string;
+  /** 1–500 */
+  limit: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export type CandidateListItem = CandidateView & { phaseId: string; attempt: number };
+
+const MAX_PAGE = 500;
+const POLL_MS = 20;
+
+/**
+ * Reads of the read models, returning the contracts' REST views. Multi-table views are read in
+ * one REPEATABLE READ transaction, so they reflect exactly one projector commit (the view's
+ * `sequence` describes all of it). Pass a DataSource made by createDataSource (it knows the
+ * entities).
+ */
+export class ReadModelQueries {
+  constructor(private readonly ds: DataSource) {}
+
+  async getRun(id: string): Promise<RunView | null> {
+    return this.ds.transaction('REPEATABLE READ', async (m) => {
+      const run = await m.findOne(RunRow, { where: { id } });
+      if (!run) return null;
+      const phases = await m.find(RunPhaseRow, { where: { runId: id }, order: { position: 'ASC' } });
+      // only the phase's current attempt
+      const currentAttempt = (a: string) => `p.runId = ${a}.runId AND p.phaseId = ${a}.phaseId AND p.attempt = ${a}.attempt`;
+      const candidates = await m
+        .createQueryBuilder(CandidateRow, 'c')
+        .innerJoin(RunPhaseRow, 'p', currentAttempt('c'))
+        .where('c.runId = :id', { id })
+        .orderBy('c.slot', 'ASC')
+        .getMany();
+      const verdicts = await m
+        .createQueryBuilder(VerdictRow, 'v')
+        .innerJoin(RunPhaseRow, 'p', currentAttempt('v'))
+        .where('v.runId = :id', { id })
+        .getMany();
+      return toRunView(run, phases, candidates, verdicts);
+    });
+  }
+
+  /** Newest first (started_at, then id), keyset-paged. An invalid cursor is a ConclaveError('bad_request'). */
+  async listRuns(options: RunListOptions): Promise<Page<RunSummary>> {
+    const limit = Math.min(MAX_PAGE, Math.max(1, Math.trunc(options.limit)));
+    const qb = this.ds.getRepository(RunRow).createQueryBuilder('r');
+    const statuses = (options.status ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (statuses.length > 0) qb.andWhere('r.status IN (:...statuses)', { statuses });
+    if (options.templateId) qb.andWhere('r.templateId = :templateId', { templateId: options.templateId });
+    if (options.q) {
+      qb.andWhere('(r.name ILIKE :q OR r.id ILIKE :q OR r.templateName ILIKE :q)', { q: `%${escapeLike(options.q)}%` });
+    }
+    if (options.cursor) {
+      const cursor = decodeCursor(options.cursor);
+      qb.andWhere('(r.startedAt, r.id) < (:cursorAt, :cursorId)', { cursorAt: new Date(cursor.startedAt), cursorId: cursor.id });
+    }
+    const rows = await qb
+      .orderBy('r.startedAt', 'DESC')
+      .addOrderBy('r.id', 'DESC')
+      .limit(limit + 1)
+      .getMany();
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items: items.map(toRunSummary),
+      nextCursor: rows.length > limit && last ? encodeCursor({ startedAt: last.startedAt.toISOString(), id: last.id }) : null,
+    };
+  }
+
+  /** A run's events after `sinceSequence`, ascending. */
+  async timeline(runId: string, sinceSequence = 0, limit = 1000): Promise<TimelineEntry[]> {
+    const rows = await this.ds
+      .getRepository(TimelineEventRow)
+      .createQueryBuilder('t')
+      .where('t.runId = :runId AND t.sequence > :since', { runId, since: sinceSequence })
+      .orderBy('t.sequence', 'ASC')
+      .limit(Math.max(1, Math.trunc(limit)))
+      .getMany();
+    return rows.map(toTimelineEntry);
+  }
+
+  /** Templates that are not archived, by name. */
+  async listTemplates(): Promise<TemplateSummary[]> {
+    const rows = await this.ds.getRepository(TemplateRow).find({ where: { archived: false }, order: { name: 'ASC', id: 'ASC' } });
+    return rows.map(toTemplateSummary);
+  }
+
+  /**
+   * One version of a template (the latest by default), archived or not; null when either the
+   * template or that version does not exist. `version`, `name` and `description` describe the
+   * returned version; `versions` lists them all.
+   */
+  async getTemplate(id: string, version?: number): Promise<TemplateView | null> {
+    return this.ds.transaction('REPEATABLE READ', async (m) => {
+      const row = await m.findOne(TemplateRow, { where: { id } });
+      if (!row) return null;
+      const wanted = version ?? row.latestVersion;
+      const stored = await m.findOne(TemplateVersionRow, { where: { templateId: id, version: wanted } });
+      if (!stored) return null;
+      const versions = await m.find(TemplateVersionRow, { where: { templateId: id }, select: { version: true }, order: { version: 'ASC' } });
+      const template = stored.template as Template;
+      return {
+        ...toTemplateSummary(row),
+        version: wanted,
+        name: template.name,
+        description: template.description,
+        template,
+        versions: versions.map((v) => v.version),
+      };
+    });
+  }
+
+  async listArtifacts(runId: string): Promise<ArtifactView[]> {
+    const rows = await this.ds.getRepository(ArtifactRow).find({ where: { runId }, order: { createdAt: 'ASC', id: 'ASC' } });
+    return rows.map(toArtifactView);
+  }
+
+  async getArtifact(runId: string, artifactId: string): Promise<ArtifactView | null> {
+    const row = await this.ds.getRepository(ArtifactRow).findOne({ where: { runId, id: artifactId } });
+    return row ? toArtifactView(row) : null;
+  }
+
+  /** Every candidate of a run (all attempts), in template order, then attempt, then slot. */
+  async listCandidates(runId: string, phaseId?: string): Promise<CandidateListItem[]> {
+    const qb = this.ds
+      .getRepository(CandidateRow)
+      .createQueryBuilder('c')
+      .innerJoin(RunPhaseRow, 'p', 'p.runId = c.runId AND p.phaseId = c.phaseId')
+      .where('c.runId = :runId', { runId });
+    if (phaseId !== undefined) qb.andWhere('c.phaseId = :phaseId', { phaseId });
+    const rows = await qb.orderBy('p.position', 'ASC').addOrderBy('c.attempt', 'ASC').addOrderBy('c.slot', 'ASC').getMany();
+    return rows.map((row) => ({ ...toCandidateView(row), phaseId: row.phaseId, attempt: row.attempt }));
+  }
+
+  /** The last stream sequence a projection applied (0 before its first batch). */
+  async appliedSequence(name = MAIN_CHECKPOINT): Promise<number> {
+    const rows: { sequence: string }[] = await this.ds.query('SELECT sequence FROM projection_checkpoints WHERE name = $1', [name]);
+    return rows.length > 0 ? Number(rows[0]!.sequence) : 0;
+  }
+
+  /**
+   * Read-your-writes for `?min_sequence=`: true as soon as the main projection has applied
+   * `sequence`, false when `timeoutMs` passes first (polls every ~20 ms).
+   */
+  async waitForSequence(sequence: number, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if ((await this.appliedSequence()) >= sequence) return true;
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, left)));
+    }
+  }
+
+  async runExists(id: string): Promise<boolean> {
+    return this.ds.getRepository(RunRow).existsBy({ id });
+  }
+
+  async templateExists(id: string): Promise<boolean> {
+    return this.ds.getRepository(TemplateRow).existsBy({ id });
+  }
+
+  /** Operator alerts, newest first. */
+  async listAlerts(limit = 100): Promise<AlertView[]> {
+    const rows = await this.ds.getRepository(AlertRow).find({ order: { createdAt: 'DESC', id: 'DESC' }, take: Math.max(1, Math.trunc(limit)) });
+    return rows.map(toAlertView);
+  }
+}

@@ -1,0 +1,343 @@
+import { createTestEnv, type TestEnv } from '@conclave/testing';
+import { ConclaveError, type Recorded, type RunView } from '@conclave/contracts';
+import {
+  createDataSource,
+  migrate,
+  PoisonEventError,
+  projectBatch,
+  ReadModelQueries,
+  READ_MODEL_ENTITIES,
+  type DataSource,
+} from '@conclave/read-models';
+import { at, cid, completedRunEvents, failedRunEvents, Recorder, T0, template } from './__tests__/fixtures';
+
+const RUN = 'run-1';
+const TPL = 'tpl-1';
+
+describe('read models: projectBatch + ReadModelQueries against Postgres', () => {
+  let env: TestEnv;
+  let ds: DataSource;
+  let queries: ReadModelQueries;
+
+  const fold = (events: Recorded[], name?: string) => ds.transaction((m) => projectBatch(m, events, name));
+  const tables = () => READ_MODEL_ENTITIES.map((e) => ds.getMetadata(e).tableName);
+  async function rowCounts(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const t of tables()) out[t] = Number((await ds.query(`SELECT count(*) AS n FROM ${t}`))[0].n);
+    return out;
+  }
+  async function reset() {
+    await ds.query(`TRUNCATE ${tables().join(', ')}`);
+  }
+
+  beforeAll(async () => {
+    env = await createTestEnv('readmodels', { database: true });
+    // two processes booting at once: both succeed, the migration runs once
+    const [a, b] = await Promise.all([migrate(env.databaseUrl), migrate(env.databaseUrl)]);
+    expect([...a, ...b]).toEqual(['Init1795305600000']);
+    expect(await migrate(env.databaseUrl)).toEqual([]);
+    ds = await createDataSource(env.databaseUrl).initialize();
+    queries = new ReadModelQueries(ds);
+  });
+  afterAll(async () => {
+    await ds?.destroy();
+    await env?.dispose();
+  });
+
+  it('has entities that describe exactly the migrated schema', async () => {
+    const diff = await ds.driver.createSchemaBuilder().log();
+    expect(diff.upQueries.map((q) => q.query)).toEqual([]);
+  });
+
+  describe('a 2-phase run', () => {
+    const rec = new Recorder();
+    const templateEvents = rec.record('template', TPL, [{ type: 'TemplateCreated', data: { templateId: TPL, version: 1, template } }]);
+    const runEvents = rec.record('run', RUN, completedRunEvents(RUN, TPL));
+    const all = [...templateEvents, ...runEvents];
+    const last = rec.last;
+
+    const expected: RunView = {
+      id: RUN,
+      name: 'Cats essay',
+      templateId: TPL,
+      templateVersion: 1,
+      templateName: 'essay-pipeline',
+      status: 'completed',
+      inputs: { topic: 'cats' },
+      phases: [
+        {
+          id: 'draft',
+          name: 'Draft',
+          kind: 'llm',
+          dependsOn: [],
+          status: 'completed',
+          attempt: 2,
+          startedAt: at(9),
+          completedAt: at(17),
+          candidates: [
+            { id: cid(RUN, 'draft', 2, 0), slot: 0, provider: 'simulated', model: 'sim-a', status: 'generated', tokens: { input: 100, output: 150 }, costUsd: 0.25, durationMs: 1200, output: { text: 'draft a' }, error: null },
+            { id: cid(RUN, 'draft', 2, 1), slot: 1, provider: 'simulated', model: 'sim-b', status: 'generated', tokens: { input: 100, output: 200 }, costUsd: 0.5, durationMs: 1500, output: { text: 'draft b' }, error: null },
+          ],
+          verdict: {
+            winnerId: cid(RUN, 'draft', 2, 1),
+            scores: {
+              [cid(RUN, 'draft', 2, 0)]: { overall: 0.5, criteria: { quality: 0.5 } },
+              [cid(RUN, 'draft', 2, 1)]: { overall: 0.75, criteria: { quality: 0.75 } },
+            },
+            rationale: 'b is clearer',
+          },
+          artifactId: `${RUN}.draft.2.artifact`,
+          // both attempts and the judge: 0.125 + 0.5 + 0.25 + 0.0625
+          costUsd: 0.9375,
+          tokens: { input: 510, output: 400 },
+          error: null,
+        },
+        {
+          id: 'polish',
+          name: null,
+          kind: 'llm',
+          dependsOn: ['draft'],
+          status: 'completed',
+          attempt: 2,
+          startedAt: at(22),
+          completedAt: at(26),
+          candidates: [
+            { id: cid(RUN, 'polish', 2, 0), slot: 0, provider: 'simulated', model: 'sim-c', status: 'generated', tokens: { input: 50, output: 60 }, costUsd: 0.25, durationMs: 700, output: { text: 'polished b' }, error: null },
+          ],
+          verdict: null,
+          artifactId: `${RUN}.polish.2.artifact`,
+          costUsd: 0.28125,
+          tokens: { input: 55, output: 60 },
+          error: null,
+        },
+      ],
+      currentPhases: [],
+      costUsd: 1.21875,
+      tokens: { input: 565, output: 460 },
+      startedAt: at(2),
+      completedAt: at(last),
+      sequence: last,
+      error: null,
+    };
+
+    beforeAll(reset);
+
+    it('folds a prefix into an in-flight view', async () => {
+      const upTo = all.findIndex((e) => e.sequence === 11) + 1; // attempt 2's candidates requested
+      expect(await fold(all.slice(0, upTo))).toBe(11);
+      const view = await queries.getRun(RUN);
+      expect(view).toMatchObject({ status: 'running', currentPhases: ['draft'], sequence: 11, costUsd: 0.125, completedAt: null });
+      const [draft, polish] = view!.phases;
+      expect(draft).toMatchObject({ status: 'running', attempt: 2, startedAt: at(9), completedAt: null, error: null, verdict: null, costUsd: 0.125 });
+      expect(draft!.candidates.map((c) => [c.id, c.status, c.output])).toEqual([
+        [cid(RUN, 'draft', 2, 0), 'requested', undefined],
+        [cid(RUN, 'draft', 2, 1), 'requested', undefined],
+      ]);
+      expect(polish).toMatchObject({ status: 'pending', attempt: 0, startedAt: null, candidates: [], costUsd: 0, tokens: { input: 0, output: 0 } });
+      expect((await queries.listRuns({ limit: 10 })).items[0]).toMatchObject({ phasesTotal: 2, phasesDone: 0 });
+    });
+
+    it('folds the rest into the expected RunView', async () => {
+      expect(await fold(all)).toBe(last);
+      expect(await queries.getRun(RUN)).toEqual(expected);
+      expect(await queries.appliedSequence()).toBe(last);
+      expect(await queries.runExists(RUN)).toBe(true);
+      expect(await queries.runExists('nope')).toBe(false);
+      expect(await queries.getRun('nope')).toBeNull();
+    });
+
+    it('changes nothing when the same events are applied again, whole or overlapping', async () => {
+      const counts = await rowCounts();
+      expect(counts).toMatchObject({ runs: 1, run_phases: 2, candidates: 6, verdicts: 1, artifacts: 2, timeline_events: runEvents.length, templates: 1, template_versions: 1 });
+      expect(await fold(all)).toBe(last);
+      expect(await fold(all.slice(10))).toBe(last);
+      expect(await fold([...all].reverse().slice(0, 3))).toBe(last);
+      expect(await queries.getRun(RUN)).toEqual(expected);
+      expect(await rowCounts()).toEqual(counts);
+    });
+
+    it('applies a batch once when two projectors race on it', async () => {
+      await reset();
+      const results = await Promise.all([fold(all), fold(all), fold(all.slice(0, 10))]);
+      expect(results.slice(0, 2)).toEqual([last, last]);
+      expect([10, last]).toContain(results[2]); // 10 when it took the lock first
+      expect(await queries.getRun(RUN)).toEqual(expected);
+      expect((await rowCounts()).timeline_events).toBe(runEvents.length);
+    });
+
+    it('serves the timeline ascending, after a sequence, bounded', async () => {
+      const timeline = await queries.timeline(RUN);
+      expect(timeline.map((t) => t.sequence)).toEqual(runEvents.map((e) => e.sequence));
+      expect(timeline[0]).toEqual({ sequence: 2, type: 'RunStarted', occurredAt: at(2), phaseId: null, actor: { kind: 'system', id: 'test' }, data: runEvents[0]!.data });
+      expect(timeline[1]).toMatchObject({ sequence: 3, type: 'PhaseStarted', phaseId: 'draft', data: { phaseId: 'draft', attempt: 1 } });
+      expect((await queries.timeline(RUN, 20, 3)).map((t) => t.sequence)).toEqual([21, 22, 23]);
+      expect(await queries.timeline('nope')).toEqual([]);
+    });
+
+    it('lists every candidate of every attempt, failures and rejections included', async () => {
+      const all = await queries.listCandidates(RUN);
+      expect(all.map((c) => [c.phaseId, c.attempt, c.slot, c.status])).toEqual([
+        ['draft', 1, 0, 'generated'],
+        ['draft', 1, 1, 'failed'],
+        ['draft', 2, 0, 'generated'],
+        ['draft', 2, 1, 'generated'],
+        ['polish', 1, 0, 'rejected'],
+        ['polish', 2, 0, 'generated'],
+      ]);
+      expect(all.find((c) => c.id === cid(RUN, 'draft', 1, 1))).toMatchObject({ error: { code: 'provider', message: 'boom' }, durationMs: 50, costUsd: 0 });
+      expect(all.find((c) => c.id === cid(RUN, 'polish', 1, 0))).toMatchObject({
+        error: { code: 'output_rejected', message: 'text: too short; text: empty' },
+        output: { text: '' },
+        costUsd: 0.03125,
+      });
+      expect((await queries.listCandidates(RUN, 'polish')).map((c) => c.id)).toEqual([cid(RUN, 'polish', 1, 0), cid(RUN, 'polish', 2, 0)]);
+    });
+
+    it('serves artifacts', async () => {
+      const artifacts = await queries.listArtifacts(RUN);
+      expect(artifacts).toEqual([
+        { id: `${RUN}.draft.2.artifact`, runId: RUN, phaseId: 'draft', candidateId: cid(RUN, 'draft', 2, 1), artifactType: 'text', content: { text: 'draft b' }, createdAt: at(16) },
+        { id: `${RUN}.polish.2.artifact`, runId: RUN, phaseId: 'polish', candidateId: cid(RUN, 'polish', 2, 0), artifactType: 'text', content: { text: 'polished b' }, createdAt: at(25) },
+      ]);
+      expect(await queries.getArtifact(RUN, `${RUN}.polish.2.artifact`)).toEqual(artifacts[1]);
+      expect(await queries.getArtifact('other-run', `${RUN}.polish.2.artifact`)).toBeNull();
+    });
+
+    it('halts on an unknown event type without moving the checkpoint', async () => {
+      const more = new Recorder(last + 1);
+      const fine = more.record('run', 'run-2', failedRunEvents('run-2', TPL));
+      const unknown = { ...fine[1]!, type: 'PhaseExploded', sequence: more.last + 1 } as unknown as Recorded;
+      const error = await fold([...fine, unknown]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PoisonEventError);
+      expect(error).toMatchObject({ sequence: more.last + 1, eventType: 'PhaseExploded' });
+      expect(await queries.appliedSequence()).toBe(last);
+      expect(await queries.runExists('run-2')).toBe(false);
+      // the events before it are fine on their own
+      expect(await fold(fine)).toBe(more.last);
+      expect(await queries.getRun('run-2')).toMatchObject({ status: 'failed', error: { code: 'phase_failed', message: 'draft failed' }, completedAt: at(more.last) });
+    });
+
+    it('treats events that contradict the read models as poison', async () => {
+      const cp = await queries.appliedSequence();
+      const more = new Recorder(cp + 1);
+      const orphan = more.record('run', 'never-started', [{ type: 'PhaseStarted', data: { phaseId: 'draft', attempt: 1 } }]);
+      await expect(fold(orphan)).rejects.toMatchObject({ name: 'PoisonEventError', reason: expect.stringContaining('never-started') });
+      const more2 = new Recorder(cp + 1);
+      const badPhase = more2.record('run', RUN, [{ type: 'PhaseStarted', data: { phaseId: 'ghost', attempt: 1 } }]);
+      await expect(fold(badPhase)).rejects.toMatchObject({ name: 'PoisonEventError', reason: expect.stringContaining('ghost') });
+      const more3 = new Recorder(cp + 1);
+      const restart = more3.record('run', RUN, completedRunEvents(RUN, TPL).slice(0, 1));
+      await expect(fold(restart)).rejects.toMatchObject({ name: 'PoisonEventError' }); // unique violation → deterministic
+      expect(await queries.appliedSequence()).toBe(cp);
+    });
+
+    it('refuses to run outside a transaction', async () => {
+      await expect(projectBatch(ds.manager, all)).rejects.toThrow(/inside a transaction/);
+    });
+  });
+
+  describe('templates', () => {
+    beforeAll(reset);
+    it('keeps the latest version, every version, and archives', async () => {
+      const rec = new Recorder();
+      const v2 = { ...template, name: 'essay-pipeline-2', description: 'second' };
+      await fold([
+        ...rec.record('template', 'a', [{ type: 'TemplateCreated', data: { templateId: 'a', version: 1, template } }]),
+        ...rec.record('template', 'b', [{ type: 'TemplateCreated', data: { templateId: 'b', version: 1, template: { ...template, name: 'b-template' } } }]),
+        ...rec.record('template', 'a', [{ type: 'TemplateVersionAdded', data: { templateId: 'a', version: 2, template: v2 } }]),
+        ...rec.record('template', 'b', [{ type: 'TemplateArchived', data: { templateId: 'b' } }]),
+      ]);
+      expect(await queries.listTemplates()).toEqual([
+        { id: 'a', name: 'essay-pipeline-2', version: 2, description: 'second', archived: false, updatedAt: at(3) },
+      ]);
+      expect(await queries.getTemplate('a')).toEqual({
+        id: 'a', name: 'essay-pipeline-2', version: 2, description: 'second', archived: false, updatedAt: at(3), template: v2, versions: [1, 2],
+      });
+      expect(await queries.getTemplate('a', 1)).toMatchObject({ name: 'essay-pipeline', version: 1, template, versions: [1, 2] });
+      expect(await queries.getTemplate('a', 7)).toBeNull();
+      expect(await queries.getTemplate('b')).toMatchObject({ archived: true, updatedAt: at(4) });
+      expect(await queries.templateExists('b')).toBe(true);
+      expect(await queries.templateExists('c')).toBe(false);
+    });
+  });
+
+  describe('listRuns', () => {
+    beforeAll(reset);
+    // ids and start times: r5 and r6 start at the same instant (ties break on id, descending)
+    const specs = [
+      { id: 'r1', tpl: 'tpl-x', name: 'alpha', fail: false, t: 1 },
+      { id: 'r2', tpl: 'tpl-y', name: '100% done_ish', fail: true, t: 2 },
+      { id: 'r3', tpl: 'tpl-x', name: null, fail: false, t: 3 },
+      { id: 'r4', tpl: 'tpl-x', name: 'beta', fail: true, t: 4 },
+      { id: 'r5', tpl: 'tpl-y', name: 'gamma', fail: false, t: 5 },
+      { id: 'r6', tpl: 'tpl-x', name: 'delta', fail: false, t: 5 },
+      { id: 'r7', tpl: 'tpl-y', name: 'Alphabet', fail: false, t: 7 },
+    ];
+
+    beforeAll(async () => {
+      const rec = new Recorder();
+      const events = specs.flatMap((s) => {
+        const all = s.fail ? failedRunEvents(s.id, s.tpl, s.name) : completedRunEvents(s.id, s.tpl).map((e) => (e.type === 'RunStarted' ? { ...e, data: { ...e.data, name: s.name } } : e));
+        return rec.record('run', s.id, s.fail ? all : all.slice(0, 3), T0 + s.t * 60_000);
+      });
+      await fold(events);
+    });
+
+    async function pages(options: { status?: string; templateId?: string; q?: string }, limit: number): Promise<string[][]> {
+      const out: string[][] = [];
+      let cursor: string | undefined;
+      for (;;) {
+        const page = await queries.listRuns({ ...options, cursor, limit });
+        out.push(page.items.map((r) => r.id));
+        if (!page.nextCursor) return out;
+        cursor = page.nextCursor;
+      }
+    }
+
+    it('pages newest first with an opaque cursor', async () => {
+      expect(await pages({}, 3)).toEqual([['r7', 'r6', 'r5'], ['r4', 'r3', 'r2'], ['r1']]);
+      expect(await pages({}, 7)).toEqual([['r7', 'r6', 'r5', 'r4', 'r3', 'r2', 'r1']]);
+      expect(await pages({}, 2)).toEqual([['r7', 'r6'], ['r5', 'r4'], ['r3', 'r2'], ['r1']]);
+      const first = await queries.listRuns({ limit: 1 });
+      expect(first.items[0]).toEqual({
+        id: 'r7', name: 'Alphabet', templateId: 'tpl-y', templateVersion: 1, templateName: 'essay-pipeline', status: 'running',
+        costUsd: 0, startedAt: new Date(T0 + 7 * 60_000).toISOString(), completedAt: null, sequence: expect.any(Number), phasesTotal: 2, phasesDone: 0,
+      });
+    });
+
+    it('filters by status, template and text, and pages the filtered list', async () => {
+      expect(await pages({ status: 'failed' }, 10)).toEqual([['r4', 'r2']]);
+      expect(await pages({ status: 'failed,running' }, 10)).toEqual([['r7', 'r6', 'r5', 'r4', 'r3', 'r2', 'r1']]);
+      expect(await pages({ templateId: 'tpl-x' }, 2)).toEqual([['r6', 'r4'], ['r3', 'r1']]);
+      expect(await pages({ templateId: 'tpl-x', status: 'running' }, 10)).toEqual([['r6', 'r3', 'r1']]);
+      expect(await pages({ q: 'ALPHA' }, 10)).toEqual([['r7', 'r1']]);
+      expect(await pages({ q: '%' }, 10)).toEqual([['r2']]); // wildcards match literally
+      expect(await pages({ q: '_' }, 10)).toEqual([['r2']]);
+      expect(await pages({ q: 'r3' }, 10)).toEqual([['r3']]); // the id
+      expect(await pages({ q: 'essay' }, 4)).toEqual([['r7', 'r6', 'r5', 'r4'], ['r3', 'r2', 'r1']]); // the template name
+      expect(await pages({ q: 'zzz' }, 10)).toEqual([[]]);
+    });
+
+    it('refuses a cursor it did not issue', async () => {
+      await expect(queries.listRuns({ limit: 2, cursor: 'garbage' })).rejects.toBeInstanceOf(ConclaveError);
+      await expect(queries.listRuns({ limit: 2, cursor: Buffer.from('[1,2]').toString('base64url') })).rejects.toMatchObject({ code: 'bad_request' });
+    });
+
+    it('waits for a sequence with a bound', async () => {
+      const applied = await queries.appliedSequence();
+      expect(await queries.waitForSequence(applied, 1000)).toBe(true);
+      const started = Date.now();
+      expect(await queries.waitForSequence(applied + 1, 100)).toBe(false);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+    });
+  });
+
+  it('keeps separate checkpoints apart', async () => {
+    await reset();
+    const rec = new Recorder();
+    const events = rec.record('run', 'r-x', failedRunEvents('r-x', TPL));
+    expect(await fold(events.slice(0, 2), 'main')).toBe(2);
+    expect(await queries.appliedSequence('main')).toBe(2);
+    expect(await queries.appliedSequence('other')).toBe(0);
+  });
+});

@@ -1,0 +1,112 @@
+import { ConclaveError } from '@conclave/contracts';
+import { decodeCursor, encodeCursor, escapeLike } from './cursor';
+import type { CandidateRow, RunPhaseRow, RunRow, VerdictRow } from './entities';
+import { jsonbSafe } from './json';
+import { isDeterministicDbError } from './projection';
+import { bigintAsNumber as bigintAsNumberForTest } from './transformers';
+import { toRunView } from './views';
+
+describe('cursor', () => {
+  it('round-trips and is opaque', () => {
+    const c = { startedAt: '2026-01-01T00:00:00.123Z', id: 'run-1' };
+    const raw = encodeCursor(c);
+    expect(raw).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodeCursor(raw)).toEqual(c);
+  });
+
+  it.each(['', 'not base64 !', Buffer.from('{"a":1}').toString('base64url'), Buffer.from('["not a date","x"]').toString('base64url'), Buffer.from('["2026-01-01T00:00:00Z",3]').toString('base64url')])(
+    'refuses %p as bad_request',
+    (raw) => {
+      let error: unknown;
+      try {
+        decodeCursor(raw);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConclaveError);
+      expect((error as ConclaveError).code).toBe('bad_request');
+    },
+  );
+});
+
+describe('escapeLike', () => {
+  it('escapes wildcards and the escape character', () => {
+    expect(escapeLike('100%_done\\x')).toBe('100\\%\\_done\\\\x');
+    expect(escapeLike('plain')).toBe('plain');
+  });
+});
+
+describe('jsonbSafe', () => {
+  it('returns the same value when there is no NUL', () => {
+    const v = { a: ['x', 1, null, { b: true }] };
+    expect(jsonbSafe(v)).toBe(v);
+    expect(jsonbSafe(undefined)).toBeUndefined();
+  });
+  it('replaces NUL in strings and keys, deeply', () => {
+    expect(jsonbSafe({ 'k\u0000': ['a\u0000b', { c: '\u0000' }], n: 1 })).toEqual({ 'k\uFFFD': ['a\uFFFDb', { c: '\uFFFD' }], n: 1 });
+    expect(jsonbSafe('x\u0000')).toBe('x\uFFFD');
+  });
+  it('leaves an escaped backslash-u0000 text alone', () => {
+    const v = { s: '\\u0000' }; // six characters, no NUL
+    expect(jsonbSafe(v)).toEqual(v);
+  });
+});
+
+describe('isDeterministicDbError', () => {
+  it.each([
+    [{ driverError: { code: '23505' } }, true],
+    [{ driverError: { code: '22P05' } }, true],
+    [{ code: '22003' }, true],
+    [{ driverError: { code: '40001' } }, false],
+    [{ driverError: { code: '57P01' } }, false],
+    [{ code: 'ECONNREFUSED' }, false],
+    [new Error('x'), false],
+    [null, false],
+  ])('%p → %p', (err, expected) => {
+    expect(isDeterministicDbError(err)).toBe(expected);
+  });
+});
+
+describe('bigint transformer', () => {
+  it('reads int8 strings as numbers and refuses unsafe ones', () => {
+    expect(bigintAsNumberForTest.from('42')).toBe(42);
+    expect(bigintAsNumberForTest.from(null)).toBeNull();
+    expect(() => bigintAsNumberForTest.from('9007199254740993')).toThrow(RangeError);
+  });
+});
+
+describe('toRunView', () => {
+  const d = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+  const run = {
+    id: 'r', name: null, templateId: 't', templateVersion: 3, templateName: 'T', status: 'running', inputs: { a: 1 }, autoMode: true, budgetUsd: null,
+    costUsd: 1.5, tokensInput: 10, tokensOutput: 20, startedAt: d(0), completedAt: null, error: null, sequence: 9, phasesTotal: 3, phasesDone: 1,
+  } as RunRow;
+  const phase = (phaseId: string, position: number, status: RunPhaseRow['status'], attempt: number) =>
+    ({
+      runId: 'r', phaseId, position, name: null, kind: 'llm', dependsOn: [], status, attempt, startedAt: attempt ? d(position + 1) : null, completedAt: null,
+      artifactId: null, costUsd: 0, tokensInput: 0, tokensOutput: 0, error: status === 'failed' ? { code: 'x', message: 'y' } : null,
+    }) as RunPhaseRow;
+  const cand = (phaseId: string, attempt: number, slot: number) =>
+    ({
+      id: `${phaseId}.${attempt}.${slot}`, runId: 'r', phaseId, attempt, slot, provider: 'p', model: 'm', status: 'generated', output: { slot },
+      tokensInput: 1, tokensOutput: 2, costUsd: 0.5, durationMs: 3, error: null, requestedAt: d(0),
+    }) as CandidateRow;
+  const verdict = (phaseId: string, attempt: number) =>
+    ({ runId: 'r', phaseId, attempt, winnerId: `${phaseId}.${attempt}.0`, scores: {}, rationale: `a${attempt}` }) as unknown as VerdictRow;
+
+  it('orders phases by position, keeps the current attempt only, lists running/waiting phases', () => {
+    const view = toRunView(
+      run,
+      [phase('c', 2, 'waiting', 1), phase('a', 0, 'running', 2), phase('b', 1, 'failed', 1)],
+      [cand('a', 2, 1), cand('a', 1, 0), cand('a', 2, 0), cand('b', 1, 0)],
+      [verdict('a', 1), verdict('a', 2)],
+    );
+    expect(view.phases.map((p) => p.id)).toEqual(['a', 'b', 'c']);
+    expect(view.currentPhases).toEqual(['a', 'c']);
+    expect(view.phases[0]!.candidates.map((c) => c.id)).toEqual(['a.2.0', 'a.2.1']);
+    expect(view.phases[0]!.verdict).toEqual({ winnerId: 'a.2.0', scores: {}, rationale: 'a2' });
+    expect(view.phases[1]!.error).toEqual({ code: 'x', message: 'y' });
+    expect(view.phases[2]).toMatchObject({ candidates: [], verdict: null, startedAt: d(3).toISOString() });
+    expect(view).toMatchObject({ startedAt: d(0).toISOString(), completedAt: null, tokens: { input: 10, output: 20 }, sequence: 9 });
+  });
+});

@@ -1,0 +1,148 @@
+import type {
+  ArtifactView,
+  CandidateView,
+  PhaseView,
+  RunSummary,
+  RunView,
+  TemplateSummary,
+  TimelineEntry,
+  VerdictView,
+} from '@conclave/contracts';
+import type { AlertRow, ArtifactRow, CandidateRow, RunPhaseRow, RunRow, TemplateRow, TimelineEventRow, VerdictRow } from './entities';
+
+/** Row → REST view mappers (pure). Timestamps leave as ISO-8601 UTC strings. */
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function toCandidateView(row: CandidateRow): CandidateView {
+  return {
+    id: row.id,
+    slot: row.slot,
+    provider: row.provider,
+    model: row.model,
+    status: row.status,
+    tokens: { input: row.tokensInput, output: row.tokensOutput },
+    costUsd: row.costUsd,
+    durationMs: row.durationMs,
+    ...(row.output === null || row.output === undefined ? {} : { output: row.output }),
+    error: row.error ? { code: row.error.code, message: row.error.message } : null,
+  };
+}
+
+export function toVerdictView(row: VerdictRow): VerdictView {
+  return { winnerId: row.winnerId, scores: row.scores, rationale: row.rationale };
+}
+
+/**
+ * A phase with the candidates and verdict of its current attempt. `candidates` and `verdicts`
+ * may hold other phases and attempts; they are filtered here.
+ */
+export function toPhaseView(phase: RunPhaseRow, candidates: readonly CandidateRow[], verdicts: readonly VerdictRow[]): PhaseView {
+  const current = (r: { phaseId: string; attempt: number }) => r.phaseId === phase.phaseId && r.attempt === phase.attempt;
+  const verdict = verdicts.find(current);
+  return {
+    id: phase.phaseId,
+    name: phase.name,
+    kind: phase.kind,
+    dependsOn: phase.dependsOn,
+    status: phase.status,
+    attempt: phase.attempt,
+    startedAt: iso(phase.startedAt),
+    completedAt: iso(phase.completedAt),
+    candidates: candidates
+      .filter(current)
+      .sort((a, b) => a.slot - b.slot)
+      .map(toCandidateView),
+    verdict: verdict ? toVerdictView(verdict) : null,
+    artifactId: phase.artifactId,
+    costUsd: phase.costUsd,
+    tokens: { input: phase.tokensInput, output: phase.tokensOutput },
+    error: phase.error ? { code: phase.error.code, message: phase.error.message } : null,
+  };
+}
+
+export function toRunView(run: RunRow, phases: readonly RunPhaseRow[], candidates: readonly CandidateRow[], verdicts: readonly VerdictRow[]): RunView {
+  const ordered = [...phases].sort((a, b) => a.position - b.position);
+  return {
+    id: run.id,
+    name: run.name,
+    templateId: run.templateId,
+    templateVersion: run.templateVersion,
+    templateName: run.templateName,
+    status: run.status,
+    inputs: run.inputs,
+    phases: ordered.map((p) => toPhaseView(p, candidates, verdicts)),
+    currentPhases: ordered.filter((p) => p.status === 'running' || p.status === 'waiting').map((p) => p.phaseId),
+    costUsd: run.costUsd,
+    tokens: { input: run.tokensInput, output: run.tokensOutput },
+    startedAt: run.startedAt.toISOString(),
+    completedAt: iso(run.completedAt),
+    sequence: run.sequence,
+    error: run.error ? { code: run.error.code, message: run.error.message } : null,
+  };
+}
+
+export function toRunSummary(run: RunRow): RunSummary {
+  return {
+    id: run.id,
+    name: run.name,
+    templateId: run.templateId,
+    templateVersion: run.templateVersion,
+    templateName: run.templateName,
+    status: run.status,
+    costUsd: run.costUsd,
+    startedAt: run.startedAt.toISOString(),
+    completedAt: iso(run.completedAt),
+    sequence: run.sequence,
+    phasesTotal: run.phasesTotal,
+    phasesDone: run.phasesDone,
+  };
+}
+
+export function toTimelineEntry(row: TimelineEventRow): TimelineEntry {
+  return {
+    sequence: row.sequence,
+    type: row.type,
+    occurredAt: row.occurredAt.toISOString(),
+    phaseId: row.phaseId,
+    actor: row.actor,
+    data: row.data,
+  };
+}
+
+export function toTemplateSummary(row: TemplateRow): TemplateSummary {
+  return {
+    id: row.id,
+    name: row.name,
+    version: row.latestVersion,
+    description: row.description,
+    archived: row.archived,
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export function toArtifactView(row: ArtifactRow): ArtifactView {
+  return {
+    id: row.id,
+    runId: row.runId,
+    phaseId: row.phaseId,
+    candidateId: row.candidateId,
+    artifactType: row.artifactType,
+    content: row.content,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+/** An operator alert (GET /alerts); not part of the contracts catalog yet. */
+export interface AlertView {
+  id: string;
+  kind: string;
+  message: string;
+  details: unknown;
+  createdAt: string;
+}
+
+export function toAlertView(row: AlertRow): AlertView {
+  return { id: row.id, kind: row.kind, message: row.message, details: row.details, createdAt: row.createdAt.toISOString() };
+}
+

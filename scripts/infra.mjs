@@ -1,0 +1,417 @@
+// NATS (JetStream) and Postgres for `npm start` and `npm test` on one machine.
+//
+// ensureInfra() keeps whatever already answers at the URLs. Otherwise it starts a local server:
+// nats-server as a detached process, Postgres through the Debian cluster that listens on the
+// URL's port, or a private cluster under <dataDir>/pg. It installs nothing and never touches a
+// server it did not start: stopStarted() stops only the PIDs it recorded.
+//
+// Only loopback URLs can be started locally; for any other host the server must already answer.
+import { spawn, spawnSync } from 'node:child_process';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
+import { delimiter, join, resolve } from 'node:path';
+import pg from 'pg';
+
+const NATS_START_TIMEOUT_MS = 15_000;
+const POSTGRES_START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 20_000;
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+const defaultLog = (message) => console.log(`[infra] ${message}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * @param {{ natsUrl: string, databaseUrl: string, dataDir: string, log?: (message: string) => void }} options
+ * @returns {Promise<{ natsUrl: string, databaseUrl: string, started: StartedProcess[] }>}
+ *
+ * @typedef {{ service: 'nats' | 'postgres', how: string, pid: number, url: string, pidFile?: string }} StartedProcess
+ */
+export async function ensureInfra({ natsUrl, databaseUrl, dataDir, log = defaultLog }) {
+  dataDir = resolve(dataDir);
+  /** @type {StartedProcess[]} */
+  const started = [];
+  try {
+    const nats = await ensureNats(natsUrl, dataDir, log);
+    if (nats) started.push(nats);
+    const postgres = await ensurePostgres(databaseUrl, dataDir, log);
+    if (postgres) started.push(postgres);
+    await ensureDatabase(databaseUrl, log);
+  } catch (err) {
+    // Leave nothing half-started behind.
+    await stopStarted(started, { log });
+    throw err;
+  }
+  return { natsUrl, databaseUrl, started };
+}
+
+/**
+ * Stops the processes ensureInfra started (and nothing else), newest first, by PID.
+ * @param {StartedProcess[]} started
+ */
+export async function stopStarted(started, { log = defaultLog } = {}) {
+  for (const proc of [...started].reverse()) {
+    if (!isAlive(proc.pid)) continue;
+    // Postgres: SIGINT is the "fast" shutdown (SIGTERM would wait for every client to leave).
+    const signal = proc.service === 'postgres' ? 'SIGINT' : 'SIGTERM';
+    log(`stopping ${proc.service} (pid ${proc.pid}, ${proc.how}) at ${redact(proc.url)}`);
+    try {
+      process.kill(proc.pid, signal);
+    } catch (err) {
+      log(`could not signal pid ${proc.pid}: ${err.message}`);
+      continue;
+    }
+    if (!(await waitForExit(proc.pid, STOP_TIMEOUT_MS))) {
+      if (proc.service === 'nats') {
+        process.kill(proc.pid, 'SIGKILL');
+        await waitForExit(proc.pid, 5_000);
+      } else {
+        log(`postgres (pid ${proc.pid}) is still shutting down after ${STOP_TIMEOUT_MS / 1000}s; leaving it`);
+        continue;
+      }
+    }
+    if (proc.pidFile) rmSync(proc.pidFile, { force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------- NATS
+
+/**
+ * NATS sends an `INFO {json}` line as soon as a client connects. Resolves to that JSON, to
+ * 'not-nats' when something else holds the port, or to null when nothing answers.
+ */
+export function probeNats(url, timeoutMs = 1500) {
+  const { host, port } = parseNatsUrl(url);
+  return new Promise((resolvePromise) => {
+    let buffer = '';
+    let connected = false;
+    const socket = tcpConnect({ host, port });
+    const done = (result) => {
+      socket.destroy();
+      resolvePromise(result);
+    };
+    socket.on('connect', () => (connected = true));
+    socket.setTimeout(timeoutMs, () => done(connected ? 'not-nats' : null));
+    socket.on('error', () => done(null));
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString('utf8');
+      const end = buffer.indexOf('\r\n');
+      if (end === -1) return;
+      const line = buffer.slice(0, end);
+      if (!line.startsWith('INFO ')) return done('not-nats');
+      try {
+        done(JSON.parse(line.slice(5)));
+      } catch {
+        done({});
+      }
+    });
+  });
+}
+
+async function ensureNats(url, dataDir, log) {
+  const info = await probeNats(url);
+  if (info === 'not-nats') throw new Error(`something that is not NATS is listening at ${redact(url)}`);
+  if (info) {
+    if (info.jetstream === false || info.jetstream === undefined) {
+      log(`NATS at ${redact(url)} answers (server ${info.version ?? '?'}) but does not announce JetStream; Conclave needs it (-js)`);
+    } else {
+      log(`NATS at ${redact(url)} answers (server ${info.version ?? '?'}, JetStream on): keeping it`);
+    }
+    return null;
+  }
+  const { host, port } = parseNatsUrl(url);
+  if (!LOOPBACK.has(host)) throw new Error(`NATS does not answer at ${redact(url)}, and only a loopback address can be started locally`);
+  const bin = findBinary('nats-server', ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin', '/usr/bin']);
+  if (!bin) throw new Error(`NATS does not answer at ${redact(url)} and no nats-server binary was found (install nats-server, or set NATS_URL)`);
+
+  const storeDir = join(dataDir, 'nats');
+  mkdirSync(storeDir, { recursive: true });
+  const logFile = join(dataDir, 'nats.log');
+  const pidFile = join(dataDir, 'nats.pid');
+  const args = ['-js', '-a', host === 'localhost' ? '127.0.0.1' : host, '-p', String(port), '-sd', storeDir];
+  log(`NATS does not answer at ${redact(url)}: starting ${bin} ${args.join(' ')} (log ${logFile})`);
+  const fd = openSync(logFile, 'a');
+  let child;
+  try {
+    child = spawn(bin, args, { detached: true, stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  const spawnError = new Promise((_, reject) => child.once('error', reject));
+  spawnError.catch(() => undefined);
+  let exited = null;
+  child.once('exit', (code, signal) => (exited = signal ?? code));
+  child.unref();
+  if (child.pid === undefined) await spawnError;
+  writeFileSync(pidFile, `${child.pid}\n`);
+  const proc = { service: 'nats', how: 'nats-server', pid: child.pid, url, pidFile };
+
+  const deadline = Date.now() + NATS_START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const answer = await probeNats(url, 500);
+    if (answer && answer !== 'not-nats') {
+      log(`NATS answers at ${redact(url)} (pid ${child.pid})`);
+      return proc;
+    }
+    if (exited !== null) break;
+    await sleep(100);
+  }
+  await stopStarted([proc], { log: () => undefined });
+  const why = exited !== null ? `nats-server exited (${exited})` : `nats-server did not answer within ${NATS_START_TIMEOUT_MS / 1000}s`;
+  throw new Error(`${why} at ${redact(url)}; last log lines:\n${tail(logFile, 5)}`);
+}
+
+function parseNatsUrl(url) {
+  const first = String(url).split(',')[0].trim();
+  const parsed = new URL(first.includes('://') ? first : `nats://${first}`);
+  return { host: parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(parsed.port || 4222) };
+}
+
+// ------------------------------------------------------------------------------------ Postgres
+
+/** 'up' when the server accepts a session; 'refused' for an answer we cannot use; 'down' otherwise. */
+async function probePostgres(url, timeoutMs = 1500) {
+  const client = new pg.Client({ connectionString: adminUrl(url), connectionTimeoutMillis: timeoutMs });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return { state: 'up' };
+  } catch (err) {
+    // A SQLSTATE means the server is there but turned us away (auth, missing role, starting up…).
+    if (err && typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code)) {
+      return { state: err.code === '57P03' ? 'starting' : 'refused', error: err };
+    }
+    return { state: 'down', error: err };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function ensurePostgres(url, dataDir, log) {
+  const probe = await probePostgres(url);
+  if (probe.state === 'up') {
+    log(`Postgres at ${redact(serverUrl(url))} answers: keeping it`);
+    return null;
+  }
+  if (probe.state === 'refused') {
+    throw new Error(`Postgres at ${redact(serverUrl(url))} answers but refuses the connection: ${probe.error.message}`);
+  }
+  if (probe.state === 'starting') {
+    log(`Postgres at ${redact(serverUrl(url))} is starting up: waiting`);
+    await waitForPostgres(url, POSTGRES_START_TIMEOUT_MS);
+    return null;
+  }
+  const u = new URL(url);
+  const host = u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
+  const port = Number(u.port || 5432);
+  if (!LOOPBACK.has(host)) throw new Error(`Postgres does not answer at ${redact(serverUrl(url))}, and only a loopback address can be started locally`);
+
+  const debian = debianCluster(port);
+  if (debian) return startDebianCluster(debian, url, log);
+  return startPrivateCluster({ url, port, user: decodeURIComponent(u.username) || 'postgres', dataDir, log });
+}
+
+/** The Debian cluster (`/etc/postgresql/<version>/main`) configured for this port, if any. */
+function debianCluster(port) {
+  if (!existsSync('/etc/postgresql') || !findBinary('pg_ctlcluster', ['/usr/bin'])) return null;
+  for (const version of readdirSync('/etc/postgresql').sort(byVersionDesc)) {
+    const conf = join('/etc/postgresql', version, 'main', 'postgresql.conf');
+    if (!existsSync(conf)) continue;
+    const match = /^\s*port\s*=\s*(\d+)/m.exec(readFileSync(conf, 'utf8'));
+    if (Number(match?.[1] ?? 5432) === port) return { version, conf };
+  }
+  return null;
+}
+
+async function startDebianCluster({ version }, url, log) {
+  log(`Postgres does not answer at ${redact(serverUrl(url))}: pg_ctlcluster --skip-systemctl-redirect ${version} main start`);
+  const res = spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'], { encoding: 'utf8' });
+  if (res.status !== 0) {
+    throw new Error(`pg_ctlcluster ${version} main start failed (${res.status}): ${(res.stderr || res.stdout || String(res.error)).trim()}`);
+  }
+  await waitForPostgres(url, POSTGRES_START_TIMEOUT_MS);
+  const pid = readPid(`/var/run/postgresql/${version}-main.pid`) ?? readPid(`/var/lib/postgresql/${version}/main/postmaster.pid`);
+  log(`Postgres ${version}/main answers at ${redact(serverUrl(url))} (pid ${pid ?? '?'})`);
+  return pid ? { service: 'postgres', how: `pg_ctlcluster ${version} main`, pid, url: serverUrl(url) } : null;
+}
+
+async function startPrivateCluster({ url, port, user, dataDir, log }) {
+  const binDir = postgresBinDir();
+  if (!binDir) {
+    throw new Error(`Postgres does not answer at ${redact(serverUrl(url))} and no Postgres binaries were found in /usr/lib/postgresql/*/bin (install postgresql, or set DATABASE_URL)`);
+  }
+  const pgDir = join(dataDir, 'pg');
+  const logFile = join(dataDir, 'postgres.log');
+  // Postgres refuses to run as root: run its binaries as the postgres user, which owns the files.
+  const asRoot = process.getuid?.() === 0;
+  let owner = null;
+  if (asRoot) {
+    owner = systemUser('postgres');
+    if (!owner) throw new Error('running as root, and there is no "postgres" user to run a private Postgres cluster as');
+  }
+  mkdirSync(pgDir, { recursive: true, mode: 0o700 });
+  if (!existsSync(logFile)) writeFileSync(logFile, '');
+  if (owner) {
+    chownRecursive(pgDir, owner.uid, owner.gid);
+    chownSync(logFile, owner.uid, owner.gid);
+  }
+  const run = (bin, args) => {
+    const [cmd, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(binDir, bin), ...args]] : [join(binDir, bin), args];
+    return spawnSync(cmd, argv, { encoding: 'utf8', cwd: dataDir });
+  };
+
+  if (!existsSync(join(pgDir, 'PG_VERSION'))) {
+    log(`initialising a private Postgres cluster in ${pgDir} (${binDir}, superuser ${user}, trust auth)`);
+    const init = run('initdb', ['-D', pgDir, '-U', user, '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '--no-instructions']);
+    if (init.status !== 0) throw new Error(`initdb failed (${init.status}): ${(init.stderr || init.stdout || String(init.error)).trim()}`);
+    // TCP on loopback only (127.0.0.1 and ::1); no Unix socket (its directory may not exist or be writable here).
+    const confFile = join(pgDir, 'postgresql.conf');
+    writeFileSync(confFile, `${readFileSync(confFile, 'utf8')}\n# conclave (scripts/infra.mjs)\nlisten_addresses = 'localhost'\nunix_socket_directories = ''\n`);
+  }
+  log(`starting the private Postgres cluster on port ${port} (log ${logFile})`);
+  const start = run('pg_ctl', ['-D', pgDir, '-l', logFile, '-o', `-p ${port}`, '-w', '-t', String(POSTGRES_START_TIMEOUT_MS / 1000), 'start']);
+  if (start.status !== 0) {
+    throw new Error(`pg_ctl start failed (${start.status}): ${(start.stderr || start.stdout || String(start.error)).trim()}\n${tail(logFile)}`);
+  }
+  const pid = readPid(join(pgDir, 'postmaster.pid'));
+  const proc = pid ? { service: 'postgres', how: `pg_ctl ${pgDir}`, pid, url: serverUrl(url) } : null;
+  try {
+    await waitForPostgres(url, POSTGRES_START_TIMEOUT_MS);
+  } catch (err) {
+    if (proc) await stopStarted([proc], { log: () => undefined });
+    throw new Error(`${err.message}\n${tail(logFile)}`);
+  }
+  log(`private Postgres answers at ${redact(serverUrl(url))} (pid ${pid ?? '?'})`);
+  return proc;
+}
+
+async function waitForPostgres(url, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await probePostgres(url, 1000);
+    if (last.state === 'up') return;
+    if (last.state === 'refused') break;
+    await sleep(200);
+  }
+  throw new Error(`Postgres did not answer at ${redact(serverUrl(url))} within ${timeoutMs / 1000}s${last?.error ? `: ${last.error.message}` : ''}`);
+}
+
+/** Creates the URL's database when it is missing (on the `postgres` maintenance database). */
+async function ensureDatabase(url, log) {
+  const name = databaseName(url);
+  if (!name || name === 'postgres') return;
+  const client = new pg.Client({ connectionString: adminUrl(url), connectionTimeoutMillis: 5000 });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (rowCount) return;
+    try {
+      await client.query(`create database "${name.replace(/"/g, '""')}"`);
+      log(`created database "${name}"`);
+    } catch (err) {
+      if (err.code !== '42P04') throw err; // created concurrently: fine
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function databaseName(url) {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+}
+
+/** The same server, `postgres` maintenance database. */
+function adminUrl(url) {
+  const u = new URL(url);
+  u.pathname = '/postgres';
+  return u.toString();
+}
+
+function serverUrl(url) {
+  const u = new URL(url);
+  u.pathname = '/';
+  u.search = '';
+  return u.toString().replace(/\/$/, '');
+}
+
+function postgresBinDir() {
+  if (!existsSync('/usr/lib/postgresql')) return null;
+  for (const version of readdirSync('/usr/lib/postgresql').sort(byVersionDesc)) {
+    const bin = join('/usr/lib/postgresql', version, 'bin');
+    if (existsSync(join(bin, 'initdb')) && existsSync(join(bin, 'pg_ctl'))) return bin;
+  }
+  return null;
+}
+
+// -------------------------------------------------------------------------------------- helpers
+
+function findBinary(name, extraDirs = []) {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...extraDirs];
+  for (const dir of dirs) {
+    const candidate = join(dir, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+function systemUser(name) {
+  const uid = spawnSync('id', ['-u', name], { encoding: 'utf8' });
+  const gid = spawnSync('id', ['-g', name], { encoding: 'utf8' });
+  if (uid.status !== 0 || gid.status !== 0) return null;
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+function chownRecursive(dir, uid, gid) {
+  chownSync(dir, uid, gid);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) chownRecursive(path, uid, gid);
+    else chownSync(path, uid, gid);
+  }
+}
+
+function readPid(file) {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').split('\n')[0].trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+async function waitForExit(pid, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return true;
+    await sleep(100);
+  }
+  return !isAlive(pid);
+}
+
+function tail(file, lines = 15) {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function byVersionDesc(a, b) {
+  return Number.parseFloat(b) - Number.parseFloat(a);
+}
+
+/** URLs may carry passwords; logs and errors never show them. */
+function redact(url) {
+  return String(url).replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}

@@ -1,0 +1,33 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { PinoNestLogger, type Logger } from '@conclave/service-kit';
+import type { GatewayConfig } from './config';
+import { GatewayModule } from './gateway.module';
+import { bearerAuth } from './http/auth';
+import { ErrorFilter } from './http/error-filter';
+import { requestContext } from './http/request-context';
+import { serveDashboard } from './web/static-web';
+
+export const API_PREFIX = 'api/v1';
+export const JSON_BODY_LIMIT = '1mb';
+
+/**
+ * The gateway application, configured but not listening (main.ts listens; tests listen on port 0).
+ * Middleware order: request id + access log → bearer auth → JSON body (1 MB) → dashboard → Nest
+ * routes under /api/v1 → Nest's 404 and error handlers, all answered by the one ErrorFilter.
+ */
+export async function createGatewayApp(config: GatewayConfig, logger: Logger): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config, logger), {
+    logger: new PinoNestLogger(logger),
+    bodyParser: false, // JSON only (registered below, after auth); no urlencoded bodies
+  });
+  app.setGlobalPrefix(API_PREFIX);
+  app.disable('x-powered-by');
+  app.use(requestContext(logger));
+  app.use(bearerAuth(config.CONCLAVE_API_TOKEN));
+  app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  serveDashboard(app, config.WEB_DIST);
+  app.useGlobalFilters(new ErrorFilter(logger));
+  return app;
+}

@@ -1,0 +1,67 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import type { z } from 'zod';
+import { ConclaveError, HealthView as HealthViewSchema } from '@conclave/contracts';
+import { EventLog } from '@conclave/event-log';
+import { ReadModelQueries, type DataSource } from '@conclave/read-models';
+import { SkipMinSequence } from '../http/min-sequence.interceptor';
+import { DATA_SOURCE } from '../tokens';
+
+type HealthView = z.infer<typeof HealthViewSchema>;
+
+const PROBE_TIMEOUT_MS = 1000;
+
+/** Resolves null instead of failing or hanging: a probe must answer within its own bound. */
+async function within<T>(ms: number, probe: () => Promise<T>): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([probe().catch(() => null), new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Liveness (`/health`: process up, NATS connected) and readiness (`/ready`: NATS, Postgres, projector caught up). */
+@Controller()
+@SkipMinSequence()
+export class HealthController {
+  constructor(
+    @Inject(EventLog) private readonly log: EventLog,
+    @Inject(ReadModelQueries) private readonly queries: ReadModelQueries,
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+  ) {}
+
+  @Get('health')
+  async health(): Promise<HealthView> {
+    const nats = await this.natsAnswers();
+    if (!nats) throw new ConclaveError('unavailable', 'NATS is not connected', { checks: { nats } });
+    return { status: 'ok', service: 'gateway', checks: { nats } };
+  }
+
+  @Get('ready')
+  async ready(): Promise<HealthView & { sequence: { log: number | null; applied: number | null } }> {
+    const [nats, postgres] = await Promise.all([
+      this.natsAnswers(),
+      within(PROBE_TIMEOUT_MS, async () => (await this.dataSource.query('select 1')) !== undefined).then((ok) => ok === true),
+    ]);
+    let logSequence: number | null = null;
+    let projector = false;
+    if (nats && postgres) {
+      // caught up = the projector has applied the log's last sequence (waiting at most 1 s for it)
+      logSequence = await within(PROBE_TIMEOUT_MS, () => this.log.lastSequence());
+      if (logSequence !== null) {
+        const target = logSequence;
+        projector = (await within(PROBE_TIMEOUT_MS + 250, () => this.queries.waitForSequence(target, PROBE_TIMEOUT_MS))) === true;
+      }
+    }
+    const applied = postgres ? await within(PROBE_TIMEOUT_MS, () => this.queries.appliedSequence()) : null;
+    const checks = { nats, postgres, projector };
+    const sequence = { log: logSequence, applied };
+    if (!(nats && postgres && projector)) throw new ConclaveError('unavailable', 'not ready', { checks, sequence });
+    return { status: 'ok', service: 'gateway', checks, sequence };
+  }
+
+  private async natsAnswers(): Promise<boolean> {
+    if (this.log.nc.isClosed()) return false;
+    return (await within(PROBE_TIMEOUT_MS, () => this.log.nc.flush().then(() => true))) === true;
+  }
+}

@@ -1,0 +1,74 @@
+import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ZodError } from 'zod';
+import { ConclaveError, HTTP_STATUS, type ErrorCode, type ErrorEnvelope } from '@conclave/contracts';
+import type { Logger } from '@conclave/service-kit';
+import { requestIdOf } from './request-context';
+
+/** HTTP statuses Nest / Express raise themselves → the contract's codes. */
+const CODE_OF_STATUS: Record<number, ErrorCode> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'unauthorized',
+  404: 'not_found',
+  405: 'not_found',
+  409: 'illegal_state',
+  411: 'bad_request',
+  413: 'payload_too_large',
+  414: 'bad_request',
+  415: 'bad_request',
+  422: 'validation',
+  429: 'rate_limited',
+  431: 'bad_request',
+  503: 'unavailable',
+};
+
+/**
+ * Every thrown thing → one ConclaveError. The status then comes from HTTP_STATUS[code] only, so the
+ * contract's table is the single mapping (exhaustive by its Record type). Unknown errors become a
+ * generic `internal` (their message and stack are logged, never returned).
+ */
+export function toConclaveError(err: unknown): { error: ConclaveError; unexpected: boolean } {
+  if (err instanceof ConclaveError) return { error: err, unexpected: false };
+  if (err instanceof ZodError) return { error: new ConclaveError('bad_request', 'the request does not parse', { issues: err.issues }), unexpected: false };
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    const code = CODE_OF_STATUS[status];
+    if (code) {
+      const cause = err.cause as { type?: string } | undefined;
+      if (cause instanceof SyntaxError || cause?.type === 'entity.parse.failed') {
+        return { error: new ConclaveError('bad_request', `the request body is not valid JSON: ${err.message}`), unexpected: false };
+      }
+      if (status === 413) return { error: new ConclaveError('payload_too_large', 'the request body is larger than the 1 MB limit'), unexpected: false };
+      return { error: new ConclaveError(code, err.message), unexpected: false };
+    }
+  }
+  return { error: new ConclaveError('internal', 'internal error'), unexpected: true };
+}
+
+export function envelopeOf(error: ConclaveError, requestId: string): ErrorEnvelope {
+  return { error: { code: error.code, message: error.message, details: error.details ?? null, requestId } };
+}
+
+/** The one exception filter of the REST API (registered globally). */
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  constructor(private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost) {
+    if (host.getType() !== 'http') throw exception; // socket handlers answer with acks, never throw
+    const http = host.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    const requestId = requestIdOf(req);
+    const { error, unexpected } = toConclaveError(exception);
+    const status = HTTP_STATUS[error.code];
+    if (unexpected) this.logger.error({ err: exception, requestId, method: req.method, path: req.originalUrl.split('?')[0] }, 'unhandled error');
+    else if (error.code === 'internal' || error.code === 'unavailable') this.logger.warn({ requestId, code: error.code, message: error.message }, 'request failed');
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(status).json(envelopeOf(error, requestId));
+  }
+}

@@ -1,0 +1,51 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { z } from 'zod';
+import { CreateRunBody, RunListQuery, TimelineQuery } from '@conclave/contracts';
+import { jsonBody, parseOr400, RequestId } from '../http/parse';
+import { RunsService } from './runs.service';
+
+const CandidatesQuery = z.object({ phase: z.string().min(1).max(128).optional() });
+
+@Controller('runs')
+export class RunsController {
+  constructor(@Inject(RunsService) private readonly runs: RunsService) {}
+
+  /** Strict body: a field the contract does not know is a 400, not silently dropped. */
+  @Post()
+  @HttpCode(201)
+  start(@Body() body: unknown, @RequestId() requestId: string) {
+    return this.runs.start(parseOr400(CreateRunBody, jsonBody(body), 'run'), requestId);
+  }
+
+  @Get()
+  list(@Query() query: unknown) {
+    return this.runs.list(parseOr400(RunListQuery, query, 'query'));
+  }
+
+  @Get(':id')
+  get(@Param('id') id: string) {
+    return this.runs.get(id);
+  }
+
+  @Get(':id/timeline')
+  async timeline(@Param('id') id: string, @Query() query: unknown) {
+    const { since_sequence: since, limit } = parseOr400(TimelineQuery, query, 'query');
+    return { items: await this.runs.timeline(id, since ?? 0, limit) };
+  }
+
+  @Get(':id/candidates')
+  async candidates(@Param('id') id: string, @Query() query: unknown) {
+    const { phase } = parseOr400(CandidatesQuery, query, 'query');
+    return { items: await this.runs.candidates(id, phase) };
+  }
+
+  @Get(':id/artifacts')
+  async artifacts(@Param('id') id: string) {
+    return { items: await this.runs.artifacts(id) };
+  }
+
+  @Get(':id/artifacts/:artifactId')
+  artifact(@Param('id') id: string, @Param('artifactId') artifactId: string) {
+    return this.runs.artifact(id, artifactId);
+  }
+}

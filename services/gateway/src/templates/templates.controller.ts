@@ -1,0 +1,37 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { z } from 'zod';
+import { validateTemplate, type TemplateValidation } from '@conclave/contracts';
+import { jsonBody, parseOr400, RequestId } from '../http/parse';
+import { TemplatesService } from './templates.service';
+
+const TemplateQuery = z.object({ version: z.coerce.number().int().positive().optional() });
+
+@Controller('templates')
+export class TemplatesController {
+  constructor(@Inject(TemplatesService) private readonly templates: TemplatesService) {}
+
+  @Get()
+  async list() {
+    return { items: await this.templates.list() };
+  }
+
+  /** Errors and execution levels of a template as a user writes it; nothing is stored. */
+  @Post('validate')
+  @HttpCode(200)
+  validate(@Body() body: unknown): TemplateValidation {
+    const { valid, errors, levels } = validateTemplate(jsonBody(body));
+    return { valid, errors, levels };
+  }
+
+  @Post()
+  @HttpCode(201)
+  create(@Body() body: unknown, @RequestId() requestId: string) {
+    return this.templates.create(jsonBody(body), requestId);
+  }
+
+  @Get(':id')
+  get(@Param('id') id: string, @Query() query: unknown) {
+    const { version } = parseOr400(TemplateQuery, query, 'query');
+    return this.templates.get(id, version);
+  }
+}

@@ -1,0 +1,72 @@
+import type { CandidateScore, Tokens } from '@conclave/contracts';
+
+export interface JudgeRequest {
+  /** the configured provider name the command names (`simulated`, `anthropic`, …) */
+  provider: string;
+  model: string;
+  /** seeds the presentation order (position-bias guard) */
+  judgeId: string;
+  criteria: string[];
+  /** in the order of the command; the tie rule refers to this order */
+  candidates: { candidateId: string; output: unknown }[];
+}
+
+export interface JudgeContext {
+  /** aborted on cancel, timeout or shutdown: an adapter stops its call and rejects */
+  signal: AbortSignal;
+}
+
+export interface Verdict {
+  winnerId: string;
+  /** candidateId → per-criterion scores in [0, 1] and their overall */
+  scores: Record<string, CandidateScore>;
+  rationale: string;
+  /** the order the candidates were shown in */
+  order: string[];
+  tokens: Tokens;
+}
+
+/**
+ * A judge adapter. Contract: resolve with a verdict; reject with a ProviderError for a failure the
+ * provider reported, with the signal's reason when aborted, and with anything else for transient
+ * trouble (the worker retries those with backoff).
+ */
+export interface JudgeAdapter {
+  readonly name: string;
+  judge(request: JudgeRequest, ctx: JudgeContext): Promise<Verdict>;
+}
+
+/** A failure reported by a provider: becomes a failed result with this code. */
+export class ProviderError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}
+
+/** Judge adapters keyed by provider name. A name registered twice is a wiring bug. */
+export class JudgeRegistry {
+  private readonly adapters = new Map<string, JudgeAdapter>();
+
+  constructor(adapters: Iterable<JudgeAdapter> = []) {
+    for (const adapter of adapters) this.register(adapter);
+  }
+
+  register(adapter: JudgeAdapter): this {
+    if (this.adapters.has(adapter.name)) throw new Error(`judge provider "${adapter.name}" is registered twice`);
+    this.adapters.set(adapter.name, adapter);
+    return this;
+  }
+
+  get(name: string): JudgeAdapter | undefined {
+    return this.adapters.get(name);
+  }
+
+  names(): string[] {
+    return [...this.adapters.keys()].sort();
+  }
+}

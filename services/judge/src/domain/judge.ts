@@ -1,0 +1,63 @@
+import type { CandidateScore, JudgeCandidates, Tokens } from '@conclave/contracts';
+import { ProviderError, type JudgeContext, type JudgeRegistry, type Verdict } from './judge-provider';
+
+export type ScoredOutcome = {
+  status: 'scored';
+  winnerId: string;
+  scores: Record<string, CandidateScore>;
+  rationale: string;
+  order: string[];
+  tokens: Tokens;
+  costUsd: number;
+};
+export type VerdictOutcome = ScoredOutcome | { status: 'failed'; error: { code: string; message: string; retryable: boolean } };
+
+/**
+ * Judge the candidates of one command with the named provider. An unknown provider, a failure the
+ * provider reported and an inconsistent verdict become failed outcomes; aborts and transient
+ * errors propagate to the worker. Cost is 0 until pricing arrives with the real providers.
+ */
+export async function judgeCandidates(command: JudgeCandidates, deps: { judges: JudgeRegistry }, ctx: JudgeContext): Promise<VerdictOutcome> {
+  const adapter = deps.judges.get(command.provider);
+  if (!adapter) {
+    const known = deps.judges.names().join(', ') || 'none';
+    return failed('provider_not_configured', `judge provider "${command.provider}" is not configured on this worker (configured: ${known})`, false);
+  }
+  let verdict: Verdict;
+  try {
+    verdict = await adapter.judge(
+      { provider: command.provider, model: command.model, judgeId: command.judgeId, criteria: command.criteria, candidates: command.candidates },
+      ctx,
+    );
+  } catch (err) {
+    if (err instanceof ProviderError && !ctx.signal.aborted) return failed(err.code, err.message, err.retryable);
+    throw err;
+  }
+  const problems = verdictProblems(verdict, command);
+  if (problems.length > 0) return failed('verdict_invalid', problems.join('; '), true);
+  return { status: 'scored', ...verdict, costUsd: 0 };
+}
+
+/** A verdict must name a candidate as winner, score every candidate on every criterion, and show each once. */
+export function verdictProblems(verdict: Verdict, command: Pick<JudgeCandidates, 'criteria' | 'candidates'>): string[] {
+  const ids = command.candidates.map((c) => c.candidateId);
+  const problems: string[] = [];
+  if (!ids.includes(verdict.winnerId)) problems.push(`winner "${verdict.winnerId}" is not a candidate`);
+  for (const id of ids) {
+    const score = verdict.scores[id];
+    if (!score) {
+      problems.push(`no score for "${id}"`);
+      continue;
+    }
+    const missing = command.criteria.filter((c) => typeof score.criteria[c] !== 'number');
+    if (missing.length > 0) problems.push(`"${id}" lacks criteria ${missing.join(', ')}`);
+  }
+  if (verdict.order.length !== ids.length || [...verdict.order].sort().join('\u0000') !== [...ids].sort().join('\u0000')) {
+    problems.push('the presentation order is not a permutation of the candidates');
+  }
+  return problems;
+}
+
+function failed(code: string, message: string, retryable: boolean): VerdictOutcome {
+  return { status: 'failed', error: { code, message, retryable } };
+}

@@ -1,0 +1,275 @@
+import { randomUUID } from 'node:crypto';
+import type { NewEvent } from '@conclave/contracts';
+import { createDataSource, migrate, ReadModelQueries, type DataSource } from '@conclave/read-models';
+import { createLogger } from '@conclave/service-kit';
+import { createTestEnv, eventually, type TestEnv } from '@conclave/testing';
+import { Projector, type ProjectorOptions } from './projector';
+import { RUN_COST, RUN_TOKENS, runEvents, template } from './__tests__/run-events';
+
+const logger = createLogger('projector-test', process.env.TEST_LOG_LEVEL ?? 'silent');
+const meta = () => ({ occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: null, actor: { kind: 'system' as const, id: 'test' } });
+const EVENTS_PER_RUN = runEvents('x').length;
+
+/** One env (stream prefix + database) with what was appended to it, to check the read models against. */
+class World {
+  readonly runs = new Map<string, number>(); // run id → sequence of its last event
+  readonly runSequences: number[] = [];
+  ds!: DataSource;
+  /** the projector's own pool, identifiable in pg_stat_activity */
+  projectorDs!: DataSource;
+  queries!: ReadModelQueries;
+  private readonly projectors: Projector[] = [];
+
+  constructor(readonly env: TestEnv) {}
+
+  async init() {
+    await migrate(this.env.databaseUrl);
+    this.ds = await createDataSource(this.env.databaseUrl, { poolSize: 4 }).initialize();
+    this.projectorDs = await createDataSource(this.env.databaseUrl, { poolSize: 3, applicationName: 'projector-under-test' }).initialize();
+    this.queries = new ReadModelQueries(this.ds);
+  }
+
+  async dispose() {
+    for (const p of this.projectors) await p.stop();
+    await this.projectorDs?.destroy();
+    await this.ds?.destroy();
+    await this.env.dispose();
+  }
+
+  projector(options: Partial<ProjectorOptions> = {}): Projector {
+    const p = new Projector({ log: this.env.log, dataSource: this.projectorDs, logger, backoff: { initialMs: 20, maxMs: 200 }, ...options });
+    this.projectors.push(p);
+    return p;
+  }
+
+  /** Append `n` completed runs concurrently (their events interleave in the log). */
+  async appendRuns(n: number): Promise<string[]> {
+    const ids = Array.from({ length: n }, () => randomUUID());
+    await Promise.all(
+      ids.map(async (id) => {
+        const events = runEvents(id);
+        // two appends per run, the second with the expected sequence of the first
+        const first = await this.env.log.append('run', id, events.slice(0, 6), 0, meta());
+        const second = await this.env.log.append('run', id, events.slice(6), first[first.length - 1]!.sequence, meta());
+        for (const e of [...first, ...second]) this.runSequences.push(e.sequence);
+        this.runs.set(id, second[second.length - 1]!.sequence);
+      }),
+    );
+    return ids;
+  }
+
+  async append(id: string, events: NewEvent[]): Promise<number[]> {
+    const recorded = await this.env.log.append('run', id, events, 'any', meta());
+    return recorded.map((e) => e.sequence);
+  }
+
+  async caughtUp(timeoutMs = 15_000): Promise<number> {
+    const last = await this.env.log.lastSequence();
+    await eventually(async () => (await this.queries.appliedSequence()) === last, `the projection to reach ${last}`, timeoutMs, 20);
+    return last;
+  }
+
+  /** Every appended run is in the read models exactly once: no missing and no duplicate effects. */
+  async expectConsistent() {
+    const n = this.runs.size;
+    const count = async (table: string) => Number((await this.ds.query(`SELECT count(*) AS n FROM ${table}`))[0].n);
+    expect({
+      runs: await count('runs'),
+      run_phases: await count('run_phases'),
+      candidates: await count('candidates'),
+      verdicts: await count('verdicts'),
+      artifacts: await count('artifacts'),
+      timeline_events: await count('timeline_events'),
+    }).toEqual({ runs: n, run_phases: 2 * n, candidates: 3 * n, verdicts: n, artifacts: n, timeline_events: EVENTS_PER_RUN * n });
+    const timeline: { sequence: string }[] = await this.ds.query('SELECT sequence FROM timeline_events ORDER BY sequence');
+    expect(timeline.map((r) => Number(r.sequence))).toEqual([...this.runSequences].sort((a, b) => a - b));
+    // an event applied twice would show in the sums (costs are binary fractions: exact)
+    const [totals] = await this.ds.query(
+      `SELECT count(*) FILTER (WHERE status = 'completed' AND phases_done = 2) AS completed, sum(cost_usd) AS cost,
+              sum(tokens_input) AS tin, sum(tokens_output) AS tout FROM runs`,
+    );
+    expect({ completed: Number(totals.completed), cost: Number(totals.cost), tin: Number(totals.tin), tout: Number(totals.tout) }).toEqual({
+      completed: n,
+      cost: n * RUN_COST,
+      tin: n * RUN_TOKENS.input,
+      tout: n * RUN_TOKENS.output,
+    });
+    const sequences: { id: string; sequence: string }[] = await this.ds.query('SELECT id, sequence FROM runs');
+    expect(new Map(sequences.map((r) => [r.id, Number(r.sequence)]))).toEqual(this.runs);
+  }
+}
+
+describe('Projector against JetStream and Postgres', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = new World(await createTestEnv('projector'));
+    await world.init();
+  });
+  afterAll(() => world?.dispose());
+
+  it('folds the log from the start, then follows it live', async () => {
+    await world.env.log.append('template', 'tpl', [{ type: 'TemplateCreated', data: { templateId: 'tpl', version: 1, template } }], 0, meta());
+    const [first] = await world.appendRuns(3);
+    const projector = world.projector();
+    projector.start();
+    const last = await world.caughtUp();
+
+    const run = await world.queries.getRun(first!);
+    expect(run).toMatchObject({
+      id: first,
+      name: `run ${first}`,
+      templateName: 'projector-test',
+      status: 'completed',
+      currentPhases: [],
+      costUsd: RUN_COST,
+      tokens: RUN_TOKENS,
+      sequence: world.runs.get(first!),
+      error: null,
+    });
+    expect(run!.phases.map((p) => [p.id, p.status, p.attempt, p.candidates.length])).toEqual([
+      ['draft', 'completed', 1, 2],
+      ['polish', 'completed', 1, 1],
+    ]);
+    expect(run!.phases[0]!.verdict).toMatchObject({ winnerId: `${first}.draft.1.c1`, rationale: 'b' });
+    expect(await world.queries.listTemplates()).toMatchObject([{ id: 'tpl', name: 'projector-test', version: 1 }]);
+    expect(await projector.getStatus()).toEqual({ state: 'running', checkpoint: last, lastLogSequence: last, lag: 0, halted: null, lastError: null });
+
+    await world.appendRuns(4); // while it runs
+    await world.caughtUp();
+    await world.expectConsistent();
+    await projector.stop();
+    expect((await projector.getStatus()).state).toBe('stopped');
+  });
+
+  it('stops mid-stream and resumes from the checkpoint without duplicates or gaps', async () => {
+    const before = await world.queries.appliedSequence();
+    await world.appendRuns(30);
+    const total = await world.env.log.lastSequence();
+    const slow = world.projector({ batchSize: 7, beforeCommit: () => new Promise((r) => setTimeout(r, 5)) });
+    slow.start();
+    await eventually(async () => (await world.queries.appliedSequence()) >= before + 50, 'some progress', 15_000, 5);
+    await slow.stop();
+    const stoppedAt = await world.queries.appliedSequence();
+    expect(stoppedAt).toBeLessThan(total); // really mid-stream
+    expect(slow.committed).toBe(stoppedAt); // the batch in flight committed (or never started)
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await world.queries.appliedSequence()).toBe(stoppedAt); // and nothing moves after stop()
+
+    await world.appendRuns(5);
+    const resumed = world.projector();
+    resumed.start();
+    await world.caughtUp();
+    await world.expectConsistent();
+    await resumed.stop();
+  });
+
+  it('recovers from a batch transaction that fails, without skipping it', async () => {
+    await world.appendRuns(10);
+    const failed: { first: number; checkpointAtFailure: number }[] = [];
+    const committedFirsts: number[] = [];
+    let batchNo = 0;
+    const projector = world.projector({
+      batchSize: 20,
+      beforeCommit: async (events) => {
+        batchNo += 1;
+        if (batchNo === 2) {
+          failed.push({ first: events[0]!.sequence, checkpointAtFailure: await world.queries.appliedSequence() });
+          throw new Error('simulated crash before commit');
+        }
+        committedFirsts.push(events[0]!.sequence);
+      },
+    });
+    projector.start();
+    await eventually(async () => failed.length > 0, 'the simulated failure');
+    await world.caughtUp();
+    expect(failed).toHaveLength(1);
+    // the failed batch left the checkpoint where it was, and was folded again afterwards
+    expect(failed[0]!.checkpointAtFailure).toBe(failed[0]!.first - 1);
+    expect(committedFirsts).toContain(failed[0]!.first);
+    expect((await projector.getStatus()).lastError).toBeNull();
+    await world.expectConsistent();
+    await projector.stop();
+  });
+
+  it('recovers when Postgres drops its connections mid-stream', async () => {
+    const projector = world.projector({ batchSize: 5 });
+    projector.start();
+    for (let i = 0; i < 3; i++) {
+      await world.appendRuns(4);
+      await world.ds.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'projector-under-test' AND datname = current_database()`);
+    }
+    await world.caughtUp();
+    await world.expectConsistent();
+    expect(projector.healthy).toBe(true);
+    await projector.stop();
+  });
+
+  it('lets two replicas fold the same log concurrently', async () => {
+    const a = world.projector({ batchSize: 3 });
+    const b = world.projector({ batchSize: 4 });
+    a.start();
+    b.start();
+    await world.appendRuns(10);
+    await world.caughtUp();
+    await world.expectConsistent();
+    await Promise.all([a.stop(), b.stop()]);
+  });
+});
+
+describe('Projector on poison events', () => {
+  let world: World;
+  beforeEach(async () => {
+    world = new World(await createTestEnv('projpoison'));
+    await world.init();
+  });
+  afterEach(() => world?.dispose());
+
+  async function alerts() {
+    return world.queries.listAlerts();
+  }
+
+  it('halts before a message that does not decode, records an alert, and halts there again after a restart', async () => {
+    await world.appendRuns(2);
+    const poisonRun = randomUUID();
+    const poison = await world.env.log.publish(world.env.log.names.subjects.aggregateEvents('run', poisonRun), { type: 'PhaseExploded', schemaVersion: 1, data: {} }, randomUUID());
+    const [after] = await world.appendRuns(1);
+
+    const projector = world.projector({ batchSize: 100 });
+    projector.start();
+    await eventually(async () => (await projector.getStatus()).state === 'halted', 'the projector to halt');
+    const status = await projector.getStatus();
+    expect(status.halted).toMatchObject({ sequence: poison.seq, type: 'PhaseExploded', reason: expect.stringContaining('does not decode') });
+    expect(status.checkpoint).toBe(poison.seq - 1);
+    expect(status.lag).toBeGreaterThan(0);
+    expect(projector.healthy).toBe(false);
+    // everything before it is applied (same batch), nothing after it
+    expect(await world.queries.appliedSequence()).toBe(poison.seq - 1);
+    expect(await world.queries.runExists(after!)).toBe(false);
+    expect(await alerts()).toEqual([
+      expect.objectContaining({ kind: 'projection_halted', details: expect.objectContaining({ sequence: poison.seq, type: 'PhaseExploded', projection: 'main' }) }),
+    ]);
+    await projector.stop();
+    expect((await projector.getStatus()).state).toBe('halted');
+
+    const again = world.projector();
+    again.start();
+    await eventually(async () => (await again.getStatus()).state === 'halted', 'the restarted projector to halt');
+    expect((await again.getStatus()).halted?.sequence).toBe(poison.seq);
+    expect(await world.queries.appliedSequence()).toBe(poison.seq - 1);
+    expect(await alerts()).toHaveLength(2);
+  });
+
+  it('halts exactly at an event that decodes but contradicts the read models', async () => {
+    await world.appendRuns(2);
+    const [orphan] = await world.append(randomUUID(), [{ type: 'PhaseStarted', data: { phaseId: 'draft', attempt: 1 } }]);
+    await world.appendRuns(1);
+
+    const projector = world.projector({ batchSize: 500 }); // one batch holds the good events and the orphan
+    projector.start();
+    await eventually(async () => (await projector.getStatus()).state === 'halted', 'the projector to halt');
+    expect((await projector.getStatus()).halted).toMatchObject({ sequence: orphan, type: 'PhaseStarted' });
+    expect(await world.queries.appliedSequence()).toBe(orphan! - 1);
+    expect(Number((await world.ds.query('SELECT count(*) AS n FROM runs'))[0].n)).toBe(2);
+    expect(await alerts()).toHaveLength(1);
+  });
+});

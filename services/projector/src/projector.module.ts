@@ -1,0 +1,120 @@
+import {
+  type Type,
+  Controller,
+  Get,
+  Inject,
+  Injectable,
+  Module,
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { EventLog } from '@conclave/event-log';
+import { createDataSource, migrate, type DataSource } from '@conclave/read-models';
+import { createHealthModule, eventLogProviders, HEALTH_CHECKS, LOGGER, type HealthChecks, type Logger } from '@conclave/service-kit';
+import type { ProjectorEnv } from './config';
+import { Projector } from './projector';
+
+/** Nest shell around the framework-free Projector: wiring, lifecycle and /health, /status. */
+
+export const READ_MODELS_DATA_SOURCE = Symbol('READ_MODELS_DATA_SOURCE');
+
+const PROBE_TIMEOUT_MS = 2_000;
+
+function within<T>(ms: number, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work(),
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Starts the projector once every provider is ready; on shutdown stops it (the batch in flight
+ * commits or rolls back) and closes the DataSource. The EventLog provider drains afterwards, in
+ * onApplicationShutdown.
+ */
+@Injectable()
+class ProjectorLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(
+    @Inject(Projector) private readonly projector: Projector,
+    @Inject(READ_MODELS_DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap() {
+    this.projector.start();
+  }
+
+  async beforeApplicationShutdown(signal?: string) {
+    this.logger.info({ signal }, 'stopping the projector');
+    await this.projector.stop();
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    this.logger.info({ checkpoint: this.projector.committed }, 'projector stopped; read-model connections closed');
+  }
+}
+
+@Controller()
+class StatusController {
+  constructor(@Inject(Projector) private readonly projector: Projector) {}
+  @Get('status')
+  status() {
+    return this.projector.getStatus();
+  }
+}
+
+@Module({})
+class ProjectorCoreModule {}
+
+@Module({})
+export class ProjectorModule {
+  static forRoot(env: ProjectorEnv, logger: Logger): DynamicModule {
+    const core: DynamicModule = {
+      module: ProjectorCoreModule,
+      // global so that the health module's controller sees HEALTH_CHECKS
+      global: true,
+      providers: [
+        { provide: LOGGER, useValue: logger },
+        ...eventLogProviders({ servers: env.NATS_URL, prefix: env.CONCLAVE_PREFIX, name: `projector-${env.INSTANCE_ID}` }),
+        {
+          provide: READ_MODELS_DATA_SOURCE,
+          useFactory: async () => {
+            const applied = await migrate(env.DATABASE_URL);
+            if (applied.length > 0) logger.info({ migrations: applied }, 'read-model migrations applied');
+            return createDataSource(env.DATABASE_URL, { applicationName: 'conclave-projector', poolSize: 4 }).initialize();
+          },
+        },
+        {
+          provide: Projector,
+          inject: [EventLog, READ_MODELS_DATA_SOURCE],
+          useFactory: (log: EventLog, dataSource: DataSource) =>
+            new Projector({ log, dataSource, logger: logger.child({ component: 'projector' }), batchSize: env.PROJECTOR_BATCH }),
+        },
+        {
+          provide: HEALTH_CHECKS,
+          inject: [EventLog, READ_MODELS_DATA_SOURCE, Projector],
+          useFactory: (log: EventLog, dataSource: DataSource, projector: Projector): HealthChecks => ({
+            nats: () => !log.nc.isClosed(),
+            postgres: () => within(PROBE_TIMEOUT_MS, () => dataSource.query('SELECT 1')).then(() => true),
+            projector: () => projector.healthy,
+          }),
+        },
+        ProjectorLifecycle,
+      ],
+      exports: [HEALTH_CHECKS, Projector],
+    };
+    const http = env.HEALTH_PORT > 0;
+    return {
+      module: ProjectorModule,
+      imports: [core, ...(http ? [createHealthModule('projector')] : [])],
+      controllers: http ? [StatusController] : [],
+    };
+  }
+}
+
+/** The application root for bootService (which takes a module class). */
+export function projectorAppModule(env: ProjectorEnv, logger: Logger): Type<unknown> {
+  @Module({ imports: [ProjectorModule.forRoot(env, logger)] })
+  class ProjectorAppModule {}
+  return ProjectorAppModule;
+}

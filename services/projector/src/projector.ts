@@ -1,0 +1,283 @@
+import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { Recorded } from '@conclave/contracts';
+import { EventLog } from '@conclave/event-log';
+import { MAIN_CHECKPOINT, PoisonEventError, projectBatch, recordAlert, ReadModelQueries, type DataSource, type EntityManager } from '@conclave/read-models';
+import { batches } from './batches';
+
+/** The subset of a pino logger the projector writes to. */
+export interface ProjectorLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface ProjectorOptions {
+  log: EventLog;
+  dataSource: DataSource;
+  logger: ProjectorLogger;
+  /** most events folded in one transaction (default 500) */
+  batchSize?: number;
+  /** how long a batch waits for more events while the stream still has some pending (default 10 ms) */
+  lingerMs?: number;
+  /** which checkpoint row this projection owns (default 'main') */
+  checkpointName?: string;
+  /** restart delays after a transient failure: initial, doubling up to max, ±20 % jitter */
+  backoff?: { initialMs: number; maxMs: number };
+  /**
+   * Runs inside each batch's transaction after the fold, before the commit. Throwing rolls the
+   * batch back like any transient failure (tests use it to simulate a crash mid-batch).
+   */
+  beforeCommit?: (events: readonly Recorded[], manager: EntityManager) => Promise<void> | void;
+}
+
+export type ProjectorState = 'idle' | 'starting' | 'running' | 'retrying' | 'halted' | 'stopped';
+
+export interface HaltInfo {
+  reason: string;
+  /** stream sequence of the event that could not be applied */
+  sequence: number;
+  type: string | null;
+  at: string;
+}
+
+export interface ProjectorStatus {
+  state: ProjectorState;
+  /** last sequence committed by this process (read from Postgres at each (re)start) */
+  checkpoint: number;
+  /** the events stream's last sequence; null when NATS did not answer */
+  lastLogSequence: number | null;
+  lag: number | null;
+  halted: HaltInfo | null;
+  /** the last transient failure, cleared by the next committed batch */
+  lastError: string | null;
+}
+
+const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 30_000 };
+
+/**
+ * Follows the events stream with an ordered consumer from the Postgres checkpoint and folds it
+ * into the read models, one transaction per batch (projectBatch). Framework-free: the Nest module
+ * only starts and stops it.
+ *
+ * - Exactly-once effect: the checkpoint moves in the same transaction as the rows, and events at
+ *   or below it are skipped, so a crash, a redelivery or a second replica never applies an event twice.
+ * - Transient failure (Postgres or NATS unavailable, a failed commit): the batch rolls back, the
+ *   consumer is dropped, and after a backoff the projector restarts from the checkpoint in Postgres.
+ * - Poison (an event that does not decode or cannot be folded): the projection halts before it,
+ *   logs the sequence and type, records an alert, and reports `halted` (health: degraded) until
+ *   an operator deploys a fix and restarts it. It never skips an event.
+ */
+export class Projector {
+  private readonly batchSize: number;
+  private readonly lingerMs: number;
+  private readonly checkpointName: string;
+  private readonly backoff: { initialMs: number; maxMs: number };
+  private readonly queries: ReadModelQueries;
+
+  private state: ProjectorState = 'idle';
+  private checkpoint = 0;
+  private halted: HaltInfo | null = null;
+  private lastError: string | null = null;
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+  private messages: ConsumerMessages | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly options: ProjectorOptions) {
+    this.batchSize = Math.max(1, options.batchSize ?? 500);
+    this.lingerMs = options.lingerMs ?? 10;
+    this.checkpointName = options.checkpointName ?? MAIN_CHECKPOINT;
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.queries = new ReadModelQueries(options.dataSource);
+  }
+
+  /** Start following the log in the background (idempotent). Progress shows in getStatus(). */
+  start(): void {
+    if (this.loop) return;
+    this.stopping = false;
+    this.state = 'starting';
+    this.loop = this.run().finally(() => {
+      this.loop = null;
+      if (this.state !== 'halted') this.state = 'stopped';
+    });
+  }
+
+  /**
+   * Stop consuming and wait for the batch in flight to commit (or roll back). Events received
+   * but not yet folded are simply read again from the checkpoint on the next start.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.messages?.close().catch(() => undefined);
+    await this.loop;
+  }
+
+  /** the last sequence this process committed (or read from Postgres when it (re)started) */
+  get committed(): number {
+    return this.checkpoint;
+  }
+
+  /** false while halted or retrying after a failure */
+  get healthy(): boolean {
+    return this.state === 'starting' || this.state === 'running' || this.state === 'idle';
+  }
+
+  async getStatus(): Promise<ProjectorStatus> {
+    const lastLogSequence = await this.options.log.lastSequence().catch(() => null);
+    return {
+      state: this.state,
+      checkpoint: this.checkpoint,
+      lastLogSequence,
+      lag: lastLogSequence === null ? null : Math.max(0, lastLogSequence - this.checkpoint),
+      halted: this.halted,
+      lastError: this.lastError,
+    };
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        await this.follow(() => (failures = 0));
+        if (this.stopping) return;
+        throw new Error('the event stream ended');
+      } catch (err) {
+        if (err instanceof PoisonEventError) return this.halt(err);
+        if (this.stopping) return;
+        failures += 1;
+        const delayMs = this.delay(failures);
+        this.state = 'retrying';
+        this.lastError = err instanceof Error ? err.message : String(err);
+        this.options.logger.warn({ err, failures, delayMs, checkpoint: this.checkpoint }, 'projection failed; restarting from the checkpoint after a backoff');
+        await this.sleep(delayMs);
+      }
+    }
+  }
+
+  /** One consumer's life: from the committed checkpoint until stop, a failure or poison. */
+  private async follow(onCommit: () => void): Promise<void> {
+    const { log } = this.options;
+    const checkpoint = await this.queries.appliedSequence(this.checkpointName);
+    this.checkpoint = checkpoint;
+    const last = await log.lastSequence();
+    if (checkpoint > last) {
+      this.options.logger.warn({ checkpoint, lastLogSequence: last }, 'read models are ahead of the log: wrong database, or the stream was recreated');
+    }
+    // nats-server 2.9: filter_subjects must be one string (sent as filter_subject)
+    const consumer = await log.js.consumers.get(log.names.streams.events, {
+      filter_subjects: log.names.subjects.allEvents,
+      ...(checkpoint > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: checkpoint + 1 } : { deliver_policy: DeliverPolicy.All }),
+    });
+    const messages = await consumer.consume({ max_messages: this.batchSize });
+    this.messages = messages;
+    try {
+      if (this.stopping) return;
+      this.state = 'running';
+      this.options.logger.info({ checkpoint, lastLogSequence: last, lag: Math.max(0, last - checkpoint) }, 'projector following the log');
+      for await (const batch of batches(messages, { max: this.batchSize, lingerMs: this.lingerMs, flushAfter: (m: JsMsg) => m.info.pending === 0 })) {
+        if (this.stopping) return;
+        const { events, poison } = decodeBatch(batch);
+        if (events.length > 0) {
+          await this.commitUpTo(events);
+          onCommit();
+        }
+        if (poison) throw poison;
+      }
+    } finally {
+      this.messages = null;
+      await messages.close().catch(() => undefined);
+      await consumer.delete().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Commit a batch; when one of its events is poison the whole transaction rolls back, so the
+   * events before it are committed on their own and the projection halts exactly at the poison.
+   */
+  private async commitUpTo(events: Recorded[]): Promise<void> {
+    try {
+      await this.commit(events);
+    } catch (err) {
+      if (!(err instanceof PoisonEventError)) throw err;
+      const before = events.filter((e) => e.sequence < err.sequence);
+      if (before.length > 0) await this.commit(before);
+      throw err;
+    }
+  }
+
+  private async commit(events: Recorded[]): Promise<void> {
+    const started = Date.now();
+    const applied = await this.options.dataSource.transaction(async (manager) => {
+      const sequence = await projectBatch(manager, events, this.checkpointName);
+      await this.options.beforeCommit?.(events, manager);
+      return sequence;
+    });
+    this.checkpoint = applied;
+    this.lastError = null;
+    if (this.state === 'retrying') this.state = 'running';
+    this.options.logger.debug({ events: events.length, checkpoint: applied, ms: Date.now() - started }, 'batch projected');
+  }
+
+  private async halt(err: PoisonEventError): Promise<void> {
+    this.halted = { reason: err.reason, sequence: err.sequence, type: err.eventType, at: new Date().toISOString() };
+    this.state = 'halted';
+    this.options.logger.error(
+      { sequence: err.sequence, type: err.eventType, reason: err.reason, checkpoint: this.checkpoint, projection: this.checkpointName },
+      'projection halted on an event it cannot apply; fix and restart (it will not be skipped)',
+    );
+    try {
+      await recordAlert(this.options.dataSource, {
+        kind: 'projection_halted',
+        message: err.message,
+        details: { projection: this.checkpointName, sequence: err.sequence, type: err.eventType, reason: err.reason, checkpoint: this.checkpoint },
+      });
+    } catch (alertErr) {
+      this.options.logger.error({ err: alertErr }, 'could not record the projection_halted alert');
+    }
+  }
+
+  private delay(failures: number): number {
+    const base = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** (failures - 1));
+    return Math.round(base * (0.8 + Math.random() * 0.4));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wake = null;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
+
+/**
+ * Decode messages in order up to the first that does not decode: the events before it are
+ * folded, then the projection halts at it (nothing after it may be applied out of order).
+ */
+export function decodeBatch(messages: readonly JsMsg[]): { events: Recorded[]; poison: PoisonEventError | null } {
+  const events: Recorded[] = [];
+  for (const m of messages) {
+    try {
+      events.push(EventLog.decode(m));
+    } catch (err) {
+      return { events, poison: new PoisonEventError(m.seq, rawType(m), `does not decode: ${err instanceof Error ? err.message : String(err)}`, { cause: err }) };
+    }
+  }
+  return { events, poison: null };
+}
+
+function rawType(m: JsMsg): string {
+  try {
+    const type = (m.json() as { type?: unknown } | null)?.type;
+    return typeof type === 'string' ? type : '(none)';
+  } catch {
+    return '(not JSON)';
+  }
+}

@@ -1,0 +1,12 @@
+import type { RunListFilters } from './endpoints';
+
+/** TanStack Query keys, one factory so invalidation and live patches hit the same entries. */
+export const keys = {
+  runs: () => ['runs'] as const,
+  runList: (filters: RunListFilters) => ['runs', 'list', filters] as const,
+  run: (id: string) => ['run', id] as const,
+  timeline: (id: string) => ['run', id, 'timeline'] as const,
+  artifact: (runId: string, artifactId: string) => ['run', runId, 'artifact', artifactId] as const,
+  templates: () => ['templates'] as const,
+  template: (id: string, version?: number) => ['templates', id, version ?? 'latest'] as const,
+};

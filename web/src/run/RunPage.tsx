@@ -1,0 +1,164 @@
+import type { RunView } from '@conclave/contracts';
+import { lazy, Suspense, useCallback } from 'react';
+import { Link, useParams, useSearchParams } from 'react-router-dom';
+import { elapsedMs, formatDateTime, formatDuration, formatTokens, formatUsd } from '../lib/format';
+import { useNow } from '../lib/use-now';
+import { isTerminal } from '../runs/run-summary';
+import { ErrorNotice } from '../ui/ErrorNotice';
+import { Loading } from '../ui/Loading';
+import { StatusBadge } from '../ui/StatusBadge';
+import { PhasePanel } from './PhasePanel';
+import { Timeline } from './Timeline';
+import { useLiveRun } from './use-live-run';
+
+// React Flow is the heaviest dependency: it loads with the graph, after the page's text.
+const PipelineGraph = lazy(() => import('../dag/PipelineGraph'));
+
+function positiveInt(value: string | null): number | undefined {
+  const n = Number(value);
+  return value && Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** Keyed by id: another run is another page (fresh buffers, fresh min_sequence). */
+export default function RunRoute() {
+  const { id = '' } = useParams();
+  return <RunPage key={id} id={id} />;
+}
+
+function RunPage({ id }: { id: string }) {
+  const [params, setParams] = useSearchParams();
+  const { run, timeline, liveError } = useLiveRun(id, positiveInt(params.get('min_sequence')));
+  const selectedPhaseId = params.get('phase');
+
+  const selectPhase = useCallback(
+    (phaseId: string | null) =>
+      setParams(
+        (prev) => {
+          const next = new URLSearchParams(prev);
+          if (phaseId && phaseId !== prev.get('phase')) next.set('phase', phaseId);
+          else next.delete('phase');
+          return next;
+        },
+        { replace: true },
+      ),
+    [setParams],
+  );
+
+  if (run.isPending) return <Loading label="Loading run…" />;
+  if (run.isError)
+    return (
+      <div className="page">
+        <title>Run · Conclave</title>
+        <p>
+          <Link to="/runs">← Runs</Link>
+        </p>
+        <ErrorNotice error={run.error} title="Could not load the run" onRetry={() => void run.refetch()} />
+      </div>
+    );
+
+  const view = run.data;
+  const selected = view.phases.find((p) => p.id === selectedPhaseId) ?? null;
+
+  return (
+    <div className="page">
+      <title>{`${view.name ?? view.id} · Conclave`}</title>
+      <RunHeader view={view} />
+      {liveError && (
+        <div className="notice notice--warn" role="status">
+          Live updates unavailable: {liveError.message} <code>{liveError.code}</code>
+        </div>
+      )}
+      {view.error && (
+        <div className="notice notice--error" role="alert">
+          <strong>Run failed:</strong> {view.error.message} <code>{view.error.code}</code>
+        </div>
+      )}
+
+      <section className="card" aria-labelledby="pipeline-heading">
+        <div className="card__head">
+          <h2 id="pipeline-heading">Pipeline</h2>
+          <span className="muted">Select a phase for its candidates, verdict and artifact.</span>
+        </div>
+        <Suspense fallback={<div className="graph graph--placeholder">Loading graph…</div>}>
+          <PipelineGraph phases={view.phases} selectedPhaseId={selectedPhaseId} onSelectPhase={selectPhase} label="Run pipeline" />
+        </Suspense>
+        <ul className="phase-chips" aria-label="Phases">
+          {view.phases.map((p) => (
+            <li key={p.id}>
+              <button type="button" className={`chip status--${p.status}`} aria-pressed={p.id === selectedPhaseId} onClick={() => selectPhase(p.id)}>
+                <span className="chip__dot" aria-hidden="true" />
+                {p.name ?? p.id}
+                <span className="sr-only">: {p.status}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      </section>
+
+      {selected && <PhasePanel key={selected.id} runId={view.id} phase={selected} sequence={view.sequence} onClose={() => selectPhase(null)} />}
+
+      <section className="card" aria-labelledby="timeline-heading">
+        <div className="card__head">
+          <h2 id="timeline-heading">Timeline</h2>
+          <span className="muted">{timeline.data ? `${timeline.data.length} events` : ''}</span>
+        </div>
+        {timeline.isPending ? (
+          <Loading label="Loading timeline…" />
+        ) : timeline.isError ? (
+          <ErrorNotice error={timeline.error} title="Could not load the timeline" onRetry={() => void timeline.refetch()} />
+        ) : (
+          <Timeline rows={timeline.data} onSelectPhase={selectPhase} />
+        )}
+      </section>
+    </div>
+  );
+}
+
+function RunHeader({ view }: { view: RunView }) {
+  const now = useNow(!isTerminal(view.status));
+  const simulated = view.phases.some((p) => p.candidates.some((c) => c.provider === 'simulated'));
+  const done = view.phases.filter((p) => p.status === 'completed' || p.status === 'skipped').length;
+  return (
+    <header className="page-header">
+      <div className="page-header__title">
+        <p className="crumbs">
+          <Link to="/runs">Runs</Link> /
+        </p>
+        <h1>
+          {view.name ?? <span className="mono">{view.id}</span>} <StatusBadge status={view.status} />
+          {simulated && (
+            <span className="badge badge--sim" title="At least one candidate came from the offline simulated provider">
+              simulated provider
+            </span>
+          )}
+        </h1>
+        <p className="muted">
+          <Link to={`/templates/${encodeURIComponent(view.templateId)}?version=${view.templateVersion}`}>{view.templateName || view.templateId}</Link> v
+          {view.templateVersion} · <span className="mono">{view.id}</span> · started {formatDateTime(view.startedAt)}
+        </p>
+      </div>
+      <dl className="stats">
+        <div>
+          <dt>Cost</dt>
+          <dd>{formatUsd(view.costUsd)}</dd>
+        </div>
+        <div>
+          <dt>Tokens</dt>
+          <dd>
+            {formatTokens(view.tokens.input)} in / {formatTokens(view.tokens.output)} out
+          </dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd>{formatDuration(elapsedMs(view.startedAt, view.completedAt, now))}</dd>
+        </div>
+        <div>
+          <dt>Phases</dt>
+          <dd>
+            {done}/{view.phases.length}
+          </dd>
+        </div>
+      </dl>
+    </header>
+  );
+}

@@ -1,0 +1,27 @@
+import type { PhaseView, Template } from '@conclave/contracts';
+
+type TemplatePhase = Template['phases'][number];
+
+/** A phase as it is before anything happened to it: the node of a template preview or a fresh run. */
+export function pendingPhase(phase: TemplatePhase): PhaseView {
+  return {
+    id: phase.id,
+    name: phase.name ?? null,
+    kind: phase.kind,
+    dependsOn: [...(phase.dependsOn ?? [])],
+    status: 'pending',
+    attempt: 0,
+    startedAt: null,
+    completedAt: null,
+    candidates: [],
+    verdict: null,
+    artifactId: null,
+    costUsd: 0,
+    tokens: { input: 0, output: 0 },
+    error: null,
+  };
+}
+
+export function pendingPhases(template: Pick<Template, 'phases'>): PhaseView[] {
+  return template.phases.map(pendingPhase);
+}

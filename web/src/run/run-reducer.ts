@@ -1,0 +1,304 @@
+import { EVENT_DATA, type CandidateView, type EventData, type PhaseView, type RunView, type SocketEvent, type Tokens } from '@conclave/contracts';
+import { pendingPhases } from './pending-phases';
+
+/**
+ * The run page's state: a RunView (from REST) with the log's events folded in as they arrive.
+ *
+ * Guarantees:
+ * - pure: no I/O, no clock (times come from the events' `occurredAt`);
+ * - idempotent: an event whose sequence is ≤ the view's `sequence` is ignored, so replays,
+ *   duplicates (a socket in two rooms, a gap-fill overlapping live events) change nothing;
+ * - unchanged input → the same object back (cheap React bail-out).
+ * The projector remains the source of truth: a refetched RunView replaces this state whenever it
+ * is at least as recent.
+ */
+
+export const FOLDED_EVENT_TYPES = [
+  'RunStarted',
+  'PhaseStarted',
+  'CandidateRequested',
+  'CandidateGenerated',
+  'CandidateFailed',
+  'JudgeRequested',
+  'VerdictRecorded',
+  'ArtifactRecorded',
+  'OutputRejected',
+  'PhaseCompleted',
+  'PhaseFailed',
+  'PhaseSkipped',
+  'RunCompleted',
+  'RunFailed',
+] as const;
+export type FoldedEventType = (typeof FOLDED_EVENT_TYPES)[number];
+const FOLDED = new Set<string>(FOLDED_EVENT_TYPES);
+
+export function isFoldedEventType(type: string): type is FoldedEventType {
+  return FOLDED.has(type);
+}
+
+/** A run event with its data parsed by the contracts' schema. */
+export type ParsedRunEvent = {
+  [K in FoldedEventType]: { type: K; sequence: number; occurredAt: string; data: EventData<K> };
+}[FoldedEventType];
+
+/**
+ * What happened to an event:
+ * - `applied`: folded in;
+ * - `stale`: sequence already seen (duplicate or older) — nothing changed;
+ * - `foreign`: belongs to another run — nothing changed;
+ * - `unknown`: a type this reducer does not fold (e.g. added to the catalog later) — only the
+ *   sequence advanced; the caller should refetch the RunView to pick up its effect;
+ * - `invalid`: data does not match the contract — only the sequence advanced (refetch too).
+ */
+export type FoldOutcome = 'applied' | 'stale' | 'foreign' | 'unknown' | 'invalid';
+
+export function parseRunEvent(event: SocketEvent): ParsedRunEvent | null {
+  if (!isFoldedEventType(event.type)) return null;
+  const parsed = EVENT_DATA[event.type].safeParse(event.data);
+  if (!parsed.success) return null;
+  return { type: event.type, sequence: event.sequence, occurredAt: event.occurredAt, data: parsed.data } as ParsedRunEvent;
+}
+
+export function foldRunEvent(view: RunView, event: SocketEvent): { view: RunView; outcome: FoldOutcome } {
+  if (event.runId !== null && event.runId !== view.id) return { view, outcome: 'foreign' };
+  if (event.sequence <= view.sequence) return { view, outcome: 'stale' };
+  if (!isFoldedEventType(event.type)) return { view: { ...view, sequence: event.sequence }, outcome: 'unknown' };
+  const parsed = parseRunEvent(event);
+  if (!parsed) return { view: { ...view, sequence: event.sequence }, outcome: 'invalid' };
+  return { view: { ...evolve(view, parsed), sequence: event.sequence }, outcome: 'applied' };
+}
+
+export function applyRunEvent(view: RunView, event: SocketEvent): RunView {
+  return foldRunEvent(view, event).view;
+}
+
+/** Fold a batch in sequence order (a gap-fill page and live events may interleave). */
+export function applyRunEvents(view: RunView, events: readonly SocketEvent[]): RunView {
+  return [...events].sort((a, b) => a.sequence - b.sequence).reduce(applyRunEvent, view);
+}
+
+/** The state of a run no event has touched yet (a reducer-only start, e.g. for tests). */
+export function emptyRunView(id: string): RunView {
+  return {
+    id,
+    name: null,
+    templateId: '',
+    templateVersion: 0,
+    templateName: '',
+    status: 'running',
+    inputs: {},
+    phases: [],
+    currentPhases: [],
+    costUsd: 0,
+    tokens: { input: 0, output: 0 },
+    startedAt: '',
+    completedAt: null,
+    sequence: 0,
+    error: null,
+  };
+}
+
+/* ------------------------------------------------------------------ evolve */
+
+function evolve(view: RunView, event: ParsedRunEvent): RunView {
+  switch (event.type) {
+    case 'RunStarted': {
+      const d = event.data;
+      return {
+        ...view,
+        name: d.name,
+        templateId: d.templateId,
+        templateVersion: d.templateVersion,
+        templateName: d.template.name,
+        inputs: d.inputs,
+        status: 'running',
+        phases: view.phases.length > 0 ? view.phases : pendingPhases(d.template),
+        startedAt: event.occurredAt,
+        completedAt: null,
+        error: null,
+      };
+    }
+    case 'PhaseStarted': {
+      const { phaseId, attempt } = event.data;
+      const next = updatePhase(view, phaseId, (p) => {
+        if (attempt < p.attempt) return p;
+        const base = attempt > p.attempt ? newAttempt(p, attempt) : p;
+        return { ...base, status: 'running', startedAt: event.occurredAt, completedAt: null, error: null };
+      });
+      return next === view ? view : { ...next, currentPhases: addUnique(next.currentPhases, phaseId) };
+    }
+    case 'CandidateRequested': {
+      const d = event.data;
+      return updatePhase(view, d.phaseId, (p) => {
+        if (d.attempt < p.attempt) return p;
+        const base = d.attempt > p.attempt ? { ...newAttempt(p, d.attempt), status: 'running' as const } : p;
+        const existing = base.candidates.find((c) => c.id === d.candidateId);
+        const candidate: CandidateView = {
+          id: d.candidateId,
+          slot: d.slot,
+          provider: d.provider,
+          model: d.model,
+          status: 'requested',
+          tokens: existing?.tokens ?? { input: 0, output: 0 },
+          costUsd: existing?.costUsd ?? 0,
+          durationMs: null,
+          error: null,
+        };
+        return { ...base, candidates: upsertCandidate(base.candidates, candidate) };
+      });
+    }
+    case 'CandidateGenerated': {
+      const d = event.data;
+      let changed = false;
+      const next = updatePhase(view, d.phaseId, (p) => {
+        if (d.attempt !== p.attempt) return p;
+        changed = true;
+        const candidate: CandidateView = {
+          ...(p.candidates.find((c) => c.id === d.candidateId) ?? placeholderCandidate(d.candidateId)),
+          status: 'generated',
+          output: d.output,
+          tokens: d.tokens,
+          costUsd: d.costUsd,
+          durationMs: d.durationMs,
+          error: null,
+        };
+        return { ...p, candidates: upsertCandidate(p.candidates, candidate), costUsd: p.costUsd + d.costUsd, tokens: addTokens(p.tokens, d.tokens) };
+      });
+      return changed ? { ...next, costUsd: next.costUsd + d.costUsd, tokens: addTokens(next.tokens, d.tokens) } : next;
+    }
+    case 'CandidateFailed': {
+      const d = event.data;
+      return updatePhase(view, d.phaseId, (p) => {
+        if (d.attempt !== p.attempt) return p;
+        const candidate: CandidateView = {
+          ...(p.candidates.find((c) => c.id === d.candidateId) ?? placeholderCandidate(d.candidateId)),
+          status: 'failed',
+          durationMs: d.durationMs ?? null,
+          error: { code: d.error.code, message: d.error.message },
+        };
+        return { ...p, candidates: upsertCandidate(p.candidates, candidate) };
+      });
+    }
+    case 'JudgeRequested':
+      // Nothing in RunView records a pending judgement; the phase stays `running`.
+      return view;
+    case 'VerdictRecorded': {
+      const d = event.data;
+      let changed = false;
+      const next = updatePhase(view, d.phaseId, (p) => {
+        if (d.attempt !== p.attempt) return p;
+        changed = true;
+        return {
+          ...p,
+          verdict: { winnerId: d.winnerId, scores: d.scores, rationale: d.rationale },
+          costUsd: p.costUsd + d.costUsd,
+          tokens: addTokens(p.tokens, d.tokens),
+        };
+      });
+      return changed ? { ...next, costUsd: next.costUsd + d.costUsd, tokens: addTokens(next.tokens, d.tokens) } : next;
+    }
+    case 'ArtifactRecorded': {
+      const d = event.data;
+      return updatePhase(view, d.phaseId, (p) => (d.attempt !== p.attempt ? p : { ...p, artifactId: d.artifactId }));
+    }
+    case 'OutputRejected': {
+      const d = event.data;
+      return updatePhase(view, d.phaseId, (p) => {
+        if (d.attempt !== p.attempt) return p;
+        const candidate: CandidateView = {
+          ...(p.candidates.find((c) => c.id === d.candidateId) ?? placeholderCandidate(d.candidateId)),
+          status: 'rejected',
+          output: d.raw,
+          error: { code: 'output_rejected', message: d.errors.join('; ') },
+        };
+        return { ...p, candidates: upsertCandidate(p.candidates, candidate) };
+      });
+    }
+    case 'PhaseCompleted': {
+      const d = event.data;
+      const next = updatePhase(view, d.phaseId, (p) =>
+        d.attempt < p.attempt ? p : { ...p, status: 'completed', attempt: d.attempt, completedAt: event.occurredAt, artifactId: d.artifactId ?? p.artifactId, error: null },
+      );
+      return leavePhase(next, d.phaseId);
+    }
+    case 'PhaseFailed': {
+      const d = event.data;
+      const next = updatePhase(view, d.phaseId, (p) =>
+        d.attempt < p.attempt
+          ? p
+          : { ...p, status: 'failed', attempt: d.attempt, completedAt: event.occurredAt, error: { code: d.reason.code, message: d.reason.message } },
+      );
+      return leavePhase(next, d.phaseId);
+    }
+    case 'PhaseSkipped': {
+      const d = event.data;
+      const next = updatePhase(view, d.phaseId, (p) => ({ ...p, status: 'skipped', completedAt: event.occurredAt }));
+      return leavePhase(next, d.phaseId);
+    }
+    case 'RunCompleted':
+      return { ...view, status: 'completed', completedAt: event.occurredAt, currentPhases: [], error: null };
+    case 'RunFailed': {
+      const d = event.data;
+      return { ...view, status: 'failed', completedAt: event.occurredAt, currentPhases: [], error: { code: d.reason.code, message: d.reason.message } };
+    }
+    default:
+      return assertNever(event);
+  }
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+function assertNever(event: never): never {
+  throw new Error(`unhandled run event ${(event as { type: string }).type}`);
+}
+
+/** Apply `fn` to one phase; the same view back when the phase is unknown or `fn` changed nothing. */
+function updatePhase(view: RunView, phaseId: string, fn: (phase: PhaseView) => PhaseView): RunView {
+  const index = view.phases.findIndex((p) => p.id === phaseId);
+  if (index < 0) return view;
+  const before = view.phases[index]!;
+  const after = fn(before);
+  if (after === before) return view;
+  const phases = view.phases.slice();
+  phases[index] = after;
+  return { ...view, phases };
+}
+
+/** A later attempt starts clean; spend stays cumulative across attempts. */
+function newAttempt(phase: PhaseView, attempt: number): PhaseView {
+  return { ...phase, attempt, candidates: [], verdict: null, artifactId: null, error: null, completedAt: null };
+}
+
+function leavePhase(view: RunView, phaseId: string): RunView {
+  return view.currentPhases.includes(phaseId) ? { ...view, currentPhases: view.currentPhases.filter((id) => id !== phaseId) } : view;
+}
+
+function addUnique(list: string[], id: string): string[] {
+  return list.includes(id) ? list : [...list, id];
+}
+
+function addTokens(a: Tokens, b: Tokens): Tokens {
+  return { input: a.input + b.input, output: a.output + b.output };
+}
+
+/** Replace in place, or append; order is (round, slot) — loop phases add a round of candidates per revision. */
+function upsertCandidate(list: CandidateView[], candidate: CandidateView): CandidateView[] {
+  const index = list.findIndex((c) => c.id === candidate.id);
+  if (index >= 0) {
+    const next = list.slice();
+    next[index] = candidate;
+    return next;
+  }
+  return [...list, candidate].sort((a, b) => roundOf(a.id) - roundOf(b.id) || a.slot - b.slot);
+}
+
+/** Candidate ids are `<run>.<phase>.<attempt>[.r<round>].c<slot>` (contracts `ids.candidate`). */
+function roundOf(candidateId: string): number {
+  return Number(/\.r(\d+)\.c\d+$/.exec(candidateId)?.[1] ?? 0);
+}
+
+/** For a result whose request we never saw: the slot is the id's `.c<slot>` suffix. */
+function placeholderCandidate(id: string): CandidateView {
+  const slot = Number(/\.c(\d+)$/.exec(id)?.[1] ?? Number.MAX_SAFE_INTEGER);
+  return { id, slot, provider: '', model: '', status: 'requested', tokens: { input: 0, output: 0 }, costUsd: 0, durationMs: null, error: null };
+}

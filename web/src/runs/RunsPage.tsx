@@ -1,0 +1,227 @@
+import { RunStatus, type RunSummary, type SocketEvent } from '@conclave/contracts';
+import { useInfiniteQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { Link, useSearchParams } from 'react-router-dom';
+import { api, type RunListFilters, type RunPage } from '../api/endpoints';
+import { keys } from '../api/keys';
+import { elapsedMs, formatDateTime, formatDuration, formatUsd } from '../lib/format';
+import { useNow } from '../lib/use-now';
+import { useRoom } from '../live/use-room';
+import { ErrorNotice } from '../ui/ErrorNotice';
+import { Loading } from '../ui/Loading';
+import { StatusBadge } from '../ui/StatusBadge';
+import { isTerminal, patchRunSummary } from './run-summary';
+
+const PAGE_SIZE = 50;
+const STATUSES = RunStatus.options;
+
+/**
+ * The runs list. Filters live in the query string (`status`, `q`). Live through the `runs` room:
+ * an event patches its row at once, then the list is refetched (debounced, with min_sequence =
+ * the newest event seen) so new runs appear and filters stay right.
+ */
+export default function RunsPage() {
+  const [params, setParams] = useSearchParams();
+  const filters: RunListFilters = useMemo(
+    () => ({ status: params.get('status') || undefined, q: params.get('q') || undefined, templateId: params.get('templateId') || undefined }),
+    [params],
+  );
+  const qc = useQueryClient();
+  const minSequence = useRef<number | undefined>(undefined);
+
+  const runs = useInfiniteQuery({
+    queryKey: keys.runList(filters),
+    queryFn: ({ pageParam, signal }) => api.listRuns({ ...filters, cursor: pageParam, limit: PAGE_SIZE }, { minSequence: minSequence.current, signal }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+  });
+
+  const refetchTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => void (refetchTimer.current && clearTimeout(refetchTimer.current)), []);
+  const scheduleRefetch = (sequence?: number) => {
+    if (sequence !== undefined) minSequence.current = Math.max(minSequence.current ?? 0, sequence);
+    if (refetchTimer.current) clearTimeout(refetchTimer.current);
+    refetchTimer.current = setTimeout(() => void qc.invalidateQueries({ queryKey: ['runs', 'list'] }), 400);
+  };
+
+  const joinedOnce = useRef(false);
+  useRoom('runs', {
+    onEvent: (event: SocketEvent) => {
+      if (!event.runId) return;
+      qc.setQueriesData<InfiniteData<RunPage>>({ queryKey: ['runs', 'list'] }, (data) => patchPages(data, event));
+      scheduleRefetch(event.sequence);
+    },
+    onSubscribed: () => {
+      // A rejoin after a disconnect: anything could have changed meanwhile.
+      if (joinedOnce.current) scheduleRefetch();
+      joinedOnce.current = true;
+    },
+  });
+
+  const rows = useMemo(() => runs.data?.pages.flatMap((p) => p.items) ?? [], [runs.data]);
+  const filtered = Boolean(filters.status || filters.q || filters.templateId);
+
+  const setFilter = (name: 'status' | 'q', value: string) =>
+    setParams(
+      (prev) => {
+        const next = new URLSearchParams(prev);
+        if (value) next.set(name, value);
+        else next.delete(name);
+        return next;
+      },
+      { replace: true },
+    );
+
+  return (
+    <div className="page">
+      <title>Runs · Conclave</title>
+      <header className="page-header">
+        <div className="page-header__title">
+          <h1>Runs</h1>
+          <p className="muted">Every pipeline run, live.</p>
+        </div>
+        <Link className="btn btn--primary" to="/templates">
+          Start a run
+        </Link>
+      </header>
+
+      <form className="toolbar" role="search" onSubmit={(e) => e.preventDefault()}>
+        <SearchBox value={filters.q ?? ''} onChange={(v) => setFilter('q', v)} />
+        <label className="field field--inline">
+          <span>Status</span>
+          <select value={filters.status ?? ''} onChange={(e) => setFilter('status', e.target.value)}>
+            <option value="">All</option>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        {filtered && (
+          <button type="button" className="btn btn--ghost btn--small" onClick={() => setParams(new URLSearchParams(), { replace: true })}>
+            Clear filters
+          </button>
+        )}
+      </form>
+
+      {runs.isPending ? (
+        <Loading label="Loading runs…" />
+      ) : runs.isError ? (
+        <ErrorNotice error={runs.error} title="Could not load runs" onRetry={() => void runs.refetch()} />
+      ) : rows.length === 0 ? (
+        <div className="empty">
+          {filtered ? (
+            <p>No runs match these filters.</p>
+          ) : (
+            <>
+              <p>No runs yet.</p>
+              <p>
+                <Link to="/templates">Pick a template</Link> to start one.
+              </p>
+            </>
+          )}
+        </div>
+      ) : (
+        <>
+          <RunsTable rows={rows} />
+          {runs.hasNextPage && (
+            <div className="load-more">
+              <button type="button" className="btn" onClick={() => void runs.fetchNextPage()} disabled={runs.isFetchingNextPage}>
+                {runs.isFetchingNextPage ? 'Loading…' : 'Load more'}
+              </button>
+            </div>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
+
+function patchPages(data: InfiniteData<RunPage> | undefined, event: SocketEvent): InfiniteData<RunPage> | undefined {
+  if (!data) return data;
+  let changed = false;
+  const pages = data.pages.map((page) => {
+    const items = page.items.map((row) => patchRunSummary(row, event));
+    if (items.every((row, i) => row === page.items[i])) return page;
+    changed = true;
+    return { ...page, items };
+  });
+  return changed ? { ...data, pages } : data;
+}
+
+/** Search box that writes to the URL 300 ms after typing stops. */
+function SearchBox({ value, onChange }: { value: string; onChange: (v: string) => void }) {
+  const [text, setText] = useState(value);
+  const latest = useRef(onChange);
+  useEffect(() => {
+    latest.current = onChange;
+  });
+  useEffect(() => setText(value), [value]);
+  useEffect(() => {
+    if (text === value) return;
+    const timer = setTimeout(() => latest.current(text.trim()), 300);
+    return () => clearTimeout(timer);
+  }, [text, value]);
+  return (
+    <label className="field field--inline field--grow">
+      <span>Search</span>
+      <input type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="Name, id or template" />
+    </label>
+  );
+}
+
+function RunsTable({ rows }: { rows: readonly RunSummary[] }) {
+  const now = useNow(rows.some((r) => !isTerminal(r.status)));
+  return (
+    <div className="table-wrap">
+      <table className="table">
+        <caption className="sr-only">Runs</caption>
+        <thead>
+          <tr>
+            <th scope="col">Run</th>
+            <th scope="col">Template</th>
+            <th scope="col">Status</th>
+            <th scope="col">Phases</th>
+            <th scope="col" className="num">
+              Cost
+            </th>
+            <th scope="col">Started</th>
+            <th scope="col" className="num">
+              Duration
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.id} data-run-id={r.id}>
+              <td>
+                <Link to={`/runs/${encodeURIComponent(r.id)}`} className="strong">
+                  {r.name ?? r.id}
+                </Link>
+                {r.name && <div className="muted mono small">{r.id}</div>}
+              </td>
+              <td>
+                {r.templateName || r.templateId} <span className="muted">v{r.templateVersion}</span>
+              </td>
+              <td>
+                <StatusBadge status={r.status} />
+              </td>
+              <td>
+                <span className="progress" aria-hidden="true">
+                  <span style={{ width: `${r.phasesTotal ? (100 * r.phasesDone) / r.phasesTotal : 0}%` }} />
+                </span>{' '}
+                {r.phasesDone}/{r.phasesTotal}
+              </td>
+              <td className="num">{formatUsd(r.costUsd)}</td>
+              <td>
+                <time dateTime={r.startedAt}>{formatDateTime(r.startedAt)}</time>
+              </td>
+              <td className="num">{formatDuration(elapsedMs(r.startedAt, r.completedAt, now))}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
