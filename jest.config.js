@@ -15,8 +15,8 @@ const base = {
 };
 module.exports = {
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/**/*.unit.spec.ts'] },
-    { ...base, displayName: 'int', testMatch: ['<rootDir>/**/*.int.spec.ts'], testTimeout: 60_000 },
-    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/**/*.e2e.spec.ts'], testTimeout: 240_000 },
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/**/*.unit.spec.ts'], setupFilesAfterEnv: [`${__dirname}/tools/jest/unit.js`] },
+    { ...base, displayName: 'int', testMatch: ['<rootDir>/**/*.int.spec.ts'], setupFilesAfterEnv: [`${__dirname}/tools/jest/int.js`] },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/**/*.e2e.spec.ts'], setupFilesAfterEnv: [`${__dirname}/tools/jest/e2e.js`] },
   ],
 };

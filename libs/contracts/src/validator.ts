@@ -79,7 +79,7 @@ export function validateTemplate(input: unknown): ValidateResult {
     const first = cycle[0]!;
     errors.push({
       code: 'cycle',
-      message: `phases form a cycle: ${[...cycle, first].join(' → ')}`,
+      message: `phases depend on each other in a cycle: ${[...cycle, first].join(' needs ')}`,
       path: ['phases', index.get(first)!, 'dependsOn'],
       phaseId: first,
       field: 'dependsOn',

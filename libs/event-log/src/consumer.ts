@@ -69,7 +69,9 @@ export async function runConsumer(log: EventLog, options: ConsumeOptions, handle
         m.nak(disposition.delayMs);
         break;
       case 'term':
-        m.term(disposition.reason);
+        // nats-server 2.9 ignores a terminate that carries a reason (the message comes back);
+        // the reason goes to the dead-letter record instead
+        m.term();
         await options.onDeadLetter?.(m, disposition.reason);
         break;
       default: {

@@ -1,0 +1,2 @@
+// int tier: one component against real NATS + Postgres
+jest.setTimeout(60_000);

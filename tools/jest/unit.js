@@ -1,0 +1,2 @@
+// unit tier: pure, milliseconds each (jest ignores testTimeout inside projects)
+jest.setTimeout(5_000);
