@@ -1,8 +1,10 @@
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import { DataSource, type DataSourceOptions, type MigrationInterface } from 'typeorm';
 import { READ_MODEL_ENTITIES } from './entities';
 import { Init1795305600000 } from './migrations/1795305600000-Init';
+import { LoopRounds1795312800000 } from './migrations/1795312800000-LoopRounds';
 
-export const READ_MODEL_MIGRATIONS = [Init1795305600000];
+/** In order; append new ones (released migrations are never edited). */
+export const READ_MODEL_MIGRATIONS: (new () => MigrationInterface)[] = [Init1795305600000, LoopRounds1795312800000];
 
 /**
  * Own migrations table: other services may keep their own TypeORM migrations in the same

@@ -67,12 +67,14 @@ export class RunPhaseRow {
 }
 
 @Entity('candidates')
-@Index('candidates_run_phase_attempt_idx', ['runId', 'phaseId', 'attempt', 'slot'])
+@Index('candidates_run_phase_attempt_idx', ['runId', 'phaseId', 'attempt', 'round', 'slot'])
 export class CandidateRow {
   @PrimaryColumn({ type: 'text' }) id!: string;
   @Column({ name: 'run_id', type: 'text' }) runId!: string;
   @Column({ name: 'phase_id', type: 'text' }) phaseId!: string;
   @Column({ type: 'integer' }) attempt!: number;
+  /** loop phases: producer/reviser round within the attempt (0 otherwise) */
+  @Column({ type: 'integer', default: 0 }) round!: number;
   @Column({ type: 'integer' }) slot!: number;
   @Column({ type: 'text' }) provider!: string;
   @Column({ type: 'text' }) model!: string;
@@ -86,11 +88,16 @@ export class CandidateRow {
   @Column({ name: 'requested_at', type: 'timestamptz' }) requestedAt!: Date;
 }
 
+/** One judge call's outcome: a round may have a `select` verdict and, in loops, an `evaluate` one. */
 @Entity('verdicts')
 export class VerdictRow {
   @PrimaryColumn({ name: 'run_id', type: 'text' }) runId!: string;
   @PrimaryColumn({ name: 'phase_id', type: 'text' }) phaseId!: string;
   @PrimaryColumn({ type: 'integer' }) attempt!: number;
+  @PrimaryColumn({ type: 'integer', default: 0 }) round!: number;
+  @PrimaryColumn({ type: 'text', default: 'select' }) purpose!: 'select' | 'evaluate';
+  /** stream sequence of the VerdictRecorded event: a phase shows its latest verdict */
+  @Column({ type: 'bigint', transformer: bigintAsNumber }) sequence!: number;
   @Column({ name: 'judge_id', type: 'text' }) judgeId!: string;
   @Column({ name: 'winner_id', type: 'text' }) winnerId!: string;
   @Column({ type: 'jsonb' }) scores!: Record<string, { overall: number; criteria: Record<string, number> }>;

@@ -45,6 +45,9 @@ export const MAIN_CHECKPOINT = 'main';
  *   the same transaction as the rows: either both commit or neither does;
  * - an event that cannot be applied throws PoisonEventError; the caller must roll back (the
  *   transaction is unusable after a failed statement anyway), leaving the checkpoint before it.
+ *
+ * One checkpoint per set of tables: two checkpoint names folding into the same tables would
+ * apply every event twice (a rebuild must target empty tables and its own checkpoint).
  */
 export async function projectBatch(manager: EntityManager, events: readonly Recorded[], checkpointName = MAIN_CHECKPOINT): Promise<number> {
   if (!manager.queryRunner?.isTransactionActive) {
@@ -53,14 +56,23 @@ export async function projectBatch(manager: EntityManager, events: readonly Reco
   const checkpoint = await lockCheckpoint(manager, checkpointName);
   let applied = checkpoint;
   const ordered = [...events].sort((a, b) => a.sequence - b.sequence);
+  const batch = new BatchWrites();
   for (const event of ordered) {
     if (event.sequence <= applied) continue;
     try {
-      await applyEvent(manager, event);
+      await applyEvent(manager, event, batch);
     } catch (err) {
       throw asPoison(event, err);
     }
     applied = event.sequence;
+  }
+  try {
+    await batch.flush(manager);
+  } catch (err) {
+    // a deferred write that cannot succeed (say, a timeline row already there: the tables are
+    // ahead of this checkpoint) is pinned on the batch's first event; the projection halts there
+    const first = ordered.find((e) => e.sequence > checkpoint);
+    throw first ? asPoison(first, err) : err;
   }
   if (applied > checkpoint) {
     await manager.query('UPDATE projection_checkpoints SET sequence = $2, updated_at = now() WHERE name = $1', [checkpointName, applied]);
@@ -94,6 +106,67 @@ function asPoison(event: Recorded, err: unknown): unknown {
   return err;
 }
 
+/* ------------------------------------------------------------------ batched writes */
+
+const TIMELINE_CHUNK = 1000;
+
+/**
+ * Writes a batch can defer to its end, saving a round trip per event: timeline rows (one
+ * multi-row insert) and moves of runs.sequence for events that change nothing else on the run.
+ * Such an event's run must exist before it: runs seen to exist (started earlier in the batch, or
+ * matched by an update) are trusted, the others are checked at flush, and an event of a run
+ * that only starts later in the batch is poison at once.
+ */
+class BatchWrites {
+  private readonly timeline: TimelineEventRow[] = [];
+  /** run id → highest sequence of a deferred event */
+  private readonly sequences = new Map<string, number>();
+  private readonly known = new Set<string>();
+  /** run id → its first deferred event, when the run was not yet seen to exist */
+  private readonly unverified = new Map<string, Recorded>();
+
+  addTimeline(row: TimelineEventRow): void {
+    this.timeline.push(row);
+  }
+
+  runExists(runId: string): void {
+    this.known.add(runId);
+    this.unverified.delete(runId);
+  }
+
+  runStarted(runId: string): void {
+    const early = this.unverified.get(runId);
+    if (early) throw new PoisonEventError(early.sequence, early.type, `run ${runId} was never started (it starts later, at a higher sequence)`);
+    this.runExists(runId);
+  }
+
+  deferSequence(runId: string, e: Recorded): void {
+    this.sequences.set(runId, Math.max(this.sequences.get(runId) ?? 0, e.sequence));
+    if (!this.known.has(runId) && !this.unverified.has(runId)) this.unverified.set(runId, e);
+  }
+
+  async flush(m: EntityManager): Promise<void> {
+    if (this.sequences.size > 0) {
+      const runIds = [...this.sequences.keys()];
+      const found: { id: string }[] = await m.query(
+        `UPDATE runs AS r SET sequence = GREATEST(r.sequence, v.sequence)
+           FROM (SELECT unnest($1::text[]) AS id, unnest($2::bigint[]) AS sequence) AS v
+          WHERE r.id = v.id RETURNING r.id`,
+        [runIds, runIds.map((id) => this.sequences.get(id)!)],
+      ).then(([rows]: [{ id: string }[], number]) => rows);
+      const existing = new Set(found.map((r) => r.id));
+      const missing = [...this.unverified.entries()].filter(([runId]) => !existing.has(runId)).map(([, e]) => e);
+      if (missing.length > 0) {
+        const first = missing.reduce((a, b) => (a.sequence < b.sequence ? a : b));
+        throw new PoisonEventError(first.sequence, first.type, `run ${splitStreamId(first.streamId).id} was never started`);
+      }
+    }
+    for (let i = 0; i < this.timeline.length; i += TIMELINE_CHUNK) {
+      await m.insert(TimelineEventRow, this.timeline.slice(i, i + TIMELINE_CHUNK));
+    }
+  }
+}
+
 /* ------------------------------------------------------------------ the fold */
 
 type Usage = { costUsd: number; tokens: { input: number; output: number } };
@@ -102,7 +175,7 @@ type Patch = { set: ObjectLiteral; params?: ObjectLiteral };
 
 const DONE_STATUSES = "('completed', 'skipped')";
 
-async function applyEvent(m: EntityManager, e: Recorded): Promise<void> {
+async function applyEvent(m: EntityManager, e: Recorded, batch: BatchWrites): Promise<void> {
   switch (e.type) {
     case 'TemplateCreated':
     case 'TemplateVersionAdded':
@@ -122,7 +195,7 @@ async function applyEvent(m: EntityManager, e: Recorded): Promise<void> {
     case 'PhaseSkipped':
     case 'RunCompleted':
     case 'RunFailed':
-      return applyRunEvent(m, e);
+      return applyRunEvent(m, e, batch);
     default: {
       const unknown: never = e;
       throw new PoisonEventError((unknown as Recorded).sequence, String((unknown as Recorded).type), 'unknown event type');
@@ -130,7 +203,7 @@ async function applyEvent(m: EntityManager, e: Recorded): Promise<void> {
   }
 }
 
-async function applyRunEvent(m: EntityManager, e: Recorded<RunEvent>): Promise<void> {
+async function applyRunEvent(m: EntityManager, e: Recorded<RunEvent>, batch: BatchWrites): Promise<void> {
   const { aggregate, id: runId } = splitStreamId(e.streamId);
   if (aggregate !== 'run') throw new PoisonEventError(e.sequence, e.type, `run event on stream ${e.streamId}`);
   const at = new Date(e.occurredAt);
@@ -139,6 +212,7 @@ async function applyRunEvent(m: EntityManager, e: Recorded<RunEvent>): Promise<v
 
   switch (e.type) {
     case 'RunStarted':
+      batch.runStarted(runId);
       await insertRun(m, e, runId, at);
       break;
     case 'PhaseStarted':
@@ -158,6 +232,7 @@ async function applyRunEvent(m: EntityManager, e: Recorded<RunEvent>): Promise<v
         runId,
         phaseId: e.data.phaseId,
         attempt: e.data.attempt,
+        round: e.data.round,
         slot: e.data.slot,
         provider: e.data.provider,
         model: e.data.model,
@@ -216,6 +291,9 @@ async function applyRunEvent(m: EntityManager, e: Recorded<RunEvent>): Promise<v
         runId,
         phaseId: e.data.phaseId,
         attempt: e.data.attempt,
+        round: e.data.round,
+        purpose: e.data.purpose,
+        sequence: e.sequence,
         judgeId: e.data.judgeId,
         winnerId: e.data.winnerId,
         scores: e.data.scores,
@@ -268,19 +346,22 @@ async function applyRunEvent(m: EntityManager, e: Recorded<RunEvent>): Promise<v
     }
   }
 
-  if (e.type !== 'RunStarted') {
+  if (patch) {
     const update = m
       .createQueryBuilder()
       .update(RunRow)
-      .set({ ...patch?.set, sequence: e.sequence })
+      .set({ ...patch.set, sequence: e.sequence })
       .where('id = :runId', { runId });
-    if (patch?.params) update.setParameters(patch.params);
+    if (patch.params) update.setParameters(patch.params);
     const result = await update.execute();
     if (result.affected !== 1) throw new PoisonEventError(e.sequence, e.type, `run ${runId} was never started`);
+    batch.runExists(runId);
+  } else if (e.type !== 'RunStarted') {
+    batch.deferSequence(runId, e);
   }
 
   const data = e.data as { phaseId?: unknown };
-  await m.insert(TimelineEventRow, {
+  batch.addTimeline({
     sequence: e.sequence,
     eventId: e.id,
     runId,

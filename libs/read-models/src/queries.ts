@@ -41,7 +41,8 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-export type CandidateListItem = CandidateView & { phaseId: string; attempt: number };
+/** A candidate of any attempt; `round` is the loop round within the attempt (0 outside loops). */
+export type CandidateListItem = CandidateView & { phaseId: string; attempt: number; round: number };
 
 const MAX_PAGE = 500;
 const POLL_MS = 20;
@@ -66,7 +67,8 @@ export class ReadModelQueries {
         .createQueryBuilder(CandidateRow, 'c')
         .innerJoin(RunPhaseRow, 'p', currentAttempt('c'))
         .where('c.runId = :id', { id })
-        .orderBy('c.slot', 'ASC')
+        .orderBy('c.round', 'ASC')
+        .addOrderBy('c.slot', 'ASC')
         .getMany();
       const verdicts = await m
         .createQueryBuilder(VerdictRow, 'v')
@@ -160,7 +162,7 @@ export class ReadModelQueries {
     return row ? toArtifactView(row) : null;
   }
 
-  /** Every candidate of a run (all attempts), in template order, then attempt, then slot. */
+  /** Every candidate of a run (all attempts), in template order, then attempt, round and slot. */
   async listCandidates(runId: string, phaseId?: string): Promise<CandidateListItem[]> {
     const qb = this.ds
       .getRepository(CandidateRow)
@@ -168,8 +170,8 @@ export class ReadModelQueries {
       .innerJoin(RunPhaseRow, 'p', 'p.runId = c.runId AND p.phaseId = c.phaseId')
       .where('c.runId = :runId', { runId });
     if (phaseId !== undefined) qb.andWhere('c.phaseId = :phaseId', { phaseId });
-    const rows = await qb.orderBy('p.position', 'ASC').addOrderBy('c.attempt', 'ASC').addOrderBy('c.slot', 'ASC').getMany();
-    return rows.map((row) => ({ ...toCandidateView(row), phaseId: row.phaseId, attempt: row.attempt }));
+    const rows = await qb.orderBy('p.position', 'ASC').addOrderBy('c.attempt', 'ASC').addOrderBy('c.round', 'ASC').addOrderBy('c.slot', 'ASC').getMany();
+    return rows.map((row) => ({ ...toCandidateView(row), phaseId: row.phaseId, attempt: row.attempt, round: row.round }));
   }
 
   /** The last stream sequence a projection applied (0 before its first batch). */

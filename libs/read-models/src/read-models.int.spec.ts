@@ -9,9 +9,10 @@ import {
   READ_MODEL_ENTITIES,
   type DataSource,
 } from '@conclave/read-models';
-import { at, cid, completedRunEvents, failedRunEvents, Recorder, T0, template } from './__tests__/fixtures';
+import { at, cid, completedRunEvents, failedRunEvents, loopRunEvents, Recorder, T0, template } from './__tests__/fixtures';
 
 const RUN = 'run-1';
+const judgeOf = (runId: string) => completedRunEvents(runId, TPL).find((e) => e.type === 'JudgeRequested')!;
 const TPL = 'tpl-1';
 
 describe('read models: projectBatch + ReadModelQueries against Postgres', () => {
@@ -34,7 +35,7 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
     env = await createTestEnv('readmodels', { database: true });
     // two processes booting at once: both succeed, the migration runs once
     const [a, b] = await Promise.all([migrate(env.databaseUrl), migrate(env.databaseUrl)]);
-    expect([...a, ...b]).toEqual(['Init1795305600000']);
+    expect([...a, ...b]).toEqual(['Init1795305600000', 'LoopRounds1795312800000']);
     expect(await migrate(env.databaseUrl)).toEqual([]);
     ds = await createDataSource(env.databaseUrl).initialize();
     queries = new ReadModelQueries(ds);
@@ -228,11 +229,60 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
       const more3 = new Recorder(cp + 1);
       const restart = more3.record('run', RUN, completedRunEvents(RUN, TPL).slice(0, 1));
       await expect(fold(restart)).rejects.toMatchObject({ name: 'PoisonEventError' }); // unique violation → deterministic
+
+      // events whose run is checked at the end of the batch (they change nothing else on the run)
+      const judge = completedRunEvents('late', TPL).find((e) => e.type === 'JudgeRequested')!;
+      const more4 = new Recorder(cp + 1);
+      const unknownRun = [...more4.record('run', RUN, [judgeOf(RUN)]), ...more4.record('run', 'late', [judge])];
+      await expect(fold(unknownRun)).rejects.toMatchObject({ name: 'PoisonEventError', sequence: cp + 2, reason: expect.stringContaining('late') });
+      const more5 = new Recorder(cp + 1);
+      const startsAfter = [...more5.record('run', 'late', [judge]), ...more5.record('run', 'late', completedRunEvents('late', TPL).slice(0, 1))];
+      await expect(fold(startsAfter)).rejects.toMatchObject({ name: 'PoisonEventError', sequence: cp + 1, eventType: 'JudgeRequested' });
       expect(await queries.appliedSequence()).toBe(cp);
+      expect(await queries.runExists('late')).toBe(false);
     });
 
     it('refuses to run outside a transaction', async () => {
       await expect(projectBatch(ds.manager, all)).rejects.toThrow(/inside a transaction/);
+    });
+  });
+
+  describe('a loop phase', () => {
+    beforeAll(reset);
+    it('keeps every round of the attempt and shows the latest verdict', async () => {
+      const rec = new Recorder();
+      await fold(rec.record('run', 'loop-1', loopRunEvents('loop-1', TPL)));
+      const run = await queries.getRun('loop-1');
+      expect(run).toMatchObject({ status: 'completed', costUsd: 0.625, tokens: { input: 30, output: 30 } });
+      const [write] = run!.phases;
+      expect(write).toMatchObject({
+        id: 'write',
+        kind: 'loop',
+        status: 'completed',
+        attempt: 1,
+        artifactId: 'loop-1.write.1.artifact',
+        verdict: { winnerId: 'loop-1.write.1.r1.c0', rationale: 'good', scores: { 'loop-1.write.1.r1.c0': { overall: 0.875, criteria: { quality: 0.875 } } } },
+      });
+      expect(write!.candidates.map((c) => [c.id, c.output])).toEqual([
+        ['loop-1.write.1.c0', { text: 'rough' }],
+        ['loop-1.write.1.r1.c0', { text: 'detailed' }],
+      ]);
+      expect((await queries.listCandidates('loop-1')).map((c) => [c.round, c.slot, c.status])).toEqual([
+        [0, 0, 'generated'],
+        [1, 0, 'generated'],
+      ]);
+      expect(Number((await ds.query(`SELECT count(*) AS n FROM verdicts WHERE purpose = 'evaluate'`))[0].n)).toBe(2);
+    });
+
+    it('stores text with NUL characters, which jsonb refuses, instead of halting', async () => {
+      const rec = new Recorder(100);
+      const events = loopRunEvents('loop-nul', TPL).map((e) =>
+        e.type === 'CandidateGenerated' ? { ...e, data: { ...e.data, output: { text: 'a\u0000b' } } } : e,
+      );
+      await fold(rec.record('run', 'loop-nul', events));
+      const [write] = (await queries.getRun('loop-nul'))!.phases;
+      expect(write!.candidates[0]!.output).toEqual({ text: 'a\uFFFDb' });
+      expect((await queries.timeline('loop-nul')).find((t) => t.type === 'CandidateGenerated')?.data).toMatchObject({ output: { text: 'a\uFFFDb' } });
     });
   });
 

@@ -34,12 +34,13 @@ export function toVerdictView(row: VerdictRow): VerdictView {
 }
 
 /**
- * A phase with the candidates and verdict of its current attempt. `candidates` and `verdicts`
- * may hold other phases and attempts; they are filtered here.
+ * A phase with the candidates (every round, by round then slot) and the latest verdict of its
+ * current attempt. `candidates` and `verdicts` may hold other phases and attempts; they are
+ * filtered here.
  */
 export function toPhaseView(phase: RunPhaseRow, candidates: readonly CandidateRow[], verdicts: readonly VerdictRow[]): PhaseView {
   const current = (r: { phaseId: string; attempt: number }) => r.phaseId === phase.phaseId && r.attempt === phase.attempt;
-  const verdict = verdicts.find(current);
+  const verdict = verdicts.filter(current).reduce<VerdictRow | undefined>((latest, v) => (!latest || v.sequence > latest.sequence ? v : latest), undefined);
   return {
     id: phase.phaseId,
     name: phase.name,
@@ -51,7 +52,7 @@ export function toPhaseView(phase: RunPhaseRow, candidates: readonly CandidateRo
     completedAt: iso(phase.completedAt),
     candidates: candidates
       .filter(current)
-      .sort((a, b) => a.slot - b.slot)
+      .sort((a, b) => a.round - b.round || a.slot - b.slot)
       .map(toCandidateView),
     verdict: verdict ? toVerdictView(verdict) : null,
     artifactId: phase.artifactId,

@@ -124,7 +124,10 @@ const decoder = new TextDecoder();
  * - Poison (not JSON / not the command schema) is terminated and logged as a dead-letter record.
  * - A cancel (core NATS, `control.cancel`) aborts matching in-flight calls at once and publishes a
  *   failed `cancelled` result; a timeout publishes a failed `timeout` result (retryable). The
- *   runtime races the call against its signal, so this holds even if a provider ignores the signal.
+ *   runtime races the call against its signal, so this holds even if a provider ignores the signal
+ *   (such a call then runs on unobserved until it settles, outside the concurrency bound).
+ * - A call that throws (transient trouble) is nak'ed with backoff; after `maxErrorDeliveries`
+ *   deliveries a failed `worker_error` result (retryable) lets the orchestrator's policy decide.
  * - A run-wide cancel is also remembered for `cancelMemoryMs` (a cancelled run never resumes), so a
  *   command of that run pulled later is answered `cancelled` without calling the provider.
  * - Shutdown stops pulling, lets in-flight calls finish for the grace period, then aborts the rest

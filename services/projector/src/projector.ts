@@ -92,10 +92,14 @@ export class Projector {
     this.queries = new ReadModelQueries(options.dataSource);
   }
 
-  /** Start following the log in the background (idempotent). Progress shows in getStatus(). */
+  /**
+   * Start following the log in the background (idempotent). Progress shows in getStatus(). A
+   * halted projector may be started again: it resumes at the event it halted on.
+   */
   start(): void {
     if (this.loop) return;
     this.stopping = false;
+    this.halted = null;
     this.state = 'starting';
     this.loop = this.run().finally(() => {
       this.loop = null;
@@ -110,7 +114,7 @@ export class Projector {
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
-    await this.messages?.close().catch(() => undefined);
+    closeMessages(this.messages);
     await this.loop;
   }
 
@@ -187,7 +191,7 @@ export class Projector {
       }
     } finally {
       this.messages = null;
-      await messages.close().catch(() => undefined);
+      closeMessages(messages);
       await consumer.delete().catch(() => undefined);
     }
   }
@@ -243,18 +247,26 @@ export class Projector {
     return Math.round(base * (0.8 + Math.random() * 0.4));
   }
 
+  /** A backoff that stop() cuts short. */
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        self.wake = null;
+        this.wake = null;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wake = done;
     });
   }
+}
+
+/**
+ * Stop a consumer's iterator without awaiting it: close() resolves only once the iterator has
+ * been read to its end, which never happens after the loop reading it has thrown.
+ */
+function closeMessages(messages: ConsumerMessages | null): void {
+  messages?.close().catch(() => undefined);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { parseEvent, streamIdOf, Template, type Aggregate, type ConclaveEvent, type NewEvent, type Recorded, type TemplateInput } from '@conclave/contracts';
+import { ids, parseEvent, streamIdOf, Template, type Aggregate, type ConclaveEvent, type JsonSchema, type NewEvent, type Recorded, type TemplateInput } from '@conclave/contracts';
 
 /** A 2-phase template: `draft` asks two models and a judge; `polish` asks one. */
 export const TWO_PHASE_TEMPLATE: TemplateInput = {
@@ -31,7 +31,7 @@ export const TWO_PHASE_TEMPLATE: TemplateInput = {
 
 export const template = Template.parse(TWO_PHASE_TEMPLATE);
 
-const out = { artifact: 'text' as const, schema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] } };
+const out = { artifact: 'text' as const, schema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] } as JsonSchema };
 const prompt = { user: 'Write about cats' };
 
 export const cid = (runId: string, phaseId: string, attempt: number, slot: number) => `${runId}.${phaseId}.${attempt}.c${slot}`;
@@ -39,7 +39,7 @@ export const cid = (runId: string, phaseId: string, attempt: number, slot: numbe
 function requested(runId: string, phaseId: string, attempt: number, slot: number, model: string): NewEvent {
   return {
     type: 'CandidateRequested',
-    data: { phaseId, attempt, candidateId: cid(runId, phaseId, attempt, slot), slot, provider: 'simulated', model, prompt, output: out, attemptToken: `tok-${attempt}`, timeoutSeconds: 60 },
+    data: { phaseId, attempt, round: 0, candidateId: cid(runId, phaseId, attempt, slot), slot, provider: 'simulated', model, prompt, output: out, attemptToken: `tok-${attempt}`, timeoutSeconds: 60 },
   };
 }
 
@@ -82,10 +82,13 @@ export function completedRunEvents(runId: string, templateId: string): NewEvent[
       data: {
         phaseId: 'draft',
         attempt: 2,
+        round: 0,
         judgeId: `${runId}.draft.2.judge`,
+        purpose: 'select',
         provider: 'simulated',
         model: 'sim-judge',
         criteria: ['quality'],
+        task: 'Write about cats',
         candidates: [
           { candidateId: cid(runId, 'draft', 2, 0), output: { text: 'draft a' } },
           { candidateId: cid(runId, 'draft', 2, 1), output: { text: 'draft b' } },
@@ -98,7 +101,9 @@ export function completedRunEvents(runId: string, templateId: string): NewEvent[
       data: {
         phaseId: 'draft',
         attempt: 2,
+        round: 0,
         judgeId: `${runId}.draft.2.judge`,
+        purpose: 'select',
         winnerId: cid(runId, 'draft', 2, 1),
         scores: {
           [cid(runId, 'draft', 2, 0)]: { overall: 0.5, criteria: { quality: 0.5 } },
@@ -123,6 +128,60 @@ export function completedRunEvents(runId: string, templateId: string): NewEvent[
     generated(runId, 'polish', 2, 0, 'polished b', { input: 50, output: 60, costUsd: 0.25, durationMs: 700 }),
     { type: 'ArtifactRecorded', data: { artifactId: `${runId}.polish.2.artifact`, phaseId: 'polish', attempt: 2, candidateId: cid(runId, 'polish', 2, 0), artifactType: 'text', content: { text: 'polished b' } } },
     { type: 'PhaseCompleted', data: { phaseId: 'polish', attempt: 2, artifactId: `${runId}.polish.2.artifact` } },
+    { type: 'RunCompleted', data: {} },
+  ];
+}
+
+/** A template with one loop phase: produce, evaluate, revise until the score passes. */
+export const loopTemplate = Template.parse({
+  name: 'loop-pipeline',
+  phases: [
+    {
+      id: 'write',
+      kind: 'loop',
+      prompt: { user: 'Write a plan' },
+      candidates: [{ provider: 'simulated', model: 'sim-w' }],
+      loop: { maxAttempts: 3, passThreshold: 0.8, evaluator: { provider: 'simulated', model: 'sim-eval', criteria: ['quality'] } },
+    },
+  ],
+} satisfies TemplateInput);
+
+/** A loop phase that passes in round 1 of attempt 1: two candidates and two evaluations. */
+export function loopRunEvents(runId: string, templateId: string): NewEvent[] {
+  const candidate = (round: number) => ids.candidate(runId, 'write', 1, 0, round);
+  const evalId = (round: number) => ids.judge(runId, 'write', 1, round, 'evaluate');
+  const round = (r: number, text: string, score: number, rationale: string): NewEvent[] => [
+    {
+      type: 'CandidateRequested',
+      data: { phaseId: 'write', attempt: 1, round: r, candidateId: candidate(r), slot: 0, provider: 'simulated', model: 'sim-w', prompt, output: out, attemptToken: 'tok', timeoutSeconds: 60 },
+    },
+    {
+      type: 'CandidateGenerated',
+      data: { phaseId: 'write', attempt: 1, candidateId: candidate(r), output: { text }, tokens: { input: 10, output: 10 }, costUsd: 0.25, durationMs: 10, workerId: 'w' },
+    },
+    {
+      type: 'JudgeRequested',
+      data: {
+        phaseId: 'write', attempt: 1, round: r, judgeId: evalId(r), purpose: 'evaluate', provider: 'simulated', model: 'sim-eval', criteria: ['quality'], task: 'Write a plan',
+        candidates: [{ candidateId: candidate(r), output: { text } }], attemptToken: 'tok',
+      },
+    },
+    {
+      type: 'VerdictRecorded',
+      data: {
+        phaseId: 'write', attempt: 1, round: r, judgeId: evalId(r), purpose: 'evaluate', winnerId: candidate(r),
+        scores: { [candidate(r)]: { overall: score, criteria: { quality: score } } }, rationale, order: [candidate(r)],
+        provider: 'simulated', model: 'sim-eval', tokens: { input: 5, output: 5 }, costUsd: 0.0625,
+      },
+    },
+  ];
+  return [
+    { type: 'RunStarted', data: { runId, templateId, templateVersion: 1, template: loopTemplate, name: 'loop', inputs: {}, autoMode: true, budgetUsd: null } },
+    { type: 'PhaseStarted', data: { phaseId: 'write', attempt: 1 } },
+    ...round(0, 'rough', 0.5, 'needs detail'),
+    ...round(1, 'detailed', 0.875, 'good'),
+    { type: 'ArtifactRecorded', data: { artifactId: ids.artifact(runId, 'write', 1), phaseId: 'write', attempt: 1, candidateId: candidate(1), artifactType: 'text', content: { text: 'detailed' } } },
+    { type: 'PhaseCompleted', data: { phaseId: 'write', attempt: 1, artifactId: ids.artifact(runId, 'write', 1) } },
     { type: 'RunCompleted', data: {} },
   ];
 }

@@ -5,12 +5,12 @@ import type { JsonSchema } from '@conclave/contracts';
 import type { OutputValidator, Validation } from '../domain/output-validator';
 
 /**
- * Output validation with ajv. Schemas declaring `$schema` draft-07 are compiled by the
- * draft-07 engine, everything else by the 2020-12 engine (the built-in artifact schemas are
- * 2020-12). Compiled validators are cached by the sha256 of the schema's canonical JSON
- * (bounded, least recently used evicted). Other drafts are read as 2020-12 (draft-04's boolean exclusive bounds then fail to compile: a
- * failed result, not a crash). Formats are not asserted (no ajv-formats): `format` is
- * an annotation here. Not re-entrant across threads; one instance per process is enough.
+ * Output validation with ajv. Schemas declaring `$schema` draft-07 are compiled by the draft-07
+ * engine, everything else by the 2020-12 engine (the built-in artifact schemas are 2020-12; other
+ * drafts are read as 2020-12, so draft-04's boolean exclusive bounds fail to compile: a failed
+ * result, not a crash). Compiled validators are cached by the sha256 of the schema's canonical JSON
+ * (bounded, least recently used evicted). Formats are not asserted (no ajv-formats): `format` is an
+ * annotation here. One instance per process is enough.
  */
 export class AjvOutputValidator implements OutputValidator {
   private readonly draft7: Ajv;

@@ -1,4 +1,4 @@
-import { Template, type NewEvent } from '@conclave/contracts';
+import { Template, type JsonSchema, type NewEvent } from '@conclave/contracts';
 
 /** One-phase template whose phase asks two models and a judge. */
 export const template = Template.parse({
@@ -19,7 +19,7 @@ export const template = Template.parse({
   ],
 });
 
-const output = { artifact: 'text' as const, schema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] } };
+const output = { artifact: 'text' as const, schema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] } as JsonSchema };
 
 /** Cost of one completed run in USD (binary-exact, so sums compare exactly). */
 export const RUN_COST = 0.25 + 0.5 + 0.125 + 0.0625;
@@ -30,7 +30,7 @@ export function runEvents(runId: string): NewEvent[] {
   const c = (phase: string, slot: number) => `${runId}.${phase}.1.c${slot}`;
   const requested = (phaseId: string, slot: number, model: string): NewEvent => ({
     type: 'CandidateRequested',
-    data: { phaseId, attempt: 1, candidateId: c(phaseId, slot), slot, provider: 'simulated', model, prompt: { user: 'p' }, output, attemptToken: 't', timeoutSeconds: 60 },
+    data: { phaseId, attempt: 1, round: 0, candidateId: c(phaseId, slot), slot, provider: 'simulated', model, prompt: { user: 'p' }, output, attemptToken: 't', timeoutSeconds: 60 },
   });
   const generated = (phaseId: string, slot: number, costUsd: number, input: number, out: number): NewEvent => ({
     type: 'CandidateGenerated',
@@ -46,7 +46,7 @@ export function runEvents(runId: string): NewEvent[] {
     {
       type: 'VerdictRecorded',
       data: {
-        phaseId: 'draft', attempt: 1, judgeId: `${runId}.draft.1.judge`, winnerId: c('draft', 1),
+        phaseId: 'draft', attempt: 1, round: 0, judgeId: `${runId}.draft.1.judge`, purpose: 'select', winnerId: c('draft', 1),
         scores: { [c('draft', 0)]: { overall: 0.25, criteria: {} }, [c('draft', 1)]: { overall: 0.75, criteria: {} } },
         rationale: 'b', order: [c('draft', 0), c('draft', 1)], provider: 'simulated', model: 'sim-judge', tokens: { input: 40, output: 4 }, costUsd: 0.125,
       },

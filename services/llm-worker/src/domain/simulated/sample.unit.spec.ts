@@ -130,7 +130,7 @@ describe('simulated sample generator', () => {
       type: 'object',
       required: ['pair', 'nums', 'none', 'when', 'mail', 'id', 'site'],
       properties: {
-        pair: { type: 'array', prefixItems: [{ type: 'string' }, { type: 'integer' }], items: false, minItems: 2 },
+        pair: { type: 'array', prefixItems: [{ type: 'string' }, { type: 'integer' }], items: false as unknown as JsonSchema, minItems: 2 },
         nums: { type: 'array', contains: { type: 'integer', minimum: 100 }, items: { type: 'integer' } },
         none: { type: 'array', maxItems: 0 },
         when: { type: 'string', format: 'date-time' },

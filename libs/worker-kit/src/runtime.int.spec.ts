@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { createTestEnv, eventually, type TestEnv } from '@conclave/testing';
+import { WorkerRuntime, type FailedOutcome, type WorkerLogger, type WorkerSpec } from './runtime';
+
+jest.setTimeout(30_000);
+
+/** A toy command/result pair on the generate consumer: the runtime is generic over both. */
+const Ping = z.object({
+  commandId: z.string(),
+  runId: z.string(),
+  phaseId: z.string(),
+  attempt: z.number(),
+  attemptToken: z.string(),
+  provider: z.string(),
+  model: z.string(),
+  behaviour: z.enum(['throw', 'ignore-signal']),
+});
+type Ping = z.infer<typeof Ping>;
+const Pong = z.object({ commandId: z.string(), workerId: z.string(), outcome: z.object({ status: z.string() }).passthrough() });
+type Pong = z.infer<typeof Pong>;
+
+const quiet: WorkerLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+describe('WorkerRuntime mechanics', () => {
+  let env: TestEnv;
+  const calls = new Map<string, number>();
+  let runtime: WorkerRuntime<Ping, { status: 'ok' }, Pong>;
+
+  beforeAll(async () => {
+    env = await createTestEnv('workerkit', { database: false, ackWaitMs: 1_000 });
+    const spec: WorkerSpec<Ping, { status: 'ok' }, Pong> = {
+      role: 'llm-worker',
+      durable: env.log.names.consumers.generateWorkers,
+      command: Ping,
+      result: Pong,
+      timeoutMs: () => 20_000,
+      execute: async (cmd) => {
+        calls.set(cmd.commandId, (calls.get(cmd.commandId) ?? 0) + 1);
+        if (cmd.behaviour === 'throw') throw new Error('provider unreachable');
+        return new Promise(() => undefined); // never settles, ignores its signal
+      },
+      toResult: (cmd, outcome: { status: 'ok' } | FailedOutcome, meta) => ({ commandId: cmd.commandId, workerId: meta.workerId, outcome }),
+    };
+    runtime = new WorkerRuntime(spec, { log: env.log, workerId: 'kit', logger: quiet, workingIntervalMs: 300, maxErrorDeliveries: 3, shutdownGraceMs: 200 });
+    await runtime.start();
+  });
+  afterAll(async () => {
+    await runtime.shutdown();
+    await env.dispose();
+  });
+
+  const ping = (behaviour: Ping['behaviour']): Ping => ({
+    commandId: randomUUID(),
+    runId: randomUUID(),
+    phaseId: 'p',
+    attempt: 1,
+    attemptToken: 't',
+    provider: 'x',
+    model: 'm',
+    behaviour,
+  });
+  async function resultOf(commandId: string, timeoutMs = 10_000): Promise<Pong> {
+    const stream = env.log.names.streams.results;
+    return eventually(async () => {
+      const info = await env.log.jsm.streams.info(stream);
+      for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
+        const m = await env.log.jsm.streams.getMessage(stream, { seq }).catch(() => null);
+        const r = m ? Pong.parse(m.json()) : null;
+        if (r?.commandId === commandId) return r;
+      }
+      return null;
+    }, `the result of ${commandId}`, timeoutMs);
+  }
+
+  it('retries a throwing call with backoff, then publishes a retryable worker_error after maxErrorDeliveries', async () => {
+    const cmd = ping('throw');
+    await env.log.publish(env.log.names.subjects.generate, cmd, cmd.commandId);
+    const result = await resultOf(cmd.commandId);
+    expect(calls.get(cmd.commandId)).toBe(3);
+    expect(result.outcome).toEqual({ status: 'failed', error: { code: 'worker_error', message: 'provider unreachable (after 3 deliveries)', retryable: true } });
+  });
+
+  it('answers a cancel within a second even when the call ignores its signal', async () => {
+    const cmd = ping('ignore-signal');
+    await env.log.publish(env.log.names.subjects.generate, cmd, cmd.commandId);
+    await eventually(async () => runtime.inFlightCount === 1, 'the call in flight');
+    const at = Date.now();
+    env.log.nc.publish(env.log.names.subjects.cancel, JSON.stringify({ runId: cmd.runId, commandIds: [cmd.commandId] }));
+    const result = await resultOf(cmd.commandId, 1_000);
+    expect(Date.now() - at).toBeLessThan(1_000);
+    expect(result.outcome).toMatchObject({ status: 'failed', error: { code: 'cancelled', retryable: false } });
+    expect(runtime.inFlightCount).toBe(0);
+  });
+
+  it('ignores a cancel that does not parse', async () => {
+    env.log.nc.publish(env.log.names.subjects.cancel, 'nonsense');
+    env.log.nc.publish(env.log.names.subjects.cancel, JSON.stringify({ commandIds: 'x' }));
+    await env.log.nc.flush();
+    expect(runtime.running).toBe(true);
+  });
+});
