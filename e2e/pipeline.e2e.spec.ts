@@ -31,8 +31,11 @@ describe('Conclave end to end', () => {
   let env: TestEnv;
   let stack: Stack;
   let browser: Browser | undefined;
-  const api = (path: string, init?: RequestInit) =>
-    fetch(`${stack.url}/api/v1${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
+  /** REST call; `json()` is typed by the caller (the body is checked by the assertions). */
+  const api = async (path: string, init?: RequestInit) => {
+    const res = await fetch(`${stack.url}/api/v1${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
+    return { status: res.status, json: <T = any>() => res.json() as Promise<T> };
+  };
 
   beforeAll(async () => {
     env = await createTestEnv('e2e');
@@ -89,7 +92,7 @@ describe('Conclave end to end', () => {
 
       const runRes = await api(`/runs/${runId}?min_sequence=${completed.sequence}`);
       expect(runRes.status).toBe(200);
-      const run: RunView = await runRes.json();
+      const run = (await runRes.json()) as RunView;
       expect(run).toMatchObject({ id: runId, templateId, templateVersion: 1, status: 'completed', name: 'e2e run', inputs: { idea: 'a kite that flies itself' } });
       expect(run.phases.map((p) => [p.id, p.status])).toEqual([['discovery', 'completed'], ['notes', 'completed'], ['plan', 'completed']]);
       for (const phase of run.phases) {
@@ -149,7 +152,7 @@ describe('Conclave end to end', () => {
     expect(res.status).toBe(201);
     const { id } = await res.json();
     const run = await eventually(async () => {
-      const view: RunView = await (await api(`/runs/${id}`)).json();
+      const view = (await (await api(`/runs/${id}`)).json()) as RunView;
       return ['completed', 'failed'].includes(view.status) && view;
     }, 'the loop run to finish', 60_000);
     expect(run.status).toBe('completed');

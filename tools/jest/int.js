@@ -1,2 +1,3 @@
+/* global jest */
 // int tier: one component against real NATS + Postgres
 jest.setTimeout(60_000);

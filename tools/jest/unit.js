@@ -1,2 +1,3 @@
+/* global jest */
 // unit tier: pure, milliseconds each (jest ignores testTimeout inside projects)
 jest.setTimeout(5_000);
