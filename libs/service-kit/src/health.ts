@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Module, type DynamicModule, type Type } from '@nestjs/common';
+import { Controller, Get, Inject, Module, ServiceUnavailableException, type DynamicModule, type Type } from '@nestjs/common';
 import { HEALTH_CHECKS } from './tokens';
 
 /** name → check; a check resolves true when its dependency answers. */
@@ -27,7 +27,9 @@ export function createHealthController(service: string, path = 'health'): Type<u
     @Get(path)
     async health() {
       const { ok, checks } = await runChecks(this.checks);
-      return { status: ok ? 'ok' : 'degraded', service, checks };
+      // 503 when degraded, so container health checks and load balancers notice
+      if (!ok) throw new ServiceUnavailableException({ status: 'degraded', service, checks });
+      return { status: 'ok', service, checks };
     }
   }
   return HealthController;
@@ -41,7 +43,9 @@ export function createHealthModule(service: string, path = 'health'): DynamicMod
     @Get(path)
     async health() {
       const { ok, checks } = await runChecks(this.checks);
-      return { status: ok ? 'ok' : 'degraded', service, checks };
+      // 503 when degraded, so container health checks and load balancers notice
+      if (!ok) throw new ServiceUnavailableException({ status: 'degraded', service, checks });
+      return { status: 'ok', service, checks };
     }
   }
   @Module({ controllers: [HealthController] })

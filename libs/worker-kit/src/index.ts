@@ -1,3 +1,4 @@
 export * from './config';
 export * from './live';
 export * from './runtime';
+export * from './module';

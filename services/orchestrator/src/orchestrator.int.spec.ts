@@ -127,6 +127,32 @@ describe('orchestrator against JetStream', () => {
     }
   });
 
+  it('two replicas drive 10 runs with no double dispatch and no lost phase', async () => {
+    const [one, two] = [await startOrchestrator(env), await startOrchestrator(env)];
+    const seen: string[] = [];
+    const workers = await startFakeWorkers(env, seen);
+    try {
+      const created = ok(await handleOrchestratorRequest(one.deps, request({ type: 'CreateTemplate', template })));
+      const runs = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => handleOrchestratorRequest(i % 2 ? one.deps : two.deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: `r${i}` } }))),
+      );
+      for (const run of runs.map(ok)) {
+        const events = await eventually(async () => {
+          const e = await env.log.read('run', run.id);
+          return e.some((x) => x.type === 'RunCompleted') && e;
+        }, `run ${run.id} to complete`, 30_000);
+        expect(events.filter((e) => e.type === 'PhaseCompleted')).toHaveLength(3);
+        const ids = events.map((e) => e.id);
+        expect(new Set(ids).size).toBe(ids.length);
+      }
+      expect(seen).toHaveLength(70); // 10 runs × (5 candidates + 2 judges), each dispatched once
+      expect(new Set(seen).size).toBe(70);
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+      await Promise.all([one.stop(), two.stop()]);
+    }
+  });
+
   it('refuses bad commands with typed errors and appends nothing', async () => {
     const orch = await startOrchestrator(env);
     try {

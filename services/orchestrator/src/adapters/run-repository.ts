@@ -37,12 +37,24 @@ export class RunRepository {
     return next;
   }
 
+  /**
+   * The cached state is used without a read first: if another replica appended meanwhile, the
+   * expected-sequence check refuses the append and the run is re-read. A decision that appends
+   * nothing is trusted only on a fresh read, since a stale cache could ignore a result for work
+   * that another replica requested.
+   */
   handle(runId: string, input: DeciderInput, meta: AppendMeta): Promise<HandleOutcome> {
     return this.serialised(runId, async () => {
-      for (let conflicts = 0; ; conflicts++) {
-        const { state, sequence } = await this.load(runId);
+      let cached = this.cache.get(runId);
+      for (let conflicts = 0; ; ) {
+        const { state, sequence } = cached ?? (await this.load(runId));
+        const fromCache = cached !== undefined;
+        cached = undefined;
         const events = decide(state, input, this.ctx);
-        if (events.length === 0) return { appended: [], sequence };
+        if (events.length === 0) {
+          if (fromCache) continue;
+          return { appended: [], sequence };
+        }
         try {
           const appended = await this.log.append('run', runId, events, sequence, meta);
           const last = appended[appended.length - 1]!.sequence;
@@ -50,7 +62,7 @@ export class RunRepository {
           return { appended, sequence: last };
         } catch (err) {
           // a partial append leaves the cache behind the log: the next load reads the rest
-          if (!(err instanceof ConcurrencyError) || conflicts + 1 >= this.options.maxConflicts) throw err;
+          if (!(err instanceof ConcurrencyError) || ++conflicts >= this.options.maxConflicts) throw err;
         }
       }
     });
