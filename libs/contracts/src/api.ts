@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CandidateScore, Tokens } from './events';
+import { Answer, CandidateScore, PauseReason, Question, Tokens, ToolCallRecord } from './events';
 import { Template } from './template';
 
 /**
@@ -22,6 +22,18 @@ export const CreateRunBody = z.strictObject({
   budgetUsd: z.number().positive().optional(),
 });
 export type CreateRunBody = z.infer<typeof CreateRunBody>;
+
+/* Bodies of the run commands (`POST /runs/:id/...`): strict, like every request body. */
+export const GateDecisionBody = z.strictObject({ comment: z.string().max(4000).optional() });
+export const AnswerBody = z.strictObject({
+  answers: z.array(z.strictObject({ question: z.string().min(1), answer: z.string().max(20_000) })).min(1).max(10),
+});
+export const RetryBody = z.strictObject({ provider: z.string().min(1).optional(), model: z.string().min(1).optional() });
+export const AcceptBody = z.strictObject({ output: z.unknown().optional() });
+export const RollbackBody = z.strictObject({ checkpointId: z.string().min(1) });
+export const ForkBody = z.strictObject({ fromPhaseId: z.string().min(1) });
+export const CancelBody = z.strictObject({ reason: z.string().max(2000).optional() });
+export const EmptyBody = z.strictObject({});
 
 /** Common query param of every GET: wait (bounded) until the projector applied this sequence. */
 export const MinSequenceQuery = z.object({ min_sequence: z.coerce.number().int().nonnegative().optional() });
@@ -78,8 +90,24 @@ export const PhaseView = z.object({
   costUsd: z.number(),
   tokens: Tokens,
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** gate phases: the message and the human decision (null while open) */
+  gate: z
+    .object({ message: z.string(), decision: z.enum(['approved', 'rejected']).nullable(), comment: z.string().nullable() })
+    .nullable()
+    .optional(),
+  /** interview phases: the questions asked and the answers (null until submitted) */
+  interview: z.object({ questions: z.array(Question), answers: z.array(Answer).nullable() }).nullable().optional(),
+  /** a scheduled retry: the attempt waits until this time (backoff) */
+  retryAt: z.string().nullable().optional(),
+  /** a user retry with another provider/model: what the next attempt uses */
+  retryOverride: z.object({ provider: z.string(), model: z.string() }).nullable().optional(),
+  /** condition phases: the expression's result */
+  condition: z.object({ result: z.boolean() }).nullable().optional(),
 });
 export type PhaseView = z.infer<typeof PhaseView>;
+
+export const RunOrigin = z.object({ kind: z.enum(['rerun', 'fork']), runId: z.string() });
+export type RunOrigin = z.infer<typeof RunOrigin>;
 
 export const RunView = z.object({
   id: z.string(),
@@ -98,12 +126,25 @@ export const RunView = z.object({
   /** stream sequence of the last event folded into this view */
   sequence: z.number().int(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** what the run waits on from a human (status `waiting`) */
+  pending: z
+    .object({
+      gates: z.array(z.object({ phaseId: z.string(), message: z.string() })),
+      questions: z.array(z.object({ phaseId: z.string(), questions: z.array(Question) })),
+      continue: z.array(z.string()),
+    })
+    .default({ gates: [], questions: [], continue: [] }),
+  /** why the run is paused (status `paused`) */
+  pauseReason: PauseReason.nullable().default(null),
+  budgetUsd: z.number().nullable().default(null),
+  /** a rerun or a fork: the run it came from */
+  origin: RunOrigin.nullable().optional(),
 });
 export type RunView = z.infer<typeof RunView>;
 
 export const RunSummary = RunView.pick({
   id: true, name: true, templateId: true, templateVersion: true, templateName: true, status: true,
-  costUsd: true, startedAt: true, completedAt: true, sequence: true,
+  costUsd: true, startedAt: true, completedAt: true, sequence: true, origin: true,
 }).extend({ phasesTotal: z.number().int(), phasesDone: z.number().int() });
 export type RunSummary = z.infer<typeof RunSummary>;
 
@@ -111,6 +152,8 @@ export const RunListQuery = z.object({
   status: z.string().optional(),
   templateId: z.string().optional(),
   q: z.string().max(200).optional(),
+  /** archived runs are hidden unless `true` (only archived) or `all` */
+  archived: z.enum(['true', 'false', 'all']).optional(),
   cursor: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
@@ -142,3 +185,44 @@ export const ArtifactView = z.object({
 export type ArtifactView = z.infer<typeof ArtifactView>;
 
 export const HealthView = z.object({ status: z.enum(['ok', 'degraded']), service: z.string(), checks: z.record(z.string(), z.boolean()).optional() });
+
+/** `GET /runs/:id/checkpoints`: a checkpoint at each phase boundary, oldest first. */
+export const CheckpointView = z.object({
+  id: z.string(),
+  runId: z.string(),
+  phaseId: z.string(),
+  completedPhaseIds: z.array(z.string()),
+  sequence: z.number().int(),
+  createdAt: z.string(),
+});
+export type CheckpointView = z.infer<typeof CheckpointView>;
+
+/** `GET /runs/:id/tool-calls`: every audited tool call of a run's agent candidates, in order. */
+export const ToolCallView = ToolCallRecord.extend({
+  runId: z.string(),
+  phaseId: z.string(),
+  attempt: z.number().int(),
+  candidateId: z.string(),
+  index: z.number().int(),
+});
+export type ToolCallView = z.infer<typeof ToolCallView>;
+
+/** `GET /events?after=&limit=`: the raw log, ascending; `nextAfter` is the last sequence returned. */
+export const EventsQuery = z.object({
+  after: z.coerce.number().int().nonnegative().default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export const LogEntry = z.object({
+  sequence: z.number().int(),
+  type: z.string(),
+  streamId: z.string(),
+  occurredAt: z.string(),
+  actor: z.object({ kind: z.string(), id: z.string() }),
+  data: z.unknown(),
+});
+export type LogEntry = z.infer<typeof LogEntry>;
+
+/** `PUT /runs/:id/budget` */
+export const BudgetBody = z.strictObject({ budgetUsd: z.number().positive() });
+/** `POST /admin/replay` */
+export const ReplayBody = z.strictObject({ verify: z.boolean().default(false) });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorBody } from './errors';
-import { CandidateRequestedData, CandidateScore, Failure, JudgeRequestedData, Tokens } from './events';
+import { CandidateRequestedData, CandidateScore, Failure, JudgeRequestedData, Tokens, ToolCallRecord, TranscriptMessage } from './events';
 import { Template } from './template';
 
 /* ------------------------------------------------- gateway → orchestrator (NATS request/reply) */
@@ -15,7 +15,34 @@ export const StartRun = z.object({
   autoMode: z.boolean().default(true),
   budgetUsd: z.number().positive().optional(),
 });
-export const OrchestratorCommand = z.discriminatedUnion('type', [CreateTemplate, AddTemplateVersion, StartRun]);
+const RunRef = { runId: z.string().min(1) };
+const PhaseRef = { runId: z.string().min(1), phaseId: z.string().min(1) };
+export const PauseRun = z.object({ type: z.literal('PauseRun'), ...RunRef });
+export const ResumeRun = z.object({ type: z.literal('ResumeRun'), ...RunRef });
+export const CancelRun = z.object({ type: z.literal('CancelRun'), ...RunRef, reason: z.string().max(2000).optional() });
+export const ContinueRun = z.object({ type: z.literal('ContinueRun'), ...RunRef });
+export const RetryPhase = z.object({ type: z.literal('RetryPhase'), ...PhaseRef, provider: z.string().min(1).optional(), model: z.string().min(1).optional() });
+export const SkipPhase = z.object({ type: z.literal('SkipPhase'), ...PhaseRef });
+export const ApproveGate = z.object({ type: z.literal('ApproveGate'), ...PhaseRef, comment: z.string().max(4000).optional() });
+export const RejectGate = z.object({ type: z.literal('RejectGate'), ...PhaseRef, comment: z.string().max(4000).optional() });
+export const SubmitAnswers = z.object({
+  type: z.literal('SubmitAnswers'),
+  ...PhaseRef,
+  answers: z.array(z.object({ question: z.string().min(1), answer: z.string().max(20_000) })).min(1).max(10),
+});
+export const AcceptOutput = z.object({ type: z.literal('AcceptOutput'), ...PhaseRef, output: z.unknown().optional() });
+export const RollbackRun = z.object({ type: z.literal('RollbackRun'), ...RunRef, checkpointId: z.string().min(1) });
+export const ForkRun = z.object({ type: z.literal('ForkRun'), ...RunRef, fromPhaseId: z.string().min(1) });
+export const RerunRun = z.object({ type: z.literal('RerunRun'), ...RunRef });
+export const RaiseBudget = z.object({ type: z.literal('RaiseBudget'), ...RunRef, budgetUsd: z.number().positive() });
+/** Commands addressed to an existing run (each answers `{ sequence }` or a typed 404/409/422). */
+export const RunCommand = z.discriminatedUnion('type', [
+  PauseRun, ResumeRun, CancelRun, ContinueRun, RetryPhase, SkipPhase, ApproveGate, RejectGate, SubmitAnswers, AcceptOutput,
+  RollbackRun, ForkRun, RerunRun, RaiseBudget,
+]);
+export type RunCommand = z.infer<typeof RunCommand>;
+
+export const OrchestratorCommand = z.discriminatedUnion('type', [CreateTemplate, AddTemplateVersion, StartRun, ...RunCommand.options]);
 export type OrchestratorCommand = z.infer<typeof OrchestratorCommand>;
 export type OrchestratorCommandInput = z.input<typeof OrchestratorCommand>;
 
@@ -68,8 +95,23 @@ export const CandidateResult = ResultBase.extend({
   type: z.literal('CandidateResult'),
   candidateId: z.string(),
   outcome: z.discriminatedUnion('status', [
-    z.object({ status: z.literal('generated'), output: z.unknown(), tokens: Tokens, costUsd: z.number().nonnegative() }),
-    z.object({ status: z.literal('failed'), error: Failure }),
+    z.object({
+      status: z.literal('generated'),
+      output: z.unknown(),
+      tokens: Tokens,
+      costUsd: z.number().nonnegative(),
+      toolCalls: z.array(ToolCallRecord).optional(),
+      transcript: z.array(TranscriptMessage).optional(),
+    }),
+    z.object({
+      status: z.literal('failed'),
+      error: Failure,
+      /** output_invalid: the model's raw output (truncated), for OutputRejected */
+      raw: z.string().optional(),
+      tokens: Tokens.optional(),
+      costUsd: z.number().nonnegative().optional(),
+      transcript: z.array(TranscriptMessage).optional(),
+    }),
   ]),
 });
 export type CandidateResult = z.infer<typeof CandidateResult>;

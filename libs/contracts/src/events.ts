@@ -25,13 +25,20 @@ export const EnvelopeBase = z.object({
   actor: Actor,
 });
 
-export const Tokens = z.object({ input: z.number().int().nonnegative(), output: z.number().int().nonnegative() });
+export const Tokens = z.object({
+  input: z.number().int().nonnegative(),
+  output: z.number().int().nonnegative(),
+  /** input tokens served from the provider's prompt cache (included in `input`) */
+  cached: z.number().int().nonnegative().optional(),
+});
 export type Tokens = z.infer<typeof Tokens>;
 
 export const Failure = z.object({
   code: z.string(),
   message: z.string(),
   retryable: z.boolean().default(false),
+  /** the provider asked to wait this long before retrying (429 retry-after) */
+  retryAfterMs: z.number().int().nonnegative().optional(),
 });
 export type Failure = z.infer<typeof Failure>;
 
@@ -59,8 +66,17 @@ export const RunStartedData = z.object({
   inputs: z.record(z.string(), z.unknown()),
   autoMode: z.boolean(),
   budgetUsd: z.number().positive().nullable(),
+  /** set when the run is a rerun or a fork of another run */
+  origin: z.object({ kind: z.enum(['rerun', 'fork']), runId: z.string() }).nullable().default(null),
 });
-export const PhaseStartedData = z.object({ phaseId: z.string(), attempt: z.number().int().positive() });
+export const PhaseStartedData = z.object({
+  phaseId: z.string(),
+  attempt: z.number().int().positive(),
+  /** when the attempt is abandoned (the phase timeout); the retry policy applies after it */
+  deadline: z.string().datetime({ offset: true }).optional(),
+  /** a user retry may run the phase on another model */
+  override: z.object({ provider: z.string(), model: z.string() }).nullable().optional(),
+});
 /** loop phases: producer → evaluator → reviser rounds within one attempt (0 for other kinds) */
 const Round = z.number().int().nonnegative().default(0);
 
@@ -78,7 +94,30 @@ export const CandidateRequestedData = z.object({
   /** a result must carry this token; any other is stale and refused */
   attemptToken: z.string(),
   timeoutSeconds: z.number().int().positive(),
+  /** agent phases: the tools the model may call in the run's workspace, and the iteration cap */
+  agent: z.object({ tools: z.array(z.string()).min(1), maxIterations: z.number().int().positive() }).optional(),
 });
+/** one audited tool call of an agent candidate */
+export const ToolCallRecord = z.object({
+  tool: z.string(),
+  input: z.unknown(),
+  outputSummary: z.string(),
+  durationMs: z.number().int().nonnegative(),
+  refused: z.boolean(),
+  at: z.string(),
+});
+export type ToolCallRecord = z.infer<typeof ToolCallRecord>;
+
+/** one message of a candidate's conversation (each truncated to a cap by the worker) */
+export const TranscriptMessage = z.object({
+  role: z.enum(['system', 'user', 'assistant', 'thinking', 'tool_call', 'tool_result']),
+  content: z.string(),
+  /** tool_call / tool_result: the tool's name */
+  tool: z.string().optional(),
+  truncated: z.boolean().optional(),
+});
+export type TranscriptMessage = z.infer<typeof TranscriptMessage>;
+
 export const CandidateGeneratedData = z.object({
   phaseId: z.string(),
   attempt: z.number().int().positive(),
@@ -88,11 +127,14 @@ export const CandidateGeneratedData = z.object({
   costUsd: z.number().nonnegative(),
   durationMs: z.number().int().nonnegative(),
   workerId: z.string(),
+  toolCalls: z.array(ToolCallRecord).optional(),
 });
 export const CandidateFailedData = z.object({
   phaseId: z.string(),
   attempt: z.number().int().positive(),
   candidateId: z.string(),
+  /** the dispatch that failed (the work command id), so a cancellation can reach its worker */
+  attemptToken: z.string().optional(),
   error: Failure,
   durationMs: z.number().int().nonnegative().optional(),
   workerId: z.string().optional(),
@@ -152,7 +194,94 @@ export const PhaseSkippedData = z.object({ phaseId: z.string(), reason: z.string
 export const RunCompletedData = z.object({});
 export const RunFailedData = z.object({ reason: Failure, phaseId: z.string().nullable() });
 
-/** type → [schemaVersion, data schema] for every event of the current catalog. */
+
+/* ------------------------------------------------------------------ human-in-the-loop */
+export const Question = z.object({ id: z.string().min(1), question: z.string().min(1), why: z.string().optional() });
+export const Answer = z.object({ question: z.string().min(1), answer: z.string() });
+export const GateOpenedData = z.object({ phaseId: z.string(), attempt: z.number().int().positive(), message: z.string() });
+export const GateApprovedData = z.object({ phaseId: z.string(), attempt: z.number().int().positive(), comment: z.string().nullable() });
+export const GateRejectedData = z.object({ phaseId: z.string(), attempt: z.number().int().positive(), comment: z.string().nullable() });
+export const QuestionsAskedData = z.object({ phaseId: z.string(), attempt: z.number().int().positive(), questions: z.array(Question).min(1).max(10) });
+export const AnswersSubmittedData = z.object({ phaseId: z.string(), attempt: z.number().int().positive(), answers: z.array(Answer).min(1) });
+/** manual mode (autoMode off, or a phase with autoProceed: false): these phases wait for `continue` */
+export const ContinueRequiredData = z.object({ phaseIds: z.array(z.string()).min(1) });
+export const RunContinuedData = z.object({ phaseIds: z.array(z.string()).min(1) });
+
+/* ------------------------------------------------------------------ controls */
+export const PauseReason = z.object({
+  code: z.enum(['user', 'budget', 'provider_outage']),
+  message: z.string(),
+  provider: z.string().optional(),
+});
+export const RunPausedData = z.object({ reason: PauseReason });
+export const RunResumedData = z.object({});
+export const RunCancelledData = z.object({ reason: z.string().nullable(), abortedCommandIds: z.array(z.string()) });
+/** a retry waits until `notBefore` (backoff) then starts `attempt`; a user retry may switch model */
+export const PhaseRetryScheduledData = z.object({
+  phaseId: z.string(),
+  attempt: z.number().int().positive(),
+  notBefore: z.string().datetime({ offset: true }),
+  cause: z.enum(['user', 'policy', 'timeout']),
+  override: z.object({ provider: z.string(), model: z.string() }).nullable(),
+});
+/** a user accepted an output that failed validation, possibly edited */
+export const OutputAcceptedData = z.object({
+  phaseId: z.string(),
+  attempt: z.number().int().positive(),
+  candidateId: z.string().nullable(),
+  edited: z.boolean(),
+  output: z.unknown(),
+});
+export const ConditionEvaluatedData = z.object({ phaseId: z.string(), attempt: z.number().int().positive(), result: z.boolean(), skipped: z.array(z.string()) });
+export const CheckpointCreatedData = z.object({ checkpointId: z.string(), phaseId: z.string(), completedPhaseIds: z.array(z.string()) });
+export const RolledBackData = z.object({ checkpointId: z.string(), resetPhaseIds: z.array(z.string()) });
+export const RunForkedData = z.object({
+  sourceRunId: z.string(),
+  sourceSequence: z.number().int().nonnegative(),
+  fromPhaseId: z.string(),
+  /** upstream outputs reused as they were recorded in the source run */
+  reused: z.array(z.object({ phaseId: z.string(), artifactId: z.string(), artifactType: z.string(), content: z.unknown() })),
+});
+
+/* ------------------------------------------------------------------ timers, budgets, safety */
+export const CandidateRedispatchedData = z.object({
+  phaseId: z.string(),
+  attempt: z.number().int().positive(),
+  candidateId: z.string(),
+  attemptToken: z.string(),
+  reason: z.enum(['stalled', 'timeout']),
+});
+export const ResultRefusedData = z.object({
+  commandId: z.string(),
+  phaseId: z.string(),
+  attemptToken: z.string(),
+  reason: z.enum(['stale_token', 'stale_attempt', 'unknown_work']),
+});
+export const BudgetAlertData = z.object({ thresholdPct: z.union([z.literal(50), z.literal(80), z.literal(100)]), spentUsd: z.number(), budgetUsd: z.number() });
+export const BudgetExceededData = z.object({ phaseId: z.string(), budgetUsd: z.number(), spentUsd: z.number(), reservedUsd: z.number(), estimateUsd: z.number() });
+export const BudgetRaisedData = z.object({ budgetUsd: z.number().positive() });
+
+/* ------------------------------------------------------------------ provider events (never the API key) */
+export const ProviderKind = z.enum(['anthropic', 'openai', 'gemini', 'simulated']);
+export type ProviderKind = z.infer<typeof ProviderKind>;
+export const ModelPrice = z.object({ inputPer1M: z.number().nonnegative(), outputPer1M: z.number().nonnegative() });
+export type ModelPrice = z.infer<typeof ModelPrice>;
+/** the whole configuration after the change (the key itself lives only in provider_secrets) */
+export const ProviderConfiguredData = z.object({
+  providerId: z.string(),
+  name: z.string(),
+  kind: ProviderKind,
+  baseUrl: z.string().nullable(),
+  models: z.array(z.string()),
+  enabled: z.boolean(),
+  prices: z.record(z.string(), ModelPrice),
+  /** whether an encrypted key is stored; the key and any part of it never enter the log */
+  hasApiKey: z.boolean(),
+  source: z.enum(['api', 'env']),
+});
+export const ProviderRemovedData = z.object({ providerId: z.string() });
+
+/** type → data schema for every event of the current catalog. */
 export const EVENT_DATA = {
   TemplateCreated: TemplateCreatedData,
   TemplateVersionAdded: TemplateVersionAddedData,
@@ -171,6 +300,29 @@ export const EVENT_DATA = {
   PhaseSkipped: PhaseSkippedData,
   RunCompleted: RunCompletedData,
   RunFailed: RunFailedData,
+  GateOpened: GateOpenedData,
+  GateApproved: GateApprovedData,
+  GateRejected: GateRejectedData,
+  QuestionsAsked: QuestionsAskedData,
+  AnswersSubmitted: AnswersSubmittedData,
+  ContinueRequired: ContinueRequiredData,
+  RunContinued: RunContinuedData,
+  RunPaused: RunPausedData,
+  RunResumed: RunResumedData,
+  RunCancelled: RunCancelledData,
+  PhaseRetryScheduled: PhaseRetryScheduledData,
+  OutputAccepted: OutputAcceptedData,
+  ConditionEvaluated: ConditionEvaluatedData,
+  CheckpointCreated: CheckpointCreatedData,
+  RolledBack: RolledBackData,
+  RunForked: RunForkedData,
+  CandidateRedispatched: CandidateRedispatchedData,
+  ResultRefused: ResultRefusedData,
+  BudgetAlert: BudgetAlertData,
+  BudgetExceeded: BudgetExceededData,
+  BudgetRaised: BudgetRaisedData,
+  ProviderConfigured: ProviderConfiguredData,
+  ProviderRemoved: ProviderRemovedData,
 } as const;
 export type EventType = keyof typeof EVENT_DATA;
 export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
@@ -197,6 +349,29 @@ export const PhaseFailed = envelopeOf('PhaseFailed');
 export const PhaseSkipped = envelopeOf('PhaseSkipped');
 export const RunCompleted = envelopeOf('RunCompleted');
 export const RunFailed = envelopeOf('RunFailed');
+export const GateOpened = envelopeOf('GateOpened');
+export const GateApproved = envelopeOf('GateApproved');
+export const GateRejected = envelopeOf('GateRejected');
+export const QuestionsAsked = envelopeOf('QuestionsAsked');
+export const AnswersSubmitted = envelopeOf('AnswersSubmitted');
+export const ContinueRequired = envelopeOf('ContinueRequired');
+export const RunContinued = envelopeOf('RunContinued');
+export const RunPaused = envelopeOf('RunPaused');
+export const RunResumed = envelopeOf('RunResumed');
+export const RunCancelled = envelopeOf('RunCancelled');
+export const PhaseRetryScheduled = envelopeOf('PhaseRetryScheduled');
+export const OutputAccepted = envelopeOf('OutputAccepted');
+export const ConditionEvaluated = envelopeOf('ConditionEvaluated');
+export const CheckpointCreated = envelopeOf('CheckpointCreated');
+export const RolledBack = envelopeOf('RolledBack');
+export const RunForked = envelopeOf('RunForked');
+export const CandidateRedispatched = envelopeOf('CandidateRedispatched');
+export const ResultRefused = envelopeOf('ResultRefused');
+export const BudgetAlert = envelopeOf('BudgetAlert');
+export const BudgetExceeded = envelopeOf('BudgetExceeded');
+export const BudgetRaised = envelopeOf('BudgetRaised');
+export const ProviderConfigured = envelopeOf('ProviderConfigured');
+export const ProviderRemoved = envelopeOf('ProviderRemoved');
 
 export const TemplateEvent = z.discriminatedUnion('type', [TemplateCreated, TemplateVersionAdded, TemplateArchived]);
 export type TemplateEvent = z.infer<typeof TemplateEvent>;
@@ -204,10 +379,16 @@ export type TemplateEvent = z.infer<typeof TemplateEvent>;
 export const RunEvent = z.discriminatedUnion('type', [
   RunStarted, PhaseStarted, CandidateRequested, CandidateGenerated, CandidateFailed, JudgeRequested,
   VerdictRecorded, ArtifactRecorded, OutputRejected, PhaseCompleted, PhaseFailed, PhaseSkipped, RunCompleted, RunFailed,
+  GateOpened, GateApproved, GateRejected, QuestionsAsked, AnswersSubmitted, ContinueRequired, RunContinued,
+  RunPaused, RunResumed, RunCancelled, PhaseRetryScheduled, OutputAccepted, ConditionEvaluated, CheckpointCreated,
+  RolledBack, RunForked, CandidateRedispatched, ResultRefused, BudgetAlert, BudgetExceeded, BudgetRaised,
 ]);
 export type RunEvent = z.infer<typeof RunEvent>;
 
-export const ConclaveEvent = z.discriminatedUnion('type', [...TemplateEvent.options, ...RunEvent.options]);
+export const ProviderEvent = z.discriminatedUnion('type', [ProviderConfigured, ProviderRemoved]);
+export type ProviderEvent = z.infer<typeof ProviderEvent>;
+
+export const ConclaveEvent = z.discriminatedUnion('type', [...TemplateEvent.options, ...RunEvent.options, ...ProviderEvent.options]);
 export type ConclaveEvent = z.infer<typeof ConclaveEvent>;
 export type EventOf<T extends EventType> = Extract<ConclaveEvent, { type: T }>;
 export type EventData<T extends EventType> = EventOf<T>['data'];

@@ -9,3 +9,5 @@ export * from './commands';
 export * from './api';
 export * from './socket';
 export * from './ids';
+export * from './ops';
+export * from './prices';

@@ -30,14 +30,18 @@ export function natsNames(prefix = '') {
       cancel: `${p}control.cancel`,
       /** core NATS request/reply served by the orchestrator (queue group "orchestrator") */
       orchestrator: `${p}orchestrator.command`,
+      /** core NATS request/reply served by the gateway (queue group "gateway"): a provider's key for workers */
+      credentials: `${p}gateway.credentials`,
     },
     consumers: {
       dispatcher: 'dispatcher',
+      /** holds deadline / backoff events unacked until due, then ticks the run (timers survive restarts) */
+      timers: 'timers',
       orchestratorResults: 'orchestrator-results',
       generateWorkers: 'llm-workers',
       judgeWorkers: 'judges',
     },
-    queues: { orchestrator: 'orchestrator' },
+    queues: { orchestrator: 'orchestrator', gateway: 'gateway' },
   } as const;
 }
 export type NatsNames = ReturnType<typeof natsNames>;

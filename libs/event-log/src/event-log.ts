@@ -107,6 +107,7 @@ export class EventLog {
     const ackWait = nanos(options.ackWaitMs ?? 30_000);
     const base = { ack_policy: AckPolicy.Explicit, ack_wait: ackWait, max_deliver: -1, deliver_policy: DeliverPolicy.All };
     await this.ensureConsumer(streams.events, { ...base, durable_name: consumers.dispatcher, filter_subject: subjects.aggregateEvents('run', '*'), max_ack_pending: 1000 });
+    await this.ensureConsumer(streams.events, { ...base, durable_name: consumers.timers, filter_subject: subjects.aggregateEvents('run', '*'), max_ack_pending: 20_000 });
     await this.ensureConsumer(streams.commands, { ...base, durable_name: consumers.generateWorkers, filter_subject: subjects.generate, max_ack_pending: 10_000 });
     await this.ensureConsumer(streams.commands, { ...base, durable_name: consumers.judgeWorkers, filter_subject: subjects.judge, max_ack_pending: 10_000 });
     await this.ensureConsumer(streams.results, { ...base, durable_name: consumers.orchestratorResults, filter_subject: subjects.allResults, max_ack_pending: 1000 });

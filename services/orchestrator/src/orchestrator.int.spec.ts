@@ -23,8 +23,8 @@ const template: TemplateInput = {
 /** The orchestrator's processes (dispatcher + results consumer) over one repository, restartable. */
 async function startOrchestrator(env: TestEnv) {
   const validator = new SchemaValidator();
-  const runs = new RunRepository(env.log, { validate: validator.validate }, { maxConflicts: 8, cacheSize: 100 });
-  const deps: CommandDeps = { runs, templates: new TemplateStore(env.log), validator, now: () => new Date(), onInternalError: (e) => { throw e; } };
+  const runs = new RunRepository(env.log, validator.validate, { maxConflicts: 8, cacheSize: 100 });
+  const deps: CommandDeps = { runs, templates: new TemplateStore(env.log), validator, now: () => new Date(), onInternalError: (e) => { throw e; }, cancelWork: () => undefined };
   const loops = [await startDispatcher(env.log, logger), await startResultsConsumer(env.log, runs, logger, 8, () => new Date())];
   return { deps, stop: () => Promise.all(loops.map((l) => l.stop())) };
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { estimateCallUsd } from '@conclave/contracts';
 import { EventLog, type RunningConsumer } from '@conclave/event-log';
 import { createHealthController, createLogger, eventLogProviders, HEALTH_CHECKS, LOGGER, type Logger } from '@conclave/service-kit';
 import { RunRepository } from './adapters/run-repository';
@@ -8,6 +9,7 @@ import { COMMAND_DEPS, CommandsController } from './app/commands.controller';
 import type { CommandDeps } from './app/command-handler';
 import { startDispatcher } from './app/dispatcher';
 import { startResultsConsumer } from './app/results-consumer';
+import { startTimers } from './app/timers';
 import type { OrchestratorEnv } from './config';
 
 const CONFIG = Symbol('ORCHESTRATOR_CONFIG');
@@ -26,8 +28,9 @@ class OrchestratorLoops implements OnApplicationBootstrap, BeforeApplicationShut
     this.running = [
       await startDispatcher(this.log, this.logger),
       await startResultsConsumer(this.log, this.runs, this.logger, this.config.ORCHESTRATOR_CONCURRENCY, () => new Date()),
+      await startTimers(this.log, this.runs, this.logger, () => new Date()),
     ];
-    this.logger.info({ prefix: this.log.names.prefix }, 'dispatcher and results consumer running');
+    this.logger.info({ prefix: this.log.names.prefix }, 'dispatcher, results consumer and timers running');
   }
   async beforeApplicationShutdown() {
     await Promise.all(this.running.map((c) => c.stop()));
@@ -50,18 +53,23 @@ export class OrchestratorModule {
           provide: RunRepository,
           inject: [EventLog, SchemaValidator],
           useFactory: (log: EventLog, validator: SchemaValidator) =>
-            new RunRepository(log, { validate: validator.validate }, { maxConflicts: config.ORCHESTRATOR_MAX_CONFLICTS, cacheSize: config.ORCHESTRATOR_CACHE_RUNS }),
+            new RunRepository(log, validator.validate, {
+              maxConflicts: config.ORCHESTRATOR_MAX_CONFLICTS,
+              cacheSize: config.ORCHESTRATOR_CACHE_RUNS,
+              estimateUsd: (provider, model, maxTokens) => estimateCallUsd(provider, model, maxTokens),
+            }),
         },
         { provide: TemplateStore, inject: [EventLog], useFactory: (log: EventLog) => new TemplateStore(log) },
         {
           provide: COMMAND_DEPS,
-          inject: [RunRepository, TemplateStore, SchemaValidator, LOGGER],
-          useFactory: (runs: RunRepository, templates: TemplateStore, validator: SchemaValidator, logger: Logger): CommandDeps => ({
+          inject: [RunRepository, TemplateStore, SchemaValidator, LOGGER, EventLog],
+          useFactory: (runs: RunRepository, templates: TemplateStore, validator: SchemaValidator, logger: Logger, log: EventLog): CommandDeps => ({
             runs,
             templates,
             validator,
             now: () => new Date(),
             onInternalError: (err) => logger.error({ err }, 'command failed'),
+            cancelWork: (runId, commandIds) => log.nc.publish(log.names.subjects.cancel, JSON.stringify({ runId, ...(commandIds ? { commandIds } : {}) })),
           }),
         },
         { provide: HEALTH_CHECKS, inject: [EventLog], useFactory: (log: EventLog) => ({ nats: () => !log.nc.isClosed() }) },

@@ -25,8 +25,8 @@ export class RunRepository {
 
   constructor(
     private readonly log: EventLog,
-    private readonly ctx: DeciderContext,
-    private readonly options: { maxConflicts: number; cacheSize: number },
+    private readonly validate: DeciderContext['validate'],
+    private readonly options: { maxConflicts: number; cacheSize: number; estimateUsd?: DeciderContext['estimateUsd'] },
   ) {}
 
   async load(runId: string): Promise<Cached> {
@@ -50,7 +50,7 @@ export class RunRepository {
         const { state, sequence } = cached ?? (await this.load(runId));
         const fromCache = cached !== undefined;
         cached = undefined;
-        const events = decide(state, input, this.ctx);
+        const events = decide(state, input, { validate: this.validate, now: meta.occurredAt, estimateUsd: this.options.estimateUsd });
         if (events.length === 0) {
           if (fromCache) continue;
           return { appended: [], sequence };

@@ -7,7 +7,7 @@ import {
   type OrchestratorReply,
 } from '@conclave/contracts';
 import { ConcurrencyError, type AppendMeta } from '@conclave/event-log';
-import { IllegalCommandError } from '../domain';
+import { IllegalCommandError, isActive, resolveOutput, UnknownTargetError, type ActiveRun, type DecidedEvent, type StartRunInput } from '../domain';
 import type { RunRepository } from '../adapters/run-repository';
 import type { TemplateStore } from '../adapters/template-store';
 import type { SchemaValidator } from '../adapters/validation';
@@ -18,6 +18,8 @@ export interface CommandDeps {
   validator: SchemaValidator;
   now: () => Date;
   onInternalError: (err: unknown) => void;
+  /** tell workers to abort in-flight calls (core NATS broadcast) */
+  cancelWork: (runId: string, commandIds: string[] | undefined) => void;
 }
 
 /**
@@ -69,13 +71,25 @@ export async function handleOrchestratorRequest(deps: CommandDeps, payload: unkn
         );
         return { ok: true, id: runId, sequence: outcome.sequence };
       }
+      case 'ForkRun':
+      case 'RerunRun': {
+        const source = await deps.runs.load(command.runId);
+        if (!isActive(source.state)) return fail({ code: 'not_found', message: `run ${command.runId} does not exist` });
+        const runId = randomUUID();
+        const start = command.type === 'RerunRun' ? rerunOf(source.state, runId) : forkOf(source.state, source.sequence, command.fromPhaseId, runId);
+        const outcome = await deps.runs.handle(runId, start, meta());
+        return { ok: true, id: runId, sequence: outcome.sequence };
+      }
       default: {
-        const never: never = command;
-        return fail({ code: 'bad_request', message: `unknown command ${JSON.stringify(never)}` });
+        const outcome = await deps.runs.handle(command.runId, { type: 'Command', command }, meta());
+        const aborted = cancelledWork(outcome.appended as unknown as DecidedEvent[]);
+        if (aborted) deps.cancelWork(command.runId, aborted.all ? undefined : aborted.commandIds);
+        return { ok: true, id: command.runId, sequence: outcome.sequence };
       }
     }
   } catch (err) {
     if (err instanceof ConclaveError) return fail(err.toBody());
+    if (err instanceof UnknownTargetError) return fail({ code: 'not_found', message: err.message });
     if (err instanceof IllegalCommandError) return fail({ code: 'illegal_state', message: err.message });
     if (err instanceof ConcurrencyError) return fail({ code: 'concurrency', message: 'the run changed concurrently; try again' });
     deps.onInternalError(err);
@@ -84,3 +98,54 @@ export async function handleOrchestratorRequest(deps: CommandDeps, payload: unkn
 }
 
 const fail = (error: ErrorBody): OrchestratorReply => ({ ok: false, error });
+
+/** Work a command abandoned: the whole run (cancel) or single dispatches (skip, rollback). */
+function cancelledWork(events: DecidedEvent[]): { all: boolean; commandIds: string[] } | null {
+  if (events.some((e) => e.type === 'RunCancelled')) return { all: true, commandIds: [] };
+  const commandIds = events.flatMap((e) => (e.type === 'CandidateFailed' && e.data.error.code === 'cancelled' && e.data.attemptToken ? [e.data.attemptToken] : []));
+  return commandIds.length > 0 ? { all: false, commandIds } : null;
+}
+
+function rerunOf(source: ActiveRun, runId: string): StartRunInput {
+  return {
+    type: 'StartRun',
+    runId,
+    templateId: source.templateId,
+    templateVersion: source.templateVersion,
+    template: source.template,
+    name: source.name,
+    inputs: source.inputs,
+    autoMode: source.autoMode,
+    budgetUsd: source.budgetUsd,
+    origin: { kind: 'rerun', runId: source.runId },
+  };
+}
+
+/** A new run that reuses every output recorded upstream of `fromPhaseId` and runs the rest. */
+function forkOf(source: ActiveRun, sourceSequence: number, fromPhaseId: string, runId: string): StartRunInput {
+  const defs = new Map(source.template.phases.map((p) => [p.id, p]));
+  if (!defs.has(fromPhaseId)) throw new UnknownTargetError(`the run has no phase "${fromPhaseId}"`);
+  const upstream = new Set<string>();
+  const walk = (id: string) => {
+    for (const dep of defs.get(id)!.dependsOn) {
+      if (upstream.has(dep)) continue;
+      upstream.add(dep);
+      walk(dep);
+    }
+  };
+  walk(fromPhaseId);
+  const reused = [...upstream].map((phaseId) => {
+    const phase = source.phases[phaseId]!;
+    if (phase.status !== 'completed' || !phase.artifactId) {
+      throw new IllegalCommandError(`upstream phase "${phaseId}" has no recorded output to reuse (it is ${phase.status})`);
+    }
+    const def = defs.get(phaseId)!;
+    const artifactType = def.kind === 'gate' ? 'decision' : (def.kind === 'condition' || def.kind === 'tool' ? 'json' : (resolveOutput(def).artifact ?? 'json'));
+    return { phaseId, artifactId: phase.artifactId, artifactType, content: phase.output };
+  });
+  return {
+    ...rerunOf(source, runId),
+    origin: { kind: 'fork', runId: source.runId },
+    fork: { sourceRunId: source.runId, sourceSequence, fromPhaseId, reused },
+  };
+}

@@ -1,54 +1,82 @@
+import jsonLogic from 'json-logic-js';
 import {
   artifactJsonSchema,
   DEFAULT_CRITERIA,
   ids,
   type CandidateResult,
   type EventData,
+  type Failure,
   type GenerativePhase,
   type JsonSchema,
+  type ModelRef,
   type Phase,
   type ResolvedOutput,
+  type RunCommand,
   type Template,
   type VerdictResult,
 } from '@conclave/contracts';
-import { renderPrompt, type BindingContext } from './render';
-import { evolve, isActive, type ActiveRun, type CandidateState, type PhaseState, type RunFact, type RunState } from './run-state';
+import { renderPrompt, renderText, type BindingContext } from './render';
+import { evolve, isActive, isSettled, type ActiveRun, type CandidateState, type PhaseState, type RunFact, type RunState } from './run-state';
 
 /**
  * The orchestrator's pure decider. `decide(state, input, ctx)` returns the events to append:
- * first the facts the input establishes (idempotent by business key: a duplicate or stale result
- * establishes nothing), then `reconcile`, which derives every missing next step from the state.
- * Because reconcile runs on every input, a redelivered input also heals an append that a crash
- * cut short. Event ids are derived from business keys, so a repeated decision deduplicates in
- * JetStream as well.
+ * first the facts the input establishes (idempotent by business key: a duplicate result
+ * establishes nothing, a stale one is recorded as refused once), then `reconcile`, which derives
+ * every next step from the state and the clock in ctx. Because reconcile runs on every input, a
+ * redelivered input also heals an append that a crash cut short (ADR 001). Event ids derive
+ * from business keys, so a repeated decision deduplicates in JetStream as well.
  */
+export type StartRunInput = {
+  type: 'StartRun';
+  runId: string;
+  templateId: string;
+  templateVersion: number;
+  template: Template;
+  name: string | null;
+  inputs: Record<string, unknown>;
+  autoMode: boolean;
+  budgetUsd: number | null;
+  origin?: { kind: 'rerun' | 'fork'; runId: string } | null;
+  /** a fork: upstream outputs recorded in the source run, reused as they are */
+  fork?: EventData<'RunForked'>;
+};
+
 export type DeciderInput =
-  | {
-      type: 'StartRun';
-      runId: string;
-      templateId: string;
-      templateVersion: number;
-      template: Template;
-      name: string | null;
-      inputs: Record<string, unknown>;
-      autoMode: boolean;
-      budgetUsd: number | null;
-    }
+  | StartRunInput
   | { type: 'CandidateResult'; result: CandidateResult }
   | { type: 'VerdictResult'; result: VerdictResult }
-  | { type: 'Reconcile' };
+  /** a timer fired (phase deadline, retry backoff): reconcile against ctx.now */
+  | { type: 'Tick' }
+  | { type: 'Reconcile' }
+  | { type: 'Command'; command: Exclude<RunCommand, { type: 'ForkRun' | 'RerunRun' }> };
 
 export interface DeciderContext {
   /** output validation (ajv in the shell); returns human-readable errors, empty when valid */
   validate: (output: unknown, schema: JsonSchema) => string[];
+  /** the decision's clock (ISO-8601), from the shell */
+  now: string;
+  /** the expected cost of one call (budget reservations); 0 when unknown */
+  estimateUsd?: (provider: string, model: string, maxTokens?: number) => number;
 }
+
+/** consecutive retryable failures of one provider that pause the run (a provider outage) */
+export const OUTAGE_THRESHOLD = 3;
+const BUDGET_THRESHOLDS = [50, 80, 100] as const;
 
 export type DecidedEvent = RunFact & { id: string };
 
+/** A command the run's state does not allow (409). */
 export class IllegalCommandError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'IllegalCommandError';
+  }
+}
+/** A command naming what the run does not have (404). */
+export class UnknownTargetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnknownTargetError';
   }
 }
 
@@ -59,7 +87,7 @@ export function decide(state: RunState, input: DeciderInput, ctx: DeciderContext
   let current = facts.reduce((s, e) => evolve(s, e), state);
   const events = [...facts];
   for (let i = 0; i < MAX_STEPS; i++) {
-    const next = reconcileStep(current);
+    const next = reconcileStep(current, ctx);
     if (next.length === 0) return events;
     events.push(...next);
     current = next.reduce((s, e) => evolve(s, e), current);
@@ -67,7 +95,7 @@ export function decide(state: RunState, input: DeciderInput, ctx: DeciderContext
   throw new Error('reconcile did not settle'); // a bug, never a user error
 }
 
-/* ------------------------------------------------------------------ facts */
+/* ================================================================== facts */
 
 function establish(state: RunState, input: DeciderInput, ctx: DeciderContext): DecidedEvent[] {
   switch (input.type) {
@@ -76,15 +104,20 @@ function establish(state: RunState, input: DeciderInput, ctx: DeciderContext): D
         if (state.runId === input.runId) return []; // a retried start
         throw new IllegalCommandError(`run ${state.runId} already exists`);
       }
-      const { type: _t, ...data } = input;
-      return [event(input.runId, 'RunStarted', 'started', data)];
+      const { type: _t, fork, origin, ...data } = input;
+      const started = event(input.runId, 'RunStarted', 'started', { ...data, origin: origin ?? null });
+      return fork ? [started, event(input.runId, 'RunForked', 'forked', fork)] : [started];
     }
     case 'CandidateResult':
       return isActive(state) ? candidateFacts(state, input.result, ctx) : [];
     case 'VerdictResult':
-      return isActive(state) ? verdictFacts(state, input.result) : [];
+      return isActive(state) ? verdictFacts(state, input.result, ctx) : [];
+    case 'Tick':
     case 'Reconcile':
       return [];
+    case 'Command':
+      if (!isActive(state)) throw new UnknownTargetError('the run does not exist');
+      return commandFacts(state, input.command, ctx);
     default: {
       const never: never = input;
       throw new Error(`unknown input ${JSON.stringify(never)}`);
@@ -92,20 +125,26 @@ function establish(state: RunState, input: DeciderInput, ctx: DeciderContext): D
   }
 }
 
-/** Stale (another attempt or dispatch) or duplicate results establish nothing. */
+function refuse(run: ActiveRun, r: { commandId: string; phaseId: string; attemptToken: string }, reason: EventData<'ResultRefused'>['reason']): DecidedEvent[] {
+  if (run.refused.includes(r.commandId)) return [];
+  return [event(run.runId, 'ResultRefused', r.commandId, { commandId: r.commandId, phaseId: r.phaseId, attemptToken: r.attemptToken, reason })];
+}
+
+/** Stale (another attempt or dispatch) results are refused and recorded; duplicates establish nothing. */
 function candidateFacts(run: ActiveRun, r: CandidateResult, ctx: DeciderContext): DecidedEvent[] {
   const phase = run.phases[r.phaseId];
-  const candidate = phase?.candidates.find((c) => c.id === r.candidateId);
-  if (!phase || phase.status !== 'running' || phase.attempt !== r.attempt || !candidate) return [];
-  if (candidate.attemptToken !== r.attemptToken || candidate.status !== 'requested') return [];
+  if (!phase) return refuse(run, r, 'unknown_work');
+  if (phase.attempt !== r.attempt) return refuse(run, r, 'stale_attempt');
+  const candidate = phase.candidates.find((c) => c.id === r.candidateId);
+  if (!candidate) return refuse(run, r, 'unknown_work');
+  if (candidate.attemptToken !== r.attemptToken) return candidate.status === 'requested' || r.attemptToken !== candidate.attemptToken ? refuse(run, r, 'stale_token') : [];
+  if (candidate.status !== 'requested' || !isLive(run)) return [];
   const base = { phaseId: r.phaseId, attempt: r.attempt, candidateId: r.candidateId };
   if (r.outcome.status === 'failed') {
-    return [event(run.runId, 'CandidateFailed', r.candidateId, { ...base, error: r.outcome.error, durationMs: r.durationMs, workerId: r.workerId })];
+    return [event(run.runId, 'CandidateFailed', `${r.candidateId}/${r.attemptToken}`, { ...base, attemptToken: r.attemptToken, error: r.outcome.error, durationMs: r.durationMs, workerId: r.workerId })];
   }
   const errors = ctx.validate(r.outcome.output, candidate.resolvedOutput.schema);
-  if (errors.length > 0) {
-    return [event(run.runId, 'OutputRejected', r.candidateId, { ...base, errors, raw: r.outcome.output })];
-  }
+  if (errors.length > 0) return [event(run.runId, 'OutputRejected', r.candidateId, { ...base, errors, raw: r.outcome.output })];
   return [
     event(run.runId, 'CandidateGenerated', r.candidateId, {
       ...base,
@@ -114,33 +153,24 @@ function candidateFacts(run: ActiveRun, r: CandidateResult, ctx: DeciderContext)
       costUsd: r.outcome.costUsd,
       durationMs: r.durationMs,
       workerId: r.workerId,
+      ...(r.outcome.toolCalls ? { toolCalls: r.outcome.toolCalls } : {}),
     }),
   ];
 }
 
-function verdictFacts(run: ActiveRun, r: VerdictResult): DecidedEvent[] {
+function verdictFacts(run: ActiveRun, r: VerdictResult, ctx: DeciderContext): DecidedEvent[] {
   const phase = run.phases[r.phaseId];
-  const judge = phase?.judges.find((j) => j.id === r.judgeId);
-  if (!phase || phase.status !== 'running' || phase.attempt !== r.attempt || !judge) return [];
-  if (judge.attemptToken !== r.attemptToken || judge.status !== 'requested') return [];
-  if (r.outcome.status === 'failed') {
-    return [
-      event(run.runId, 'PhaseFailed', `${phase.id}.${phase.attempt}`, {
-        phaseId: phase.id,
-        attempt: phase.attempt,
-        reason: { code: 'judge_failed', message: r.outcome.error.message, retryable: r.outcome.error.retryable },
-      }),
-    ];
-  }
-  const known = new Set(phase.candidates.map((c) => c.id));
-  if (!known.has(r.outcome.winnerId)) {
-    return [
-      event(run.runId, 'PhaseFailed', `${phase.id}.${phase.attempt}`, {
-        phaseId: phase.id,
-        attempt: phase.attempt,
-        reason: { code: 'judge_failed', message: `the judge named unknown candidate ${r.outcome.winnerId}`, retryable: false },
-      }),
-    ];
+  if (!phase) return refuse(run, r, 'unknown_work');
+  if (phase.attempt !== r.attempt) return refuse(run, r, 'stale_attempt');
+  const judge = phase.judges.find((j) => j.id === r.judgeId);
+  if (!judge) return refuse(run, r, 'unknown_work');
+  if (judge.attemptToken !== r.attemptToken) return refuse(run, r, 'stale_token');
+  if (judge.status !== 'requested' || phase.status !== 'running' || !isLive(run)) return [];
+  const def = phaseDef(run, phase.id);
+  if (r.outcome.status === 'failed') return failOrRetry(run, def, phase, { code: 'judge_failed', message: r.outcome.error.message, retryable: r.outcome.error.retryable }, ctx);
+  const { winnerId } = r.outcome;
+  if (!phase.candidates.some((c) => c.id === winnerId)) {
+    return failOrRetry(run, def, phase, { code: 'judge_failed', message: `the judge named unknown candidate ${winnerId}`, retryable: true }, ctx);
   }
   return [
     event(run.runId, 'VerdictRecorded', r.judgeId, {
@@ -161,49 +191,302 @@ function verdictFacts(run: ActiveRun, r: VerdictResult): DecidedEvent[] {
   ];
 }
 
-/* ------------------------------------------------------------------ reconcile */
+const isLive = (run: ActiveRun) => run.status === 'running' || run.status === 'waiting' || run.status === 'paused';
 
-/** The next events the state calls for (empty when it is waiting on the outside world). */
-export function reconcileStep(state: RunState): DecidedEvent[] {
-  if (!isActive(state) || state.status !== 'running') return [];
-  const run = state;
+function commandFacts(run: ActiveRun, command: Extract<DeciderInput, { type: 'Command' }>['command'], ctx: DeciderContext): DecidedEvent[] {
+  const key = `${command.type}@${ctx.now}`;
+  const finished = run.status === 'completed' || run.status === 'cancelled';
+  const target = (phaseId: string) => {
+    const phase = run.phases[phaseId];
+    if (!phase) throw new UnknownTargetError(`the run has no phase "${phaseId}"`);
+    return { phase, def: phaseDef(run, phaseId) };
+  };
+  switch (command.type) {
+    case 'PauseRun':
+      if (run.status !== 'running' && run.status !== 'waiting') throw new IllegalCommandError(`a ${run.status} run cannot be paused`);
+      return [event(run.runId, 'RunPaused', key, { reason: { code: 'user', message: 'paused by a user' } })];
+    case 'ResumeRun':
+      if (run.status !== 'paused') throw new IllegalCommandError(`a ${run.status} run cannot be resumed`);
+      return [event(run.runId, 'RunResumed', key, {})];
+    case 'CancelRun': {
+      if (finished || run.status === 'failed') throw new IllegalCommandError(`a ${run.status} run cannot be cancelled`);
+      const outstanding = Object.values(run.phases).flatMap((p) => [
+        ...p.candidates.filter((c) => c.status === 'requested').map((c) => c.attemptToken),
+        ...p.judges.filter((j) => j.status === 'requested').map((j) => j.attemptToken),
+      ]);
+      return [event(run.runId, 'RunCancelled', key, { reason: command.reason ?? null, abortedCommandIds: outstanding })];
+    }
+    case 'ContinueRun':
+      if (run.awaitingContinue.length === 0) throw new IllegalCommandError('no phase is waiting for continue');
+      if (run.status === 'paused') throw new IllegalCommandError('the run is paused: resume it first');
+      return [event(run.runId, 'RunContinued', key, { phaseIds: run.awaitingContinue })];
+    case 'RetryPhase': {
+      const { phase, def } = target(command.phaseId);
+      if (finished) throw new IllegalCommandError(`a ${run.status} run cannot retry phases`);
+      if (phase.status !== 'failed') throw new IllegalCommandError(`phase "${phase.id}" is ${phase.status}; only a failed phase can be retried`);
+      if ((command.provider === undefined) !== (command.model === undefined)) throw new IllegalCommandError('name both provider and model to switch models');
+      if (command.provider && !isGenerative(def)) throw new IllegalCommandError(`phase "${phase.id}" (${def.kind}) has no model to switch`);
+      return [
+        event(run.runId, 'PhaseRetryScheduled', `${phase.id}.${phase.attempt + 1}`, {
+          phaseId: phase.id,
+          attempt: phase.attempt + 1,
+          notBefore: ctx.now,
+          cause: 'user',
+          override: command.provider && command.model ? { provider: command.provider, model: command.model } : null,
+        }),
+      ];
+    }
+    case 'SkipPhase': {
+      const { phase } = target(command.phaseId);
+      if (finished) throw new IllegalCommandError(`a ${run.status} run cannot skip phases`);
+      if (isSettled(phase)) throw new IllegalCommandError(`phase "${phase.id}" is already ${phase.status}`);
+      return [...cancelOutstanding(run, phase), event(run.runId, 'PhaseSkipped', `${phase.id}.user`, { phaseId: phase.id, reason: 'skipped by a user' })];
+    }
+    case 'ApproveGate':
+    case 'RejectGate': {
+      const { phase, def } = target(command.phaseId);
+      if (def.kind !== 'gate') throw new IllegalCommandError(`phase "${phase.id}" is not a gate`);
+      if (phase.gate !== 'open' || phase.status !== 'waiting') throw new IllegalCommandError(`gate "${phase.id}" is not waiting for a decision`);
+      const data = { phaseId: phase.id, attempt: phase.attempt, comment: command.comment ?? null };
+      return [command.type === 'ApproveGate' ? event(run.runId, 'GateApproved', `${phase.id}.${phase.attempt}`, data) : event(run.runId, 'GateRejected', `${phase.id}.${phase.attempt}`, data)];
+    }
+    case 'SubmitAnswers': {
+      const { phase, def } = target(command.phaseId);
+      if (def.kind !== 'interview') throw new IllegalCommandError(`phase "${phase.id}" is not an interview`);
+      if (phase.status !== 'waiting' || !phase.questions || phase.answers) throw new IllegalCommandError(`interview "${phase.id}" is not waiting for answers`);
+      return [event(run.runId, 'AnswersSubmitted', `${phase.id}.${phase.attempt}`, { phaseId: phase.id, attempt: phase.attempt, answers: command.answers })];
+    }
+    case 'AcceptOutput': {
+      const { phase } = target(command.phaseId);
+      const rejected = [...phase.candidates].reverse().find((c) => c.status === 'rejected');
+      if (phase.status !== 'failed' || (!rejected && command.output === undefined)) {
+        throw new IllegalCommandError(`phase "${phase.id}" has no rejected output to accept (it is ${phase.status})`);
+      }
+      return [
+        event(run.runId, 'OutputAccepted', `${phase.id}.${phase.attempt}`, {
+          phaseId: phase.id,
+          attempt: phase.attempt,
+          candidateId: rejected?.id ?? null,
+          edited: command.output !== undefined,
+          output: command.output !== undefined ? command.output : rejected!.output,
+        }),
+      ];
+    }
+    case 'RollbackRun': {
+      const checkpoint = run.checkpoints.find((c) => c.id === command.checkpointId);
+      if (!checkpoint) throw new UnknownTargetError(`the run has no checkpoint "${command.checkpointId}"`);
+      if (run.status === 'cancelled') throw new IllegalCommandError('a cancelled run cannot be rolled back');
+      const keep = new Set(checkpoint.completedPhaseIds);
+      const reset = run.template.phases.map((p) => p.id).filter((id) => !keep.has(id) && run.phases[id]!.status !== 'pending');
+      if (reset.length === 0) throw new IllegalCommandError(`nothing happened after checkpoint "${checkpoint.id}"`);
+      const cancels = reset.flatMap((id) => cancelOutstanding(run, run.phases[id]!));
+      return [...cancels, event(run.runId, 'RolledBack', `${checkpoint.id}@${ctx.now}`, { checkpointId: checkpoint.id, resetPhaseIds: reset })];
+    }
+    case 'RaiseBudget':
+      if (run.budgetUsd !== null && command.budgetUsd <= run.budgetUsd) throw new IllegalCommandError(`the budget is already $${run.budgetUsd}; raise it above that`);
+      return [event(run.runId, 'BudgetRaised', key, { budgetUsd: command.budgetUsd })];
+    default: {
+      const never: never = command;
+      throw new Error(`unknown command ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** Outstanding work of a phase that a user is abandoning: failed as cancelled (workers are told by the shell). */
+function cancelOutstanding(run: ActiveRun, phase: PhaseState): DecidedEvent[] {
+  return phase.candidates
+    .filter((c) => c.status === 'requested')
+    .map((c) =>
+      event(run.runId, 'CandidateFailed', `${c.id}/${c.attemptToken}`, {
+        phaseId: phase.id,
+        attempt: phase.attempt,
+        candidateId: c.id,
+        attemptToken: c.attemptToken,
+        error: { code: 'cancelled', message: 'abandoned by a user command', retryable: false },
+      }),
+    );
+}
+
+/* ================================================================== reconcile */
+
+/** The next events the state calls for (empty when it waits on the outside world or the clock). */
+export function reconcileStep(state: RunState, ctx: DeciderContext): DecidedEvent[] {
+  if (!isActive(state) || !isLive(state)) return [];
+  const step = nextStep(state, ctx);
+  return state.status === 'paused' ? step : guardBudget(state, step, ctx);
+}
+
+function nextStep(run: ActiveRun, ctx: DeciderContext): DecidedEvent[] {
+  const canDispatch = run.status !== 'paused';
+  if (run.budgetUsd !== null) {
+    const crossed = BUDGET_THRESHOLDS.find((t) => !run.budgetAlerts.includes(t) && run.spentUsd >= (run.budgetUsd! * t) / 100);
+    if (crossed) return [event(run.runId, 'BudgetAlert', `${crossed}`, { thresholdPct: crossed, spentUsd: run.spentUsd, budgetUsd: run.budgetUsd })];
+  }
+  const down = Object.entries(run.providerFailures).find(([, n]) => n >= OUTAGE_THRESHOLD);
+  if (down && canDispatch) {
+    return [
+      event(run.runId, 'RunPaused', `outage.${down[0]}@${ctx.now}`, {
+        reason: { code: 'provider_outage', provider: down[0], message: `provider "${down[0]}" failed ${down[1]} times in a row; resume to retry` },
+      }),
+    ];
+  }
+
   for (const def of run.template.phases) {
     const phase = run.phases[def.id]!;
     if (phase.status === 'running') {
-      const step = advancePhase(run, def, phase);
+      const step = advancePhase(run, def, phase, ctx, canDispatch);
       if (step.length > 0) return step;
+    }
+  }
+  for (const def of run.template.phases) {
+    const phase = run.phases[def.id]!;
+    const checkpointId = `${def.id}@${phase.attempt}`;
+    if (phase.status === 'completed' && !run.checkpoints.some((c) => c.id === checkpointId)) {
+      const completed = run.template.phases.filter((p) => run.phases[p.id]!.status === 'completed').map((p) => p.id);
+      return [event(run.runId, 'CheckpointCreated', checkpointId, { checkpointId, phaseId: def.id, completedPhaseIds: completed })];
     }
   }
   const failed = run.template.phases.find((p) => run.phases[p.id]!.status === 'failed');
   if (failed) {
     const reason = run.phases[failed.id]!.error ?? { code: 'phase_failed', message: `phase ${failed.id} failed`, retryable: false };
-    return [event(run.runId, 'RunFailed', 'failed', { reason: { ...reason, message: `phase "${failed.id}" failed: ${reason.message}` }, phaseId: failed.id })];
+    return [event(run.runId, 'RunFailed', `failed@${ctx.now}`, { reason: { ...reason, message: `phase "${failed.id}" failed: ${reason.message}` }, phaseId: failed.id })];
   }
-  const ready = run.template.phases.filter((p) => run.phases[p.id]!.status === 'pending' && p.dependsOn.every((d) => isDone(run.phases[d]!)));
-  if (ready.length > 0) return ready.flatMap((p) => startPhase(run, p, 1));
-  if (run.template.phases.every((p) => isDone(run.phases[p.id]!))) return [event(run.runId, 'RunCompleted', 'completed', {})];
+  if (!canDispatch) return [];
+
+  const due = run.template.phases.filter((p) => {
+    const phase = run.phases[p.id]!;
+    return phase.status === 'pending' && phase.retry && phase.retry.notBefore <= ctx.now;
+  });
+  if (due.length > 0) return due.flatMap((p) => startPhase(run, p, run.phases[p.id]!.retry!.attempt, ctx, run.phases[p.id]!.retry!.override));
+
+  const ready = run.template.phases.filter((p) => {
+    const phase = run.phases[p.id]!;
+    return phase.status === 'pending' && !phase.retry && p.dependsOn.every((d) => isSettled(run.phases[d]!));
+  });
+  const held = ready.filter((p) => needsContinue(run, p) && !run.continued.includes(p.id));
+  const newlyHeld = held.filter((p) => !run.awaitingContinue.includes(p.id)).map((p) => p.id);
+  if (newlyHeld.length > 0) return [event(run.runId, 'ContinueRequired', `${newlyHeld.join('+')}@${ctx.now}`, { phaseIds: newlyHeld })];
+  const go = ready.filter((p) => !held.includes(p));
+  if (go.length > 0) return go.flatMap((p) => startPhase(run, p, run.phases[p.id]!.attempt + 1, ctx, null));
+
+  if (run.template.phases.every((p) => isSettled(run.phases[p.id]!))) return [event(run.runId, 'RunCompleted', 'completed', {})];
   return [];
 }
 
-const isDone = (p: PhaseState) => p.status === 'completed' || p.status === 'skipped';
-
-function startPhase(run: ActiveRun, def: Phase, attempt: number): DecidedEvent[] {
-  const started = event(run.runId, 'PhaseStarted', `${def.id}.${attempt}`, { phaseId: def.id, attempt });
-  if (def.kind === 'llm' || def.kind === 'loop') return [started, ...requestCandidates(run, def, attempt, 0)];
-  // The remaining kinds (agent, interview, gate, condition, tool) are executed by later work on
-  // the orchestrator; until then a run reaching one fails loudly with a typed reason.
+/**
+ * Budgets: a step that dispatches work is checked against what is spent, what outstanding work
+ * has reserved and what the step would reserve. Over budget, the run pauses instead (it does not
+ * fail): raise the budget and resume.
+ */
+function guardBudget(run: ActiveRun, step: DecidedEvent[], ctx: DeciderContext): DecidedEvent[] {
+  if (run.budgetUsd === null || !ctx.estimateUsd) return step;
+  const estimate = ctx.estimateUsd;
+  const cost = (e: DecidedEvent) =>
+    e.type === 'CandidateRequested' ? estimate(e.data.provider, e.data.model, e.data.options?.maxTokens) : e.type === 'JudgeRequested' ? estimate(e.data.provider, e.data.model) : 0;
+  const stepCost = step.reduce((sum, e) => sum + cost(e), 0);
+  if (stepCost === 0) return step;
+  const reserved = Object.values(run.phases).reduce(
+    (sum, p) => sum + p.candidates.filter((c) => c.status === 'requested').reduce((s, c) => s + estimate(c.provider, c.model), 0),
+    0,
+  );
+  if (run.spentUsd + reserved + stepCost <= run.budgetUsd) return step;
+  const first = step.find((e) => e.type === 'CandidateRequested' || e.type === 'JudgeRequested')!;
+  const phaseId = (first.data as { phaseId: string }).phaseId;
+  const round = (n: number) => Math.round(n * 1e6) / 1e6;
   return [
-    started,
-    event(run.runId, 'PhaseFailed', `${def.id}.${attempt}`, {
-      phaseId: def.id,
-      attempt,
-      reason: { code: 'unsupported_phase_kind', message: `phase kind "${def.kind}" is not executable by this orchestrator version`, retryable: false },
+    event(run.runId, 'BudgetExceeded', `${phaseId}@${ctx.now}`, { phaseId, budgetUsd: run.budgetUsd, spentUsd: round(run.spentUsd), reservedUsd: round(reserved), estimateUsd: round(stepCost) }),
+    event(run.runId, 'RunPaused', `budget@${ctx.now}`, {
+      reason: { code: 'budget', message: `phase "${phaseId}" would need ~$${stepCost.toFixed(4)} with $${run.spentUsd.toFixed(4)} spent of $${run.budgetUsd}; raise the budget and resume` },
     }),
   ];
 }
 
-export function resolveOutput(def: GenerativePhase): ResolvedOutput {
-  const spec = def.output ?? { artifact: 'text' as const };
+/** Manual mode: a phase waits for `continue` when the run is not in auto mode or an upstream phase does not auto-proceed. */
+function needsContinue(run: ActiveRun, def: Phase): boolean {
+  if (def.dependsOn.length === 0) return false; // starting the run is the first go-ahead
+  if (!run.autoMode) return true;
+  return def.dependsOn.some((d) => (phaseDef(run, d).autoProceed ?? run.template.defaults.autoProceed) === false);
+}
+
+function startPhase(run: ActiveRun, def: Phase, attempt: number, ctx: DeciderContext, override: { provider: string; model: string } | null): DecidedEvent[] {
+  const timeoutSeconds = def.timeoutSeconds ?? run.template.defaults.timeoutSeconds;
+  const deadline = new Date(Date.parse(ctx.now) + timeoutSeconds * 1000).toISOString();
+  const started = event(run.runId, 'PhaseStarted', `${def.id}.${attempt}`, {
+    phaseId: def.id,
+    attempt,
+    deadline,
+    ...(override ? { override } : {}),
+  });
+  const after = evolve(run, started) as ActiveRun;
+  const phase = after.phases[def.id]!;
+  if (phase.accepted) return [started]; // a fork's reused output: advancePhase records it
+  switch (def.kind) {
+    case 'llm':
+    case 'loop':
+    case 'agent':
+      return [started, ...requestCandidates(after, def, phase, 0)];
+    case 'interview':
+      return [started, ...requestCandidates(after, def, phase, 0)];
+    case 'gate':
+      return [started, event(run.runId, 'GateOpened', `${def.id}.${attempt}`, { phaseId: def.id, attempt, message: renderText(def.message, bindingContext(run)) })];
+    case 'condition': {
+      const result = Boolean(jsonLogic.apply(def.expression as jsonLogic.RulesLogic, logicData(run)));
+      const skipped = branchSkips(run, def, result);
+      return [
+        started,
+        event(run.runId, 'ConditionEvaluated', `${def.id}.${attempt}`, { phaseId: def.id, attempt, result, skipped }),
+        ...skipped.map((id) => event(run.runId, 'PhaseSkipped', `${id}.${def.id}`, { phaseId: id, reason: `condition "${def.id}" was ${result}` })),
+      ];
+    }
+    case 'tool':
+      // tool phases run on a worker's workspace tool runner, which is not built yet: fail loudly
+      return [
+        started,
+        event(run.runId, 'PhaseFailed', `${def.id}.${attempt}`, {
+          phaseId: def.id,
+          attempt,
+          reason: { code: 'unsupported_phase_kind', message: 'tool phases are not executable by this version yet', retryable: false },
+        }),
+      ];
+    default: {
+      const never: never = def;
+      throw new Error(`unknown phase kind ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** The branch not taken and its exclusive descendants (every dependency skipped). */
+function branchSkips(run: ActiveRun, def: Extract<Phase, { kind: 'condition' }>, result: boolean): string[] {
+  const skipped = new Set(result ? def.ifFalse : def.ifTrue);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const p of run.template.phases) {
+      if (!skipped.has(p.id) && p.dependsOn.length > 0 && p.dependsOn.every((d) => skipped.has(d))) {
+        skipped.add(p.id);
+        changed = true;
+      }
+    }
+  }
+  return run.template.phases.map((p) => p.id).filter((id) => skipped.has(id) && run.phases[id]!.status === 'pending');
+}
+
+function logicData(run: ActiveRun) {
+  const ctx = bindingContext(run);
+  return { inputs: ctx.inputs, phases: ctx.phases, answers: ctx.answers };
+}
+
+export function isGenerative(def: Phase): def is GenerativePhase {
+  return def.kind === 'llm' || def.kind === 'agent' || def.kind === 'loop' || def.kind === 'interview';
+}
+
+export function resolveOutput(def: Phase): ResolvedOutput {
+  if (def.kind === 'interview') {
+    const schema = structuredClone(artifactJsonSchema('questions'));
+    const questions = schema.properties?.questions;
+    if (questions) questions.maxItems = def.maxQuestions;
+    return { artifact: 'questions', schema };
+  }
+  const spec = 'output' in def && def.output ? def.output : { artifact: 'text' as const };
   return 'artifact' in spec ? { artifact: spec.artifact, schema: artifactJsonSchema(spec.artifact) } : { schema: spec.schema };
 }
 
@@ -211,11 +494,20 @@ export function bindingContext(run: ActiveRun): BindingContext {
   return {
     inputs: run.inputs,
     phases: Object.fromEntries(Object.values(run.phases).map((p) => [p.id, { output: p.output }])),
-    answers: {},
+    answers: Object.fromEntries(Object.values(run.phases).filter((p) => p.answers).map((p) => [p.id, p.answers!.map((a) => `Q: ${a.question}\nA: ${a.answer}`).join('\n\n')])),
   };
 }
 
-function requestCandidates(run: ActiveRun, def: GenerativePhase, attempt: number, round: number, revision?: { previous: unknown; feedback: string; score: number }): DecidedEvent[] {
+const SIMULATED_INTERVIEWER: ModelRef = { provider: 'simulated', model: 'sim-interviewer' };
+
+function modelsFor(def: Phase, phase: PhaseState): ModelRef[] {
+  if (phase.override) return [{ provider: phase.override.provider, model: phase.override.model }];
+  if (def.kind === 'interview') return [def.candidates?.[0] ?? SIMULATED_INTERVIEWER];
+  return 'candidates' in def && def.candidates ? def.candidates : [];
+}
+
+function requestCandidates(run: ActiveRun, def: Phase, phase: PhaseState, round: number, revision?: { previous: unknown; feedback: string; score: number }): DecidedEvent[] {
+  if (!('prompt' in def)) return [];
   const rendered = renderPrompt(def.prompt, bindingContext(run));
   const prompt = revision
     ? {
@@ -224,14 +516,16 @@ function requestCandidates(run: ActiveRun, def: GenerativePhase, attempt: number
           `${rendered.user}\n\n--- Your previous answer ---\n${JSON.stringify(revision.previous, null, 2)}\n\n` +
           `--- Evaluator feedback (score ${revision.score.toFixed(2)}) ---\n${revision.feedback}\n\nRevise your answer to address the feedback.`,
       }
-    : rendered;
+    : def.kind === 'interview'
+      ? { ...rendered, user: `${rendered.user}\n\nAsk at most ${def.maxQuestions} questions whose answers you need before the work can start.` }
+      : rendered;
   const output = resolveOutput(def);
   const timeoutSeconds = def.timeoutSeconds ?? run.template.defaults.timeoutSeconds;
-  return def.candidates.map((c, slot) => {
-    const candidateId = ids.candidate(run.runId, def.id, attempt, slot, round);
+  return modelsFor(def, phase).map((c, slot) => {
+    const candidateId = ids.candidate(run.runId, def.id, phase.attempt, slot, round);
     return event(run.runId, 'CandidateRequested', candidateId, {
       phaseId: def.id,
-      attempt,
+      attempt: phase.attempt,
       round,
       candidateId,
       slot,
@@ -242,22 +536,18 @@ function requestCandidates(run: ActiveRun, def: GenerativePhase, attempt: number
       output,
       attemptToken: `${candidateId}@1`,
       timeoutSeconds,
+      ...(def.kind === 'agent'
+        ? { agent: { tools: def.tools ?? ['read_file', 'write_file', 'edit_file', 'list_files', 'search', 'bash', 'git'], maxIterations: def.maxIterations ?? 25 } }
+        : {}),
     });
   });
 }
 
-function requestJudge(
-  run: ActiveRun,
-  def: GenerativePhase,
-  phase: PhaseState,
-  round: number,
-  purpose: 'select' | 'evaluate',
-  candidates: CandidateState[],
-): DecidedEvent {
+function requestJudge(run: ActiveRun, def: GenerativePhase, phase: PhaseState, round: number, purpose: 'select' | 'evaluate', candidates: CandidateState[]): DecidedEvent {
   const spec =
     def.kind === 'loop' && purpose === 'evaluate'
       ? def.loop.evaluator
-      : (('judge' in def ? def.judge : undefined) ?? { provider: def.candidates[0]!.provider, model: def.candidates[0]!.model });
+      : (('judge' in def ? def.judge : undefined) ?? { provider: candidates[0]!.provider, model: candidates[0]!.model });
   const judgeId = ids.judge(run.runId, def.id, phase.attempt, round, purpose);
   return event(run.runId, 'JudgeRequested', judgeId, {
     phaseId: def.id,
@@ -274,45 +564,118 @@ function requestJudge(
   });
 }
 
-function advancePhase(run: ActiveRun, def: Phase, phase: PhaseState): DecidedEvent[] {
-  if (def.kind !== 'llm' && def.kind !== 'loop') return [];
+/** A failed attempt: retried with exponential backoff and jitter while the policy allows, else the phase fails. */
+function failOrRetry(run: ActiveRun, def: Phase, phase: PhaseState, reason: Failure, ctx: DeciderContext): DecidedEvent[] {
+  const policy = def.retry ?? run.template.defaults.retry;
+  if (reason.retryable && phase.attempt < policy.maxAttempts) {
+    const jitter = 0.8 + 0.4 * unitHash(`${run.runId}/${phase.id}/${phase.attempt}`);
+    const delayMs = Math.round(policy.backoffSeconds * 1000 * 2 ** (phase.attempt - 1) * jitter);
+    return [
+      event(run.runId, 'PhaseRetryScheduled', `${phase.id}.${phase.attempt + 1}`, {
+        phaseId: phase.id,
+        attempt: phase.attempt + 1,
+        notBefore: new Date(Date.parse(ctx.now) + delayMs).toISOString(),
+        cause: reason.code === 'timeout' ? 'timeout' : 'policy',
+        override: phase.override ?? null,
+      }),
+    ];
+  }
+  return [event(run.runId, 'PhaseFailed', `${phase.id}.${phase.attempt}`, { phaseId: phase.id, attempt: phase.attempt, reason })];
+}
+
+function advancePhase(run: ActiveRun, def: Phase, phase: PhaseState, ctx: DeciderContext, canDispatch: boolean): DecidedEvent[] {
   if (phase.artifactId) return [event(run.runId, 'PhaseCompleted', `${phase.id}.${phase.attempt}`, { phaseId: phase.id, attempt: phase.attempt, artifactId: phase.artifactId })];
+  if (phase.accepted) return recordArtifact(run, def, phase, phase.accepted.candidateId, phase.accepted.output);
+
+  // the phase deadline abandons outstanding work; the retry policy decides what follows
+  const outstanding = phase.candidates.filter((c) => c.status === 'requested');
+  const waitingJudge = phase.judges.find((j) => j.status === 'requested');
+  if (phase.deadline && phase.deadline <= ctx.now && (outstanding.length > 0 || waitingJudge)) {
+    const timeout: Failure = { code: 'timeout', message: `no result within the phase timeout (deadline ${phase.deadline})`, retryable: true };
+    if (outstanding.length > 0) {
+      return outstanding.map((c) =>
+        event(run.runId, 'CandidateFailed', `${c.id}/${c.attemptToken}`, { phaseId: phase.id, attempt: phase.attempt, candidateId: c.id, attemptToken: c.attemptToken, error: timeout }),
+      );
+    }
+    return failOrRetry(run, def, phase, { ...timeout, message: `the judge did not answer before the deadline ${phase.deadline}` }, ctx);
+  }
+
+  switch (def.kind) {
+    case 'gate':
+      if (phase.gate === 'approved') return recordArtifact(run, def, phase, null, { decision: 'approved', rationale: phase.gateComment || 'approved without comment' });
+      if (phase.gate === 'rejected') {
+        return [
+          event(run.runId, 'PhaseFailed', `${phase.id}.${phase.attempt}`, {
+            phaseId: phase.id,
+            attempt: phase.attempt,
+            reason: { code: 'gate_rejected', message: phase.gateComment || 'rejected without comment', retryable: false },
+          }),
+        ];
+      }
+      return [];
+    case 'condition':
+      return phase.conditionResult === undefined ? [] : recordArtifact(run, def, phase, null, { result: phase.conditionResult });
+    case 'tool':
+      return [];
+    case 'interview': {
+      if (phase.answers) return recordArtifact(run, def, phase, null, { questions: phase.questions ?? [], answers: phase.answers });
+      if (phase.questions) return [];
+      const generated = phase.candidates.find((c) => c.status === 'generated');
+      if (generated) {
+        const { questions } = generated.output as { questions: { id: string; question: string; why?: string }[] };
+        return [event(run.runId, 'QuestionsAsked', `${phase.id}.${phase.attempt}`, { phaseId: phase.id, attempt: phase.attempt, questions })];
+      }
+      return allFailed(run, def, phase, phase.candidates, ctx);
+    }
+    case 'llm':
+    case 'agent':
+    case 'loop':
+      return advanceGenerative(run, def, phase, ctx, canDispatch);
+    default: {
+      const never: never = def;
+      throw new Error(`unknown phase kind ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+function allFailed(run: ActiveRun, def: Phase, phase: PhaseState, candidates: CandidateState[], ctx: DeciderContext): DecidedEvent[] {
+  if (candidates.some((c) => c.status === 'requested')) return [];
+  const rejected = candidates.some((c) => c.status === 'rejected');
+  const retryable = candidates.some((c) => c.status === 'failed' && c.error?.retryable);
+  const timedOut = candidates.length > 0 && candidates.every((c) => c.error?.code === 'timeout');
+  const why = candidates.map((c) => `${c.provider}/${c.model}: ${c.error?.message ?? c.status}`).join('; ');
+  const code = timedOut ? 'timeout' : rejected && !retryable ? 'output_rejected' : 'all_candidates_failed';
+  return failOrRetry(run, def, phase, { code, message: `no candidate produced a valid output (${why})`, retryable: retryable && !rejected }, ctx);
+}
+
+function advanceGenerative(run: ActiveRun, def: GenerativePhase, phase: PhaseState, ctx: DeciderContext, canDispatch: boolean): DecidedEvent[] {
   const round = Math.max(0, ...phase.candidates.map((c) => c.round));
   const roundCandidates = phase.candidates.filter((c) => c.round === round);
   if (roundCandidates.some((c) => c.status === 'requested')) return [];
   const generated = roundCandidates.filter((c) => c.status === 'generated');
-  if (generated.length === 0) {
-    const why = roundCandidates.map((c) => `${c.provider}/${c.model}: ${c.error?.message ?? c.status}`).join('; ');
-    return [
-      event(run.runId, 'PhaseFailed', `${phase.id}.${phase.attempt}`, {
-        phaseId: phase.id,
-        attempt: phase.attempt,
-        reason: { code: 'all_candidates_failed', message: `no candidate produced a valid output (${why})`, retryable: true },
-      }),
-    ];
-  }
+  if (generated.length === 0) return allFailed(run, def, phase, roundCandidates, ctx);
 
   // Select the round's best candidate: alone, it wins without a judge call.
   let winner: CandidateState | undefined = generated.length === 1 ? generated[0] : undefined;
   if (!winner) {
     const select = phase.judges.find((j) => j.round === round && j.purpose === 'select');
-    if (!select) return [requestJudge(run, def, phase, round, 'select', generated)];
+    if (!select) return canDispatch ? [requestJudge(run, def, phase, round, 'select', generated)] : [];
     if (select.status !== 'scored') return [];
     winner = generated.find((c) => c.id === select.winnerId);
     if (!winner) return []; // verdictFacts guarantees a known winner
   }
-
-  if (def.kind === 'llm') return recordArtifact(run, def, phase, winner);
+  if (def.kind !== 'loop') return recordArtifact(run, def, phase, winner.id, winner.output);
 
   // loop: evaluate the round's best, then pass, revise, or stop at maxAttempts with the best round
   const evaluation = phase.judges.find((j) => j.round === round && j.purpose === 'evaluate');
-  if (!evaluation) return [requestJudge(run, def, phase, round, 'evaluate', [winner])];
+  if (!evaluation) return canDispatch ? [requestJudge(run, def, phase, round, 'evaluate', [winner])] : [];
   if (evaluation.status !== 'scored') return [];
   const score = evaluation.scores?.[winner.id]?.overall ?? 0;
   if (score >= def.loop.passThreshold || round + 1 >= def.loop.maxAttempts) {
-    return recordArtifact(run, def, phase, bestLoopRound(phase) ?? winner);
+    const best = bestLoopRound(phase) ?? winner;
+    return recordArtifact(run, def, phase, best.id, best.output);
   }
-  return requestCandidates(run, def, phase.attempt, round + 1, { previous: winner.output, feedback: evaluation.rationale ?? '', score });
+  return canDispatch ? requestCandidates(run, def, phase, round + 1, { previous: winner.output, feedback: evaluation.rationale ?? '', score }) : [];
 }
 
 /** The evaluated candidate with the highest score across rounds (earliest round on ties). */
@@ -327,22 +690,27 @@ function bestLoopRound(phase: PhaseState): CandidateState | undefined {
   return best?.candidate;
 }
 
-function recordArtifact(run: ActiveRun, def: GenerativePhase, phase: PhaseState, winner: CandidateState): DecidedEvent[] {
+function recordArtifact(run: ActiveRun, def: Phase, phase: PhaseState, candidateId: string | null, content: unknown): DecidedEvent[] {
   const artifactId = ids.artifact(run.runId, def.id, phase.attempt);
-  const spec = resolveOutput(def);
-  return [
-    event(run.runId, 'ArtifactRecorded', artifactId, {
-      artifactId,
-      phaseId: def.id,
-      attempt: phase.attempt,
-      candidateId: winner.id,
-      artifactType: spec.artifact ?? 'json',
-      content: winner.output,
-    }),
-  ];
+  const artifactType = def.kind === 'gate' ? 'decision' : def.kind === 'condition' ? 'json' : isGenerative(def) ? (resolveOutput(def).artifact ?? 'json') : 'json';
+  return [event(run.runId, 'ArtifactRecorded', artifactId, { artifactId, phaseId: def.id, attempt: phase.attempt, candidateId, artifactType, content })];
 }
 
-/* ------------------------------------------------------------------ helpers */
+/* ================================================================== helpers */
+
+function phaseDef(run: ActiveRun, phaseId: string): Phase {
+  return run.template.phases.find((p) => p.id === phaseId)!;
+}
+
+/** Deterministic value in [0, 1) from a string (FNV-1a): jitter without randomness in the decider. */
+function unitHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h / 2 ** 32;
+}
 
 /** An event with an id derived from its business key: `<runId>/<Type>/<key>`. */
 function event<T extends RunFact['type']>(runId: string, type: T, key: string, data: EventData<T>): DecidedEvent {

@@ -1,74 +1,7 @@
-import { Template, type CandidateResult, type TemplateInput, type VerdictResult } from '@conclave/contracts';
-import { decide, IllegalCommandError, type DecidedEvent, type DeciderInput } from './decide';
-import { evolve, initialRunState, type RunFact, type RunState } from './run-state';
+import type { CandidateResult, TemplateInput, VerdictResult } from '@conclave/contracts';
+import { IllegalCommandError, type DeciderInput } from './decide';
 import { renderText } from './render';
-
-/** given(events).when(input) → the decided events (DeciderSpecification, STYLE.md). */
-const ctx = { validate: (output: unknown) => (output && typeof output === 'object' && 'text' in output ? [] : ['(root): must have text']) };
-const given = (...events: RunFact[]) => ({
-  when: (input: DeciderInput) => decide(events.reduce<RunState>((s, e) => evolve(s, e), initialRunState()), input, ctx),
-});
-const types = (events: DecidedEvent[]) => events.map((e) => ((e.type !== 'RunFailed' && 'phaseId' in e.data ? `${e.type}:${(e.data as { phaseId: string }).phaseId}` : e.type)));
-const ofType = <T extends DecidedEvent['type']>(events: DecidedEvent[], type: T) =>
-  events.filter((e): e is Extract<DecidedEvent, { type: T }> => e.type === type);
-
-const sim = (model: string) => ({ provider: 'simulated', model });
-const pipeline: TemplateInput = {
-  name: 'pipe',
-  inputs: { type: 'object', properties: { idea: { type: 'string' } }, required: ['idea'] },
-  phases: [
-    { id: 'a', kind: 'llm', prompt: { user: 'Idea: {{inputs.idea}}' }, candidates: [sim('m1'), sim('m2')], judge: { provider: 'simulated', model: 'j' } },
-    { id: 'b', kind: 'llm', prompt: { user: 'Also {{inputs.idea}}' }, candidates: [sim('m1')] },
-    { id: 'c', kind: 'llm', dependsOn: ['a', 'b'], prompt: { user: 'From {{phases.a.output.text}}' }, candidates: [sim('m3')] },
-  ],
-};
-const RUN = 'r1';
-const start = (tpl: TemplateInput = pipeline): Extract<DeciderInput, { type: 'StartRun' }> => ({
-  type: 'StartRun', runId: RUN, templateId: 't1', templateVersion: 1, template: Template.parse(tpl), name: null, inputs: { idea: 'kites' }, autoMode: true, budgetUsd: null,
-});
-/** Replays a decision's events so the next `given` continues from them. */
-const facts = (events: DecidedEvent[]): RunFact[] => events.map(({ id: _id, ...rest }) => rest as RunFact);
-
-const generated = (candidateId: string, phaseId: string, text: string, extra: Partial<CandidateResult> = {}): DeciderInput => ({
-  type: 'CandidateResult',
-  result: {
-    type: 'CandidateResult', commandId: `${candidateId}:x`, runId: RUN, phaseId, attempt: 1, attemptToken: `${candidateId}@1`, workerId: 'w1',
-    provider: 'simulated', model: 'm', durationMs: 5, candidateId,
-    outcome: { status: 'generated', output: { text }, tokens: { input: 3, output: 4 }, costUsd: 0.01 }, ...extra,
-  },
-});
-const failed = (candidateId: string, phaseId: string): DeciderInput => ({
-  type: 'CandidateResult',
-  result: {
-    type: 'CandidateResult', commandId: `${candidateId}:x`, runId: RUN, phaseId, attempt: 1, attemptToken: `${candidateId}@1`, workerId: 'w1',
-    provider: 'simulated', model: 'm', durationMs: 5, candidateId, outcome: { status: 'failed', error: { code: 'http_500', message: 'boom', retryable: true } },
-  },
-});
-const verdict = (judgeId: string, phaseId: string, winnerId: string, scores: Record<string, number>, round = 0): DeciderInput => ({
-  type: 'VerdictResult',
-  result: {
-    type: 'VerdictResult', commandId: `${judgeId}:x`, runId: RUN, phaseId, attempt: 1, attemptToken: `${judgeId}@1`, workerId: 'j1',
-    provider: 'simulated', model: 'j', durationMs: 2, judgeId,
-    outcome: {
-      status: 'scored', winnerId, rationale: `round ${round}: needs more detail`, order: Object.keys(scores), tokens: { input: 1, output: 1 }, costUsd: 0,
-      scores: Object.fromEntries(Object.entries(scores).map(([id, overall]) => [id, { overall, criteria: { quality: overall } }])),
-    },
-  },
-});
-
-/** Drive a decision sequence, accumulating every decided event as history. */
-function drive(first: DeciderInput, ...inputs: DeciderInput[]) {
-  let history = facts(given().when(first));
-  const decided: DecidedEvent[][] = [];
-  for (const input of inputs) {
-    const out = given(...history).when(input);
-    decided.push(out);
-    history = [...history, ...facts(out)];
-  }
-  return { history, decided, last: decided[decided.length - 1] ?? [] };
-}
-
-const C = (phase: string, slot: number, round = 0) => `${RUN}.${phase}.1${round ? `.r${round}` : ''}.c${slot}`;
+import { at, C, drive, facts, failed, generated, given, NOW, ofType, RUN, sim, start, types, verdict } from './__tests__/spec-kit';
 
 describe('decider: starting a run', () => {
   it('starts every root phase in parallel and requests one candidate per slot', () => {
@@ -117,13 +50,13 @@ describe('decider: candidates and the judge', () => {
 
   it("records the judge's winner as the phase artifact and completes the phase", () => {
     const { last } = drive(start(), generated(C('a', 0), 'a', 'one'), generated(C('a', 1), 'a', 'two'), verdict(`${RUN}.a.1.judge`, 'a', C('a', 1), { [C('a', 0)]: 0.5, [C('a', 1)]: 0.9 }));
-    expect(types(last)).toEqual(['VerdictRecorded:a', 'ArtifactRecorded:a', 'PhaseCompleted:a']);
+    expect(types(last)).toEqual(['VerdictRecorded:a', 'ArtifactRecorded:a', 'PhaseCompleted:a', 'CheckpointCreated:a']);
     expect(ofType(last, 'ArtifactRecorded')[0]!.data).toMatchObject({ candidateId: C('a', 1), content: { text: 'two' }, artifactType: 'text' });
   });
 
   it('accepts a single candidate without a judge call', () => {
     const { last } = drive(start(), generated(C('b', 0), 'b', 'solo'));
-    expect(types(last)).toEqual(['CandidateGenerated:b', 'ArtifactRecorded:b', 'PhaseCompleted:b']);
+    expect(types(last)).toEqual(['CandidateGenerated:b', 'ArtifactRecorded:b', 'PhaseCompleted:b', 'CheckpointCreated:b']);
   });
 
   it('starts a phase only when all its dependencies are done, with upstream outputs bound', () => {
@@ -135,7 +68,7 @@ describe('decider: candidates and the judge', () => {
       verdict(`${RUN}.a.1.judge`, 'a', C('a', 0), { [C('a', 0)]: 0.9, [C('a', 1)]: 0.1 }),
     );
     expect(decided[0]!.some((e) => e.type === 'PhaseStarted')).toBe(false);
-    expect(types(last)).toEqual(['VerdictRecorded:a', 'ArtifactRecorded:a', 'PhaseCompleted:a', 'PhaseStarted:c', 'CandidateRequested:c']);
+    expect(types(last)).toEqual(['VerdictRecorded:a', 'ArtifactRecorded:a', 'PhaseCompleted:a', 'CheckpointCreated:a', 'PhaseStarted:c', 'CandidateRequested:c']);
     expect(ofType(last, 'CandidateRequested')[0]!.data.prompt.user).toBe('From one');
   });
 
@@ -148,19 +81,59 @@ describe('decider: candidates and the judge', () => {
       verdict(`${RUN}.a.1.judge`, 'a', C('a', 0), { [C('a', 0)]: 0.9, [C('a', 1)]: 0.1 }),
       generated(C('c', 0), 'c', 'done'),
     );
-    expect(types(last)).toEqual(['CandidateGenerated:c', 'ArtifactRecorded:c', 'PhaseCompleted:c', 'RunCompleted']);
+    expect(types(last)).toEqual(['CandidateGenerated:c', 'ArtifactRecorded:c', 'PhaseCompleted:c', 'CheckpointCreated:c', 'RunCompleted']);
   });
 
   it('proceeds with the surviving candidate when another fails', () => {
     const { last } = drive(start(), failed(C('a', 0), 'a'), generated(C('a', 1), 'a', 'two'));
-    expect(types(last)).toEqual(['CandidateGenerated:a', 'ArtifactRecorded:a', 'PhaseCompleted:a']);
+    expect(types(last)).toEqual(['CandidateGenerated:a', 'ArtifactRecorded:a', 'PhaseCompleted:a', 'CheckpointCreated:a']);
   });
 
-  it('fails the phase and the run when every candidate fails', () => {
+  it('schedules a retry with backoff when every candidate fails with a retryable error', () => {
     const { last } = drive(start(), failed(C('a', 0), 'a'), failed(C('a', 1), 'a'));
+    expect(types(last)).toEqual(['CandidateFailed:a', 'PhaseRetryScheduled:a']);
+    const retry = ofType(last, 'PhaseRetryScheduled')[0]!.data;
+    expect(retry).toMatchObject({ attempt: 2, cause: 'policy', override: null });
+    const delay = Date.parse(retry.notBefore) - Date.parse(NOW);
+    expect(delay).toBeGreaterThanOrEqual(1600); // backoffSeconds 2 × 2^0 × jitter [0.8, 1.2]
+    expect(delay).toBeLessThanOrEqual(2400);
+  });
+
+  it('starts the retry only when its backoff has elapsed', () => {
+    const { history } = drive(start(), failed(C('a', 0), 'a'), failed(C('a', 1), 'a'));
+    expect(given(...history).when({ type: 'Tick' }, at(1000))).toEqual([]);
+    const out = given(...history).when({ type: 'Tick' }, at(5000));
+    expect(types(out)).toEqual(['PhaseStarted:a', 'CandidateRequested:a', 'CandidateRequested:a']);
+    expect(ofType(out, 'CandidateRequested')[0]!.data).toMatchObject({ attempt: 2, candidateId: `${RUN}.a.2.c0`, attemptToken: `${RUN}.a.2.c0@1` });
+  });
+
+  it('doubles the backoff on each attempt and fails the run when the attempts are used up', () => {
+    // timeouts are retryable but say nothing about the provider, so no outage pause interferes
+    const attempt = (n: number, slot: number): DeciderInput => {
+      const f = failed(`${RUN}.a.${n}.c${slot}`, 'a') as { type: 'CandidateResult'; result: CandidateResult };
+      return { ...f, result: { ...f.result, attempt: n, attemptToken: `${RUN}.a.${n}.c${slot}@1`, outcome: { status: 'failed', error: { code: 'timeout', message: 'slow', retryable: true } } } };
+    };
+    const { decided, last } = drive(
+      start(),
+      attempt(1, 0), attempt(1, 1),
+      [{ type: 'Tick' }, at(10_000)],
+      [attempt(2, 0), at(10_000)], [attempt(2, 1), at(10_000)],
+      [{ type: 'Tick' }, at(30_000)],
+      [attempt(3, 0), at(30_000)], [attempt(3, 1), at(30_000)],
+    );
+    const second = ofType(decided[4]!, 'PhaseRetryScheduled')[0]!.data;
+    expect(Date.parse(second.notBefore) - Date.parse(at(10_000))).toBeGreaterThanOrEqual(3200); // 2 s × 2^1 × ≥ 0.8
     expect(types(last)).toEqual(['CandidateFailed:a', 'PhaseFailed:a', 'RunFailed']);
-    expect(ofType(last, 'PhaseFailed')[0]!.data.reason.code).toBe('all_candidates_failed');
-    expect(ofType(last, 'RunFailed')[0]!.data).toMatchObject({ phaseId: 'a' });
+    expect(ofType(last, 'PhaseFailed')[0]!.data.reason.code).toBe('timeout');
+  });
+
+  it('fails at once, without retrying, when no failure is retryable', () => {
+    const fatal = (slot: number): DeciderInput => {
+      const f = failed(C('a', slot), 'a') as { type: 'CandidateResult'; result: CandidateResult };
+      return { ...f, result: { ...f.result, outcome: { status: 'failed', error: { code: 'auth_failed', message: 'bad key', retryable: false } } } };
+    };
+    const { last } = drive(start(), fatal(0), fatal(1));
+    expect(types(last)).toEqual(['CandidateFailed:a', 'PhaseFailed:a', 'RunFailed']);
   });
 
   it('rejects an output that fails the phase schema', () => {
@@ -171,19 +144,28 @@ describe('decider: candidates and the judge', () => {
     expect(ofType(last, 'OutputRejected')[0]!.data.errors).toEqual(['(root): must have text']);
   });
 
-  it('fails the phase with a typed reason when the judge fails', () => {
+  it('retries the phase when the judge fails with a retryable error', () => {
     const judgeFail: DeciderInput = {
       type: 'VerdictResult',
       result: { ...(verdict(`${RUN}.a.1.judge`, 'a', 'x', {}) as { result: VerdictResult }).result, outcome: { status: 'failed', error: { code: 'http_429', message: 'slow down', retryable: true } } },
     };
     const { last } = drive(start(), generated(C('a', 0), 'a', 'one'), generated(C('a', 1), 'a', 'two'), judgeFail);
-    expect(types(last)).toEqual(['PhaseFailed:a', 'RunFailed']);
-    expect(ofType(last, 'PhaseFailed')[0]!.data.reason.code).toBe('judge_failed');
+    expect(types(last)).toEqual(['PhaseRetryScheduled:a']);
   });
 
-  it('fails the phase when the judge names a candidate that does not exist', () => {
+  it('fails the phase with a typed reason when the judge fails for good', () => {
+    const judgeFail: DeciderInput = {
+      type: 'VerdictResult',
+      result: { ...(verdict(`${RUN}.a.1.judge`, 'a', 'x', {}) as { result: VerdictResult }).result, outcome: { status: 'failed', error: { code: 'auth_failed', message: 'no key', retryable: false } } },
+    };
+    const { last } = drive(start(), generated(C('a', 0), 'a', 'one'), generated(C('a', 1), 'a', 'two'), judgeFail);
+    expect(types(last)).toEqual(['PhaseFailed:a', 'RunFailed']);
+    expect(ofType(last, 'PhaseFailed')[0]!.data.reason).toMatchObject({ code: 'judge_failed', message: 'no key' });
+  });
+
+  it('treats a judge naming an unknown candidate as a failed, retryable judgement', () => {
     const { last } = drive(start(), generated(C('a', 0), 'a', 'one'), generated(C('a', 1), 'a', 'two'), verdict(`${RUN}.a.1.judge`, 'a', 'ghost', {}));
-    expect(ofType(last, 'PhaseFailed')[0]!.data.reason.message).toContain('unknown candidate ghost');
+    expect(types(last)).toEqual(['PhaseRetryScheduled:a']);
   });
 });
 
@@ -193,13 +175,21 @@ describe('decider: at-least-once delivery', () => {
     expect(last).toEqual([]);
   });
 
-  it('ignores a result carrying a stale attempt token', () => {
-    const { last } = drive(start(), generated(C('a', 0), 'a', 'one', { attemptToken: `${C('a', 0)}@0` }));
-    expect(last).toEqual([]);
+  it('refuses a result carrying a stale attempt token and records it once', () => {
+    const stale = generated(C('a', 0), 'a', 'one', { attemptToken: `${C('a', 0)}@0` });
+    const { decided } = drive(start(), stale, stale);
+    expect(types(decided[0]!)).toEqual(['ResultRefused:a']);
+    expect(ofType(decided[0]!, 'ResultRefused')[0]!.data.reason).toBe('stale_token');
+    expect(decided[1]).toEqual([]);
   });
 
-  it('ignores a result for an unknown candidate or a finished run', () => {
-    expect(drive(start(), generated('ghost', 'a', 'x')).last).toEqual([]);
+  it('refuses a result of an older attempt', () => {
+    const old = generated(C('a', 0), 'a', 'one', { attempt: 7 });
+    expect(ofType(drive(start(), old).last, 'ResultRefused')[0]!.data.reason).toBe('stale_attempt');
+  });
+
+  it('refuses a result for unknown work, and ignores results for a run that does not exist', () => {
+    expect(ofType(drive(start(), generated('ghost', 'a', 'x')).last, 'ResultRefused')[0]!.data.reason).toBe('unknown_work');
     expect(given().when(generated(C('a', 0), 'a', 'x'))).toEqual([]);
   });
 
@@ -253,7 +243,7 @@ describe('decider: loop phases (producer → evaluator → reviser)', () => {
       generated(C('draft', 0, 1), 'draft', 'v1'),
       verdict(evalId(1), 'draft', C('draft', 0, 1), { [C('draft', 0, 1)]: 0.85 }, 1),
     );
-    expect(types(last)).toEqual(['VerdictRecorded:draft', 'ArtifactRecorded:draft', 'PhaseCompleted:draft', 'RunCompleted']);
+    expect(types(last)).toEqual(['VerdictRecorded:draft', 'ArtifactRecorded:draft', 'PhaseCompleted:draft', 'CheckpointCreated:draft', 'RunCompleted']);
     expect(ofType(last, 'ArtifactRecorded')[0]!.data.content).toEqual({ text: 'v1' });
   });
 
@@ -267,16 +257,8 @@ describe('decider: loop phases (producer → evaluator → reviser)', () => {
       generated(C('draft', 0, 2), 'draft', 'v2'),
       verdict(evalId(2), 'draft', C('draft', 0, 2), { [C('draft', 0, 2)]: 0.65 }, 2),
     );
-    expect(types(last)).toEqual(['VerdictRecorded:draft', 'ArtifactRecorded:draft', 'PhaseCompleted:draft', 'RunCompleted']);
+    expect(types(last)).toEqual(['VerdictRecorded:draft', 'ArtifactRecorded:draft', 'PhaseCompleted:draft', 'CheckpointCreated:draft', 'RunCompleted']);
     expect(ofType(last, 'ArtifactRecorded')[0]!.data.content).toEqual({ text: 'v1' });
-  });
-});
-
-describe('decider: phase kinds not yet executable', () => {
-  it('fails a gate phase with a typed reason instead of hanging', () => {
-    const out = given().when(start({ name: 'g', phases: [{ id: 'ok', kind: 'gate', message: 'Approve?' }] }));
-    expect(types(out)).toEqual(['RunStarted', 'PhaseStarted:ok', 'PhaseFailed:ok', 'RunFailed']);
-    expect(ofType(out, 'PhaseFailed')[0]!.data.reason.code).toBe('unsupported_phase_kind');
   });
 });
 

@@ -42,6 +42,12 @@ export interface PhaseState {
   status: PhaseStatus;
   /** 0 until the phase first starts */
   attempt: number;
+  /** ISO time after which the current attempt is abandoned */
+  deadline?: string;
+  /** model override of the current (or scheduled) attempt */
+  override?: { provider: string; model: string } | null;
+  /** a scheduled retry: start `attempt` at `notBefore` */
+  retry?: { attempt: number; notBefore: string; override: { provider: string; model: string } | null };
   /** candidates and judges of the current attempt only */
   candidates: CandidateState[];
   judges: JudgeState[];
@@ -49,6 +55,19 @@ export interface PhaseState {
   /** the recorded artifact content: what later phases bind as {{phases.<id>.output}} */
   output?: unknown;
   error?: Failure;
+  gate?: 'open' | 'approved' | 'rejected';
+  gateComment?: string | null;
+  questions?: { id: string; question: string; why?: string }[];
+  answers?: { question: string; answer: string }[];
+  /** an output a user accepted (after a rejection), or one reused by a fork */
+  accepted?: { candidateId: string | null; output: unknown };
+  conditionResult?: boolean;
+}
+
+export interface Checkpoint {
+  id: string;
+  phaseId: string;
+  completedPhaseIds: string[];
 }
 
 export interface ActiveRun {
@@ -57,10 +76,23 @@ export interface ActiveRun {
   templateId: string;
   templateVersion: number;
   template: Template;
+  name: string | null;
   inputs: Record<string, unknown>;
   autoMode: boolean;
   budgetUsd: number | null;
   phases: Record<string, PhaseState>;
+  /** phases held for a manual `continue`, and those the user let go */
+  awaitingContinue: string[];
+  continued: string[];
+  checkpoints: Checkpoint[];
+  /** results refused as stale, by command id (recorded once) */
+  refused: string[];
+  /** settled cost of generated candidates and verdicts */
+  spentUsd: number;
+  /** budget alert thresholds already raised (50, 80, 100) */
+  budgetAlerts: number[];
+  /** consecutive retryable failures per provider since its last success or the last resume */
+  providerFailures: Record<string, number>;
 }
 
 export type RunState = { status: 'empty' } | ActiveRun;
@@ -75,7 +107,23 @@ type Data<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>['data'];
 /** A run event without its envelope: what evolve needs (decided events have no envelope yet). */
 export type RunFact = { [K in RunEvent['type']]: { type: K; data: Data<K> } }[RunEvent['type']];
 
-/** Fold one event into the state. Pure; unknown-to-the-run events leave it unchanged. */
+const settled = (p: PhaseState) => p.status === 'completed' || p.status === 'skipped';
+
+/** running vs waiting: a run waits while a human owes it something and nothing else moves. */
+function withLiveStatus(run: ActiveRun): ActiveRun {
+  if (run.status !== 'running' && run.status !== 'waiting') return run;
+  const phases = Object.values(run.phases);
+  const humanOwed = phases.some((p) => p.status === 'waiting') || run.awaitingContinue.length > 0;
+  const moving = phases.some((p) => p.status === 'running');
+  return { ...run, status: humanOwed && !moving ? 'waiting' : 'running' };
+}
+
+/** A failed run comes back to life when the user retries, skips or accepts its failed phase. */
+function revive(run: ActiveRun): ActiveRun {
+  return run.status === 'failed' ? { ...run, status: 'running' } : run;
+}
+
+/** Fold one event into the state. Pure. */
 export function evolve(state: RunState, event: RunFact): RunState {
   if (event.type === 'RunStarted') {
     const d = event.data;
@@ -85,26 +133,53 @@ export function evolve(state: RunState, event: RunFact): RunState {
       templateId: d.templateId,
       templateVersion: d.templateVersion,
       template: d.template,
+      name: d.name,
       inputs: d.inputs,
       autoMode: d.autoMode,
       budgetUsd: d.budgetUsd,
       phases: Object.fromEntries(
         d.template.phases.map((p) => [p.id, { id: p.id, status: 'pending', attempt: 0, candidates: [], judges: [], artifactId: null } satisfies PhaseState]),
       ),
+      awaitingContinue: [],
+      continued: [],
+      checkpoints: [],
+      refused: [],
+      spentUsd: 0,
+      budgetAlerts: [],
+      providerFailures: {},
     };
   }
   if (!isActive(state)) return state;
-  const withPhase = (phaseId: string, change: (p: PhaseState) => PhaseState): RunState => {
-    const phase = state.phases[phaseId];
-    return phase ? { ...state, phases: { ...state.phases, [phaseId]: change(phase) } } : state;
-  };
+  const next = apply(state, event);
+  return next === state ? state : withLiveStatus(next);
+}
+
+function withPhaseOf(run: ActiveRun, phaseId: string, change: (p: PhaseState) => PhaseState): ActiveRun {
+  const phase = run.phases[phaseId];
+  return phase ? { ...run, phases: { ...run.phases, [phaseId]: change(phase) } } : run;
+}
+
+function apply(state: ActiveRun, event: RunFact): ActiveRun {
+  const withPhase = (phaseId: string, change: (p: PhaseState) => PhaseState): ActiveRun => withPhaseOf(state, phaseId, change);
   const withCandidate = (phaseId: string, candidateId: string, change: (c: CandidateState) => CandidateState) =>
     withPhase(phaseId, (p) => ({ ...p, candidates: p.candidates.map((c) => (c.id === candidateId ? change(c) : c)) }));
 
   switch (event.type) {
+    case 'RunStarted':
+      return state; // handled by evolve: a second RunStarted on a stream changes nothing
     case 'PhaseStarted': {
       const d = event.data;
-      return withPhase(d.phaseId, (p) => ({ ...p, status: 'running', attempt: d.attempt, candidates: [], judges: [], artifactId: null, output: undefined, error: undefined }));
+      return withPhase(d.phaseId, (p) => ({
+        id: p.id,
+        status: 'running',
+        attempt: d.attempt,
+        deadline: d.deadline,
+        override: d.override ?? p.retry?.override ?? null,
+        candidates: [],
+        judges: [],
+        artifactId: null,
+        accepted: p.accepted && p.attempt === 0 ? p.accepted : undefined, // a fork's reused output
+      }));
     }
     case 'CandidateRequested': {
       const d = event.data;
@@ -120,13 +195,22 @@ export function evolve(state: RunState, event: RunFact): RunState {
             },
       );
     }
+    case 'CandidateRedispatched': {
+      const d = event.data;
+      return withCandidate(d.phaseId, d.candidateId, (c) => ({ ...c, status: 'requested', attemptToken: d.attemptToken, error: undefined }));
+    }
     case 'CandidateGenerated': {
       const d = event.data;
-      return withCandidate(d.phaseId, d.candidateId, (c) => ({ ...c, status: 'generated', output: d.output }));
+      const provider = state.phases[d.phaseId]?.candidates.find((c) => c.id === d.candidateId)?.provider;
+      const next = withCandidate(d.phaseId, d.candidateId, (c) => ({ ...c, status: 'generated', output: d.output }));
+      return { ...next, spentUsd: next.spentUsd + d.costUsd, providerFailures: provider ? { ...next.providerFailures, [provider]: 0 } : next.providerFailures };
     }
     case 'CandidateFailed': {
       const d = event.data;
-      return withCandidate(d.phaseId, d.candidateId, (c) => ({ ...c, status: 'failed', error: d.error }));
+      const provider = state.phases[d.phaseId]?.candidates.find((c) => c.id === d.candidateId)?.provider;
+      const next = withCandidate(d.phaseId, d.candidateId, (c) => ({ ...c, status: 'failed', error: d.error }));
+      const providerTrouble = provider && d.error.retryable && d.error.code !== 'timeout' && d.error.code !== 'cancelled';
+      return providerTrouble ? { ...next, providerFailures: { ...next.providerFailures, [provider]: (next.providerFailures[provider] ?? 0) + 1 } } : next;
     }
     case 'OutputRejected': {
       const d = event.data;
@@ -147,7 +231,8 @@ export function evolve(state: RunState, event: RunFact): RunState {
     }
     case 'VerdictRecorded': {
       const d = event.data;
-      return withPhase(d.phaseId, (p) => ({
+      const paid = { ...state, spentUsd: state.spentUsd + d.costUsd };
+      return withPhaseOf(paid, d.phaseId, (p) => ({
         ...p,
         judges: p.judges.map((j) => (j.id === d.judgeId ? { ...j, status: 'scored', winnerId: d.winnerId, scores: d.scores, rationale: d.rationale } : j)),
       }));
@@ -156,29 +241,92 @@ export function evolve(state: RunState, event: RunFact): RunState {
       const d = event.data;
       return withPhase(d.phaseId, (p) => ({ ...p, artifactId: d.artifactId, output: d.content }));
     }
-    case 'PhaseCompleted': {
-      const d = event.data;
-      return withPhase(d.phaseId, (p) => ({ ...p, status: 'completed' }));
-    }
+    case 'PhaseCompleted':
+      return withPhase(event.data.phaseId, (p) => ({ ...p, status: 'completed', retry: undefined }));
     case 'PhaseFailed': {
       const d = event.data;
       return withPhase(d.phaseId, (p) => ({ ...p, status: 'failed', error: d.reason }));
     }
     case 'PhaseSkipped': {
-      const d = event.data;
-      return withPhase(d.phaseId, (p) => ({ ...p, status: 'skipped' }));
+      const next = withPhase(event.data.phaseId, (p) => ({ ...p, status: 'skipped', retry: undefined }));
+      return Object.values(next.phases).some((p) => p.status === 'failed') ? next : revive(next);
     }
+    case 'PhaseRetryScheduled': {
+      const d = event.data;
+      return revive(withPhase(d.phaseId, (p) => ({ ...p, status: 'pending', error: undefined, retry: { attempt: d.attempt, notBefore: d.notBefore, override: d.override } })));
+    }
+    case 'OutputAccepted': {
+      const d = event.data;
+      return revive(withPhase(d.phaseId, (p) => ({ ...p, status: 'running', error: undefined, accepted: { candidateId: d.candidateId, output: d.output } })));
+    }
+    case 'GateOpened':
+      return withPhase(event.data.phaseId, (p) => ({ ...p, status: 'waiting', gate: 'open' }));
+    case 'GateApproved':
+      return withPhase(event.data.phaseId, (p) => ({ ...p, status: 'running', gate: 'approved', gateComment: event.data.comment }));
+    case 'GateRejected':
+      return withPhase(event.data.phaseId, (p) => ({ ...p, status: 'running', gate: 'rejected', gateComment: event.data.comment }));
+    case 'QuestionsAsked':
+      return withPhase(event.data.phaseId, (p) => ({ ...p, status: 'waiting', questions: event.data.questions }));
+    case 'AnswersSubmitted':
+      return withPhase(event.data.phaseId, (p) => ({ ...p, status: 'running', answers: event.data.answers }));
+    case 'ConditionEvaluated':
+      return withPhase(event.data.phaseId, (p) => ({ ...p, conditionResult: event.data.result }));
+    case 'ContinueRequired':
+      return { ...state, awaitingContinue: [...new Set([...state.awaitingContinue, ...event.data.phaseIds])] };
+    case 'RunContinued':
+      return {
+        ...state,
+        awaitingContinue: state.awaitingContinue.filter((id) => !event.data.phaseIds.includes(id)),
+        continued: [...new Set([...state.continued, ...event.data.phaseIds])],
+      };
+    case 'RunPaused':
+      return { ...state, status: 'paused' };
+    case 'RunResumed':
+      return { ...state, status: 'running', providerFailures: {} }; // resume retries the providers
+    case 'RunCancelled':
+      return { ...state, status: 'cancelled' };
+    case 'CheckpointCreated': {
+      const d = event.data;
+      return state.checkpoints.some((c) => c.id === d.checkpointId)
+        ? state
+        : { ...state, checkpoints: [...state.checkpoints, { id: d.checkpointId, phaseId: d.phaseId, completedPhaseIds: d.completedPhaseIds }] };
+    }
+    case 'RolledBack': {
+      let next: ActiveRun = { ...state, status: state.status === 'paused' ? 'paused' : 'running', awaitingContinue: [], continued: [] };
+      for (const id of event.data.resetPhaseIds) {
+        const p = next.phases[id];
+        if (p) next = { ...next, phases: { ...next.phases, [id]: { id, status: 'pending', attempt: p.attempt, candidates: [], judges: [], artifactId: null } } };
+      }
+      return next;
+    }
+    case 'RunForked': {
+      let next = state;
+      for (const r of event.data.reused) {
+        const p = next.phases[r.phaseId];
+        if (p) next = { ...next, phases: { ...next.phases, [r.phaseId]: { ...p, accepted: { candidateId: null, output: r.content } } } };
+      }
+      return next;
+    }
+    case 'ResultRefused':
+      return { ...state, refused: [...state.refused, event.data.commandId] };
+    case 'BudgetRaised':
+      return { ...state, budgetUsd: event.data.budgetUsd };
+    case 'BudgetAlert':
+      return { ...state, budgetAlerts: [...state.budgetAlerts, event.data.thresholdPct] };
+    case 'BudgetExceeded':
+      return state;
     case 'RunCompleted':
       return { ...state, status: 'completed' };
     case 'RunFailed':
       return { ...state, status: 'failed' };
     default: {
       const never: never = event;
-      void never;
-      return state;
+      throw new Error(`unhandled event ${JSON.stringify(never)}`);
     }
   }
 }
+
+export { settled as isSettled };
 
 /** Fold a run's recorded events (template events never reach a run stream). */
 export function foldRun(events: Recorded[], from: RunState = initialRunState()): RunState {

@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { ModelPrice, ProviderKind, Tokens } from './events';
+import { RunListQuery } from './api';
+
+/**
+ * REST shapes of providers, costs, budgets, alerts, workers, exports and archives (DESIGN.md's
+ * external interface). Request bodies are strict; API keys are write-only.
+ */
+
+/** Provider names are their ids (`events.provider.<name>`), so they are stream-id safe. */
+export const ProviderName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, "_" and "-" (at most 63)');
+const ApiKey = z.string().min(1).max(4096).regex(/^\S+$/, 'an API key has no whitespace');
+const BaseUrl = z.url({ protocol: /^https?$/ }).max(2000);
+
+export const CreateProviderBody = z.strictObject({
+  name: ProviderName,
+  kind: ProviderKind,
+  apiKey: ApiKey.optional(),
+  baseUrl: BaseUrl.optional(),
+  models: z.array(z.string().min(1).max(200)).max(200).optional(),
+  enabled: z.boolean().optional(),
+  prices: z.record(z.string().min(1).max(200), ModelPrice).optional(),
+});
+export type CreateProviderBody = z.infer<typeof CreateProviderBody>;
+
+/** `null` clears an optional field (`apiKey: null` deletes the stored key). The name is the id: not editable. */
+export const UpdateProviderBody = z.strictObject({
+  kind: ProviderKind.optional(),
+  apiKey: ApiKey.nullable().optional(),
+  baseUrl: BaseUrl.nullable().optional(),
+  models: z.array(z.string().min(1).max(200)).max(200).optional(),
+  enabled: z.boolean().optional(),
+  prices: z.record(z.string().min(1).max(200), ModelPrice).optional(),
+});
+export type UpdateProviderBody = z.infer<typeof UpdateProviderBody>;
+
+export const ProviderView = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: ProviderKind,
+  baseUrl: z.string().nullable(),
+  models: z.array(z.string()),
+  enabled: z.boolean(),
+  prices: z.record(z.string(), ModelPrice),
+  hasApiKey: z.boolean(),
+  /** the only part of the key ever returned */
+  apiKeyLast4: z.string().nullable(),
+  /** `builtin`: the always-present simulated provider; `env`: configured from *_API_KEY */
+  source: z.enum(['builtin', 'api', 'env']),
+  sequence: z.number().int().nonnegative(),
+  updatedAt: z.string().nullable(),
+});
+export type ProviderView = z.infer<typeof ProviderView>;
+
+export const ProviderTestResult = z.object({ ok: z.boolean(), latencyMs: z.number().int().nonnegative(), error: z.string().optional() });
+export type ProviderTestResult = z.infer<typeof ProviderTestResult>;
+
+/** NATS request/reply (`subjects.credentials`), served by the gateway to workers on the same NATS. */
+export const CredentialsRequest = z.strictObject({ provider: z.string().min(1).max(63) });
+export type CredentialsRequest = z.infer<typeof CredentialsRequest>;
+export const CredentialsReply = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    kind: ProviderKind,
+    apiKey: z.string().nullable(),
+    baseUrl: z.string().nullable(),
+    models: z.array(z.string()),
+    prices: z.record(z.string(), ModelPrice),
+    enabled: z.boolean(),
+  }),
+  z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
+]);
+export type CredentialsReply = z.infer<typeof CredentialsReply>;
+
+/* ------------------------------------------------------------------ costs, budgets, alerts */
+export const CostGroupBy = z.enum(['provider', 'model', 'template', 'day']);
+export type CostGroupBy = z.infer<typeof CostGroupBy>;
+const IsoDateTime = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
+export const CostsQuery = z.object({
+  groupBy: CostGroupBy.default('provider'),
+  /** inclusive lower bound (ISO date or date-time) */
+  from: IsoDateTime.optional(),
+  /** exclusive upper bound */
+  to: IsoDateTime.optional(),
+});
+export type CostsQuery = z.infer<typeof CostsQuery>;
+export const CostItem = z.object({ key: z.string(), costUsd: z.number(), tokens: Tokens, calls: z.number().int().nonnegative() });
+export type CostItem = z.infer<typeof CostItem>;
+export const CostsView = z.object({ groupBy: CostGroupBy, items: z.array(CostItem) });
+
+const Usd = z.number().nonnegative().max(1_000_000_000);
+export const PutBudgetsBody = z.strictObject({
+  /** monthly budget of all runs together; null = none */
+  globalMonthlyUsd: Usd.nullable(),
+  templates: z
+    .array(z.strictObject({ templateId: z.string().min(1).max(128), monthlyUsd: Usd }))
+    .max(1000)
+    .refine((items) => new Set(items.map((i) => i.templateId)).size === items.length, 'a template appears twice')
+    .default([]),
+});
+export type PutBudgetsBody = z.infer<typeof PutBudgetsBody>;
+export const BudgetsView = z.object({
+  /** the calendar month (UTC) the spend figures cover, `YYYY-MM` */
+  month: z.string(),
+  global: z.object({ monthlyUsd: z.number().nullable(), spentUsd: z.number() }),
+  templates: z.array(z.object({ templateId: z.string(), monthlyUsd: z.number(), spentUsd: z.number() })),
+  updatedAt: z.string().nullable(),
+});
+export type BudgetsView = z.infer<typeof BudgetsView>;
+
+export const AlertItem = z.object({ id: z.string(), kind: z.string(), message: z.string(), details: z.unknown(), createdAt: z.string() });
+export const PageQuery = z.object({ cursor: z.string().max(500).optional(), limit: z.coerce.number().int().min(1).max(500).default(50) });
+
+/* ------------------------------------------------------------------ workers */
+export const WorkerView = z.object({
+  id: z.string(),
+  role: z.string(),
+  host: z.string(),
+  /** the last reported status; `stalled` when silent for more than 3 heartbeat intervals (`stopped` if it was draining) */
+  status: z.enum(['idle', 'busy', 'draining', 'stalled', 'stopped']),
+  inFlight: z.number().int(),
+  done: z.number().int(),
+  failed: z.number().int(),
+  lastHeartbeatAt: z.string(),
+});
+export type WorkerView = z.infer<typeof WorkerView>;
+
+/* ------------------------------------------------------------------ exports, archive */
+export const ExportFormat = z.enum(['csv', 'json']);
+export const ExportQuery = z.object({ format: ExportFormat.default('json') });
+export const RunExportQuery = RunListQuery.omit({ cursor: true, limit: true }).extend({ format: ExportFormat.default('json') });
+export const CostsExportQuery = CostsQuery.extend({ format: ExportFormat.default('json') });
+export const ArchiveResponse = z.object({ id: z.string(), archived: z.boolean() });
