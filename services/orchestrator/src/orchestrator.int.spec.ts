@@ -8,6 +8,7 @@ import { SchemaValidator } from './adapters/validation';
 import { handleOrchestratorRequest, type CommandDeps } from './app/command-handler';
 import { startDispatcher } from './app/dispatcher';
 import { startResultsConsumer } from './app/results-consumer';
+import { startTimers } from './app/timers';
 
 const logger = createLogger('orchestrator-test', 'silent');
 const template: TemplateInput = {
@@ -21,11 +22,14 @@ const template: TemplateInput = {
 };
 
 /** The orchestrator's processes (dispatcher + results consumer) over one repository, restartable. */
-async function startOrchestrator(env: TestEnv) {
+async function startOrchestrator(env: TestEnv, cancelled: { runId: string; commandIds?: string[] }[] = []) {
   const validator = new SchemaValidator();
   const runs = new RunRepository(env.log, validator.validate, { maxConflicts: 8, cacheSize: 100 });
-  const deps: CommandDeps = { runs, templates: new TemplateStore(env.log), validator, now: () => new Date(), onInternalError: (e) => { throw e; }, cancelWork: () => undefined };
-  const loops = [await startDispatcher(env.log, logger), await startResultsConsumer(env.log, runs, logger, 8, () => new Date())];
+  const deps: CommandDeps = {
+    runs, templates: new TemplateStore(env.log), validator, now: () => new Date(), onInternalError: (e) => { throw e; },
+    cancelWork: (runId, commandIds) => cancelled.push({ runId, ...(commandIds ? { commandIds } : {}) }),
+  };
+  const loops = [await startDispatcher(env.log, logger), await startResultsConsumer(env.log, runs, logger, 8, () => new Date()), await startTimers(env.log, runs, logger, () => new Date())];
   return { deps, stop: () => Promise.all(loops.map((l) => l.stop())) };
 }
 
@@ -150,6 +154,108 @@ describe('orchestrator against JetStream', () => {
     } finally {
       await Promise.all(workers.map((w) => w.stop()));
       await Promise.all([one.stop(), two.stop()]);
+    }
+  });
+
+  it('fires a phase timeout after the orchestrator restarts (deadlines come from the log)', async () => {
+    let orch = await startOrchestrator(env);
+    const slow: TemplateInput = { name: 'slow', defaults: { timeoutSeconds: 2, retry: { maxAttempts: 1, backoffSeconds: 0 }, autoProceed: true }, phases: [template.phases[1]!] };
+    const created = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'CreateTemplate', template: slow })));
+    const started = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'StartRun', templateId: created.id, inputs: {} })));
+    await orch.stop(); // no worker ever answers, and the orchestrator that set the deadline is gone
+    await new Promise((r) => setTimeout(r, 500));
+    orch = await startOrchestrator(env);
+    try {
+      const events = await eventually(async () => {
+        const e = await env.log.read('run', started.id);
+        return e.some((x) => x.type === 'RunFailed') && e;
+      }, 'the timeout to fail the run', 15_000);
+      const failure = events.find((e) => e.type === 'CandidateFailed')!;
+      expect((failure.data as { error: { code: string } }).error.code).toBe('timeout');
+      expect((events.find((e) => e.type === 'PhaseFailed')!.data as { reason: { code: string } }).reason.code).toBe('timeout');
+    } finally {
+      await orch.stop();
+    }
+  });
+
+  it('refuses and records a late result whose attempt token is stale', async () => {
+    const orch = await startOrchestrator(env);
+    try {
+      const created = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'CreateTemplate', template })));
+      const started = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 'late' } })));
+      const candidateId = `${started.id}.b.1.c0`;
+      const stale: CandidateResult = {
+        type: 'CandidateResult', workerId: 'old-worker', durationMs: 1, commandId: `${candidateId}@0`, runId: started.id, phaseId: 'b', attempt: 1,
+        attemptToken: `${candidateId}@0`, provider: 'simulated', model: 'x', candidateId,
+        outcome: { status: 'generated', output: { text: 'too late' }, tokens: { input: 1, output: 1 }, costUsd: 0 },
+      };
+      await env.log.publish(env.log.names.subjects.result(started.id), stale, `${stale.commandId}:result`);
+      const events = await eventually(async () => {
+        const e = await env.log.read('run', started.id);
+        return e.some((x) => x.type === 'ResultRefused') && e;
+      }, 'ResultRefused');
+      expect(events.find((e) => e.type === 'ResultRefused')!.data).toMatchObject({ reason: 'stale_token', commandId: stale.commandId });
+      expect(events.some((e) => e.type === 'CandidateGenerated')).toBe(false);
+    } finally {
+      await orch.stop();
+    }
+  });
+
+  it('pauses, resumes, approves a gate and cancels through commands, telling workers what to abort', async () => {
+    const cancelled: { runId: string; commandIds?: string[] }[] = [];
+    const orch = await startOrchestrator(env, cancelled);
+    const seen: string[] = [];
+    const workers = await startFakeWorkers(env, seen);
+    try {
+      const gated: TemplateInput = { name: 'gated', phases: [template.phases[1]!, { id: 'ok', kind: 'gate', dependsOn: ['b'], message: 'Go?' }, { ...template.phases[1]!, id: 'after', dependsOn: ['ok'] }] };
+      const created = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'CreateTemplate', template: gated })));
+      const run = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'StartRun', templateId: created.id, inputs: {} })));
+      await eventually(async () => (await env.log.read('run', run.id)).some((e) => e.type === 'GateOpened'), 'the gate to open');
+      const refused = await handleOrchestratorRequest(orch.deps, request({ type: 'ResumeRun', runId: run.id }));
+      expect(refused).toMatchObject({ ok: false, error: { code: 'illegal_state' } });
+      ok(await handleOrchestratorRequest(orch.deps, request({ type: 'PauseRun', runId: run.id })));
+      ok(await handleOrchestratorRequest(orch.deps, request({ type: 'ResumeRun', runId: run.id })));
+      ok(await handleOrchestratorRequest(orch.deps, request({ type: 'ApproveGate', runId: run.id, phaseId: 'ok', comment: 'ship it' })));
+      await eventually(async () => (await env.log.read('run', run.id)).some((e) => e.type === 'RunCompleted'), 'the run to complete after approval');
+      expect(await handleOrchestratorRequest(orch.deps, request({ type: 'PauseRun', runId: 'nope' }))).toMatchObject({ ok: false, error: { code: 'not_found' } });
+
+      const second = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'StartRun', templateId: created.id, inputs: {} })));
+      await eventually(async () => (await env.log.read('run', second.id)).some((e) => e.type === 'GateOpened'), 'the second gate');
+      ok(await handleOrchestratorRequest(orch.deps, request({ type: 'CancelRun', runId: second.id, reason: 'changed my mind' })));
+      expect(cancelled).toEqual([{ runId: second.id }]);
+      const events = await env.log.read('run', second.id);
+      expect(events.at(-1)!.type).toBe('RunCancelled');
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+      await orch.stop();
+    }
+  });
+
+  it('forks a run from a phase, reusing the upstream outputs, and reruns it', async () => {
+    const orch = await startOrchestrator(env);
+    const seen: string[] = [];
+    const workers = await startFakeWorkers(env, seen);
+    try {
+      const created = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'CreateTemplate', template })));
+      const source = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 'fork me' } })));
+      await eventually(async () => (await env.log.read('run', source.id)).some((e) => e.type === 'RunCompleted'), 'the source run');
+      const before = seen.length;
+      const fork = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'ForkRun', runId: source.id, fromPhaseId: 'c' })));
+      const forked = await eventually(async () => {
+        const e = await env.log.read('run', fork.id);
+        return e.some((x) => x.type === 'RunCompleted') && e;
+      }, 'the fork to complete');
+      expect(forked.find((e) => e.type === 'RunForked')!.data).toMatchObject({ sourceRunId: source.id, fromPhaseId: 'c' });
+      expect(seen.length - before).toBe(3); // only phase c ran again: 2 candidates + 1 judge
+      const rerun = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'RerunRun', runId: source.id })));
+      const rerunEvents = await eventually(async () => {
+        const e = await env.log.read('run', rerun.id);
+        return e.some((x) => x.type === 'RunCompleted') && e;
+      }, 'the rerun to complete');
+      expect(rerunEvents[0]!.data).toMatchObject({ inputs: { idea: 'fork me' }, origin: { kind: 'rerun', runId: source.id } });
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+      await orch.stop();
     }
   });
 
