@@ -290,6 +290,16 @@ describe('checkpoints and rollback', () => {
     expect(ofType(out, 'CandidateRequested')[0]!.data).toMatchObject({ attempt: 2, prompt: { user: 'do b' } });
   });
 
+  it('completes again after a rollback with an event id of its own (no duplicate-window collision)', () => {
+    const { history } = done();
+    const rolled = [...history, ...facts(given(...history).when(cmd({ type: 'RollbackRun', checkpointId: 'b@1' })))];
+    const again = given(...rolled).when(resultFor(C1('c', 2), 'c', 'C2', 2));
+    const [first] = given(...drive(start(chain), resultFor(C('a', 0), 'a', 'A'), resultFor(C('b', 0), 'b', 'B')).history).when(resultFor(C('c', 0), 'c', 'C')).filter((e) => e.type === 'RunCompleted');
+    const [second] = again.filter((e) => e.type === 'RunCompleted');
+    expect(second).toBeDefined();
+    expect(second!.id).not.toBe(first!.id);
+  });
+
   it('refuses an unknown checkpoint and a rollback that changes nothing', () => {
     const { history } = done();
     expect(() => given(...history).when(cmd({ type: 'RollbackRun', checkpointId: 'nope' }))).toThrow(UnknownTargetError);

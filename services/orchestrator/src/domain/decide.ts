@@ -369,7 +369,8 @@ function nextStep(run: ActiveRun, ctx: DeciderContext): DecidedEvent[] {
   const go = ready.filter((p) => !held.includes(p));
   if (go.length > 0) return go.flatMap((p) => startPhase(run, p, run.phases[p.id]!.attempt + 1, ctx, null));
 
-  if (run.template.phases.every((p) => isSettled(run.phases[p.id]!))) return [event(run.runId, 'RunCompleted', 'completed', {})];
+  // a rolled-back run completes again: the key must differ, or JetStream's duplicate window drops it
+  if (run.template.phases.every((p) => isSettled(run.phases[p.id]!))) return [event(run.runId, 'RunCompleted', `completed.${run.checkpoints.length}`, {})];
   return [];
 }
 
