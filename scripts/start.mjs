@@ -3,6 +3,7 @@
 //   under .conclave/) → migrations, streams, seeds → the five services → the dashboard URL.
 // Ctrl-C stops the services gracefully, then whatever infrastructure this run started.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -86,12 +87,25 @@ try {
   await shutdown(1);
 }
 
+// Provider API keys are sealed with CONCLAVE_MASTER_KEY (AES-256-GCM). Locally, one is generated
+// once under .conclave/ (0600). Losing it makes the stored keys unreadable (re-enter them).
+function masterKey() {
+  if (process.env.CONCLAVE_MASTER_KEY) return process.env.CONCLAVE_MASTER_KEY;
+  const file = join(DATA_DIR, 'master.key');
+  if (!existsSync(file)) {
+    writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+    say(`\x1b[33mwarning:\x1b[0m generated a master key for provider secrets in ${file} — keep it private and back it up; set CONCLAVE_MASTER_KEY in production`);
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
 const keys = ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY'].filter((k) => process.env[k]);
 const width = Math.max(...SERVICES.map((s) => s.length));
 const colours = [36, 35, 33, 32, 34];
 const env = { NATS_URL, DATABASE_URL, PORT: String(PORT), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+const gatewayEnv = { ...env, CONCLAVE_MASTER_KEY: masterKey() }; // only the gateway holds it
 children = SERVICES.map((name, i) =>
-  spawnService(name, env, (line) => console.log(`\x1b[${colours[i % colours.length]}m${name.padEnd(width)}\x1b[0m │ ${prettyLine(line)}`)),
+  spawnService(name, name === 'gateway' ? gatewayEnv : env, (line) => console.log(`\x1b[${colours[i % colours.length]}m${name.padEnd(width)}\x1b[0m │ ${prettyLine(line)}`)),
 );
 for (const child of children) {
   child.on('exit', (code, signal) => {

@@ -1,6 +1,7 @@
 import { lazy, Suspense } from 'react';
 import { createBrowserRouter, isRouteErrorResponse, Link, Navigate, NavLink, Outlet, useRouteError } from 'react-router-dom';
 import { ConnectionIndicator } from './ui/ConnectionIndicator';
+import { ShortcutsHelp } from './ui/Shortcuts';
 import { Loading } from './ui/Loading';
 import { ThemeToggle } from './ui/ThemeToggle';
 
@@ -12,10 +13,19 @@ const RunsPage = lazy(() => import('./runs/RunsPage'));
 const RunPage = lazy(() => import('./run/RunPage'));
 const TemplatesPage = lazy(() => import('./templates/TemplatesPage'));
 const TemplateDetailPage = lazy(() => import('./templates/TemplateDetailPage'));
+const TemplateEditorPage = lazy(() => import('./editor/TemplateEditorPage'));
+const ProvidersPage = lazy(() => import('./providers/ProvidersPage'));
+const CostsPage = lazy(() => import('./costs/CostsPage'));
+const FleetPage = lazy(() => import('./fleet/FleetPage'));
+const EventsPage = lazy(() => import('./events/EventsPage'));
 
 const NAV = [
   { to: '/runs', label: 'Runs' },
   { to: '/templates', label: 'Templates' },
+  { to: '/providers', label: 'Providers' },
+  { to: '/costs', label: 'Costs' },
+  { to: '/fleet', label: 'Fleet' },
+  { to: '/events', label: 'Events' },
 ] as const;
 
 function Layout() {
@@ -45,6 +55,7 @@ function Layout() {
         <div className="topbar__end">
           <ConnectionIndicator />
           <ThemeToggle />
+          <ShortcutsHelp />
         </div>
       </header>
       <main id="main" className="main">
@@ -103,7 +114,13 @@ export const router = createBrowserRouter([
       { path: 'runs', element: <RunsPage /> },
       { path: 'runs/:id', element: <RunPage /> },
       { path: 'templates', element: <TemplatesPage /> },
+      { path: 'templates/new', element: <TemplateEditorPage /> },
       { path: 'templates/:id', element: <TemplateDetailPage /> },
+      { path: 'templates/:id/edit', element: <TemplateEditorPage /> },
+      { path: 'providers', element: <ProvidersPage /> },
+      { path: 'costs', element: <CostsPage /> },
+      { path: 'fleet', element: <FleetPage /> },
+      { path: 'events', element: <EventsPage /> },
       { path: '*', element: <NotFound /> },
     ],
   },

@@ -3,6 +3,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { RouterProvider } from 'react-router-dom';
 import { router } from './App';
+import './tailwind.css';
 import './styles.css';
 
 const queryClient = new QueryClient({

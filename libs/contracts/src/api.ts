@@ -226,3 +226,29 @@ export type LogEntry = z.infer<typeof LogEntry>;
 export const BudgetBody = z.strictObject({ budgetUsd: z.number().positive() });
 /** `POST /admin/replay` */
 export const ReplayBody = z.strictObject({ verify: z.boolean().default(false) });
+/** `GET /admin/replay` (and the answer of `POST`): the current or last replay of this gateway process. */
+export const ReplayStatus = z.object({
+  state: z.enum(['idle', 'running', 'completed', 'failed']),
+  mode: z.enum(['swap', 'verify']).nullable(),
+  /** preparing | folding | catching-up | verifying | swapping | done */
+  phase: z.string().nullable(),
+  processed: z.number().int(),
+  total: z.number().int(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  /** the sequence the rebuild describes, once finished */
+  sequence: z.number().int().nullable(),
+  differenceCount: z.number().int().nullable(),
+  differences: z.array(
+    z.object({
+      table: z.string(),
+      key: z.array(z.unknown()),
+      kind: z.enum(['missing_in_live', 'missing_in_rebuild', 'different']),
+      columns: z.array(z.string()),
+      live: z.record(z.string(), z.unknown()).nullable(),
+      rebuilt: z.record(z.string(), z.unknown()).nullable(),
+    }),
+  ),
+  error: z.string().nullable(),
+});
+export type ReplayStatus = z.infer<typeof ReplayStatus>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorBody } from './errors';
-import { CandidateRequestedData, CandidateScore, Failure, JudgeRequestedData, Tokens, ToolCallRecord, TranscriptMessage } from './events';
+import { CandidateRequestedData, CandidateScore, Failure, JudgeRequestedData, Tokens, ToolCallRecord, ToolRunRequestedData, TranscriptMessage } from './events';
 import { Template } from './template';
 
 /* ------------------------------------------------- gateway → orchestrator (NATS request/reply) */
@@ -76,7 +76,10 @@ export const GenerateCandidate = WorkBase.extend({ type: z.literal('GenerateCand
 export type GenerateCandidate = z.infer<typeof GenerateCandidate>;
 export const JudgeCandidates = WorkBase.extend({ type: z.literal('JudgeCandidates') }).extend(JudgeRequestedData.shape);
 export type JudgeCandidates = z.infer<typeof JudgeCandidates>;
-export const WorkCommand = z.discriminatedUnion('type', [GenerateCandidate, JudgeCandidates]);
+/** provider `tool` and model = the program, so every work command names what serves it */
+export const RunTool = WorkBase.extend({ type: z.literal('RunTool'), provider: z.literal('tool'), model: z.string() }).extend(ToolRunRequestedData.shape);
+export type RunTool = z.infer<typeof RunTool>;
+export const WorkCommand = z.discriminatedUnion('type', [GenerateCandidate, JudgeCandidates, RunTool]);
 export type WorkCommand = z.infer<typeof WorkCommand>;
 
 /* ------------------------------------------------- results (RESULTS stream) */
@@ -132,7 +135,15 @@ export const VerdictResult = ResultBase.extend({
   ]),
 });
 export type VerdictResult = z.infer<typeof VerdictResult>;
-export const WorkResult = z.discriminatedUnion('type', [CandidateResult, VerdictResult]);
+export const ToolResult = ResultBase.extend({
+  type: z.literal('ToolResult'),
+  outcome: z.discriminatedUnion('status', [
+    z.object({ status: z.literal('completed'), exitCode: z.number().int(), stdout: z.string(), stderr: z.string() }),
+    z.object({ status: z.literal('failed'), error: Failure }),
+  ]),
+});
+export type ToolResult = z.infer<typeof ToolResult>;
+export const WorkResult = z.discriminatedUnion('type', [CandidateResult, VerdictResult, ToolResult]);
 export type WorkResult = z.infer<typeof WorkResult>;
 
 /** Broadcast on the cancel subject (core NATS): workers abort matching in-flight calls. */

@@ -243,6 +243,28 @@ export const RunForkedData = z.object({
   reused: z.array(z.object({ phaseId: z.string(), artifactId: z.string(), artifactType: z.string(), content: z.unknown() })),
 });
 
+/* ------------------------------------------------------------------ tool phases */
+/** a tool phase asks a worker to run one allow-listed program in the run's workspace (no LLM) */
+export const ToolRunRequestedData = z.object({
+  phaseId: z.string(),
+  attempt: z.number().int().positive(),
+  /** the work command id and attempt token of this run of the tool */
+  attemptToken: z.string(),
+  command: z.string(),
+  args: z.array(z.string()),
+  timeoutSeconds: z.number().int().positive(),
+});
+export const ToolRunCompletedData = z.object({
+  phaseId: z.string(),
+  attempt: z.number().int().positive(),
+  exitCode: z.number().int(),
+  stdout: z.string(),
+  stderr: z.string(),
+  durationMs: z.number().int().nonnegative(),
+  workerId: z.string(),
+});
+export const ToolRunFailedData = z.object({ phaseId: z.string(), attempt: z.number().int().positive(), error: Failure, workerId: z.string().optional() });
+
 /* ------------------------------------------------------------------ timers, budgets, safety */
 export const CandidateRedispatchedData = z.object({
   phaseId: z.string(),
@@ -321,6 +343,9 @@ export const EVENT_DATA = {
   BudgetAlert: BudgetAlertData,
   BudgetExceeded: BudgetExceededData,
   BudgetRaised: BudgetRaisedData,
+  ToolRunRequested: ToolRunRequestedData,
+  ToolRunCompleted: ToolRunCompletedData,
+  ToolRunFailed: ToolRunFailedData,
   ProviderConfigured: ProviderConfiguredData,
   ProviderRemoved: ProviderRemovedData,
 } as const;
@@ -370,6 +395,9 @@ export const ResultRefused = envelopeOf('ResultRefused');
 export const BudgetAlert = envelopeOf('BudgetAlert');
 export const BudgetExceeded = envelopeOf('BudgetExceeded');
 export const BudgetRaised = envelopeOf('BudgetRaised');
+export const ToolRunRequested = envelopeOf('ToolRunRequested');
+export const ToolRunCompleted = envelopeOf('ToolRunCompleted');
+export const ToolRunFailed = envelopeOf('ToolRunFailed');
 export const ProviderConfigured = envelopeOf('ProviderConfigured');
 export const ProviderRemoved = envelopeOf('ProviderRemoved');
 
@@ -382,6 +410,7 @@ export const RunEvent = z.discriminatedUnion('type', [
   GateOpened, GateApproved, GateRejected, QuestionsAsked, AnswersSubmitted, ContinueRequired, RunContinued,
   RunPaused, RunResumed, RunCancelled, PhaseRetryScheduled, OutputAccepted, ConditionEvaluated, CheckpointCreated,
   RolledBack, RunForked, CandidateRedispatched, ResultRefused, BudgetAlert, BudgetExceeded, BudgetRaised,
+  ToolRunRequested, ToolRunCompleted, ToolRunFailed,
 ]);
 export type RunEvent = z.infer<typeof RunEvent>;
 

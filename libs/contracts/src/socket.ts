@@ -47,6 +47,10 @@ export const LiveMessage = z.discriminatedUnion('kind', [
     done: z.number().int().nonnegative(),
     failed: z.number().int().nonnegative(),
     at: z.string(),
+    /** the work this process holds: the orchestrator re-dispatches it when the heartbeats stop */
+    commands: z.array(z.object({ runId: z.string(), commandId: z.string() })).optional(),
+    /** how often this worker heartbeats (ms): silence for a few periods means it stalled */
+    intervalMs: z.number().int().positive().optional(),
   }),
 ]);
 export type LiveMessage = z.infer<typeof LiveMessage>;

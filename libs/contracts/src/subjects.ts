@@ -21,6 +21,7 @@ export function natsNames(prefix = '') {
       allCommands: `${p}commands.>`,
       generate: `${p}commands.generate`,
       judge: `${p}commands.judge`,
+      tool: `${p}commands.tool`,
       allResults: `${p}results.>`,
       result: (runId: string) => `${p}results.${runId}`,
       allLive: `${p}live.>`,
@@ -40,6 +41,7 @@ export function natsNames(prefix = '') {
       orchestratorResults: 'orchestrator-results',
       generateWorkers: 'llm-workers',
       judgeWorkers: 'judges',
+      toolRunners: 'tool-runners',
     },
     queues: { orchestrator: 'orchestrator', gateway: 'gateway' },
   } as const;

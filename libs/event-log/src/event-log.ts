@@ -110,6 +110,7 @@ export class EventLog {
     await this.ensureConsumer(streams.events, { ...base, durable_name: consumers.timers, filter_subject: subjects.aggregateEvents('run', '*'), max_ack_pending: 20_000 });
     await this.ensureConsumer(streams.commands, { ...base, durable_name: consumers.generateWorkers, filter_subject: subjects.generate, max_ack_pending: 10_000 });
     await this.ensureConsumer(streams.commands, { ...base, durable_name: consumers.judgeWorkers, filter_subject: subjects.judge, max_ack_pending: 10_000 });
+    await this.ensureConsumer(streams.commands, { ...base, durable_name: consumers.toolRunners, filter_subject: subjects.tool, max_ack_pending: 10_000 });
     await this.ensureConsumer(streams.results, { ...base, durable_name: consumers.orchestratorResults, filter_subject: subjects.allResults, max_ack_pending: 1000 });
   }
 

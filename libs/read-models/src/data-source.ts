@@ -2,9 +2,13 @@ import { DataSource, type DataSourceOptions, type MigrationInterface } from 'typ
 import { READ_MODEL_ENTITIES } from './entities';
 import { Init1795305600000 } from './migrations/1795305600000-Init';
 import { LoopRounds1795312800000 } from './migrations/1795312800000-LoopRounds';
+import { ProvidersBudgetsFleet1795330000000 } from './migrations/1795330000000-ProvidersBudgetsFleet';
+import { RunControls1795340000000 } from './migrations/1795340000000-RunControls';
+import { GATEWAY_OWNED_ENTITIES } from './operational';
+import { ProviderRow } from './providers';
 
 /** In order; append new ones (released migrations are never edited). */
-export const READ_MODEL_MIGRATIONS: (new () => MigrationInterface)[] = [Init1795305600000, LoopRounds1795312800000];
+export const READ_MODEL_MIGRATIONS: (new () => MigrationInterface)[] = [Init1795305600000, LoopRounds1795312800000, ProvidersBudgetsFleet1795330000000, RunControls1795340000000];
 
 /**
  * Own migrations table: other services may keep their own TypeORM migrations in the same
@@ -30,7 +34,8 @@ export function readModelDataSourceOptions(databaseUrl: string, options: ReadMod
   return {
     type: 'postgres',
     url: databaseUrl,
-    entities: READ_MODEL_ENTITIES,
+    // providers is a log-derived read model; the gateway-owned tables are not (a replay leaves them alone)
+    entities: [...READ_MODEL_ENTITIES, ProviderRow, ...GATEWAY_OWNED_ENTITIES],
     migrations: READ_MODEL_MIGRATIONS,
     migrationsTableName: MIGRATIONS_TABLE,
     migrationsRun: false,

@@ -18,6 +18,27 @@ export interface ErrorInfo {
   message: string;
 }
 
+export interface PendingInfo {
+  gates: { phaseId: string; message: string }[];
+  questions: { phaseId: string; questions: { id: string; question: string; why?: string }[] }[];
+  continue: string[];
+}
+export interface PauseReasonInfo {
+  code: 'user' | 'budget' | 'provider_outage';
+  message: string;
+  provider?: string;
+}
+export interface GateInfo {
+  message: string;
+  decision: 'approved' | 'rejected' | null;
+  comment: string | null;
+}
+export interface InterviewInfo {
+  questions: { id: string; question: string; why?: string }[];
+  answers: { question: string; answer: string }[] | null;
+}
+export const NO_PENDING: PendingInfo = { gates: [], questions: [], continue: [] };
+
 @Entity('runs')
 @Index('runs_status_idx', ['status'])
 @Index('runs_template_id_idx', ['templateId'])
@@ -42,6 +63,11 @@ export class RunRow {
   @Column({ type: 'bigint', transformer: bigintAsNumber }) sequence!: number;
   @Column({ name: 'phases_total', type: 'integer' }) phasesTotal!: number;
   @Column({ name: 'phases_done', type: 'integer', default: 0 }) phasesDone!: number;
+  /** what the run waits on from a human; `waiting` while any list is non-empty */
+  @Column({ type: 'jsonb' }) pending!: PendingInfo;
+  @Column({ name: 'pause_reason', type: 'jsonb', nullable: true }) pauseReason!: PauseReasonInfo | null;
+  /** a rerun or a fork: the run it came from */
+  @Column({ type: 'jsonb', nullable: true }) origin!: { kind: 'rerun' | 'fork'; runId: string } | null;
 }
 
 @Entity('run_phases')
@@ -64,6 +90,19 @@ export class RunPhaseRow {
   @Column({ name: 'tokens_input', type: 'integer', default: 0 }) tokensInput!: number;
   @Column({ name: 'tokens_output', type: 'integer', default: 0 }) tokensOutput!: number;
   @Column({ type: 'jsonb', nullable: true }) error!: ErrorInfo | null;
+  /** gate phases: message, decision (null while open), comment */
+  @Column({ type: 'jsonb', nullable: true }) gate!: GateInfo | null;
+  /** interview phases: questions, answers (null until submitted) */
+  @Column({ type: 'jsonb', nullable: true }) interview!: InterviewInfo | null;
+  /** a scheduled retry waits until then */
+  @Column({ name: 'retry_at', type: 'timestamptz', nullable: true }) retryAt!: Date | null;
+  @Column({ name: 'retry_override', type: 'jsonb', nullable: true }) retryOverride!: { provider: string; model: string } | null;
+  @Column({ type: 'jsonb', nullable: true }) condition!: { result: boolean } | null;
+  /**
+   * Reset by a rollback and not started since: the current attempt's candidates, verdict and
+   * artifact no longer describe the phase (they stay in their tables, as history).
+   */
+  @Column({ name: 'rolled_back', type: 'boolean', default: false }) rolledBack!: boolean;
 }
 
 @Entity('candidates')
@@ -173,6 +212,40 @@ export class AlertRow {
   @Column({ type: 'text' }) message!: string;
   @Column({ type: 'jsonb', nullable: true }) details!: JsonValue;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  /** the log event it was folded from (budget alerts); null for alerts a process raised */
+  @Column({ type: 'bigint', nullable: true, transformer: bigintAsNumber }) sequence!: number | null;
+}
+
+/** A checkpoint at a phase boundary (CheckpointCreated); a rollback target. */
+@Entity('checkpoints')
+@Index('checkpoints_run_id_sequence_idx', ['runId', 'sequence'])
+export class CheckpointRow {
+  @PrimaryColumn({ name: 'run_id', type: 'text' }) runId!: string;
+  /** unique within its run only (`<phase>@<attempt>`) */
+  @PrimaryColumn({ type: 'text' }) id!: string;
+  @Column({ name: 'phase_id', type: 'text' }) phaseId!: string;
+  @Column({ name: 'completed_phase_ids', type: 'jsonb' }) completedPhaseIds!: string[];
+  @Column({ type: 'bigint', transformer: bigintAsNumber }) sequence!: number;
+  @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}
+
+/** One audited tool call of an agent candidate (CandidateGenerated.toolCalls[index]). */
+@Entity('tool_calls')
+@Index('tool_calls_run_id_sequence_idx', ['runId', 'sequence', 'index'])
+export class ToolCallRow {
+  @PrimaryColumn({ name: 'candidate_id', type: 'text' }) candidateId!: string;
+  @PrimaryColumn({ type: 'integer' }) index!: number;
+  @Column({ name: 'run_id', type: 'text' }) runId!: string;
+  @Column({ name: 'phase_id', type: 'text' }) phaseId!: string;
+  @Column({ type: 'integer' }) attempt!: number;
+  @Column({ type: 'text' }) tool!: string;
+  @Column({ type: 'jsonb', nullable: true }) input!: JsonValue;
+  @Column({ name: 'output_summary', type: 'text' }) outputSummary!: string;
+  @Column({ name: 'duration_ms', type: 'integer' }) durationMs!: number;
+  @Column({ type: 'boolean' }) refused!: boolean;
+  @Column({ type: 'timestamptz' }) at!: Date;
+  /** the CandidateGenerated event's sequence (orders a run's calls) */
+  @Column({ type: 'bigint', transformer: bigintAsNumber }) sequence!: number;
 }
 
 export const READ_MODEL_ENTITIES = [
@@ -186,4 +259,6 @@ export const READ_MODEL_ENTITIES = [
   TemplateVersionRow,
   ProjectionCheckpointRow,
   AlertRow,
+  CheckpointRow,
+  ToolCallRow,
 ];

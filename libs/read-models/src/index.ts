@@ -12,5 +12,8 @@ export * from './queries';
 export * from './views';
 export * from './cursor';
 export * from './alerts';
+export * from './replay';
+export * from './providers';
+export * from './operational';
 export { jsonbSafe, toJsonb, type JsonValue } from './json';
 export type { DataSource, EntityManager } from 'typeorm';

@@ -1,16 +1,24 @@
 import type { EntityManager, ObjectLiteral } from 'typeorm';
-import { splitStreamId, type EventOf, type Recorded, type RunEvent, type TemplateEvent } from '@conclave/contracts';
+import { splitStreamId, type EventOf, type Recorded, type RunEvent, type RunStatus, type TemplateEvent } from '@conclave/contracts';
 import {
+  AlertRow,
   ArtifactRow,
   CandidateRow,
+  CheckpointRow,
+  NO_PENDING,
   RunPhaseRow,
   RunRow,
   TemplateRow,
   TimelineEventRow,
+  ToolCallRow,
   VerdictRow,
   type ErrorInfo,
+  type GateInfo,
+  type InterviewInfo,
+  type PendingInfo,
 } from './entities';
 import { jsonbSafe, toJsonb, type JsonValue } from './json';
+import { applyProviderEvent } from './providers';
 
 /**
  * An event the projection cannot apply, now or after any number of retries: an unknown type, a
@@ -195,7 +203,34 @@ async function applyEvent(m: EntityManager, e: Recorded, batch: BatchWrites): Pr
     case 'PhaseSkipped':
     case 'RunCompleted':
     case 'RunFailed':
+    case 'GateOpened':
+    case 'GateApproved':
+    case 'GateRejected':
+    case 'QuestionsAsked':
+    case 'AnswersSubmitted':
+    case 'ContinueRequired':
+    case 'RunContinued':
+    case 'RunPaused':
+    case 'RunResumed':
+    case 'RunCancelled':
+    case 'PhaseRetryScheduled':
+    case 'OutputAccepted':
+    case 'ConditionEvaluated':
+    case 'CheckpointCreated':
+    case 'RolledBack':
+    case 'RunForked':
+    case 'CandidateRedispatched':
+    case 'ResultRefused':
+    case 'BudgetAlert':
+    case 'BudgetExceeded':
+    case 'BudgetRaised':
+    case 'ToolRunRequested':
+    case 'ToolRunCompleted':
+    case 'ToolRunFailed':
       return applyRunEvent(m, e, batch);
+    case 'ProviderConfigured':
+    case 'ProviderRemoved':
+      return applyProviderEvent(m, e);
     default: {
       const unknown: never = e;
       throw new PoisonEventError((unknown as Recorded).sequence, String((unknown as Recorded).type), 'unknown event type');
@@ -223,6 +258,13 @@ async function applyRunEvent(m: EntityManager, e: Recorded<RunEvent>, batch: Bat
         completedAt: null,
         error: null,
         artifactId: null,
+        // each attempt starts clean: a retried gate or interview asks again
+        gate: null,
+        interview: null,
+        condition: null,
+        retryAt: null,
+        retryOverride: null,
+        rolledBack: false,
       });
       patch = recountDone();
       break;
@@ -260,6 +302,7 @@ async function applyRunEvent(m: EntityManager, e: Recorded<RunEvent>, batch: Bat
         },
       });
       await addPhaseUsage(m, e, runId, e.data.phaseId, usage);
+      await replaceToolCalls(m, e, runId);
       patch = usagePatch(usage);
       break;
     }
@@ -330,15 +373,198 @@ async function applyRunEvent(m: EntityManager, e: Recorded<RunEvent>, batch: Bat
       await updatePhase(m, e, runId, e.data.phaseId, { status: 'failed', completedAt: at, error: errorInfo(e.data.reason) });
       patch = recountDone();
       break;
-    case 'PhaseSkipped':
+    case 'PhaseSkipped': {
       await updatePhase(m, e, runId, e.data.phaseId, { status: 'skipped', completedAt: at, error: null });
-      patch = recountDone();
+      // skipping the phase that failed the run revives it (unless another phase failed too)
+      const [{ failed }]: [{ failed: string }] = await m.query(`SELECT count(*) AS failed FROM run_phases WHERE run_id = $1 AND status = 'failed'`, [runId]);
+      patch = Number(failed) === 0 ? await revivePatch(m, e, runId) : recountDone();
       break;
+    }
     case 'RunCompleted':
       patch = { set: { status: 'completed', completedAt: at, error: null } };
       break;
     case 'RunFailed':
       patch = { set: { status: 'failed', completedAt: at, error: errorInfo(e.data.reason) } };
+      break;
+
+    /* ---------------------------------------------------------- human in the loop */
+    case 'GateOpened': {
+      const { phaseId, message } = e.data;
+      await updatePhase(m, e, runId, phaseId, { status: 'waiting', gate: { message, decision: null, comment: null } satisfies GateInfo });
+      patch = await pendingPatch(m, e, runId, (p) => ({ ...p, gates: [...p.gates.filter((g) => g.phaseId !== phaseId), { phaseId, message }] }));
+      break;
+    }
+    case 'GateApproved':
+    case 'GateRejected': {
+      const { phaseId, comment } = e.data;
+      // the decider follows with PhaseCompleted (approved) or PhaseFailed (rejected)
+      await updatePhase(
+        m,
+        e,
+        runId,
+        phaseId,
+        { status: 'running', gate: () => `COALESCE(gate, '{"message":""}'::jsonb) || jsonb_build_object('decision', CAST(:decision AS text), 'comment', CAST(:comment AS text))` },
+        { decision: e.type === 'GateApproved' ? 'approved' : 'rejected', comment },
+      );
+      patch = await pendingPatch(m, e, runId, (p) => ({ ...p, gates: p.gates.filter((g) => g.phaseId !== phaseId) }));
+      break;
+    }
+    case 'QuestionsAsked': {
+      const { phaseId, questions } = e.data;
+      await updatePhase(m, e, runId, phaseId, { status: 'waiting', interview: toJsonb({ questions, answers: null } satisfies InterviewInfo) });
+      patch = await pendingPatch(m, e, runId, (p) => ({ ...p, questions: [...p.questions.filter((q) => q.phaseId !== phaseId), { phaseId, questions }] }));
+      break;
+    }
+    case 'AnswersSubmitted': {
+      const { phaseId, answers } = e.data;
+      await updatePhase(
+        m,
+        e,
+        runId,
+        phaseId,
+        { status: 'running', interview: () => `COALESCE(interview, '{"questions":[]}'::jsonb) || jsonb_build_object('answers', CAST(:answers AS jsonb))` },
+        { answers: JSON.stringify(toJsonb(answers)) },
+      );
+      patch = await pendingPatch(m, e, runId, (p) => ({ ...p, questions: p.questions.filter((q) => q.phaseId !== phaseId) }));
+      break;
+    }
+    case 'ContinueRequired': {
+      const { phaseIds } = e.data;
+      patch = await pendingPatch(m, e, runId, (p) => ({ ...p, continue: [...new Set([...p.continue, ...phaseIds])] }));
+      break;
+    }
+    case 'RunContinued': {
+      const { phaseIds } = e.data;
+      patch = await pendingPatch(m, e, runId, (p) => ({ ...p, continue: p.continue.filter((id) => !phaseIds.includes(id)) }));
+      break;
+    }
+
+    /* ---------------------------------------------------------- controls */
+    case 'RunPaused': {
+      const run = await readRun(m, e, runId);
+      patch = { set: { status: isSettled(run.status) ? run.status : 'paused', pauseReason: toJsonb(e.data.reason) } };
+      break;
+    }
+    case 'RunResumed': {
+      const run = await readRun(m, e, runId);
+      patch = { set: { status: run.status === 'paused' ? liveStatus('running', run.pending) : run.status, pauseReason: null } };
+      break;
+    }
+    case 'RunCancelled':
+      await m.query(
+        `UPDATE run_phases SET status = 'cancelled', completed_at = CASE WHEN started_at IS NULL THEN NULL ELSE $2::timestamptz END
+          WHERE run_id = $1 AND status IN ('running', 'waiting', 'pending')`,
+        [runId, at],
+      );
+      patch = { set: { ...recountDone().set, status: 'cancelled', completedAt: at, pending: NO_PENDING, pauseReason: null } };
+      break;
+    case 'PhaseRetryScheduled': {
+      const { phaseId, notBefore, override } = e.data;
+      // the next PhaseStarted (attempt + 1) replaces the candidates, verdict and artifact in the view
+      await updatePhase(m, e, runId, phaseId, {
+        status: 'pending',
+        completedAt: null,
+        error: null,
+        retryAt: new Date(notBefore),
+        retryOverride: override ? toJsonb(override) : null,
+      });
+      patch = await revivePatch(m, e, runId);
+      break;
+    }
+    case 'OutputAccepted': {
+      const { phaseId, candidateId, output } = e.data;
+      await updatePhase(m, e, runId, phaseId, { status: 'running', completedAt: null, error: null });
+      if (candidateId !== null) {
+        // the artifact follows as ArtifactRecorded, then PhaseCompleted
+        await updateCandidate(m, e, runId, candidateId, {
+          set: { status: 'generated', output: () => 'CAST(:accepted AS jsonb)', error: null },
+          params: { accepted: output === undefined ? null : JSON.stringify(toJsonb(output)) },
+        });
+      }
+      patch = await revivePatch(m, e, runId);
+      break;
+    }
+    case 'ConditionEvaluated':
+      await updatePhase(m, e, runId, e.data.phaseId, { condition: { result: e.data.result } });
+      break;
+    case 'CheckpointCreated':
+      await m.insert(CheckpointRow, {
+        runId,
+        id: e.data.checkpointId,
+        phaseId: e.data.phaseId,
+        completedPhaseIds: e.data.completedPhaseIds,
+        sequence: e.sequence,
+        createdAt: at,
+      });
+      break;
+    case 'RolledBack': {
+      const reset = e.data.resetPhaseIds;
+      // attempt kept (the next start is attempt + 1); earlier attempts stay queryable
+      const result = await m
+        .createQueryBuilder()
+        .update(RunPhaseRow)
+        .set({
+          status: 'pending',
+          completedAt: null,
+          artifactId: null,
+          error: null,
+          gate: null,
+          interview: null,
+          condition: null,
+          retryAt: null,
+          retryOverride: null,
+          rolledBack: true,
+        })
+        .where('run_id = :runId AND phase_id IN (:...reset)', { runId, reset })
+        .execute();
+      if (result.affected !== new Set(reset).size) throw new PoisonEventError(e.sequence, e.type, `a reset phase is not part of run ${runId}`);
+      const run = await readRun(m, e, runId);
+      const pending: PendingInfo = {
+        gates: run.pending.gates.filter((g) => !reset.includes(g.phaseId)),
+        questions: run.pending.questions.filter((q) => !reset.includes(q.phaseId)),
+        continue: [],
+      };
+      patch = {
+        set: {
+          ...recountDone().set,
+          pending,
+          status: run.status === 'paused' ? 'paused' : liveStatus('running', pending),
+          completedAt: null,
+          error: null,
+        },
+      };
+      break;
+    }
+    case 'RunForked':
+      // the decider follows with PhaseStarted / ArtifactRecorded / PhaseCompleted for reused phases
+      patch = { set: { origin: { kind: 'fork', runId: e.data.sourceRunId } } };
+      break;
+
+    /* ---------------------------------------------------------- timers, budgets, safety */
+    case 'CandidateRedispatched':
+      await updateCandidate(m, e, runId, e.data.candidateId, { set: { status: 'requested', output: null, error: null, durationMs: null } });
+      break;
+    case 'ResultRefused':
+      break;
+    case 'ToolRunRequested':
+    case 'ToolRunCompleted':
+    case 'ToolRunFailed':
+      // tool phases: the timeline shows the run; its output arrives as ArtifactRecorded, a failure as PhaseFailed
+      break;
+    case 'BudgetAlert':
+      await insertBudgetAlert(m, e, runId, at, `run ${runId} has spent ${e.data.thresholdPct}% of its budget ($${e.data.spentUsd} of $${e.data.budgetUsd})`);
+      break;
+    case 'BudgetExceeded':
+      await insertBudgetAlert(
+        m,
+        e,
+        runId,
+        at,
+        `run ${runId} paused: phase ${e.data.phaseId} would exceed its budget of $${e.data.budgetUsd} (spent $${e.data.spentUsd}, reserved $${e.data.reservedUsd}, estimate $${e.data.estimateUsd})`,
+      );
+      break;
+    case 'BudgetRaised':
+      patch = { set: { budgetUsd: e.data.budgetUsd } };
       break;
     default: {
       const unknown: never = e;
@@ -386,6 +612,9 @@ async function insertRun(m: EntityManager, e: EventOf<'RunStarted'> & { sequence
     inputs: toJsonb(d.inputs) as Record<string, JsonValue>,
     autoMode: d.autoMode,
     budgetUsd: d.budgetUsd,
+    pending: NO_PENDING,
+    pauseReason: null,
+    origin: d.origin ?? null,
     costUsd: 0,
     tokensInput: 0,
     tokensOutput: 0,
@@ -418,13 +647,14 @@ async function insertRun(m: EntityManager, e: EventOf<'RunStarted'> & { sequence
   );
 }
 
-async function updatePhase(m: EntityManager, e: Recorded, runId: string, phaseId: string, set: ObjectLiteral): Promise<void> {
-  const result = await m
+async function updatePhase(m: EntityManager, e: Recorded, runId: string, phaseId: string, set: ObjectLiteral, params?: ObjectLiteral): Promise<void> {
+  const update = m
     .createQueryBuilder()
     .update(RunPhaseRow)
     .set(set)
-    .where('run_id = :runId AND phase_id = :phaseId', { runId, phaseId })
-    .execute();
+    .where('run_id = :runId AND phase_id = :phaseId', { runId, phaseId });
+  if (params) update.setParameters({ ...params, runId, phaseId });
+  const result = await update.execute();
   if (result.affected !== 1) throw new PoisonEventError(e.sequence, e.type, `phase ${phaseId} is not part of run ${runId}`);
 }
 
@@ -468,6 +698,82 @@ function usagePatch(usage: Usage): Required<Patch> {
  */
 function recountDone(): Patch {
   return { set: { phasesDone: () => `(SELECT count(*) FROM run_phases p WHERE p.run_id = runs.id AND p.status IN ${DONE_STATUSES})` } };
+}
+
+const SETTLED: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
+const isSettled = (status: RunStatus) => SETTLED.includes(status);
+const hasPending = (p: PendingInfo) => p.gates.length > 0 || p.questions.length > 0 || p.continue.length > 0;
+
+/** A live run waits while a human owes it something; paused and settled runs keep their status. */
+function liveStatus(current: RunStatus, pending: PendingInfo): RunStatus {
+  if (current === 'paused' || isSettled(current)) return current;
+  return hasPending(pending) ? 'waiting' : 'running';
+}
+
+/** The run's status and pending list as of the events applied so far (this transaction included). */
+async function readRun(m: EntityManager, e: Recorded, runId: string): Promise<{ status: RunStatus; pending: PendingInfo }> {
+  const rows: { status: RunStatus; pending: PendingInfo | null }[] = await m.query('SELECT status, pending FROM runs WHERE id = $1', [runId]);
+  const row = rows[0];
+  if (!row) throw new PoisonEventError(e.sequence, e.type, `run ${runId} was never started`);
+  return { status: row.status, pending: { ...NO_PENDING, ...(row.pending ?? {}) } };
+}
+
+/** Change what the run waits on; its status follows (`waiting` while anything is pending). */
+async function pendingPatch(m: EntityManager, e: Recorded, runId: string, change: (p: PendingInfo) => PendingInfo): Promise<Patch> {
+  const run = await readRun(m, e, runId);
+  const pending = change(run.pending);
+  return { set: { pending, status: liveStatus(run.status, pending) } };
+}
+
+/**
+ * A failed run comes back to life when a user acts on the phase that failed it (retry, accept,
+ * skip), as the decider's state does; other statuses are left alone.
+ */
+async function revivePatch(m: EntityManager, e: Recorded, runId: string): Promise<Patch> {
+  const run = await readRun(m, e, runId);
+  const set: ObjectLiteral = { ...recountDone().set };
+  if (run.status === 'failed') Object.assign(set, { status: liveStatus('running', run.pending), completedAt: null, error: null });
+  return { set };
+}
+
+/**
+ * The audited tool calls of the generation that counted. A candidate is generated once (a stale
+ * result of a redispatched one is refused); should one be generated again, its calls replace the
+ * earlier ones. Nothing to do (no statement) for candidates without tool calls, the common case.
+ */
+async function replaceToolCalls(m: EntityManager, e: EventOf<'CandidateGenerated'> & { sequence: number }, runId: string): Promise<void> {
+  const calls = e.data.toolCalls ?? [];
+  if (calls.length === 0) return;
+  await m.delete(ToolCallRow, { candidateId: e.data.candidateId });
+  await m.insert(
+    ToolCallRow,
+    calls.map((call, index) => ({
+      candidateId: e.data.candidateId,
+      index,
+      runId,
+      phaseId: e.data.phaseId,
+      attempt: e.data.attempt,
+      tool: call.tool,
+      input: toJsonb(call.input),
+      outputSummary: jsonbSafe(call.outputSummary),
+      durationMs: call.durationMs,
+      refused: call.refused,
+      at: new Date(call.at),
+      sequence: e.sequence,
+    })),
+  );
+}
+
+/** Budget alerts are facts of the log: keyed by the event id, so a replay rebuilds the same rows. */
+async function insertBudgetAlert(m: EntityManager, e: Recorded<RunEvent>, runId: string, at: Date, message: string): Promise<void> {
+  await m.insert(AlertRow, {
+    id: `event:${e.id}`,
+    kind: 'budget',
+    message,
+    details: toJsonb({ runId, event: e.type, ...(e.data as object) }),
+    createdAt: at,
+    sequence: e.sequence,
+  });
 }
 
 function errorInfo(failure: { code: string; message: string }): ErrorInfo {

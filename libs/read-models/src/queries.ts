@@ -1,15 +1,17 @@
 import type { DataSource } from 'typeorm';
-import type { ArtifactView, CandidateView, RunSummary, RunView, Template, TemplateSummary, TemplateView, TimelineEntry } from '@conclave/contracts';
+import type { ArtifactView, CandidateView, CheckpointView, RunSummary, RunView, Template, TemplateSummary, TemplateView, TimelineEntry, ToolCallView } from '@conclave/contracts';
 import { decodeCursor, encodeCursor, escapeLike } from './cursor';
 import {
   AlertRow,
   ArtifactRow,
   CandidateRow,
+  CheckpointRow,
   RunPhaseRow,
   RunRow,
   TemplateRow,
   TemplateVersionRow,
   TimelineEventRow,
+  ToolCallRow,
   VerdictRow,
 } from './entities';
 import { MAIN_CHECKPOINT } from './projection';
@@ -17,10 +19,12 @@ import {
   toAlertView,
   toArtifactView,
   toCandidateView,
+  toCheckpointView,
   toRunSummary,
   toRunView,
   toTemplateSummary,
   toTimelineEntry,
+  toToolCallView,
   type AlertView,
 } from './views';
 
@@ -30,6 +34,8 @@ export interface RunListOptions {
   templateId?: string;
   /** case-insensitive substring of the run's name, id or template name (matched literally) */
   q?: string;
+  /** archived runs (gateway-owned run_archive) are hidden by default; 'true' lists only them, 'all' both */
+  archived?: 'true' | 'false' | 'all';
   /** `nextCursor` of the previous page */
   cursor?: string;
   /** 1–500 */
@@ -89,6 +95,7 @@ export class ReadModelQueries {
       .filter(Boolean);
     if (statuses.length > 0) qb.andWhere('r.status IN (:...statuses)', { statuses });
     if (options.templateId) qb.andWhere('r.templateId = :templateId', { templateId: options.templateId });
+    if (options.archived !== 'all') qb.andWhere(`${options.archived === 'true' ? '' : 'NOT '}EXISTS (SELECT 1 FROM run_archive ra WHERE ra.run_id = r.id)`);
     if (options.q) {
       qb.andWhere('(r.name ILIKE :q OR r.id ILIKE :q OR r.templateName ILIKE :q)', { q: `%${escapeLike(options.q)}%` });
     }
@@ -172,6 +179,18 @@ export class ReadModelQueries {
     if (phaseId !== undefined) qb.andWhere('c.phaseId = :phaseId', { phaseId });
     const rows = await qb.orderBy('p.position', 'ASC').addOrderBy('c.attempt', 'ASC').addOrderBy('c.round', 'ASC').addOrderBy('c.slot', 'ASC').getMany();
     return rows.map((row) => ({ ...toCandidateView(row), phaseId: row.phaseId, attempt: row.attempt, round: row.round }));
+  }
+
+  /** A run's checkpoints, oldest first (a rollback leaves later ones in place: they are history). */
+  async listCheckpoints(runId: string): Promise<CheckpointView[]> {
+    const rows = await this.ds.getRepository(CheckpointRow).find({ where: { runId }, order: { sequence: 'ASC', id: 'ASC' } });
+    return rows.map(toCheckpointView);
+  }
+
+  /** A run's audited tool calls, in the order they were recorded (candidate by candidate, call by call). */
+  async listToolCalls(runId: string): Promise<ToolCallView[]> {
+    const rows = await this.ds.getRepository(ToolCallRow).find({ where: { runId }, order: { sequence: 'ASC', candidateId: 'ASC', index: 'ASC' } });
+    return rows.map(toToolCallView);
   }
 
   /** The last stream sequence a projection applied (0 before its first batch). */

@@ -7,6 +7,7 @@ import {
   projectBatch,
   ReadModelQueries,
   READ_MODEL_ENTITIES,
+  READ_MODEL_MIGRATIONS,
   type DataSource,
 } from '@conclave/read-models';
 import { at, cid, completedRunEvents, failedRunEvents, loopRunEvents, Recorder, T0, template } from './__tests__/fixtures';
@@ -14,6 +15,8 @@ import { at, cid, completedRunEvents, failedRunEvents, loopRunEvents, Recorder, 
 const RUN = 'run-1';
 const judgeOf = (runId: string) => completedRunEvents(runId, TPL).find((e) => e.type === 'JudgeRequested')!;
 const TPL = 'tpl-1';
+/** the optional phase fields of kinds and controls this run does not use */
+const NO_HUMAN = { gate: null, interview: null, retryAt: null, retryOverride: null, condition: null };
 
 describe('read models: projectBatch + ReadModelQueries against Postgres', () => {
   let env: TestEnv;
@@ -35,7 +38,7 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
     env = await createTestEnv('readmodels', { database: true });
     // two processes booting at once: both succeed, the migration runs once
     const [a, b] = await Promise.all([migrate(env.databaseUrl), migrate(env.databaseUrl)]);
-    expect([...a, ...b]).toEqual(['Init1795305600000', 'LoopRounds1795312800000']);
+    expect([...a, ...b]).toEqual(READ_MODEL_MIGRATIONS.map((M) => new M().name));
     expect(await migrate(env.databaseUrl)).toEqual([]);
     ds = await createDataSource(env.databaseUrl).initialize();
     queries = new ReadModelQueries(ds);
@@ -92,6 +95,7 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
           costUsd: 0.9375,
           tokens: { input: 510, output: 400 },
           error: null,
+          ...NO_HUMAN,
         },
         {
           id: 'polish',
@@ -110,6 +114,7 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
           costUsd: 0.28125,
           tokens: { input: 55, output: 60 },
           error: null,
+          ...NO_HUMAN,
         },
       ],
       currentPhases: [],
@@ -119,6 +124,10 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
       completedAt: at(last),
       sequence: last,
       error: null,
+      pending: { gates: [], questions: [], continue: [] },
+      pauseReason: null,
+      budgetUsd: null,
+      origin: null,
     };
 
     beforeAll(reset);
@@ -351,7 +360,7 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
       const first = await queries.listRuns({ limit: 1 });
       expect(first.items[0]).toEqual({
         id: 'r7', name: 'Alphabet', templateId: 'tpl-y', templateVersion: 1, templateName: 'essay-pipeline', status: 'running',
-        costUsd: 0, startedAt: new Date(T0 + 7 * 60_000).toISOString(), completedAt: null, sequence: expect.any(Number), phasesTotal: 2, phasesDone: 0,
+        costUsd: 0, startedAt: new Date(T0 + 7 * 60_000).toISOString(), completedAt: null, sequence: expect.any(Number), phasesTotal: 2, phasesDone: 0, origin: null,
       });
     });
 

@@ -80,11 +80,13 @@ describe('toRunView', () => {
   const run = {
     id: 'r', name: null, templateId: 't', templateVersion: 3, templateName: 'T', status: 'running', inputs: { a: 1 }, autoMode: true, budgetUsd: null,
     costUsd: 1.5, tokensInput: 10, tokensOutput: 20, startedAt: d(0), completedAt: null, error: null, sequence: 9, phasesTotal: 3, phasesDone: 1,
+    pending: { gates: [{ phaseId: 'c', message: 'ok?' }], questions: [], continue: [] }, pauseReason: null, origin: null,
   } as RunRow;
   const phase = (phaseId: string, position: number, status: RunPhaseRow['status'], attempt: number) =>
     ({
       runId: 'r', phaseId, position, name: null, kind: 'llm', dependsOn: [], status, attempt, startedAt: attempt ? d(position + 1) : null, completedAt: null,
       artifactId: null, costUsd: 0, tokensInput: 0, tokensOutput: 0, error: status === 'failed' ? { code: 'x', message: 'y' } : null,
+      gate: null, interview: null, retryAt: null, retryOverride: null, condition: null, rolledBack: false,
     }) as RunPhaseRow;
   const cand = (phaseId: string, attempt: number, slot: number) =>
     ({
@@ -108,5 +110,16 @@ describe('toRunView', () => {
     expect(view.phases[1]!.error).toEqual({ code: 'x', message: 'y' });
     expect(view.phases[2]).toMatchObject({ candidates: [], verdict: null, startedAt: d(3).toISOString() });
     expect(view).toMatchObject({ startedAt: d(0).toISOString(), completedAt: null, tokens: { input: 10, output: 20 }, sequence: 9 });
+    expect(view.pending).toEqual({ gates: [{ phaseId: 'c', message: 'ok?' }], questions: [], continue: [] });
+  });
+
+  it('shows nothing of the last attempt of a rolled-back phase, and the gate, interview, retry and condition of others', () => {
+    const rolled = { ...phase('a', 0, 'pending', 2), rolledBack: true, artifactId: null } as RunPhaseRow;
+    const gate = { ...phase('b', 1, 'waiting', 1), kind: 'gate', gate: { message: 'ok?', decision: null, comment: null } } as RunPhaseRow;
+    const retry = { ...phase('c', 2, 'pending', 1), retryAt: d(30), retryOverride: { provider: 'p', model: 'm2' } } as RunPhaseRow;
+    const view = toRunView(run, [rolled, gate, retry], [cand('a', 2, 0), cand('c', 1, 0)], [verdict('a', 2)]);
+    expect(view.phases[0]).toMatchObject({ status: 'pending', attempt: 2, candidates: [], verdict: null });
+    expect(view.phases[1]!.gate).toEqual({ message: 'ok?', decision: null, comment: null });
+    expect(view.phases[2]).toMatchObject({ retryAt: d(30).toISOString(), retryOverride: { provider: 'p', model: 'm2' }, candidates: [{ id: 'c.1.0' }] });
   });
 });

@@ -1,6 +1,8 @@
 import type {
   ArtifactView,
   CandidateView,
+  CheckpointView,
+  ToolCallView,
   PhaseView,
   RunSummary,
   RunView,
@@ -8,7 +10,7 @@ import type {
   TimelineEntry,
   VerdictView,
 } from '@conclave/contracts';
-import type { AlertRow, ArtifactRow, CandidateRow, RunPhaseRow, RunRow, TemplateRow, TimelineEventRow, VerdictRow } from './entities';
+import { NO_PENDING, type AlertRow, type ArtifactRow, type CandidateRow, type CheckpointRow, type RunPhaseRow, type RunRow, type TemplateRow, type TimelineEventRow, type ToolCallRow, type VerdictRow } from './entities';
 
 /** Row → REST view mappers (pure). Timestamps leave as ISO-8601 UTC strings. */
 
@@ -39,7 +41,8 @@ export function toVerdictView(row: VerdictRow): VerdictView {
  * filtered here.
  */
 export function toPhaseView(phase: RunPhaseRow, candidates: readonly CandidateRow[], verdicts: readonly VerdictRow[]): PhaseView {
-  const current = (r: { phaseId: string; attempt: number }) => r.phaseId === phase.phaseId && r.attempt === phase.attempt;
+  // a rolled-back phase shows nothing of its last attempt until it starts again
+  const current = (r: { phaseId: string; attempt: number }) => !phase.rolledBack && r.phaseId === phase.phaseId && r.attempt === phase.attempt;
   const verdict = verdicts.filter(current).reduce<VerdictRow | undefined>((latest, v) => (!latest || v.sequence > latest.sequence ? v : latest), undefined);
   return {
     id: phase.phaseId,
@@ -59,6 +62,11 @@ export function toPhaseView(phase: RunPhaseRow, candidates: readonly CandidateRo
     costUsd: phase.costUsd,
     tokens: { input: phase.tokensInput, output: phase.tokensOutput },
     error: phase.error ? { code: phase.error.code, message: phase.error.message } : null,
+    gate: phase.gate ? { message: phase.gate.message, decision: phase.gate.decision ?? null, comment: phase.gate.comment ?? null } : null,
+    interview: phase.interview ? { questions: phase.interview.questions ?? [], answers: phase.interview.answers ?? null } : null,
+    retryAt: iso(phase.retryAt),
+    retryOverride: phase.retryOverride,
+    condition: phase.condition ? { result: phase.condition.result } : null,
   };
 }
 
@@ -80,6 +88,10 @@ export function toRunView(run: RunRow, phases: readonly RunPhaseRow[], candidate
     completedAt: iso(run.completedAt),
     sequence: run.sequence,
     error: run.error ? { code: run.error.code, message: run.error.message } : null,
+    pending: { ...NO_PENDING, ...(run.pending ?? {}) },
+    pauseReason: run.pauseReason,
+    budgetUsd: run.budgetUsd,
+    origin: run.origin,
   };
 }
 
@@ -97,6 +109,34 @@ export function toRunSummary(run: RunRow): RunSummary {
     sequence: run.sequence,
     phasesTotal: run.phasesTotal,
     phasesDone: run.phasesDone,
+    origin: run.origin,
+  };
+}
+
+export function toCheckpointView(row: CheckpointRow): CheckpointView {
+  return {
+    id: row.id,
+    runId: row.runId,
+    phaseId: row.phaseId,
+    completedPhaseIds: row.completedPhaseIds,
+    sequence: row.sequence,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+export function toToolCallView(row: ToolCallRow): ToolCallView {
+  return {
+    runId: row.runId,
+    phaseId: row.phaseId,
+    attempt: row.attempt,
+    candidateId: row.candidateId,
+    index: row.index,
+    tool: row.tool,
+    input: row.input,
+    outputSummary: row.outputSummary,
+    durationMs: row.durationMs,
+    refused: row.refused,
+    at: row.at.toISOString(),
   };
 }
 

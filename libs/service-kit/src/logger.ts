@@ -8,14 +8,16 @@ export const REDACT_PATHS = [
 ];
 
 /** Structured JSON logs (one object per line) with the service name on every line. */
-export function createLogger(service: string, level = 'info', extra: Record<string, unknown> = {}): Logger {
-  return pino({
+export function createLogger(service: string, level = 'info', extra: Record<string, unknown> = {}, destination?: pino.DestinationStream): Logger {
+  const options = {
     level,
     base: { service, pid: process.pid, ...extra },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-  });
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  // `destination`: tests capture the lines (e.g. to prove a secret never reaches them)
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Nest's LoggerService on top of pino, so framework messages are structured too. */

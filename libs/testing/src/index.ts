@@ -1,3 +1,4 @@
 export * from './infra';
 export * from './test-env';
 export * from './stack';
+export * from './fake-llm';

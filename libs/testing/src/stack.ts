@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -39,7 +40,17 @@ export async function startStack(env: TestEnv, options: { label?: string; servic
   const port = await freePort();
   const logDir = join(REPO_ROOT, 'test-output', options.label ?? env.id);
   mkdirSync(logDir, { recursive: true });
-  const baseEnv = { ...process.env, ...env.serviceEnv, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...options.extraEnv };
+  // tests poll the API from one address far faster than a person: the per-IP rate limit is lifted
+  const baseEnv = {
+    ...process.env,
+    ...env.serviceEnv,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    CONCLAVE_MASTER_KEY: randomBytes(32).toString('base64'), // a throwaway key: providers with API keys work in e2e
+    ...options.extraEnv,
+  };
   const setup = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'setup.mjs')], { cwd: REPO_ROOT, env: baseEnv, encoding: 'utf8' });
   if (setup.status !== 0) throw new Error(`setup failed (exit ${setup.status}):\n${setup.stdout}\n${setup.stderr}`);
 

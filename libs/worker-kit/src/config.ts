@@ -19,6 +19,22 @@ export const WorkerEnv = BaseEnv.extend({
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
   GEMINI_API_KEY: z.string().min(1).optional(),
+  /** OpenAI-compatible servers, proxies and the tests' fake servers */
+  ANTHROPIC_BASE_URL: z.string().url().optional(),
+  OPENAI_BASE_URL: z.string().url().optional(),
+  GEMINI_BASE_URL: z.string().url().optional(),
+  /** agent phases work in `<WORKSPACES_ROOT>/<runId>` */
+  WORKSPACES_ROOT: z.string().min(1).default('.conclave/workspaces'),
+  /** programs the agent's `bash` tool may run (comma-separated bare names) */
+  AGENT_BASH_ALLOW: z
+    .string()
+    .default('ls,cat,grep,node,npm,git,echo,wc,head,tail')
+    .transform((v) => v.split(',').map((p) => p.trim()).filter((p) => p.length > 0)),
+  AGENT_BASH_TIMEOUT_MS: positiveInt(30_000, 600_000),
+  /** characters of a tool's output returned to the model */
+  AGENT_TOOL_OUTPUT_CAP: positiveInt(16_000, 1_000_000),
+  /** characters kept of each transcript message */
+  TRANSCRIPT_MESSAGE_CAP: positiveInt(4_000, 1_000_000),
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;
 
@@ -31,6 +47,8 @@ export function describeWorkerEnv(env: WorkerEnv): Record<string, unknown> {
     heartbeatMs: env.WORKER_HEARTBEAT_MS,
     shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
     workingIntervalMs: env.WORKER_WORKING_INTERVAL_MS,
+    workspacesRoot: env.WORKSPACES_ROOT,
+    agentBashAllow: env.AGENT_BASH_ALLOW,
     providerKeys: {
       anthropic: env.ANTHROPIC_API_KEY ? 'set' : 'unset',
       openai: env.OPENAI_API_KEY ? 'set' : 'unset',

@@ -32,7 +32,8 @@ export class DeltaCoalescer {
     this.closed = true;
   }
 
-  private flush(): void {
+  /** Emit what is buffered now (e.g. before a tool call, so the live order matches the conversation). */
+  flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.buffer.length === 0) return;

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Subscription } from '@nats-io/transport-node';
 import type { z } from 'zod';
-import { CancelWork, LiveMessage, type Failure } from '@conclave/contracts';
+import { CancelWork, LiveMessage, type Failure, type ToolCallRecord } from '@conclave/contracts';
 import { ack, nak, retryDelayMs, runConsumer, term, type Disposition, type EventLog, type RunningConsumer } from '@conclave/event-log';
 import { DeltaCoalescer } from './live';
 
@@ -42,6 +42,8 @@ export interface ExecuteContext {
   signal: AbortSignal;
   /** streamed text; coalesced and relayed on the run's live subject (best effort) */
   onDelta(text: string): void;
+  /** an agent's audited tool call: relayed at once as a live `tool_call` message (best effort) */
+  onToolCall(record: ToolCallRecord): void;
   /** 1 on the first delivery of the command */
   deliveryCount: number;
 }
@@ -269,6 +271,11 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
       const work = this.spec.execute(command, {
         signal: controller.signal,
         onDelta: (text) => coalescer?.push(text),
+        onToolCall: (record) => {
+          if (!target) return;
+          coalescer?.flush();
+          this.publishToolCall(target, record);
+        },
         deliveryCount: m.info.deliveryCount,
       });
       outcome = await raceAbort(work, controller.signal);
@@ -399,6 +406,9 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
       done: this.doneCount,
       failed: this.failedCount,
       at: new Date(this.now()).toISOString(),
+      // what this process holds: when the heartbeats stop, the orchestrator re-dispatches it
+      commands: [...this.inFlight].map((e) => ({ runId: e.command.runId, commandId: e.command.commandId })),
+      intervalMs: this.options.heartbeatMs ?? 2_000,
     });
   }
 
@@ -410,6 +420,21 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
       candidateId: target.candidateId,
       delta,
       at: new Date(this.now()).toISOString(),
+    });
+  }
+
+  private publishToolCall(target: LiveTarget, record: ToolCallRecord): void {
+    this.publishLive(this.options.log.names.subjects.liveRun(target.runId), {
+      kind: 'tool_call',
+      runId: target.runId,
+      phaseId: target.phaseId,
+      candidateId: target.candidateId,
+      tool: record.tool,
+      input: record.input,
+      outputSummary: record.outputSummary,
+      refused: record.refused,
+      durationMs: record.durationMs,
+      at: record.at,
     });
   }
 

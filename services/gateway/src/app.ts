@@ -7,6 +7,7 @@ import { GatewayModule } from './gateway.module';
 import { bearerAuth } from './http/auth';
 import { ErrorFilter } from './http/error-filter';
 import { requestContext } from './http/request-context';
+import { apiRateLimit, enableCors, securityHeaders, serveApiDocs } from './security/hardening';
 import { serveDashboard } from './web/static-web';
 
 export const API_PREFIX = 'api/v1';
@@ -14,8 +15,9 @@ export const JSON_BODY_LIMIT = '1mb';
 
 /**
  * The gateway application, configured but not listening (main.ts listens; tests listen on port 0).
- * Middleware order: request id + access log → bearer auth → JSON body (1 MB) → dashboard → Nest
- * routes under /api/v1 → Nest's 404 and error handlers, all answered by the one ErrorFilter.
+ * Middleware order: request id + access log → security headers → CORS (preflights answered before
+ * auth) → rate limit → bearer auth → JSON body (1 MB) → API docs → dashboard → Nest routes under
+ * /api/v1 → Nest's 404 and error handlers, all answered by the one ErrorFilter.
  */
 export async function createGatewayApp(config: GatewayConfig, logger: Logger): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config, logger), {
@@ -25,8 +27,12 @@ export async function createGatewayApp(config: GatewayConfig, logger: Logger): P
   app.setGlobalPrefix(API_PREFIX);
   app.disable('x-powered-by');
   app.use(requestContext(logger));
+  app.use(securityHeaders());
+  enableCors(app, config.CORS_ORIGINS);
+  app.use(apiRateLimit(config.RATE_LIMIT_PER_MINUTE));
   app.use(bearerAuth(config.CONCLAVE_API_TOKEN));
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  serveApiDocs(app);
   serveDashboard(app, config.WEB_DIST);
   app.useGlobalFilters(new ErrorFilter(logger));
   return app;

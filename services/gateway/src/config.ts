@@ -2,9 +2,15 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { BaseEnv, ConfigError, parseEnv } from '@conclave/service-kit';
+import { parseMasterKey } from './providers/secret-box';
 
 /** The built dashboard: `<repo>/web/dist` (this file lives at services/gateway/{src,dist}/config.*). */
 export const DEFAULT_WEB_DIST = resolve(__dirname, '..', '..', '..', 'web', 'dist');
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
 export const GatewayEnv = BaseEnv.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -19,8 +25,27 @@ export const GatewayEnv = BaseEnv.extend({
   MIN_SEQUENCE_WAIT_MS: z.coerce.number().int().min(0).max(120_000).default(5000),
   /** upper bound of one orchestrator request/reply */
   ORCHESTRATOR_TIMEOUT_MS: z.coerce.number().int().min(1).max(300_000).default(10_000),
+  /** 32 bytes (hex or base64) sealing provider API keys (AES-256-GCM); without it no key can be stored */
+  CONCLAVE_MASTER_KEY: optionalText,
+  /** browser origins allowed by CORS (comma list); none by default (same-origin only) */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin is scheme://host[:port], without a path'))),
+  /** per client IP, on the REST API */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  /** the workers' heartbeat period: a worker silent for more than 3 periods is reported `stalled` */
+  WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
+  /** providers named anthropic / openai / gemini are configured from these at boot (idempotent) */
+  ANTHROPIC_API_KEY: optionalText,
+  OPENAI_API_KEY: optionalText,
+  GEMINI_API_KEY: optionalText,
 });
 export type GatewayConfig = z.infer<typeof GatewayEnv>;
+
+/** a guessable token on a public address is no better than none */
+export const MIN_PUBLIC_TOKEN_LENGTH = 16;
 
 /** 127.0.0.0/8, ::1 (also IPv4-mapped 127.x) and `localhost`. */
 export function isLoopback(host: string): boolean {
@@ -46,6 +71,16 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       `HOST: refusing to listen on non-loopback address "${config.HOST}" without CONCLAVE_API_TOKEN ` +
         '(set CONCLAVE_API_TOKEN, or HOST=127.0.0.1)',
     ]);
+  }
+  if (!isLoopback(config.HOST) && config.CONCLAVE_API_TOKEN && config.CONCLAVE_API_TOKEN.length < MIN_PUBLIC_TOKEN_LENGTH) {
+    throw new ConfigError([`CONCLAVE_API_TOKEN: must have at least ${MIN_PUBLIC_TOKEN_LENGTH} characters on a non-loopback HOST (e.g. openssl rand -hex 32)`]);
+  }
+  if (config.CONCLAVE_MASTER_KEY) {
+    try {
+      parseMasterKey(config.CONCLAVE_MASTER_KEY);
+    } catch (err) {
+      throw new ConfigError([`CONCLAVE_MASTER_KEY: ${(err as Error).message}`]);
+    }
   }
   return config;
 }

@@ -23,7 +23,21 @@ describe('gateway config', () => {
     expect(isLoopback(host)).toBe(false);
     expect(() => loadGatewayConfig({ HOST: host })).toThrow(ConfigError);
     expect(() => loadGatewayConfig({ HOST: host, CONCLAVE_API_TOKEN: '' })).toThrow(/CONCLAVE_API_TOKEN/);
-    expect(loadGatewayConfig({ HOST: host, CONCLAVE_API_TOKEN: 's3cret' }).CONCLAVE_API_TOKEN).toBe('s3cret');
+    expect(() => loadGatewayConfig({ HOST: host, CONCLAVE_API_TOKEN: 's3cret' })).toThrow(/at least 16/);
+    const token = 's3cret-s3cret-s3cret';
+    expect(loadGatewayConfig({ HOST: host, CONCLAVE_API_TOKEN: token }).CONCLAVE_API_TOKEN).toBe(token);
+  });
+
+  it('validates the security settings', () => {
+    const key = Buffer.alloc(32, 7);
+    expect(loadGatewayConfig({ CONCLAVE_MASTER_KEY: key.toString('hex') }).CONCLAVE_MASTER_KEY).toBe(key.toString('hex'));
+    expect(loadGatewayConfig({ CONCLAVE_MASTER_KEY: key.toString('base64') }).CONCLAVE_MASTER_KEY).toBe(key.toString('base64'));
+    expect(() => loadGatewayConfig({ CONCLAVE_MASTER_KEY: 'too-short' })).toThrow(/CONCLAVE_MASTER_KEY/);
+    expect(loadGatewayConfig({ CORS_ORIGINS: ' https://a.example, ,http://localhost:5173 ' }).CORS_ORIGINS).toEqual(['https://a.example', 'http://localhost:5173']);
+    expect(loadGatewayConfig({}).CORS_ORIGINS).toEqual([]);
+    expect(loadGatewayConfig({}).RATE_LIMIT_PER_MINUTE).toBe(600);
+    expect(() => loadGatewayConfig({ RATE_LIMIT_PER_MINUTE: '0' })).toThrow(ConfigError);
+    expect(() => loadGatewayConfig({ CORS_ORIGINS: 'https://a.example/path' })).toThrow(/CORS_ORIGINS/);
   });
 
   it('refuses bad numbers', () => {

@@ -9,10 +9,22 @@ import { RelayService } from './live/relay.service';
 import { OrchestratorClient } from './orchestrator/orchestrator.client';
 import { readModelProviders, ReadModelsCloser } from './read-models/read-models.providers';
 import { RunsController } from './runs/runs.controller';
+import { RunCommandsController } from './runs/run-commands.controller';
+import { RunCommandsService } from './runs/run-commands.service';
+import { EventsController } from './events/events.controller';
+import { ReplayController } from './admin/replay.controller';
+import { ReplayService } from './admin/replay.service';
 import { RunsService } from './runs/runs.service';
 import { TemplatesController } from './templates/templates.controller';
 import { TemplatesService } from './templates/templates.service';
 import { CONFIG, LOGGER } from './tokens';
+import { CostsController } from './costs/costs.controller';
+import { CostsService } from './costs/costs.service';
+import { ExportsController } from './exports/exports.controller';
+import { WorkersService } from './fleet/workers.service';
+import { CredentialsResponder } from './providers/credentials.responder';
+import { ProvidersController } from './providers/providers.controller';
+import { ProvidersService } from './providers/providers.service';
 
 /**
  * One module: the shutdown order is then decided by dependency depth within it (Nest shuts the
@@ -24,7 +36,8 @@ export class GatewayModule {
   static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [HealthController, TemplatesController, RunsController],
+      // ExportsController before RunsController: `/runs/export` must not be taken for a run id
+      controllers: [HealthController, TemplatesController, ExportsController, RunsController, RunCommandsController, EventsController, ReplayController, ProvidersController, CostsController],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
@@ -34,8 +47,14 @@ export class GatewayModule {
         OrchestratorClient,
         TemplatesService,
         RunsService,
+        RunCommandsService,
+        ReplayService,
         LiveGateway,
         RelayService,
+        ProvidersService,
+        CredentialsResponder,
+        CostsService,
+        WorkersService,
         { provide: APP_INTERCEPTOR, useClass: MinSequenceInterceptor },
       ],
     };

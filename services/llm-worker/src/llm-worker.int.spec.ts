@@ -1,10 +1,13 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { NestFactory } from '@nestjs/core';
 import { artifactJsonSchema, type CandidateResult, type JsonSchema } from '@conclave/contracts';
 import { EventLog } from '@conclave/event-log';
-import { createTestEnv, eventually, type TestEnv } from '@conclave/testing';
+import { createTestEnv, eventually, FakeLlmServer, openai, type TestEnv } from '@conclave/testing';
 import { createGenerateRuntime, type GenerateRuntime } from './adapters/generate-worker';
 import { loadConfig } from './config';
 import { LlmWorkerModule } from './llm-worker.module';
@@ -105,9 +108,12 @@ describe('llm-worker against JetStream', () => {
       status: 'failed',
       error: { code: 'provider_not_configured', message: expect.stringContaining('openai'), retryable: false },
     });
+    // an output_invalid carries the raw output (for OutputRejected) and what the call used
     expect(byId.get(invalid.commandId)!.outcome).toEqual({
       status: 'failed',
       error: { code: 'output_invalid', message: expect.stringContaining('/code: must match pattern'), retryable: false },
+      raw: expect.stringContaining('"code"'),
+      tokens: { input: expect.any(Number), output: expect.any(Number) },
     });
   });
 
@@ -221,6 +227,71 @@ describe('llm-worker against JetStream', () => {
     const gaps = tokens.slice(1, -1).map((t, i) => Date.parse(t.at) - Date.parse(tokens[i]!.at));
     for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(140);
     expect(tokens.length).toBeLessThanOrEqual(Math.ceil(600 / 150) + 2);
+  });
+
+  it('runs an agent phase in the run workspace: every tool call live, audited in the result, with a transcript', async () => {
+    const runId = randomUUID().replace(/-/g, '');
+    const root = await mkdtemp(path.join(tmpdir(), 'conclave-agent-int-'));
+    try {
+      const live = collectLive(env, env.log.names.subjects.liveRun(runId));
+      await env.log.nc.flush();
+      await startWorker('w-agent', { WORKSPACES_ROOT: root });
+      const cmd = generateCommand(runId, {
+        output: { artifact: 'code-change', schema: artifactJsonSchema('code-change') as JsonSchema },
+        agent: { tools: ['list_files', 'write_file', 'read_file'], maxIterations: 5 },
+      });
+      await publish(cmd);
+      const [result] = await resultsOf(runId, 1);
+      await sleep(100);
+      live.sub.unsubscribe();
+      const outcome = (result as CandidateResult).outcome;
+      if (outcome.status !== 'generated') throw new Error(`expected a generated result, got ${JSON.stringify(outcome)}`);
+      expect(outcome.toolCalls?.map((c) => c.tool)).toEqual(['list_files', 'write_file', 'read_file']);
+      const calls = live.messages.filter((m) => m.kind === 'tool_call');
+      expect(calls.map((m) => (m.kind === 'tool_call' ? [m.tool, m.refused, m.candidateId] : []))).toEqual(
+        outcome.toolCalls!.map((c) => [c.tool, false, cmd.candidateId]),
+      );
+      const files = (outcome.output as { files: { path: string }[] }).files;
+      expect(await readFile(path.join(root, runId, files[0]!.path), 'utf8')).toContain('recipe sharing app');
+      expect(outcome.transcript?.some((m) => m.role === 'tool_result')).toBe(true);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('calls an SDK provider configured from the env keys (OpenAI against a fake server) and prices the result', async () => {
+    const server = await FakeLlmServer.start();
+    try {
+      server.reply(openai.stream(['{"steps":["a",', '"b"]}'], { prompt: 1_000, completion: 500 }));
+      const runId = randomUUID();
+      await startWorker('w-openai', { OPENAI_API_KEY: 'sk-test-key', OPENAI_BASE_URL: `${server.url}/v1` });
+      const schema: JsonSchema = { type: 'object', properties: { steps: { type: 'array', items: { type: 'string' } } }, required: ['steps'] };
+      await publish(generateCommand(runId, { provider: 'openai', model: 'gpt-4.1', output: { schema } }));
+      const [result] = await resultsOf(runId, 1);
+      expect((result as CandidateResult).outcome).toMatchObject({ status: 'generated', output: { steps: ['a', 'b'] }, tokens: { input: 1_000, output: 500 }, costUsd: 0.006 });
+      expect(server.requests[0]!.headers.authorization).toBe('Bearer sk-test-key');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a cancel aborts a streaming SDK call (the HTTP request is closed) within a second', async () => {
+    const server = await FakeLlmServer.start();
+    try {
+      server.reply({ hang: true });
+      const runId = randomUUID();
+      await startWorker('w-sdk-cancel', { OPENAI_API_KEY: 'sk-test-key', OPENAI_BASE_URL: `${server.url}/v1` });
+      await publish(generateCommand(runId, { provider: 'openai', model: 'gpt-4.1' }));
+      await eventually(async () => server.requests.length === 1, 'the SDK request to reach the server');
+      const cancelledAt = Date.now();
+      env.log.nc.publish(env.log.names.subjects.cancel, JSON.stringify({ runId }));
+      const [result] = await resultsOf(runId, 1);
+      expect(Date.now() - cancelledAt).toBeLessThan(1_000);
+      expect((result as CandidateResult).outcome).toMatchObject({ status: 'failed', error: { code: 'cancelled', retryable: false } });
+      await eventually(async () => server.openCount === 0, 'the hanging HTTP request to be closed by the client', 2_000);
+    } finally {
+      await server.close();
+    }
   });
 
   it('sends heartbeats on the worker live subject: idle, busy with the in-flight count, then draining', async () => {

@@ -8,6 +8,8 @@ export const OrchestratorEnv = BaseEnv.extend({
   ORCHESTRATOR_MAX_CONFLICTS: z.coerce.number().int().min(1).max(50).default(8),
   /** runs kept folded in memory (an LRU; evicted runs are re-read from the log) */
   ORCHESTRATOR_CACHE_RUNS: z.coerce.number().int().min(10).default(2000),
+  /** a worker silent this long (and at least 3 heartbeats) has its candidates re-dispatched */
+  ORCHESTRATOR_STALL_MS: z.coerce.number().int().min(500).default(10_000),
 });
 export type OrchestratorEnv = z.infer<typeof OrchestratorEnv>;
 

@@ -8,6 +8,7 @@ import { SchemaValidator } from './adapters/validation';
 import { handleOrchestratorRequest, type CommandDeps } from './app/command-handler';
 import { startDispatcher } from './app/dispatcher';
 import { startResultsConsumer } from './app/results-consumer';
+import { startStallDetector } from './app/stall-detector';
 import { startTimers } from './app/timers';
 
 const logger = createLogger('orchestrator-test', 'silent');
@@ -29,7 +30,12 @@ async function startOrchestrator(env: TestEnv, cancelled: { runId: string; comma
     runs, templates: new TemplateStore(env.log), validator, now: () => new Date(), onInternalError: (e) => { throw e; },
     cancelWork: (runId, commandIds) => cancelled.push({ runId, ...(commandIds ? { commandIds } : {}) }),
   };
-  const loops = [await startDispatcher(env.log, logger), await startResultsConsumer(env.log, runs, logger, 8, () => new Date()), await startTimers(env.log, runs, logger, () => new Date())];
+  const loops = [
+    await startDispatcher(env.log, logger),
+    await startResultsConsumer(env.log, runs, logger, 8, () => new Date()),
+    await startTimers(env.log, runs, logger, () => new Date()),
+    startStallDetector(env.log, runs, logger, { stallMs: 800, checkEveryMs: 200 }),
+  ];
   return { deps, stop: () => Promise.all(loops.map((l) => l.stop())) };
 }
 
@@ -131,14 +137,14 @@ describe('orchestrator against JetStream', () => {
     }
   });
 
-  it('two replicas drive 10 runs with no double dispatch and no lost phase', async () => {
+  it('two replicas drive 50 runs with no double dispatch and no lost phase', async () => {
     const [one, two] = [await startOrchestrator(env), await startOrchestrator(env)];
     const seen: string[] = [];
     const workers = await startFakeWorkers(env, seen);
     try {
       const created = ok(await handleOrchestratorRequest(one.deps, request({ type: 'CreateTemplate', template })));
       const runs = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => handleOrchestratorRequest(i % 2 ? one.deps : two.deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: `r${i}` } }))),
+        Array.from({ length: 50 }, (_, i) => handleOrchestratorRequest(i % 2 ? one.deps : two.deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: `r${i}` } }))),
       );
       for (const run of runs.map(ok)) {
         const events = await eventually(async () => {
@@ -149,8 +155,8 @@ describe('orchestrator against JetStream', () => {
         const ids = events.map((e) => e.id);
         expect(new Set(ids).size).toBe(ids.length);
       }
-      expect(seen).toHaveLength(70); // 10 runs × (5 candidates + 2 judges), each dispatched once
-      expect(new Set(seen).size).toBe(70);
+      expect(seen).toHaveLength(350); // 50 runs × (5 candidates + 2 judges), each dispatched once
+      expect(new Set(seen).size).toBe(350);
     } finally {
       await Promise.all(workers.map((w) => w.stop()));
       await Promise.all([one.stop(), two.stop()]);
@@ -254,6 +260,48 @@ describe('orchestrator against JetStream', () => {
       }, 'the rerun to complete');
       expect(rerunEvents[0]!.data).toMatchObject({ inputs: { idea: 'fork me' }, origin: { kind: 'rerun', runId: source.id } });
     } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+      await orch.stop();
+    }
+  });
+
+  it('re-dispatches the work of a worker that stops heartbeating, under a new attempt token', async () => {
+    const orch = await startOrchestrator(env);
+    const { streams, consumers, subjects } = env.log.names;
+    const held: string[] = [];
+    let release: (() => void) | undefined;
+    // a worker that takes the command, heartbeats twice while holding it, then goes silent (hung)
+    const hung = await runConsumer(env.log, { stream: streams.commands, durable: consumers.generateWorkers, workingIntervalMs: 100 }, async (m) => {
+      const c = GenerateCandidate.parse(m.json());
+      held.push(c.commandId);
+      for (let i = 0; i < 2; i++) {
+        env.log.nc.publish(subjects.liveWorker('hung'), JSON.stringify({
+          kind: 'heartbeat', workerId: 'hung', role: 'llm-worker', host: 'h', status: 'busy', inFlight: 1, done: 0, failed: 0,
+          at: new Date().toISOString(), intervalMs: 200, commands: [{ runId: c.runId, commandId: c.commandId }],
+        }));
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      // hangs (its lease kept alive by in-progress acks) until the test releases it
+      return new Promise((resolve) => (release = () => resolve(ack())));
+    });
+    let workers: RunningConsumer[] = [];
+    try {
+      const single: TemplateInput = { name: 'single', phases: [template.phases[1]!] };
+      const created = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'CreateTemplate', template: single })));
+      const run = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'StartRun', templateId: created.id, inputs: {} })));
+      await eventually(async () => held.length === 1, 'the hung worker to take the command');
+      const seen: string[] = [];
+      workers = await startFakeWorkers(env, seen);
+      const events = await eventually(async () => {
+        const e = await env.log.read('run', run.id);
+        return e.some((x) => x.type === 'RunCompleted') && e;
+      }, 'the re-dispatched work to complete the run', 20_000);
+      const redispatch = events.find((e) => e.type === 'CandidateRedispatched')!;
+      expect(redispatch.data).toMatchObject({ reason: 'stalled', attemptToken: `${run.id}.b.1.c0@2` });
+      expect(seen).toContain(`${run.id}.b.1.c0@2`);
+    } finally {
+      release?.();
+      await hung.stop();
       await Promise.all(workers.map((w) => w.stop()));
       await orch.stop();
     }

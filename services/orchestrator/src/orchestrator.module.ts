@@ -1,6 +1,6 @@
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { estimateCallUsd } from '@conclave/contracts';
-import { EventLog, type RunningConsumer } from '@conclave/event-log';
+import { EventLog } from '@conclave/event-log';
 import { createHealthController, createLogger, eventLogProviders, HEALTH_CHECKS, LOGGER, type Logger } from '@conclave/service-kit';
 import { RunRepository } from './adapters/run-repository';
 import { TemplateStore } from './adapters/template-store';
@@ -9,6 +9,7 @@ import { COMMAND_DEPS, CommandsController } from './app/commands.controller';
 import type { CommandDeps } from './app/command-handler';
 import { startDispatcher } from './app/dispatcher';
 import { startResultsConsumer } from './app/results-consumer';
+import { startStallDetector } from './app/stall-detector';
 import { startTimers } from './app/timers';
 import type { OrchestratorEnv } from './config';
 
@@ -17,7 +18,7 @@ const CONFIG = Symbol('ORCHESTRATOR_CONFIG');
 /** Starts the dispatcher and the results consumer; stops them before the NATS connection drains. */
 @Injectable()
 class OrchestratorLoops implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private running: RunningConsumer[] = [];
+  private running: { stop(): Promise<void> }[] = [];
   constructor(
     @Inject(EventLog) private readonly log: EventLog,
     @Inject(RunRepository) private readonly runs: RunRepository,
@@ -29,6 +30,7 @@ class OrchestratorLoops implements OnApplicationBootstrap, BeforeApplicationShut
       await startDispatcher(this.log, this.logger),
       await startResultsConsumer(this.log, this.runs, this.logger, this.config.ORCHESTRATOR_CONCURRENCY, () => new Date()),
       await startTimers(this.log, this.runs, this.logger, () => new Date()),
+      startStallDetector(this.log, this.runs, this.logger, { stallMs: this.config.ORCHESTRATOR_STALL_MS }),
     ];
     this.logger.info({ prefix: this.log.names.prefix }, 'dispatcher, results consumer and timers running');
   }

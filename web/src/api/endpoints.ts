@@ -1,5 +1,17 @@
 import {
+  AlertItem,
   ArtifactView,
+  BudgetsView,
+  CheckpointView,
+  CostsView,
+  ProviderTestResult,
+  ProviderView,
+  ReplayStatus,
+  ToolCallView,
+  WorkerView,
+  type CreateProviderBody,
+  type PutBudgetsBody,
+  type UpdateProviderBody,
   CreatedResponse,
   Page,
   RunSummary,
@@ -12,6 +24,7 @@ import {
   type CreateRunBody,
 } from '@conclave/contracts';
 import { request } from './client';
+import { AnyResponse, CreatedRunResponse, EventPage, SequenceResponse } from './shapes';
 
 /** Typed calls of the gateway's REST API (DESIGN.md "External interface"). */
 
@@ -20,6 +33,11 @@ const RunPage = Page(RunSummary);
 export type RunPage = { items: RunSummary[]; nextCursor: string | null };
 const TimelinePage = Page(TimelineEntry).pick({ items: true });
 const TemplateList = Page(TemplateSummary).pick({ items: true });
+const ProviderList = Page(ProviderView).pick({ items: true });
+const WorkerList = Page(WorkerView).pick({ items: true });
+const CheckpointList = Page(CheckpointView).pick({ items: true });
+const ToolCallList = Page(ToolCallView).pick({ items: true });
+const AlertPage = Page(AlertItem);
 
 export interface ReadOptions {
   /** the gateway waits (bounded) until the read models applied this sequence */
@@ -69,6 +87,57 @@ export const api = {
   createTemplate: (template: unknown) => request('POST', '/templates', TemplateCreatedResponse, { body: template }),
 
   validateTemplate: (template: unknown) => request('POST', '/templates/validate', TemplateValidation, { body: template }),
+  updateTemplate: (id: string, template: unknown) => request('PUT', `/templates/${enc(id)}`, TemplateCreatedResponse, { body: template }),
+  cloneTemplate: (id: string) => request('POST', `/templates/${enc(id)}/clone`, TemplateCreatedResponse, { body: {} }),
+  archiveTemplate: (id: string) => request('DELETE', `/templates/${enc(id)}`, AnyResponse),
+
+  /* run commands: 202 { sequence } (fork / rerun: 201 { id, sequence }) or a typed 409 / 422 */
+  runCommand: (id: string, command: RunCommand, body: object = {}) => request('POST', `/runs/${enc(id)}/${command}`, SequenceResponse, { body }),
+  phaseCommand: (id: string, phaseId: string, command: PhaseCommand, body: object = {}) =>
+    request('POST', `/runs/${enc(id)}/phases/${enc(phaseId)}/${command}`, SequenceResponse, { body }),
+  rollback: (id: string, checkpointId: string) => request('POST', `/runs/${enc(id)}/rollback`, SequenceResponse, { body: { checkpointId } }),
+  fork: (id: string, fromPhaseId: string) => request('POST', `/runs/${enc(id)}/fork`, CreatedRunResponse, { body: { fromPhaseId } }),
+  rerun: (id: string) => request('POST', `/runs/${enc(id)}/rerun`, CreatedRunResponse, { body: {} }),
+  setBudget: (id: string, budgetUsd: number) => request('PUT', `/runs/${enc(id)}/budget`, SequenceResponse, { body: { budgetUsd } }),
+  archiveRun: (id: string, archived: boolean) => request('POST', `/runs/${enc(id)}/${archived ? 'archive' : 'unarchive'}`, AnyResponse, { body: {} }),
+  checkpoints: (id: string, opts: ReadOptions = {}) =>
+    request('GET', `/runs/${enc(id)}/checkpoints`, CheckpointList, { query: { min_sequence: opts.minSequence }, signal: opts.signal }),
+  toolCalls: (id: string, opts: ReadOptions = {}) =>
+    request('GET', `/runs/${enc(id)}/tool-calls`, ToolCallList, { query: { min_sequence: opts.minSequence }, signal: opts.signal }),
+
+  /* providers */
+  listProviders: (opts: ReadOptions = {}) => request('GET', '/providers', ProviderList, { signal: opts.signal }),
+  createProvider: (body: CreateProviderBody) => request('POST', '/providers', ProviderView, { body }),
+  updateProvider: (id: string, body: UpdateProviderBody) => request('PATCH', `/providers/${enc(id)}`, ProviderView, { body }),
+  deleteProvider: (id: string) => request('DELETE', `/providers/${enc(id)}`, AnyResponse),
+  testProvider: (id: string) => request('POST', `/providers/${enc(id)}/test`, ProviderTestResult, { body: {} }),
+
+  /* costs, budgets, alerts, fleet, log */
+  costs: (groupBy: CostGroup, opts: ReadOptions = {}) => request('GET', '/costs', CostsView, { query: { groupBy }, signal: opts.signal }),
+  budgets: (opts: ReadOptions = {}) => request('GET', '/budgets', BudgetsView, { signal: opts.signal }),
+  putBudgets: (body: PutBudgetsBody) => request('PUT', '/budgets', BudgetsView, { body }),
+  alerts: (opts: ReadOptions = {}) => request('GET', '/alerts', AlertPage, { signal: opts.signal }),
+  workers: (opts: ReadOptions = {}) => request('GET', '/workers', WorkerList, { signal: opts.signal }),
+  events: (query: { after?: number; limit?: number; type?: string; streamId?: string }, opts: ReadOptions = {}) =>
+    request('GET', '/events', EventPage, { query, signal: opts.signal }),
+  startReplay: (verify = false) => request('POST', '/admin/replay', ReplayStatus, { body: { verify } }),
+  replayStatus: (opts: ReadOptions = {}) => request('GET', '/admin/replay', ReplayStatus, { signal: opts.signal }),
+};
+
+export type RunCommand = 'pause' | 'resume' | 'cancel' | 'continue';
+export type PhaseCommand = 'retry' | 'skip' | 'approve' | 'reject' | 'answer' | 'accept';
+export type CostGroup = 'provider' | 'model' | 'template' | 'day';
+export type ProviderBody = CreateProviderBody;
+
+function enc(segment: string): string {
+  return encodeURIComponent(segment);
+}
+
+/** Download URLs (plain links: the browser saves the gateway's response). */
+export const exportUrls = {
+  runs: (format: 'csv' | 'json') => `/api/v1/runs/export?format=${format}`,
+  costs: (format: 'csv' | 'json') => `/api/v1/costs/export?format=${format}`,
+  timeline: (runId: string) => `/api/v1/runs/${enc(runId)}/timeline/export`,
 };
 
 /** Fetch a run's whole timeline after `sinceSequence`, following pages (bounded). */

@@ -1,20 +1,40 @@
-import type { CandidateView, PhaseView, VerdictView } from '@conclave/contracts';
+import type { CandidateView, PhaseView, RunView, VerdictView } from '@conclave/contracts';
+import { useQuery } from '@tanstack/react-query';
+import { api } from '../api/endpoints';
+import { keys } from '../api/keys';
+import type { ToolCallView as ToolCallRow } from '@conclave/contracts';
 import { elapsedMs, formatDateTime, formatDuration, formatTokens, formatUsd } from '../lib/format';
 import { useNow } from '../lib/use-now';
 import { JsonBlock } from '../ui/JsonBlock';
 import { StatusBadge } from '../ui/StatusBadge';
 import { ArtifactContent } from './ArtifactContent';
+import { PhaseActions, type OnSequence } from './RunControls';
+import type { CandidateWithTools } from './run-reducer';
+import type { LiveByCandidate, LiveCandidate } from './use-live-run';
 
 interface Props {
-  runId: string;
+  view: RunView;
   phase: PhaseView;
-  /** the run view's sequence: artifact reads wait until the read models reach it */
-  sequence: number;
+  /** token streams and tool calls of running candidates */
+  live: LiveByCandidate;
+  onSequence: OnSequence;
   onClose: () => void;
 }
 
-/** One phase: candidates side by side, the judge's verdict, the artifact. */
-export function PhasePanel({ runId, phase, sequence, onClose }: Props) {
+/** One phase: actions, candidates side by side (with live tokens and tool calls), the judge's verdict, the artifact. */
+export function PhasePanel({ view, phase, live, onSequence, onClose }: Props) {
+  const runId = view.id;
+  // artifact reads wait until the read models reach the view's sequence
+  const sequence = view.sequence;
+  // Agent tool calls: the REST view does not carry them (a refetch drops what events folded in).
+  const toolCalls = useQuery({
+    queryKey: keys.toolCalls(runId),
+    queryFn: ({ signal }) => api.toolCalls(runId, { minSequence: sequence, signal }),
+    enabled: phase.kind === 'agent',
+    retry: false,
+  });
+  const restCalls = new Map<string, ToolCallRow[]>();
+  for (const t of toolCalls.data?.items ?? []) if (t.candidateId && t.phaseId === phase.id) restCalls.set(t.candidateId, [...(restCalls.get(t.candidateId) ?? []), t]);
   const active = phase.status === 'running' || phase.status === 'waiting';
   const now = useNow(active);
   const headingId = `phase-panel-${phase.id}`;
@@ -59,6 +79,8 @@ export function PhasePanel({ runId, phase, sequence, onClose }: Props) {
         </div>
       </header>
 
+      <PhaseActions view={view} phase={phase} onSequence={onSequence} />
+
       {phase.error && (
         <div className="notice notice--error" role="alert">
           <strong>{phase.error.code}</strong> {phase.error.message}
@@ -71,7 +93,7 @@ export function PhasePanel({ runId, phase, sequence, onClose }: Props) {
       ) : (
         <div className="candidates">
           {phase.candidates.map((c) => (
-            <CandidateCard key={c.id} candidate={c} winner={phase.verdict?.winnerId === c.id} score={phase.verdict?.scores[c.id]?.overall} />
+            <CandidateCard key={c.id} candidate={c} live={live[c.id]} restToolCalls={restCalls.get(c.id)} winner={phase.verdict?.winnerId === c.id} score={phase.verdict?.scores[c.id]?.overall} />
           ))}
         </div>
       )}
@@ -97,7 +119,20 @@ export function candidateLabel(c: Pick<CandidateView, 'provider' | 'model' | 'sl
   return c.provider || c.model ? `${c.provider}/${c.model}` : c.id;
 }
 
-function CandidateCard({ candidate: c, winner, score }: { candidate: CandidateView; winner: boolean; score?: number }) {
+function CandidateCard({
+  candidate: c,
+  winner,
+  score,
+  live,
+  restToolCalls,
+}: {
+  candidate: CandidateWithTools;
+  winner: boolean;
+  score?: number;
+  live?: LiveCandidate;
+  restToolCalls?: ToolCallRow[];
+}) {
+  const toolCalls: ToolCallLike[] = c.toolCalls ?? restToolCalls?.map((t) => ({ ...t, at: t.at ?? '' })) ?? live?.toolCalls ?? [];
   return (
     <article className={`candidate${winner ? ' is-winner' : ''}`} aria-label={`Candidate ${c.slot + 1}: ${candidateLabel(c)}${winner ? ' (winner)' : ''}`}>
       <header className="candidate__head">
@@ -140,13 +175,49 @@ function CandidateCard({ candidate: c, winner, score }: { candidate: CandidateVi
           <code>{c.error.code}</code> {c.error.message}
         </p>
       )}
+      {toolCalls.length > 0 && <ToolCalls calls={toolCalls} streaming={c.status === 'requested'} />}
       {c.output !== undefined ? (
         <JsonBlock value={c.output} label={`Output of ${candidateLabel(c)}`} maxHeight={320} />
+      ) : c.status === 'requested' && live?.text ? (
+        <pre className="code stream" aria-live="off" aria-label={`Streaming output of ${candidateLabel(c)}`}>
+          {live.text}
+          <span className="stream__cursor" aria-hidden="true">
+            ▍
+          </span>
+        </pre>
       ) : (
         <p className="muted">{c.status === 'requested' ? 'Generating…' : 'Output not included in this view.'}</p>
       )}
     </article>
   );
+}
+
+type ToolCallLike = { tool: string; input?: unknown; outputSummary?: string; durationMs?: number; refused?: boolean; at: string };
+
+function ToolCalls({ calls, streaming }: { calls: readonly ToolCallLike[]; streaming: boolean }) {
+  return (
+    <details className="tool-calls" open={streaming}>
+      <summary>
+        {calls.length} tool call{calls.length > 1 ? 's' : ''}
+        {streaming ? ' (live)' : ''}
+      </summary>
+      <ol className="tool-calls__list">
+        {calls.map((t, i) => (
+          <li key={`${t.at}-${i}`} className={t.refused ? 'is-refused' : undefined}>
+            <code>{t.tool}</code> <span className="mono small">{summarize(t.input)}</span>
+            {t.refused && <span className="badge status--failed">refused</span>}
+            {t.durationMs !== undefined && <span className="muted small"> · {formatDuration(t.durationMs)}</span>}
+            {t.outputSummary && <div className="muted small">{t.outputSummary}</div>}
+          </li>
+        ))}
+      </ol>
+    </details>
+  );
+}
+
+function summarize(input: unknown): string {
+  const text = typeof input === 'string' ? input : JSON.stringify(input);
+  return text && text.length > 120 ? `${text.slice(0, 117)}…` : (text ?? '');
 }
 
 function Verdict({ verdict, candidates }: { verdict: VerdictView; candidates: readonly CandidateView[] }) {

@@ -1,6 +1,7 @@
 import type { RunView } from '@conclave/contracts';
 import { lazy, Suspense, useCallback } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
+import { exportUrls } from '../api/endpoints';
 import { elapsedMs, formatDateTime, formatDuration, formatTokens, formatUsd } from '../lib/format';
 import { useNow } from '../lib/use-now';
 import { isTerminal } from '../runs/run-summary';
@@ -8,6 +9,7 @@ import { ErrorNotice } from '../ui/ErrorNotice';
 import { Loading } from '../ui/Loading';
 import { StatusBadge } from '../ui/StatusBadge';
 import { PhasePanel } from './PhasePanel';
+import { PausedBanner, PendingPanel, RunToolbar, StalledWorkersWarning } from './RunControls';
 import { Timeline } from './Timeline';
 import { useLiveRun } from './use-live-run';
 
@@ -27,7 +29,7 @@ export default function RunRoute() {
 
 function RunPage({ id }: { id: string }) {
   const [params, setParams] = useSearchParams();
-  const { run, timeline, liveError } = useLiveRun(id, positiveInt(params.get('min_sequence')));
+  const { run, timeline, liveError, live, refetchAtLeast } = useLiveRun(id, positiveInt(params.get('min_sequence')));
   const selectedPhaseId = params.get('phase');
 
   const selectPhase = useCallback(
@@ -63,6 +65,10 @@ function RunPage({ id }: { id: string }) {
     <div className="page">
       <title>{`${view.name ?? view.id} · Conclave`}</title>
       <RunHeader view={view} />
+      <RunToolbar view={view} onSequence={refetchAtLeast} />
+      <PausedBanner view={view} />
+      <StalledWorkersWarning active={!isTerminal(view.status)} />
+      <PendingPanel view={view} onSequence={refetchAtLeast} />
       {liveError && (
         <div className="notice notice--warn" role="status">
           Live updates unavailable: {liveError.message} <code>{liveError.code}</code>
@@ -95,12 +101,17 @@ function RunPage({ id }: { id: string }) {
         </ul>
       </section>
 
-      {selected && <PhasePanel key={selected.id} runId={view.id} phase={selected} sequence={view.sequence} onClose={() => selectPhase(null)} />}
+      {selected && <PhasePanel key={selected.id} view={view} phase={selected} live={live} onSequence={refetchAtLeast} onClose={() => selectPhase(null)} />}
 
       <section className="card" aria-labelledby="timeline-heading">
         <div className="card__head">
           <h2 id="timeline-heading">Timeline</h2>
-          <span className="muted">{timeline.data ? `${timeline.data.length} events` : ''}</span>
+          <span className="muted">
+            {timeline.data ? `${timeline.data.length} events · ` : ''}
+            <a className="btn btn--small btn--ghost" href={exportUrls.timeline(view.id)} download>
+              Export
+            </a>
+          </span>
         </div>
         {timeline.isPending ? (
           <Loading label="Loading timeline…" />

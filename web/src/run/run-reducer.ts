@@ -1,4 +1,13 @@
-import { EVENT_DATA, type CandidateView, type EventData, type PhaseView, type RunView, type SocketEvent, type Tokens } from '@conclave/contracts';
+import {
+  EVENT_DATA,
+  type CandidateView,
+  type EventData,
+  type PhaseView,
+  type RunView,
+  type SocketEvent,
+  type Tokens,
+  type ToolCallRecord,
+} from '@conclave/contracts';
 import { pendingPhases } from './pending-phases';
 
 /**
@@ -28,7 +37,34 @@ export const FOLDED_EVENT_TYPES = [
   'PhaseSkipped',
   'RunCompleted',
   'RunFailed',
+  'GateOpened',
+  'GateApproved',
+  'GateRejected',
+  'QuestionsAsked',
+  'AnswersSubmitted',
+  'ContinueRequired',
+  'RunContinued',
+  'RunPaused',
+  'RunResumed',
+  'RunCancelled',
+  'PhaseRetryScheduled',
+  'OutputAccepted',
+  'ConditionEvaluated',
+  'CheckpointCreated',
+  'RolledBack',
+  'RunForked',
+  'CandidateRedispatched',
+  'ResultRefused',
+  'BudgetAlert',
+  'BudgetExceeded',
+  'BudgetRaised',
 ] as const;
+
+/**
+ * A candidate as the run page holds it: the contract's view plus the agent's audited tool calls
+ * (from `CandidateGenerated.toolCalls`; the REST view does not carry them).
+ */
+export type CandidateWithTools = CandidateView & { toolCalls?: ToolCallRecord[] };
 export type FoldedEventType = (typeof FOLDED_EVENT_TYPES)[number];
 const FOLDED = new Set<string>(FOLDED_EVENT_TYPES);
 
@@ -95,6 +131,9 @@ export function emptyRunView(id: string): RunView {
     completedAt: null,
     sequence: 0,
     error: null,
+    pending: { gates: [], questions: [], continue: [] },
+    pauseReason: null,
+    budgetUsd: null,
   };
 }
 
@@ -116,6 +155,7 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
         startedAt: event.occurredAt,
         completedAt: null,
         error: null,
+        budgetUsd: d.budgetUsd,
       };
     }
     case 'PhaseStarted': {
@@ -153,7 +193,7 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
       const next = updatePhase(view, d.phaseId, (p) => {
         if (d.attempt !== p.attempt) return p;
         changed = true;
-        const candidate: CandidateView = {
+        const candidate: CandidateWithTools = {
           ...(p.candidates.find((c) => c.id === d.candidateId) ?? placeholderCandidate(d.candidateId)),
           status: 'generated',
           output: d.output,
@@ -161,6 +201,7 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
           costUsd: d.costUsd,
           durationMs: d.durationMs,
           error: null,
+          ...(d.toolCalls ? { toolCalls: d.toolCalls } : {}),
         };
         return { ...p, candidates: upsertCandidate(p.candidates, candidate), costUsd: p.costUsd + d.costUsd, tokens: addTokens(p.tokens, d.tokens) };
       });
@@ -241,12 +282,130 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
       const d = event.data;
       return { ...view, status: 'failed', completedAt: event.occurredAt, currentPhases: [], error: { code: d.reason.code, message: d.reason.message } };
     }
+    case 'GateOpened': {
+      const d = event.data;
+      const next = setPhaseWaiting(view, d.phaseId, d.attempt, event.occurredAt);
+      const gates = [...next.pending.gates.filter((g) => g.phaseId !== d.phaseId), { phaseId: d.phaseId, message: d.message }];
+      return waitOrRun({ ...next, pending: { ...next.pending, gates } });
+    }
+    case 'GateApproved':
+    case 'GateRejected': {
+      const d = event.data;
+      const next = updatePhase(view, d.phaseId, (p) => (d.attempt < p.attempt || p.status !== 'waiting' ? p : { ...p, status: 'running' }));
+      return waitOrRun({ ...next, pending: { ...next.pending, gates: next.pending.gates.filter((g) => g.phaseId !== d.phaseId) } });
+    }
+    case 'QuestionsAsked': {
+      const d = event.data;
+      const next = setPhaseWaiting(view, d.phaseId, d.attempt, event.occurredAt);
+      const questions = [...next.pending.questions.filter((q) => q.phaseId !== d.phaseId), { phaseId: d.phaseId, questions: d.questions }];
+      return waitOrRun({ ...next, pending: { ...next.pending, questions } });
+    }
+    case 'AnswersSubmitted': {
+      const d = event.data;
+      const next = updatePhase(view, d.phaseId, (p) => (d.attempt < p.attempt || p.status !== 'waiting' ? p : { ...p, status: 'running' }));
+      return waitOrRun({ ...next, pending: { ...next.pending, questions: next.pending.questions.filter((q) => q.phaseId !== d.phaseId) } });
+    }
+    case 'ContinueRequired': {
+      const ids = event.data.phaseIds;
+      return waitOrRun({ ...view, pending: { ...view.pending, continue: [...view.pending.continue.filter((id) => !ids.includes(id)), ...ids] } });
+    }
+    case 'RunContinued': {
+      const ids = event.data.phaseIds;
+      return waitOrRun({ ...view, pending: { ...view.pending, continue: view.pending.continue.filter((id) => !ids.includes(id)) } });
+    }
+    case 'RunPaused':
+      return isTerminalStatus(view.status) ? view : { ...view, status: 'paused', pauseReason: event.data.reason };
+    case 'RunResumed':
+      return view.status !== 'paused' ? { ...view, pauseReason: null } : waitOrRun({ ...view, status: 'running', pauseReason: null });
+    case 'RunCancelled': {
+      const phases = view.phases.map((p) => (p.status === 'running' || p.status === 'waiting' || p.status === 'pending' ? { ...p, status: 'cancelled' as const } : p));
+      return {
+        ...view,
+        status: 'cancelled',
+        completedAt: event.occurredAt,
+        currentPhases: [],
+        phases,
+        pending: { gates: [], questions: [], continue: [] },
+        pauseReason: null,
+        error: event.data.reason ? { code: 'cancelled', message: event.data.reason } : view.error,
+      };
+    }
+    case 'PhaseRetryScheduled': {
+      const d = event.data;
+      const next = updatePhase(view, d.phaseId, (p) => ({ ...p, status: 'pending', completedAt: null, error: null }));
+      if (next === view) return view;
+      // A retry of a failed run's phase brings the run back to life.
+      return view.status === 'failed' || view.status === 'completed' ? { ...next, status: 'running', completedAt: null, error: null } : next;
+    }
+    case 'OutputAccepted': {
+      const d = event.data;
+      if (!d.candidateId) return view;
+      const candidateId = d.candidateId;
+      return updatePhase(view, d.phaseId, (p) => {
+        if (d.attempt !== p.attempt) return p;
+        const c = p.candidates.find((x) => x.id === candidateId) ?? placeholderCandidate(candidateId);
+        return { ...p, candidates: upsertCandidate(p.candidates, { ...c, status: 'generated', output: d.output, error: null }) };
+      });
+    }
+    case 'RolledBack': {
+      const reset = new Set(event.data.resetPhaseIds);
+      const phases = view.phases.map((p) =>
+        reset.has(p.id) ? { ...p, status: 'pending' as const, startedAt: null, completedAt: null, candidates: [], verdict: null, artifactId: null, error: null } : p,
+      );
+      return {
+        ...view,
+        phases,
+        status: view.status === 'paused' ? 'paused' : 'running',
+        completedAt: null,
+        error: null,
+        currentPhases: view.currentPhases.filter((id) => !reset.has(id)),
+        pending: {
+          gates: view.pending.gates.filter((g) => !reset.has(g.phaseId)),
+          questions: view.pending.questions.filter((q) => !reset.has(q.phaseId)),
+          continue: view.pending.continue.filter((id) => !reset.has(id)),
+        },
+      };
+    }
+    case 'CandidateRedispatched': {
+      const d = event.data;
+      return updatePhase(view, d.phaseId, (p) => {
+        if (d.attempt !== p.attempt) return p;
+        const c = p.candidates.find((x) => x.id === d.candidateId);
+        return c ? { ...p, candidates: upsertCandidate(p.candidates, { ...c, status: 'requested', error: null }) } : p;
+      });
+    }
+    case 'BudgetRaised':
+      return { ...view, budgetUsd: event.data.budgetUsd };
+    // Facts with no field in RunView (the timeline shows them; checkpoints are read from REST).
+    case 'ConditionEvaluated':
+    case 'CheckpointCreated':
+    case 'RunForked':
+    case 'ResultRefused':
+    case 'BudgetAlert':
+    case 'BudgetExceeded':
+      return view;
     default:
       return assertNever(event);
   }
 }
 
 /* ------------------------------------------------------------------ helpers */
+
+function isTerminalStatus(status: RunView['status']): boolean {
+  return status === 'completed' || status === 'failed' || status === 'cancelled';
+}
+
+function setPhaseWaiting(view: RunView, phaseId: string, attempt: number, at: string): RunView {
+  return updatePhase(view, phaseId, (p) => (attempt < p.attempt ? p : { ...p, status: 'waiting', attempt, startedAt: p.startedAt ?? at }));
+}
+
+/** `waiting` while a human owes an answer, `running` once nothing is pending (a paused or finished run keeps its status). */
+function waitOrRun(view: RunView): RunView {
+  if (view.status !== 'running' && view.status !== 'waiting') return view;
+  const { gates, questions, continue: cont } = view.pending;
+  const status = gates.length + questions.length + cont.length > 0 ? 'waiting' : 'running';
+  return status === view.status ? view : { ...view, status };
+}
 
 function assertNever(event: never): never {
   throw new Error(`unhandled run event ${(event as { type: string }).type}`);

@@ -289,7 +289,7 @@ describe('run reducer', () => {
 
   it('advances the sequence on an unknown type and reports it so the caller refetches', () => {
     const view = restView();
-    const result = foldRunEvent(view, ev(40, 'GateOpened', { phaseId: 'review' }));
+    const result = foldRunEvent(view, ev(40, 'SomethingFromTheFuture', { phaseId: 'review' }));
     expect(result.outcome).toBe('unknown');
     expect(result.view.sequence).toBe(40);
     expect(result.view.phases).toBe(view.phases);
@@ -328,5 +328,147 @@ describe('run reducer', () => {
     expect(phase(view, 'discovery').candidates).toEqual([
       expect.objectContaining({ id: cid('discovery', 1, 3), slot: 3, status: 'generated', costUsd: 0.01 }),
     ]);
+  });
+
+  describe('human-in-the-loop and controls', () => {
+    const started = () => applyRunEvents(restView(), [ev(11, 'PhaseStarted', { phaseId: 'review', attempt: 1 })]);
+
+    it('opens a gate: phase and run wait, the gate is pending; approving clears it', () => {
+      const open = applyRunEvent(started(), ev(12, 'GateOpened', { phaseId: 'review', attempt: 1, message: 'Approve?' }));
+      expect(open.status).toBe('waiting');
+      expect(phase(open, 'review').status).toBe('waiting');
+      expect(open.pending.gates).toEqual([{ phaseId: 'review', message: 'Approve?' }]);
+      const approved = applyRunEvent(open, ev(13, 'GateApproved', { phaseId: 'review', attempt: 1, comment: 'ok' }));
+      expect(approved.status).toBe('running');
+      expect(approved.pending.gates).toEqual([]);
+      expect(phase(approved, 'review').status).toBe('running');
+      const rejected = applyRunEvent(open, ev(13, 'GateRejected', { phaseId: 'review', attempt: 1, comment: null }));
+      expect(rejected.pending.gates).toEqual([]);
+    });
+
+    it('asks questions and clears them on answers', () => {
+      const questions = [{ id: 'q1', question: 'Who is it for?' }];
+      const asked = applyRunEvent(started(), ev(12, 'QuestionsAsked', { phaseId: 'review', attempt: 1, questions }));
+      expect(asked.status).toBe('waiting');
+      expect(asked.pending.questions).toEqual([{ phaseId: 'review', questions }]);
+      const answered = applyRunEvent(asked, ev(13, 'AnswersSubmitted', { phaseId: 'review', attempt: 1, answers: [{ question: 'Who is it for?', answer: 'devs' }] }));
+      expect(answered.status).toBe('running');
+      expect(answered.pending.questions).toEqual([]);
+    });
+
+    it('tracks manual continues', () => {
+      const waiting = applyRunEvent(restView(), ev(12, 'ContinueRequired', { phaseIds: ['discovery', 'plan'] }));
+      expect(waiting.status).toBe('waiting');
+      expect(waiting.pending.continue).toEqual(['discovery', 'plan']);
+      const partly = applyRunEvent(waiting, ev(13, 'RunContinued', { phaseIds: ['discovery'] }));
+      expect(partly.pending.continue).toEqual(['plan']);
+      expect(partly.status).toBe('waiting');
+      expect(applyRunEvent(partly, ev(14, 'RunContinued', { phaseIds: ['plan'] })).status).toBe('running');
+    });
+
+    it('pauses with a reason and resumes to waiting when something is still pending', () => {
+      const reason = { code: 'budget', message: 'Budget exceeded' };
+      const paused = applyRunEvents(restView(), [ev(12, 'ContinueRequired', { phaseIds: ['plan'] }), ev(13, 'RunPaused', { reason })]);
+      expect(paused.status).toBe('paused');
+      expect(paused.pauseReason).toEqual(reason);
+      const resumed = applyRunEvent(paused, ev(14, 'RunResumed', {}));
+      expect(resumed.status).toBe('waiting');
+      expect(resumed.pauseReason).toBeNull();
+    });
+
+    it('never pauses a finished run', () => {
+      const done = applyRunEvent(restView(), ev(12, 'RunCompleted', {}));
+      expect(applyRunEvent(done, ev(13, 'RunPaused', { reason: { code: 'user', message: 'x' } })).status).toBe('completed');
+    });
+
+    it('cancels: terminal, active phases cancelled, nothing pending', () => {
+      const open = applyRunEvent(started(), ev(12, 'GateOpened', { phaseId: 'review', attempt: 1, message: 'Approve?' }));
+      const cancelled = applyRunEvent(open, ev(13, 'RunCancelled', { reason: 'no longer needed', abortedCommandIds: [] }));
+      expect(cancelled).toMatchObject({ status: 'cancelled', completedAt: at(13), currentPhases: [], pending: { gates: [], questions: [], continue: [] } });
+      expect(phase(cancelled, 'review').status).toBe('cancelled');
+      expect(phase(cancelled, 'plan').status).toBe('cancelled');
+    });
+
+    it('schedules a retry: the failed phase goes back to pending and a failed run runs again', () => {
+      const failed = applyRunEvents(restView(), [
+        ev(11, 'PhaseStarted', { phaseId: 'discovery', attempt: 1 }),
+        ev(12, 'PhaseFailed', { phaseId: 'discovery', attempt: 1, reason: { code: 'provider', message: 'down', retryable: true } }),
+        ev(13, 'RunFailed', { reason: { code: 'provider', message: 'down', retryable: true }, phaseId: 'discovery' }),
+      ]);
+      const retry = applyRunEvent(
+        failed,
+        ev(14, 'PhaseRetryScheduled', { phaseId: 'discovery', attempt: 2, notBefore: at(15), cause: 'user', override: { provider: 'openai', model: 'gpt-4.1' } }),
+      );
+      expect(phase(retry, 'discovery')).toMatchObject({ status: 'pending', error: null });
+      expect(retry).toMatchObject({ status: 'running', error: null, completedAt: null });
+    });
+
+    it('accepts an edited output on a rejected candidate', () => {
+      const rejected = applyRunEvents(restView(), [
+        ev(11, 'PhaseStarted', { phaseId: 'discovery', attempt: 1 }),
+        requested(12, 'discovery', 1, 0, 'simulated', 'sim-a'),
+        ev(13, 'OutputRejected', { phaseId: 'discovery', attempt: 1, candidateId: cid('discovery', 1, 0), errors: ['title: required'], raw: {} }),
+      ]);
+      expect(phase(rejected, 'discovery').candidates[0]!.status).toBe('rejected');
+      const accepted = applyRunEvent(
+        rejected,
+        ev(14, 'OutputAccepted', { phaseId: 'discovery', attempt: 1, candidateId: cid('discovery', 1, 0), edited: true, output: { title: 'fixed' } }),
+      );
+      expect(phase(accepted, 'discovery').candidates[0]).toMatchObject({ status: 'generated', output: { title: 'fixed' }, error: null });
+    });
+
+    it('rolls back: the reset phases are pending again with no candidates or artifact', () => {
+      const done = applyRunEvents(restView(), [
+        ev(11, 'PhaseStarted', { phaseId: 'discovery', attempt: 1 }),
+        requested(12, 'discovery', 1, 0, 'simulated', 'sim-a'),
+        generated(13, 'discovery', 1, 0, 0.01),
+        ev(14, 'PhaseCompleted', { phaseId: 'discovery', attempt: 1, artifactId: 'a1' }),
+        ev(15, 'RunCompleted', {}),
+      ]);
+      const back = applyRunEvent(done, ev(16, 'RolledBack', { checkpointId: 'cp1', resetPhaseIds: ['discovery'] }));
+      expect(phase(back, 'discovery')).toMatchObject({ status: 'pending', candidates: [], artifactId: null, verdict: null, completedAt: null });
+      expect(back).toMatchObject({ status: 'running', completedAt: null });
+      expect(back.costUsd).toBe(done.costUsd);
+    });
+
+    it('redispatches a stalled candidate and records tool calls', () => {
+      const toolCalls = [{ tool: 'read_file', input: { path: 'a.ts' }, outputSummary: '10 lines', durationMs: 3, refused: false, at: at(13) }];
+      const view = applyRunEvents(restView(), [
+        ev(11, 'PhaseStarted', { phaseId: 'discovery', attempt: 1 }),
+        requested(12, 'discovery', 1, 0, 'simulated', 'sim-a'),
+        ev(13, 'CandidateFailed', { phaseId: 'discovery', attempt: 1, candidateId: cid('discovery', 1, 0), error: { code: 'timeout', message: 'slow' } }),
+        ev(14, 'CandidateRedispatched', {
+          phaseId: 'discovery',
+          attempt: 1,
+          candidateId: cid('discovery', 1, 0),
+          commandId: 'cmd',
+          attemptToken: 't',
+          reason: 'stalled',
+        }),
+      ]);
+      expect(phase(view, 'discovery').candidates[0]).toMatchObject({ status: 'requested', error: null });
+      const done = applyRunEvent(view, { ...generated(15, 'discovery', 1, 0, 0.01), data: { ...(generated(15, 'discovery', 1, 0, 0.01).data as object), toolCalls } });
+      expect((phase(done, 'discovery').candidates[0] as { toolCalls?: unknown }).toolCalls).toEqual(toolCalls);
+    });
+
+    it('raises the budget and takes it from RunStarted', () => {
+      const view = applyRunEvent(emptyRunView(RUN), { ...runStarted, data: { ...(runStarted.data as object), budgetUsd: 2 } });
+      expect(view.budgetUsd).toBe(2);
+      expect(applyRunEvent(view, ev(11, 'BudgetRaised', { budgetUsd: 5 })).budgetUsd).toBe(5);
+    });
+
+    it('folds the informational events without changing the view', () => {
+      const view = restView();
+      for (const [type, data] of [
+        ['CheckpointCreated', { checkpointId: 'cp1', phaseId: 'discovery', completedPhaseIds: ['discovery'] }],
+        ['BudgetAlert', { thresholdPct: 80, spentUsd: 0.8, budgetUsd: 1 }],
+        ['ConditionEvaluated', { phaseId: 'discovery', attempt: 1, result: true, skipped: [] }],
+      ] as const) {
+        const result = foldRunEvent(view, ev(20, type, data));
+        expect(result.outcome).toBe('applied');
+        expect(result.view.phases).toBe(view.phases);
+        expect(result.view.status).toBe(view.status);
+      }
+    });
   });
 });

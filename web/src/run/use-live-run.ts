@@ -1,4 +1,4 @@
-import type { RunView, SocketEvent } from '@conclave/contracts';
+import type { LiveMessage, RunView, SocketEvent } from '@conclave/contracts';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, fetchTimelineSince } from '../api/endpoints';
@@ -6,6 +6,26 @@ import { keys } from '../api/keys';
 import { useRoom } from '../live/use-room';
 import { applyRunEvents, foldRunEvent } from './run-reducer';
 import { eventFromEntry, mergeTimeline, rowFromEntry, rowFromEvent, type TimelineRow } from './timeline';
+
+/** What a candidate streams while it runs (core NATS deltas: not in the log, lost on reload). */
+export interface LiveCandidate {
+  text: string;
+  toolCalls: Extract<LiveMessage, { kind: 'tool_call' }>[];
+}
+export type LiveByCandidate = Record<string, LiveCandidate>;
+const MAX_STREAM_CHARS = 20_000;
+const MAX_LIVE_TOOL_CALLS = 200;
+
+/** Fold one live delta into the per-candidate buffers (pure; bounded). */
+export function applyLiveMessage(state: LiveByCandidate, message: LiveMessage): LiveByCandidate {
+  if (message.kind === 'heartbeat') return state;
+  const prev = state[message.candidateId] ?? { text: '', toolCalls: [] };
+  if (message.kind === 'tokens') {
+    const text = (prev.text + message.delta).slice(-MAX_STREAM_CHARS);
+    return { ...state, [message.candidateId]: { ...prev, text } };
+  }
+  return { ...state, [message.candidateId]: { ...prev, toolCalls: [...prev.toolCalls, message].slice(-MAX_LIVE_TOOL_CALLS) } };
+}
 
 /** Events kept to replay on top of a refetched (possibly older) RunView. */
 const REPLAY_BUFFER = 5000;
@@ -102,8 +122,24 @@ export function useLiveRun(runId: string, initialMinSequence?: number) {
     }
   }, [qc, runId, fold]);
 
+  // Token deltas arrive many times a second: buffer them and render at most every 100 ms.
+  const [live, setLive] = useState<LiveByCandidate>({});
+  const pendingLive = useRef<LiveMessage[]>([]);
+  const liveTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const onLive = useCallback((message: LiveMessage) => {
+    pendingLive.current.push(message);
+    if (liveTimer.current) return;
+    liveTimer.current = setTimeout(() => {
+      liveTimer.current = null;
+      const batch = pendingLive.current.splice(0);
+      setLive((state) => batch.reduce(applyLiveMessage, state));
+    }, 100);
+  }, []);
+  useEffect(() => () => void (liveTimer.current && clearTimeout(liveTimer.current)), []);
+
   useRoom(`run:${runId}`, {
     onEvent: (event) => fold([event]),
+    onLive,
     onSubscribed: () => {
       setLiveError(null);
       void fillGap();
@@ -119,5 +155,5 @@ export function useLiveRun(runId: string, initialMinSequence?: number) {
     if (loaded) void fillGap();
   }, [loaded, fillGap]);
 
-  return { run, timeline, liveError };
+  return { run, timeline, liveError, live, refetchAtLeast };
 }

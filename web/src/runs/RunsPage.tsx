@@ -2,7 +2,7 @@ import { RunStatus, type RunSummary, type SocketEvent } from '@conclave/contract
 import { useInfiniteQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
-import { api, type RunListFilters, type RunPage } from '../api/endpoints';
+import { api, type RunListFilters, type RunPage, exportUrls } from '../api/endpoints';
 import { keys } from '../api/keys';
 import { elapsedMs, formatDateTime, formatDuration, formatUsd } from '../lib/format';
 import { useNow } from '../lib/use-now';
@@ -80,9 +80,17 @@ export default function RunsPage() {
           <h1>Runs</h1>
           <p className="muted">Every pipeline run, live.</p>
         </div>
-        <Link className="btn btn--primary" to="/templates">
-          Start a run
-        </Link>
+        <div className="actions">
+          <a className="btn btn--small" href={exportUrls.runs('csv')} download>
+            Export CSV
+          </a>
+          <a className="btn btn--small" href={exportUrls.runs('json')} download>
+            Export JSON
+          </a>
+          <Link className="btn btn--primary" to="/templates">
+            Start a run
+          </Link>
+        </div>
       </header>
 
       <form className="toolbar" role="search" onSubmit={(e) => e.preventDefault()}>

@@ -1,6 +1,7 @@
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { describeCommandError } from '../ui/feature-errors';
 import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
-import { Link, useLocation, useParams, useSearchParams } from 'react-router-dom';
+import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { api } from '../api/endpoints';
 import { keys } from '../api/keys';
 import { formatDateTime } from '../lib/format';
@@ -77,6 +78,12 @@ export default function TemplateDetailPage() {
           </p>
           {view.description && <p>{view.description}</p>}
         </div>
+        <div className="actions">
+          <Link className="btn btn--primary" to={`/templates/${encodeURIComponent(view.id)}/edit`}>
+            Edit
+          </Link>
+          <TemplateActions id={view.id} archived={view.archived} />
+        </div>
         {view.versions.length > 1 && (
           <label className="field field--inline">
             <span>Version</span>
@@ -135,5 +142,33 @@ export default function TemplateDetailPage() {
         <JsonBlock value={json} label="Template JSON" maxHeight={520} />
       </section>
     </div>
+  );
+}
+
+/** Clone (then edit the copy) and archive (DELETE: hidden from the list; runs keep their snapshot). */
+function TemplateActions({ id, archived }: { id: string; archived: boolean }) {
+  const navigate = useNavigate();
+  const qc = useQueryClient();
+  const clone = useMutation({ mutationFn: () => api.cloneTemplate(id), onSuccess: (r) => navigate(`/templates/${encodeURIComponent(r.id)}/edit`) });
+  const archive = useMutation({
+    mutationFn: () => api.archiveTemplate(id),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: keys.templates() });
+      navigate('/templates');
+    },
+  });
+  const error = clone.error ?? archive.error;
+  return (
+    <>
+      <button type="button" className="btn" disabled={clone.isPending} onClick={() => clone.mutate()}>
+        Clone
+      </button>
+      {!archived && (
+        <button type="button" className="btn btn--danger" disabled={archive.isPending} onClick={() => window.confirm('Archive this template? Existing runs are not affected.') && archive.mutate()}>
+          Archive
+        </button>
+      )}
+      {error && <p className="form-error">{describeCommandError(error)}</p>}
+    </>
   );
 }

@@ -32,9 +32,14 @@ export default function TemplatesPage() {
           <h1>Templates</h1>
           <p className="muted">Workflow definitions: a DAG of phases. Open one to preview it and start a run.</p>
         </div>
-        <button type="button" className="btn btn--primary" aria-expanded={creating} onClick={() => setCreating(!creating)}>
-          {creating ? 'Close editor' : 'New template'}
-        </button>
+        <div className="actions">
+          <Link className="btn btn--primary" to="/templates/new">
+            New template (visual editor)
+          </Link>
+          <button type="button" className="btn" aria-expanded={creating} onClick={() => setCreating(!creating)}>
+            {creating ? 'Close JSON form' : 'New from JSON'}
+          </button>
+        </div>
       </header>
 
       {creating && <NewTemplateForm onCancel={() => setCreating(false)} />}

@@ -65,7 +65,7 @@ function generated(runId: string, phaseId: string, attempt: number, slot: number
  */
 export function completedRunEvents(runId: string, templateId: string): NewEvent[] {
   return [
-    { type: 'RunStarted', data: { runId, templateId, templateVersion: 1, template, name: 'Cats essay', inputs: { topic: 'cats' }, autoMode: true, budgetUsd: null } },
+    { type: 'RunStarted', data: { runId, templateId, templateVersion: 1, template, name: 'Cats essay', inputs: { topic: 'cats' }, autoMode: true, budgetUsd: null, origin: null } },
     { type: 'PhaseStarted', data: { phaseId: 'draft', attempt: 1 } },
     requested(runId, 'draft', 1, 0, 'sim-a'),
     requested(runId, 'draft', 1, 1, 'sim-b'),
@@ -176,7 +176,7 @@ export function loopRunEvents(runId: string, templateId: string): NewEvent[] {
     },
   ];
   return [
-    { type: 'RunStarted', data: { runId, templateId, templateVersion: 1, template: loopTemplate, name: 'loop', inputs: {}, autoMode: true, budgetUsd: null } },
+    { type: 'RunStarted', data: { runId, templateId, templateVersion: 1, template: loopTemplate, name: 'loop', inputs: {}, autoMode: true, budgetUsd: null, origin: null } },
     { type: 'PhaseStarted', data: { phaseId: 'write', attempt: 1 } },
     ...round(0, 'rough', 0.5, 'needs detail'),
     ...round(1, 'detailed', 0.875, 'good'),
@@ -189,7 +189,7 @@ export function loopRunEvents(runId: string, templateId: string): NewEvent[] {
 /** A run that fails in its first phase. */
 export function failedRunEvents(runId: string, templateId: string, name: string | null = null): NewEvent[] {
   return [
-    { type: 'RunStarted', data: { runId, templateId, templateVersion: 1, template, name, inputs: { topic: 'dogs' }, autoMode: true, budgetUsd: 5 } },
+    { type: 'RunStarted', data: { runId, templateId, templateVersion: 1, template, name, inputs: { topic: 'dogs' }, autoMode: true, budgetUsd: 5, origin: null } },
     { type: 'PhaseStarted', data: { phaseId: 'draft', attempt: 1 } },
     { type: 'PhaseFailed', data: { phaseId: 'draft', attempt: 1, reason: { code: 'timeout', message: 'too slow', retryable: false } } },
     { type: 'PhaseSkipped', data: { phaseId: 'polish', reason: 'upstream failed' } },

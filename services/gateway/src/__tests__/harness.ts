@@ -8,7 +8,7 @@ import { MessagePattern, Payload, Transport } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { natsNames, type OrchestratorReply, type OrchestratorRequest, type Recorded } from '@conclave/contracts';
 import { createDataSource, migrate, projectBatch } from '@conclave/read-models';
-import { createLogger } from '@conclave/service-kit';
+import { createLogger, type Logger } from '@conclave/service-kit';
 import type { TestEnv } from '@conclave/testing';
 import { createGatewayApp } from '../app';
 import { loadGatewayConfig, type GatewayConfig } from '../config';
@@ -21,7 +21,7 @@ export interface RunningGateway {
 }
 
 /** The gateway in-process on an ephemeral port, pointed at the env's prefix and database. */
-export async function startGateway(env: TestEnv, overrides: Record<string, string> = {}): Promise<RunningGateway> {
+export async function startGateway(env: TestEnv, overrides: Record<string, string> = {}, logger?: Logger): Promise<RunningGateway> {
   await migrate(env.databaseUrl);
   const config = loadGatewayConfig({
     ...env.serviceEnv,
@@ -31,9 +31,10 @@ export async function startGateway(env: TestEnv, overrides: Record<string, strin
     WEB_DIST: mkdtempSync(join(tmpdir(), 'gateway-no-web-')), // empty: "not built" unless overridden
     MIN_SEQUENCE_WAIT_MS: '1500',
     ORCHESTRATOR_TIMEOUT_MS: '1000',
+    RATE_LIMIT_PER_MINUTE: '1000000', // suites poll; the limit has its own test
     ...overrides,
   });
-  const app = await createGatewayApp(config, createLogger('gateway-test', config.LOG_LEVEL));
+  const app = await createGatewayApp(config, logger ?? createLogger('gateway-test', config.LOG_LEVEL));
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   let closed = false;

@@ -18,7 +18,7 @@ export function bearerToken(header: string | string[] | undefined): string | und
 }
 
 /** Paths under the REST API that stay open without a token. */
-const PUBLIC_API_PATHS = new Set(['/api/v1/health']);
+const PUBLIC_API_PATHS = new Set(['/api/v1/health', '/api/docs', '/api/docs/openapi.json']);
 
 /**
  * With CONCLAVE_API_TOKEN set, every REST route but /health requires the bearer token. Runs before

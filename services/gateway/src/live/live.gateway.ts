@@ -13,6 +13,7 @@ import {
 import type { Logger } from '@conclave/service-kit';
 import type { GatewayConfig } from '../config';
 import { bearerToken, tokenMatches } from '../http/auth';
+import { socketOriginCheck } from '../security/hardening';
 import { CONFIG, LOGGER } from '../tokens';
 
 export type LiveServer = Server<ClientToServerEvents, ServerToClientEvents>;
@@ -34,6 +35,7 @@ export class LiveGateway implements OnGatewayInit {
   ) {}
 
   afterInit(server: LiveServer) {
+    (server.engine as unknown as { opts: { allowRequest?: unknown } }).opts.allowRequest = socketOriginCheck(this.config.CORS_ORIGINS);
     const token = this.config.CONCLAVE_API_TOKEN;
     if (!token) return;
     server.use((socket, next) => {

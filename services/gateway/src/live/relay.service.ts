@@ -1,11 +1,17 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Msg, Subscription } from '@nats-io/transport-node';
-import { parseEventSubject, type Room } from '@conclave/contracts';
+import { LiveMessage, parseEventSubject, type Room } from '@conclave/contracts';
 import { EventLog } from '@conclave/event-log';
 import type { Logger } from '@conclave/service-kit';
 import { LOGGER } from '../tokens';
+import { CostsService } from '../costs/costs.service';
+import { WorkersService } from '../fleet/workers.service';
 import { LiveGateway } from './live.gateway';
+
+/** Events that change what was spent: also relayed to the `costs` room. */
+const COST_EVENTS = new Set(['CandidateGenerated', 'VerdictRecorded']);
+const BUDGET_CHECK_DELAY_MS = 2_000;
 
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 10_000;
@@ -30,11 +36,14 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
   private lastSequence = 0;
   private restarts = 0;
   private opened = false;
+  private budgetTimer: NodeJS.Timeout | null = null;
 
   constructor(
     @Inject(EventLog) private readonly log: EventLog,
     @Inject(LiveGateway) private readonly sockets: LiveGateway,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(WorkersService) private readonly workers: WorkersService,
+    @Inject(CostsService) private readonly costs: CostsService,
   ) {}
 
   get restartCount(): number {
@@ -55,6 +64,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
 
   async beforeApplicationShutdown() {
     this.stopping = true;
+    if (this.budgetTimer) clearTimeout(this.budgetTimer);
     this.wake?.();
     await this.messages?.close().catch(() => undefined);
     await this.loop;
@@ -117,6 +127,10 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     const aggregate = parseEventSubject(m.subject, this.log.names.prefix);
     const runId = aggregate?.aggregate === 'run' ? aggregate.id : null;
     const rooms: Room[] = runId ? ['runs', `run:${runId}`] : [];
+    if (COST_EVENTS.has(event.type)) {
+      rooms.push('costs');
+      this.scheduleBudgetCheck();
+    }
     this.sockets.emitEvent(rooms, { sequence: event.sequence, type: event.type, runId, occurredAt: event.occurredAt, data: event.data });
   }
 
@@ -130,6 +144,28 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
       return void this.logger.warn({ subject: msg.subject }, 'dropped a live message that is not JSON');
     }
     this.sockets.emitLive(room, payload);
+    if (room === 'fleet') this.recordHeartbeat(payload);
+  }
+
+  /**
+   * Monthly budget alerts after spend changed. Debounced, and delayed so that the projector has
+   * folded the cost first (the relay sees events before the read models do). Best effort: a
+   * missed check is repeated by the next cost event or budget change.
+   */
+  private scheduleBudgetCheck(): void {
+    if (this.budgetTimer || this.stopping) return;
+    this.budgetTimer = setTimeout(() => {
+      this.budgetTimer = null;
+      this.costs.checkBudgets().catch((err: unknown) => this.logger.warn({ err: String(err) }, 'budget check failed'));
+    }, BUDGET_CHECK_DELAY_MS);
+    this.budgetTimer.unref();
+  }
+
+  /** Best effort like the heartbeat itself: a failed upsert is logged, the next heartbeat repairs it. */
+  private recordHeartbeat(payload: unknown): void {
+    const parsed = LiveMessage.safeParse(payload);
+    if (!parsed.success || parsed.data.kind !== 'heartbeat') return;
+    this.workers.record(parsed.data).catch((err: unknown) => this.logger.warn({ workerId: parsed.data.kind === 'heartbeat' ? parsed.data.workerId : null, err: String(err) }, 'could not record a heartbeat'));
   }
 
   private sleep(ms: number): Promise<void> {

@@ -26,7 +26,7 @@ describe('gateway reads (read models folded from the log)', () => {
 
   const runStarted = (runId: string, name: string): NewEvent => ({
     type: 'RunStarted',
-    data: { runId, templateId, templateVersion: 1, template: template as never, name, inputs: { topic: 'bees' }, autoMode: true, budgetUsd: null },
+    data: { runId, templateId, templateVersion: 1, template: template as never, name, inputs: { topic: 'bees' }, autoMode: true, budgetUsd: null, origin: null },
   });
 
   beforeAll(async () => {

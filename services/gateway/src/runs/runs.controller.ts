@@ -39,6 +39,16 @@ export class RunsController {
     return { items: await this.runs.candidates(id, phase) };
   }
 
+  @Get(':id/checkpoints')
+  async checkpoints(@Param('id') id: string) {
+    return { items: await this.runs.checkpoints(id) };
+  }
+
+  @Get(':id/tool-calls')
+  async toolCalls(@Param('id') id: string) {
+    return { items: await this.runs.toolCalls(id) };
+  }
+
   @Get(':id/artifacts')
   async artifacts(@Param('id') id: string) {
     return { items: await this.runs.artifacts(id) };

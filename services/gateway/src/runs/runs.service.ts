@@ -41,6 +41,16 @@ export class RunsService {
     return this.queries.listCandidates(id, phaseId);
   }
 
+  async checkpoints(id: string) {
+    await this.mustExist(id);
+    return this.queries.listCheckpoints(id);
+  }
+
+  async toolCalls(id: string) {
+    await this.mustExist(id);
+    return this.queries.listToolCalls(id);
+  }
+
   async artifacts(id: string) {
     await this.mustExist(id);
     return this.queries.listArtifacts(id);

@@ -4,7 +4,7 @@ import { WorkerRuntime, type WorkerLogger, type WorkerSpec } from '@conclave/wor
 import { judgeCandidates, type VerdictOutcome } from '../domain/judge';
 import type { JudgeRegistry } from '../domain/judge-provider';
 import type { JudgeEnv } from '../config';
-import { createJudgeRegistry } from './judges';
+import { createJudgeRegistry, credentialSourceOf, type JudgeProviderSettings } from './judges';
 
 export type JudgeRuntime = WorkerRuntime<JudgeCandidates, VerdictOutcome, VerdictResult>;
 
@@ -43,14 +43,13 @@ export type JudgeSettings = Pick<
   | 'WORKER_SHUTDOWN_GRACE_MS'
   | 'WORKER_WORKING_INTERVAL_MS'
   | 'JUDGE_TIMEOUT_SECONDS'
-  | 'ANTHROPIC_API_KEY'
-  | 'OPENAI_API_KEY'
-  | 'GEMINI_API_KEY'
->;
+> &
+  JudgeProviderSettings;
 
 /** The whole judge worker minus Nest: used by the module and by the integration tests alike. */
 export function createJudgeRuntime(env: JudgeSettings, log: EventLog, logger: WorkerLogger): JudgeRuntime {
-  return new WorkerRuntime(judgeWorkerSpec(createJudgeRegistry(env), log.names, env.JUDGE_TIMEOUT_SECONDS * 1000), {
+  const judges = createJudgeRegistry(env, credentialSourceOf(env, { nc: log.nc, subject: log.names.subjects.credentials, logger }));
+  return new WorkerRuntime(judgeWorkerSpec(judges, log.names, env.JUDGE_TIMEOUT_SECONDS * 1000), {
     log,
     logger,
     workerId: env.INSTANCE_ID,

@@ -9,6 +9,10 @@ export interface JudgeRequest {
   criteria: string[];
   /** in the order of the command; the tie rule refers to this order */
   candidates: { candidateId: string; output: unknown }[];
+  /** the phase's task (what the candidates answer); '' when unknown */
+  task?: string;
+  /** select: the best of several; evaluate: score one, the rationale is feedback for a reviser */
+  purpose?: 'select' | 'evaluate';
 }
 
 export interface JudgeContext {
@@ -24,6 +28,8 @@ export interface Verdict {
   /** the order the candidates were shown in */
   order: string[];
   tokens: Tokens;
+  /** USD; absent = free (simulated) or unknown price */
+  costUsd?: number;
 }
 
 /**
@@ -42,17 +48,27 @@ export class ProviderError extends Error {
     readonly code: string,
     message: string,
     readonly retryable: boolean,
+    readonly extra: { retryAfterMs?: number } = {},
   ) {
     super(message);
     this.name = 'ProviderError';
   }
 }
 
+/** A ProviderError of this module or of the shared SDK layer (same name and shape): matched by shape. */
+export function isProviderError(err: unknown): err is ProviderError {
+  return err instanceof Error && err.name === 'ProviderError' && typeof (err as ProviderError).code === 'string' && typeof (err as ProviderError).retryable === 'boolean';
+}
+
 /** Judge adapters keyed by provider name. A name registered twice is a wiring bug. */
 export class JudgeRegistry {
   private readonly adapters = new Map<string, JudgeAdapter>();
 
-  constructor(adapters: Iterable<JudgeAdapter> = []) {
+  /** `fallback` answers names that were not registered (LLM judges resolved per call). */
+  constructor(
+    adapters: Iterable<JudgeAdapter> = [],
+    private readonly fallback?: (name: string) => JudgeAdapter | undefined,
+  ) {
     for (const adapter of adapters) this.register(adapter);
   }
 
@@ -63,7 +79,7 @@ export class JudgeRegistry {
   }
 
   get(name: string): JudgeAdapter | undefined {
-    return this.adapters.get(name);
+    return this.adapters.get(name) ?? this.fallback?.(name);
   }
 
   names(): string[] {

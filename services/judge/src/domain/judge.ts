@@ -1,5 +1,5 @@
 import type { CandidateScore, JudgeCandidates, Tokens } from '@conclave/contracts';
-import { ProviderError, type JudgeContext, type JudgeRegistry, type Verdict } from './judge-provider';
+import { isProviderError, type JudgeContext, type JudgeRegistry, type Verdict } from './judge-provider';
 
 export type ScoredOutcome = {
   status: 'scored';
@@ -10,12 +10,12 @@ export type ScoredOutcome = {
   tokens: Tokens;
   costUsd: number;
 };
-export type VerdictOutcome = ScoredOutcome | { status: 'failed'; error: { code: string; message: string; retryable: boolean } };
+export type VerdictOutcome = ScoredOutcome | { status: 'failed'; error: { code: string; message: string; retryable: boolean; retryAfterMs?: number } };
 
 /**
  * Judge the candidates of one command with the named provider. An unknown provider, a failure the
  * provider reported and an inconsistent verdict become failed outcomes; aborts and transient
- * errors propagate to the worker. Cost is 0 until pricing arrives with the real providers.
+ * errors propagate to the worker. Cost: the adapter's (0 for the simulated judge).
  */
 export async function judgeCandidates(command: JudgeCandidates, deps: { judges: JudgeRegistry }, ctx: JudgeContext): Promise<VerdictOutcome> {
   const adapter = deps.judges.get(command.provider);
@@ -26,16 +26,28 @@ export async function judgeCandidates(command: JudgeCandidates, deps: { judges: 
   let verdict: Verdict;
   try {
     verdict = await adapter.judge(
-      { provider: command.provider, model: command.model, judgeId: command.judgeId, criteria: command.criteria, candidates: command.candidates },
+      {
+        provider: command.provider,
+        model: command.model,
+        judgeId: command.judgeId,
+        criteria: command.criteria,
+        candidates: command.candidates,
+        task: command.task,
+        purpose: command.purpose,
+      },
       ctx,
     );
   } catch (err) {
-    if (err instanceof ProviderError && !ctx.signal.aborted) return failed(err.code, err.message, err.retryable);
+    if (isProviderError(err) && !ctx.signal.aborted) {
+      const retryAfterMs = err.extra?.retryAfterMs;
+      return { status: 'failed', error: { code: err.code, message: err.message, retryable: err.retryable, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) } };
+    }
     throw err;
   }
   const problems = verdictProblems(verdict, command);
   if (problems.length > 0) return failed('verdict_invalid', problems.join('; '), true);
-  return { status: 'scored', ...verdict, costUsd: 0 };
+  const { costUsd, ...rest } = verdict;
+  return { status: 'scored', ...rest, costUsd: costUsd ?? 0 };
 }
 
 /** A verdict must name a candidate as winner, score every candidate on every criterion, and show each once. */

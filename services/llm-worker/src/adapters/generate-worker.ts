@@ -3,7 +3,7 @@ import type { EventLog } from '@conclave/event-log';
 import { WorkerRuntime, type WorkerEnv, type WorkerLogger, type WorkerSpec } from '@conclave/worker-kit';
 import { generateCandidate, type CandidateOutcome, type GenerateDeps } from '../domain/generate';
 import { AjvOutputValidator } from './ajv-validator';
-import { createProviderRegistry } from './providers';
+import { createProviderRegistry, credentialSourceOf, type ProviderSettings } from './providers';
 
 export type GenerateRuntime = WorkerRuntime<GenerateCandidate, CandidateOutcome, CandidateResult>;
 
@@ -41,15 +41,13 @@ export type LlmWorkerSettings = Pick<
   | 'WORKER_HEARTBEAT_MS'
   | 'WORKER_SHUTDOWN_GRACE_MS'
   | 'WORKER_WORKING_INTERVAL_MS'
-  | 'ANTHROPIC_API_KEY'
-  | 'OPENAI_API_KEY'
-  | 'GEMINI_API_KEY'
->;
+> &
+  Partial<ProviderSettings>;
 
 /** The whole worker minus Nest: used by the module and by the integration tests alike. */
 export function createGenerateRuntime(env: LlmWorkerSettings, log: EventLog, logger: WorkerLogger, overrides: { liveIntervalMs?: number } = {}): GenerateRuntime {
   const validator = new AjvOutputValidator();
-  const providers = createProviderRegistry(env, validator);
+  const providers = createProviderRegistry(env, validator, credentialSourceOf(env, { nc: log.nc, subject: log.names.subjects.credentials, logger }));
   return new WorkerRuntime(generateWorkerSpec({ providers, validator }, log.names), {
     log,
     logger,

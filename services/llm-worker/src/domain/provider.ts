@@ -1,4 +1,4 @@
-import type { CandidateOptions, Prompt, ResolvedOutput, Tokens } from '@conclave/contracts';
+import type { CandidateOptions, Prompt, ResolvedOutput, Tokens, ToolCallRecord, TranscriptMessage } from '@conclave/contracts';
 
 /** One generation request: what the candidate slot of a phase asks a model for. */
 export interface GenerateRequest {
@@ -11,6 +11,10 @@ export interface GenerateRequest {
   output: ResolvedOutput;
   /** the candidate slot in the phase (0-based); part of the simulated provider's seed */
   slot: number;
+  runId: string;
+  candidateId: string;
+  /** agent phases: tools in the run's workspace and the iteration cap */
+  agent?: { tools: string[]; maxIterations: number };
 }
 
 export interface GenerateContext {
@@ -18,6 +22,8 @@ export interface GenerateContext {
   signal: AbortSignal;
   /** streamed text as it arrives (the worker coalesces and relays it live) */
   onDelta(text: string): void;
+  /** an agent's audited tool call, as soon as it is done (relayed live) */
+  onToolCall?(record: ToolCallRecord): void;
 }
 
 export interface Generation {
@@ -26,6 +32,10 @@ export interface Generation {
   /** the raw text the model produced */
   text: string;
   tokens: Tokens;
+  /** USD; absent = free (simulated) or unknown price */
+  costUsd?: number;
+  toolCalls?: ToolCallRecord[];
+  transcript?: TranscriptMessage[];
 }
 
 /**
@@ -38,23 +48,48 @@ export interface ProviderAdapter {
   generate(request: GenerateRequest, ctx: GenerateContext): Promise<Generation>;
 }
 
+/** What a failed provider call may carry besides its code (retry-after, the raw invalid output, what it cost). */
+export interface ProviderErrorExtra {
+  retryAfterMs?: number;
+  raw?: string;
+  tokens?: Tokens;
+  costUsd?: number;
+  transcript?: TranscriptMessage[];
+}
+
 /** A failure reported by a provider: becomes a failed result with this code. */
 export class ProviderError extends Error {
   constructor(
     readonly code: string,
     message: string,
     readonly retryable: boolean,
+    readonly extra: ProviderErrorExtra = {},
   ) {
     super(message);
     this.name = 'ProviderError';
   }
 }
 
+/**
+ * A ProviderError of this module or of the shared SDK layer (`@conclave/worker-kit`'s class of the
+ * same name and shape): recognised by shape, not by class identity.
+ */
+export function isProviderError(err: unknown): err is ProviderError {
+  return err instanceof Error && err.name === 'ProviderError' && typeof (err as ProviderError).code === 'string' && typeof (err as ProviderError).retryable === 'boolean';
+}
+
 /** Adapters keyed by provider name. A name registered twice is a wiring bug. */
 export class ProviderRegistry<A extends { readonly name: string } = ProviderAdapter> {
   private readonly adapters = new Map<string, A>();
 
-  constructor(adapters: Iterable<A> = []) {
+  /**
+   * `fallback` answers names that were not registered (providers whose credentials are looked up
+   * per call, e.g. the SDK providers); it may return undefined.
+   */
+  constructor(
+    adapters: Iterable<A> = [],
+    private readonly fallback?: (name: string) => A | undefined,
+  ) {
     for (const adapter of adapters) this.register(adapter);
   }
 
@@ -65,7 +100,7 @@ export class ProviderRegistry<A extends { readonly name: string } = ProviderAdap
   }
 
   get(name: string): A | undefined {
-    return this.adapters.get(name);
+    return this.adapters.get(name) ?? this.fallback?.(name);
   }
 
   names(): string[] {

@@ -469,3 +469,62 @@ describe('illegal commands in each state', () => {
     expect(out).toBeUndefined();
   });
 });
+
+describe('tool phases', () => {
+  const tested: TemplateInput = {
+    name: 'tested',
+    inputs: { type: 'object', properties: { target: { type: 'string' } } },
+    phases: [
+      { id: 'test', kind: 'tool', tool: { command: 'npm', args: ['test', '--', '{{inputs.target}}'] } },
+      { id: 'green', kind: 'condition', dependsOn: ['test'], expression: { '==': [{ var: 'phases.test.output.exitCode' }, 0] }, ifTrue: ['ship'], ifFalse: ['fix'] },
+      llm('ship', ['green']),
+      llm('fix', ['green']),
+    ],
+  };
+  const token = `${RUN}.test.1.tool@1`;
+  const toolResult = (outcome: Record<string, unknown>, attemptToken = token): DeciderInput => ({
+    type: 'ToolResult',
+    result: { type: 'ToolResult', commandId: attemptToken, runId: RUN, phaseId: 'test', attempt: 1, attemptToken, workerId: 'w', provider: 'tool', model: 'npm', durationMs: 12, outcome } as never,
+  });
+
+  it('asks a worker to run the program with its arguments rendered', () => {
+    const out = given().when({ ...start(tested), inputs: { target: 'unit' } });
+    expect(types(out)).toEqual(['RunStarted', 'PhaseStarted:test', 'ToolRunRequested:test']);
+    expect(ofType(out, 'ToolRunRequested')[0]!.data).toMatchObject({ command: 'npm', args: ['test', '--', 'unit'], attemptToken: token });
+  });
+
+  it('records exit code and output as the artifact, and a condition routes on the exit code', () => {
+    const { last } = drive({ ...start(tested), inputs: { target: 'unit' } }, toolResult({ status: 'completed', exitCode: 1, stdout: '1 failed', stderr: '' }));
+    expect(types(last).slice(0, 4)).toEqual(['ToolRunCompleted:test', 'ArtifactRecorded:test', 'PhaseCompleted:test', 'CheckpointCreated:test']);
+    expect(ofType(last, 'ArtifactRecorded')[0]!.data.content).toEqual({ exitCode: 1, stdout: '1 failed', stderr: '' });
+    expect(ofType(last, 'ConditionEvaluated')[0]!.data).toMatchObject({ result: false, skipped: ['ship'] });
+    expect(types(last)).toContain('PhaseStarted:fix');
+  });
+
+  it('fails the phase when the tool cannot run (refused program), and refuses a stale result', () => {
+    const refusedRun = drive(start(tested), toolResult({ status: 'failed', error: { code: 'tool_refused', message: 'rm is not allowed', retryable: false } }));
+    expect(types(refusedRun.last)).toEqual(['ToolRunFailed:test', 'PhaseFailed:test', 'RunFailed']);
+    const stale = drive(start(tested), toolResult({ status: 'completed', exitCode: 0, stdout: '', stderr: '' }, `${RUN}.test.1.tool@0`));
+    expect(ofType(stale.last, 'ResultRefused')[0]!.data.reason).toBe('stale_token');
+  });
+
+  it('abandons a tool run at the phase deadline and names it when the run is cancelled', () => {
+    const { history } = drive(start(tested));
+    expect(types(given(...history).when({ type: 'Tick' }, at(601_000)))).toEqual(['PhaseRetryScheduled:test']);
+    expect(ofType(given(...history).when(cmd({ type: 'CancelRun' })), 'RunCancelled')[0]!.data.abortedCommandIds).toEqual([token]);
+  });
+});
+
+describe('stalled work', () => {
+  it('re-dispatches a stalled candidate under a new attempt token; the old token is then stale', () => {
+    const { history, last } = drive(start(), { type: 'Stalled', attemptToken: `${C('b', 0)}@1` });
+    expect(types(last)).toEqual(['CandidateRedispatched:b']);
+    expect(ofType(last, 'CandidateRedispatched')[0]!.data).toMatchObject({ candidateId: C('b', 0), attemptToken: `${C('b', 0)}@2`, reason: 'stalled' });
+    expect(ofType(given(...history).when(resultFor(C('b', 0), 'b', 'late')), 'ResultRefused')[0]!.data.reason).toBe('stale_token');
+  });
+
+  it('ignores a stall report for work that already finished or a paused run', () => {
+    expect(drive(start(), resultFor(C('b', 0), 'b', 'x'), { type: 'Stalled', attemptToken: `${C('b', 0)}@1` }).last).toEqual([]);
+    expect(drive(start(), cmd({ type: 'PauseRun' }), { type: 'Stalled', attemptToken: `${C('b', 0)}@1` }).last).toEqual([]);
+  });
+});

@@ -13,6 +13,7 @@ import {
   type ResolvedOutput,
   type RunCommand,
   type Template,
+  type ToolResult,
   type VerdictResult,
 } from '@conclave/contracts';
 import { renderPrompt, renderText, type BindingContext } from './render';
@@ -45,8 +46,11 @@ export type DeciderInput =
   | StartRunInput
   | { type: 'CandidateResult'; result: CandidateResult }
   | { type: 'VerdictResult'; result: VerdictResult }
+  | { type: 'ToolResult'; result: ToolResult }
   /** a timer fired (phase deadline, retry backoff): reconcile against ctx.now */
   | { type: 'Tick' }
+  /** the worker holding this dispatch stopped heartbeating: dispatch it again under a new token */
+  | { type: 'Stalled'; attemptToken: string }
   | { type: 'Reconcile' }
   | { type: 'Command'; command: Exclude<RunCommand, { type: 'ForkRun' | 'RerunRun' }> };
 
@@ -112,9 +116,13 @@ function establish(state: RunState, input: DeciderInput, ctx: DeciderContext): D
       return isActive(state) ? candidateFacts(state, input.result, ctx) : [];
     case 'VerdictResult':
       return isActive(state) ? verdictFacts(state, input.result, ctx) : [];
+    case 'ToolResult':
+      return isActive(state) ? toolFacts(state, input.result) : [];
     case 'Tick':
     case 'Reconcile':
       return [];
+    case 'Stalled':
+      return isActive(state) ? stalledFacts(state, input.attemptToken) : [];
     case 'Command':
       if (!isActive(state)) throw new UnknownTargetError('the run does not exist');
       return commandFacts(state, input.command, ctx);
@@ -191,6 +199,41 @@ function verdictFacts(run: ActiveRun, r: VerdictResult, ctx: DeciderContext): De
   ];
 }
 
+function toolFacts(run: ActiveRun, r: ToolResult): DecidedEvent[] {
+  const phase = run.phases[r.phaseId];
+  if (!phase || !phase.tool) return refuse(run, r, 'unknown_work');
+  if (phase.attempt !== r.attempt) return refuse(run, r, 'stale_attempt');
+  if (phase.tool.attemptToken !== r.attemptToken) return refuse(run, r, 'stale_token');
+  if (phase.tool.status !== 'requested' || !isLive(run)) return [];
+  const key = `${phase.id}.${phase.attempt}`;
+  return r.outcome.status === 'completed'
+    ? [
+        event(run.runId, 'ToolRunCompleted', key, {
+          phaseId: phase.id,
+          attempt: phase.attempt,
+          exitCode: r.outcome.exitCode,
+          stdout: r.outcome.stdout,
+          stderr: r.outcome.stderr,
+          durationMs: r.durationMs,
+          workerId: r.workerId,
+        }),
+      ]
+    : [event(run.runId, 'ToolRunFailed', key, { phaseId: phase.id, attempt: phase.attempt, error: r.outcome.error, workerId: r.workerId })];
+}
+
+/** Re-dispatch a stalled candidate with the next token; the old token's late result is then stale. */
+function stalledFacts(run: ActiveRun, attemptToken: string): DecidedEvent[] {
+  if (run.status !== 'running' && run.status !== 'waiting') return [];
+  for (const phase of Object.values(run.phases)) {
+    const c = phase.candidates.find((x) => x.attemptToken === attemptToken && x.status === 'requested');
+    if (!c) continue;
+    const n = Number(attemptToken.slice(attemptToken.lastIndexOf('@') + 1)) || 1;
+    const next = `${c.id}@${n + 1}`;
+    return [event(run.runId, 'CandidateRedispatched', next, { phaseId: phase.id, attempt: phase.attempt, candidateId: c.id, attemptToken: next, reason: 'stalled' })];
+  }
+  return [];
+}
+
 const isLive = (run: ActiveRun) => run.status === 'running' || run.status === 'waiting' || run.status === 'paused';
 
 function commandFacts(run: ActiveRun, command: Extract<DeciderInput, { type: 'Command' }>['command'], ctx: DeciderContext): DecidedEvent[] {
@@ -213,6 +256,7 @@ function commandFacts(run: ActiveRun, command: Extract<DeciderInput, { type: 'Co
       const outstanding = Object.values(run.phases).flatMap((p) => [
         ...p.candidates.filter((c) => c.status === 'requested').map((c) => c.attemptToken),
         ...p.judges.filter((j) => j.status === 'requested').map((j) => j.attemptToken),
+        ...(p.tool?.status === 'requested' ? [p.tool.attemptToken] : []),
       ]);
       return [event(run.runId, 'RunCancelled', key, { reason: command.reason ?? null, abortedCommandIds: outstanding })];
     }
@@ -439,16 +483,12 @@ function startPhase(run: ActiveRun, def: Phase, attempt: number, ctx: DeciderCon
         ...skipped.map((id) => event(run.runId, 'PhaseSkipped', `${id}.${def.id}`, { phaseId: id, reason: `condition "${def.id}" was ${result}` })),
       ];
     }
-    case 'tool':
-      // tool phases run on a worker's workspace tool runner, which is not built yet: fail loudly
-      return [
-        started,
-        event(run.runId, 'PhaseFailed', `${def.id}.${attempt}`, {
-          phaseId: def.id,
-          attempt,
-          reason: { code: 'unsupported_phase_kind', message: 'tool phases are not executable by this version yet', retryable: false },
-        }),
-      ];
+    case 'tool': {
+      const attemptToken = `${run.runId}.${def.id}.${attempt}.tool@1`;
+      const args = def.tool.args.map((a) => renderText(a, bindingContext(run)));
+      const timeoutSeconds = def.timeoutSeconds ?? run.template.defaults.timeoutSeconds;
+      return [started, event(run.runId, 'ToolRunRequested', attemptToken, { phaseId: def.id, attempt, attemptToken, command: def.tool.command, args, timeoutSeconds })];
+    }
     default: {
       const never: never = def;
       throw new Error(`unknown phase kind ${JSON.stringify(never)}`);
@@ -591,6 +631,9 @@ function advancePhase(run: ActiveRun, def: Phase, phase: PhaseState, ctx: Decide
   // the phase deadline abandons outstanding work; the retry policy decides what follows
   const outstanding = phase.candidates.filter((c) => c.status === 'requested');
   const waitingJudge = phase.judges.find((j) => j.status === 'requested');
+  if (phase.deadline && phase.deadline <= ctx.now && phase.tool?.status === 'requested') {
+    return failOrRetry(run, def, phase, { code: 'timeout', message: `the tool did not finish before the deadline ${phase.deadline}`, retryable: true }, ctx);
+  }
   if (phase.deadline && phase.deadline <= ctx.now && (outstanding.length > 0 || waitingJudge)) {
     const timeout: Failure = { code: 'timeout', message: `no result within the phase timeout (deadline ${phase.deadline})`, retryable: true };
     if (outstanding.length > 0) {
@@ -617,6 +660,8 @@ function advancePhase(run: ActiveRun, def: Phase, phase: PhaseState, ctx: Decide
     case 'condition':
       return phase.conditionResult === undefined ? [] : recordArtifact(run, def, phase, null, { result: phase.conditionResult });
     case 'tool':
+      if (phase.tool?.status === 'completed') return recordArtifact(run, def, phase, null, phase.tool.result);
+      if (phase.tool?.status === 'failed') return failOrRetry(run, def, phase, phase.tool.error!, ctx);
       return [];
     case 'interview': {
       if (phase.answers) return recordArtifact(run, def, phase, null, { questions: phase.questions ?? [], answers: phase.answers });

@@ -62,6 +62,8 @@ export interface PhaseState {
   /** an output a user accepted (after a rejection), or one reused by a fork */
   accepted?: { candidateId: string | null; output: unknown };
   conditionResult?: boolean;
+  /** a tool phase's run of its program */
+  tool?: { attemptToken: string; status: 'requested' | 'completed' | 'failed'; result?: { exitCode: number; stdout: string; stderr: string }; error?: Failure };
 }
 
 export interface Checkpoint {
@@ -307,6 +309,14 @@ function apply(state: ActiveRun, event: RunFact): ActiveRun {
       }
       return next;
     }
+    case 'ToolRunRequested':
+      return withPhase(event.data.phaseId, (p) => (p.attempt === event.data.attempt ? { ...p, tool: { attemptToken: event.data.attemptToken, status: 'requested' } } : p));
+    case 'ToolRunCompleted': {
+      const { exitCode, stdout, stderr } = event.data;
+      return withPhase(event.data.phaseId, (p) => (p.tool ? { ...p, tool: { ...p.tool, status: 'completed', result: { exitCode, stdout, stderr } } } : p));
+    }
+    case 'ToolRunFailed':
+      return withPhase(event.data.phaseId, (p) => (p.tool ? { ...p, tool: { ...p.tool, status: 'failed', error: event.data.error } } : p));
     case 'ResultRefused':
       return { ...state, refused: [...state.refused, event.data.commandId] };
     case 'BudgetRaised':

@@ -37,7 +37,7 @@ export function runEvents(runId: string): NewEvent[] {
     data: { phaseId, attempt: 1, candidateId: c(phaseId, slot), output: { text: `${phaseId}-${slot}` }, tokens: { input, output: out }, costUsd, durationMs: 5, workerId: 'w' },
   });
   return [
-    { type: 'RunStarted', data: { runId, templateId: 'tpl', templateVersion: 1, template, name: `run ${runId}`, inputs: { topic: 'x' }, autoMode: true, budgetUsd: null } },
+    { type: 'RunStarted', data: { runId, templateId: 'tpl', templateVersion: 1, template, name: `run ${runId}`, inputs: { topic: 'x' }, autoMode: true, budgetUsd: null, origin: null } },
     { type: 'PhaseStarted', data: { phaseId: 'draft', attempt: 1 } },
     requested('draft', 0, 'sim-a'),
     requested('draft', 1, 'sim-b'),

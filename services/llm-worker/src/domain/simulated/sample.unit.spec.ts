@@ -29,6 +29,8 @@ const request = (overrides: Partial<GenerateRequest> = {}): GenerateRequest => (
   prompt: { system: 'You are a product analyst.', user: 'Idea: a recipe sharing app with offline sync' },
   output: { artifact: 'spec', schema: artifactJsonSchema('spec') },
   slot: 0,
+  runId: 'run1',
+  candidateId: 'run1.p1.1.c0',
   ...overrides,
 });
 

@@ -1,6 +1,8 @@
 import type { JsonSchema } from '@conclave/contracts';
 import { estimateTokens, type GenerateContext, type GenerateRequest, type Generation, type ProviderAdapter } from '../provider';
+import type { AgentSettings } from '../agent/agent-settings';
 import { sampleFromSchema } from './sample';
+import { runSimulatedAgent } from './simulated-agent';
 import { createRng, seedOf } from './seed';
 import { keywords } from './words';
 
@@ -12,6 +14,8 @@ const GENERATOR_VERSION = 'sim-v1';
 export interface SimulatedProviderDeps {
   /** a schema check (the worker's ajv validator) that makes anyOf / oneOf choices exact */
   check?: (schema: JsonSchema | boolean, value: unknown) => boolean;
+  /** where agent phases run their scripted tool calls; without it an agent phase is answered like an llm phase */
+  agent?: AgentSettings;
 }
 
 /**
@@ -22,7 +26,8 @@ export interface SimulatedProviderDeps {
  * - schema-valid for the built-in artifacts and the JSON Schema features listed in `sample.ts`;
  * - takes `options.latencyMs` (default 0), streaming its JSON text in a few deltas over that time,
  *   and rejects with the signal's reason as soon as the signal is aborted;
- * - tokens are estimated at ~4 characters a token; it costs nothing.
+ * - tokens are estimated at ~4 characters a token; it costs nothing;
+ * - agent phases (with `deps.agent`) run the scripted agent of `simulated-agent.ts` instead.
  */
 export class SimulatedProvider implements ProviderAdapter {
   readonly name = SIMULATED_PROVIDER;
@@ -31,6 +36,7 @@ export class SimulatedProvider implements ProviderAdapter {
 
   async generate(request: GenerateRequest, ctx: GenerateContext): Promise<Generation> {
     ctx.signal.throwIfAborted();
+    if (request.agent && this.deps.agent) return runSimulatedAgent({ ...request, agent: request.agent }, this.deps.agent, ctx, this.deps.check);
     const output = simulateOutput(request, this.deps.check);
     const text = JSON.stringify(output, null, 2);
     const latencyMs = request.options.latencyMs ?? 0;

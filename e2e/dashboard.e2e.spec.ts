@@ -1,0 +1,244 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { RunView, TemplateView } from '@conclave/contracts';
+import { createTestEnv, eventually, REPO_ROOT, startStack, type Stack, type TestEnv } from '@conclave/testing';
+
+/**
+ * The dashboard as a user drives it, on the whole stack: a template built in the visual editor and
+ * saved, a run of it followed live to completion, its candidates and verdict opened, and an axe-core
+ * audit of the pages with no serious or critical violation. Needs `web/dist` (cd web && npx vite build).
+ */
+const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  nodes: { target: string[] }[];
+}
+
+async function seriousViolations(page: Page): Promise<{ id: string; impact: string | null; targets: string[] }[]> {
+  await page.addScriptTag({ content: AXE });
+  // A string: this file is compiled without the DOM library.
+  const violations = await page.evaluate<AxeViolation[]>('axe.run(document).then((r) => r.violations)');
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
+}
+
+describe('dashboard end to end', () => {
+  let env: TestEnv;
+  let stack: Stack;
+  let browser: Browser;
+  let page: Page;
+  let templateId: string;
+  let runId: string;
+  const api = async <T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> => {
+    const res = await fetch(`${stack.url}/api/v1${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
+    return { status: res.status, body: (await res.json()) as T };
+  };
+  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `dashboard-${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    env = await createTestEnv('e2e');
+    stack = await startStack(env, { label: `e2e-dash-${env.id}` });
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    if (stack) await stack.stop();
+    await env?.dispose();
+  });
+
+  it('builds a template in the editor and saves it', async () => {
+    await page.goto(`${stack.url}/templates/new`);
+    await page.waitForSelector('[data-testid="editor-node"][data-phase-id="draft"]');
+    const name = `editor-e2e-${env.id}`;
+    await page.getByLabel('Name', { exact: true }).first().fill(name);
+    // the starting phase: two simulated candidates and a judge
+    await page.getByRole('button', { name: '+ Candidate' }).click();
+    await page.getByLabel('Use an explicit judge').check();
+    // a second phase after it (new phases depend on the selected one)
+    await page.getByRole('button', { name: '+ llm' }).click();
+    await page.waitForSelector('[data-testid="editor-node"][data-phase-id="llm1"]');
+    await page.getByRole('status').filter({ hasText: /^Valid · 2 execution levels/ }).waitFor({ timeout: 15_000 });
+    // a dependency on a phase that does not exist: the validator's located error lands on the node and the field
+    const dependsOn = page.getByLabel(/^Depends on/);
+    await dependsOn.fill('draft, ghost');
+    await page.locator('[data-testid="editor-node"][data-phase-id="llm1"]:not([data-errors="0"])').waitFor({ timeout: 15_000 });
+    await expect(dependsOn.getAttribute('aria-invalid')).resolves.toBe('true');
+    await shot('editor-error');
+    await dependsOn.fill('draft');
+    // a schema error (an empty prompt) is located on its field too
+    const prompt = page.getByLabel(/^User \(bindings/);
+    await prompt.fill('');
+    await eventually(async () => (await prompt.getAttribute('aria-invalid')) === 'true', 'the prompt field marked invalid', 15_000);
+    await expect(page.locator('[data-testid="editor-node"][data-phase-id="llm1"]').getAttribute('data-errors')).resolves.not.toBe('0');
+    await prompt.fill('Plan it');
+    await shot('editor');
+    await page.getByTestId('save-new-template').click();
+    await page.waitForURL(/\/templates\/(?!new)[^/?]+\?/, { timeout: 15_000 });
+    const saved = new URL(page.url());
+    templateId = decodeURIComponent(saved.pathname.split('/')[2]!);
+    // the editor lands on the template with the write's sequence: read it back the same way
+    const { status, body } = await api<TemplateView>(`/templates/${encodeURIComponent(templateId)}?min_sequence=${saved.searchParams.get('min_sequence')}`);
+    expect(status).toBe(200);
+    expect(body.name).toBe(name);
+    expect(body.template.phases.map((p) => [p.id, p.kind, p.dependsOn])).toEqual([
+      ['draft', 'llm', []],
+      ['llm1', 'llm', ['draft']],
+    ]);
+  });
+
+  it('starts a run and watches it complete', async () => {
+    const created = await api<{ id: string }>('/runs', { method: 'POST', body: JSON.stringify({ templateId, name: 'dashboard e2e run', inputs: { idea: 'a dashboard' } }) });
+    expect(created.status).toBe(201);
+    runId = created.body.id;
+    await page.goto(`${stack.url}/runs/${runId}`);
+    await eventually(async () => (await page.locator('[data-testid="phase-node"][data-status="completed"]').count()) === 2, 'two completed nodes', 60_000);
+    await page.locator('.page-header .badge.status--completed').waitFor({ timeout: 15_000 });
+    // the page folds socket events; the read model may apply the last one a moment later
+    await eventually(async () => (await api<RunView>(`/runs/${runId}`)).body.status === 'completed', 'the read model says completed', 15_000);
+    await shot('run-completed');
+  });
+
+  it('opens the candidates and the verdict', async () => {
+    await page.locator('.phase-chips button').filter({ hasText: /^draft/ }).click();
+    const panel = page.locator('.phase-panel');
+    await panel.waitFor();
+    await expect(panel.locator('article.candidate').count()).resolves.toBe(2);
+    await panel.getByRole('heading', { name: 'Verdict' }).waitFor();
+    await expect(panel.locator('.candidate.is-winner').count()).resolves.toBe(1);
+    await shot('candidates-verdict');
+  });
+
+  it('forks from a phase and re-runs, each landing on the new run', async () => {
+    await page.goto(`${stack.url}/runs/${runId}?phase=llm1`);
+    await page.getByRole('button', { name: 'Fork from here' }).click();
+    await page.waitForURL((url) => url.pathname.startsWith('/runs/') && !url.pathname.endsWith(runId), { timeout: 15_000 });
+    const forkId = new URL(page.url()).pathname.split('/')[2]!;
+    await page.locator('.page-header .badge.status--completed').waitFor({ timeout: 30_000 });
+    const fork = await api<{ items: { type: string; data: { fromPhaseId?: string; sourceRunId?: string } }[] }>(`/runs/${forkId}/timeline`);
+    expect(fork.body.items.find((e) => e.type === 'RunForked')?.data).toMatchObject({ sourceRunId: runId, fromPhaseId: 'llm1' });
+
+    await page.getByRole('button', { name: 'Re-run' }).click();
+    await page.waitForURL((url) => url.pathname.startsWith('/runs/') && !url.pathname.endsWith(forkId), { timeout: 15_000 });
+    await page.locator('.page-header .badge.status--completed').waitFor({ timeout: 30_000 });
+  });
+
+  it('approves a gate from the run page, with a comment', async () => {
+    const sim = { provider: 'simulated', model: 'sim' };
+    const tpl = await api<{ id: string }>('/templates', {
+      method: 'POST',
+      body: JSON.stringify({
+        name: `gate-e2e-${env.id}`,
+        phases: [
+          { id: 'draft', kind: 'llm', prompt: { user: 'Draft it' }, candidates: [sim] },
+          { id: 'review', kind: 'gate', dependsOn: ['draft'], message: 'Ship the draft?' },
+          { id: 'final', kind: 'llm', dependsOn: ['review'], prompt: { user: 'Finish it' }, candidates: [sim] },
+        ],
+      }),
+    });
+    expect(tpl.status).toBe(201);
+    const run = await api<{ id: string }>('/runs', { method: 'POST', body: JSON.stringify({ templateId: tpl.body.id, name: 'gate e2e', inputs: {} }) });
+    expect(run.status).toBe(201);
+    await page.goto(`${stack.url}/runs/${run.body.id}`);
+    const gate = page.getByRole('form', { name: /Gate review/ });
+    await gate.waitFor({ timeout: 30_000 });
+    await expect(gate.textContent()).resolves.toContain('Ship the draft?');
+    await shot('gate-waiting');
+    await gate.getByLabel('Comment (optional)').fill('looks good');
+    await gate.getByRole('button', { name: 'Approve' }).click();
+    await page.locator('.page-header .badge.status--completed').waitFor({ timeout: 30_000 });
+    const timeline = await api<{ items: { type: string; data: { comment?: string } }[] }>(`/runs/${run.body.id}/timeline`);
+    expect(timeline.body.items.find((e) => e.type === 'GateApproved')?.data.comment).toBe('looks good');
+  });
+
+  it('answers an interview from the question form', async () => {
+    const tpl = await api<{ id: string }>('/templates', {
+      method: 'POST',
+      body: JSON.stringify({
+        name: `interview-e2e-${env.id}`,
+        phases: [
+          { id: 'ask', kind: 'interview', prompt: { user: 'What do you need to know?' }, candidates: [{ provider: 'simulated', model: 'sim' }], maxQuestions: 2 },
+          { id: 'use', kind: 'llm', dependsOn: ['ask'], prompt: { user: 'Use the answers' }, candidates: [{ provider: 'simulated', model: 'sim' }] },
+        ],
+      }),
+    });
+    expect(tpl.status).toBe(201);
+    const run = await api<{ id: string }>('/runs', { method: 'POST', body: JSON.stringify({ templateId: tpl.body.id, name: 'interview e2e', inputs: {} }) });
+    await page.goto(`${stack.url}/runs/${run.body.id}`);
+    const form = page.getByRole('form', { name: /Questions from ask/ });
+    await form.waitFor({ timeout: 30_000 });
+    const boxes = form.locator('textarea');
+    for (let i = 0; i < (await boxes.count()); i++) await boxes.nth(i).fill(`answer ${i + 1}`);
+    await shot('questions');
+    await form.getByRole('button', { name: 'Submit answers' }).click();
+    await page.locator('.page-header .badge.status--completed').waitFor({ timeout: 30_000 });
+  });
+
+  it('pauses and resumes a run', async () => {
+    const tpl = await api<{ id: string }>('/templates', {
+      method: 'POST',
+      body: JSON.stringify({
+        name: `pause-e2e-${env.id}`,
+        phases: [
+          { id: 'slow', kind: 'llm', prompt: { user: 'Take your time' }, candidates: [{ provider: 'simulated', model: 'sim', options: { latencyMs: 3000 } }] },
+          { id: 'next', kind: 'llm', dependsOn: ['slow'], prompt: { user: 'Then this' }, candidates: [{ provider: 'simulated', model: 'sim' }] },
+        ],
+      }),
+    });
+    const run = await api<{ id: string }>('/runs', { method: 'POST', body: JSON.stringify({ templateId: tpl.body.id, name: 'pause e2e', inputs: {} }) });
+    await page.goto(`${stack.url}/runs/${run.body.id}`);
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    await page.locator('.page-header .badge.status--paused').waitFor({ timeout: 15_000 });
+    await page.getByText(/Paused \(by a user\)/).waitFor();
+    await shot('paused');
+    await page.getByRole('button', { name: 'Resume', exact: true }).click();
+    await page.locator('.page-header .badge.status--completed').waitFor({ timeout: 30_000 });
+  });
+
+  it('lists the providers and tests the simulated one', async () => {
+    await page.goto(`${stack.url}/providers`);
+    const card = page.getByRole('article', { name: 'Provider simulated' });
+    await card.waitFor({ timeout: 15_000 });
+    await card.getByRole('button', { name: 'Test connection' }).click();
+    await card.getByText(/^Connected/).waitFor({ timeout: 15_000 });
+    await shot('providers');
+  });
+
+  it('shows the worker fleet', async () => {
+    await page.goto(`${stack.url}/fleet`);
+    await eventually(async () => (await page.getByTestId('worker-row').count()) > 0, 'a worker row', 20_000);
+    await shot('fleet');
+    await page.goto(`${stack.url}/costs`);
+    await page.getByRole('heading', { name: /Spend by provider/ }).waitFor();
+    await shot('costs');
+    await page.goto(`${stack.url}/events`);
+    await page.getByRole('table').waitFor({ timeout: 15_000 });
+    await shot('events');
+  });
+
+  it('has no serious accessibility violation (axe-core)', async () => {
+    // axe is injected as an inline script, which the gateway's CSP (script-src 'self') refuses.
+    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1400, height: 900 } });
+    page = await context.newPage();
+    const pages = [`/runs/${runId}?phase=draft`, '/runs', '/templates', `/templates/${encodeURIComponent(templateId)}`, '/templates/new', '/providers', '/costs', '/fleet', '/events'];
+    const found: Record<string, unknown> = {};
+    for (const [path, theme] of pages.flatMap((p) => [[p, 'dark'], [p, 'light']] as const)) {
+      await page.goto(`${stack.url}${path}`);
+      await page.evaluate(`localStorage.setItem('conclave.theme', '${theme}'); document.documentElement.dataset.theme = '${theme}'`);
+      await page.waitForSelector('h1');
+      await page.waitForTimeout(800);
+      const serious = await seriousViolations(page);
+      if (serious.length) found[`${path} (${theme})`] = serious;
+    }
+    expect(found).toEqual({});
+  });
+});

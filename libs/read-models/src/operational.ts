@@ -1,0 +1,49 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/**
+ * Gateway-owned tables. They are NOT derived from the log: a replay must neither truncate nor
+ * rebuild them (provider_secrets cannot be rebuilt at all — secrets never enter the log).
+ */
+
+/** AES-256-GCM ciphertext of a provider's API key (associated data: the provider id). */
+@Entity('provider_secrets')
+export class ProviderSecretRow {
+  @PrimaryColumn({ name: 'provider_id', type: 'text' }) providerId!: string;
+  @Column({ type: 'bytea' }) ciphertext!: Buffer;
+  @Column({ type: 'bytea' }) nonce!: Buffer;
+  @Column({ type: 'bytea' }) tag!: Buffer;
+  @Column({ name: 'key_version', type: 'integer' }) keyVersion!: number;
+  @Column({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
+}
+
+/** Monthly budgets: scope `global` or `template:<id>`. */
+@Entity('budgets')
+export class BudgetRow {
+  @PrimaryColumn({ type: 'text' }) scope!: string;
+  @Column({ name: 'template_id', type: 'text', nullable: true }) templateId!: string | null;
+  @Column({ name: 'monthly_usd', type: 'double precision', nullable: true }) monthlyUsd!: number | null;
+  @Column({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
+}
+
+/** The worker fleet as last reported by heartbeats (core NATS `live.worker.<id>`). */
+@Entity('workers')
+@Index('workers_last_heartbeat_at_idx', ['lastHeartbeatAt'])
+export class WorkerRow {
+  @PrimaryColumn({ type: 'text' }) id!: string;
+  @Column({ type: 'text' }) role!: string;
+  @Column({ type: 'text' }) host!: string;
+  @Column({ type: 'text' }) status!: string;
+  @Column({ name: 'in_flight', type: 'integer' }) inFlight!: number;
+  @Column({ type: 'integer' }) done!: number;
+  @Column({ type: 'integer' }) failed!: number;
+  @Column({ name: 'last_heartbeat_at', type: 'timestamptz' }) lastHeartbeatAt!: Date;
+}
+
+/** Runs hidden from `GET /runs` (a view preference of operators, not a fact of the run). */
+@Entity('run_archive')
+export class RunArchiveRow {
+  @PrimaryColumn({ name: 'run_id', type: 'text' }) runId!: string;
+  @Column({ name: 'archived_at', type: 'timestamptz' }) archivedAt!: Date;
+}
+
+export const GATEWAY_OWNED_ENTITIES = [ProviderSecretRow, BudgetRow, WorkerRow, RunArchiveRow];

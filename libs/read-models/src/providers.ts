@@ -1,0 +1,55 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+import type { ModelPrice, ProviderEvent, ProviderKind, Recorded } from '@conclave/contracts';
+import { bigintAsNumber } from './transformers';
+
+/**
+ * The providers read model, folded from `events.provider.<id>`. It holds configuration only: the
+ * API key is never in the log, so it is never here either (it lives encrypted in
+ * `provider_secrets`, a gateway-owned table that a replay must not touch).
+ */
+@Entity('providers')
+export class ProviderRow {
+  @PrimaryColumn({ type: 'text' }) id!: string;
+  @Column({ type: 'text' }) name!: string;
+  @Column({ type: 'text' }) kind!: ProviderKind;
+  @Column({ name: 'base_url', type: 'text', nullable: true }) baseUrl!: string | null;
+  @Column({ type: 'jsonb' }) models!: string[];
+  @Column({ type: 'boolean' }) enabled!: boolean;
+  @Column({ type: 'jsonb' }) prices!: Record<string, ModelPrice>;
+  @Column({ name: 'has_api_key', type: 'boolean' }) hasApiKey!: boolean;
+  @Column({ type: 'text' }) source!: 'api' | 'env';
+  /** stream sequence of the last event folded into this row */
+  @Column({ type: 'bigint', transformer: bigintAsNumber }) sequence!: number;
+  @Column({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
+}
+
+/**
+ * Fold one provider event (idempotent: a row only moves forward in sequence, so a redelivered
+ * event is a no-op). `ProviderRemoved` deletes the row; a later `ProviderConfigured` recreates it.
+ */
+export async function applyProviderEvent(m: EntityManager, e: Recorded<ProviderEvent>): Promise<void> {
+  const at = new Date(e.occurredAt);
+  switch (e.type) {
+    case 'ProviderConfigured': {
+      const d = e.data;
+      await m.query(
+        `INSERT INTO providers (id, name, kind, base_url, models, enabled, prices, has_api_key, source, sequence, updated_at)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, $9, $10, $11)
+         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, base_url = EXCLUDED.base_url,
+           models = EXCLUDED.models, enabled = EXCLUDED.enabled, prices = EXCLUDED.prices, has_api_key = EXCLUDED.has_api_key,
+           source = EXCLUDED.source, sequence = EXCLUDED.sequence, updated_at = EXCLUDED.updated_at
+         WHERE providers.sequence < EXCLUDED.sequence`,
+        [d.providerId, d.name, d.kind, d.baseUrl, JSON.stringify(d.models), d.enabled, JSON.stringify(d.prices), d.hasApiKey, d.source, e.sequence, at],
+      );
+      return;
+    }
+    case 'ProviderRemoved':
+      await m.query('DELETE FROM providers WHERE id = $1 AND sequence < $2', [e.data.providerId, e.sequence]);
+      return;
+    default: {
+      const unknown: never = e;
+      throw new Error(`unknown provider event ${String((unknown as Recorded).type)}`);
+    }
+  }
+}

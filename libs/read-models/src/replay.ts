@@ -1,0 +1,304 @@
+import { ConclaveError, type Recorded } from '@conclave/contracts';
+import { DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
+import { readModelDataSourceOptions } from './data-source';
+import { ProjectionCheckpointRow, READ_MODEL_ENTITIES } from './entities';
+import { MAIN_CHECKPOINT, projectBatch } from './projection';
+import { ProviderRow } from './providers';
+
+/**
+ * Replay: rebuild every log-derived read model from sequence 1 into fresh tables, then either
+ * swap them in or compare them with the live ones (docs/adr/004-replay.md).
+ *
+ * - The rebuild lives in its own schema `rebuild_<ms>`, created by the same migrations as the
+ *   live one (identical columns, constraints and index names), and is folded with the same
+ *   projectBatch on connections whose search_path is that schema only.
+ * - The swap is one transaction: the live checkpoint row's table is locked EXCLUSIVE (live
+ *   projectors wait at the start of their next batch), the rebuild catches up to the live
+ *   checkpoint (when it is behind), the live tables move to a retired schema and the rebuilt
+ *   ones into `public`, the checkpoint is set to the rebuild's; the live projector then
+ *   continues from there (skipping what the rebuild already holds).
+ * - Only tables derived from the log move (REPLAYED_ENTITIES). Gateway-owned tables (encrypted
+ *   provider keys, budgets, workers, archive flags) and the checkpoints table stay; alerts a
+ *   process raised (sequence NULL: a halted projection) are carried over into the rebuilt table.
+ * - One replay at a time per database (an advisory lock): a second one is `illegal_state`.
+ */
+
+/** The read models a replay rebuilds: everything folded from the log (not the checkpoints). */
+export const REPLAYED_ENTITIES: EntityTarget<ObjectLiteral>[] = [...READ_MODEL_ENTITIES.filter((e) => e !== ProjectionCheckpointRow), ProviderRow];
+
+/**
+ * Rows compared by verify, per table (default: all). Alerts raised by a process rather than
+ * folded from an event are not in the log, so a rebuild cannot have them.
+ */
+export const VERIFIED_ROWS: Record<string, string> = { alerts: 'sequence IS NOT NULL' };
+
+/**
+ * Columns verify ignores, per table. None today: every column is a function of the events
+ * (times come from `occurredAt`, ids from the events). Add one here only with a reason.
+ */
+export const VOLATILE_COLUMNS: Record<string, string[]> = {};
+
+/** pg_advisory_lock key held for the whole replay (any fixed int8 distinct from the migrations'). */
+export const REPLAY_LOCK_KEY = 7_236_911_025;
+
+export interface ReplaySource {
+  /** the log's last sequence (0 when empty) */
+  lastSequence(): Promise<number>;
+  /** events after `after`, ascending, at most `limit` */
+  read(after: number, limit: number): Promise<Recorded[]>;
+}
+
+export type ReplayPhase = 'preparing' | 'folding' | 'catching-up' | 'verifying' | 'swapping' | 'done';
+
+export interface ReplayProgress {
+  phase: ReplayPhase;
+  processed: number;
+  total: number;
+}
+
+export interface ReplayDifference {
+  table: string;
+  /** primary-key values, in key order */
+  key: unknown[];
+  kind: 'missing_in_live' | 'missing_in_rebuild' | 'different';
+  /** the columns that differ (all of them when a row is missing) */
+  columns: string[];
+  live: Record<string, unknown> | null;
+  rebuilt: Record<string, unknown> | null;
+}
+
+export interface ReplayReport {
+  mode: 'swap' | 'verify';
+  /** events folded into the rebuild */
+  processed: number;
+  /** the sequence the rebuild describes (= the live checkpoint at the swap / comparison) */
+  sequence: number;
+  tables: string[];
+  /** total number of differing rows (verify), over every table */
+  differenceCount: number;
+  /** the first `maxDifferences` of them, table by table in key order */
+  differences: ReplayDifference[];
+  durationMs: number;
+}
+
+export interface ReplayOptions {
+  /** the live read models (migrated) */
+  dataSource: DataSource;
+  databaseUrl: string;
+  source: ReplaySource;
+  /** compare instead of swapping (nothing live changes) */
+  verify?: boolean;
+  /** events per transaction (default 2000) */
+  batchSize?: number;
+  /** how many differences to report in detail (default 100) */
+  maxDifferences?: number;
+  /** how long to wait for a lagging live projection to reach the rebuild (default 30 s) */
+  catchUpTimeoutMs?: number;
+  onProgress?: (progress: ReplayProgress) => void;
+  /** stops the replay between batches (nothing live has changed until the final transaction) */
+  signal?: AbortSignal;
+  /** test hook: runs inside the final transaction, after the catch-up, before the compare/swap */
+  beforeFinish?: (manager: EntityManager) => Promise<void>;
+}
+
+const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+export async function replay(options: ReplayOptions): Promise<ReplayReport> {
+  const started = Date.now();
+  const { dataSource: ds, source } = options;
+  const batchSize = Math.max(1, options.batchSize ?? 2000);
+  const progress = (p: ReplayProgress) => options.onProgress?.(p);
+  const tables = REPLAYED_ENTITIES.map((e) => ds.getMetadata(e).tableName);
+
+  const lock = ds.createQueryRunner();
+  await lock.connect();
+  try {
+    const [{ locked }]: [{ locked: boolean }] = await lock.query('SELECT pg_try_advisory_lock($1) AS locked', [REPLAY_LOCK_KEY]);
+    if (!locked) throw new ConclaveError('illegal_state', 'a replay is already running on this database');
+    const schema = `rebuild_${started}`;
+    try {
+      const total = await source.lastSequence();
+      progress({ phase: 'preparing', processed: 0, total });
+      await createRebuildSchema(options.databaseUrl, ds, schema);
+
+      // fold the log into the rebuild, batch by batch (each batch moves the rebuild's own checkpoint)
+      let after = 0;
+      let processed = 0;
+      progress({ phase: 'folding', processed, total });
+      while (after < total) {
+        options.signal?.throwIfAborted();
+        const events = await source.read(after, Math.min(batchSize, total - after));
+        if (events.length === 0) break;
+        after = await foldInto(ds, schema, events);
+        processed += events.length;
+        progress({ phase: 'folding', processed, total });
+      }
+
+      options.signal?.throwIfAborted();
+      const result = await finish(options, schema, tables, after, (n) => {
+        processed += n;
+        progress({ phase: 'catching-up', processed, total: Math.max(total, processed) });
+      }, progress);
+      progress({ phase: 'done', processed, total: Math.max(total, processed) });
+      return { ...result, mode: options.verify ? 'verify' : 'swap', processed, tables, durationMs: Date.now() - started };
+    } finally {
+      await ds.query(`DROP SCHEMA IF EXISTS ${quote(schema)} CASCADE`).catch(() => undefined);
+    }
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock($1)', [REPLAY_LOCK_KEY]).catch(() => undefined);
+    await lock.release().catch(() => undefined);
+  }
+}
+
+/** The read-model schema, as the migrations build it, inside `schema` (its own migrations table too). */
+async function createRebuildSchema(databaseUrl: string, ds: DataSource, schema: string): Promise<void> {
+  await ds.query(`CREATE SCHEMA ${quote(schema)}`);
+  const base = readModelDataSourceOptions(databaseUrl, { poolSize: 1, applicationName: 'conclave-replay-migrate' });
+  const migrator = new DataSource({ ...base, extra: { options: `-c search_path=${schema}` } } as typeof base);
+  await migrator.initialize();
+  try {
+    await migrator.runMigrations({ transaction: 'all' });
+  } finally {
+    await migrator.destroy();
+  }
+}
+
+/** One transaction folding `events` into the rebuild schema; returns its checkpoint. */
+function foldInto(ds: DataSource, schema: string, events: readonly Recorded[]): Promise<number> {
+  return ds.transaction(async (m) => {
+    await m.query(`SET LOCAL search_path TO ${quote(schema)}`);
+    return projectBatch(m, events);
+  });
+}
+
+async function checkpointIn(m: EntityManager, schema: string): Promise<number> {
+  const rows: { sequence: string }[] = await m.query(`SELECT sequence FROM ${quote(schema)}.projection_checkpoints WHERE name = $1`, [MAIN_CHECKPOINT]);
+  return rows.length > 0 ? Number(rows[0]!.sequence) : 0;
+}
+
+/**
+ * The final transaction: stop the live projections (EXCLUSIVE on the checkpoints table), bring
+ * the rebuild to the live checkpoint, then compare or swap. When the live projection lags behind
+ * the rebuild, release and wait for it (the comparison must describe one sequence).
+ */
+async function finish(
+  options: ReplayOptions,
+  schema: string,
+  tables: string[],
+  rebuilt: number,
+  caughtUp: (events: number) => void,
+  progress: (p: ReplayProgress) => void,
+): Promise<Pick<ReplayReport, 'sequence' | 'differenceCount' | 'differences'>> {
+  const { dataSource: ds, source } = options;
+  const deadline = Date.now() + (options.catchUpTimeoutMs ?? 30_000);
+  for (;;) {
+    type Outcome = { lagging: number } | Pick<ReplayReport, 'sequence' | 'differenceCount' | 'differences'>;
+    const outcome = await ds.transaction(async (m): Promise<Outcome> => {
+      await m.query('LOCK TABLE public.projection_checkpoints IN EXCLUSIVE MODE');
+      const live = await checkpointIn(m, 'public');
+      let sequence = await checkpointIn(m, schema);
+      // a swap may run ahead of the live projection (it then skips what the rebuild holds);
+      // a comparison must describe one sequence on both sides
+      if (live < sequence && options.verify) return { lagging: live };
+      while (sequence < live) {
+        const events = await source.read(sequence, Math.min(options.batchSize ?? 2000, live - sequence));
+        if (events.length === 0) throw new Error(`the log ends at ${sequence}, before the live checkpoint ${live}`);
+        await m.query(`SET LOCAL search_path TO ${quote(schema)}`);
+        sequence = await projectBatch(m, events);
+        await m.query('SET LOCAL search_path TO public');
+        caughtUp(events.length);
+      }
+      await options.beforeFinish?.(m);
+      if (options.verify) {
+        progress({ phase: 'verifying', processed: sequence, total: sequence });
+        const { count, differences } = await compare(m, schema, tables, options.maxDifferences ?? 100);
+        return { sequence, differenceCount: count, differences };
+      }
+      progress({ phase: 'swapping', processed: sequence, total: sequence });
+      await swap(m, schema, tables, sequence);
+      return { sequence, differenceCount: 0, differences: [] };
+    });
+    if (!('lagging' in outcome)) return outcome;
+    if (Date.now() > deadline) {
+      throw new ConclaveError('unavailable', `the live projection (at ${outcome.lagging}) did not reach the rebuild (at ${rebuilt}) in time`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function columnsOf(m: EntityManager, schema: string, table: string): Promise<string[]> {
+  const rows: { column_name: string }[] = await m.query(
+    'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position',
+    [schema, table],
+  );
+  return rows.map((r) => r.column_name);
+}
+
+async function primaryKeyOf(m: EntityManager, table: string): Promise<string[]> {
+  const rows: { attname: string }[] = await m.query(
+    `SELECT a.attname FROM pg_index i
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+      WHERE i.indrelid = to_regclass($1) AND i.indisprimary
+      ORDER BY array_position(i.indkey, a.attnum)`,
+    [`public.${quote(table)}`],
+  );
+  if (rows.length === 0) throw new Error(`table ${table} has no primary key: it cannot be compared row by row`);
+  return rows.map((r) => r.attname);
+}
+
+/** Row-by-row comparison of each rebuilt table with the live one, joined on the primary key. */
+async function compare(m: EntityManager, schema: string, tables: string[], max: number): Promise<{ count: number; differences: ReplayDifference[] }> {
+  let count = 0;
+  const differences: ReplayDifference[] = [];
+  for (const table of tables) {
+    const pk = await primaryKeyOf(m, table);
+    const volatile = VOLATILE_COLUMNS[table] ?? [];
+    const where = VERIFIED_ROWS[table] ? `WHERE ${VERIFIED_ROWS[table]}` : '';
+    const side = (s: string) =>
+      `SELECT jsonb_build_array(${pk.map((c) => `t.${quote(c)}`).join(', ')}) AS k, to_jsonb(t) - $1::text[] AS row FROM ${quote(s)}.${quote(table)} t ${where}`;
+    const rows: { k: unknown[]; live: Record<string, unknown> | null; rebuilt: Record<string, unknown> | null; n: string }[] = await m.query(
+      `SELECT COALESCE(l.k, r.k) AS k, l.row AS live, r.row AS rebuilt, count(*) OVER () AS n
+         FROM (${side('public')}) l FULL JOIN (${side(schema)}) r ON l.k = r.k
+        WHERE l.row IS DISTINCT FROM r.row
+        ORDER BY 1
+        LIMIT $2`,
+      [volatile, Math.max(0, max - differences.length) || 1],
+    );
+    if (rows.length === 0) continue;
+    count += Number(rows[0]!.n);
+    for (const row of rows) {
+      if (differences.length >= max) break;
+      const keys = new Set([...Object.keys(row.live ?? {}), ...Object.keys(row.rebuilt ?? {})]);
+      const columns = [...keys].filter((c) => JSON.stringify(row.live?.[c]) !== JSON.stringify(row.rebuilt?.[c])).sort();
+      differences.push({
+        table,
+        key: row.k,
+        kind: row.live === null ? 'missing_in_live' : row.rebuilt === null ? 'missing_in_rebuild' : 'different',
+        columns,
+        live: row.live,
+        rebuilt: row.rebuilt,
+      });
+    }
+  }
+  return { count, differences };
+}
+
+/** Retire the live tables and move the rebuilt ones in, in the caller's transaction. */
+async function swap(m: EntityManager, schema: string, tables: string[], sequence: number): Promise<void> {
+  const retired = `${schema}_retired`;
+  // alerts raised by processes are not in the log: keep them
+  const alertColumns = (await columnsOf(m, 'public', 'alerts')).map(quote).join(', ');
+  await m.query(`INSERT INTO ${quote(schema)}.alerts (${alertColumns}) SELECT ${alertColumns} FROM public.alerts WHERE sequence IS NULL`);
+  for (const table of tables) await m.query(`LOCK TABLE public.${quote(table)} IN ACCESS EXCLUSIVE MODE`);
+  await m.query(`CREATE SCHEMA ${quote(retired)}`);
+  for (const table of tables) {
+    await m.query(`ALTER TABLE public.${quote(table)} SET SCHEMA ${quote(retired)}`);
+    await m.query(`ALTER TABLE ${quote(schema)}.${quote(table)} SET SCHEMA public`);
+  }
+  await m.query(
+    `INSERT INTO public.projection_checkpoints (name, sequence, updated_at) VALUES ($1, $2, now())
+     ON CONFLICT (name) DO UPDATE SET sequence = excluded.sequence, updated_at = excluded.updated_at`,
+    [MAIN_CHECKPOINT, sequence],
+  );
+  await m.query(`DROP SCHEMA ${quote(retired)} CASCADE`);
+}

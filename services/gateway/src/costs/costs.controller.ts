@@ -1,0 +1,40 @@
+import { Body, Controller, Get, Inject, Put, Query } from '@nestjs/common';
+import { CostsQuery, PageQuery, PutBudgetsBody } from '@conclave/contracts';
+import { WorkersService } from '../fleet/workers.service';
+import { jsonBody, parseOr400 } from '../http/parse';
+import { CostsService } from './costs.service';
+
+@Controller()
+export class CostsController {
+  constructor(
+    @Inject(CostsService) private readonly costs: CostsService,
+    @Inject(WorkersService) private readonly workers: WorkersService,
+  ) {}
+
+  @Get('costs')
+  async list(@Query() query: unknown) {
+    const { groupBy, from, to } = parseOr400(CostsQuery, query, 'query');
+    return { groupBy, items: await this.costs.costs(groupBy, from, to) };
+  }
+
+  @Get('budgets')
+  budgets() {
+    return this.costs.budgets();
+  }
+
+  @Put('budgets')
+  putBudgets(@Body() body: unknown) {
+    return this.costs.putBudgets(parseOr400(PutBudgetsBody, jsonBody(body), 'budgets'));
+  }
+
+  @Get('alerts')
+  alerts(@Query() query: unknown) {
+    const { limit, cursor } = parseOr400(PageQuery, query, 'query');
+    return this.costs.alerts(limit, cursor);
+  }
+
+  @Get('workers')
+  async fleet() {
+    return { items: await this.workers.list() };
+  }
+}

@@ -1,0 +1,156 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConclaveError, type BudgetsView, type CostGroupBy, type CostItem, type PutBudgetsBody } from '@conclave/contracts';
+import { AlertRow, BudgetRow, toAlertView, type DataSource } from '@conclave/read-models';
+import { DATA_SOURCE } from '../tokens';
+
+/**
+ * Every priced call: generated (or later rejected) candidates and judge verdicts, with the run's
+ * template. `$1`/`$2` bound the call time (inclusive / exclusive); NULL means unbounded.
+ */
+const USAGE = `
+  WITH usage AS (
+    SELECT c.provider, c.model, r.template_id AS template, c.requested_at AS at, c.cost_usd, c.tokens_input, c.tokens_output
+      FROM candidates c JOIN runs r ON r.id = c.run_id
+     WHERE c.status IN ('generated', 'rejected')
+    UNION ALL
+    SELECT v.provider, v.model, r.template_id, v.recorded_at, v.cost_usd, v.tokens_input, v.tokens_output
+      FROM verdicts v JOIN runs r ON r.id = v.run_id
+  )`;
+const RANGE = `($1::timestamptz IS NULL OR at >= $1::timestamptz) AND ($2::timestamptz IS NULL OR at < $2::timestamptz)`;
+const KEY: Record<CostGroupBy, string> = {
+  provider: 'provider',
+  model: 'model',
+  template: 'template',
+  day: `to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+};
+
+const GLOBAL = 'global';
+const BUDGET_THRESHOLDS = [80, 100] as const;
+const templateScope = (id: string) => `template:${id}`;
+
+interface AlertCursor {
+  createdAt: string;
+  id: string;
+}
+
+/** Costs (SQL aggregates over the read models), budgets and alerts. */
+@Injectable()
+export class CostsService {
+  constructor(@Inject(DATA_SOURCE) private readonly db: DataSource) {}
+
+  async costs(groupBy: CostGroupBy, from?: string, to?: string): Promise<CostItem[]> {
+    const order = groupBy === 'day' ? 'key ASC' : 'cost DESC, key ASC';
+    const rows: { key: string; cost: number; input: string; output: string; calls: number }[] = await this.db.query(
+      `${USAGE}
+       SELECT ${KEY[groupBy]} AS key, COALESCE(sum(cost_usd), 0)::float8 AS cost, COALESCE(sum(tokens_input), 0)::int8 AS input,
+              COALESCE(sum(tokens_output), 0)::int8 AS output, count(*)::int AS calls
+         FROM usage WHERE ${RANGE} GROUP BY 1 ORDER BY ${order}`,
+      [utc(from), utc(to)],
+    );
+    return rows.map((r) => ({ key: r.key, costUsd: round(r.cost), tokens: { input: Number(r.input), output: Number(r.output) }, calls: r.calls }));
+  }
+
+  async budgets(now = new Date()): Promise<BudgetsView> {
+    const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+    const end = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+    const rows = await this.db.getRepository(BudgetRow).find({ order: { scope: 'ASC' } });
+    const spent: { template: string; cost: number }[] = await this.db.query(
+      `${USAGE} SELECT template, COALESCE(sum(cost_usd), 0)::float8 AS cost FROM usage WHERE ${RANGE} GROUP BY 1`,
+      [start.toISOString(), end.toISOString()],
+    );
+    const byTemplate = new Map(spent.map((s) => [s.template, s.cost]));
+    const global = rows.find((r) => r.scope === GLOBAL);
+    const updated = rows.map((r) => r.updatedAt.getTime());
+    return {
+      month: start.toISOString().slice(0, 7),
+      global: { monthlyUsd: global?.monthlyUsd ?? null, spentUsd: round(spent.reduce((sum, s) => sum + s.cost, 0)) },
+      templates: rows
+        .filter((r) => r.templateId !== null)
+        .map((r) => ({ templateId: r.templateId!, monthlyUsd: r.monthlyUsd ?? 0, spentUsd: round(byTemplate.get(r.templateId!) ?? 0) })),
+      updatedAt: updated.length > 0 ? new Date(Math.max(...updated)).toISOString() : null,
+    };
+  }
+
+  /**
+   * Monthly budget alerts: one alert per scope, month and threshold (80 %, 100 %), whatever the
+   * number of gateways or checks (the alert id is derived from them; a repeat insert is a no-op).
+   * Returns the ids of the alerts this call created.
+   */
+  async checkBudgets(now = new Date()): Promise<string[]> {
+    const view = await this.budgets(now);
+    const scopes = [
+      ...(view.global.monthlyUsd ? [{ scope: GLOBAL, label: 'the global monthly budget', budget: view.global.monthlyUsd, spent: view.global.spentUsd, templateId: null as string | null }] : []),
+      ...view.templates
+        .filter((t) => t.monthlyUsd > 0)
+        .map((t) => ({ scope: templateScope(t.templateId), label: `the monthly budget of template ${t.templateId}`, budget: t.monthlyUsd, spent: t.spentUsd, templateId: t.templateId })),
+    ];
+    const created: string[] = [];
+    for (const s of scopes) {
+      for (const pct of BUDGET_THRESHOLDS) {
+        if (s.spent < (s.budget * pct) / 100) continue;
+        const id = `budget:${s.scope}:${view.month}:${pct}`;
+        const details = { scope: s.scope, templateId: s.templateId, month: view.month, thresholdPct: pct, budgetUsd: s.budget, spentUsd: s.spent };
+        const inserted: unknown[] = await this.db.query(
+          `INSERT INTO alerts (id, kind, message, details, created_at) VALUES ($1, 'budget_threshold', $2, $3::jsonb, $4) ON CONFLICT (id) DO NOTHING RETURNING id`,
+          [id, `${pct} % of ${s.label} is spent (${round(s.spent)} of ${s.budget} USD in ${view.month})`, JSON.stringify(details), now],
+        );
+        if (inserted.length > 0) created.push(id);
+      }
+    }
+    return created;
+  }
+
+  /** Replaces every budget at once (one transaction): what is not in the body is removed. */
+  async putBudgets(body: PutBudgetsBody): Promise<BudgetsView> {
+    const now = new Date();
+    await this.db.transaction(async (m) => {
+      await m.query('DELETE FROM budgets');
+      const rows: BudgetRow[] = [
+        { scope: GLOBAL, templateId: null, monthlyUsd: body.globalMonthlyUsd, updatedAt: now },
+        ...body.templates.map((t) => ({ scope: templateScope(t.templateId), templateId: t.templateId, monthlyUsd: t.monthlyUsd, updatedAt: now })),
+      ];
+      await m.getRepository(BudgetRow).insert(rows);
+    });
+    await this.checkBudgets(now);
+    return this.budgets(now);
+  }
+
+  /** Newest first, keyset-paged on (created_at, id). */
+  async alerts(limit: number, cursor?: string) {
+    const qb = this.db.getRepository(AlertRow).createQueryBuilder('a');
+    if (cursor) {
+      const at = decodeAlertCursor(cursor);
+      qb.where('(a.createdAt, a.id) < (:at, :id)', { at: new Date(at.createdAt), id: at.id });
+    }
+    const rows = await qb.orderBy('a.createdAt', 'DESC').addOrderBy('a.id', 'DESC').limit(limit + 1).getMany();
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items: items.map(toAlertView),
+      nextCursor: rows.length > limit && last ? Buffer.from(JSON.stringify([last.createdAt.toISOString(), last.id])).toString('base64url') : null,
+    };
+  }
+}
+
+function decodeAlertCursor(raw: string): AlertCursor {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string' && !Number.isNaN(Date.parse(parsed[0]))) {
+      return { createdAt: parsed[0], id: parsed[1] };
+    }
+  } catch {
+    /* below */
+  }
+  throw new ConclaveError('bad_request', 'invalid cursor');
+}
+
+/** A date without a time is midnight UTC (not the database session's time zone). */
+function utc(bound: string | undefined): string | null {
+  if (bound === undefined) return null;
+  return /^\d{4}-\d{2}-\d{2}$/.test(bound) ? `${bound}T00:00:00Z` : bound;
+}
+
+/** USD to 1e-9 (sums of doubles drift in the last digits). */
+function round(usd: number): number {
+  return Math.round(usd * 1e9) / 1e9;
+}

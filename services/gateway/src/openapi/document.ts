@@ -1,0 +1,244 @@
+import { OpenAPIRegistry, OpenApiGeneratorV3, zodToOpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import {
+  AcceptBody,
+  AlertItem,
+  AnswerBody,
+  ArchiveResponse,
+  BudgetBody,
+  CheckpointView,
+  ArtifactView,
+  BudgetsView,
+  CancelBody,
+  CandidateView,
+  CommandAccepted,
+  CostsExportQuery,
+  CostsQuery,
+  CostsView,
+  CreatedResponse,
+  CreateProviderBody,
+  CreateRunBody,
+  ErrorEnvelope,
+  EventsQuery,
+  ExportQuery,
+  ForkBody,
+  GateDecisionBody,
+  HealthView,
+  JsonSchema,
+  LogEntry,
+  MinSequenceQuery,
+  Page,
+  PageQuery,
+  ProviderTestResult,
+  ProviderView,
+  PutBudgetsBody,
+  ReplayBody,
+  ReplayStatus,
+  RetryBody,
+  RollbackBody,
+  RunExportQuery,
+  RunListQuery,
+  RunSummary,
+  RunView,
+  Template,
+  TemplateCreatedResponse,
+  TemplateSummary,
+  TemplateValidation,
+  TemplateView,
+  TimelineEntry,
+  TimelineQuery,
+  ToolCallView,
+  UpdateProviderBody,
+  WorkerView,
+} from '@conclave/contracts';
+
+/**
+ * The OpenAPI 3.0 document of the REST API (DESIGN.md's external interface), generated from the
+ * contracts' zod schemas: the same schemas the controllers parse with. Paths are relative to the
+ * server URL `/api/v1`. An int test checks that every route Nest registers appears here.
+ */
+type Method = RouteConfig['method'];
+interface Op {
+  summary: string;
+  tag: string;
+  params?: string[];
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  status?: number;
+  response?: z.ZodType;
+  /** a non-JSON success body (exports) */
+  produces?: 'export';
+  noMinSequence?: boolean;
+}
+
+const items = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
+const PhaseCommand = ['retry', 'skip', 'approve', 'reject', 'answer', 'accept'] as const;
+const PHASE_BODIES: Record<(typeof PhaseCommand)[number], z.ZodType> = {
+  retry: RetryBody,
+  skip: z.strictObject({}),
+  approve: GateDecisionBody,
+  reject: GateDecisionBody,
+  answer: AnswerBody,
+  accept: AcceptBody,
+};
+const RUN_BODIES: Record<string, z.ZodType> = {
+  pause: z.strictObject({}),
+  resume: z.strictObject({}),
+  cancel: CancelBody,
+  continue: z.strictObject({}),
+  rollback: RollbackBody,
+  fork: ForkBody,
+  rerun: z.strictObject({}),
+};
+const CandidateListItem = CandidateView.extend({ phaseId: z.string(), attempt: z.number().int(), round: z.number().int() });
+
+export const API_ROUTES: Record<string, Partial<Record<Method, Op>>> = {
+  '/health': { get: { tag: 'health', summary: 'Liveness of the gateway', response: HealthView, noMinSequence: true } },
+  '/ready': { get: { tag: 'health', summary: 'Ready = NATS, Postgres and the projector caught up (503 otherwise)', response: HealthView, noMinSequence: true } },
+
+  '/templates': {
+    get: { tag: 'templates', summary: 'List templates (not archived)', response: items(TemplateSummary) },
+    post: { tag: 'templates', summary: 'Create a template (version 1)', body: Template, status: 201, response: TemplateCreatedResponse },
+  },
+  '/templates/validate': { post: { tag: 'templates', summary: 'Validate a template: errors and execution levels, nothing stored', body: Template, status: 200, response: TemplateValidation } },
+  '/templates/{id}': {
+    get: { tag: 'templates', summary: 'One template (latest version, or `?version=`)', params: ['id'], query: z.object({ version: z.coerce.number().int().positive().optional() }), response: TemplateView },
+    put: { tag: 'templates', summary: 'Add a new version', params: ['id'], body: Template, status: 201, response: TemplateCreatedResponse },
+    delete: { tag: 'templates', summary: 'Archive a template', params: ['id'], status: 200, response: CommandAccepted },
+  },
+  '/templates/{id}/clone': { post: { tag: 'templates', summary: 'Clone a template into a new one', params: ['id'], body: z.strictObject({ name: z.string().optional() }), status: 201, response: TemplateCreatedResponse } },
+
+  '/runs': {
+    get: { tag: 'runs', summary: 'List runs (cursor paging; archived runs hidden unless `archived=true|all`)', query: RunListQuery, response: Page(RunSummary) },
+    post: { tag: 'runs', summary: 'Start a run', body: CreateRunBody, status: 201, response: CreatedResponse },
+  },
+  '/runs/export': { get: { tag: 'exports', summary: 'Export the runs list (same filters as GET /runs) as CSV or JSON', query: RunExportQuery, produces: 'export', response: z.array(RunSummary) } },
+  '/runs/{id}': { get: { tag: 'runs', summary: 'The workflow state of a run', params: ['id'], response: RunView } },
+  '/runs/{id}/timeline': { get: { tag: 'runs', summary: "A run's events after `since_sequence`", params: ['id'], query: TimelineQuery, response: items(TimelineEntry) } },
+  '/runs/{id}/timeline/export': { get: { tag: 'exports', summary: "Export a run's timeline as CSV or JSON", params: ['id'], query: ExportQuery, produces: 'export', response: z.array(TimelineEntry) } },
+  '/runs/{id}/candidates': { get: { tag: 'runs', summary: 'Candidates of every attempt (`?phase=`)', params: ['id'], query: z.object({ phase: z.string().optional() }), response: items(CandidateListItem) } },
+  '/runs/{id}/artifacts': { get: { tag: 'runs', summary: "A run's artifacts", params: ['id'], response: items(ArtifactView) } },
+  '/runs/{id}/artifacts/{artifactId}': { get: { tag: 'runs', summary: 'One artifact', params: ['id', 'artifactId'], response: ArtifactView } },
+  '/runs/{id}/tool-calls': { get: { tag: 'runs', summary: "Audited tool calls of a run's agent phases", params: ['id'], response: items(ToolCallView) } },
+  '/runs/{id}/checkpoints': { get: { tag: 'runs', summary: "A run's checkpoints (targets of a rollback)", params: ['id'], response: items(CheckpointView) } },
+  '/runs/{id}/budget': { put: { tag: 'run commands', summary: "Raise a run's budget (resumes a run paused by BudgetExceeded)", params: ['id'], body: BudgetBody, status: 202, response: CommandAccepted } },
+  '/runs/{id}/archive': { post: { tag: 'runs', summary: 'Hide a run from GET /runs (idempotent)', params: ['id'], status: 200, response: ArchiveResponse } },
+  '/runs/{id}/unarchive': { post: { tag: 'runs', summary: 'Show an archived run again', params: ['id'], status: 200, response: ArchiveResponse } },
+  ...Object.fromEntries(
+    Object.entries(RUN_BODIES).map(([command, body]) => [
+      `/runs/{id}/${command}`,
+      command === 'fork' || command === 'rerun'
+        ? { post: { tag: 'run commands', summary: `${command}: a new run (201 with its id and sequence; typed 404/409/422)`, params: ['id'], body, status: 201, response: CreatedResponse } }
+        : { post: { tag: 'run commands', summary: `${command} the run (202 with the sequence of the resulting event; typed 404/409/422)`, params: ['id'], body, status: 202, response: CommandAccepted } },
+    ]),
+  ),
+  ...Object.fromEntries(
+    PhaseCommand.map((command) => [
+      `/runs/{id}/phases/{phaseId}/${command}`,
+      { post: { tag: 'run commands', summary: `${command} a phase (202 with the sequence; typed 404/409/422)`, params: ['id', 'phaseId'], body: PHASE_BODIES[command], status: 202, response: CommandAccepted } },
+    ]),
+  ),
+
+  '/providers': {
+    get: { tag: 'providers', summary: 'Configured providers plus the built-in `simulated` (keys show at most their last 4 characters)', response: items(ProviderView) },
+    post: { tag: 'providers', summary: 'Configure a provider (the name is its id; the API key is write-only)', body: CreateProviderBody, status: 201, response: ProviderView },
+  },
+  '/providers/{id}': {
+    get: { tag: 'providers', summary: 'One provider', params: ['id'], response: ProviderView },
+    patch: { tag: 'providers', summary: 'Change a provider (`apiKey: null` deletes the stored key)', params: ['id'], body: UpdateProviderBody, response: ProviderView },
+    delete: { tag: 'providers', summary: 'Remove a provider and its stored key', params: ['id'], status: 200, response: CommandAccepted },
+  },
+  '/providers/{id}/test': { post: { tag: 'providers', summary: 'A cheap real call through the official SDK', params: ['id'], status: 200, response: ProviderTestResult } },
+
+  '/costs': { get: { tag: 'costs', summary: 'Spend grouped by provider, model, template or day (`from` inclusive, `to` exclusive)', query: CostsQuery, response: CostsView } },
+  '/costs/export': { get: { tag: 'exports', summary: 'Export costs as CSV or JSON', query: CostsExportQuery, produces: 'export', response: z.array(CostsView.shape.items.element) } },
+  '/budgets': {
+    get: { tag: 'costs', summary: 'The global and per-template monthly budgets with this month’s spend', response: BudgetsView },
+    put: { tag: 'costs', summary: 'Replace every budget', body: PutBudgetsBody, status: 200, response: BudgetsView },
+  },
+  '/alerts': { get: { tag: 'costs', summary: 'Operator alerts, newest first (cursor paging)', query: PageQuery, response: Page(AlertItem) } },
+  '/workers': { get: { tag: 'fleet', summary: 'The worker fleet from heartbeats (`stalled` after 3 silent intervals)', response: items(WorkerView) } },
+  '/events': { get: { tag: 'events', summary: 'The raw log after a sequence (`nextAfter`: pass it as `after`)', query: EventsQuery, response: z.object({ items: z.array(LogEntry), nextAfter: z.number().int() }) } },
+  '/admin/replay': {
+    post: { tag: 'admin', summary: 'Rebuild every read model from sequence 1 (optionally verify)', body: ReplayBody, status: 202, response: ReplayStatus },
+    get: { tag: 'admin', summary: 'Progress of the current or last replay', response: ReplayStatus },
+  },
+};
+
+let cached: object | null = null;
+
+export function openApiDocument(): object {
+  if (cached) return cached;
+  // JsonSchema is recursive (z.lazy): named, it becomes a $ref instead of an endless inline schema.
+  // Tagged in the library's registry: the contracts' instance is the one the recursion refers to.
+  // The others are named so that the document references them instead of repeating them.
+  const named: [z.ZodType, string][] = [[JsonSchema, 'JsonSchema'], [ErrorEnvelope, 'ErrorEnvelope'], [Template, 'Template'], [RunView, 'RunView'], [ProviderView, 'ProviderView']];
+  for (const [schema, refId] of named) if (!zodToOpenAPIRegistry.has(schema)) zodToOpenAPIRegistry.add(schema, { _internal: { refId } } as never);
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'CONCLAVE_API_TOKEN, when the gateway has one' });
+  const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ErrorEnvelope } } });
+  for (const [path, methods] of Object.entries(API_ROUTES)) {
+    for (const [method, op] of Object.entries(methods) as [Method, Op][]) {
+      const params = op.params ? z.object(Object.fromEntries(op.params.map((p) => [p, z.string()]))) : undefined;
+      const query = method === 'get' && !op.noMinSequence ? (op.query ?? z.object({})).extend(MinSequenceQuery.shape) : op.query;
+      const status = op.status ?? 200;
+      const content =
+        op.produces === 'export'
+          ? { 'application/json': { schema: op.response ?? z.unknown() }, 'text/csv': { schema: z.string() } }
+          : { 'application/json': { schema: op.response ?? z.unknown() } };
+      registry.registerPath({
+        method,
+        path,
+        tags: [op.tag],
+        summary: op.summary,
+        security: path === '/health' ? [] : [{ bearer: [] }],
+        request: {
+          ...(params ? { params } : {}),
+          ...(query ? { query } : {}),
+          ...(op.body ? { body: { required: true, content: { 'application/json': { schema: op.body } } } } : {}),
+        },
+        responses: {
+          [status]: { description: 'success', content },
+          400: errorResponse('bad_request: the body or query does not parse (zod issues in details)'),
+          401: errorResponse('unauthorized: missing or invalid bearer token'),
+          404: errorResponse('not_found'),
+          409: errorResponse('illegal_state or concurrency'),
+          413: errorResponse('payload_too_large: body over 1 MB'),
+          422: errorResponse('validation'),
+          429: errorResponse('rate_limited'),
+          503: errorResponse('unavailable: a dependency is not ready'),
+        },
+      });
+    }
+  }
+  cached = new OpenApiGeneratorV3(registry.definitions).generateDocument({
+    openapi: '3.0.3',
+    info: { title: 'Conclave API', version: '1', description: 'Event-sourced multi-agent LLM pipelines. Errors: `{ error: { code, message, details, requestId } }`.' },
+    servers: [{ url: '/api/v1' }],
+  });
+  return cached;
+}
+
+/** A page that lists the document's operations (no CDN, no script). */
+export function openApiHtml(): string {
+  const doc = openApiDocument() as { paths: Record<string, Record<string, { summary?: string; tags?: string[] }>> };
+  const rows = Object.entries(doc.paths)
+    .flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => `<tr><td><code>${method.toUpperCase()}</code></td><td><code>/api/v1${escape(path)}</code></td><td>${escape(op.tags?.[0] ?? '')}</td><td>${escape(op.summary ?? '')}</td></tr>`))
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Conclave API</title></head>
+<body>
+<h1>Conclave API</h1>
+<p>OpenAPI 3 document: <a href="/api/docs/openapi.json">/api/docs/openapi.json</a>. Every error is <code>{ error: { code, message, details, requestId } }</code>.</p>
+<table border="1" cellpadding="4" cellspacing="0">
+<thead><tr><th>method</th><th>path</th><th>tag</th><th>summary</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+</body></html>
+`;
+}
+
+function escape(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}

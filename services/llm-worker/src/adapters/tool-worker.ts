@@ -1,0 +1,94 @@
+import { RunTool, ToolResult, type NatsNames } from '@conclave/contracts';
+import type { EventLog } from '@conclave/event-log';
+import { failedOutcome, WorkerRuntime, type FailedOutcome, type WorkerLogger, type WorkerSpec } from '@conclave/worker-kit';
+import { runProcess } from '../domain/tools/process';
+import { ToolRefused, Workspace } from '../domain/tools/workspace';
+
+export type ToolOutcome = { status: 'completed'; exitCode: number; stdout: string; stderr: string } | FailedOutcome;
+export type ToolRuntime = WorkerRuntime<RunTool, ToolOutcome, ToolResult>;
+
+export interface ToolRunnerSettings {
+  /** programs a tool phase may run (no shell: arguments are passed as they are) */
+  allow: string[];
+  /** tool phases run in `<workspacesRoot>/<runId>`, the same directory agent phases use */
+  workspacesRoot: string;
+  /** captured stdout + stderr, in characters */
+  outputCap: number;
+}
+
+/** Environment handed to a tool: enough to find programs, nothing of the worker's secrets. */
+function toolEnv(): NodeJS.ProcessEnv {
+  const { PATH, HOME, LANG } = process.env;
+  return { PATH, HOME, LANG, CI: 'true' };
+}
+
+/**
+ * RunTool → ToolResult on the shared `tool-runners` consumer: one allow-listed program in the
+ * run's workspace. A non-zero exit code is a completed run (the phase's artifact records it and a
+ * condition can route on it); a refused program, a missing binary or the timeout is a failure.
+ */
+export function toolWorkerSpec(settings: ToolRunnerSettings, names: NatsNames): WorkerSpec<RunTool, ToolOutcome, ToolResult> {
+  return {
+    role: 'llm-worker',
+    durable: names.consumers.toolRunners,
+    command: RunTool,
+    result: ToolResult,
+    timeoutMs: (command) => command.timeoutSeconds * 1000 + 5_000, // the process timeout fires first
+    execute: async (command, ctx) => {
+      if (!settings.allow.includes(command.command)) {
+        return failedOutcome('tool_refused', `"${command.command}" is not an allowed tool (allowed: ${settings.allow.join(', ')})`, false);
+      }
+      let workspace: Workspace;
+      try {
+        workspace = await Workspace.open(settings.workspacesRoot, command.runId);
+      } catch (err) {
+        if (err instanceof ToolRefused) return failedOutcome('tool_refused', err.message, false);
+        throw err;
+      }
+      try {
+        const r = await runProcess(command.command, command.args, {
+          cwd: workspace.root,
+          timeoutMs: command.timeoutSeconds * 1000,
+          outputCap: settings.outputCap,
+          env: toolEnv(),
+          signal: ctx.signal,
+        });
+        if (r.timedOut) return failedOutcome('timeout', `${command.command} did not finish within ${command.timeoutSeconds} s`, true);
+        const note = r.truncated ? `\n[output truncated at ${settings.outputCap} characters]` : '';
+        return { status: 'completed', exitCode: r.exitCode ?? (r.signal ? 128 : -1), stdout: r.stdout + note, stderr: r.stderr };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return failedOutcome('tool_not_found', `"${command.command}" is not installed on the worker`, false);
+        throw err; // aborts (cancel, shutdown) and the unexpected are the runtime's to handle
+      }
+    },
+    toResult: (command, outcome, meta) => ({
+      type: 'ToolResult',
+      commandId: command.commandId,
+      runId: command.runId,
+      phaseId: command.phaseId,
+      attempt: command.attempt,
+      attemptToken: command.attemptToken,
+      workerId: meta.workerId,
+      provider: 'tool',
+      model: command.command,
+      durationMs: meta.durationMs,
+      outcome,
+    }),
+  };
+}
+
+export function createToolRuntime(
+  settings: ToolRunnerSettings & { workerId: string; concurrency: number; heartbeatMs: number; shutdownGraceMs: number; workingIntervalMs: number },
+  log: EventLog,
+  logger: WorkerLogger,
+): ToolRuntime {
+  return new WorkerRuntime(toolWorkerSpec(settings, log.names), {
+    log,
+    logger,
+    workerId: settings.workerId,
+    concurrency: settings.concurrency,
+    heartbeatMs: settings.heartbeatMs,
+    shutdownGraceMs: settings.shutdownGraceMs,
+    workingIntervalMs: settings.workingIntervalMs,
+  });
+}

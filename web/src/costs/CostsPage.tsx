@@ -1,0 +1,286 @@
+import type { BudgetsView, PutBudgetsBody } from '@conclave/contracts';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Bar, BarChart, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { api, exportUrls, type CostGroup } from '../api/endpoints';
+import { keys } from '../api/keys';
+import { formatDateTime, formatUsd } from '../lib/format';
+import { useRoom } from '../live/use-room';
+import { describeCommandError } from '../ui/feature-errors';
+import { FeatureError } from '../ui/FeatureError';
+import { Loading } from '../ui/Loading';
+
+const GROUPS: { value: CostGroup; label: string }[] = [
+  { value: 'provider', label: 'Provider' },
+  { value: 'model', label: 'Model' },
+  { value: 'template', label: 'Template' },
+  { value: 'day', label: 'Day' },
+];
+
+/** Spend by provider / model / template / day, budgets and alerts; refreshed live from the `costs` room. */
+export default function CostsPage() {
+  const [groupBy, setGroupBy] = useState<CostGroup>('provider');
+  const qc = useQueryClient();
+  const costs = useQuery({ queryKey: keys.costs(groupBy), queryFn: ({ signal }) => api.costs(groupBy, { signal }), retry: false });
+  // Spend changes with every generated candidate: refresh (throttled by TanStack's dedupe) on those events.
+  useRoom('costs', {
+    onEvent: (e) => {
+      if (e.type === 'CandidateGenerated' || e.type === 'VerdictRecorded') void qc.invalidateQueries({ queryKey: ['costs'] });
+      if (e.type.startsWith('Budget')) void qc.invalidateQueries({ queryKey: keys.alerts() });
+    },
+  });
+  const items = costs.data?.items ?? [];
+  const total = items.reduce((s, r) => s + r.costUsd, 0);
+  return (
+    <div className="page">
+      <title>Costs · Conclave</title>
+      <header className="page-header">
+        <div className="page-header__title">
+          <h1>Costs</h1>
+          <p className="muted">Total {formatUsd(total)} across {items.length} {groupBy === 'day' ? 'days' : `${groupBy}s`}.</p>
+        </div>
+        <div className="actions">
+          <a className="btn btn--small" href={exportUrls.costs('csv')} download>
+            Export CSV
+          </a>
+          <a className="btn btn--small" href={exportUrls.costs('json')} download>
+            Export JSON
+          </a>
+        </div>
+      </header>
+      <section className="card" aria-labelledby="spend-heading">
+        <div className="card__head">
+          <h2 id="spend-heading">Spend by {groupBy}</h2>
+          <div className="segmented" role="radiogroup" aria-label="Group by">
+            {GROUPS.map((g) => (
+              <button key={g.value} type="button" role="radio" aria-checked={groupBy === g.value} className={`btn btn--small${groupBy === g.value ? ' btn--primary' : ''}`} onClick={() => setGroupBy(g.value)}>
+                {g.label}
+              </button>
+            ))}
+          </div>
+        </div>
+        {costs.isPending ? (
+          <Loading label="Loading costs…" />
+        ) : costs.isError ? (
+          <FeatureError error={costs.error} feature="Costs" onRetry={() => void costs.refetch()} />
+        ) : items.length === 0 ? (
+          <p className="muted">No spend recorded yet.</p>
+        ) : (
+          <>
+            <div className="chart" role="img" aria-label={`Bar chart of spend by ${groupBy}; the table below has the figures`}>
+              <ResponsiveContainer width="100%" height={280}>
+                {groupBy === 'day' ? (
+                  <LineChart data={items}>
+                    <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
+                    <XAxis dataKey="key" stroke="var(--text-muted)" />
+                    <YAxis stroke="var(--text-muted)" tickFormatter={(v: number) => `$${v}`} />
+                    <Tooltip formatter={(v) => formatUsd(Number(v))} contentStyle={{ background: 'var(--bg-elev)', border: '1px solid var(--border)' }} />
+                    <Line type="monotone" dataKey="costUsd" name="Cost" stroke="var(--accent)" strokeWidth={2} />
+                  </LineChart>
+                ) : (
+                  <BarChart data={items}>
+                    <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
+                    <XAxis dataKey="key" stroke="var(--text-muted)" />
+                    <YAxis stroke="var(--text-muted)" tickFormatter={(v: number) => `$${v}`} />
+                    <Tooltip formatter={(v) => formatUsd(Number(v))} contentStyle={{ background: 'var(--bg-elev)', border: '1px solid var(--border)' }} />
+                    <Bar dataKey="costUsd" name="Cost" fill="var(--accent)" />
+                  </BarChart>
+                )}
+              </ResponsiveContainer>
+            </div>
+            <div className="table-wrap">
+              <table className="table table--compact">
+                <caption className="sr-only">Spend by {groupBy}</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">{groupBy}</th>
+                    <th scope="col">Cost</th>
+                    <th scope="col">Tokens</th>
+                    <th scope="col">Calls</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {items.map((r) => (
+                    <tr key={r.key}>
+                      <td>{r.key}</td>
+                      <td>{formatUsd(r.costUsd)}</td>
+                      <td>{formatTokenField(r.tokens)}</td>
+                      <td>{r.calls ?? '—'}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </>
+        )}
+      </section>
+      <div className="grid-2">
+        <BudgetsCard />
+        <AlertsCard />
+      </div>
+    </div>
+  );
+}
+
+function formatTokenField(tokens: unknown): string {
+  if (typeof tokens === 'number') return tokens.toLocaleString();
+  const t = tokens as { input?: number; output?: number } | null;
+  return t && typeof t.input === 'number' ? `${t.input.toLocaleString()} in / ${(t.output ?? 0).toLocaleString()} out` : '—';
+}
+
+type BudgetRow = { templateId: string; monthlyUsd: string };
+
+/** Monthly budgets: global and per template, with this month's spend (GET/PUT /budgets). */
+function BudgetsCard() {
+  const qc = useQueryClient();
+  const budgets = useQuery({ queryKey: keys.budgets(), queryFn: ({ signal }) => api.budgets({ signal }), retry: false });
+  const [editing, setEditing] = useState<{ global: string; templates: BudgetRow[] } | null>(null);
+  const save = useMutation({
+    mutationFn: (body: PutBudgetsBody) => api.putBudgets(body),
+    onSuccess: (view) => {
+      setEditing(null);
+      qc.setQueryData(keys.budgets(), view);
+    },
+  });
+  const startEdit = (view: BudgetsView) =>
+    setEditing({
+      global: view.global.monthlyUsd === null ? '' : String(view.global.monthlyUsd),
+      templates: view.templates.map((t) => ({ templateId: t.templateId, monthlyUsd: String(t.monthlyUsd) })),
+    });
+  const invalid =
+    editing !== null &&
+    ((editing.global !== '' && !(Number(editing.global) >= 0)) || editing.templates.some((t) => !t.templateId.trim() || t.monthlyUsd === '' || !(Number(t.monthlyUsd) >= 0)));
+  const pct = (spent: number, budget: number | null) => (budget ? ` (${Math.round((spent / budget) * 100)}%)` : '');
+  return (
+    <section className="card" aria-labelledby="budgets-heading">
+      <div className="card__head">
+        <h2 id="budgets-heading">Monthly budgets{budgets.data ? ` · ${budgets.data.month}` : ''}</h2>
+        {budgets.data && !editing && (
+          <button type="button" className="btn btn--small" onClick={() => startEdit(budgets.data)}>
+            Edit
+          </button>
+        )}
+      </div>
+      {budgets.isPending ? (
+        <Loading label="Loading budgets…" />
+      ) : budgets.isError ? (
+        <FeatureError error={budgets.error} feature="Budgets" onRetry={() => void budgets.refetch()} />
+      ) : !editing ? (
+        <table className="table table--compact">
+          <caption className="sr-only">Budgets and spend this month</caption>
+          <thead>
+            <tr>
+              <th scope="col">Scope</th>
+              <th scope="col">Budget</th>
+              <th scope="col">Spent</th>
+            </tr>
+          </thead>
+          <tbody>
+            <tr>
+              <td>All runs</td>
+              <td>{budgets.data.global.monthlyUsd === null ? <span className="muted">none</span> : formatUsd(budgets.data.global.monthlyUsd)}</td>
+              <td>
+                {formatUsd(budgets.data.global.spentUsd)}
+                {pct(budgets.data.global.spentUsd, budgets.data.global.monthlyUsd)}
+              </td>
+            </tr>
+            {budgets.data.templates.map((t) => (
+              <tr key={t.templateId}>
+                <td>
+                  template <a href={`/templates/${encodeURIComponent(t.templateId)}`}>{t.templateId}</a>
+                </td>
+                <td>{formatUsd(t.monthlyUsd)}</td>
+                <td>
+                  {formatUsd(t.spentUsd)}
+                  {pct(t.spentUsd, t.monthlyUsd)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <form
+          className="form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (invalid) return;
+            save.mutate({
+              globalMonthlyUsd: editing.global === '' ? null : Number(editing.global),
+              templates: editing.templates.map((t) => ({ templateId: t.templateId.trim(), monthlyUsd: Number(t.monthlyUsd) })),
+            });
+          }}
+        >
+          <label className="field">
+            All runs, USD per month (empty: none)
+            <input type="number" min={0} step="0.01" value={editing.global} onChange={(e) => setEditing({ ...editing, global: e.target.value })} />
+          </label>
+          {editing.templates.map((t, i) => (
+            <div key={i} className="form__row candidate-row">
+              <label className="field field--grow">
+                Template id
+                <input value={t.templateId} onChange={(e) => setEditing({ ...editing, templates: editing.templates.map((x, j) => (j === i ? { ...x, templateId: e.target.value } : x)) })} />
+              </label>
+              <label className="field">
+                USD per month
+                <input type="number" min={0} step="0.01" value={t.monthlyUsd} onChange={(e) => setEditing({ ...editing, templates: editing.templates.map((x, j) => (j === i ? { ...x, monthlyUsd: e.target.value } : x)) })} />
+              </label>
+              <button type="button" className="btn btn--small btn--ghost" aria-label={`Remove the budget of ${t.templateId || 'this template'}`} onClick={() => setEditing({ ...editing, templates: editing.templates.filter((_, j) => j !== i) })}>
+                ✕
+              </button>
+            </div>
+          ))}
+          <div className="actions">
+            <button type="button" className="btn btn--small" onClick={() => setEditing({ ...editing, templates: [...editing.templates, { templateId: '', monthlyUsd: '' }] })}>
+              + Template budget
+            </button>
+            <button type="submit" className="btn btn--small btn--primary" disabled={invalid || save.isPending}>
+              Save
+            </button>
+            <button type="button" className="btn btn--small btn--ghost" onClick={() => setEditing(null)}>
+              Cancel
+            </button>
+          </div>
+          {save.error && <p className="form-error">{describeCommandError(save.error)}</p>}
+        </form>
+      )}
+    </section>
+  );
+}
+
+function runIdOf(details: unknown): string | null {
+  const id = (details as { runId?: unknown } | null | undefined)?.runId;
+  return typeof id === 'string' ? id : null;
+}
+
+function AlertsCard() {
+  const alerts = useQuery({ queryKey: keys.alerts(), queryFn: ({ signal }) => api.alerts({ signal }), retry: false, refetchInterval: 30_000 });
+  return (
+    <section className="card" aria-labelledby="alerts-heading">
+      <div className="card__head">
+        <h2 id="alerts-heading">Alerts</h2>
+      </div>
+      {alerts.isPending ? (
+        <Loading label="Loading alerts…" />
+      ) : alerts.isError ? (
+        <FeatureError error={alerts.error} feature="Alerts" onRetry={() => void alerts.refetch()} />
+      ) : alerts.data.items.length === 0 ? (
+        <p className="muted">No alerts.</p>
+      ) : (
+        <ul className="alert-list">
+          {alerts.data.items.map((a, i) => (
+            <li key={a.id ?? i}>
+              <code>{a.kind}</code> {a.message}
+              {runIdOf(a.details) && (
+                <>
+                  {' '}
+                  · <a href={`/runs/${encodeURIComponent(runIdOf(a.details)!)}`}>{runIdOf(a.details)}</a>
+                </>
+              )}
+              <span className="muted small"> {formatDateTime(a.createdAt)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,478 @@
+import type { PhaseView, RunView } from '@conclave/contracts';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useNavigate } from 'react-router-dom';
+import { api } from '../api/endpoints';
+import { keys } from '../api/keys';
+import { formatDateTime, formatUsd, toPrettyJson } from '../lib/format';
+import { isTerminal } from '../runs/run-summary';
+import { describeCommandError, isMissingEndpoint } from '../ui/feature-errors';
+import { allowedPhaseActions, allowedRunActions } from './run-actions';
+
+/** After a command: the page refetches with `min_sequence` so it reads its own write. */
+export type OnSequence = (sequence: number) => void;
+
+function useCommand<TArgs>(fn: (args: TArgs) => Promise<{ sequence: number }>, onSequence: OnSequence, after?: () => void) {
+  return useMutation({
+    mutationFn: fn,
+    onSuccess: (result) => {
+      onSequence(result.sequence);
+      after?.();
+    },
+  });
+}
+
+function CommandError({ error }: { error: unknown }) {
+  if (!error) return null;
+  return (
+    <p className="form-error" role="alert">
+      {describeCommandError(error)}
+    </p>
+  );
+}
+
+/** A button that opens an inline form below the toolbar (disclosure pattern: keyboard and screen-reader friendly). */
+function Disclosure({ label, children, open, onToggle, variant }: { label: string; children: ReactNode; open: boolean; onToggle: () => void; variant?: string }) {
+  const id = useId();
+  return (
+    <>
+      <button type="button" className={`btn btn--small ${variant ?? ''}`} aria-expanded={open} aria-controls={id} onClick={onToggle}>
+        {label}
+      </button>
+      {open && (
+        <div id={id} className="control-form">
+          {children}
+        </div>
+      )}
+    </>
+  );
+}
+
+/* ------------------------------------------------------------------ run-level toolbar */
+
+export function RunToolbar({ view, onSequence }: { view: RunView; onSequence: OnSequence }) {
+  const allowed = allowedRunActions(view);
+  const navigate = useNavigate();
+  const [open, setOpen] = useState<null | 'cancel' | 'rollback' | 'budget'>(null);
+  const toggle = (name: typeof open) => setOpen((o) => (o === name ? null : name));
+  const simple = useCommand((command: 'pause' | 'resume' | 'continue') => api.runCommand(view.id, command), onSequence);
+  const rerun = useMutation({
+    mutationFn: () => api.rerun(view.id),
+    onSuccess: (r) => navigate(`/runs/${encodeURIComponent(r.id)}?min_sequence=${r.sequence}`),
+  });
+  const archive = useMutation({ mutationFn: () => api.archiveRun(view.id, true), onSuccess: () => navigate('/runs') });
+
+  return (
+    <div className="run-toolbar" role="toolbar" aria-label="Run controls">
+      <div className="run-toolbar__buttons">
+        {allowed.pause && (
+          <button type="button" className="btn btn--small" disabled={simple.isPending} onClick={() => simple.mutate('pause')}>
+            Pause
+          </button>
+        )}
+        {allowed.resume && (
+          <button type="button" className="btn btn--small btn--primary" disabled={simple.isPending} onClick={() => simple.mutate('resume')}>
+            Resume
+          </button>
+        )}
+        {allowed.continue && (
+          <button type="button" className="btn btn--small btn--primary" disabled={simple.isPending} onClick={() => simple.mutate('continue')}>
+            Continue ({view.pending.continue.join(', ')})
+          </button>
+        )}
+        {allowed.cancel && (
+          <Disclosure label="Cancel run…" open={open === 'cancel'} onToggle={() => toggle('cancel')} variant="btn--danger">
+            <CancelForm runId={view.id} onSequence={onSequence} onDone={() => setOpen(null)} />
+          </Disclosure>
+        )}
+        {allowed.rollback && (
+          <Disclosure label="Roll back…" open={open === 'rollback'} onToggle={() => toggle('rollback')}>
+            <RollbackForm runId={view.id} sequence={view.sequence} onSequence={onSequence} onDone={() => setOpen(null)} />
+          </Disclosure>
+        )}
+        <button type="button" className="btn btn--small" disabled={rerun.isPending} onClick={() => rerun.mutate()} title="Start a new run with the same template version and inputs">
+          Re-run
+        </button>
+        {isTerminal(view.status) && (
+          <button type="button" className="btn btn--small btn--ghost" disabled={archive.isPending} onClick={() => archive.mutate()} title="Hide this run from the runs list">
+            Archive
+          </button>
+        )}
+        <Disclosure label={`Budget: ${view.budgetUsd === null ? 'none' : formatUsd(view.budgetUsd)}`} open={open === 'budget'} onToggle={() => toggle('budget')}>
+          <BudgetForm view={view} onSequence={onSequence} onDone={() => setOpen(null)} />
+        </Disclosure>
+      </div>
+      <CommandError error={simple.error ?? rerun.error ?? archive.error} />
+    </div>
+  );
+}
+
+function CancelForm({ runId, onSequence, onDone }: { runId: string; onSequence: OnSequence; onDone: () => void }) {
+  const [reason, setReason] = useState('');
+  const cancel = useCommand(() => api.runCommand(runId, 'cancel', reason.trim() ? { reason: reason.trim() } : {}), onSequence, onDone);
+  return (
+    <form
+      className="form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        cancel.mutate(undefined);
+      }}
+    >
+      <p>In-flight LLM calls are aborted; a cancelled run cannot be resumed (you can re-run or fork it).</p>
+      <label className="field">
+        Reason (optional)
+        <input value={reason} onChange={(e) => setReason(e.target.value)} maxLength={2000} />
+      </label>
+      <div className="actions">
+        <button type="submit" className="btn btn--danger" disabled={cancel.isPending}>
+          Cancel the run
+        </button>
+      </div>
+      <CommandError error={cancel.error} />
+    </form>
+  );
+}
+
+function RollbackForm({ runId, sequence, onSequence, onDone }: { runId: string; sequence: number; onSequence: OnSequence; onDone: () => void }) {
+  const checkpoints = useQuery({ queryKey: keys.checkpoints(runId), queryFn: ({ signal }) => api.checkpoints(runId, { minSequence: sequence, signal }) });
+  const [choice, setChoice] = useState('');
+  const rollback = useCommand((id: string) => api.rollback(runId, id), onSequence, onDone);
+  if (checkpoints.isPending) return <p className="muted">Loading checkpoints…</p>;
+  if (checkpoints.isError)
+    return <p className="form-error">{isMissingEndpoint(checkpoints.error) ? 'Checkpoints are not available on this gateway yet.' : describeCommandError(checkpoints.error)}</p>;
+  const items = checkpoints.data.items.map((c) => ({ ...c, key: c.id }));
+  if (items.length === 0) return <p className="muted">No checkpoint yet: one is recorded after each completed phase.</p>;
+  return (
+    <form
+      className="form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (choice) rollback.mutate(choice);
+      }}
+    >
+      <fieldset className="radio-list">
+        <legend>Roll back to the state after…</legend>
+        {items.map((c) => (
+          <label key={c.key} className="field--inline">
+            <input type="radio" name="checkpoint" value={c.key} checked={choice === c.key} onChange={() => setChoice(c.key)} />
+            phase <code>{c.phaseId}</code> <span className="muted">{formatDateTime(c.createdAt)} · {c.completedPhaseIds.length} phases done</span>
+          </label>
+        ))}
+      </fieldset>
+      <div className="actions">
+        <button type="submit" className="btn btn--primary" disabled={!choice || rollback.isPending}>
+          Roll back
+        </button>
+      </div>
+      <CommandError error={rollback.error} />
+    </form>
+  );
+}
+
+function BudgetForm({ view, onSequence, onDone }: { view: RunView; onSequence: OnSequence; onDone: () => void }) {
+  const [value, setValue] = useState(String(view.budgetUsd ?? Math.max(1, Math.ceil(view.costUsd * 2))));
+  const raise = useCommand((usd: number) => api.setBudget(view.id, usd), onSequence, onDone);
+  const usd = Number(value);
+  const invalid = !Number.isFinite(usd) || usd <= 0 || usd < view.costUsd;
+  const pct = view.budgetUsd ? Math.min(100, Math.round((view.costUsd / view.budgetUsd) * 100)) : null;
+  return (
+    <form
+      className="form"
+      onSubmit={(e: FormEvent) => {
+        e.preventDefault();
+        if (!invalid) raise.mutate(usd);
+      }}
+    >
+      <p>
+        Spent {formatUsd(view.costUsd)}
+        {view.budgetUsd !== null && (
+          <>
+            {' '}
+            of {formatUsd(view.budgetUsd)} ({pct}%)
+          </>
+        )}
+        . A run that would exceed its budget pauses instead of failing.
+      </p>
+      {pct !== null && <progress max={100} value={pct} aria-label="Budget used" />}
+      <label className="field">
+        New budget (USD)
+        <input type="number" min={0.01} step={0.01} value={value} onChange={(e) => setValue(e.target.value)} aria-invalid={invalid} disabled={isTerminal(view.status)} />
+      </label>
+      <div className="actions">
+        <button type="submit" className="btn btn--primary" disabled={invalid || raise.isPending || isTerminal(view.status)}>
+          Set budget
+        </button>
+      </div>
+      <CommandError error={raise.error} />
+    </form>
+  );
+}
+
+/* ------------------------------------------------------------------ banners */
+
+export function PausedBanner({ view }: { view: RunView }) {
+  if (view.status !== 'paused') return null;
+  const reason = view.pauseReason;
+  return (
+    <div className="notice notice--warn" role="status">
+      <strong>Paused{reason ? ` (${reason.code === 'budget' ? 'budget' : reason.code === 'provider_outage' ? 'provider outage' : 'by a user'})` : ''}.</strong>{' '}
+      {reason?.message && `${reason.message.replace(/[.\s]+$/, '')}.`}
+      {reason?.provider && (
+        <>
+          {' '}
+          Provider: <code>{reason.provider}</code>.
+        </>
+      )}{' '}
+      {reason?.code === 'budget' ? 'Raise the budget, then resume.' : 'Resume to go on.'}
+    </div>
+  );
+}
+
+/** Workers whose heartbeats stopped: their candidates are redispatched after the timeout. */
+export function StalledWorkersWarning({ active }: { active: boolean }) {
+  const workers = useQuery({ queryKey: keys.workers(), queryFn: ({ signal }) => api.workers({ signal }), enabled: active, refetchInterval: 15_000, retry: false });
+  const stalled = workers.data?.items.filter((w) => w.status === 'stalled') ?? [];
+  if (stalled.length === 0) return null;
+  return (
+    <div className="notice notice--warn" role="status">
+      <strong>
+        {stalled.length} worker{stalled.length > 1 ? 's' : ''} stalled
+      </strong>{' '}
+      ({stalled.map((w) => w.id).join(', ')}). Their in-flight candidates are redispatched to another worker; see the <a href="/fleet">fleet</a>.
+    </div>
+  );
+}
+
+/* ------------------------------------------------------------------ what the run waits on */
+
+export function PendingPanel({ view, onSequence }: { view: RunView; onSequence: OnSequence }) {
+  const { gates, questions } = view.pending;
+  if (gates.length === 0 && questions.length === 0) return null;
+  return (
+    <section className="card card--attention" aria-labelledby="pending-heading">
+      <div className="card__head">
+        <h2 id="pending-heading">Waiting for you</h2>
+      </div>
+      {gates.map((g) => (
+        <GateForm key={g.phaseId} runId={view.id} phaseId={g.phaseId} message={g.message} onSequence={onSequence} />
+      ))}
+      {questions.map((q) => (
+        <QuestionsForm key={q.phaseId} runId={view.id} phaseId={q.phaseId} questions={q.questions} onSequence={onSequence} />
+      ))}
+    </section>
+  );
+}
+
+function GateForm({ runId, phaseId, message, onSequence }: { runId: string; phaseId: string; message: string; onSequence: OnSequence }) {
+  const [comment, setComment] = useState('');
+  const decide = useCommand((decision: 'approve' | 'reject') => api.phaseCommand(runId, phaseId, decision, comment.trim() ? { comment: comment.trim() } : {}), onSequence);
+  const id = useId();
+  return (
+    <form className="form gate-form" aria-labelledby={id} onSubmit={(e) => e.preventDefault()}>
+      <h3 id={id}>
+        Gate <code>{phaseId}</code>
+      </h3>
+      <p className="gate-form__message">{message}</p>
+      <label className="field">
+        Comment (optional)
+        <textarea rows={2} value={comment} onChange={(e) => setComment(e.target.value)} maxLength={4000} />
+      </label>
+      <div className="actions">
+        <button type="button" className="btn btn--primary" disabled={decide.isPending} onClick={() => decide.mutate('approve')}>
+          Approve
+        </button>
+        <button type="button" className="btn btn--danger" disabled={decide.isPending} onClick={() => decide.mutate('reject')}>
+          Reject
+        </button>
+      </div>
+      <CommandError error={decide.error} />
+    </form>
+  );
+}
+
+function QuestionsForm({
+  runId,
+  phaseId,
+  questions,
+  onSequence,
+}: {
+  runId: string;
+  phaseId: string;
+  questions: { id: string; question: string; why?: string }[];
+  onSequence: OnSequence;
+}) {
+  const [answers, setAnswers] = useState<Record<string, string>>({});
+  const submit = useCommand(
+    () => api.phaseCommand(runId, phaseId, 'answer', { answers: questions.map((q) => ({ question: q.question, answer: answers[q.id] ?? '' })) }),
+    onSequence,
+  );
+  const id = useId();
+  const complete = questions.every((q) => (answers[q.id] ?? '').trim().length > 0);
+  return (
+    <form
+      className="form"
+      aria-labelledby={id}
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (complete) submit.mutate(undefined);
+      }}
+    >
+      <h3 id={id}>
+        Questions from <code>{phaseId}</code>
+      </h3>
+      {questions.map((q, i) => (
+        <label key={q.id} className="field">
+          <span>
+            {i + 1}. {q.question}
+          </span>
+          {q.why && <span className="muted small">{q.why}</span>}
+          <textarea rows={2} required value={answers[q.id] ?? ''} onChange={(e) => setAnswers((a) => ({ ...a, [q.id]: e.target.value }))} maxLength={20_000} />
+        </label>
+      ))}
+      <div className="actions">
+        <button type="submit" className="btn btn--primary" disabled={!complete || submit.isPending}>
+          Submit answers
+        </button>
+      </div>
+      <CommandError error={submit.error} />
+    </form>
+  );
+}
+
+/* ------------------------------------------------------------------ phase actions */
+
+export function PhaseActions({ view, phase, onSequence }: { view: RunView; phase: PhaseView; onSequence: OnSequence }) {
+  const allowed = allowedPhaseActions(view, phase);
+  const navigate = useNavigate();
+  const [open, setOpen] = useState<null | 'retry' | 'accept'>(null);
+  const toggle = (name: typeof open) => setOpen((o) => (o === name ? null : name));
+  const skip = useCommand(() => api.phaseCommand(view.id, phase.id, 'skip'), onSequence);
+  const fork = useMutation({
+    mutationFn: () => api.fork(view.id, phase.id),
+    onSuccess: (r) => navigate(`/runs/${encodeURIComponent(r.id)}?min_sequence=${r.sequence}`),
+  });
+  return (
+    <div className="run-toolbar" role="toolbar" aria-label={`Actions on phase ${phase.id}`}>
+      <div className="run-toolbar__buttons">
+        {allowed.retry && (
+          <Disclosure label="Retry…" open={open === 'retry'} onToggle={() => toggle('retry')}>
+            <RetryForm runId={view.id} phase={phase} onSequence={onSequence} onDone={() => setOpen(null)} />
+          </Disclosure>
+        )}
+        {allowed.accept && (
+          <Disclosure label="Accept output…" open={open === 'accept'} onToggle={() => toggle('accept')}>
+            <AcceptForm runId={view.id} phase={phase} onSequence={onSequence} onDone={() => setOpen(null)} />
+          </Disclosure>
+        )}
+        {allowed.skip && (
+          <button type="button" className="btn btn--small" disabled={skip.isPending} onClick={() => skip.mutate(undefined)}>
+            Skip
+          </button>
+        )}
+        {allowed.fork && (
+          <button type="button" className="btn btn--small" disabled={fork.isPending} onClick={() => fork.mutate()} title="A new run from this phase, reusing the recorded upstream outputs">
+            Fork from here
+          </button>
+        )}
+      </div>
+      <CommandError error={skip.error ?? fork.error} />
+    </div>
+  );
+}
+
+function RetryForm({ runId, phase, onSequence, onDone }: { runId: string; phase: PhaseView; onSequence: OnSequence; onDone: () => void }) {
+  const providers = useQuery({ queryKey: keys.providers(), queryFn: ({ signal }) => api.listProviders({ signal }), retry: false });
+  const first = phase.candidates[0];
+  const [provider, setProvider] = useState('');
+  const [model, setModel] = useState('');
+  const retry = useCommand(() => api.phaseCommand(runId, phase.id, 'retry', provider ? { provider, ...(model ? { model } : {}) } : {}), onSequence, onDone);
+  const listId = useId();
+  const known = providers.data?.items.filter((p) => p.enabled !== false) ?? [];
+  const models = known.find((p) => p.name === provider)?.models ?? [];
+  return (
+    <form
+      className="form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        retry.mutate(undefined);
+      }}
+    >
+      <p className="muted">
+        Attempt {phase.attempt + 1}. Leave the provider empty to retry with the template's models
+        {first ? ` (e.g. ${first.provider}/${first.model})` : ''}.
+      </p>
+      <div className="form__row">
+        <label className="field">
+          Provider
+          {known.length > 0 ? (
+            <select value={provider} onChange={(e) => setProvider(e.target.value)}>
+              <option value="">same as before</option>
+              {known.map((p) => (
+                <option key={p.id} value={p.name}>
+                  {p.name} ({p.kind})
+                </option>
+              ))}
+            </select>
+          ) : (
+            <input value={provider} onChange={(e) => setProvider(e.target.value)} placeholder="same as before" />
+          )}
+        </label>
+        <label className="field">
+          Model
+          <input value={model} onChange={(e) => setModel(e.target.value)} list={listId} disabled={!provider} placeholder={provider ? 'model name' : '—'} />
+          <datalist id={listId}>
+            {models.map((m) => (
+              <option key={m} value={m} />
+            ))}
+          </datalist>
+        </label>
+      </div>
+      <div className="actions">
+        <button type="submit" className="btn btn--primary" disabled={retry.isPending || (provider !== '' && model === '')}>
+          Retry phase
+        </button>
+      </div>
+      <CommandError error={retry.error} />
+    </form>
+  );
+}
+
+function AcceptForm({ runId, phase, onSequence, onDone }: { runId: string; phase: PhaseView; onSequence: OnSequence; onDone: () => void }) {
+  const rejected = phase.candidates.find((c) => c.status === 'rejected');
+  const [text, setText] = useState(() => toPrettyJson(rejected?.output ?? null));
+  let parsed: { ok: true; value: unknown } | { ok: false; message: string };
+  try {
+    parsed = { ok: true, value: JSON.parse(text) };
+  } catch (err) {
+    parsed = { ok: false, message: err instanceof Error ? err.message : String(err) };
+  }
+  const original = toPrettyJson(rejected?.output ?? null);
+  const accept = useCommand(() => api.phaseCommand(runId, phase.id, 'accept', text === original || !parsed.ok ? {} : { output: parsed.value }), onSequence, onDone);
+  const id = useId();
+  return (
+    <form
+      className="form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (parsed.ok) accept.mutate(undefined);
+      }}
+    >
+      {rejected?.error && (
+        <p className="muted">
+          Rejected because: <code>{rejected.error.message}</code>
+        </p>
+      )}
+      <label className="field" htmlFor={id}>
+        Output (JSON; edit it to replace the rejected one)
+      </label>
+      <textarea id={id} className="code-input" rows={10} value={text} onChange={(e) => setText(e.target.value)} aria-invalid={!parsed.ok} spellCheck={false} />
+      {!parsed.ok && <p className="form-error">{parsed.message}</p>}
+      <div className="actions">
+        <button type="submit" className="btn btn--primary" disabled={!parsed.ok || accept.isPending}>
+          {text === original ? 'Accept as is' : 'Accept edited output'}
+        </button>
+      </div>
+      <CommandError error={accept.error} />
+    </form>
+  );
+}

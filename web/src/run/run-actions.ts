@@ -1,0 +1,31 @@
+import type { PhaseView, RunView } from '@conclave/contracts';
+
+/**
+ * Which controls the run's state allows (DESIGN.md "Run controls"). The orchestrator decides for
+ * real (a stale page gets a typed 409); this only keeps impossible buttons off the screen.
+ */
+export function allowedRunActions(view: RunView) {
+  const terminal = view.status === 'completed' || view.status === 'failed' || view.status === 'cancelled';
+  return {
+    pause: view.status === 'running' || view.status === 'waiting',
+    resume: view.status === 'paused',
+    cancel: !terminal,
+    continue: !terminal && view.status !== 'paused' && view.pending.continue.length > 0,
+    rollback: view.status !== 'cancelled' && view.status !== 'running',
+    rerun: true,
+  };
+}
+
+const GENERATIVE = new Set(['llm', 'agent', 'loop', 'interview', 'tool']);
+
+export function allowedPhaseActions(view: RunView, phase: PhaseView) {
+  const cancelled = view.status === 'cancelled';
+  // A failed phase may be skipped too: its dependants then run without its output.
+  const finished = phase.status === 'completed' || phase.status === 'skipped' || phase.status === 'cancelled';
+  return {
+    retry: !cancelled && GENERATIVE.has(phase.kind) && (phase.status === 'failed' || phase.status === 'cancelled' || phase.status === 'completed'),
+    skip: !cancelled && view.status !== 'completed' && !finished,
+    accept: !cancelled && phase.status !== 'completed' && phase.candidates.some((c) => c.status === 'rejected'),
+    fork: phase.status !== 'pending' || phase.dependsOn.every((d) => view.phases.find((p) => p.id === d)?.status === 'completed'),
+  };
+}
