@@ -174,6 +174,48 @@ describe('run controls end to end', () => {
     expect(phase(refusedRun, 'check').error).toMatchObject({ code: 'tool_refused' });
   });
 
+  it('a producer → evaluator → reviser loop passes on its second round', async () => {
+    // the simulated writer and critic are deterministic: round 1 scores 0.025 and round 2 0.778
+    // for this prompt, so a threshold of 0.5 passes exactly on the second round
+    const id = await startRun(
+      await createTemplate({
+        name: 'loop',
+        phases: [
+          {
+            id: 'draft', kind: 'loop', prompt: { user: 'Write about tides' }, candidates: [{ provider: 'simulated', model: 'writer' }],
+            loop: { maxAttempts: 3, passThreshold: 0.5, evaluator: { provider: 'simulated', model: 'critic', criteria: ['quality'] } },
+          },
+        ],
+      }),
+    );
+    const run = await until(id, 'the loop to pass', (r) => r.status === 'completed');
+    const timeline = await (await api(`/runs/${id}/timeline`)).json<{ items: TimelineEntry[] }>();
+    const evaluations = timeline.items.filter((e) => e.type === 'VerdictRecorded').map((e) => e.data as { scores: Record<string, { overall: number }>; winnerId: string });
+    expect(evaluations).toHaveLength(2);
+    expect(evaluations[0]!.scores[evaluations[0]!.winnerId]!.overall).toBeLessThan(0.5);
+    expect(evaluations[1]!.scores[evaluations[1]!.winnerId]!.overall).toBeGreaterThanOrEqual(0.5);
+    const revision = timeline.items.find((e) => e.type === 'CandidateRequested' && (e.data as { round: number }).round === 1)!;
+    expect((revision.data as { prompt: { user: string } }).prompt.user).toContain('Evaluator feedback');
+    const artifact = await (await api(`/runs/${id}/artifacts/${phase(run, 'draft').artifactId}`)).json<{ candidateId: string }>();
+    expect(artifact.candidateId).toBe(evaluations[1]!.winnerId); // the passing round's output
+  });
+
+  it('pauses a run that would exceed its budget, and resumes after the budget is raised', async () => {
+    // a simulated-kind provider under its own name, running a priced model: estimates cost money,
+    // calls do not
+    expect((await post('/providers', { name: 'priced-sim', kind: 'simulated' })).status).toBe(201);
+    const id = await startRun(await createTemplate({ name: 'priced', phases: [llm('a', [], { candidates: [{ provider: 'priced-sim', model: 'gpt-4.1' }] })] }), { budgetUsd: 0.001 });
+    const paused = await until(id, 'the budget pause', (r) => r.status === 'paused');
+    expect(paused.pauseReason).toMatchObject({ code: 'budget' });
+    expect(phase(paused, 'a').status).toBe('pending');
+    const alerts = await (await api('/alerts')).json<{ items: { kind: string; message: string }[] }>();
+    expect(alerts.items.some((a) => a.kind === 'budget' && a.message.includes(id))).toBe(true);
+    expect((await api(`/runs/${id}/budget`, { method: 'PUT', json: { budgetUsd: 1 } })).status).toBe(202);
+    expect((await post(`/runs/${id}/resume`)).status).toBe(202);
+    const done = await until(id, 'the run to complete within the raised budget', (r) => r.status === 'completed');
+    expect(done.budgetUsd).toBe(1);
+  });
+
   it('refuses commands the state does not allow with 409, unknown runs with 404, bad bodies with 400', async () => {
     const id = await startRun(await createTemplate({ name: 'one', phases: [llm('a')] }));
     await until(id, 'the run', (r) => r.status === 'completed');

@@ -610,7 +610,8 @@ function failOrRetry(run: ActiveRun, def: Phase, phase: PhaseState, reason: Fail
   const policy = def.retry ?? run.template.defaults.retry;
   if (reason.retryable && phase.attempt < policy.maxAttempts) {
     const jitter = 0.8 + 0.4 * unitHash(`${run.runId}/${phase.id}/${phase.attempt}`);
-    const delayMs = Math.round(policy.backoffSeconds * 1000 * 2 ** (phase.attempt - 1) * jitter);
+    // a provider's retry-after (429) is honoured when it asks for longer than the backoff
+    const delayMs = Math.max(Math.round(policy.backoffSeconds * 1000 * 2 ** (phase.attempt - 1) * jitter), reason.retryAfterMs ?? 0);
     return [
       event(run.runId, 'PhaseRetryScheduled', `${phase.id}.${phase.attempt + 1}`, {
         phaseId: phase.id,
@@ -691,7 +692,14 @@ function allFailed(run: ActiveRun, def: Phase, phase: PhaseState, candidates: Ca
   const timedOut = candidates.length > 0 && candidates.every((c) => c.error?.code === 'timeout');
   const why = candidates.map((c) => `${c.provider}/${c.model}: ${c.error?.message ?? c.status}`).join('; ');
   const code = timedOut ? 'timeout' : rejected && !retryable ? 'output_rejected' : 'all_candidates_failed';
-  return failOrRetry(run, def, phase, { code, message: `no candidate produced a valid output (${why})`, retryable: retryable && !rejected }, ctx);
+  const retryAfterMs = Math.max(0, ...candidates.map((c) => c.error?.retryAfterMs ?? 0));
+  return failOrRetry(
+    run,
+    def,
+    phase,
+    { code, message: `no candidate produced a valid output (${why})`, retryable: retryable && !rejected, ...(retryAfterMs > 0 ? { retryAfterMs } : {}) },
+    ctx,
+  );
 }
 
 function advanceGenerative(run: ActiveRun, def: GenerativePhase, phase: PhaseState, ctx: DeciderContext, canDispatch: boolean): DecidedEvent[] {

@@ -99,6 +99,15 @@ describe('decider: candidates and the judge', () => {
     expect(delay).toBeLessThanOrEqual(2400);
   });
 
+  it("honours a provider's retry-after when it asks for longer than the backoff", () => {
+    const limited = (slot: number): DeciderInput => {
+      const f = failed(C('a', slot), 'a') as { type: 'CandidateResult'; result: CandidateResult };
+      return { ...f, result: { ...f.result, outcome: { status: 'failed', error: { code: 'rate_limited', message: '429', retryable: true, retryAfterMs: 30_000 } } } };
+    };
+    const { last } = drive(start(), limited(0), limited(1));
+    expect(ofType(last, 'PhaseRetryScheduled')[0]!.data.notBefore).toBe(at(30_000));
+  });
+
   it('starts the retry only when its backoff has elapsed', () => {
     const { history } = drive(start(), failed(C('a', 0), 'a'), failed(C('a', 1), 'a'));
     expect(given(...history).when({ type: 'Tick' }, at(1000))).toEqual([]);

@@ -44,7 +44,7 @@ export function simulateVerdict(request: Pick<JudgeRequest, 'judgeId' | 'criteri
   let winnerId = candidates[0]!.candidateId;
   for (const { candidateId } of candidates) if (scores[candidateId]!.overall > scores[winnerId]!.overall) winnerId = candidateId;
 
-  const rationale = candidates.length === 1 ? evaluationRationale(winnerId, scores[winnerId]!) : selectionRationale(winnerId, candidates.map((c) => c.candidateId), scores, order);
+  const rationale = candidates.length === 1 ? evaluationRationale(scores[winnerId]!) : selectionRationale(winnerId, candidates.map((c) => c.candidateId), scores, order);
   return {
     winnerId,
     scores,
@@ -77,11 +77,12 @@ function selectionRationale(winnerId: string, listed: string[], scores: Record<s
 }
 
 /** A single candidate (an evaluator in a loop): the rationale is feedback for the reviser. */
-function evaluationRationale(candidateId: string, score: CandidateScore): string {
+function evaluationRationale(score: CandidateScore): string {
   const entries = Object.entries(score.criteria).sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]));
   const [weakest, weakestScore] = entries[0]!;
   const [strongest, strongestScore] = entries[entries.length - 1]!;
-  const parts = [`Scored ${candidateId}: overall ${fmt(score.overall)} (${describeCriteria(score)}).`];
+  // no ids in the feedback: it reaches the reviser's prompt, and simulated runs must stay deterministic
+  const parts = [`Overall ${fmt(score.overall)} (${describeCriteria(score)}).`];
   if (entries.length > 1) parts.push(`Strongest on ${strongest} (${fmt(strongestScore)}); improve ${weakest} (${fmt(weakestScore)}) first.`);
   else parts.push(`Improve ${weakest} to raise the score.`);
   return parts.join(' ');
