@@ -47,7 +47,15 @@ export function findBindings(text: string): string[] {
   return [...text.matchAll(BINDING_RE)].map((m) => m[1]!);
 }
 
-export function validateTemplate(input: unknown): ValidateResult {
+export interface ValidateOptions {
+  /**
+   * Compiles a JSON Schema (ajv in the services; contracts depend on zod only) and returns why it
+   * does not compile, or null. Without it, schemas are checked for their structure only.
+   */
+  compileSchema?: (schema: unknown) => string | null;
+}
+
+export function validateTemplate(input: unknown, options: ValidateOptions = {}): ValidateResult {
   const parsed = Template.safeParse(input);
   if (!parsed.success) {
     return { valid: false, levels: [], errors: parsed.error.issues.map((issue) => schemaError(input, issue)) };
@@ -110,6 +118,20 @@ export function validateTemplate(input: unknown): ValidateResult {
       }
     }
   });
+
+  if (options.compileSchema) {
+    const check = (schema: unknown, path: (string | number)[], phaseId?: string) => {
+      const problem = options.compileSchema!(schema);
+      if (problem) {
+        const field = phaseId ? 'output.schema' : 'inputs';
+        errors.push({ code: 'schema', message: `the JSON Schema does not compile: ${problem}`, path, field, ...(phaseId ? { phaseId } : {}) });
+      }
+    };
+    check(template.inputs, ['inputs']);
+    template.phases.forEach((phase, i) => {
+      if ('output' in phase && phase.output && 'schema' in phase.output) check(phase.output.schema, ['phases', i, 'output', 'schema'], phase.id);
+    });
+  }
 
   if (errors.length > 0) return { valid: false, errors, levels: [] };
   return { valid: true, template, errors: [], levels };

@@ -138,6 +138,15 @@ describe('validateTemplate', () => {
     expect(r).toMatchObject({ code: 'schema', path: ['inputs', 'required'] });
   });
 
+  it('refuses a JSON Schema that does not compile when given a compiler, naming the phase', () => {
+    const compileSchema = (schema: unknown) => (JSON.stringify(schema).includes('"pattern":"(["') ? 'pattern is not a valid regular expression' : null);
+    const input = tpl([{ ...llm('a'), output: { schema: { type: 'string', pattern: '([' } } }]);
+    expect(validateTemplate(input).valid).toBe(true); // structure alone is fine
+    const r = validateTemplate(input, { compileSchema });
+    expect(r.valid).toBe(false);
+    expect(r.errors).toEqual([expect.objectContaining({ code: 'schema', phaseId: 'a', field: 'output.schema', path: ['phases', 0, 'output', 'schema'] })]);
+  });
+
   it('refuses what is not a template at all', () => {
     expect(errorsOf(null)[0]).toMatchObject({ code: 'schema' });
     expect(errorsOf({ name: 't', phases: [] })[0]).toMatchObject({ code: 'schema', field: 'phases' });

@@ -84,6 +84,16 @@ describe('gateway REST edges (no orchestrator, empty read models)', () => {
     expect(bad.body.errors[0]).toEqual(expect.objectContaining({ code: 'schema', path: ['phases'] }));
   });
 
+  it('refuses a JSON Schema that would not compile at run time (an invalid pattern), naming the phase', async () => {
+    const uncompilable = { ...template, phases: [{ ...template.phases[0], output: { schema: { type: 'string', pattern: '([unclosed' } } }, template.phases[1]] };
+    const checked = await http(`${api}/templates/validate`, { method: 'POST', json: uncompilable });
+    expect(checked.body.valid).toBe(false);
+    expect(checked.body.errors).toEqual([expect.objectContaining({ code: 'schema', phaseId: 'draft', field: 'output.schema' })]);
+    const before = await env.log.lastSequence();
+    expectEnvelope(await http(`${api}/templates`, { method: 'POST', json: uncompilable }), 422, 'validation');
+    expect(await env.log.lastSequence()).toBe(before);
+  });
+
   it('answers 400 to a body that is not JSON', async () => {
     const syntax = await http(`${api}/templates`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": ' });
     expect(expectEnvelope(syntax, 400, 'bad_request').error.message).toMatch(/not valid JSON/);

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
 import { validateTemplate, type TemplateValidation } from '@conclave/contracts';
+import { compileSchemaError } from './schema-compiler';
 import { jsonBody, parseOr400, RequestId } from '../http/parse';
 import { TemplatesService } from './templates.service';
 
@@ -19,7 +20,7 @@ export class TemplatesController {
   @Post('validate')
   @HttpCode(200)
   validate(@Body() body: unknown): TemplateValidation {
-    const { valid, errors, levels } = validateTemplate(jsonBody(body));
+    const { valid, errors, levels } = validateTemplate(jsonBody(body), { compileSchema: compileSchemaError });
     return { valid, errors, levels };
   }
 

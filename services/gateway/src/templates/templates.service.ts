@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { z } from 'zod';
 import { ConclaveError, TemplateCreatedResponse, validateTemplate, type TemplateSummary, type TemplateView } from '@conclave/contracts';
+import { compileSchemaError } from './schema-compiler';
 import { ReadModelQueries } from '@conclave/read-models';
 import { OrchestratorClient } from '../orchestrator/orchestrator.client';
 import { existingIdOr404, notFound } from '../http/ids';
@@ -26,7 +27,7 @@ export class TemplatesService {
 
   /** Validates first: an invalid template is a 422 with located errors and nothing is sent. */
   async create(input: unknown, requestId: string): Promise<TemplateCreated> {
-    const result = validateTemplate(input);
+    const result = validateTemplate(input, { compileSchema: compileSchemaError });
     if (!result.valid) {
       const first = result.errors[0];
       throw new ConclaveError('validation', `the template is invalid (${result.errors.length} error${result.errors.length === 1 ? '' : 's'})${first ? `: ${first.message}` : ''}`, {

@@ -13,6 +13,16 @@ export class SchemaValidator {
     return (fn.errors ?? []).map((e) => `${e.instancePath || '(root)'}: ${e.message ?? 'invalid'}`);
   };
 
+  /** Why a schema does not compile, or null (template validation: "JSON Schemas that compile"). */
+  compileError = (schema: unknown): string | null => {
+    try {
+      this.compile(schema as JsonSchema);
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+
   private compile(schema: JsonSchema): ValidateFunction {
     const key = createHash('sha1').update(JSON.stringify(schema)).digest('hex');
     let fn = this.cache.get(key);

@@ -36,13 +36,13 @@ export async function handleOrchestratorRequest(deps: CommandDeps, payload: unkn
   try {
     switch (command.type) {
       case 'CreateTemplate': {
-        const checked = validateTemplate(command.template);
+        const checked = validateTemplate(command.template, { compileSchema: deps.validator.compileError });
         if (!checked.valid) return fail({ code: 'validation', message: 'the template is invalid', details: { errors: checked.errors } });
         const created = await deps.templates.create(checked.template, meta());
         return { ok: true, ...created };
       }
       case 'AddTemplateVersion': {
-        const checked = validateTemplate(command.template);
+        const checked = validateTemplate(command.template, { compileSchema: deps.validator.compileError });
         if (!checked.valid) return fail({ code: 'validation', message: 'the template is invalid', details: { errors: checked.errors } });
         const added = await deps.templates.addVersion(command.templateId, checked.template, meta());
         return { ok: true, ...added };
