@@ -216,6 +216,22 @@ describe('run controls end to end', () => {
     expect(done.budgetUsd).toBe(1);
   });
 
+  it('runs an agent phase that edits files in its workspace, with every tool call recorded', async () => {
+    const id = await startRun(
+      await createTemplate({
+        name: 'agent',
+        phases: [{ id: 'code', kind: 'agent', prompt: { user: 'Add a greeting file' }, candidates: [{ provider: 'simulated', model: 'sim-agent' }] }],
+      }),
+    );
+    const run = await until(id, 'the agent run', (r) => r.status === 'completed');
+    const artifact = await (await api(`/runs/${id}/artifacts/${phase(run, 'code').artifactId}`)).json<{ artifactType: string; content: { files: { path: string; change: string }[] } }>();
+    expect(artifact.artifactType).toBe('code-change');
+    expect(artifact.content.files.some((f) => f.change === 'created')).toBe(true);
+    const calls = await (await api(`/runs/${id}/tool-calls`)).json<{ items: { tool: string; refused: boolean }[] }>();
+    expect(calls.items.length).toBeGreaterThan(0);
+    expect(calls.items.map((c) => c.tool)).toContain('write_file');
+  });
+
   it('refuses commands the state does not allow with 409, unknown runs with 404, bad bodies with 400', async () => {
     const id = await startRun(await createTemplate({ name: 'one', phases: [llm('a')] }));
     await until(id, 'the run', (r) => r.status === 'completed');
