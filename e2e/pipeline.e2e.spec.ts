@@ -147,6 +147,39 @@ describe('Conclave end to end', () => {
     }
   });
 
+  it('versions, clones and archives templates; runs keep the version they froze', async () => {
+    const one = { name: 'versioned', phases: [{ id: 'a', kind: 'llm', prompt: { user: 'v1' }, candidates: [sim('m', 0)] }] };
+    const created = await (await api('/templates', { method: 'POST', body: JSON.stringify(one) })).json<{ id: string }>();
+    const v2 = await api(`/templates/${created.id}`, { method: 'PUT', body: JSON.stringify({ ...one, phases: [{ ...one.phases[0], prompt: { user: 'v2' } }] }) });
+    expect(v2.status).toBe(200);
+    const { version, sequence } = await v2.json<{ version: number; sequence: number }>();
+    expect(version).toBe(2);
+    const view = await (await api(`/templates/${created.id}?min_sequence=${sequence}`)).json<{ version: number; versions: number[] }>();
+    expect(view).toMatchObject({ version: 2, versions: [1, 2] });
+    const pinned = await (await api('/runs', { method: 'POST', body: JSON.stringify({ templateId: created.id, templateVersion: 1, inputs: {} }) })).json<{ id: string }>();
+
+    const clone = await api(`/templates/${created.id}/clone`, { method: 'POST', body: JSON.stringify({ name: 'my copy' }) });
+    expect(clone.status).toBe(201);
+    const cloneId = (await clone.json<{ id: string }>()).id;
+    expect(cloneId).not.toBe(created.id);
+
+    const archived = await api(`/templates/${created.id}`, { method: 'DELETE' });
+    expect(archived.status).toBe(202);
+    const after = await (await api(`/templates?min_sequence=${(await archived.json<{ sequence: number }>()).sequence}`)).json<{ items: { id: string; name: string }[] }>();
+    expect(after.items.map((t) => t.id)).not.toContain(created.id);
+    expect(after.items.find((t) => t.id === cloneId)?.name).toBe('my copy');
+    expect((await api('/runs', { method: 'POST', body: JSON.stringify({ templateId: created.id, inputs: {} }) })).status).toBe(404);
+    expect((await api(`/templates/${created.id}`, { method: 'PUT', body: JSON.stringify(one) })).status).toBe(404);
+
+    const run = await eventually(async () => {
+      const r = await (await api(`/runs/${pinned.id}`)).json<RunView>();
+      return r.status === 'completed' && r;
+    }, 'the pinned run', 30_000);
+    expect(run.templateVersion).toBe(1);
+    const request = (await (await api(`/runs/${pinned.id}/timeline`)).json<{ items: TimelineEntry[] }>()).items.find((e) => e.type === 'CandidateRequested')!;
+    expect((request.data as { prompt: { user: string } }).prompt.user).toBe('v1');
+  });
+
   it('runs the seeded producer → evaluator → reviser loop to completion', async () => {
     const res = await api('/runs', { method: 'POST', body: JSON.stringify({ templateId: 'write-review-loop', inputs: { topic: 'tides', audience: 'sailors' } }) });
     expect(res.status).toBe(201);

@@ -6,6 +6,7 @@ import { Template } from './template';
 /* ------------------------------------------------- gateway → orchestrator (NATS request/reply) */
 export const CreateTemplate = z.object({ type: z.literal('CreateTemplate'), template: Template });
 export const AddTemplateVersion = z.object({ type: z.literal('AddTemplateVersion'), templateId: z.string(), template: Template });
+export const ArchiveTemplate = z.object({ type: z.literal('ArchiveTemplate'), templateId: z.string() });
 export const StartRun = z.object({
   type: z.literal('StartRun'),
   templateId: z.string().min(1),
@@ -42,7 +43,7 @@ export const RunCommand = z.discriminatedUnion('type', [
 ]);
 export type RunCommand = z.infer<typeof RunCommand>;
 
-export const OrchestratorCommand = z.discriminatedUnion('type', [CreateTemplate, AddTemplateVersion, StartRun, ...RunCommand.options]);
+export const OrchestratorCommand = z.discriminatedUnion('type', [CreateTemplate, AddTemplateVersion, ArchiveTemplate, StartRun, ...RunCommand.options]);
 export type OrchestratorCommand = z.infer<typeof OrchestratorCommand>;
 export type OrchestratorCommandInput = z.input<typeof OrchestratorCommand>;
 

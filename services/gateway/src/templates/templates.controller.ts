@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
 import { z } from 'zod';
 import { validateTemplate, type TemplateValidation } from '@conclave/contracts';
 import { compileSchemaError } from './schema-compiler';
@@ -6,6 +6,7 @@ import { jsonBody, parseOr400, RequestId } from '../http/parse';
 import { TemplatesService } from './templates.service';
 
 const TemplateQuery = z.object({ version: z.coerce.number().int().positive().optional() });
+const CloneBody = z.strictObject({ name: z.string().min(1).max(120).optional(), version: z.number().int().positive().optional() });
 
 @Controller('templates')
 export class TemplatesController {
@@ -34,5 +35,25 @@ export class TemplatesController {
   get(@Param('id') id: string, @Query() query: unknown) {
     const { version } = parseOr400(TemplateQuery, query, 'query');
     return this.templates.get(id, version);
+  }
+
+  /** A new version (the body is a whole template as a user writes it). */
+  @Put(':id')
+  @HttpCode(200)
+  addVersion(@Param('id') id: string, @Body() body: unknown, @RequestId() requestId: string) {
+    return this.templates.addVersion(id, jsonBody(body), requestId);
+  }
+
+  @Post(':id/clone')
+  @HttpCode(201)
+  clone(@Param('id') id: string, @Body() body: unknown, @RequestId() requestId: string) {
+    return this.templates.clone(id, parseOr400(CloneBody, body ?? {}, 'body'), requestId);
+  }
+
+  /** Archives the template (runs keep their frozen snapshot). */
+  @Delete(':id')
+  @HttpCode(202)
+  archive(@Param('id') id: string, @RequestId() requestId: string) {
+    return this.templates.archive(id, requestId);
   }
 }

@@ -27,15 +27,44 @@ export class TemplatesService {
 
   /** Validates first: an invalid template is a 422 with located errors and nothing is sent. */
   async create(input: unknown, requestId: string): Promise<TemplateCreated> {
-    const result = validateTemplate(input, { compileSchema: compileSchemaError });
-    if (!result.valid) {
-      const first = result.errors[0];
-      throw new ConclaveError('validation', `the template is invalid (${result.errors.length} error${result.errors.length === 1 ? '' : 's'})${first ? `: ${first.message}` : ''}`, {
-        errors: result.errors,
-      });
-    }
-    const reply = await this.orchestrator.send({ type: 'CreateTemplate', template: result.template }, requestId);
+    const template = validOr422(input);
+    const reply = await this.orchestrator.send({ type: 'CreateTemplate', template }, requestId);
     // a new template is version 1 (TemplateCreated); the reply says so when the orchestrator knows better
     return TemplateCreatedResponse.parse({ id: reply.id, version: reply.version ?? 1, sequence: reply.sequence });
   }
+
+  /** A new version of an existing template (runs already started keep the version they froze). */
+  async addVersion(id: string, input: unknown, requestId: string): Promise<TemplateCreated> {
+    const templateId = existingIdOr404(id, 'template');
+    if (!(await this.queries.templateExists(templateId))) throw notFound('template', id);
+    const template = validOr422(input);
+    const reply = await this.orchestrator.send({ type: 'AddTemplateVersion', templateId, template }, requestId);
+    return TemplateCreatedResponse.parse({ id: reply.id, version: reply.version, sequence: reply.sequence });
+  }
+
+  /** A new template from a version of an existing one (the latest unless `version` is given). */
+  async clone(id: string, body: { name?: string; version?: number }, requestId: string): Promise<TemplateCreated> {
+    const source = await this.get(id, body.version);
+    const copy = { ...source.template, name: body.name ?? `${source.template.name} (copy)` };
+    return this.create(copy, requestId);
+  }
+
+  /** Archive (DESIGN.md: DELETE archives): hidden from the list, refused for new runs. */
+  async archive(id: string, requestId: string): Promise<{ sequence: number }> {
+    const templateId = existingIdOr404(id, 'template');
+    if (!(await this.queries.templateExists(templateId))) throw notFound('template', id);
+    const reply = await this.orchestrator.send({ type: 'ArchiveTemplate', templateId }, requestId);
+    return { sequence: reply.sequence };
+  }
+}
+
+function validOr422(input: unknown) {
+  const result = validateTemplate(input, { compileSchema: compileSchemaError });
+  if (!result.valid) {
+    const first = result.errors[0];
+    throw new ConclaveError('validation', `the template is invalid (${result.errors.length} error${result.errors.length === 1 ? '' : 's'})${first ? `: ${first.message}` : ''}`, {
+      errors: result.errors,
+    });
+  }
+  return result.template;
 }

@@ -52,6 +52,19 @@ export class TemplateStore {
     return { id, version: 1, sequence: recorded!.sequence };
   }
 
+  /** Archive: hidden from lists and refused for new runs; existing runs keep their frozen snapshot. */
+  async archive(templateId: string, meta: AppendMeta): Promise<{ id: string; sequence: number }> {
+    const agg = await this.load(templateId);
+    if (!agg || agg.archived) throw new ConclaveError('not_found', `template ${templateId} does not exist`);
+    try {
+      const [recorded] = await this.log.append('template', templateId, [{ type: 'TemplateArchived', data: { templateId } }], agg.sequence, meta);
+      return { id: templateId, sequence: recorded!.sequence };
+    } catch (err) {
+      if (err instanceof ConcurrencyError) throw new ConclaveError('concurrency', `template ${templateId} changed concurrently; try again`);
+      throw err;
+    }
+  }
+
   async addVersion(templateId: string, template: Template, meta: AppendMeta): Promise<{ id: string; version: number; sequence: number }> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const agg = await this.load(templateId);

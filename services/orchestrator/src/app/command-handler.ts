@@ -47,6 +47,10 @@ export async function handleOrchestratorRequest(deps: CommandDeps, payload: unkn
         const added = await deps.templates.addVersion(command.templateId, checked.template, meta());
         return { ok: true, ...added };
       }
+      case 'ArchiveTemplate': {
+        const archived = await deps.templates.archive(command.templateId, meta());
+        return { ok: true, ...archived };
+      }
       case 'StartRun': {
         const { template, version } = await deps.templates.resolve(command.templateId, command.templateVersion);
         const inputErrors = deps.validator.validate(command.inputs, template.inputs);
