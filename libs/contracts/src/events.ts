@@ -91,6 +91,11 @@ export const CandidateRequestedData = z.object({
   options: CandidateOptions.optional(),
   prompt: Prompt,
   output: ResolvedOutput,
+  /**
+   * a directory the user named for the run's workspace (optional, additive): the worker accepts it
+   * only under its configured WORKSPACE_ROOTS; absent = the fresh `<WORKSPACES_ROOT>/<runId>`
+   */
+  workspace: z.string().min(1).optional(),
   /** a result must carry this token; any other is stale and refused */
   attemptToken: z.string(),
   timeoutSeconds: z.number().int().positive(),
@@ -253,6 +258,8 @@ export const ToolRunRequestedData = z.object({
   command: z.string(),
   args: z.array(z.string()),
   timeoutSeconds: z.number().int().positive(),
+  /** a user-named workspace directory (see CandidateRequestedData.workspace) */
+  workspace: z.string().min(1).optional(),
 });
 export const ToolRunCompletedData = z.object({
   phaseId: z.string(),

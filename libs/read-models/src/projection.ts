@@ -1,17 +1,8 @@
-import type { EntityManager, ObjectLiteral } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { splitStreamId, type EventOf, type Recorded, type RunEvent, type RunStatus, type TemplateEvent } from '@conclave/contracts';
 import {
-  AlertRow,
-  ArtifactRow,
-  CandidateRow,
-  CheckpointRow,
   NO_PENDING,
-  RunPhaseRow,
-  RunRow,
   TemplateRow,
-  TimelineEventRow,
-  ToolCallRow,
-  VerdictRow,
   type ErrorInfo,
   type GateInfo,
   type InterviewInfo,
@@ -51,8 +42,14 @@ export const MAIN_CHECKPOINT = 'main';
  * - events at or below the checkpoint are skipped: redelivery and overlapping batches are harmless;
  * - the rest are applied in sequence order and the checkpoint moves to the last one applied, in
  *   the same transaction as the rows: either both commit or neither does;
- * - an event that cannot be applied throws PoisonEventError; the caller must roll back (the
- *   transaction is unusable after a failed statement anyway), leaving the checkpoint before it.
+ * - an event that cannot be applied throws PoisonEventError carrying that event's sequence; the
+ *   caller must roll back (the transaction is unusable after a failed statement anyway), leaving
+ *   the checkpoint before it.
+ *
+ * Set-based: the rows the batch touches are loaded in a few SELECTs, the events are applied to
+ * them in memory in sequence order (the same rules as one statement per event), and each table is
+ * written once (multi-row upsert / insert). A write the database refuses although the in-memory
+ * checks passed is located by folding the batch again one event at a time (rare: data errors).
  *
  * One checkpoint per set of tables: two checkpoint names folding into the same tables would
  * apply every event twice (a rebuild must target empty tables and its own checkpoint).
@@ -62,30 +59,44 @@ export async function projectBatch(manager: EntityManager, events: readonly Reco
     throw new Error('projectBatch must run inside a transaction (DataSource.transaction)');
   }
   const checkpoint = await lockCheckpoint(manager, checkpointName);
-  let applied = checkpoint;
-  const ordered = [...events].sort((a, b) => a.sequence - b.sequence);
-  const batch = new BatchWrites();
-  for (const event of ordered) {
-    if (event.sequence <= applied) continue;
+  const seen = new Set<number>();
+  const pending = [...events]
+    .sort((a, b) => a.sequence - b.sequence)
+    .filter((e) => e.sequence > checkpoint && !seen.has(e.sequence) && seen.add(e.sequence));
+  if (pending.length === 0) return checkpoint;
+
+  await manager.query('SAVEPOINT project_batch');
+  try {
+    await foldAndWrite(manager, pending);
+  } catch (err) {
+    if (err instanceof PoisonEventError || !isDeterministicDbError(err)) throw err;
+    // the set-based write was refused: fold again event by event to find the one it cannot take
+    await manager.query('ROLLBACK TO SAVEPOINT project_batch');
+    for (const event of pending) {
+      try {
+        await foldAndWrite(manager, [event]);
+      } catch (one) {
+        throw asPoison(event, one);
+      }
+    }
+  }
+  await manager.query('RELEASE SAVEPOINT project_batch');
+  const applied = pending[pending.length - 1]!.sequence;
+  await manager.query('UPDATE projection_checkpoints SET sequence = $2, updated_at = now() WHERE name = $1', [checkpointName, applied]);
+  return applied;
+}
+
+async function foldAndWrite(m: EntityManager, events: readonly Recorded[]): Promise<void> {
+  const fold = new BatchFold();
+  await fold.load(m, events);
+  for (const event of events) {
     try {
-      await applyEvent(manager, event, batch);
+      await applyEvent(m, event, fold);
     } catch (err) {
       throw asPoison(event, err);
     }
-    applied = event.sequence;
   }
-  try {
-    await batch.flush(manager);
-  } catch (err) {
-    // a deferred write that cannot succeed (say, a timeline row already there: the tables are
-    // ahead of this checkpoint) is pinned on the batch's first event; the projection halts there
-    const first = ordered.find((e) => e.sequence > checkpoint);
-    throw first ? asPoison(first, err) : err;
-  }
-  if (applied > checkpoint) {
-    await manager.query('UPDATE projection_checkpoints SET sequence = $2, updated_at = now() WHERE name = $1', [checkpointName, applied]);
-  }
-  return applied;
+  await fold.write(m);
 }
 
 async function lockCheckpoint(m: EntityManager, name: string): Promise<number> {
@@ -114,80 +125,252 @@ function asPoison(event: Recorded, err: unknown): unknown {
   return err;
 }
 
-/* ------------------------------------------------------------------ batched writes */
+/* ------------------------------------------------------------------ the batch in memory */
 
-const TIMELINE_CHUNK = 1000;
+/** A row as Postgres names its columns (snake_case); written back with jsonb_populate_recordset. */
+type Row = Record<string, unknown>;
+
+interface RunState extends Row {
+  id: string;
+  status: RunStatus;
+  pending: PendingInfo | null;
+  cost_usd: number;
+  tokens_input: number;
+  tokens_output: number;
+  sequence: number;
+}
+
+interface PhaseState extends Row {
+  run_id: string;
+  phase_id: string;
+  status: string;
+  started_at: Date | string | null;
+  gate: GateInfo | null;
+  interview: InterviewInfo | null;
+  cost_usd: number;
+  tokens_input: number;
+  tokens_output: number;
+}
+
+interface CandidateState extends Row {
+  id: string;
+  run_id: string;
+  output: JsonValue;
+}
+
+const WRITE_CHUNK = 2000;
+const key = (...parts: unknown[]) => parts.map(String).join('\u0000');
 
 /**
- * Writes a batch can defer to its end, saving a round trip per event: timeline rows (one
- * multi-row insert) and moves of runs.sequence for events that change nothing else on the run.
- * Such an event's run must exist before it: runs seen to exist (started earlier in the batch, or
- * matched by an update) are trusted, the others are checked at flush, and an event of a run
- * that only starts later in the batch is poison at once.
+ * The rows one batch reads and writes. Loaded up front by id (runs with all their phases,
+ * candidates by id, the keys of insert-only rows the batch would add, to refuse a duplicate at
+ * its own event), changed in memory, written once per table.
  */
-class BatchWrites {
-  private readonly timeline: TimelineEventRow[] = [];
-  /** run id → highest sequence of a deferred event */
-  private readonly sequences = new Map<string, number>();
-  private readonly known = new Set<string>();
-  /** run id → its first deferred event, when the run was not yet seen to exist */
-  private readonly unverified = new Map<string, Recorded>();
+class BatchFold {
+  readonly runs = new Map<string, RunState>();
+  readonly phases = new Map<string, PhaseState[]>();
+  readonly candidates = new Map<string, CandidateState>();
+  private readonly dirtyRuns = new Set<RunState>();
+  private readonly dirtyPhases = new Set<PhaseState>();
+  private readonly dirtyCandidates = new Set<CandidateState>();
+  /** table → primary keys present (loaded or added by this batch) */
+  private readonly keys = new Map<string, Set<string>>();
+  /** insert-only rows, by table, in event order */
+  private readonly inserts = new Map<string, Row[]>();
+  /** candidate id → its tool calls (the latest generation's) */
+  readonly toolCalls = new Map<string, Row[]>();
 
-  addTimeline(row: TimelineEventRow): void {
-    this.timeline.push(row);
-  }
-
-  runExists(runId: string): void {
-    this.known.add(runId);
-    this.unverified.delete(runId);
-  }
-
-  runStarted(runId: string): void {
-    const early = this.unverified.get(runId);
-    if (early) throw new PoisonEventError(early.sequence, early.type, `run ${runId} was never started (it starts later, at a higher sequence)`);
-    this.runExists(runId);
-  }
-
-  deferSequence(runId: string, e: Recorded): void {
-    this.sequences.set(runId, Math.max(this.sequences.get(runId) ?? 0, e.sequence));
-    if (!this.known.has(runId) && !this.unverified.has(runId)) this.unverified.set(runId, e);
-  }
-
-  async flush(m: EntityManager): Promise<void> {
-    if (this.sequences.size > 0) {
-      const runIds = [...this.sequences.keys()];
-      const found: { id: string }[] = await m.query(
-        `UPDATE runs AS r SET sequence = GREATEST(r.sequence, v.sequence)
-           FROM (SELECT unnest($1::text[]) AS id, unnest($2::bigint[]) AS sequence) AS v
-          WHERE r.id = v.id RETURNING r.id`,
-        [runIds, runIds.map((id) => this.sequences.get(id)!)],
-      ).then(([rows]: [{ id: string }[], number]) => rows);
-      const existing = new Set(found.map((r) => r.id));
-      const missing = [...this.unverified.entries()].filter(([runId]) => !existing.has(runId)).map(([, e]) => e);
-      if (missing.length > 0) {
-        const first = missing.reduce((a, b) => (a.sequence < b.sequence ? a : b));
-        throw new PoisonEventError(first.sequence, first.type, `run ${splitStreamId(first.streamId).id} was never started`);
-      }
+  async load(m: EntityManager, events: readonly Recorded[]): Promise<void> {
+    const runIds = new Set<string>();
+    const candidateIds = new Set<string>();
+    const artifactIds = new Set<string>();
+    const alertIds = new Set<string>();
+    const verdictRuns = new Set<string>();
+    const checkpointRuns = new Set<string>();
+    for (const e of events) {
+      const { aggregate, id } = splitStreamId(e.streamId);
+      if (aggregate !== 'run') continue;
+      runIds.add(id);
+      const data = e.data as { candidateId?: unknown; artifactId?: unknown };
+      if (typeof data.candidateId === 'string') candidateIds.add(data.candidateId);
+      if (e.type === 'ArtifactRecorded' && typeof data.artifactId === 'string') artifactIds.add(data.artifactId);
+      if (e.type === 'BudgetAlert' || e.type === 'BudgetExceeded') alertIds.add(budgetAlertId(e));
+      if (e.type === 'VerdictRecorded') verdictRuns.add(id);
+      if (e.type === 'CheckpointCreated') checkpointRuns.add(id);
     }
-    for (let i = 0; i < this.timeline.length; i += TIMELINE_CHUNK) {
-      await m.insert(TimelineEventRow, this.timeline.slice(i, i + TIMELINE_CHUNK));
-    }
+    const sequences = events.map((e) => e.sequence);
+    // one connection: the SELECTs run one after the other (pg refuses concurrent queries on a client)
+    const select = async (when: boolean, sql: string, params: unknown[]): Promise<Row[]> => (when ? m.query(sql, params) : []);
+    const ids = (set: Set<string>) => [[...set]];
+    const runs = await select(runIds.size > 0, 'SELECT * FROM runs WHERE id = ANY($1::text[])', ids(runIds));
+    const phases = await select(runIds.size > 0, 'SELECT * FROM run_phases WHERE run_id = ANY($1::text[]) ORDER BY run_id, position', ids(runIds));
+    const candidates = await select(candidateIds.size > 0, 'SELECT * FROM candidates WHERE id = ANY($1::text[])', ids(candidateIds));
+    const verdicts = await select(verdictRuns.size > 0, 'SELECT run_id, phase_id, attempt, round, purpose FROM verdicts WHERE run_id = ANY($1::text[])', ids(verdictRuns));
+    const artifacts = await select(artifactIds.size > 0, 'SELECT id FROM artifacts WHERE id = ANY($1::text[])', ids(artifactIds));
+    const checkpoints = await select(checkpointRuns.size > 0, 'SELECT run_id, id FROM checkpoints WHERE run_id = ANY($1::text[])', ids(checkpointRuns));
+    const alerts = await select(alertIds.size > 0, 'SELECT id FROM alerts WHERE id = ANY($1::text[])', ids(alertIds));
+    const timeline = await select(runIds.size > 0, 'SELECT sequence FROM timeline_events WHERE sequence = ANY($1::bigint[])', [sequences]);
+    for (const r of runs as RunState[]) this.runs.set(r.id, { ...r, sequence: Number(r.sequence) });
+    for (const p of phases as PhaseState[]) this.phasesOf(p.run_id).push(p);
+    for (const c of candidates as CandidateState[]) this.candidates.set(c.id, c);
+    for (const v of verdicts) this.keysOf('verdicts').add(key(v.run_id, v.phase_id, v.attempt, v.round, v.purpose));
+    for (const a of artifacts) this.keysOf('artifacts').add(key(a.id));
+    for (const c of checkpoints) this.keysOf('checkpoints').add(key(c.run_id, c.id));
+    for (const a of alerts) this.keysOf('alerts').add(key(a.id));
+    for (const t of timeline) this.keysOf('timeline_events').add(key(Number(t.sequence)));
   }
+
+  phasesOf(runId: string): PhaseState[] {
+    let list = this.phases.get(runId);
+    if (!list) this.phases.set(runId, (list = []));
+    return list;
+  }
+
+  private keysOf(table: string): Set<string> {
+    let set = this.keys.get(table);
+    if (!set) this.keys.set(table, (set = new Set()));
+    return set;
+  }
+
+  /** Add an insert-only row; a row with the same primary key (already there, or earlier in the batch) is poison. */
+  insert(e: Recorded, table: string, pk: unknown[], row: Row): void {
+    const k = key(...pk);
+    const set = this.keysOf(table);
+    if (set.has(k)) throw new PoisonEventError(e.sequence, e.type, `duplicate key in ${table}: (${pk.map(String).join(', ')}) already exists`);
+    set.add(k);
+    let rows = this.inserts.get(table);
+    if (!rows) this.inserts.set(table, (rows = []));
+    rows.push(row);
+  }
+
+  addRun(e: Recorded, run: RunState, phases: PhaseState[]): void {
+    if (this.runs.has(run.id)) throw new PoisonEventError(e.sequence, e.type, `duplicate key in runs: run ${run.id} was already started`);
+    const ids = new Set(phases.map((p) => p.phase_id));
+    if (ids.size !== phases.length) throw new PoisonEventError(e.sequence, e.type, `duplicate phase ids in run ${run.id}`);
+    this.runs.set(run.id, run);
+    this.dirtyRuns.add(run);
+    // phases left over from nothing: a run id is started once, so its phase list starts empty
+    this.phases.set(run.id, phases);
+    for (const p of phases) this.dirtyPhases.add(p);
+  }
+
+  addCandidate(e: Recorded, row: CandidateState): void {
+    if (this.candidates.has(row.id)) throw new PoisonEventError(e.sequence, e.type, `duplicate key in candidates: candidate ${row.id} was already requested`);
+    this.candidates.set(row.id, row);
+    this.dirtyCandidates.add(row);
+  }
+
+  run(e: Recorded, runId: string): RunState {
+    const run = this.runs.get(runId);
+    if (!run) throw new PoisonEventError(e.sequence, e.type, `run ${runId} was never started`);
+    return run;
+  }
+
+  phase(e: Recorded, runId: string, phaseId: string): PhaseState {
+    const phase = this.phases.get(runId)?.find((p) => p.phase_id === phaseId);
+    if (!phase) throw new PoisonEventError(e.sequence, e.type, `phase ${phaseId} is not part of run ${runId}`);
+    return phase;
+  }
+
+  candidate(e: Recorded, runId: string, candidateId: string): CandidateState {
+    const candidate = this.candidates.get(candidateId);
+    if (!candidate || candidate.run_id !== runId) throw new PoisonEventError(e.sequence, e.type, `candidate ${candidateId} of run ${runId} was never requested`);
+    return candidate;
+  }
+
+  changeRun(run: RunState, set: Row): void {
+    Object.assign(run, set);
+    this.dirtyRuns.add(run);
+  }
+
+  changePhase(phase: PhaseState, set: Row): void {
+    Object.assign(phase, set);
+    this.dirtyPhases.add(phase);
+  }
+
+  changeCandidate(candidate: CandidateState, set: Row): void {
+    Object.assign(candidate, set);
+    this.dirtyCandidates.add(candidate);
+  }
+
+  async write(m: EntityManager): Promise<void> {
+    await upsert(m, 'runs', ['id'], [...this.dirtyRuns]);
+    await upsert(m, 'run_phases', ['run_id', 'phase_id'], [...this.dirtyPhases]);
+    await upsert(m, 'candidates', ['id'], [...this.dirtyCandidates]);
+    if (this.toolCalls.size > 0) {
+      await m.query('DELETE FROM tool_calls WHERE candidate_id = ANY($1::text[])', [[...this.toolCalls.keys()]]);
+      await insertRows(m, 'tool_calls', [...this.toolCalls.values()].flat());
+    }
+    for (const [table, rows] of this.inserts) await insertRows(m, table, rows);
+  }
+}
+
+/** Column names of a table, from the entity metadata (the entities describe the migrated schema). */
+const COLUMNS = new Map<string, string[]>();
+function columnsOf(m: EntityManager, table: string): string[] {
+  let columns = COLUMNS.get(table);
+  if (!columns) {
+    const meta = m.connection.entityMetadatas.find((e) => e.tableName === table);
+    if (!meta) throw new Error(`no entity for table ${table}`);
+    columns = meta.columns.map((c) => c.databaseName);
+    COLUMNS.set(table, columns);
+  }
+  return columns;
+}
+
+const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/** One statement per chunk: every row of `rows` (all columns) inserted, or updated when its key exists. */
+async function upsert(m: EntityManager, table: string, pk: string[], rows: Row[]): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = columnsOf(m, table);
+  const list = columns.map(q).join(', ');
+  const set = columns
+    .filter((c) => !pk.includes(c))
+    .map((c) => `${q(c)} = excluded.${q(c)}`)
+    .join(', ');
+  for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
+    await m.query(
+      `INSERT INTO ${q(table)} (${list}) SELECT ${list} FROM jsonb_populate_recordset(NULL::${q(table)}, $1::jsonb)
+       ON CONFLICT (${pk.map(q).join(', ')}) DO UPDATE SET ${set}`,
+      [JSON.stringify(rows.slice(i, i + WRITE_CHUNK).map((r) => pick(r, columns)))],
+    );
+  }
+}
+
+async function insertRows(m: EntityManager, table: string, rows: Row[]): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = columnsOf(m, table);
+  const list = columns.map(q).join(', ');
+  for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
+    await m.query(`INSERT INTO ${q(table)} (${list}) SELECT ${list} FROM jsonb_populate_recordset(NULL::${q(table)}, $1::jsonb)`, [
+      JSON.stringify(rows.slice(i, i + WRITE_CHUNK).map((r) => pick(r, columns))),
+    ]);
+  }
+}
+
+/** Every column present (a missing one would be written NULL, not its default). */
+function pick(row: Row, columns: string[]): Row {
+  const out: Row = {};
+  for (const c of columns) {
+    if (!(c in row)) throw new Error(`row without column ${c}`);
+    out[c] = row[c];
+  }
+  return out;
 }
 
 /* ------------------------------------------------------------------ the fold */
 
 type Usage = { costUsd: number; tokens: { input: number; output: number } };
-/** Column changes; a function value is raw SQL whose `:name` placeholders come from params. */
-type Patch = { set: ObjectLiteral; params?: ObjectLiteral };
 
-const DONE_STATUSES = "('completed', 'skipped')";
+const DONE_STATUSES: readonly string[] = ['completed', 'skipped'];
 
-async function applyEvent(m: EntityManager, e: Recorded, batch: BatchWrites): Promise<void> {
+async function applyEvent(m: EntityManager, e: Recorded, fold: BatchFold): Promise<void> {
   switch (e.type) {
     case 'TemplateCreated':
     case 'TemplateVersionAdded':
     case 'TemplateArchived':
+      // templates and providers share no table with runs: written as they come
       return applyTemplateEvent(m, e);
     case 'RunStarted':
     case 'PhaseStarted':
@@ -227,7 +410,7 @@ async function applyEvent(m: EntityManager, e: Recorded, batch: BatchWrites): Pr
     case 'ToolRunRequested':
     case 'ToolRunCompleted':
     case 'ToolRunFailed':
-      return applyRunEvent(m, e, batch);
+      return applyRunEvent(e, fold);
     case 'ProviderConfigured':
     case 'ProviderRemoved':
       return applyProviderEvent(m, e);
@@ -238,41 +421,61 @@ async function applyEvent(m: EntityManager, e: Recorded, batch: BatchWrites): Pr
   }
 }
 
-async function applyRunEvent(m: EntityManager, e: Recorded<RunEvent>, batch: BatchWrites): Promise<void> {
+function applyRunEvent(e: Recorded<RunEvent>, fold: BatchFold): void {
   const { aggregate, id: runId } = splitStreamId(e.streamId);
   if (aggregate !== 'run') throw new PoisonEventError(e.sequence, e.type, `run event on stream ${e.streamId}`);
   const at = new Date(e.occurredAt);
-  /** changes to the run row, written together with the move of runs.sequence */
-  let patch: Patch | null = null;
 
+  if (e.type === 'RunStarted') {
+    startRun(fold, e, runId, at);
+  } else {
+    const run = fold.run(e, runId);
+    applyToRun(fold, e, run, runId, at);
+    fold.changeRun(run, { sequence: e.sequence });
+  }
+
+  const data = e.data as { phaseId?: unknown };
+  fold.insert(e, 'timeline_events', [e.sequence], {
+    sequence: e.sequence,
+    event_id: e.id,
+    run_id: runId,
+    type: e.type,
+    phase_id: typeof data.phaseId === 'string' ? data.phaseId : null,
+    occurred_at: at,
+    actor: e.actor,
+    data: toJsonb(e.data),
+  });
+}
+
+function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId: string, at: Date): void {
+  const phase = (phaseId: string) => fold.phase(e, runId, phaseId);
   switch (e.type) {
     case 'RunStarted':
-      batch.runStarted(runId);
-      await insertRun(m, e, runId, at);
-      break;
+      // handled by startRun
+      return;
     case 'PhaseStarted':
-      await updatePhase(m, e, runId, e.data.phaseId, {
+      fold.changePhase(phase(e.data.phaseId), {
         status: 'running',
         attempt: e.data.attempt,
-        startedAt: at,
-        completedAt: null,
+        started_at: at,
+        completed_at: null,
         error: null,
-        artifactId: null,
+        artifact_id: null,
         // each attempt starts clean: a retried gate or interview asks again
         gate: null,
         interview: null,
         condition: null,
-        retryAt: null,
-        retryOverride: null,
-        rolledBack: false,
+        retry_at: null,
+        retry_override: null,
+        rolled_back: false,
       });
-      patch = recountDone();
-      break;
+      recountDone(fold, run);
+      return;
     case 'CandidateRequested':
-      await m.insert(CandidateRow, {
+      fold.addCandidate(e, {
         id: e.data.candidateId,
-        runId,
-        phaseId: e.data.phaseId,
+        run_id: runId,
+        phase_id: e.data.phaseId,
         attempt: e.data.attempt,
         round: e.data.round,
         slot: e.data.slot,
@@ -280,424 +483,340 @@ async function applyRunEvent(m: EntityManager, e: Recorded<RunEvent>, batch: Bat
         model: e.data.model,
         status: 'requested',
         output: null,
-        tokensInput: 0,
-        tokensOutput: 0,
-        costUsd: 0,
-        durationMs: null,
+        tokens_input: 0,
+        tokens_output: 0,
+        cost_usd: 0,
+        duration_ms: null,
         error: null,
-        requestedAt: at,
+        requested_at: at,
       });
-      break;
+      return;
     case 'CandidateGenerated': {
       const usage: Usage = { costUsd: e.data.costUsd, tokens: e.data.tokens };
-      await updateCandidate(m, e, runId, e.data.candidateId, {
-        set: {
-          status: 'generated',
-          output: toJsonb(e.data.output),
-          tokensInput: usage.tokens.input,
-          tokensOutput: usage.tokens.output,
-          costUsd: usage.costUsd,
-          durationMs: e.data.durationMs,
-          error: null,
-        },
+      fold.changeCandidate(fold.candidate(e, runId, e.data.candidateId), {
+        status: 'generated',
+        output: toJsonb(e.data.output),
+        tokens_input: usage.tokens.input,
+        tokens_output: usage.tokens.output,
+        cost_usd: usage.costUsd,
+        duration_ms: e.data.durationMs,
+        error: null,
       });
-      await addPhaseUsage(m, e, runId, e.data.phaseId, usage);
-      await replaceToolCalls(m, e, runId);
-      patch = usagePatch(usage);
-      break;
+      addUsage(fold, phase(e.data.phaseId), run, usage);
+      replaceToolCalls(fold, e, runId);
+      return;
     }
     case 'CandidateFailed':
-      await updateCandidate(m, e, runId, e.data.candidateId, {
-        set: {
-          status: 'failed',
-          error: errorInfo(e.data.error),
-          ...(e.data.durationMs === undefined ? {} : { durationMs: e.data.durationMs }),
-        },
+      fold.changeCandidate(fold.candidate(e, runId, e.data.candidateId), {
+        status: 'failed',
+        error: errorInfo(e.data.error),
+        ...(e.data.durationMs === undefined ? {} : { duration_ms: e.data.durationMs }),
       });
-      break;
-    case 'OutputRejected':
-      await updateCandidate(m, e, runId, e.data.candidateId, {
-        set: {
-          status: 'rejected',
-          error: { code: 'output_rejected', message: e.data.errors.join('; ') } satisfies ErrorInfo,
-          // keep a generated output; otherwise show what was rejected
-          output: () => 'COALESCE(output, CAST(:raw AS jsonb))',
-        },
-        params: { raw: e.data.raw === undefined ? null : JSON.stringify(toJsonb(e.data.raw)) },
+      return;
+    case 'OutputRejected': {
+      const candidate = fold.candidate(e, runId, e.data.candidateId);
+      fold.changeCandidate(candidate, {
+        status: 'rejected',
+        error: { code: 'output_rejected', message: e.data.errors.join('; ') } satisfies ErrorInfo,
+        // keep a generated output; otherwise show what was rejected
+        output: candidate.output ?? toJsonb(e.data.raw),
       });
-      break;
+      return;
+    }
     case 'JudgeRequested':
-      break;
+      return;
     case 'VerdictRecorded': {
-      const usage: Usage = { costUsd: e.data.costUsd, tokens: e.data.tokens };
-      await m.insert(VerdictRow, {
-        runId,
-        phaseId: e.data.phaseId,
-        attempt: e.data.attempt,
-        round: e.data.round,
-        purpose: e.data.purpose,
+      const d = e.data;
+      const usage: Usage = { costUsd: d.costUsd, tokens: d.tokens };
+      const target = phase(d.phaseId);
+      fold.insert(e, 'verdicts', [runId, d.phaseId, d.attempt, d.round, d.purpose], {
+        run_id: runId,
+        phase_id: d.phaseId,
+        attempt: d.attempt,
+        round: d.round,
+        purpose: d.purpose,
         sequence: e.sequence,
-        judgeId: e.data.judgeId,
-        winnerId: e.data.winnerId,
-        scores: e.data.scores,
-        rationale: e.data.rationale,
-        order: e.data.order,
-        provider: e.data.provider,
-        model: e.data.model,
-        tokensInput: usage.tokens.input,
-        tokensOutput: usage.tokens.output,
-        costUsd: usage.costUsd,
-        recordedAt: at,
+        judge_id: d.judgeId,
+        winner_id: d.winnerId,
+        scores: d.scores,
+        rationale: d.rationale,
+        order: d.order,
+        provider: d.provider,
+        model: d.model,
+        tokens_input: usage.tokens.input,
+        tokens_output: usage.tokens.output,
+        cost_usd: usage.costUsd,
+        recorded_at: at,
       });
-      await addPhaseUsage(m, e, runId, e.data.phaseId, usage);
-      patch = usagePatch(usage);
-      break;
+      addUsage(fold, target, run, usage);
+      return;
     }
     case 'ArtifactRecorded':
-      await m.insert(ArtifactRow, {
+      fold.insert(e, 'artifacts', [e.data.artifactId], {
         id: e.data.artifactId,
-        runId,
-        phaseId: e.data.phaseId,
+        run_id: runId,
+        phase_id: e.data.phaseId,
         attempt: e.data.attempt,
-        candidateId: e.data.candidateId,
-        artifactType: e.data.artifactType,
+        candidate_id: e.data.candidateId,
+        artifact_type: e.data.artifactType,
         content: toJsonb(e.data.content),
-        createdAt: at,
+        created_at: at,
       });
-      break;
+      return;
     case 'PhaseCompleted':
-      await updatePhase(m, e, runId, e.data.phaseId, { status: 'completed', completedAt: at, artifactId: e.data.artifactId, error: null });
-      patch = recountDone();
-      break;
+      fold.changePhase(phase(e.data.phaseId), { status: 'completed', completed_at: at, artifact_id: e.data.artifactId, error: null });
+      recountDone(fold, run);
+      return;
     case 'PhaseFailed':
-      await updatePhase(m, e, runId, e.data.phaseId, { status: 'failed', completedAt: at, error: errorInfo(e.data.reason) });
-      patch = recountDone();
-      break;
-    case 'PhaseSkipped': {
-      await updatePhase(m, e, runId, e.data.phaseId, { status: 'skipped', completedAt: at, error: null });
+      fold.changePhase(phase(e.data.phaseId), { status: 'failed', completed_at: at, error: errorInfo(e.data.reason) });
+      recountDone(fold, run);
+      return;
+    case 'PhaseSkipped':
+      fold.changePhase(phase(e.data.phaseId), { status: 'skipped', completed_at: at, error: null });
       // skipping the phase that failed the run revives it (unless another phase failed too)
-      const [{ failed }]: [{ failed: string }] = await m.query(`SELECT count(*) AS failed FROM run_phases WHERE run_id = $1 AND status = 'failed'`, [runId]);
-      patch = Number(failed) === 0 ? await revivePatch(m, e, runId) : recountDone();
-      break;
-    }
+      if (fold.phasesOf(runId).some((p) => p.status === 'failed')) recountDone(fold, run);
+      else revive(fold, run);
+      return;
     case 'RunCompleted':
-      patch = { set: { status: 'completed', completedAt: at, error: null } };
-      break;
+      fold.changeRun(run, { status: 'completed', completed_at: at, error: null });
+      return;
     case 'RunFailed':
-      patch = { set: { status: 'failed', completedAt: at, error: errorInfo(e.data.reason) } };
-      break;
+      fold.changeRun(run, { status: 'failed', completed_at: at, error: errorInfo(e.data.reason) });
+      return;
 
     /* ---------------------------------------------------------- human in the loop */
     case 'GateOpened': {
       const { phaseId, message } = e.data;
-      await updatePhase(m, e, runId, phaseId, { status: 'waiting', gate: { message, decision: null, comment: null } satisfies GateInfo });
-      patch = await pendingPatch(m, e, runId, (p) => ({ ...p, gates: [...p.gates.filter((g) => g.phaseId !== phaseId), { phaseId, message }] }));
-      break;
+      fold.changePhase(phase(phaseId), { status: 'waiting', gate: { message, decision: null, comment: null } satisfies GateInfo });
+      changePending(fold, run, (p) => ({ ...p, gates: [...p.gates.filter((g) => g.phaseId !== phaseId), { phaseId, message }] }));
+      return;
     }
     case 'GateApproved':
     case 'GateRejected': {
       const { phaseId, comment } = e.data;
       // the decider follows with PhaseCompleted (approved) or PhaseFailed (rejected)
-      await updatePhase(
-        m,
-        e,
-        runId,
-        phaseId,
-        { status: 'running', gate: () => `COALESCE(gate, '{"message":""}'::jsonb) || jsonb_build_object('decision', CAST(:decision AS text), 'comment', CAST(:comment AS text))` },
-        { decision: e.type === 'GateApproved' ? 'approved' : 'rejected', comment },
-      );
-      patch = await pendingPatch(m, e, runId, (p) => ({ ...p, gates: p.gates.filter((g) => g.phaseId !== phaseId) }));
-      break;
+      const target = phase(phaseId);
+      fold.changePhase(target, {
+        status: 'running',
+        gate: { ...(target.gate ?? { message: '' }), decision: e.type === 'GateApproved' ? 'approved' : 'rejected', comment },
+      });
+      changePending(fold, run, (p) => ({ ...p, gates: p.gates.filter((g) => g.phaseId !== phaseId) }));
+      return;
     }
     case 'QuestionsAsked': {
       const { phaseId, questions } = e.data;
-      await updatePhase(m, e, runId, phaseId, { status: 'waiting', interview: toJsonb({ questions, answers: null } satisfies InterviewInfo) });
-      patch = await pendingPatch(m, e, runId, (p) => ({ ...p, questions: [...p.questions.filter((q) => q.phaseId !== phaseId), { phaseId, questions }] }));
-      break;
+      fold.changePhase(phase(phaseId), { status: 'waiting', interview: toJsonb({ questions, answers: null } satisfies InterviewInfo) });
+      changePending(fold, run, (p) => ({ ...p, questions: [...p.questions.filter((x) => x.phaseId !== phaseId), { phaseId, questions }] }));
+      return;
     }
     case 'AnswersSubmitted': {
       const { phaseId, answers } = e.data;
-      await updatePhase(
-        m,
-        e,
-        runId,
-        phaseId,
-        { status: 'running', interview: () => `COALESCE(interview, '{"questions":[]}'::jsonb) || jsonb_build_object('answers', CAST(:answers AS jsonb))` },
-        { answers: JSON.stringify(toJsonb(answers)) },
-      );
-      patch = await pendingPatch(m, e, runId, (p) => ({ ...p, questions: p.questions.filter((q) => q.phaseId !== phaseId) }));
-      break;
+      const target = phase(phaseId);
+      fold.changePhase(target, { status: 'running', interview: { ...(target.interview ?? { questions: [] }), answers: toJsonb(answers) } });
+      changePending(fold, run, (p) => ({ ...p, questions: p.questions.filter((x) => x.phaseId !== phaseId) }));
+      return;
     }
     case 'ContinueRequired': {
       const { phaseIds } = e.data;
-      patch = await pendingPatch(m, e, runId, (p) => ({ ...p, continue: [...new Set([...p.continue, ...phaseIds])] }));
-      break;
+      changePending(fold, run, (p) => ({ ...p, continue: [...new Set([...p.continue, ...phaseIds])] }));
+      return;
     }
     case 'RunContinued': {
       const { phaseIds } = e.data;
-      patch = await pendingPatch(m, e, runId, (p) => ({ ...p, continue: p.continue.filter((id) => !phaseIds.includes(id)) }));
-      break;
+      changePending(fold, run, (p) => ({ ...p, continue: p.continue.filter((id) => !phaseIds.includes(id)) }));
+      return;
     }
 
     /* ---------------------------------------------------------- controls */
-    case 'RunPaused': {
-      const run = await readRun(m, e, runId);
-      patch = { set: { status: isSettled(run.status) ? run.status : 'paused', pauseReason: toJsonb(e.data.reason) } };
-      break;
-    }
-    case 'RunResumed': {
-      const run = await readRun(m, e, runId);
-      patch = { set: { status: run.status === 'paused' ? liveStatus('running', run.pending) : run.status, pauseReason: null } };
-      break;
-    }
+    case 'RunPaused':
+      fold.changeRun(run, { status: isSettled(run.status) ? run.status : 'paused', pause_reason: toJsonb(e.data.reason) });
+      return;
+    case 'RunResumed':
+      fold.changeRun(run, { status: run.status === 'paused' ? liveStatus('running', pendingOf(run)) : run.status, pause_reason: null });
+      return;
     case 'RunCancelled':
-      await m.query(
-        `UPDATE run_phases SET status = 'cancelled', completed_at = CASE WHEN started_at IS NULL THEN NULL ELSE $2::timestamptz END
-          WHERE run_id = $1 AND status IN ('running', 'waiting', 'pending')`,
-        [runId, at],
-      );
-      patch = { set: { ...recountDone().set, status: 'cancelled', completedAt: at, pending: NO_PENDING, pauseReason: null } };
-      break;
+      for (const p of fold.phasesOf(runId)) {
+        if (p.status === 'running' || p.status === 'waiting' || p.status === 'pending') {
+          fold.changePhase(p, { status: 'cancelled', completed_at: p.started_at === null ? null : at });
+        }
+      }
+      recountDone(fold, run);
+      fold.changeRun(run, { status: 'cancelled', completed_at: at, pending: NO_PENDING, pause_reason: null });
+      return;
     case 'PhaseRetryScheduled': {
       const { phaseId, notBefore, override } = e.data;
       // the next PhaseStarted (attempt + 1) replaces the candidates, verdict and artifact in the view
-      await updatePhase(m, e, runId, phaseId, {
+      fold.changePhase(phase(phaseId), {
         status: 'pending',
-        completedAt: null,
+        completed_at: null,
         error: null,
-        retryAt: new Date(notBefore),
-        retryOverride: override ? toJsonb(override) : null,
+        retry_at: new Date(notBefore),
+        retry_override: override ? toJsonb(override) : null,
       });
-      patch = await revivePatch(m, e, runId);
-      break;
+      revive(fold, run);
+      return;
     }
     case 'OutputAccepted': {
       const { phaseId, candidateId, output } = e.data;
-      await updatePhase(m, e, runId, phaseId, { status: 'running', completedAt: null, error: null });
+      fold.changePhase(phase(phaseId), { status: 'running', completed_at: null, error: null });
       if (candidateId !== null) {
         // the artifact follows as ArtifactRecorded, then PhaseCompleted
-        await updateCandidate(m, e, runId, candidateId, {
-          set: { status: 'generated', output: () => 'CAST(:accepted AS jsonb)', error: null },
-          params: { accepted: output === undefined ? null : JSON.stringify(toJsonb(output)) },
-        });
+        fold.changeCandidate(fold.candidate(e, runId, candidateId), { status: 'generated', output: toJsonb(output), error: null });
       }
-      patch = await revivePatch(m, e, runId);
-      break;
+      revive(fold, run);
+      return;
     }
     case 'ConditionEvaluated':
-      await updatePhase(m, e, runId, e.data.phaseId, { condition: { result: e.data.result } });
-      break;
+      fold.changePhase(phase(e.data.phaseId), { condition: { result: e.data.result } });
+      return;
     case 'CheckpointCreated':
-      await m.insert(CheckpointRow, {
-        runId,
+      fold.insert(e, 'checkpoints', [runId, e.data.checkpointId], {
+        run_id: runId,
         id: e.data.checkpointId,
-        phaseId: e.data.phaseId,
-        completedPhaseIds: e.data.completedPhaseIds,
+        phase_id: e.data.phaseId,
+        completed_phase_ids: e.data.completedPhaseIds,
         sequence: e.sequence,
-        createdAt: at,
+        created_at: at,
       });
-      break;
+      return;
     case 'RolledBack': {
       const reset = e.data.resetPhaseIds;
+      const targets = fold.phasesOf(runId).filter((p) => reset.includes(p.phase_id));
+      if (targets.length !== new Set(reset).size) throw new PoisonEventError(e.sequence, e.type, `a reset phase is not part of run ${runId}`);
       // attempt kept (the next start is attempt + 1); earlier attempts stay queryable
-      const result = await m
-        .createQueryBuilder()
-        .update(RunPhaseRow)
-        .set({
+      for (const p of targets) {
+        fold.changePhase(p, {
           status: 'pending',
-          completedAt: null,
-          artifactId: null,
+          completed_at: null,
+          artifact_id: null,
           error: null,
           gate: null,
           interview: null,
           condition: null,
-          retryAt: null,
-          retryOverride: null,
-          rolledBack: true,
-        })
-        .where('run_id = :runId AND phase_id IN (:...reset)', { runId, reset })
-        .execute();
-      if (result.affected !== new Set(reset).size) throw new PoisonEventError(e.sequence, e.type, `a reset phase is not part of run ${runId}`);
-      const run = await readRun(m, e, runId);
+          retry_at: null,
+          retry_override: null,
+          rolled_back: true,
+        });
+      }
+      const current = pendingOf(run);
       const pending: PendingInfo = {
-        gates: run.pending.gates.filter((g) => !reset.includes(g.phaseId)),
-        questions: run.pending.questions.filter((q) => !reset.includes(q.phaseId)),
+        gates: current.gates.filter((g) => !reset.includes(g.phaseId)),
+        questions: current.questions.filter((x) => !reset.includes(x.phaseId)),
         continue: [],
       };
-      patch = {
-        set: {
-          ...recountDone().set,
-          pending,
-          status: run.status === 'paused' ? 'paused' : liveStatus('running', pending),
-          completedAt: null,
-          error: null,
-        },
-      };
-      break;
+      recountDone(fold, run);
+      fold.changeRun(run, { pending, status: run.status === 'paused' ? 'paused' : liveStatus('running', pending), completed_at: null, error: null });
+      return;
     }
     case 'RunForked':
       // the decider follows with PhaseStarted / ArtifactRecorded / PhaseCompleted for reused phases
-      patch = { set: { origin: { kind: 'fork', runId: e.data.sourceRunId } } };
-      break;
+      fold.changeRun(run, { origin: { kind: 'fork', runId: e.data.sourceRunId } });
+      return;
 
     /* ---------------------------------------------------------- timers, budgets, safety */
     case 'CandidateRedispatched':
-      await updateCandidate(m, e, runId, e.data.candidateId, { set: { status: 'requested', output: null, error: null, durationMs: null } });
-      break;
+      fold.changeCandidate(fold.candidate(e, runId, e.data.candidateId), { status: 'requested', output: null, error: null, duration_ms: null });
+      return;
     case 'ResultRefused':
-      break;
+      return;
     case 'ToolRunRequested':
     case 'ToolRunCompleted':
     case 'ToolRunFailed':
       // tool phases: the timeline shows the run; its output arrives as ArtifactRecorded, a failure as PhaseFailed
-      break;
+      return;
     case 'BudgetAlert':
-      await insertBudgetAlert(m, e, runId, at, `run ${runId} has spent ${e.data.thresholdPct}% of its budget ($${e.data.spentUsd} of $${e.data.budgetUsd})`);
-      break;
+      insertBudgetAlert(fold, e, runId, at, `run ${runId} has spent ${e.data.thresholdPct}% of its budget ($${e.data.spentUsd} of $${e.data.budgetUsd})`);
+      return;
     case 'BudgetExceeded':
-      await insertBudgetAlert(
-        m,
+      insertBudgetAlert(
+        fold,
         e,
         runId,
         at,
         `run ${runId} paused: phase ${e.data.phaseId} would exceed its budget of $${e.data.budgetUsd} (spent $${e.data.spentUsd}, reserved $${e.data.reservedUsd}, estimate $${e.data.estimateUsd})`,
       );
-      break;
+      return;
     case 'BudgetRaised':
-      patch = { set: { budgetUsd: e.data.budgetUsd } };
-      break;
+      fold.changeRun(run, { budget_usd: e.data.budgetUsd });
+      return;
     default: {
       const unknown: never = e;
       throw new PoisonEventError((unknown as Recorded).sequence, String((unknown as Recorded).type), 'unknown run event type');
     }
   }
-
-  if (patch) {
-    const update = m
-      .createQueryBuilder()
-      .update(RunRow)
-      .set({ ...patch.set, sequence: e.sequence })
-      .where('id = :runId', { runId });
-    if (patch.params) update.setParameters(patch.params);
-    const result = await update.execute();
-    if (result.affected !== 1) throw new PoisonEventError(e.sequence, e.type, `run ${runId} was never started`);
-    batch.runExists(runId);
-  } else if (e.type !== 'RunStarted') {
-    batch.deferSequence(runId, e);
-  }
-
-  const data = e.data as { phaseId?: unknown };
-  batch.addTimeline({
-    sequence: e.sequence,
-    eventId: e.id,
-    runId,
-    type: e.type,
-    phaseId: typeof data.phaseId === 'string' ? data.phaseId : null,
-    occurredAt: at,
-    actor: e.actor,
-    data: toJsonb(e.data),
-  });
 }
 
-async function insertRun(m: EntityManager, e: EventOf<'RunStarted'> & { sequence: number }, runId: string, at: Date): Promise<void> {
+function startRun(fold: BatchFold, e: EventOf<'RunStarted'> & { sequence: number }, runId: string, at: Date): void {
   const d = e.data;
   if (d.runId !== runId) throw new PoisonEventError(e.sequence, e.type, `data.runId ${d.runId} does not match stream ${e.streamId}`);
-  await m.insert(RunRow, {
-    id: runId,
-    name: d.name,
-    templateId: d.templateId,
-    templateVersion: d.templateVersion,
-    templateName: d.template.name,
-    status: 'running',
-    inputs: toJsonb(d.inputs) as Record<string, JsonValue>,
-    autoMode: d.autoMode,
-    budgetUsd: d.budgetUsd,
-    pending: NO_PENDING,
-    pauseReason: null,
-    origin: d.origin ?? null,
-    costUsd: 0,
-    tokensInput: 0,
-    tokensOutput: 0,
-    startedAt: at,
-    completedAt: null,
-    error: null,
-    sequence: e.sequence,
-    phasesTotal: d.template.phases.length,
-    phasesDone: 0,
-  });
-  await m.insert(
-    RunPhaseRow,
+  fold.addRun(
+    e,
+    {
+      id: runId,
+      name: d.name,
+      template_id: d.templateId,
+      template_version: d.templateVersion,
+      template_name: d.template.name,
+      status: 'running',
+      inputs: toJsonb(d.inputs),
+      auto_mode: d.autoMode,
+      budget_usd: d.budgetUsd,
+      pending: NO_PENDING,
+      pause_reason: null,
+      origin: d.origin ?? null,
+      cost_usd: 0,
+      tokens_input: 0,
+      tokens_output: 0,
+      started_at: at,
+      completed_at: null,
+      error: null,
+      sequence: e.sequence,
+      phases_total: d.template.phases.length,
+      phases_done: 0,
+    },
     d.template.phases.map((phase, position) => ({
-      runId,
-      phaseId: phase.id,
+      run_id: runId,
+      phase_id: phase.id,
       position,
       name: phase.name ?? null,
       kind: phase.kind,
-      dependsOn: phase.dependsOn,
-      status: 'pending' as const,
+      depends_on: phase.dependsOn,
+      status: 'pending',
       attempt: 0,
-      startedAt: null,
-      completedAt: null,
-      artifactId: null,
-      costUsd: 0,
-      tokensInput: 0,
-      tokensOutput: 0,
+      started_at: null,
+      completed_at: null,
+      artifact_id: null,
+      cost_usd: 0,
+      tokens_input: 0,
+      tokens_output: 0,
       error: null,
+      gate: null,
+      interview: null,
+      retry_at: null,
+      retry_override: null,
+      condition: null,
+      rolled_back: false,
     })),
   );
 }
 
-async function updatePhase(m: EntityManager, e: Recorded, runId: string, phaseId: string, set: ObjectLiteral, params?: ObjectLiteral): Promise<void> {
-  const update = m
-    .createQueryBuilder()
-    .update(RunPhaseRow)
-    .set(set)
-    .where('run_id = :runId AND phase_id = :phaseId', { runId, phaseId });
-  if (params) update.setParameters({ ...params, runId, phaseId });
-  const result = await update.execute();
-  if (result.affected !== 1) throw new PoisonEventError(e.sequence, e.type, `phase ${phaseId} is not part of run ${runId}`);
-}
-
-async function updateCandidate(m: EntityManager, e: Recorded, runId: string, candidateId: string, patch: Patch): Promise<void> {
-  const update = m
-    .createQueryBuilder()
-    .update(CandidateRow)
-    .set(patch.set)
-    .where('id = :candidateId AND run_id = :runId', { candidateId, runId });
-  if (patch.params) update.setParameters(patch.params);
-  const result = await update.execute();
-  if (result.affected !== 1) throw new PoisonEventError(e.sequence, e.type, `candidate ${candidateId} of run ${runId} was never requested`);
-}
-
-async function addPhaseUsage(m: EntityManager, e: Recorded, runId: string, phaseId: string, usage: Usage): Promise<void> {
-  const { set, params } = usagePatch(usage);
-  const result = await m
-    .createQueryBuilder()
-    .update(RunPhaseRow)
-    .set(set)
-    .where('run_id = :runId AND phase_id = :phaseId')
-    .setParameters({ ...params, runId, phaseId })
-    .execute();
-  if (result.affected !== 1) throw new PoisonEventError(e.sequence, e.type, `phase ${phaseId} is not part of run ${runId}`);
-}
-
-function usagePatch(usage: Usage): Required<Patch> {
-  return {
-    set: {
-      costUsd: () => 'cost_usd + :costUsd',
-      tokensInput: () => 'tokens_input + :tokensInput',
-      tokensOutput: () => 'tokens_output + :tokensOutput',
-    },
-    params: { costUsd: usage.costUsd, tokensInput: usage.tokens.input, tokensOutput: usage.tokens.output },
-  };
+/** Spent on every attempt, summed in sequence order (the same float sums as a fold event by event). */
+function addUsage(fold: BatchFold, phase: PhaseState, run: RunState, usage: Usage): void {
+  const sums = (row: PhaseState | RunState): Row => ({
+    cost_usd: row.cost_usd + usage.costUsd,
+    tokens_input: row.tokens_input + usage.tokens.input,
+    tokens_output: row.tokens_output + usage.tokens.output,
+  });
+  fold.changePhase(phase, sums(phase));
+  fold.changeRun(run, sums(run));
 }
 
 /**
  * Recounted on every phase transition rather than incremented: a completed phase that is run
  * again (retry) stops counting until it completes again, and is never counted twice.
  */
-function recountDone(): Patch {
-  return { set: { phasesDone: () => `(SELECT count(*) FROM run_phases p WHERE p.run_id = runs.id AND p.status IN ${DONE_STATUSES})` } };
+function recountDone(fold: BatchFold, run: RunState): void {
+  fold.changeRun(run, { phases_done: fold.phasesOf(run.id).filter((p) => DONE_STATUSES.includes(p.status)).length });
 }
 
 const SETTLED: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
@@ -710,53 +829,45 @@ function liveStatus(current: RunStatus, pending: PendingInfo): RunStatus {
   return hasPending(pending) ? 'waiting' : 'running';
 }
 
-/** The run's status and pending list as of the events applied so far (this transaction included). */
-async function readRun(m: EntityManager, e: Recorded, runId: string): Promise<{ status: RunStatus; pending: PendingInfo }> {
-  const rows: { status: RunStatus; pending: PendingInfo | null }[] = await m.query('SELECT status, pending FROM runs WHERE id = $1', [runId]);
-  const row = rows[0];
-  if (!row) throw new PoisonEventError(e.sequence, e.type, `run ${runId} was never started`);
-  return { status: row.status, pending: { ...NO_PENDING, ...(row.pending ?? {}) } };
+function pendingOf(run: RunState): PendingInfo {
+  return { ...NO_PENDING, ...(run.pending ?? {}) };
 }
 
 /** Change what the run waits on; its status follows (`waiting` while anything is pending). */
-async function pendingPatch(m: EntityManager, e: Recorded, runId: string, change: (p: PendingInfo) => PendingInfo): Promise<Patch> {
-  const run = await readRun(m, e, runId);
-  const pending = change(run.pending);
-  return { set: { pending, status: liveStatus(run.status, pending) } };
+function changePending(fold: BatchFold, run: RunState, change: (p: PendingInfo) => PendingInfo): void {
+  const pending = change(pendingOf(run));
+  fold.changeRun(run, { pending, status: liveStatus(run.status, pending) });
 }
 
 /**
  * A failed run comes back to life when a user acts on the phase that failed it (retry, accept,
  * skip), as the decider's state does; other statuses are left alone.
  */
-async function revivePatch(m: EntityManager, e: Recorded, runId: string): Promise<Patch> {
-  const run = await readRun(m, e, runId);
-  const set: ObjectLiteral = { ...recountDone().set };
-  if (run.status === 'failed') Object.assign(set, { status: liveStatus('running', run.pending), completedAt: null, error: null });
-  return { set };
+function revive(fold: BatchFold, run: RunState): void {
+  recountDone(fold, run);
+  if (run.status === 'failed') fold.changeRun(run, { status: liveStatus('running', pendingOf(run)), completed_at: null, error: null });
 }
 
 /**
  * The audited tool calls of the generation that counted. A candidate is generated once (a stale
  * result of a redispatched one is refused); should one be generated again, its calls replace the
- * earlier ones. Nothing to do (no statement) for candidates without tool calls, the common case.
+ * earlier ones. Nothing to do for candidates without tool calls, the common case.
  */
-async function replaceToolCalls(m: EntityManager, e: EventOf<'CandidateGenerated'> & { sequence: number }, runId: string): Promise<void> {
+function replaceToolCalls(fold: BatchFold, e: EventOf<'CandidateGenerated'> & { sequence: number }, runId: string): void {
   const calls = e.data.toolCalls ?? [];
   if (calls.length === 0) return;
-  await m.delete(ToolCallRow, { candidateId: e.data.candidateId });
-  await m.insert(
-    ToolCallRow,
+  fold.toolCalls.set(
+    e.data.candidateId,
     calls.map((call, index) => ({
-      candidateId: e.data.candidateId,
+      candidate_id: e.data.candidateId,
       index,
-      runId,
-      phaseId: e.data.phaseId,
+      run_id: runId,
+      phase_id: e.data.phaseId,
       attempt: e.data.attempt,
       tool: call.tool,
       input: toJsonb(call.input),
-      outputSummary: jsonbSafe(call.outputSummary),
-      durationMs: call.durationMs,
+      output_summary: jsonbSafe(call.outputSummary),
+      duration_ms: call.durationMs,
       refused: call.refused,
       at: new Date(call.at),
       sequence: e.sequence,
@@ -764,14 +875,16 @@ async function replaceToolCalls(m: EntityManager, e: EventOf<'CandidateGenerated
   );
 }
 
+const budgetAlertId = (e: Recorded) => `event:${e.id}`;
+
 /** Budget alerts are facts of the log: keyed by the event id, so a replay rebuilds the same rows. */
-async function insertBudgetAlert(m: EntityManager, e: Recorded<RunEvent>, runId: string, at: Date, message: string): Promise<void> {
-  await m.insert(AlertRow, {
-    id: `event:${e.id}`,
+function insertBudgetAlert(fold: BatchFold, e: Recorded<RunEvent>, runId: string, at: Date, message: string): void {
+  fold.insert(e, 'alerts', [budgetAlertId(e)], {
+    id: budgetAlertId(e),
     kind: 'budget',
     message,
     details: toJsonb({ runId, event: e.type, ...(e.data as object) }),
-    createdAt: at,
+    created_at: at,
     sequence: e.sequence,
   });
 }

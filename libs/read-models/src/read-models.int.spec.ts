@@ -251,6 +251,25 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
       expect(await queries.runExists('late')).toBe(false);
     });
 
+    it('pins a write the database refuses on the event that made it (set-based write, then event by event)', async () => {
+      const cp = await queries.appliedSequence();
+      const more = new Recorder(cp + 1);
+      const events = completedRunEvents('huge', TPL);
+      const bad = events.findIndex((e) => e.type === 'CandidateGenerated');
+      const data = events[bad]!.data as { tokens: { input: number; output: number } };
+      // beyond int4: only the INSERT … ON CONFLICT of the batch finds out
+      events[bad] = { ...events[bad]!, data: { ...data, tokens: { ...data.tokens, input: 3_000_000_000 } } } as (typeof events)[number];
+      const recorded = more.record('run', 'huge', events);
+      const error = await fold(recorded).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PoisonEventError);
+      expect(error).toMatchObject({ sequence: recorded[bad]!.sequence, eventType: 'CandidateGenerated' });
+      expect(await queries.appliedSequence()).toBe(cp);
+      expect(await queries.runExists('huge')).toBe(false);
+      // the events before it are fine on their own
+      expect(await fold(recorded.slice(0, bad))).toBe(recorded[bad - 1]!.sequence);
+      expect(await queries.runExists('huge')).toBe(true);
+    });
+
     it('refuses to run outside a transaction', async () => {
       await expect(projectBatch(ds.manager, all)).rejects.toThrow(/inside a transaction/);
     });

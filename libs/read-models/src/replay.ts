@@ -125,10 +125,19 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
       let after = 0;
       let processed = 0;
       progress({ phase: 'folding', processed, total });
-      while (after < total) {
+      // the next page is read while this one folds (the log and the database work in parallel)
+      const readAhead = (from: number): Promise<Recorded[]> | null => {
+        if (from >= total) return null;
+        const page = source.read(from, Math.min(batchSize, total - from));
+        page.catch(() => undefined); // awaited below; a fold failing first must not leave it unhandled
+        return page;
+      };
+      let next = readAhead(after);
+      while (next) {
         options.signal?.throwIfAborted();
-        const events = await source.read(after, Math.min(batchSize, total - after));
+        const events = await next;
         if (events.length === 0) break;
+        next = readAhead(events[events.length - 1]!.sequence);
         after = await foldInto(ds, schema, events);
         processed += events.length;
         progress({ phase: 'folding', processed, total });

@@ -25,6 +25,14 @@ export const WorkerEnv = BaseEnv.extend({
   GEMINI_BASE_URL: z.string().url().optional(),
   /** agent phases work in `<WORKSPACES_ROOT>/<runId>` */
   WORKSPACES_ROOT: z.string().min(1).default('.conclave/workspaces'),
+  /**
+   * directories under which a run may name its own workspace (comma-separated); empty (the
+   * default) = naming a workspace is refused and every run gets `<WORKSPACES_ROOT>/<runId>`
+   */
+  WORKSPACE_ROOTS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((p) => p.trim()).filter((p) => p.length > 0)),
   /** programs the agent's `bash` tool may run (comma-separated bare names) */
   AGENT_BASH_ALLOW: z
     .string()
@@ -48,6 +56,7 @@ export function describeWorkerEnv(env: WorkerEnv): Record<string, unknown> {
     shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
     workingIntervalMs: env.WORKER_WORKING_INTERVAL_MS,
     workspacesRoot: env.WORKSPACES_ROOT,
+    workspaceRoots: env.WORKSPACE_ROOTS,
     agentBashAllow: env.AGENT_BASH_ALLOW,
     providerKeys: {
       anthropic: env.ANTHROPIC_API_KEY ? 'set' : 'unset',

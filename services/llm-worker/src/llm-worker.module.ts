@@ -34,6 +34,7 @@ export class LlmWorkerModule {
             {
               allow: env.TOOL_ALLOW,
               workspacesRoot: env.WORKSPACES_ROOT,
+              workspaceRoots: env.WORKSPACE_ROOTS,
               outputCap: env.TOOL_OUTPUT_CAP,
               workerId: `${env.INSTANCE_ID}-tools`,
               concurrency: Math.max(1, Math.floor(env.WORKER_CONCURRENCY / 4)),

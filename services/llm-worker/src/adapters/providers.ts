@@ -15,6 +15,7 @@ export type ProviderSettings = Pick<
   | 'OPENAI_BASE_URL'
   | 'GEMINI_BASE_URL'
   | 'WORKSPACES_ROOT'
+  | 'WORKSPACE_ROOTS'
   | 'AGENT_BASH_ALLOW'
   | 'AGENT_BASH_TIMEOUT_MS'
   | 'AGENT_TOOL_OUTPUT_CAP'
@@ -24,6 +25,7 @@ export type ProviderSettings = Pick<
 export function agentSettingsOf(env: Partial<ProviderSettings>, now: () => number = Date.now): AgentSettings {
   return {
     workspacesRoot: env.WORKSPACES_ROOT ?? '.conclave/workspaces',
+    workspaceRoots: env.WORKSPACE_ROOTS ?? [],
     bashAllow: env.AGENT_BASH_ALLOW ?? ['ls', 'cat', 'grep', 'node', 'npm', 'git', 'echo', 'wc', 'head', 'tail'],
     bashTimeoutMs: env.AGENT_BASH_TIMEOUT_MS ?? 30_000,
     outputCap: env.AGENT_TOOL_OUTPUT_CAP ?? 16_000,

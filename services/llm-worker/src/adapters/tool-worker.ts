@@ -2,15 +2,16 @@ import { RunTool, ToolResult, type NatsNames } from '@conclave/contracts';
 import type { EventLog } from '@conclave/event-log';
 import { failedOutcome, WorkerRuntime, type FailedOutcome, type WorkerLogger, type WorkerSpec } from '@conclave/worker-kit';
 import { runProcess } from '../domain/tools/process';
-import { ToolRefused, Workspace } from '../domain/tools/workspace';
+import { openRunWorkspace, type WorkspacePolicy } from '../domain/tools/run-workspace';
+import { ToolRefused, type Workspace } from '../domain/tools/workspace';
 
 export type ToolOutcome = { status: 'completed'; exitCode: number; stdout: string; stderr: string } | FailedOutcome;
 export type ToolRuntime = WorkerRuntime<RunTool, ToolOutcome, ToolResult>;
 
-export interface ToolRunnerSettings {
+export interface ToolRunnerSettings extends Partial<Pick<WorkspacePolicy, 'workspaceRoots'>> {
   /** programs a tool phase may run (no shell: arguments are passed as they are) */
   allow: string[];
-  /** tool phases run in `<workspacesRoot>/<runId>`, the same directory agent phases use */
+  /** tool phases run in the same workspace agent phases use: `<workspacesRoot>/<runId>` or the run's worktree */
   workspacesRoot: string;
   /** captured stdout + stderr, in characters */
   outputCap: number;
@@ -40,7 +41,7 @@ export function toolWorkerSpec(settings: ToolRunnerSettings, names: NatsNames): 
       }
       let workspace: Workspace;
       try {
-        workspace = await Workspace.open(settings.workspacesRoot, command.runId);
+        workspace = await openRunWorkspace({ workspacesRoot: settings.workspacesRoot, workspaceRoots: settings.workspaceRoots ?? [] }, command.runId, command.workspace);
       } catch (err) {
         if (err instanceof ToolRefused) return failedOutcome('tool_refused', err.message, false);
         throw err;

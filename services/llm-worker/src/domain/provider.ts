@@ -12,7 +12,10 @@ export interface GenerateRequest {
   /** the candidate slot in the phase (0-based); part of the simulated provider's seed */
   slot: number;
   runId: string;
+  phaseId: string;
   candidateId: string;
+  /** a user-named workspace directory (validated against WORKSPACE_ROOTS when the workspace opens) */
+  workspace?: string;
   /** agent phases: tools in the run's workspace and the iteration cap */
   agent?: { tools: string[]; maxIterations: number };
 }

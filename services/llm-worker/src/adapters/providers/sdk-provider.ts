@@ -87,7 +87,7 @@ export class SdkProvider implements ProviderAdapter {
         recordTurns(transcript, result.turns);
         return done(result.output, result.text);
       }
-      const tools = await openToolExecutor(this.deps.agent, request.runId, request.agent.tools, (r) => ctx.onToolCall?.(r));
+      const tools = await openToolExecutor(this.deps.agent, request, request.agent.tools, (r) => ctx.onToolCall?.(r));
       const loop = await runAgentLoop(
         client,
         { model: request.model, system: request.prompt.system, user: request.prompt.user, maxIterations: request.agent.maxIterations, maxTokens, temperature, contextWindow: contextWindowOf(request.model) },
@@ -97,7 +97,7 @@ export class SdkProvider implements ProviderAdapter {
       );
       usage = loop.usage;
       if (request.output.artifact === 'code-change') {
-        const output = await codeChangeOf(loop.finalText, tools);
+        const output = await codeChangeOf(loop.finalText, tools, { runId: request.runId, phaseId: request.phaseId, model: request.model });
         return done(output, JSON.stringify(output), { toolCalls: tools.records });
       }
       const final = await chatStructured(

@@ -30,6 +30,7 @@ const request = (overrides: Partial<GenerateRequest> = {}): GenerateRequest => (
   output: { artifact: 'spec', schema: artifactJsonSchema('spec') },
   slot: 0,
   runId: 'run1',
+  phaseId: 'p1',
   candidateId: 'run1.p1.1.c0',
   ...overrides,
 });

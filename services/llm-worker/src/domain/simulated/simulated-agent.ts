@@ -19,7 +19,7 @@ export async function runSimulatedAgent(
   ctx: GenerateContext,
   check?: Parameters<typeof simulateOutput>[1],
 ): Promise<Generation> {
-  const tools = await openToolExecutor(settings, request.runId, request.agent.tools, (r) => ctx.onToolCall?.(r));
+  const tools = await openToolExecutor(settings, request, request.agent.tools, (r) => ctx.onToolCall?.(r));
   const transcript = new TranscriptBuilder(settings.transcriptCap);
   if (request.prompt.system) transcript.add('system', request.prompt.system);
   transcript.add('user', request.prompt.user);
@@ -44,7 +44,7 @@ export async function runSimulatedAgent(
   const summary = `Wrote ${file} and read it back (${tools.records.length} tool calls).`;
   ctx.onDelta(summary);
   transcript.add('assistant', summary);
-  const output = request.output.artifact === 'code-change' ? await codeChangeOf(summary, tools) : simulateOutput(request, check);
+  const output = request.output.artifact === 'code-change' ? await codeChangeOf(summary, tools, { runId: request.runId, phaseId: request.phaseId, model: request.model }) : simulateOutput(request, check);
   const text = JSON.stringify(output);
   return {
     output,

@@ -14,7 +14,7 @@ describe('the simulated scripted agent', () => {
   const provider = () =>
     new SimulatedProvider({
       check: validator.check,
-      agent: { workspacesRoot: base, bashAllow: [], bashTimeoutMs: 1_000, outputCap: 4_000, transcriptCap: 1_000, now: Date.now },
+      agent: { workspacesRoot: base, workspaceRoots: [], bashAllow: [], bashTimeoutMs: 1_000, outputCap: 4_000, transcriptCap: 1_000, now: Date.now },
     });
   const request = (runId: string, tools = ['list_files', 'write_file', 'read_file']) => ({
     provider: 'simulated',
@@ -24,6 +24,7 @@ describe('the simulated scripted agent', () => {
     output: { artifact: 'code-change' as const, schema: artifactJsonSchema('code-change') },
     slot: 0,
     runId,
+    phaseId: 'p',
     candidateId: `${runId}.p.1.c0`,
     agent: { tools, maxIterations: 10 },
   });

@@ -22,7 +22,16 @@ const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
  * no tool that creates symlinks, and `bash` runs allow-listed programs only.
  */
 export class Workspace {
-  private constructor(readonly root: string) {}
+  private constructor(
+    readonly root: string,
+    /** set when the run works in its own worktree of a user-named repository */
+    readonly git?: { repo: string; branch: string; worktree: string },
+  ) {}
+
+  /** A workspace at an existing canonical directory (see run-workspace.ts for the policy). */
+  static at(canonicalDir: string, git?: { repo: string; branch: string; worktree: string }): Workspace {
+    return new Workspace(canonicalDir, git);
+  }
 
   static async open(workspacesRoot: string, runId: string): Promise<Workspace> {
     if (!SAFE_ID.test(runId)) throw new ToolRefused(`run id "${runId}" cannot name a workspace`);
