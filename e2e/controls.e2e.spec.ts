@@ -29,10 +29,13 @@ describe('run controls end to end', () => {
     expect(res.status).toBe(201);
     return (await res.json<{ id: string }>()).id;
   };
+  /** Starts a run and reads its own write (min_sequence), as a client must before sending it commands. */
   const startRun = async (templateId: string, extra: Record<string, unknown> = {}) => {
     const res = await post('/runs', { templateId, inputs: {}, ...extra });
     expect(res.status).toBe(201);
-    return (await res.json<{ id: string }>()).id;
+    const { id, sequence } = await res.json<{ id: string; sequence: number }>();
+    expect((await api(`/runs/${id}?min_sequence=${sequence}`)).status).toBe(200);
+    return id;
   };
   const runView = async (id: string) => (await api(`/runs/${id}`)).json<RunView>();
   const until = (id: string, what: string, check: (run: RunView) => boolean, timeoutMs = 30_000) =>

@@ -149,7 +149,8 @@ describe('Conclave end to end', () => {
 
   it('versions, clones and archives templates; runs keep the version they froze', async () => {
     const one = { name: 'versioned', phases: [{ id: 'a', kind: 'llm', prompt: { user: 'v1' }, candidates: [sim('m', 0)] }] };
-    const created = await (await api('/templates', { method: 'POST', body: JSON.stringify(one) })).json<{ id: string }>();
+    const created = await (await api('/templates', { method: 'POST', body: JSON.stringify(one) })).json<{ id: string; sequence: number }>();
+    expect((await api(`/templates/${created.id}?min_sequence=${created.sequence}`)).status).toBe(200); // read our own write
     const v2 = await api(`/templates/${created.id}`, { method: 'PUT', body: JSON.stringify({ ...one, phases: [{ ...one.phases[0], prompt: { user: 'v2' } }] }) });
     expect(v2.status).toBe(200);
     const { version, sequence } = await v2.json<{ version: number; sequence: number }>();
