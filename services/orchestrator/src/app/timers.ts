@@ -1,7 +1,7 @@
-import { parseEventSubject } from '@conclave/contracts';
-import { ack, nak, runConsumer, term, EventLog, type RunningConsumer } from '@conclave/event-log';
+import { ack, nak, type EventLog, type RunningConsumer } from '@conclave/event-log';
 import type { Logger } from '@conclave/service-kit';
 import type { RunRepository } from '../adapters/run-repository';
+import { consumeRunEvents } from './run-events';
 
 /** Longest single wait: a due time further away is re-checked after this (nak delays stay modest). */
 const MAX_WAIT_MS = 60 * 60 * 1000;
@@ -13,37 +13,18 @@ const MAX_WAIT_MS = 60 * 60 * 1000;
  * orchestrator replica. When due, the run gets a Tick; the decider compares with its clock and does
  * nothing if the phase moved on meanwhile. Deadlines are therefore derived from the log.
  */
-export async function startTimers(log: EventLog, runs: RunRepository, logger: Logger, now: () => Date): Promise<RunningConsumer> {
-  const { streams, consumers } = log.names;
-  return runConsumer(
-    log,
-    {
-      stream: streams.events,
-      durable: consumers.timers,
-      concurrency: 16,
-      onDeadLetter: (m, reason) => logger.error({ deadLetter: true, seq: m.seq, reason }, 'timer event could not be read'),
-      onError: (m, err) => logger.warn({ err, seq: m.seq }, 'timer tick failed; will retry'),
-    },
-    async (m) => {
-      const target = parseEventSubject(m.subject, log.names.prefix);
-      if (!target || target.aggregate !== 'run') return ack();
-      let event;
-      try {
-        event = EventLog.decode(m);
-      } catch (err) {
-        return term(`undecodable event: ${(err as Error).message}`);
-      }
-      const due = event.type === 'PhaseStarted' ? event.data.deadline : event.type === 'PhaseRetryScheduled' ? event.data.notBefore : undefined;
-      if (!due) return ack();
-      const wait = Date.parse(due) - now().getTime();
-      if (wait > 0) return nak(Math.min(wait + 25, MAX_WAIT_MS));
-      await runs.handle(target.id, { type: 'Tick' }, {
-        occurredAt: now().toISOString(),
-        correlationId: target.id,
-        causationId: event.id,
-        actor: { kind: 'system', id: 'timer' },
-      });
-      return ack();
-    },
-  );
+export function startTimers(log: EventLog, runs: RunRepository, logger: Logger, now: () => Date): Promise<RunningConsumer> {
+  return consumeRunEvents(log, logger, { durable: log.names.consumers.timers, concurrency: 16, what: 'timer tick' }, async (event, runId) => {
+    const due = event.type === 'PhaseStarted' ? event.data.deadline : event.type === 'PhaseRetryScheduled' ? event.data.notBefore : undefined;
+    if (!due) return ack();
+    const wait = Date.parse(due) - now().getTime();
+    if (wait > 0) return nak(Math.min(wait + 25, MAX_WAIT_MS));
+    await runs.handle(runId, { type: 'Tick' }, {
+      occurredAt: now().toISOString(),
+      correlationId: runId,
+      causationId: event.id,
+      actor: { kind: 'system', id: 'timer' },
+    });
+    return ack();
+  });
 }

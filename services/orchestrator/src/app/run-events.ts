@@ -1,0 +1,37 @@
+import { parseEventSubject, type Recorded } from '@conclave/contracts';
+import { ack, runConsumer, term, EventLog, type Disposition, type RunningConsumer } from '@conclave/event-log';
+import type { Logger } from '@conclave/service-kit';
+
+/**
+ * A durable consumer over the run events (dispatcher, timers): skips what is not a run event,
+ * terminates an event that does not decode (a dead letter, logged), and hands the rest to
+ * `handle` with the run id. At-least-once: `handle` must stay idempotent.
+ */
+export function consumeRunEvents(
+  log: EventLog,
+  logger: Logger,
+  options: { durable: string; concurrency: number; what: string },
+  handle: (event: Recorded, runId: string) => Promise<Disposition>,
+): Promise<RunningConsumer> {
+  return runConsumer(
+    log,
+    {
+      stream: log.names.streams.events,
+      durable: options.durable,
+      concurrency: options.concurrency,
+      onDeadLetter: (m, reason) => logger.error({ deadLetter: true, seq: m.seq, reason }, `${options.what}: event could not be handled`),
+      onError: (m, err) => logger.warn({ err, seq: m.seq }, `${options.what} failed; will retry`),
+    },
+    async (m) => {
+      const target = parseEventSubject(m.subject, log.names.prefix);
+      if (!target || target.aggregate !== 'run') return ack();
+      let event: Recorded;
+      try {
+        event = EventLog.decode(m);
+      } catch (err) {
+        return term(`undecodable event: ${(err as Error).message}`);
+      }
+      return handle(event, target.id);
+    },
+  );
+}
