@@ -47,9 +47,35 @@ export function readModelDataSourceOptions(databaseUrl: string, options: ReadMod
   };
 }
 
+/** The part of pg's Pool and Client this file touches. */
+interface EventSource {
+  on(event: string, listener: (arg: EventSource) => void): unknown;
+}
+
+/**
+ * A DataSource whose pooled clients all have an `error` listener. pg's pool listens for errors
+ * only on idle clients; when Postgres ends a connection while a client is checked out (a
+ * restart, pg_terminate_backend), that client emits `error` with nobody listening, which
+ * Node turns into an uncaught exception. The query in flight still rejects with the same
+ * error, so its caller sees it and the listener only has to keep the process alive.
+ */
+class ReadModelDataSource extends DataSource {
+  override async initialize(): Promise<this> {
+    await super.initialize();
+    const pool = (this.driver as unknown as { master?: EventSource }).master;
+    const guarded = new WeakSet<EventSource>();
+    pool?.on('acquire', (client) => {
+      if (guarded.has(client)) return;
+      guarded.add(client);
+      client.on('error', () => undefined);
+    });
+    return this;
+  }
+}
+
 /** A DataSource over the read models; not yet initialized (call `.initialize()`). */
 export function createDataSource(databaseUrl: string, options: ReadModelDataSourceOptions = {}): DataSource {
-  return new DataSource(readModelDataSourceOptions(databaseUrl, options));
+  return new ReadModelDataSource(readModelDataSourceOptions(databaseUrl, options));
 }
 
 /**

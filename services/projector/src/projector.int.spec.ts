@@ -99,12 +99,6 @@ class World {
   }
 }
 
-// Known flake (tracked in the session note): when Postgres terminates a connection that a pg client
-// holds checked out, that client emits an 'error' event with no listener; jest reports it as an
-// unhandled error in the connection-drop test about once in seven runs. Retried until the pool
-// attaches an error listener to every client it hands out.
-jest.retryTimes(2, { logErrorsBeforeRetry: true });
-
 describe('Projector against JetStream and Postgres', () => {
   let world: World;
   beforeAll(async () => {
