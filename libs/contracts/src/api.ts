@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Answer, CandidateScore, PauseReason, Question, Tokens, ToolCallRecord } from './events';
+import { Answer, CandidateScore, PauseReason, Question, Tokens, ToolCallRecord, TranscriptMessage, TranscriptRef } from './events';
 import { Template } from './template';
 
 /**
@@ -65,8 +65,13 @@ export const CandidateView = z.object({
   durationMs: z.number().nullable(),
   output: z.unknown().optional(),
   error: z.object({ code: z.string(), message: z.string() }).nullable().optional(),
+  /** the stored conversation, when the worker recorded one: `GET /runs/:id/candidates/:candidateId/transcript` */
+  transcript: TranscriptRef.nullable().optional(),
 });
 export type CandidateView = z.infer<typeof CandidateView>;
+/** `GET /runs/:id/candidates/:candidateId/transcript`: a candidate's whole conversation, in order */
+export const CandidateTranscript = z.object({ runId: z.string(), candidateId: z.string(), messages: z.array(TranscriptMessage) });
+export type CandidateTranscript = z.infer<typeof CandidateTranscript>;
 
 export const VerdictView = z.object({
   winnerId: z.string(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorBody } from './errors';
-import { CandidateRequestedData, CandidateScore, Failure, JudgeRequestedData, Tokens, ToolCallRecord, ToolRunRequestedData, TranscriptMessage } from './events';
+import { CandidateRequestedData, CandidateScore, Failure, JudgeRequestedData, Tokens, ToolCallRecord, ToolRunRequestedData, TranscriptRef } from './events';
 import { Template } from './template';
 
 /* ------------------------------------------------- gateway → orchestrator (NATS request/reply) */
@@ -105,7 +105,7 @@ export const CandidateResult = ResultBase.extend({
       tokens: Tokens,
       costUsd: z.number().nonnegative(),
       toolCalls: z.array(ToolCallRecord).optional(),
-      transcript: z.array(TranscriptMessage).optional(),
+      transcript: TranscriptRef.optional(),
     }),
     z.object({
       status: z.literal('failed'),
@@ -114,7 +114,7 @@ export const CandidateResult = ResultBase.extend({
       raw: z.string().optional(),
       tokens: Tokens.optional(),
       costUsd: z.number().nonnegative().optional(),
-      transcript: z.array(TranscriptMessage).optional(),
+      transcript: TranscriptRef.optional(),
     }),
   ]),
 });

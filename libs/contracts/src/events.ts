@@ -123,6 +123,18 @@ export const TranscriptMessage = z.object({
 });
 export type TranscriptMessage = z.infer<typeof TranscriptMessage>;
 
+/**
+ * Where a candidate's whole conversation is kept. Transcripts are too large for the log, so the
+ * worker stores them in the transcripts object store (content-addressed: the key is the SHA-256
+ * of the stored JSON) and the events carry only this reference.
+ */
+export const TranscriptRef = z.object({
+  key: z.string().regex(/^sha256-[0-9a-f]{64}$/),
+  bytes: z.number().int().nonnegative(),
+  messages: z.number().int().nonnegative(),
+});
+export type TranscriptRef = z.infer<typeof TranscriptRef>;
+
 export const CandidateGeneratedData = z.object({
   phaseId: z.string(),
   attempt: z.number().int().positive(),
@@ -133,6 +145,7 @@ export const CandidateGeneratedData = z.object({
   durationMs: z.number().int().nonnegative(),
   workerId: z.string(),
   toolCalls: z.array(ToolCallRecord).optional(),
+  transcript: TranscriptRef.optional(),
 });
 export const CandidateFailedData = z.object({
   phaseId: z.string(),
@@ -143,6 +156,7 @@ export const CandidateFailedData = z.object({
   error: Failure,
   durationMs: z.number().int().nonnegative().optional(),
   workerId: z.string().optional(),
+  transcript: TranscriptRef.optional(),
 });
 export const JudgeRequestedData = z.object({
   phaseId: z.string(),
@@ -192,6 +206,7 @@ export const OutputRejectedData = z.object({
   candidateId: z.string(),
   errors: z.array(z.string()),
   raw: z.unknown(),
+  transcript: TranscriptRef.optional(),
 });
 export const PhaseCompletedData = z.object({ phaseId: z.string(), attempt: z.number().int().positive(), artifactId: z.string().nullable() });
 export const PhaseFailedData = z.object({ phaseId: z.string(), attempt: z.number().int().positive(), reason: Failure });

@@ -15,6 +15,8 @@ export function natsNames(prefix = '') {
   return {
     prefix,
     streams: { events: `${s}EVENTS`, commands: `${s}COMMANDS`, results: `${s}RESULTS` },
+    /** JetStream object stores (bucket names) */
+    buckets: { transcripts: `${s}TRANSCRIPTS` },
     subjects: {
       allEvents: `${p}events.>`,
       aggregateEvents: (aggregate: Aggregate, id: string) => `${p}events.${aggregate}.${id}`,

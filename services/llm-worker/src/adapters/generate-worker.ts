@@ -29,7 +29,8 @@ export function generateWorkerSpec(deps: GenerateDeps, names: NatsNames): Worker
       provider: command.provider,
       model: command.model,
       durationMs: meta.durationMs,
-      outcome,
+      // the transcript goes to the transcripts object store (wired next), never inline
+      outcome: { ...outcome, transcript: undefined },
     }),
   };
 }
