@@ -144,12 +144,14 @@ export const RunView = z.object({
   budgetUsd: z.number().nullable().default(null),
   /** a rerun or a fork: the run it came from */
   origin: RunOrigin.nullable().optional(),
+  /** archived runs are hidden from `GET /runs` by default; `POST /runs/:id/unarchive` brings them back */
+  archived: z.boolean().default(false),
 });
 export type RunView = z.infer<typeof RunView>;
 
 export const RunSummary = RunView.pick({
   id: true, name: true, templateId: true, templateVersion: true, templateName: true, status: true,
-  costUsd: true, startedAt: true, completedAt: true, sequence: true, origin: true,
+  costUsd: true, startedAt: true, completedAt: true, sequence: true, origin: true, archived: true,
 }).extend({ phasesTotal: z.number().int(), phasesDone: z.number().int() });
 export type RunSummary = z.infer<typeof RunSummary>;
 
@@ -216,6 +218,10 @@ export type ToolCallView = z.infer<typeof ToolCallView>;
 export const EventsQuery = z.object({
   after: z.coerce.number().int().nonnegative().default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
+  /** only these event types (comma-separated, e.g. `RunStarted,RunCompleted`) */
+  types: z.string().max(2000).optional(),
+  /** only one aggregate's events: its stream id (`run:<id>`, `template:<id>`, `provider:<id>`) */
+  streamId: z.string().max(200).optional(),
 });
 export const LogEntry = z.object({
   sequence: z.number().int(),
