@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import { In, type DataSource } from 'typeorm';
 import type { ArtifactView, CandidateView, CheckpointView, RunSummary, RunView, Template, TemplateSummary, TemplateView, TimelineEntry, ToolCallView } from '@conclave/contracts';
 import { decodeCursor, encodeCursor, escapeLike } from './cursor';
 import {
@@ -15,6 +15,7 @@ import {
   VerdictRow,
 } from './entities';
 import { MAIN_CHECKPOINT } from './projection';
+import { RunArchiveRow } from './operational';
 import {
   toAlertView,
   toArtifactView,
@@ -81,7 +82,8 @@ export class ReadModelQueries {
         .innerJoin(RunPhaseRow, 'p', currentAttempt('v'))
         .where('v.runId = :id', { id })
         .getMany();
-      return toRunView(run, phases, candidates, verdicts);
+      const archived = await m.exists(RunArchiveRow, { where: { runId: id } });
+      return toRunView(run, phases, candidates, verdicts, archived);
     });
   }
 
@@ -110,10 +112,17 @@ export class ReadModelQueries {
       .getMany();
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
+    const archived = options.archived === 'all' ? await this.archivedAmong(items.map((r) => r.id)) : new Set<string>(options.archived === 'true' ? items.map((r) => r.id) : []);
     return {
-      items: items.map(toRunSummary),
+      items: items.map((r) => toRunSummary(r, archived.has(r.id))),
       nextCursor: rows.length > limit && last ? encodeCursor({ startedAt: last.startedAt.toISOString(), id: last.id }) : null,
     };
+  }
+
+  private async archivedAmong(runIds: string[]): Promise<Set<string>> {
+    if (runIds.length === 0) return new Set();
+    const rows = await this.ds.getRepository(RunArchiveRow).find({ where: { runId: In(runIds) }, select: { runId: true } });
+    return new Set(rows.map((r) => r.runId));
   }
 
   /** A run's events after `sinceSequence`, ascending. */

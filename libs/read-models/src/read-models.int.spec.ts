@@ -62,6 +62,7 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
 
     const expected: RunView = {
       id: RUN,
+      archived: false,
       name: 'Cats essay',
       templateId: TPL,
       templateVersion: 1,
@@ -379,7 +380,7 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
       const first = await queries.listRuns({ limit: 1 });
       expect(first.items[0]).toEqual({
         id: 'r7', name: 'Alphabet', templateId: 'tpl-y', templateVersion: 1, templateName: 'essay-pipeline', status: 'running',
-        costUsd: 0, startedAt: new Date(T0 + 7 * 60_000).toISOString(), completedAt: null, sequence: expect.any(Number), phasesTotal: 2, phasesDone: 0, origin: null,
+        costUsd: 0, startedAt: new Date(T0 + 7 * 60_000).toISOString(), completedAt: null, sequence: expect.any(Number), phasesTotal: 2, phasesDone: 0, origin: null, archived: false,
       });
     });
 

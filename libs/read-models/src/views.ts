@@ -70,7 +70,7 @@ export function toPhaseView(phase: RunPhaseRow, candidates: readonly CandidateRo
   };
 }
 
-export function toRunView(run: RunRow, phases: readonly RunPhaseRow[], candidates: readonly CandidateRow[], verdicts: readonly VerdictRow[]): RunView {
+export function toRunView(run: RunRow, phases: readonly RunPhaseRow[], candidates: readonly CandidateRow[], verdicts: readonly VerdictRow[], archived = false): RunView {
   const ordered = [...phases].sort((a, b) => a.position - b.position);
   return {
     id: run.id,
@@ -92,10 +92,11 @@ export function toRunView(run: RunRow, phases: readonly RunPhaseRow[], candidate
     pauseReason: run.pauseReason,
     budgetUsd: run.budgetUsd,
     origin: run.origin,
+    archived,
   };
 }
 
-export function toRunSummary(run: RunRow): RunSummary {
+export function toRunSummary(run: RunRow, archived = false): RunSummary {
   return {
     id: run.id,
     name: run.name,
@@ -110,6 +111,7 @@ export function toRunSummary(run: RunRow): RunSummary {
     phasesTotal: run.phasesTotal,
     phasesDone: run.phasesDone,
     origin: run.origin,
+    archived,
   };
 }
 

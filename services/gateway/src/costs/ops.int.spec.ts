@@ -208,8 +208,10 @@ describe('costs, budgets, alerts, workers, exports and archive', () => {
     expect(await ids('?archived=true')).toEqual([runA]);
     expect(await ids('?archived=all')).toEqual([runA, runB].sort());
     expect(((await http(`${api}/runs/export?archived=true`)).body as { id: string }[]).map((r) => r.id)).toEqual([runA]);
-    expect((await http(`${api}/runs/${runA}`)).status).toBe(200); // still readable by id
+    expect((await http(`${api}/runs/${runA}`)).body).toMatchObject({ id: runA, archived: true }); // still readable by id
+    expect(((await http(`${api}/runs?archived=all`)).body.items as { id: string; archived: boolean }[]).filter((r) => r.id === runA || r.id === runB).map((r) => [r.id, r.archived]).sort()).toEqual([[runA, true], [runB, false]].sort());
     expect((await http(`${api}/runs/${runA}/unarchive`, { method: 'POST' })).body).toEqual({ id: runA, archived: false });
+    expect((await http(`${api}/runs/${runA}`)).body).toMatchObject({ id: runA, archived: false });
     expect(await ids()).toEqual([runA, runB].sort());
     expectError(await http(`${api}/runs/${randomUUID()}/archive`, { method: 'POST' }), 404, 'not_found');
     expectError(await http(`${api}/runs?archived=maybe`), 400, 'bad_request');
