@@ -27,6 +27,7 @@ import {
   type Recorded,
 } from '@conclave/contracts';
 import { ConcurrencyError } from './errors';
+import { objectStoreStream, TranscriptStore } from './transcripts';
 
 export interface EventLogOptions {
   servers: string;
@@ -112,6 +113,7 @@ export class EventLog {
     await this.ensureConsumer(streams.commands, { ...base, durable_name: consumers.judgeWorkers, filter_subject: subjects.judge, max_ack_pending: 10_000 });
     await this.ensureConsumer(streams.commands, { ...base, durable_name: consumers.toolRunners, filter_subject: subjects.tool, max_ack_pending: 10_000 });
     await this.ensureConsumer(streams.results, { ...base, durable_name: consumers.orchestratorResults, filter_subject: subjects.allResults, max_ack_pending: 1000 });
+    await TranscriptStore.open(this);
   }
 
   async ensureStream(config: Partial<StreamConfig> & { name: string }): Promise<void> {
@@ -134,9 +136,10 @@ export class EventLog {
     }
   }
 
-  /** Remove this prefix's streams (tests clean up after themselves). */
+  /** Remove this prefix's streams and object stores (tests clean up after themselves). */
   async destroyTopology(): Promise<void> {
-    for (const name of Object.values(this.names.streams)) {
+    const buckets = Object.values(this.names.buckets).map(objectStoreStream);
+    for (const name of [...Object.values(this.names.streams), ...buckets]) {
       await this.jsm.streams.delete(name).catch((err) => {
         if (!isNotFound(err)) throw err;
       });

@@ -1,3 +1,4 @@
 export * from './event-log';
 export * from './consumer';
 export * from './errors';
+export * from './transcripts';

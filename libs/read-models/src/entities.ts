@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { CandidateStatus, PhaseStatus, RunStatus } from '@conclave/contracts';
+import type { CandidateStatus, PhaseStatus, RunStatus, TranscriptRef } from '@conclave/contracts';
 import type { JsonValue } from './json';
 import { bigintAsNumber } from './transformers';
 
@@ -125,6 +125,8 @@ export class CandidateRow {
   @Column({ name: 'duration_ms', type: 'integer', nullable: true }) durationMs!: number | null;
   @Column({ type: 'jsonb', nullable: true }) error!: ErrorInfo | null;
   @Column({ name: 'requested_at', type: 'timestamptz' }) requestedAt!: Date;
+  /** where the worker stored the conversation (transcripts object store), if it did */
+  @Column({ type: 'jsonb', nullable: true }) transcript!: TranscriptRef | null;
 }
 
 /** One judge call's outcome: a round may have a `select` verdict and, in loops, an `evaluate` one. */

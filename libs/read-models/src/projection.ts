@@ -489,6 +489,7 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
         duration_ms: null,
         error: null,
         requested_at: at,
+        transcript: null,
       });
       return;
     case 'CandidateGenerated': {
@@ -501,6 +502,7 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
         cost_usd: usage.costUsd,
         duration_ms: e.data.durationMs,
         error: null,
+        transcript: toJsonb(e.data.transcript ?? null),
       });
       addUsage(fold, phase(e.data.phaseId), run, usage);
       replaceToolCalls(fold, e, runId);
@@ -511,6 +513,7 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
         status: 'failed',
         error: errorInfo(e.data.error),
         ...(e.data.durationMs === undefined ? {} : { duration_ms: e.data.durationMs }),
+        transcript: toJsonb(e.data.transcript ?? null),
       });
       return;
     case 'OutputRejected': {
@@ -520,6 +523,7 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
         error: { code: 'output_rejected', message: e.data.errors.join('; ') } satisfies ErrorInfo,
         // keep a generated output; otherwise show what was rejected
         output: candidate.output ?? toJsonb(e.data.raw),
+        ...(e.data.transcript ? { transcript: toJsonb(e.data.transcript) } : {}),
       });
       return;
     }

@@ -190,6 +190,12 @@ export class ReadModelQueries {
     return rows.map((row) => ({ ...toCandidateView(row), phaseId: row.phaseId, attempt: row.attempt, round: row.round }));
   }
 
+  /** One candidate of a run (any attempt), or null. */
+  async getCandidate(runId: string, candidateId: string): Promise<CandidateView | null> {
+    const row = await this.ds.getRepository(CandidateRow).findOne({ where: { runId, id: candidateId } });
+    return row ? toCandidateView(row) : null;
+  }
+
   /** A run's checkpoints, oldest first (a rollback leaves later ones in place: they are history). */
   async listCheckpoints(runId: string): Promise<CheckpointView[]> {
     const rows = await this.ds.getRepository(CheckpointRow).find({ where: { runId }, order: { sequence: 'ASC', id: 'ASC' } });

@@ -10,7 +10,7 @@ import {
   READ_MODEL_MIGRATIONS,
   type DataSource,
 } from '@conclave/read-models';
-import { at, cid, completedRunEvents, failedRunEvents, loopRunEvents, Recorder, T0, template } from './__tests__/fixtures';
+import { at, cid, DRAFT_A_TRANSCRIPT, completedRunEvents, failedRunEvents, loopRunEvents, Recorder, T0, template } from './__tests__/fixtures';
 
 const RUN = 'run-1';
 const judgeOf = (runId: string) => completedRunEvents(runId, TPL).find((e) => e.type === 'JudgeRequested')!;
@@ -80,8 +80,8 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
           startedAt: at(9),
           completedAt: at(17),
           candidates: [
-            { id: cid(RUN, 'draft', 2, 0), slot: 0, provider: 'simulated', model: 'sim-a', status: 'generated', tokens: { input: 100, output: 150 }, costUsd: 0.25, durationMs: 1200, output: { text: 'draft a' }, error: null },
-            { id: cid(RUN, 'draft', 2, 1), slot: 1, provider: 'simulated', model: 'sim-b', status: 'generated', tokens: { input: 100, output: 200 }, costUsd: 0.5, durationMs: 1500, output: { text: 'draft b' }, error: null },
+            { id: cid(RUN, 'draft', 2, 0), slot: 0, provider: 'simulated', model: 'sim-a', status: 'generated', tokens: { input: 100, output: 150 }, costUsd: 0.25, durationMs: 1200, output: { text: 'draft a' }, error: null, transcript: DRAFT_A_TRANSCRIPT },
+            { id: cid(RUN, 'draft', 2, 1), slot: 1, provider: 'simulated', model: 'sim-b', status: 'generated', tokens: { input: 100, output: 200 }, costUsd: 0.5, durationMs: 1500, output: { text: 'draft b' }, error: null, transcript: null },
           ],
           verdict: {
             winnerId: cid(RUN, 'draft', 2, 1),
@@ -108,7 +108,7 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
           startedAt: at(22),
           completedAt: at(26),
           candidates: [
-            { id: cid(RUN, 'polish', 2, 0), slot: 0, provider: 'simulated', model: 'sim-c', status: 'generated', tokens: { input: 50, output: 60 }, costUsd: 0.25, durationMs: 700, output: { text: 'polished b' }, error: null },
+            { id: cid(RUN, 'polish', 2, 0), slot: 0, provider: 'simulated', model: 'sim-c', status: 'generated', tokens: { input: 50, output: 60 }, costUsd: 0.25, durationMs: 700, output: { text: 'polished b' }, error: null, transcript: null },
           ],
           verdict: null,
           artifactId: `${RUN}.polish.2.artifact`,

@@ -28,6 +28,7 @@ export function toCandidateView(row: CandidateRow): CandidateView {
     durationMs: row.durationMs,
     ...(row.output === null || row.output === undefined ? {} : { output: row.output }),
     error: row.error ? { code: row.error.code, message: row.error.message } : null,
+    transcript: row.transcript ?? null,
   };
 }
 

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { eventLogProviders, type Logger } from '@conclave/service-kit';
+import { EventLog, TranscriptStore } from '@conclave/event-log';
 import type { GatewayConfig } from './config';
 import { HealthController } from './health/health.controller';
 import { MinSequenceInterceptor } from './http/min-sequence.interceptor';
@@ -43,6 +44,7 @@ export class GatewayModule {
         { provide: LOGGER, useValue: logger },
         ...eventLogProviders({ servers: config.NATS_URL, prefix: config.CONCLAVE_PREFIX, name: `gateway-${config.INSTANCE_ID}` }),
         ...readModelProviders,
+        { provide: TranscriptStore, inject: [EventLog], useFactory: (log: EventLog) => new TranscriptStore(log) },
         ReadModelsCloser,
         OrchestratorClient,
         TemplatesService,

@@ -6,7 +6,7 @@ import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { NestFactory } from '@nestjs/core';
 import { artifactJsonSchema, type CandidateResult, type JsonSchema } from '@conclave/contracts';
-import { EventLog } from '@conclave/event-log';
+import { EventLog, TranscriptStore } from '@conclave/event-log';
 import { createTestEnv, eventually, FakeLlmServer, openai, type TestEnv } from '@conclave/testing';
 import { createGenerateRuntime, type GenerateRuntime } from './adapters/generate-worker';
 import { loadConfig } from './config';
@@ -253,7 +253,11 @@ describe('llm-worker against JetStream', () => {
       );
       const files = (outcome.output as { files: { path: string }[] }).files;
       expect(await readFile(path.join(root, runId, files[0]!.path), 'utf8')).toContain('recipe sharing app');
-      expect(outcome.transcript?.some((m) => m.role === 'tool_result')).toBe(true);
+      // the conversation is stored in the transcripts object store; the result carries its reference
+      const stored = await (await TranscriptStore.open(env.log)).get(outcome.transcript!.key);
+      expect(stored?.length).toBe(outcome.transcript!.messages);
+      expect(stored?.filter((m) => m.role === 'tool_result').map((m) => m.tool)).toEqual(['list_files', 'write_file', 'read_file']);
+      expect(stored?.slice(0, 2).map((m) => m.role)).toEqual(['system', 'user']);
     } finally {
       await rm(root, { recursive: true, force: true });
     }

@@ -43,7 +43,10 @@ function requested(runId: string, phaseId: string, attempt: number, slot: number
   };
 }
 
-function generated(runId: string, phaseId: string, attempt: number, slot: number, text: string, usage: { input: number; output: number; costUsd: number; durationMs: number }): NewEvent {
+/** the conversation reference the fixture's "draft a" candidate carries */
+export const DRAFT_A_TRANSCRIPT = { key: `sha256-${'d'.repeat(64)}`, bytes: 2048, messages: 3 };
+
+function generated(runId: string, phaseId: string, attempt: number, slot: number, text: string, usage: { input: number; output: number; costUsd: number; durationMs: number }, transcript?: typeof DRAFT_A_TRANSCRIPT): NewEvent {
   return {
     type: 'CandidateGenerated',
     data: {
@@ -55,6 +58,7 @@ function generated(runId: string, phaseId: string, attempt: number, slot: number
       costUsd: usage.costUsd,
       durationMs: usage.durationMs,
       workerId: 'w1',
+      ...(transcript ? { transcript } : {}),
     },
   };
 }
@@ -76,7 +80,7 @@ export function completedRunEvents(runId: string, templateId: string): NewEvent[
     requested(runId, 'draft', 2, 0, 'sim-a'),
     requested(runId, 'draft', 2, 1, 'sim-b'),
     generated(runId, 'draft', 2, 1, 'draft b', { input: 100, output: 200, costUsd: 0.5, durationMs: 1500 }),
-    generated(runId, 'draft', 2, 0, 'draft a', { input: 100, output: 150, costUsd: 0.25, durationMs: 1200 }),
+    generated(runId, 'draft', 2, 0, 'draft a', { input: 100, output: 150, costUsd: 0.25, durationMs: 1200 }, DRAFT_A_TRANSCRIPT),
     {
       type: 'JudgeRequested',
       data: {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { RunSummary, RunView, TemplateView, TimelineEntry, type NewEvent, type Recorded } from '@conclave/contracts';
-import type { AppendMeta } from '@conclave/event-log';
+import { Objm } from '@nats-io/obj';
+import { RunSummary, RunView, TemplateView, TimelineEntry, type NewEvent, type Recorded, type TranscriptMessage, type TranscriptRef } from '@conclave/contracts';
+import { TranscriptStore, type AppendMeta } from '@conclave/event-log';
 import { createTestEnv, type TestEnv } from '@conclave/testing';
 import { fold, http, startGateway, type RunningGateway } from '../__tests__/harness';
 
@@ -23,6 +24,13 @@ describe('gateway reads (read models folded from the log)', () => {
   const artifactId = `${runA}.draft.1.artifact`;
   let aEvents: Recorded[];
   let bStarted: Recorded[];
+  let transcriptRef: TranscriptRef;
+  const conversation: TranscriptMessage[] = [
+    { role: 'system', content: 'You write about insects.' },
+    { role: 'user', content: 'Write about bees' },
+    { role: 'thinking', content: 'Keep it short.' },
+    { role: 'assistant', content: '{"text":"bees are great"}' },
+  ];
 
   const runStarted = (runId: string, name: string): NewEvent => ({
     type: 'RunStarted',
@@ -35,6 +43,7 @@ describe('gateway reads (read models folded from the log)', () => {
     api = `${gw.url}/api/v1`;
     const created = await env.log.append('template', templateId, [{ type: 'TemplateCreated', data: { templateId, version: 1, template: template as never } }], 0, meta());
     const candidateId = `${runA}.draft.1.c0`;
+    transcriptRef = await (await TranscriptStore.open(env.log)).put(conversation);
     aEvents = await env.log.append(
       'run',
       runA,
@@ -50,7 +59,7 @@ describe('gateway reads (read models folded from the log)', () => {
         },
         {
           type: 'CandidateGenerated',
-          data: { phaseId: 'draft', attempt: 1, candidateId, output: { text: 'bees are great' }, tokens: { input: 10, output: 20 }, costUsd: 0.01, durationMs: 120, workerId: 'w1' },
+          data: { phaseId: 'draft', attempt: 1, candidateId, output: { text: 'bees are great' }, tokens: { input: 10, output: 20 }, costUsd: 0.01, durationMs: 120, workerId: 'w1', transcript: transcriptRef },
         },
         { type: 'ArtifactRecorded', data: { artifactId, phaseId: 'draft', attempt: 1, candidateId, artifactType: 'text', content: { text: 'bees are great' } } },
         { type: 'PhaseCompleted', data: { phaseId: 'draft', attempt: 1, artifactId } },
@@ -127,6 +136,23 @@ describe('gateway reads (read models folded from the log)', () => {
     expect(one.body).toEqual(expect.objectContaining({ id: artifactId, content: { text: 'bees are great' } }));
     expect((await http(`${api}/runs/${runA}/artifacts/nope`)).status).toBe(404);
     expect((await http(`${api}/runs/${runB}/artifacts/${encodeURIComponent(artifactId)}`)).status).toBe(404);
+  });
+
+  it("serves a candidate's stored conversation, and a typed error when there is none or it was tampered with", async () => {
+    const candidateId = `${runA}.draft.1.c0`;
+    const listed = await http(`${api}/runs/${runA}/candidates`);
+    expect(listed.body.items[0].transcript).toEqual(transcriptRef);
+    const res = await http(`${api}/runs/${runA}/candidates/${candidateId}/transcript`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ runId: runA, candidateId, messages: conversation });
+    const unknown = await http(`${api}/runs/${runA}/candidates/nope/transcript`);
+    expect([unknown.status, unknown.body.error.code]).toEqual([404, 'not_found']);
+    expect((await http(`${api}/runs/${randomUUID()}/candidates/${candidateId}/transcript`)).status).toBe(404);
+    const bucket = await new Objm(env.log.js).open(env.log.names.buckets.transcripts);
+    await bucket.putBlob({ name: transcriptRef.key }, new TextEncoder().encode('[]'));
+    const tampered = await http(`${api}/runs/${runA}/candidates/${candidateId}/transcript`);
+    expect([tampered.status, tampered.body.error.code]).toEqual([500, 'internal']);
+    expect(JSON.stringify(tampered.body)).not.toContain('bees');
   });
 
   it('serves templates', async () => {

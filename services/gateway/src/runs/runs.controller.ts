@@ -39,6 +39,11 @@ export class RunsController {
     return { items: await this.runs.candidates(id, phase) };
   }
 
+  @Get(':id/candidates/:candidateId/transcript')
+  transcript(@Param('id') id: string, @Param('candidateId') candidateId: string) {
+    return this.runs.transcript(id, candidateId);
+  }
+
   @Get(':id/checkpoints')
   async checkpoints(@Param('id') id: string) {
     return { items: await this.runs.checkpoints(id) };

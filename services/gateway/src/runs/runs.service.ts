@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { z } from 'zod';
-import { CreatedResponse, type ArtifactView, type CreateRunBody, type RunListQuery, type RunView, type TimelineEntry } from '@conclave/contracts';
+import { ConclaveError, CreatedResponse, type ArtifactView, type CandidateTranscript, type CreateRunBody, type RunListQuery, type RunView, type TimelineEntry } from '@conclave/contracts';
+import { TranscriptCorruptError, TranscriptStore } from '@conclave/event-log';
 import { ReadModelQueries } from '@conclave/read-models';
 import { OrchestratorClient } from '../orchestrator/orchestrator.client';
 import { existingIdOr404, notFound } from '../http/ids';
@@ -13,6 +14,7 @@ export class RunsService {
   constructor(
     @Inject(ReadModelQueries) private readonly queries: ReadModelQueries,
     @Inject(OrchestratorClient) private readonly orchestrator: OrchestratorClient,
+    @Inject(TranscriptStore) private readonly transcripts: TranscriptStore,
   ) {}
 
   /** The orchestrator resolves the template (not_found → 404) and validates the inputs (422). */
@@ -39,6 +41,23 @@ export class RunsService {
   async candidates(id: string, phaseId: string | undefined) {
     await this.mustExist(id);
     return this.queries.listCandidates(id, phaseId);
+  }
+
+  /** The candidate's stored conversation: 404 when the run, the candidate or a stored transcript is missing. */
+  async transcript(id: string, candidateId: string): Promise<CandidateTranscript> {
+    await this.mustExist(id);
+    const candidate = await this.queries.getCandidate(id, candidateId);
+    if (!candidate) throw notFound('candidate', candidateId);
+    if (!candidate.transcript) throw new ConclaveError('not_found', `candidate "${candidateId}" has no stored transcript`);
+    let messages;
+    try {
+      messages = await this.transcripts.get(candidate.transcript.key);
+    } catch (err) {
+      if (err instanceof TranscriptCorruptError) throw new ConclaveError('internal', `the stored transcript of candidate "${candidateId}" is corrupt`);
+      throw err;
+    }
+    if (!messages) throw new ConclaveError('not_found', `the transcript of candidate "${candidateId}" is no longer stored`);
+    return { runId: id, candidateId, messages };
   }
 
   async checkpoints(id: string) {

@@ -1,14 +1,37 @@
 import { CandidateResult, GenerateCandidate, type NatsNames } from '@conclave/contracts';
-import type { EventLog } from '@conclave/event-log';
+import { TranscriptStore, type EventLog } from '@conclave/event-log';
 import { WorkerRuntime, type WorkerEnv, type WorkerLogger, type WorkerSpec } from '@conclave/worker-kit';
 import { generateCandidate, type CandidateOutcome, type GenerateDeps } from '../domain/generate';
 import { AjvOutputValidator } from './ajv-validator';
 import { createProviderRegistry, credentialSourceOf, type ProviderSettings } from './providers';
 
-export type GenerateRuntime = WorkerRuntime<GenerateCandidate, CandidateOutcome, CandidateResult>;
+/** A candidate's outcome as results carry it: the transcript stored, only its reference kept. */
+export type StoredOutcome = CandidateResult['outcome'];
+export type GenerateRuntime = WorkerRuntime<GenerateCandidate, StoredOutcome, CandidateResult>;
+
+export interface GenerateWorkerDeps extends GenerateDeps {
+  transcripts: Pick<TranscriptStore, 'put'>;
+  logger: WorkerLogger;
+}
+
+/**
+ * Moves the conversation out of the outcome into the transcripts store. A store that cannot be
+ * reached costs the transcript (logged), never the candidate: redoing a paid call for it would
+ * be worse.
+ */
+async function storeTranscript(outcome: CandidateOutcome, command: GenerateCandidate, deps: GenerateWorkerDeps): Promise<StoredOutcome> {
+  const { transcript, ...rest } = outcome;
+  if (!transcript || transcript.length === 0) return rest;
+  try {
+    return { ...rest, transcript: await deps.transcripts.put(transcript) };
+  } catch (err) {
+    deps.logger.warn({ err: (err as Error).message, runId: command.runId, candidateId: command.candidateId }, 'transcript not stored');
+    return rest;
+  }
+}
 
 /** GenerateCandidate → CandidateResult on the shared `llm-workers` consumer. */
-export function generateWorkerSpec(deps: GenerateDeps, names: NatsNames): WorkerSpec<GenerateCandidate, CandidateOutcome, CandidateResult> {
+export function generateWorkerSpec(deps: GenerateWorkerDeps, names: NatsNames): WorkerSpec<GenerateCandidate, StoredOutcome, CandidateResult> {
   return {
     role: 'llm-worker',
     durable: names.consumers.generateWorkers,
@@ -16,7 +39,7 @@ export function generateWorkerSpec(deps: GenerateDeps, names: NatsNames): Worker
     result: CandidateResult,
     timeoutMs: (command) => command.timeoutSeconds * 1000,
     liveTarget: (command) => ({ runId: command.runId, phaseId: command.phaseId, candidateId: command.candidateId }),
-    execute: (command, ctx) => generateCandidate(command, deps, ctx),
+    execute: async (command, ctx) => storeTranscript(await generateCandidate(command, deps, ctx), command, deps),
     toResult: (command, outcome, meta) => ({
       type: 'CandidateResult',
       commandId: command.commandId,
@@ -29,8 +52,7 @@ export function generateWorkerSpec(deps: GenerateDeps, names: NatsNames): Worker
       provider: command.provider,
       model: command.model,
       durationMs: meta.durationMs,
-      // the transcript goes to the transcripts object store (wired next), never inline
-      outcome: { ...outcome, transcript: undefined },
+      outcome,
     }),
   };
 }
@@ -49,7 +71,7 @@ export type LlmWorkerSettings = Pick<
 export function createGenerateRuntime(env: LlmWorkerSettings, log: EventLog, logger: WorkerLogger, overrides: { liveIntervalMs?: number } = {}): GenerateRuntime {
   const validator = new AjvOutputValidator();
   const providers = createProviderRegistry(env, validator, credentialSourceOf(env, { nc: log.nc, subject: log.names.subjects.credentials, logger }));
-  return new WorkerRuntime(generateWorkerSpec({ providers, validator }, log.names), {
+  return new WorkerRuntime(generateWorkerSpec({ providers, validator, transcripts: new TranscriptStore(log), logger }, log.names), {
     log,
     logger,
     workerId: env.INSTANCE_ID,

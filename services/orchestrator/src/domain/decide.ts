@@ -148,11 +148,16 @@ function candidateFacts(run: ActiveRun, r: CandidateResult, ctx: DeciderContext)
   if (candidate.attemptToken !== r.attemptToken) return candidate.status === 'requested' || r.attemptToken !== candidate.attemptToken ? refuse(run, r, 'stale_token') : [];
   if (candidate.status !== 'requested' || !isLive(run)) return [];
   const base = { phaseId: r.phaseId, attempt: r.attempt, candidateId: r.candidateId };
+  const transcript = r.outcome.transcript ? { transcript: r.outcome.transcript } : {};
   if (r.outcome.status === 'failed') {
-    return [event(run.runId, 'CandidateFailed', `${r.candidateId}/${r.attemptToken}`, { ...base, attemptToken: r.attemptToken, error: r.outcome.error, durationMs: r.durationMs, workerId: r.workerId })];
+    // the worker's own schema check failed (after its repair attempt): the same rejection as ours, raw output kept for accept
+    if (r.outcome.error.code === 'output_invalid' && r.outcome.raw !== undefined) {
+      return [event(run.runId, 'OutputRejected', r.candidateId, { ...base, errors: [r.outcome.error.message], raw: parseRaw(r.outcome.raw), ...transcript })];
+    }
+    return [event(run.runId, 'CandidateFailed', `${r.candidateId}/${r.attemptToken}`, { ...base, attemptToken: r.attemptToken, error: r.outcome.error, durationMs: r.durationMs, workerId: r.workerId, ...transcript })];
   }
   const errors = ctx.validate(r.outcome.output, candidate.resolvedOutput.schema);
-  if (errors.length > 0) return [event(run.runId, 'OutputRejected', r.candidateId, { ...base, errors, raw: r.outcome.output })];
+  if (errors.length > 0) return [event(run.runId, 'OutputRejected', r.candidateId, { ...base, errors, raw: r.outcome.output, ...transcript })];
   return [
     event(run.runId, 'CandidateGenerated', r.candidateId, {
       ...base,
@@ -162,8 +167,18 @@ function candidateFacts(run: ActiveRun, r: CandidateResult, ctx: DeciderContext)
       durationMs: r.durationMs,
       workerId: r.workerId,
       ...(r.outcome.toolCalls ? { toolCalls: r.outcome.toolCalls } : {}),
+      ...transcript,
     }),
   ];
+}
+
+/** A model's raw answer as JSON when it is JSON (so accepting it as is keeps its structure), else the text. */
+function parseRaw(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
 }
 
 function verdictFacts(run: ActiveRun, r: VerdictResult, ctx: DeciderContext): DecidedEvent[] {

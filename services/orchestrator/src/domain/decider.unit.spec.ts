@@ -153,6 +153,26 @@ describe('decider: candidates and the judge', () => {
     expect(ofType(last, 'OutputRejected')[0]!.data.errors).toEqual(['(root): must have text']);
   });
 
+  it('turns a worker-side output_invalid into OutputRejected carrying the raw output (as JSON when it parses) and the transcript', () => {
+    const ref = { key: `sha256-${'a'.repeat(64)}`, bytes: 120, messages: 4 };
+    const invalid = (raw: string): DeciderInput => {
+      const f = failed(C('b', 0), 'b') as { type: 'CandidateResult'; result: CandidateResult };
+      return { ...f, result: { ...f.result, outcome: { status: 'failed', error: { code: 'output_invalid', message: 'the output does not match the schema: (root): must have text', retryable: false }, raw, transcript: ref } } };
+    };
+    const json = drive(start(), invalid('{"nope":1}')).last;
+    expect(types(json)).toEqual(['OutputRejected:b', 'PhaseFailed:b', 'RunFailed']);
+    expect(ofType(json, 'OutputRejected')[0]!.data).toMatchObject({ raw: { nope: 1 }, errors: ['the output does not match the schema: (root): must have text'], transcript: ref });
+    expect(ofType(drive(start(), invalid('not json at all')).last, 'OutputRejected')[0]!.data.raw).toBe('not json at all');
+  });
+
+  it('keeps the transcript reference of a generated candidate on CandidateGenerated', () => {
+    const ref = { key: `sha256-${'b'.repeat(64)}`, bytes: 80, messages: 3 };
+    const ok = generated(C('b', 0), 'b', 'fine') as { type: 'CandidateResult'; result: CandidateResult };
+    const withRef: DeciderInput = { ...ok, result: { ...ok.result, outcome: { ...ok.result.outcome, transcript: ref } as CandidateResult['outcome'] } };
+    expect(ofType(drive(start(), withRef).last, 'CandidateGenerated')[0]!.data.transcript).toEqual(ref);
+    expect(ofType(drive(start(), generated(C('b', 0), 'b', 'fine')).last, 'CandidateGenerated')[0]!.data).not.toHaveProperty('transcript');
+  });
+
   it('retries the phase when the judge fails with a retryable error', () => {
     const judgeFail: DeciderInput = {
       type: 'VerdictResult',

@@ -3,10 +3,10 @@ import type { TranscriptMessage } from '@conclave/contracts';
 /** At most this many messages are kept (the first ones and the last ones). */
 const MAX_MESSAGES = 400;
 /**
- * Total characters a transcript may carry: it travels inside the result message, which must stay
- * well below NATS's max payload (1 MB by default) together with the output.
+ * Total characters a transcript may carry. It is stored in the transcripts object store (not in
+ * the result message), so this only bounds what one conversation may cost to keep and to show.
  */
-const MAX_TOTAL_CHARS = 200_000;
+const MAX_TOTAL_CHARS = 2_000_000;
 
 /** Collects a candidate's conversation, each message cut to `cap` characters. */
 export class TranscriptBuilder {
