@@ -34,6 +34,8 @@ export const UpdateProviderBody = z.strictObject({
 });
 export type UpdateProviderBody = z.infer<typeof UpdateProviderBody>;
 
+export const ProviderFailure = z.object({ code: z.string(), message: z.string(), at: z.string(), runId: z.string() });
+export type ProviderFailure = z.infer<typeof ProviderFailure>;
 export const ProviderView = z.object({
   id: z.string(),
   name: z.string(),
@@ -49,6 +51,12 @@ export const ProviderView = z.object({
   source: z.enum(['builtin', 'api', 'env']),
   sequence: z.number().int().nonnegative(),
   updatedAt: z.string().nullable(),
+  /**
+   * Set when a call through this provider was refused for its credentials (401/403): the key is
+   * wrong or revoked, so every call will fail until it is changed. Cleared by a later successful
+   * call or a new configuration.
+   */
+  failure: ProviderFailure.nullable().default(null),
 });
 export type ProviderView = z.infer<typeof ProviderView>;
 

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { splitStreamId, type EventOf, type Recorded, type RunEvent, type RunStatus, type TemplateEvent } from '@conclave/contracts';
+import { splitStreamId, type EventOf, type ProviderFailure, type Recorded, type RunEvent, type RunStatus, type TemplateEvent } from '@conclave/contracts';
 import {
   NO_PENDING,
   TemplateRow,
@@ -9,7 +9,7 @@ import {
   type PendingInfo,
 } from './entities';
 import { jsonbSafe, toJsonb, type JsonValue } from './json';
-import { applyProviderEvent } from './providers';
+import { applyProviderEvent, applyProviderHealth } from './providers';
 
 /**
  * An event the projection cannot apply, now or after any number of retries: an unknown type, a
@@ -173,6 +173,8 @@ class BatchFold {
   private readonly dirtyRuns = new Set<RunState>();
   private readonly dirtyPhases = new Set<PhaseState>();
   private readonly dirtyCandidates = new Set<CandidateState>();
+  /** provider name → the batch's last word on its credentials (see applyProviderHealth) */
+  readonly providerHealth = new Map<string, { sequence: number; failure: ProviderFailure | null }>();
   /** table → primary keys present (loaded or added by this batch) */
   private readonly keys = new Map<string, Set<string>>();
   /** insert-only rows, by table, in event order */
@@ -302,6 +304,7 @@ class BatchFold {
       await insertRows(m, 'tool_calls', [...this.toolCalls.values()].flat());
     }
     for (const [table, rows] of this.inserts) await insertRows(m, table, rows);
+    if (this.providerHealth.size > 0) await applyProviderHealth(m, this.providerHealth);
   }
 }
 
@@ -494,7 +497,9 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
       return;
     case 'CandidateGenerated': {
       const usage: Usage = { costUsd: e.data.costUsd, tokens: e.data.tokens };
-      fold.changeCandidate(fold.candidate(e, runId, e.data.candidateId), {
+      const candidate = fold.candidate(e, runId, e.data.candidateId);
+      fold.providerHealth.set(String(candidate.provider), { sequence: e.sequence, failure: null });
+      fold.changeCandidate(candidate, {
         status: 'generated',
         output: toJsonb(e.data.output),
         tokens_input: usage.tokens.input,
@@ -508,14 +513,19 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
       replaceToolCalls(fold, e, runId);
       return;
     }
-    case 'CandidateFailed':
-      fold.changeCandidate(fold.candidate(e, runId, e.data.candidateId), {
+    case 'CandidateFailed': {
+      const candidate = fold.candidate(e, runId, e.data.candidateId);
+      if (e.data.error.code === 'auth_failed') {
+        fold.providerHealth.set(String(candidate.provider), { sequence: e.sequence, failure: { code: e.data.error.code, message: e.data.error.message, at: e.occurredAt, runId } });
+      }
+      fold.changeCandidate(candidate, {
         status: 'failed',
         error: errorInfo(e.data.error),
         ...(e.data.durationMs === undefined ? {} : { duration_ms: e.data.durationMs }),
         transcript: toJsonb(e.data.transcript ?? null),
       });
       return;
+    }
     case 'OutputRejected': {
       const candidate = fold.candidate(e, runId, e.data.candidateId);
       fold.changeCandidate(candidate, {

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { EntityManager } from 'typeorm';
-import type { ModelPrice, ProviderEvent, ProviderKind, Recorded } from '@conclave/contracts';
+import type { ModelPrice, ProviderEvent, ProviderFailure, ProviderKind, Recorded } from '@conclave/contracts';
 import { bigintAsNumber } from './transformers';
 
 /**
@@ -22,6 +22,26 @@ export class ProviderRow {
   /** stream sequence of the last event folded into this row */
   @Column({ type: 'bigint', transformer: bigintAsNumber }) sequence!: number;
   @Column({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
+  /** the last credentials refusal (401/403) of a call through this provider, until a success or a new configuration */
+  @Column({ type: 'jsonb', nullable: true }) failure!: ProviderFailure | null;
+  /** sequence of the candidate event that last set or cleared `failure` */
+  @Column({ name: 'failure_sequence', type: 'bigint', nullable: true, transformer: bigintAsNumber }) failureSequence!: number | null;
+}
+
+/**
+ * What a batch of run events says about each provider's credentials: the last word per provider
+ * name (a 401/403 failure, or null for a success). Written once per provider and batch; the
+ * sequence guards make it idempotent and keep a newer configuration (which clears the failure)
+ * from being overwritten by an older call.
+ */
+export async function applyProviderHealth(m: EntityManager, health: ReadonlyMap<string, { sequence: number; failure: ProviderFailure | null }>): Promise<void> {
+  for (const [name, { sequence, failure }] of health) {
+    await m.query(
+      `UPDATE providers SET failure = $2::jsonb, failure_sequence = $3
+       WHERE name = $1 AND sequence < $3 AND COALESCE(failure_sequence, 0) < $3 ${failure === null ? 'AND failure IS NOT NULL' : ''}`,
+      [name, failure === null ? null : JSON.stringify(failure), sequence],
+    );
+  }
 }
 
 /**
@@ -38,7 +58,8 @@ export async function applyProviderEvent(m: EntityManager, e: Recorded<ProviderE
          VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, $9, $10, $11)
          ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, base_url = EXCLUDED.base_url,
            models = EXCLUDED.models, enabled = EXCLUDED.enabled, prices = EXCLUDED.prices, has_api_key = EXCLUDED.has_api_key,
-           source = EXCLUDED.source, sequence = EXCLUDED.sequence, updated_at = EXCLUDED.updated_at
+           source = EXCLUDED.source, sequence = EXCLUDED.sequence, updated_at = EXCLUDED.updated_at,
+           failure = NULL, failure_sequence = NULL
          WHERE providers.sequence < EXCLUDED.sequence`,
         [d.providerId, d.name, d.kind, d.baseUrl, JSON.stringify(d.models), d.enabled, JSON.stringify(d.prices), d.hasApiKey, d.source, e.sequence, at],
       );

@@ -411,6 +411,43 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
     });
   });
 
+  describe('provider health', () => {
+    const configured = (sequenceHint: string) => ({
+      type: 'ProviderConfigured' as const,
+      data: { providerId: 'simulated', name: 'simulated', kind: 'simulated' as const, baseUrl: null, models: [sequenceHint], enabled: true, prices: {}, hasApiKey: true, source: 'api' as const },
+    });
+    const authFailed = (runId: string, slot: number) => ({
+      type: 'CandidateFailed' as const,
+      data: { phaseId: 'draft', attempt: 1, candidateId: cid(runId, 'draft', 1, slot), error: { code: 'auth_failed', message: 'invalid x-api-key', retryable: false }, durationMs: 5 },
+    });
+    const failureOf = async () => (await ds.query(`SELECT failure FROM providers WHERE id = 'simulated'`))[0].failure;
+
+    it('marks a provider failing on a 401/403, clears it on a later success or a new configuration, idempotently', async () => {
+      await reset();
+      await ds.query('TRUNCATE providers');
+      const rec = new Recorder();
+      const provider = rec.record('provider', 'simulated', [configured('v1')]);
+      const run = rec.record('run', 'r-h', [...completedRunEvents('r-h', TPL).slice(0, 4), authFailed('r-h', 1)]);
+      await fold([...provider, ...run]);
+      expect(await failureOf()).toEqual({ code: 'auth_failed', message: 'invalid x-api-key', at: run.at(-1)!.occurredAt, runId: 'r-h' });
+      // a success through the same provider clears it; the failure delivered again does not come back
+      const ok = rec.record('run', 'r-h', [completedRunEvents('r-h', TPL)[4]!]);
+      await fold(ok);
+      expect(await failureOf()).toBeNull();
+      await fold(run.slice(-1));
+      expect(await failureOf()).toBeNull();
+      // a failure followed, in the same batch, by a new configuration (a new key) ends cleared
+      const run2 = rec.record('run', 'r-i', [...completedRunEvents('r-i', TPL).slice(0, 4), authFailed('r-i', 1)]);
+      const reconfigured = rec.record('provider', 'simulated', [configured('v2')]);
+      await fold([...run2, ...reconfigured]);
+      expect(await failureOf()).toBeNull();
+      // a refusal after the new configuration marks it failing again
+      const run3 = rec.record('run', 'r-j', [...completedRunEvents('r-j', TPL).slice(0, 4), authFailed('r-j', 0)]);
+      await fold(run3);
+      expect(await failureOf()).toMatchObject({ runId: 'r-j' });
+    });
+  });
+
   it('keeps separate checkpoints apart', async () => {
     await reset();
     const rec = new Recorder();

@@ -5,6 +5,7 @@ import {
   type CreateProviderBody,
   type EventData,
   type ProviderKind,
+  type ProviderFailure,
   type ProviderTestResult,
   type Recorded,
   type UpdateProviderBody,
@@ -84,7 +85,7 @@ export class ProvidersService implements OnApplicationBootstrap {
   async list(): Promise<ProviderView[]> {
     const rows = await this.db.getRepository(ProviderRow).find({ order: { name: 'ASC' } });
     const secrets = new Map((await this.db.getRepository(ProviderSecretRow).find()).map((s) => [s.providerId, s]));
-    const views = rows.map((row) => this.toView({ ...row, providerId: row.id }, row.sequence, row.updatedAt.toISOString(), secrets.get(row.id) ?? null));
+    const views = rows.map((row) => this.toView({ ...row, providerId: row.id }, row.sequence, row.updatedAt.toISOString(), secrets.get(row.id) ?? null, row.failure));
     if (!rows.some((r) => r.id === SIMULATED)) views.unshift(builtinSimulated());
     return views;
   }
@@ -95,7 +96,8 @@ export class ProvidersService implements OnApplicationBootstrap {
       if (id === SIMULATED) return builtinSimulated();
       throw notFound('provider', id);
     }
-    return this.toView(state.config, state.sequence, state.updatedAt, await this.secretRow(id));
+    const row = await this.db.getRepository(ProviderRow).findOne({ where: { id }, select: { id: true, failure: true } });
+    return this.toView(state.config, state.sequence, state.updatedAt, await this.secretRow(id), row?.failure ?? null);
   }
 
   /* ------------------------------------------------------------------ writes */
@@ -119,7 +121,7 @@ export class ProvidersService implements OnApplicationBootstrap {
     // event first: a lost race must not overwrite the winner's key
     const recorded = await this.appendConfigured(config, state.sequence, requestId);
     if (body.apiKey !== undefined) await this.storeKey(id, body.apiKey);
-    return this.toView(config, recorded.sequence, recorded.occurredAt, await this.secretRow(id));
+    return this.toView(config, recorded.sequence, recorded.occurredAt, await this.secretRow(id), null); // a new configuration clears a failure
   }
 
   async update(id: string, patch: UpdateProviderBody, requestId: string): Promise<ProviderView> {
@@ -141,7 +143,7 @@ export class ProvidersService implements OnApplicationBootstrap {
     if (patch.apiKey) await this.storeKey(id, patch.apiKey);
     if (patch.apiKey === null) await this.db.getRepository(ProviderSecretRow).delete({ providerId: id });
     const recorded = await this.appendConfigured(config, state.sequence, requestId);
-    return this.toView(config, recorded.sequence, recorded.occurredAt, await this.secretRow(id));
+    return this.toView(config, recorded.sequence, recorded.occurredAt, await this.secretRow(id), null); // a new configuration clears a failure
   }
 
   async remove(id: string, requestId: string): Promise<{ sequence: number }> {
@@ -271,7 +273,7 @@ export class ProvidersService implements OnApplicationBootstrap {
     }
   }
 
-  private toView(config: Omit<ProviderConfig, 'providerId'> & { providerId: string }, sequence: number, updatedAt: string | null, secret: ProviderSecretRow | null): ProviderView {
+  private toView(config: Omit<ProviderConfig, 'providerId'> & { providerId: string }, sequence: number, updatedAt: string | null, secret: ProviderSecretRow | null, failure: ProviderFailure | null): ProviderView {
     const key = secret ? this.openOrNull(secret, config.providerId) : null;
     return ProviderView.parse({
       id: config.providerId,
@@ -286,6 +288,7 @@ export class ProvidersService implements OnApplicationBootstrap {
       source: config.source,
       sequence,
       updatedAt,
+      failure,
     });
   }
 }
@@ -296,5 +299,5 @@ function simulatedConfig(): ProviderConfig {
 
 function builtinSimulated(): ProviderView {
   const { kind, baseUrl, models, enabled, prices } = simulatedConfig();
-  return { id: SIMULATED, name: SIMULATED, kind, baseUrl, models, enabled, prices, hasApiKey: false, apiKeyLast4: null, source: 'builtin', sequence: 0, updatedAt: null };
+  return { id: SIMULATED, name: SIMULATED, kind, baseUrl, models, enabled, prices, hasApiKey: false, apiKeyLast4: null, source: 'builtin', sequence: 0, updatedAt: null, failure: null };
 }
