@@ -22,6 +22,7 @@ export interface RecordedRequest {
 export class FakeLlmServer {
   readonly requests: RecordedRequest[] = [];
   private replies: FakeReply[] = [];
+  private responder: ((request: RecordedRequest) => FakeReply) | undefined;
   private readonly server: Server;
   private readonly open = new Set<ServerResponse>();
 
@@ -48,6 +49,15 @@ export class FakeLlmServer {
   /** Replace the script: replies in order, the last one repeating. */
   reply(...replies: FakeReply[]): this {
     this.replies = replies;
+    this.responder = undefined;
+    this.requests.length = 0;
+    return this;
+  }
+
+  /** Answer each request from its content instead (a server shared by concurrent callers). */
+  respond(responder: (request: RecordedRequest) => FakeReply): this {
+    this.replies = [];
+    this.responder = responder;
     this.requests.length = 0;
     return this;
   }
@@ -68,8 +78,9 @@ export class FakeLlmServer {
     } catch {
       // keep the text
     }
-    this.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-    const reply = this.replies.length > 1 ? this.replies.shift()! : this.replies[0];
+    const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
+    this.requests.push(request);
+    const reply = this.responder ? this.responder(request) : this.replies.length > 1 ? this.replies.shift()! : this.replies[0];
     if (!reply) {
       res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'no scripted reply' } }));
       return;
