@@ -157,6 +157,9 @@ export const CandidateFailedData = z.object({
   durationMs: z.number().int().nonnegative().optional(),
   workerId: z.string().optional(),
   transcript: TranscriptRef.optional(),
+  /** what the failed call still cost (a provider bills an answer that fails its schema) */
+  tokens: Tokens.optional(),
+  costUsd: z.number().nonnegative().optional(),
 });
 export const JudgeRequestedData = z.object({
   phaseId: z.string(),
@@ -207,6 +210,9 @@ export const OutputRejectedData = z.object({
   errors: z.array(z.string()),
   raw: z.unknown(),
   transcript: TranscriptRef.optional(),
+  /** what the rejected answer cost (absent when its candidate was already counted as generated) */
+  tokens: Tokens.optional(),
+  costUsd: z.number().nonnegative().optional(),
 });
 export const PhaseCompletedData = z.object({ phaseId: z.string(), attempt: z.number().int().positive(), artifactId: z.string().nullable() });
 export const PhaseFailedData = z.object({ phaseId: z.string(), attempt: z.number().int().positive(), reason: Failure });

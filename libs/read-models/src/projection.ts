@@ -515,6 +515,7 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
     }
     case 'CandidateFailed': {
       const candidate = fold.candidate(e, runId, e.data.candidateId);
+      chargeFailedCall(fold, candidate, phase(e.data.phaseId), run, e.data);
       if (e.data.error.code === 'auth_failed') {
         fold.providerHealth.set(String(candidate.provider), { sequence: e.sequence, failure: { code: e.data.error.code, message: e.data.error.message, at: e.occurredAt, runId } });
       }
@@ -528,6 +529,7 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
     }
     case 'OutputRejected': {
       const candidate = fold.candidate(e, runId, e.data.candidateId);
+      chargeFailedCall(fold, candidate, phase(e.data.phaseId), run, e.data);
       fold.changeCandidate(candidate, {
         status: 'rejected',
         error: { code: 'output_rejected', message: e.data.errors.join('; ') } satisfies ErrorInfo,
@@ -815,6 +817,18 @@ function startRun(fold: BatchFold, e: EventOf<'RunStarted'> & { sequence: number
 }
 
 /** Spent on every attempt, summed in sequence order (the same float sums as a fold event by event). */
+/** A failed or rejected call that was still billed: its candidate, phase and run carry the spend. */
+function chargeFailedCall(fold: BatchFold, candidate: CandidateState, phase: PhaseState, run: RunState, d: { tokens?: Usage['tokens']; costUsd?: number }): void {
+  if (d.costUsd === undefined) return;
+  const usage: Usage = { costUsd: d.costUsd, tokens: d.tokens ?? { input: 0, output: 0 } };
+  fold.changeCandidate(candidate, {
+    cost_usd: Number(candidate.cost_usd) + usage.costUsd,
+    tokens_input: Number(candidate.tokens_input) + usage.tokens.input,
+    tokens_output: Number(candidate.tokens_output) + usage.tokens.output,
+  });
+  addUsage(fold, phase, run, usage);
+}
+
 function addUsage(fold: BatchFold, phase: PhaseState, run: RunState, usage: Usage): void {
   const sums = (row: PhaseState | RunState): Row => ({
     cost_usd: row.cost_usd + usage.costUsd,

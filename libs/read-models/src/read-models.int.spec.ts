@@ -411,6 +411,25 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
     });
   });
 
+  it('charges what failed and rejected calls cost to their candidate, phase and run', async () => {
+    await reset();
+    const rec = new Recorder();
+    const events = rec.record('run', 'r-c', [
+      ...completedRunEvents('r-c', TPL).slice(0, 4),
+      { type: 'CandidateFailed', data: { phaseId: 'draft', attempt: 1, candidateId: cid('r-c', 'draft', 1, 1), error: { code: 'timeout', message: 'slow', retryable: true }, tokens: { input: 30, output: 40 }, costUsd: 0.5 } },
+      { type: 'OutputRejected', data: { phaseId: 'draft', attempt: 1, candidateId: cid('r-c', 'draft', 1, 0), errors: ['(root): must have text'], raw: { nope: 1 }, tokens: { input: 10, output: 20 }, costUsd: 0.25 } },
+    ]);
+    await fold(events);
+    await fold(events.slice(-2)); // redelivered: charged once
+    const run = (await queries.getRun('r-c'))!;
+    expect([run.costUsd, run.tokens]).toEqual([0.75, { input: 40, output: 60 }]);
+    expect(run.phases.find((p) => p.id === 'draft')!.costUsd).toBe(0.75);
+    expect(run.phases.find((p) => p.id === 'draft')!.candidates.map((c) => [c.status, c.costUsd, c.tokens])).toEqual([
+      ['rejected', 0.25, { input: 10, output: 20 }],
+      ['failed', 0.5, { input: 30, output: 40 }],
+    ]);
+  });
+
   describe('provider health', () => {
     const configured = (sequenceHint: string) => ({
       type: 'ProviderConfigured' as const,

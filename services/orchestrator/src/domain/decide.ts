@@ -149,15 +149,17 @@ function candidateFacts(run: ActiveRun, r: CandidateResult, ctx: DeciderContext)
   if (candidate.status !== 'requested' || !isLive(run)) return [];
   const base = { phaseId: r.phaseId, attempt: r.attempt, candidateId: r.candidateId };
   const transcript = r.outcome.transcript ? { transcript: r.outcome.transcript } : {};
+  // a call that failed or was rejected may still have been billed
+  const spent = r.outcome.costUsd !== undefined ? { costUsd: r.outcome.costUsd, ...(r.outcome.tokens ? { tokens: r.outcome.tokens } : {}) } : {};
   if (r.outcome.status === 'failed') {
     // the worker's own schema check failed (after its repair attempt): the same rejection as ours, raw output kept for accept
     if (r.outcome.error.code === 'output_invalid' && r.outcome.raw !== undefined) {
-      return [event(run.runId, 'OutputRejected', r.candidateId, { ...base, errors: [r.outcome.error.message], raw: parseRaw(r.outcome.raw), ...transcript })];
+      return [event(run.runId, 'OutputRejected', r.candidateId, { ...base, errors: [r.outcome.error.message], raw: parseRaw(r.outcome.raw), ...transcript, ...spent })];
     }
-    return [event(run.runId, 'CandidateFailed', `${r.candidateId}/${r.attemptToken}`, { ...base, attemptToken: r.attemptToken, error: r.outcome.error, durationMs: r.durationMs, workerId: r.workerId, ...transcript })];
+    return [event(run.runId, 'CandidateFailed', `${r.candidateId}/${r.attemptToken}`, { ...base, attemptToken: r.attemptToken, error: r.outcome.error, durationMs: r.durationMs, workerId: r.workerId, ...transcript, ...spent })];
   }
   const errors = ctx.validate(r.outcome.output, candidate.resolvedOutput.schema);
-  if (errors.length > 0) return [event(run.runId, 'OutputRejected', r.candidateId, { ...base, errors, raw: r.outcome.output, ...transcript })];
+  if (errors.length > 0) return [event(run.runId, 'OutputRejected', r.candidateId, { ...base, errors, raw: r.outcome.output, ...transcript, ...spent })];
   return [
     event(run.runId, 'CandidateGenerated', r.candidateId, {
       ...base,

@@ -1,6 +1,7 @@
 import type { CandidateResult, TemplateInput, VerdictResult } from '@conclave/contracts';
 import { IllegalCommandError, type DeciderInput } from './decide';
 import { renderText } from './render';
+import { evolve, initialRunState, type RunState } from './run-state';
 import { at, C, drive, facts, failed, generated, given, NOW, ofType, RUN, sim, start, types, verdict } from './__tests__/spec-kit';
 
 describe('decider: starting a run', () => {
@@ -157,12 +158,15 @@ describe('decider: candidates and the judge', () => {
     const ref = { key: `sha256-${'a'.repeat(64)}`, bytes: 120, messages: 4 };
     const invalid = (raw: string): DeciderInput => {
       const f = failed(C('b', 0), 'b') as { type: 'CandidateResult'; result: CandidateResult };
-      return { ...f, result: { ...f.result, outcome: { status: 'failed', error: { code: 'output_invalid', message: 'the output does not match the schema: (root): must have text', retryable: false }, raw, transcript: ref } } };
+      return { ...f, result: { ...f.result, outcome: { status: 'failed', error: { code: 'output_invalid', message: 'the output does not match the schema: (root): must have text', retryable: false }, raw, transcript: ref, tokens: { input: 5, output: 7 }, costUsd: 0.02 } } };
     };
     const json = drive(start(), invalid('{"nope":1}')).last;
     expect(types(json)).toEqual(['OutputRejected:b', 'PhaseFailed:b', 'RunFailed']);
-    expect(ofType(json, 'OutputRejected')[0]!.data).toMatchObject({ raw: { nope: 1 }, errors: ['the output does not match the schema: (root): must have text'], transcript: ref });
+    expect(ofType(json, 'OutputRejected')[0]!.data).toMatchObject({ raw: { nope: 1 }, errors: ['the output does not match the schema: (root): must have text'], transcript: ref, tokens: { input: 5, output: 7 }, costUsd: 0.02 });
     expect(ofType(drive(start(), invalid('not json at all')).last, 'OutputRejected')[0]!.data.raw).toBe('not json at all');
+    // what the rejected call cost counts against the run's budget
+    const spent = (history: Parameters<typeof evolve>[1][]) => (history.reduce<RunState>((s, e) => evolve(s, e), initialRunState()) as { spentUsd?: number }).spentUsd;
+    expect(spent(drive(start(), invalid('{"nope":1}')).history)).toBeCloseTo(0.02, 9);
   });
 
   it('keeps the transcript reference of a generated candidate on CandidateGenerated', () => {

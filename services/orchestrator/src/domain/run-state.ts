@@ -210,18 +210,20 @@ function apply(state: ActiveRun, event: RunFact): ActiveRun {
     case 'CandidateFailed': {
       const d = event.data;
       const provider = state.phases[d.phaseId]?.candidates.find((c) => c.id === d.candidateId)?.provider;
-      const next = withCandidate(d.phaseId, d.candidateId, (c) => ({ ...c, status: 'failed', error: d.error }));
+      const charged = withCandidate(d.phaseId, d.candidateId, (c) => ({ ...c, status: 'failed', error: d.error }));
+      const next = { ...charged, spentUsd: charged.spentUsd + (d.costUsd ?? 0) };
       const providerTrouble = provider && d.error.retryable && d.error.code !== 'timeout' && d.error.code !== 'cancelled';
       return providerTrouble ? { ...next, providerFailures: { ...next.providerFailures, [provider]: (next.providerFailures[provider] ?? 0) + 1 } } : next;
     }
     case 'OutputRejected': {
       const d = event.data;
-      return withCandidate(d.phaseId, d.candidateId, (c) => ({
+      const next = withCandidate(d.phaseId, d.candidateId, (c) => ({
         ...c,
         status: 'rejected',
         output: d.raw,
         error: { code: 'output_rejected', message: d.errors.join('; '), retryable: false },
       }));
+      return { ...next, spentUsd: next.spentUsd + (d.costUsd ?? 0) };
     }
     case 'JudgeRequested': {
       const d = event.data;
