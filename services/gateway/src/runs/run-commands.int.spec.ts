@@ -126,15 +126,22 @@ describe('gateway run commands (fake orchestrator)', () => {
     expect(await env.log.lastSequence()).toBe(before);
   });
 
-  it('an unknown run is a 404 without asking the orchestrator', async () => {
+  it('leaves "does the run exist" to the orchestrator, which reads the log: a run the read models have not caught up with is accepted', async () => {
+    const fresh = randomUUID(); // created a moment ago: not in the read models yet
+    fake.behave(() => ({ ok: true, id: fresh, sequence: 99 }));
+    const accepted = await http(`${api}/runs/${fresh}/pause`, { method: 'POST', json: {} });
+    expect([accepted.status, accepted.body]).toEqual([202, { sequence: 99 }]);
+    fake.behave(() => ({ ok: false, error: { code: 'not_found', message: 'the run does not exist' } }));
     for (const [path, json] of [['pause', {}], ['fork', { fromPhaseId: 'x' }], ['phases/draft/retry', {}]] as const) {
       const res = await http(`${api}/runs/${randomUUID()}/${path}`, { method: 'POST', json });
       expect(res.status).toBe(404);
       expect(res.body.error.code).toBe('not_found');
     }
+    expect(fake.requests).toHaveLength(4);
+    // an id that cannot name a run is a 404 without asking
     const bad = await http(`${api}/runs/not%20an%20id/pause`, { method: 'POST' });
     expect(bad.status).toBe(404);
-    expect(fake.requests).toHaveLength(0);
+    expect(fake.requests).toHaveLength(4);
   });
 
   it('maps the orchestrator\'s refusals: illegal_state → 409, validation → 422, not_found → 404', async () => {

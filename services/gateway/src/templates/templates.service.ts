@@ -35,8 +35,7 @@ export class TemplatesService {
 
   /** A new version of an existing template (runs already started keep the version they froze). */
   async addVersion(id: string, input: unknown, requestId: string): Promise<TemplateCreated> {
-    const templateId = existingIdOr404(id, 'template');
-    if (!(await this.queries.templateExists(templateId))) throw notFound('template', id);
+    const templateId = existingIdOr404(id, 'template'); // the orchestrator answers not_found (it reads the log, never behind)
     const template = validOr422(input);
     const reply = await this.orchestrator.send({ type: 'AddTemplateVersion', templateId, template }, requestId);
     return TemplateCreatedResponse.parse({ id: reply.id, version: reply.version, sequence: reply.sequence });
@@ -51,8 +50,7 @@ export class TemplatesService {
 
   /** Archive (DESIGN.md: DELETE archives): hidden from the list, refused for new runs. */
   async archive(id: string, requestId: string): Promise<{ sequence: number }> {
-    const templateId = existingIdOr404(id, 'template');
-    if (!(await this.queries.templateExists(templateId))) throw notFound('template', id);
+    const templateId = existingIdOr404(id, 'template'); // the orchestrator answers not_found
     const reply = await this.orchestrator.send({ type: 'ArchiveTemplate', templateId }, requestId);
     return { sequence: reply.sequence };
   }
