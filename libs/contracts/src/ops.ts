@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ModelPrice, ProviderKind, Tokens } from './events';
+import { ModelPrice, ProviderConfiguredData, ProviderKind, Tokens } from './events';
 import { RunListQuery } from './api';
 
 /**
@@ -36,15 +36,9 @@ export type UpdateProviderBody = z.infer<typeof UpdateProviderBody>;
 
 export const ProviderFailure = z.object({ code: z.string(), message: z.string(), at: z.string(), runId: z.string() });
 export type ProviderFailure = z.infer<typeof ProviderFailure>;
-export const ProviderView = z.object({
+/** A provider as REST shows it: its configuration (as logged), never its key. */
+export const ProviderView = ProviderConfiguredData.omit({ providerId: true, source: true }).extend({
   id: z.string(),
-  name: z.string(),
-  kind: ProviderKind,
-  baseUrl: z.string().nullable(),
-  models: z.array(z.string()),
-  enabled: z.boolean(),
-  prices: z.record(z.string(), ModelPrice),
-  hasApiKey: z.boolean(),
   /** the only part of the key ever returned */
   apiKeyLast4: z.string().nullable(),
   /** `builtin`: the always-present simulated provider; `env`: configured from *_API_KEY */
