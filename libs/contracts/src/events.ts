@@ -258,7 +258,8 @@ export const OutputAcceptedData = z.object({
   edited: z.boolean(),
   output: z.unknown(),
 });
-export const ConditionEvaluatedData = z.object({ phaseId: z.string(), attempt: z.number().int().positive(), result: z.boolean(), skipped: z.array(z.string()) });
+/** v2: `skipped` became `skippedPhaseIds` (named like `completedPhaseIds` and `resetPhaseIds`) */
+export const ConditionEvaluatedData = z.object({ phaseId: z.string(), attempt: z.number().int().positive(), result: z.boolean(), skippedPhaseIds: z.array(z.string()) });
 export const CheckpointCreatedData = z.object({ checkpointId: z.string(), phaseId: z.string(), completedPhaseIds: z.array(z.string()) });
 export const RolledBackData = z.object({ checkpointId: z.string(), resetPhaseIds: z.array(z.string()) });
 export const RunForkedData = z.object({
@@ -379,7 +380,7 @@ export const EVENT_DATA = {
 } as const;
 export type EventType = keyof typeof EVENT_DATA;
 export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
-export const CURRENT_SCHEMA_VERSION: Record<EventType, number> = Object.fromEntries(EVENT_TYPES.map((t) => [t, 1])) as Record<EventType, number>;
+export const CURRENT_SCHEMA_VERSION: Record<EventType, number> = { ...(Object.fromEntries(EVENT_TYPES.map((t) => [t, 1])) as Record<EventType, number>), ConditionEvaluated: 2 };
 
 function envelopeOf<T extends EventType>(type: T) {
   return EnvelopeBase.extend({ type: z.literal(type), data: EVENT_DATA[type] as (typeof EVENT_DATA)[T] });
@@ -455,9 +456,14 @@ export type Recorded<E extends ConclaveEvent = ConclaveEvent> = E & { sequence: 
 
 /**
  * Upcasters: `type@version` → function turning the stored data into the next version's data.
- * Empty while every event is at v1; `parseEvent` applies them in order before validation.
+ * `parseEvent` applies them in order before validation; stored events are never rewritten.
  */
-export const UPCASTERS: Record<string, (data: unknown) => unknown> = {};
+export const UPCASTERS: Record<string, (data: unknown) => unknown> = {
+  'ConditionEvaluated@1': (data) => {
+    const { skipped, ...rest } = data as { skipped?: unknown };
+    return { ...rest, skippedPhaseIds: skipped };
+  },
+};
 
 /** Parse a stored event of any known version into the current catalog (throws on unknown/invalid). */
 export function parseEvent(raw: unknown): ConclaveEvent {

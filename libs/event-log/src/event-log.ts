@@ -15,6 +15,7 @@ import {
 } from '@nats-io/jetstream';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import {
+  CURRENT_SCHEMA_VERSION,
   natsNames,
   parseEvent,
   splitStreamId,
@@ -169,7 +170,7 @@ export class EventLog {
       const envelope = {
         id: event.id ?? randomUUID(),
         type: event.type,
-        schemaVersion: 1,
+        schemaVersion: CURRENT_SCHEMA_VERSION[event.type],
         streamId,
         occurredAt: meta.occurredAt,
         correlationId: meta.correlationId,

@@ -1,6 +1,6 @@
 import { createTestEnv, type TestEnv } from '@conclave/testing';
-import type { NewEvent, Recorded, RunView } from '@conclave/contracts';
-import { createDataSource, migrate, projectBatch, ReadModelQueries, type DataSource } from '@conclave/read-models';
+import { CURRENT_SCHEMA_VERSION, streamIdOf, type NewEvent, type Recorded, type RunView } from '@conclave/contracts';
+import { createDataSource, migrate, projectBatch, ReadModelQueries, READ_MODEL_ENTITIES, type DataSource } from '@conclave/read-models';
 import { ANSWERS, candidate, ccid, complete, generated, QUESTIONS, retryAndRollback, started, throughGate } from './__tests__/controls';
 import { Recorder } from './__tests__/fixtures';
 
@@ -230,5 +230,29 @@ describe('read models: run controls and human-in-the-loop folds', () => {
     expect(await fold(history)).toBe(rec.last);
     expect(await snapshot()).toEqual(before);
     expect(await queries.listToolCalls('misc')).toEqual(tools);
+  });
+
+  it('folds a run stored in JetStream with v1 events, upcast on read (ConditionEvaluated v1 said `skipped`)', async () => {
+    const id = 'stored-v1';
+    const subject = env.log.names.subjects.aggregateEvents('run', id);
+    // written as an older release wrote them: the condition's data in its v1 shape, stamped v1
+    for (const [i, event] of retryAndRollback(id, TPL).entries()) {
+      const v1 = event.type === 'ConditionEvaluated';
+      const { skippedPhaseIds, ...rest } = event.data as { skippedPhaseIds?: string[] };
+      await env.log.publish(subject, {
+        id: `${id}-${i}`, type: event.type, schemaVersion: v1 ? 1 : CURRENT_SCHEMA_VERSION[event.type], streamId: streamIdOf('run', id),
+        occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), correlationId: 'c', causationId: null, actor: { kind: 'system', id: 'old-release' },
+        data: v1 ? { ...rest, skipped: skippedPhaseIds } : event.data,
+      }, `${id}-${i}`);
+    }
+    const stored = await env.log.read('run', id);
+    // the other tests folded synthetic sequences: start from empty tables for the real ones
+    await ds.query(`TRUNCATE ${READ_MODEL_ENTITIES.map((e) => ds.getMetadata(e).tableName).join(', ')}`);
+    const condition = stored.find((e) => e.type === 'ConditionEvaluated')!;
+    expect([condition.schemaVersion, condition.data]).toEqual([2, { phaseId: 'route', attempt: 1, result: true, skippedPhaseIds: ['redo'] }]);
+    await ds.transaction((m) => projectBatch(m, stored.slice(0, -1), 'stored-v1')); // up to RunCompleted (the fixture then rolls back)
+    expect(await run(id)).toMatchObject({ status: 'completed' });
+    expect(await phase(id, 'route')).toMatchObject({ status: 'completed', condition: { result: true } });
+    expect(await phase(id, 'redo')).toMatchObject({ status: 'skipped' });
   });
 });

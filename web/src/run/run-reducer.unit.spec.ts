@@ -462,7 +462,7 @@ describe('run reducer', () => {
       for (const [type, data] of [
         ['CheckpointCreated', { checkpointId: 'cp1', phaseId: 'discovery', completedPhaseIds: ['discovery'] }],
         ['BudgetAlert', { thresholdPct: 80, spentUsd: 0.8, budgetUsd: 1 }],
-        ['ConditionEvaluated', { phaseId: 'discovery', attempt: 1, result: true, skipped: [] }],
+        ['ConditionEvaluated', { phaseId: 'discovery', attempt: 1, result: true, skippedPhaseIds: [] }],
       ] as const) {
         const result = foldRunEvent(view, ev(20, type, data));
         expect(result.outcome).toBe('applied');

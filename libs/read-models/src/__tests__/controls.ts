@@ -100,7 +100,7 @@ export function retryAndRollback(runId: string, templateId: string): NewEvent[] 
     ...complete(runId, 'write', 2),
     { type: 'CheckpointCreated', data: { checkpointId: 'write@2', phaseId: 'write', completedPhaseIds: ['ask', 'review', 'write'] } },
     { type: 'PhaseStarted', data: { phaseId: 'route', attempt: 1 } },
-    { type: 'ConditionEvaluated', data: { phaseId: 'route', attempt: 1, result: true, skipped: ['redo'] } },
+    { type: 'ConditionEvaluated', data: { phaseId: 'route', attempt: 1, result: true, skippedPhaseIds: ['redo'] } },
     { type: 'PhaseSkipped', data: { phaseId: 'redo', reason: 'condition "route" was true' } },
     ...complete(runId, 'route', 1, { result: true }),
     { type: 'PhaseStarted', data: { phaseId: 'publish', attempt: 1 } },

@@ -1,4 +1,4 @@
-import { ids, parseEvent, streamIdOf, Template, type Aggregate, type ConclaveEvent, type JsonSchema, type NewEvent, type Recorded, type TemplateInput } from '@conclave/contracts';
+import { CURRENT_SCHEMA_VERSION, ids, parseEvent, streamIdOf, Template, type Aggregate, type ConclaveEvent, type JsonSchema, type NewEvent, type Recorded, type TemplateInput } from '@conclave/contracts';
 
 /** A 2-phase template: `draft` asks two models and a judge; `polish` asks one. */
 export const TWO_PHASE_TEMPLATE: TemplateInput = {
@@ -222,7 +222,7 @@ export class Recorder {
       const envelope = {
         id: `evt-${this.sequence}`,
         type: event.type,
-        schemaVersion: 1,
+        schemaVersion: CURRENT_SCHEMA_VERSION[event.type],
         streamId: streamIdOf(aggregate, id),
         occurredAt: new Date(atMs ?? this.startMs + this.sequence * 1000).toISOString(),
         correlationId: 'corr',

@@ -131,16 +131,16 @@ describe('condition phases', () => {
       'PhaseStarted:route', 'ConditionEvaluated:route', 'PhaseSkipped:quick',
       'ArtifactRecorded:route', 'PhaseCompleted:route', 'CheckpointCreated:route', 'PhaseStarted:deep', 'CandidateRequested:deep',
     ]);
-    expect(ofType(last, 'ConditionEvaluated')[0]!.data).toMatchObject({ result: true, skipped: ['quick'] });
+    expect(ofType(last, 'ConditionEvaluated')[0]!.data).toMatchObject({ result: true, skippedPhaseIds: ['quick'] });
   });
 
   it('routes on earlier outputs; a phase joining a skipped and a taken branch still runs', () => {
     const { history, last } = drive(start(routed({ in: ['short', { var: 'phases.a.output.text' }] })), resultFor(C('a', 0), 'a', 'a short answer'));
-    expect(ofType(last, 'ConditionEvaluated')[0]!.data).toMatchObject({ result: true, skipped: ['quick'] });
+    expect(ofType(last, 'ConditionEvaluated')[0]!.data).toMatchObject({ result: true, skippedPhaseIds: ['quick'] });
     const after = drive(start(routed({ '!': { var: 'inputs.big' } })), resultFor(C('a', 0), 'a', 'x'));
     expect(ofType(after.last, 'ConditionEvaluated')[0]!.data).toMatchObject({ result: true });
     const falsy = drive(start(routed({ '==': [1, 2] })), resultFor(C('a', 0), 'a', 'x'));
-    expect(ofType(falsy.last, 'ConditionEvaluated')[0]!.data.skipped).toEqual(['deep', 'deeper']);
+    expect(ofType(falsy.last, 'ConditionEvaluated')[0]!.data.skippedPhaseIds).toEqual(['deep', 'deeper']);
     expect(types(falsy.last)).toContain('PhaseStarted:quick');
     void history;
   });
@@ -497,7 +497,7 @@ describe('tool phases', () => {
     const { last } = drive({ ...start(tested), inputs: { target: 'unit' } }, toolResult({ status: 'completed', exitCode: 1, stdout: '1 failed', stderr: '' }));
     expect(types(last).slice(0, 4)).toEqual(['ToolRunCompleted:test', 'ArtifactRecorded:test', 'PhaseCompleted:test', 'CheckpointCreated:test']);
     expect(ofType(last, 'ArtifactRecorded')[0]!.data.content).toEqual({ exitCode: 1, stdout: '1 failed', stderr: '' });
-    expect(ofType(last, 'ConditionEvaluated')[0]!.data).toMatchObject({ result: false, skipped: ['ship'] });
+    expect(ofType(last, 'ConditionEvaluated')[0]!.data).toMatchObject({ result: false, skippedPhaseIds: ['ship'] });
     expect(types(last)).toContain('PhaseStarted:fix');
   });
 

@@ -496,7 +496,7 @@ function startPhase(run: ActiveRun, def: Phase, attempt: number, ctx: DeciderCon
       const skipped = branchSkips(run, def, result);
       return [
         started,
-        event(run.runId, 'ConditionEvaluated', `${def.id}.${attempt}`, { phaseId: def.id, attempt, result, skipped }),
+        event(run.runId, 'ConditionEvaluated', `${def.id}.${attempt}`, { phaseId: def.id, attempt, result, skippedPhaseIds: skipped }),
         ...skipped.map((id) => event(run.runId, 'PhaseSkipped', `${id}.${def.id}`, { phaseId: id, reason: `condition "${def.id}" was ${result}` })),
       ];
     }
