@@ -42,7 +42,7 @@ export const WorkerEnv = BaseEnv.extend({
   /** characters of a tool's output returned to the model */
   AGENT_TOOL_OUTPUT_CAP: positiveInt(16_000, 1_000_000),
   /** characters kept of each transcript message */
-  TRANSCRIPT_MESSAGE_CAP: positiveInt(4_000, 1_000_000),
+  TRANSCRIPT_MESSAGE_CAP: positiveInt(20_000, 1_000_000),
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;
 

@@ -29,7 +29,7 @@ export function agentSettingsOf(env: Partial<ProviderSettings>, now: () => numbe
     bashAllow: env.AGENT_BASH_ALLOW ?? ['ls', 'cat', 'grep', 'node', 'npm', 'git', 'echo', 'wc', 'head', 'tail'],
     bashTimeoutMs: env.AGENT_BASH_TIMEOUT_MS ?? 30_000,
     outputCap: env.AGENT_TOOL_OUTPUT_CAP ?? 16_000,
-    transcriptCap: env.TRANSCRIPT_MESSAGE_CAP ?? 4_000,
+    transcriptCap: env.TRANSCRIPT_MESSAGE_CAP ?? 20_000,
     now,
   };
 }
