@@ -113,7 +113,7 @@ const KEYS = { anthropic: 'sk-ant-e2e-secret-9f2a', openai: 'sk-openai-e2e-secre
 describe('real providers through their SDKs (fake servers)', () => {
   let env: TestEnv;
   let stack: Stack;
-  const fakes = {} as Record<keyof typeof KEYS | 'revoked', FakeLlmServer>;
+  const fakes = {} as Record<keyof typeof KEYS | 'revoked' | 'sloppy', FakeLlmServer>;
   const api = async <T = any>(path: string, init?: RequestInit) => {
     const res = await fetch(`${stack.url}/api/v1${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
     return { status: res.status, body: (await res.json()) as T };
@@ -129,6 +129,8 @@ describe('real providers through their SDKs (fake servers)', () => {
     fakes.openai = (await FakeLlmServer.start()).respond(openaiResponder);
     fakes.gemini = (await FakeLlmServer.start()).respond(geminiResponder);
     fakes.revoked = (await FakeLlmServer.start()).reply(openai.error(401, 'Incorrect API key provided'));
+    // answers valid JSON of the wrong shape, also when asked to repair it
+    fakes.sloppy = (await FakeLlmServer.start()).respond((r) => ((r.body as Json).stream ? openai.stream(['{"summary": ', '42}'], { prompt: 100, completion: 10 }) : openai.completion('{"summary": 42}', { prompt: 100, completion: 10 })));
     env = await createTestEnv('e2eprov');
     stack = await startStack(env, { label: `e2e-providers-${env.id}` });
     for (const kind of ['anthropic', 'openai', 'gemini'] as const) {
@@ -230,8 +232,31 @@ describe('real providers through their SDKs (fake servers)', () => {
     expect(listed.body.items.find((p) => p.id === provider.body.id)?.failure).toBeNull();
   });
 
+  it('rejects an output that stays invalid after the repair attempt, keeps the raw answer and its cost, and lets the user accept an edited one', async () => {
+    expect((await api('/providers', { method: 'POST', body: JSON.stringify({ name: 'sloppy', kind: 'openai', apiKey: 'sk-sloppy-2222', baseUrl: fakes.sloppy.url }) })).status).toBe(201);
+    const tpl = await api<{ id: string }>('/templates', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'sloppy', phases: [{ id: 'sum', kind: 'llm', prompt: { user: 'Summarise' }, candidates: [{ provider: 'sloppy', model: 'gpt-4.1' }], output: { schema: summary } }] }),
+    });
+    const started = await api<{ id: string }>('/runs', { method: 'POST', body: JSON.stringify({ templateId: tpl.body.id, inputs: {} }) });
+    const failed = await until(started.body.id, 'the run to fail on the rejected output', (r) => r.status === 'failed');
+    expect(fakes.sloppy.requests).toHaveLength(2); // the call and one repair, carrying the validation errors
+    expect(JSON.stringify(fakes.sloppy.requests[1]!.body)).toContain('summary');
+    const [candidate] = failed.phases[0]!.candidates;
+    expect(candidate).toMatchObject({ status: 'rejected', output: { summary: 42 }, error: { code: 'output_rejected' } });
+    expect(candidate!.costUsd).toBeGreaterThan(0); // both calls were billed
+    const timeline = await api<{ items: { type: string; data: { raw?: unknown; errors?: string[] } }[] }>(`/runs/${started.body.id}/timeline`);
+    expect(timeline.body.items.find((e) => e.type === 'OutputRejected')?.data).toMatchObject({ raw: { summary: 42 }, errors: [expect.stringContaining('summary')] });
+
+    const accepted = await api(`/runs/${started.body.id}/phases/sum/accept`, { method: 'POST', body: JSON.stringify({ output: { summary: 'fixed by hand' } }) });
+    expect(accepted.status).toBe(202);
+    const done = await until(started.body.id, 'the run to complete with the edited output', (r) => r.status === 'completed');
+    const artifact = await api<{ content: unknown }>(`/runs/${done.id}/artifacts/${done.phases[0]!.artifactId}`);
+    expect(artifact.body.content).toEqual({ summary: 'fixed by hand' });
+  });
+
   it('never lets a provider key reach a log line or an event', async () => {
-    const secrets = [...Object.values(KEYS), 'sk-revoked-0000', 'sk-fresh-1111'];
+    const secrets = [...Object.values(KEYS), 'sk-revoked-0000', 'sk-fresh-1111', 'sk-sloppy-2222'];
     const logs = readdirSync(stack.logDir).map((f) => readFileSync(join(stack.logDir, f), 'utf8'));
     expect(logs.join('').length).toBeGreaterThan(0);
     const events = JSON.stringify(await env.log.readAll(0, 100_000));
