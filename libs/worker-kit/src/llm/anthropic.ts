@@ -1,41 +1,23 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { classifySdkError, ProviderError } from './errors';
-import { jsonRoot } from './json-root';
+import { ProviderError } from './errors';
+import { jsonOutput, SdkChatClient, type SdkClientOptions } from './sdk-client';
 import type { ChatClient, ChatContext, ChatMessage, ChatRequest, ChatResponse, ToolCall } from './types';
-
-export interface SdkClientOptions {
-  provider: string;
-  apiKey: string;
-  baseUrl?: string;
-  /** the SDK's own per-request timeout; the worker's phase timeout aborts earlier anyway */
-  timeoutMs?: number;
-  /**
-   * Gemini only: a fetch implementation. Unset in production (the SDK then uses Node's fetch with
-   * undici's own timeouts disabled); jest's sandbox cannot reach undici's global dispatcher, so the
-   * tests pass the global fetch here.
-   */
-  fetch?: typeof fetch;
-}
 
 /**
  * Anthropic Messages API through `@anthropic-ai/sdk`. The SDK's retries are off (`maxRetries: 0`):
  * the orchestrator owns retries. JSON output is a forced tool whose input_schema is the schema.
  */
-export class AnthropicChatClient implements ChatClient {
+export class AnthropicChatClient extends SdkChatClient implements ChatClient {
   readonly kind = 'anthropic' as const;
-  readonly provider: string;
-  /** only to scrub it from error messages */
-  private readonly secret: string;
   private readonly client: Anthropic;
 
   constructor(options: SdkClientOptions) {
-    this.provider = options.provider;
-    this.secret = options.apiKey;
+    super(options);
     this.client = new Anthropic({ apiKey: options.apiKey, baseURL: options.baseUrl, maxRetries: 0, timeout: options.timeoutMs ?? 600_000 });
   }
 
   async chat(request: ChatRequest, ctx: ChatContext): Promise<ChatResponse> {
-    const json = request.json ? { name: safeName(request.json.name), ...jsonRoot(request.json.schema) } : null;
+    const json = jsonOutput(request);
     const tools: Anthropic.Messages.Tool[] = json
       ? [{ name: json.name, description: 'Answer with the result in this schema.', input_schema: json.schema as Anthropic.Messages.Tool.InputSchema }]
       : (request.tools ?? []).map((t) => ({ name: t.name, description: t.description, input_schema: t.parameters as Anthropic.Messages.Tool.InputSchema }));
@@ -60,7 +42,7 @@ export class AnthropicChatClient implements ChatClient {
         message = await this.client.messages.create(params, { signal: ctx.signal });
       }
     } catch (err) {
-      throw classifySdkError(this.provider, err, ctx.signal, this.secret);
+      throw this.classify(err, ctx);
     }
     if (message.stop_reason === 'refusal') throw new ProviderError('content_filtered', `${this.provider}: the model refused (stop_reason refusal)`, false);
     let text = '';
@@ -98,9 +80,4 @@ function toAnthropic(m: ChatMessage): Anthropic.Messages.MessageParam {
     role: 'user',
     content: m.results.map((r) => ({ type: 'tool_result', tool_use_id: r.callId, content: r.content, ...(r.isError ? { is_error: true } : {}) })),
   };
-}
-
-/** Tool and schema names: letters, digits, `_` and `-`, at most 64. */
-export function safeName(name: string): string {
-  return name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64) || 'output';
 }

@@ -1,6 +1,6 @@
 import { FunctionCallingConfigMode, GoogleGenAI, type Content, type GenerateContentConfig, type GenerateContentResponse } from '@google/genai';
-import type { SdkClientOptions } from './anthropic';
-import { classifySdkError, ProviderError } from './errors';
+import { ProviderError } from './errors';
+import { SdkChatClient, type SdkClientOptions } from './sdk-client';
 import type { ChatClient, ChatContext, ChatMessage, ChatRequest, ChatResponse, ChatUsage, ToolCall } from './types';
 
 const BLOCKED = new Set(['SAFETY', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'RECITATION', 'IMAGE_SAFETY']);
@@ -10,17 +10,13 @@ const BLOCKED = new Set(['SAFETY', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'R
  * retry (no `retryOptions`). JSON output is `responseMimeType: application/json` +
  * `responseJsonSchema`. Safety blocks (prompt or candidate) become `content_filtered`.
  */
-export class GeminiChatClient implements ChatClient {
+export class GeminiChatClient extends SdkChatClient implements ChatClient {
   readonly kind = 'gemini' as const;
-  readonly provider: string;
-  /** only to scrub it from error messages */
-  private readonly secret: string;
   private readonly client: GoogleGenAI;
   private callSeq = 0;
 
   constructor(options: SdkClientOptions) {
-    this.provider = options.provider;
-    this.secret = options.apiKey;
+    super(options);
     this.client = new GoogleGenAI({
       apiKey: options.apiKey,
       httpOptions: { ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}), timeout: options.timeoutMs ?? 600_000, ...(options.fetch ? { fetch: options.fetch } : {}) },
@@ -55,7 +51,7 @@ export class GeminiChatClient implements ChatClient {
         responses.push(await this.client.models.generateContent(params));
       }
     } catch (err) {
-      throw classifySdkError(this.provider, err, ctx.signal, this.secret);
+      throw this.classify(err, ctx);
     }
     let text = '';
     let thinking = '';

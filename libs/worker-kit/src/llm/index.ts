@@ -1,6 +1,7 @@
 export * from './types';
 export * from './errors';
 export * from './json-root';
+export * from './sdk-client';
 export * from './anthropic';
 export * from './openai';
 export * from './gemini';

@@ -1,7 +1,6 @@
 import OpenAI from 'openai';
-import { safeName, type SdkClientOptions } from './anthropic';
-import { classifySdkError, ProviderError } from './errors';
-import { jsonRoot } from './json-root';
+import { ProviderError } from './errors';
+import { jsonOutput, SdkChatClient, type SdkClientOptions } from './sdk-client';
 import type { ChatClient, ChatContext, ChatMessage, ChatRequest, ChatResponse, ChatUsage, ToolCall } from './types';
 
 type Params = OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
@@ -10,21 +9,17 @@ type Params = OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
  * OpenAI Chat Completions through `openai` (any OpenAI-compatible server via `baseUrl`). The SDK's
  * retries are off (`maxRetries: 0`). JSON output is `response_format: json_schema` (strict: false).
  */
-export class OpenAiChatClient implements ChatClient {
+export class OpenAiChatClient extends SdkChatClient implements ChatClient {
   readonly kind = 'openai' as const;
-  readonly provider: string;
-  /** only to scrub it from error messages */
-  private readonly secret: string;
   private readonly client: OpenAI;
 
   constructor(options: SdkClientOptions) {
-    this.provider = options.provider;
-    this.secret = options.apiKey;
+    super(options);
     this.client = new OpenAI({ apiKey: options.apiKey, baseURL: options.baseUrl, maxRetries: 0, timeout: options.timeoutMs ?? 600_000 });
   }
 
   async chat(request: ChatRequest, ctx: ChatContext): Promise<ChatResponse> {
-    const json = request.json ? { name: safeName(request.json.name), ...jsonRoot(request.json.schema) } : null;
+    const json = jsonOutput(request);
     const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [];
     if (request.system) messages.push({ role: 'system', content: request.system });
     for (const m of request.messages) messages.push(...toOpenAi(m));
@@ -44,7 +39,7 @@ export class OpenAiChatClient implements ChatClient {
     try {
       return request.stream ? await this.streamed(params, ctx) : await this.plain(params, ctx);
     } catch (err) {
-      throw classifySdkError(this.provider, err, ctx.signal, this.secret);
+      throw this.classify(err, ctx);
     }
   }
 
