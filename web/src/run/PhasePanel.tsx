@@ -1,4 +1,4 @@
-import type { CandidateView, PhaseView, RunView, VerdictView } from '@conclave/contracts';
+import type { CandidateView, PhaseView, RunView, TranscriptMessage, VerdictView } from '@conclave/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../api/endpoints';
 import { keys } from '../api/keys';
@@ -8,6 +8,7 @@ import { useNow } from '../lib/use-now';
 import { JsonBlock } from '../ui/JsonBlock';
 import { StatusBadge } from '../ui/StatusBadge';
 import { ArtifactContent } from './ArtifactContent';
+import { CandidateConversation } from './conversation/ConversationViewer';
 import { PhaseActions, type OnSequence } from './RunControls';
 import type { CandidateWithTools } from './run-reducer';
 import type { LiveByCandidate, LiveCandidate } from './use-live-run';
@@ -93,7 +94,7 @@ export function PhasePanel({ view, phase, live, onSequence, onClose }: Props) {
       ) : (
         <div className="candidates">
           {phase.candidates.map((c) => (
-            <CandidateCard key={c.id} candidate={c} live={live[c.id]} restToolCalls={restCalls.get(c.id)} winner={phase.verdict?.winnerId === c.id} score={phase.verdict?.scores[c.id]?.overall} />
+            <CandidateCard key={c.id} runId={runId} candidate={c} live={live[c.id]} restToolCalls={restCalls.get(c.id)} winner={phase.verdict?.winnerId === c.id} score={phase.verdict?.scores[c.id]?.overall} />
           ))}
         </div>
       )}
@@ -120,13 +121,15 @@ export function candidateLabel(c: Pick<CandidateView, 'provider' | 'model' | 'sl
 }
 
 function CandidateCard({
+  runId,
   candidate: c,
   winner,
   score,
   live,
   restToolCalls,
 }: {
-  candidate: CandidateWithTools;
+  runId: string;
+  candidate: CandidateWithTools & { transcript?: TranscriptMessage[] };
   winner: boolean;
   score?: number;
   live?: LiveCandidate;
@@ -188,6 +191,14 @@ function CandidateCard({
       ) : (
         <p className="muted">{c.status === 'requested' ? 'Generating…' : 'Output not included in this view.'}</p>
       )}
+      <CandidateConversation
+        runId={runId}
+        candidateId={c.id}
+        transcript={c.transcript}
+        liveToolCalls={live?.toolCalls}
+        running={c.status === 'requested'}
+        label={`Conversation of ${candidateLabel(c)}`}
+      />
     </article>
   );
 }

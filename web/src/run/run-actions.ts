@@ -23,9 +23,11 @@ export function allowedPhaseActions(view: RunView, phase: PhaseView) {
   // A failed phase may be skipped too: its dependants then run without its output.
   const finished = phase.status === 'completed' || phase.status === 'skipped' || phase.status === 'cancelled';
   return {
-    retry: !cancelled && GENERATIVE.has(phase.kind) && (phase.status === 'failed' || phase.status === 'cancelled' || phase.status === 'completed'),
+    // The orchestrator refuses a retry of any phase that is not failed (409).
+    retry: !cancelled && GENERATIVE.has(phase.kind) && phase.status === 'failed',
     skip: !cancelled && view.status !== 'completed' && !finished,
     accept: !cancelled && phase.status !== 'completed' && phase.candidates.some((c) => c.status === 'rejected'),
-    fork: phase.status !== 'pending' || phase.dependsOn.every((d) => view.phases.find((p) => p.id === d)?.status === 'completed'),
+    // A fork reuses the recorded upstream outputs: every dependency must have completed.
+    fork: phase.dependsOn.every((d) => view.phases.find((p) => p.id === d)?.status === 'completed'),
   };
 }

@@ -137,8 +137,25 @@ export function useLiveRun(runId: string, initialMinSequence?: number) {
   }, []);
   useEffect(() => () => void (liveTimer.current && clearTimeout(liveTimer.current)), []);
 
+  // Run events too are folded in batches (at most one render per frame): a burst of events
+  // costs one reducer pass and one render, not one each.
+  const pendingEvents = useRef<SocketEvent[]>([]);
+  const eventTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const onEvent = useCallback(
+    (event: SocketEvent) => {
+      pendingEvents.current.push(event);
+      if (eventTimer.current) return;
+      eventTimer.current = setTimeout(() => {
+        eventTimer.current = null;
+        fold(pendingEvents.current.splice(0));
+      }, 16);
+    },
+    [fold],
+  );
+  useEffect(() => () => void (eventTimer.current && clearTimeout(eventTimer.current)), []);
+
   useRoom(`run:${runId}`, {
-    onEvent: (event) => fold([event]),
+    onEvent,
     onLive,
     onSubscribed: () => {
       setLiveError(null);
