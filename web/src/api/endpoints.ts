@@ -2,6 +2,7 @@ import {
   AlertItem,
   ArtifactView,
   BudgetsView,
+  CandidateTranscript,
   CheckpointView,
   CostsView,
   ProviderTestResult,
@@ -100,6 +101,8 @@ export const api = {
   rerun: (id: string) => request('POST', `/runs/${enc(id)}/rerun`, CreatedRunResponse, { body: {} }),
   setBudget: (id: string, budgetUsd: number) => request('PUT', `/runs/${enc(id)}/budget`, SequenceResponse, { body: { budgetUsd } }),
   archiveRun: (id: string, archived: boolean) => request('POST', `/runs/${enc(id)}/${archived ? 'archive' : 'unarchive'}`, AnyResponse, { body: {} }),
+  candidateTranscript: (runId: string, candidateId: string, opts: ReadOptions = {}) =>
+    request('GET', `/runs/${enc(runId)}/candidates/${enc(candidateId)}/transcript`, CandidateTranscript, { signal: opts.signal }),
   checkpoints: (id: string, opts: ReadOptions = {}) =>
     request('GET', `/runs/${enc(id)}/checkpoints`, CheckpointList, { query: { min_sequence: opts.minSequence }, signal: opts.signal }),
   toolCalls: (id: string, opts: ReadOptions = {}) =>

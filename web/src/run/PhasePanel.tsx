@@ -1,4 +1,4 @@
-import type { CandidateView, PhaseView, RunView, TranscriptMessage, VerdictView } from '@conclave/contracts';
+import type { CandidateView, PhaseView, RunView, VerdictView } from '@conclave/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../api/endpoints';
 import { keys } from '../api/keys';
@@ -129,7 +129,7 @@ function CandidateCard({
   restToolCalls,
 }: {
   runId: string;
-  candidate: CandidateWithTools & { transcript?: TranscriptMessage[] };
+  candidate: CandidateWithTools;
   winner: boolean;
   score?: number;
   live?: LiveCandidate;
@@ -194,7 +194,7 @@ function CandidateCard({
       <CandidateConversation
         runId={runId}
         candidateId={c.id}
-        transcript={c.transcript}
+        transcriptRef={c.transcript ?? null}
         liveToolCalls={live?.toolCalls}
         running={c.status === 'requested'}
         label={`Conversation of ${candidateLabel(c)}`}

@@ -1,8 +1,8 @@
 import type { TranscriptMessage } from '@conclave/contracts';
 
 /**
- * A candidate's conversation. When the candidate carries a recorded `transcript` (the worker's,
- * TranscriptMessage) it is shown as is; the read model does not persist transcripts yet, so
+ * A candidate's conversation. When the worker recorded one (the candidate's `transcript` ref;
+ * `GET /runs/:id/candidates/:candidateId/transcript` serves its messages) it is shown as is;
  * otherwise the turns are RECONSTRUCTED from the run's events: the prompt of CandidateRequested
  * (system + user), the tool calls of CandidateGenerated (or the live ones while it runs), and the
  * output of CandidateGenerated (or the raw output of OutputRejected) as the assistant's turn. A
@@ -24,6 +24,16 @@ export interface ToolCallLike {
   input?: unknown;
   outputSummary?: string;
   refused?: boolean;
+}
+
+/** Content longer than this (characters or lines) is shown collapsed until expanded. */
+export const COLLAPSE_CHARS = 1200;
+export const COLLAPSE_LINES = 16;
+export function isLongContent(content: string): boolean {
+  if (content.length > COLLAPSE_CHARS) return true;
+  let lines = 1;
+  for (let i = content.indexOf('\n'); i !== -1; i = content.indexOf('\n', i + 1)) if (++lines > COLLAPSE_LINES) return true;
+  return false;
 }
 
 /** Longest message content kept (the worker caps its transcript the same way). */
