@@ -172,6 +172,11 @@ function RunHeader({ view }: { view: RunView }) {
               simulated provider
             </span>
           )}
+          {view.archived && (
+            <span className="badge badge--archived" data-testid="archived-badge">
+              archived
+            </span>
+          )}
         </h1>
         <p className="muted">
           <Link to={`/templates/${encodeURIComponent(view.templateId)}?version=${view.templateVersion}`}>{view.templateName || view.templateId}</Link> v

@@ -1,4 +1,4 @@
-import type { PhaseView, RunView } from '@conclave/contracts';
+import type { PhaseView, ProviderView, RunView } from '@conclave/contracts';
 
 /**
  * Which controls the run's state allows (DESIGN.md "Run controls"). The orchestrator decides for
@@ -30,4 +30,14 @@ export function allowedPhaseActions(view: RunView, phase: PhaseView) {
     // A fork reuses the recorded upstream outputs: every dependency must have completed.
     fork: phase.dependsOn.every((d) => view.phases.find((p) => p.id === d)?.status === 'completed'),
   };
+}
+
+/**
+ * The models the retry picker offers for `provider`: the provider's configured models and price
+ * list, then the ones this run already used with it (in phase order), without repeats.
+ */
+export function modelChoices(configured: Pick<ProviderView, 'models' | 'prices'> | undefined, view: RunView, provider: string): string[] {
+  if (!provider) return [];
+  const used = view.phases.flatMap((p) => p.candidates.filter((c) => c.provider === provider).map((c) => c.model));
+  return [...new Set([...(configured?.models ?? []), ...Object.keys(configured?.prices ?? {}), ...used])];
 }

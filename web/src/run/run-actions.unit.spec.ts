@@ -1,5 +1,5 @@
 import type { PhaseView, RunView } from '@conclave/contracts';
-import { allowedPhaseActions } from './run-actions';
+import { allowedPhaseActions, modelChoices } from './run-actions';
 
 const phase = (id: string, status: PhaseView['status'], dependsOn: string[] = []): PhaseView =>
   ({ id, name: null, kind: 'llm', status, dependsOn, attempt: 1, startedAt: null, completedAt: null, candidates: [], verdict: null, artifactId: null, costUsd: 0, tokens: { input: 0, output: 0 }, error: null }) as unknown as PhaseView;
@@ -25,5 +25,19 @@ describe('allowedPhaseActions', () => {
     expect(allowedPhaseActions(view, a).fork).toBe(true); // no upstream
     expect(allowedPhaseActions(view, c).fork).toBe(false); // b failed, even though c ran
     expect(allowedPhaseActions(view, d).fork).toBe(true);
+  });
+});
+
+describe('modelChoices (the retry model picker)', () => {
+  const withCandidates = (p: PhaseView, models: [string, string][]): PhaseView => ({ ...p, candidates: models.map(([provider, model]) => ({ provider, model })) }) as unknown as PhaseView;
+  const view = run([withCandidates(phase('a', 'completed'), [['simulated', 'sim-fast'], ['openai', 'gpt-4.1']]), withCandidates(phase('b', 'failed'), [['simulated', 'sim-fast'], ['simulated', 'sim-b']])]);
+
+  it('offers the provider’s configured models and priced models, then those the run used with it, once each', () => {
+    expect(modelChoices({ models: ['sim-big'], prices: { 'sim-cheap': { inputPer1M: 0, outputPer1M: 0 } } }, view, 'simulated')).toEqual(['sim-big', 'sim-cheap', 'sim-fast', 'sim-b']);
+    expect(modelChoices(undefined, view, 'openai')).toEqual(['gpt-4.1']);
+  });
+
+  it('offers nothing before a provider is chosen', () => {
+    expect(modelChoices({ models: ['x'], prices: {} }, view, '')).toEqual([]);
   });
 });
