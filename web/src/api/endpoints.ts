@@ -50,6 +50,8 @@ export interface RunListFilters {
   status?: string;
   templateId?: string;
   q?: string;
+  /** archived runs are hidden unless 'true' (only them) or 'all' */
+  archived?: 'true' | 'all';
 }
 
 export const api = {
@@ -121,7 +123,7 @@ export const api = {
   putBudgets: (body: PutBudgetsBody) => request('PUT', '/budgets', BudgetsView, { body }),
   alerts: (opts: ReadOptions = {}) => request('GET', '/alerts', AlertPage, { signal: opts.signal }),
   workers: (opts: ReadOptions = {}) => request('GET', '/workers', WorkerList, { signal: opts.signal }),
-  events: (query: { after?: number; limit?: number; type?: string; streamId?: string }, opts: ReadOptions = {}) =>
+  events: (query: { after?: number; limit?: number; types?: string; streamId?: string }, opts: ReadOptions = {}) =>
     request('GET', '/events', EventPage, { query, signal: opts.signal }),
   startReplay: (verify = false) => request('POST', '/admin/replay', ReplayStatus, { body: { verify } }),
   replayStatus: (opts: ReadOptions = {}) => request('GET', '/admin/replay', ReplayStatus, { signal: opts.signal }),
