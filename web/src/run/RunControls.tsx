@@ -484,15 +484,18 @@ const OTHER_MODEL = '__other__';
 
 function AcceptForm({ runId, phase, onSequence, onDone }: { runId: string; phase: PhaseView; onSequence: OnSequence; onDone: () => void }) {
   const rejected = phase.candidates.find((c) => c.status === 'rejected');
-  const [text, setText] = useState(() => toPrettyJson(rejected?.output ?? null));
+  // Refused by the worker (output_invalid): the log keeps no raw output, so one must be typed in.
+  const invalid = rejected ?? phase.candidates.find((c) => c.error?.code === 'output_invalid');
+  const original = rejected ? toPrettyJson(rejected.output ?? null) : '{}';
+  const [text, setText] = useState(original);
   let parsed: { ok: true; value: unknown } | { ok: false; message: string };
   try {
     parsed = { ok: true, value: JSON.parse(text) };
   } catch (err) {
     parsed = { ok: false, message: err instanceof Error ? err.message : String(err) };
   }
-  const original = toPrettyJson(rejected?.output ?? null);
-  const accept = useCommand(() => api.phaseCommand(runId, phase.id, 'accept', text === original || !parsed.ok ? {} : { output: parsed.value }), onSequence, onDone);
+  const asIs = rejected !== undefined && text === original;
+  const accept = useCommand(() => api.phaseCommand(runId, phase.id, 'accept', asIs || !parsed.ok ? {} : { output: parsed.value }), onSequence, onDone);
   const id = useId();
   return (
     <form
@@ -502,19 +505,19 @@ function AcceptForm({ runId, phase, onSequence, onDone }: { runId: string; phase
         if (parsed.ok) accept.mutate(undefined);
       }}
     >
-      {rejected?.error && (
+      {invalid?.error && (
         <p className="muted">
-          Rejected because: <code>{rejected.error.message}</code>
+          Rejected because: <code>{invalid.error.message}</code>
         </p>
       )}
       <label className="field" htmlFor={id}>
-        Output (JSON; edit it to replace the rejected one)
+        {rejected ? 'Output (JSON; edit it to replace the rejected one)' : 'Output (JSON; the rejected output was not recorded: type the one to use)'}
       </label>
       <textarea id={id} className="code-input" rows={10} value={text} onChange={(e) => setText(e.target.value)} aria-invalid={!parsed.ok} spellCheck={false} />
       {!parsed.ok && <p className="form-error">{parsed.message}</p>}
       <div className="actions">
         <button type="submit" className="btn btn--primary" disabled={!parsed.ok || accept.isPending}>
-          {text === original ? 'Accept as is' : 'Accept edited output'}
+          {asIs ? 'Accept as is' : 'Accept edited output'}
         </button>
       </div>
       <CommandError error={accept.error} />

@@ -18,6 +18,11 @@ export function allowedRunActions(view: RunView) {
 
 const GENERATIVE = new Set(['llm', 'agent', 'loop', 'interview', 'tool']);
 
+/** A candidate whose output failed the phase's schema, in the orchestrator (rejected) or in the worker. */
+export function hasOutputToFix(phase: PhaseView): boolean {
+  return phase.candidates.some((c) => c.status === 'rejected' || c.error?.code === 'output_invalid');
+}
+
 export function allowedPhaseActions(view: RunView, phase: PhaseView) {
   const cancelled = view.status === 'cancelled';
   // A failed phase may be skipped too: its dependants then run without its output.
@@ -26,7 +31,9 @@ export function allowedPhaseActions(view: RunView, phase: PhaseView) {
     // The orchestrator refuses a retry of any phase that is not failed (409).
     retry: !cancelled && GENERATIVE.has(phase.kind) && phase.status === 'failed',
     skip: !cancelled && view.status !== 'completed' && !finished,
-    accept: !cancelled && phase.status !== 'completed' && phase.candidates.some((c) => c.status === 'rejected'),
+    // The orchestrator accepts an output for a failed phase: the rejected one (as is or edited), or
+    // one typed in when the worker refused its own output (output_invalid: no raw output recorded).
+    accept: !cancelled && phase.status === 'failed' && hasOutputToFix(phase),
     // A fork reuses the recorded upstream outputs: every dependency must have completed.
     fork: phase.dependsOn.every((d) => view.phases.find((p) => p.id === d)?.status === 'completed'),
   };

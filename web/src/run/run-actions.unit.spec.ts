@@ -28,6 +28,26 @@ describe('allowedPhaseActions', () => {
   });
 });
 
+describe('allowedPhaseActions: accept', () => {
+  const withCandidate = (p: PhaseView, candidate: object): PhaseView => ({ ...p, candidates: [{ id: 'c', provider: 'simulated', model: 'm', status: 'failed', error: null, ...candidate }] }) as unknown as PhaseView;
+
+  it('offers Accept for a failed phase whose output failed its schema, in the orchestrator or in the worker', () => {
+    const rejected = withCandidate(phase('a', 'failed'), { status: 'rejected', error: { code: 'output_rejected', message: 'x' } });
+    const refused = withCandidate(phase('a', 'failed'), { error: { code: 'output_invalid', message: '/code: must match pattern' } });
+    expect(allowedPhaseActions(run([rejected]), rejected).accept).toBe(true);
+    expect(allowedPhaseActions(run([refused]), refused).accept).toBe(true);
+  });
+
+  it('not for another failure, a phase that has not failed, or a cancelled run', () => {
+    const providerDown = withCandidate(phase('a', 'failed'), { error: { code: 'provider_not_configured', message: 'x' } });
+    const running = withCandidate(phase('a', 'running'), { status: 'rejected' });
+    const refused = withCandidate(phase('a', 'failed'), { error: { code: 'output_invalid', message: 'x' } });
+    expect(allowedPhaseActions(run([providerDown]), providerDown).accept).toBe(false);
+    expect(allowedPhaseActions(run([running]), running).accept).toBe(false);
+    expect(allowedPhaseActions({ ...run([refused]), status: 'cancelled' }, refused).accept).toBe(false);
+  });
+});
+
 describe('modelChoices (the retry model picker)', () => {
   const withCandidates = (p: PhaseView, models: [string, string][]): PhaseView => ({ ...p, candidates: models.map(([provider, model]) => ({ provider, model })) }) as unknown as PhaseView;
   const view = run([withCandidates(phase('a', 'completed'), [['simulated', 'sim-fast'], ['openai', 'gpt-4.1']]), withCandidates(phase('b', 'failed'), [['simulated', 'sim-fast'], ['simulated', 'sim-b']])]);
