@@ -9,7 +9,7 @@ import { useNow } from '../lib/use-now';
 import { useRoom } from '../live/use-room';
 import { DataTable, type Column, type TableQueryState } from '../ui/DataTable';
 import { DropdownMenu } from '../ui/DropdownMenu';
-import { Select } from '../ui/Select';
+import { SelectField } from '../ui/Select';
 import { StatusBadge } from '../ui/StatusBadge';
 import { isTerminal, patchRunSummary } from './run-summary';
 
@@ -108,14 +108,8 @@ export default function RunsPage() {
 
       <form className="toolbar" role="search" onSubmit={(e) => e.preventDefault()}>
         <SearchBox value={filters.q ?? ''} onChange={(v) => setFilter('q', v)} />
-        <div className="field field--inline">
-          <span id="runs-status-label">Status</span>
-          <Select aria-labelledby="runs-status-label" value={filters.status ?? ''} onValueChange={(v) => setFilter('status', v)} options={STATUS_OPTIONS} />
-        </div>
-        <div className="field field--inline">
-          <span id="runs-archived-label">Archived</span>
-          <Select aria-labelledby="runs-archived-label" value={filters.archived ?? ''} onValueChange={(v) => setFilter('archived', v)} options={ARCHIVED_OPTIONS} />
-        </div>
+        <SelectField fieldClassName="field--inline" label="Status" value={filters.status ?? ''} onValueChange={(v) => setFilter('status', v)} options={STATUS_OPTIONS} />
+        <SelectField fieldClassName="field--inline" label="Archived" value={filters.archived ?? ''} onValueChange={(v) => setFilter('archived', v)} options={ARCHIVED_OPTIONS} />
         {filtered && (
           <button type="button" className="btn btn--ghost btn--small" onClick={() => setParams(new URLSearchParams(), { replace: true })}>
             Clear filters

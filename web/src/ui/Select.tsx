@@ -1,5 +1,6 @@
 import * as SelectPrimitive from '@radix-ui/react-select';
 import { Check, ChevronDown } from 'lucide-react';
+import { useId, type ReactNode } from 'react';
 import { cn } from './cn';
 
 /**
@@ -50,5 +51,16 @@ export function Select({ value, onValueChange, options, placeholder, disabled, c
         </SelectPrimitive.Content>
       </SelectPrimitive.Portal>
     </SelectPrimitive.Root>
+  );
+}
+
+/** A labelled select in the forms' `.field` layout (the visible label names the listbox trigger). */
+export function SelectField({ label, fieldClassName, ...props }: Omit<SelectProps, 'aria-labelledby' | 'aria-label'> & { label: ReactNode; fieldClassName?: string }) {
+  const id = useId();
+  return (
+    <div className={cn('field', fieldClassName)}>
+      <span id={id}>{label}</span>
+      <Select aria-labelledby={id} {...props} />
+    </div>
   );
 }
