@@ -6,6 +6,7 @@ import { api } from '../api/endpoints';
 import { keys } from '../api/keys';
 import { formatDateTime, toPrettyJson } from '../lib/format';
 import { DataTable, type Column } from '../ui/DataTable';
+import { ConfirmButton } from '../ui/Dialog';
 import { CheckboxMenu } from '../ui/DropdownMenu';
 import { describeCommandError } from '../ui/feature-errors';
 import { eventsQuery, matchesFilters, parseTypes, type EventFilters } from './event-filter';
@@ -169,14 +170,14 @@ function ReplayButton() {
   const progress = describeReplay(status.data);
   return (
     <div className="replay">
-      <button
-        type="button"
-        className="btn"
+      <ConfirmButton
+        label="Replay (rebuild read models)"
+        title="Rebuild every read model from the log?"
+        description="Reads may lag until it finishes; the services keep running."
+        confirmLabel="Rebuild"
         disabled={start.isPending || (polling && !isDone(status.data))}
-        onClick={() => window.confirm('Rebuild every read model from the log? Reads may lag until it finishes.') && start.mutate()}
-      >
-        Replay (rebuild read models)
-      </button>
+        onConfirm={() => start.mutate()}
+      />
       <div role="status" aria-live="polite" className="small">
         {start.error ? <span className="form-error">{describeCommandError(start.error)}</span> : null}
         {polling && status.isError ? <span className="form-error">{describeCommandError(status.error)}</span> : null}

@@ -6,6 +6,7 @@ import type { ProviderView } from '@conclave/contracts';
 import { describeCommandError } from '../ui/feature-errors';
 import { FeatureError } from '../ui/FeatureError';
 import { SelectField } from '../ui/Select';
+import { ConfirmButton } from '../ui/Dialog';
 import { Loading } from '../ui/Loading';
 
 const KINDS = ['anthropic', 'openai', 'gemini', 'simulated'] as const;
@@ -69,9 +70,16 @@ function ProviderCard({ provider: p }: { provider: ProviderView }) {
             Prices
           </button>
           {p.kind !== 'simulated' && (
-            <button type="button" className="btn btn--small btn--danger" disabled={remove.isPending} onClick={() => window.confirm(`Delete provider ${p.name}?`) && remove.mutate()}>
-              Delete
-            </button>
+            <ConfirmButton
+              label="Delete"
+              title={`Delete provider ${p.name}?`}
+              description="Templates that name it will fail to start their candidates until a provider of that name exists again."
+              confirmLabel="Delete"
+              variant="danger"
+              size="small"
+              disabled={remove.isPending}
+              onConfirm={() => remove.mutate()}
+            />
           )}
         </div>
       </div>

@@ -8,6 +8,7 @@ import { formatDateTime } from '../lib/format';
 import { pendingPhases } from '../run/pending-phases';
 import { ErrorNotice } from '../ui/ErrorNotice';
 import { SelectField } from '../ui/Select';
+import { ConfirmButton } from '../ui/Dialog';
 import { JsonBlock } from '../ui/JsonBlock';
 import { Loading } from '../ui/Loading';
 import { StartRunForm } from './StartRunForm';
@@ -157,9 +158,15 @@ function TemplateActions({ id, archived }: { id: string; archived: boolean }) {
         Clone
       </button>
       {!archived && (
-        <button type="button" className="btn btn--danger" disabled={archive.isPending} onClick={() => window.confirm('Archive this template? Existing runs are not affected.') && archive.mutate()}>
-          Archive
-        </button>
+        <ConfirmButton
+          label="Archive"
+          title="Archive this template?"
+          description="It leaves the templates list; existing runs are not affected."
+          confirmLabel="Archive"
+          variant="danger"
+          disabled={archive.isPending}
+          onConfirm={() => archive.mutate()}
+        />
       )}
       {error && <p className="form-error">{describeCommandError(error)}</p>}
     </>

@@ -1,5 +1,6 @@
 import * as DialogPrimitive from '@radix-ui/react-dialog';
-import type { ComponentPropsWithoutRef, ReactNode } from 'react';
+import { useState, type ComponentPropsWithoutRef, type ReactNode } from 'react';
+import { Button, type ButtonProps } from './Button';
 import { cn } from './cn';
 
 /**
@@ -40,5 +41,53 @@ export function DialogContent({ title, description, wide, className, children, .
         {children}
       </DialogPrimitive.Content>
     </DialogPrimitive.Portal>
+  );
+}
+
+/** A button that asks before acting (a Radix alert-style dialog instead of window.confirm). */
+export function ConfirmButton({
+  label,
+  title,
+  description,
+  confirmLabel,
+  onConfirm,
+  variant,
+  size,
+  disabled,
+}: {
+  label: ReactNode;
+  title: ReactNode;
+  description: ReactNode;
+  confirmLabel: string;
+  onConfirm: () => void;
+  variant?: ButtonProps['variant'];
+  size?: ButtonProps['size'];
+  disabled?: boolean;
+}) {
+  const [open, setOpen] = useState(false);
+  return (
+    <Dialog open={open} onOpenChange={setOpen}>
+      <DialogTrigger asChild>
+        <Button variant={variant} size={size} disabled={disabled}>
+          {label}
+        </Button>
+      </DialogTrigger>
+      <DialogContent title={title} description={description}>
+        <div className="actions">
+          <Button
+            variant={variant === 'danger' ? 'danger' : 'primary'}
+            onClick={() => {
+              setOpen(false);
+              onConfirm();
+            }}
+          >
+            {confirmLabel}
+          </Button>
+          <DialogClose asChild>
+            <Button>Cancel</Button>
+          </DialogClose>
+        </div>
+      </DialogContent>
+    </Dialog>
   );
 }
