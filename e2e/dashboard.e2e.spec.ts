@@ -231,8 +231,12 @@ describe('dashboard end to end', () => {
     await shot('retry-model-picker');
     await dialog.getByRole('button', { name: 'Retry phase' }).click();
     await header('completed').waitFor({ timeout: 30_000 });
-    const broken = await phaseOf(id, 'broken');
-    expect(broken).toMatchObject({ status: 'completed', attempt: 2 });
+    // the page folds socket events; the read model may apply the last one a moment later
+    const broken = await eventually(async () => {
+      const p = await phaseOf(id, 'broken');
+      return p.status === 'completed' && p;
+    }, 'the read model to show the retried phase completed', 15_000);
+    expect(broken.attempt).toBe(2);
     expect(broken.candidates.map((c) => [c.provider, c.model])).toEqual([['simulated', 'sim-fast']]);
   });
 
@@ -249,8 +253,10 @@ describe('dashboard end to end', () => {
     await shot('accept-edited');
     await dialog.getByRole('button', { name: 'Accept edited output' }).click();
     await header('completed').waitFor({ timeout: 30_000 });
-    const phase = await phaseOf(id, 'code');
-    expect(phase.status).toBe('completed');
+    const phase = await eventually(async () => {
+      const p = await phaseOf(id, 'code');
+      return p.status === 'completed' && p;
+    }, 'the read model to show the accepted phase completed', 15_000);
     const artifact = await api<{ content: unknown }>(`/runs/${id}/artifacts/${phase.artifactId}`);
     expect(artifact.body.content).toEqual({ code: '123' });
   });
