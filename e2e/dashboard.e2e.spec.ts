@@ -337,6 +337,25 @@ describe('dashboard end to end', () => {
       const serious = await seriousViolations(page);
       if (serious.length) found[`${path} (${theme})`] = serious;
     }
+    // the Radix pieces while open: a modal dialog with a radio list, a select's listbox, a menu
+    await page.goto(`${stack.url}/runs/${runId}`);
+    await page.getByRole('button', { name: 'Roll back…' }).click();
+    await page.getByRole('dialog', { name: 'Roll back to a checkpoint' }).getByRole('radio').first().waitFor();
+    const dialog = await seriousViolations(page);
+    if (dialog.length) found['rollback dialog'] = dialog;
+    await page.goto(`${stack.url}/runs`);
+    await page.getByRole('combobox', { name: 'Status' }).click();
+    await page.getByRole('listbox').waitFor();
+    const listbox = await seriousViolations(page);
+    if (listbox.length) found['status select'] = listbox;
+    await page.keyboard.press('Escape');
+    // the page behind an open popup is inert (web/src/ui/inert-background.ts), and live again after
+    const focusBack = "document.activeElement?.getAttribute('role') === 'combobox' && !document.getElementById('root').inert";
+    await eventually(() => page.evaluate<boolean>(focusBack), 'focus back on the select with the page live again', 5_000);
+    await page.getByRole('button', { name: 'Export' }).click();
+    await page.getByRole('menu').waitFor();
+    const menu = await seriousViolations(page);
+    if (menu.length) found['export menu'] = menu;
     expect(found).toEqual({});
   });
 });

@@ -2,6 +2,7 @@ import * as MenuPrimitive from '@radix-ui/react-dropdown-menu';
 import { Check, ChevronDown } from 'lucide-react';
 import type { ReactNode } from 'react';
 import { cn } from './cn';
+import { useInertWhileOpen } from './inert-background';
 
 /** shadcn-style menu button on Radix (role=menu, arrow keys, typeahead, Esc returns focus). */
 export interface MenuItem {
@@ -14,8 +15,9 @@ export interface MenuItem {
 }
 
 function MenuShell({ label, className, align, contentClassName, children }: { label: ReactNode; className?: string; align: 'start' | 'end'; contentClassName: string; children: ReactNode }) {
+  const onOpenChange = useInertWhileOpen();
   return (
-    <MenuPrimitive.Root>
+    <MenuPrimitive.Root onOpenChange={onOpenChange}>
       <MenuPrimitive.Trigger className={cn('btn btn--small', className)}>
         {label} <ChevronDown size={12} aria-hidden="true" />
       </MenuPrimitive.Trigger>

@@ -2,6 +2,7 @@ import * as SelectPrimitive from '@radix-ui/react-select';
 import { Check, ChevronDown } from 'lucide-react';
 import { useId, type ReactNode } from 'react';
 import { cn } from './cn';
+import { useInertWhileOpen } from './inert-background';
 
 /**
  * shadcn-style select on Radix (a listbox with typeahead and arrow keys). Radix reserves the empty
@@ -28,8 +29,9 @@ export interface SelectProps {
 }
 
 export function Select({ value, onValueChange, options, placeholder, disabled, className, id, 'aria-label': ariaLabel, 'aria-labelledby': labelledBy }: SelectProps) {
+  const onOpenChange = useInertWhileOpen();
   return (
-    <SelectPrimitive.Root value={value === '' ? NONE : value} onValueChange={(v) => onValueChange(v === NONE ? '' : v)} disabled={disabled}>
+    <SelectPrimitive.Root value={value === '' ? NONE : value} onValueChange={(v) => onValueChange(v === NONE ? '' : v)} disabled={disabled} onOpenChange={onOpenChange}>
       <SelectPrimitive.Trigger id={id} aria-label={ariaLabel} aria-labelledby={labelledBy} className={cn('select-trigger inline-flex items-center justify-between gap-2', className)}>
         <SelectPrimitive.Value placeholder={placeholder} />
         <SelectPrimitive.Icon>
