@@ -213,6 +213,12 @@ describe('dashboard end to end', () => {
     return run.body.id;
   };
   const phaseOf = async (id: string, phaseId: string) => (await api<RunView>(`/runs/${id}`)).body.phases.find((p) => p.id === phaseId)!;
+  /** The page folds socket events ahead of the projector: the read model may show a status a moment later. */
+  const phaseOnceCompleted = (id: string, phaseId: string) =>
+    eventually(async () => {
+      const p = await phaseOf(id, phaseId);
+      return p.status === 'completed' && p;
+    }, `the read model to show ${phaseId} completed`, 15_000);
   const header = (status: string) => page.locator(`.page-header .badge.status--${status}`);
 
   it('retries a failed phase on another model chosen in the model picker', async () => {
@@ -231,11 +237,7 @@ describe('dashboard end to end', () => {
     await shot('retry-model-picker');
     await dialog.getByRole('button', { name: 'Retry phase' }).click();
     await header('completed').waitFor({ timeout: 30_000 });
-    // the page folds socket events; the read model may apply the last one a moment later
-    const broken = await eventually(async () => {
-      const p = await phaseOf(id, 'broken');
-      return p.status === 'completed' && p;
-    }, 'the read model to show the retried phase completed', 15_000);
+    const broken = await phaseOnceCompleted(id, 'broken');
     expect(broken.attempt).toBe(2);
     expect(broken.candidates.map((c) => [c.provider, c.model])).toEqual([['simulated', 'sim-fast']]);
   });
@@ -253,10 +255,7 @@ describe('dashboard end to end', () => {
     await shot('accept-edited');
     await dialog.getByRole('button', { name: 'Accept edited output' }).click();
     await header('completed').waitFor({ timeout: 30_000 });
-    const phase = await eventually(async () => {
-      const p = await phaseOf(id, 'code');
-      return p.status === 'completed' && p;
-    }, 'the read model to show the accepted phase completed', 15_000);
+    const phase = await phaseOnceCompleted(id, 'code');
     const artifact = await api<{ content: unknown }>(`/runs/${id}/artifacts/${phase.artifactId}`);
     expect(artifact.body.content).toEqual({ code: '123' });
   });
