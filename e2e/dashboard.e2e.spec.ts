@@ -204,6 +204,103 @@ describe('dashboard end to end', () => {
     await page.locator('.page-header .badge.status--completed').waitFor({ timeout: 30_000 });
   });
 
+  /** A template and a run of it, through REST; the run is opened right away (no min_sequence: the page copes). */
+  const startRunOf = async (name: string, phases: unknown[]) => {
+    const tpl = await api<{ id: string }>('/templates', { method: 'POST', body: JSON.stringify({ name: `${name}-${env.id}`, phases }) });
+    expect(tpl.status).toBe(201);
+    const run = await api<{ id: string }>('/runs', { method: 'POST', body: JSON.stringify({ templateId: tpl.body.id, name, inputs: {} }) });
+    expect(run.status).toBe(201);
+    return run.body.id;
+  };
+  const phaseOf = async (id: string, phaseId: string) => (await api<RunView>(`/runs/${id}`)).body.phases.find((p) => p.id === phaseId)!;
+  /** The page folds socket events ahead of the projector: the read model may show a status a moment later. */
+  const phaseOnceCompleted = (id: string, phaseId: string) =>
+    eventually(async () => {
+      const p = await phaseOf(id, phaseId);
+      return p.status === 'completed' && p;
+    }, `the read model to show ${phaseId} completed`, 15_000);
+  const header = (status: string) => page.locator(`.page-header .badge.status--${status}`);
+
+  it('retries a failed phase on another model chosen in the model picker', async () => {
+    const id = await startRunOf('retry e2e', [
+      { id: 'ok', kind: 'llm', prompt: { user: 'Fine' }, candidates: [{ provider: 'simulated', model: 'sim-fast' }] },
+      { id: 'broken', kind: 'llm', prompt: { user: 'Broken' }, candidates: [{ provider: 'no-such-provider', model: 'x' }] },
+    ]);
+    await page.goto(`${stack.url}/runs/${id}?phase=broken`);
+    await header('failed').waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Retry…' }).click();
+    const dialog = page.getByRole('dialog', { name: /Retry phase broken/ });
+    await dialog.getByRole('combobox', { name: 'Provider' }).click();
+    await page.getByRole('option', { name: 'simulated (simulated)' }).click();
+    await dialog.getByRole('combobox', { name: 'Model' }).click();
+    await page.getByRole('option', { name: 'sim-fast' }).click();
+    await shot('retry-model-picker');
+    await dialog.getByRole('button', { name: 'Retry phase' }).click();
+    await header('completed').waitFor({ timeout: 30_000 });
+    const broken = await phaseOnceCompleted(id, 'broken');
+    expect(broken.attempt).toBe(2);
+    expect(broken.candidates.map((c) => [c.provider, c.model])).toEqual([['simulated', 'sim-fast']]);
+  });
+
+  it('accepts a rejected output after editing it', async () => {
+    // the simulated provider does not steer `pattern`: its output fails this schema (the worker
+    // reports output_invalid, the phase fails) and an edited output is accepted in its place
+    const schema = { type: 'object', required: ['code'], properties: { code: { type: 'string', pattern: '^[0-9]{3}$' } } };
+    const id = await startRunOf('accept e2e', [{ id: 'code', kind: 'llm', prompt: { user: 'A three-digit code' }, candidates: [{ provider: 'simulated', model: 'sim' }], output: { schema } }]);
+    await page.goto(`${stack.url}/runs/${id}?phase=code`);
+    await page.getByRole('button', { name: 'Accept output…' }).click({ timeout: 30_000 });
+    const dialog = page.getByRole('dialog', { name: /Accept the output of code/ });
+    await expect(dialog.textContent()).resolves.toContain('must match pattern');
+    await dialog.getByLabel(/^Output \(JSON/).fill('{ "code": "123" }');
+    await shot('accept-edited');
+    await dialog.getByRole('button', { name: 'Accept edited output' }).click();
+    await header('completed').waitFor({ timeout: 30_000 });
+    const phase = await phaseOnceCompleted(id, 'code');
+    const artifact = await api<{ content: unknown }>(`/runs/${id}/artifacts/${phase.artifactId}`);
+    expect(artifact.body.content).toEqual({ code: '123' });
+  });
+
+  it('rolls back to a checkpoint', async () => {
+    const sim = [{ provider: 'simulated', model: 'sim' }];
+    const id = await startRunOf('rollback e2e', [
+      { id: 'first', kind: 'llm', prompt: { user: 'One' }, candidates: sim },
+      { id: 'second', kind: 'llm', dependsOn: ['first'], prompt: { user: 'Two' }, candidates: sim },
+    ]);
+    await page.goto(`${stack.url}/runs/${id}`);
+    await header('completed').waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Roll back…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Roll back to a checkpoint' });
+    await dialog.getByRole('radio', { name: /phase first/ }).check();
+    await shot('rollback');
+    await dialog.getByRole('button', { name: 'Roll back' }).click();
+    await eventually(async () => (await phaseOf(id, 'second')).attempt === 2, 'the second phase to run again', 30_000);
+    await header('completed').waitFor({ timeout: 30_000 });
+    await eventually(async () => (await page.locator('[data-testid="phase-node"][data-status="completed"]').count()) === 2, 'both nodes completed again', 15_000);
+    expect([(await phaseOf(id, 'first')).attempt, (await phaseOf(id, 'second')).attempt]).toEqual([1, 2]);
+  });
+
+  it('archives a run and unarchives it', async () => {
+    const listed = async (query: string) => (await api<{ items: { id: string }[] }>(`/runs${query}`)).body.items.some((r) => r.id === runId);
+    await page.goto(`${stack.url}/runs/${runId}`);
+    await page.getByRole('button', { name: 'Archive', exact: true }).click();
+    await page.getByTestId('archived-badge').waitFor({ timeout: 15_000 });
+    expect(await listed('')).toBe(false);
+    expect(await listed('?archived=true')).toBe(true);
+    // the runs list hides it unless the Archived filter asks for it
+    await page.goto(`${stack.url}/runs`);
+    await page.getByRole('table').waitFor({ timeout: 15_000 });
+    expect(await page.locator(`tr[data-run-id="${runId}"]`).count()).toBe(0);
+    await page.getByRole('combobox', { name: 'Archived' }).click();
+    await page.getByRole('option', { name: 'Only archived' }).click();
+    await page.locator(`tr[data-run-id="${runId}"]`).waitFor({ timeout: 15_000 });
+    await shot('runs-archived');
+    await page.locator(`tr[data-run-id="${runId}"] a`).first().click();
+    await page.getByRole('button', { name: 'Unarchive' }).click();
+    await page.getByRole('button', { name: 'Archive', exact: true }).waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('archived-badge').count()).toBe(0);
+    expect(await listed('')).toBe(true);
+  });
+
   it('lists the providers and tests the simulated one', async () => {
     await page.goto(`${stack.url}/providers`);
     const card = page.getByRole('article', { name: 'Provider simulated' });
@@ -239,6 +336,25 @@ describe('dashboard end to end', () => {
       const serious = await seriousViolations(page);
       if (serious.length) found[`${path} (${theme})`] = serious;
     }
+    // the Radix pieces while open: a modal dialog with a radio list, a select's listbox, a menu
+    await page.goto(`${stack.url}/runs/${runId}`);
+    await page.getByRole('button', { name: 'Roll back…' }).click();
+    await page.getByRole('dialog', { name: 'Roll back to a checkpoint' }).getByRole('radio').first().waitFor();
+    const dialog = await seriousViolations(page);
+    if (dialog.length) found['rollback dialog'] = dialog;
+    await page.goto(`${stack.url}/runs`);
+    await page.getByRole('combobox', { name: 'Status' }).click();
+    await page.getByRole('listbox').waitFor();
+    const listbox = await seriousViolations(page);
+    if (listbox.length) found['status select'] = listbox;
+    await page.keyboard.press('Escape');
+    // the page behind an open popup is inert (web/src/ui/inert-background.ts), and live again after
+    const focusBack = "document.activeElement?.getAttribute('role') === 'combobox' && !document.getElementById('root').inert";
+    await eventually(() => page.evaluate<boolean>(focusBack), 'focus back on the select with the page live again', 5_000);
+    await page.getByRole('button', { name: 'Export' }).click();
+    await page.getByRole('menu').waitFor();
+    const menu = await seriousViolations(page);
+    if (menu.length) found['export menu'] = menu;
     expect(found).toEqual({});
   });
 });

@@ -2,6 +2,7 @@ import {
   AlertItem,
   ArtifactView,
   BudgetsView,
+  CandidateTranscript,
   CheckpointView,
   CostsView,
   ProviderTestResult,
@@ -49,6 +50,8 @@ export interface RunListFilters {
   status?: string;
   templateId?: string;
   q?: string;
+  /** archived runs are hidden unless 'true' (only them) or 'all' */
+  archived?: 'true' | 'all';
 }
 
 export const api = {
@@ -100,6 +103,8 @@ export const api = {
   rerun: (id: string) => request('POST', `/runs/${enc(id)}/rerun`, CreatedRunResponse, { body: {} }),
   setBudget: (id: string, budgetUsd: number) => request('PUT', `/runs/${enc(id)}/budget`, SequenceResponse, { body: { budgetUsd } }),
   archiveRun: (id: string, archived: boolean) => request('POST', `/runs/${enc(id)}/${archived ? 'archive' : 'unarchive'}`, AnyResponse, { body: {} }),
+  candidateTranscript: (runId: string, candidateId: string, opts: ReadOptions = {}) =>
+    request('GET', `/runs/${enc(runId)}/candidates/${enc(candidateId)}/transcript`, CandidateTranscript, { signal: opts.signal }),
   checkpoints: (id: string, opts: ReadOptions = {}) =>
     request('GET', `/runs/${enc(id)}/checkpoints`, CheckpointList, { query: { min_sequence: opts.minSequence }, signal: opts.signal }),
   toolCalls: (id: string, opts: ReadOptions = {}) =>
@@ -118,7 +123,7 @@ export const api = {
   putBudgets: (body: PutBudgetsBody) => request('PUT', '/budgets', BudgetsView, { body }),
   alerts: (opts: ReadOptions = {}) => request('GET', '/alerts', AlertPage, { signal: opts.signal }),
   workers: (opts: ReadOptions = {}) => request('GET', '/workers', WorkerList, { signal: opts.signal }),
-  events: (query: { after?: number; limit?: number; type?: string; streamId?: string }, opts: ReadOptions = {}) =>
+  events: (query: { after?: number; limit?: number; types?: string; streamId?: string }, opts: ReadOptions = {}) =>
     request('GET', '/events', EventPage, { query, signal: opts.signal }),
   startReplay: (verify = false) => request('POST', '/admin/replay', ReplayStatus, { body: { verify } }),
   replayStatus: (opts: ReadOptions = {}) => request('GET', '/admin/replay', ReplayStatus, { signal: opts.signal }),

@@ -6,6 +6,10 @@ export const keys = {
   runList: (filters: RunListFilters) => ['runs', 'list', filters] as const,
   run: (id: string) => ['run', id] as const,
   timeline: (id: string) => ['run', id, 'timeline'] as const,
+  /** the timeline with each event's data (conversation reconstruction; fetched on demand) */
+  timelineEntries: (id: string) => ['run', id, 'timeline-entries'] as const,
+  /** a candidate's recorded conversation (immutable once stored: content-addressed by `key`) */
+  transcript: (runId: string, candidateId: string, key: string) => ['run', runId, 'transcript', candidateId, key] as const,
   artifact: (runId: string, artifactId: string) => ['run', runId, 'artifact', artifactId] as const,
   checkpoints: (id: string) => ['run', id, 'checkpoints'] as const,
   toolCalls: (id: string) => ['run', id, 'tool-calls'] as const,

@@ -1,4 +1,4 @@
-import type { BudgetsView, PutBudgetsBody } from '@conclave/contracts';
+import type { BudgetsView, CostItem, PutBudgetsBody } from '@conclave/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
@@ -6,7 +6,10 @@ import { api, exportUrls, type CostGroup } from '../api/endpoints';
 import { keys } from '../api/keys';
 import { formatDateTime, formatUsd } from '../lib/format';
 import { useRoom } from '../live/use-room';
+import { DataTable, type Column } from '../ui/DataTable';
+import { DropdownMenu } from '../ui/DropdownMenu';
 import { describeCommandError } from '../ui/feature-errors';
+import { Tabs, TabsContent, TabsList, TabsTrigger } from '../ui/Tabs';
 import { FeatureError } from '../ui/FeatureError';
 import { Loading } from '../ui/Loading';
 
@@ -17,11 +20,10 @@ const GROUPS: { value: CostGroup; label: string }[] = [
   { value: 'day', label: 'Day' },
 ];
 
-/** Spend by provider / model / template / day, budgets and alerts; refreshed live from the `costs` room. */
+/** Spend by provider / model / template / day (tabs), budgets and alerts; refreshed live from the `costs` room. */
 export default function CostsPage() {
   const [groupBy, setGroupBy] = useState<CostGroup>('provider');
   const qc = useQueryClient();
-  const costs = useQuery({ queryKey: keys.costs(groupBy), queryFn: ({ signal }) => api.costs(groupBy, { signal }), retry: false });
   // Spend changes with every generated candidate: refresh (throttled by TanStack's dedupe) on those events.
   useRoom('costs', {
     onEvent: (e) => {
@@ -29,96 +31,105 @@ export default function CostsPage() {
       if (e.type.startsWith('Budget')) void qc.invalidateQueries({ queryKey: keys.alerts() });
     },
   });
-  const items = costs.data?.items ?? [];
-  const total = items.reduce((s, r) => s + r.costUsd, 0);
   return (
     <div className="page">
       <title>Costs · Conclave</title>
       <header className="page-header">
         <div className="page-header__title">
           <h1>Costs</h1>
-          <p className="muted">Total {formatUsd(total)} across {items.length} {groupBy === 'day' ? 'days' : `${groupBy}s`}.</p>
+          <p className="muted">Spend by provider, model, template and day; budgets and alerts.</p>
         </div>
         <div className="actions">
-          <a className="btn btn--small" href={exportUrls.costs('csv')} download>
-            Export CSV
-          </a>
-          <a className="btn btn--small" href={exportUrls.costs('json')} download>
-            Export JSON
-          </a>
+          <DropdownMenu
+            label="Export"
+            items={[
+              { label: 'CSV', href: exportUrls.costs('csv'), download: true },
+              { label: 'JSON', href: exportUrls.costs('json'), download: true },
+            ]}
+          />
         </div>
       </header>
       <section className="card" aria-labelledby="spend-heading">
-        <div className="card__head">
-          <h2 id="spend-heading">Spend by {groupBy}</h2>
-          <div className="segmented" role="radiogroup" aria-label="Group by">
-            {GROUPS.map((g) => (
-              <button key={g.value} type="button" role="radio" aria-checked={groupBy === g.value} className={`btn btn--small${groupBy === g.value ? ' btn--primary' : ''}`} onClick={() => setGroupBy(g.value)}>
-                {g.label}
-              </button>
-            ))}
+        <Tabs value={groupBy} onValueChange={(v) => setGroupBy(v as CostGroup)}>
+          <div className="card__head">
+            <h2 id="spend-heading">Spend by {groupBy}</h2>
+            <TabsList aria-label="Group by">
+              {GROUPS.map((g) => (
+                <TabsTrigger key={g.value} value={g.value}>
+                  {g.label}
+                </TabsTrigger>
+              ))}
+            </TabsList>
           </div>
-        </div>
-        {costs.isPending ? (
-          <Loading label="Loading costs…" />
-        ) : costs.isError ? (
-          <FeatureError error={costs.error} feature="Costs" onRetry={() => void costs.refetch()} />
-        ) : items.length === 0 ? (
-          <p className="muted">No spend recorded yet.</p>
-        ) : (
-          <>
-            <div className="chart" role="img" aria-label={`Bar chart of spend by ${groupBy}; the table below has the figures`}>
-              <ResponsiveContainer width="100%" height={280}>
-                {groupBy === 'day' ? (
-                  <LineChart data={items}>
-                    <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
-                    <XAxis dataKey="key" stroke="var(--text-muted)" />
-                    <YAxis stroke="var(--text-muted)" tickFormatter={(v: number) => `$${v}`} />
-                    <Tooltip formatter={(v) => formatUsd(Number(v))} contentStyle={{ background: 'var(--bg-elev)', border: '1px solid var(--border)' }} />
-                    <Line type="monotone" dataKey="costUsd" name="Cost" stroke="var(--accent)" strokeWidth={2} />
-                  </LineChart>
-                ) : (
-                  <BarChart data={items}>
-                    <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
-                    <XAxis dataKey="key" stroke="var(--text-muted)" />
-                    <YAxis stroke="var(--text-muted)" tickFormatter={(v: number) => `$${v}`} />
-                    <Tooltip formatter={(v) => formatUsd(Number(v))} contentStyle={{ background: 'var(--bg-elev)', border: '1px solid var(--border)' }} />
-                    <Bar dataKey="costUsd" name="Cost" fill="var(--accent)" />
-                  </BarChart>
-                )}
-              </ResponsiveContainer>
-            </div>
-            <div className="table-wrap">
-              <table className="table table--compact">
-                <caption className="sr-only">Spend by {groupBy}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">{groupBy}</th>
-                    <th scope="col">Cost</th>
-                    <th scope="col">Tokens</th>
-                    <th scope="col">Calls</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {items.map((r) => (
-                    <tr key={r.key}>
-                      <td>{r.key}</td>
-                      <td>{formatUsd(r.costUsd)}</td>
-                      <td>{formatTokenField(r.tokens)}</td>
-                      <td>{r.calls ?? '—'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          </>
-        )}
+          {GROUPS.map((g) => (
+            <TabsContent key={g.value} value={g.value}>
+              <Spend groupBy={g.value} />
+            </TabsContent>
+          ))}
+        </Tabs>
       </section>
       <div className="grid-2">
         <BudgetsCard />
         <AlertsCard />
       </div>
     </div>
+  );
+}
+
+type CostRow = CostItem;
+const COST_COLUMNS = (groupBy: CostGroup): Column<CostRow>[] => [
+  { id: 'key', header: groupBy, cell: (r) => r.key },
+  { id: 'cost', header: 'Cost', numeric: true, cell: (r) => formatUsd(r.costUsd) },
+  { id: 'tokens', header: 'Tokens', cell: (r) => formatTokenField(r.tokens) },
+  { id: 'calls', header: 'Calls', numeric: true, cell: (r) => r.calls ?? '—' },
+];
+
+function Spend({ groupBy }: { groupBy: CostGroup }) {
+  const costs = useQuery({ queryKey: keys.costs(groupBy), queryFn: ({ signal }) => api.costs(groupBy, { signal }), retry: false });
+  const items = costs.data?.items ?? [];
+  const total = items.reduce((s, r) => s + r.costUsd, 0);
+  return (
+    <>
+      {items.length > 0 && (
+        <>
+          <p className="muted">
+            Total {formatUsd(total)} across {items.length} {groupBy === 'day' ? 'days' : `${groupBy}s`}.
+          </p>
+          <div className="chart" role="img" aria-label={`Chart of spend by ${groupBy}; the table below has the figures`}>
+            <ResponsiveContainer width="100%" height={280}>
+              {groupBy === 'day' ? (
+                <LineChart data={items}>
+                  <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
+                  <XAxis dataKey="key" stroke="var(--text-muted)" />
+                  <YAxis stroke="var(--text-muted)" tickFormatter={(v: number) => `$${v}`} />
+                  <Tooltip formatter={(v) => formatUsd(Number(v))} contentStyle={{ background: 'var(--bg-elev)', border: '1px solid var(--border)' }} />
+                  <Line type="monotone" dataKey="costUsd" name="Cost" stroke="var(--accent)" strokeWidth={2} />
+                </LineChart>
+              ) : (
+                <BarChart data={items}>
+                  <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
+                  <XAxis dataKey="key" stroke="var(--text-muted)" />
+                  <YAxis stroke="var(--text-muted)" tickFormatter={(v: number) => `$${v}`} />
+                  <Tooltip formatter={(v) => formatUsd(Number(v))} contentStyle={{ background: 'var(--bg-elev)', border: '1px solid var(--border)' }} />
+                  <Bar dataKey="costUsd" name="Cost" fill="var(--accent)" />
+                </BarChart>
+              )}
+            </ResponsiveContainer>
+          </div>
+        </>
+      )}
+      <DataTable
+        caption={`Spend by ${groupBy}`}
+        columns={COST_COLUMNS(groupBy)}
+        rows={items}
+        rowKey={(r) => r.key}
+        state={costs}
+        loadingLabel="Loading costs…"
+        feature="Costs"
+        empty={<p className="muted">No spend recorded yet.</p>}
+        compact
+      />
+    </>
   );
 }
 

@@ -3,12 +3,13 @@ import { Background, Controls, MarkerType, ReactFlow, type NodeMouseHandler, typ
 import '@xyflow/react/dist/style.css';
 import { useMemo, useRef } from 'react';
 import { useTheme } from '../lib/theme';
-import { layoutGraph, shapeKey, type Point } from './layout';
+import { layoutGraph, NODE_HEIGHT, NODE_WIDTH, shapeKey, type Point } from './layout';
 import { PhaseNodeView } from './PhaseNode';
 import type { PhaseNode, PipelineEdge, PipelineNode } from './types';
 
 /** Module scope: a new object per render would make React Flow remount every node. */
 const nodeTypes: NodeTypes = { phase: PhaseNodeView };
+const ARROW = { type: MarkerType.ArrowClosed, width: 16, height: 16 };
 
 export interface PipelineGraphProps {
   phases: readonly PhaseView[];
@@ -40,7 +41,7 @@ export default function PipelineGraph({ phases, selectedPhaseId = null, onSelect
       const node: PhaseNode =
         hit && hit.phase === phase && hit.selected === selected && hit.position === position
           ? hit.node
-          : { id: phase.id, type: 'phase', position, data: { phase }, selected, draggable: false, connectable: false, ariaLabel: `${phase.name ?? phase.id}: ${phase.status}` };
+          : { id: phase.id, type: 'phase', position, data: { phase }, selected, initialWidth: NODE_WIDTH, initialHeight: NODE_HEIGHT, draggable: false, connectable: false, ariaLabel: `${phase.name ?? phase.id}: ${phase.status}` };
       next.set(phase.id, { phase, selected, position, node });
       return node;
     });
@@ -48,20 +49,36 @@ export default function PipelineGraph({ phases, selectedPhaseId = null, onSelect
     return out;
   }, [phases, positions, selectedPhaseId]);
 
+  // Edge objects are reused while their end statuses are unchanged (React Flow then skips them).
+  const edgeCache = useRef(new Map<string, { key: string; edge: PipelineEdge }>());
   const edges = useMemo<PipelineEdge[]>(() => {
     const byId = new Map(phases.map((p) => [p.id, p]));
-    return phases.flatMap((phase) =>
+    const next = new Map<string, { key: string; edge: PipelineEdge }>();
+    const out = phases.flatMap((phase) =>
       phase.dependsOn
         .filter((dep) => byId.has(dep))
-        .map((dep) => ({
-          id: `${dep}->${phase.id}`,
-          source: dep,
-          target: phase.id,
-          animated: phase.status === 'running',
-          className: `edge edge--${byId.get(dep)!.status}`,
-          markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
-        })),
+        .map((dep) => {
+          const id = `${dep}->${phase.id}`;
+          const key = `${byId.get(dep)!.status}|${phase.status}`;
+          const hit = edgeCache.current.get(id);
+          const edge: PipelineEdge =
+            hit && hit.key === key
+              ? hit.edge
+              : {
+                  id,
+                  source: dep,
+                  target: phase.id,
+                  // Highlighted, not `animated`: a dash animation repaints the whole edge layer every
+                  // frame (the running node itself glows, on a composited layer).
+                  className: phase.status === 'running' ? 'edge edge--running' : `edge edge--${byId.get(dep)!.status}`,
+                  markerEnd: ARROW,
+                };
+          next.set(id, { key, edge });
+          return edge;
+        }),
     );
+    edgeCache.current = next;
+    return out;
   }, [phases]);
 
   const onNodeClick: NodeMouseHandler<PipelineNode> = (_, node) => onSelectPhase?.(node.id);

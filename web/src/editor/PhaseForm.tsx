@@ -1,6 +1,7 @@
 import { AgentTool, ArtifactType } from '@conclave/contracts';
 import { useEffect, useId, useState } from 'react';
 import { fieldErrors, getField, setField, type DraftPhase, type LocatedError } from './editor-model';
+import { SelectField } from '../ui/Select';
 
 interface Props {
   phase: DraftPhase;
@@ -291,27 +292,20 @@ function JudgeFields({ prefix, label, phase, onChange, errors, optional }: { pre
   );
 }
 
+const SCHEMA_OUTPUT = '__schema';
+
 function OutputField({ phase, set, errors }: { phase: DraftPhase; set: (path: string, value: unknown) => void; errors: LocatedError[] }) {
   const output = phase.output as { artifact?: string; schema?: unknown } | undefined;
   const mode = output?.schema !== undefined ? 'schema' : 'artifact';
   return (
     <fieldset>
       <legend>Output</legend>
-      <label className="field">
-        Kind
-        <select
-          value={mode === 'schema' ? '__schema' : (output?.artifact ?? '')}
-          onChange={(e) => set('output', e.target.value === '__schema' ? { schema: { type: 'object', properties: {} } } : e.target.value ? { artifact: e.target.value } : undefined)}
-        >
-          <option value="">default for the kind</option>
-          {ARTIFACTS.map((a) => (
-            <option key={a} value={a}>
-              built-in: {a}
-            </option>
-          ))}
-          <option value="__schema">a JSON Schema…</option>
-        </select>
-      </label>
+      <SelectField
+        label="Kind"
+        value={mode === 'schema' ? SCHEMA_OUTPUT : (output?.artifact ?? '')}
+        onValueChange={(v) => set('output', v === SCHEMA_OUTPUT ? { schema: { type: 'object', properties: {} } } : v ? { artifact: v } : undefined)}
+        options={[{ value: '', label: 'default for the kind' }, ...ARTIFACTS.map((a) => ({ value: a, label: `built-in: ${a}` })), { value: SCHEMA_OUTPUT, label: 'a JSON Schema…' }]}
+      />
       {mode === 'schema' && <JsonField key="schema" label="JSON Schema" value={output?.schema} onChange={(v) => set('output', { schema: v })} errors={fieldErrors(errors, 'output.schema')} />}
       <ErrorText errors={errors.filter((e) => !e.field.startsWith('output.schema'))} />
     </fieldset>

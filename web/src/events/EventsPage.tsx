@@ -5,9 +5,11 @@ import { useSearchParams } from 'react-router-dom';
 import { api } from '../api/endpoints';
 import { keys } from '../api/keys';
 import { formatDateTime, toPrettyJson } from '../lib/format';
+import { DataTable, type Column } from '../ui/DataTable';
+import { ConfirmButton } from '../ui/Dialog';
+import { CheckboxMenu } from '../ui/DropdownMenu';
 import { describeCommandError } from '../ui/feature-errors';
-import { FeatureError } from '../ui/FeatureError';
-import { Loading } from '../ui/Loading';
+import { eventsQuery, matchesFilters, parseTypes, type EventFilters } from './event-filter';
 
 const PAGE_SIZE = 100;
 
@@ -16,19 +18,51 @@ function num(value: string | null): number | undefined {
   return value && Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
+type LogRow = Awaited<ReturnType<typeof api.events>>['items'][number];
+
+const COLUMNS = (filterByType: (type: string) => void): Column<LogRow>[] => [
+  { id: 'seq', header: 'Seq', cell: (e) => e.sequence, className: 'mono' },
+  {
+    id: 'type',
+    header: 'Type',
+    cell: (e) => (
+      <button type="button" className="link-button" onClick={() => filterByType(e.type)}>
+        {e.type}
+      </button>
+    ),
+  },
+  {
+    id: 'stream',
+    header: 'Stream',
+    className: 'mono',
+    cell: (e) => (e.streamId.startsWith('run:') ? <a href={`/runs/${encodeURIComponent(e.streamId.slice(4))}`}>{e.streamId}</a> : e.streamId),
+  },
+  { id: 'at', header: 'At', cell: (e) => formatDateTime(e.occurredAt) },
+  { id: 'actor', header: 'Actor', cell: (e) => actorOf(e.actor), className: 'mono small' },
+  {
+    id: 'data',
+    header: 'Data',
+    cell: (e) => (
+      <details>
+        <summary>data</summary>
+        <pre className="code">{toPrettyJson(e.data)}</pre>
+      </details>
+    ),
+  },
+];
+
 /**
- * The raw log (`GET /events?after=&limit=`), filtered by type and stream, paged forward with
- * `nextAfter`; the filters live in the URL. Admin: rebuild the read models (replay) with progress.
+ * The raw log (`GET /events?after=&limit=&types=&streamId=`), filtered by event types and stream,
+ * paged forward with `nextAfter`; the filters live in the URL. Admin: rebuild the read models
+ * (replay) with progress.
  */
 export default function EventsPage() {
   const [params, setParams] = useSearchParams();
-  const after = num(params.get('after'));
-  const type = params.get('type') ?? '';
-  const streamId = params.get('stream') ?? '';
-  const filters = { after, type, streamId };
+  const filters: EventFilters = { after: num(params.get('after')), types: parseTypes(params.get('types')), stream: params.get('stream') ?? '' };
+  const query = eventsQuery(filters, PAGE_SIZE);
   const events = useQuery({
-    queryKey: keys.events(filters),
-    queryFn: ({ signal }) => api.events({ after, limit: PAGE_SIZE, type: type || undefined, streamId: streamId || undefined }, { signal }),
+    queryKey: keys.events(query),
+    queryFn: ({ signal }) => api.events(query, { signal }),
     retry: false,
   });
   const [history, setHistory] = useState<(number | undefined)[]>([]);
@@ -40,8 +74,9 @@ export default function EventsPage() {
       if (key !== 'after') next.delete('after');
       return next;
     });
-  // The server may not filter yet: filter the page here too (harmless when it does).
-  const items = (events.data?.items ?? []).filter((e) => (!type || e.type === type) && (!streamId || e.streamId.includes(streamId)));
+  const setTypes = (types: string[]) => setParam('types', types.join(',') || undefined);
+  // Until the gateway filters (or a prefix / free text that only this page understands): filter here too.
+  const items = (events.data?.items ?? []).filter((e) => matchesFilters(e, filters));
 
   return (
     <div className="page">
@@ -53,70 +88,38 @@ export default function EventsPage() {
         </div>
         <ReplayButton />
       </header>
-      <form className="form__row card" role="search" onSubmit={(e) => e.preventDefault()}>
-        <label className="field">
-          Type
-          <select value={type} onChange={(e) => setParam('type', e.target.value || undefined)}>
-            <option value="">all</option>
-            {EVENT_TYPES.map((t) => (
-              <option key={t}>{t}</option>
-            ))}
-          </select>
-        </label>
+      <form className="form__row card" role="search" aria-label="Filter events" onSubmit={(e) => e.preventDefault()}>
+        <div className="field">
+          <span>Types</span>
+          <CheckboxMenu label={filters.types.length === 0 ? 'All types' : filters.types.length === 1 ? filters.types[0] : `${filters.types.length} types`} options={EVENT_TYPES} selected={filters.types} onChange={setTypes} />
+        </div>
         <label className="field field--grow">
-          Stream (e.g. run:abc or template:)
-          <input defaultValue={streamId} onBlur={(e) => setParam('stream', e.target.value.trim() || undefined)} onKeyDown={(e) => e.key === 'Enter' && setParam('stream', e.currentTarget.value.trim() || undefined)} />
+          Stream (run:&lt;id&gt;, template:&lt;id&gt;, provider:&lt;id&gt;, or a prefix like run:)
+          <input
+            defaultValue={filters.stream}
+            key={filters.stream}
+            onBlur={(e) => setParam('stream', e.target.value.trim() || undefined)}
+            onKeyDown={(e) => e.key === 'Enter' && setParam('stream', e.currentTarget.value.trim() || undefined)}
+          />
         </label>
         <label className="field">
           After sequence
-          <input type="number" min={0} defaultValue={after ?? ''} key={after ?? 'none'} onBlur={(e) => setParam('after', e.target.value || undefined)} />
+          <input type="number" min={0} defaultValue={filters.after ?? ''} key={filters.after ?? 'none'} onBlur={(e) => setParam('after', e.target.value || undefined)} />
         </label>
       </form>
-      {events.isPending ? (
-        <Loading label="Loading events…" />
-      ) : events.isError ? (
-        <FeatureError error={events.error} feature="The event log" onRetry={() => void events.refetch()} />
-      ) : (
-        <section className="card" aria-label="Events">
-          <div className="table-wrap">
-            <table className="table table--compact">
-              <caption className="sr-only">Events</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Seq</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Stream</th>
-                  <th scope="col">At</th>
-                  <th scope="col">Actor</th>
-                  <th scope="col">Data</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((e) => (
-                  <tr key={e.sequence}>
-                    <td className="mono">{e.sequence}</td>
-                    <td>
-                      <button type="button" className="link-button" onClick={() => setParam('type', e.type)}>
-                        {e.type}
-                      </button>
-                    </td>
-                    <td className="mono">
-                      {e.streamId.startsWith('run:') ? <a href={`/runs/${encodeURIComponent(e.streamId.slice(4))}`}>{e.streamId}</a> : e.streamId}
-                    </td>
-                    <td>{formatDateTime(e.occurredAt)}</td>
-                    <td className="mono small">{actorOf(e.actor)}</td>
-                    <td>
-                      <details>
-                        <summary>data</summary>
-                        <pre className="code">{toPrettyJson(e.data)}</pre>
-                      </details>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          {items.length === 0 && <p className="muted">No events match.</p>}
+      <section className="card" aria-label="Events">
+        <DataTable
+          caption="Events"
+          columns={COLUMNS((type) => setTypes([type]))}
+          rows={items}
+          rowKey={(e) => e.sequence}
+          state={events}
+          loadingLabel="Loading events…"
+          feature="The event log"
+          empty={<p className="muted">No events match{events.data && events.data.items.length > 0 ? ' on this page' : ''}.</p>}
+          compact
+        />
+        {events.data && (
           <div className="actions">
             <button
               type="button"
@@ -135,15 +138,15 @@ export default function EventsPage() {
               className="btn btn--small"
               disabled={events.data.nextAfter === null || events.data.items.length < PAGE_SIZE}
               onClick={() => {
-                setHistory((h) => [...h, after]);
+                setHistory((h) => [...h, filters.after]);
                 setParam('after', String(events.data.nextAfter));
               }}
             >
               Next →
             </button>
           </div>
-        </section>
-      )}
+        )}
+      </section>
     </div>
   );
 }
@@ -167,14 +170,14 @@ function ReplayButton() {
   const progress = describeReplay(status.data);
   return (
     <div className="replay">
-      <button
-        type="button"
-        className="btn"
+      <ConfirmButton
+        label="Replay (rebuild read models)"
+        title="Rebuild every read model from the log?"
+        description="Reads may lag until it finishes; the services keep running."
+        confirmLabel="Rebuild"
         disabled={start.isPending || (polling && !isDone(status.data))}
-        onClick={() => window.confirm('Rebuild every read model from the log? Reads may lag until it finishes.') && start.mutate()}
-      >
-        Replay (rebuild read models)
-      </button>
+        onConfirm={() => start.mutate()}
+      />
       <div role="status" aria-live="polite" className="small">
         {start.error ? <span className="form-error">{describeCommandError(start.error)}</span> : null}
         {polling && status.isError ? <span className="form-error">{describeCommandError(status.error)}</span> : null}

@@ -5,10 +5,26 @@ import type { WorkerView } from '@conclave/contracts';
 import { formatDateTime } from '../lib/format';
 import { useNow } from '../lib/use-now';
 import { useRoom } from '../live/use-room';
-import { FeatureError } from '../ui/FeatureError';
-import { Loading } from '../ui/Loading';
+import { DataTable, type Column } from '../ui/DataTable';
 import { StatusBadge } from '../ui/StatusBadge';
 import { applyHeartbeat, effectiveStatus } from './fleet';
+
+type WorkerRow = WorkerView & { shown: WorkerView['status'] };
+
+const COLUMNS = (now: number): Column<WorkerRow>[] => [
+  { id: 'id', header: 'Worker', cell: (w) => w.id, className: 'mono' },
+  { id: 'role', header: 'Role', cell: (w) => w.role ?? '—' },
+  { id: 'host', header: 'Host', cell: (w) => w.host ?? '—' },
+  { id: 'status', header: 'Status', cell: (w) => <StatusBadge status={WORKER_BADGE[w.shown]} label={w.shown} /> },
+  { id: 'inFlight', header: 'In flight', cell: (w) => w.inFlight ?? '—' },
+  { id: 'done', header: 'Done', cell: (w) => w.done ?? '—' },
+  { id: 'failed', header: 'Failed', cell: (w) => w.failed ?? '—' },
+  {
+    id: 'heartbeat',
+    header: 'Last heartbeat',
+    cell: (w) => (w.lastHeartbeatAt ? `${formatDateTime(w.lastHeartbeatAt)} (${Math.max(0, Math.round((now - Date.parse(w.lastHeartbeatAt)) / 1000))} s ago)` : '—'),
+  },
+];
 
 const WORKER_BADGE: Record<WorkerView['status'], string> = { stalled: 'failed', busy: 'running', draining: 'paused', stopped: 'cancelled', idle: 'pending' };
 
@@ -24,7 +40,7 @@ export default function FleetPage() {
     onSubscribed: () => void qc.invalidateQueries({ queryKey: keys.workers() }),
   });
   const now = useNow(true);
-  const rows = (workers.data?.items ?? []).map((w) => ({ ...w, shown: effectiveStatus(w, now) }));
+  const rows: WorkerRow[] = (workers.data?.items ?? []).map((w) => ({ ...w, shown: effectiveStatus(w, now) }));
   rows.sort((a, b) => Number(b.shown === 'stalled') - Number(a.shown === 'stalled') || a.id.localeCompare(b.id));
   const stalled = rows.filter((r) => r.shown === 'stalled').length;
   return (
@@ -43,47 +59,17 @@ export default function FleetPage() {
           {stalled} worker{stalled > 1 ? 's have' : ' has'} stopped sending heartbeats; their in-flight candidates are redispatched.
         </div>
       )}
-      {workers.isPending ? (
-        <Loading label="Loading workers…" />
-      ) : workers.isError ? (
-        <FeatureError error={workers.error} feature="The fleet" onRetry={() => void workers.refetch()} />
-      ) : rows.length === 0 ? (
-        <p className="muted">No worker has reported yet.</p>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <caption className="sr-only">Workers</caption>
-            <thead>
-              <tr>
-                <th scope="col">Worker</th>
-                <th scope="col">Role</th>
-                <th scope="col">Host</th>
-                <th scope="col">Status</th>
-                <th scope="col">In flight</th>
-                <th scope="col">Done</th>
-                <th scope="col">Failed</th>
-                <th scope="col">Last heartbeat</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((w) => (
-                <tr key={w.id} className={w.shown === 'stalled' ? 'row--alert' : undefined} data-testid="worker-row" data-status={w.shown}>
-                  <td className="mono">{w.id}</td>
-                  <td>{w.role ?? '—'}</td>
-                  <td>{w.host ?? '—'}</td>
-                  <td>
-                    <StatusBadge status={WORKER_BADGE[w.shown]} label={w.shown} />
-                  </td>
-                  <td>{w.inFlight ?? '—'}</td>
-                  <td>{w.done ?? '—'}</td>
-                  <td>{w.failed ?? '—'}</td>
-                  <td>{w.lastHeartbeatAt ? `${formatDateTime(w.lastHeartbeatAt)} (${Math.max(0, Math.round((now - Date.parse(w.lastHeartbeatAt)) / 1000))} s ago)` : '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        caption="Workers"
+        columns={COLUMNS(now)}
+        rows={rows}
+        rowKey={(w) => w.id}
+        rowProps={(w) => ({ className: w.shown === 'stalled' ? 'row--alert' : undefined, 'data-testid': 'worker-row', 'data-status': w.shown })}
+        state={workers}
+        loadingLabel="Loading workers…"
+        feature="The fleet"
+        empty={<p className="muted">No worker has reported yet.</p>}
+      />
     </div>
   );
 }

@@ -5,6 +5,8 @@ import { keys } from '../api/keys';
 import type { ProviderView } from '@conclave/contracts';
 import { describeCommandError } from '../ui/feature-errors';
 import { FeatureError } from '../ui/FeatureError';
+import { SelectField } from '../ui/Select';
+import { ConfirmButton } from '../ui/Dialog';
 import { Loading } from '../ui/Loading';
 
 const KINDS = ['anthropic', 'openai', 'gemini', 'simulated'] as const;
@@ -68,9 +70,16 @@ function ProviderCard({ provider: p }: { provider: ProviderView }) {
             Prices
           </button>
           {p.kind !== 'simulated' && (
-            <button type="button" className="btn btn--small btn--danger" disabled={remove.isPending} onClick={() => window.confirm(`Delete provider ${p.name}?`) && remove.mutate()}>
-              Delete
-            </button>
+            <ConfirmButton
+              label="Delete"
+              title={`Delete provider ${p.name}?`}
+              description="Templates that name it will fail to start their candidates until a provider of that name exists again."
+              confirmLabel="Delete"
+              variant="danger"
+              size="small"
+              disabled={remove.isPending}
+              onConfirm={() => remove.mutate()}
+            />
           )}
         </div>
       </div>
@@ -208,14 +217,7 @@ function ProviderForm({ onDone }: { onDone: () => void }) {
           Name (what templates refer to)
           <input required value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} pattern="[a-z0-9][a-z0-9_\-]*" title="lowercase letters, digits, _ and -" />
         </label>
-        <label className="field">
-          Kind
-          <select value={form.kind} onChange={(e) => setForm({ ...form, kind: e.target.value as ProviderBody['kind'] })}>
-            {KINDS.map((k) => (
-              <option key={k}>{k}</option>
-            ))}
-          </select>
-        </label>
+        <SelectField label="Kind" value={form.kind} onValueChange={(v) => setForm({ ...form, kind: v as ProviderBody['kind'] })} options={KINDS.map((k) => ({ value: k, label: k }))} />
       </div>
       <label className="field">
         API key (sent once; only its last 4 characters are ever shown)

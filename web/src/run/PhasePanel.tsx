@@ -8,6 +8,7 @@ import { useNow } from '../lib/use-now';
 import { JsonBlock } from '../ui/JsonBlock';
 import { StatusBadge } from '../ui/StatusBadge';
 import { ArtifactContent } from './ArtifactContent';
+import { CandidateConversation } from './conversation/ConversationViewer';
 import { PhaseActions, type OnSequence } from './RunControls';
 import type { CandidateWithTools } from './run-reducer';
 import type { LiveByCandidate, LiveCandidate } from './use-live-run';
@@ -93,7 +94,7 @@ export function PhasePanel({ view, phase, live, onSequence, onClose }: Props) {
       ) : (
         <div className="candidates">
           {phase.candidates.map((c) => (
-            <CandidateCard key={c.id} candidate={c} live={live[c.id]} restToolCalls={restCalls.get(c.id)} winner={phase.verdict?.winnerId === c.id} score={phase.verdict?.scores[c.id]?.overall} />
+            <CandidateCard key={c.id} runId={runId} candidate={c} live={live[c.id]} restToolCalls={restCalls.get(c.id)} winner={phase.verdict?.winnerId === c.id} score={phase.verdict?.scores[c.id]?.overall} />
           ))}
         </div>
       )}
@@ -120,12 +121,14 @@ export function candidateLabel(c: Pick<CandidateView, 'provider' | 'model' | 'sl
 }
 
 function CandidateCard({
+  runId,
   candidate: c,
   winner,
   score,
   live,
   restToolCalls,
 }: {
+  runId: string;
   candidate: CandidateWithTools;
   winner: boolean;
   score?: number;
@@ -188,6 +191,14 @@ function CandidateCard({
       ) : (
         <p className="muted">{c.status === 'requested' ? 'Generating…' : 'Output not included in this view.'}</p>
       )}
+      <CandidateConversation
+        runId={runId}
+        candidateId={c.id}
+        transcriptRef={c.transcript ?? null}
+        liveToolCalls={live?.toolCalls}
+        running={c.status === 'requested'}
+        label={`Conversation of ${candidateLabel(c)}`}
+      />
     </article>
   );
 }

@@ -6,8 +6,12 @@ import { api } from '../api/endpoints';
 import { keys } from '../api/keys';
 import { formatDateTime, formatUsd, toPrettyJson } from '../lib/format';
 import { isTerminal } from '../runs/run-summary';
+import { Button } from '../ui/Button';
+import { Dialog, DialogContent, DialogTrigger } from '../ui/Dialog';
 import { describeCommandError, isMissingEndpoint } from '../ui/feature-errors';
-import { allowedPhaseActions, allowedRunActions } from './run-actions';
+import { Select } from '../ui/Select';
+import { Tooltip } from '../ui/Tooltip';
+import { allowedPhaseActions, allowedRunActions, modelChoices } from './run-actions';
 
 /** After a command: the page refetches with `min_sequence` so it reads its own write. */
 export type OnSequence = (sequence: number) => void;
@@ -31,20 +35,35 @@ function CommandError({ error }: { error: unknown }) {
   );
 }
 
-/** A button that opens an inline form below the toolbar (disclosure pattern: keyboard and screen-reader friendly). */
-function Disclosure({ label, children, open, onToggle, variant }: { label: string; children: ReactNode; open: boolean; onToggle: () => void; variant?: string }) {
-  const id = useId();
+/** A toolbar button that opens its form in a modal dialog (Radix: focus trap, Esc, focus back on the button). */
+function ControlDialog({
+  label,
+  title,
+  children,
+  open,
+  onOpenChange,
+  variant,
+  wide,
+}: {
+  label: string;
+  title: ReactNode;
+  children: ReactNode;
+  open: boolean;
+  onOpenChange: (open: boolean) => void;
+  variant?: 'danger';
+  wide?: boolean;
+}) {
   return (
-    <>
-      <button type="button" className={`btn btn--small ${variant ?? ''}`} aria-expanded={open} aria-controls={id} onClick={onToggle}>
-        {label}
-      </button>
-      {open && (
-        <div id={id} className="control-form">
-          {children}
-        </div>
-      )}
-    </>
+    <Dialog open={open} onOpenChange={onOpenChange}>
+      <DialogTrigger asChild>
+        <Button size="small" variant={variant}>
+          {label}
+        </Button>
+      </DialogTrigger>
+      <DialogContent title={title} wide={wide}>
+        {children}
+      </DialogContent>
+    </Dialog>
   );
 }
 
@@ -54,13 +73,14 @@ export function RunToolbar({ view, onSequence }: { view: RunView; onSequence: On
   const allowed = allowedRunActions(view);
   const navigate = useNavigate();
   const [open, setOpen] = useState<null | 'cancel' | 'rollback' | 'budget'>(null);
-  const toggle = (name: typeof open) => setOpen((o) => (o === name ? null : name));
+  const dialog = (name: NonNullable<typeof open>) => ({ open: open === name, onOpenChange: (o: boolean) => setOpen(o ? name : null) });
   const simple = useCommand((command: 'pause' | 'resume' | 'continue') => api.runCommand(view.id, command), onSequence);
   const rerun = useMutation({
     mutationFn: () => api.rerun(view.id),
     onSuccess: (r) => navigate(`/runs/${encodeURIComponent(r.id)}?min_sequence=${r.sequence}`),
   });
-  const archive = useMutation({ mutationFn: () => api.archiveRun(view.id, true), onSuccess: () => navigate('/runs') });
+  // Archiving is a read-model flag, not a log event: refetch the run to show it.
+  const archive = useMutation({ mutationFn: (archived: boolean) => api.archiveRun(view.id, archived), onSuccess: () => onSequence(view.sequence) });
 
   return (
     <div className="run-toolbar" role="toolbar" aria-label="Run controls">
@@ -81,26 +101,38 @@ export function RunToolbar({ view, onSequence }: { view: RunView; onSequence: On
           </button>
         )}
         {allowed.cancel && (
-          <Disclosure label="Cancel run…" open={open === 'cancel'} onToggle={() => toggle('cancel')} variant="btn--danger">
+          <ControlDialog label="Cancel run…" title="Cancel the run" variant="danger" {...dialog('cancel')}>
             <CancelForm runId={view.id} onSequence={onSequence} onDone={() => setOpen(null)} />
-          </Disclosure>
+          </ControlDialog>
         )}
         {allowed.rollback && (
-          <Disclosure label="Roll back…" open={open === 'rollback'} onToggle={() => toggle('rollback')}>
+          <ControlDialog label="Roll back…" title="Roll back to a checkpoint" {...dialog('rollback')}>
             <RollbackForm runId={view.id} sequence={view.sequence} onSequence={onSequence} onDone={() => setOpen(null)} />
-          </Disclosure>
+          </ControlDialog>
         )}
-        <button type="button" className="btn btn--small" disabled={rerun.isPending} onClick={() => rerun.mutate()} title="Start a new run with the same template version and inputs">
-          Re-run
-        </button>
-        {isTerminal(view.status) && (
-          <button type="button" className="btn btn--small btn--ghost" disabled={archive.isPending} onClick={() => archive.mutate()} title="Hide this run from the runs list">
-            Archive
-          </button>
+        <Tooltip content="Start a new run with the same template version and inputs">
+          <Button size="small" disabled={rerun.isPending} onClick={() => rerun.mutate()}>
+            Re-run
+          </Button>
+        </Tooltip>
+        {view.archived ? (
+          <Tooltip content="Show this run in the runs list again">
+            <Button size="small" variant="ghost" disabled={archive.isPending} onClick={() => archive.mutate(false)}>
+              Unarchive
+            </Button>
+          </Tooltip>
+        ) : (
+          isTerminal(view.status) && (
+            <Tooltip content="Hide this run from the runs list (the Archived filter still shows it)">
+              <Button size="small" variant="ghost" disabled={archive.isPending} onClick={() => archive.mutate(true)}>
+                Archive
+              </Button>
+            </Tooltip>
+          )
         )}
-        <Disclosure label={`Budget: ${view.budgetUsd === null ? 'none' : formatUsd(view.budgetUsd)}`} open={open === 'budget'} onToggle={() => toggle('budget')}>
+        <ControlDialog label={`Budget: ${view.budgetUsd === null ? 'none' : formatUsd(view.budgetUsd)}`} title="Budget" {...dialog('budget')}>
           <BudgetForm view={view} onSequence={onSequence} onDone={() => setOpen(null)} />
-        </Disclosure>
+        </ControlDialog>
       </div>
       <CommandError error={simple.error ?? rerun.error ?? archive.error} />
     </div>
@@ -345,7 +377,7 @@ export function PhaseActions({ view, phase, onSequence }: { view: RunView; phase
   const allowed = allowedPhaseActions(view, phase);
   const navigate = useNavigate();
   const [open, setOpen] = useState<null | 'retry' | 'accept'>(null);
-  const toggle = (name: typeof open) => setOpen((o) => (o === name ? null : name));
+  const dialog = (name: NonNullable<typeof open>) => ({ open: open === name, onOpenChange: (o: boolean) => setOpen(o ? name : null) });
   const skip = useCommand(() => api.phaseCommand(view.id, phase.id, 'skip'), onSequence);
   const fork = useMutation({
     mutationFn: () => api.fork(view.id, phase.id),
@@ -355,14 +387,14 @@ export function PhaseActions({ view, phase, onSequence }: { view: RunView; phase
     <div className="run-toolbar" role="toolbar" aria-label={`Actions on phase ${phase.id}`}>
       <div className="run-toolbar__buttons">
         {allowed.retry && (
-          <Disclosure label="Retry…" open={open === 'retry'} onToggle={() => toggle('retry')}>
-            <RetryForm runId={view.id} phase={phase} onSequence={onSequence} onDone={() => setOpen(null)} />
-          </Disclosure>
+          <ControlDialog label="Retry…" title={<>Retry phase <code>{phase.id}</code></>} {...dialog('retry')}>
+            <RetryForm view={view} phase={phase} onSequence={onSequence} onDone={() => setOpen(null)} />
+          </ControlDialog>
         )}
         {allowed.accept && (
-          <Disclosure label="Accept output…" open={open === 'accept'} onToggle={() => toggle('accept')}>
+          <ControlDialog label="Accept output…" title={<>Accept the output of <code>{phase.id}</code></>} wide {...dialog('accept')}>
             <AcceptForm runId={view.id} phase={phase} onSequence={onSequence} onDone={() => setOpen(null)} />
-          </Disclosure>
+          </ControlDialog>
         )}
         {allowed.skip && (
           <button type="button" className="btn btn--small" disabled={skip.isPending} onClick={() => skip.mutate(undefined)}>
@@ -370,9 +402,11 @@ export function PhaseActions({ view, phase, onSequence }: { view: RunView; phase
           </button>
         )}
         {allowed.fork && (
-          <button type="button" className="btn btn--small" disabled={fork.isPending} onClick={() => fork.mutate()} title="A new run from this phase, reusing the recorded upstream outputs">
-            Fork from here
-          </button>
+          <Tooltip content="A new run from this phase, reusing the recorded upstream outputs">
+            <Button size="small" disabled={fork.isPending} onClick={() => fork.mutate()}>
+              Fork from here
+            </Button>
+          </Tooltip>
         )}
       </div>
       <CommandError error={skip.error ?? fork.error} />
@@ -380,15 +414,17 @@ export function PhaseActions({ view, phase, onSequence }: { view: RunView; phase
   );
 }
 
-function RetryForm({ runId, phase, onSequence, onDone }: { runId: string; phase: PhaseView; onSequence: OnSequence; onDone: () => void }) {
+function RetryForm({ view, phase, onSequence, onDone }: { view: RunView; phase: PhaseView; onSequence: OnSequence; onDone: () => void }) {
   const providers = useQuery({ queryKey: keys.providers(), queryFn: ({ signal }) => api.listProviders({ signal }), retry: false });
   const first = phase.candidates[0];
   const [provider, setProvider] = useState('');
   const [model, setModel] = useState('');
-  const retry = useCommand(() => api.phaseCommand(runId, phase.id, 'retry', provider ? { provider, ...(model ? { model } : {}) } : {}), onSequence, onDone);
-  const listId = useId();
+  const retry = useCommand(() => api.phaseCommand(view.id, phase.id, 'retry', provider ? { provider, ...(model ? { model } : {}) } : {}), onSequence, onDone);
+  const id = useId();
   const known = providers.data?.items.filter((p) => p.enabled !== false) ?? [];
-  const models = known.find((p) => p.name === provider)?.models ?? [];
+  const choices = modelChoices(known.find((p) => p.name === provider), view, provider);
+  const [typing, setTyping] = useState(false);
+  const custom = typing || choices.length === 0;
   return (
     <form
       className="form"
@@ -398,56 +434,68 @@ function RetryForm({ runId, phase, onSequence, onDone }: { runId: string; phase:
       }}
     >
       <p className="muted">
-        Attempt {phase.attempt + 1}. Leave the provider empty to retry with the template's models
+        Attempt {phase.attempt + 1}. Leave the provider as it is to retry with the template's models
         {first ? ` (e.g. ${first.provider}/${first.model})` : ''}.
       </p>
       <div className="form__row">
-        <label className="field">
-          Provider
+        <div className="field">
+          <span id={`${id}-provider`}>Provider</span>
           {known.length > 0 ? (
-            <select value={provider} onChange={(e) => setProvider(e.target.value)}>
-              <option value="">same as before</option>
-              {known.map((p) => (
-                <option key={p.id} value={p.name}>
-                  {p.name} ({p.kind})
-                </option>
-              ))}
-            </select>
+            <Select
+              aria-labelledby={`${id}-provider`}
+              value={provider}
+              onValueChange={(v) => {
+                setProvider(v);
+                setModel('');
+                setTyping(false);
+              }}
+              options={[{ value: '', label: 'same as before' }, ...known.map((p) => ({ value: p.name, label: `${p.name} (${p.kind})` }))]}
+            />
           ) : (
-            <input value={provider} onChange={(e) => setProvider(e.target.value)} placeholder="same as before" />
+            <input aria-labelledby={`${id}-provider`} value={provider} onChange={(e) => setProvider(e.target.value)} placeholder="same as before" />
           )}
-        </label>
-        <label className="field">
-          Model
-          <input value={model} onChange={(e) => setModel(e.target.value)} list={listId} disabled={!provider} placeholder={provider ? 'model name' : '—'} />
-          <datalist id={listId}>
-            {models.map((m) => (
-              <option key={m} value={m} />
-            ))}
-          </datalist>
-        </label>
+        </div>
+        <div className="field">
+          <span id={`${id}-model`}>Model</span>
+          {custom ? (
+            <input aria-labelledby={`${id}-model`} value={model} onChange={(e) => setModel(e.target.value)} disabled={!provider} placeholder={provider ? 'model name' : '—'} />
+          ) : (
+            <Select
+              aria-labelledby={`${id}-model`}
+              value={model}
+              placeholder="choose a model"
+              onValueChange={(v) => (v === OTHER_MODEL ? (setTyping(true), setModel('')) : setModel(v))}
+              options={[...choices.map((m) => ({ value: m, label: m })), { value: OTHER_MODEL, label: 'Other model…' }]}
+            />
+          )}
+        </div>
       </div>
       <div className="actions">
-        <button type="submit" className="btn btn--primary" disabled={retry.isPending || (provider !== '' && model === '')}>
+        <Button type="submit" variant="primary" disabled={retry.isPending || (provider !== '' && model === '')}>
           Retry phase
-        </button>
+        </Button>
       </div>
       <CommandError error={retry.error} />
     </form>
   );
 }
 
+const OTHER_MODEL = '__other__';
+
 function AcceptForm({ runId, phase, onSequence, onDone }: { runId: string; phase: PhaseView; onSequence: OnSequence; onDone: () => void }) {
   const rejected = phase.candidates.find((c) => c.status === 'rejected');
-  const [text, setText] = useState(() => toPrettyJson(rejected?.output ?? null));
+  // Refused by the worker (output_invalid): the log keeps no raw output, so one must be typed in.
+  const invalid = rejected ?? phase.candidates.find((c) => c.error?.code === 'output_invalid');
+  const original = rejected ? toPrettyJson(rejected.output ?? null) : '{}';
+  const [text, setText] = useState(original);
   let parsed: { ok: true; value: unknown } | { ok: false; message: string };
   try {
     parsed = { ok: true, value: JSON.parse(text) };
   } catch (err) {
     parsed = { ok: false, message: err instanceof Error ? err.message : String(err) };
   }
-  const original = toPrettyJson(rejected?.output ?? null);
-  const accept = useCommand(() => api.phaseCommand(runId, phase.id, 'accept', text === original || !parsed.ok ? {} : { output: parsed.value }), onSequence, onDone);
+  const asIs = rejected !== undefined && text === original;
+  const accept = useCommand(() => api.phaseCommand(runId, phase.id, 'accept', asIs || !parsed.ok ? {} : { output: parsed.value }), onSequence, onDone);
   const id = useId();
   return (
     <form
@@ -457,19 +505,19 @@ function AcceptForm({ runId, phase, onSequence, onDone }: { runId: string; phase
         if (parsed.ok) accept.mutate(undefined);
       }}
     >
-      {rejected?.error && (
+      {invalid?.error && (
         <p className="muted">
-          Rejected because: <code>{rejected.error.message}</code>
+          Rejected because: <code>{invalid.error.message}</code>
         </p>
       )}
       <label className="field" htmlFor={id}>
-        Output (JSON; edit it to replace the rejected one)
+        {rejected ? 'Output (JSON; edit it to replace the rejected one)' : 'Output (JSON; the rejected output was not recorded: type the one to use)'}
       </label>
       <textarea id={id} className="code-input" rows={10} value={text} onChange={(e) => setText(e.target.value)} aria-invalid={!parsed.ok} spellCheck={false} />
       {!parsed.ok && <p className="form-error">{parsed.message}</p>}
       <div className="actions">
         <button type="submit" className="btn btn--primary" disabled={!parsed.ok || accept.isPending}>
-          {text === original ? 'Accept as is' : 'Accept edited output'}
+          {asIs ? 'Accept as is' : 'Accept edited output'}
         </button>
       </div>
       <CommandError error={accept.error} />

@@ -1,5 +1,6 @@
 import type { RunView } from '@conclave/contracts';
-import { lazy, Suspense, useCallback } from 'react';
+import { useCallback, useEffect, useState } from 'react';
+import type PipelineGraphType from '../dag/PipelineGraph';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
 import { exportUrls } from '../api/endpoints';
 import { elapsedMs, formatDateTime, formatDuration, formatTokens, formatUsd } from '../lib/format';
@@ -13,8 +14,30 @@ import { PausedBanner, PendingPanel, RunToolbar, StalledWorkersWarning } from '.
 import { Timeline } from './Timeline';
 import { useLiveRun } from './use-live-run';
 
-// React Flow is the heaviest dependency: it loads with the graph, after the page's text.
-const PipelineGraph = lazy(() => import('../dag/PipelineGraph'));
+// React Flow is the heaviest dependency: its chunk starts loading with this page's (in parallel with
+// the run's fetch) and the graph appears when both are there. Not React.lazy: a Suspense fallback
+// delays the reveal (React throttles it by ~300 ms), which doubled the time to a rendered DAG.
+type GraphComponent = typeof PipelineGraphType;
+type GraphState = GraphComponent | 'loading' | 'failed';
+let loadedGraph: GraphState = 'loading';
+const graphModule: Promise<GraphState> = import('../dag/PipelineGraph').then(
+  (m) => (loadedGraph = m.default),
+  () => 'failed',
+);
+
+function useGraphComponent(): GraphState {
+  // an initializer function: a component passed as is would be called by useState
+  const [graph, setGraph] = useState<GraphState>(() => loadedGraph);
+  useEffect(() => {
+    if (graph !== 'loading') return;
+    let live = true;
+    void graphModule.then((g) => live && setGraph(() => g));
+    return () => {
+      live = false;
+    };
+  }, [graph]);
+  return graph;
+}
 
 function positiveInt(value: string | null): number | undefined {
   const n = Number(value);
@@ -31,6 +54,7 @@ function RunPage({ id }: { id: string }) {
   const [params, setParams] = useSearchParams();
   const { run, timeline, liveError, live, refetchAtLeast } = useLiveRun(id, positiveInt(params.get('min_sequence')));
   const selectedPhaseId = params.get('phase');
+  const PipelineGraph = useGraphComponent();
 
   const selectPhase = useCallback(
     (phaseId: string | null) =>
@@ -85,9 +109,15 @@ function RunPage({ id }: { id: string }) {
           <h2 id="pipeline-heading">Pipeline</h2>
           <span className="muted">Select a phase for its candidates, verdict and artifact.</span>
         </div>
-        <Suspense fallback={<div className="graph graph--placeholder">Loading graph…</div>}>
+        {PipelineGraph === 'loading' ? (
+          <div className="graph graph--placeholder">Loading graph…</div>
+        ) : PipelineGraph === 'failed' ? (
+          <div className="graph graph--placeholder" role="alert">
+            Could not load the graph (the dashboard may have been updated: reload the page). The phases are listed below.
+          </div>
+        ) : (
           <PipelineGraph phases={view.phases} selectedPhaseId={selectedPhaseId} onSelectPhase={selectPhase} label="Run pipeline" />
-        </Suspense>
+        )}
         <ul className="phase-chips" aria-label="Phases">
           {view.phases.map((p) => (
             <li key={p.id}>
@@ -140,6 +170,11 @@ function RunHeader({ view }: { view: RunView }) {
           {simulated && (
             <span className="badge badge--sim" title="At least one candidate came from the offline simulated provider">
               simulated provider
+            </span>
+          )}
+          {view.archived && (
+            <span className="badge badge--archived" data-testid="archived-badge">
+              archived
             </span>
           )}
         </h1>

@@ -134,6 +134,7 @@ export function emptyRunView(id: string): RunView {
     pending: { gates: [], questions: [], continue: [] },
     pauseReason: null,
     budgetUsd: null,
+    archived: false,
   };
 }
 
@@ -202,6 +203,7 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
           durationMs: d.durationMs,
           error: null,
           ...(d.toolCalls ? { toolCalls: d.toolCalls } : {}),
+          ...(d.transcript ? { transcript: d.transcript } : {}),
         };
         return { ...p, candidates: upsertCandidate(p.candidates, candidate), costUsd: p.costUsd + d.costUsd, tokens: addTokens(p.tokens, d.tokens) };
       });
@@ -216,6 +218,7 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
           status: 'failed',
           durationMs: d.durationMs ?? null,
           error: { code: d.error.code, message: d.error.message },
+          ...(d.transcript ? { transcript: d.transcript } : {}),
         };
         return { ...p, candidates: upsertCandidate(p.candidates, candidate) };
       });
@@ -251,6 +254,7 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
           status: 'rejected',
           output: d.raw,
           error: { code: 'output_rejected', message: d.errors.join('; ') },
+          ...(d.transcript ? { transcript: d.transcript } : {}),
         };
         return { ...p, candidates: upsertCandidate(p.candidates, candidate) };
       });

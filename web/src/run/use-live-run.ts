@@ -1,10 +1,11 @@
 import type { LiveMessage, RunView, SocketEvent } from '@conclave/contracts';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, fetchTimelineSince } from '../api/endpoints';
+import { fetchTimelineSince } from '../api/endpoints';
 import { keys } from '../api/keys';
 import { useRoom } from '../live/use-room';
-import { applyRunEvents, foldRunEvent } from './run-reducer';
+import { withEvents } from './live-run-state';
+import { liveRun, loadRunView, runQueryRetry, runQueryRetryDelay, updateLiveRun } from './live-run-store';
 import { eventFromEntry, mergeTimeline, rowFromEntry, rowFromEvent, type TimelineRow } from './timeline';
 
 /** What a candidate streams while it runs (core NATS deltas: not in the log, lost on reload). */
@@ -27,18 +28,22 @@ export function applyLiveMessage(state: LiveByCandidate, message: LiveMessage): 
   return { ...state, [message.candidateId]: { ...prev, toolCalls: [...prev.toolCalls, message].slice(-MAX_LIVE_TOOL_CALLS) } };
 }
 
-/** Events kept to replay on top of a refetched (possibly older) RunView. */
-const REPLAY_BUFFER = 5000;
+/** Live events kept to merge into a refetched timeline. */
+const TIMELINE_REPLAY = 5000;
 
 /**
- * A run's state, live: the RunView from REST with the room's events folded in by the pure reducer.
+ * A run's state, live: the RunView from REST with the room's events folded in, through the run's
+ * LiveRunState (live-run-state.ts: events in sequence order on top of the newest snapshot).
  *
  * Consistency:
- * - the room is joined on mount; after every (re)join (and again 2 s later, for projector lag) and
- *   after the first REST load, the gap is fetched from the timeline (`since_sequence` = the view's
- *   sequence) and folded in — the socket never replays, the reducer makes the overlap harmless;
- * - a refetched RunView may be older than what was folded already: the recent events are replayed
- *   on top of it, so the view never goes back in time;
+ * - the room is joined on mount; after every (re)join, after the first live event that follows it,
+ *   2 s later, and after the first REST load, the gap is fetched from the timeline (after the
+ *   sequence the state is complete up to, with `min_sequence` = the newest sequence the socket
+ *   showed, so the projector has applied everything before it) — the socket never replays;
+ * - gap-fill pages and live events may arrive in any order: the state re-folds from the snapshot
+ *   when an event lands below one already folded, so neither source can hide the other's events;
+ * - a refetched RunView older than the current snapshot is ignored; a newer one is the new base,
+ *   with the buffered events after it replayed, so the view never goes back in time;
  * - an event the reducer cannot fold (a newer type, bad data) triggers a refetch with
  *   `min_sequence` = that event, so the projector's view brings its effect.
  */
@@ -48,17 +53,11 @@ export function useLiveRun(runId: string, initialMinSequence?: number) {
   const recent = useRef<SocketEvent[]>([]);
   const [liveError, setLiveError] = useState<{ code: string; message: string } | null>(null);
 
-  const remember = (events: readonly SocketEvent[]) => {
-    recent.current.push(...events);
-    if (recent.current.length > REPLAY_BUFFER) recent.current.splice(0, recent.current.length - REPLAY_BUFFER);
-  };
-
   const run = useQuery({
     queryKey: keys.run(runId),
-    queryFn: async ({ signal }) => {
-      const fresh = await api.getRun(runId, { minSequence: minSequence.current, signal });
-      return applyRunEvents(fresh, recent.current);
-    },
+    queryFn: ({ signal }) => loadRunView(runId, { minSequence: minSequence.current, signal }),
+    retry: runQueryRetry,
+    retryDelay: runQueryRetryDelay,
   });
 
   const timeline = useQuery({
@@ -80,47 +79,55 @@ export function useLiveRun(runId: string, initialMinSequence?: number) {
   );
   useEffect(() => () => void (refetchTimer.current && clearTimeout(refetchTimer.current)), []);
 
-  const fold = useCallback(
-    (events: readonly SocketEvent[]) => {
-      if (events.length === 0) return;
-      remember(events);
-      let needsRefetch = 0;
-      qc.setQueryData<RunView>(keys.run(runId), (view) => {
-        if (!view) return view; // the pending REST load replays `recent`
-        let next = view;
-        for (const event of [...events].sort((a, b) => a.sequence - b.sequence)) {
-          const result = foldRunEvent(next, event);
-          if (result.outcome === 'unknown' || result.outcome === 'invalid') needsRefetch = event.sequence;
-          next = result.view;
-        }
-        return next;
-      });
-      qc.setQueryData<TimelineRow[]>(keys.timeline(runId), (rows) => (rows ? mergeTimeline(rows, events.map(rowFromEvent)) : rows));
-      if (needsRefetch) refetchAtLeast(needsRefetch);
+  const refetchRequested = useRef(0);
+  /** Events (live or gap-fill) into the run's state; the query cache shows its view. */
+  const apply = useCallback(
+    (events: readonly SocketEvent[], completeUpTo = 0, rows: TimelineRow[] = events.map(rowFromEvent)) => {
+      const before = liveRun(runId);
+      const state = updateLiveRun(runId, (s) => withEvents(s, events, completeUpTo));
+      if (state.view && state.view !== before.view) qc.setQueryData<RunView>(keys.run(runId), state.view);
+      if (events.length > 0) {
+        recent.current.push(...events);
+        if (recent.current.length > TIMELINE_REPLAY) recent.current.splice(0, recent.current.length - TIMELINE_REPLAY);
+        qc.setQueryData<TimelineRow[]>(keys.timeline(runId), (prev) => (prev ? mergeTimeline(prev, rows) : prev));
+      }
+      if (state.refetchAtLeast > refetchRequested.current) {
+        refetchRequested.current = state.refetchAtLeast;
+        refetchAtLeast(state.refetchAtLeast);
+      } else if (!state.base && state.latest > 0 && qc.getQueryState(keys.run(runId))?.status === 'error') {
+        // the first load failed (e.g. 404 before the projector saw the run) but the run exists
+        refetchAtLeast(state.latest);
+      }
     },
     [qc, runId, refetchAtLeast],
   );
 
   const filling = useRef({ running: false, again: false });
   const fillGap = useCallback(async () => {
-    const state = filling.current;
-    if (state.running) return void (state.again = true);
-    state.running = true;
+    const flag = filling.current;
+    if (flag.running) return void (flag.again = true);
+    flag.running = true;
     try {
       do {
-        state.again = false;
-        const view = qc.getQueryData<RunView>(keys.run(runId));
-        if (!view) return; // the first REST load triggers a fill when it lands
-        const entries = await fetchTimelineSince(runId, view.sequence);
-        fold(entries.map((e) => eventFromEntry(runId, e)));
-        qc.setQueryData<TimelineRow[]>(keys.timeline(runId), (rows) => (rows ? mergeTimeline(rows, entries.map(rowFromEntry)) : rows));
-      } while (state.again);
+        flag.again = false;
+        const state = liveRun(runId);
+        if (!state.base) return; // the first REST load triggers a fill when it lands
+        // What the socket showed, the projector must have applied: the timeline then has it all.
+        const wait = state.latest > state.complete ? state.latest : undefined;
+        const entries = await fetchTimelineSince(runId, state.complete, { minSequence: wait });
+        const last = entries.length > 0 ? entries[entries.length - 1]!.sequence : 0;
+        apply(
+          entries.map((e) => eventFromEntry(runId, e)),
+          Math.max(wait ?? 0, last),
+          entries.map(rowFromEntry),
+        );
+      } while (flag.again);
     } catch (err) {
       console.warn('timeline gap-fill failed; the next reconnect or refetch retries', err);
     } finally {
-      state.running = false;
+      flag.running = false;
     }
-  }, [qc, runId, fold]);
+  }, [runId, apply]);
 
   // Token deltas arrive many times a second: buffer them and render at most every 100 ms.
   const [live, setLive] = useState<LiveByCandidate>({});
@@ -137,15 +144,42 @@ export function useLiveRun(runId: string, initialMinSequence?: number) {
   }, []);
   useEffect(() => () => void (liveTimer.current && clearTimeout(liveTimer.current)), []);
 
+  // Run events too are folded in batches (at most one render per frame): a burst of events
+  // costs one reducer pass and one render, not one each.
+  const pendingEvents = useRef<SocketEvent[]>([]);
+  const eventTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const fillOnNextEvent = useRef(false);
+  const onEvent = useCallback(
+    (event: SocketEvent) => {
+      pendingEvents.current.push(event);
+      if (eventTimer.current) return;
+      eventTimer.current = setTimeout(() => {
+        eventTimer.current = null;
+        apply(pendingEvents.current.splice(0));
+        // The first event after a (re)join bounds what was appended before it: fetch up to there.
+        if (fillOnNextEvent.current) {
+          fillOnNextEvent.current = false;
+          void fillGap();
+        }
+      }, 16);
+    },
+    [apply, fillGap],
+  );
+  useEffect(() => () => void (eventTimer.current && clearTimeout(eventTimer.current)), []);
+
+  const followUp = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => void (followUp.current && clearTimeout(followUp.current)), []);
   useRoom(`run:${runId}`, {
-    onEvent: (event) => fold([event]),
+    onEvent,
     onLive,
     onSubscribed: () => {
       setLiveError(null);
+      fillOnNextEvent.current = true;
       void fillGap();
       // The timeline is a read model: events appended just before the (re)join may not be
       // projected yet, and the socket will not send them. A second look covers that lag.
-      setTimeout(() => void fillGap(), 2000);
+      if (followUp.current) clearTimeout(followUp.current);
+      followUp.current = setTimeout(() => void fillGap(), 2000);
     },
     onError: setLiveError,
   });

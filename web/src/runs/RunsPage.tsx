@@ -1,19 +1,26 @@
 import { RunStatus, type RunSummary, type SocketEvent } from '@conclave/contracts';
 import { useInfiniteQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api, type RunListFilters, type RunPage, exportUrls } from '../api/endpoints';
 import { keys } from '../api/keys';
 import { elapsedMs, formatDateTime, formatDuration, formatUsd } from '../lib/format';
 import { useNow } from '../lib/use-now';
 import { useRoom } from '../live/use-room';
-import { ErrorNotice } from '../ui/ErrorNotice';
-import { Loading } from '../ui/Loading';
+import { DataTable, type Column, type TableQueryState } from '../ui/DataTable';
+import { DropdownMenu } from '../ui/DropdownMenu';
+import { SelectField } from '../ui/Select';
 import { StatusBadge } from '../ui/StatusBadge';
 import { isTerminal, patchRunSummary } from './run-summary';
 
 const PAGE_SIZE = 50;
-const STATUSES = RunStatus.options;
+const STATUS_OPTIONS = [{ value: '', label: 'All' }, ...RunStatus.options.map((s) => ({ value: s, label: s }))];
+const ARCHIVED_OPTIONS = [
+  { value: '', label: 'Hidden' },
+  { value: 'true', label: 'Only archived' },
+  { value: 'all', label: 'Shown too' },
+];
+const archivedParam = (v: string | null): RunListFilters['archived'] => (v === 'true' || v === 'all' ? v : undefined);
 
 /**
  * The runs list. Filters live in the query string (`status`, `q`). Live through the `runs` room:
@@ -23,7 +30,12 @@ const STATUSES = RunStatus.options;
 export default function RunsPage() {
   const [params, setParams] = useSearchParams();
   const filters: RunListFilters = useMemo(
-    () => ({ status: params.get('status') || undefined, q: params.get('q') || undefined, templateId: params.get('templateId') || undefined }),
+    () => ({
+      status: params.get('status') || undefined,
+      q: params.get('q') || undefined,
+      templateId: params.get('templateId') || undefined,
+      archived: archivedParam(params.get('archived')),
+    }),
     [params],
   );
   const qc = useQueryClient();
@@ -59,9 +71,9 @@ export default function RunsPage() {
   });
 
   const rows = useMemo(() => runs.data?.pages.flatMap((p) => p.items) ?? [], [runs.data]);
-  const filtered = Boolean(filters.status || filters.q || filters.templateId);
+  const filtered = Boolean(filters.status || filters.q || filters.templateId || filters.archived);
 
-  const setFilter = (name: 'status' | 'q', value: string) =>
+  const setFilter = (name: 'status' | 'q' | 'archived', value: string) =>
     setParams(
       (prev) => {
         const next = new URLSearchParams(prev);
@@ -81,12 +93,13 @@ export default function RunsPage() {
           <p className="muted">Every pipeline run, live.</p>
         </div>
         <div className="actions">
-          <a className="btn btn--small" href={exportUrls.runs('csv')} download>
-            Export CSV
-          </a>
-          <a className="btn btn--small" href={exportUrls.runs('json')} download>
-            Export JSON
-          </a>
+          <DropdownMenu
+            label="Export"
+            items={[
+              { label: 'CSV', href: exportUrls.runs('csv'), download: true },
+              { label: 'JSON', href: exportUrls.runs('json'), download: true },
+            ]}
+          />
           <Link className="btn btn--primary" to="/templates">
             Start a run
           </Link>
@@ -95,17 +108,8 @@ export default function RunsPage() {
 
       <form className="toolbar" role="search" onSubmit={(e) => e.preventDefault()}>
         <SearchBox value={filters.q ?? ''} onChange={(v) => setFilter('q', v)} />
-        <label className="field field--inline">
-          <span>Status</span>
-          <select value={filters.status ?? ''} onChange={(e) => setFilter('status', e.target.value)}>
-            <option value="">All</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField fieldClassName="field--inline" label="Status" value={filters.status ?? ''} onValueChange={(v) => setFilter('status', v)} options={STATUS_OPTIONS} />
+        <SelectField fieldClassName="field--inline" label="Archived" value={filters.archived ?? ''} onValueChange={(v) => setFilter('archived', v)} options={ARCHIVED_OPTIONS} />
         {filtered && (
           <button type="button" className="btn btn--ghost btn--small" onClick={() => setParams(new URLSearchParams(), { replace: true })}>
             Clear filters
@@ -113,13 +117,11 @@ export default function RunsPage() {
         )}
       </form>
 
-      {runs.isPending ? (
-        <Loading label="Loading runs…" />
-      ) : runs.isError ? (
-        <ErrorNotice error={runs.error} title="Could not load runs" onRetry={() => void runs.refetch()} />
-      ) : rows.length === 0 ? (
-        <div className="empty">
-          {filtered ? (
+      <RunsTable
+        rows={rows}
+        state={runs}
+        empty={
+          filtered ? (
             <p>No runs match these filters.</p>
           ) : (
             <>
@@ -128,20 +130,18 @@ export default function RunsPage() {
                 <Link to="/templates">Pick a template</Link> to start one.
               </p>
             </>
-          )}
-        </div>
-      ) : (
-        <>
-          <RunsTable rows={rows} />
-          {runs.hasNextPage && (
+          )
+        }
+        footer={
+          runs.hasNextPage && (
             <div className="load-more">
               <button type="button" className="btn" onClick={() => void runs.fetchNextPage()} disabled={runs.isFetchingNextPage}>
                 {runs.isFetchingNextPage ? 'Loading…' : 'Load more'}
               </button>
             </div>
-          )}
-        </>
-      )}
+          )
+        }
+      />
     </div>
   );
 }
@@ -179,57 +179,62 @@ function SearchBox({ value, onChange }: { value: string; onChange: (v: string) =
   );
 }
 
-function RunsTable({ rows }: { rows: readonly RunSummary[] }) {
+const runColumns = (now: number): Column<RunSummary>[] => [
+  {
+    id: 'run',
+    header: 'Run',
+    cell: (r) => (
+      <>
+        <Link to={`/runs/${encodeURIComponent(r.id)}`} className="strong">
+          {r.name ?? r.id}
+        </Link>
+        {r.archived && <span className="badge badge--archived">archived</span>}
+        {r.name && <div className="muted mono small">{r.id}</div>}
+      </>
+    ),
+  },
+  {
+    id: 'template',
+    header: 'Template',
+    cell: (r) => (
+      <>
+        {r.templateName || r.templateId} <span className="muted">v{r.templateVersion}</span>
+      </>
+    ),
+  },
+  { id: 'status', header: 'Status', cell: (r) => <StatusBadge status={r.status} /> },
+  {
+    id: 'phases',
+    header: 'Phases',
+    cell: (r) => (
+      <>
+        <span className="progress" aria-hidden="true">
+          <span style={{ width: `${r.phasesTotal ? (100 * r.phasesDone) / r.phasesTotal : 0}%` }} />
+        </span>{' '}
+        {r.phasesDone}/{r.phasesTotal}
+      </>
+    ),
+  },
+  { id: 'cost', header: 'Cost', numeric: true, cell: (r) => formatUsd(r.costUsd) },
+  { id: 'started', header: 'Started', cell: (r) => <time dateTime={r.startedAt}>{formatDateTime(r.startedAt)}</time> },
+  { id: 'duration', header: 'Duration', numeric: true, cell: (r) => formatDuration(elapsedMs(r.startedAt, r.completedAt, now)) },
+];
+
+function RunsTable({ rows, state, empty, footer }: { rows: readonly RunSummary[]; state: TableQueryState; empty: ReactNode; footer: ReactNode }) {
   const now = useNow(rows.some((r) => !isTerminal(r.status)));
   return (
-    <div className="table-wrap">
-      <table className="table">
-        <caption className="sr-only">Runs</caption>
-        <thead>
-          <tr>
-            <th scope="col">Run</th>
-            <th scope="col">Template</th>
-            <th scope="col">Status</th>
-            <th scope="col">Phases</th>
-            <th scope="col" className="num">
-              Cost
-            </th>
-            <th scope="col">Started</th>
-            <th scope="col" className="num">
-              Duration
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr key={r.id} data-run-id={r.id}>
-              <td>
-                <Link to={`/runs/${encodeURIComponent(r.id)}`} className="strong">
-                  {r.name ?? r.id}
-                </Link>
-                {r.name && <div className="muted mono small">{r.id}</div>}
-              </td>
-              <td>
-                {r.templateName || r.templateId} <span className="muted">v{r.templateVersion}</span>
-              </td>
-              <td>
-                <StatusBadge status={r.status} />
-              </td>
-              <td>
-                <span className="progress" aria-hidden="true">
-                  <span style={{ width: `${r.phasesTotal ? (100 * r.phasesDone) / r.phasesTotal : 0}%` }} />
-                </span>{' '}
-                {r.phasesDone}/{r.phasesTotal}
-              </td>
-              <td className="num">{formatUsd(r.costUsd)}</td>
-              <td>
-                <time dateTime={r.startedAt}>{formatDateTime(r.startedAt)}</time>
-              </td>
-              <td className="num">{formatDuration(elapsedMs(r.startedAt, r.completedAt, now))}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      caption="Runs"
+      columns={runColumns(now)}
+      rows={rows}
+      rowKey={(r) => r.id}
+      rowProps={(r) => ({ 'data-run-id': r.id })}
+      state={state}
+      loadingLabel="Loading runs…"
+      feature="Runs"
+      errorTitle="Could not load runs"
+      empty={empty}
+      footer={footer}
+    />
   );
 }

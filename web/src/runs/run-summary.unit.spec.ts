@@ -8,6 +8,7 @@ const row: RunSummary = {
   templateVersion: 1,
   templateName: 'tpl',
   status: 'running',
+  archived: false,
   costUsd: 0.1,
   startedAt: '2025-01-01T00:00:00Z',
   completedAt: null,

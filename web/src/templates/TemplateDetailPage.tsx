@@ -7,6 +7,8 @@ import { keys } from '../api/keys';
 import { formatDateTime } from '../lib/format';
 import { pendingPhases } from '../run/pending-phases';
 import { ErrorNotice } from '../ui/ErrorNotice';
+import { SelectField } from '../ui/Select';
+import { ConfirmButton } from '../ui/Dialog';
 import { JsonBlock } from '../ui/JsonBlock';
 import { Loading } from '../ui/Loading';
 import { StartRunForm } from './StartRunForm';
@@ -85,31 +87,23 @@ export default function TemplateDetailPage() {
           <TemplateActions id={view.id} archived={view.archived} />
         </div>
         {view.versions.length > 1 && (
-          <label className="field field--inline">
-            <span>Version</span>
-            <select
-              value={view.version}
-              onChange={(e) =>
-                setParams(
-                  (prev) => {
-                    const next = new URLSearchParams(prev);
-                    next.set('version', e.target.value);
-                    next.delete('min_sequence');
-                    return next;
-                  },
-                  { replace: true },
-                )
-              }
-            >
-              {[...view.versions]
-                .sort((a, b) => b - a)
-                .map((v) => (
-                  <option key={v} value={v}>
-                    v{v}
-                  </option>
-                ))}
-            </select>
-          </label>
+          <SelectField
+            fieldClassName="field--inline"
+            label="Version"
+            value={String(view.version)}
+            onValueChange={(v) =>
+              setParams(
+                (prev) => {
+                  const next = new URLSearchParams(prev);
+                  next.set('version', v);
+                  next.delete('min_sequence');
+                  return next;
+                },
+                { replace: true },
+              )
+            }
+            options={[...view.versions].sort((a, b) => b - a).map((v) => ({ value: String(v), label: `v${v}` }))}
+          />
         )}
       </header>
 
@@ -164,9 +158,15 @@ function TemplateActions({ id, archived }: { id: string; archived: boolean }) {
         Clone
       </button>
       {!archived && (
-        <button type="button" className="btn btn--danger" disabled={archive.isPending} onClick={() => window.confirm('Archive this template? Existing runs are not affected.') && archive.mutate()}>
-          Archive
-        </button>
+        <ConfirmButton
+          label="Archive"
+          title="Archive this template?"
+          description="It leaves the templates list; existing runs are not affected."
+          confirmLabel="Archive"
+          variant="danger"
+          disabled={archive.isPending}
+          onConfirm={() => archive.mutate()}
+        />
       )}
       {error && <p className="form-error">{describeCommandError(error)}</p>}
     </>

@@ -1,11 +1,41 @@
+import type { TemplateSummary } from '@conclave/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api } from '../api/endpoints';
 import { keys } from '../api/keys';
 import { formatDateTime } from '../lib/format';
-import { ErrorNotice } from '../ui/ErrorNotice';
-import { Loading } from '../ui/Loading';
+import { DataTable, type Column } from '../ui/DataTable';
 import { NewTemplateForm } from './NewTemplateForm';
+
+const COLUMNS: Column<TemplateSummary>[] = [
+  {
+    id: 'name',
+    header: 'Name',
+    cell: (t) => (
+      <>
+        <Link to={`/templates/${encodeURIComponent(t.id)}`} className="strong">
+          {t.name}
+        </Link>
+        {t.archived && <span className="badge status--cancelled">archived</span>}
+        <div className="muted mono small">{t.id}</div>
+      </>
+    ),
+  },
+  { id: 'description', header: 'Description', cell: (t) => t.description || <span className="muted">—</span>, className: 'clamp' },
+  { id: 'version', header: 'Version', numeric: true, cell: (t) => `v${t.version}` },
+  { id: 'updated', header: 'Updated', cell: (t) => formatDateTime(t.updatedAt) },
+  {
+    id: 'actions',
+    header: <span className="sr-only">Actions</span>,
+    className: 'actions-cell',
+    cell: (t) =>
+      !t.archived && (
+        <Link className="btn btn--small" to={`/templates/${encodeURIComponent(t.id)}#start-run`}>
+          Start run
+        </Link>
+      ),
+  },
+];
 
 /** Templates: the list, a JSON "New template" form (`?new=1`), and a shortcut to start a run. */
 export default function TemplatesPage() {
@@ -44,62 +74,27 @@ export default function TemplatesPage() {
 
       {creating && <NewTemplateForm onCancel={() => setCreating(false)} />}
 
-      {templates.isPending ? (
-        <Loading label="Loading templates…" />
-      ) : templates.isError ? (
-        <ErrorNotice error={templates.error} title="Could not load templates" onRetry={() => void templates.refetch()} />
-      ) : items.length === 0 ? (
-        <div className="empty">
-          <p>No templates yet.</p>
-          {!creating && (
-            <button type="button" className="btn" onClick={() => setCreating(true)}>
-              Create the first one
-            </button>
-          )}
-        </div>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <caption className="sr-only">Templates</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Description</th>
-                <th scope="col" className="num">
-                  Version
-                </th>
-                <th scope="col">Updated</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((t) => (
-                <tr key={t.id} className={t.archived ? 'is-archived' : undefined}>
-                  <td>
-                    <Link to={`/templates/${encodeURIComponent(t.id)}`} className="strong">
-                      {t.name}
-                    </Link>
-                    {t.archived && <span className="badge status--cancelled">archived</span>}
-                    <div className="muted mono small">{t.id}</div>
-                  </td>
-                  <td className="clamp">{t.description || <span className="muted">—</span>}</td>
-                  <td className="num">v{t.version}</td>
-                  <td>{formatDateTime(t.updatedAt)}</td>
-                  <td className="actions-cell">
-                    {!t.archived && (
-                      <Link className="btn btn--small" to={`/templates/${encodeURIComponent(t.id)}#start-run`}>
-                        Start run
-                      </Link>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        caption="Templates"
+        columns={COLUMNS}
+        rows={items}
+        rowKey={(t) => t.id}
+        rowProps={(t) => ({ className: t.archived ? 'is-archived' : undefined })}
+        state={templates}
+        loadingLabel="Loading templates…"
+        feature="Templates"
+        errorTitle="Could not load templates"
+        empty={
+          <>
+            <p>No templates yet.</p>
+            {!creating && (
+              <button type="button" className="btn" onClick={() => setCreating(true)}>
+                Create the first one
+              </button>
+            )}
+          </>
+        }
+      />
     </div>
   );
 }

@@ -1,11 +1,16 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { currentTheme, setTheme } from '../lib/theme';
+import { Button } from './Button';
+import { Dialog, DialogClose, DialogContent, DialogTrigger } from './Dialog';
 import { isTypingTarget, matchShortcut, SHORTCUTS } from './shortcuts';
+import { Tooltip } from './Tooltip';
 
-/** Global shortcuts and their `?` sheet (a native modal <dialog>: focus trap and Esc for free). */
+/** Global shortcuts and their `?` sheet (a Radix dialog: focus trap, Esc, focus back on close). */
 export function ShortcutsHelp() {
-  const dialog = useRef<HTMLDialogElement>(null);
+  const [open, setOpen] = useState(false);
+  const isOpen = useRef(false);
+  isOpen.current = open;
   const navigate = useNavigate();
   const pending = useRef<string[]>([]);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
@@ -13,14 +18,14 @@ export function ShortcutsHelp() {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || isTypingTarget(e.target)) return;
-      if (dialog.current?.open) return;
+      if (isOpen.current) return;
       const { action, pending: next } = matchShortcut(pending.current, e.key);
       pending.current = next;
       if (timer.current) clearTimeout(timer.current);
       if (next.length) timer.current = setTimeout(() => (pending.current = []), 1500);
       if (!action) return;
       e.preventDefault();
-      if (action === 'help') dialog.current?.showModal();
+      if (action === 'help') setOpen(true);
       else if (action === 'theme') setTheme(currentTheme() === 'dark' ? 'light' : 'dark');
       else if (action === 'search') document.querySelector<HTMLElement>('[role="search"] input, input[type="search"]')?.focus();
       else navigate(action.slice(3));
@@ -30,12 +35,15 @@ export function ShortcutsHelp() {
   }, [navigate]);
 
   return (
-    <>
-      <button type="button" className="btn btn--ghost btn--small" onClick={() => dialog.current?.showModal()} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">
-        ?
-      </button>
-      <dialog ref={dialog} className="dialog" aria-labelledby="shortcuts-title" onClick={(e) => e.target === dialog.current && dialog.current?.close()}>
-        <h2 id="shortcuts-title">Keyboard shortcuts</h2>
+    <Dialog open={open} onOpenChange={setOpen}>
+      <Tooltip content="Keyboard shortcuts (?)" side="bottom">
+        <DialogTrigger asChild>
+          <Button variant="ghost" size="small" aria-label="Keyboard shortcuts">
+            ?
+          </Button>
+        </DialogTrigger>
+      </Tooltip>
+      <DialogContent title="Keyboard shortcuts">
         <table className="table table--compact">
           <tbody>
             {SHORTCUTS.map((s) => (
@@ -53,12 +61,12 @@ export function ShortcutsHelp() {
             ))}
           </tbody>
         </table>
-        <form method="dialog" className="actions">
-          <button type="submit" className="btn btn--small" autoFocus>
-            Close
-          </button>
-        </form>
-      </dialog>
-    </>
+        <div className="actions">
+          <DialogClose asChild>
+            <Button size="small">Close</Button>
+          </DialogClose>
+        </div>
+      </DialogContent>
+    </Dialog>
   );
 }

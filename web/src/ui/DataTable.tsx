@@ -1,0 +1,89 @@
+import type { HTMLAttributes, ReactNode } from 'react';
+import { cn } from './cn';
+import { ErrorNotice } from './ErrorNotice';
+import { FeatureError } from './FeatureError';
+import { Loading } from './Loading';
+
+/**
+ * The list pages' table with its loading, error and empty states (runs, costs, fleet, events,
+ * templates). Columns are data; the header row uses `scope="col"`, the caption is for screen
+ * readers, numeric columns align right.
+ */
+export interface Column<T> {
+  id: string;
+  /** visible header (wrap in `<span className="sr-only">` for an actions column) */
+  header: ReactNode;
+  cell: (row: T) => ReactNode;
+  numeric?: boolean;
+  className?: string;
+}
+
+/** The part of a TanStack query result the states need. */
+export interface TableQueryState {
+  isPending: boolean;
+  isError: boolean;
+  error: unknown;
+  refetch: () => unknown;
+}
+
+type RowAttributes = HTMLAttributes<HTMLTableRowElement> & { [data: `data-${string}`]: string | number | undefined };
+
+export interface DataTableProps<T> {
+  caption: string;
+  columns: readonly Column<T>[];
+  rows: readonly T[];
+  rowKey: (row: T) => string | number;
+  rowProps?: (row: T) => RowAttributes;
+  state: TableQueryState;
+  loadingLabel: string;
+  /** what failed, for the error notice ("The fleet" → "Could not load the fleet"; a missing endpoint says "not available yet") */
+  feature: string;
+  /** shown instead of the table when there are no rows */
+  empty: ReactNode;
+  compact?: boolean;
+  /** under the table (paging) */
+  footer?: ReactNode;
+  /** the error notice of a page that says more than FeatureError */
+  errorTitle?: string;
+}
+
+export function DataTable<T>({ caption, columns, rows, rowKey, rowProps, state, loadingLabel, feature, empty, compact, footer, errorTitle }: DataTableProps<T>) {
+  if (state.isPending) return <Loading label={loadingLabel} />;
+  if (state.isError)
+    return errorTitle ? (
+      <ErrorNotice error={state.error} title={errorTitle} onRetry={() => void state.refetch()} />
+    ) : (
+      <FeatureError error={state.error} feature={feature} onRetry={() => void state.refetch()} />
+    );
+  if (rows.length === 0) return <div className="empty">{empty}</div>;
+  return (
+    <>
+      <div className="table-wrap">
+        <table className={cn('table', compact && 'table--compact')}>
+          <caption className="sr-only">{caption}</caption>
+          <thead>
+            <tr>
+              {columns.map((c) => (
+                <th key={c.id} scope="col" className={c.numeric ? 'num' : undefined}>
+                  {c.header}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={rowKey(row)} {...rowProps?.(row)}>
+                {columns.map((c) => (
+                  <td key={c.id} className={cn(c.numeric && 'num', c.className)}>
+                    {c.cell(row)}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {footer}
+    </>
+  );
+}
