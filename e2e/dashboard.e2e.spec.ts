@@ -1,8 +1,9 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { RunView, TemplateView } from '@conclave/contracts';
 import { createTestEnv, eventually, REPO_ROOT, startStack, type Stack, type TestEnv } from '@conclave/testing';
+import { launchChromium } from './support/browser';
 
 /**
  * The dashboard as a user drives it, on the whole stack: a template built in the visual editor and
@@ -44,10 +45,7 @@ describe('dashboard end to end', () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     env = await createTestEnv('e2e');
     stack = await startStack(env, { label: `e2e-dash-${env.id}` });
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   });
   afterAll(async () => {

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { io, type Socket } from 'socket.io-client';
+import { launchChromium } from './support/browser';
 import type { ClientToServerEvents, RunView, ServerToClientEvents, SocketEvent, TemplateInput, TimelineEntry } from '@conclave/contracts';
 import { createTestEnv, eventually, REPO_ROOT, startStack, type Stack, type TestEnv } from '@conclave/testing';
 
@@ -127,10 +128,7 @@ describe('Conclave end to end', () => {
       expect(gap.items[0].sequence).toBe(timeline.items[3]!.sequence);
 
       // the dashboard shows the DAG with every phase completed
-      browser = await chromium.launch({
-        executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-      });
+      browser = await launchChromium();
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       await page.goto(`${stack.url}/runs/${runId}`);
       await page.waitForSelector('[data-testid="phase-node"][data-status="completed"]', { timeout: 30_000 });

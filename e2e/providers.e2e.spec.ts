@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
+import { launchChromium } from './support/browser';
 import type { ClientToServerEvents, LiveMessage, ProviderView, RunView, ServerToClientEvents, TemplateInput } from '@conclave/contracts';
-import { anthropic, createTestEnv, eventually, FakeLlmServer, gemini, openai, startStack, type FakeReply, type RecordedRequest, type Stack, type TestEnv } from '@conclave/testing';
+import { anthropic, createTestEnv, eventually, FakeLlmServer, gemini, openai, REPO_ROOT, startStack, type FakeReply, type RecordedRequest, type Stack, type TestEnv } from '@conclave/testing';
 
 /**
  * The real providers' path, end to end: providers configured over REST (keys encrypted at rest,
@@ -224,6 +225,19 @@ describe('real providers through their SDKs (fake servers)', () => {
     const marked = await api<ProviderView>(`/providers/${provider.body.id}?min_sequence=${run.sequence}`);
     expect(marked.body.failure).toMatchObject({ code: 'auth_failed', runId: started.body.id });
     expect(JSON.stringify(marked.body)).not.toContain('sk-revoked-0000');
+    // the providers page says so
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await page.goto(`${stack.url}/providers`);
+      const card = page.getByRole('article', { name: 'Provider openai-revoked' });
+      await card.getByText('failing', { exact: true }).waitFor({ timeout: 15_000 });
+      expect(await card.textContent()).toContain('Incorrect API key provided');
+      mkdirSync(join(REPO_ROOT, 'test-output', 'screenshots'), { recursive: true });
+      await page.screenshot({ path: join(REPO_ROOT, 'test-output', 'screenshots', 'providers-failing.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
 
     const fixed = await api<ProviderView>(`/providers/${provider.body.id}`, { method: 'PATCH', body: JSON.stringify({ apiKey: 'sk-fresh-1111' }) });
     expect(fixed.status).toBe(200);

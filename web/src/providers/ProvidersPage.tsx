@@ -58,6 +58,7 @@ function ProviderCard({ provider: p }: { provider: ProviderView }) {
       <div className="card__head">
         <h2>
           {p.name} <code className="muted">{p.kind}</code> {!enabled && <span className="badge status--cancelled">disabled</span>}
+          {p.failure && <span className="badge status--failed">failing</span>}
         </h2>
         <div className="actions">
           <button type="button" className="btn btn--small" disabled={test.isPending} onClick={() => test.mutate()}>
@@ -99,6 +100,12 @@ function ProviderCard({ provider: p }: { provider: ProviderView }) {
           <dd>{p.models?.length ? p.models.join(', ') : <span className="muted">any</span>}</dd>
         </div>
       </dl>
+      {p.failure && (
+        <p className="notice notice--error">
+          Calls are refused for their credentials ({p.failure.code}) since {new Date(p.failure.at).toLocaleString()}: {p.failure.message}. Replacing the key clears this,
+          as does the next call through this provider that succeeds.
+        </p>
+      )}
       <div role="status" aria-live="polite">
         {test.data &&
           (test.data.ok ? (
