@@ -246,6 +246,12 @@ describe('dashboard end to end', () => {
     const schema = { type: 'object', required: ['code'], properties: { code: { type: 'string', pattern: '^[0-9]{3}$' } } };
     const id = await startRunOf('accept e2e', [{ id: 'code', kind: 'llm', prompt: { user: 'A three-digit code' }, candidates: [{ provider: 'simulated', model: 'sim' }], output: { schema } }]);
     await page.goto(`${stack.url}/runs/${id}?phase=code`);
+    // the phase panel shows the raw answer beside the schema it failed, with the errors
+    const rejection = page.getByRole('region', { name: /Why the output of .* was rejected/ });
+    await rejection.waitFor({ timeout: 30_000 });
+    const why = await rejection.textContent();
+    expect(why).toContain('must match pattern');
+    expect(why).toContain('^[0-9]{3}$');
     await page.getByRole('button', { name: 'Accept output…' }).click({ timeout: 30_000 });
     const dialog = page.getByRole('dialog', { name: /Accept the output of code/ });
     await expect(dialog.textContent()).resolves.toContain('must match pattern');

@@ -9,6 +9,7 @@ import { JsonBlock } from '../ui/JsonBlock';
 import { StatusBadge } from '../ui/StatusBadge';
 import { ArtifactContent } from './ArtifactContent';
 import { CandidateConversation } from './conversation/ConversationViewer';
+import { RejectionDetails } from './RejectionDetails';
 import { PhaseActions, type OnSequence } from './RunControls';
 import type { CandidateWithTools } from './run-reducer';
 import type { LiveByCandidate, LiveCandidate } from './use-live-run';
@@ -136,6 +137,18 @@ function CandidateCard({
   restToolCalls?: ToolCallRow[];
 }) {
   const toolCalls: ToolCallLike[] = c.toolCalls ?? restToolCalls?.map((t) => ({ ...t, at: t.at ?? '' })) ?? live?.toolCalls ?? [];
+  const output = c.output !== undefined ? (
+    <JsonBlock value={c.output} label={`Output of ${candidateLabel(c)}`} maxHeight={320} />
+  ) : c.status === 'requested' && live?.text ? (
+    <pre className="code stream" aria-live="off" aria-label={`Streaming output of ${candidateLabel(c)}`}>
+      {live.text}
+      <span className="stream__cursor" aria-hidden="true">
+        ▍
+      </span>
+    </pre>
+  ) : (
+    <p className="muted">{c.status === 'requested' ? 'Generating…' : 'Output not included in this view.'}</p>
+  );
   return (
     <article className={`candidate${winner ? ' is-winner' : ''}`} aria-label={`Candidate ${c.slot + 1}: ${candidateLabel(c)}${winner ? ' (winner)' : ''}`}>
       <header className="candidate__head">
@@ -179,18 +192,7 @@ function CandidateCard({
         </p>
       )}
       {toolCalls.length > 0 && <ToolCalls calls={toolCalls} streaming={c.status === 'requested'} />}
-      {c.output !== undefined ? (
-        <JsonBlock value={c.output} label={`Output of ${candidateLabel(c)}`} maxHeight={320} />
-      ) : c.status === 'requested' && live?.text ? (
-        <pre className="code stream" aria-live="off" aria-label={`Streaming output of ${candidateLabel(c)}`}>
-          {live.text}
-          <span className="stream__cursor" aria-hidden="true">
-            ▍
-          </span>
-        </pre>
-      ) : (
-        <p className="muted">{c.status === 'requested' ? 'Generating…' : 'Output not included in this view.'}</p>
-      )}
+      {c.status === 'rejected' ? <RejectionDetails runId={runId} candidate={c} fallback={output} /> : output}
       <CandidateConversation
         runId={runId}
         candidateId={c.id}
