@@ -55,6 +55,8 @@ export interface TopologyOptions {
 }
 
 const WRONG_LAST_SEQUENCE = 10071;
+/** most messages buffered by one read (readAll pages are up to this size) */
+const READ_BUFFER = 5000;
 const encoder = new TextEncoder();
 
 /**
@@ -218,7 +220,8 @@ export class EventLog {
     const out: Recorded[] = [];
     const info = await consumer.info();
     if (info.num_pending === 0) return out;
-    const messages = await consumer.consume({ max_messages: Math.min(1000, limit) });
+    // one pull buffer holds a whole replay page (fewer pull requests per event)
+    const messages = await consumer.consume({ max_messages: Math.min(READ_BUFFER, limit) });
     try {
       for await (const m of messages) {
         out.push({ ...parseEvent(m.json()), sequence: m.seq });

@@ -126,7 +126,8 @@ describe('decodeBatch', () => {
 
 describe('ProjectorEnv', () => {
   it('defaults the batch size and coerces it from the environment', () => {
-    expect(ProjectorEnv.parse({}).PROJECTOR_BATCH).toBe(500);
+    // 2000 (was 500): the per-batch fixed cost amortised over more events (bench:projector, issue 5)
+    expect(ProjectorEnv.parse({}).PROJECTOR_BATCH).toBe(2000);
     expect(ProjectorEnv.parse({ PROJECTOR_BATCH: '50' }).PROJECTOR_BATCH).toBe(50);
     expect(ProjectorEnv.safeParse({ PROJECTOR_BATCH: '0' }).success).toBe(false);
     expect(ProjectorEnv.parse({}).HEALTH_PORT).toBe(0);
