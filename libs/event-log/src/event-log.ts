@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -13,8 +13,10 @@ import {
   type JsMsg,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, nanos, type NatsConnection } from '@nats-io/transport-node';
 import {
+  CURRENT_SCHEMA_VERSION,
+  eventCatalogText,
   natsNames,
   parseEvent,
   splitStreamId,
@@ -22,6 +24,7 @@ import {
   type Actor,
   type Aggregate,
   type ConclaveEvent,
+  type EventType,
   type NatsNames,
   type NewEvent,
   type Recorded,
@@ -55,6 +58,22 @@ export interface TopologyOptions {
 }
 
 const WRONG_LAST_SEQUENCE = 10071;
+
+/**
+ * Header of an event appended by this class: the fingerprint of the event catalog it was validated
+ * against (parseEvent) just before it was published. A reader built on the same catalog decodes
+ * such an event with JSON.parse alone — validating it again could only give the same answer —
+ * which halves the cost of reading the log (replay, projector). An event without the header, with
+ * another catalog's fingerprint or an older schemaVersion (upcasters) is validated in full, so a
+ * message published by anything else is still refused as poison. The header is the writer's
+ * promise, not a proof: whoever may publish on the events subjects can write any event anyway.
+ */
+export const CATALOG_HEADER = 'Conclave-Catalog';
+let fingerprint: string | null = null;
+/** sha-256 of the event catalog this process validates with (computed once, ~50 ms). */
+export function catalogFingerprint(): string {
+  return (fingerprint ??= createHash('sha256').update(eventCatalogText()).digest('base64url'));
+}
 /** most messages one fetch of a bounded read asks for */
 const READ_BUFFER = 5000;
 /** how long one fetch waits for its messages (they exist: the consumer's info counted them) */
@@ -180,8 +199,11 @@ export class EventLog {
       } as ConclaveEvent;
       const parsed = parseEvent(envelope); // never write what we could not read back
       try {
+        const h = headers();
+        h.set(CATALOG_HEADER, catalogFingerprint());
         const ack = await this.js.publish(subject, encoder.encode(JSON.stringify(parsed)), {
           msgID: parsed.id,
+          headers: h,
           ...(expectedSeq === 'any' ? {} : { expect: { lastSubjectSequence: expectedSeq } }),
         });
         recorded.push({ ...parsed, sequence: ack.seq });
@@ -231,7 +253,7 @@ export class EventLog {
     while (out.length < wanted) {
       const before = out.length;
       const messages = await consumer.fetch({ max_messages: Math.min(READ_BUFFER, wanted - out.length), expires: FETCH_EXPIRES_MS });
-      for await (const m of messages) out.push({ ...parseEvent(m.json()), sequence: m.seq });
+      for await (const m of messages) out.push(EventLog.decode(m));
       if (out.length === before) throw new Error(`the log did not deliver the ${wanted - out.length} events it reported after sequence ${afterSequence} on ${subject}`);
     }
     return out;
@@ -239,7 +261,11 @@ export class EventLog {
 
   /** Decode a message of the events stream into a recorded event. */
   static decode(m: JsMsg): Recorded {
-    return { ...parseEvent(m.json()), sequence: m.seq };
+    const raw = m.json<{ type?: unknown; schemaVersion?: unknown } | null>();
+    if (m.headers?.get(CATALOG_HEADER) === catalogFingerprint() && raw !== null && typeof raw.schemaVersion === 'number' && raw.schemaVersion === CURRENT_SCHEMA_VERSION[raw.type as EventType]) {
+      return { ...(raw as ConclaveEvent), sequence: m.seq };
+    }
+    return { ...parseEvent(raw), sequence: m.seq };
   }
 
   /* ------------------------------------------------------------------ work queue */
