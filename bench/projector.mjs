@@ -120,6 +120,9 @@ try {
   const bigRunIds = await writeCompletedRuns(eventLog, BIG_RUNS, 10);
   const bigLast = await eventLog.lastSequence();
   while ((await applied()) < bigLast) await sleep(20);
+  // steady state: the bulk load above would otherwise start autovacuum and a checkpoint mid-measurement
+  await db.query('VACUUM ANALYZE');
+  await db.query('CHECKPOINT');
   for (let i = 0; i < 200; i++) await get((i % 2 ? runIds : bigRunIds)[i % BIG_RUNS]); // warm-up (JIT, pool connections): not measured
   const small = await load(runIds);
   const big = await load(bigRunIds);
