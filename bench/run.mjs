@@ -3,18 +3,13 @@
 // Prints runs/s and phases/s, orchestration overhead per phase (PhaseStarted → PhaseCompleted),
 // event-to-socket latency (event occurredAt → socket.io receipt) and projector lag.
 // Runs on its own stream prefix and database, removed afterwards. Needs `npm run build` first.
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { io } from 'socket.io-client';
-import { ensureInfra } from '../scripts/infra.mjs';
-import { setup } from '../scripts/setup.mjs';
+import { openBenchEnv } from '../scripts/lib/bench-env.mjs';
 import { ROOT, SERVICES, spawnService, stopChildren, waitForHttp } from '../scripts/lib/stack.mjs';
 
-const require = createRequire(import.meta.url);
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '50' }, workers: { type: 'string', default: '2' }, port: { type: 'string', default: '3917' } } });
 const K = Number(values.runs);
 const WORKERS = Number(values.workers);
@@ -24,39 +19,19 @@ if (!existsSync(join(ROOT, 'services', 'gateway', 'dist', 'main.js'))) {
   process.exit(1);
 }
 
-const id = randomBytes(3).toString('hex');
-const prefix = `bench_${id}`;
-const server = await ensureInfra({
-  natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-  databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/conclave',
-  dataDir: join(ROOT, '.conclave'),
-  log: () => {},
-});
-const dbName = `conclave_bench_${id}`;
-const adminUrl = new URL(server.databaseUrl);
-adminUrl.pathname = '/postgres';
-const dbUrl = new URL(server.databaseUrl);
-dbUrl.pathname = `/${dbName}`;
-const admin = new pg.Client({ connectionString: adminUrl.toString() });
-await admin.connect();
-await admin.query(`CREATE DATABASE "${dbName}"`);
-
+const bench = await openBenchEnv('bench');
 // the bench drives hundreds of requests per second from one address: lift the per-IP rate limit
-const env = { NATS_URL: server.natsUrl, DATABASE_URL: dbUrl.toString(), CONCLAVE_PREFIX: prefix, PORT: String(PORT), LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '1000000' };
-await setup({ natsUrl: env.NATS_URL, databaseUrl: env.DATABASE_URL, prefix, log: () => {} });
+const env = { ...bench.env, PORT: String(PORT), LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '1000000' };
+const { id, eventLog, db } = bench;
 const children = [];
 for (const name of SERVICES) {
   const copies = name === 'llm-worker' ? WORKERS : 1;
   for (let i = 0; i < copies; i++) children.push(spawnService(name, { ...env, INSTANCE_ID: `${name}-${i}-${id}` }, (line) => line.includes('"level":"error"') && console.error(`${name}: ${line}`)));
 }
 const base = `http://127.0.0.1:${PORT}`;
-const { EventLog } = require('@conclave/event-log');
-const eventLog = await EventLog.connect({ servers: env.NATS_URL, prefix, name: 'bench' });
-const db = new pg.Client({ connectionString: env.DATABASE_URL });
 let socket;
 try {
   await waitForHttp(`${base}/api/v1/health`, 60_000);
-  await db.connect();
   const post = async (path, body) => {
     const res = await fetch(`${base}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     if (res.status !== 201) throw new Error(`POST ${path} → ${res.status} ${await res.text()}`);
@@ -134,9 +109,5 @@ try {
 } finally {
   socket?.close();
   await stopChildren(children);
-  await db.end().catch(() => {});
-  await eventLog.destroyTopology().catch(() => {});
-  await eventLog.close();
-  await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => {});
-  await admin.end();
+  await bench.close();
 }

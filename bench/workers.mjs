@@ -8,13 +8,14 @@
 // publish). The scaling factor is calls/s(W) ÷ (W × calls/s(1)); the target is ≥ 0.9.
 // Loopback NATS only (NATS_URL, default nats://127.0.0.1:4222), a private stream prefix removed at
 // the end, every round bounded by a timeout. Needs a build first (`npm run build`).
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { openBenchEnv } from '../scripts/lib/bench-env.mjs';
 import { ROOT, spawnService, stopChildren } from '../scripts/lib/stack.mjs';
 
 const require = createRequire(import.meta.url);
@@ -30,23 +31,17 @@ const R = Number(values['calls-per-slot']);
 const LATENCY = Number(values.latency);
 const C = Number(values.concurrency);
 const STEPS = values.workers.split(',').map(Number);
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 if (!existsSync(join(ROOT, 'services', 'llm-worker', 'dist', 'main.js'))) {
   console.error('bench:workers: build first (npm run build)');
   process.exit(1);
 }
-const host = new URL(NATS_URL.replace(/^nats:/, 'http:')).hostname;
-if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host)) {
-  console.error(`bench:workers: loopback NATS only (got ${NATS_URL})`);
-  process.exit(1);
-}
-
-const { EventLog } = require('@conclave/event-log');
 const { GenerateCandidate, artifactJsonSchema, ids } = require('@conclave/contracts');
-const id = randomBytes(3).toString('hex');
-const prefix = `benchw_${id}`;
-const log = await EventLog.connect({ servers: NATS_URL, prefix, name: 'bench-workers' });
-await log.ensureTopology();
+const bench = await openBenchEnv('benchw', { database: false, loopbackOnly: true }).catch((err) => {
+  console.error(`bench:workers: ${err.message}`);
+  process.exit(1);
+});
+const { id, prefix, eventLog: log } = bench;
+const { NATS_URL } = bench.env;
 const workspaces = await mkdtemp(join(tmpdir(), 'conclave-benchw-'));
 const schema = artifactJsonSchema('spec');
 const children = [];
@@ -147,7 +142,6 @@ try {
   }
 } finally {
   await stopChildren(children, 5_000);
-  await log.destroyTopology().catch(() => undefined);
-  await log.close();
+  await bench.close();
   await rm(workspaces, { recursive: true, force: true });
 }

@@ -214,7 +214,12 @@ export const ToolCallView = ToolCallRecord.extend({
 });
 export type ToolCallView = z.infer<typeof ToolCallView>;
 
-/** `GET /events?after=&limit=`: the raw log, ascending; `nextAfter` is the last sequence returned. */
+/**
+ * `GET /events?after=&limit=&types=&streamId=`: the raw log, ascending. `nextAfter` is where the
+ * next page starts: the last sequence returned, or with `types` and a page that is not full, the
+ * last sequence read (filtered-out events are not read again; the gateway reads a bounded number
+ * of events per request, so a page may be empty while `nextAfter` moves on).
+ */
 export const EventsQuery = z.object({
   after: z.coerce.number().int().nonnegative().default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(100),

@@ -482,5 +482,14 @@ export function parseEvent(raw: unknown): ConclaveEvent {
   return ConclaveEvent.parse(raw);
 }
 
+/**
+ * The event catalog as text: the JSON Schema of every envelope and the current schema version of
+ * every type. Two builds with the same text validate events alike; the event log hashes it to mark
+ * the events it validated at append, so readers of the same catalog need not validate them again.
+ */
+export function eventCatalogText(): string {
+  return JSON.stringify({ versions: CURRENT_SCHEMA_VERSION, envelope: z.toJSONSchema(ConclaveEvent, { unrepresentable: 'any' }) });
+}
+
 /** A new event's fields before the envelope's ids and time are stamped on. */
 export type NewEvent<T extends EventType = EventType> = { [K in T]: { type: K; data: EventData<K> } }[T];

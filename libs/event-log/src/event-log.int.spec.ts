@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { EventLog, ConcurrencyError, runConsumer, ack, type RunningConsumer } from '@conclave/event-log';
+import { headers } from '@nats-io/transport-node';
+import { CATALOG_HEADER, catalogFingerprint, EventLog, ConcurrencyError, runConsumer, ack, type RunningConsumer } from '@conclave/event-log';
 import { createTestEnv, eventually, type TestEnv } from '@conclave/testing';
 import type { NewEvent } from '@conclave/contracts';
 
@@ -31,6 +32,44 @@ describe('EventLog against JetStream', () => {
     for (const l of lost) expect(l.reason).toBeInstanceOf(ConcurrencyError);
     const events = await env.log.read('run', runId);
     expect(events).toHaveLength(1);
+  });
+
+  describe('decoding: events validated at append are not validated again', () => {
+    const publish = async (runId: string, envelope: object, fingerprint: string | null) => {
+      const h = headers();
+      if (fingerprint !== null) h.set(CATALOG_HEADER, fingerprint);
+      await env.log.js.publish(env.log.names.subjects.aggregateEvents('run', runId), new TextEncoder().encode(JSON.stringify(envelope)), { msgID: randomUUID(), headers: h });
+    };
+    const envelope = (runId: string, data: object) => ({
+      id: randomUUID(), type: 'PhaseStarted', schemaVersion: 1, streamId: `run:${runId}`, occurredAt: meta.occurredAt, correlationId: 'c1', causationId: null, actor: meta.actor, data,
+    });
+
+    it('marks appended events with the fingerprint of the catalog that validated them', async () => {
+      const runId = randomUUID();
+      await env.log.append('run', runId, [phaseStarted('a')], 0, meta);
+      const consumer = await env.log.js.consumers.get(env.log.names.streams.events, { filter_subjects: env.log.names.subjects.aggregateEvents('run', runId) });
+      const m = await consumer.next({ expires: 5000 });
+      expect(m?.headers?.get(CATALOG_HEADER)).toBe(catalogFingerprint());
+      expect(EventLog.decode(m!)).toMatchObject({ type: 'PhaseStarted', data: { phaseId: 'a', attempt: 1 } });
+    });
+
+    it('validates in full an event without the fingerprint, or with another one (a foreign writer, another build)', async () => {
+      for (const fingerprint of [null, 'another-catalog']) {
+        const runId = randomUUID();
+        await publish(runId, envelope(runId, { phaseId: 'a', attempt: 'one' }), fingerprint);
+        await expect(env.log.read('run', runId)).rejects.toThrow(/attempt/);
+      }
+    });
+
+    it("trusts an event carrying this catalog's fingerprint (the header is the writer's promise)", async () => {
+      const runId = randomUUID();
+      await publish(runId, envelope(runId, { phaseId: 'a', attempt: 'one' }), catalogFingerprint());
+      expect(await env.log.read('run', runId)).toMatchObject([{ type: 'PhaseStarted', data: { attempt: 'one' } }]);
+      // unless its type or schema version is not the catalog's current one
+      const other = randomUUID();
+      await publish(other, { ...envelope(other, {}), type: 'NoSuchEvent' }, catalogFingerprint());
+      await expect(env.log.read('run', other)).rejects.toThrow();
+    });
   });
 
   it('chains expected sequences within one append and reads the aggregate back in order', async () => {

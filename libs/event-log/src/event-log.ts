@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -13,9 +13,10 @@ import {
   type JsMsg,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, nanos, type NatsConnection } from '@nats-io/transport-node';
 import {
   CURRENT_SCHEMA_VERSION,
+  eventCatalogText,
   natsNames,
   parseEvent,
   splitStreamId,
@@ -23,6 +24,7 @@ import {
   type Actor,
   type Aggregate,
   type ConclaveEvent,
+  type EventType,
   type NatsNames,
   type NewEvent,
   type Recorded,
@@ -57,6 +59,26 @@ export interface TopologyOptions {
 }
 
 const WRONG_LAST_SEQUENCE = 10071;
+
+/**
+ * Header of an event appended by this class: the fingerprint of the event catalog it was validated
+ * against (parseEvent) just before it was published. A reader built on the same catalog decodes
+ * such an event with JSON.parse alone — validating it again could only give the same answer —
+ * which halves the cost of reading the log (replay, projector). An event without the header, with
+ * another catalog's fingerprint or an older schemaVersion (upcasters) is validated in full, so a
+ * message published by anything else is still refused as poison. The header is the writer's
+ * promise, not a proof: whoever may publish on the events subjects can write any event anyway.
+ */
+export const CATALOG_HEADER = 'Conclave-Catalog';
+let fingerprint: string | null = null;
+/** sha-256 of the event catalog this process validates with (computed once, ~50 ms). */
+export function catalogFingerprint(): string {
+  return (fingerprint ??= createHash('sha256').update(eventCatalogText()).digest('base64url'));
+}
+/** most messages one fetch of a bounded read asks for */
+const READ_BUFFER = 5000;
+/** how long one fetch waits for its messages (they exist: the consumer's info counted them) */
+const FETCH_EXPIRES_MS = 10_000;
 const encoder = new TextEncoder();
 
 /**
@@ -180,8 +202,11 @@ export class EventLog {
       } as ConclaveEvent;
       const parsed = parseEvent(envelope); // never write what we could not read back
       try {
+        const h = headers();
+        h.set(CATALOG_HEADER, catalogFingerprint());
         const ack = await this.js.publish(subject, encoder.encode(JSON.stringify(parsed)), {
           msgID: parsed.id,
+          headers: h,
           ...(expectedSeq === 'any' ? {} : { expect: { lastSubjectSequence: expectedSeq } }),
         });
         recorded.push({ ...parsed, sequence: ack.seq });
@@ -204,7 +229,7 @@ export class EventLog {
   }
 
   /** The whole log (or a filter of it) from a sequence, up to `limit` events. */
-  async readAll(afterSequence = 0, limit = 1000, filter = this.names.subjects.allEvents): Promise<Recorded[]> {
+  async readAll(afterSequence = 0, limit = 1000, filter: string = this.names.subjects.allEvents): Promise<Recorded[]> {
     return this.readSubject(filter, afterSequence, limit);
   }
 
@@ -214,6 +239,12 @@ export class EventLog {
     return info.state.last_seq;
   }
 
+  /**
+   * Bounded reads pull exactly what they want: the consumer's info says how many messages match
+   * after the start, and each fetch asks for up to READ_BUFFER of them and ends when they are in.
+   * (An ordered consumer's consume() right after info() was seen to stall now and then on
+   * nats-server 2.9 — a request hanging with messages pending; fetch has no such window.)
+   */
   private async readSubject(subject: string, afterSequence: number, limit = Number.POSITIVE_INFINITY): Promise<Recorded[]> {
     const consumer = await this.js.consumers.get(this.names.streams.events, {
       filter_subjects: subject,
@@ -221,22 +252,23 @@ export class EventLog {
     });
     const out: Recorded[] = [];
     const info = await consumer.info();
-    if (info.num_pending === 0) return out;
-    const messages = await consumer.consume({ max_messages: Math.min(1000, limit) });
-    try {
-      for await (const m of messages) {
-        out.push({ ...parseEvent(m.json()), sequence: m.seq });
-        if (m.info.pending === 0 || out.length >= limit) break;
-      }
-    } finally {
-      await messages.close().catch(() => undefined);
+    const wanted = Math.min(info.num_pending, limit);
+    while (out.length < wanted) {
+      const before = out.length;
+      const messages = await consumer.fetch({ max_messages: Math.min(READ_BUFFER, wanted - out.length), expires: FETCH_EXPIRES_MS });
+      for await (const m of messages) out.push(EventLog.decode(m));
+      if (out.length === before) throw new Error(`the log did not deliver the ${wanted - out.length} events it reported after sequence ${afterSequence} on ${subject}`);
     }
     return out;
   }
 
   /** Decode a message of the events stream into a recorded event. */
   static decode(m: JsMsg): Recorded {
-    return { ...parseEvent(m.json()), sequence: m.seq };
+    const raw = m.json<{ type?: unknown; schemaVersion?: unknown } | null>();
+    if (m.headers?.get(CATALOG_HEADER) === catalogFingerprint() && raw !== null && typeof raw.schemaVersion === 'number' && raw.schemaVersion === CURRENT_SCHEMA_VERSION[raw.type as EventType]) {
+      return { ...(raw as ConclaveEvent), sequence: m.seq };
+    }
+    return { ...parseEvent(raw), sequence: m.seq };
   }
 
   /* ------------------------------------------------------------------ work queue */

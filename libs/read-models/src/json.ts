@@ -24,6 +24,17 @@ function replaceNul(value: unknown): unknown {
   return value;
 }
 
+/**
+ * The same replacement on serialised JSON text (what the set-based projection sends): every
+ * `\u0000` escape becomes `\ufffd`, in keys and string values alike, while an escaped backslash
+ * followed by `u0000` (the six characters, no NUL) is left alone. JSON.stringify writes a NUL only
+ * as that escape, and a backslash only inside strings, always paired, so an escape is a `\u0000`
+ * preceded by an even number of backslashes. One scan, no second serialisation.
+ */
+export function jsonbSafeText(json: string): string {
+  return json.includes('\\u0000') ? json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : json;
+}
+
 /** `unknown` from an event → a storable jsonb value (undefined becomes SQL NULL). */
 export function toJsonb(value: unknown): JsonValue {
   return value === undefined ? null : (jsonbSafe(value) as JsonValue);

@@ -8,7 +8,7 @@ import {
   type InterviewInfo,
   type PendingInfo,
 } from './entities';
-import { jsonbSafe, toJsonb, type JsonValue } from './json';
+import { jsonbSafe, jsonbSafeText, type JsonValue } from './json';
 import { applyProviderEvent, applyProviderHealth } from './providers';
 
 /**
@@ -159,6 +159,18 @@ interface CandidateState extends Row {
 }
 
 const WRITE_CHUNK = 2000;
+
+/**
+ * An event's value as a row holds it (undefined becomes SQL NULL). NUL characters, which Postgres
+ * text and jsonb refuse, are replaced by U+FFFD when the rows are serialised (rowsJson), once per
+ * statement rather than once per value.
+ */
+const stored = (value: unknown): JsonValue => (value === undefined ? null : (value as JsonValue));
+
+/** The rows of one statement as the jsonb array jsonb_populate_recordset reads (every column present). */
+function rowsJson(rows: Row[], columns: string[]): string {
+  return jsonbSafeText(JSON.stringify(rows.map((r) => pick(r, columns))));
+}
 const key = (...parts: unknown[]) => parts.map(String).join('\u0000');
 
 /**
@@ -336,7 +348,7 @@ async function upsert(m: EntityManager, table: string, pk: string[], rows: Row[]
     await m.query(
       `INSERT INTO ${q(table)} (${list}) SELECT ${list} FROM jsonb_populate_recordset(NULL::${q(table)}, $1::jsonb)
        ON CONFLICT (${pk.map(q).join(', ')}) DO UPDATE SET ${set}`,
-      [JSON.stringify(rows.slice(i, i + WRITE_CHUNK).map((r) => pick(r, columns)))],
+      [rowsJson(rows.slice(i, i + WRITE_CHUNK), columns)],
     );
   }
 }
@@ -347,7 +359,7 @@ async function insertRows(m: EntityManager, table: string, rows: Row[]): Promise
   const list = columns.map(q).join(', ');
   for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
     await m.query(`INSERT INTO ${q(table)} (${list}) SELECT ${list} FROM jsonb_populate_recordset(NULL::${q(table)}, $1::jsonb)`, [
-      JSON.stringify(rows.slice(i, i + WRITE_CHUNK).map((r) => pick(r, columns))),
+      rowsJson(rows.slice(i, i + WRITE_CHUNK), columns),
     ]);
   }
 }
@@ -446,7 +458,7 @@ function applyRunEvent(e: Recorded<RunEvent>, fold: BatchFold): void {
     phase_id: typeof data.phaseId === 'string' ? data.phaseId : null,
     occurred_at: at,
     actor: e.actor,
-    data: toJsonb(e.data),
+    data: stored(e.data),
   });
 }
 
@@ -501,13 +513,13 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
       fold.providerHealth.set(String(candidate.provider), { sequence: e.sequence, failure: null });
       fold.changeCandidate(candidate, {
         status: 'generated',
-        output: toJsonb(e.data.output),
+        output: stored(e.data.output),
         tokens_input: usage.tokens.input,
         tokens_output: usage.tokens.output,
         cost_usd: usage.costUsd,
         duration_ms: e.data.durationMs,
         error: null,
-        transcript: toJsonb(e.data.transcript ?? null),
+        transcript: stored(e.data.transcript ?? null),
       });
       addUsage(fold, phase(e.data.phaseId), run, usage);
       replaceToolCalls(fold, e, runId);
@@ -523,7 +535,7 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
         status: 'failed',
         error: errorInfo(e.data.error),
         ...(e.data.durationMs === undefined ? {} : { duration_ms: e.data.durationMs }),
-        transcript: toJsonb(e.data.transcript ?? null),
+        transcript: stored(e.data.transcript ?? null),
       });
       return;
     }
@@ -534,8 +546,8 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
         status: 'rejected',
         error: { code: 'output_rejected', message: e.data.errors.join('; ') } satisfies ErrorInfo,
         // keep a generated output; otherwise show what was rejected
-        output: candidate.output ?? toJsonb(e.data.raw),
-        ...(e.data.transcript ? { transcript: toJsonb(e.data.transcript) } : {}),
+        output: candidate.output ?? stored(e.data.raw),
+        ...(e.data.transcript ? { transcript: stored(e.data.transcript) } : {}),
       });
       return;
     }
@@ -575,7 +587,7 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
         attempt: e.data.attempt,
         candidate_id: e.data.candidateId,
         artifact_type: e.data.artifactType,
-        content: toJsonb(e.data.content),
+        content: stored(e.data.content),
         created_at: at,
       });
       return;
@@ -621,14 +633,14 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
     }
     case 'QuestionsAsked': {
       const { phaseId, questions } = e.data;
-      fold.changePhase(phase(phaseId), { status: 'waiting', interview: toJsonb({ questions, answers: null } satisfies InterviewInfo) });
+      fold.changePhase(phase(phaseId), { status: 'waiting', interview: stored({ questions, answers: null } satisfies InterviewInfo) });
       changePending(fold, run, (p) => ({ ...p, questions: [...p.questions.filter((x) => x.phaseId !== phaseId), { phaseId, questions }] }));
       return;
     }
     case 'AnswersSubmitted': {
       const { phaseId, answers } = e.data;
       const target = phase(phaseId);
-      fold.changePhase(target, { status: 'running', interview: { ...(target.interview ?? { questions: [] }), answers: toJsonb(answers) } });
+      fold.changePhase(target, { status: 'running', interview: { ...(target.interview ?? { questions: [] }), answers: stored(answers) } });
       changePending(fold, run, (p) => ({ ...p, questions: p.questions.filter((x) => x.phaseId !== phaseId) }));
       return;
     }
@@ -645,7 +657,7 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
 
     /* ---------------------------------------------------------- controls */
     case 'RunPaused':
-      fold.changeRun(run, { status: isSettled(run.status) ? run.status : 'paused', pause_reason: toJsonb(e.data.reason) });
+      fold.changeRun(run, { status: isSettled(run.status) ? run.status : 'paused', pause_reason: stored(e.data.reason) });
       return;
     case 'RunResumed':
       fold.changeRun(run, { status: run.status === 'paused' ? liveStatus('running', pendingOf(run)) : run.status, pause_reason: null });
@@ -667,7 +679,7 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
         completed_at: null,
         error: null,
         retry_at: new Date(notBefore),
-        retry_override: override ? toJsonb(override) : null,
+        retry_override: override ? stored(override) : null,
       });
       revive(fold, run);
       return;
@@ -677,7 +689,7 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
       fold.changePhase(phase(phaseId), { status: 'running', completed_at: null, error: null });
       if (candidateId !== null) {
         // the artifact follows as ArtifactRecorded, then PhaseCompleted
-        fold.changeCandidate(fold.candidate(e, runId, candidateId), { status: 'generated', output: toJsonb(output), error: null });
+        fold.changeCandidate(fold.candidate(e, runId, candidateId), { status: 'generated', output: stored(output), error: null });
       }
       revive(fold, run);
       return;
@@ -774,7 +786,7 @@ function startRun(fold: BatchFold, e: EventOf<'RunStarted'> & { sequence: number
       template_version: d.templateVersion,
       template_name: d.template.name,
       status: 'running',
-      inputs: toJsonb(d.inputs),
+      inputs: stored(d.inputs),
       auto_mode: d.autoMode,
       budget_usd: d.budgetUsd,
       pending: NO_PENDING,
@@ -893,8 +905,8 @@ function replaceToolCalls(fold: BatchFold, e: EventOf<'CandidateGenerated'> & { 
       phase_id: e.data.phaseId,
       attempt: e.data.attempt,
       tool: call.tool,
-      input: toJsonb(call.input),
-      output_summary: jsonbSafe(call.outputSummary),
+      input: stored(call.input),
+      output_summary: call.outputSummary,
       duration_ms: call.durationMs,
       refused: call.refused,
       at: new Date(call.at),
@@ -911,7 +923,7 @@ function insertBudgetAlert(fold: BatchFold, e: Recorded<RunEvent>, runId: string
     id: budgetAlertId(e),
     kind: 'budget',
     message,
-    details: toJsonb({ runId, event: e.type, ...(e.data as object) }),
+    details: stored({ runId, event: e.type, ...(e.data as object) }),
     created_at: at,
     sequence: e.sequence,
   });

@@ -1,7 +1,7 @@
 import { ConclaveError } from '@conclave/contracts';
 import { decodeCursor, encodeCursor, escapeLike } from './cursor';
 import type { CandidateRow, RunPhaseRow, RunRow, VerdictRow } from './entities';
-import { jsonbSafe } from './json';
+import { jsonbSafe, jsonbSafeText } from './json';
 import { isDeterministicDbError } from './projection';
 import { bigintAsNumber as bigintAsNumberForTest } from './transformers';
 import { toRunView } from './views';
@@ -49,6 +49,25 @@ describe('jsonbSafe', () => {
   it('leaves an escaped backslash-u0000 text alone', () => {
     const v = { s: '\\u0000' }; // six characters, no NUL
     expect(jsonbSafe(v)).toEqual(v);
+  });
+});
+
+describe('jsonbSafeText', () => {
+  const roundTrip = (v: unknown) => JSON.parse(jsonbSafeText(JSON.stringify(v)));
+  it('replaces NUL in serialised strings and keys as jsonbSafe does', () => {
+    const v = { 'k\u0000': ['a\u0000b', { c: '\u0000' }], n: 1 };
+    expect(roundTrip(v)).toEqual(jsonbSafe(v));
+    expect(roundTrip('\u0000\u0000')).toBe('\uFFFD\uFFFD');
+  });
+  it('leaves escaped backslashes followed by u0000 alone, and finds a NUL right after them', () => {
+    for (const s of ['\\u0000', '\\\\u0000', 'x\\', '\\\u0000', '\\\\\u0000']) {
+      expect(roundTrip({ s })).toEqual(jsonbSafe({ s }));
+    }
+    expect(roundTrip('\\\u0000')).toBe('\\\uFFFD');
+  });
+  it('returns text without an escaped NUL unchanged', () => {
+    const text = JSON.stringify({ a: 'plain', b: '\\u0001' });
+    expect(jsonbSafeText(text)).toBe(text);
   });
 });
 

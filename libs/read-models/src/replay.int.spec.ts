@@ -85,10 +85,15 @@ describe('replay: rebuild into fresh tables, verify, swap', () => {
 
   it('swaps the rebuild in: the corruption is gone, operator alerts are kept, and the live projection continues', async () => {
     const lastBefore = rec.last;
+    // the rebuild defers its secondary indexes and builds them after the fold: same names, same definitions
+    const indexes = () => ds.query(`SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY tablename, indexname`);
+    const indexesBefore = await indexes();
+    expect(indexesBefore).toEqual(expect.arrayContaining([expect.objectContaining({ indexname: 'timeline_events_run_id_sequence_idx' })]));
     // the log the replay sees first ends 5 events early: the final transaction catches up to the live checkpoint
     let calls = 0;
     const report = await run(false, arraySource(log, () => (calls++ === 0 ? log.length - 5 : log.length)));
     expect(report).toMatchObject({ mode: 'swap', processed: log.length, sequence: lastBefore });
+    expect(await indexes()).toEqual(indexesBefore);
     expect(await queries.getRun('done')).toMatchObject({ status: 'completed', costUsd: 1.21875 });
     expect(await queries.appliedSequence()).toBe(lastBefore);
     expect((await queries.listCheckpoints('gate')).map((c) => c.id)).toEqual(['ask@1', 'review@1']);

@@ -88,7 +88,7 @@ export interface ReplayOptions {
   source: ReplaySource;
   /** compare instead of swapping (nothing live changes) */
   verify?: boolean;
-  /** events per transaction (default 2000) */
+  /** events per transaction (default 5000: fewer page reads, loads and commits per event) */
   batchSize?: number;
   /** how many differences to report in detail (default 100) */
   maxDifferences?: number;
@@ -101,12 +101,14 @@ export interface ReplayOptions {
   beforeFinish?: (manager: EntityManager) => Promise<void>;
 }
 
+const DEFAULT_REPLAY_BATCH = 5000;
+
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   const started = Date.now();
   const { dataSource: ds, source } = options;
-  const batchSize = Math.max(1, options.batchSize ?? 2000);
+  const batchSize = Math.max(1, options.batchSize ?? DEFAULT_REPLAY_BATCH);
   const progress = (p: ReplayProgress) => options.onProgress?.(p);
   const tables = REPLAYED_ENTITIES.map((e) => ds.getMetadata(e).tableName);
 
@@ -132,6 +134,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
         page.catch(() => undefined); // awaited below; a fold failing first must not leave it unhandled
         return page;
       };
+      // secondary indexes are built once after the fold (a sort) instead of row by row
+      const deferred = await dropSecondaryIndexes(ds, schema);
       let next = readAhead(after);
       while (next) {
         options.signal?.throwIfAborted();
@@ -142,6 +146,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
         processed += events.length;
         progress({ phase: 'folding', processed, total });
       }
+      options.signal?.throwIfAborted();
+      await createIndexes(ds, deferred);
 
       options.signal?.throwIfAborted();
       const result = await finish(options, schema, tables, after, (n) => {
@@ -172,12 +178,49 @@ async function createRebuildSchema(databaseUrl: string, ds: DataSource, schema: 
   }
 }
 
-/** One transaction folding `events` into the rebuild schema; returns its checkpoint. */
+/**
+ * One transaction folding `events` into the rebuild schema; returns its checkpoint. Committed
+ * without waiting for the WAL flush (synchronous_commit off): the rebuild is thrown away unless the
+ * final transaction, a normal commit, swaps or compares it, and that commit's flush makes every
+ * earlier one durable too (the WAL is written in order). A crash before it loses only a rebuild
+ * that would be dropped anyway.
+ */
 function foldInto(ds: DataSource, schema: string, events: readonly Recorded[]): Promise<number> {
   return ds.transaction(async (m) => {
-    await m.query(`SET LOCAL search_path TO ${quote(schema)}`);
+    await m.query(`SET LOCAL search_path TO ${quote(schema)}; SET LOCAL synchronous_commit TO off`);
     return projectBatch(m, events);
   });
+}
+
+interface IndexDefinition {
+  name: string;
+  /** `CREATE INDEX name ON <schema>.<table> USING …`, as pg_indexes spells it */
+  definition: string;
+}
+
+/**
+ * Drop the rebuild's non-unique indexes (the fold reads only by primary key and never relies on
+ * them) and return their definitions. Unique indexes and constraints stay: they refuse a
+ * duplicate at the event that makes it, as in the live fold.
+ */
+async function dropSecondaryIndexes(ds: DataSource, schema: string): Promise<IndexDefinition[]> {
+  const rows: IndexDefinition[] = await ds.query(
+    `SELECT i.indexname AS name, i.indexdef AS definition
+       FROM pg_indexes i
+       JOIN pg_namespace n ON n.nspname = i.schemaname
+       JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = i.indexname
+       JOIN pg_index x ON x.indexrelid = c.oid
+      WHERE i.schemaname = $1 AND NOT x.indisunique
+      ORDER BY i.indexname`,
+    [schema],
+  );
+  for (const index of rows) await ds.query(`DROP INDEX ${quote(schema)}.${quote(index.name)}`);
+  return rows;
+}
+
+/** Build the indexes dropSecondaryIndexes removed, under their own names (a swap keeps them). */
+async function createIndexes(ds: DataSource, indexes: IndexDefinition[]): Promise<void> {
+  for (const index of indexes) await ds.query(index.definition);
 }
 
 async function checkpointIn(m: EntityManager, schema: string): Promise<number> {
@@ -210,7 +253,7 @@ async function finish(
       // a comparison must describe one sequence on both sides
       if (live < sequence && options.verify) return { lagging: live };
       while (sequence < live) {
-        const events = await source.read(sequence, Math.min(options.batchSize ?? 2000, live - sequence));
+        const events = await source.read(sequence, Math.min(options.batchSize ?? DEFAULT_REPLAY_BATCH, live - sequence));
         if (events.length === 0) throw new Error(`the log ends at ${sequence}, before the live checkpoint ${live}`);
         await m.query(`SET LOCAL search_path TO ${quote(schema)}`);
         sequence = await projectBatch(m, events);

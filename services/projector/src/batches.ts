@@ -4,8 +4,11 @@ export interface BatchOptions<T> {
   /** how long a started batch waits for more items before it is handed over */
   lingerMs: number;
   /**
-   * Hand the batch over right after this item (e.g. "nothing more is pending in the stream"),
-   * so a quiet log is projected without waiting `lingerMs`.
+   * Hand the batch over after this item (e.g. "nothing more was pending in the stream when it was
+   * delivered") unless more items are already waiting, so a quiet log is projected without
+   * waiting `lingerMs`. Items that arrived meanwhile still join the batch: a consumer's buffered
+   * messages all said "nothing pending" when they were delivered, one by one, while the previous
+   * batch committed; handing them over one per batch would fall behind a busy log.
    */
   flushAfter?: (item: T) => boolean;
 }
@@ -14,8 +17,8 @@ const TIMEOUT = Symbol('timeout');
 
 /**
  * Group an async sequence into batches: a batch starts with the next item and closes when it
- * holds `max` items, when `flushAfter` says so, or `lingerMs` after it started — whichever comes
- * first. Under load batches fill up (one transaction per batch); when idle each item is handed
+ * holds `max` items, when `flushAfter` says so and nothing more is waiting, or `lingerMs` after it
+ * started — whichever comes first. Under load batches fill up (one transaction per batch); when idle each item is handed
  * over at once. Items keep their order and none is dropped: a batch is yielded before the
  * sequence's end is reported. A pending read that outlives a timeout carries over to the next batch.
  */
@@ -32,12 +35,16 @@ export async function* batches<T>(source: AsyncIterable<T>, options: BatchOption
     const batch = [first.value];
     let ended = false;
     const deadline = Date.now() + options.lingerMs;
-    while (batch.length < max && !options.flushAfter?.(batch[batch.length - 1]!)) {
-      const left = deadline - Date.now();
-      if (left <= 0) break;
-      let timer: NodeJS.Timeout | undefined;
-      const result = await Promise.race([next(), new Promise<typeof TIMEOUT>((resolve) => (timer = setTimeout(() => resolve(TIMEOUT), left)))]);
-      clearTimeout(timer);
+    while (batch.length < max) {
+      // after a flush item, only what is already waiting (it settles before the next macrotask)
+      const flush = options.flushAfter?.(batch[batch.length - 1]!) ?? false;
+      const left = flush ? 0 : deadline - Date.now();
+      if (left <= 0 && !flush) break;
+      let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+      const timeout = new Promise<typeof TIMEOUT>((resolve) => (timer = flush ? setImmediate(() => resolve(TIMEOUT)) : setTimeout(() => resolve(TIMEOUT), left)));
+      const result = await Promise.race([next(), timeout]);
+      if (flush) clearImmediate(timer as NodeJS.Immediate);
+      else clearTimeout(timer as NodeJS.Timeout);
       if (result === TIMEOUT) break;
       pending = null;
       if (result.done) {

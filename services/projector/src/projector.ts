@@ -16,7 +16,7 @@ export interface ProjectorOptions {
   log: EventLog;
   dataSource: DataSource;
   logger: ProjectorLogger;
-  /** most events folded in one transaction (default 500) */
+  /** most events folded in one transaction (default 2000) */
   batchSize?: number;
   /** how long a batch waits for more events while the stream still has some pending (default 10 ms) */
   lingerMs?: number;
@@ -54,6 +54,12 @@ export interface ProjectorStatus {
 }
 
 const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 30_000 };
+/**
+ * Events per transaction. Each batch pays a fixed cost (a dozen loads by key, one statement per
+ * table, a commit); 2000 amortises it four times better than 500 while a batch still commits in
+ * well under a second on two cores. An idle log is still projected event by event (flushAfter).
+ */
+export const DEFAULT_BATCH = 2000;
 
 /**
  * Follows the events stream with an ordered consumer from the Postgres checkpoint and folds it
@@ -85,7 +91,7 @@ export class Projector {
   private wake: (() => void) | null = null;
 
   constructor(private readonly options: ProjectorOptions) {
-    this.batchSize = Math.max(1, options.batchSize ?? 500);
+    this.batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
     this.lingerMs = options.lingerMs ?? 10;
     this.checkpointName = options.checkpointName ?? MAIN_CHECKPOINT;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
@@ -180,9 +186,20 @@ export class Projector {
       if (this.stopping) return;
       this.state = 'running';
       this.options.logger.info({ checkpoint, lastLogSequence: last, lag: Math.max(0, last - checkpoint) }, 'projector following the log');
-      for await (const batch of batches(messages, { max: this.batchSize, lingerMs: this.lingerMs, flushAfter: (m: JsMsg) => m.info.pending === 0 })) {
-        if (this.stopping) return;
-        const { events, poison } = decodeBatch(batch);
+      const decoded = decodedBatches(batches(messages, { max: this.batchSize, lingerMs: this.lingerMs, flushAfter: (m: JsMsg) => m.info.pending === 0 }));
+      // pipelined: the next batch is gathered and decoded while this one's transaction runs
+      // (nothing of it is applied before this one commits; on a failure it is read again)
+      const ahead = () => {
+        const read = decoded.next();
+        read.catch(() => undefined); // awaited below; a failed commit first must not leave it unhandled
+        return read;
+      };
+      let next = ahead();
+      for (;;) {
+        const result = await next;
+        if (result.done || this.stopping) return;
+        next = ahead();
+        const { events, poison } = result.value;
         if (events.length > 0) {
           await this.commitUpTo(events);
           onCommit();
@@ -267,6 +284,10 @@ export class Projector {
  */
 function closeMessages(messages: ConsumerMessages | null): void {
   messages?.close().catch(() => undefined);
+}
+
+async function* decodedBatches(source: AsyncIterable<JsMsg[]>): AsyncGenerator<ReturnType<typeof decodeBatch>, void, undefined> {
+  for await (const batch of source) yield decodeBatch(batch);
 }
 
 /**

@@ -160,7 +160,8 @@ export const API_ROUTES: Record<string, Partial<Record<Method, Op>>> = {
   },
   '/alerts': { get: { tag: 'costs', summary: 'Operator alerts, newest first (cursor paging)', query: PageQuery, response: Page(AlertItem) } },
   '/workers': { get: { tag: 'fleet', summary: 'The worker fleet from heartbeats (`stalled` after 3 silent intervals)', response: items(WorkerView) } },
-  '/events': { get: { tag: 'events', summary: 'The raw log after a sequence (`nextAfter`: pass it as `after`)', query: EventsQuery, response: z.object({ items: z.array(LogEntry), nextAfter: z.number().int() }) } },
+  '/events': { get: { tag: 'events', summary:
+        'The raw log after a sequence, optionally one aggregate (`streamId`, read alone) and some event types (`types`, comma-separated). Pass `nextAfter` as `after` for the next page: with `types` it moves past the events read that did not match (at most 5000 per request), so a page may be empty while matches follow', query: EventsQuery, response: z.object({ items: z.array(LogEntry), nextAfter: z.number().int() }) } },
   '/admin/replay': {
     post: { tag: 'admin', summary: 'Rebuild every read model from sequence 1 (optionally verify)', body: ReplayBody, status: 202, response: ReplayStatus },
     get: { tag: 'admin', summary: 'Progress of the current or last replay', response: ReplayStatus },

@@ -1,0 +1,85 @@
+// Completed runs written straight into a bench's log: P llm phases in a chain, each with two
+// candidates, a judge, a verdict, an artifact and a checkpoint (10 events per phase, 32 events for
+// a 3-phase run), appended by 64 concurrent writers so runs interleave in the log as live ones do.
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+/** The events of one completed run of `template` (see benchTemplate). */
+export function completedRunEvents(runId, n, template) {
+  const output = { artifact: 'text', schema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] } };
+  const text = (k) => `lorem ipsum dolor sit amet `.repeat(k);
+  const events = [{ type: 'RunStarted', data: { runId, templateId: `tpl-${template.name}`, templateVersion: 1, template, name: `bench run ${n}`, inputs: { topic: `topic ${n}` }, autoMode: true, budgetUsd: 10, origin: null } }];
+  const done = [];
+  for (const { id: phaseId } of template.phases) {
+    const c = (slot) => `${runId}.${phaseId}.1.c${slot}`;
+    events.push({ type: 'PhaseStarted', data: { phaseId, attempt: 1 } });
+    for (const slot of [0, 1]) {
+      events.push({
+        type: 'CandidateRequested',
+        data: { phaseId, attempt: 1, round: 0, candidateId: c(slot), slot, provider: 'simulated', model: slot ? 'sim-b' : 'sim-a', prompt: { user: `${phaseId} for topic ${n}` }, output, attemptToken: randomUUID(), timeoutSeconds: 60 },
+      });
+    }
+    for (const slot of [0, 1]) {
+      events.push({
+        type: 'CandidateGenerated',
+        data: { phaseId, attempt: 1, candidateId: c(slot), output: { text: text(8 + slot) }, tokens: { input: 120 + slot, output: 300 + slot }, costUsd: 0.001953125 * (slot + 1), durationMs: 800 + slot, workerId: 'w-1' },
+      });
+    }
+    events.push({ type: 'JudgeRequested', data: { phaseId, attempt: 1, round: 0, judgeId: `${runId}.${phaseId}.1.judge`, purpose: 'select', provider: 'simulated', model: 'sim-judge', criteria: ['quality'], task: phaseId, candidates: [0, 1].map((slot) => ({ candidateId: c(slot), output: { text: text(8 + slot) } })), attemptToken: randomUUID() } });
+    events.push({
+      type: 'VerdictRecorded',
+      data: {
+        phaseId, attempt: 1, round: 0, judgeId: `${runId}.${phaseId}.1.judge`, purpose: 'select', winnerId: c(1),
+        scores: { [c(0)]: { overall: 0.25, criteria: { quality: 0.25 } }, [c(1)]: { overall: 0.75, criteria: { quality: 0.75 } } },
+        rationale: 'the second is clearer', order: [c(0), c(1)], provider: 'simulated', model: 'sim-judge', tokens: { input: 400, output: 40 }, costUsd: 0.0009765625,
+      },
+    });
+    const artifactId = `${runId}.${phaseId}.1.artifact`;
+    events.push({ type: 'ArtifactRecorded', data: { artifactId, phaseId, attempt: 1, candidateId: c(1), artifactType: 'text', content: { text: text(9) } } });
+    events.push({ type: 'PhaseCompleted', data: { phaseId, attempt: 1, artifactId } });
+    done.push(phaseId);
+    events.push({ type: 'CheckpointCreated', data: { checkpointId: `${runId}.cp.${phaseId}`, phaseId, completedPhaseIds: [...done] } });
+  }
+  events.push({ type: 'RunCompleted', data: {} });
+  return events;
+}
+
+/** A chain of `phases` llm phases with two candidates and a judge each. */
+export function benchTemplate(phases) {
+  const { Template } = require('@conclave/contracts');
+  const phaseIds = phases === 3 ? ['discover', 'spec', 'build'] : Array.from({ length: phases }, (_, i) => `phase-${i + 1}`);
+  return Template.parse({
+    name: `bench-${phases}x2`,
+    phases: phaseIds.map((pid, i) => ({
+      id: pid,
+      kind: 'llm',
+      dependsOn: i === 0 ? [] : [phaseIds[i - 1]],
+      prompt: { user: `${pid} for {{inputs.topic}}` },
+      candidates: [
+        { provider: 'simulated', model: 'sim-a' },
+        { provider: 'simulated', model: 'sim-b' },
+      ],
+      judge: { provider: 'simulated', model: 'sim-judge' },
+    })),
+  });
+}
+
+/** Append `count` completed runs of `phases` phases; returns their ids. */
+export async function writeCompletedRuns(eventLog, count, phases = 3) {
+  const template = benchTemplate(phases);
+  const runIds = Array.from({ length: count }, () => randomUUID());
+  let next = 0;
+  const meta = () => ({ occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: null, actor: { kind: 'system', id: 'bench' } });
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (next < runIds.length) {
+        const n = next++;
+        const events = completedRunEvents(runIds[n], n, template);
+        for (let i = 0; i < events.length; i += 11) await eventLog.append('run', runIds[n], events.slice(i, i + 11), 'any', meta());
+      }
+    }),
+  );
+  return runIds;
+}
