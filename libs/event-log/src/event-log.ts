@@ -93,6 +93,7 @@ export class EventLog {
   ) {}
 
   static async connect(options: EventLogOptions): Promise<EventLog> {
+    catalogFingerprint(); // once per process, here rather than in the first append or read
     const nc = await connect({ servers: options.servers, name: options.name, maxReconnectAttempts: -1 });
     const jsm = await jetstreamManager(nc);
     return new EventLog(nc, jetstream(nc), jsm, natsNames(options.prefix ?? ''));
