@@ -82,7 +82,9 @@ try {
   const started = await Promise.all(Array.from({ length: K }, (_, n) => post('/runs', { templateId: template.id, inputs: { n } })));
   for (const s of started) ourRuns.add(s.id);
   if ([...ourRuns].every((r) => finished.has(r))) allDone();
-  await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${finished.size}/${K} runs finished in 180 s`)), 180_000))]);
+  let timer;
+  // cleared once the runs are done: a pending timer would keep the bench alive for 180 s after it printed
+  await Promise.race([done, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`only ${finished.size}/${K} runs finished in 180 s`)), 180_000)))]).finally(() => clearTimeout(timer));
   const elapsed = (Date.now() - t0) / 1000;
   const lastSeq = await eventLog.lastSequence();
   const tCatch = Date.now();

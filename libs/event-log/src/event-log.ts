@@ -78,7 +78,9 @@ export function catalogFingerprint(): string {
 /** most messages one fetch of a bounded read asks for */
 const READ_BUFFER = 5000;
 /** how long one fetch waits for its messages (they exist: the consumer's info counted them) */
-const FETCH_EXPIRES_MS = 10_000;
+const FETCH_EXPIRES_MS = 2_000;
+/** fresh consumers tried after a fetch that brought nothing */
+const FETCH_RETRIES = 3;
 const encoder = new TextEncoder();
 
 /**
@@ -94,6 +96,7 @@ export class EventLog {
   ) {}
 
   static async connect(options: EventLogOptions): Promise<EventLog> {
+    catalogFingerprint(); // once per process, here rather than in the first append or read
     const nc = await connect({ servers: options.servers, name: options.name, maxReconnectAttempts: -1 });
     const jsm = await jetstreamManager(nc);
     return new EventLog(nc, jetstream(nc), jsm, natsNames(options.prefix ?? ''));
@@ -242,22 +245,30 @@ export class EventLog {
   /**
    * Bounded reads pull exactly what they want: the consumer's info says how many messages match
    * after the start, and each fetch asks for up to READ_BUFFER of them and ends when they are in.
-   * (An ordered consumer's consume() right after info() was seen to stall now and then on
-   * nats-server 2.9 — a request hanging with messages pending; fetch has no such window.)
+   * On nats-server 2.9 a new ordered consumer now and then delivers nothing to its first pull
+   * (seen with consume() and, more rarely, fetch()): a fetch that brings nothing within
+   * FETCH_EXPIRES_MS is retried on a fresh consumer from the last event read, a few times.
    */
   private async readSubject(subject: string, afterSequence: number, limit = Number.POSITIVE_INFINITY): Promise<Recorded[]> {
-    const consumer = await this.js.consumers.get(this.names.streams.events, {
-      filter_subjects: subject,
-      ...(afterSequence > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSequence + 1 } : { deliver_policy: DeliverPolicy.All }),
-    });
     const out: Recorded[] = [];
-    const info = await consumer.info();
-    const wanted = Math.min(info.num_pending, limit);
-    while (out.length < wanted) {
-      const before = out.length;
-      const messages = await consumer.fetch({ max_messages: Math.min(READ_BUFFER, wanted - out.length), expires: FETCH_EXPIRES_MS });
-      for await (const m of messages) out.push(EventLog.decode(m));
-      if (out.length === before) throw new Error(`the log did not deliver the ${wanted - out.length} events it reported after sequence ${afterSequence} on ${subject}`);
+    let wanted = limit;
+    for (let stalls = 0; out.length < wanted; ) {
+      const from = out.length > 0 ? out[out.length - 1]!.sequence : afterSequence;
+      const consumer = await this.js.consumers.get(this.names.streams.events, {
+        filter_subjects: subject,
+        ...(from > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from + 1 } : { deliver_policy: DeliverPolicy.All }),
+      });
+      const info = await consumer.info();
+      wanted = Math.min(out.length + info.num_pending, limit);
+      while (out.length < wanted) {
+        const before = out.length;
+        const messages = await consumer.fetch({ max_messages: Math.min(READ_BUFFER, wanted - out.length), expires: FETCH_EXPIRES_MS });
+        for await (const m of messages) out.push(EventLog.decode(m));
+        if (out.length === before) break;
+      }
+      if (out.length < wanted && ++stalls > FETCH_RETRIES) {
+        throw new Error(`the log did not deliver the ${wanted - out.length} events it reported after sequence ${from} on ${subject}`);
+      }
     }
     return out;
   }

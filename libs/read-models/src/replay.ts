@@ -88,7 +88,7 @@ export interface ReplayOptions {
   source: ReplaySource;
   /** compare instead of swapping (nothing live changes) */
   verify?: boolean;
-  /** events per transaction (default 5000: fewer page reads, loads and commits per event) */
+  /** events per transaction (default 10,000: fewer page reads, loads and commits per event) */
   batchSize?: number;
   /** how many differences to report in detail (default 100) */
   maxDifferences?: number;
@@ -101,7 +101,7 @@ export interface ReplayOptions {
   beforeFinish?: (manager: EntityManager) => Promise<void>;
 }
 
-const DEFAULT_REPLAY_BATCH = 5000;
+const DEFAULT_REPLAY_BATCH = 10_000;
 
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
