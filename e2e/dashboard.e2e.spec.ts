@@ -114,6 +114,11 @@ describe('dashboard end to end', () => {
     await panel.getByRole('heading', { name: 'Verdict' }).waitFor();
     await expect(panel.locator('.candidate.is-winner').count()).resolves.toBe(1);
     await shot('candidates-verdict');
+    // a candidate's recorded conversation: the prompt and the model's answer
+    const winner = panel.locator('.candidate.is-winner');
+    await winner.getByText(/^Conversation \(\d+ messages recorded\)$/).click();
+    await winner.getByText('Recorded transcript.').waitFor({ timeout: 15_000 });
+    await shot('conversation');
   });
 
   it('forks from a phase and re-runs, each landing on the new run', async () => {

@@ -108,12 +108,13 @@ describe('llm-worker against JetStream', () => {
       status: 'failed',
       error: { code: 'provider_not_configured', message: expect.stringContaining('openai'), retryable: false },
     });
-    // an output_invalid carries the raw output (for OutputRejected) and what the call used
+    // an output_invalid carries the raw output (for OutputRejected), what the call used, and the stored conversation
     expect(byId.get(invalid.commandId)!.outcome).toEqual({
       status: 'failed',
       error: { code: 'output_invalid', message: expect.stringContaining('/code: must match pattern'), retryable: false },
       raw: expect.stringContaining('"code"'),
       tokens: { input: expect.any(Number), output: expect.any(Number) },
+      transcript: { key: expect.stringMatching(/^sha256-/), bytes: expect.any(Number), messages: 3 }, // system, user, the answer
     });
   });
 

@@ -85,6 +85,7 @@ export async function generateCandidate(command: GenerateCandidate, deps: Genera
       raw: generation.text.slice(0, RAW_CAP),
       tokens: generation.tokens,
       ...(generation.costUsd !== undefined ? { costUsd: generation.costUsd } : {}),
+      ...(generation.transcript ? { transcript: generation.transcript } : {}),
     };
   }
   return {

@@ -32,6 +32,9 @@ describe('generateCandidate', () => {
     const outcome = await generateCandidate(command(), { providers: providers(new SimulatedProvider({ check: validator.check })), validator }, ctx);
     expect(outcome).toMatchObject({ status: 'generated', costUsd: 0 });
     if (outcome.status === 'generated') expect(validator.validate(artifactJsonSchema('plan'), outcome.output)).toEqual({ valid: true });
+    // its conversation: the prompt and its answer
+    expect(outcome.transcript?.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(outcome.transcript?.[1]?.content).toBe(JSON.stringify(outcome.status === 'generated' ? outcome.output : null, null, 2));
   });
 
   it('answers an unknown provider with provider_not_configured (not retryable)', async () => {

@@ -221,6 +221,17 @@ describe('retry, skip and accept', () => {
     expect(stateOf([...history, ...facts(out)]).status).toBe('running');
   });
 
+  it('records what work in flight returns while the run is failed, so a retry finds it instead of waiting forever', () => {
+    const { history } = failedRun(); // b was rejected while both candidates of a were in flight
+    const first = given(...history).when(resultFor(C('a', 0), 'a', 'one'));
+    expect(types(first)).toEqual(['CandidateGenerated:a']); // a fact only: nothing is dispatched while failed
+    const second = given(...history, ...facts(first)).when(resultFor(C('a', 1), 'a', 'two'));
+    expect(types(second)).toEqual(['CandidateGenerated:a']);
+    const out = given(...history, ...facts(first), ...facts(second)).when(cmd({ type: 'RetryPhase', phaseId: 'b' }));
+    // the revived run moves a on (its judge) as well as retrying b
+    expect(types(out)).toEqual(expect.arrayContaining(['PhaseRetryScheduled:b', 'CandidateRequested:b', 'JudgeRequested:a']));
+  });
+
   it('retries on another provider and model', () => {
     const out = given(...failedRun().history).when(cmd({ type: 'RetryPhase', phaseId: 'b', provider: 'openai', model: 'gpt-4.1' }));
     expect(ofType(out, 'CandidateRequested').map((e) => [e.data.provider, e.data.model])).toEqual([['openai', 'gpt-4.1']]);

@@ -146,7 +146,7 @@ function candidateFacts(run: ActiveRun, r: CandidateResult, ctx: DeciderContext)
   const candidate = phase.candidates.find((c) => c.id === r.candidateId);
   if (!candidate) return refuse(run, r, 'unknown_work');
   if (candidate.attemptToken !== r.attemptToken) return candidate.status === 'requested' || r.attemptToken !== candidate.attemptToken ? refuse(run, r, 'stale_token') : [];
-  if (candidate.status !== 'requested' || !isLive(run)) return [];
+  if (candidate.status !== 'requested' || !recordsResults(run)) return [];
   const base = { phaseId: r.phaseId, attempt: r.attempt, candidateId: r.candidateId };
   const transcript = r.outcome.transcript ? { transcript: r.outcome.transcript } : {};
   // a call that failed or was rejected may still have been billed
@@ -190,7 +190,7 @@ function verdictFacts(run: ActiveRun, r: VerdictResult, ctx: DeciderContext): De
   const judge = phase.judges.find((j) => j.id === r.judgeId);
   if (!judge) return refuse(run, r, 'unknown_work');
   if (judge.attemptToken !== r.attemptToken) return refuse(run, r, 'stale_token');
-  if (judge.status !== 'requested' || phase.status !== 'running' || !isLive(run)) return [];
+  if (judge.status !== 'requested' || phase.status !== 'running' || !recordsResults(run)) return [];
   const def = phaseDef(run, phase.id);
   if (r.outcome.status === 'failed') return failOrRetry(run, def, phase, { code: 'judge_failed', message: r.outcome.error.message, retryable: r.outcome.error.retryable }, ctx);
   const { winnerId } = r.outcome;
@@ -221,7 +221,7 @@ function toolFacts(run: ActiveRun, r: ToolResult): DecidedEvent[] {
   if (!phase || !phase.tool) return refuse(run, r, 'unknown_work');
   if (phase.attempt !== r.attempt) return refuse(run, r, 'stale_attempt');
   if (phase.tool.attemptToken !== r.attemptToken) return refuse(run, r, 'stale_token');
-  if (phase.tool.status !== 'requested' || !isLive(run)) return [];
+  if (phase.tool.status !== 'requested' || !recordsResults(run)) return [];
   const key = `${phase.id}.${phase.attempt}`;
   return r.outcome.status === 'completed'
     ? [
@@ -252,6 +252,12 @@ function stalledFacts(run: ActiveRun, attemptToken: string): DecidedEvent[] {
 }
 
 const isLive = (run: ActiveRun) => run.status === 'running' || run.status === 'waiting' || run.status === 'paused';
+/**
+ * Whether results of in-flight work are recorded. A failed run still records them (facts only:
+ * reconcile does nothing while it is failed): a retry of the failed phase revives the run, and a
+ * phase that was running beside it must find its results rather than wait for ones dropped.
+ */
+const recordsResults = (run: ActiveRun) => isLive(run) || run.status === 'failed';
 
 function commandFacts(run: ActiveRun, command: Extract<DeciderInput, { type: 'Command' }>['command'], ctx: DeciderContext): DecidedEvent[] {
   const key = `${command.type}@${ctx.now}`;

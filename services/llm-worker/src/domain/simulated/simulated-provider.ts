@@ -1,12 +1,16 @@
 import type { JsonSchema } from '@conclave/contracts';
 import { estimateTokens, type GenerateContext, type GenerateRequest, type Generation, type ProviderAdapter } from '../provider';
 import type { AgentSettings } from '../agent/agent-settings';
+import { TranscriptBuilder } from '../agent/transcript';
 import { sampleFromSchema } from './sample';
 import { runSimulatedAgent } from './simulated-agent';
 import { createRng, seedOf } from './seed';
 import { keywords } from './words';
 
 export const SIMULATED_PROVIDER = 'simulated';
+
+/** characters kept per transcript message when no agent settings say otherwise */
+const DEFAULT_TRANSCRIPT_CAP = 20_000;
 
 /** Bumped when the generator changes what a given seed produces. */
 const GENERATOR_VERSION = 'sim-v1';
@@ -27,6 +31,7 @@ export interface SimulatedProviderDeps {
  * - takes `options.latencyMs` (default 0), streaming its JSON text in a few deltas over that time,
  *   and rejects with the signal's reason as soon as the signal is aborted;
  * - tokens are estimated at ~4 characters a token; it costs nothing;
+ * - its conversation (system, user, its answer) is returned as the candidate's transcript;
  * - agent phases (with `deps.agent`) run the scripted agent of `simulated-agent.ts` instead.
  */
 export class SimulatedProvider implements ProviderAdapter {
@@ -46,10 +51,15 @@ export class SimulatedProvider implements ProviderAdapter {
       else ctx.signal.throwIfAborted();
       ctx.onDelta(chunk);
     }
+    const transcript = new TranscriptBuilder(this.deps.agent?.transcriptCap ?? DEFAULT_TRANSCRIPT_CAP);
+    if (request.prompt.system) transcript.add('system', request.prompt.system);
+    transcript.add('user', request.prompt.user);
+    transcript.add('assistant', text);
     return {
       output,
       text,
       tokens: { input: estimateTokens(`${request.prompt.system ?? ''}${request.prompt.user}`), output: estimateTokens(text) },
+      transcript: transcript.build(),
     };
   }
 }
