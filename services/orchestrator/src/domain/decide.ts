@@ -12,12 +12,11 @@ import {
   type Phase,
   type ResolvedOutput,
   type RunCommand,
-  type Template,
   type ToolResult,
   type VerdictResult,
 } from '@conclave/contracts';
 import { renderPrompt, renderText, type BindingContext } from './render';
-import { evolve, isActive, isSettled, type ActiveRun, type CandidateState, type PhaseState, type RunFact, type RunState } from './run-state';
+import { evolve, isActive, isSettled, type ActiveRun, type CandidateState, type PhaseState, type RunFact, type RunStart, type RunState } from './run-state';
 
 /**
  * The orchestrator's pure decider. `decide(state, input, ctx)` returns the events to append:
@@ -27,17 +26,9 @@ import { evolve, isActive, isSettled, type ActiveRun, type CandidateState, type 
  * redelivered input also heals an append that a crash cut short (ADR 001). Event ids derive
  * from business keys, so a repeated decision deduplicates in JetStream as well.
  */
-export type StartRunInput = {
+export type StartRunInput = RunStart & {
   type: 'StartRun';
-  runId: string;
-  templateId: string;
-  templateVersion: number;
-  template: Template;
-  name: string | null;
-  inputs: Record<string, unknown>;
-  autoMode: boolean;
-  budgetUsd: number | null;
-  origin?: { kind: 'rerun' | 'fork'; runId: string } | null;
+  origin?: EventData<'RunStarted'>['origin'];
   /** a fork: upstream outputs recorded in the source run, reused as they are */
   fork?: EventData<'RunForked'>;
 };

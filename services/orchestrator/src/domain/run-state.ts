@@ -1,12 +1,12 @@
 import type {
   CandidateScore,
+  EventData,
   Failure,
   PhaseStatus,
   Recorded,
   ResolvedOutput,
   RunEvent,
   RunStatus,
-  Template,
 } from '@conclave/contracts';
 
 /**
@@ -72,16 +72,11 @@ export interface Checkpoint {
   completedPhaseIds: string[];
 }
 
-export interface ActiveRun {
+/** What a run starts from (RunStarted without its origin): the decider's StartRun input and the run state both carry it. */
+export type RunStart = Omit<EventData<'RunStarted'>, 'origin'>;
+
+export interface ActiveRun extends RunStart {
   status: RunStatus;
-  runId: string;
-  templateId: string;
-  templateVersion: number;
-  template: Template;
-  name: string | null;
-  inputs: Record<string, unknown>;
-  autoMode: boolean;
-  budgetUsd: number | null;
   phases: Record<string, PhaseState>;
   /** phases held for a manual `continue`, and those the user let go */
   awaitingContinue: string[];
