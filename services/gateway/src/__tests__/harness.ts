@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { natsNames, type OrchestratorReply, type OrchestratorRequest, type Recorded } from '@conclave/contracts';
 import { createDataSource, migrate, projectBatch } from '@conclave/read-models';
 import { createLogger, type Logger } from '@conclave/service-kit';
+import type { AppendMeta } from '@conclave/event-log';
 import type { TestEnv } from '@conclave/testing';
 import { createGatewayApp } from '../app';
 import { loadGatewayConfig, type GatewayConfig } from '../config';
@@ -127,3 +129,18 @@ export async function startFakeOrchestrator(env: TestEnv): Promise<FakeOrchestra
     close: () => app.close(),
   };
 }
+
+/** Metadata for events a test appends as the system. */
+export const appendMeta = (): AppendMeta => ({ occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: null, actor: { kind: 'system', id: 'test' } });
+
+/** A two-phase template (a simulated draft, then a gate) as RunStarted events carry it. */
+export const draftThenGate = (name: string) =>
+  ({
+    name,
+    description: '',
+    inputs: { type: 'object' },
+    phases: [
+      { id: 'draft', kind: 'llm', prompt: { user: 'Write' }, candidates: [{ provider: 'simulated', model: 'sim' }] },
+      { id: 'review', kind: 'gate', dependsOn: ['draft'], message: 'ok?' },
+    ],
+  }) as const;

@@ -1,20 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { NewEvent, ReplayStatus } from '@conclave/contracts';
-import type { AppendMeta } from '@conclave/event-log';
 import { createDataSource, type DataSource } from '@conclave/read-models';
 import { createTestEnv, eventually, type TestEnv } from '@conclave/testing';
-import { fold, http, startGateway, type RunningGateway } from '../__tests__/harness';
+import { appendMeta as meta, draftThenGate, fold, http, startGateway, type RunningGateway } from '../__tests__/harness';
 
-const template = {
-  name: 'replayed',
-  description: '',
-  inputs: { type: 'object' },
-  phases: [
-    { id: 'draft', kind: 'llm', prompt: { user: 'Write' }, candidates: [{ provider: 'simulated', model: 'sim' }] },
-    { id: 'review', kind: 'gate', dependsOn: ['draft'], message: 'ok?' },
-  ],
-} as const;
-const meta = (): AppendMeta => ({ occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: null, actor: { kind: 'system', id: 'test' } });
+const template = draftThenGate('replayed');
 
 function runEvents(runId: string, outcome: 'approved' | 'failed' | 'rolled-back'): NewEvent[] {
   const c = `${runId}.draft.1.c0`;

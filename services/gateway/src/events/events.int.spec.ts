@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorEnvelope, LogEntry, type NewEvent, type Recorded } from '@conclave/contracts';
-import type { AppendMeta } from '@conclave/event-log';
 import { createTestEnv, type TestEnv } from '@conclave/testing';
-import { http, startGateway, type RunningGateway } from '../__tests__/harness';
+import { appendMeta as meta, http, startGateway, type RunningGateway } from '../__tests__/harness';
 import { EVENTS_SCAN_LIMIT } from './events.controller';
 
 const template = {
@@ -10,7 +9,6 @@ const template = {
   phases: [{ id: 'draft', kind: 'llm', prompt: { user: 'Write' }, candidates: [{ provider: 'simulated', model: 'sim' }] }],
 } as const;
 
-const meta = (): AppendMeta => ({ occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: null, actor: { kind: 'system', id: 'test' } });
 
 const runStarted = (runId: string): NewEvent => ({
   type: 'RunStarted',

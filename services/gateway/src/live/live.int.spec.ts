@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, LiveMessage, NewEvent, ServerToClientEvents, SocketEvent } from '@conclave/contracts';
-import type { AppendMeta } from '@conclave/event-log';
 import { createTestEnv, eventually, type TestEnv } from '@conclave/testing';
-import { http, startGateway, type RunningGateway } from '../__tests__/harness';
+import { appendMeta as meta, http, startGateway, type RunningGateway } from '../__tests__/harness';
 import { RelayService } from './relay.service';
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
-const meta = (): AppendMeta => ({ occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: null, actor: { kind: 'system', id: 'test' } });
 const phaseStarted = (phaseId: string): NewEvent => ({ type: 'PhaseStarted', data: { phaseId, attempt: 1 } });
 
 interface Recorder {

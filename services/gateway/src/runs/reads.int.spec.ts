@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Objm } from '@nats-io/obj';
 import { RunSummary, RunView, TemplateView, TimelineEntry, type NewEvent, type Recorded, type TranscriptMessage, type TranscriptRef } from '@conclave/contracts';
-import { TranscriptStore, type AppendMeta } from '@conclave/event-log';
+import { TranscriptStore } from '@conclave/event-log';
 import { createTestEnv, type TestEnv } from '@conclave/testing';
-import { fold, http, startGateway, type RunningGateway } from '../__tests__/harness';
+import { appendMeta as meta, fold, http, startGateway, type RunningGateway } from '../__tests__/harness';
 
 const template = {
   name: 'seeded',
@@ -12,7 +12,6 @@ const template = {
   phases: [{ id: 'draft', kind: 'llm', prompt: { user: 'Write about {{inputs.topic}}' }, candidates: [{ provider: 'simulated', model: 'sim' }] }],
 } as const;
 
-const meta = (): AppendMeta => ({ occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: null, actor: { kind: 'system', id: 'test' } });
 
 describe('gateway reads (read models folded from the log)', () => {
   let env: TestEnv;

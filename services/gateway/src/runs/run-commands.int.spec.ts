@@ -1,19 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorEnvelope, type NewEvent, type Recorded } from '@conclave/contracts';
-import type { AppendMeta } from '@conclave/event-log';
 import { createTestEnv, type TestEnv } from '@conclave/testing';
-import { fold, http, startFakeOrchestrator, startGateway, type FakeOrchestrator, type RunningGateway } from '../__tests__/harness';
+import { appendMeta as meta, draftThenGate, fold, http, startFakeOrchestrator, startGateway, type FakeOrchestrator, type RunningGateway } from '../__tests__/harness';
 
-const template = {
-  name: 'cmds',
-  description: '',
-  inputs: { type: 'object' },
-  phases: [
-    { id: 'draft', kind: 'llm', prompt: { user: 'Write' }, candidates: [{ provider: 'simulated', model: 'sim' }] },
-    { id: 'review', kind: 'gate', dependsOn: ['draft'], message: 'ok?' },
-  ],
-} as const;
-const meta = (): AppendMeta => ({ occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: null, actor: { kind: 'system', id: 'test' } });
+const template = draftThenGate('cmds');
 
 describe('gateway run commands (fake orchestrator)', () => {
   let env: TestEnv;
