@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Answer, CandidateScore, PauseReason, Question, Tokens, ToolCallRecord, TranscriptMessage, TranscriptRef } from './events';
 import { Template } from './template';
+import { ChangedFile, GitSha, PartialWork, RunWorkspace, WorkspaceRequest } from './workspace';
 
 /**
  * REST shapes of DESIGN.md's external interface. Request bodies are strict (unknown fields are a
@@ -20,6 +21,8 @@ export const CreateRunBody = z.strictObject({
   inputs: z.record(z.string(), z.unknown()).default({}),
   autoMode: z.boolean().optional(),
   budgetUsd: z.number().positive().optional(),
+  /** the repository to work on (default: the template's, else a fresh repository of the run's own) */
+  workspace: WorkspaceRequest.optional(),
 });
 export type CreateRunBody = z.infer<typeof CreateRunBody>;
 
@@ -67,6 +70,8 @@ export const CandidateView = z.object({
   error: z.object({ code: z.string(), message: z.string() }).nullable().optional(),
   /** the stored conversation, when the worker recorded one: `GET /runs/:id/candidates/:candidateId/transcript` */
   transcript: TranscriptRef.nullable().optional(),
+  /** a cancelled or timed-out agent: its uncommitted work and the tool calls it made */
+  partial: PartialWork.extend({ toolCalls: z.array(ToolCallRecord) }).nullable().optional(),
 });
 export type CandidateView = z.infer<typeof CandidateView>;
 /** `GET /runs/:id/candidates/:candidateId/transcript`: a candidate's whole conversation, in order */
@@ -108,6 +113,8 @@ export const PhaseView = z.object({
   retryOverride: z.object({ provider: z.string(), model: z.string() }).nullable().optional(),
   /** condition phases: the expression's result */
   condition: z.object({ result: z.boolean() }).nullable().optional(),
+  /** agent phases of a run with a workspace: the winner's commit on the run branch */
+  commit: z.object({ sha: GitSha, parent: GitSha, candidateId: z.string(), files: z.array(ChangedFile) }).nullable().optional(),
 });
 export type PhaseView = z.infer<typeof PhaseView>;
 
@@ -146,12 +153,16 @@ export const RunView = z.object({
   origin: RunOrigin.nullable().optional(),
   /** archived runs are hidden from `GET /runs` by default; `POST /runs/:id/unarchive` brings them back */
   archived: z.boolean().default(false),
+  /** the repository, base and run branch; `head` is the run branch's tip as the log knows it */
+  workspace: RunWorkspace.extend({ head: GitSha }).nullable().optional(),
+  /** distinct files the run's commits changed (0 without a workspace) */
+  filesChanged: z.number().int().default(0),
 });
 export type RunView = z.infer<typeof RunView>;
 
 export const RunSummary = RunView.pick({
   id: true, name: true, templateId: true, templateVersion: true, templateName: true, status: true,
-  costUsd: true, startedAt: true, completedAt: true, sequence: true, origin: true, archived: true,
+  costUsd: true, startedAt: true, completedAt: true, sequence: true, origin: true, archived: true, filesChanged: true,
 }).extend({ phasesTotal: z.number().int(), phasesDone: z.number().int() });
 export type RunSummary = z.infer<typeof RunSummary>;
 

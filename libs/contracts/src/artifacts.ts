@@ -59,6 +59,20 @@ export const CodeChangeArtifact = z.object({
     )
     .min(0),
   diff: z.string(),
+  /** runs with a workspace: the candidate's commit (kept under refs/conclave/<runId>/candidates/) and its base */
+  commit: z.string().optional(),
+  base: z.string().optional(),
+});
+/**
+ * A losing agent candidate's work, kept beside the phase's artifact (artifact type
+ * `candidate-diff`): the judge saw it, the run branch did not take it.
+ */
+export const CandidateDiffArtifact = z.object({
+  candidateId: z.string(),
+  provider: z.string(),
+  model: z.string(),
+  diff: z.string(),
+  files: z.array(z.object({ path: z.string(), change: z.string() })),
   commit: z.string().optional(),
 });
 export const TextArtifact = z.object({ text: z.string().min(1) });

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ErrorBody } from './errors';
-import { CandidateRequestedData, CandidateScore, Failure, JudgeRequestedData, Tokens, ToolCallRecord, ToolRunRequestedData, TranscriptRef } from './events';
+import { CandidateRequestedData, CandidateScore, Failure, IntegrationRequestedData, JudgeRequestedData, Tokens, ToolCallRecord, ToolRunRequestedData, TranscriptRef } from './events';
 import { Template } from './template';
+import { ChangedFile, GitSha, PartialWork, WorkspaceSpec } from './workspace';
 
 /* ------------------------------------------------- gateway → orchestrator (NATS request/reply) */
 export const CreateTemplate = z.object({ type: z.literal('CreateTemplate'), template: Template });
@@ -15,6 +16,8 @@ export const StartRun = z.object({
   inputs: z.record(z.string(), z.unknown()).default({}),
   autoMode: z.boolean().default(true),
   budgetUsd: z.number().positive().optional(),
+  /** resolved and checked by the gateway (a fresh repository when the user named none) */
+  workspace: WorkspaceSpec.optional(),
 });
 const RunRef = { runId: z.string().min(1) };
 const PhaseRef = { runId: z.string().min(1), phaseId: z.string().min(1) };
@@ -80,7 +83,29 @@ export type JudgeCandidates = z.infer<typeof JudgeCandidates>;
 /** provider `tool` and model = the program, so every work command names what serves it */
 export const RunTool = WorkBase.extend({ type: z.literal('RunTool'), provider: z.literal('tool'), model: z.string() }).extend(ToolRunRequestedData.shape);
 export type RunTool = z.infer<typeof RunTool>;
-export const WorkCommand = z.discriminatedUnion('type', [GenerateCandidate, JudgeCandidates, RunTool]);
+/**
+ * Git work on a run's repository, done by llm-workers (`commands.workspace`): put a phase's
+ * winner on the run branch, reset the branch (rollback), remove the run's worktrees (settled).
+ */
+export const WorkspaceTask = WorkBase.extend({
+  type: z.literal('WorkspaceTask'),
+  provider: z.literal('git'),
+  /** the task's kind, so every work command names what serves it */
+  model: z.enum(['integrate', 'reset', 'cleanup']),
+  /** '' for run-wide tasks */
+  phaseId: z.string(),
+  attempt: z.number().int().positive(),
+  attemptToken: z.string(),
+  repo: z.string(),
+  branch: z.string(),
+  task: z.discriminatedUnion('kind', [
+    IntegrationRequestedData.pick({ candidateId: true, commit: true, base: true, onto: true, message: true, at: true }).extend({ kind: z.literal('integrate') }),
+    z.object({ kind: z.literal('reset'), commit: GitSha }),
+    z.object({ kind: z.literal('cleanup') }),
+  ]),
+});
+export type WorkspaceTask = z.infer<typeof WorkspaceTask>;
+export const WorkCommand = z.discriminatedUnion('type', [GenerateCandidate, JudgeCandidates, RunTool, WorkspaceTask]);
 export type WorkCommand = z.infer<typeof WorkCommand>;
 
 /* ------------------------------------------------- results (RESULTS stream) */
@@ -115,6 +140,9 @@ export const CandidateResult = ResultBase.extend({
       tokens: Tokens.optional(),
       costUsd: z.number().nonnegative().optional(),
       transcript: TranscriptRef.optional(),
+      /** cancelled / timed-out agents: what they had done so far */
+      partial: PartialWork.optional(),
+      toolCalls: z.array(ToolCallRecord).optional(),
     }),
   ]),
 });
@@ -144,7 +172,18 @@ export const ToolResult = ResultBase.extend({
   ]),
 });
 export type ToolResult = z.infer<typeof ToolResult>;
-export const WorkResult = z.discriminatedUnion('type', [CandidateResult, VerdictResult, ToolResult]);
+export const WorkspaceResult = ResultBase.extend({
+  type: z.literal('WorkspaceResult'),
+  kind: z.enum(['integrate', 'reset', 'cleanup']),
+  outcome: z.discriminatedUnion('status', [
+    z.object({ status: z.literal('integrated'), candidateId: z.string(), commit: GitSha, parent: GitSha, files: z.array(ChangedFile) }),
+    z.object({ status: z.literal('conflict'), candidateId: z.string(), conflicts: z.array(z.string()), message: z.string() }),
+    z.object({ status: z.literal('done') }),
+    z.object({ status: z.literal('failed'), error: Failure }),
+  ]),
+});
+export type WorkspaceResult = z.infer<typeof WorkspaceResult>;
+export const WorkResult = z.discriminatedUnion('type', [CandidateResult, VerdictResult, ToolResult, WorkspaceResult]);
 export type WorkResult = z.infer<typeof WorkResult>;
 
 /** Broadcast on the cancel subject (core NATS): workers abort matching in-flight calls. */

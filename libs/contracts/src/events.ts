@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ArtifactType } from './artifacts';
 import { JsonSchema } from './json-schema';
 import { CandidateOptions, Prompt, Template } from './template';
+import { ChangedFile, Checkout, GitSha, PartialWork, RunWorkspace } from './workspace';
 
 /**
  * The log's event catalog. Names are past tense; business facts live in `data`, ids / actor /
@@ -68,6 +69,8 @@ export const RunStartedData = z.object({
   budgetUsd: z.number().positive().nullable(),
   /** set when the run is a rerun or a fork of another run */
   origin: z.object({ kind: z.enum(['rerun', 'fork']), runId: z.string() }).nullable().default(null),
+  /** the repository and run branch agents and tools work on (absent in runs started before ADR 009) */
+  workspace: RunWorkspace.optional(),
 });
 export const PhaseStartedData = z.object({
   phaseId: z.string(),
@@ -91,11 +94,8 @@ export const CandidateRequestedData = z.object({
   options: CandidateOptions.optional(),
   prompt: Prompt,
   output: ResolvedOutput,
-  /**
-   * a directory the user named for the run's workspace (optional, additive): the worker accepts it
-   * only under its configured WORKSPACE_ROOTS; absent = the fresh `<WORKSPACES_ROOT>/<runId>`
-   */
-  workspace: z.string().min(1).optional(),
+  /** agent phases of a run with a workspace: the candidate's own worktree starts here */
+  checkout: Checkout.optional(),
   /** a result must carry this token; any other is stale and refused */
   attemptToken: z.string(),
   timeoutSeconds: z.number().int().positive(),
@@ -260,8 +260,10 @@ export const OutputAcceptedData = z.object({
 });
 /** v2: `skipped` became `skippedPhaseIds` (named like `completedPhaseIds` and `resetPhaseIds`) */
 export const ConditionEvaluatedData = z.object({ phaseId: z.string(), attempt: z.number().int().positive(), result: z.boolean(), skippedPhaseIds: z.array(z.string()) });
-export const CheckpointCreatedData = z.object({ checkpointId: z.string(), phaseId: z.string(), completedPhaseIds: z.array(z.string()) });
-export const RolledBackData = z.object({ checkpointId: z.string(), resetPhaseIds: z.array(z.string()) });
+/** `commit`: the run branch's tip at the checkpoint (runs with a workspace) */
+export const CheckpointCreatedData = z.object({ checkpointId: z.string(), phaseId: z.string(), completedPhaseIds: z.array(z.string()), commit: GitSha.optional() });
+/** `commit`: the run branch is reset to this commit (the checkpoint's) */
+export const RolledBackData = z.object({ checkpointId: z.string(), resetPhaseIds: z.array(z.string()), commit: GitSha.optional() });
 export const RunForkedData = z.object({
   sourceRunId: z.string(),
   sourceSequence: z.number().int().nonnegative(),
@@ -280,8 +282,8 @@ export const ToolRunRequestedData = z.object({
   command: z.string(),
   args: z.array(z.string()),
   timeoutSeconds: z.number().int().positive(),
-  /** a user-named workspace directory (see CandidateRequestedData.workspace) */
-  workspace: z.string().min(1).optional(),
+  /** the tool runs in a worktree detached at the run branch's tip (runs with a workspace) */
+  checkout: Checkout.optional(),
 });
 export const ToolRunCompletedData = z.object({
   phaseId: z.string(),
@@ -293,6 +295,54 @@ export const ToolRunCompletedData = z.object({
   workerId: z.string(),
 });
 export const ToolRunFailedData = z.object({ phaseId: z.string(), attempt: z.number().int().positive(), error: Failure, workerId: z.string().optional() });
+
+/* ------------------------------------------------------------------ the run branch (ADR 009) */
+/** the winner of an agent phase is to become one commit on the run branch */
+export const IntegrationRequestedData = z.object({
+  phaseId: z.string(),
+  attempt: z.number().int().positive(),
+  candidateId: z.string(),
+  /** the work command id (one integration per phase attempt) */
+  attemptToken: z.string(),
+  repo: z.string(),
+  branch: z.string(),
+  /** the candidate's commit and the commit its worktree started from */
+  commit: GitSha,
+  base: GitSha,
+  /** the run branch's tip the change is put on (differs from base when a parallel phase went first) */
+  onto: GitSha,
+  /** the run branch commit's message (names run, phase, candidate, provider and model) */
+  message: z.string(),
+  /** author and committer date: a redelivered integration makes the identical commit */
+  at: z.string().datetime({ offset: true }),
+});
+export const ChangesIntegratedData = z.object({
+  phaseId: z.string(),
+  attempt: z.number().int().positive(),
+  candidateId: z.string(),
+  /** the new run branch tip and its parent */
+  commit: GitSha,
+  parent: GitSha,
+  files: z.array(ChangedFile),
+  workerId: z.string(),
+});
+/** the change does not apply on the run branch (a parallel phase changed the same lines) */
+export const IntegrationFailedData = z.object({
+  phaseId: z.string(),
+  attempt: z.number().int().positive(),
+  candidateId: z.string(),
+  error: Failure,
+  conflicts: z.array(z.string()),
+});
+/** what a cancelled or timed-out agent candidate had done: kept for the user, never committed */
+export const PartialWorkRecordedData = z.object({
+  phaseId: z.string(),
+  attempt: z.number().int().positive(),
+  candidateId: z.string(),
+  partial: PartialWork,
+  toolCalls: z.array(ToolCallRecord),
+  transcript: TranscriptRef.optional(),
+});
 
 /* ------------------------------------------------------------------ timers, budgets, safety */
 export const CandidateRedispatchedData = z.object({
@@ -375,6 +425,10 @@ export const EVENT_DATA = {
   ToolRunRequested: ToolRunRequestedData,
   ToolRunCompleted: ToolRunCompletedData,
   ToolRunFailed: ToolRunFailedData,
+  IntegrationRequested: IntegrationRequestedData,
+  ChangesIntegrated: ChangesIntegratedData,
+  IntegrationFailed: IntegrationFailedData,
+  PartialWorkRecorded: PartialWorkRecordedData,
   ProviderConfigured: ProviderConfiguredData,
   ProviderRemoved: ProviderRemovedData,
 } as const;
@@ -427,6 +481,10 @@ export const BudgetRaised = envelopeOf('BudgetRaised');
 export const ToolRunRequested = envelopeOf('ToolRunRequested');
 export const ToolRunCompleted = envelopeOf('ToolRunCompleted');
 export const ToolRunFailed = envelopeOf('ToolRunFailed');
+export const IntegrationRequested = envelopeOf('IntegrationRequested');
+export const ChangesIntegrated = envelopeOf('ChangesIntegrated');
+export const IntegrationFailed = envelopeOf('IntegrationFailed');
+export const PartialWorkRecorded = envelopeOf('PartialWorkRecorded');
 export const ProviderConfigured = envelopeOf('ProviderConfigured');
 export const ProviderRemoved = envelopeOf('ProviderRemoved');
 
@@ -439,7 +497,7 @@ export const RunEvent = z.discriminatedUnion('type', [
   GateOpened, GateApproved, GateRejected, QuestionsAsked, AnswersSubmitted, ContinueRequired, RunContinued,
   RunPaused, RunResumed, RunCancelled, PhaseRetryScheduled, OutputAccepted, ConditionEvaluated, CheckpointCreated,
   RolledBack, RunForked, CandidateRedispatched, ResultRefused, BudgetAlert, BudgetExceeded, BudgetRaised,
-  ToolRunRequested, ToolRunCompleted, ToolRunFailed,
+  ToolRunRequested, ToolRunCompleted, ToolRunFailed, IntegrationRequested, ChangesIntegrated, IntegrationFailed, PartialWorkRecorded,
 ]);
 export type RunEvent = z.infer<typeof RunEvent>;
 

@@ -11,3 +11,4 @@ export * from './socket';
 export * from './ids';
 export * from './ops';
 export * from './prices';
+export * from './workspace';

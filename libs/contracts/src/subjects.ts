@@ -24,6 +24,8 @@ export function natsNames(prefix = '') {
       generate: `${p}commands.generate`,
       judge: `${p}commands.judge`,
       tool: `${p}commands.tool`,
+      /** git work on run repositories (integrate, reset, cleanup): llm-workers */
+      workspace: `${p}commands.workspace`,
       allResults: `${p}results.>`,
       result: (runId: string) => `${p}results.${runId}`,
       allLive: `${p}live.>`,
@@ -44,6 +46,7 @@ export function natsNames(prefix = '') {
       generateWorkers: 'llm-workers',
       judgeWorkers: 'judges',
       toolRunners: 'tool-runners',
+      workspaceTasks: 'workspace-tasks',
     },
     queues: { orchestrator: 'orchestrator', gateway: 'gateway' },
   } as const;

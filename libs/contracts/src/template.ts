@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ArtifactType } from './artifacts';
 import { JsonSchema } from './json-schema';
+import { WorkspaceRequest } from './workspace';
 
 /**
  * The template format of DESIGN.md (the import/export format: field names are part of the contract).
@@ -139,6 +140,8 @@ export const Template = z.strictObject({
   inputs: JsonSchema.default({ type: 'object', properties: {} }),
   defaults: TemplateDefaults.default({ timeoutSeconds: 600, retry: { maxAttempts: 3, backoffSeconds: 2 }, autoProceed: true }),
   phases: z.array(Phase).min(1).max(500),
+  /** the repository runs of this template work on unless `POST /runs` names another */
+  workspace: WorkspaceRequest.optional(),
 });
 /** A template after parsing (defaults filled in). */
 export type Template = z.infer<typeof Template>;
