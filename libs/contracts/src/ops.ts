@@ -124,6 +124,8 @@ export const WorkerView = z.object({
   done: z.number().int(),
   failed: z.number().int(),
   lastHeartbeatAt: z.string(),
+  /** llm-workers: the sandbox tool processes run in (see the heartbeat's `sandbox`) */
+  sandbox: z.enum(['bwrap', 'unavailable', 'disabled']).nullable().optional(),
 });
 export type WorkerView = z.infer<typeof WorkerView>;
 

@@ -51,6 +51,12 @@ export const LiveMessage = z.discriminatedUnion('kind', [
     commands: z.array(z.object({ runId: z.string(), commandId: z.string() })).optional(),
     /** how often this worker heartbeats (ms): silence for a few periods means it stalled */
     intervalMs: z.number().int().positive().optional(),
+    /**
+     * llm-workers: whether tool processes (agent bash/git, tool phases) run in a sandbox here —
+     * `bwrap`, `unavailable` (no namespaces: such work is refused) or `disabled` (the operator's
+     * explicit, logged opt-out: they run unconfined)
+     */
+    sandbox: z.enum(['bwrap', 'unavailable', 'disabled']).optional(),
   }),
 ]);
 export type LiveMessage = z.infer<typeof LiveMessage>;
