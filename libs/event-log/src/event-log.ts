@@ -138,6 +138,7 @@ export class EventLog {
     await this.ensureConsumer(streams.commands, { ...base, durable_name: consumers.generateWorkers, filter_subject: subjects.generate, max_ack_pending: 10_000 });
     await this.ensureConsumer(streams.commands, { ...base, durable_name: consumers.judgeWorkers, filter_subject: subjects.judge, max_ack_pending: 10_000 });
     await this.ensureConsumer(streams.commands, { ...base, durable_name: consumers.toolRunners, filter_subject: subjects.tool, max_ack_pending: 10_000 });
+    await this.ensureConsumer(streams.commands, { ...base, durable_name: consumers.workspaceTasks, filter_subject: subjects.workspace, max_ack_pending: 10_000 });
     await this.ensureConsumer(streams.results, { ...base, durable_name: consumers.orchestratorResults, filter_subject: subjects.allResults, max_ack_pending: 1000 });
     await TranscriptStore.open(this);
   }

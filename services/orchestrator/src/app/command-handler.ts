@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import {
   ConclaveError,
   OrchestratorRequest,
+  runBranch,
+  runWorkspaceOf,
   validateTemplate,
   type ErrorBody,
   type OrchestratorReply,
@@ -70,6 +72,7 @@ export async function handleOrchestratorRequest(deps: CommandDeps, payload: unkn
             inputs: command.inputs,
             autoMode: command.autoMode,
             budgetUsd: command.budgetUsd ?? template.defaults.budgetUsd ?? null,
+            ...(command.workspace ? { workspace: runWorkspaceOf(command.workspace, runId) } : {}),
           },
           meta(),
         );
@@ -122,7 +125,24 @@ function rerunOf(source: ActiveRun, runId: string): StartRunInput {
     autoMode: source.autoMode,
     budgetUsd: source.budgetUsd,
     origin: { kind: 'rerun', runId: source.runId },
+    // a rerun branches from the source's base, in the same repository
+    ...(source.workspace ? { workspace: { ...source.workspace, branch: runBranch(runId) } } : {}),
   };
+}
+
+/**
+ * The run branch's commit at a fork point: the tip after the last integration of a reused phase,
+ * provided no phase that is not reused was integrated before it (its changes would come along);
+ * otherwise the tip before that phase's integration.
+ */
+export function commitAtForkPoint(source: ActiveRun, reused: ReadonlySet<string>): string | undefined {
+  if (!source.workspace) return undefined;
+  let commit = source.workspace.baseCommit;
+  for (const integration of source.integrations) {
+    if (!reused.has(integration.phaseId)) break;
+    commit = integration.commit;
+  }
+  return commit;
 }
 
 /** A new run that reuses every output recorded upstream of `fromPhaseId` and runs the rest. */
@@ -147,8 +167,11 @@ function forkOf(source: ActiveRun, sourceSequence: number, fromPhaseId: string, 
     const artifactType = def.kind === 'gate' ? 'decision' : (def.kind === 'condition' || def.kind === 'tool' ? 'json' : (resolveOutput(def).artifact ?? 'json'));
     return { phaseId, artifactId: phase.artifactId, artifactType, content: phase.output };
   });
+  const rerun = rerunOf(source, runId);
+  const forkCommit = commitAtForkPoint(source, upstream);
   return {
-    ...rerunOf(source, runId),
+    ...rerun,
+    ...(rerun.workspace && forkCommit ? { workspace: { ...rerun.workspace, baseRef: `${source.workspace!.branch}@${fromPhaseId}`, baseCommit: forkCommit } } : {}),
     origin: { kind: 'fork', runId: source.runId },
     fork: { sourceRunId: source.runId, sourceSequence, fromPhaseId, reused },
   };

@@ -1,11 +1,12 @@
-import { GenerateCandidate, JudgeCandidates, RunTool } from '@conclave/contracts';
+import { GenerateCandidate, JudgeCandidates, RunTool, WorkspaceTask, type Recorded, type RunWorkspace } from '@conclave/contracts';
 import { ack, term, type EventLog, type RunningConsumer } from '@conclave/event-log';
 import type { Logger } from '@conclave/service-kit';
 import { consumeRunEvents } from './run-events';
 
 /**
- * The log is the outbox: every CandidateRequested / JudgeRequested / ToolRunRequested event becomes a
- * work command.
+ * The log is the outbox: every CandidateRequested / JudgeRequested / ToolRunRequested /
+ * IntegrationRequested event becomes a work command; in runs with a workspace, a rollback resets
+ * the run branch and a settled run (completed, failed, cancelled) has its worktrees removed.
  * The command id is the attempt token, which is also its Nats-Msg-Id, so re-publishing after a
  * crash is harmless; workers' results are idempotent by the same key.
  */
@@ -31,10 +32,54 @@ export function startDispatcher(log: EventLog, logger: Logger): Promise<RunningC
     } else if (event.type === 'ToolRunRequested') {
       const command = RunTool.parse({ type: 'RunTool', commandId: event.data.attemptToken, runId, provider: 'tool', model: event.data.command, ...event.data });
       await log.publish(subjects.tool, command, command.commandId);
+    } else if (event.type === 'IntegrationRequested') {
+      const { candidateId, commit, base, onto, message, at, ...rest } = event.data;
+      const command = WorkspaceTask.parse({
+        type: 'WorkspaceTask',
+        commandId: event.data.attemptToken,
+        runId,
+        provider: 'git',
+        model: 'integrate',
+        phaseId: rest.phaseId,
+        attempt: rest.attempt,
+        attemptToken: rest.attemptToken,
+        repo: rest.repo,
+        branch: rest.branch,
+        task: { kind: 'integrate', candidateId, commit, base, onto, message, at },
+      });
+      await log.publish(subjects.workspace, command, command.commandId);
+    } else if ((event.type === 'RolledBack' && event.data.commit) || event.type === 'RunCompleted' || event.type === 'RunFailed' || event.type === 'RunCancelled') {
+      // the run branch follows a rollback; a settled run's worktrees are removed (the branch stays)
+      const workspace = await runWorkspace(log, runId);
+      if (workspace) {
+        const commandId = `${event.id}.workspace`;
+        const task = event.type === 'RolledBack' ? { kind: 'reset' as const, commit: event.data.commit! } : { kind: 'cleanup' as const };
+        const command = WorkspaceTask.parse({
+          type: 'WorkspaceTask',
+          commandId,
+          runId,
+          provider: 'git',
+          model: task.kind,
+          phaseId: '',
+          attempt: 1,
+          attemptToken: commandId,
+          repo: workspace.repo,
+          branch: workspace.branch,
+          task,
+        });
+        await log.publish(subjects.workspace, command, command.commandId);
+      }
     } else if (event.type === 'JudgeRequested') {
       const command = JudgeCandidates.parse({ type: 'JudgeCandidates', commandId: event.data.attemptToken, runId, ...event.data });
       await log.publish(subjects.judge, command, command.commandId);
     }
     return ack();
   });
+}
+
+/** The run's workspace as its RunStarted recorded it (null for runs without one). */
+async function runWorkspace(log: EventLog, runId: string): Promise<RunWorkspace | null> {
+  const history: Recorded[] = await log.read('run', runId);
+  const started = history.find((e) => e.type === 'RunStarted');
+  return started?.type === 'RunStarted' ? (started.data.workspace ?? null) : null;
 }

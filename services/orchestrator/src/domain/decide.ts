@@ -14,6 +14,7 @@ import {
   type RunCommand,
   type ToolResult,
   type VerdictResult,
+  type WorkspaceResult,
 } from '@conclave/contracts';
 import { renderPrompt, renderText, type BindingContext } from './render';
 import { evolve, isActive, isSettled, type ActiveRun, type CandidateState, type PhaseState, type RunFact, type RunStart, type RunState } from './run-state';
@@ -38,6 +39,7 @@ export type DeciderInput =
   | { type: 'CandidateResult'; result: CandidateResult }
   | { type: 'VerdictResult'; result: VerdictResult }
   | { type: 'ToolResult'; result: ToolResult }
+  | { type: 'WorkspaceResult'; result: WorkspaceResult }
   /** a timer fired (phase deadline, retry backoff): reconcile against ctx.now */
   | { type: 'Tick' }
   /** the worker holding this dispatch stopped heartbeating: dispatch it again under a new token */
@@ -104,11 +106,13 @@ function establish(state: RunState, input: DeciderInput, ctx: DeciderContext): D
       return fork ? [started, event(input.runId, 'RunForked', 'forked', fork)] : [started];
     }
     case 'CandidateResult':
-      return isActive(state) ? candidateFacts(state, input.result, ctx) : [];
+      return isActive(state) ? [...partialWorkFacts(state, input.result), ...candidateFacts(state, input.result, ctx)] : [];
     case 'VerdictResult':
       return isActive(state) ? verdictFacts(state, input.result, ctx) : [];
     case 'ToolResult':
       return isActive(state) ? toolFacts(state, input.result) : [];
+    case 'WorkspaceResult':
+      return isActive(state) ? workspaceFacts(state, input.result) : [];
     case 'Tick':
     case 'Reconcile':
       return [];
@@ -229,6 +233,54 @@ function toolFacts(run: ActiveRun, r: ToolResult): DecidedEvent[] {
     : [event(run.runId, 'ToolRunFailed', key, { phaseId: phase.id, attempt: phase.attempt, error: r.outcome.error, workerId: r.workerId })];
 }
 
+/**
+ * A cancelled or timed-out agent's work so far (its diff, tool calls and conversation) is kept
+ * whatever the run's state: the user may want it even from a cancelled run. Once per candidate.
+ */
+function partialWorkFacts(run: ActiveRun, r: CandidateResult): DecidedEvent[] {
+  if (r.outcome.status !== 'failed' || !r.outcome.partial || run.partials.includes(r.candidateId)) return [];
+  const phase = run.phases[r.phaseId];
+  if (!phase || phase.attempt !== r.attempt || !phase.candidates.some((c) => c.id === r.candidateId)) return [];
+  return [
+    event(run.runId, 'PartialWorkRecorded', r.candidateId, {
+      phaseId: r.phaseId,
+      attempt: r.attempt,
+      candidateId: r.candidateId,
+      partial: r.outcome.partial,
+      toolCalls: r.outcome.toolCalls ?? [],
+      ...(r.outcome.transcript ? { transcript: r.outcome.transcript } : {}),
+    }),
+  ];
+}
+
+/** The run branch's answer to an integration; resets and clean-ups establish nothing. */
+function workspaceFacts(run: ActiveRun, r: WorkspaceResult): DecidedEvent[] {
+  if (r.kind !== 'integrate') return [];
+  const phase = run.phases[r.phaseId];
+  if (!phase?.integration) return refuse(run, r, 'unknown_work');
+  if (phase.attempt !== r.attempt) return refuse(run, r, 'stale_attempt');
+  if (phase.integration.attemptToken !== r.attemptToken) return refuse(run, r, 'stale_token');
+  if (phase.integration.status !== 'requested' || !recordsResults(run)) return [];
+  const base = { phaseId: phase.id, attempt: phase.attempt, candidateId: phase.integration.candidateId };
+  const key = `${phase.id}.${phase.attempt}`;
+  switch (r.outcome.status) {
+    case 'integrated':
+      return [event(run.runId, 'ChangesIntegrated', key, { ...base, commit: r.outcome.commit, parent: r.outcome.parent, files: r.outcome.files, workerId: r.workerId })];
+    case 'conflict':
+      return [
+        event(run.runId, 'IntegrationFailed', key, {
+          ...base,
+          conflicts: r.outcome.conflicts,
+          error: { code: 'merge_conflict', message: `the winner's changes conflict with the run branch in ${r.outcome.conflicts.join(', ') || 'some paths'}: retry the phase to redo it on the current branch`, retryable: true },
+        }),
+      ];
+    case 'failed':
+      return [event(run.runId, 'IntegrationFailed', key, { ...base, conflicts: [], error: r.outcome.error })];
+    case 'done':
+      return [];
+  }
+}
+
 /** Re-dispatch a stalled candidate with the next token; the old token's late result is then stale. */
 function stalledFacts(run: ActiveRun, attemptToken: string): DecidedEvent[] {
   if (run.status !== 'running' && run.status !== 'waiting') return [];
@@ -338,7 +390,10 @@ function commandFacts(run: ActiveRun, command: Extract<DeciderInput, { type: 'Co
       const reset = run.template.phases.map((p) => p.id).filter((id) => !keep.has(id) && run.phases[id]!.status !== 'pending');
       if (reset.length === 0) throw new IllegalCommandError(`nothing happened after checkpoint "${checkpoint.id}"`);
       const cancels = reset.flatMap((id) => cancelOutstanding(run, run.phases[id]!));
-      return [...cancels, event(run.runId, 'RolledBack', `${checkpoint.id}@${ctx.now}`, { checkpointId: checkpoint.id, resetPhaseIds: reset })];
+      return [
+        ...cancels,
+        event(run.runId, 'RolledBack', `${checkpoint.id}@${ctx.now}`, { checkpointId: checkpoint.id, resetPhaseIds: reset, ...(checkpoint.commit ? { commit: checkpoint.commit } : {}) }),
+      ];
     }
     case 'RaiseBudget':
       if (run.budgetUsd !== null && command.budgetUsd <= run.budgetUsd) throw new IllegalCommandError(`the budget is already $${run.budgetUsd}; raise it above that`);
@@ -401,7 +456,7 @@ function nextStep(run: ActiveRun, ctx: DeciderContext): DecidedEvent[] {
     const checkpointId = `${def.id}@${phase.attempt}`;
     if (phase.status === 'completed' && !run.checkpoints.some((c) => c.id === checkpointId)) {
       const completed = run.template.phases.filter((p) => run.phases[p.id]!.status === 'completed').map((p) => p.id);
-      return [event(run.runId, 'CheckpointCreated', checkpointId, { checkpointId, phaseId: def.id, completedPhaseIds: completed })];
+      return [event(run.runId, 'CheckpointCreated', checkpointId, { checkpointId, phaseId: def.id, completedPhaseIds: completed, ...(run.head ? { commit: run.head } : {}) })];
     }
   }
   const failed = run.template.phases.find((p) => run.phases[p.id]!.status === 'failed');
@@ -501,7 +556,10 @@ function startPhase(run: ActiveRun, def: Phase, attempt: number, ctx: DeciderCon
       const attemptToken = `${run.runId}.${def.id}.${attempt}.tool@1`;
       const args = def.tool.args.map((a) => renderText(a, bindingContext(run)));
       const timeoutSeconds = def.timeoutSeconds ?? run.template.defaults.timeoutSeconds;
-      return [started, event(run.runId, 'ToolRunRequested', attemptToken, { phaseId: def.id, attempt, attemptToken, command: def.tool.command, args, timeoutSeconds })];
+      return [
+        started,
+        event(run.runId, 'ToolRunRequested', attemptToken, { phaseId: def.id, attempt, attemptToken, command: def.tool.command, args, timeoutSeconds, ...checkoutOf(run) }),
+      ];
     }
     default: {
       const never: never = def;
@@ -592,10 +650,16 @@ function requestCandidates(run: ActiveRun, def: Phase, phase: PhaseState, round:
       attemptToken: `${candidateId}@1`,
       timeoutSeconds,
       ...(def.kind === 'agent'
-        ? { agent: { tools: def.tools ?? ['read_file', 'write_file', 'edit_file', 'list_files', 'search', 'bash', 'git'], maxIterations: def.maxIterations ?? 25 } }
+        ? { agent: { tools: def.tools ?? ['read_file', 'write_file', 'edit_file', 'list_files', 'search', 'bash', 'git'], maxIterations: def.maxIterations ?? 25 }, ...checkoutOf(run) }
         : {}),
     });
   });
+}
+
+/** Where a candidate's or a tool's worktree starts: the run branch's tip as the log knows it. */
+function checkoutOf(run: ActiveRun): { checkout?: { repo: string; branch: string; commit: string; fresh: boolean } } {
+  if (!run.workspace || !run.head) return {};
+  return { checkout: { repo: run.workspace.repo, branch: run.workspace.branch, commit: run.head, fresh: run.workspace.kind === 'fresh' } };
 }
 
 function requestJudge(run: ActiveRun, def: GenerativePhase, phase: PhaseState, round: number, purpose: 'select' | 'evaluate', candidates: CandidateState[]): DecidedEvent {
@@ -732,6 +796,7 @@ function advanceGenerative(run: ActiveRun, def: GenerativePhase, phase: PhaseSta
     winner = generated.find((c) => c.id === select.winnerId);
     if (!winner) return []; // verdictFacts guarantees a known winner
   }
+  if (def.kind === 'agent') return integrateWinner(run, def, phase, winner, generated, ctx, canDispatch);
   if (def.kind !== 'loop') return recordArtifact(run, def, phase, winner.id, winner.output);
 
   // loop: evaluate the round's best, then pass, revise, or stop at maxAttempts with the best round
@@ -744,6 +809,82 @@ function advanceGenerative(run: ActiveRun, def: GenerativePhase, phase: PhaseSta
     return recordArtifact(run, def, phase, best.id, best.output);
   }
   return canDispatch ? requestCandidates(run, def, phase, round + 1, { previous: winner.output, feedback: evaluation.rationale ?? '', score }) : [];
+}
+
+/** What an agent candidate's code-change output says of its commit (absent: it changed nothing or ran without a workspace). */
+function candidateCommit(output: unknown): { commit: string; base: string; summary: string; diff: string; files: { path: string; change: string }[] } | null {
+  const o = output as { commit?: unknown; base?: unknown; summary?: unknown; diff?: unknown; files?: unknown } | null;
+  if (!o || typeof o !== 'object' || typeof o.commit !== 'string' || typeof o.base !== 'string' || !/^[0-9a-f]{40}$/.test(o.commit)) return null;
+  return {
+    commit: o.commit,
+    base: o.base,
+    summary: typeof o.summary === 'string' ? o.summary : '',
+    diff: typeof o.diff === 'string' ? o.diff : '',
+    files: Array.isArray(o.files) ? (o.files as { path: string; change: string }[]) : [],
+  };
+}
+
+/**
+ * An agent phase of a run with a workspace: the winner's commit goes onto the run branch (one
+ * integration at a time per run, in completion order), then the losers' diffs are kept as
+ * `candidate-diff` artifacts beside the phase's artifact. A conflict fails the phase with the
+ * paths (a retry redoes it on the current branch); nothing is overwritten.
+ */
+function integrateWinner(run: ActiveRun, def: GenerativePhase, phase: PhaseState, winner: CandidateState, generated: CandidateState[], ctx: DeciderContext, canDispatch: boolean): DecidedEvent[] {
+  const change = candidateCommit(winner.output);
+  if (run.workspace && run.head && change) {
+    const integration = phase.integration;
+    if (!integration) {
+      if (!canDispatch) return [];
+      // serialised per run: the next waits until the branch tip it builds on is known
+      if (Object.values(run.phases).some((p) => p.integration?.status === 'requested')) return [];
+      const attemptToken = `${run.runId}.${phase.id}.${phase.attempt}.integrate`;
+      const firstLine = change.summary.trim().split('\n')[0]?.slice(0, 60) || 'agent changes';
+      const message =
+        `conclave(${phase.id}): ${firstLine}\n\n` +
+        `Run: ${run.runId}\nPhase: ${phase.id} (attempt ${phase.attempt})\nCandidate: ${winner.id}\nProvider: ${winner.provider}\nModel: ${winner.model}\n`;
+      return [
+        event(run.runId, 'IntegrationRequested', attemptToken, {
+          phaseId: phase.id,
+          attempt: phase.attempt,
+          candidateId: winner.id,
+          attemptToken,
+          repo: run.workspace.repo,
+          branch: run.workspace.branch,
+          commit: change.commit,
+          base: change.base,
+          onto: run.head,
+          message,
+          at: ctx.now,
+        }),
+      ];
+    }
+    if (integration.status === 'requested') return [];
+    if (integration.status === 'failed') {
+      const reason = integration.error ?? { code: 'integration_failed', message: 'the winner could not be put on the run branch', retryable: true };
+      return [event(run.runId, 'PhaseFailed', `${phase.id}.${phase.attempt}`, { phaseId: phase.id, attempt: phase.attempt, reason })];
+    }
+  }
+  const losers = run.workspace
+    ? generated
+        .filter((c) => c.id !== winner.id)
+        .map((c) => {
+          const artifactId = `${ids.artifact(run.runId, def.id, phase.attempt)}.loser.${c.slot}`;
+          const o = (c.output ?? {}) as { diff?: unknown; files?: unknown; commit?: unknown };
+          const content = {
+            candidateId: c.id,
+            provider: c.provider,
+            model: c.model,
+            diff: typeof o.diff === 'string' ? o.diff : '',
+            files: Array.isArray(o.files) ? o.files : [],
+            ...(typeof o.commit === 'string' ? { commit: o.commit } : {}),
+          };
+          return event(run.runId, 'ArtifactRecorded', artifactId, { artifactId, phaseId: def.id, attempt: phase.attempt, candidateId: c.id, artifactType: 'candidate-diff', content });
+        })
+    : [];
+  const integrated = phase.integration?.status === 'integrated' ? { commit: phase.integration.commit } : {};
+  const content = winner.output && typeof winner.output === 'object' ? { ...(winner.output as object), ...integrated } : winner.output;
+  return [...losers, ...recordArtifact(run, def, phase, winner.id, content)];
 }
 
 /** The evaluated candidate with the highest score across rounds (earliest round on ties). */

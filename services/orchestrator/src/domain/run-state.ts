@@ -62,6 +62,8 @@ export interface PhaseState {
   /** an output a user accepted (after a rejection), or one reused by a fork */
   accepted?: { candidateId: string | null; output: unknown };
   conditionResult?: boolean;
+  /** agent phases of a run with a workspace: putting the winner on the run branch */
+  integration?: { attemptToken: string; candidateId: string; status: 'requested' | 'integrated' | 'failed'; commit?: string; error?: Failure; conflicts?: string[] };
   /** a tool phase's run of its program */
   tool?: { attemptToken: string; status: 'requested' | 'completed' | 'failed'; result?: { exitCode: number; stdout: string; stderr: string }; error?: Failure };
 }
@@ -70,6 +72,8 @@ export interface Checkpoint {
   id: string;
   phaseId: string;
   completedPhaseIds: string[];
+  /** the run branch's tip at the checkpoint (runs with a workspace) */
+  commit?: string;
 }
 
 /** What a run starts from (RunStarted without its origin): the decider's StartRun input and the run state both carry it. */
@@ -90,6 +94,12 @@ export interface ActiveRun extends RunStart {
   budgetAlerts: number[];
   /** consecutive retryable failures per provider since its last success or the last resume */
   providerFailures: Record<string, number>;
+  /** runs with a workspace: the run branch's tip as the log knows it */
+  head?: string;
+  /** the commits put on the run branch, in order (forks find the commit at their fork point) */
+  integrations: { phaseId: string; commit: string }[];
+  /** candidates whose partial work (cancelled / timed out) is recorded */
+  partials: string[];
 }
 
 export type RunState = { status: 'empty' } | ActiveRun;
@@ -134,6 +144,9 @@ export function evolve(state: RunState, event: RunFact): RunState {
       inputs: d.inputs,
       autoMode: d.autoMode,
       budgetUsd: d.budgetUsd,
+      ...(d.workspace ? { workspace: d.workspace, head: d.workspace.baseCommit } : {}),
+      integrations: [],
+      partials: [],
       phases: Object.fromEntries(
         d.template.phases.map((p) => [p.id, { id: p.id, status: 'pending', attempt: 0, candidates: [], judges: [], artifactId: null } satisfies PhaseState]),
       ),
@@ -238,6 +251,7 @@ function apply(state: ActiveRun, event: RunFact): ActiveRun {
     }
     case 'ArtifactRecorded': {
       const d = event.data;
+      if (d.artifactType === 'candidate-diff') return state; // a loser's work, kept beside the phase's artifact
       return withPhase(d.phaseId, (p) => ({ ...p, artifactId: d.artifactId, output: d.content }));
     }
     case 'PhaseCompleted':
@@ -288,10 +302,17 @@ function apply(state: ActiveRun, event: RunFact): ActiveRun {
       const d = event.data;
       return state.checkpoints.some((c) => c.id === d.checkpointId)
         ? state
-        : { ...state, checkpoints: [...state.checkpoints, { id: d.checkpointId, phaseId: d.phaseId, completedPhaseIds: d.completedPhaseIds }] };
+        : { ...state, checkpoints: [...state.checkpoints, { id: d.checkpointId, phaseId: d.phaseId, completedPhaseIds: d.completedPhaseIds, ...(d.commit ? { commit: d.commit } : {}) }] };
     }
     case 'RolledBack': {
-      let next: ActiveRun = { ...state, status: state.status === 'paused' ? 'paused' : 'running', awaitingContinue: [], continued: [] };
+      let next: ActiveRun = {
+        ...state,
+        status: state.status === 'paused' ? 'paused' : 'running',
+        awaitingContinue: [],
+        continued: [],
+        ...(event.data.commit ? { head: event.data.commit } : {}),
+        integrations: state.integrations.filter((i) => !event.data.resetPhaseIds.includes(i.phaseId)),
+      };
       for (const id of event.data.resetPhaseIds) {
         const p = next.phases[id];
         if (p) next = { ...next, phases: { ...next.phases, [id]: { id, status: 'pending', attempt: p.attempt, candidates: [], judges: [], artifactId: null } } };
@@ -314,6 +335,25 @@ function apply(state: ActiveRun, event: RunFact): ActiveRun {
     }
     case 'ToolRunFailed':
       return withPhase(event.data.phaseId, (p) => (p.tool ? { ...p, tool: { ...p.tool, status: 'failed', error: event.data.error } } : p));
+    case 'IntegrationRequested': {
+      const d = event.data;
+      return withPhase(d.phaseId, (p) => (p.attempt === d.attempt ? { ...p, integration: { attemptToken: d.attemptToken, candidateId: d.candidateId, status: 'requested' } } : p));
+    }
+    case 'ChangesIntegrated': {
+      const d = event.data;
+      const phase = state.phases[d.phaseId];
+      if (!phase || phase.attempt !== d.attempt || phase.integration?.status !== 'requested') return state;
+      const next = withPhase(d.phaseId, (p) => ({ ...p, integration: { ...p.integration!, status: 'integrated', commit: d.commit } }));
+      return { ...next, head: d.commit, integrations: [...next.integrations, { phaseId: d.phaseId, commit: d.commit }] };
+    }
+    case 'IntegrationFailed': {
+      const d = event.data;
+      return withPhase(d.phaseId, (p) =>
+        p.attempt === d.attempt && p.integration?.status === 'requested' ? { ...p, integration: { ...p.integration, status: 'failed', error: d.error, conflicts: d.conflicts } } : p,
+      );
+    }
+    case 'PartialWorkRecorded':
+      return state.partials.includes(event.data.candidateId) ? state : { ...state, partials: [...state.partials, event.data.candidateId] };
     case 'ResultRefused':
       return { ...state, refused: [...state.refused, event.data.commandId] };
     case 'BudgetRaised':
