@@ -9,6 +9,21 @@ export class ToolRefused extends Error {
   }
 }
 
+/** A workspace that is a git worktree of a run's repository (detached at `base` for candidates and tools). */
+export interface WorkspaceGit {
+  /** the repository's top level */
+  repo: string;
+  /** the run branch (never checked out in a candidate's worktree) */
+  branch: string;
+  /** the worktree's top level */
+  worktree: string;
+  /** the worktree's admin folder (`<repo>/.git/worktrees/<name>`) and the repository's .git */
+  gitDir?: string;
+  commonDir?: string;
+  /** the commit the worktree was checked out at */
+  base?: string;
+}
+
 /** Run ids become directory names: the same characters as the contracts' ids, nothing else. */
 const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -25,11 +40,11 @@ export class Workspace {
   private constructor(
     readonly root: string,
     /** set when the run works in its own worktree of a user-named repository */
-    readonly git?: { repo: string; branch: string; worktree: string },
+    readonly git?: WorkspaceGit,
   ) {}
 
   /** A workspace at an existing canonical directory (see run-workspace.ts for the policy). */
-  static at(canonicalDir: string, git?: { repo: string; branch: string; worktree: string }): Workspace {
+  static at(canonicalDir: string, git?: WorkspaceGit): Workspace {
     return new Workspace(canonicalDir, git);
   }
 
