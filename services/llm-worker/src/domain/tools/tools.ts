@@ -1,7 +1,7 @@
 import { readdir, readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ToolCallRecord } from '@conclave/contracts';
-import { runProcess } from './process';
+import { defaultSandbox, sandboxPathsOf, type Sandbox, type SandboxResult } from './sandbox';
 import { ToolRefused, Workspace } from './workspace';
 
 export const AGENT_TOOLS = ['read_file', 'write_file', 'edit_file', 'list_files', 'search', 'bash', 'git'] as const;
@@ -15,6 +15,11 @@ export interface ToolSettings {
   outputCap: number;
   /** clock for audit timestamps and durations (the domain takes time as an input) */
   now: () => number;
+  /**
+   * where `bash` and `git` processes run (the worker's, probed at boot); absent = bubblewrap with
+   * the default limits when it is installed, else every such call is refused
+   */
+  sandbox?: Sandbox;
 }
 
 export const DEFAULT_BASH_ALLOW = ['ls', 'cat', 'grep', 'node', 'npm', 'git', 'echo', 'wc', 'head', 'tail'];
@@ -231,13 +236,8 @@ export class ToolExecutor {
       if (arg.startsWith('-')) continue;
       if (path.isAbsolute(arg) || arg.split(/[\\/]/).includes('..') || arg.startsWith('~')) throw new ToolRefused(`argument "${arg}" points outside the workspace`);
     }
-    const result = await runProcess(program, args, {
-      cwd: this.workspace.root,
-      timeoutMs: this.settings.bashTimeoutMs,
-      outputCap: this.settings.outputCap,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: this.workspace.root, LANG: 'C.UTF-8' },
-    });
-    const status = result.timedOut ? `timed out after ${this.settings.bashTimeoutMs} ms` : `exit ${result.exitCode ?? result.signal}`;
+    const result = await this.sandboxed(program, args, this.settings.outputCap);
+    const status = describeEnd(result, this.settings.bashTimeoutMs);
     if (result.timedOut || result.exitCode !== 0) {
       throw new Error(`${status}\n${result.stdout}${result.stderr ? `\n[stderr]\n${result.stderr}` : ''}`);
     }
@@ -246,13 +246,7 @@ export class ToolExecutor {
 
   private async git(input: Record<string, unknown>): Promise<string> {
     const action = input.action;
-    const run = (...args: string[]) =>
-      runProcess('git', ['-c', 'core.quotepath=off', ...args], {
-        cwd: this.workspace.root,
-        timeoutMs: this.settings.bashTimeoutMs,
-        outputCap: this.settings.outputCap,
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: this.workspace.root, GIT_CONFIG_NOSYSTEM: '1', LANG: 'C.UTF-8' },
-      });
+    const run = (...args: string[]) => this.sandboxed('git', ['-c', 'core.quotepath=off', ...args], this.settings.outputCap, { GIT_CONFIG_NOSYSTEM: '1' });
     if (!(await this.isGitRepo())) throw new Error('the workspace is not a git repository');
     let result;
     if (action === 'status') result = await run('status', '--short', '--branch');
@@ -263,17 +257,33 @@ export class ToolExecutor {
       if (add.exitCode !== 0) throw new Error(`git add failed: ${add.stderr}`);
       result = await run('-c', 'user.name=Conclave agent', '-c', 'user.email=agent@conclave.local', 'commit', '-m', input.message);
     } else throw new ToolRefused(`git action "${String(action)}" is not allowed (status, diff, commit)`);
-    if (result.exitCode !== 0) throw new Error(`git ${String(action)} failed: ${result.stderr || result.stdout}`);
+    if (result.exitCode !== 0) throw new Error(`git ${String(action)} failed (${describeEnd(result, this.settings.bashTimeoutMs)}): ${result.stderr || result.stdout}`);
     return result.stdout || '(no output)';
   }
 
   /** `git diff` of the workspace including new files (marked intent-to-add), '' when not a repository. */
   async diff(): Promise<string> {
     if (!(await this.isGitRepo())) return '';
-    const opts = { cwd: this.workspace.root, timeoutMs: this.settings.bashTimeoutMs, outputCap: 200_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: this.workspace.root, GIT_CONFIG_NOSYSTEM: '1' } };
-    await runProcess('git', ['add', '--intent-to-add', '--all'], opts);
-    const result = await runProcess('git', ['-c', 'core.quotepath=off', 'diff'], opts);
-    return result.exitCode === 0 ? result.stdout : '';
+    // in the sandbox too: the workspace's files and git config are the agent's to shape
+    try {
+      await this.sandboxed('git', ['add', '--intent-to-add', '--all'], 200_000, { GIT_CONFIG_NOSYSTEM: '1' });
+      const result = await this.sandboxed('git', ['-c', 'core.quotepath=off', 'diff'], 200_000, { GIT_CONFIG_NOSYSTEM: '1' });
+      return result.exitCode === 0 ? result.stdout : '';
+    } catch (err) {
+      if (err instanceof ToolRefused) return ''; // no sandbox on this worker: no diff rather than an unconfined git
+      throw err;
+    }
+  }
+
+  /**
+   * One process in the sandbox: only the workspace (and, for a worktree, its admin dir and the
+   * repository's objects) writable, no network, a scrubbed environment, the sandbox's limits.
+   * A sandbox that is unavailable refuses (ToolRefused: audited `refused: true`).
+   */
+  private sandboxed(program: string, args: string[], outputCap: number, env?: Record<string, string>): Promise<SandboxResult> {
+    const sandbox = this.settings.sandbox ?? defaultSandbox();
+    const { cwd, writable, readable } = sandboxPathsOf(this.workspace);
+    return sandbox.run(program, args, { cwd, writable: writable.filter((p) => p !== cwd), readable, timeoutMs: this.settings.bashTimeoutMs, outputCap, env });
   }
 
   private async isGitRepo(): Promise<boolean> {
@@ -326,6 +336,24 @@ async function exists(p: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** How a sandboxed process ended, in words the agent can act on. */
+function describeEnd(r: SandboxResult, timeoutMs: number): string {
+  switch (r.limit) {
+    case 'timeout':
+      return `timed out after ${timeoutMs} ms (killed)`;
+    case 'output':
+      return 'killed: it kept writing far beyond the output cap';
+    case 'cpu':
+      return 'killed: CPU time limit of the sandbox reached';
+    case 'file_size':
+      return 'killed: file size limit of the sandbox reached';
+    case 'processes':
+      return `exit ${r.exitCode ?? r.signal}; the sandbox's process limit refused some forks`;
+    default:
+      return `exit ${r.exitCode ?? r.signal}`;
   }
 }
 

@@ -1,0 +1,91 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { BwrapSandbox, DEFAULT_SANDBOX_LIMITS, PidsCgroup, findBwrap, probeSandbox, sandboxPathsOf, UnavailableSandbox, SandboxUnavailable } from './sandbox';
+import { ToolExecutor, type ToolSettings } from './tools';
+import { Workspace } from './workspace';
+
+/**
+ * The sandbox doing ordinary work: programs run in the workspace, write there, and git works on a
+ * detached worktree of a real repository (objects and the worktree's admin dir writable, the
+ * repository's refs read-only). Needs bubblewrap (`.ci/run` installs it).
+ */
+const bwrap = findBwrap();
+const settings = (sandbox: BwrapSandbox | UnavailableSandbox): ToolSettings => ({
+  bashAllow: ['ls', 'cat', 'node', 'git', 'echo', 'touch'],
+  bashTimeoutMs: 10_000,
+  outputCap: 16_000,
+  now: Date.now,
+  sandbox,
+});
+const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: cwd } }).trim();
+
+describe('sandbox (bubblewrap) for tool processes', () => {
+  let base: string;
+  let sandbox: BwrapSandbox;
+
+  beforeAll(() => {
+    if (!bwrap) throw new Error('bubblewrap is not installed: apt-get install -y bubblewrap (.ci/run does)');
+    base = realpathSync(mkdtempSync(path.join(tmpdir(), 'sandbox-int-')));
+    sandbox = new BwrapSandbox(bwrap, { ...DEFAULT_SANDBOX_LIMITS, memoryMb: 2048 }, PidsCgroup.detect());
+  });
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+  it('probes: namespaces available here', async () => {
+    const probe = await probeSandbox();
+    expect(probe).toMatchObject({ ok: true });
+  });
+
+  it('runs ls, cat and writes in the workspace through the bash tool', async () => {
+    const dir = path.join(base, 'plain');
+    execFileSync('mkdir', ['-p', dir]);
+    writeFileSync(path.join(dir, 'hello.txt'), 'hello sandbox\n');
+    const tools = new ToolExecutor(Workspace.at(dir), ['bash'], settings(sandbox));
+    expect((await tools.run('bash', { program: 'ls' })).content).toContain('hello.txt');
+    expect((await tools.run('bash', { program: 'cat', args: ['hello.txt'] })).content).toContain('hello sandbox');
+    const w = await tools.run('bash', { program: 'node', args: ['-e', 'require("fs").writeFileSync("out.txt", "written inside")'] });
+    expect(w.isError).toBe(false);
+    expect(readFileSync(path.join(dir, 'out.txt'), 'utf8')).toBe('written inside');
+  });
+
+  it('git status, commit and diff on a detached worktree of a real repository', async () => {
+    const repo = path.join(base, 'repo');
+    execFileSync('mkdir', ['-p', repo]);
+    git(repo, 'init', '-q', '-b', 'main');
+    writeFileSync(path.join(repo, 'a.txt'), 'one\n');
+    git(repo, 'add', '.');
+    git(repo, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'first');
+    const worktree = path.join(base, 'wt');
+    git(repo, 'worktree', 'add', '-q', '--detach', worktree);
+    const gitDir = realpathSync(path.join(repo, '.git', 'worktrees', 'wt'));
+    const commonDir = realpathSync(path.join(repo, '.git'));
+    const mainRef = readFileSync(path.join(commonDir, 'refs', 'heads', 'main'), 'utf8');
+    const workspace = Workspace.at(realpathSync(worktree), { repo, branch: 'conclave/r1', worktree, gitDir, commonDir });
+    const paths = sandboxPathsOf(workspace);
+    expect(paths.writable).toEqual([workspace.root, path.join(commonDir, 'objects'), gitDir]);
+    expect(paths.readable).toEqual(expect.arrayContaining([commonDir, path.join(workspace.root, '.git')]));
+
+    const tools = new ToolExecutor(workspace, ['bash', 'git', 'write_file'], settings(sandbox));
+    await tools.run('write_file', { path: 'a.txt', content: 'one\ntwo\n' });
+    const status = await tools.run('git', { action: 'status' });
+    expect(status).toMatchObject({ isError: false });
+    expect(status.content).toContain('a.txt');
+    expect(await tools.diff()).toContain('+two');
+    const commit = await tools.run('git', { action: 'commit', message: 'agent edit' });
+    expect(commit).toMatchObject({ isError: false });
+    expect(git(worktree, 'log', '--format=%s', '-1')).toBe('agent edit');
+    // the user's branch did not move: refs are read-only in the sandbox, the commit is on the detached HEAD
+    expect(readFileSync(path.join(commonDir, 'refs', 'heads', 'main'), 'utf8')).toBe(mainRef);
+  });
+
+  it('refuses every tool process with the fix when there is no sandbox', async () => {
+    const dir = path.join(base, 'none');
+    execFileSync('mkdir', ['-p', dir]);
+    const tools = new ToolExecutor(Workspace.at(dir), ['bash'], settings(new UnavailableSandbox('bubblewrap (bwrap) is not installed')));
+    const r = await tools.run('bash', { program: 'ls' });
+    expect(r).toMatchObject({ isError: true, refused: true });
+    expect(r.content).toMatch(/no sandbox.*bubblewrap/);
+    await expect(new UnavailableSandbox('x').run()).rejects.toBeInstanceOf(SandboxUnavailable);
+  });
+});
