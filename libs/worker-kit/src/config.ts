@@ -43,6 +43,21 @@ export const WorkerEnv = BaseEnv.extend({
   AGENT_TOOL_OUTPUT_CAP: positiveInt(16_000, 1_000_000),
   /** characters kept of each transcript message */
   TRANSCRIPT_MESSAGE_CAP: positiveInt(20_000, 1_000_000),
+  /**
+   * where agent bash/git calls and tool phases run: `bwrap` (bubblewrap: no network, only the
+   * workspace writable, a scrubbed environment, limits; probed at boot, and when it cannot run
+   * such work is refused) or `none`, the operator's explicit opt-out (tools run UNCONFINED as the
+   * worker; logged at warn level at boot and on every tool process)
+   */
+  AGENT_SANDBOX: z.enum(['bwrap', 'none']).default('bwrap'),
+  /** address space of each process in the sandbox (RLIMIT_AS), MiB; 0 = unlimited */
+  SANDBOX_MEMORY_MB: z.coerce.number().int().nonnegative().max(1_048_576).default(4096),
+  /** CPU time of each process in the sandbox (RLIMIT_CPU), seconds; 0 = unlimited */
+  SANDBOX_CPU_SECONDS: z.coerce.number().int().nonnegative().max(86_400).default(600),
+  /** processes alive at once in one sandbox (a pids cgroup where one can be made, else RLIMIT_NPROC); 0 = unlimited */
+  SANDBOX_MAX_PROCESSES: z.coerce.number().int().nonnegative().max(100_000).default(256),
+  /** largest file a sandboxed process may write (RLIMIT_FSIZE) and the size of its /tmp, MiB; 0 = unlimited */
+  SANDBOX_MAX_FILE_MB: z.coerce.number().int().nonnegative().max(1_048_576).default(512),
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;
 
@@ -58,6 +73,8 @@ export function describeWorkerEnv(env: WorkerEnv): Record<string, unknown> {
     workspacesRoot: env.WORKSPACES_ROOT,
     workspaceRoots: env.WORKSPACE_ROOTS,
     agentBashAllow: env.AGENT_BASH_ALLOW,
+    agentSandbox: env.AGENT_SANDBOX,
+    sandboxLimits: { memoryMb: env.SANDBOX_MEMORY_MB, cpuSeconds: env.SANDBOX_CPU_SECONDS, maxProcesses: env.SANDBOX_MAX_PROCESSES, maxFileMb: env.SANDBOX_MAX_FILE_MB },
     providerKeys: {
       anthropic: env.ANTHROPIC_API_KEY ? 'set' : 'unset',
       openai: env.OPENAI_API_KEY ? 'set' : 'unset',
