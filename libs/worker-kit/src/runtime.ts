@@ -103,6 +103,8 @@ export interface WorkerRuntimeOptions {
   cancelMemoryMs?: number;
   host?: string;
   now?: () => number;
+  /** llm-workers: the sandbox their tool processes run in, carried by every heartbeat */
+  sandbox?: 'bwrap' | 'unavailable' | 'disabled';
 }
 
 type RuntimeState = 'new' | 'running' | 'draining' | 'stopped';
@@ -409,6 +411,7 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
       // what this process holds: when the heartbeats stop, the orchestrator re-dispatches it
       commands: [...this.inFlight].map((e) => ({ runId: e.command.runId, commandId: e.command.commandId })),
       intervalMs: this.options.heartbeatMs ?? 2_000,
+      ...(this.options.sandbox ? { sandbox: this.options.sandbox } : {}),
     });
   }
 
