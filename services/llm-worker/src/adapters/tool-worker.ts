@@ -1,7 +1,7 @@
 import { RunTool, ToolResult, type NatsNames } from '@conclave/contracts';
 import type { EventLog } from '@conclave/event-log';
 import { failedOutcome, WorkerRuntime, type FailedOutcome, type WorkerLogger, type WorkerSpec } from '@conclave/worker-kit';
-import { runProcess } from '../domain/tools/process';
+import { defaultSandbox, sandboxPathsOf, SandboxUnavailable, type Sandbox } from '../domain/tools/sandbox';
 import { openRunWorkspace, type WorkspacePolicy } from '../domain/tools/run-workspace';
 import { ToolRefused, type Workspace } from '../domain/tools/workspace';
 
@@ -15,12 +15,8 @@ export interface ToolRunnerSettings extends Partial<Pick<WorkspacePolicy, 'works
   workspacesRoot: string;
   /** captured stdout + stderr, in characters */
   outputCap: number;
-}
-
-/** Environment handed to a tool: enough to find programs, nothing of the worker's secrets. */
-function toolEnv(): NodeJS.ProcessEnv {
-  const { PATH, HOME, LANG } = process.env;
-  return { PATH, HOME, LANG, CI: 'true' };
+  /** where the program runs (the worker's, probed at boot); absent = bubblewrap if installed, else refused */
+  sandbox?: Sandbox;
 }
 
 /**
@@ -47,17 +43,23 @@ export function toolWorkerSpec(settings: ToolRunnerSettings, names: NatsNames): 
         throw err;
       }
       try {
-        const r = await runProcess(command.command, command.args, {
-          cwd: workspace.root,
+        // in the sandbox: only the workspace writable, no network, PATH/HOME/LANG/CI only, the limits
+        const { cwd, writable, readable } = sandboxPathsOf(workspace);
+        const r = await (settings.sandbox ?? defaultSandbox()).run(command.command, command.args, {
+          cwd,
+          writable: writable.filter((p) => p !== cwd),
+          readable,
           timeoutMs: command.timeoutSeconds * 1000,
           outputCap: settings.outputCap,
-          env: toolEnv(),
+          env: { CI: 'true' },
           signal: ctx.signal,
         });
         if (r.timedOut) return failedOutcome('timeout', `${command.command} did not finish within ${command.timeoutSeconds} s`, true);
-        const note = r.truncated ? `\n[output truncated at ${settings.outputCap} characters]` : '';
+        const limit = r.limit && r.limit !== 'timeout' ? `\n[killed by the sandbox: ${r.limit} limit]` : '';
+        const note = (r.truncated ? `\n[output truncated at ${settings.outputCap} characters]` : '') + limit;
         return { status: 'completed', exitCode: r.exitCode ?? (r.signal ? 128 : -1), stdout: r.stdout + note, stderr: r.stderr };
       } catch (err) {
+        if (err instanceof SandboxUnavailable) return failedOutcome('sandbox_unavailable', err.message, false);
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return failedOutcome('tool_not_found', `"${command.command}" is not installed on the worker`, false);
         throw err; // aborts (cancel, shutdown) and the unexpected are the runtime's to handle
       }
@@ -91,5 +93,6 @@ export function createToolRuntime(
     heartbeatMs: settings.heartbeatMs,
     shutdownGraceMs: settings.shutdownGraceMs,
     workingIntervalMs: settings.workingIntervalMs,
+    ...(settings.sandbox ? { sandbox: settings.sandbox.status } : {}),
   });
 }
