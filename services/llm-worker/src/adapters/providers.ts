@@ -1,6 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ChatClientPool, EnvCredentialSource, GatewayCredentialSource, type CredentialSource, type WorkerEnv, type WorkerLogger } from '@conclave/worker-kit';
 import type { AgentSettings } from '../domain/agent/agent-settings';
+import type { Sandbox } from '../domain/tools/sandbox';
 import { ProviderRegistry, type ProviderAdapter } from '../domain/provider';
 import { SIMULATED_PROVIDER, SimulatedProvider } from '../domain/simulated/simulated-provider';
 import type { AjvOutputValidator } from './ajv-validator';
@@ -20,7 +21,10 @@ export type ProviderSettings = Pick<
   | 'AGENT_BASH_TIMEOUT_MS'
   | 'AGENT_TOOL_OUTPUT_CAP'
   | 'TRANSCRIPT_MESSAGE_CAP'
->;
+> & {
+  /** where agents' bash/git processes run (probed at boot by the module) */
+  sandbox?: Sandbox;
+};
 
 export function agentSettingsOf(env: Partial<ProviderSettings>, now: () => number = Date.now): AgentSettings {
   return {
@@ -30,6 +34,7 @@ export function agentSettingsOf(env: Partial<ProviderSettings>, now: () => numbe
     bashTimeoutMs: env.AGENT_BASH_TIMEOUT_MS ?? 30_000,
     outputCap: env.AGENT_TOOL_OUTPUT_CAP ?? 16_000,
     transcriptCap: env.TRANSCRIPT_MESSAGE_CAP ?? 20_000,
+    ...(env.sandbox ? { sandbox: env.sandbox } : {}),
     now,
   };
 }
