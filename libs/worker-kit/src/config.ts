@@ -23,16 +23,19 @@ export const WorkerEnv = BaseEnv.extend({
   ANTHROPIC_BASE_URL: z.string().url().optional(),
   OPENAI_BASE_URL: z.string().url().optional(),
   GEMINI_BASE_URL: z.string().url().optional(),
-  /** agent phases work in `<WORKSPACES_ROOT>/<runId>` */
+  /**
+   * worker-owned folders: fresh run repositories (`repos/<runId>`), candidate and tool worktrees
+   * (`worktrees/<runId>/…`) and the plain folders of runs without a workspace (`<runId>`)
+   */
   WORKSPACES_ROOT: z.string().min(1).default('.conclave/workspaces'),
   /**
-   * directories under which a run may name its own workspace (comma-separated); empty (the
-   * default) = naming a workspace is refused and every run gets `<WORKSPACES_ROOT>/<runId>`
+   * the folders users' repositories may live in (colon-separated, like PATH; the gateway's
+   * WORKSPACE_ROOTS): a command naming a repository elsewhere is refused
    */
   WORKSPACE_ROOTS: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((p) => p.trim()).filter((p) => p.length > 0)),
+    .transform((v) => v.split(':').map((p) => p.trim()).filter((p) => p.length > 0)),
   /** programs the agent's `bash` tool may run (comma-separated bare names) */
   AGENT_BASH_ALLOW: z
     .string()

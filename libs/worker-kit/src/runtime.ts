@@ -75,6 +75,12 @@ export interface WorkerSpec<C extends WorkCommandBase, O extends { status: strin
   liveTarget?(command: C): LiveTarget | null;
   execute(command: C, ctx: ExecuteContext): Promise<O>;
   toResult(command: C, outcome: O | FailedOutcome, meta: ResultMeta): R;
+  /**
+   * After a cancel or a timeout aborted `execute`: what of the work is worth keeping (an agent's
+   * partial changes, tool calls, conversation), merged into the failed outcome. Best effort: a
+   * salvage that throws is logged and the failed result goes out without it.
+   */
+  salvage?(command: C, kind: 'cancelled' | 'timeout'): Promise<Record<string, unknown> | null>;
 }
 
 /** Minimal structured logger (pino's Logger fits). */
@@ -286,6 +292,11 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
       if (reason instanceof WorkAborted) {
         if (reason.kind === 'shutdown') return nak(0); // no result: another worker takes it now
         outcome = failedOutcome(reason.kind, reason.message, reason.kind === 'timeout');
+        const kept = await this.spec.salvage?.(command, reason.kind).catch((err: unknown) => {
+          this.options.logger.warn({ err, commandId: command.commandId }, 'could not keep the partial work of an aborted command');
+          return null;
+        });
+        if (kept) outcome = { ...outcome, ...kept } as FailedOutcome;
       } else {
         const deliveryCount = m.info.deliveryCount;
         const max = this.options.maxErrorDeliveries ?? 5;

@@ -1,7 +1,9 @@
 import { CandidateResult, GenerateCandidate, type NatsNames } from '@conclave/contracts';
 import { TranscriptStore, type EventLog } from '@conclave/event-log';
 import { WorkerRuntime, type WorkerEnv, type WorkerLogger, type WorkerSpec } from '@conclave/worker-kit';
+import { partialWorkOf } from '../domain/agent/code-change';
 import { generateCandidate, type CandidateOutcome, type GenerateDeps } from '../domain/generate';
+import type { AgentSession } from '../domain/provider';
 import { AjvOutputValidator } from './ajv-validator';
 import { createProviderRegistry, credentialSourceOf, type ProviderSettings } from './providers';
 
@@ -32,6 +34,8 @@ async function storeTranscript(outcome: CandidateOutcome, command: GenerateCandi
 
 /** GenerateCandidate → CandidateResult on the shared `llm-workers` consumer. */
 export function generateWorkerSpec(deps: GenerateWorkerDeps, names: NatsNames): WorkerSpec<GenerateCandidate, StoredOutcome, CandidateResult> {
+  // agents in flight, by command id: a cancel or a timeout keeps what they had done
+  const sessions = new Map<string, AgentSession>();
   return {
     role: 'llm-worker',
     durable: names.consumers.generateWorkers,
@@ -39,7 +43,20 @@ export function generateWorkerSpec(deps: GenerateWorkerDeps, names: NatsNames): 
     result: CandidateResult,
     timeoutMs: (command) => command.timeoutSeconds * 1000,
     liveTarget: (command) => ({ runId: command.runId, phaseId: command.phaseId, candidateId: command.candidateId }),
-    execute: async (command, ctx) => storeTranscript(await generateCandidate(command, deps, ctx), command, deps),
+    execute: async (command, ctx) => {
+      const outcome = await generateCandidate(command, deps, { ...ctx, onAgentStarted: (session) => sessions.set(command.commandId, session) });
+      if (!ctx.signal.aborted) sessions.delete(command.commandId); // an aborted one is salvage's to clear
+      return storeTranscript(outcome, command, deps);
+    },
+    salvage: async (command, kind) => {
+      const session = sessions.get(command.commandId);
+      sessions.delete(command.commandId);
+      if (!session) return null;
+      const info = { runId: command.runId, phaseId: command.phaseId, candidateId: command.candidateId, provider: command.provider, model: command.model };
+      const partial = await partialWorkOf(session.tools, info, kind);
+      const stored = await storeTranscript({ status: 'failed', error: { code: kind, message: kind, retryable: false }, transcript: session.transcript() }, command, deps);
+      return { partial, toolCalls: [...session.tools.records], ...(stored.status === 'failed' && stored.transcript ? { transcript: stored.transcript } : {}) };
+    },
     toResult: (command, outcome, meta) => ({
       type: 'CandidateResult',
       commandId: command.commandId,

@@ -2,7 +2,7 @@ import { RunTool, ToolResult, type NatsNames } from '@conclave/contracts';
 import type { EventLog } from '@conclave/event-log';
 import { failedOutcome, WorkerRuntime, type FailedOutcome, type WorkerLogger, type WorkerSpec } from '@conclave/worker-kit';
 import { defaultSandbox, sandboxPathsOf, SandboxUnavailable, type Sandbox } from '../domain/tools/sandbox';
-import { openRunWorkspace, type WorkspacePolicy } from '../domain/tools/run-workspace';
+import { openPlainWorkspace, openWorktree, type WorkspacePolicy } from '../domain/tools/run-workspace';
 import { ToolRefused, type Workspace } from '../domain/tools/workspace';
 
 export type ToolOutcome = { status: 'completed'; exitCode: number; stdout: string; stderr: string } | FailedOutcome;
@@ -11,7 +11,7 @@ export type ToolRuntime = WorkerRuntime<RunTool, ToolOutcome, ToolResult>;
 export interface ToolRunnerSettings extends Partial<Pick<WorkspacePolicy, 'workspaceRoots'>> {
   /** programs a tool phase may run (no shell: arguments are passed as they are) */
   allow: string[];
-  /** tool phases run in the same workspace agent phases use: `<workspacesRoot>/<runId>` or the run's worktree */
+  /** tool phases of runs with a workspace run in a worktree at the run branch's tip, others in `<workspacesRoot>/<runId>` */
   workspacesRoot: string;
   /** captured stdout + stderr, in characters */
   outputCap: number;
@@ -37,7 +37,11 @@ export function toolWorkerSpec(settings: ToolRunnerSettings, names: NatsNames): 
       }
       let workspace: Workspace;
       try {
-        workspace = await openRunWorkspace({ workspacesRoot: settings.workspacesRoot, workspaceRoots: settings.workspaceRoots ?? [] }, command.runId, command.workspace);
+        // runs with a workspace: a worktree of its own at the run branch's tip (e.g. the test command after `implement`)
+        const policy = { workspacesRoot: settings.workspacesRoot, workspaceRoots: settings.workspaceRoots ?? [] };
+        workspace = command.checkout
+          ? await openWorktree(policy, command.checkout, command.runId, `${command.phaseId}.${command.attempt}.tool`)
+          : await openPlainWorkspace(policy, command.runId);
       } catch (err) {
         if (err instanceof ToolRefused) return failedOutcome('tool_refused', err.message, false);
         throw err;

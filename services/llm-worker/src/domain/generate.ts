@@ -56,7 +56,7 @@ export async function generateCandidate(command: GenerateCandidate, deps: Genera
         runId: command.runId,
         phaseId: command.phaseId,
         candidateId: command.candidateId,
-        ...(command.workspace ? { workspace: command.workspace } : {}),
+        ...(command.checkout ? { checkout: command.checkout } : {}),
         ...(command.agent ? { agent: command.agent } : {}),
       },
       ctx,

@@ -1,4 +1,5 @@
-import type { CandidateOptions, Prompt, ResolvedOutput, Tokens, ToolCallRecord, TranscriptMessage } from '@conclave/contracts';
+import type { CandidateOptions, Checkout, Prompt, ResolvedOutput, Tokens, ToolCallRecord, TranscriptMessage } from '@conclave/contracts';
+import type { ToolExecutor } from './tools/tools';
 
 /** One generation request: what the candidate slot of a phase asks a model for. */
 export interface GenerateRequest {
@@ -14,8 +15,8 @@ export interface GenerateRequest {
   runId: string;
   phaseId: string;
   candidateId: string;
-  /** a user-named workspace directory (validated against WORKSPACE_ROOTS when the workspace opens) */
-  workspace?: string;
+  /** agent phases of a run with a workspace: the candidate's worktree starts at this commit */
+  checkout?: Checkout;
   /** agent phases: tools in the run's workspace and the iteration cap */
   agent?: { tools: string[]; maxIterations: number };
 }
@@ -27,6 +28,17 @@ export interface GenerateContext {
   onDelta(text: string): void;
   /** an agent's audited tool call, as soon as it is done (relayed live) */
   onToolCall?(record: ToolCallRecord): void;
+  /**
+   * an agent hands over its tools and conversation as soon as it has them, so that the worker can
+   * keep its partial work when the call is cancelled or times out
+   */
+  onAgentStarted?(session: AgentSession): void;
+}
+
+/** What a cancelled or timed-out agent leaves: its worktree (through the tools) and its conversation so far. */
+export interface AgentSession {
+  tools: ToolExecutor;
+  transcript: () => TranscriptMessage[];
 }
 
 export interface Generation {

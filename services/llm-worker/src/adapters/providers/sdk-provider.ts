@@ -88,6 +88,7 @@ export class SdkProvider implements ProviderAdapter {
         return done(result.output, result.text);
       }
       const tools = await openToolExecutor(this.deps.agent, request, request.agent.tools, (r) => ctx.onToolCall?.(r));
+      ctx.onAgentStarted?.({ tools, transcript: () => transcript.build() });
       const loop = await runAgentLoop(
         client,
         { model: request.model, system: request.prompt.system, user: request.prompt.user, maxIterations: request.agent.maxIterations, maxTokens, temperature, contextWindow: contextWindowOf(request.model) },
@@ -97,7 +98,7 @@ export class SdkProvider implements ProviderAdapter {
       );
       usage = loop.usage;
       if (request.output.artifact === 'code-change') {
-        const output = await codeChangeOf(loop.finalText, tools, { runId: request.runId, phaseId: request.phaseId, model: request.model });
+        const output = await codeChangeOf(loop.finalText, tools, { runId: request.runId, phaseId: request.phaseId, candidateId: request.candidateId, provider: request.provider, model: request.model });
         return done(output, JSON.stringify(output), { toolCalls: tools.records });
       }
       const final = await chatStructured(

@@ -1,6 +1,6 @@
-import type { ToolCallRecord } from '@conclave/contracts';
+import type { Checkout, ToolCallRecord } from '@conclave/contracts';
 import { ProviderError } from '../provider';
-import { openRunWorkspace, type WorkspacePolicy } from '../tools/run-workspace';
+import { openPlainWorkspace, openWorktree, type WorkspacePolicy } from '../tools/run-workspace';
 import { ToolExecutor, type ToolSettings } from '../tools/tools';
 import { ToolRefused } from '../tools/workspace';
 
@@ -10,17 +10,19 @@ export interface AgentSettings extends ToolSettings, WorkspacePolicy {
 }
 
 /**
- * The agent's tools in the run's workspace (fresh, or the run's worktree of a named repository).
- * A refused workspace (a name outside WORKSPACE_ROOTS, a bad run id) is a non-retryable
+ * The agent's tools in the candidate's own worktree of the run's repository (detached at the run
+ * branch's tip), or in the plain `<workspacesRoot>/<runId>` folder of a run without a workspace.
+ * A refused workspace (a repository outside the roots, a bad id) is a non-retryable
  * `workspace_refused` failure: retrying cannot make it acceptable.
  */
 export async function openToolExecutor(
   settings: AgentSettings,
-  run: { runId: string; workspace?: string },
+  run: { runId: string; candidateId: string; checkout?: Checkout },
   tools: readonly string[],
   onRecord?: (r: ToolCallRecord) => void,
 ): Promise<ToolExecutor> {
-  const workspace = await openRunWorkspace(settings, run.runId, run.workspace).catch((err: unknown) => {
+  const opening = run.checkout ? openWorktree(settings, run.checkout, run.runId, run.candidateId) : openPlainWorkspace(settings, run.runId);
+  const workspace = await opening.catch((err: unknown) => {
     throw err instanceof ToolRefused ? new ProviderError('workspace_refused', err.message, false) : err;
   });
   return new ToolExecutor(workspace, tools, settings, onRecord);

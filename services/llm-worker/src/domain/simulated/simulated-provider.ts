@@ -1,23 +1,19 @@
-import type { JsonSchema } from '@conclave/contracts';
 import { estimateTokens, type GenerateContext, type GenerateRequest, type Generation, type ProviderAdapter } from '../provider';
 import type { AgentSettings } from '../agent/agent-settings';
 import { TranscriptBuilder } from '../agent/transcript';
-import { sampleFromSchema } from './sample';
 import { runSimulatedAgent } from './simulated-agent';
-import { createRng, seedOf } from './seed';
-import { keywords } from './words';
+import { abortableSleep as sleep, simulateOutput, type SimulatedCheck } from './simulated-output';
+
+export { simulateOutput } from './simulated-output';
 
 export const SIMULATED_PROVIDER = 'simulated';
 
 /** characters kept per transcript message when no agent settings say otherwise */
 const DEFAULT_TRANSCRIPT_CAP = 20_000;
 
-/** Bumped when the generator changes what a given seed produces. */
-const GENERATOR_VERSION = 'sim-v1';
-
 export interface SimulatedProviderDeps {
   /** a schema check (the worker's ajv validator) that makes anyOf / oneOf choices exact */
-  check?: (schema: JsonSchema | boolean, value: unknown) => boolean;
+  check?: SimulatedCheck;
   /** where agent phases run their scripted tool calls; without it an agent phase is answered like an llm phase */
   agent?: AgentSettings;
 }
@@ -64,38 +60,9 @@ export class SimulatedProvider implements ProviderAdapter {
   }
 }
 
-/** The deterministic output of a simulated request (no latency, no streaming). */
-export function simulateOutput(request: GenerateRequest, check?: SimulatedProviderDeps['check']): unknown {
-  const seed = seedOf(GENERATOR_VERSION, request.provider, request.model, request.prompt.system, request.prompt.user, request.slot);
-  return sampleFromSchema(request.output.schema, {
-    rng: createRng(seed),
-    words: keywords(request.prompt.user, request.prompt.system),
-    check,
-  });
-}
-
 function splitText(text: string, parts: number): string[] {
   const size = Math.ceil(text.length / parts);
   const out: string[] = [];
   for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
   return out.length > 0 ? out : [''];
-}
-
-/** Resolves after `ms`; rejects with the signal's reason the moment it is aborted. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -1,39 +1,57 @@
-import { mkdir, realpath, stat } from 'node:fs/promises';
+import { mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { FRESH_REPOSITORY, type ChangedFile, type Checkout } from '@conclave/contracts';
 import { runProcess, type ProcessResult } from './process';
 import { ToolRefused, Workspace } from './workspace';
 
-/** Where runs work: fresh directories under `workspacesRoot`, named ones only under `workspaceRoots`. */
+/**
+ * A run's git work (ADR 009). The run branch `conclave/<runId>` lives in the user's repository
+ * (or a fresh one of the run's own); the user's checkout, index and current branch are never
+ * touched: candidates and tools work in their own worktrees under
+ * `<workspacesRoot>/worktrees/<runId>/<key>`, detached at the commit the orchestrator named, and
+ * the branch only ever moves by `update-ref` (integrate, reset).
+ */
 export interface WorkspacePolicy {
-  /** fresh workspaces (and the worktrees of named git workspaces) are `<workspacesRoot>/<runId>` */
+  /** fresh run directories, fresh repositories (`repos/<runId>`) and worktrees (`worktrees/<runId>/…`) live here */
   workspacesRoot: string;
-  /** roots a named workspace must be (inside); empty = naming is refused */
+  /** the roots a user's repository must be inside (WORKSPACE_ROOTS) */
   workspaceRoots: readonly string[];
 }
 
-/** A run's worktree: its own branch `conclave/<runId>` of the repository the user named. */
-export interface RunWorktree {
-  /** the canonical top level of the named repository */
-  repo: string;
-  branch: string;
-  /** the worktree's top level (the workspace root may be a sub-folder of it) */
-  worktree: string;
+const GIT_TIMEOUT_MS = 60_000;
+const IDENTITY = { name: 'Conclave', email: 'conclave@localhost' };
+
+/** git with none of the machine's or user's global config, no hooks, no fsmonitor, no pager, no prompts. */
+function gitEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: '/nonexistent',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_TERMINAL_PROMPT: '0',
+    LANG: 'C.UTF-8',
+    GIT_AUTHOR_NAME: IDENTITY.name,
+    GIT_AUTHOR_EMAIL: IDENTITY.email,
+    GIT_COMMITTER_NAME: IDENTITY.name,
+    GIT_COMMITTER_EMAIL: IDENTITY.email,
+    ...extra,
+  };
 }
 
-const GIT_TIMEOUT_MS = 30_000;
-const GIT_ENV = (home: string): NodeJS.ProcessEnv => ({
-  PATH: process.env.PATH ?? '/usr/bin:/bin',
-  HOME: home,
-  GIT_CONFIG_NOSYSTEM: '1',
-  LANG: 'C.UTF-8',
-  GIT_AUTHOR_NAME: 'Conclave',
-  GIT_AUTHOR_EMAIL: 'conclave@localhost',
-  GIT_COMMITTER_NAME: 'Conclave',
-  GIT_COMMITTER_EMAIL: 'conclave@localhost',
-});
+/** The worker's own git (outside the sandbox: fixed arguments only, never the model's). */
+export function git(cwd: string, args: string[], options: { outputCap?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ProcessResult> {
+  return runProcess('git', ['-c', 'core.quotepath=off', '-c', 'core.fsmonitor=false', '-c', 'core.hooksPath=/dev/null', '-c', 'commit.gpgsign=false', ...args], {
+    cwd,
+    timeoutMs: GIT_TIMEOUT_MS,
+    outputCap: options.outputCap ?? 20_000_000,
+    env: gitEnv(options.env),
+  });
+}
 
-export function git(cwd: string, args: string[], outputCap = 2_000_000): Promise<ProcessResult> {
-  return runProcess('git', ['-c', 'core.quotepath=off', ...args], { cwd, timeoutMs: GIT_TIMEOUT_MS, outputCap, env: GIT_ENV(cwd) });
+async function gitOk(cwd: string, args: string[], what: string, env?: NodeJS.ProcessEnv): Promise<string> {
+  const r = await git(cwd, args, env ? { env } : {});
+  if (r.exitCode !== 0) throw new Error(`git ${what} failed: ${(r.stderr || r.stdout).trim().slice(0, 2000)}`);
+  return r.stdout;
 }
 
 function contains(root: string, abs: string): boolean {
@@ -41,103 +59,222 @@ function contains(root: string, abs: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
+/** Ids become folder names: candidate ids have dots, never a leading one, never a slash. */
+const SAFE_KEY = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,200}$/;
+function safeKey(key: string, what: string): string {
+  if (!SAFE_KEY.test(key) || key.includes('..')) throw new ToolRefused(`${what} "${key}" cannot name a folder`);
+  return key;
+}
+
+const ZERO = '0'.repeat(40);
+
 /**
- * The canonical path of a user-named workspace, refused unless it exists, is a directory and its
- * canonical path (symlinks resolved) is inside the canonical path of one of the roots. Containment
- * compares with `path.relative`, never a string prefix (`/roots/a-evil` is not under `/roots/a`).
+ * The repository a command names, refused unless its canonical path is inside one of the roots
+ * or is a fresh run repository under `<workspacesRoot>/repos` (a forged command cannot point the
+ * worker at any other folder). A fresh repository is created when missing, with the fixed empty
+ * first commit (the same id everywhere), so `git` always has a repository to work on.
  */
-export async function acceptNamedWorkspace(named: string, roots: readonly string[]): Promise<string> {
-  if (roots.length === 0) throw new ToolRefused(`workspace "${named}" refused: this worker accepts no named workspaces (WORKSPACE_ROOTS is empty)`);
-  if (named.includes('\0') || !path.isAbsolute(named)) throw new ToolRefused(`workspace "${named}" must be an absolute path`);
-  const canonical = await realpath(named).catch(() => null);
-  if (!canonical || !(await stat(canonical)).isDirectory()) throw new ToolRefused(`workspace "${named}" is not an existing directory`);
+export async function openRepository(policy: WorkspacePolicy, checkout: Pick<Checkout, 'repo' | 'fresh'>): Promise<string> {
+  if (!path.isAbsolute(checkout.repo) || checkout.repo.includes('\0')) throw new ToolRefused(`repository "${checkout.repo}" must be an absolute path`);
+  const reposRoot = path.resolve(policy.workspacesRoot, 'repos');
+  if (checkout.fresh) {
+    await mkdir(reposRoot, { recursive: true });
+    const canonicalRoot = await realpath(reposRoot);
+    const target = path.resolve(checkout.repo);
+    if (path.dirname(target) !== canonicalRoot && path.dirname(target) !== reposRoot) {
+      throw new ToolRefused(`fresh repository "${checkout.repo}" is not under this worker's ${reposRoot}`);
+    }
+    const fresh = path.join(canonicalRoot, path.basename(target));
+    await serialised(fresh, () => initFresh(fresh));
+  }
+  const canonical = await realpath(checkout.repo).catch(() => null);
+  if (!canonical || !(await stat(canonical)).isDirectory()) throw new ToolRefused(`repository "${checkout.repo}" does not exist on this worker`);
+  const roots = [...policy.workspaceRoots, reposRoot];
   for (const root of roots) {
     const canonicalRoot = await realpath(path.resolve(root)).catch(() => null);
     if (canonicalRoot && contains(canonicalRoot, canonical)) return canonical;
   }
-  throw new ToolRefused(`workspace "${named}" is outside the configured workspace roots`);
+  throw new ToolRefused(`repository "${checkout.repo}" is outside the workspace roots (${policy.workspaceRoots.join(':') || 'none configured'})`);
 }
 
-/** Serialises worktree creation per run within this process (candidates of one run may race). */
-const opening = new Map<string, Promise<Workspace>>();
+async function initFresh(repo: string): Promise<void> {
+  await mkdir(repo, { recursive: true });
+  const has = await git(repo, ['rev-parse', '--verify', '--quiet', `${FRESH_REPOSITORY.commit}^{commit}`]);
+  if (has.exitCode === 0 && (await stat(path.join(repo, '.git')).catch(() => null))) return;
+  await gitOk(repo, ['init', '--quiet', '--initial-branch=main'], 'init');
+  const tree = (await gitOk(repo, ['hash-object', '-t', 'tree', '-w', '--stdin'], 'mktree')).trim() || '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+  const fixed = { GIT_AUTHOR_DATE: FRESH_REPOSITORY.date, GIT_COMMITTER_DATE: FRESH_REPOSITORY.date };
+  const commit = (await gitOk(repo, ['commit-tree', tree, '-m', FRESH_REPOSITORY.message], 'commit-tree', fixed)).trim();
+  if (commit !== FRESH_REPOSITORY.commit) throw new Error(`the fresh repository's first commit is ${commit}, expected ${FRESH_REPOSITORY.commit}`);
+  await gitOk(repo, ['update-ref', 'refs/heads/main', commit], 'update-ref main');
+}
+
+/** Creates the run branch at `commit` unless it exists (a redelivery, a later phase). */
+async function ensureBranch(repo: string, branch: string, commit: string): Promise<void> {
+  const exists = await git(repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`]);
+  if (exists.exitCode === 0) return;
+  const made = await git(repo, ['update-ref', `refs/heads/${branch}`, commit, ZERO]);
+  if (made.exitCode !== 0 && (await git(repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`])).exitCode !== 0) {
+    throw new Error(`git could not create ${branch}: ${made.stderr.trim()}`);
+  }
+}
+
+/** Worktree operations of one repository are serialised within this process (`git worktree` locks). */
+const repoQueues = new Map<string, Promise<unknown>>();
+function serialised<T>(repo: string, work: () => Promise<T>): Promise<T> {
+  const previous = repoQueues.get(repo) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(work);
+  repoQueues.set(repo, next);
+  void next.finally(() => {
+    if (repoQueues.get(repo) === next) repoQueues.delete(repo);
+  });
+  return next;
+}
+
+export function worktreesOf(policy: WorkspacePolicy, runId: string): string {
+  return path.resolve(policy.workspacesRoot, 'worktrees', safeKey(runId, 'run id'));
+}
 
 /**
- * The run's workspace. Without a name: a fresh `<workspacesRoot>/<runId>` (a plain directory; the
- * repository that may enclose workspacesRoot is not the user's and is never branched). With a
- * name inside a git repository: the run works in its own worktree `<workspacesRoot>/<runId>` on
- * the branch `conclave/<runId>`, created from the repository's HEAD the first time and reused after
- * (idempotent: redeliveries and later phases land in the same worktree). A named directory that is
- * not in a repository is used as it is.
- * Caveat: two worker processes opening the same run's worktree at the same instant may both try
- * `git worktree add`; the loser re-checks and reuses the winner's worktree.
+ * A worktree of its own for one candidate (or one tool run), detached at `checkout.commit`:
+ * `<workspacesRoot>/worktrees/<runId>/<key>`. A redelivered command finds the folder and starts
+ * it over clean at the same commit (what a crashed attempt left is discarded).
  */
-export function openRunWorkspace(policy: WorkspacePolicy, runId: string, named?: string): Promise<Workspace> {
-  if (!named) return Workspace.open(policy.workspacesRoot, runId);
-  const key = `${runId}\n${named}`;
-  const pending = opening.get(key) ?? openNamed(policy, runId, named).finally(() => opening.delete(key));
-  opening.set(key, pending);
-  return pending;
+export async function openWorktree(policy: WorkspacePolicy, checkout: Checkout, runId: string, key: string): Promise<Workspace> {
+  const repo = await openRepository(policy, checkout);
+  const dir = path.join(worktreesOf(policy, runId), safeKey(key, 'worktree key'));
+  return serialised(repo, async () => {
+    await ensureBranch(repo, checkout.branch, checkout.commit);
+    const existing = await stat(path.join(dir, '.git')).catch(() => null);
+    if (existing && (await git(dir, ['rev-parse', '--git-dir'])).exitCode === 0) {
+      await gitOk(dir, ['checkout', '--quiet', '--detach', '--force', checkout.commit], 'checkout');
+      await gitOk(dir, ['clean', '-ffdxq'], 'clean');
+    } else {
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(path.dirname(dir), { recursive: true });
+      await git(repo, ['worktree', 'prune']);
+      await gitOk(repo, ['worktree', 'add', '--quiet', '--detach', dir, checkout.commit], 'worktree add');
+    }
+    const worktree = await realpath(dir);
+    const gitDir = (await gitOk(worktree, ['rev-parse', '--absolute-git-dir'], 'rev-parse')).trim();
+    const common = (await gitOk(worktree, ['rev-parse', '--git-common-dir'], 'rev-parse')).trim();
+    const commonDir = await realpath(path.resolve(worktree, common));
+    return Workspace.at(worktree, { repo, branch: checkout.branch, worktree, gitDir, commonDir, base: checkout.commit });
+  });
 }
 
-async function openNamed(policy: WorkspacePolicy, runId: string, named: string): Promise<Workspace> {
-  const dir = await acceptNamedWorkspace(named, policy.workspaceRoots);
-  const top = await git(dir, ['rev-parse', '--show-toplevel']);
-  if (top.exitCode !== 0) return Workspace.at(dir);
-  const repo = await realpath(top.stdout.trim());
-  const sub = path.relative(repo, dir);
-  const probe = await Workspace.open(policy.workspacesRoot, runId); // validates the run id, creates the folder
-  const worktree = probe.root;
-  const branch = `conclave/${runId}`;
-  if (!(await isWorktreeOf(repo, worktree))) {
-    await git(repo, ['worktree', 'prune']);
-    const hasBranch = (await git(repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`])).exitCode === 0;
-    const add = await git(repo, hasBranch ? ['worktree', 'add', worktree, branch] : ['worktree', 'add', '-b', branch, worktree]);
-    if (add.exitCode !== 0 && !(await isWorktreeOf(repo, worktree))) throw new Error(`git worktree add failed: ${add.stderr || add.stdout}`);
-  }
-  const root = path.join(worktree, sub);
-  await mkdir(root, { recursive: true });
-  return Workspace.at(await realpath(root), { repo, branch, worktree });
+/** The fresh `<workspacesRoot>/<runId>` folder of a run started without a workspace (runs before ADR 009). */
+export function openPlainWorkspace(policy: WorkspacePolicy, runId: string): Promise<Workspace> {
+  return Workspace.open(policy.workspacesRoot, runId);
 }
 
-async function isWorktreeOf(repo: string, dir: string): Promise<boolean> {
-  const list = await git(repo, ['worktree', 'list', '--porcelain']);
-  if (list.exitCode !== 0) return false;
-  const paths = list.stdout.split('\n').filter((l) => l.startsWith('worktree ')).map((l) => l.slice('worktree '.length));
-  for (const p of paths) if ((await realpath(p).catch(() => p)) === dir) return true;
-  return false;
-}
-
-export interface PhaseCommit {
-  /** '' when the phase changed nothing (no commit is made) */
+export interface CandidateCommit {
+  /** '' when the candidate changed nothing (no commit is made) */
   sha: string;
+  base: string;
   diff: string;
-  files: { path: string; change: 'created' | 'modified' | 'deleted' }[];
+  files: ChangedFile[];
+}
+
+/** Stages everything in the worktree and reports the diff against its base (new files included). */
+async function stageAll(workspace: Workspace): Promise<{ diff: string; files: ChangedFile[] }> {
+  const wt = workspace.git!;
+  await gitOk(wt.worktree, ['add', '--all'], 'add');
+  const status = await git(wt.worktree, ['diff', '--cached', '--name-status', '--no-renames', '-z', wt.base!]);
+  const parts = status.stdout.split('\0').filter((p) => p.length > 0);
+  const files: ChangedFile[] = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const change = parts[i]!.startsWith('A') ? 'created' : parts[i]!.startsWith('D') ? 'deleted' : 'modified';
+    files.push({ path: parts[i + 1]!, change });
+  }
+  const diff = files.length === 0 ? '' : (await git(wt.worktree, ['diff', '--cached', '--no-color', wt.base!], { outputCap: 2_000_000 })).stdout;
+  return { diff, files };
 }
 
 /**
- * Commits everything the agent phase changed in the run's worktree, with a generated message
- * (phase id, model, summary), and returns the diff and the files of that commit, relative to the
- * workspace root. At-least-once: a redelivered phase that changes nothing more commits nothing.
+ * Commits everything a candidate changed in its worktree (on top of whatever the agent itself
+ * committed there) and keeps the commit reachable as `refs/conclave/<runId>/<kind>/<candidateId>`:
+ * the worktree is removed when the run settles, the commit stays for integration and for the
+ * user. The diff and files are against the worktree's base, so they are the candidate's whole work.
  */
-export async function commitPhase(workspace: Workspace, info: { runId: string; phaseId: string; model: string; summary: string }): Promise<PhaseCommit> {
+export async function commitCandidate(
+  workspace: Workspace,
+  info: { runId: string; candidateId: string; phaseId: string; provider?: string; model: string; summary: string; kind?: 'candidates' | 'partial' },
+): Promise<CandidateCommit> {
   const wt = workspace.git;
-  if (!wt) throw new Error('the workspace is not a run worktree');
-  const add = await git(wt.worktree, ['add', '--all']);
-  if (add.exitCode !== 0) throw new Error(`git add failed: ${add.stderr}`);
-  const status = await git(wt.worktree, ['diff', '--cached', '--name-status', '--no-renames', '-z']);
-  const parts = status.stdout.split('\0').filter((p) => p.length > 0);
-  const files: PhaseCommit['files'] = [];
+  if (!wt?.base) throw new Error('the workspace is not a candidate worktree');
+  const { diff, files } = await stageAll(workspace);
+  if (files.length === 0) return { sha: '', base: wt.base, diff: '', files: [] };
+  const summary = info.summary.trim().split('\n')[0]!.slice(0, 72) || 'agent changes';
+  const message = `${summary}\n\nRun: ${info.runId}\nPhase: ${info.phaseId}\nCandidate: ${info.candidateId}\n${info.provider ? `Provider: ${info.provider}\n` : ''}Model: ${info.model}\n`;
+  const tree = (await gitOk(wt.worktree, ['write-tree'], 'write-tree')).trim();
+  const sha = (await gitOk(wt.worktree, ['commit-tree', tree, '-p', wt.base, '-m', message], 'commit-tree')).trim();
+  await gitOk(wt.repo, ['update-ref', `refs/conclave/${info.runId}/${info.kind ?? 'candidates'}/${info.candidateId}`, sha], 'update-ref');
+  return { sha, base: wt.base, diff, files };
+}
+
+export type IntegrationOutcome =
+  | { status: 'integrated'; commit: string; parent: string; files: ChangedFile[] }
+  | { status: 'conflict'; conflicts: string[]; message: string };
+
+/**
+ * Puts a candidate's commit on the run branch as one commit whose parent is `onto` (the branch tip
+ * the orchestrator knows). When the candidate started from that tip its tree is taken as it is;
+ * when a parallel phase went first, the change is merged three-way (`git merge-tree`) and a
+ * conflict is reported with its paths, never resolved by overwriting. Dates come from the task, so
+ * a redelivered integration makes the identical commit and the branch move is idempotent. The
+ * log is the authority on the branch: it is set to the new commit whatever it pointed at.
+ */
+export async function integrate(
+  repo: string,
+  task: { branch: string; commit: string; base: string; onto: string; message: string; at: string },
+): Promise<IntegrationOutcome> {
+  return serialised(repo, async () => {
+    let tree: string;
+    if (task.base === task.onto) {
+      tree = (await gitOk(repo, ['rev-parse', `${task.commit}^{tree}`], 'rev-parse')).trim();
+    } else {
+      // the candidate's commit has `base` as its parent and `onto` descends from it, so the merge base
+      // git finds is `base` (git 2.39 has no --merge-base)
+      const merged = await git(repo, ['merge-tree', '--write-tree', '--name-only', '--no-messages', task.onto, task.commit]);
+      const lines = merged.stdout.split('\n').filter((l) => l.length > 0);
+      if (merged.exitCode === 1) {
+        const conflicts = [...new Set(lines.slice(1))].sort();
+        return { status: 'conflict', conflicts, message: `conflicts in ${conflicts.join(', ')}` };
+      }
+      if (merged.exitCode !== 0 || !lines[0]) throw new Error(`git merge-tree failed: ${merged.stderr.trim()}`);
+      tree = lines[0];
+    }
+    const dates = { GIT_AUTHOR_DATE: task.at, GIT_COMMITTER_DATE: task.at };
+    const commit = (await gitOk(repo, ['commit-tree', tree, '-p', task.onto, '-m', task.message], 'commit-tree', dates)).trim();
+    await gitOk(repo, ['update-ref', '-m', `conclave: integrate ${commit.slice(0, 12)}`, `refs/heads/${task.branch}`, commit], 'update-ref');
+    return { status: 'integrated', commit, parent: task.onto, files: await changedFiles(repo, task.onto, commit) };
+  });
+}
+
+export async function changedFiles(repo: string, from: string, to: string): Promise<ChangedFile[]> {
+  const out = await gitOk(repo, ['diff-tree', '-r', '--no-commit-id', '--name-status', '--no-renames', '-z', from, to], 'diff-tree');
+  const parts = out.split('\0').filter((p) => p.length > 0);
+  const files: ChangedFile[] = [];
   for (let i = 0; i + 1 < parts.length; i += 2) {
-    const change = parts[i].startsWith('A') ? 'created' : parts[i].startsWith('D') ? 'deleted' : 'modified';
-    const abs = path.join(wt.worktree, parts[i + 1]);
-    if (workspace.contains(abs)) files.push({ path: workspace.relative(abs), change });
+    files.push({ path: parts[i + 1]!, change: parts[i]!.startsWith('A') ? 'created' : parts[i]!.startsWith('D') ? 'deleted' : 'modified' });
   }
-  if (parts.length === 0) return { sha: '', diff: '', files: [] };
-  const diff = await git(wt.worktree, ['diff', '--cached']);
-  const summary = info.summary.trim().split('\n')[0].slice(0, 72) || 'agent changes';
-  const message = `conclave(${info.phaseId}): ${summary}\n\nrun: ${info.runId}\nphase: ${info.phaseId}\nmodel: ${info.model}\n\n${info.summary.trim()}\n`;
-  const commit = await git(wt.worktree, ['commit', '--no-verify', '--quiet', '-m', message]);
-  if (commit.exitCode !== 0) throw new Error(`git commit failed: ${commit.stderr || commit.stdout}`);
-  const sha = (await git(wt.worktree, ['rev-parse', 'HEAD'])).stdout.trim();
-  return { sha, diff: diff.stdout, files };
+  return files;
+}
+
+/** Rollback: the run branch points at the checkpoint's commit again (nothing is deleted: the later commits stay reachable by their refs). */
+export async function resetBranch(repo: string, branch: string, commit: string): Promise<void> {
+  await serialised(repo, () => gitOk(repo, ['update-ref', '-m', `conclave: reset to ${commit.slice(0, 12)}`, `refs/heads/${branch}`, commit], 'update-ref'));
+}
+
+/** A settled run: its worktrees go, its branch and kept refs stay. Idempotent. */
+export async function removeWorktrees(policy: WorkspacePolicy, repo: string, runId: string): Promise<number> {
+  const dir = worktreesOf(policy, runId);
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  await serialised(repo, async () => {
+    for (const name of entries) await git(repo, ['worktree', 'remove', '--force', '--force', path.join(dir, name)]);
+    await rm(dir, { recursive: true, force: true });
+    await git(repo, ['worktree', 'prune']);
+  });
+  return entries.length;
 }

@@ -1,24 +1,36 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { artifactJsonSchema } from '@conclave/contracts';
+import { artifactJsonSchema, FRESH_REPOSITORY, type Checkout } from '@conclave/contracts';
 import { AjvOutputValidator } from '../../adapters/ajv-validator';
-import { codeChangeOf } from '../agent/code-change';
+import { codeChangeOf, partialWorkOf } from '../agent/code-change';
 import { SimulatedProvider } from '../simulated/simulated-provider';
-import { openRunWorkspace, type WorkspacePolicy } from './run-workspace';
+import { integrate, openRepository, openWorktree, removeWorktrees, resetBranch, type WorkspacePolicy } from './run-workspace';
 import { ToolExecutor } from './tools';
 import { ToolRefused } from './workspace';
 
 const gitIn = (cwd: string, ...args: string[]) =>
   execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'init.defaultBranch=main', ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: cwd, GIT_CONFIG_NOSYSTEM: '1' } }).trim();
 
-describe('run workspaces: named directories under the roots, a branch and worktree per run, a commit per agent phase', () => {
+/** Everything of the user's checkout a run must leave alone: HEAD, index, status, files. */
+const checkoutState = async (repo: string) => ({
+  head: gitIn(repo, 'rev-parse', 'HEAD'),
+  branch: gitIn(repo, 'symbolic-ref', '--short', 'HEAD'),
+  status: gitIn(repo, 'status', '--porcelain'),
+  index: gitIn(repo, 'ls-files', '--stage'),
+  app: await readFile(path.join(repo, 'app.txt'), 'utf8'),
+});
+
+describe('run workspaces: a branch per run, a worktree per candidate, the winner integrated as one commit', () => {
   let base: string;
   let roots: string;
   let repo: string;
+  let head: string;
   let policy: WorkspacePolicy;
   const toolSettings = { bashAllow: ['rm'], bashTimeoutMs: 5_000, outputCap: 10_000, now: Date.now };
+  const checkout = (runId: string, commit = head): Checkout => ({ repo, branch: `conclave/${runId}`, commit, fresh: false });
 
   beforeAll(async () => {
     base = await realpath(await mkdtemp(path.join(tmpdir(), 'conclave-runws-')));
@@ -26,104 +38,128 @@ describe('run workspaces: named directories under the roots, a branch and worktr
     repo = path.join(roots, 'repo');
     await mkdir(repo, { recursive: true });
     gitIn(repo, 'init', '--quiet');
-    await writeFile(path.join(repo, 'README.md'), '# app\n');
+    await writeFile(path.join(repo, 'app.txt'), 'one\ntwo\nthree\n');
     await writeFile(path.join(repo, 'old.txt'), 'to be removed\n');
     gitIn(repo, 'add', '--all');
     gitIn(repo, 'commit', '--quiet', '-m', 'initial');
+    head = gitIn(repo, 'rev-parse', 'HEAD');
+    await writeFile(path.join(repo, 'app.txt'), 'one\ntwo\nthree\nuncommitted\n'); // a dirty checkout
     policy = { workspacesRoot: path.join(base, 'ws'), workspaceRoots: [roots] };
   });
   afterAll(() => rm(base, { recursive: true, force: true }));
 
-  it('gives two runs two branches and two worktrees, created once per run (idempotent, even when opened concurrently)', async () => {
-    const [a1, a2] = await Promise.all([openRunWorkspace(policy, 'runA', repo), openRunWorkspace(policy, 'runA', repo)]);
-    const b = await openRunWorkspace(policy, 'runB', repo);
-    const again = await openRunWorkspace(policy, 'runA', repo);
-    expect(a1.root).toBe(path.join(base, 'ws', 'runA'));
-    expect([a2.root, again.root]).toEqual([a1.root, a1.root]);
-    expect(b.root).toBe(path.join(base, 'ws', 'runB'));
-    expect(a1.git).toEqual({ repo, branch: 'conclave/runA', worktree: a1.root });
-    expect(gitIn(repo, 'branch', '--list', 'conclave/*', '--format=%(refname:short)').split('\n')).toEqual(['conclave/runA', 'conclave/runB']);
-    const worktrees = gitIn(repo, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree '));
-    expect(worktrees).toHaveLength(3);
-    expect(gitIn(a1.root, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('conclave/runA');
-    expect(gitIn(b.root, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('conclave/runB');
+  it('gives each candidate its own detached worktree at the commit named; the run branch is created once and never checked out', async () => {
+    const before = await checkoutState(repo);
+    const [a, b] = await Promise.all([openWorktree(policy, checkout('runA'), 'runA', 'runA.impl.1.c0'), openWorktree(policy, checkout('runA'), 'runA', 'runA.impl.1.c1')]);
+    expect(a.root).toBe(path.join(base, 'ws', 'worktrees', 'runA', 'runA.impl.1.c0'));
+    expect(b.root).not.toBe(a.root);
+    expect(a.git).toMatchObject({ repo, branch: 'conclave/runA', base: head, commonDir: path.join(repo, '.git') });
+    expect(gitIn(a.root, 'rev-parse', 'HEAD')).toBe(head);
+    expect(() => gitIn(a.root, 'symbolic-ref', 'HEAD')).toThrow(); // detached
+    expect(gitIn(repo, 'rev-parse', 'conclave/runA')).toBe(head);
+    // candidates never see each other's edits, and the user's checkout (dirty) is untouched
+    await writeFile(path.join(a.root, 'app.txt'), 'ONE\ntwo\nthree\n');
+    expect(await readFile(path.join(b.root, 'app.txt'), 'utf8')).toBe('one\ntwo\nthree\n');
+    expect(await checkoutState(repo)).toEqual(before);
+    // a redelivered candidate starts over clean at the same commit
+    const again = await openWorktree(policy, checkout('runA'), 'runA', 'runA.impl.1.c0');
+    expect(again.root).toBe(a.root);
+    expect(await readFile(path.join(a.root, 'app.txt'), 'utf8')).toBe('one\ntwo\nthree\n');
   });
 
-  it('commits each agent phase on the run branch with a generated message; the artifact carries that diff and its files', async () => {
-    const ws = await openRunWorkspace(policy, 'runC', repo);
-    const build = new ToolExecutor(ws, ['read_file', 'write_file', 'edit_file', 'bash'], toolSettings);
-    await build.run('read_file', { path: 'README.md' });
-    await build.run('write_file', { path: 'src/app.ts', content: 'export const x = 1;\n' });
-    await build.run('edit_file', { path: 'README.md', old_text: '# app', new_text: '# app\n\nNow with src/app.ts' });
-    expect((await build.run('bash', { program: 'rm', args: ['old.txt'] })).isError).toBe(false);
-    const first = await codeChangeOf('Added the app module.', build, { runId: 'runC', phaseId: 'build', model: 'sim-1' });
-    expect(first.files).toEqual([
+  it('commits a candidate under refs/conclave, integrates the winner as one commit on the run branch, merges a parallel phase and reports a conflict with its paths', async () => {
+    const before = await checkoutState(repo);
+    const c0 = await openWorktree(policy, checkout('runB'), 'runB', 'runB.impl.1.c0');
+    const t0 = new ToolExecutor(c0, ['read_file', 'write_file', 'bash'], toolSettings);
+    await t0.run('read_file', { path: 'old.txt' });
+    await t0.run('write_file', { path: 'app.txt', content: 'ONE\ntwo\nthree\n' });
+    await t0.run('write_file', { path: 'src/new.ts', content: 'export const x = 1;\n' });
+    expect((await t0.run('bash', { program: 'rm', args: ['old.txt'] })).isError).toBe(false);
+    const change = await codeChangeOf('Capitalised one.', t0, { runId: 'runB', phaseId: 'impl', candidateId: 'runB.impl.1.c0', provider: 'simulated', model: 'sim-a' });
+    expect(change.files).toEqual([
+      { path: 'app.txt', change: 'modified' },
       { path: 'old.txt', change: 'deleted' },
-      { path: 'README.md', change: 'modified' },
-      { path: 'src/app.ts', change: 'created' },
+      { path: 'src/new.ts', change: 'created' },
     ]);
-    expect(first.diff).toContain('+export const x = 1;');
-    expect(first.diff).toContain('-to be removed');
+    expect(change.base).toBe(head);
+    expect(change.diff).toContain('+ONE');
+    expect(gitIn(repo, 'rev-parse', 'refs/conclave/runB/candidates/runB.impl.1.c0')).toBe(change.commit);
+    expect(gitIn(repo, 'rev-parse', 'conclave/runB')).toBe(head); // not on the branch until it wins
 
-    const review = new ToolExecutor(ws, ['read_file', 'write_file'], toolSettings);
-    await review.run('read_file', { path: 'src/app.ts' });
-    await review.run('write_file', { path: 'REVIEW.md', content: 'ok\n' });
-    const second = await codeChangeOf('Reviewed.', review, { runId: 'runC', phaseId: 'review', model: 'sim-2' });
-    expect(second.files).toEqual([
-      { path: 'REVIEW.md', change: 'created' },
-      { path: 'src/app.ts', change: 'read' },
-    ]);
-    expect(second.diff).toContain('REVIEW.md');
-    expect(second.diff).not.toContain('app.ts');
+    const at = '2026-12-04T12:00:00.000Z';
+    const task = { branch: 'conclave/runB', commit: change.commit!, base: head, onto: head, message: 'conclave(impl): Capitalised one.\n\nRun: runB\n', at };
+    const first = await integrate(repo, task);
+    expect(first).toMatchObject({ status: 'integrated', parent: head });
+    const tip = (first as { commit: string }).commit;
+    expect(gitIn(repo, 'rev-parse', 'conclave/runB')).toBe(tip);
+    expect(gitIn(repo, 'rev-list', '--count', `${head}..conclave/runB`)).toBe('1');
+    expect(gitIn(repo, 'log', '-1', '--format=%s', 'conclave/runB')).toBe('conclave(impl): Capitalised one.');
+    // at-least-once: the same task makes the same commit and leaves the branch where it is
+    expect(await integrate(repo, task)).toEqual(first);
 
-    expect(gitIn(repo, 'rev-list', '--count', 'main..conclave/runC')).toBe('2');
-    const messages = gitIn(repo, 'log', '--format=%s', 'main..conclave/runC').split('\n');
-    expect(messages).toEqual(['conclave(review): Reviewed.', 'conclave(build): Added the app module.']);
-    const body = gitIn(repo, 'log', '-1', '--format=%B', 'conclave/runC~1');
-    expect(body).toContain('phase: build');
-    expect(body).toContain('model: sim-1');
-    expect(gitIn(repo, 'status', '--porcelain')).toBe(''); // the user's checkout is untouched
-    // a phase that changes nothing commits nothing
-    const idle = await codeChangeOf('Nothing to do.', new ToolExecutor(ws, ['read_file'], toolSettings), { runId: 'runC', phaseId: 'noop', model: 'sim' });
-    expect(idle).toEqual({ summary: 'Nothing to do.', files: [], diff: '' });
-    expect(gitIn(repo, 'rev-list', '--count', 'main..conclave/runC')).toBe('2');
+    // a parallel phase that started from the same base and edited another line merges cleanly
+    const p = await openWorktree(policy, checkout('runB'), 'runB', 'runB.docs.1.c0');
+    await writeFile(path.join(p.root, 'app.txt'), 'one\ntwo\nTHREE\n');
+    const docs = await codeChangeOf('Capitalised three.', new ToolExecutor(p, [], toolSettings), { runId: 'runB', phaseId: 'docs', candidateId: 'runB.docs.1.c0', model: 'sim-b' });
+    const merged = await integrate(repo, { ...task, commit: docs.commit!, base: head, onto: tip, message: 'conclave(docs): three' });
+    expect(merged).toMatchObject({ status: 'integrated', parent: tip, files: [{ path: 'app.txt', change: 'modified' }] });
+    expect(gitIn(repo, 'show', 'conclave/runB:app.txt')).toBe('ONE\ntwo\nTHREE');
+
+    // one that edited the same line conflicts: nothing moves
+    const q = await openWorktree(policy, checkout('runB'), 'runB', 'runB.other.1.c0');
+    await writeFile(path.join(q.root, 'app.txt'), 'uno\ntwo\nthree\n');
+    const other = await codeChangeOf('Translated one.', new ToolExecutor(q, [], toolSettings), { runId: 'runB', phaseId: 'other', candidateId: 'runB.other.1.c0', model: 'sim-c' });
+    const tipBefore = gitIn(repo, 'rev-parse', 'conclave/runB');
+    expect(await integrate(repo, { ...task, commit: other.commit!, base: head, onto: tipBefore, message: 'conclave(other): uno' })).toEqual({
+      status: 'conflict',
+      conflicts: ['app.txt'],
+      message: 'conflicts in app.txt',
+    });
+    expect(gitIn(repo, 'rev-parse', 'conclave/runB')).toBe(tipBefore);
+
+    // rollback: the branch goes back; the later commits stay reachable
+    await resetBranch(repo, 'conclave/runB', tip);
+    expect(gitIn(repo, 'rev-parse', 'conclave/runB')).toBe(tip);
+    // the settled run's worktrees go, its branch stays
+    expect(await removeWorktrees(policy, repo, 'runB')).toBe(3);
+    expect(existsSync(path.join(base, 'ws', 'worktrees', 'runB'))).toBe(false);
+    expect(gitIn(repo, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).length).toBe(1 + 2); // the user's + runA's two
+    expect(gitIn(repo, 'rev-parse', 'conclave/runB')).toBe(tip);
+    expect(await checkoutState(repo)).toEqual(before);
   });
 
-  it('runs the agent of a GenerateCandidate that names the workspace in the run worktree and commits its phase', async () => {
-    const validator = new AjvOutputValidator();
-    const provider = new SimulatedProvider({ check: validator.check, agent: { ...policy, ...toolSettings, transcriptCap: 1_000 } });
-    const gen = await provider.generate(
-      {
-        provider: 'simulated',
-        model: 'sim',
-        options: {},
-        prompt: { user: 'Add notes' },
-        output: { artifact: 'code-change', schema: artifactJsonSchema('code-change') },
-        slot: 0,
-        runId: 'runD',
-        phaseId: 'implement',
-        candidateId: 'runD.implement.1.c0',
-        workspace: repo,
-        agent: { tools: ['list_files', 'write_file', 'read_file'], maxIterations: 5 },
-      },
-      { signal: new AbortController().signal, onDelta: () => undefined },
-    );
-    const output = gen.output as { files: { path: string; change: string }[]; diff: string };
-    expect(output.files).toEqual([{ path: expect.stringMatching(/^conclave\/0-[0-9a-f]{8}\.md$/), change: 'created' }]);
-    expect(output.diff).toContain('Add notes');
-    expect(gitIn(repo, 'log', '-1', '--format=%s', 'conclave/runD')).toMatch(/^conclave\(implement\): /);
+  it('keeps a cancelled candidate\'s uncommitted work as a partial commit, off the run branch', async () => {
+    const ws = await openWorktree(policy, checkout('runP'), 'runP', 'runP.impl.1.c0');
+    const tools = new ToolExecutor(ws, ['write_file'], toolSettings);
+    await tools.run('write_file', { path: 'half.txt', content: 'half done\n' });
+    const partial = await partialWorkOf(tools, { runId: 'runP', phaseId: 'impl', candidateId: 'runP.impl.1.c0', model: 'sim' }, 'cancelled');
+    expect(partial).toMatchObject({ reason: 'cancelled', files: [{ path: 'half.txt', change: 'created' }] });
+    expect(partial.diff).toContain('+half done');
+    expect(gitIn(repo, 'rev-parse', 'refs/conclave/runP/partial/runP.impl.1.c0')).toBe(partial.commit);
+    expect(gitIn(repo, 'rev-parse', 'conclave/runP')).toBe(head);
   });
 
-  it('refuses a named workspace outside the roots (prefix trick and symlink included) and any name when no roots are configured', async () => {
+  it('makes a fresh run repository with the fixed first commit, idempotently, only under the worker\'s repos folder', async () => {
+    const fresh = path.join(base, 'ws', 'repos', 'runF');
+    const [r1, r2] = await Promise.all([openRepository(policy, { repo: fresh, fresh: true }), openRepository(policy, { repo: fresh, fresh: true })]);
+    expect(r1).toBe(fresh);
+    expect(r2).toBe(fresh);
+    expect(gitIn(fresh, 'rev-parse', 'main')).toBe(FRESH_REPOSITORY.commit);
+    const ws = await openWorktree(policy, { repo: fresh, branch: 'conclave/runF', commit: FRESH_REPOSITORY.commit, fresh: true }, 'runF', 'runF.a.1.c0');
+    expect(gitIn(ws.root, 'rev-parse', 'HEAD')).toBe(FRESH_REPOSITORY.commit);
+    await expect(openRepository(policy, { repo: path.join(base, 'elsewhere', 'runF'), fresh: true })).rejects.toBeInstanceOf(ToolRefused);
+  });
+
+  it('refuses a repository outside the roots (prefix trick and symlink included)', async () => {
     const outside = path.join(base, 'outside');
     const prefixTrick = `${roots}-evil`;
     await mkdir(outside, { recursive: true });
     await mkdir(prefixTrick, { recursive: true });
     await symlink(outside, path.join(roots, 'link-out'));
     for (const named of [outside, prefixTrick, path.join(roots, 'link-out'), path.join(roots, '..', 'outside'), 'roots/repo', path.join(roots, 'missing')]) {
-      await expect(openRunWorkspace(policy, 'runE', named)).rejects.toBeInstanceOf(ToolRefused);
+      await expect(openRepository(policy, { repo: named, fresh: false })).rejects.toBeInstanceOf(ToolRefused);
     }
-    await expect(openRunWorkspace({ ...policy, workspaceRoots: [] }, 'runE', repo)).rejects.toThrow(/accepts no named workspaces/);
+    await expect(openRepository({ ...policy, workspaceRoots: [] }, { repo, fresh: false })).rejects.toBeInstanceOf(ToolRefused);
     const provider = new SimulatedProvider({ check: new AjvOutputValidator().check, agent: { ...policy, ...toolSettings, transcriptCap: 1_000 } });
     await expect(
       provider.generate(
@@ -137,11 +173,40 @@ describe('run workspaces: named directories under the roots, a branch and worktr
           runId: 'runE',
           phaseId: 'p',
           candidateId: 'runE.p.1.c0',
-          workspace: outside,
+          checkout: { repo: outside, branch: 'conclave/runE', commit: head, fresh: false },
           agent: { tools: ['write_file'], maxIterations: 2 },
         },
         { signal: new AbortController().signal, onDelta: () => undefined },
       ),
     ).rejects.toMatchObject({ name: 'ProviderError', code: 'workspace_refused', retryable: false });
+  });
+
+  it('runs two simulated candidates that edit different lines of one file in their own worktrees', async () => {
+    const provider = new SimulatedProvider({ check: new AjvOutputValidator().check, agent: { ...policy, ...toolSettings, transcriptCap: 1_000 } });
+    const generate = (slot: number) =>
+      provider.generate(
+        {
+          provider: 'simulated',
+          model: `sim-${slot}`,
+          options: {},
+          prompt: { user: 'Improve the app. file: app.txt' },
+          output: { artifact: 'code-change', schema: artifactJsonSchema('code-change') },
+          slot,
+          runId: 'runS',
+          phaseId: 'impl',
+          candidateId: `runS.impl.1.c${slot}`,
+          checkout: checkout('runS'),
+          agent: { tools: ['read_file', 'write_file'], maxIterations: 5 },
+        },
+        { signal: new AbortController().signal, onDelta: () => undefined },
+      );
+    const [g0, g1] = await Promise.all([generate(0), generate(1)]);
+    const o0 = g0.output as { diff: string; commit: string; files: unknown[] };
+    const o1 = g1.output as { diff: string; commit: string };
+    expect(o0.files).toEqual([{ path: 'app.txt', change: 'modified' }]);
+    expect(o0.diff).toContain('+one // edited by sim-0 (slot 0)');
+    expect(o1.diff).toContain('+two // edited by sim-1 (slot 1)');
+    expect(o0.diff).not.toContain('sim-1');
+    expect(o0.commit).not.toBe(o1.commit);
   });
 });
