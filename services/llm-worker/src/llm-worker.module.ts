@@ -2,6 +2,8 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { createWorkerModule, type ManagedRuntime } from '@conclave/worker-kit';
 import { createGenerateRuntime } from './adapters/generate-worker';
 import { createToolRuntime } from './adapters/tool-worker';
+import { defaultSandbox, type Sandbox } from './domain/tools/sandbox';
+import { createWorkspaceRuntime } from './adapters/workspace-worker';
 import type { LlmWorkerEnv } from './config';
 
 /** Several runtimes managed as one: started together, drained together. */
@@ -20,15 +22,21 @@ function together(runtimes: ManagedRuntime[]): ManagedRuntime {
 
 @Module({})
 export class LlmWorkerModule {
-  static forRoot(env: LlmWorkerEnv): DynamicModule {
+  /**
+   * `sandbox`: where agents' bash/git calls and tool phases run, probed at boot (main.ts,
+   * createSandbox); absent = bubblewrap with the default limits if installed, else refused.
+   */
+  static forRoot(env: LlmWorkerEnv, sandbox: Sandbox = defaultSandbox()): DynamicModule {
+    // the generate runtime's options take these on (spread), so its heartbeats carry the sandbox too
+    const heartbeat: { liveIntervalMs?: number; sandbox: Sandbox['status'] } = { sandbox: sandbox.status };
     return createWorkerModule({
       module: LlmWorkerModule,
       service: 'llm-worker',
       env,
-      describe: { toolAllow: env.TOOL_ALLOW },
+      describe: { toolAllow: env.TOOL_ALLOW, sandbox: sandbox.status, sandboxDetail: sandbox.description },
       createRuntime: (log, logger) =>
         together([
-          createGenerateRuntime(env, log, logger),
+          createGenerateRuntime({ ...env, sandbox }, log, logger, heartbeat),
           // tool phases heartbeat as a worker of their own, so the fleet view counts them apart
           createToolRuntime(
             {
@@ -36,7 +44,22 @@ export class LlmWorkerModule {
               workspacesRoot: env.WORKSPACES_ROOT,
               workspaceRoots: env.WORKSPACE_ROOTS,
               outputCap: env.TOOL_OUTPUT_CAP,
+              sandbox,
               workerId: `${env.INSTANCE_ID}-tools`,
+              concurrency: Math.max(1, Math.floor(env.WORKER_CONCURRENCY / 4)),
+              heartbeatMs: env.WORKER_HEARTBEAT_MS,
+              shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
+              workingIntervalMs: env.WORKER_WORKING_INTERVAL_MS,
+            },
+            log,
+            logger,
+          ),
+          // the run branch's git work (integrate, reset, clean-up), also a worker of its own in the fleet
+          createWorkspaceRuntime(
+            {
+              workspacesRoot: env.WORKSPACES_ROOT,
+              workspaceRoots: env.WORKSPACE_ROOTS,
+              workerId: `${env.INSTANCE_ID}-git`,
               concurrency: Math.max(1, Math.floor(env.WORKER_CONCURRENCY / 4)),
               heartbeatMs: env.WORKER_HEARTBEAT_MS,
               shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
