@@ -65,6 +65,7 @@ const { ensureInfra, stopStarted } = await import('./infra.mjs');
 const { setup } = await import('./setup.mjs');
 const { SERVICES, spawnService, stopChildren, waitForHttp, prettyLine } = await import('./lib/stack.mjs');
 
+(await import('./lib/sandbox-check.mjs')).ensureSandbox({ say }); // bubblewrap for agent tools and tool phases
 const infra = await ensureInfra({ natsUrl: NATS_URL, databaseUrl: DATABASE_URL, dataDir: DATA_DIR });
 let children = [];
 let stopping = false;
