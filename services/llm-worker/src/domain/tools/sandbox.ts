@@ -238,7 +238,10 @@ export class PidsCgroup {
     return dir;
   }
 
-  /** Whether the limit refused a fork, then the cgroup removed (retried while its last processes exit). */
+  /**
+   * Whether the limit refused a fork; the cgroup is then removed in the background (retried
+   * while the kernel reaps its last processes), so the call does not wait for it.
+   */
   static async release(dir: string): Promise<boolean> {
     let hit = false;
     try {
@@ -246,16 +249,20 @@ export class PidsCgroup {
     } catch {
       /* gone */
     }
-    for (let i = 0; i < 50; i += 1) {
+    void PidsCgroup.remove(dir);
+    return hit;
+  }
+
+  private static async remove(dir: string): Promise<void> {
+    for (let i = 0; i < 100; i += 1) {
       try {
         await rmdir(dir);
         break;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
-        await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, 10 * Math.min(i + 1, 20)));
       }
     }
-    return hit;
   }
 }
 
