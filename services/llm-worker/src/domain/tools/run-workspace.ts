@@ -109,15 +109,16 @@ async function initFresh(repo: string): Promise<void> {
   await gitOk(repo, ['update-ref', 'refs/heads/main', commit], 'update-ref main');
 }
 
-/** Creates the run branch at `commit` unless it exists (a redelivery, a later phase). */
+/** Creates the run branch at `commit` unless it exists (a redelivery, a later phase): one git call in the usual case. */
 async function ensureBranch(repo: string, branch: string, commit: string): Promise<void> {
-  const exists = await git(repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`]);
-  if (exists.exitCode === 0) return;
-  const made = await git(repo, ['update-ref', `refs/heads/${branch}`, commit, ZERO]);
+  const made = await git(repo, ['update-ref', `refs/heads/${branch}`, commit, ZERO]); // refused when it exists
   if (made.exitCode !== 0 && (await git(repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`])).exitCode !== 0) {
     throw new Error(`git could not create ${branch}: ${made.stderr.trim()}`);
   }
 }
+
+/** checking out a large tree is bound by file-creation latency: git's parallel checkout overlaps it */
+const PARALLEL_CHECKOUT = ['-c', 'checkout.workers=0', '-c', 'checkout.thresholdForParallelism=200'];
 
 /** Worktree operations of one repository are serialised within this process (`git worktree` locks). */
 const repoQueues = new Map<string, Promise<unknown>>();
@@ -147,17 +148,21 @@ export async function openWorktree(policy: WorkspacePolicy, checkout: Checkout, 
     await ensureBranch(repo, checkout.branch, checkout.commit);
     const existing = await stat(path.join(dir, '.git')).catch(() => null);
     if (existing && (await git(dir, ['rev-parse', '--git-dir'])).exitCode === 0) {
-      await gitOk(dir, ['checkout', '--quiet', '--detach', '--force', checkout.commit], 'checkout');
+      await gitOk(dir, [...PARALLEL_CHECKOUT, 'checkout', '--quiet', '--detach', '--force', checkout.commit], 'checkout');
       await gitOk(dir, ['clean', '-ffdxq'], 'clean');
     } else {
       await rm(dir, { recursive: true, force: true });
       await mkdir(path.dirname(dir), { recursive: true });
-      await git(repo, ['worktree', 'prune']);
-      await gitOk(repo, ['worktree', 'add', '--quiet', '--detach', dir, checkout.commit], 'worktree add');
+      const added = await git(repo, [...PARALLEL_CHECKOUT, 'worktree', 'add', '--quiet', '--detach', dir, checkout.commit]);
+      if (added.exitCode !== 0) {
+        // a worktree of the same folder that was deleted without git knowing: prune and try once more
+        await git(repo, ['worktree', 'prune']);
+        await rm(dir, { recursive: true, force: true });
+        await gitOk(repo, [...PARALLEL_CHECKOUT, 'worktree', 'add', '--quiet', '--detach', dir, checkout.commit], 'worktree add');
+      }
     }
     const worktree = await realpath(dir);
-    const gitDir = (await gitOk(worktree, ['rev-parse', '--absolute-git-dir'], 'rev-parse')).trim();
-    const common = (await gitOk(worktree, ['rev-parse', '--git-common-dir'], 'rev-parse')).trim();
+    const [gitDir = '', common = ''] = (await gitOk(worktree, ['rev-parse', '--absolute-git-dir', '--git-common-dir'], 'rev-parse')).trim().split('\n');
     const commonDir = await realpath(path.resolve(worktree, common));
     return Workspace.at(worktree, { repo, branch: checkout.branch, worktree, gitDir, commonDir, base: checkout.commit });
   });
@@ -272,7 +277,7 @@ export async function removeWorktrees(policy: WorkspacePolicy, repo: string, run
   const dir = worktreesOf(policy, runId);
   const entries = await readdir(dir).catch(() => [] as string[]);
   await serialised(repo, async () => {
-    for (const name of entries) await git(repo, ['worktree', 'remove', '--force', '--force', path.join(dir, name)]);
+    // deleting the folders and pruning once is what `worktree remove` does, without a git call each
     await rm(dir, { recursive: true, force: true });
     await git(repo, ['worktree', 'prune']);
   });
