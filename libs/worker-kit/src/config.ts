@@ -53,7 +53,7 @@ export const WorkerEnv = BaseEnv.extend({
    * worker; logged at warn level at boot and on every tool process)
    */
   AGENT_SANDBOX: z.enum(['bwrap', 'none']).default('bwrap'),
-  /** address space of each process in the sandbox (RLIMIT_AS), MiB; 0 = unlimited */
+  /** private writable memory of each process in the sandbox (RLIMIT_DATA: heap, not reserved address space), MiB; 0 = unlimited */
   SANDBOX_MEMORY_MB: z.coerce.number().int().nonnegative().max(1_048_576).default(4096),
   /** CPU time of each process in the sandbox (RLIMIT_CPU), seconds; 0 = unlimited */
   SANDBOX_CPU_SECONDS: z.coerce.number().int().nonnegative().max(86_400).default(600),

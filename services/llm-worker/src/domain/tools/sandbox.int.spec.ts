@@ -49,6 +49,18 @@ describe('sandbox (bubblewrap) for tool processes', () => {
     expect(readFileSync(path.join(dir, 'out.txt'), 'utf8')).toBe('written inside');
   });
 
+  it('node with WebAssembly and worker threads runs under the memory limit (RLIMIT_DATA, not RLIMIT_AS)', async () => {
+    const dir = path.join(base, 'wasm');
+    execFileSync('mkdir', ['-p', dir]);
+    const tools = new ToolExecutor(Workspace.at(dir), ['bash'], settings(sandbox));
+    const r = await tools.run('bash', {
+      program: 'node',
+      args: ['-e', "const m=[]; for (let i=0;i<8;i++) m.push(new WebAssembly.Memory({initial:1})); new (require('worker_threads').Worker)('1', {eval:true}).on('exit', () => console.log('ok', m.length))"],
+    });
+    expect(r).toMatchObject({ isError: false });
+    expect(r.content).toContain('ok 8');
+  });
+
   it('git status, commit and diff on a detached worktree of a real repository', async () => {
     const repo = path.join(base, 'repo');
     execFileSync('mkdir', ['-p', repo]);

@@ -11,7 +11,11 @@ export type SandboxStatus = 'bwrap' | 'unavailable' | 'disabled';
 
 /** Per-call limits. 0 = no limit of that kind. */
 export interface SandboxLimits {
-  /** RLIMIT_AS of every process in the sandbox (address space, per process), MiB */
+  /**
+   * RLIMIT_DATA of every process in the sandbox, MiB: its private writable memory (heap,
+   * anonymous mappings). Not RLIMIT_AS: V8 reserves far more address space than it uses
+   * (WebAssembly memories reserve ~10 GB of guard pages each) and would fail to start.
+   */
   memoryMb: number;
   /** RLIMIT_CPU of every process (SIGXCPU, then SIGKILL), seconds */
   cpuSeconds: number;
@@ -289,7 +293,7 @@ function nodePrefix(): string | null {
  * nothing: system directories and a few /etc files read-only, a fresh /proc (the worker's
  * /proc/<pid>/environ is not there), a minimal /dev, tmpfs /tmp and HOME, the workspace read-write;
  * everything else (the repository's .conclave, /work, /root, /home, other runs' worktrees) absent.
- * Limits: prlimit inside (address space, CPU, file size, processes, open files), a pids cgroup
+ * Limits: prlimit inside (data memory, CPU, file size, processes, open files), a pids cgroup
  * when one can be made, the wall-clock timeout (SIGKILL to bwrap's process group: when the
  * sandbox's pid 1 dies the kernel kills every process in it) and the output cap.
  */
@@ -346,7 +350,7 @@ export class BwrapSandbox implements Sandbox {
     const env: Record<string, string> = { PATH: this.sandboxPath, HOME: SANDBOX_HOME, LANG: 'C.UTF-8', ...(options.env ?? {}) };
     const envArgs = Object.entries(env).flatMap(([k, v]) => ['--setenv', k, v]);
     const rlimits = ['--core=0', '--nofile=1024'];
-    if (this.limits.memoryMb > 0) rlimits.push(`--as=${this.limits.memoryMb * 1024 * 1024}`);
+    if (this.limits.memoryMb > 0) rlimits.push(`--data=${this.limits.memoryMb * 1024 * 1024}`);
     if (this.limits.cpuSeconds > 0) rlimits.push(`--cpu=${this.limits.cpuSeconds}:${this.limits.cpuSeconds + 1}`);
     if (this.limits.maxFileMb > 0) rlimits.push(`--fsize=${this.limits.maxFileMb * 1024 * 1024}`);
     if (this.limits.maxProcesses > 0) rlimits.push(`--nproc=${this.limits.maxProcesses}`);
