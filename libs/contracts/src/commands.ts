@@ -101,7 +101,8 @@ export const WorkspaceTask = WorkBase.extend({
   task: z.discriminatedUnion('kind', [
     IntegrationRequestedData.pick({ candidateId: true, commit: true, base: true, onto: true, message: true, at: true }).extend({ kind: z.literal('integrate') }),
     z.object({ kind: z.literal('reset'), commit: GitSha }),
-    z.object({ kind: z.literal('cleanup') }),
+    /** `notBefore`: a cancelled run's agents are still saving their partial work in these worktrees */
+    z.object({ kind: z.literal('cleanup'), notBefore: z.string().datetime({ offset: true }).optional() }),
   ]),
 });
 export type WorkspaceTask = z.infer<typeof WorkspaceTask>;

@@ -43,9 +43,12 @@ export function workspaceWorkerSpec(policy: WorkspacePolicy, names: NatsNames): 
         case 'reset':
           await resetBranch(repo, command.branch, task.commit);
           return { status: 'done' };
-        case 'cleanup':
+        case 'cleanup': {
+          const wait = task.notBefore ? Date.parse(task.notBefore) - Date.now() : 0;
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 30_000)));
           await removeWorktrees(policy, repo, command.runId);
           return { status: 'done' };
+        }
       }
     },
     toResult: (command, outcome, meta) => ({

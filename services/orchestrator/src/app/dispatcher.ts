@@ -53,7 +53,12 @@ export function startDispatcher(log: EventLog, logger: Logger): Promise<RunningC
       const workspace = await runWorkspace(log, runId);
       if (workspace) {
         const commandId = `${event.id}.workspace`;
-        const task = event.type === 'RolledBack' ? { kind: 'reset' as const, commit: event.data.commit! } : { kind: 'cleanup' as const };
+        const task =
+          event.type === 'RolledBack'
+            ? { kind: 'reset' as const, commit: event.data.commit! }
+            : event.type === 'RunCancelled'
+              ? { kind: 'cleanup' as const, notBefore: new Date(Date.parse(event.occurredAt) + CANCEL_SALVAGE_GRACE_MS).toISOString() }
+              : { kind: 'cleanup' as const };
         const command = WorkspaceTask.parse({
           type: 'WorkspaceTask',
           commandId,
@@ -76,6 +81,9 @@ export function startDispatcher(log: EventLog, logger: Logger): Promise<RunningC
     return ack();
   });
 }
+
+/** how long a cancelled run's worktrees are kept for its aborted agents to save their partial work */
+const CANCEL_SALVAGE_GRACE_MS = 10_000;
 
 /** The run's workspace as its RunStarted recorded it (null for runs without one). */
 async function runWorkspace(log: EventLog, runId: string): Promise<RunWorkspace | null> {
