@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ArtifactView, CheckpointView, RunView, TemplateInput } from '@conclave/contracts';
+import { io, type Socket } from 'socket.io-client';
+import type { ArtifactView, CheckpointView, ClientToServerEvents, LiveMessage, RunView, ServerToClientEvents, TemplateInput } from '@conclave/contracts';
 import { createTestEnv, eventually, startStack, type Stack, type TestEnv } from '@conclave/testing';
 
 /**
@@ -21,7 +22,7 @@ const agent = (id: string, dependsOn: string[], models: string[], extra: Record<
   prompt: { user: `Improve the app (${id}). file: app.txt` },
   candidates: models.map((m) => sim(m)),
   judge: { provider: 'simulated', model: 'sim-judge' },
-  tools: ['read_file', 'write_file', 'list_files'],
+  tools: ['read_file', 'write_file', 'list_files'] as ('read_file' | 'write_file' | 'list_files')[],
   ...extra,
 });
 
@@ -243,10 +244,25 @@ describe('agents on the user repository', () => {
 
   it('keeps a cancelled agent\'s partial work: its diff, tool calls and transcript', async () => {
     const templateId = await createTemplate({ name: 'slow agent', phases: [agent('implement', [], ['sim-slow'], { candidates: [sim('sim-slow', 30_000)] })] });
-    const id = await startRun(templateId, {}); // no workspace: a fresh repository of the run's own
-    const running = await until(id, 'the run to have its fresh repository', (r) => r.workspace !== null && r.workspace !== undefined);
-    expect(running.workspace).toMatchObject({ kind: 'fresh', branch: `conclave/${id}` });
-    await eventually(async () => (await (await api(`/runs/${id}/tool-calls`)).json<{ items: { tool: string }[] }>()).items.some((c) => c.tool === 'write_file'), 'the agent to write');
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(stack.url, { transports: ['websocket'] });
+    const calls: string[] = [];
+    socket.on('live', (m: LiveMessage) => {
+      if (m.kind === 'tool_call') calls.push(m.tool);
+    });
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    try {
+      const id = await startRun(templateId, {}); // no workspace: a fresh repository of the run's own
+      await socket.timeout(5_000).emitWithAck('subscribe', { room: `run:${id}` });
+      const running = await runView(id);
+      expect(running.workspace).toMatchObject({ kind: 'fresh', branch: `conclave/${id}` });
+      await eventually(async () => calls.includes('write_file'), 'the agent to write');
+      await cancelAndCheck(id);
+    } finally {
+      socket.close();
+    }
+  });
+
+  async function cancelAndCheck(id: string): Promise<void> {
     expect((await post(`/runs/${id}/cancel`, { reason: 'changed my mind' })).status).toBe(202);
     const cancelled = await until(id, 'the partial work to be recorded', (r) => r.status === 'cancelled' && !!phase(r, 'implement').candidates[0]?.partial);
     const partial = phase(cancelled, 'implement').candidates[0]!.partial!;
@@ -255,5 +271,5 @@ describe('agents on the user repository', () => {
     expect(partial.toolCalls.map((c) => c.tool)).toContain('write_file');
     expect(phase(cancelled, 'implement').candidates[0]!.transcript).toBeTruthy();
     expect(await fingerprint(repo)).toEqual(userCheckout);
-  });
+  }
 });
