@@ -349,6 +349,12 @@ describe('sandbox escape corpus (real bubblewrap)', () => {
     const r = await node(`for (const f of ['.git', ${js(path.join(gitDir, 'commondir'))}, ${js(path.join(gitDir, 'gitdir'))}]) { try { require('fs').writeFileSync(f, 'gitdir: /tmp/evil'); console.log('wrote', f) } catch (e) { console.log(e.code) } }`);
     expect(r.content).not.toMatch(/^wrote/m);
   });
+  attempt("write_file / edit_file (outside the sandbox) on the worktree's .git are refused", async () => {
+    const w = await tools.run('write_file', { path: '.git', content: 'gitdir: evilgit\n' });
+    const e = await tools.run('edit_file', { path: '.git', old_text: 'gitdir', new_text: 'gitdir: evilgit #' });
+    const nested = await tools.run('write_file', { path: '.git/config', content: '[core]\n' });
+    expect([w.refused, e.refused, nested.refused]).toEqual([true, true, true]);
+  });
   attempt('the git tool works on the detached worktree and leaves the user branch alone', async () => {
     await tools.run('write_file', { path: 'notes.md', content: 'agent\n' });
     const r = await tools.run('git', { action: 'commit', message: 'agent work' });

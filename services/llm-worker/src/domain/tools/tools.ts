@@ -164,7 +164,7 @@ export class ToolExecutor {
   }
 
   private async writeFile(input: Record<string, unknown>): Promise<string> {
-    const abs = await this.workspace.resolve(input.path);
+    const abs = this.notGitDir(await this.workspace.resolve(input.path));
     if (typeof input.content !== 'string') throw new Error('content must be a string');
     const existed = await exists(abs);
     await mkdir(path.dirname(abs), { recursive: true });
@@ -174,7 +174,7 @@ export class ToolExecutor {
   }
 
   private async editFile(input: Record<string, unknown>): Promise<string> {
-    const abs = await this.workspace.resolve(input.path);
+    const abs = this.notGitDir(await this.workspace.resolve(input.path));
     const { old_text: oldText, new_text: newText } = input;
     if (typeof oldText !== 'string' || oldText.length === 0 || typeof newText !== 'string') throw new Error('old_text (non-empty) and new_text must be strings');
     const text = await readFile(abs, 'utf8');
@@ -284,6 +284,17 @@ export class ToolExecutor {
     const sandbox = this.settings.sandbox ?? defaultSandbox();
     const { cwd, writable, readable } = sandboxPathsOf(this.workspace);
     return sandbox.run(program, args, { cwd, writable: writable.filter((p) => p !== cwd), readable, timeoutMs: this.settings.bashTimeoutMs, outputCap, env });
+  }
+
+  /**
+   * The workspace's `.git` (a worktree's pointer file, or a repository) is the worker's: these
+   * tools write outside the sandbox, and the worker later runs git here, following `.git` to
+   * whatever config it names (filters, diff drivers: code run as the worker). Read-only in the
+   * sandbox too (sandboxPathsOf).
+   */
+  private notGitDir(abs: string): string {
+    if (this.workspace.relative(abs).split(path.sep)[0] === '.git') throw new ToolRefused(`"${this.workspace.relative(abs)}" is in the workspace's .git: use the git tool`);
+    return abs;
   }
 
   private async isGitRepo(): Promise<boolean> {
