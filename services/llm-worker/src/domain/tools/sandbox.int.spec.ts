@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BwrapSandbox, DEFAULT_SANDBOX_LIMITS, PidsCgroup, findBwrap, probeSandbox, sandboxPathsOf, UnavailableSandbox, SandboxUnavailable } from './sandbox';
+import { BwrapSandbox, createSandbox, DEFAULT_SANDBOX_LIMITS, PidsCgroup, findBwrap, probeSandbox, sandboxPathsOf, UnavailableSandbox, SandboxUnavailable } from './sandbox';
 import { ToolExecutor, type ToolSettings } from './tools';
 import { Workspace } from './workspace';
 
@@ -89,6 +89,39 @@ describe('sandbox (bubblewrap) for tool processes', () => {
     expect(git(worktree, 'log', '--format=%s', '-1')).toBe('agent edit');
     // the user's branch did not move: refs are read-only in the sandbox, the commit is on the detached HEAD
     expect(readFileSync(path.join(commonDir, 'refs', 'heads', 'main'), 'utf8')).toBe(mainRef);
+  });
+
+  it('is killed at once when the call is aborted (cancel, shutdown)', async () => {
+    const dir = path.join(base, 'abort');
+    execFileSync('mkdir', ['-p', dir]);
+    const controller = new AbortController();
+    const started = Date.now();
+    const run = sandbox.run('node', ['-e', 'setInterval(() => {}, 1000)'], { cwd: dir, writable: [], timeoutMs: 30_000, outputCap: 1_000, signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('cancelled by the test')), 300);
+    await expect(run).rejects.toThrow('cancelled by the test');
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('createSandbox: bwrap after a successful probe; AGENT_SANDBOX=none warns at boot and on every run', async () => {
+    const warnings: string[] = [];
+    const logger = { warn: (_: object, msg?: string) => void warnings.push(msg ?? ''), info: () => undefined };
+    expect((await createSandbox({ mode: 'bwrap', limits: DEFAULT_SANDBOX_LIMITS }, logger)).status).toBe('bwrap');
+    expect(warnings).toEqual([]);
+    const none = await createSandbox({ mode: 'none', limits: DEFAULT_SANDBOX_LIMITS }, logger);
+    expect(none.status).toBe('disabled');
+    expect(warnings).toHaveLength(1);
+    const dir = path.join(base, 'none-mode');
+    execFileSync('mkdir', ['-p', dir]);
+    await none.run('true', [], { cwd: dir, writable: [], timeoutMs: 5_000, outputCap: 100 });
+    await none.run('true', [], { cwd: dir, writable: [], timeoutMs: 5_000, outputCap: 100 });
+    expect(warnings).toHaveLength(3);
+    expect(warnings[2]).toMatch(/WITHOUT a sandbox/);
+  });
+
+  it('probe without bwrap: not ok, naming the fix', async () => {
+    const probe = await probeSandbox({ bwrapPath: null });
+    expect(probe.ok).toBe(false);
+    expect(probe.detail).toMatch(/apt-get install -y bubblewrap.*AGENT_SANDBOX=none/);
   });
 
   it('refuses every tool process with the fix when there is no sandbox', async () => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants as fsConstants, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, realpath, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -225,12 +225,29 @@ export class PidsCgroup {
         mkdirSync(probe, { recursive: true });
         writeFileSync(path.join(probe, 'pids.max'), '16');
         rmdirSync(probe);
+        PidsCgroup.sweep(base);
         return new PidsCgroup(base);
       } catch {
         /* not ours to create: try the next, or fall back to RLIMIT_NPROC */
       }
     }
     return null;
+  }
+
+  /** Empty per-call cgroups a crashed worker left behind (a cgroup still in use is not removable). */
+  private static sweep(base: string): void {
+    try {
+      for (const entry of readdirSync(base, { withFileTypes: true })) {
+        if (!entry.isDirectory()) continue;
+        try {
+          rmdirSync(path.join(base, entry.name));
+        } catch {
+          /* in use (another worker's call) */
+        }
+      }
+    } catch {
+      /* nothing to sweep */
+    }
   }
 
   /** A fresh cgroup for one call, limited to `max` processes. */
