@@ -349,7 +349,7 @@ export class BwrapSandbox implements Sandbox {
 
   async run(program: string, args: string[], options: SandboxRunOptions): Promise<SandboxResult> {
     const cwd = await realpath(options.cwd);
-    const resolved = resolveProgram(program, this.sandboxPath);
+    const resolved = resolveProgram(program, this.sandboxPath, cwd);
     if (!resolved) throw Object.assign(new Error(`spawn ${program} ENOENT`), { code: 'ENOENT', path: program });
 
     const mounts = new Map<string, 'ro' | 'rw'>();
@@ -408,9 +408,15 @@ function readlinkSafe(p: string): string {
   }
 }
 
-/** `program` as the sandbox's PATH finds it (the same directories are mounted inside), or null. */
-function resolveProgram(program: string, sandboxPath: string): string | null {
-  if (program.includes('/')) return path.isAbsolute(program) && isExecutable(program) ? program : null;
+/**
+ * `program` as the sandbox's PATH finds it (the same directories are mounted inside), a path with
+ * a slash taken from the working directory (`./gradlew`), or null.
+ */
+function resolveProgram(program: string, sandboxPath: string, cwd: string): string | null {
+  if (program.includes('/')) {
+    const abs = path.resolve(cwd, program);
+    return isExecutable(abs) ? abs : null;
+  }
   for (const dir of sandboxPath.split(':')) {
     const candidate = path.join(dir, program);
     if (isExecutable(candidate)) return candidate;
