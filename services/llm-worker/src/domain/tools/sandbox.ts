@@ -370,7 +370,7 @@ export class BwrapSandbox implements Sandbox {
 
     const env: Record<string, string> = { PATH: this.sandboxPath, HOME: SANDBOX_HOME, LANG: 'C.UTF-8', ...(options.env ?? {}) };
     const envArgs = Object.entries(env).flatMap(([k, v]) => ['--setenv', k, v]);
-    const rlimits = ['--core=0', '--nofile=1024'];
+    const rlimits = ['--core=0', '--nofile=4096'];
     if (this.limits.memoryMb > 0) rlimits.push(`--data=${this.limits.memoryMb * 1024 * 1024}`);
     if (this.limits.cpuSeconds > 0) rlimits.push(`--cpu=${this.limits.cpuSeconds}:${this.limits.cpuSeconds + 1}`);
     if (this.limits.maxFileMb > 0) rlimits.push(`--fsize=${this.limits.maxFileMb * 1024 * 1024}`);
