@@ -3,7 +3,7 @@
 // `true` and `git status` in a small repository: a plain spawn (runProcess, no sandbox) against
 // BwrapSandbox.run (namespaces, minimal filesystem, prlimit, pids cgroup when one can be made),
 // one call after another. Prints median and p95 of each and the sandbox's extra cost (goal
-// ≤ 20 ms per call). Needs bubblewrap and a build first (`npm run build`). Touches only its temp folder.
+// ≤ 20 ms per call), and the sandbox without its pids cgroup for comparison. Needs bubblewrap and a build first (`npm run build`). Touches only its temp folder.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
@@ -40,12 +40,16 @@ for (let i = 0; i < 50; i += 1) await writeFile(join(base, `f${i}.txt`), `file $
 git('add', '.');
 git('commit', '-q', '-m', 'bench');
 
-const sandbox = new BwrapSandbox(bwrap, DEFAULT_SANDBOX_LIMITS, PidsCgroup.detect());
+const cgroup = PidsCgroup.detect();
+const sandbox = new BwrapSandbox(bwrap, DEFAULT_SANDBOX_LIMITS, cgroup);
+// the same without the per-call pids cgroup: what moving each sandbox into one costs (the tail, mostly)
+const noCgroup = new BwrapSandbox(bwrap, DEFAULT_SANDBOX_LIMITS, null);
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: base, LANG: 'C.UTF-8', GIT_CONFIG_NOSYSTEM: '1' };
 const options = { cwd: base, writable: [], timeoutMs: 10_000, outputCap: 16_000 };
 const calls = {
   plain: (program, args) => runProcess(program, args, { ...options, env }),
   sandboxed: (program, args) => sandbox.run(program, args, { ...options, env: { GIT_CONFIG_NOSYSTEM: '1' } }),
+  'no-cgroup': (program, args) => noCgroup.run(program, args, { ...options, env: { GIT_CONFIG_NOSYSTEM: '1' } }),
 };
 
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
@@ -78,6 +82,10 @@ try {
       `${[program, ...args].join(' ').padEnd(18)} plain: median ${f(plain.median)}, p95 ${f(plain.p95)} | sandboxed: median ${f(boxed.median)}, p95 ${f(boxed.p95)} | ` +
         `extra: median ${f(extra)}, p95 ${f(boxed.p95 - plain.p95)} ${extra <= 20 ? '(goal ≤ 20 ms: met)' : '(goal ≤ 20 ms: MISSED)'} (n = ${RUNS})`,
     );
+    if (cgroup) {
+      const bare = await time('no-cgroup', program, args);
+      console.log(`${''.padEnd(18)} sandboxed without the pids cgroup: median ${f(bare.median)}, p95 ${f(bare.p95)} (extra: median ${f(bare.median - plain.median)}, p95 ${f(bare.p95 - plain.p95)})`);
+    }
   }
 } finally {
   await rm(base, { recursive: true, force: true });
