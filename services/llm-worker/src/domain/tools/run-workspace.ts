@@ -2,7 +2,7 @@ import { mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FRESH_REPOSITORY, type ChangedFile, type Checkout } from '@conclave/contracts';
 import { runProcess, type ProcessResult } from './process';
-import { ToolRefused, Workspace } from './workspace';
+import { ToolRefused, Workspace, type WorkspaceGit } from './workspace';
 
 /**
  * A run's git work (ADR 009). The run branch `conclave/<runId>` lives in the user's repository
@@ -138,28 +138,24 @@ export function worktreesOf(policy: WorkspacePolicy, runId: string): string {
 
 /**
  * A worktree of its own for one candidate (or one tool run), detached at `checkout.commit`:
- * `<workspacesRoot>/worktrees/<runId>/<key>`. A redelivered command finds the folder and starts
- * it over clean at the same commit (what a crashed attempt left is discarded).
+ * `<workspacesRoot>/worktrees/<runId>/<key>`. A redelivered command starts over in a new worktree
+ * at the same commit (what a crashed attempt left is deleted, not reused).
  */
 export async function openWorktree(policy: WorkspacePolicy, checkout: Checkout, runId: string, key: string): Promise<Workspace> {
   const repo = await openRepository(policy, checkout);
   const dir = path.join(worktreesOf(policy, runId), safeKey(key, 'worktree key'));
   return serialised(repo, async () => {
     await ensureBranch(repo, checkout.branch, checkout.commit);
-    const existing = await stat(path.join(dir, '.git')).catch(() => null);
-    if (existing && (await git(dir, ['rev-parse', '--git-dir'])).exitCode === 0) {
-      await gitOk(dir, [...PARALLEL_CHECKOUT, 'checkout', '--quiet', '--detach', '--force', checkout.commit], 'checkout');
-      await gitOk(dir, ['clean', '-ffdxq'], 'clean');
-    } else {
+    // a redelivered command finds what an earlier attempt (an agent) left: nothing of it is trusted
+    const leftover = await stat(dir).catch(() => null);
+    if (leftover) await rm(dir, { recursive: true, force: true });
+    await mkdir(path.dirname(dir), { recursive: true });
+    const added = await git(repo, [...PARALLEL_CHECKOUT, 'worktree', 'add', '--quiet', '--detach', dir, checkout.commit]);
+    if (added.exitCode !== 0) {
+      // the folder's worktree entry outlived the folder: prune and try once more
+      await git(repo, ['worktree', 'prune']);
       await rm(dir, { recursive: true, force: true });
-      await mkdir(path.dirname(dir), { recursive: true });
-      const added = await git(repo, [...PARALLEL_CHECKOUT, 'worktree', 'add', '--quiet', '--detach', dir, checkout.commit]);
-      if (added.exitCode !== 0) {
-        // a worktree of the same folder that was deleted without git knowing: prune and try once more
-        await git(repo, ['worktree', 'prune']);
-        await rm(dir, { recursive: true, force: true });
-        await gitOk(repo, [...PARALLEL_CHECKOUT, 'worktree', 'add', '--quiet', '--detach', dir, checkout.commit], 'worktree add');
-      }
+      await gitOk(repo, [...PARALLEL_CHECKOUT, 'worktree', 'add', '--quiet', '--detach', dir, checkout.commit], 'worktree add');
     }
     const worktree = await realpath(dir);
     const [gitDir = '', common = ''] = (await gitOk(worktree, ['rev-parse', '--absolute-git-dir', '--git-common-dir'], 'rev-parse')).trim().split('\n');
@@ -181,18 +177,36 @@ export interface CandidateCommit {
   files: ChangedFile[];
 }
 
+/**
+ * The worker's git in a candidate's worktree, after the agent had it. Everything inside the worktree
+ * and its admin folder was writable to the agent's sandbox, so nothing there is trusted to find the
+ * repository: the admin folder, the common folder and the work tree are named explicitly (a `.git`
+ * file or a `commondir` the agent rewrote cannot redirect it), and a worktree-level config the agent
+ * may have written is removed first (hooks and fsmonitor are off for every call anyway).
+ */
+async function worktreeGit(wt: WorkspaceGit): Promise<(args: string[], what: string, options?: { outputCap?: number }) => Promise<ProcessResult>> {
+  if (!wt.gitDir || !wt.commonDir) throw new Error('the worktree was opened without its git folders');
+  await rm(path.join(wt.gitDir, 'config.worktree'), { force: true });
+  const env = { GIT_DIR: wt.gitDir, GIT_COMMON_DIR: wt.commonDir, GIT_WORK_TREE: wt.worktree };
+  return (args, what, options = {}) => git(wt.worktree, args, { env, ...options }).then((r) => {
+    if (r.exitCode !== 0 && what !== '') throw new Error(`git ${what} failed: ${(r.stderr || r.stdout).trim().slice(0, 2000)}`);
+    return r;
+  });
+}
+
 /** Stages everything in the worktree and reports the diff against its base (new files included). */
 async function stageAll(workspace: Workspace): Promise<{ diff: string; files: ChangedFile[] }> {
   const wt = workspace.git!;
-  await gitOk(wt.worktree, ['add', '--all'], 'add');
-  const status = await git(wt.worktree, ['diff', '--cached', '--name-status', '--no-renames', '-z', wt.base!]);
+  const run = await worktreeGit(wt);
+  await run(['add', '--all'], 'add');
+  const status = await run(['diff', '--cached', '--name-status', '--no-renames', '-z', wt.base!], 'diff');
   const parts = status.stdout.split('\0').filter((p) => p.length > 0);
   const files: ChangedFile[] = [];
   for (let i = 0; i + 1 < parts.length; i += 2) {
     const change = parts[i]!.startsWith('A') ? 'created' : parts[i]!.startsWith('D') ? 'deleted' : 'modified';
     files.push({ path: parts[i + 1]!, change });
   }
-  const diff = files.length === 0 ? '' : (await git(wt.worktree, ['diff', '--cached', '--no-color', wt.base!], { outputCap: 2_000_000 })).stdout;
+  const diff = files.length === 0 ? '' : (await run(['diff', '--cached', '--no-color', wt.base!], 'diff', { outputCap: 2_000_000 })).stdout;
   return { diff, files };
 }
 
@@ -212,8 +226,9 @@ export async function commitCandidate(
   if (files.length === 0) return { sha: '', base: wt.base, diff: '', files: [] };
   const summary = info.summary.trim().split('\n')[0]!.slice(0, 72) || 'agent changes';
   const message = `${summary}\n\nRun: ${info.runId}\nPhase: ${info.phaseId}\nCandidate: ${info.candidateId}\n${info.provider ? `Provider: ${info.provider}\n` : ''}Model: ${info.model}\n`;
-  const tree = (await gitOk(wt.worktree, ['write-tree'], 'write-tree')).trim();
-  const sha = (await gitOk(wt.worktree, ['commit-tree', tree, '-p', wt.base, '-m', message], 'commit-tree')).trim();
+  const run = await worktreeGit(wt);
+  const tree = (await run(['write-tree'], 'write-tree')).stdout.trim();
+  const sha = (await run(['commit-tree', tree, '-p', wt.base, '-m', message], 'commit-tree')).stdout.trim();
   await gitOk(wt.repo, ['update-ref', `refs/conclave/${info.runId}/${info.kind ?? 'candidates'}/${info.candidateId}`, sha], 'update-ref');
   return { sha, base: wt.base, diff, files };
 }

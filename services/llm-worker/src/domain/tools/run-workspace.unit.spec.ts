@@ -128,6 +128,22 @@ describe('run workspaces: a branch per run, a worktree per candidate, the winner
     expect(await checkoutState(repo)).toEqual(before);
   });
 
+  it('commits into the run\'s repository even when the agent rewrote the worktree\'s .git file, its commondir and a worktree config', async () => {
+    const decoy = path.join(roots, 'decoy');
+    await mkdir(decoy, { recursive: true });
+    gitIn(decoy, 'init', '--quiet');
+    const ws = await openWorktree(policy, checkout('runT'), 'runT', 'runT.impl.1.c0');
+    await writeFile(path.join(ws.root, 'app.txt'), 'tampered\n');
+    await writeFile(path.join(ws.root, '.git'), `gitdir: ${path.join(decoy, '.git')}\n`);
+    await writeFile(path.join(ws.git!.gitDir!, 'commondir'), path.join(decoy, '.git'));
+    await writeFile(path.join(ws.git!.gitDir!, 'config.worktree'), '[core]\n\tfsmonitor = touch /tmp/conclave-pwned\n');
+    const change = await codeChangeOf('x', new ToolExecutor(ws, [], toolSettings), { runId: 'runT', phaseId: 'impl', candidateId: 'runT.impl.1.c0', model: 'sim' });
+    expect(change.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(gitIn(repo, 'cat-file', '-t', change.commit!)).toBe('commit');
+    expect(() => gitIn(decoy, 'cat-file', '-t', change.commit!)).toThrow();
+    expect(existsSync(path.join(ws.git!.gitDir!, 'config.worktree'))).toBe(false);
+  });
+
   it('keeps a cancelled candidate\'s uncommitted work as a partial commit, off the run branch', async () => {
     const ws = await openWorktree(policy, checkout('runP'), 'runP', 'runP.impl.1.c0');
     const tools = new ToolExecutor(ws, ['write_file'], toolSettings);
