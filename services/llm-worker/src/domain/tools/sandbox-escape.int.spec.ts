@@ -371,6 +371,15 @@ describe('sandbox escape corpus (real bubblewrap)', () => {
     );
     expect(r.content).not.toContain('RAN');
   });
+  attempt('node -e writes kernel sysctls (core_pattern = "|<worktree script>" would run it as root on the host)', async () => {
+    const pattern = readFileSync('/proc/sys/kernel/core_pattern', 'utf8');
+    const r = await node(
+      // each value written back as read: proves write access without changing the host if it regresses
+      `const fs=require('fs'); for (const f of ['/proc/sys/kernel/core_pattern', '/proc/sys/vm/overcommit_memory', '/proc/sys/kernel/pid_max', '/proc/sys/vm/drop_caches']) { try { fs.writeFileSync(f, fs.readFileSync(f)); console.log('wrote', f) } catch (e) { console.log(f, e.code) } }`,
+    );
+    expect(r.content).not.toMatch(/^wrote/m);
+    expect(readFileSync('/proc/sys/kernel/core_pattern', 'utf8')).toBe(pattern);
+  });
   attempt('no capabilities inside', async () => {
     const r = await node(`console.log(require('fs').readFileSync('/proc/self/status','utf8').split('\\n').filter((l)=>l.startsWith('CapEff')).join(''))`);
     expect(r.content).toMatch(/CapEff:\s+0+\b/);

@@ -311,8 +311,8 @@ function nodePrefix(): string | null {
  * bubblewrap: own user, mount, network, pid, ipc, uts and cgroup namespaces (`--unshare-all`; no
  * network at all), no capabilities, no nested user namespaces, a new session (no TIOCSTI), killed
  * with the worker (`--die-with-parent`), a cleared environment. The filesystem is built from
- * nothing: system directories and a few /etc files read-only, a fresh /proc (the worker's
- * /proc/<pid>/environ is not there), a minimal /dev, tmpfs /tmp and HOME, the workspace read-write;
+ * nothing: system directories and a few /etc files read-only, a fresh read-only /proc (the
+ * worker's /proc/<pid>/environ is not there; no sysctl can be written), a minimal /dev, tmpfs /tmp and HOME, the workspace read-write;
  * everything else (the repository's .conclave, /work, /root, /home, other runs' worktrees) absent.
  * Limits: prlimit inside (data memory, CPU, file size, processes, open files), a pids cgroup
  * when one can be made, the wall-clock timeout (SIGKILL to bwrap's process group: when the
@@ -344,7 +344,10 @@ export class BwrapSandbox implements Sandbox {
     }
     if (prefix) args.push('--ro-bind', prefix, prefix);
     for (const f of ETC_FILES) args.push('--ro-bind-try', `/etc/${f}`, `/etc/${f}`);
-    args.push('--proc', '/proc', '--dev', '/dev');
+    // /proc read-only: the sandbox runs as the worker's uid, and for a root worker that is the
+    // kernel's root, which may write sysctls (kernel.core_pattern = "|/path" would run a program
+    // of the agent's as root on the host). bwrap covers /proc/sys only for unprivileged callers.
+    args.push('--proc', '/proc', '--remount-ro', '/proc', '--dev', '/dev');
     if (limits.maxFileMb > 0) args.push('--size', String(limits.maxFileMb * 1024 * 1024));
     args.push('--tmpfs', '/tmp', '--dir', SANDBOX_HOME);
     this.baseArgs = args;
