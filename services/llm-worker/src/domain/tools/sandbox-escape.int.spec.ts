@@ -90,6 +90,7 @@ describe('sandbox escape corpus (real bubblewrap)', () => {
     writeFileSync(path.join(repo, 'README.md'), '# user repo\n');
     git(repo, 'add', '.');
     git(repo, 'commit', '-q', '-m', 'first');
+    git(repo, 'repack', '-adq'); // the history in a pack, as in a cloned repository
     worktree = path.join(base, 'worktrees', 'run1');
     mkdirSync(path.dirname(worktree));
     git(repo, 'worktree', 'add', '-q', '--detach', worktree);
@@ -339,6 +340,14 @@ describe('sandbox escape corpus (real bubblewrap)', () => {
     const r = await node(`for (const f of ${js(targets)}) { try { require('fs').writeFileSync(f, 'evil'); console.log('wrote', f) } catch (e) { console.log(e.code) } }`);
     expect(r.content).not.toMatch(/^wrote/m);
     expect(existsSync(path.join(commonDir, 'hooks', 'post-checkout'))).toBe(false);
+  });
+  attempt("node -e deletes the user's packs or adds an alternates file", async () => {
+    const packs = path.join(commonDir, 'objects', 'pack');
+    const r = await node(
+      `const fs=require('fs'); for (const f of fs.readdirSync(${js(packs)})) { try { fs.unlinkSync(${js(packs)} + '/' + f); console.log('deleted', f) } catch (e) { console.log(f, e.code) } } try { fs.writeFileSync(${js(path.join(commonDir, 'objects', 'info', 'alternates'))}, '/tmp'); console.log('wrote alternates') } catch (e) { console.log(e.code) }`,
+    );
+    expect(r.content).not.toMatch(/^(deleted|wrote)/m);
+    expect(git(repo, 'log', '--format=%s', 'main')).toBe('first');
   });
   attempt('git update-ref / branch -f main from the worktree: refused by the read-only refs', async () => {
     const r1 = await bash('git', ['update-ref', 'refs/heads/main', 'HEAD']);

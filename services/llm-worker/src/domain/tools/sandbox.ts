@@ -83,7 +83,7 @@ export interface SandboxPaths {
  * worktree (`git.gitDir` = its admin dir `<repo>/.git/worktrees/<name>`, `git.commonDir` = the
  * repository's .git): the repository's .git read-only, its `objects` and the worktree's admin dir
  * writable, so status/diff/add/commit on the (detached) worktree work while the user's refs,
- * config and hooks stay read-only. The files that tell git where the repository is (the worktree's
+ * config, hooks and packs stay read-only. The files that tell git where the repository is (the worktree's
  * `.git` file, the admin dir's `commondir` and `gitdir`) stay read-only too: the worker runs git
  * on this worktree outside the sandbox later, and a rewritten pointer would hand it a repository
  * (and a config) of the agent's choosing.
@@ -96,6 +96,9 @@ export function sandboxPathsOf(workspace: Pick<Workspace, 'root' | 'git'>): Sand
   if (commonDir) {
     readable.push(commonDir);
     writable.push(path.join(commonDir, 'objects'));
+    // new objects are written loose; the packs (most of the user's history) and `info/alternates`
+    // stay read-only. Caveat: existing loose objects can still be deleted from the sandbox.
+    readable.push(path.join(commonDir, 'objects', 'pack'), path.join(commonDir, 'objects', 'info'));
   }
   if (gitDir) {
     writable.push(gitDir);
