@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { CandidateStatus, PhaseStatus, RunStatus, TranscriptRef } from '@conclave/contracts';
+import type { CandidateStatus, CandidateView, PhaseStatus, PhaseView, RunStatus, RunView, TranscriptRef } from '@conclave/contracts';
 import type { JsonValue } from './json';
 import { bigintAsNumber } from './transformers';
 
@@ -37,6 +37,9 @@ export interface InterviewInfo {
   questions: { id: string; question: string; why?: string }[];
   answers: { question: string; answer: string }[] | null;
 }
+export type WorkspaceInfo = NonNullable<RunView['workspace']>;
+export type PhaseCommitInfo = NonNullable<PhaseView['commit']>;
+export type PartialInfo = NonNullable<CandidateView['partial']>;
 export const NO_PENDING: PendingInfo = { gates: [], questions: [], continue: [] };
 
 @Entity('runs')
@@ -68,6 +71,10 @@ export class RunRow {
   @Column({ name: 'pause_reason', type: 'jsonb', nullable: true }) pauseReason!: PauseReasonInfo | null;
   /** a rerun or a fork: the run it came from */
   @Column({ type: 'jsonb', nullable: true }) origin!: { kind: 'rerun' | 'fork'; runId: string } | null;
+  /** RunStarted's workspace with `head`, the run branch's tip (moved by ChangesIntegrated and RolledBack) */
+  @Column({ type: 'jsonb', nullable: true }) workspace!: WorkspaceInfo | null;
+  /** distinct paths over the phases' current commits */
+  @Column({ name: 'files_changed', type: 'integer', default: 0 }) filesChanged!: number;
 }
 
 @Entity('run_phases')
@@ -103,6 +110,8 @@ export class RunPhaseRow {
    * artifact no longer describe the phase (they stay in their tables, as history).
    */
   @Column({ name: 'rolled_back', type: 'boolean', default: false }) rolledBack!: boolean;
+  /** agent phases of a run with a workspace: the winner's commit on the run branch (current attempt) */
+  @Column({ type: 'jsonb', nullable: true }) commit!: PhaseCommitInfo | null;
 }
 
 @Entity('candidates')
@@ -127,6 +136,8 @@ export class CandidateRow {
   @Column({ name: 'requested_at', type: 'timestamptz' }) requestedAt!: Date;
   /** where the worker stored the conversation (transcripts object store), if it did */
   @Column({ type: 'jsonb', nullable: true }) transcript!: TranscriptRef | null;
+  /** a cancelled or timed-out agent candidate: its uncommitted work and tool calls (PartialWorkRecorded) */
+  @Column({ type: 'jsonb', nullable: true }) partial!: PartialInfo | null;
 }
 
 /** One judge call's outcome: a round may have a `select` verdict and, in loops, an `evaluate` one. */

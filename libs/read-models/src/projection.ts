@@ -6,7 +6,10 @@ import {
   type ErrorInfo,
   type GateInfo,
   type InterviewInfo,
+  type PartialInfo,
   type PendingInfo,
+  type PhaseCommitInfo,
+  type WorkspaceInfo,
 } from './entities';
 import { jsonbSafe, jsonbSafeText, type JsonValue } from './json';
 import { applyProviderEvent, applyProviderHealth } from './providers';
@@ -138,6 +141,7 @@ interface RunState extends Row {
   tokens_input: number;
   tokens_output: number;
   sequence: number;
+  workspace: WorkspaceInfo | null;
 }
 
 interface PhaseState extends Row {
@@ -150,6 +154,7 @@ interface PhaseState extends Row {
   cost_usd: number;
   tokens_input: number;
   tokens_output: number;
+  commit: PhaseCommitInfo | null;
 }
 
 interface CandidateState extends Row {
@@ -425,6 +430,10 @@ async function applyEvent(m: EntityManager, e: Recorded, fold: BatchFold): Promi
     case 'ToolRunRequested':
     case 'ToolRunCompleted':
     case 'ToolRunFailed':
+    case 'IntegrationRequested':
+    case 'ChangesIntegrated':
+    case 'IntegrationFailed':
+    case 'PartialWorkRecorded':
       return applyRunEvent(e, fold);
     case 'ProviderConfigured':
     case 'ProviderRemoved':
@@ -483,8 +492,11 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
         retry_at: null,
         retry_override: null,
         rolled_back: false,
+        // a new attempt's winner makes a new commit; the run branch keeps the old one until then
+        commit: null,
       });
       recountDone(fold, run);
+      recountFilesChanged(fold, run);
       return;
     case 'CandidateRequested':
       fold.addCandidate(e, {
@@ -505,6 +517,7 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
         error: null,
         requested_at: at,
         transcript: null,
+        partial: null,
       });
       return;
     case 'CandidateGenerated': {
@@ -724,8 +737,12 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
           retry_at: null,
           retry_override: null,
           rolled_back: true,
+          commit: null,
         });
       }
+      // the run branch is reset to the checkpoint's commit (absent in runs without a workspace)
+      if (e.data.commit !== undefined && run.workspace) fold.changeRun(run, { workspace: { ...run.workspace, head: e.data.commit } });
+      recountFilesChanged(fold, run);
       const current = pendingOf(run);
       const pending: PendingInfo = {
         gates: current.gates.filter((g) => !reset.includes(g.phaseId)),
@@ -752,6 +769,32 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
     case 'ToolRunFailed':
       // tool phases: the timeline shows the run; its output arrives as ArtifactRecorded, a failure as PhaseFailed
       return;
+
+    /* ---------------------------------------------------------- the run branch (ADR 009) */
+    case 'IntegrationRequested':
+    case 'IntegrationFailed':
+      // the timeline shows them; a conflict fails the phase through the decider's PhaseFailed
+      return;
+    case 'ChangesIntegrated': {
+      const d = e.data;
+      const target = phase(d.phaseId);
+      // a late integration of an attempt the phase has moved past no longer describes it
+      if (d.attempt === target.attempt && !target.rolled_back) {
+        fold.changePhase(target, { commit: { sha: d.commit, parent: d.parent, candidateId: d.candidateId, files: d.files } satisfies PhaseCommitInfo });
+      }
+      if (run.workspace) fold.changeRun(run, { workspace: { ...run.workspace, head: d.commit } });
+      recountFilesChanged(fold, run);
+      return;
+    }
+    case 'PartialWorkRecorded': {
+      const d = e.data;
+      const partial: PartialInfo = { ...d.partial, toolCalls: d.toolCalls };
+      fold.changeCandidate(fold.candidate(e, runId, d.candidateId), {
+        partial: stored(partial),
+        ...(d.transcript ? { transcript: stored(d.transcript) } : {}),
+      });
+      return;
+    }
     case 'BudgetAlert':
       insertBudgetAlert(fold, e, runId, at, `run ${runId} has spent ${e.data.thresholdPct}% of its budget ($${e.data.spentUsd} of $${e.data.budgetUsd})`);
       return;
@@ -792,6 +835,8 @@ function startRun(fold: BatchFold, e: EventOf<'RunStarted'> & { sequence: number
       pending: NO_PENDING,
       pause_reason: null,
       origin: d.origin ?? null,
+      workspace: d.workspace ? { ...d.workspace, head: d.workspace.baseCommit } : null,
+      files_changed: 0,
       cost_usd: 0,
       tokens_input: 0,
       tokens_output: 0,
@@ -824,6 +869,7 @@ function startRun(fold: BatchFold, e: EventOf<'RunStarted'> & { sequence: number
       retry_override: null,
       condition: null,
       rolled_back: false,
+      commit: null,
     })),
   );
 }
@@ -857,6 +903,13 @@ function addUsage(fold: BatchFold, phase: PhaseState, run: RunState, usage: Usag
  */
 function recountDone(fold: BatchFold, run: RunState): void {
   fold.changeRun(run, { phases_done: fold.phasesOf(run.id).filter((p) => DONE_STATUSES.includes(p.status)).length });
+}
+
+/** Distinct paths over the run's phases' current commits (what the run branch changed, as the view shows it). */
+function recountFilesChanged(fold: BatchFold, run: RunState): void {
+  const paths = new Set<string>();
+  for (const p of fold.phasesOf(run.id)) for (const f of p.commit?.files ?? []) paths.add(f.path);
+  if (Number(run.files_changed ?? 0) !== paths.size) fold.changeRun(run, { files_changed: paths.size });
 }
 
 const SETTLED: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];

@@ -29,6 +29,7 @@ export function toCandidateView(row: CandidateRow): CandidateView {
     ...(row.output === null || row.output === undefined ? {} : { output: row.output }),
     error: row.error ? { code: row.error.code, message: row.error.message } : null,
     transcript: row.transcript ?? null,
+    partial: row.partial ?? null,
   };
 }
 
@@ -68,6 +69,7 @@ export function toPhaseView(phase: RunPhaseRow, candidates: readonly CandidateRo
     retryAt: iso(phase.retryAt),
     retryOverride: phase.retryOverride,
     condition: phase.condition ? { result: phase.condition.result } : null,
+    commit: phase.rolledBack ? null : (phase.commit ?? null),
   };
 }
 
@@ -94,6 +96,8 @@ export function toRunView(run: RunRow, phases: readonly RunPhaseRow[], candidate
     budgetUsd: run.budgetUsd,
     origin: run.origin,
     archived,
+    workspace: run.workspace ?? null,
+    filesChanged: run.filesChanged ?? 0,
   };
 }
 
@@ -113,6 +117,7 @@ export function toRunSummary(run: RunRow, archived = false): RunSummary {
     phasesDone: run.phasesDone,
     origin: run.origin,
     archived,
+    filesChanged: run.filesChanged ?? 0,
   };
 }
 
