@@ -37,6 +37,17 @@ export const GatewayEnv = BaseEnv.extend({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   /** the workers' heartbeat period: a worker silent for more than 3 periods is reported `stalled` */
   WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
+  /**
+   * Where users' repositories may live (colon-separated, absolute or relative to the working
+   * directory): `GET /workspaces` lists the git repositories under them and `POST /runs` accepts
+   * only a repository inside one. Empty: runs get fresh repositories of their own only.
+   */
+  WORKSPACE_ROOTS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(':').map((d) => d.trim()).filter(Boolean)),
+  /** fresh run repositories are made by the workers under `<WORKSPACES_ROOT>/repos/<runId>` */
+  WORKSPACES_ROOT: z.string().trim().min(1).default('.conclave/workspaces'),
   /** providers named anthropic / openai / gemini are configured from these at boot (idempotent) */
   ANTHROPIC_API_KEY: optionalText,
   OPENAI_API_KEY: optionalText,

@@ -26,6 +26,8 @@ import { WorkersService } from './fleet/workers.service';
 import { CredentialsResponder } from './providers/credentials.responder';
 import { ProvidersController } from './providers/providers.controller';
 import { ProvidersService } from './providers/providers.service';
+import { WorkspacesController } from './workspaces/workspaces.controller';
+import { WorkspacesService } from './workspaces/workspaces.service';
 
 /**
  * One module: the shutdown order is then decided by dependency depth within it (Nest shuts the
@@ -38,7 +40,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       // ExportsController before RunsController: `/runs/export` must not be taken for a run id
-      controllers: [HealthController, TemplatesController, ExportsController, RunsController, RunCommandsController, EventsController, ReplayController, ProvidersController, CostsController],
+      controllers: [HealthController, TemplatesController, ExportsController, RunsController, RunCommandsController, EventsController, ReplayController, ProvidersController, CostsController, WorkspacesController],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
@@ -57,6 +59,7 @@ export class GatewayModule {
         CredentialsResponder,
         CostsService,
         WorkersService,
+        WorkspacesService,
         { provide: APP_INTERCEPTOR, useClass: MinSequenceInterceptor },
       ],
     };

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { z } from 'zod';
 import { CreateRunBody, RunListQuery, TimelineQuery } from '@conclave/contracts';
 import { jsonBody, parseOr400, RequestId } from '../http/parse';
@@ -25,6 +26,16 @@ export class RunsController {
   @Get(':id')
   get(@Param('id') id: string) {
     return this.runs.get(id);
+  }
+
+  /** The run branch against its base as a `git format-patch` series (`git am` applies it on a clone of the base). */
+  @Get(':id/patch')
+  async patch(@Param('id') id: string, @Res() res: Response): Promise<void> {
+    const patch = await this.runs.patch(id);
+    res.status(200);
+    res.setHeader('content-type', 'text/x-patch; charset=utf-8');
+    res.setHeader('content-disposition', `attachment; filename="conclave-${id}.patch"`);
+    res.send(patch);
   }
 
   @Get(':id/timeline')

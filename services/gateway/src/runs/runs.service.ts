@@ -4,7 +4,11 @@ import { ConclaveError, CreatedResponse, type ArtifactView, type CandidateTransc
 import { TranscriptCorruptError, TranscriptStore } from '@conclave/event-log';
 import { ReadModelQueries } from '@conclave/read-models';
 import { OrchestratorClient } from '../orchestrator/orchestrator.client';
+import { WorkersService } from '../fleet/workers.service';
+import { WorkspacesService } from '../workspaces/workspaces.service';
 import { existingIdOr404, notFound } from '../http/ids';
+
+const isAggregateId = (id: string) => /^[A-Za-z0-9_-]{1,128}$/.test(id);
 
 export type RunCreated = z.infer<typeof CreatedResponse>;
 export type RunListFilters = z.infer<typeof RunListQuery>;
@@ -15,12 +19,42 @@ export class RunsService {
     @Inject(ReadModelQueries) private readonly queries: ReadModelQueries,
     @Inject(OrchestratorClient) private readonly orchestrator: OrchestratorClient,
     @Inject(TranscriptStore) private readonly transcripts: TranscriptStore,
+    @Inject(WorkspacesService) private readonly workspaces: WorkspacesService,
+    @Inject(WorkersService) private readonly workers: WorkersService,
   ) {}
 
-  /** The orchestrator resolves the template (not_found → 404) and validates the inputs (422). */
+  /**
+   * The orchestrator resolves the template (not_found → 404) and validates the inputs (422).
+   * Before that the gateway resolves the workspace (the body's, else the template version's
+   * default, else a fresh repository) and refuses, with nothing sent, a workspace that is not a
+   * repository under a root with a commit to branch from, or agent/tool phases when the fleet's
+   * llm-workers report no sandbox.
+   */
   async start(body: CreateRunBody, requestId: string): Promise<RunCreated> {
-    const reply = await this.orchestrator.send({ type: 'StartRun', ...body }, requestId);
+    const { workspace: requested, ...rest } = body;
+    // the read models' view of the template; when it is not there (yet), the orchestrator decides
+    const template = isAggregateId(body.templateId) ? (await this.queries.getTemplate(body.templateId, body.templateVersion))?.template : undefined;
+    const workspace = await this.workspaces.resolve(requested ?? template?.workspace);
+    if (template?.phases.some((p) => p.kind === 'agent' || p.kind === 'tool') && this.sandboxStatus() === 'unavailable') {
+      throw new ConclaveError(
+        'validation',
+        'this template has agent or tool phases, and no llm-worker can sandbox tool processes (bubblewrap with user namespaces is unavailable on every live worker); ' +
+          'install bubblewrap and allow unprivileged user namespaces on the workers, or run templates without agent and tool phases',
+        { problem: 'sandbox_unavailable', roots: this.workspaces.configuredRoots },
+      );
+    }
+    const reply = await this.orchestrator.send({ type: 'StartRun', ...rest, workspace }, requestId);
     return CreatedResponse.parse({ id: reply.id, sequence: reply.sequence });
+  }
+
+  private sandboxStatus(): 'ok' | 'unavailable' | 'unknown' {
+    const fleet = this.workers as Partial<Pick<WorkersService, 'sandboxStatus'>>;
+    return typeof fleet.sandboxStatus === 'function' ? fleet.sandboxStatus() : 'unknown';
+  }
+
+  /** The run branch against its base as a `git format-patch` series ('' when nothing was committed). */
+  async patch(id: string): Promise<string> {
+    return this.workspaces.patch(await this.get(id));
   }
 
   list(filters: RunListFilters) {
