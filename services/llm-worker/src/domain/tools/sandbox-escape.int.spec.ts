@@ -111,7 +111,7 @@ describe('sandbox escape corpus (real bubblewrap)', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(readFileSync(`/proc/${decoy.pid}/environ`, 'utf8')).toContain(SECRETS.ANTHROPIC_API_KEY); // the corpus is meaningful
     sandbox = new BwrapSandbox(bwrap, LIMITS, PidsCgroup.detect());
-    const workspace = Workspace.at(realpathSync(worktree), { repo, branch: 'conclave/run1', worktree, gitDir, commonDir });
+    const workspace = Workspace.at(realpathSync(worktree), { repo, branch: 'conclave/run1', worktree, gitDir, commonDir, base: git(repo, 'rev-parse', 'HEAD') });
     tools = new ToolExecutor(workspace, ['bash', 'git', 'read_file', 'write_file', 'list_files'], settings());
   });
 
@@ -366,11 +366,21 @@ describe('sandbox escape corpus (real bubblewrap)', () => {
     const nested = await tools.run('write_file', { path: '.git/config', content: '[core]\n' });
     expect([w.refused, e.refused, nested.refused]).toEqual([true, true, true]);
   });
-  attempt('the git tool works on the detached worktree and leaves the user branch alone', async () => {
+  attempt('the git tool on the detached worktree commits nothing itself and leaves the user branch alone', async () => {
+    const head = git(worktree, 'rev-parse', 'HEAD');
     await tools.run('write_file', { path: 'notes.md', content: 'agent\n' });
     const r = await tools.run('git', { action: 'commit', message: 'agent work' });
     expect(r.isError).toBe(false);
-    expect(git(worktree, 'log', '-1', '--format=%s')).toBe('agent work');
+    expect(git(worktree, 'rev-parse', 'HEAD')).toBe(head);
+    expect(git(repo, 'log', '--format=%s', 'main')).toBe('first');
+  });
+  attempt("node -e deletes or plants a loose object in the user's repository: the object store is read-only", async () => {
+    const loose = path.join(commonDir, 'objects', 'ab');
+    const r = await node(
+      `const fs=require('fs'); const o=${js(path.join(commonDir, 'objects'))}; for (const d of fs.readdirSync(o).filter((d) => /^[0-9a-f]{2}$/.test(d))) for (const f of fs.readdirSync(o + '/' + d)) { try { fs.unlinkSync(o + '/' + d + '/' + f); console.log('deleted', d + f) } catch (e) { console.log(e.code) } } try { fs.mkdirSync(${js(loose)}, { recursive: true }); fs.writeFileSync(${js(path.join(loose, 'c'.repeat(38)))}, 'x'); console.log('planted') } catch (e) { console.log(e.code) }`,
+    );
+    expect(r.content).not.toMatch(/^(deleted|planted)/m);
+    expect(git(repo, 'fsck', '--no-progress', '--connectivity-only')).toBe('');
   });
 
   /* ---------------------------------------------------------------- namespaces and privileges */

@@ -73,9 +73,10 @@ describe('sandbox (bubblewrap) for tool processes', () => {
     const gitDir = realpathSync(path.join(repo, '.git', 'worktrees', 'wt'));
     const commonDir = realpathSync(path.join(repo, '.git'));
     const mainRef = readFileSync(path.join(commonDir, 'refs', 'heads', 'main'), 'utf8');
-    const workspace = Workspace.at(realpathSync(worktree), { repo, branch: 'conclave/r1', worktree, gitDir, commonDir });
+    const head = git(repo, 'rev-parse', 'HEAD');
+    const workspace = Workspace.at(realpathSync(worktree), { repo, branch: 'conclave/r1', worktree, gitDir, commonDir, base: head });
     const paths = sandboxPathsOf(workspace);
-    expect(paths.writable).toEqual([workspace.root, path.join(commonDir, 'objects'), gitDir]);
+    expect(paths.writable).toEqual([workspace.root, gitDir]);
     expect(paths.readable).toEqual(expect.arrayContaining([commonDir, path.join(workspace.root, '.git')]));
 
     const tools = new ToolExecutor(workspace, ['bash', 'git', 'write_file'], settings(sandbox));
@@ -84,10 +85,15 @@ describe('sandbox (bubblewrap) for tool processes', () => {
     expect(status).toMatchObject({ isError: false });
     expect(status.content).toContain('a.txt');
     expect(await tools.diff()).toContain('+two');
+    // the repository is read-only to the agent: the git tool's commit says the worker commits for it,
+    // and a commit through bash fails without writing an object
     const commit = await tools.run('git', { action: 'commit', message: 'agent edit' });
-    expect(commit).toMatchObject({ isError: false });
-    expect(git(worktree, 'log', '--format=%s', '-1')).toBe('agent edit');
-    // the user's branch did not move: refs are read-only in the sandbox, the commit is on the detached HEAD
+    expect(commit).toMatchObject({ isError: false, content: expect.stringContaining('commits all your changes') });
+    const objects = git(repo, 'count-objects');
+    const viaBash = await tools.run('bash', { program: 'git', args: ['-c', 'user.name=a', '-c', 'user.email=a@a', 'commit', '-qam', 'agent edit'] });
+    expect(viaBash.isError).toBe(true);
+    expect(git(worktree, 'rev-parse', 'HEAD')).toBe(head);
+    expect(git(repo, 'count-objects')).toBe(objects);
     expect(readFileSync(path.join(commonDir, 'refs', 'heads', 'main'), 'utf8')).toBe(mainRef);
   });
 

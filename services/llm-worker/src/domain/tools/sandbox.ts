@@ -94,11 +94,10 @@ export function sandboxPathsOf(workspace: Pick<Workspace, 'root' | 'git'>): Sand
   const readable = [path.join(root, '.git')].filter(isFile);
   const { gitDir, commonDir } = { ...gitDirsOf(root), ...definedOnly(workspace.git ?? {}) };
   if (commonDir) {
+    // the whole repository, objects included, is read-only: an agent can neither delete the user's
+    // objects nor plant ones; its index (in the admin dir) is its own. The worker commits the
+    // candidate's changes itself when the agent is done (run-workspace.ts commitCandidate).
     readable.push(commonDir);
-    writable.push(path.join(commonDir, 'objects'));
-    // new objects are written loose; the packs (most of the user's history) and `info/alternates`
-    // stay read-only. Caveat: existing loose objects can still be deleted from the sandbox.
-    readable.push(path.join(commonDir, 'objects', 'pack'), path.join(commonDir, 'objects', 'info'));
   }
   if (gitDir) {
     writable.push(gitDir);

@@ -77,7 +77,7 @@ export const TOOL_SPECS: Record<AgentToolName, ToolSpecJson> = {
   },
   git: {
     name: 'git',
-    description: 'git in the workspace: status, diff, or commit (stages everything) with a message.',
+    description: 'git in the workspace: status, diff, or commit (stages everything) with a message. In a run worktree your changes are committed for you when you finish.',
     parameters: { type: 'object', properties: { action: { type: 'string', enum: ['status', 'diff', 'commit'] }, message: str('commit message') }, required: ['action'] },
   },
 };
@@ -253,6 +253,9 @@ export class ToolExecutor {
     else if (action === 'diff') result = await run('diff');
     else if (action === 'commit') {
       if (typeof input.message !== 'string' || input.message.trim().length === 0) throw new Error('commit needs a message');
+      // a candidate's worktree of a run: the repository is read-only to the agent; its changes become
+      // one commit when the phase ends (the winner's lands on the run branch)
+      if (this.workspace.git?.base) return 'Nothing to do now: Conclave commits all your changes in this worktree when you finish.';
       const add = await run('add', '-A');
       if (add.exitCode !== 0) throw new Error(`git add failed: ${add.stderr}`);
       result = await run('-c', 'user.name=Conclave agent', '-c', 'user.email=agent@conclave.local', 'commit', '-m', input.message);
