@@ -34,6 +34,7 @@ export async function startGateway(env: TestEnv, overrides: Record<string, strin
     MIN_SEQUENCE_WAIT_MS: '1500',
     ORCHESTRATOR_TIMEOUT_MS: '1000',
     RATE_LIMIT_PER_MINUTE: '1000000', // suites poll; the limit has its own test
+    WORKSPACES_ROOT: mkdtempSync(join(tmpdir(), 'gateway-workspaces-')), // fresh run repositories' parent, private to the test
     ...overrides,
   });
   const app = await createGatewayApp(config, logger ?? createLogger('gateway-test', config.LOG_LEVEL));

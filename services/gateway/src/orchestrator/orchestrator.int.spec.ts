@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { ErrorEnvelope } from '@conclave/contracts';
 import { createTestEnv, type TestEnv } from '@conclave/testing';
 import { http, startFakeOrchestrator, startGateway, type FakeOrchestrator, type RunningGateway } from '../__tests__/harness';
@@ -60,7 +62,9 @@ describe('gateway → orchestrator (NATS request/reply, fake orchestrator)', () 
     const res = await http(`${api}/runs`, { method: 'POST', json: { templateId: 'tpl-1', name: 'first', inputs: { topic: 'bees' }, budgetUsd: 2 } });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({ id: 'run-for-tpl-1', sequence: 42 });
-    expect(fake.requests[0]!.command).toEqual({ type: 'StartRun', templateId: 'tpl-1', name: 'first', inputs: { topic: 'bees' }, budgetUsd: 2, autoMode: true });
+    // no workspace named, no template default: a fresh repository under <WORKSPACES_ROOT>/repos
+    const reposRoot = realpathSync(join(gw.config.WORKSPACES_ROOT, 'repos'));
+    expect(fake.requests[0]!.command).toEqual({ type: 'StartRun', templateId: 'tpl-1', name: 'first', inputs: { topic: 'bees' }, budgetUsd: 2, autoMode: true, workspace: { kind: 'fresh', reposRoot } });
     expect(fake.requests[0]!.requestId).toBe(res.headers.get('x-request-id'));
   });
 
