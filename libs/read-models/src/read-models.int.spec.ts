@@ -16,7 +16,7 @@ const RUN = 'run-1';
 const judgeOf = (runId: string) => completedRunEvents(runId, TPL).find((e) => e.type === 'JudgeRequested')!;
 const TPL = 'tpl-1';
 /** the optional phase fields of kinds and controls this run does not use */
-const NO_HUMAN = { gate: null, interview: null, retryAt: null, retryOverride: null, condition: null };
+const NO_HUMAN = { gate: null, interview: null, retryAt: null, retryOverride: null, condition: null, commit: null };
 
 describe('read models: projectBatch + ReadModelQueries against Postgres', () => {
   let env: TestEnv;
@@ -80,8 +80,8 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
           startedAt: at(9),
           completedAt: at(17),
           candidates: [
-            { id: cid(RUN, 'draft', 2, 0), slot: 0, provider: 'simulated', model: 'sim-a', status: 'generated', tokens: { input: 100, output: 150 }, costUsd: 0.25, durationMs: 1200, output: { text: 'draft a' }, error: null, transcript: DRAFT_A_TRANSCRIPT },
-            { id: cid(RUN, 'draft', 2, 1), slot: 1, provider: 'simulated', model: 'sim-b', status: 'generated', tokens: { input: 100, output: 200 }, costUsd: 0.5, durationMs: 1500, output: { text: 'draft b' }, error: null, transcript: null },
+            { id: cid(RUN, 'draft', 2, 0), slot: 0, provider: 'simulated', model: 'sim-a', status: 'generated', tokens: { input: 100, output: 150 }, costUsd: 0.25, durationMs: 1200, output: { text: 'draft a' }, error: null, transcript: DRAFT_A_TRANSCRIPT, partial: null },
+            { id: cid(RUN, 'draft', 2, 1), slot: 1, provider: 'simulated', model: 'sim-b', status: 'generated', tokens: { input: 100, output: 200 }, costUsd: 0.5, durationMs: 1500, output: { text: 'draft b' }, error: null, transcript: null, partial: null },
           ],
           verdict: {
             winnerId: cid(RUN, 'draft', 2, 1),
@@ -108,7 +108,7 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
           startedAt: at(22),
           completedAt: at(26),
           candidates: [
-            { id: cid(RUN, 'polish', 2, 0), slot: 0, provider: 'simulated', model: 'sim-c', status: 'generated', tokens: { input: 50, output: 60 }, costUsd: 0.25, durationMs: 700, output: { text: 'polished b' }, error: null, transcript: null },
+            { id: cid(RUN, 'polish', 2, 0), slot: 0, provider: 'simulated', model: 'sim-c', status: 'generated', tokens: { input: 50, output: 60 }, costUsd: 0.25, durationMs: 700, output: { text: 'polished b' }, error: null, transcript: null, partial: null },
           ],
           verdict: null,
           artifactId: `${RUN}.polish.2.artifact`,
@@ -129,6 +129,8 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
       pauseReason: null,
       budgetUsd: null,
       origin: null,
+      workspace: null,
+      filesChanged: 0,
     };
 
     beforeAll(reset);
@@ -380,7 +382,7 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
       const first = await queries.listRuns({ limit: 1 });
       expect(first.items[0]).toEqual({
         id: 'r7', name: 'Alphabet', templateId: 'tpl-y', templateVersion: 1, templateName: 'essay-pipeline', status: 'running',
-        costUsd: 0, startedAt: new Date(T0 + 7 * 60_000).toISOString(), completedAt: null, sequence: expect.any(Number), phasesTotal: 2, phasesDone: 0, origin: null, archived: false,
+        costUsd: 0, startedAt: new Date(T0 + 7 * 60_000).toISOString(), completedAt: null, sequence: expect.any(Number), phasesTotal: 2, phasesDone: 0, origin: null, archived: false, filesChanged: 0,
       });
     });
 

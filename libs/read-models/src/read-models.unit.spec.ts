@@ -99,13 +99,13 @@ describe('toRunView', () => {
   const run = {
     id: 'r', name: null, templateId: 't', templateVersion: 3, templateName: 'T', status: 'running', inputs: { a: 1 }, autoMode: true, budgetUsd: null,
     costUsd: 1.5, tokensInput: 10, tokensOutput: 20, startedAt: d(0), completedAt: null, error: null, sequence: 9, phasesTotal: 3, phasesDone: 1,
-    pending: { gates: [{ phaseId: 'c', message: 'ok?' }], questions: [], continue: [] }, pauseReason: null, origin: null,
+    pending: { gates: [{ phaseId: 'c', message: 'ok?' }], questions: [], continue: [] }, pauseReason: null, origin: null, workspace: null, filesChanged: 0,
   } as RunRow;
   const phase = (phaseId: string, position: number, status: RunPhaseRow['status'], attempt: number) =>
     ({
       runId: 'r', phaseId, position, name: null, kind: 'llm', dependsOn: [], status, attempt, startedAt: attempt ? d(position + 1) : null, completedAt: null,
       artifactId: null, costUsd: 0, tokensInput: 0, tokensOutput: 0, error: status === 'failed' ? { code: 'x', message: 'y' } : null,
-      gate: null, interview: null, retryAt: null, retryOverride: null, condition: null, rolledBack: false,
+      gate: null, interview: null, retryAt: null, retryOverride: null, condition: null, rolledBack: false, commit: null,
     }) as RunPhaseRow;
   const cand = (phaseId: string, attempt: number, slot: number) =>
     ({
