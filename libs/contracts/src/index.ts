@@ -12,3 +12,4 @@ export * from './ids';
 export * from './ops';
 export * from './prices';
 export * from './workspace';
+export * from './nats-permissions';

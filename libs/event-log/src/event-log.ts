@@ -38,6 +38,9 @@ export interface EventLogOptions {
   prefix?: string;
   /** connection name shown by the server (service and instance) */
   name?: string;
+  /** NATS user and password (least-privilege NATS: a user per service); omitted: anonymous */
+  user?: string;
+  pass?: string;
 }
 
 export interface AppendMeta {
@@ -97,7 +100,7 @@ export class EventLog {
 
   static async connect(options: EventLogOptions): Promise<EventLog> {
     catalogFingerprint(); // once per process, here rather than in the first append or read
-    const nc = await connect({ servers: options.servers, name: options.name, maxReconnectAttempts: -1 });
+    const nc = await connect({ servers: options.servers, name: options.name, maxReconnectAttempts: -1, ...natsCredentials(options) });
     const jsm = await jetstreamManager(nc);
     return new EventLog(nc, jetstream(nc), jsm, natsNames(options.prefix ?? ''));
   }
@@ -294,6 +297,11 @@ export class EventLog {
   async close(): Promise<void> {
     if (!this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
   }
+}
+
+/** `{ user, pass }` for a NATS connect() when a user is configured, else nothing (anonymous). */
+export function natsCredentials(options: { user?: string; pass?: string }): { user?: string; pass?: string } {
+  return options.user ? { user: options.user, pass: options.pass ?? '' } : {};
 }
 
 export function isNotFound(err: unknown): boolean {

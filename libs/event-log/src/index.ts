@@ -2,3 +2,4 @@ export * from './event-log';
 export * from './consumer';
 export * from './errors';
 export * from './transcripts';
+export * from './nats-auth';

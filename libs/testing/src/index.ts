@@ -2,3 +2,4 @@ export * from './infra';
 export * from './test-env';
 export * from './stack';
 export * from './fake-llm';
+export * from './nats-server';

@@ -1,0 +1,151 @@
+import type { NatsNames } from './subjects';
+
+/**
+ * Least-privilege NATS (issue 10 §6): one NATS user per service, each allowed to publish and
+ * subscribe to exactly what that service does with NATS, derived from the same names the code
+ * uses (natsNames). The server config is rendered from this (libs/event-log `renderNatsConfig`);
+ * the permission test (libs/event-log nats-permissions.int.spec.ts) holds it to the rules below.
+ *
+ * Rules: only the llm-worker and judge users may request provider credentials (the gateway serves
+ * them); only the orchestrator writes run events and work commands, the gateway only provider
+ * events; no service user may create, change or delete a stream or a durable consumer (the admin
+ * user of set-up does); a reader's ordered consumers may not be named like a durable it does not
+ * own (deny), so it cannot pull another service's work. Replies to core requests go out under
+ * `allow_responses` (only to the reply subject of a request just received), never `_INBOX.>`.
+ */
+export const NATS_SERVICE_USERS = ['gateway', 'orchestrator', 'projector', 'llm-worker', 'judge'] as const;
+export type NatsServiceUser = (typeof NATS_SERVICE_USERS)[number];
+/** migrations, streams and consumers (scripts/setup.mjs), replay, tests' own checks */
+export const NATS_ADMIN_USER = 'admin';
+export type NatsUser = NatsServiceUser | typeof NATS_ADMIN_USER;
+export const NATS_USERS: readonly NatsUser[] = [NATS_ADMIN_USER, ...NATS_SERVICE_USERS];
+
+export interface NatsSubjectRule {
+  allow: string[];
+  deny?: string[];
+}
+export interface NatsPermission {
+  publish: NatsSubjectRule;
+  subscribe: NatsSubjectRule;
+  /** may answer the requests it receives (publish once to their reply subject) */
+  allow_responses?: boolean;
+}
+
+const API = '$JS.API';
+/** every client: jetstreamManager() checks the API; replies and pulled messages arrive on inboxes */
+const BASE_PUBLISH = [`${API}.INFO`];
+const BASE_SUBSCRIBE = ['_INBOX.>'];
+
+function rule(allow: string[], deny: string[] = []): NatsSubjectRule {
+  const uniq = (xs: string[]) => [...new Set(xs)];
+  return deny.length > 0 ? { allow: uniq(allow), deny: uniq(deny) } : { allow: uniq(allow) };
+}
+
+export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermission> {
+  const { streams, subjects, consumers, buckets } = names;
+  const durablesOf: Record<string, string[]> = {
+    [streams.events]: [consumers.dispatcher, consumers.timers],
+    [streams.commands]: [consumers.generateWorkers, consumers.judgeWorkers, consumers.toolRunners, consumers.workspaceTasks],
+    [streams.results]: [consumers.orchestratorResults],
+  };
+
+  /** a durable pull consumer set up by the admin: look it up, pull, ack / nak / in-progress / term */
+  const pull = (stream: string, durable: string) => [
+    `${API}.CONSUMER.INFO.${stream}.${durable}`,
+    `${API}.CONSUMER.MSG.NEXT.${stream}.${durable}`,
+    `$JS.ACK.${stream}.${durable}.>`,
+  ];
+  /**
+   * Ordered (ephemeral, server-named `oc_…`) consumers for reads: create (name and filter in the
+   * subject, nats-server ≥ 2.9), info, pull, delete on reset. Never under a durable's name.
+   */
+  const orderedAllow = (stream: string) => [
+    `${API}.STREAM.INFO.${stream}`,
+    `${API}.CONSUMER.CREATE.${stream}.>`,
+    `${API}.CONSUMER.INFO.${stream}.*`,
+    `${API}.CONSUMER.MSG.NEXT.${stream}.*`,
+    `${API}.CONSUMER.DELETE.${stream}.*`,
+  ];
+  const durableDeny = (stream: string, own: string[] = []) =>
+    (durablesOf[stream] ?? []).flatMap((d) => [
+      `${API}.CONSUMER.CREATE.${stream}.${d}`,
+      `${API}.CONSUMER.CREATE.${stream}.${d}.>`,
+      `${API}.CONSUMER.DELETE.${stream}.${d}`,
+      ...(own.includes(d) ? [] : [`${API}.CONSUMER.MSG.NEXT.${stream}.${d}`]),
+    ]);
+
+  const transcriptStream = `OBJ_${buckets.transcripts}`;
+  const transcripts = `$O.${buckets.transcripts}`;
+  /** the object store: find it, look a key up (last message of its meta subject) */
+  const transcriptLookup = [`${API}.STREAM.INFO.${transcriptStream}`, `${API}.STREAM.MSG.GET.${transcriptStream}`, `${API}.DIRECT.GET.${transcriptStream}`, `${API}.DIRECT.GET.${transcriptStream}.>`];
+  /** write chunks and meta (content-addressed: nothing is ever purged by a service) */
+  const transcriptWrite = [...transcriptLookup, `${transcripts}.C.>`, `${transcripts}.M.>`];
+  /** read chunks: an ordered push consumer on the object stream, with flow control */
+  const transcriptRead = [
+    ...transcriptLookup,
+    `${API}.CONSUMER.CREATE.${transcriptStream}`,
+    `${API}.CONSUMER.CREATE.${transcriptStream}.>`,
+    `${API}.CONSUMER.INFO.${transcriptStream}.*`,
+    `${API}.CONSUMER.DELETE.${transcriptStream}.*`,
+    `$JS.FC.${transcriptStream}.>`,
+  ];
+
+  /** the work-queue workers' common runtime (libs/worker-kit): results, live deltas, credentials */
+  const worker = (owned: string[], extraPublish: string[] = []): NatsPermission => ({
+    publish: rule([
+      ...BASE_PUBLISH,
+      ...owned.flatMap((d) => pull(streams.commands, d)),
+      subjects.result('*'),
+      subjects.liveRun('*'),
+      subjects.liveWorker('*'),
+      subjects.credentials,
+      ...extraPublish,
+    ]),
+    subscribe: rule([...BASE_SUBSCRIBE, subjects.cancel]),
+  });
+
+  return {
+    [NATS_ADMIN_USER]: { publish: rule(['>']), subscribe: rule(['>']) },
+    gateway: {
+      publish: rule(
+        [
+          ...BASE_PUBLISH,
+          ...orderedAllow(streams.events), // relay, timeline, /events, providers' history, replay
+          subjects.aggregateEvents('provider', '*'), // ProviderConfigured / ProviderRemoved
+          subjects.orchestrator, // REST commands, request/reply
+          ...transcriptRead,
+        ],
+        durableDeny(streams.events),
+      ),
+      subscribe: rule([...BASE_SUBSCRIBE, subjects.credentials, subjects.allLive]),
+      allow_responses: true, // answers credentials requests
+    },
+    orchestrator: {
+      publish: rule(
+        [
+          ...BASE_PUBLISH,
+          ...orderedAllow(streams.events), // aggregate reads
+          ...pull(streams.events, consumers.dispatcher),
+          ...pull(streams.events, consumers.timers),
+          ...pull(streams.results, consumers.orchestratorResults),
+          subjects.aggregateEvents('run', '*'),
+          subjects.aggregateEvents('template', '*'),
+          subjects.generate,
+          subjects.judge,
+          subjects.tool,
+          subjects.workspace,
+          subjects.cancel,
+        ],
+        durableDeny(streams.events, [consumers.dispatcher, consumers.timers]),
+      ),
+      subscribe: rule([...BASE_SUBSCRIBE, subjects.orchestrator, subjects.liveWorker('*')]),
+      allow_responses: true, // answers the gateway's commands
+    },
+    projector: {
+      publish: rule([...BASE_PUBLISH, ...orderedAllow(streams.events)], durableDeny(streams.events)),
+      subscribe: rule(BASE_SUBSCRIBE),
+    },
+    'llm-worker': worker([consumers.generateWorkers, consumers.toolRunners, consumers.workspaceTasks], transcriptWrite),
+    judge: worker([consumers.judgeWorkers]),
+  };
+}

@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { NATS_USERS, natsNames, natsPermissions, type NatsPermission, type NatsSubjectRule, type NatsUser } from '@conclave/contracts';
+
+/**
+ * The nats-server configuration of least-privilege NATS: a user per service with the permissions
+ * of `natsPermissions` (libs/contracts), an admin user, no anonymous access (no `no_auth_user`),
+ * JetStream. Passwords are never written into the file: each is an environment variable reference
+ * (`$CONCLAVE_NATS_<USER>_PASSWORD`) that nats-server resolves from its own environment, so the
+ * same text serves docker compose (deploy/nats.conf), `npm start` and the e2e stack.
+ */
+export interface NatsConfigOptions {
+  /** stream/subject prefix the permissions are computed for ('' in production) */
+  prefix: string;
+  /** comment lines written at the top */
+  comment?: string[];
+  serverName?: string;
+  /** listen address; omitted: all interfaces */
+  host?: string;
+  port: number;
+  /** monitoring port (healthz); omitted: none */
+  httpPort?: number;
+  storeDir: string;
+  /** `sync_interval: always` (nats-server ≥ 2.10; Debian's 2.9.10 refuses it) */
+  syncAlways?: boolean;
+  maxFileStore?: string;
+  maxMemoryStore?: string;
+  maxPayload?: string;
+}
+
+/** The environment variable nats-server reads a user's password from. */
+export function natsPasswordVariable(user: NatsUser): string {
+  return `CONCLAVE_NATS_${user.toUpperCase().replace(/-/g, '_')}_PASSWORD`;
+}
+
+/** Fresh random passwords for every user (npm start keeps them in .conclave/nats-users.json, 0600). */
+export function generateNatsPasswords(): Record<NatsUser, string> {
+  return Object.fromEntries(NATS_USERS.map((u) => [u, randomBytes(24).toString('base64url')])) as Record<NatsUser, string>;
+}
+
+/** nats-server's environment: every user's password under its variable. */
+export function natsServerEnv(passwords: Record<NatsUser, string>): Record<string, string> {
+  return Object.fromEntries(NATS_USERS.map((u) => [natsPasswordVariable(u), passwords[u]]));
+}
+
+const quote = (s: string) => JSON.stringify(s);
+const list = (xs: string[]) => `[${xs.map(quote).join(', ')}]`;
+
+function renderRule(name: string, r: NatsSubjectRule, indent: string): string[] {
+  const lines = [`${indent}${name}: {`, `${indent}  allow: ${list(r.allow)}`];
+  if (r.deny && r.deny.length > 0) lines.push(`${indent}  deny: ${list(r.deny)}`);
+  lines.push(`${indent}}`);
+  return lines;
+}
+
+function renderUser(user: NatsUser, p: NatsPermission): string[] {
+  const i = '      ';
+  return [
+    '    {',
+    `      user: ${quote(user)}`,
+    `      password: $${natsPasswordVariable(user)}`,
+    '      permissions: {',
+    ...renderRule('publish', p.publish, `${i}  `),
+    ...renderRule('subscribe', p.subscribe, `${i}  `),
+    ...(p.allow_responses ? [`${i}  allow_responses: true`] : []),
+    '      }',
+    '    }',
+  ];
+}
+
+export function renderNatsConfig(o: NatsConfigOptions): string {
+  const permissions = natsPermissions(natsNames(o.prefix));
+  const lines: string[] = [
+    ...(o.comment ?? []).map((c) => (c ? `# ${c}` : '#')),
+    '# Generated from natsPermissions() (libs/contracts/src/nats-permissions.ts) by renderNatsConfig()',
+    '# (libs/event-log/src/nats-auth.ts): do not edit by hand, run `node scripts/lib/nats-auth.mjs`.',
+    ...(o.serverName ? [`server_name: ${quote(o.serverName)}`] : []),
+    ...(o.host ? [`host: ${quote(o.host)}`] : []),
+    `port: ${o.port}`,
+    ...(o.httpPort !== undefined ? [`http_port: ${o.httpPort}`] : []),
+    ...(o.maxPayload ? [`max_payload: ${o.maxPayload}`] : []),
+    '',
+    'jetstream {',
+    `  store_dir: ${quote(o.storeDir)}`,
+    ...(o.syncAlways ? ['  sync_interval: always'] : []),
+    ...(o.maxFileStore ? [`  max_file_store: ${o.maxFileStore}`] : []),
+    ...(o.maxMemoryStore ? [`  max_memory_store: ${o.maxMemoryStore}`] : []),
+    '}',
+    '',
+    `# Users of stream prefix ${quote(o.prefix)}; no no_auth_user: a client without credentials is refused.`,
+    'authorization {',
+    '  users: [',
+    ...NATS_USERS.flatMap((u) => renderUser(u, permissions[u])),
+    '  ]',
+    '}',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/**
+ * deploy/nats.conf, the NATS of `docker compose up` (DESIGN.md "The log"): file storage, every
+ * write fsynced before it is acknowledged (`sync_interval: always`; the default 2 min interval could
+ * lose acknowledged events on a host crash), the production names (no prefix). A unit test keeps
+ * the committed file equal to this.
+ */
+export function deployNatsConfig(): string {
+  return renderNatsConfig({
+    prefix: '',
+    comment: [
+      'NATS for `docker compose up`: one server with JetStream on file storage, every write fsynced',
+      'before it is acknowledged, a user per service (docker-compose.yml passes each service its own',
+      'NATS_USER / NATS_PASSWORD and this server every CONCLAVE_NATS_<USER>_PASSWORD).',
+      'Monitoring (http_port: /healthz for the compose healthcheck) is not published outside the',
+      'compose network. Candidates over ~256 KB go to the blob store: a 1 MB payload limit is plenty.',
+    ],
+    serverName: 'conclave-nats',
+    port: 4222,
+    httpPort: 8222,
+    maxPayload: '1MB',
+    storeDir: '/data/jetstream',
+    syncAlways: true,
+    maxFileStore: '20GB',
+    maxMemoryStore: '256MB',
+  });
+}
