@@ -51,6 +51,7 @@ import {
   ToolCallView,
   UpdateProviderBody,
   WorkerView,
+  WorkspaceList,
 } from '@conclave/contracts';
 
 /**
@@ -67,8 +68,10 @@ interface Op {
   body?: z.ZodType;
   status?: number;
   response?: z.ZodType;
-  /** a non-JSON success body (exports) */
-  produces?: 'export';
+  /** a non-JSON success body (exports; a run's patch series) */
+  produces?: 'export' | 'patch';
+  /** what an error status means for this operation, where it says more than the code */
+  errors?: Partial<Record<404 | 409 | 422, string>>;
   noMinSequence?: boolean;
 }
 
@@ -111,7 +114,29 @@ export const API_ROUTES: Record<string, Partial<Record<Method, Op>>> = {
 
   '/runs': {
     get: { tag: 'runs', summary: 'List runs (cursor paging; archived runs hidden unless `archived=true|all`)', query: RunListQuery, response: Page(RunSummary) },
-    post: { tag: 'runs', summary: 'Start a run', body: CreateRunBody, status: 201, response: CreatedResponse },
+    post: {
+      tag: 'runs',
+      summary:
+        "Start a run. `workspace: { path, baseRef? }` names a git repository under WORKSPACE_ROOTS (path relative to a root, or absolute inside one; baseRef default HEAD); without it the template's default workspace applies, else the run gets a fresh repository of its own. The run works on branch `conclave/<runId>`; the user's checkout is never touched",
+      body: CreateRunBody,
+      status: 201,
+      response: CreatedResponse,
+      errors: {
+        422:
+          'validation, nothing written: the inputs, or the workspace — `details: { problem, roots }` with problem `outside_roots`, `not_found`, `not_a_repository` (not the top level of a git repository), `empty_repository`, `unknown_base_ref`, `bad_base_ref` (starts with "-"), or `sandbox_unavailable` (agent or tool phases while no llm-worker can sandbox tool processes)',
+      },
+    },
+  },
+  '/workspaces': { get: { tag: 'workspaces', summary: 'The git repositories under WORKSPACE_ROOTS (a few levels deep, bounded): name, root, path, current branch (null when detached), HEAD (null when empty), dirty', response: WorkspaceList } },
+  '/runs/{id}/patch': {
+    get: {
+      tag: 'runs',
+      summary: 'The run branch against its base as a `git format-patch` series (`text/x-patch`, an attachment; empty before anything was committed); `git am` applies it on a clone of the base',
+      params: ['id'],
+      produces: 'patch',
+      response: z.string(),
+      errors: { 409: 'illegal_state: the run has no workspace, or its repository or branch is gone' },
+    },
   },
   '/runs/export': { get: { tag: 'exports', summary: 'Export the runs list (same filters as GET /runs) as CSV or JSON', query: RunExportQuery, produces: 'export', response: z.array(RunSummary) } },
   '/runs/{id}': { get: { tag: 'runs', summary: 'The workflow state of a run', params: ['id'], response: RunView } },
@@ -188,7 +213,9 @@ export function openApiDocument(): object {
       const content =
         op.produces === 'export'
           ? { 'application/json': { schema: op.response ?? z.unknown() }, 'text/csv': { schema: z.string() } }
-          : { 'application/json': { schema: op.response ?? z.unknown() } };
+          : op.produces === 'patch'
+            ? { 'text/x-patch': { schema: z.string() } }
+            : { 'application/json': { schema: op.response ?? z.unknown() } };
       registry.registerPath({
         method,
         path,
@@ -204,10 +231,10 @@ export function openApiDocument(): object {
           [status]: { description: 'success', content },
           400: errorResponse('bad_request: the body or query does not parse (zod issues in details)'),
           401: errorResponse('unauthorized: missing or invalid bearer token'),
-          404: errorResponse('not_found'),
-          409: errorResponse('illegal_state or concurrency'),
+          404: errorResponse(op.errors?.[404] ?? 'not_found'),
+          409: errorResponse(op.errors?.[409] ?? 'illegal_state or concurrency'),
           413: errorResponse('payload_too_large: body over 1 MB'),
-          422: errorResponse('validation'),
+          422: errorResponse(op.errors?.[422] ?? 'validation'),
           429: errorResponse('rate_limited'),
           503: errorResponse('unavailable: a dependency is not ready'),
         },
