@@ -7,6 +7,12 @@ import { z } from 'zod';
  */
 export const BaseEnv = z.object({
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  /**
+   * this service's NATS user and password (least-privilege NATS: a user per service, see
+   * libs/contracts nats-permissions.ts); both unset = anonymous. The password is never logged.
+   */
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).default('postgres://postgres@127.0.0.1:5432/conclave'),
   /** isolates streams/subjects; empty in production (DESIGN.md names) */
   CONCLAVE_PREFIX: z.string().regex(/^[a-z0-9_-]{0,40}$/).default(''),
@@ -17,6 +23,11 @@ export const BaseEnv = z.object({
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(0),
 });
 export type BaseEnv = z.infer<typeof BaseEnv>;
+
+/** Options of every NATS connection a service makes (EventLog, Nest's NATS transport and clients). */
+export function natsConnectionOptions(env: Pick<BaseEnv, 'NATS_URL' | 'NATS_USER' | 'NATS_PASSWORD'>): { servers: string; user?: string; pass?: string } {
+  return { servers: env.NATS_URL, ...(env.NATS_USER ? { user: env.NATS_USER, pass: env.NATS_PASSWORD ?? '' } : {}) };
+}
 
 export class ConfigError extends Error {
   constructor(readonly issues: string[]) {

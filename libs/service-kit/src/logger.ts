@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino';
 export const REDACT_PATHS = [
   'apiKey', '*.apiKey', '*.*.apiKey', 'authorization', '*.authorization', 'headers.authorization',
   'req.headers.authorization', 'token', '*.token', 'secret', '*.secret', 'masterKey', '*.masterKey',
+  'pass', '*.pass', 'password', '*.password', 'NATS_PASSWORD', '*.NATS_PASSWORD',
 ];
 
 /** Structured JSON logs (one object per line) with the service name on every line. */

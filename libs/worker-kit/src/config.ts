@@ -69,6 +69,7 @@ export function describeWorkerEnv(env: WorkerEnv): Record<string, unknown> {
   return {
     prefix: env.CONCLAVE_PREFIX,
     instanceId: env.INSTANCE_ID,
+    nats: { user: env.NATS_USER ?? 'anonymous', password: env.NATS_PASSWORD ? 'set' : 'unset' },
     concurrency: env.WORKER_CONCURRENCY,
     heartbeatMs: env.WORKER_HEARTBEAT_MS,
     shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,

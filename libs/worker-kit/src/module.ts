@@ -1,6 +1,6 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap, type Type } from '@nestjs/common';
 import { EventLog } from '@conclave/event-log';
-import { createHealthController, createLogger, eventLogProviders, HEALTH_CHECKS, LOGGER, type Logger } from '@conclave/service-kit';
+import { createHealthController, createLogger, eventLogProviders, HEALTH_CHECKS, LOGGER, natsConnectionOptions, type Logger } from '@conclave/service-kit';
 import { describeWorkerEnv, type WorkerEnv } from './config';
 
 /** What the Nest shell needs of a worker runtime (WorkerRuntime satisfies it). */
@@ -49,7 +49,7 @@ export function createWorkerModule(options: {
     controllers: env.HEALTH_PORT > 0 ? [createHealthController(service)] : [],
     providers: [
       { provide: LOGGER, useValue: logger },
-      ...eventLogProviders({ servers: env.NATS_URL, prefix: env.CONCLAVE_PREFIX, name: `${service}-${env.INSTANCE_ID}` }),
+      ...eventLogProviders({ ...natsConnectionOptions(env), prefix: env.CONCLAVE_PREFIX, name: `${service}-${env.INSTANCE_ID}` }),
       { provide: RUNTIME, inject: [EventLog], useFactory: (log: EventLog) => options.createRuntime(log, logger) },
       {
         provide: HEALTH_CHECKS,

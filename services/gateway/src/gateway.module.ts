@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { eventLogProviders, type Logger } from '@conclave/service-kit';
+import { eventLogProviders, natsConnectionOptions, type Logger } from '@conclave/service-kit';
 import { EventLog, TranscriptStore } from '@conclave/event-log';
 import type { GatewayConfig } from './config';
 import { HealthController } from './health/health.controller';
@@ -44,7 +44,7 @@ export class GatewayModule {
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
-        ...eventLogProviders({ servers: config.NATS_URL, prefix: config.CONCLAVE_PREFIX, name: `gateway-${config.INSTANCE_ID}` }),
+        ...eventLogProviders({ ...natsConnectionOptions(config), prefix: config.CONCLAVE_PREFIX, name: `gateway-${config.INSTANCE_ID}` }),
         ...readModelProviders,
         { provide: TranscriptStore, inject: [EventLog], useFactory: (log: EventLog) => new TranscriptStore(log) },
         ReadModelsCloser,

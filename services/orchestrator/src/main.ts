@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Transport } from '@nestjs/microservices';
-import { bootService } from '@conclave/service-kit';
+import { bootService, natsConnectionOptions } from '@conclave/service-kit';
 import { loadConfig } from './config';
 import { OrchestratorModule } from './orchestrator.module';
 
@@ -11,7 +11,7 @@ async function main() {
     module: OrchestratorModule.forRoot(config) as never,
     logLevel: config.LOG_LEVEL,
     // request/reply from the gateway; the queue group makes replicas share commands (STACK-NOTES)
-    microservice: { transport: Transport.NATS, options: { servers: [config.NATS_URL], queue: 'orchestrator', name: `orchestrator-cmd-${config.INSTANCE_ID}` } },
+    microservice: { transport: Transport.NATS, options: { ...natsConnectionOptions(config), queue: 'orchestrator', name: `orchestrator-cmd-${config.INSTANCE_ID}` } },
     ...(config.HEALTH_PORT ? { http: { port: config.HEALTH_PORT, host: '127.0.0.1' } } : {}),
   });
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { estimateCallUsd } from '@conclave/contracts';
 import { EventLog } from '@conclave/event-log';
-import { createHealthController, createLogger, eventLogProviders, HEALTH_CHECKS, LOGGER, type Logger } from '@conclave/service-kit';
+import { createHealthController, createLogger, eventLogProviders, HEALTH_CHECKS, LOGGER, natsConnectionOptions, type Logger } from '@conclave/service-kit';
 import { RunRepository } from './adapters/run-repository';
 import { TemplateStore } from './adapters/template-store';
 import { SchemaValidator } from './adapters/validation';
@@ -49,7 +49,7 @@ export class OrchestratorModule {
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: createLogger('orchestrator', config.LOG_LEVEL, { instance: config.INSTANCE_ID }) },
-        ...eventLogProviders({ servers: config.NATS_URL, prefix: config.CONCLAVE_PREFIX, name: `orchestrator-${config.INSTANCE_ID}` }),
+        ...eventLogProviders({ ...natsConnectionOptions(config), prefix: config.CONCLAVE_PREFIX, name: `orchestrator-${config.INSTANCE_ID}` }),
         { provide: SchemaValidator, useValue: new SchemaValidator() },
         {
           provide: RunRepository,

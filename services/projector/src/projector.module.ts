@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import { EventLog } from '@conclave/event-log';
 import { createDataSource, migrate, type DataSource } from '@conclave/read-models';
-import { createHealthModule, eventLogProviders, HEALTH_CHECKS, LOGGER, type HealthChecks, type Logger } from '@conclave/service-kit';
+import { createHealthModule, eventLogProviders, HEALTH_CHECKS, LOGGER, natsConnectionOptions, type HealthChecks, type Logger } from '@conclave/service-kit';
 import type { ProjectorEnv } from './config';
 import { Projector } from './projector';
 
@@ -75,7 +75,7 @@ export class ProjectorModule {
       global: true,
       providers: [
         { provide: LOGGER, useValue: logger },
-        ...eventLogProviders({ servers: env.NATS_URL, prefix: env.CONCLAVE_PREFIX, name: `projector-${env.INSTANCE_ID}` }),
+        ...eventLogProviders({ ...natsConnectionOptions(env), prefix: env.CONCLAVE_PREFIX, name: `projector-${env.INSTANCE_ID}` }),
         {
           provide: READ_MODELS_DATA_SOURCE,
           useFactory: async () => {

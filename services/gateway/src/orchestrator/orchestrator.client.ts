@@ -9,7 +9,7 @@ import {
   OrchestratorRequest,
   type OrchestratorCommandInput,
 } from '@conclave/contracts';
-import type { Logger } from '@conclave/service-kit';
+import { natsConnectionOptions, type Logger } from '@conclave/service-kit';
 import type { GatewayConfig } from '../config';
 import { CONFIG, LOGGER } from '../tokens';
 
@@ -38,7 +38,7 @@ export class OrchestratorClient implements OnModuleInit, OnApplicationShutdown {
     this.actor = { kind: 'user', id: config.CONCLAVE_API_TOKEN ? 'api-token' : 'anonymous' };
     this.client = ClientProxyFactory.create({
       transport: Transport.NATS,
-      options: { servers: config.NATS_URL, name: `gateway-${config.INSTANCE_ID}-orchestrator`, maxReconnectAttempts: -1 },
+      options: { ...natsConnectionOptions(config), name: `gateway-${config.INSTANCE_ID}-orchestrator`, maxReconnectAttempts: -1 },
     });
   }
 
