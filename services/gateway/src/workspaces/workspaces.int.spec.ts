@@ -107,6 +107,8 @@ describe('gateway workspaces (GET /workspaces, POST /runs workspace checks, GET 
       { what: 'an unknown baseRef', workspace: () => ({ path: 'alpha', baseRef: 'no-such-branch' }), problem: 'unknown_base_ref' },
       { what: 'a baseRef that is an option (-x)', workspace: () => ({ path: 'alpha', baseRef: '-x' }), problem: 'bad_base_ref' },
       { what: 'a baseRef that is an option (--output=…)', workspace: () => ({ path: 'alpha', baseRef: `--output=${join(outside, 'owned')}` }), problem: 'bad_base_ref' },
+      { what: 'a baseRef with a NUL character', workspace: () => ({ path: 'alpha', baseRef: 'main\u0000x' }), problem: 'bad_base_ref' },
+      { what: 'a path with a NUL character', workspace: () => ({ path: 'alpha\u0000/x' }), problem: 'not_found' },
       { what: 'an empty repository', workspace: () => ({ path: 'empty' }), problem: 'empty_repository' },
     ];
     it.each(cases)('$what → 422 $problem', async ({ workspace, problem }) => {

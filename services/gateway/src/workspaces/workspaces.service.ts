@@ -136,6 +136,8 @@ export class WorkspacesService {
     if (!request) return { kind: 'fresh', reposRoot: await this.freshReposRoot() };
     const baseRef = request.baseRef ?? 'HEAD';
     if (baseRef.startsWith('-')) throw this.refuse('bad_base_ref', `workspace.baseRef "${baseRef}" must not start with "-"`);
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(baseRef)) throw this.refuse('bad_base_ref', 'workspace.baseRef must not contain control characters');
     const roots = (await this.roots()).filter((r): r is Root & { canonical: string } => r.canonical !== null);
     if (roots.length === 0) {
       throw this.refuse('outside_roots', 'no workspace roots are configured (WORKSPACE_ROOTS): a run can only work on a fresh repository of its own; omit `workspace`');
