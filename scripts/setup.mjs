@@ -2,7 +2,9 @@
 // service: run the read-model migrations, create the streams and consumers, seed the built-in
 // templates. Idempotent: run it as often as you like.
 //
-// CLI: node scripts/setup.mjs   (NATS_URL, DATABASE_URL, CONCLAVE_PREFIX from the environment)
+// CLI: node scripts/setup.mjs   (NATS_URL, NATS_USER, NATS_PASSWORD, DATABASE_URL, CONCLAVE_PREFIX
+// from the environment). Under least-privilege NATS it must run as the admin user: only the admin
+// may create streams and consumers (libs/contracts nats-permissions.ts).
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
@@ -12,7 +14,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // the libs are CommonJS builds (npm run build); require them like the services do
 const require = createRequire(import.meta.url);
 
-export async function setup({ natsUrl, databaseUrl, prefix = '', log = (m) => console.log(`[setup] ${m}`) }) {
+export async function setup({ natsUrl, natsUser, natsPassword, databaseUrl, prefix = '', log = (m) => console.log(`[setup] ${m}`) }) {
   const { EventLog, ConcurrencyError } = require('@conclave/event-log');
   const { validateTemplate } = require('@conclave/contracts');
   const { migrate } = require('@conclave/read-models');
@@ -20,7 +22,7 @@ export async function setup({ natsUrl, databaseUrl, prefix = '', log = (m) => co
   await migrate(databaseUrl);
   log('read-model migrations applied');
 
-  const eventLog = await EventLog.connect({ servers: natsUrl, prefix, name: 'conclave-setup' });
+  const eventLog = await EventLog.connect({ servers: natsUrl, prefix, name: 'conclave-setup', ...(natsUser ? { user: natsUser, pass: natsPassword ?? '' } : {}) });
   try {
     await eventLog.ensureTopology();
     log(`streams ready: ${Object.values(eventLog.names.streams).join(', ')}`);
@@ -68,6 +70,8 @@ async function seedTemplates(eventLog, { validateTemplate, ConcurrencyError }) {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   setup({
     natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    natsUser: process.env.NATS_USER || undefined,
+    natsPassword: process.env.NATS_PASSWORD,
     databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/conclave',
     prefix: process.env.CONCLAVE_PREFIX ?? '',
   }).catch((err) => {

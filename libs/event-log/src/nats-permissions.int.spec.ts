@@ -60,7 +60,7 @@ describe('NATS permissions (generated config, one user per service)', () => {
 
     it('the llm-worker and the judge cannot send the orchestrator commands; the projector cannot either', async () => {
       const received: string[] = [];
-      const responder = as('orchestrator').nc.subscribe(admin.names.subjects.orchestrator, { queue: 'orchestrator', callback: (_e, m) => (received.push(m.string()), m.respond('{}')) });
+      const responder = as('orchestrator').nc.subscribe(admin.names.subjects.orchestrator, { queue: 'orchestrator', callback: (_e, m) => void (received.push(m.string()), m.respond('{}')) });
       await as('orchestrator').nc.flush();
       for (const user of ['llm-worker', 'judge', 'projector'] as const) {
         await refused(as(user).nc.request(admin.names.subjects.orchestrator, '{"forged":true}', { timeout: 1_500 }));
@@ -131,7 +131,7 @@ describe('NATS permissions (generated config, one user per service)', () => {
     it('only the gateway can serve the credentials subject (a worker cannot impersonate it)', async () => {
       const errors: string[] = [];
       const worker: NatsConnection = as('llm-worker').nc;
-      const sub = worker.subscribe(admin.names.subjects.credentials, { callback: (err) => err && errors.push(err.message) });
+      const sub = worker.subscribe(admin.names.subjects.credentials, { callback: (err) => void (err && errors.push(err.message)) });
       await worker.flush();
       await new Promise((r) => setTimeout(r, 200));
       expect(sub.isClosed() || errors.length > 0).toBe(true);
@@ -206,11 +206,11 @@ describe('NATS permissions (generated config, one user per service)', () => {
       expect(await new TranscriptStore(as('gateway')).get(ref.key)).toEqual(messages);
 
       const live: string[] = [];
-      const liveSub = as('gateway').nc.subscribe(admin.names.subjects.allLive, { callback: (_e, m) => live.push(m.subject) });
+      const liveSub = as('gateway').nc.subscribe(admin.names.subjects.allLive, { callback: (_e, m) => void live.push(m.subject) });
       const cancels: string[] = [];
-      const cancelSubs = (['llm-worker', 'judge'] as const).map((u) => as(u).nc.subscribe(admin.names.subjects.cancel, { callback: () => cancels.push(u) }));
+      const cancelSubs = (['llm-worker', 'judge'] as const).map((u) => as(u).nc.subscribe(admin.names.subjects.cancel, { callback: () => void cancels.push(u) }));
       const stalls: string[] = [];
-      const stallSub = as('orchestrator').nc.subscribe(admin.names.subjects.liveWorker('*'), { callback: (_e, m) => stalls.push(m.subject) });
+      const stallSub = as('orchestrator').nc.subscribe(admin.names.subjects.liveWorker('*'), { callback: (_e, m) => void stalls.push(m.subject) });
       for (const u of ['gateway', 'llm-worker', 'judge', 'orchestrator'] as const) await as(u).nc.flush();
       as('judge').nc.publish(admin.names.subjects.liveWorker('w1'), '{}');
       as('orchestrator').nc.publish(admin.names.subjects.cancel, '{"runId":"r"}');

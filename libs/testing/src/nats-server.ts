@@ -31,7 +31,10 @@ export async function startAuthNats(prefix: string): Promise<AuthNats> {
   const config = join(dir, 'nats.conf');
   writeFileSync(config, renderNatsConfig({ prefix, host: '127.0.0.1', port, storeDir: join(dir, 'js') }), { mode: 0o600 });
   const passwords = generateNatsPasswords();
-  const child: ChildProcess = spawn(NATS_SERVER_BIN, ['-c', config], { env: { ...natsServerEnv(passwords) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  // CONCLAVE_TEST_NATS_LOG_DIR: keep the server's log (e.g. to look for "Permissions Violation")
+  const logDir = process.env.CONCLAVE_TEST_NATS_LOG_DIR;
+  const logArgs = logDir ? ['-l', join(logDir, `nats-${prefix}.log`)] : [];
+  const child: ChildProcess = spawn(NATS_SERVER_BIN, ['-c', config, ...logArgs], { env: { ...natsServerEnv(passwords) }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const url = `nats://127.0.0.1:${port}`;

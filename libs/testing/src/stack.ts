@@ -60,7 +60,8 @@ export async function startStack(env: TestEnv, options: { label?: string; servic
     const name = processes.has(service) ? `${service}-${++counter}` : service;
     const child = spawn(process.execPath, [join(REPO_ROOT, 'services', service, 'dist', 'main.js')], {
       cwd: REPO_ROOT,
-      env: { ...baseEnv, INSTANCE_ID: `${name}-${env.id}`, ...extraEnv },
+      // under least-privilege NATS each service connects as its own user (setup above: the admin)
+      env: { ...baseEnv, ...env.nats?.serviceEnv(service), INSTANCE_ID: `${name}-${env.id}`, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const log = createWriteStream(join(logDir, `${name}.log`));

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { EventLog, type TopologyOptions } from '@conclave/event-log';
 import { resolveInfra } from './infra';
+import { startAuthNats, type AuthNats } from './nats-server';
 
 /**
  * One test file's private world: a unique NATS prefix (its own streams and subjects) and a fresh
@@ -16,14 +17,21 @@ export interface TestEnv {
   databaseName: string;
   /** connected log with the topology created */
   log: EventLog;
-  /** environment variables that point a service process at this env */
+  /** environment variables that point a service process at this env (the admin user under natsAuth) */
   serviceEnv: Record<string, string>;
+  /** this env's own nats-server with a user per service (natsAuth), else undefined (the shared NATS, anonymous) */
+  nats?: AuthNats;
   dispose(): Promise<void>;
 }
 
 export interface TestEnvOptions extends TopologyOptions {
   /** create a database (default true) */
   database?: boolean;
+  /**
+   * run on a private nats-server with the generated least-privilege config (a user per service;
+   * the test's own log connects as the admin). Default: CONCLAVE_TEST_NATS=auth (the e2e tier).
+   */
+  natsAuth?: boolean;
 }
 
 export async function createTestEnv(label = 't', options: TestEnvOptions = {}): Promise<TestEnv> {
@@ -33,19 +41,24 @@ export async function createTestEnv(label = 't', options: TestEnvOptions = {}): 
   const databaseName = `conclave_${id}`;
   const databaseUrl = withDatabase(infra.databaseUrl, databaseName);
   if (options.database !== false) await adminQuery(infra.databaseUrl, `CREATE DATABASE "${databaseName}"`);
-  const log = await EventLog.connect({ servers: infra.natsUrl, prefix, name: `test-${id}` });
+  const nats = (options.natsAuth ?? process.env.CONCLAVE_TEST_NATS === 'auth') ? await startAuthNats(prefix) : undefined;
+  const natsUrl = nats?.url ?? infra.natsUrl;
+  const admin = nats ? nats.serviceEnv('admin') : undefined;
+  const log = await EventLog.connect({ servers: natsUrl, prefix, name: `test-${id}`, ...(admin ? { user: admin.NATS_USER, pass: admin.NATS_PASSWORD } : {}) });
   await log.ensureTopology(options);
   return {
     id,
     prefix,
-    natsUrl: infra.natsUrl,
+    natsUrl,
     databaseUrl,
     databaseName,
     log,
-    serviceEnv: { NATS_URL: infra.natsUrl, DATABASE_URL: databaseUrl, CONCLAVE_PREFIX: prefix },
+    serviceEnv: { NATS_URL: natsUrl, DATABASE_URL: databaseUrl, CONCLAVE_PREFIX: prefix, ...admin },
+    nats,
     async dispose() {
       await log.destroyTopology().catch(() => undefined);
       await log.close();
+      await nats?.stop();
       if (options.database !== false) await adminQuery(infra.databaseUrl, `DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
     },
   };
