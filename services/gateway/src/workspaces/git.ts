@@ -74,9 +74,14 @@ export async function resolveCommit(repo: string, ref: string): Promise<string |
 
 /** The top level of the work tree `dir` is in (as git prints it), or null when it is in none. */
 export async function topLevel(dir: string): Promise<string | null> {
+  return (await topLevelOrWhy(dir)).top;
+}
+
+/** Same, with git's reason when there is none (e.g. "dubious ownership": the repository belongs to another user). */
+export async function topLevelOrWhy(dir: string): Promise<{ top: string | null; why: string }> {
   const r = await git(dir, ['rev-parse', '--show-toplevel']);
   const top = r.stdout.trim();
-  return r.code === 0 && top !== '' ? top : null;
+  return r.code === 0 && top !== '' ? { top, why: '' } : { top: null, why: r.stderr.trim() };
 }
 
 /** The current branch's short name, null when HEAD is detached. */

@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConclaveError, type RunView, type WorkspaceList, type WorkspaceListing, type WorkspaceRequest, type WorkspaceSpec } from '@conclave/contracts';
 import type { GatewayConfig } from '../config';
 import { CONFIG } from '../tokens';
-import { currentBranch, git, GitOutputTooLargeError, isDirty, resolveCommit, topLevel } from './git';
+import { currentBranch, git, GitOutputTooLargeError, isDirty, resolveCommit, topLevel, topLevelOrWhy } from './git';
 
 /** A configured root: as written in WORKSPACE_ROOTS, and its canonical absolute path (null when it does not exist). */
 interface Root {
@@ -162,7 +162,10 @@ export class WorkspacesService {
     }
     if (!repo || !root) throw this.refuse('not_found', `workspace.path "${request.path}" does not exist under any workspace root`);
     if (!(await stat(repo)).isDirectory()) throw this.refuse('not_a_repository', `workspace.path "${request.path}" is not a folder`);
-    const top = await topLevel(repo);
+    const { top, why } = await topLevelOrWhy(repo);
+    if (!top && /dubious ownership/.test(why)) {
+      throw this.refuse('not_a_repository', `git refuses the repository "${request.path}": it belongs to another user than the gateway's (git's safe.directory)`);
+    }
     if (!top || (await realpath(top).catch(() => null)) !== repo) {
       throw this.refuse('not_a_repository', `workspace.path "${request.path}" is not the top level of a git repository`);
     }
