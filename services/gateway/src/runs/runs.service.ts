@@ -34,7 +34,10 @@ export class RunsService {
     const { workspace: requested, ...rest } = body;
     // the read models' view of the template; when it is not there (yet), the orchestrator decides
     const template = isAggregateId(body.templateId) ? (await this.queries.getTemplate(body.templateId, body.templateVersion))?.template : undefined;
-    const workspace = await this.workspaces.resolve(requested ?? template?.workspace);
+    const workspace = await this.workspaces.resolve(requested ?? template?.workspace).catch((err: unknown) => {
+      if (!requested && err instanceof ConclaveError) throw new ConclaveError(err.code, `the template's default workspace: ${err.message}`, err.details);
+      throw err;
+    });
     if (template?.phases.some((p) => p.kind === 'agent' || p.kind === 'tool') && this.sandboxStatus() === 'unavailable') {
       throw new ConclaveError(
         'validation',

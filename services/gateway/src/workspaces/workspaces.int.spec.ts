@@ -154,6 +154,14 @@ describe('gateway workspaces (GET /workspaces, POST /runs workspace checks, GET 
     expect(res.status).toBe(201);
     expect(fake.requests[0]!.command).toEqual(expect.objectContaining({ workspace: expect.objectContaining({ kind: 'repository', path: 'team/beta', baseCommit: sha.beta2 }) }));
 
+    // a template default that no longer resolves says so
+    const stale = { ...llmTemplate, name: 'stale', workspace: { path: 'gone' } };
+    await fold(env, await env.log.append('template', 'tpl-stale', [{ type: 'TemplateCreated', data: { templateId: 'tpl-stale', version: 1, template: stale as never } }], 0, meta()));
+    res = await http(`${api}/runs`, { method: 'POST', json: { templateId: 'tpl-stale' } });
+    expect(res.status).toBe(422);
+    expect(res.body.error).toMatchObject({ code: 'validation', message: expect.stringMatching(/^the template's default workspace: /), details: { problem: 'not_found', roots: [root] } });
+    expect(fake.requests).toHaveLength(1);
+
     // the body's workspace wins over the template's
     res = await http(`${api}/runs`, { method: 'POST', json: { templateId: 'tpl-tool', workspace: { path: 'alpha' } } });
     expect(res.status).toBe(201);
