@@ -96,6 +96,19 @@ describe('gateway workspaces (GET /workspaces, POST /runs workspace checks, GET 
     ]);
   });
 
+  it('without WORKSPACE_ROOTS lists nothing and takes no repository (fresh repositories only)', async () => {
+    const bare = await startGateway(env);
+    try {
+      expect((await http(`${bare.url}/api/v1/workspaces`)).body).toEqual({ roots: [], items: [] });
+      const res = await http(`${bare.url}/api/v1/runs`, { method: 'POST', json: { templateId: 'tpl-none', workspace: { path: join(root, 'alpha') } } });
+      expect(res.status).toBe(422);
+      expect(res.body.error).toMatchObject({ code: 'validation', message: expect.stringMatching(/WORKSPACE_ROOTS/), details: { problem: 'outside_roots', roots: [] } });
+      expect(fake.requests).toHaveLength(0);
+    } finally {
+      await bare.close();
+    }
+  });
+
   describe('POST /runs refuses a bad workspace with a 422 naming the problem and the roots, and sends nothing', () => {
     const cases = [
       { what: 'a `..` path out of the root', workspace: () => ({ path: `../${basename(outside)}/elsewhere` }), problem: 'outside_roots' },
