@@ -6,6 +6,11 @@
 // server it did not start: stopStarted() stops only the PIDs it recorded.
 //
 // Only loopback URLs can be started locally; for any other host the server must already answer.
+//
+// ensureConclaveNats() is `npm start`'s own NATS when NATS_URL is not set: nats-server on 127.0.0.1
+// (port 4223 or the first free one after it) with the generated least-privilege config (a user per
+// service, no anonymous access; scripts/lib/nats-auth.mjs), JetStream under <dataDir>/nats, the
+// users' passwords generated once into <dataDir>/nats-users.json (0600).
 import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
@@ -21,18 +26,28 @@ const defaultLog = (message) => console.log(`[infra] ${message}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * @param {{ natsUrl: string, databaseUrl: string, dataDir: string, log?: (message: string) => void }} options
- * @returns {Promise<{ natsUrl: string, databaseUrl: string, started: StartedProcess[] }>}
+ * conclaveNats: run Conclave's own authenticated NATS (ensureConclaveNats) instead of using natsUrl;
+ * natsUrl is then the URL it listens on and natsUsers every user's password.
+ * @param {{ natsUrl: string, databaseUrl: string, dataDir: string, log?: (message: string) => void, conclaveNats?: boolean }} options
+ * @returns {Promise<{ natsUrl: string, databaseUrl: string, started: StartedProcess[], natsUsers: Record<string, string> | null }>}
  *
  * @typedef {{ service: 'nats' | 'postgres', how: string, pid: number, url: string, pidFile?: string }} StartedProcess
  */
-export async function ensureInfra({ natsUrl, databaseUrl, dataDir, log = defaultLog }) {
+export async function ensureInfra({ natsUrl, databaseUrl, dataDir, log = defaultLog, conclaveNats = false }) {
   dataDir = resolve(dataDir);
   /** @type {StartedProcess[]} */
   const started = [];
+  let natsUsers = null;
   try {
-    const nats = await ensureNats(natsUrl, dataDir, log);
-    if (nats) started.push(nats);
+    if (conclaveNats) {
+      const own = await ensureConclaveNats({ dataDir, log });
+      started.push(own.proc);
+      natsUrl = own.natsUrl;
+      natsUsers = own.passwords;
+    } else {
+      const nats = await ensureNats(natsUrl, dataDir, log);
+      if (nats) started.push(nats);
+    }
     const postgres = await ensurePostgres(databaseUrl, dataDir, log);
     if (postgres) started.push(postgres);
     await ensureDatabase(databaseUrl, log);
@@ -41,7 +56,7 @@ export async function ensureInfra({ natsUrl, databaseUrl, dataDir, log = default
     await stopStarted(started, { log });
     throw err;
   }
-  return { natsUrl, databaseUrl, started };
+  return { natsUrl, databaseUrl, started, natsUsers };
 }
 
 /**
@@ -70,10 +85,61 @@ export async function stopStarted(started, { log = defaultLog } = {}) {
       }
     }
     if (proc.pidFile) rmSync(proc.pidFile, { force: true });
+    if (proc.stateFile) rmSync(proc.stateFile, { force: true });
   }
 }
 
 // ---------------------------------------------------------------------------------------- NATS
+
+const CONCLAVE_NATS_PORTS = { first: 4223, last: 4299 };
+
+/**
+ * Conclave's own authenticated nats-server for `npm start`. Keeps the one a previous run left
+ * running (recorded in <dataDir>/nats.json, answering with auth required) rather than starting a
+ * second one on the same store.
+ * @returns {Promise<{ natsUrl: string, passwords: Record<string, string>, proc: StartedProcess | null }>}
+ */
+export async function ensureConclaveNats({ dataDir, log = defaultLog }) {
+  dataDir = resolve(dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const { loadOrCreatePasswords, renderConfig, serverEnv } = await import('./lib/nats-auth.mjs');
+  const passwords = loadOrCreatePasswords(join(dataDir, 'nats-users.json'), { say: log });
+  const stateFile = join(dataDir, 'nats.json');
+  const pidFile = join(dataDir, 'nats.pid');
+  if (existsSync(stateFile)) {
+    const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+    const info = isAlive(state.pid) ? await probeNats(state.url) : null;
+    if (info && info !== 'not-nats' && info.auth_required === true) {
+      log(`Conclave's NATS answers at ${state.url} (pid ${state.pid}, left by an earlier run): keeping it`);
+      return { natsUrl: state.url, passwords, proc: { service: 'nats', how: 'nats-server (conclave, auth)', pid: state.pid, url: state.url, pidFile } };
+    }
+    rmSync(stateFile, { force: true });
+  }
+  const bin = findBinary('nats-server', ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin', '/usr/bin']);
+  if (!bin) throw new Error('no nats-server binary was found (install nats-server, or set NATS_URL to a NATS with JetStream)');
+  let port = null;
+  for (let p = CONCLAVE_NATS_PORTS.first; p <= CONCLAVE_NATS_PORTS.last && port === null; p++) {
+    if ((await probeNats(`nats://127.0.0.1:${p}`, 300)) === null) port = p;
+  }
+  if (port === null) throw new Error(`no free port for Conclave's NATS in ${CONCLAVE_NATS_PORTS.first}-${CONCLAVE_NATS_PORTS.last} (or set NATS_URL)`);
+  const url = `nats://127.0.0.1:${port}`;
+  const storeDir = join(dataDir, 'nats');
+  mkdirSync(storeDir, { recursive: true });
+  const confFile = join(dataDir, 'nats.conf');
+  writeFileSync(confFile, renderConfig({ prefix: '', host: '127.0.0.1', port, storeDir }), { mode: 0o600 });
+  // its environment is the passwords the config references, and nothing else of ours
+  const proc = await spawnNats({ bin, args: ['-c', confFile], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...serverEnv(passwords) }, url, dataDir, log, how: 'nats-server (conclave, auth)', ready: (info) => info.auth_required === true });
+  writeFileSync(stateFile, `${JSON.stringify({ pid: proc.pid, url })}
+`);
+  log(`Conclave's NATS (a user per service, no anonymous access) answers at ${url} (pid ${proc.pid}, config ${confFile})`);
+  return { natsUrl: url, passwords, proc: { ...proc, stateFile } };
+}
+
+/** Whether the NATS at url lets a client in without credentials (its INFO says no auth_required). */
+export async function natsAcceptsAnonymous(url) {
+  const info = await probeNats(url);
+  return Boolean(info && info !== 'not-nats' && info.auth_required !== true);
+}
 
 /**
  * NATS sends an `INFO {json}` line as soon as a client connects. Resolves to that JSON, to
@@ -125,14 +191,20 @@ async function ensureNats(url, dataDir, log) {
 
   const storeDir = join(dataDir, 'nats');
   mkdirSync(storeDir, { recursive: true });
+  const args = ['-js', '-a', host === 'localhost' ? '127.0.0.1' : host, '-p', String(port), '-sd', storeDir];
+  log(`NATS does not answer at ${redact(url)}`);
+  return spawnNats({ bin, args, env: process.env, url, dataDir, log, how: 'nats-server' });
+}
+
+/** Starts nats-server detached (log <dataDir>/nats.log) and waits until it greets at url. */
+async function spawnNats({ bin, args, env, url, dataDir, log, how, ready = () => true }) {
   const logFile = join(dataDir, 'nats.log');
   const pidFile = join(dataDir, 'nats.pid');
-  const args = ['-js', '-a', host === 'localhost' ? '127.0.0.1' : host, '-p', String(port), '-sd', storeDir];
-  log(`NATS does not answer at ${redact(url)}: starting ${bin} ${args.join(' ')} (log ${logFile})`);
+  log(`starting ${bin} ${args.join(' ')} (log ${logFile})`);
   const fd = openSync(logFile, 'a');
   let child;
   try {
-    child = spawn(bin, args, { detached: true, stdio: ['ignore', fd, fd] });
+    child = spawn(bin, args, { detached: true, stdio: ['ignore', fd, fd], env });
   } finally {
     closeSync(fd);
   }
@@ -143,12 +215,12 @@ async function ensureNats(url, dataDir, log) {
   child.unref();
   if (child.pid === undefined) await spawnError;
   writeFileSync(pidFile, `${child.pid}\n`);
-  const proc = { service: 'nats', how: 'nats-server', pid: child.pid, url, pidFile };
+  const proc = { service: 'nats', how, pid: child.pid, url, pidFile };
 
   const deadline = Date.now() + NATS_START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     const answer = await probeNats(url, 500);
-    if (answer && answer !== 'not-nats') {
+    if (answer && answer !== 'not-nats' && ready(answer)) {
       log(`NATS answers at ${redact(url)} (pid ${child.pid})`);
       return proc;
     }

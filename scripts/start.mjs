@@ -1,6 +1,9 @@
 // `npm start`: bring the whole system up on this machine from a fresh clone.
 //   install (when node_modules is missing) → build → NATS + Postgres (reuse or start local ones
 //   under .conclave/) → migrations, streams, seeds → the five services → the dashboard URL.
+// NATS: unless NATS_URL is set, Conclave runs its own nats-server (127.0.0.1:4223 or the next free
+// port, data in .conclave/nats) with a user per service and no anonymous access (scripts/infra.mjs
+// ensureConclaveNats); set-up connects as the admin user, each service as its own user.
 // Ctrl-C stops the services gracefully, then whatever infrastructure this run started.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,7 +14,8 @@ const ROOT = join(import.meta.dirname, '..');
 const DATA_DIR = join(ROOT, '.conclave');
 const LOCK = join(DATA_DIR, 'start.lock');
 const PORT = Number(process.env.PORT ?? 3000);
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+/** set: use that NATS as is (NATS_USER / NATS_PASSWORD from the environment, if any); unset: our own */
+const NATS_URL_GIVEN = process.env.NATS_URL !== undefined && process.env.NATS_URL !== '';
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/conclave';
 const say = (m) => console.log(`\x1b[1m[conclave]\x1b[0m ${m}`);
 
@@ -61,12 +65,21 @@ if (!existsSync(join(ROOT, 'node_modules', '.package-lock.json'))) {
 say('building…');
 run(process.execPath, [join(ROOT, 'scripts', 'build.mjs')]);
 
-const { ensureInfra, stopStarted } = await import('./infra.mjs');
+const { ensureInfra, natsAcceptsAnonymous, stopStarted } = await import('./infra.mjs');
 const { setup } = await import('./setup.mjs');
 const { SERVICES, spawnService, stopChildren, waitForHttp, prettyLine } = await import('./lib/stack.mjs');
 
 (await import('./lib/sandbox-check.mjs')).ensureSandbox({ say }); // bubblewrap for agent tools and tool phases
-const infra = await ensureInfra({ natsUrl: NATS_URL, databaseUrl: DATABASE_URL, dataDir: DATA_DIR });
+const infra = await ensureInfra({ natsUrl: process.env.NATS_URL, databaseUrl: DATABASE_URL, dataDir: DATA_DIR, conclaveNats: !NATS_URL_GIVEN });
+const NATS_URL = infra.natsUrl;
+/** the NATS_USER / NATS_PASSWORD of one of our NATS's users (nothing with a NATS_URL of the user's) */
+const natsUser = (user) => (infra.natsUsers ? { NATS_USER: user, NATS_PASSWORD: infra.natsUsers[user] } : {});
+if (NATS_URL_GIVEN && (await natsAcceptsAnonymous(NATS_URL))) {
+  say(
+    `\x1b[33mwarning:\x1b[0m the NATS at NATS_URL accepts anonymous connections: any process that reaches it can pull work, ` +
+      'write events and ask the gateway for provider keys. Unset NATS_URL to let `npm start` run its own NATS with a user per service.',
+  );
+}
 let children = [];
 let stopping = false;
 async function shutdown(code = 0) {
@@ -82,7 +95,8 @@ process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
 try {
-  await setup({ natsUrl: NATS_URL, databaseUrl: DATABASE_URL });
+  const admin = natsUser('admin');
+  await setup({ natsUrl: NATS_URL, natsUser: admin.NATS_USER ?? process.env.NATS_USER, natsPassword: admin.NATS_PASSWORD ?? process.env.NATS_PASSWORD, databaseUrl: DATABASE_URL });
 } catch (err) {
   say(`set-up failed: ${err.message}`);
   await shutdown(1);
@@ -106,7 +120,7 @@ const colours = [36, 35, 33, 32, 34];
 const env = { NATS_URL, DATABASE_URL, PORT: String(PORT), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
 const gatewayEnv = { ...env, CONCLAVE_MASTER_KEY: masterKey() }; // only the gateway holds it
 children = SERVICES.map((name, i) =>
-  spawnService(name, name === 'gateway' ? gatewayEnv : env, (line) => console.log(`\x1b[${colours[i % colours.length]}m${name.padEnd(width)}\x1b[0m │ ${prettyLine(line)}`)),
+  spawnService(name, { ...(name === 'gateway' ? gatewayEnv : env), ...natsUser(name) }, (line) => console.log(`\x1b[${colours[i % colours.length]}m${name.padEnd(width)}\x1b[0m │ ${prettyLine(line)}`)),
 );
 for (const child of children) {
   child.on('exit', (code, signal) => {
