@@ -3,7 +3,9 @@
 //   npm run replay                 rebuild into fresh tables, then swap them in
 //   npm run replay -- --verify     rebuild and compare with the live tables row by row; nothing changes
 //
-// Uses NATS_URL, DATABASE_URL and CONCLAVE_PREFIX like the services, and the built libs (npm run build).
+// Uses NATS_URL, NATS_USER, NATS_PASSWORD, DATABASE_URL and CONCLAVE_PREFIX like the services, and
+// the built libs (npm run build). Against `npm start`'s own NATS: its URL and the `projector` (or
+// `admin`) password from .conclave/nats-users.json.
 // Exit code: 0 done (verify: no differences), 1 failed, 3 verify found differences.
 import { createRequire } from 'node:module';
 
@@ -25,7 +27,7 @@ async function main() {
   const { SingleBar, Presets } = require('cli-progress');
 
   await migrate(databaseUrl);
-  const log = await EventLog.connect({ servers: natsUrl, prefix, name: 'conclave-replay' });
+  const log = await EventLog.connect({ servers: natsUrl, prefix, name: 'conclave-replay', ...(process.env.NATS_USER ? { user: process.env.NATS_USER, pass: process.env.NATS_PASSWORD ?? '' } : {}) });
   const dataSource = await createDataSource(databaseUrl, { applicationName: 'conclave-replay', poolSize: 3 }).initialize();
   const interactive = process.stderr.isTTY;
   const bar = new SingleBar({ format: ' {phase} |{bar}| {value}/{total} events | {eta_formatted} left', etaBuffer: 50, noTTYOutput: true, notTTYSchedule: 2000 }, Presets.shades_classic);
