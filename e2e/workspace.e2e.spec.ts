@@ -233,7 +233,10 @@ describe('agents on the user repository', () => {
     expect(conflicted.error).toMatchObject({ code: 'merge_conflict', message: expect.stringContaining('app.txt') });
     const other = failed.phases.find((p) => p.id !== conflicted.id)!;
     expect(other.status).toBe('completed');
-    expect((await post(`/runs/${id}/phases/${conflicted.id}/retry`)).status).toBe(202);
+    const retry = await post(`/runs/${id}/phases/${conflicted.id}/retry`);
+    expect(retry.status).toBe(202);
+    // read our own write first: the read model showed the run failed a moment ago
+    expect((await api(`/runs/${id}?min_sequence=${(await retry.json<{ sequence: number }>()).sequence}`)).status).toBe(200);
     const done = await until(id, 'the retried run to complete', (r) => r.status === 'completed' || r.status === 'failed');
     expect(done.status).toBe('completed');
     const text = git(repo, 'show', `conclave/${id}:app.txt`);
