@@ -58,6 +58,10 @@ export const FOLDED_EVENT_TYPES = [
   'BudgetAlert',
   'BudgetExceeded',
   'BudgetRaised',
+  'IntegrationRequested',
+  'ChangesIntegrated',
+  'IntegrationFailed',
+  'PartialWorkRecorded',
 ] as const;
 
 /**
@@ -101,7 +105,10 @@ export function foldRunEvent(view: RunView, event: SocketEvent): { view: RunView
   if (!isFoldedEventType(event.type)) return { view: { ...view, sequence: event.sequence }, outcome: 'unknown' };
   const parsed = parseRunEvent(event);
   if (!parsed) return { view: { ...view, sequence: event.sequence }, outcome: 'invalid' };
-  return { view: { ...evolve(view, parsed), sequence: event.sequence }, outcome: 'applied' };
+  const next = evolve(view, parsed);
+  // recounted whenever phases change (a commit set, a new attempt, a rollback), as the projector does
+  const filesChanged = next.phases === view.phases ? next.filesChanged : countFilesChanged(next.phases);
+  return { view: { ...next, filesChanged, sequence: event.sequence }, outcome: 'applied' };
 }
 
 export function applyRunEvent(view: RunView, event: SocketEvent): RunView {
@@ -135,6 +142,8 @@ export function emptyRunView(id: string): RunView {
     pauseReason: null,
     budgetUsd: null,
     archived: false,
+    workspace: null,
+    filesChanged: 0,
   };
 }
 
@@ -157,6 +166,7 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
         completedAt: null,
         error: null,
         budgetUsd: d.budgetUsd,
+        workspace: d.workspace ? { ...d.workspace, head: d.workspace.baseCommit } : (view.workspace ?? null),
       };
     }
     case 'PhaseStarted': {
@@ -354,11 +364,15 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
     case 'RolledBack': {
       const reset = new Set(event.data.resetPhaseIds);
       const phases = view.phases.map((p) =>
-        reset.has(p.id) ? { ...p, status: 'pending' as const, startedAt: null, completedAt: null, candidates: [], verdict: null, artifactId: null, error: null } : p,
+        reset.has(p.id) ? { ...p, status: 'pending' as const, startedAt: null, completedAt: null, candidates: [], verdict: null, artifactId: null, error: null, commit: null } : p,
       );
+      // the run branch is reset to the checkpoint's commit (absent in runs without a workspace)
+      const commit = event.data.commit;
+      const workspace = commit !== undefined && view.workspace ? { ...view.workspace, head: commit } : view.workspace;
       return {
         ...view,
         phases,
+        workspace,
         status: view.status === 'paused' ? 'paused' : 'running',
         completedAt: null,
         error: null,
@@ -380,6 +394,27 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
     }
     case 'BudgetRaised':
       return { ...view, budgetUsd: event.data.budgetUsd };
+    case 'ChangesIntegrated': {
+      const d = event.data;
+      // a late integration of an attempt the phase has moved past no longer describes it
+      const next = updatePhase(view, d.phaseId, (p) =>
+        d.attempt !== p.attempt ? p : { ...p, commit: { sha: d.commit, parent: d.parent, candidateId: d.candidateId, files: d.files } },
+      );
+      const workspace = next.workspace ? { ...next.workspace, head: d.commit } : next.workspace;
+      return { ...next, workspace };
+    }
+    case 'PartialWorkRecorded': {
+      const d = event.data;
+      return updatePhase(view, d.phaseId, (p) => {
+        if (d.attempt !== p.attempt) return p;
+        const candidate: CandidateView = {
+          ...(p.candidates.find((c) => c.id === d.candidateId) ?? placeholderCandidate(d.candidateId)),
+          partial: { ...d.partial, toolCalls: d.toolCalls },
+          ...(d.transcript ? { transcript: d.transcript } : {}),
+        };
+        return { ...p, candidates: upsertCandidate(p.candidates, candidate) };
+      });
+    }
     // Facts with no field in RunView (the timeline shows them; checkpoints are read from REST).
     case 'ConditionEvaluated':
     case 'CheckpointCreated':
@@ -387,6 +422,10 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
     case 'ResultRefused':
     case 'BudgetAlert':
     case 'BudgetExceeded':
+      return view;
+    // The timeline shows them; a conflict fails the phase through the decider's PhaseFailed.
+    case 'IntegrationRequested':
+    case 'IntegrationFailed':
       return view;
     default:
       return assertNever(event);
@@ -429,7 +468,15 @@ function updatePhase(view: RunView, phaseId: string, fn: (phase: PhaseView) => P
 
 /** A later attempt starts clean; spend stays cumulative across attempts. */
 function newAttempt(phase: PhaseView, attempt: number): PhaseView {
-  return { ...phase, attempt, candidates: [], verdict: null, artifactId: null, error: null, completedAt: null };
+  // a new attempt's winner makes a new commit; the run branch keeps the old one until then
+  return { ...phase, attempt, candidates: [], verdict: null, artifactId: null, error: null, completedAt: null, commit: null };
+}
+
+/** Distinct paths over the phases' current commits (what the run branch changed, as the projector counts it). */
+export function countFilesChanged(phases: readonly PhaseView[]): number {
+  const paths = new Set<string>();
+  for (const p of phases) for (const f of p.commit?.files ?? []) paths.add(f.path);
+  return paths.size;
 }
 
 function leavePhase(view: RunView, phaseId: string): RunView {

@@ -9,6 +9,7 @@ const row: RunSummary = {
   templateName: 'tpl',
   status: 'running',
   archived: false,
+  filesChanged: 0,
   costUsd: 0.1,
   startedAt: '2025-01-01T00:00:00Z',
   completedAt: null,
