@@ -22,6 +22,7 @@ import {
   TemplateValidation,
   TemplateView,
   TimelineEntry,
+  WorkspaceList,
   type CreateRunBody,
 } from '@conclave/contracts';
 import { request } from './client';
@@ -39,6 +40,7 @@ const WorkerList = Page(WorkerView).pick({ items: true });
 const CheckpointList = Page(CheckpointView).pick({ items: true });
 const ToolCallList = Page(ToolCallView).pick({ items: true });
 const AlertPage = Page(AlertItem);
+const ArtifactList = Page(ArtifactView).pick({ items: true });
 
 export interface ReadOptions {
   /** the gateway waits (bounded) until the read models applied this sequence */
@@ -77,6 +79,11 @@ export const api = {
     }),
 
   createRun: (body: CreateRunBody) => request('POST', '/runs', CreatedResponse, { body }),
+  /** the git repositories under the gateway's WORKSPACE_ROOTS (what a run may work on) */
+  listWorkspaces: (opts: ReadOptions = {}) => request('GET', '/workspaces', WorkspaceList, { signal: opts.signal }),
+  /** every artifact of a run (losing candidates' diffs are `candidate-diff` artifacts) */
+  listArtifacts: (runId: string, opts: ReadOptions = {}) =>
+    request('GET', `/runs/${encodeURIComponent(runId)}/artifacts`, ArtifactList, { signal: opts.signal }),
 
   listTemplates: (opts: ReadOptions = {}) =>
     request('GET', '/templates', TemplateList, { query: { min_sequence: opts.minSequence }, signal: opts.signal }),
@@ -143,6 +150,8 @@ export const exportUrls = {
   runs: (format: 'csv' | 'json') => `/api/v1/runs/export?format=${format}`,
   costs: (format: 'csv' | 'json') => `/api/v1/costs/export?format=${format}`,
   timeline: (runId: string) => `/api/v1/runs/${enc(runId)}/timeline/export`,
+  /** the run branch against its base as a `git format-patch` series (409 without a workspace) */
+  patch: (runId: string) => `/api/v1/runs/${enc(runId)}/patch`,
 };
 
 /** Fetch a run's whole timeline after `sinceSequence`, following pages (bounded). */

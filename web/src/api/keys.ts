@@ -11,6 +11,8 @@ export const keys = {
   /** a candidate's recorded conversation (immutable once stored: content-addressed by `key`) */
   transcript: (runId: string, candidateId: string, key: string) => ['run', runId, 'transcript', candidateId, key] as const,
   artifact: (runId: string, artifactId: string) => ['run', runId, 'artifact', artifactId] as const,
+  artifacts: (runId: string) => ['run', runId, 'artifacts'] as const,
+  workspaces: () => ['workspaces'] as const,
   checkpoints: (id: string) => ['run', id, 'checkpoints'] as const,
   toolCalls: (id: string) => ['run', id, 'tool-calls'] as const,
   providers: () => ['providers'] as const,

@@ -61,3 +61,8 @@ export function toPrettyJson(value: unknown): string {
     return String(value);
   }
 }
+
+/** A commit id as git shows it short (7 characters); '—' without one. */
+export function shortSha(sha: string | null | undefined): string {
+  return sha ? sha.slice(0, 7) : '—';
+}

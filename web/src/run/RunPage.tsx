@@ -13,6 +13,7 @@ import { PhasePanel } from './PhasePanel';
 import { PausedBanner, PendingPanel, RunToolbar, StalledWorkersWarning } from './RunControls';
 import { Timeline } from './Timeline';
 import { useLiveRun } from './use-live-run';
+import { WorkspaceBar } from './WorkspaceBar';
 
 // React Flow is the heaviest dependency: its chunk starts loading with this page's (in parallel with
 // the run's fetch) and the graph appears when both are there. Not React.lazy: a Suspense fallback
@@ -89,6 +90,7 @@ function RunPage({ id }: { id: string }) {
     <div className="page">
       <title>{`${view.name ?? view.id} · Conclave`}</title>
       <RunHeader view={view} />
+      <WorkspaceBar view={view} />
       <RunToolbar view={view} onSequence={refetchAtLeast} />
       <PausedBanner view={view} />
       <StalledWorkersWarning active={!isTerminal(view.status)} />
