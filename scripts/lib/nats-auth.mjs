@@ -28,10 +28,10 @@ export function natsUsers() {
  * like the master key): they survive restarts, so the server's config and the services agree.
  */
 export function loadOrCreatePasswords(file, { say = () => {} } = {}) {
-  const { generateNatsPasswords, NATS_USERS } = libs();
+  const { generateNatsPasswords, NATS_USERS, NATS_PASSWORD_PATTERN } = libs();
   let stored = {};
   if (existsSync(file)) stored = JSON.parse(readFileSync(file, 'utf8'));
-  const missing = NATS_USERS.filter((u) => typeof stored[u] !== 'string' || stored[u].length === 0);
+  const missing = NATS_USERS.filter((u) => typeof stored[u] !== 'string' || !NATS_PASSWORD_PATTERN.test(stored[u]));
   if (missing.length > 0) {
     const fresh = generateNatsPasswords();
     for (const u of missing) stored[u] = fresh[u];

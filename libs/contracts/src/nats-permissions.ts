@@ -10,8 +10,9 @@ import type { NatsNames } from './subjects';
  * them); only the orchestrator writes run events and work commands, the gateway only provider
  * events; no service user may create, change or delete a stream or a durable consumer (the admin
  * user of set-up does); a reader's ordered consumers may not be named like a durable it does not
- * own (deny), so it cannot pull another service's work. Replies to core requests go out under
- * `allow_responses` (only to the reply subject of a request just received), never `_INBOX.>`.
+ * own (deny), so it cannot pull another service's work. Each user receives replies on its own
+ * inbox prefix only (natsInboxPrefix), and answers requests under `allow_responses` (only to the
+ * reply subject of a request just received), never with a right to publish on `_INBOX.>`.
  */
 export const NATS_SERVICE_USERS = ['gateway', 'orchestrator', 'projector', 'llm-worker', 'judge'] as const;
 export type NatsServiceUser = (typeof NATS_SERVICE_USERS)[number];
@@ -31,10 +32,20 @@ export interface NatsPermission {
   allow_responses?: boolean;
 }
 
+/**
+ * Where a user's replies arrive (the connection's `inboxPrefix`): `_INBOX.<user>`. Each service user
+ * may subscribe only under its own, so no other user can read the replies it gets — the gateway's
+ * answers to credentials requests carry provider keys.
+ */
+export function natsInboxPrefix(user: string): string {
+  return `_INBOX.${user.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
+
 const API = '$JS.API';
-/** every client: jetstreamManager() checks the API; replies and pulled messages arrive on inboxes */
+/** every client: jetstreamManager() checks the API */
 const BASE_PUBLISH = [`${API}.INFO`];
-const BASE_SUBSCRIBE = ['_INBOX.>'];
+/** replies, JetStream API answers and pulled messages arrive on the user's own inboxes */
+const inbox = (user: NatsServiceUser) => [`${natsInboxPrefix(user)}.>`];
 
 function rule(allow: string[], deny: string[] = []): NatsSubjectRule {
   const uniq = (xs: string[]) => [...new Set(xs)];
@@ -91,7 +102,7 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
   ];
 
   /** the work-queue workers' common runtime (libs/worker-kit): results, live deltas, credentials */
-  const worker = (owned: string[], extraPublish: string[] = []): NatsPermission => ({
+  const worker = (user: NatsServiceUser, owned: string[], extraPublish: string[] = []): NatsPermission => ({
     publish: rule([
       ...BASE_PUBLISH,
       ...owned.flatMap((d) => pull(streams.commands, d)),
@@ -101,7 +112,7 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
       subjects.credentials,
       ...extraPublish,
     ]),
-    subscribe: rule([...BASE_SUBSCRIBE, subjects.cancel]),
+    subscribe: rule([...inbox(user), subjects.cancel]),
   });
 
   return {
@@ -117,7 +128,7 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
         ],
         durableDeny(streams.events),
       ),
-      subscribe: rule([...BASE_SUBSCRIBE, subjects.credentials, subjects.allLive]),
+      subscribe: rule([...inbox('gateway'), subjects.credentials, subjects.allLive]),
       allow_responses: true, // answers credentials requests
     },
     orchestrator: {
@@ -138,14 +149,14 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
         ],
         durableDeny(streams.events, [consumers.dispatcher, consumers.timers]),
       ),
-      subscribe: rule([...BASE_SUBSCRIBE, subjects.orchestrator, subjects.liveWorker('*')]),
+      subscribe: rule([...inbox('orchestrator'), subjects.orchestrator, subjects.liveWorker('*')]),
       allow_responses: true, // answers the gateway's commands
     },
     projector: {
       publish: rule([...BASE_PUBLISH, ...orderedAllow(streams.events)], durableDeny(streams.events)),
-      subscribe: rule(BASE_SUBSCRIBE),
+      subscribe: rule(inbox('projector')),
     },
-    'llm-worker': worker([consumers.generateWorkers, consumers.toolRunners, consumers.workspaceTasks], transcriptWrite),
-    judge: worker([consumers.judgeWorkers]),
+    'llm-worker': worker('llm-worker', [consumers.generateWorkers, consumers.toolRunners, consumers.workspaceTasks], transcriptWrite),
+    judge: worker('judge', [consumers.judgeWorkers]),
   };
 }

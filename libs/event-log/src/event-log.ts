@@ -17,6 +17,7 @@ import { connect, headers, nanos, type NatsConnection } from '@nats-io/transport
 import {
   CURRENT_SCHEMA_VERSION,
   eventCatalogText,
+  natsInboxPrefix,
   natsNames,
   parseEvent,
   splitStreamId,
@@ -299,9 +300,13 @@ export class EventLog {
   }
 }
 
-/** `{ user, pass }` for a NATS connect() when a user is configured, else nothing (anonymous). */
-export function natsCredentials(options: { user?: string; pass?: string }): { user?: string; pass?: string } {
-  return options.user ? { user: options.user, pass: options.pass ?? '' } : {};
+/**
+ * `{ user, pass, inboxPrefix }` for a NATS connect() when a user is configured, else nothing
+ * (anonymous). The inbox prefix is the user's own (natsInboxPrefix): the only one its
+ * permissions let it subscribe to.
+ */
+export function natsCredentials(options: { user?: string; pass?: string }): { user?: string; pass?: string; inboxPrefix?: string } {
+  return options.user ? { user: options.user, pass: options.pass ?? '', inboxPrefix: natsInboxPrefix(options.user) } : {};
 }
 
 export function isNotFound(err: unknown): boolean {

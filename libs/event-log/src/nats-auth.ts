@@ -32,13 +32,23 @@ export function natsPasswordVariable(user: NatsUser): string {
   return `CONCLAVE_NATS_${user.toUpperCase().replace(/-/g, '_')}_PASSWORD`;
 }
 
+/**
+ * nats-server parses the value of an environment variable it references as a config value: a
+ * password that starts with a digit or a `-` is read as a number (or refused), `true`/`yes` as a
+ * boolean. A letter followed by letters and digits is always a string.
+ */
+export const NATS_PASSWORD_PATTERN = /^[A-Za-z][A-Za-z0-9]{15,}$/;
+
 /** Fresh random passwords for every user (npm start keeps them in .conclave/nats-users.json, 0600). */
 export function generateNatsPasswords(): Record<NatsUser, string> {
-  return Object.fromEntries(NATS_USERS.map((u) => [u, randomBytes(24).toString('base64url')])) as Record<NatsUser, string>;
+  return Object.fromEntries(NATS_USERS.map((u) => [u, `p${randomBytes(24).toString('hex')}`])) as Record<NatsUser, string>;
 }
 
 /** nats-server's environment: every user's password under its variable. */
 export function natsServerEnv(passwords: Record<NatsUser, string>): Record<string, string> {
+  for (const u of NATS_USERS) {
+    if (!NATS_PASSWORD_PATTERN.test(passwords[u] ?? '')) throw new Error(`the NATS password of "${u}" must be a letter then 15 or more letters and digits (nats-server parses it as a config value)`);
+  }
   return Object.fromEntries(NATS_USERS.map((u) => [natsPasswordVariable(u), passwords[u]]));
 }
 

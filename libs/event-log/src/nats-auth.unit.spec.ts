@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NATS_USERS, natsNames, natsPermissions } from '@conclave/contracts';
-import { deployNatsConfig, natsPasswordVariable, renderNatsConfig } from './nats-auth';
+import { deployNatsConfig, generateNatsPasswords, NATS_PASSWORD_PATTERN, natsPasswordVariable, natsServerEnv, renderNatsConfig } from './nats-auth';
 
 describe('generated NATS config', () => {
   it('deploy/nats.conf (docker compose) is exactly what renderNatsConfig makes of natsPermissions (run `node scripts/lib/nats-auth.mjs` after a change)', () => {
@@ -28,5 +28,12 @@ describe('generated NATS config', () => {
     expect(perms['llm-worker'].publish.allow.some((s) => s.startsWith('events.'))).toBe(false);
     expect(perms.gateway.publish.allow.some((s) => s.includes(`.${names.streams.commands}.`))).toBe(false);
     expect(perms['llm-worker'].publish.allow).toContain(`$JS.API.CONSUMER.MSG.NEXT.${names.streams.commands}.${names.consumers.workspaceTasks}`);
+  });
+
+  it('makes passwords nats-server reads as strings from its environment, and refuses others', () => {
+    for (let i = 0; i < 50; i++) for (const pw of Object.values(generateNatsPasswords())) expect(pw).toMatch(NATS_PASSWORD_PATTERN);
+    const env = natsServerEnv(generateNatsPasswords());
+    expect(Object.keys(env).sort()).toEqual(NATS_USERS.map(natsPasswordVariable).sort());
+    expect(() => natsServerEnv({ ...generateNatsPasswords(), judge: '4f3a9c0e1b2d3c4e5f6a7b8c' })).toThrow(/judge/);
   });
 });

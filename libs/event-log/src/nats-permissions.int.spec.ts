@@ -128,6 +128,25 @@ describe('NATS permissions (generated config, one user per service)', () => {
       responder.unsubscribe();
     });
 
+    it('no service user can read another user\'s inbox: the projector cannot sniff the keys the gateway sends a worker', async () => {
+      const responder = as('gateway').nc.subscribe(admin.names.subjects.credentials, { queue: 'gateway', callback: (_e, m) => void m.respond(JSON.stringify({ ok: true, apiKey: 'sk-secret' })) });
+      await as('gateway').nc.flush();
+      const sniffed: string[] = [];
+      const refusedSubs: string[] = [];
+      const spy = as('projector').nc;
+      const subs = ['_INBOX.>', '_INBOX.llm-worker.>', '>'].map((subject) =>
+        spy.subscribe(subject, { callback: (err, m) => void (err ? refusedSubs.push(subject) : sniffed.push(m.string())) }),
+      );
+      await spy.flush();
+      const reply = await as('llm-worker').nc.request(admin.names.subjects.credentials, JSON.stringify({ provider: 'openai' }), { timeout: 2_000 });
+      expect(reply.subject.startsWith('_INBOX.llm-worker.')).toBe(true);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(sniffed).toEqual([]);
+      expect(refusedSubs.sort()).toEqual(['>', '_INBOX.>', '_INBOX.llm-worker.>']);
+      for (const sub of subs) sub.unsubscribe();
+      responder.unsubscribe();
+    });
+
     it('only the gateway can serve the credentials subject (a worker cannot impersonate it)', async () => {
       const errors: string[] = [];
       const worker: NatsConnection = as('llm-worker').nc;

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { natsInboxPrefix } from '@conclave/contracts';
 
 /**
  * Environment every service reads. A service extends it with its own fields and parses it once
@@ -25,8 +26,9 @@ export const BaseEnv = z.object({
 export type BaseEnv = z.infer<typeof BaseEnv>;
 
 /** Options of every NATS connection a service makes (EventLog, Nest's NATS transport and clients). */
-export function natsConnectionOptions(env: Pick<BaseEnv, 'NATS_URL' | 'NATS_USER' | 'NATS_PASSWORD'>): { servers: string; user?: string; pass?: string } {
-  return { servers: env.NATS_URL, ...(env.NATS_USER ? { user: env.NATS_USER, pass: env.NATS_PASSWORD ?? '' } : {}) };
+export function natsConnectionOptions(env: Pick<BaseEnv, 'NATS_URL' | 'NATS_USER' | 'NATS_PASSWORD'>): { servers: string; user?: string; pass?: string; inboxPrefix?: string } {
+  // the user's own inbox prefix: the only inboxes its NATS permissions let it subscribe to
+  return { servers: env.NATS_URL, ...(env.NATS_USER ? { user: env.NATS_USER, pass: env.NATS_PASSWORD ?? '', inboxPrefix: natsInboxPrefix(env.NATS_USER) } : {}) };
 }
 
 export class ConfigError extends Error {
