@@ -9,7 +9,9 @@ import { JsonBlock } from '../ui/JsonBlock';
 import { StatusBadge } from '../ui/StatusBadge';
 import { ArtifactContent } from './ArtifactContent';
 import { CandidateConversation } from './conversation/ConversationViewer';
+import { PhaseChanges, hasChanges } from './PhaseChanges';
 import { RejectionDetails } from './RejectionDetails';
+import { ToolCalls, type ToolCallLike } from './ToolCalls';
 import { PhaseActions, type OnSequence } from './RunControls';
 import type { CandidateWithTools } from './run-reducer';
 import type { LiveByCandidate, LiveCandidate } from './use-live-run';
@@ -100,6 +102,8 @@ export function PhasePanel({ view, phase, live, onSequence, onClose }: Props) {
         </div>
       )}
 
+      {hasChanges(phase) && <PhaseChanges runId={runId} phase={phase} minSequence={sequence} />}
+
       {phase.verdict && (
         <>
           <h3>Verdict</h3>
@@ -136,7 +140,7 @@ function CandidateCard({
   live?: LiveCandidate;
   restToolCalls?: ToolCallRow[];
 }) {
-  const toolCalls: ToolCallLike[] = c.toolCalls ?? restToolCalls?.map((t) => ({ ...t, at: t.at ?? '' })) ?? live?.toolCalls ?? [];
+  const toolCalls: ToolCallLike[] = c.toolCalls ?? restToolCalls?.map((t) => ({ ...t, at: t.at ?? '' })) ?? c.partial?.toolCalls ?? live?.toolCalls ?? [];
   const output = c.output !== undefined ? (
     <JsonBlock value={c.output} label={`Output of ${candidateLabel(c)}`} maxHeight={320} />
   ) : c.status === 'requested' && live?.text ? (
@@ -191,7 +195,12 @@ function CandidateCard({
           <code>{c.error.code}</code> {c.error.message}
         </p>
       )}
-      {toolCalls.length > 0 && <ToolCalls calls={toolCalls} streaming={c.status === 'requested'} />}
+      {c.partial && (
+        <p className="notice notice--warn small">
+          {c.partial.reason === 'timeout' ? 'Timed out' : 'Cancelled'}: {c.partial.files.length} file{c.partial.files.length === 1 ? '' : 's'} of partial work kept (see Changes).
+        </p>
+      )}
+      {toolCalls.length > 0 && <ToolCalls calls={toolCalls} streaming={c.status === 'requested' && !c.partial} />}
       {c.status === 'rejected' ? <RejectionDetails runId={runId} candidate={c} fallback={output} /> : output}
       <CandidateConversation
         runId={runId}
@@ -203,34 +212,6 @@ function CandidateCard({
       />
     </article>
   );
-}
-
-type ToolCallLike = { tool: string; input?: unknown; outputSummary?: string; durationMs?: number; refused?: boolean; at: string };
-
-function ToolCalls({ calls, streaming }: { calls: readonly ToolCallLike[]; streaming: boolean }) {
-  return (
-    <details className="tool-calls" open={streaming}>
-      <summary>
-        {calls.length} tool call{calls.length > 1 ? 's' : ''}
-        {streaming ? ' (live)' : ''}
-      </summary>
-      <ol className="tool-calls__list">
-        {calls.map((t, i) => (
-          <li key={`${t.at}-${i}`} className={t.refused ? 'is-refused' : undefined}>
-            <code>{t.tool}</code> <span className="mono small">{summarize(t.input)}</span>
-            {t.refused && <span className="badge status--failed">refused</span>}
-            {t.durationMs !== undefined && <span className="muted small"> · {formatDuration(t.durationMs)}</span>}
-            {t.outputSummary && <div className="muted small">{t.outputSummary}</div>}
-          </li>
-        ))}
-      </ol>
-    </details>
-  );
-}
-
-function summarize(input: unknown): string {
-  const text = typeof input === 'string' ? input : JSON.stringify(input);
-  return text && text.length > 120 ? `${text.slice(0, 117)}…` : (text ?? '');
 }
 
 function Verdict({ verdict, candidates }: { verdict: VerdictView; candidates: readonly CandidateView[] }) {

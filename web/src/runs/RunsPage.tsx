@@ -215,6 +215,7 @@ const runColumns = (now: number): Column<RunSummary>[] => [
       </>
     ),
   },
+  { id: 'files', header: 'Files changed', numeric: true, cell: (r) => r.filesChanged },
   { id: 'cost', header: 'Cost', numeric: true, cell: (r) => formatUsd(r.costUsd) },
   { id: 'started', header: 'Started', cell: (r) => <time dateTime={r.startedAt}>{formatDateTime(r.startedAt)}</time> },
   { id: 'duration', header: 'Duration', numeric: true, cell: (r) => formatDuration(elapsedMs(r.startedAt, r.completedAt, now)) },
