@@ -3,11 +3,13 @@
 const fs = require('node:fs');
 const swc = JSON.parse(fs.readFileSync(`${__dirname}/.swcrc`, 'utf8'));
 delete swc.$schema;
+// the web's components (.tsx, React's automatic runtime); their specs opt into jsdom per file
+const swcTsx = { ...swc, swcrc: false, jsc: { ...swc.jsc, parser: { ...swc.jsc.parser, tsx: true }, transform: { ...swc.jsc.transform, react: { runtime: 'automatic' } } } };
 const esmOnly = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', 'load-esm'];
 const base = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  transform: { '^.+\\.(t|j|mj)sx?$': ['@swc/jest', { ...swc, swcrc: false }] },
+  transform: { '^.+\\.tsx$': ['@swc/jest', swcTsx], '^.+\\.(t|j|mj)sx?$': ['@swc/jest', { ...swc, swcrc: false }] },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   moduleNameMapper: { '^@conclave/(contracts|event-log|read-models|service-kit|testing|worker-kit)$': '<rootDir>/libs/$1/src/index.ts' },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
@@ -15,7 +17,7 @@ const base = {
 };
 module.exports = {
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/**/*.unit.spec.ts'], setupFilesAfterEnv: [`${__dirname}/tools/jest/unit.js`] },
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/**/*.unit.spec.ts', '<rootDir>/**/*.unit.spec.tsx'], setupFilesAfterEnv: [`${__dirname}/tools/jest/unit.js`] },
     { ...base, displayName: 'int', testMatch: ['<rootDir>/**/*.int.spec.ts'], setupFilesAfterEnv: [`${__dirname}/tools/jest/int.js`] },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/**/*.e2e.spec.ts'], setupFilesAfterEnv: [`${__dirname}/tools/jest/e2e.js`] },
   ],
