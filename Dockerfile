@@ -40,8 +40,12 @@ COPY --from=build /app/services ./services
 COPY --from=build /app/web ./web
 COPY --from=build /app/scripts ./scripts
 COPY --from=build /app/templates ./templates
+# git for the run branches and worktrees, bubblewrap for the tool sandbox (README "The sandbox")
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git bubblewrap ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
 # writable state (agent workspaces, local data) for the unprivileged user
-RUN mkdir -p /app/.conclave && chown node:node /app/.conclave
+RUN mkdir -p /app/.conclave/workspaces /repos && chown -R node:node /app/.conclave /repos
 USER node
 EXPOSE 3000
 CMD ["node", "services/gateway/dist/main.js"]
