@@ -25,8 +25,19 @@ const git = (cwd: string, ...args: string[]) =>
     env: { PATH: process.env.PATH, HOME: cwd, GIT_CONFIG_NOSYSTEM: '1' },
   }).trim();
 
-async function seriousViolations(page: Page): Promise<{ id: string; targets: string[] }[]> {
+/** axe in both themes (the page as it is; the theme switched in place). */
+async function seriousViolations(page: Page): Promise<Record<string, { id: string; targets: string[] }[]>> {
   await page.addScriptTag({ content: AXE });
+  const found: Record<string, { id: string; targets: string[] }[]> = {};
+  for (const theme of ['dark', 'light']) {
+    await page.evaluate(`document.documentElement.dataset.theme = '${theme}'`);
+    const serious = await themeViolations(page);
+    if (serious.length) found[theme] = serious;
+  }
+  return found;
+}
+
+async function themeViolations(page: Page): Promise<{ id: string; targets: string[] }[]> {
   const violations = await page.evaluate<{ id: string; impact: string | null; nodes: { target: string[] }[] }[]>('axe.run(document).then((r) => r.violations)');
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
 }
@@ -124,7 +135,7 @@ describe('dashboard on a user repository', () => {
     expect(why).toContain(roots);
     await shot('start-refused');
     const axe = await seriousViolations(page);
-    expect(axe).toEqual([]);
+    expect(axe).toEqual({});
 
     await baseRef.fill('main');
     await page.getByRole('button', { name: /^Start run/ }).click();
@@ -179,7 +190,7 @@ describe('dashboard on a user repository', () => {
     for (const c of phase.candidates) await page.locator(`.candidate-diffs article[data-candidate-id="${c.id}"]`).getByText(`edited by ${c.model}`, { exact: false }).first().waitFor({ timeout: 15_000 });
     await shot('agent-phase');
     const axe = await seriousViolations(page);
-    expect(axe).toEqual([]);
+    expect(axe).toEqual({});
   });
 
   it('shows the files changed in the runs list', async () => {
