@@ -202,4 +202,42 @@ describe('dashboard on a user repository', () => {
     expect(column).toBeGreaterThanOrEqual(0);
     await expect(row.locator('td, th').nth(column).textContent()).resolves.toBe('1');
   });
+
+  it("shows a cancelled agent's partial work on a fresh repository: diff, files and tool calls", async () => {
+    const slow = await api<{ id: string }>('/templates', {
+      method: 'POST',
+      body: JSON.stringify({
+        name: `ws-dash-slow-${env.id}`,
+        phases: [
+          {
+            id: 'implement',
+            kind: 'agent',
+            prompt: { user: 'Improve the app. file: app.txt' },
+            candidates: [{ provider: 'simulated', model: 'sim-slow', options: { latencyMs: 30_000 } }],
+            judge: { provider: 'simulated', model: 'sim-judge' },
+            tools: ['read_file', 'write_file', 'list_files'],
+          },
+        ],
+      }),
+    });
+    expect(slow.status).toBe(201);
+    const created = await api<{ id: string; sequence: number }>('/runs', { method: 'POST', body: JSON.stringify({ templateId: slow.body.id, inputs: {} }) });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    await page.goto(`${stack.url}/runs/${encodeURIComponent(id)}?phase=implement&min_sequence=${created.body.sequence}`);
+    const bar = page.getByRole('region', { name: 'Repository' });
+    await bar.getByText('Fresh repository (the run’s own)').waitFor({ timeout: 15_000 });
+    // the agent's live tool calls: cancel once it has written
+    await page.locator('.tool-calls').getByText('write_file').first().waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Cancel run…' }).click();
+    await page.getByRole('dialog', { name: 'Cancel the run' }).getByRole('button', { name: 'Cancel the run' }).click();
+    await page.locator('.page-header .badge.status--cancelled').waitFor({ timeout: 15_000 });
+    const work = page.getByTestId('partial-work');
+    await work.waitFor({ timeout: 30_000 });
+    await work.getByText('partial work: cancelled').waitFor();
+    await work.getByText('edited by sim-slow', { exact: false }).first().waitFor();
+    expect(await work.getByRole('list', { name: 'Changed files' }).textContent()).toContain('app.txt');
+    expect(await work.locator('.tool-calls').textContent()).toContain('write_file');
+    await shot('partial-work');
+  });
 });

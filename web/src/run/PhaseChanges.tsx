@@ -10,6 +10,12 @@ import { asCodeChange, type CodeChange } from './diff/unified-diff';
 import { ToolCalls } from './ToolCalls';
 
 const CHANGE_TONE: Record<string, string> = { created: 'added', modified: 'modified', deleted: 'deleted' };
+const NO_COMMIT: Partial<Record<PhaseView['status'], string>> = {
+  completed: 'No commit: the winner changed no file.',
+  failed: 'No commit: the phase failed.',
+  cancelled: 'No commit: the phase was cancelled.',
+  skipped: 'No commit: the phase was skipped.',
+};
 const PARTIAL_REASON = { cancelled: 'cancelled', timeout: 'timed out' } as const;
 
 function label(c: Pick<CandidateView, 'provider' | 'model' | 'id'>): string {
@@ -70,14 +76,14 @@ export function PhaseChanges({ runId, phase, minSequence }: { runId: string; pha
         </div>
       ) : (
         <p className="muted">
-          {phase.status === 'completed' ? 'No commit: the winner changed no file.' : phase.status === 'failed' ? 'No commit: the phase failed.' : 'No commit yet.'}
+          {NO_COMMIT[phase.status] ?? 'No commit yet.'}
         </p>
       )}
       {artifacts.isError && <ErrorNotice error={artifacts.error} title="Could not load the losing candidates’ diffs" onRetry={() => void artifacts.refetch()} />}
       {phase.candidates.length > 0 && (
         <div className="candidate-diffs">
           {phase.candidates.map((c) => (
-            <CandidateDiff key={c.id} candidate={c} winner={c.id === winnerId} change={candidateChange(c, artifacts.data?.items)} loading={missing && artifacts.isPending} />
+            <CandidateDiff key={c.id} candidate={c} winner={c.id === winnerId} change={candidateChange(c, artifacts.data?.items)} loading={missing && artifacts.isPending} status={phase.status} />
           ))}
         </div>
       )}
@@ -90,7 +96,9 @@ function candidateName(phase: PhaseView, id: string): string {
   return c ? `candidate ${c.slot + 1} (${label(c)})` : id;
 }
 
-function CandidateDiff({ candidate: c, winner, change, loading }: { candidate: CandidateView; winner: boolean; change: CodeChange | null; loading: boolean }) {
+const TERMINAL_PHASE = new Set<PhaseView['status']>(['completed', 'failed', 'cancelled', 'skipped']);
+
+function CandidateDiff({ candidate: c, winner, change, loading, status }: { candidate: CandidateView; winner: boolean; change: CodeChange | null; loading: boolean; status: PhaseView['status'] }) {
   const name = `Candidate ${c.slot + 1}: ${label(c)}`;
   const prefix = `cdiff-${c.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
   return (
@@ -105,7 +113,7 @@ function CandidateDiff({ candidate: c, winner, change, loading }: { candidate: C
       {change ? (
         <DiffViewer change={change} idPrefix={prefix} />
       ) : c.partial ? null : (
-        <p className="muted">{loading ? 'Loading the diff…' : c.status === 'requested' ? 'Working…' : 'No diff recorded.'}</p>
+        <p className="muted">{loading ? 'Loading the diff…' : c.status === 'requested' && !TERMINAL_PHASE.has(status) ? 'Working…' : 'No diff recorded.'}</p>
       )}
       {c.partial && <PartialWork partial={c.partial} prefix={`${prefix}-partial`} />}
     </article>

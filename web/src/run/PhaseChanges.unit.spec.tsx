@@ -101,7 +101,7 @@ describe('PhaseChanges', () => {
       commit: sha('d'),
       toolCalls: [{ tool: 'bash', input: { command: 'npm test' }, outputSummary: '1 failing', durationMs: 40, refused: false, at: '2026-01-01T00:00:00Z' }],
     };
-    const phase = phaseWith([candidate(0, { status: 'failed', error: { code: 'timeout', message: 'timed out' }, partial })], { status: 'failed' });
+    const phase = phaseWith([candidate(0, { status: 'requested', partial })], { status: 'cancelled' });
     renderWithProviders(<PhaseChanges runId="run1" phase={phase} minSequence={1} />);
     const work = screen.getByTestId('partial-work');
     expect(within(work).getByText('partial work: timed out')).toBeTruthy();
@@ -110,6 +110,6 @@ describe('PhaseChanges', () => {
     expect(within(work).getByText('1 tool call')).toBeTruthy();
     expect(within(work).getByText('bash')).toBeTruthy();
     expect(within(work).getByRole('list', { name: 'Changed files' }).textContent).toContain('src/c.ts');
-    expect(screen.getByText('No commit: the phase failed.')).toBeTruthy();
+    expect(screen.getByText('No commit: the phase was cancelled.')).toBeTruthy();
   });
 });

@@ -151,7 +151,7 @@ function CandidateCard({
       </span>
     </pre>
   ) : (
-    <p className="muted">{c.status === 'requested' ? 'Generating…' : 'Output not included in this view.'}</p>
+    <p className="muted">{c.partial ? 'Stopped before an output: its partial work is under Changes.' : c.status === 'requested' ? 'Generating…' : 'Output not included in this view.'}</p>
   );
   return (
     <article className={`candidate${winner ? ' is-winner' : ''}`} aria-label={`Candidate ${c.slot + 1}: ${candidateLabel(c)}${winner ? ' (winner)' : ''}`}>
