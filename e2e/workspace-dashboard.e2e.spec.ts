@@ -4,7 +4,8 @@ import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { RunView } from '@conclave/contracts';
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, LiveMessage, RunView, ServerToClientEvents } from '@conclave/contracts';
 import { createTestEnv, eventually, REPO_ROOT, startStack, type Stack, type TestEnv } from '@conclave/testing';
 import { launchChromium } from './support/browser';
 
@@ -221,14 +222,27 @@ describe('dashboard on a user repository', () => {
       }),
     });
     expect(slow.status).toBe(201);
-    const created = await api<{ id: string; sequence: number }>('/runs', { method: 'POST', body: JSON.stringify({ templateId: slow.body.id, inputs: {} }) });
-    expect(created.status).toBe(201);
-    const id = created.body.id;
-    await page.goto(`${stack.url}/runs/${encodeURIComponent(id)}?phase=implement&min_sequence=${created.body.sequence}`);
-    const bar = page.getByRole('region', { name: 'Repository' });
-    await bar.getByText('Fresh repository (the run’s own)').waitFor({ timeout: 15_000 });
-    // the agent's live tool calls: cancel once it has written
-    await page.locator('.tool-calls').getByText('write_file').first().waitFor({ timeout: 30_000 });
+    // the agent's tool calls are live messages (not replayed to a late page): a socket of the test's own sees them all
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(stack.url, { transports: ['websocket'] });
+    const calls: string[] = [];
+    socket.on('live', (m: LiveMessage) => {
+      if (m.kind === 'tool_call') calls.push(m.tool);
+    });
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    let id: string;
+    try {
+      const created = await api<{ id: string; sequence: number }>('/runs', { method: 'POST', body: JSON.stringify({ templateId: slow.body.id, inputs: {} }) });
+      expect(created.status).toBe(201);
+      id = created.body.id;
+      await socket.timeout(5_000).emitWithAck('subscribe', { room: `run:${id}` });
+      await page.goto(`${stack.url}/runs/${encodeURIComponent(id)}?phase=implement&min_sequence=${created.body.sequence}`);
+      const bar = page.getByRole('region', { name: 'Repository' });
+      await bar.getByText('Fresh repository (the run’s own)').waitFor({ timeout: 15_000 });
+      // cancel once the agent has written
+      await eventually(async () => calls.includes('write_file'), 'the agent to write', 30_000);
+    } finally {
+      socket.close();
+    }
     await page.getByRole('button', { name: 'Cancel run…' }).click();
     await page.getByRole('dialog', { name: 'Cancel the run' }).getByRole('button', { name: 'Cancel the run' }).click();
     await page.locator('.page-header .badge.status--cancelled').waitFor({ timeout: 15_000 });
