@@ -7,7 +7,9 @@
 //   - candidate commit: one modified file staged and committed (commitCandidate);
 //   - integration: the winner put on the run branch (integrate, no merge needed);
 //   - clean-up: every worktree of the run removed (removeWorktrees).
-// Prints median and p95 per step. Needs a build first (`npm run build`). Touches only its temp folder.
+// Prints median and p95 per step, twice: with the worktrees on disk (the default, under
+// WORKSPACES_ROOT) and on a tmpfs (/dev/shm, what WORKTREES_ROOT=/dev/shm/… gives), when there is one.
+// Needs a build first (`npm run build`). Touches only its temp folders.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
@@ -31,7 +33,11 @@ const { openWorktree, commitCandidate, integrate, removeWorktrees } = require(bu
 const base = await realpath(await mkdtemp(join(tmpdir(), 'conclave-bench-wt-')));
 const roots = join(base, 'roots');
 const repo = join(roots, 'repo');
-const policy = { workspacesRoot: join(base, 'ws'), workspaceRoots: [roots] };
+const shm = existsSync('/dev/shm') ? await mkdtemp('/dev/shm/conclave-bench-wt-') : null;
+const placements = [
+  ['on disk', { workspacesRoot: join(base, 'ws'), workspaceRoots: [roots] }],
+  ...(shm ? [['on tmpfs', { workspacesRoot: join(base, 'ws'), workspaceRoots: [roots], worktreesRoot: shm }]] : []),
+];
 const git = (cwd, ...args) => execFileSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@b', '-c', 'init.defaultBranch=main', ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: cwd, GIT_CONFIG_NOSYSTEM: '1' } }).trim();
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 const stats = (xs) => {
@@ -55,44 +61,48 @@ try {
   const head = git(repo, 'rev-parse', 'HEAD');
   console.log(`bench:worktrees: repository of ${FILES} files ready in ${(ms(t0) / 1000).toFixed(1)} s; git ${git(repo, '--version').replace('git version ', '')}, ${N} candidates`);
 
-  const checkout = { repo, branch: 'conclave/bench', commit: head, fresh: false };
-  await openWorktree(policy, checkout, 'warmup', 'warmup.c0'); // the run branch, the page cache
-  await removeWorktrees(policy, repo, 'warmup');
+  for (const [n, [where, policy]] of placements.entries()) {
+    const checkout = { repo, branch: `conclave/bench${n}`, commit: head, fresh: false };
+    await openWorktree(policy, checkout, 'warmup', 'warmup.c0'); // the run branch, the page cache
+    await removeWorktrees(policy, repo, 'warmup');
 
-  const serial = [];
-  const workspaces = [];
-  for (let i = 0; i < N; i++) {
+    const serial = [];
+    const workspaces = [];
+    for (let i = 0; i < N; i++) {
+      const t = process.hrtime.bigint();
+      workspaces.push(await openWorktree(policy, checkout, `bench${n}`, `bench${n}.impl.1.c${i}`));
+      serial.push(ms(t));
+    }
+    const paired = [];
+    for (let i = 0; i < N; i += 2) {
+      const t = process.hrtime.bigint();
+      await Promise.all([openWorktree(policy, checkout, `bench2${n}`, `bench2${n}.impl.1.c${i}`), openWorktree(policy, checkout, `bench2${n}`, `bench2${n}.impl.1.c${i + 1}`)]);
+      const each = ms(t) / 2;
+      paired.push(each, each);
+    }
+    const commits = [];
+    let winner;
+    for (const [i, ws] of workspaces.entries()) {
+      await writeFile(join(ws.root, 'src', 'd0', 'f0.ts'), `// candidate ${i}\n`);
+      const t = process.hrtime.bigint();
+      winner = await commitCandidate(ws, { runId: `bench${n}`, phaseId: 'impl', candidateId: `bench${n}.impl.1.c${i}`, model: 'sim', summary: `candidate ${i}` });
+      commits.push(ms(t));
+    }
     const t = process.hrtime.bigint();
-    workspaces.push(await openWorktree(policy, checkout, 'bench', `bench.impl.1.c${i}`));
-    serial.push(ms(t));
-  }
-  const paired = [];
-  for (let i = 0; i < N; i += 2) {
-    const t = process.hrtime.bigint();
-    await Promise.all([openWorktree(policy, checkout, 'bench2', `bench2.impl.1.c${i}`), openWorktree(policy, checkout, 'bench2', `bench2.impl.1.c${i + 1}`)]);
-    const each = ms(t) / 2;
-    paired.push(each, each);
-  }
-  const commits = [];
-  let winner;
-  for (const [i, ws] of workspaces.entries()) {
-    await writeFile(join(ws.root, 'src', 'd0', 'f0.ts'), `// candidate ${i}\n`);
-    const t = process.hrtime.bigint();
-    winner = await commitCandidate(ws, { runId: 'bench', phaseId: 'impl', candidateId: `bench.impl.1.c${i}`, model: 'sim', summary: `candidate ${i}` });
-    commits.push(ms(t));
-  }
-  const t = process.hrtime.bigint();
-  const integrated = await integrate(repo, { branch: 'conclave/bench', commit: winner.sha, base: head, onto: head, message: 'bench', at: new Date().toISOString() });
-  const integrateMs = ms(t);
-  const c = process.hrtime.bigint();
-  const removed = (await removeWorktrees(policy, repo, 'bench')) + (await removeWorktrees(policy, repo, 'bench2'));
-  const cleanupMs = ms(c);
+    const integrated = await integrate(repo, { branch: `conclave/bench${n}`, commit: winner.sha, base: head, onto: head, message: 'bench', at: new Date().toISOString() });
+    const integrateMs = ms(t);
+    const c = process.hrtime.bigint();
+    const removed = (await removeWorktrees(policy, repo, `bench${n}`)) + (await removeWorktrees(policy, repo, `bench2${n}`));
+    const cleanupMs = ms(c);
 
-  console.log(`worktree set-up per candidate, one at a time: ${stats(serial)}   (goal ≤ 200 ms)`);
-  console.log(`worktree set-up per candidate, two at a time: ${stats(paired)}`);
-  console.log(`candidate commit (one file changed):          ${stats(commits)}`);
-  console.log(`integration onto the run branch:              ${integrateMs.toFixed(1)} ms (${integrated.status})`);
-  console.log(`clean-up of ${removed} worktrees:                   ${cleanupMs.toFixed(0)} ms`);
+    console.log(`— worktrees ${where}`);
+    console.log(`worktree set-up per candidate, one at a time: ${stats(serial)}   (goal ≤ 200 ms)`);
+    console.log(`worktree set-up per candidate, two at a time: ${stats(paired)}`);
+    console.log(`candidate commit (one file changed):          ${stats(commits)}`);
+    console.log(`integration onto the run branch:              ${integrateMs.toFixed(1)} ms (${integrated.status})`);
+    console.log(`clean-up of ${removed} worktrees:                   ${cleanupMs.toFixed(0)} ms`);
+  }
 } finally {
   await rm(base, { recursive: true, force: true });
+  if (shm) await rm(shm, { recursive: true, force: true });
 }

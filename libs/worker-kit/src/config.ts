@@ -28,6 +28,8 @@ export const WorkerEnv = BaseEnv.extend({
    * (`worktrees/<runId>/…`) and the plain folders of runs without a workspace (`<runId>`)
    */
   WORKSPACES_ROOT: z.string().min(1).default('.conclave/workspaces'),
+  /** candidates' and tools' worktrees (scratch space: a tmpfs such as /dev/shm/conclave is fastest); default `<WORKSPACES_ROOT>/worktrees` */
+  WORKTREES_ROOT: z.string().min(1).optional(),
   /**
    * the folders users' repositories may live in (colon-separated, like PATH; the gateway's
    * WORKSPACE_ROOTS): a command naming a repository elsewhere is refused

@@ -43,6 +43,7 @@ export class LlmWorkerModule {
               allow: env.TOOL_ALLOW,
               workspacesRoot: env.WORKSPACES_ROOT,
               workspaceRoots: env.WORKSPACE_ROOTS,
+              ...(env.WORKTREES_ROOT ? { worktreesRoot: env.WORKTREES_ROOT } : {}),
               outputCap: env.TOOL_OUTPUT_CAP,
               sandbox,
               workerId: `${env.INSTANCE_ID}-tools`,
@@ -59,6 +60,7 @@ export class LlmWorkerModule {
             {
               workspacesRoot: env.WORKSPACES_ROOT,
               workspaceRoots: env.WORKSPACE_ROOTS,
+              ...(env.WORKTREES_ROOT ? { worktreesRoot: env.WORKTREES_ROOT } : {}),
               workerId: `${env.INSTANCE_ID}-git`,
               concurrency: Math.max(1, Math.floor(env.WORKER_CONCURRENCY / 4)),
               heartbeatMs: env.WORKER_HEARTBEAT_MS,

@@ -17,6 +17,7 @@ export type ProviderSettings = Pick<
   | 'GEMINI_BASE_URL'
   | 'WORKSPACES_ROOT'
   | 'WORKSPACE_ROOTS'
+  | 'WORKTREES_ROOT'
   | 'AGENT_BASH_ALLOW'
   | 'AGENT_BASH_TIMEOUT_MS'
   | 'AGENT_TOOL_OUTPUT_CAP'
@@ -30,6 +31,7 @@ export function agentSettingsOf(env: Partial<ProviderSettings>, now: () => numbe
   return {
     workspacesRoot: env.WORKSPACES_ROOT ?? '.conclave/workspaces',
     workspaceRoots: env.WORKSPACE_ROOTS ?? [],
+    ...(env.WORKTREES_ROOT ? { worktreesRoot: env.WORKTREES_ROOT } : {}),
     bashAllow: env.AGENT_BASH_ALLOW ?? ['ls', 'cat', 'grep', 'node', 'npm', 'git', 'echo', 'wc', 'head', 'tail'],
     bashTimeoutMs: env.AGENT_BASH_TIMEOUT_MS ?? 30_000,
     outputCap: env.AGENT_TOOL_OUTPUT_CAP ?? 16_000,

@@ -8,7 +8,7 @@ import { ToolRefused, type Workspace } from '../domain/tools/workspace';
 export type ToolOutcome = { status: 'completed'; exitCode: number; stdout: string; stderr: string } | FailedOutcome;
 export type ToolRuntime = WorkerRuntime<RunTool, ToolOutcome, ToolResult>;
 
-export interface ToolRunnerSettings extends Partial<Pick<WorkspacePolicy, 'workspaceRoots'>> {
+export interface ToolRunnerSettings extends Partial<Pick<WorkspacePolicy, 'workspaceRoots' | 'worktreesRoot'>> {
   /** programs a tool phase may run (no shell: arguments are passed as they are) */
   allow: string[];
   /** tool phases of runs with a workspace run in a worktree at the run branch's tip, others in `<workspacesRoot>/<runId>` */
@@ -38,7 +38,7 @@ export function toolWorkerSpec(settings: ToolRunnerSettings, names: NatsNames): 
       let workspace: Workspace;
       try {
         // runs with a workspace: a worktree of its own at the run branch's tip (e.g. the test command after `implement`)
-        const policy = { workspacesRoot: settings.workspacesRoot, workspaceRoots: settings.workspaceRoots ?? [] };
+        const policy = { workspacesRoot: settings.workspacesRoot, workspaceRoots: settings.workspaceRoots ?? [], ...(settings.worktreesRoot ? { worktreesRoot: settings.worktreesRoot } : {}) };
         workspace = command.checkout
           ? await openWorktree(policy, command.checkout, command.runId, `${command.phaseId}.${command.attempt}.tool`)
           : await openPlainWorkspace(policy, command.runId);

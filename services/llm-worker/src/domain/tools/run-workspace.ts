@@ -1,4 +1,4 @@
-import { mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FRESH_REPOSITORY, type ChangedFile, type Checkout } from '@conclave/contracts';
 import { runProcess, type ProcessResult } from './process';
@@ -16,6 +16,12 @@ export interface WorkspacePolicy {
   workspacesRoot: string;
   /** the roots a user's repository must be inside (WORKSPACE_ROOTS) */
   workspaceRoots: readonly string[];
+  /**
+   * candidates' and tools' worktrees (WORKTREES_ROOT); default `<workspacesRoot>/worktrees`. They
+   * are scratch space (a redelivered command recreates its worktree, the work is kept as commits
+   * in the repository), so a tmpfs is a good place for them when memory allows.
+   */
+  worktreesRoot?: string;
 }
 
 const GIT_TIMEOUT_MS = 60_000;
@@ -109,12 +115,20 @@ async function initFresh(repo: string): Promise<void> {
   await gitOk(repo, ['update-ref', 'refs/heads/main', commit], 'update-ref main');
 }
 
-/** Creates the run branch at `commit` unless it exists (a redelivery, a later phase): one git call in the usual case. */
+/** Run branches this process has seen exist: a run branch is never deleted, so it is checked once. */
+const knownBranches = new Set<string>();
+
+/** Creates the run branch at `commit` unless it exists (a redelivery, a later phase). */
 async function ensureBranch(repo: string, branch: string, commit: string): Promise<void> {
-  const made = await git(repo, ['update-ref', `refs/heads/${branch}`, commit, ZERO]); // refused when it exists
-  if (made.exitCode !== 0 && (await git(repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`])).exitCode !== 0) {
-    throw new Error(`git could not create ${branch}: ${made.stderr.trim()}`);
+  const key = `${repo}\n${branch}`;
+  if (knownBranches.has(key)) return;
+  if ((await git(repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`])).exitCode !== 0) {
+    const made = await git(repo, ['update-ref', `refs/heads/${branch}`, commit, ZERO]); // refused if another worker just made it
+    if (made.exitCode !== 0 && (await git(repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`])).exitCode !== 0) {
+      throw new Error(`git could not create ${branch}: ${made.stderr.trim()}`);
+    }
   }
+  knownBranches.add(key);
 }
 
 /** checking out a large tree is bound by file-creation latency: git's parallel checkout overlaps it */
@@ -133,7 +147,7 @@ function serialised<T>(repo: string, work: () => Promise<T>): Promise<T> {
 }
 
 export function worktreesOf(policy: WorkspacePolicy, runId: string): string {
-  return path.resolve(policy.workspacesRoot, 'worktrees', safeKey(runId, 'run id'));
+  return path.resolve(policy.worktreesRoot ?? path.join(policy.workspacesRoot, 'worktrees'), safeKey(runId, 'run id'));
 }
 
 /**
@@ -157,9 +171,12 @@ export async function openWorktree(policy: WorkspacePolicy, checkout: Checkout, 
       await rm(dir, { recursive: true, force: true });
       await gitOk(repo, [...PARALLEL_CHECKOUT, 'worktree', 'add', '--quiet', '--detach', dir, checkout.commit], 'worktree add');
     }
+    // git has just written these two pointers (nothing else has run in the worktree yet): read, not spawned
     const worktree = await realpath(dir);
-    const [gitDir = '', common = ''] = (await gitOk(worktree, ['rev-parse', '--absolute-git-dir', '--git-common-dir'], 'rev-parse')).trim().split('\n');
-    const commonDir = await realpath(path.resolve(worktree, common));
+    const pointer = /^gitdir:\s*(.+)$/m.exec(await readFile(path.join(worktree, '.git'), 'utf8'))?.[1]?.trim();
+    if (!pointer) throw new Error(`git worktree add left no .git pointer in ${worktree}`);
+    const gitDir = await realpath(path.resolve(worktree, pointer));
+    const commonDir = await realpath(path.resolve(gitDir, (await readFile(path.join(gitDir, 'commondir'), 'utf8')).trim()));
     return Workspace.at(worktree, { repo, branch: checkout.branch, worktree, gitDir, commonDir, base: checkout.commit });
   });
 }
