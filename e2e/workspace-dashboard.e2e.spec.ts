@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +7,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, LiveMessage, RunView, ServerToClientEvents } from '@conclave/contracts';
 import { createTestEnv, eventually, REPO_ROOT, startStack, type Stack, type TestEnv } from '@conclave/testing';
 import { launchChromium } from './support/browser';
+import { git } from './support/git';
 
 /**
  * The dashboard's side of issue 10 in Chromium, on the whole stack with a git repository under
@@ -19,12 +19,6 @@ import { launchChromium } from './support/browser';
 const SCREENSHOTS = path.join(REPO_ROOT, 'test-output', 'screenshots');
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'init.defaultBranch=main', ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: cwd, GIT_CONFIG_NOSYSTEM: '1' },
-  }).trim();
 
 /** axe in both themes (the page as it is; the theme switched in place). */
 async function seriousViolations(page: Page): Promise<Record<string, { id: string; targets: string[] }[]>> {

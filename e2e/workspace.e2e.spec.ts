@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
@@ -7,6 +6,7 @@ import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import type { ArtifactView, CheckpointView, ClientToServerEvents, LiveMessage, RunView, ServerToClientEvents, TemplateInput } from '@conclave/contracts';
 import { createTestEnv, eventually, startStack, type Stack, type TestEnv } from '@conclave/testing';
+import { git } from './support/git';
 
 /**
  * Agents on the user's own repository, end to end against the running stack (issue 10): a run
@@ -26,12 +26,6 @@ const agent = (id: string, dependsOn: string[], models: string[], extra: Record<
   ...extra,
 });
 
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'init.defaultBranch=main', ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: cwd, GIT_CONFIG_NOSYSTEM: '1' },
-  }).trim();
 
 /** Every byte of the user's checkout that a run must not touch: files (.git internals but refs/conclave and the worktrees' admin), HEAD, index. */
 async function fingerprint(repo: string): Promise<Record<string, string>> {

@@ -20,6 +20,20 @@ function together(runtimes: ManagedRuntime[]): ManagedRuntime {
   };
 }
 
+/** A runtime beside the generate one (tool phases, git work): its own worker id, a quarter of the concurrency, the workspace policy. */
+function sideRuntime(env: LlmWorkerEnv, suffix: string) {
+  return {
+    workspacesRoot: env.WORKSPACES_ROOT,
+    workspaceRoots: env.WORKSPACE_ROOTS,
+    ...(env.WORKTREES_ROOT ? { worktreesRoot: env.WORKTREES_ROOT } : {}),
+    workerId: `${env.INSTANCE_ID}-${suffix}`,
+    concurrency: Math.max(1, Math.floor(env.WORKER_CONCURRENCY / 4)),
+    heartbeatMs: env.WORKER_HEARTBEAT_MS,
+    shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
+    workingIntervalMs: env.WORKER_WORKING_INTERVAL_MS,
+  };
+}
+
 @Module({})
 export class LlmWorkerModule {
   /**
@@ -38,38 +52,9 @@ export class LlmWorkerModule {
         together([
           createGenerateRuntime({ ...env, sandbox }, log, logger, heartbeat),
           // tool phases heartbeat as a worker of their own, so the fleet view counts them apart
-          createToolRuntime(
-            {
-              allow: env.TOOL_ALLOW,
-              workspacesRoot: env.WORKSPACES_ROOT,
-              workspaceRoots: env.WORKSPACE_ROOTS,
-              ...(env.WORKTREES_ROOT ? { worktreesRoot: env.WORKTREES_ROOT } : {}),
-              outputCap: env.TOOL_OUTPUT_CAP,
-              sandbox,
-              workerId: `${env.INSTANCE_ID}-tools`,
-              concurrency: Math.max(1, Math.floor(env.WORKER_CONCURRENCY / 4)),
-              heartbeatMs: env.WORKER_HEARTBEAT_MS,
-              shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
-              workingIntervalMs: env.WORKER_WORKING_INTERVAL_MS,
-            },
-            log,
-            logger,
-          ),
+          createToolRuntime({ ...sideRuntime(env, 'tools'), allow: env.TOOL_ALLOW, outputCap: env.TOOL_OUTPUT_CAP, sandbox }, log, logger),
           // the run branch's git work (integrate, reset, clean-up), also a worker of its own in the fleet
-          createWorkspaceRuntime(
-            {
-              workspacesRoot: env.WORKSPACES_ROOT,
-              workspaceRoots: env.WORKSPACE_ROOTS,
-              ...(env.WORKTREES_ROOT ? { worktreesRoot: env.WORKTREES_ROOT } : {}),
-              workerId: `${env.INSTANCE_ID}-git`,
-              concurrency: Math.max(1, Math.floor(env.WORKER_CONCURRENCY / 4)),
-              heartbeatMs: env.WORKER_HEARTBEAT_MS,
-              shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
-              workingIntervalMs: env.WORKER_WORKING_INTERVAL_MS,
-            },
-            log,
-            logger,
-          ),
+          createWorkspaceRuntime(sideRuntime(env, 'git'), log, logger),
         ]),
     });
   }
