@@ -193,6 +193,7 @@ describe('agents on the user repository', () => {
     const oldTip = git(repo, 'rev-parse', branch);
     const checkpoints = await (await api(`/runs/${pipelineRun}/checkpoints`)).json<{ items: CheckpointView[] }>();
     const afterImplement = checkpoints.items.find((c) => c.phaseId === 'implement')!;
+    expect(afterImplement.commit).toBe(implementCommit);
     expect((await post(`/runs/${pipelineRun}/rollback`, { checkpointId: afterImplement.id })).status).toBe(202);
     const again = await until(pipelineRun, 'the rolled-back run to complete again', (r) => r.status === 'completed' && r.workspace?.head !== oldTip);
     // polish ran again on top of implement's commit: the old polish commit is off the branch

@@ -210,6 +210,8 @@ export const CheckpointView = z.object({
   runId: z.string(),
   phaseId: z.string(),
   completedPhaseIds: z.array(z.string()),
+  /** runs with a workspace: the run branch's commit at the checkpoint (a rollback resets the branch to it) */
+  commit: GitSha.nullable().default(null),
   sequence: z.number().int(),
   createdAt: z.string(),
 });

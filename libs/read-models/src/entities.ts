@@ -238,6 +238,8 @@ export class CheckpointRow {
   @PrimaryColumn({ type: 'text' }) id!: string;
   @Column({ name: 'phase_id', type: 'text' }) phaseId!: string;
   @Column({ name: 'completed_phase_ids', type: 'jsonb' }) completedPhaseIds!: string[];
+  /** the run branch's commit at the checkpoint (runs with a workspace) */
+  @Column({ type: 'text', nullable: true }) commit!: string | null;
   @Column({ type: 'bigint', transformer: bigintAsNumber }) sequence!: number;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }

@@ -716,6 +716,7 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
         id: e.data.checkpointId,
         phase_id: e.data.phaseId,
         completed_phase_ids: e.data.completedPhaseIds,
+        commit: e.data.commit ?? null,
         sequence: e.sequence,
         created_at: at,
       });

@@ -127,6 +127,7 @@ export function toCheckpointView(row: CheckpointRow): CheckpointView {
     runId: row.runId,
     phaseId: row.phaseId,
     completedPhaseIds: row.completedPhaseIds,
+    commit: row.commit ?? null,
     sequence: row.sequence,
     createdAt: row.createdAt.toISOString(),
   };

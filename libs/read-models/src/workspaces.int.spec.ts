@@ -122,6 +122,11 @@ describe('read models of runs on a repository (ADR 009)', () => {
     expect(view!.filesChanged).toBe(3);
     const summary = (await queries.listRuns({ limit: 10 })).items.find((r) => r.id === RUN);
     expect(summary!.filesChanged).toBe(3);
+    // each checkpoint names the commit a rollback to it resets the branch to
+    expect((await queries.listCheckpoints(RUN)).map((c) => [c.id, c.commit])).toEqual([
+      ['impl@1', A],
+      ['docs@2', B],
+    ]);
   });
 
   it('clears a phase commit when the phase starts again, and resets head and commits on RolledBack', async () => {

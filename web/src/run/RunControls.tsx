@@ -4,7 +4,7 @@ import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { api } from '../api/endpoints';
 import { keys } from '../api/keys';
-import { formatDateTime, formatUsd, toPrettyJson } from '../lib/format';
+import { formatDateTime, formatUsd, shortSha, toPrettyJson } from '../lib/format';
 import { isTerminal } from '../runs/run-summary';
 import { Button } from '../ui/Button';
 import { Dialog, DialogContent, DialogTrigger } from '../ui/Dialog';
@@ -187,7 +187,16 @@ function RollbackForm({ runId, sequence, onSequence, onDone }: { runId: string; 
         {items.map((c) => (
           <label key={c.key} className="field--inline">
             <input type="radio" name="checkpoint" value={c.key} checked={choice === c.key} onChange={() => setChoice(c.key)} />
-            phase <code>{c.phaseId}</code> <span className="muted">{formatDateTime(c.createdAt)} · {c.completedPhaseIds.length} phases done</span>
+            phase <code>{c.phaseId}</code>{' '}
+            <span className="muted">
+              {formatDateTime(c.createdAt)} · {c.completedPhaseIds.length} phases done
+              {c.commit ? (
+                <>
+                  {' '}
+                  · the run branch goes back to <code title={c.commit}>{shortSha(c.commit)}</code>
+                </>
+              ) : null}
+            </span>
           </label>
         ))}
       </fieldset>

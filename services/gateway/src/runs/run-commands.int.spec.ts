@@ -147,7 +147,7 @@ describe('gateway run commands (fake orchestrator)', () => {
     const checkpoints = await http(`${api}/runs/${runId}/checkpoints`);
     expect(checkpoints.status).toBe(200);
     expect(checkpoints.body.items).toEqual([
-      { id: 'draft@1', runId, phaseId: 'draft', completedPhaseIds: ['draft'], sequence: recorded[6]!.sequence, createdAt: expect.any(String) },
+      { id: 'draft@1', runId, phaseId: 'draft', completedPhaseIds: ['draft'], commit: null, sequence: recorded[6]!.sequence, createdAt: expect.any(String) },
     ]);
     const tools = await http(`${api}/runs/${runId}/tool-calls`);
     expect(tools.body.items).toEqual([
