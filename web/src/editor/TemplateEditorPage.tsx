@@ -20,6 +20,7 @@ import {
   PHASE_KINDS,
   removePhase,
   renamePhase,
+  setDefaultWorkspace,
   toTemplateJson,
   updatePhase,
   type DraftTemplate,
@@ -244,6 +245,25 @@ function TemplateEditor({ templateId, version, initial }: { templateId?: string;
           <label className="field field--grow">
             Description
             <input value={typeof draft.description === 'string' ? draft.description : ''} onChange={(e) => edit((d) => ({ ...d, description: e.target.value }))} />
+          </label>
+        </div>
+        <div className="form__row">
+          <label className="field field--grow">
+            Default repository <span className="muted">(a path under the gateway's WORKSPACE_ROOTS; empty = a fresh repository per run)</span>
+            <input
+              value={(draft.workspace as { path?: string } | undefined)?.path ?? ''}
+              placeholder="e.g. my-service"
+              onChange={(e) => edit((d) => setDefaultWorkspace(d, { path: e.target.value }))}
+              aria-invalid={errorMap.global.some((e) => e.path[0] === 'workspace')}
+            />
+          </label>
+          <label className="field">
+            Base ref
+            <input
+              value={(draft.workspace as { baseRef?: string } | undefined)?.baseRef ?? ''}
+              placeholder="HEAD"
+              onChange={(e) => edit((d) => setDefaultWorkspace(d, { baseRef: e.target.value }))}
+            />
           </label>
         </div>
         <details>

@@ -176,6 +176,20 @@ export function fieldErrors(errors: readonly LocatedError[] | undefined, field: 
   return (errors ?? []).filter((e) => e.field === field || e.field.startsWith(`${field}.`));
 }
 
+/**
+ * The template's default repository (`workspace: { path, baseRef? }`): runs started without one
+ * work there. An empty path removes it (runs then get a fresh repository); an empty base ref
+ * means the repository's HEAD.
+ */
+export function setDefaultWorkspace(draft: DraftTemplate, change: { path?: string; baseRef?: string }): DraftTemplate {
+  const current = (draft.workspace ?? {}) as { path?: string; baseRef?: string };
+  const path = (change.path ?? current.path ?? '').trim();
+  const baseRef = (change.baseRef ?? current.baseRef ?? '').trim();
+  const { workspace: _dropped, ...rest } = draft;
+  if (!path && !baseRef) return rest as DraftTemplate;
+  return { ...rest, workspace: { path, ...(baseRef ? { baseRef } : {}) } };
+}
+
 /* ------------------------------------------------------------------ import / export */
 
 /** Strip the editor-only parts; the result is the template import/export format. */

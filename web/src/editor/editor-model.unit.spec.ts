@@ -1,5 +1,5 @@
 import type { TemplateError } from '@conclave/contracts';
-import { addPhase, connect, defaultPhase, disconnect, fieldErrors, fromTemplateJson, mapErrors, removePhase, renamePhase, setField, type DraftTemplate } from './editor-model';
+import { addPhase, connect, defaultPhase, disconnect, emptyDraft, fieldErrors, fromTemplateJson, mapErrors, removePhase, renamePhase, setDefaultWorkspace, setField, toTemplateJson, type DraftTemplate } from './editor-model';
 
 const draft = (): DraftTemplate => ({
   name: 't',
@@ -103,3 +103,17 @@ describe('template editor: graph edits', () => {
     expect(ok.ok && ok.draft.phases).toHaveLength(4);
   });
 });
+
+describe('the template default repository', () => {
+  it('sets, edits and removes workspace: { path, baseRef? }, and validates as a template', () => {
+    const base = emptyDraft();
+    const withPath = setDefaultWorkspace(base, { path: ' my-service ' });
+    expect(withPath.workspace).toEqual({ path: 'my-service' });
+    const withRef = setDefaultWorkspace(withPath, { baseRef: 'release/1.2' });
+    expect(withRef.workspace).toEqual({ path: 'my-service', baseRef: 'release/1.2' });
+    expect(JSON.parse(toTemplateJson(withRef)).workspace).toEqual({ path: 'my-service', baseRef: 'release/1.2' });
+    const cleared = setDefaultWorkspace(setDefaultWorkspace(withRef, { baseRef: '' }), { path: '' });
+    expect('workspace' in cleared).toBe(false);
+  });
+});
+
