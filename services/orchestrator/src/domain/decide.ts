@@ -240,7 +240,8 @@ function toolFacts(run: ActiveRun, r: ToolResult): DecidedEvent[] {
 function partialWorkFacts(run: ActiveRun, r: CandidateResult): DecidedEvent[] {
   if (r.outcome.status !== 'failed' || !r.outcome.partial || run.partials.includes(r.candidateId)) return [];
   const phase = run.phases[r.phaseId];
-  if (!phase || phase.attempt !== r.attempt || !phase.candidates.some((c) => c.id === r.candidateId)) return [];
+  // a timed-out candidate's worker may report after the retry began: its attempt is then an older one
+  if (!phase || r.attempt > phase.attempt || (r.attempt === phase.attempt && !phase.candidates.some((c) => c.id === r.candidateId))) return [];
   return [
     event(run.runId, 'PartialWorkRecorded', r.candidateId, {
       phaseId: r.phaseId,

@@ -123,4 +123,27 @@ describe('runs with a workspace', () => {
     expect(types(out.decided[1]!)).toEqual(['PartialWorkRecorded:a']);
     expect(out.decided[2]).toEqual([]);
   });
+
+  it('records a timed-out candidate\'s partial work that arrives after the retry started', () => {
+    const tpl = template([agent('a', [], ['m'])]);
+    const timedOut: DeciderInput = {
+      type: 'CandidateResult',
+      result: {
+        type: 'CandidateResult', commandId: `${C('a', 0)}@1`, runId: RUN, phaseId: 'a', attempt: 1, attemptToken: `${C('a', 0)}@1`, workerId: 'w1', provider: 'simulated', model: 'm', durationMs: 5, candidateId: C('a', 0),
+        outcome: { status: 'failed', error: { code: 'timeout', message: 'timeout', retryable: true }, partial: { reason: 'timeout', diff: '+half', files: [] }, toolCalls: [] },
+      },
+    };
+    const deadline = new Date(Date.parse(NOW) + 601_000).toISOString();
+    let history = drive(tpl).history;
+    const step = (input: DeciderInput, now: string) => {
+      const out = decide(stateOf(history), input, { now, validate: () => [] });
+      history = [...history, ...facts(out)];
+      return out;
+    };
+    expect(types(step({ type: 'Tick' }, deadline))).toEqual(['CandidateFailed:a', 'PhaseRetryScheduled:a']);
+    expect(types(step({ type: 'Tick' }, new Date(Date.parse(deadline) + 10_000).toISOString()))).toContain('PhaseStarted:a');
+    expect(stateOf(history).phases.a!.attempt).toBe(2);
+    // the work is kept; the late result itself is refused as stale
+    expect(types(step(timedOut, deadline))).toEqual(['PartialWorkRecorded:a', 'ResultRefused:a']);
+  });
 });
