@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, LiveMessage, RunView, ServerToClientEvents, TemplateInput, TimelineEntry } from '@conclave/contracts';
+import type { ClientToServerEvents, LiveMessage, ServerToClientEvents, TimelineEntry } from '@conclave/contracts';
 import { createTestEnv, eventually, startStack, type Stack, type TestEnv } from '@conclave/testing';
+import { phaseOf, restClient } from './support/rest';
 
 /**
  * Run controls end to end: every command goes through REST → gateway → orchestrator → log →
@@ -15,35 +16,8 @@ describe('run controls end to end', () => {
   let env: TestEnv;
   let stack: Stack;
   let socket: Socket<ServerToClientEvents, ClientToServerEvents> | undefined;
-  const api = async (path: string, init?: RequestInit & { json?: unknown }) => {
-    const res = await fetch(`${stack.url}/api/v1${path}`, {
-      ...init,
-      ...(init?.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
-      headers: { 'content-type': 'application/json' },
-    });
-    return { status: res.status, json: <T = any>() => res.json() as Promise<T> };
-  };
-  const post = (path: string, json: unknown = {}) => api(path, { method: 'POST', json });
-  const createTemplate = async (template: TemplateInput) => {
-    const res = await post('/templates', template);
-    expect(res.status).toBe(201);
-    return (await res.json<{ id: string }>()).id;
-  };
-  /** Starts a run and reads its own write (min_sequence), as a client must before sending it commands. */
-  const startRun = async (templateId: string, extra: Record<string, unknown> = {}) => {
-    const res = await post('/runs', { templateId, inputs: {}, ...extra });
-    expect(res.status).toBe(201);
-    const { id, sequence } = await res.json<{ id: string; sequence: number }>();
-    expect((await api(`/runs/${id}?min_sequence=${sequence}`)).status).toBe(200);
-    return id;
-  };
-  const runView = async (id: string) => (await api(`/runs/${id}`)).json<RunView>();
-  const until = (id: string, what: string, check: (run: RunView) => boolean, timeoutMs = 30_000) =>
-    eventually(async () => {
-      const run = await runView(id);
-      return check(run) && run;
-    }, what, timeoutMs);
-  const phase = (run: RunView, id: string) => run.phases.find((p) => p.id === id)!;
+  const { api, post, createTemplate, startRun, until } = restClient(() => stack.url);
+  const phase = phaseOf;
 
   beforeAll(async () => {
     env = await createTestEnv('controls');

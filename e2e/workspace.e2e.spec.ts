@@ -4,9 +4,10 @@ import { mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import type { ArtifactView, CheckpointView, ClientToServerEvents, LiveMessage, RunView, ServerToClientEvents, TemplateInput } from '@conclave/contracts';
+import type { ArtifactView, CheckpointView, ClientToServerEvents, LiveMessage, RunView, ServerToClientEvents } from '@conclave/contracts';
 import { createTestEnv, eventually, startStack, type Stack, type TestEnv } from '@conclave/testing';
 import { git } from './support/git';
+import { phaseOf, restClient } from './support/rest';
 
 /**
  * Agents on the user's own repository, end to end against the running stack (issue 10): a run
@@ -56,34 +57,9 @@ describe('agents on the user repository', () => {
   let baseCommit: string;
   let userCheckout: Record<string, string>;
 
-  const api = async (p: string, init?: RequestInit & { json?: unknown }) => {
-    const res = await fetch(`${stack.url}/api/v1${p}`, {
-      ...init,
-      ...(init?.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
-      headers: { 'content-type': 'application/json' },
-    });
-    return { status: res.status, headers: res.headers, text: () => res.text(), json: <T = any>() => res.json() as Promise<T> };
-  };
-  const post = (p: string, json: unknown = {}) => api(p, { method: 'POST', json });
-  const createTemplate = async (template: TemplateInput) => {
-    const res = await post('/templates', template);
-    expect(res.status).toBe(201);
-    return (await res.json<{ id: string }>()).id;
-  };
-  const startRun = async (templateId: string, extra: Record<string, unknown> = {}) => {
-    const res = await post('/runs', { templateId, inputs: {}, ...extra });
-    expect(res.status).toBe(201);
-    const { id, sequence } = await res.json<{ id: string; sequence: number }>();
-    expect((await api(`/runs/${id}?min_sequence=${sequence}`)).status).toBe(200);
-    return id;
-  };
-  const runView = async (id: string) => (await api(`/runs/${id}`)).json<RunView>();
-  const until = (id: string, what: string, check: (run: RunView) => boolean, timeoutMs = 60_000) =>
-    eventually(async () => {
-      const run = await runView(id);
-      return check(run) && run;
-    }, what, timeoutMs);
-  const phase = (run: RunView, id: string) => run.phases.find((p) => p.id === id)!;
+  const { api, post, createTemplate, startRun, runView, until: untilFor } = restClient(() => stack.url);
+  const until = (id: string, what: string, check: (run: RunView) => boolean, timeoutMs = 60_000) => untilFor(id, what, check, timeoutMs);
+  const phase = phaseOf;
 
   beforeAll(async () => {
     base = await realpath(await mkdtemp(path.join(tmpdir(), 'conclave-ws-e2e-')));

@@ -1,0 +1,40 @@
+import type { RunView, TemplateInput } from '@conclave/contracts';
+import { eventually } from '@conclave/testing';
+
+/**
+ * The REST calls the e2e suites make, against a stack whose URL is known only once it has started
+ * (hence `baseUrl` is read on every call). Each helper asserts what a client would check.
+ */
+export function restClient(baseUrl: () => string) {
+  const api = async (p: string, init?: RequestInit & { json?: unknown }) => {
+    const res = await fetch(`${baseUrl()}/api/v1${p}`, {
+      ...init,
+      ...(init?.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
+      headers: { 'content-type': 'application/json' },
+    });
+    return { status: res.status, headers: res.headers, text: () => res.text(), json: <T = any>() => res.json() as Promise<T> };
+  };
+  const post = (p: string, json: unknown = {}) => api(p, { method: 'POST', json });
+  const createTemplate = async (template: TemplateInput) => {
+    const res = await post('/templates', template);
+    expect(res.status).toBe(201);
+    return (await res.json<{ id: string }>()).id;
+  };
+  /** Starts a run and reads its own write (min_sequence), as a client must before sending it commands. */
+  const startRun = async (templateId: string, extra: Record<string, unknown> = {}) => {
+    const res = await post('/runs', { templateId, inputs: {}, ...extra });
+    expect(res.status).toBe(201);
+    const { id, sequence } = await res.json<{ id: string; sequence: number }>();
+    expect((await api(`/runs/${id}?min_sequence=${sequence}`)).status).toBe(200);
+    return id;
+  };
+  const runView = async (id: string) => (await api(`/runs/${id}`)).json<RunView>();
+  const until = (id: string, what: string, check: (run: RunView) => boolean, timeoutMs = 30_000) =>
+    eventually(async () => {
+      const run = await runView(id);
+      return check(run) && run;
+    }, what, timeoutMs);
+  return { api, post, createTemplate, startRun, runView, until };
+}
+
+export const phaseOf = (run: RunView, id: string) => run.phases.find((p) => p.id === id)!;
