@@ -51,6 +51,11 @@ export const ProviderView = ProviderConfiguredData.omit({ providerId: true, sour
    * call or a new configuration.
    */
   failure: ProviderFailure.nullable().default(null),
+  /**
+   * In a PATCH response: the change moved the provider to another endpoint (baseUrl or kind), so
+   * its stored key was deleted rather than sent there — enter the key again.
+   */
+  keyCleared: z.boolean().optional(),
 });
 export type ProviderView = z.infer<typeof ProviderView>;
 

@@ -33,6 +33,14 @@ export const GatewayEnv = BaseEnv.extend({
     .default('')
     .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin is scheme://host[:port], without a path'))),
+  /**
+   * hosts a provider's baseUrl may name (comma list; `*.example.com` matches its subdomains); empty
+   * = any http(s) host. Keys are only ever sent to a provider's own baseUrl.
+   */
+  PROVIDER_BASE_URL_HOSTS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
   /** per client IP, on the REST API */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   /** the workers' heartbeat period: a worker silent for more than 3 periods is reported `stalled` */

@@ -52,6 +52,7 @@ function ProviderCard({ provider: p }: { provider: ProviderView }) {
   const test = useMutation({ mutationFn: () => api.testProvider(p.id) });
   const remove = useMutation({ mutationFn: () => api.deleteProvider(p.id), onSuccess: invalidate });
   const [editingPrices, setEditingPrices] = useState(false);
+  const [editingKey, setEditingKey] = useState(false);
   const enabled = p.enabled !== false;
   return (
     <article className="card" aria-label={`Provider ${p.name}`}>
@@ -70,6 +71,11 @@ function ProviderCard({ provider: p }: { provider: ProviderView }) {
           <button type="button" className="btn btn--small" aria-expanded={editingPrices} onClick={() => setEditingPrices((e) => !e)}>
             Prices
           </button>
+          {p.kind !== 'simulated' && p.hasApiKey && (
+            <button type="button" className="btn btn--small" aria-expanded={editingKey} onClick={() => setEditingKey((e) => !e)}>
+              Replace key
+            </button>
+          )}
           {p.kind !== 'simulated' && (
             <ConfirmButton
               label="Delete"
@@ -87,7 +93,15 @@ function ProviderCard({ provider: p }: { provider: ProviderView }) {
       <dl className="stats stats--inline">
         <div>
           <dt>API key</dt>
-          <dd>{p.apiKeyLast4 ? <code>••••{p.apiKeyLast4}</code> : <span className="muted">none</span>}</dd>
+          <dd>
+            {p.apiKeyLast4 ? (
+              <code>••••{p.apiKeyLast4}</code>
+            ) : p.kind === 'simulated' ? (
+              <span className="muted">none</span>
+            ) : (
+              <span className="muted">none</span>
+            )}
+          </dd>
         </div>
         {p.baseUrl && (
           <div>
@@ -115,6 +129,15 @@ function ProviderCard({ provider: p }: { provider: ProviderView }) {
           ))}
       </div>
       {(test.error || toggle.error || remove.error) && <p className="form-error">{describeCommandError(test.error ?? toggle.error ?? remove.error)}</p>}
+      {p.kind !== 'simulated' && (!p.hasApiKey || editingKey) && (
+        <KeyForm
+          provider={p}
+          onSaved={() => {
+            setEditingKey(false);
+            invalidate();
+          }}
+        />
+      )}
       {editingPrices && <PricesForm provider={p} onDone={() => setEditingPrices(false)} />}
     </article>
   );
@@ -249,6 +272,43 @@ function ProviderForm({ onDone }: { onDone: () => void }) {
         </button>
       </div>
       {create.error && <p className="form-error">{describeCommandError(create.error)}</p>}
+    </form>
+  );
+}
+
+/**
+ * Sets or replaces the provider's key (write-only: only its last 4 characters come back). A key is
+ * deleted when the provider's base URL or kind changes — it is never sent to another endpoint —
+ * so a provider without one says it must be entered again.
+ */
+function KeyForm({ provider: p, onSaved }: { provider: ProviderView; onSaved: () => void }) {
+  const [key, setKey] = useState('');
+  const save = useMutation({
+    mutationFn: () => api.updateProvider(p.id, { apiKey: key.trim() }),
+    onSuccess: () => {
+      setKey('');
+      onSaved();
+    },
+  });
+  return (
+    <form
+      className="form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (key.trim()) save.mutate();
+      }}
+    >
+      {!p.hasApiKey && <p className="notice">No key is stored: enter it{p.baseUrl ? ` for ${p.baseUrl}` : ''} (a change of base URL or kind deletes the stored key).</p>}
+      <div className="form__row" style={{ alignItems: 'flex-end' }}>
+        <label className="field field--grow">
+          {p.hasApiKey ? 'New API key' : 'API key'}
+          <input type="password" autoComplete="off" value={key} onChange={(e) => setKey(e.target.value)} />
+        </label>
+        <button type="submit" className="btn btn--small" disabled={!key.trim() || save.isPending}>
+          Save key
+        </button>
+      </div>
+      {save.error && <p className="form-error">{describeCommandError(save.error)}</p>}
     </form>
   );
 }

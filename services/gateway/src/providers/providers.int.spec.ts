@@ -156,7 +156,8 @@ describe('providers: CRUD, encrypted keys, connection test, credentials for work
     expect(fake.requests.at(-1)).toEqual(expect.objectContaining({ method: 'GET', path: '/v1/models' }));
     expect(fake.requests.at(-1)!.headers.authorization).toBe(`Bearer ${OPENAI_KEY}`);
 
-    expect((await call('/providers/anthropic', { method: 'PATCH', json: { baseUrl: fake.url } })).status).toBe(200);
+    // a new endpoint takes its key with it, explicitly (a key is never moved to another URL)
+    expect((await call('/providers/anthropic', { method: 'PATCH', json: { baseUrl: fake.url, apiKey: ENV_KEY } })).status).toBe(200);
     expect((await call('/providers/anthropic/test', { method: 'POST' })).body).toEqual({ ok: true, latencyMs: expect.any(Number) });
     expect(fake.requests.at(-1)).toEqual(expect.objectContaining({ method: 'POST', path: '/v1/messages' }));
     // this SDK version sends the key as x-api-key or as a bearer token
@@ -174,6 +175,28 @@ describe('providers: CRUD, encrypted keys, connection test, credentials for work
     // nothing listening
     expect((await call('/providers/bad-key', { method: 'PATCH', json: { baseUrl: 'http://127.0.0.1:9/v1' } })).status).toBe(200);
     expect(((await call('/providers/bad-key/test', { method: 'POST' })).body as { ok: boolean }).ok).toBe(false);
+  });
+
+  it('never sends a stored key to a new endpoint: changing baseUrl or kind deletes it (keyCleared), the test then calls without it', async () => {
+    expect((await call('/providers', { method: 'POST', json: { name: 'moving', kind: 'openai', apiKey: OPENAI_KEY, baseUrl: `${fake.url}/v1` } })).status).toBe(201);
+    const moved = await call('/providers/moving', { method: 'PATCH', json: { baseUrl: 'http://127.0.0.1:9/v1' } });
+    expect(moved.status).toBe(200);
+    expect(ProviderView.parse(moved.body)).toEqual(expect.objectContaining({ hasApiKey: false, apiKeyLast4: null, keyCleared: true }));
+    expect(await db.getRepository(ProviderSecretRow).findOneBy({ providerId: 'moving' })).toBeNull();
+    // back at the old URL, the test presents no key at all
+    const before = fake.requests.length;
+    await call('/providers/moving', { method: 'PATCH', json: { baseUrl: `${fake.url}/v1` } });
+    expect(((await call('/providers/moving/test', { method: 'POST' })).body as { ok: boolean }).ok).toBe(false);
+    expect(fake.requests.slice(before).map((r) => r.headers.authorization ?? '')).not.toContainEqual(expect.stringContaining(OPENAI_KEY));
+    // a kind change clears it too; a change that names the key again keeps it; a same-URL PATCH keeps it
+    await call('/providers/moving', { method: 'PATCH', json: { apiKey: OPENAI_KEY } });
+    expect(ProviderView.parse((await call('/providers/moving', { method: 'PATCH', json: { baseUrl: `${fake.url}/v1`, enabled: true } })).body)).toEqual(expect.objectContaining({ hasApiKey: true }));
+    expect(ProviderView.parse((await call('/providers/moving', { method: 'PATCH', json: { kind: 'anthropic' } })).body)).toEqual(expect.objectContaining({ hasApiKey: false, keyCleared: true }));
+    const both = await call('/providers/moving', { method: 'PATCH', json: { kind: 'openai', apiKey: OPENAI_KEY } });
+    expect(ProviderView.parse(both.body)).toEqual(expect.objectContaining({ hasApiKey: true, apiKeyLast4: OPENAI_KEY.slice(-4) }));
+    expect(ProviderView.parse(both.body).keyCleared).toBeUndefined();
+    // a baseUrl that is not http(s) is refused
+    expect((await call('/providers/moving', { method: 'PATCH', json: { baseUrl: 'file:///etc/passwd' } })).status).toBe(400);
   });
 
   it('rotates and deletes keys with PATCH; the read model follows the log', async () => {
@@ -237,5 +260,30 @@ describe('providers: CRUD, encrypted keys, connection test, credentials for work
       }
     }
     expect(responses.length).toBeGreaterThan(20);
+  });
+});
+
+describe('providers: PROVIDER_BASE_URL_HOSTS limits where keys may go', () => {
+  let env: TestEnv;
+  let gw: RunningGateway;
+  beforeAll(async () => {
+    env = await createTestEnv('gwprovhosts');
+    gw = await startGateway(env, { CONCLAVE_MASTER_KEY: randomBytes(32).toString('base64'), PROVIDER_BASE_URL_HOSTS: 'api.openai.com, *.example.com' });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await env?.dispose();
+  });
+
+  it('accepts the listed hosts and subdomains, refuses others with a 422 naming them, writes nothing', async () => {
+    const post = (json: unknown) => http(`${gw.url}/api/v1/providers`, { method: 'POST', json });
+    expect((await post({ name: 'ok-a', kind: 'openai', baseUrl: 'https://api.openai.com/v1' })).status).toBe(201);
+    expect((await post({ name: 'ok-b', kind: 'openai', baseUrl: 'https://llm.eu.example.com/v1' })).status).toBe(201);
+    const before = (await env.log.readAll(0, 10_000)).length;
+    const refused = await post({ name: 'evil', kind: 'openai', apiKey: 'sk-never-sent-1234', baseUrl: 'http://127.0.0.1:9/v1' });
+    expect(refused.status).toBe(422);
+    expect(ErrorEnvelope.parse(refused.body).error.message).toContain('PROVIDER_BASE_URL_HOSTS');
+    expect((await http(`${gw.url}/api/v1/providers/ok-a`, { method: 'PATCH', json: { baseUrl: 'https://example.com.evil.test/v1' } })).status).toBe(422);
+    expect((await env.log.readAll(0, 10_000)).length).toBe(before);
   });
 });

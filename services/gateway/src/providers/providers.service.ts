@@ -106,6 +106,7 @@ export class ProvidersService implements OnApplicationBootstrap {
     const id = body.name;
     const state = await this.state(id);
     if (state.config) throw new ConclaveError('illegal_state', `provider "${id}" already exists (PATCH /providers/${id} changes it)`);
+    this.checkBaseUrl(body.baseUrl);
     if (body.apiKey !== undefined) this.requireBox();
     const config: ProviderConfig = {
       providerId: id,
@@ -128,7 +129,11 @@ export class ProvidersService implements OnApplicationBootstrap {
     const state = await this.state(id);
     const current = state.config ?? (id === SIMULATED ? simulatedConfig() : null);
     if (!current) throw notFound('provider', id);
+    this.checkBaseUrl(patch.baseUrl);
     if (patch.apiKey) this.requireBox();
+    // a key is write-only: one that would now be sent to another endpoint is deleted, never moved
+    const endpointChanged = (patch.baseUrl !== undefined && patch.baseUrl !== current.baseUrl) || (patch.kind !== undefined && patch.kind !== current.kind);
+    const keyCleared = endpointChanged && patch.apiKey === undefined && current.hasApiKey;
     const config: ProviderConfig = {
       ...current,
       kind: patch.kind ?? current.kind,
@@ -136,14 +141,16 @@ export class ProvidersService implements OnApplicationBootstrap {
       models: patch.models ?? current.models,
       enabled: patch.enabled ?? current.enabled,
       prices: patch.prices ?? current.prices,
-      hasApiKey: patch.apiKey === undefined ? current.hasApiKey : patch.apiKey !== null,
+      hasApiKey: keyCleared ? false : patch.apiKey === undefined ? current.hasApiKey : patch.apiKey !== null,
       source: 'api',
     };
     // the key changes before its event (the state was just read: no race on creation here)
     if (patch.apiKey) await this.storeKey(id, patch.apiKey);
-    if (patch.apiKey === null) await this.db.getRepository(ProviderSecretRow).delete({ providerId: id });
+    if (patch.apiKey === null || keyCleared) await this.db.getRepository(ProviderSecretRow).delete({ providerId: id });
     const recorded = await this.appendConfigured(config, state.sequence, requestId);
-    return this.toView(config, recorded.sequence, recorded.occurredAt, await this.secretRow(id), null); // a new configuration clears a failure
+    if (keyCleared) this.logger.info({ provider: id, requestId }, 'provider endpoint changed: its stored key was deleted');
+    const view = this.toView(config, recorded.sequence, recorded.occurredAt, await this.secretRow(id), null); // a new configuration clears a failure
+    return keyCleared ? { ...view, keyCleared: true } : view;
   }
 
   async remove(id: string, requestId: string): Promise<{ sequence: number }> {
@@ -271,6 +278,15 @@ export class ProvidersService implements OnApplicationBootstrap {
       this.logger.warn({ provider: id }, 'a stored provider key does not decrypt (tampered, or another master key)');
       return null;
     }
+  }
+
+  /** A baseUrl outside PROVIDER_BASE_URL_HOSTS is a 422 (http(s) is checked by the contract). */
+  private checkBaseUrl(baseUrl: string | null | undefined): void {
+    const allowed = this.config.PROVIDER_BASE_URL_HOSTS;
+    if (!baseUrl || allowed.length === 0) return;
+    const host = new URL(baseUrl).hostname.toLowerCase();
+    const ok = allowed.some((h) => (h.startsWith('*.') ? host.endsWith(h.slice(1)) : host === h));
+    if (!ok) throw new ConclaveError('validation', `baseUrl host "${host}" is not allowed (PROVIDER_BASE_URL_HOSTS: ${allowed.join(', ')})`, { allowedHosts: allowed });
   }
 
   private toView(config: Omit<ProviderConfig, 'providerId'> & { providerId: string }, sequence: number, updatedAt: string | null, secret: ProviderSecretRow | null, failure: ProviderFailure | null): ProviderView {
