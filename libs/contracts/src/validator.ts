@@ -15,6 +15,7 @@ export const TemplateErrorCode = z.enum([
   'unreachable', // can never start: depends (transitively) on a cycle
   'bad_branch', // a condition branch target that does not depend on the condition
   'bad_binding', // {{...}} that names nothing, or a phase that is not upstream
+  'bad_expression', // a condition's JSON Logic with an unknown operator or a `var` that names nothing upstream
 ]);
 export type TemplateErrorCode = z.infer<typeof TemplateErrorCode>;
 
@@ -102,6 +103,9 @@ export function validateTemplate(input: unknown, options: ValidateOptions = {}):
   const ancestors = ancestorSets(deps);
   template.phases.forEach((phase, i) => {
     if (phase.kind === 'condition') {
+      for (const problem of checkExpression(phase.expression, phase, template, ancestors.get(phase.id) ?? new Set(), index)) {
+        errors.push({ code: 'bad_expression', message: `expression of condition "${phase.id}": ${problem.message}`, path: ['phases', i, 'expression', ...problem.path], phaseId: phase.id, field: 'expression' });
+      }
       for (const branch of ['ifTrue', 'ifFalse'] as const) {
         phase[branch].forEach((target, j) => {
           const at = { path: ['phases', i, branch, j], phaseId: phase.id, field: `${branch}[${j}]` };
@@ -241,3 +245,59 @@ function checkBinding(expr: string, phase: Phase, template: Template, upstream: 
   }
   return `unknown binding root "${root}" (use inputs, phases or answers)`;
 }
+
+/** The operators of json-logic-js (the orchestrator's evaluator); anything else throws at run time. */
+export const JSON_LOGIC_OPERATORS: ReadonlySet<string> = new Set([
+  '==', '===', '!=', '!==', '>', '>=', '<', '<=', '!', '!!', '%', 'and', 'or', '?:', 'if', 'in', 'cat', 'substr',
+  '+', '*', '-', '/', 'min', 'max', 'merge', 'var', 'missing', 'missing_some', 'log', 'map', 'reduce', 'filter', 'all', 'none', 'some',
+]);
+/** operators whose later arguments are evaluated against each element: a `var` there names the element */
+const SCOPED_OPERATORS = new Set(['map', 'reduce', 'filter', 'all', 'none', 'some']);
+
+/**
+ * A condition's JSON Logic, checked before any run meets it: every operator is one json-logic-js
+ * knows, and every `var` names `inputs.<declared>`, `phases.<upstream>.output[…]` or
+ * `answers.<upstream interview>` (the data the orchestrator evaluates it over). Inside the
+ * element-scoped arguments of map / filter / all / … a `var` names the element and is not checked.
+ */
+function checkExpression(
+  expression: unknown,
+  phase: Phase,
+  template: Template,
+  upstream: Set<string>,
+  index: Map<string, number>,
+): { message: string; path: (string | number)[] }[] {
+  const problems: { message: string; path: (string | number)[] }[] = [];
+  const walk = (node: unknown, path: (string | number)[], scoped: boolean): void => {
+    if (Array.isArray(node)) {
+      node.forEach((item, k) => walk(item, [...path, k], scoped));
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    const keys = Object.keys(node);
+    if (keys.length !== 1) {
+      problems.push({ message: `an operation is an object with exactly one operator (found ${keys.length === 0 ? 'none' : keys.join(', ')})`, path });
+      return;
+    }
+    const op = keys[0]!;
+    const args = (node as Record<string, unknown>)[op];
+    if (!JSON_LOGIC_OPERATORS.has(op)) {
+      problems.push({ message: `unknown operator "${op}"`, path: [...path, op] });
+      return;
+    }
+    if (op === 'var' && !scoped) {
+      const name = Array.isArray(args) ? args[0] : args;
+      if (typeof name === 'string' && name !== '') {
+        const problem = checkBinding(name, phase, template, upstream, index);
+        if (problem) problems.push({ message: `{"var": "${name}"}: ${problem}`, path: [...path, op] });
+      } else if (typeof name !== 'number' && !(name !== null && typeof name === 'object')) {
+        problems.push({ message: '{"var": …} names nothing: name inputs.<x>, phases.<id>.output… or answers.<id>', path: [...path, op] });
+      }
+    }
+    const list = Array.isArray(args) ? args : [args];
+    list.forEach((arg, k) => walk(arg, [...path, op, ...(Array.isArray(args) ? [k] : [])], scoped || (SCOPED_OPERATORS.has(op) && k > 0)));
+  };
+  walk(expression, [], false);
+  return problems;
+}
+

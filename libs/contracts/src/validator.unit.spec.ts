@@ -152,3 +152,35 @@ describe('validateTemplate', () => {
     expect(errorsOf({ name: 't', phases: [] })[0]).toMatchObject({ code: 'schema', field: 'phases' });
   });
 });
+
+describe('condition expressions (JSON Logic)', () => {
+  const withCondition = (expression: unknown) => ({
+    name: 'route',
+    inputs: { type: 'object', properties: { level: { type: 'number' } } },
+    phases: [
+      { id: 'a', kind: 'llm', prompt: { user: 'x' }, candidates: [{ provider: 'simulated', model: 'm' }] },
+      { id: 'later', kind: 'llm', dependsOn: ['route'], prompt: { user: 'y' }, candidates: [{ provider: 'simulated', model: 'm' }] },
+      { id: 'route', kind: 'condition', dependsOn: ['a'], expression, ifTrue: ['later'], ifFalse: [] },
+    ],
+  });
+
+  it('accepts known operators over inputs, upstream outputs and element-scoped vars', () => {
+    const ok = validateTemplate(
+      withCondition({ and: [{ '>=': [{ var: 'phases.a.output.score' }, 0.8] }, { '<': [{ var: ['inputs.level', 0] }, 3] }, { some: [{ var: 'phases.a.output.items' }, { '==': [{ var: 'ok' }, true] }] }] }),
+    );
+    expect(ok.errors).toEqual([]);
+  });
+
+  it('refuses an unknown operator, a var naming nothing upstream and a malformed operation, each located', () => {
+    const bad = validateTemplate(withCondition({ and: [{ regex: ['x', 'y'] }, { '==': [{ var: 'phases.later.output' }, 1] }, { '>': [{ var: 'inputs.nope' }, 1] }, { '==': 1, '!=': 2 }] }));
+    expect(bad.valid).toBe(false);
+    expect(bad.errors.map((e) => [e.code, e.phaseId, e.field, e.path])).toEqual([
+      ['bad_expression', 'route', 'expression', ['phases', 2, 'expression', 'and', 0, 'regex']],
+      ['bad_expression', 'route', 'expression', ['phases', 2, 'expression', 'and', 1, '==', 0, 'var']],
+      ['bad_expression', 'route', 'expression', ['phases', 2, 'expression', 'and', 2, '>', 0, 'var']],
+      ['bad_expression', 'route', 'expression', ['phases', 2, 'expression', 'and', 3]],
+    ]);
+    expect(bad.errors[0]!.message).toContain('unknown operator "regex"');
+    expect(bad.errors[1]!.message).toContain('not upstream');
+  });
+});

@@ -79,7 +79,33 @@ export class UnknownTargetError extends Error {
 
 const MAX_STEPS = 10_000;
 
+/**
+ * A run never hangs on an internal error: when an input the run must take (a result, a timer, a
+ * stall) makes the decision throw, the run fails with a typed `internal_error` naming the detail —
+ * on the phase the input was about when there is one, so the user can retry it — instead of the
+ * input being redelivered forever. Commands and starts still throw (the caller gets the error).
+ */
 export function decide(state: RunState, input: DeciderInput, ctx: DeciderContext): DecidedEvent[] {
+  try {
+    return decideOrThrow(state, input, ctx);
+  } catch (err) {
+    if (err instanceof IllegalCommandError || err instanceof UnknownTargetError) throw err;
+    if (!isActive(state) || input.type === 'StartRun' || input.type === 'Command') throw err;
+    if (state.status === 'failed' || state.status === 'completed' || state.status === 'cancelled') return []; // nothing left to stop
+    return internalFailure(state, input, err, ctx);
+  }
+}
+
+function internalFailure(run: ActiveRun, input: DeciderInput, err: unknown, ctx: DeciderContext): DecidedEvent[] {
+  const detail = (err instanceof Error ? err.message : String(err)).slice(0, 2000);
+  const phaseId = 'result' in input ? input.result.phaseId : null;
+  const phase = phaseId ? run.phases[phaseId] : undefined;
+  const reason: Failure = { code: 'internal_error', message: `the orchestrator could not handle ${input.type}${phaseId ? ` for phase "${phaseId}"` : ''}: ${detail}`, retryable: false };
+  const failPhase = phase && !isSettled(phase) && phase.status !== 'failed' ? [event(run.runId, 'PhaseFailed', `${phase.id}.${phase.attempt}`, { phaseId: phase.id, attempt: phase.attempt, reason })] : [];
+  return [...failPhase, event(run.runId, 'RunFailed', `failed@${ctx.now}`, { reason, phaseId: failPhase.length > 0 ? phase!.id : null })];
+}
+
+function decideOrThrow(state: RunState, input: DeciderInput, ctx: DeciderContext): DecidedEvent[] {
   const facts = establish(state, input, ctx);
   let current = facts.reduce((s, e) => evolve(s, e), state);
   const events = [...facts];
@@ -545,7 +571,14 @@ function startPhase(run: ActiveRun, def: Phase, attempt: number, ctx: DeciderCon
     case 'gate':
       return [started, event(run.runId, 'GateOpened', `${def.id}.${attempt}`, { phaseId: def.id, attempt, message: renderText(def.message, bindingContext(run)) })];
     case 'condition': {
-      const result = Boolean(jsonLogic.apply(def.expression as jsonLogic.RulesLogic, logicData(run)));
+      let result: boolean;
+      try {
+        result = Boolean(jsonLogic.apply(def.expression as jsonLogic.RulesLogic, logicData(run)));
+      } catch (err) {
+        // templates validated before this check existed may still hold a bad expression
+        const reason: Failure = { code: 'internal_error', message: `the condition's expression failed: ${(err instanceof Error ? err.message : String(err)).slice(0, 2000)}`, retryable: false };
+        return [started, event(run.runId, 'PhaseFailed', `${def.id}.${attempt}`, { phaseId: def.id, attempt, reason })];
+      }
       const skipped = branchSkips(run, def, result);
       return [
         started,

@@ -147,3 +147,49 @@ describe('runs with a workspace', () => {
     expect(types(step(timedOut, deadline))).toEqual(['PartialWorkRecorded:a', 'ResultRefused:a']);
   });
 });
+
+describe('a run never hangs on an internal error', () => {
+  const condition = (expression: unknown) =>
+    Template.parse({
+      name: 'c',
+      phases: [
+        { id: 'a', kind: 'llm', prompt: { user: 'x' }, candidates: [sim('m')] },
+        { id: 'route', kind: 'condition', dependsOn: ['a'], expression, ifTrue: ['b'], ifFalse: [] },
+        { id: 'b', kind: 'llm', dependsOn: ['route'], prompt: { user: 'y' }, candidates: [sim('m')] },
+      ],
+    });
+  const startOf = (tpl: ReturnType<typeof condition>): DeciderInput => ({ type: 'StartRun', runId: RUN, templateId: 't', templateVersion: 1, template: tpl, name: null, inputs: {}, autoMode: true, budgetUsd: null });
+  const textResult: DeciderInput = {
+    type: 'CandidateResult',
+    result: {
+      type: 'CandidateResult', commandId: `${C('a', 0)}@1`, runId: RUN, phaseId: 'a', attempt: 1, attemptToken: `${C('a', 0)}@1`, workerId: 'w1', provider: 'simulated', model: 'm', durationMs: 1, candidateId: C('a', 0),
+      outcome: { status: 'generated', output: { text: 'x' }, tokens: { input: 1, output: 1 }, costUsd: 0 },
+    },
+  };
+
+  it('fails the condition phase (internal_error, retryable by the user) when its expression throws', () => {
+    const run = drive(startOf(condition({ regex: ['a', 'b'] })), textResult);
+    expect(types(run.last)).toEqual(['CandidateGenerated:a', 'ArtifactRecorded:a', 'PhaseCompleted:a', 'CheckpointCreated:a', 'PhaseStarted:route', 'PhaseFailed:route', 'RunFailed']);
+    expect(ofType(run.last, 'PhaseFailed')[0]!.data.reason).toMatchObject({ code: 'internal_error', message: expect.stringContaining('regex') });
+    expect(stateOf(run.history).status).toBe('failed');
+    const retry = decide(stateOf(run.history), { type: 'Command', command: { type: 'RetryPhase', runId: RUN, phaseId: 'route' } }, { now: NOW, validate: () => [] });
+    expect(types(retry)[0]).toBe('PhaseRetryScheduled:route');
+  });
+
+  it('fails the run on the phase a result was about when deciding it throws, instead of throwing (the result would be redelivered forever)', () => {
+    const history = drive(startOf(condition({ '==': [1, 1] }))).history;
+    const out = decide(stateOf(history), textResult, {
+      now: NOW,
+      validate: () => {
+        throw new Error('validator exploded');
+      },
+    });
+    expect(types(out)).toEqual(['PhaseFailed:a', 'RunFailed']);
+    expect(ofType(out, 'RunFailed')[0]!.data).toMatchObject({ phaseId: 'a', reason: { code: 'internal_error', message: expect.stringContaining('validator exploded') } });
+    // once failed, the same throwing input decides nothing more
+    const failed = [...history, ...facts(out)];
+    expect(decide(stateOf(failed), textResult, { now: NOW, validate: () => { throw new Error('again'); } })).toEqual([]);
+    // commands still throw to their caller
+    expect(() => decide(stateOf(history), { type: 'Command', command: { type: 'RetryPhase', runId: RUN, phaseId: 'nope' } }, { now: NOW, validate: () => [] })).toThrow();
+  });
+});
