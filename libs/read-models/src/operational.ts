@@ -46,4 +46,20 @@ export class RunArchiveRow {
   @Column({ name: 'archived_at', type: 'timestamptz' }) archivedAt!: Date;
 }
 
-export const GATEWAY_OWNED_ENTITIES = [ProviderSecretRow, BudgetRow, WorkerRow, RunArchiveRow];
+/**
+ * `Idempotency-Key` of a creating request (POST /runs, fork, rerun, templates, providers): the
+ * first response, kept so that a client retrying after a timeout gets it again instead of a
+ * second run. `status` is null while the first request is still being handled.
+ */
+@Entity('idempotency_keys')
+export class IdempotencyKeyRow {
+  /** method and path, e.g. `POST /api/v1/runs/<id>/fork`: a key is scoped to what it created */
+  @PrimaryColumn({ type: 'text' }) scope!: string;
+  @PrimaryColumn({ type: 'text' }) key!: string;
+  @Column({ name: 'body_hash', type: 'text' }) bodyHash!: string;
+  @Column({ type: 'integer', nullable: true }) status!: number | null;
+  @Column({ type: 'jsonb', nullable: true }) response!: unknown;
+  @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}
+
+export const GATEWAY_OWNED_ENTITIES = [ProviderSecretRow, BudgetRow, WorkerRow, RunArchiveRow, IdempotencyKeyRow];

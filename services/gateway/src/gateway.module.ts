@@ -5,6 +5,7 @@ import { EventLog, TranscriptStore } from '@conclave/event-log';
 import type { GatewayConfig } from './config';
 import { HealthController } from './health/health.controller';
 import { MinSequenceInterceptor } from './http/min-sequence.interceptor';
+import { IdempotencyInterceptor } from './http/idempotency.interceptor';
 import { LiveGateway } from './live/live.gateway';
 import { RelayService } from './live/relay.service';
 import { OrchestratorClient } from './orchestrator/orchestrator.client';
@@ -61,6 +62,7 @@ export class GatewayModule {
         WorkersService,
         WorkspacesService,
         { provide: APP_INTERCEPTOR, useClass: MinSequenceInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ],
     };
   }

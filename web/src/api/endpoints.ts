@@ -78,7 +78,8 @@ export const api = {
       signal: opts.signal,
     }),
 
-  createRun: (body: CreateRunBody) => request('POST', '/runs', CreatedResponse, { body }),
+  /** `idempotencyKey`: a resubmitted start (double click, retry after a timeout) starts one run */
+  createRun: (body: CreateRunBody, idempotencyKey?: string) => request('POST', '/runs', CreatedResponse, { body, ...(idempotencyKey ? { headers: { 'Idempotency-Key': idempotencyKey } } : {}) }),
   /** the git repositories under the gateway's WORKSPACE_ROOTS (what a run may work on) */
   listWorkspaces: (opts: ReadOptions = {}) => request('GET', '/workspaces', WorkspaceList, { signal: opts.signal }),
   /** every artifact of a run (losing candidates' diffs are `candidate-diff` artifacts) */

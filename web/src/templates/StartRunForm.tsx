@@ -1,6 +1,6 @@
-import type { TemplateView, WorkspaceListing, WorkspaceRequest } from '@conclave/contracts';
+import type { CreateRunBody, TemplateView, WorkspaceListing, WorkspaceRequest } from '@conclave/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useState } from 'react';
+import { useId, useRef, useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { isApiError } from '../api/client';
 import { api } from '../api/endpoints';
@@ -33,8 +33,16 @@ export function StartRunForm({ template }: { template: TemplateView }) {
   const choice = picked ?? (listedDefault ? workspaceKey(listedDefault) : templateDefault ? TEMPLATE_DEFAULT : FRESH);
   const chosen = items.find((i) => workspaceKey(i) === choice);
 
+  // one key per distinct request body: submitting the same start again (a double click, a retry
+  // after a timeout) returns the first run instead of starting a second one
+  const submitKeys = useRef(new Map<string, string>());
   const start = useMutation({
-    mutationFn: api.createRun,
+    mutationFn: (body: CreateRunBody) => {
+      const text = JSON.stringify(body);
+      const key = submitKeys.current.get(text) ?? newIdempotencyKey();
+      submitKeys.current.set(text, key);
+      return api.createRun(body, key);
+    },
     onSuccess: ({ id: runId, sequence }) => {
       void qc.invalidateQueries({ queryKey: keys.runs() });
       navigate(`/runs/${encodeURIComponent(runId)}?min_sequence=${sequence}`);
@@ -215,4 +223,8 @@ function WorkspaceRefusal({ error }: { error: unknown }) {
       </p>
     </div>
   );
+}
+
+function newIdempotencyKey(): string {
+  return globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }

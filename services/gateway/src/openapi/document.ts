@@ -195,6 +195,16 @@ export const API_ROUTES: Record<string, Partial<Record<Method, Op>>> = {
 
 let cached: object | null = null;
 
+/** Creating requests that honour `Idempotency-Key` (http/idempotency.interceptor.ts). */
+const IDEMPOTENT = new Set(['post /templates', 'put /templates/{id}', 'post /runs', 'post /runs/{id}/fork', 'post /runs/{id}/rerun', 'post /providers']);
+const IdempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .max(255)
+    .optional()
+    .describe('Retry-safe creation: the first response to a key is kept (in Postgres) and returned again for the same key and body (`Idempotent-Replayed: true`); the same key with another body is a 422, while the first is in flight a 409'),
+});
+
 export function openApiDocument(): object {
   if (cached) return cached;
   // JsonSchema is recursive (z.lazy): named, it becomes a $ref instead of an endless inline schema.
@@ -225,6 +235,7 @@ export function openApiDocument(): object {
         request: {
           ...(params ? { params } : {}),
           ...(query ? { query } : {}),
+          ...(IDEMPOTENT.has(`${method} ${path}`) ? { headers: IdempotencyHeaders } : {}),
           ...(op.body ? { body: { required: true, content: { 'application/json': { schema: op.body } } } } : {}),
         },
         responses: {

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post } f
 import { CreateProviderBody, UpdateProviderBody } from '@conclave/contracts';
 import { jsonBody, parseOr400, RequestId } from '../http/parse';
 import { ProvidersService } from './providers.service';
+import { Idempotent } from '../http/idempotency.interceptor';
 
 /** Request bodies are never logged (they may carry an API key); responses show at most its last 4. */
 @Controller('providers')
@@ -14,6 +15,7 @@ export class ProvidersController {
   }
 
   @Post()
+  @Idempotent()
   @HttpCode(201)
   create(@Body() body: unknown, @RequestId() requestId: string) {
     return this.providers.create(parseOr400(CreateProviderBody, jsonBody(body), 'provider'), requestId);

@@ -12,6 +12,7 @@ import {
 } from '@conclave/contracts';
 import { parseOr400, RequestId } from '../http/parse';
 import { RunCommandsService } from './run-commands.service';
+import { Idempotent } from '../http/idempotency.interceptor';
 
 /**
  * `POST /runs/:id/...` controls. Bodies are strict (an unknown field is a 400 and nothing is
@@ -108,6 +109,7 @@ export class RunCommandsController {
   }
 
   @Post('fork')
+  @Idempotent()
   @HttpCode(201)
   fork(@Param('id') runId: string, @Body() body: unknown, @RequestId() requestId: string) {
     const { fromPhaseId } = parseOr400(ForkBody, body ?? {}, 'body');
@@ -115,6 +117,7 @@ export class RunCommandsController {
   }
 
   @Post('rerun')
+  @Idempotent()
   @HttpCode(201)
   rerun(@Param('id') runId: string, @Body() body: unknown, @RequestId() requestId: string) {
     parseOr400(EmptyBody, body ?? {}, 'body');

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { CreateRunBody, RunListQuery, TimelineQuery } from '@conclave/contracts';
 import { jsonBody, parseOr400, RequestId } from '../http/parse';
 import { RunsService } from './runs.service';
+import { Idempotent } from '../http/idempotency.interceptor';
 
 const CandidatesQuery = z.object({ phase: z.string().min(1).max(128).optional() });
 
@@ -13,6 +14,7 @@ export class RunsController {
 
   /** Strict body: a field the contract does not know is a 400, not silently dropped. */
   @Post()
+  @Idempotent()
   @HttpCode(201)
   start(@Body() body: unknown, @RequestId() requestId: string) {
     return this.runs.start(parseOr400(CreateRunBody, jsonBody(body), 'run'), requestId);

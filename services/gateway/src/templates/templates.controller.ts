@@ -4,6 +4,7 @@ import { validateTemplate, type TemplateValidation } from '@conclave/contracts';
 import { compileSchemaError } from './schema-compiler';
 import { jsonBody, parseOr400, RequestId } from '../http/parse';
 import { TemplatesService } from './templates.service';
+import { Idempotent } from '../http/idempotency.interceptor';
 
 const TemplateQuery = z.object({ version: z.coerce.number().int().positive().optional() });
 const CloneBody = z.strictObject({ name: z.string().min(1).max(120).optional(), version: z.number().int().positive().optional() });
@@ -26,6 +27,7 @@ export class TemplatesController {
   }
 
   @Post()
+  @Idempotent()
   @HttpCode(201)
   create(@Body() body: unknown, @RequestId() requestId: string) {
     return this.templates.create(jsonBody(body), requestId);
@@ -39,6 +41,7 @@ export class TemplatesController {
 
   /** A new version (the body is a whole template as a user writes it). */
   @Put(':id')
+  @Idempotent()
   @HttpCode(200)
   addVersion(@Param('id') id: string, @Body() body: unknown, @RequestId() requestId: string) {
     return this.templates.addVersion(id, jsonBody(body), requestId);
