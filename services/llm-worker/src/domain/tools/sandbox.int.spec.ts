@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BwrapSandbox, createSandbox, DEFAULT_SANDBOX_LIMITS, PidsCgroup, findBwrap, probeSandbox, sandboxPathsOf, UnavailableSandbox, SandboxUnavailable } from './sandbox';
@@ -138,5 +138,31 @@ describe('sandbox (bubblewrap) for tool processes', () => {
     expect(r).toMatchObject({ isError: true, refused: true });
     expect(r.content).toMatch(/no sandbox.*bubblewrap/);
     await expect(new UnavailableSandbox('x').run()).rejects.toBeInstanceOf(SandboxUnavailable);
+  });
+});
+
+describe('pids cgroups of other workers', () => {
+  it("a worker starting up sweeps only a dead process's leftover cgroups, never a live one's fresh (still empty) cgroup", () => {
+    const cgroup = PidsCgroup.detect();
+    expect(cgroup).not.toBeNull(); // the machines this runs on (root, cgroup v1/v2 pids) give the worker one
+    if (!cgroup) return;
+    const live = path.join(cgroup.base, `${process.pid}-987654`);
+    const liveProbe = path.join(cgroup.base, `probe-${process.ppid}`); // another live process's probe
+    const dead = path.join(cgroup.base, '2147483646-1'); // no such pid
+    for (const dir of [live, liveProbe, dead]) execFileSync('mkdir', ['-p', dir]);
+    try {
+      expect(PidsCgroup.detect()).not.toBeNull(); // detect() sweeps
+      expect(readFileSync(path.join(live, 'pids.max'), 'utf8').trim()).toBeTruthy(); // still there
+      expect(() => readFileSync(path.join(liveProbe, 'pids.max'), 'utf8')).not.toThrow();
+      expect(() => readFileSync(path.join(dead, 'pids.max'), 'utf8')).toThrow(); // swept
+    } finally {
+      for (const dir of [live, liveProbe, dead]) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          /* already swept */
+        }
+      }
+    }
   });
 });

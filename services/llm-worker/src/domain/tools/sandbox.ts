@@ -240,11 +240,17 @@ export class PidsCgroup {
     return null;
   }
 
-  /** Empty per-call cgroups a crashed worker left behind (a cgroup still in use is not removable). */
+  /**
+   * Empty per-call cgroups a crashed worker left behind (a cgroup still in use is not removable).
+   * Only those of processes that are gone: another live worker's cgroup is empty for a moment
+   * between its creation and the sandbox moving in, and removing it then fails that call.
+   */
   private static sweep(base: string): void {
     try {
       for (const entry of readdirSync(base, { withFileTypes: true })) {
         if (!entry.isDirectory()) continue;
+        const owner = Number(/^(?:probe-)?(\d+)(?:-|$)/.exec(entry.name)?.[1]);
+        if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) continue;
         try {
           rmdirSync(path.join(base, entry.name));
         } catch {
@@ -290,6 +296,15 @@ export class PidsCgroup {
         await new Promise((r) => setTimeout(r, 10 * Math.min(i + 1, 20)));
       }
     }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
