@@ -23,6 +23,26 @@ const CODE_OF_STATUS: Record<number, ErrorCode> = {
   503: 'unavailable',
 };
 
+/** Postgres SQLSTATEs of a lost or refused connection (class 08) and of a server shutting down (57P0x). */
+const PG_UNREACHABLE = /^(08\d{3}|57P0[1-3])$/;
+const NODE_UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND']);
+const PG_POOL_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed|Connection ended unexpectedly/i;
+
+/**
+ * A dependency that cannot be reached (Postgres down or restarting; a connection refused or cut)
+ * is the client's to retry — 503 `unavailable` with Retry-After — never a 500. TypeORM wraps the
+ * driver's error (`driverError`); node-postgres reports pool failures by message only.
+ */
+export function unreachableDependency(err: unknown): string | null {
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 4; depth += 1) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && (PG_UNREACHABLE.test(code) || NODE_UNREACHABLE.has(code))) return code;
+    if (typeof message === 'string' && PG_POOL_MESSAGES.test(message)) return message;
+    e = (e as { driverError?: unknown; cause?: unknown }).driverError ?? (e as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
 /**
  * Every thrown thing → one ConclaveError. The status then comes from HTTP_STATUS[code] only, so the
  * contract's table is the single mapping (exhaustive by its Record type). Unknown errors become a
@@ -43,8 +63,13 @@ export function toConclaveError(err: unknown): { error: ConclaveError; unexpecte
       return { error: new ConclaveError(code, err.message), unexpected: false };
     }
   }
+  const unreachable = unreachableDependency(err);
+  if (unreachable) return { error: new ConclaveError('unavailable', 'a dependency (the database) cannot be reached right now: retry shortly', { cause: unreachable }), unexpected: false };
   return { error: new ConclaveError('internal', 'internal error'), unexpected: true };
 }
+
+/** Seconds a client should wait before retrying a 503. */
+export const RETRY_AFTER_SECONDS = 5;
 
 export function envelopeOf(error: ConclaveError, requestId: string): ErrorEnvelope {
   return { error: { code: error.code, message: error.message, details: error.details ?? null, requestId } };
@@ -69,6 +94,7 @@ export class ErrorFilter implements ExceptionFilter {
       res.end();
       return;
     }
+    if (status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(status).json(envelopeOf(error, requestId));
   }
 }
