@@ -4,6 +4,7 @@ import { failedOutcome, WorkerRuntime, type FailedOutcome, type WorkerLogger, ty
 import { defaultSandbox, sandboxPathsOf, SandboxUnavailable, type Sandbox } from '../domain/tools/sandbox';
 import { openPlainWorkspace, openWorktree, type WorkspacePolicy } from '../domain/tools/run-workspace';
 import { ToolRefused, type Workspace } from '../domain/tools/workspace';
+import { sideRuntimeOptions, type SideRuntimeSettings } from './side-runtime';
 
 export type ToolOutcome = { status: 'completed'; exitCode: number; stdout: string; stderr: string } | FailedOutcome;
 export type ToolRuntime = WorkerRuntime<RunTool, ToolOutcome, ToolResult>;
@@ -85,18 +86,12 @@ export function toolWorkerSpec(settings: ToolRunnerSettings, names: NatsNames): 
 }
 
 export function createToolRuntime(
-  settings: ToolRunnerSettings & { workerId: string; concurrency: number; heartbeatMs: number; shutdownGraceMs: number; workingIntervalMs: number },
+  settings: ToolRunnerSettings & SideRuntimeSettings,
   log: EventLog,
   logger: WorkerLogger,
 ): ToolRuntime {
   return new WorkerRuntime(toolWorkerSpec(settings, log.names), {
-    log,
-    logger,
-    workerId: settings.workerId,
-    concurrency: settings.concurrency,
-    heartbeatMs: settings.heartbeatMs,
-    shutdownGraceMs: settings.shutdownGraceMs,
-    workingIntervalMs: settings.workingIntervalMs,
+    ...sideRuntimeOptions(settings, log, logger),
     ...(settings.sandbox ? { sandbox: settings.sandbox.status } : {}),
   });
 }

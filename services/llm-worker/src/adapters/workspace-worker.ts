@@ -4,6 +4,7 @@ import type { EventLog } from '@conclave/event-log';
 import { failedOutcome, WorkerRuntime, type FailedOutcome, type WorkerLogger, type WorkerSpec } from '@conclave/worker-kit';
 import { integrate, openRepository, removeWorktrees, resetBranch, type WorkspacePolicy } from '../domain/tools/run-workspace';
 import { ToolRefused } from '../domain/tools/workspace';
+import { sideRuntimeOptions, type SideRuntimeSettings } from './side-runtime';
 
 type Outcome = Exclude<WorkspaceResult['outcome'], { status: 'failed' }> | FailedOutcome;
 export type WorkspaceRuntime = WorkerRuntime<WorkspaceTask, Outcome, WorkspaceResult>;
@@ -69,17 +70,9 @@ export function workspaceWorkerSpec(policy: WorkspacePolicy, names: NatsNames): 
 }
 
 export function createWorkspaceRuntime(
-  settings: WorkspacePolicy & { workerId: string; concurrency: number; heartbeatMs: number; shutdownGraceMs: number; workingIntervalMs: number },
+  settings: WorkspacePolicy & SideRuntimeSettings,
   log: EventLog,
   logger: WorkerLogger,
 ): WorkspaceRuntime {
-  return new WorkerRuntime(workspaceWorkerSpec(settings, log.names), {
-    log,
-    logger,
-    workerId: settings.workerId,
-    concurrency: settings.concurrency,
-    heartbeatMs: settings.heartbeatMs,
-    shutdownGraceMs: settings.shutdownGraceMs,
-    workingIntervalMs: settings.workingIntervalMs,
-  });
+  return new WorkerRuntime(workspaceWorkerSpec(settings, log.names), sideRuntimeOptions(settings, log, logger));
 }
