@@ -46,7 +46,10 @@ export const RunCommand = z.discriminatedUnion('type', [
 ]);
 export type RunCommand = z.infer<typeof RunCommand>;
 
-export const OrchestratorCommand = z.discriminatedUnion('type', [CreateTemplate, AddTemplateVersion, ArchiveTemplate, StartRun, ...RunCommand.options]);
+/** Hand a dead letter's original message back to its consumer (answers `{ id, sequence }`: the redriven mark). */
+export const RedriveDeadLetter = z.object({ type: z.literal('RedriveDeadLetter'), deadLetterId: z.string().regex(/^[1-9][0-9]{0,15}$/) });
+
+export const OrchestratorCommand = z.discriminatedUnion('type', [CreateTemplate, AddTemplateVersion, ArchiveTemplate, StartRun, RedriveDeadLetter, ...RunCommand.options]);
 export type OrchestratorCommand = z.infer<typeof OrchestratorCommand>;
 export type OrchestratorCommandInput = z.input<typeof OrchestratorCommand>;
 

@@ -13,3 +13,4 @@ export * from './ops';
 export * from './prices';
 export * from './workspace';
 export * from './nats-permissions';
+export * from './dead-letters';

@@ -58,6 +58,7 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
     [streams.events]: [consumers.dispatcher, consumers.timers],
     [streams.commands]: [consumers.generateWorkers, consumers.judgeWorkers, consumers.toolRunners, consumers.workspaceTasks],
     [streams.results]: [consumers.orchestratorResults],
+    [streams.deadLetters]: [consumers.deadLetters],
   };
 
   /** a durable pull consumer set up by the admin: look it up, pull, ack / nak / in-progress / term */
@@ -110,6 +111,7 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
       subjects.liveRun('*'),
       subjects.liveWorker('*'),
       subjects.credentials,
+      ...owned.map((d) => subjects.deadLetter(d)), // its consumers' dead letters (libs/event-log runConsumer)
       ...extraPublish,
     ]),
     subscribe: rule([...inbox(user), subjects.cancel]),
@@ -146,6 +148,14 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
           subjects.tool,
           subjects.workspace,
           subjects.cancel,
+          // dead letters of its consumers, and redrive (issue 11 §2): read a record and the original
+          // event, hand a result back, mark any consumer's record redriven
+          subjects.allDeadLetters,
+          `${API}.STREAM.MSG.GET.${streams.deadLetters}`,
+          `${API}.STREAM.MSG.GET.${streams.events}`,
+          subjects.result('*'),
+          // a stalled worker's command is removed once it is re-dispatched under a new token (§5)
+          `${API}.STREAM.MSG.DELETE.${streams.commands}`,
         ],
         durableDeny(streams.events, [consumers.dispatcher, consumers.timers]),
       ),
@@ -153,7 +163,7 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
       allow_responses: true, // answers the gateway's commands
     },
     projector: {
-      publish: rule([...BASE_PUBLISH, ...orderedAllow(streams.events)], durableDeny(streams.events)),
+      publish: rule([...BASE_PUBLISH, ...orderedAllow(streams.events), ...pull(streams.deadLetters, consumers.deadLetters)], durableDeny(streams.events)),
       subscribe: rule(inbox('projector')),
     },
     'llm-worker': worker('llm-worker', [consumers.generateWorkers, consumers.toolRunners, consumers.workspaceTasks], transcriptWrite),

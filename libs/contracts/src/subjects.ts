@@ -14,7 +14,7 @@ export function natsNames(prefix = '') {
   const s = prefix ? `${prefix.toUpperCase().replace(/-/g, '_')}_` : '';
   return {
     prefix,
-    streams: { events: `${s}EVENTS`, commands: `${s}COMMANDS`, results: `${s}RESULTS` },
+    streams: { events: `${s}EVENTS`, commands: `${s}COMMANDS`, results: `${s}RESULTS`, deadLetters: `${s}DEAD_LETTERS` },
     /** JetStream object stores (bucket names) */
     buckets: { transcripts: `${s}TRANSCRIPTS` },
     subjects: {
@@ -37,6 +37,9 @@ export function natsNames(prefix = '') {
       orchestrator: `${p}orchestrator.command`,
       /** core NATS request/reply served by the gateway (queue group "gateway"): a provider's key for workers */
       credentials: `${p}gateway.credentials`,
+      /** dead-letter records (and redrive marks) of one durable consumer: `dead.<consumer>` */
+      deadLetter: (consumer: string) => `${p}dead.${consumer}`,
+      allDeadLetters: `${p}dead.>`,
     },
     consumers: {
       dispatcher: 'dispatcher',
@@ -47,6 +50,8 @@ export function natsNames(prefix = '') {
       judgeWorkers: 'judges',
       toolRunners: 'tool-runners',
       workspaceTasks: 'workspace-tasks',
+      /** the projector folds dead-letter records into the `dead_letters` read model and alerts */
+      deadLetters: 'dead-letters',
     },
     queues: { orchestrator: 'orchestrator', gateway: 'gateway' },
   } as const;

@@ -1,14 +1,18 @@
+import { hostname } from 'node:os';
 import type { JsMsg } from '@nats-io/jetstream';
+import { DEAD_LETTER_MAX_PAYLOAD, DeadLetterRecord, parseEventSubject, type DeadLetterReason } from '@conclave/contracts';
 import type { EventLog } from './event-log';
 
 /**
  * What a handler decided about one message (STYLE.md §5): ack only after the effect is committed;
- * a transient failure naks with a delay; poison is terminated (and reported as a dead letter).
+ * a transient failure naks with a delay; poison is terminated: copied to the dead-letter stream
+ * with its reason, then acked.
  */
-export type Disposition = { kind: 'ack' } | { kind: 'nak'; delayMs: number } | { kind: 'term'; reason: string };
+export type Disposition = { kind: 'ack' } | { kind: 'nak'; delayMs: number } | { kind: 'term'; reason: string; category: Exclude<DeadLetterReason, 'max_deliver'> };
 export const ack = (): Disposition => ({ kind: 'ack' });
 export const nak = (delayMs: number): Disposition => ({ kind: 'nak', delayMs });
-export const term = (reason: string): Disposition => ({ kind: 'term', reason });
+/** poison: `undecodable` (not JSON / not the contract) or `rejected` (decoded, refused for good) */
+export const term = (reason: string, category: Exclude<DeadLetterReason, 'max_deliver'> = 'rejected'): Disposition => ({ kind: 'term', reason, category });
 
 export interface ConsumeOptions {
   stream: string;
@@ -17,8 +21,10 @@ export interface ConsumeOptions {
   concurrency?: number;
   /** in-progress ack interval while a handler runs (the lease heartbeat) */
   workingIntervalMs?: number;
-  /** called when a message is terminated as poison */
+  /** called after a message was dead-lettered (poison, or its deliveries used up) */
   onDeadLetter?: (m: JsMsg, reason: string) => void | Promise<void>;
+  /** who dead-letters (the record's `by`): INSTANCE_ID, else host:pid */
+  instanceId?: string;
   /** called when a handler throws (it is nak'ed with backoff) */
   onError?: (m: JsMsg, err: unknown) => void;
 }
@@ -45,34 +51,64 @@ export interface RunningConsumer {
 export async function runConsumer(log: EventLog, options: ConsumeOptions, handler: (m: JsMsg) => Promise<Disposition>): Promise<RunningConsumer> {
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const consumer = await log.js.consumers.get(options.stream, options.durable);
+  const configured = (await consumer.info(true)).config.max_deliver ?? -1;
+  const maxDeliver = configured > 0 ? configured : Infinity;
+  const by = options.instanceId ?? process.env.INSTANCE_ID ?? `${hostname()}:${process.pid}`;
+  /** the last local failure per stream sequence, so the dead-letter record can say what went wrong */
+  const lastErrors = new Map<number, string>();
+
+  /** copy to DEAD_LETTERS, then ack; when the copy fails the message stays (nak) and comes back */
+  const deadLetter = async (m: JsMsg, reason: DeadLetterReason, error: string) => {
+    try {
+      await publishDeadLetter(log, options.durable, by, m, reason, error);
+    } catch (err) {
+      options.onError?.(m, err);
+      m.nak(retryDelayMs(m.info.deliveryCount));
+      return;
+    }
+    lastErrors.delete(m.seq);
+    await m.ackAck().catch(() => m.ack());
+    await options.onDeadLetter?.(m, `${reason}: ${error}`);
+  };
   const messages = await consumer.consume({ max_messages: Math.max(concurrency, 1) });
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
   let wake: (() => void) | null = null;
 
   const settle = async (m: JsMsg) => {
+    const deliveries = m.info.deliveryCount;
+    if (deliveries >= maxDeliver) {
+      // the last delivery is not handled: every earlier one failed or killed its process
+      const last = lastErrors.get(m.seq);
+      return deadLetter(m, 'max_deliver', `delivered ${deliveries} times without being acknowledged${last ? `; last error: ${last}` : ' (handlers failed or their processes died)'}`);
+    }
     const heartbeat = setInterval(() => m.working(), options.workingIntervalMs ?? 5_000);
     let disposition: Disposition;
     try {
       disposition = await handler(m);
     } catch (err) {
       options.onError?.(m, err);
-      disposition = nak(retryDelayMs(m.info.deliveryCount));
+      rememberError(lastErrors, m.seq, errorText(err));
+      disposition = nak(retryDelayMs(deliveries));
     } finally {
       clearInterval(heartbeat);
     }
     switch (disposition.kind) {
       case 'ack':
+        lastErrors.delete(m.seq);
         await m.ackAck().catch(() => m.ack());
         break;
       case 'nak':
-        m.nak(disposition.delayMs);
+        if (deliveries + 1 >= maxDeliver) {
+          // the next delivery would only be dead-lettered: do it now, with what is known
+          const last = lastErrors.get(m.seq);
+          await deadLetter(m, 'max_deliver', `gave up after ${deliveries} deliveries${last ? `; last error: ${last}` : ''}`);
+        } else {
+          m.nak(disposition.delayMs);
+        }
         break;
       case 'term':
-        // nats-server 2.9 ignores a terminate that carries a reason (the message comes back);
-        // the reason goes to the dead-letter record instead
-        m.term();
-        await options.onDeadLetter?.(m, disposition.reason);
+        await deadLetter(m, disposition.category, disposition.reason);
         break;
       default: {
         const never: never = disposition;
@@ -112,4 +148,57 @@ export async function runConsumer(log: EventLog, options: ConsumeOptions, handle
       await done.catch(() => undefined);
     },
   };
+}
+
+const MAX_REMEMBERED_ERRORS = 1000;
+function rememberError(errors: Map<number, string>, seq: number, text: string): void {
+  if (errors.size >= MAX_REMEMBERED_ERRORS) errors.delete(errors.keys().next().value!);
+  errors.set(seq, text);
+}
+
+function errorText(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).slice(0, 1000);
+}
+
+/**
+ * Publish the dead-letter record of `m` on `dead.<durable>`. Its Nats-Msg-Id names the origin, so
+ * a record written twice (a crash between the copy and the ack) is stored once.
+ */
+export async function publishDeadLetter(log: EventLog, durable: string, by: string, m: JsMsg, reason: DeadLetterReason, error: string): Promise<void> {
+  const bytes = m.data;
+  const truncated = bytes.length > DEAD_LETTER_MAX_PAYLOAD;
+  const headers: Record<string, string[]> = {};
+  for (const [key, values] of m.headers ?? []) headers[key] = values;
+  const record = DeadLetterRecord.parse({
+    kind: 'dead',
+    consumer: durable,
+    stream: m.info.stream,
+    subject: m.subject,
+    streamSequence: m.seq,
+    deliveries: m.info.deliveryCount,
+    reason,
+    error: error.slice(0, 2000),
+    deadAt: new Date().toISOString(),
+    runId: runIdOf(log, m),
+    by,
+    headers,
+    payload: Buffer.from(truncated ? bytes.subarray(0, DEAD_LETTER_MAX_PAYLOAD) : bytes).toString('base64'),
+    truncated,
+  });
+  await log.publish(log.names.subjects.deadLetter(durable), record, `dead:${m.info.stream}:${m.seq}:${durable}`);
+}
+
+/** The run a message belongs to, when its subject or its JSON says so. */
+function runIdOf(log: EventLog, m: JsMsg): string | null {
+  const event = parseEventSubject(m.subject, log.names.prefix);
+  if (event) return event.aggregate === 'run' ? event.id : null;
+  const resultsPrefix = log.names.subjects.result('');
+  if (m.subject.startsWith(resultsPrefix) && m.subject.length > resultsPrefix.length) return m.subject.slice(resultsPrefix.length);
+  try {
+    const body: unknown = JSON.parse(Buffer.from(m.data).toString('utf8'));
+    const runId = body && typeof body === 'object' ? (body as { runId?: unknown }).runId : undefined;
+    return typeof runId === 'string' && runId.length > 0 && runId.length <= 200 ? runId : null;
+  } catch {
+    return null;
+  }
 }

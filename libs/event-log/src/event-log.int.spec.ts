@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { headers } from '@nats-io/transport-node';
-import { CATALOG_HEADER, catalogFingerprint, EventLog, ConcurrencyError, runConsumer, ack, type RunningConsumer } from '@conclave/event-log';
+import { CATALOG_HEADER, catalogFingerprint, CONSUMER_LIMITS, EventLog, ConcurrencyError, runConsumer, ack, nak, term, type RunningConsumer } from '@conclave/event-log';
 import { createTestEnv, eventually, type TestEnv } from '@conclave/testing';
-import type { NewEvent } from '@conclave/contracts';
+import { DeadLetterRecord, type NewEvent } from '@conclave/contracts';
 
 const meta = { occurredAt: new Date().toISOString(), correlationId: 'c1', causationId: null, actor: { kind: 'system' as const, id: 'test' } };
 const phaseStarted = (phaseId: string): NewEvent => ({ type: 'PhaseStarted', data: { phaseId, attempt: 1 } });
@@ -17,7 +17,7 @@ describe('EventLog against JetStream', () => {
   it('creates the topology idempotently', async () => {
     await env.log.ensureTopology({ ackWaitMs: 1_000 });
     const names = (await env.log.jsm.streams.names().next()).filter((n) => n.startsWith(env.prefix.toUpperCase()));
-    expect(names.sort()).toEqual([env.log.names.streams.commands, env.log.names.streams.events, env.log.names.streams.results].sort());
+    expect(names.sort()).toEqual([env.log.names.streams.commands, env.log.names.streams.deadLetters, env.log.names.streams.events, env.log.names.streams.results].sort());
   });
 
   it('lets exactly one of 50 concurrent appends with the same expected sequence win', async () => {
@@ -127,5 +127,113 @@ describe('EventLog against JetStream', () => {
       release?.();
       await firstConsumer?.stop();
     }
+  });
+
+  describe('bounded redelivery and dead letters', () => {
+    /** the dead-letter records of one consumer, oldest first */
+    async function deadLetters(durable: string): Promise<(DeadLetterRecord & { id: number })[]> {
+      const { streams, subjects } = env.log.names;
+      const info = await env.log.jsm.streams.info(streams.deadLetters);
+      const out: (DeadLetterRecord & { id: number })[] = [];
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+        const m = await env.log.jsm.streams.getMessage(streams.deadLetters, { seq }).catch(() => null);
+        if (m && m.subject === subjects.deadLetter(durable)) out.push({ ...DeadLetterRecord.parse(m.json()), id: seq });
+      }
+      return out;
+    }
+
+    it('gives every durable consumer a max_deliver and a backoff schedule', async () => {
+      const { streams, consumers } = env.log.names;
+      const all: [string, string][] = [
+        [streams.events, consumers.dispatcher],
+        [streams.events, consumers.timers],
+        [streams.commands, consumers.generateWorkers],
+        [streams.commands, consumers.judgeWorkers],
+        [streams.commands, consumers.toolRunners],
+        [streams.commands, consumers.workspaceTasks],
+        [streams.results, consumers.orchestratorResults],
+        [streams.deadLetters, consumers.deadLetters],
+      ];
+      for (const [stream, durable] of all) {
+        const { config } = await env.log.jsm.consumers.info(stream, durable);
+        expect({ durable, bounded: (config.max_deliver ?? -1) > 0, backoff: (config.backoff ?? []).length }).toEqual({ durable, bounded: true, backoff: 4 });
+        expect(config.max_deliver).toBeGreaterThan((config.backoff ?? []).length);
+      }
+      expect((await env.log.jsm.consumers.info(streams.commands, consumers.generateWorkers)).config.max_deliver).toBe(CONSUMER_LIMITS.maxDeliver.work);
+    });
+
+    it('copies a poison message to DEAD_LETTERS with its origin and reason, and acks it', async () => {
+      const { streams, consumers, subjects } = env.log.names;
+      const seen: number[] = [];
+      const consumer = await runConsumer(env.log, { stream: streams.commands, durable: consumers.judgeWorkers, instanceId: 'judge-test' }, async (m) => {
+        seen.push(m.info.deliveryCount);
+        return term('payload is not JSON', 'undecodable');
+      });
+      try {
+        const h = headers();
+        h.set('X-Origin', 'test');
+        await env.log.js.publish(subjects.judge, new TextEncoder().encode('{not json'), { msgID: randomUUID(), headers: h });
+        await eventually(async () => (await deadLetters(consumers.judgeWorkers)).length === 1, 'the dead-letter record');
+        const [record] = await deadLetters(consumers.judgeWorkers);
+        expect(record).toMatchObject({ kind: 'dead', consumer: consumers.judgeWorkers, stream: streams.commands, subject: subjects.judge, reason: 'undecodable', error: 'payload is not JSON', by: 'judge-test', deliveries: 1, truncated: false, runId: null });
+        expect(Buffer.from(record!.payload, 'base64').toString()).toBe('{not json');
+        expect(record!.headers['X-Origin']).toEqual(['test']);
+        // acked: the work queue is empty and the handler saw it once
+        await eventually(async () => (await env.log.jsm.consumers.info(streams.commands, consumers.judgeWorkers)).num_ack_pending === 0, 'acked');
+        expect((await env.log.jsm.streams.info(streams.commands)).state.messages).toBe(0);
+        expect(seen).toEqual([1]);
+      } finally {
+        await consumer.stop();
+      }
+    });
+
+    it('dead-letters a message whose handler keeps failing after max_deliver − 1 tries, with the last error and its run', async () => {
+      const { streams, subjects } = env.log.names;
+      // a consumer of its own with a small bound, on the results subjects of one run
+      const durable = `bounded-${randomUUID().slice(0, 8)}`;
+      await env.log.jsm.consumers.add(streams.events, { durable_name: durable, ack_policy: 'explicit' as never, max_deliver: 3, filter_subject: subjects.aggregateEvents('run', 'run-7'), ack_wait: 1_000_000_000 });
+      const tries: number[] = [];
+      const consumer = await runConsumer(env.log, { stream: streams.events, durable }, async (m) => {
+        tries.push(m.info.deliveryCount);
+        if (tries.length < 10) return nak(50);
+        return ack();
+      });
+      try {
+        await env.log.publish(subjects.aggregateEvents('run', 'run-7'), { commandId: 'c1' }, randomUUID());
+        await eventually(async () => (await deadLetters(durable)).length === 1, 'the dead-letter record', 10_000);
+        const [record] = await deadLetters(durable);
+        expect(record).toMatchObject({ reason: 'max_deliver', deliveries: 2, runId: 'run-7', stream: streams.events, subject: subjects.aggregateEvents('run', 'run-7') });
+        expect(tries).toEqual([1, 2]); // the handler never sees a third delivery
+        expect((await env.log.jsm.consumers.info(streams.events, durable)).num_ack_pending).toBe(0);
+      } finally {
+        await consumer.stop();
+        await env.log.jsm.consumers.delete(streams.events, durable);
+      }
+    });
+
+    it('dead-letters a message whose process dies on every delivery, on its last delivery, without handling it', async () => {
+      const { streams, subjects } = env.log.names;
+      const durable = `crashy-${randomUUID().slice(0, 8)}`;
+      await env.log.jsm.consumers.add(streams.events, { durable_name: durable, ack_policy: 'explicit' as never, max_deliver: 3, filter_subject: subjects.aggregateEvents('run', 'run-9'), backoff: [200_000_000, 200_000_000], ack_wait: 200_000_000 });
+      const handled: number[] = [];
+      const hangs: (() => void)[] = [];
+      // "dies": takes the message and never settles it, so the server redelivers after the lease
+      const consumer = await runConsumer(env.log, { stream: streams.events, durable, workingIntervalMs: 60_000, concurrency: 5 }, async (m) => {
+        handled.push(m.info.deliveryCount);
+        return new Promise((resolve) => hangs.push(() => resolve(ack())));
+      });
+      try {
+        await env.log.publish(subjects.aggregateEvents('run', 'run-9'), { note: 'kills its handler' }, randomUUID());
+        await eventually(async () => (await deadLetters(durable)).length === 1, 'the dead-letter record', 10_000);
+        const [record] = await deadLetters(durable);
+        expect(record).toMatchObject({ reason: 'max_deliver', deliveries: 3, runId: 'run-9' });
+        expect(record!.error).toMatch(/delivered 3 times without being acknowledged/);
+        expect(handled).toEqual([1, 2]);
+      } finally {
+        for (const release of hangs) release();
+        await consumer.stop();
+        await env.log.jsm.consumers.delete(streams.events, durable);
+      }
+    });
   });
 });

@@ -65,6 +65,16 @@ export interface TopologyOptions {
 const WRONG_LAST_SEQUENCE = 10071;
 
 /**
+ * Deliveries each durable consumer allows (its `max_deliver`). The last delivery is not handled:
+ * runConsumer dead-letters it, so a message that keeps failing — or keeps killing the process
+ * that handles it — is tried `max_deliver - 1` times. Timers count their deferrals too (a due time
+ * further than an hour away is re-checked hourly), hence their larger bound.
+ */
+export const CONSUMER_LIMITS = {
+  maxDeliver: { dispatcher: 10, timers: 500, work: 6, results: 10, deadLetters: 50 },
+} as const;
+
+/**
  * Header of an event appended by this class: the fingerprint of the event catalog it was validated
  * against (parseEvent) just before it was published. A reader built on the same catalog decodes
  * such an event with JSON.parse alone — validating it again could only give the same answer —
@@ -135,15 +145,32 @@ export class EventLog {
       retention: RetentionPolicy.Workqueue,
       duplicate_window: dupWindow,
     });
-    const ackWait = nanos(options.ackWaitMs ?? 30_000);
-    const base = { ack_policy: AckPolicy.Explicit, ack_wait: ackWait, max_deliver: -1, deliver_policy: DeliverPolicy.All };
-    await this.ensureConsumer(streams.events, { ...base, durable_name: consumers.dispatcher, filter_subject: subjects.aggregateEvents('run', '*'), max_ack_pending: 1000 });
-    await this.ensureConsumer(streams.events, { ...base, durable_name: consumers.timers, filter_subject: subjects.aggregateEvents('run', '*'), max_ack_pending: 20_000 });
-    await this.ensureConsumer(streams.commands, { ...base, durable_name: consumers.generateWorkers, filter_subject: subjects.generate, max_ack_pending: 10_000 });
-    await this.ensureConsumer(streams.commands, { ...base, durable_name: consumers.judgeWorkers, filter_subject: subjects.judge, max_ack_pending: 10_000 });
-    await this.ensureConsumer(streams.commands, { ...base, durable_name: consumers.toolRunners, filter_subject: subjects.tool, max_ack_pending: 10_000 });
-    await this.ensureConsumer(streams.commands, { ...base, durable_name: consumers.workspaceTasks, filter_subject: subjects.workspace, max_ack_pending: 10_000 });
-    await this.ensureConsumer(streams.results, { ...base, durable_name: consumers.orchestratorResults, filter_subject: subjects.allResults, max_ack_pending: 1000 });
+    await this.ensureStream({
+      name: streams.deadLetters,
+      subjects: [subjects.allDeadLetters],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      max_age: 0,
+      duplicate_window: dupWindow,
+      allow_direct: true,
+    });
+    // Bounded redelivery (issue 11 §2): every consumer has a max_deliver and a backoff schedule.
+    // The first entry of `backoff` is the lease (the server takes it as the ack wait); later
+    // redeliveries of a message nobody acked wait longer. runConsumer dead-letters a message on
+    // its last delivery instead of handling it (DEAD_LETTERS stream) and acks it there.
+    const ackWaitMs = options.ackWaitMs ?? 30_000;
+    const schedule = (...factors: number[]) => factors.map((f) => nanos(ackWaitMs * f));
+    const base = { ack_policy: AckPolicy.Explicit, ack_wait: nanos(ackWaitMs), deliver_policy: DeliverPolicy.All };
+    const bounded = (maxDeliver: number) => ({ ...base, max_deliver: maxDeliver, backoff: schedule(1, 2, 4, 8) });
+    const { maxDeliver } = CONSUMER_LIMITS;
+    await this.ensureConsumer(streams.events, { ...bounded(maxDeliver.dispatcher), durable_name: consumers.dispatcher, filter_subject: subjects.aggregateEvents('run', '*'), max_ack_pending: 1000 });
+    await this.ensureConsumer(streams.events, { ...bounded(maxDeliver.timers), durable_name: consumers.timers, filter_subject: subjects.aggregateEvents('run', '*'), max_ack_pending: 20_000 });
+    await this.ensureConsumer(streams.commands, { ...bounded(maxDeliver.work), durable_name: consumers.generateWorkers, filter_subject: subjects.generate, max_ack_pending: 10_000 });
+    await this.ensureConsumer(streams.commands, { ...bounded(maxDeliver.work), durable_name: consumers.judgeWorkers, filter_subject: subjects.judge, max_ack_pending: 10_000 });
+    await this.ensureConsumer(streams.commands, { ...bounded(maxDeliver.work), durable_name: consumers.toolRunners, filter_subject: subjects.tool, max_ack_pending: 10_000 });
+    await this.ensureConsumer(streams.commands, { ...bounded(maxDeliver.work), durable_name: consumers.workspaceTasks, filter_subject: subjects.workspace, max_ack_pending: 10_000 });
+    await this.ensureConsumer(streams.results, { ...bounded(maxDeliver.results), durable_name: consumers.orchestratorResults, filter_subject: subjects.allResults, max_ack_pending: 1000 });
+    await this.ensureConsumer(streams.deadLetters, { ...bounded(maxDeliver.deadLetters), durable_name: consumers.deadLetters, filter_subject: subjects.allDeadLetters, max_ack_pending: 1000 });
     await TranscriptStore.open(this);
   }
 

@@ -198,6 +198,7 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
         durable: this.spec.durable,
         concurrency: this.options.concurrency ?? 8,
         workingIntervalMs: this.options.workingIntervalMs ?? 5_000,
+        instanceId: this.options.workerId,
         onDeadLetter: (m, reason) => this.deadLetter(m, reason),
         onError: (m, err) => logger.error({ err, subject: m.subject, streamSequence: m.seq, deliveryCount: m.info.deliveryCount }, 'work handler failed: nak with backoff'),
       },
@@ -248,13 +249,7 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
 
   private async handle(m: JsMsg): Promise<Disposition> {
     const parsed = this.parse(m);
-    if ('poison' in parsed) {
-      // nats-server 2.9 ignores `+TERM <reason>` (what runConsumer sends), which would redeliver
-      // poison forever: terminate without a reason first; the client then skips the second term.
-      // The reason is kept in the dead-letter record.
-      m.term();
-      return term(parsed.poison);
-    }
+    if ('poison' in parsed) return term(parsed.poison, 'undecodable'); // copied to DEAD_LETTERS, then acked
     const command = parsed.command;
     const started = this.now();
 
@@ -345,27 +340,11 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
     );
   }
 
+  /** logged after runConsumer copied the message to DEAD_LETTERS (which keeps the payload) */
   private deadLetter(m: JsMsg, reason: string): void {
-    let payload: string;
-    try {
-      payload = decoder.decode(m.data).slice(0, 2_048);
-    } catch {
-      payload = '(undecodable)';
-    }
     this.options.logger.error(
-      {
-        deadLetter: {
-          stream: m.info.stream,
-          durable: this.spec.durable,
-          subject: m.subject,
-          streamSequence: m.seq,
-          deliveryCount: m.info.deliveryCount,
-          reason,
-          payload,
-          workerId: this.options.workerId,
-        },
-      },
-      'dead letter: command terminated',
+      { deadLetter: { stream: m.info.stream, durable: this.spec.durable, subject: m.subject, streamSequence: m.seq, deliveryCount: m.info.deliveryCount, reason, workerId: this.options.workerId } },
+      'dead letter: command copied to DEAD_LETTERS and acked',
     );
   }
 

@@ -8,12 +8,15 @@ import { SchemaValidator } from './adapters/validation';
 import { COMMAND_DEPS, CommandsController } from './app/commands.controller';
 import type { CommandDeps } from './app/command-handler';
 import { startDispatcher } from './app/dispatcher';
+import { redriveDeadLetter, type RunEventHandler } from './app/redrive';
 import { startResultsConsumer } from './app/results-consumer';
 import { startStallDetector } from './app/stall-detector';
 import { startTimers } from './app/timers';
 import type { OrchestratorEnv } from './config';
 
 const CONFIG = Symbol('ORCHESTRATOR_CONFIG');
+/** the run-events consumers' handlers by durable name (redrive of their dead letters) */
+const RUN_EVENT_HANDLERS = Symbol('RUN_EVENT_HANDLERS');
 
 /** Starts the dispatcher and the results consumer; stops them before the NATS connection drains. */
 @Injectable()
@@ -24,12 +27,13 @@ class OrchestratorLoops implements OnApplicationBootstrap, BeforeApplicationShut
     @Inject(RunRepository) private readonly runs: RunRepository,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(CONFIG) private readonly config: OrchestratorEnv,
+    @Inject(RUN_EVENT_HANDLERS) private readonly handlers: Map<string, RunEventHandler>,
   ) {}
   async onApplicationBootstrap() {
     this.running = [
-      await startDispatcher(this.log, this.logger),
+      await startDispatcher(this.log, this.logger, this.handlers),
       await startResultsConsumer(this.log, this.runs, this.logger, this.config.ORCHESTRATOR_CONCURRENCY, () => new Date()),
-      await startTimers(this.log, this.runs, this.logger, () => new Date()),
+      await startTimers(this.log, this.runs, this.logger, () => new Date(), this.handlers),
       startStallDetector(this.log, this.runs, this.logger, { stallMs: this.config.ORCHESTRATOR_STALL_MS }),
     ];
     this.logger.info({ prefix: this.log.names.prefix }, 'dispatcher, results consumer and timers running');
@@ -48,6 +52,7 @@ export class OrchestratorModule {
       controllers: [CommandsController, createHealthController('orchestrator')],
       providers: [
         { provide: CONFIG, useValue: config },
+        { provide: RUN_EVENT_HANDLERS, useValue: new Map<string, RunEventHandler>() },
         { provide: LOGGER, useValue: createLogger('orchestrator', config.LOG_LEVEL, { instance: config.INSTANCE_ID }) },
         ...eventLogProviders({ ...natsConnectionOptions(config), prefix: config.CONCLAVE_PREFIX, name: `orchestrator-${config.INSTANCE_ID}` }),
         { provide: SchemaValidator, useValue: new SchemaValidator() },
@@ -64,14 +69,15 @@ export class OrchestratorModule {
         { provide: TemplateStore, inject: [EventLog], useFactory: (log: EventLog) => new TemplateStore(log) },
         {
           provide: COMMAND_DEPS,
-          inject: [RunRepository, TemplateStore, SchemaValidator, LOGGER, EventLog],
-          useFactory: (runs: RunRepository, templates: TemplateStore, validator: SchemaValidator, logger: Logger, log: EventLog): CommandDeps => ({
+          inject: [RunRepository, TemplateStore, SchemaValidator, LOGGER, EventLog, RUN_EVENT_HANDLERS],
+          useFactory: (runs: RunRepository, templates: TemplateStore, validator: SchemaValidator, logger: Logger, log: EventLog, handlers: Map<string, RunEventHandler>): CommandDeps => ({
             runs,
             templates,
             validator,
             now: () => new Date(),
             onInternalError: (err) => logger.error({ err }, 'command failed'),
             cancelWork: (runId, commandIds) => log.nc.publish(log.names.subjects.cancel, JSON.stringify({ runId, ...(commandIds ? { commandIds } : {}) })),
+            redrive: (deadLetterId, actor) => redriveDeadLetter(log, handlers, deadLetterId, actor),
           }),
         },
         { provide: HEALTH_CHECKS, inject: [EventLog], useFactory: (log: EventLog) => ({ nats: () => !log.nc.isClosed() }) },

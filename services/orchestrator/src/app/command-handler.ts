@@ -22,6 +22,8 @@ export interface CommandDeps {
   onInternalError: (err: unknown) => void;
   /** tell workers to abort in-flight calls (core NATS broadcast) */
   cancelWork: (runId: string, commandIds: string[] | undefined) => void;
+  /** hand a dead letter back to its consumer (app/redrive.ts) */
+  redrive: (deadLetterId: string, actor: { kind: string; id: string }) => Promise<{ id: string; sequence: number }>;
 }
 
 /**
@@ -77,6 +79,10 @@ export async function handleOrchestratorRequest(deps: CommandDeps, payload: unkn
           meta(),
         );
         return { ok: true, id: runId, sequence: outcome.sequence };
+      }
+      case 'RedriveDeadLetter': {
+        const redriven = await deps.redrive(command.deadLetterId, actor);
+        return { ok: true, ...redriven };
       }
       case 'ForkRun':
       case 'RerunRun': {

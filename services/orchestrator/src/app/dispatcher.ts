@@ -1,6 +1,7 @@
 import { GenerateCandidate, JudgeCandidates, RunTool, WorkspaceTask, type Recorded, type RunWorkspace } from '@conclave/contracts';
 import { ack, term, type EventLog, type RunningConsumer } from '@conclave/event-log';
 import type { Logger } from '@conclave/service-kit';
+import type { RunEventHandler } from './redrive';
 import { consumeRunEvents } from './run-events';
 
 /**
@@ -10,9 +11,9 @@ import { consumeRunEvents } from './run-events';
  * The command id is the attempt token, which is also its Nats-Msg-Id, so re-publishing after a
  * crash is harmless; workers' results are idempotent by the same key.
  */
-export function startDispatcher(log: EventLog, logger: Logger): Promise<RunningConsumer> {
+export function startDispatcher(log: EventLog, logger: Logger, handlers?: Map<string, RunEventHandler>): Promise<RunningConsumer> {
   const { consumers, subjects } = log.names;
-  return consumeRunEvents(log, logger, { durable: consumers.dispatcher, concurrency: 32, what: 'dispatch' }, async (event, runId) => {
+  return consumeRunEvents(log, logger, { durable: consumers.dispatcher, concurrency: 32, what: 'dispatch', handlers }, async (event, runId) => {
     if (event.type === 'CandidateRequested') {
       const command = GenerateCandidate.parse({ type: 'GenerateCandidate', commandId: event.data.attemptToken, runId, ...event.data });
       await log.publish(subjects.generate, command, command.commandId);

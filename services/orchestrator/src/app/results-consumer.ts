@@ -24,10 +24,10 @@ export async function startResultsConsumer(log: EventLog, runs: RunRepository, l
       try {
         raw = m.json();
       } catch {
-        return term('result is not JSON');
+        return term('result is not JSON', 'undecodable');
       }
       const parsed = WorkResult.safeParse(raw);
-      if (!parsed.success) return term(`result does not match the contract: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+      if (!parsed.success) return term(`result does not match the contract: ${parsed.error.issues.map((i) => i.message).join('; ')}`, 'undecodable');
       const result = parsed.data;
       try {
         const outcome = await runs.handle(result.runId, { type: result.type, result } as never, {

@@ -1,6 +1,7 @@
 import { parseEventSubject, type Recorded } from '@conclave/contracts';
 import { ack, runConsumer, term, EventLog, type Disposition, type RunningConsumer } from '@conclave/event-log';
 import type { Logger } from '@conclave/service-kit';
+import type { RunEventHandler } from './redrive';
 
 /**
  * A durable consumer over the run events (dispatcher, timers): skips what is not a run event,
@@ -10,9 +11,10 @@ import type { Logger } from '@conclave/service-kit';
 export function consumeRunEvents(
   log: EventLog,
   logger: Logger,
-  options: { durable: string; concurrency: number; what: string },
+  options: { durable: string; concurrency: number; what: string; handlers?: Map<string, RunEventHandler> },
   handle: (event: Recorded, runId: string) => Promise<Disposition>,
 ): Promise<RunningConsumer> {
+  options.handlers?.set(options.durable, handle); // redrive of this consumer's dead letters
   return runConsumer(
     log,
     {
@@ -29,7 +31,7 @@ export function consumeRunEvents(
       try {
         event = EventLog.decode(m);
       } catch (err) {
-        return term(`undecodable event: ${(err as Error).message}`);
+        return term(`undecodable event: ${(err as Error).message}`, 'undecodable');
       }
       return handle(event, target.id);
     },

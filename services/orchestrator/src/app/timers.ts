@@ -1,6 +1,7 @@
 import { ack, nak, type EventLog, type RunningConsumer } from '@conclave/event-log';
 import type { Logger } from '@conclave/service-kit';
 import type { RunRepository } from '../adapters/run-repository';
+import type { RunEventHandler } from './redrive';
 import { consumeRunEvents } from './run-events';
 
 /** Longest single wait: a due time further away is re-checked after this (nak delays stay modest). */
@@ -13,8 +14,8 @@ const MAX_WAIT_MS = 60 * 60 * 1000;
  * orchestrator replica. When due, the run gets a Tick; the decider compares with its clock and does
  * nothing if the phase moved on meanwhile. Deadlines are therefore derived from the log.
  */
-export function startTimers(log: EventLog, runs: RunRepository, logger: Logger, now: () => Date): Promise<RunningConsumer> {
-  return consumeRunEvents(log, logger, { durable: log.names.consumers.timers, concurrency: 16, what: 'timer tick' }, async (event, runId) => {
+export function startTimers(log: EventLog, runs: RunRepository, logger: Logger, now: () => Date, handlers?: Map<string, RunEventHandler>): Promise<RunningConsumer> {
+  return consumeRunEvents(log, logger, { durable: log.names.consumers.timers, concurrency: 16, what: 'timer tick', handlers }, async (event, runId) => {
     const due = event.type === 'PhaseStarted' ? event.data.deadline : event.type === 'PhaseRetryScheduled' ? event.data.notBefore : undefined;
     if (!due) return ack();
     const wait = Date.parse(due) - now().getTime();
