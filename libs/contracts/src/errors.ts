@@ -12,6 +12,7 @@ export const ErrorCode = z.enum([
   'concurrency', // optimistic concurrency lost after retries
   'payload_too_large',
   'unauthorized',
+  'forbidden', // authenticated or not, this request is refused (e.g. a Host not allowed: DNS rebinding)
   'rate_limited',
   'provider', // an LLM provider failed
   'unavailable', // a dependency (NATS, Postgres, projector) is not ready
@@ -27,6 +28,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   concurrency: 409,
   payload_too_large: 413,
   unauthorized: 401,
+  forbidden: 403,
   rate_limited: 429,
   provider: 502,
   unavailable: 503,

@@ -67,9 +67,17 @@ export const SubscribeAck = z.discriminatedUnion('ok', [
 ]);
 export type SubscribeAck = z.infer<typeof SubscribeAck>;
 
+/**
+ * A message the server dropped without handling it (over the socket's message rate); a message
+ * sent with an ack gets the refusal as its ack instead.
+ */
+export const SocketRefusal = z.object({ code: z.string(), message: z.string(), event: z.string().optional() });
+export type SocketRefusal = z.infer<typeof SocketRefusal>;
+
 export interface ServerToClientEvents {
   event: (event: SocketEvent) => void;
   live: (message: LiveMessage) => void;
+  refused: (refusal: SocketRefusal) => void;
 }
 export interface ClientToServerEvents {
   subscribe: (message: SubscribeMessage, ack?: (reply: SubscribeAck) => void) => void;

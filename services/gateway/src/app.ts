@@ -2,12 +2,13 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { PinoNestLogger, type Logger } from '@conclave/service-kit';
-import type { GatewayConfig } from './config';
+import { apiTokens, type GatewayConfig } from './config';
 import { GatewayModule } from './gateway.module';
-import { bearerAuth } from './http/auth';
+import { bearerAuth, bindActor } from './http/auth';
 import { ErrorFilter } from './http/error-filter';
 import { requestContext } from './http/request-context';
 import { apiRateLimit, enableCors, securityHeaders, serveApiDocs } from './security/hardening';
+import { hostCheck } from './security/host-check';
 import { serveDashboard } from './web/static-web';
 
 export const API_PREFIX = 'api/v1';
@@ -15,9 +16,10 @@ export const JSON_BODY_LIMIT = '1mb';
 
 /**
  * The gateway application, configured but not listening (main.ts listens; tests listen on port 0).
- * Middleware order: request id + access log → security headers → CORS (preflights answered before
- * auth) → rate limit → bearer auth → JSON body (1 MB) → API docs → dashboard → Nest routes under
- * /api/v1 → Nest's 404 and error handlers, all answered by the one ErrorFilter.
+ * Middleware order: request id + access log → Host allow-list (on loopback) → security headers →
+ * CORS (preflights answered before auth) → rate limit → bearer auth → JSON body (1 MB) → the
+ * request's actor → API docs → dashboard → Nest routes under /api/v1 → Nest's 404 and error
+ * handlers, all answered by the one ErrorFilter.
  */
 export async function createGatewayApp(config: GatewayConfig, logger: Logger): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config, logger), {
@@ -27,11 +29,13 @@ export async function createGatewayApp(config: GatewayConfig, logger: Logger): P
   app.setGlobalPrefix(API_PREFIX);
   app.disable('x-powered-by');
   app.use(requestContext(logger));
+  app.use(hostCheck(config));
   app.use(securityHeaders());
   enableCors(app, config.CORS_ORIGINS);
   app.use(apiRateLimit(config.RATE_LIMIT_PER_MINUTE));
-  app.use(bearerAuth(config.CONCLAVE_API_TOKEN));
+  app.use(bearerAuth(apiTokens(config)));
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  app.use(bindActor());
   serveApiDocs(app);
   serveDashboard(app, config.WEB_DIST);
   app.useGlobalFilters(new ErrorFilter(logger));

@@ -20,6 +20,38 @@ export const GatewayEnv = BaseEnv.extend({
     .string()
     .optional()
     .transform((v) => (v === undefined || v === '' ? undefined : v)),
+  /**
+   * named tokens `name:token,…` (names [a-z0-9_-]); the name of the token a request presents is the
+   * actor of the events it causes. CONCLAVE_API_TOKEN alone is the token named `default`.
+   */
+  CONCLAVE_API_TOKENS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const tokens: NamedToken[] = [];
+      for (const entry of v.split(',').map((e) => e.trim()).filter(Boolean)) {
+        const colon = entry.indexOf(':');
+        const name = colon < 0 ? entry : entry.slice(0, colon).trim();
+        const token = colon < 0 ? '' : entry.slice(colon + 1).trim();
+        if (!TOKEN_NAME.test(name)) ctx.addIssue({ code: 'custom', message: `"${name}" is not a token name (name:token, a name of a-z 0-9 _ -, at most 64)` });
+        else if (token === '') ctx.addIssue({ code: 'custom', message: `the token named "${name}" is empty (name:token)` });
+        else tokens.push({ name, token });
+      }
+      return tokens;
+    }),
+  /**
+   * Host headers accepted besides localhost / 127.0.0.1 / [::1] while listening on loopback (comma
+   * list of `host` or `host:port`): other Hosts are refused (DNS rebinding)
+   */
+  CONCLAVE_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
+  /** socket.io: messages per second per socket (token bucket refill) and the bucket's size */
+  SOCKET_MESSAGES_PER_SECOND: z.coerce.number().positive().max(10_000).default(20),
+  SOCKET_MESSAGE_BURST: z.coerce.number().int().min(1).max(100_000).default(40),
+  /** socket.io: rooms one socket may be in at once */
+  SOCKET_MAX_ROOMS: z.coerce.number().int().min(1).max(100_000).default(100),
   WEB_DIST: z.string().min(1).default(DEFAULT_WEB_DIST),
   /** upper bound of a `?min_sequence=` wait */
   MIN_SEQUENCE_WAIT_MS: z.coerce.number().int().min(0).max(120_000).default(5000),
@@ -63,6 +95,19 @@ export const GatewayEnv = BaseEnv.extend({
 });
 export type GatewayConfig = z.infer<typeof GatewayEnv>;
 
+export interface NamedToken {
+  name: string;
+  token: string;
+}
+const TOKEN_NAME = /^[a-z0-9_-]{1,64}$/;
+/** the name CONCLAVE_API_TOKEN goes by (as the actor of the events its requests cause) */
+export const DEFAULT_TOKEN_NAME = 'default';
+
+/** Every accepted API token with its name: CONCLAVE_API_TOKENS, and CONCLAVE_API_TOKEN as `default`. */
+export function apiTokens(config: Pick<GatewayConfig, 'CONCLAVE_API_TOKEN' | 'CONCLAVE_API_TOKENS'>): NamedToken[] {
+  return [...config.CONCLAVE_API_TOKENS, ...(config.CONCLAVE_API_TOKEN ? [{ name: DEFAULT_TOKEN_NAME, token: config.CONCLAVE_API_TOKEN }] : [])];
+}
+
 /** a guessable token on a public address is no better than none */
 export const MIN_PUBLIC_TOKEN_LENGTH = 16;
 
@@ -85,14 +130,25 @@ export function isLoopback(host: string): boolean {
  */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const config = parseEnv(GatewayEnv, env);
-  if (!isLoopback(config.HOST) && !config.CONCLAVE_API_TOKEN) {
+  const tokens = apiTokens(config);
+  const names = tokens.map((t) => t.name);
+  const repeatedNames = [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
+  if (repeatedNames.length > 0) {
+    throw new ConfigError([`CONCLAVE_API_TOKENS: duplicate token name ${repeatedNames.map((n) => `"${n}"`).join(', ')}${repeatedNames.includes(DEFAULT_TOKEN_NAME) && config.CONCLAVE_API_TOKEN ? ' (CONCLAVE_API_TOKEN is named "default")' : ''}`]);
+  }
+  const values = tokens.map((t) => t.token);
+  const shared = tokens.filter((t, i) => values.indexOf(t.token) !== i).map((t) => t.name);
+  if (shared.length > 0) throw new ConfigError([`CONCLAVE_API_TOKENS: the token named ${shared.map((n) => `"${n}"`).join(', ')} repeats another's token; each name needs its own`]);
+  if (!isLoopback(config.HOST) && tokens.length === 0) {
     throw new ConfigError([
-      `HOST: refusing to listen on non-loopback address "${config.HOST}" without CONCLAVE_API_TOKEN ` +
-        '(set CONCLAVE_API_TOKEN, or HOST=127.0.0.1)',
+      `HOST: refusing to listen on non-loopback address "${config.HOST}" without CONCLAVE_API_TOKEN or CONCLAVE_API_TOKENS ` +
+        '(set one, or HOST=127.0.0.1)',
     ]);
   }
-  if (!isLoopback(config.HOST) && config.CONCLAVE_API_TOKEN && config.CONCLAVE_API_TOKEN.length < MIN_PUBLIC_TOKEN_LENGTH) {
-    throw new ConfigError([`CONCLAVE_API_TOKEN: must have at least ${MIN_PUBLIC_TOKEN_LENGTH} characters on a non-loopback HOST (e.g. openssl rand -hex 32)`]);
+  const short = tokens.filter((t) => t.token.length < MIN_PUBLIC_TOKEN_LENGTH).map((t) => t.name);
+  if (!isLoopback(config.HOST) && short.length > 0) {
+    const which = config.CONCLAVE_API_TOKEN && short.includes(DEFAULT_TOKEN_NAME) && short.length === 1 ? 'CONCLAVE_API_TOKEN' : `CONCLAVE_API_TOKENS (${short.join(', ')})`;
+    throw new ConfigError([`${which}: must have at least ${MIN_PUBLIC_TOKEN_LENGTH} characters on a non-loopback HOST (e.g. openssl rand -hex 32)`]);
   }
   if (config.CONCLAVE_MASTER_KEY) {
     try {

@@ -1,6 +1,7 @@
 import { ConfigError } from '@conclave/service-kit';
-import { DEFAULT_WEB_DIST, isLoopback, loadGatewayConfig } from './config';
-import { bearerToken, tokenMatches } from './http/auth';
+import { apiTokens, DEFAULT_WEB_DIST, isLoopback, loadGatewayConfig } from './config';
+import { bearerToken, tokenAuthenticator, tokenMatches } from './http/auth';
+import { hostAllowList } from './security/host-check';
 import { liveRoom } from './live/relay.service';
 
 describe('gateway config', () => {
@@ -57,6 +58,76 @@ describe('bearer tokens', () => {
     expect(tokenMatches('abc', 'abcd')).toBe(false);
     expect(tokenMatches('abc', '')).toBe(false);
     expect(tokenMatches('abc', undefined)).toBe(false);
+  });
+});
+
+describe('named API tokens (CONCLAVE_API_TOKENS)', () => {
+  it('parses name:token pairs, and CONCLAVE_API_TOKEN is the token named default', () => {
+    const config = loadGatewayConfig({ CONCLAVE_API_TOKENS: ' alice:tok1, ci-bot_2:t:with:colons ,', CONCLAVE_API_TOKEN: 'legacy' });
+    expect(apiTokens(config)).toEqual([
+      { name: 'alice', token: 'tok1' },
+      { name: 'ci-bot_2', token: 't:with:colons' },
+      { name: 'default', token: 'legacy' },
+    ]);
+    expect(apiTokens(loadGatewayConfig({}))).toEqual([]);
+  });
+
+  it.each([
+    ['Alice:tok', /"Alice" is not a token name/],
+    ['alice tok', /not a token name/],
+    [':tok', /"" is not a token name/],
+    ['alice:', /token named "alice" is empty/],
+    ['alice', /token named "alice" is empty/],
+    ['alice:one,alice:two', /duplicate token name "alice"/],
+    ['alice:same,bob:same', /"bob" repeats another's token/],
+  ])('refuses %s with a clear error', (value, message) => {
+    expect(() => loadGatewayConfig({ CONCLAVE_API_TOKENS: value })).toThrow(ConfigError);
+    try {
+      loadGatewayConfig({ CONCLAVE_API_TOKENS: value });
+    } catch (err) {
+      expect((err as ConfigError).issues.join('\n')).toMatch(message);
+      expect((err as ConfigError).issues.join('\n')).toMatch(/CONCLAVE_API_TOKENS/);
+    }
+  });
+
+  it('refuses a default in CONCLAVE_API_TOKENS beside CONCLAVE_API_TOKEN', () => {
+    expect(() => loadGatewayConfig({ CONCLAVE_API_TOKENS: 'default:abc', CONCLAVE_API_TOKEN: 'xyz' })).toThrow(/duplicate token name "default" \(CONCLAVE_API_TOKEN is named "default"\)/);
+  });
+
+  it('lets a non-loopback HOST listen with named tokens only, each long enough', () => {
+    const long = 'x'.repeat(16);
+    expect(apiTokens(loadGatewayConfig({ HOST: '0.0.0.0', CONCLAVE_API_TOKENS: `alice:${long}a,ci:${long}b` })).map((t) => t.name)).toEqual(['alice', 'ci']);
+    expect(() => loadGatewayConfig({ HOST: '0.0.0.0', CONCLAVE_API_TOKENS: `alice:${long},ci:short` })).toThrow(/CONCLAVE_API_TOKENS \(ci\): must have at least 16/);
+  });
+
+  it('finds the name of the presented token, any of them, and nothing for others', () => {
+    const authenticate = tokenAuthenticator([
+      { name: 'alice', token: 'tok1' },
+      { name: 'ci', token: 'tok2' },
+    ]);
+    expect(authenticate('tok1')).toBe('alice');
+    expect(authenticate('tok2')).toBe('ci');
+    expect(authenticate('tok3')).toBeNull();
+    expect(authenticate('tok')).toBeNull();
+    expect(authenticate('')).toBeNull();
+    expect(authenticate(undefined)).toBeNull();
+    expect(tokenAuthenticator([])('tok1')).toBeNull();
+  });
+});
+
+describe('Host allow-list (DNS rebinding)', () => {
+  it('on loopback, answers to localhost, 127.0.0.1, [::1] on any port and the configured hosts only', () => {
+    const allowed = hostAllowList(loadGatewayConfig({ CONCLAVE_ALLOWED_HOSTS: 'conclave.test, dev.box:8080' }))!;
+    for (const host of ['localhost', 'localhost:3000', 'LOCALHOST:5173', '127.0.0.1:3000', '[::1]:3000', '[::1]', 'conclave.test', 'conclave.test:3000', 'dev.box:8080']) {
+      expect({ host, allowed: allowed(host) }).toEqual({ host, allowed: true });
+    }
+    for (const host of ['evil.example', 'evil.example:3000', 'localhost.evil.example', '127.0.0.2:3000', 'dev.box:8081', 'dev.box', 'user@localhost', 'localhost/x', '', undefined]) {
+      expect({ host, allowed: allowed(host) }).toEqual({ host, allowed: false });
+    }
+  });
+
+  it('is off on a non-loopback HOST (a proxy or container in front; the token is the guard)', () => {
+    expect(hostAllowList(loadGatewayConfig({ HOST: '0.0.0.0', CONCLAVE_API_TOKEN: 'x'.repeat(32) }))).toBeNull();
   });
 });
 

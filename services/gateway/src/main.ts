@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { ConfigError, createLogger } from '@conclave/service-kit';
 import { createGatewayApp } from './app';
-import { loadGatewayConfig, type GatewayConfig } from './config';
+import { apiTokens, loadGatewayConfig, type GatewayConfig } from './config';
 
 /**
  * `node services/gateway/dist/main.js`. A bad configuration (including a non-loopback HOST without
- * CONCLAVE_API_TOKEN) exits with code 2; SIGTERM/SIGINT stop the relay, socket.io and HTTP, then
+ * an API token) exits with code 2; SIGTERM/SIGINT stop the relay, socket.io and HTTP, then
  * close the DataSource and drain NATS, and exit 0.
  */
 async function main() {
@@ -25,7 +25,7 @@ async function main() {
     const app = await createGatewayApp(config, logger);
     app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
     await app.listen(config.PORT, config.HOST);
-    logger.info({ host: config.HOST, port: config.PORT, auth: config.CONCLAVE_API_TOKEN ? 'bearer' : 'none', webDist: config.WEB_DIST }, 'gateway listening');
+    logger.info({ host: config.HOST, port: config.PORT, auth: apiTokens(config).length > 0 ? 'bearer' : 'none', tokens: apiTokens(config).map((t) => t.name), webDist: config.WEB_DIST }, 'gateway listening');
   } catch (err) {
     logger.fatal({ err }, 'gateway failed to start');
     process.exit(1);

@@ -1,6 +1,8 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { ConclaveError } from '@conclave/contracts';
+import type { NamedToken } from '../config';
 
 /** Constant-time comparison (hashing first makes the lengths equal, so length does not leak either). */
 export function tokenMatches(expected: string, presented: string | undefined | null): boolean {
@@ -17,20 +19,70 @@ export function bearerToken(header: string | string[] | undefined): string | und
   return match?.[1];
 }
 
+/**
+ * The name of the token presented, or null. Every configured token is compared, in constant time,
+ * whatever matched before: neither which token matched nor how many there are shows in the timing.
+ */
+export function tokenAuthenticator(tokens: readonly NamedToken[]): (presented: string | undefined | null) => string | null {
+  const digests = tokens.map((t) => ({ name: t.name, digest: createHash('sha256').update(t.token, 'utf8').digest() }));
+  return (presented) => {
+    if (typeof presented !== 'string' || presented.length === 0) return null;
+    const digest = createHash('sha256').update(presented, 'utf8').digest();
+    let found: string | null = null;
+    for (const t of digests) {
+      const same = timingSafeEqual(t.digest, digest);
+      if (same && found === null) found = t.name;
+    }
+    return found;
+  };
+}
+
+/** the author of a REST request in the log: the name of the token it presented */
+export interface UserActor {
+  kind: 'user';
+  id: string;
+}
+
+/** who the log records when no token is configured (loopback without auth) */
+export const ANONYMOUS: UserActor = { kind: 'user', id: 'anonymous' };
+
+const principals = new WeakMap<object, UserActor>();
+const actors = new AsyncLocalStorage<UserActor>();
+
+/** The actor of the request being handled (the token's name), or undefined outside a request. */
+export function currentActor(): UserActor | undefined {
+  return actors.getStore();
+}
+
 /** Paths under the REST API that stay open without a token. */
 const PUBLIC_API_PATHS = new Set(['/api/v1/health', '/api/docs', '/api/docs/openapi.json']);
 
 /**
- * With CONCLAVE_API_TOKEN set, every REST route but /health requires the bearer token. Runs before
- * the body parser: an unauthenticated client never gets its body parsed. The static dashboard is
- * not REST and stays public (it calls the API with the token itself).
+ * With API tokens configured (CONCLAVE_API_TOKENS, CONCLAVE_API_TOKEN), every REST route but
+ * /health requires one of them as a bearer token; the token's name becomes the request's actor.
+ * Runs before the body parser: an unauthenticated client never gets its body parsed. The static
+ * dashboard is not REST and stays public (it calls the API with the token itself).
  */
-export function bearerAuth(token: string | undefined) {
+export function bearerAuth(tokens: readonly NamedToken[]) {
+  const authenticate = tokenAuthenticator(tokens);
   return (req: Request, _res: Response, next: NextFunction) => {
-    if (!token) return next();
+    if (tokens.length === 0) return next();
     const path = req.path.replace(/\/+$/, '') || '/';
     if (!(path === '/api' || path.startsWith('/api/')) || PUBLIC_API_PATHS.has(path)) return next();
-    if (tokenMatches(token, bearerToken(req.headers.authorization))) return next();
-    next(new ConclaveError('unauthorized', 'missing or invalid bearer token (Authorization: Bearer <CONCLAVE_API_TOKEN>)'));
+    const name = authenticate(bearerToken(req.headers.authorization));
+    if (name !== null) {
+      principals.set(req, { kind: 'user', id: name });
+      return next();
+    }
+    next(new ConclaveError('unauthorized', 'missing or invalid bearer token (Authorization: Bearer <one of CONCLAVE_API_TOKENS>)'));
   };
+}
+
+/**
+ * Runs the rest of the request (after the body parser, so no stream callback loses it) with its
+ * actor in scope: the token's name, or `anonymous` when no token is configured. The orchestrator
+ * client and the providers service read it for the events they cause.
+ */
+export function bindActor() {
+  return (req: Request, _res: Response, next: NextFunction) => actors.run(principals.get(req) ?? ANONYMOUS, next);
 }

@@ -172,3 +172,69 @@ describe('gateway socket.io handshake with CONCLAVE_API_TOKEN', () => {
     expect(res.body.error.code).toBe('unauthorized');
   });
 });
+
+describe('gateway socket.io limits: messages per second and rooms per socket', () => {
+  let env: TestEnv;
+  let gw: RunningGateway;
+  const clients: Client[] = [];
+  const open = async () => {
+    const r = await connect(gw.url);
+    clients.push(r.socket);
+    return r;
+  };
+
+  beforeAll(async () => {
+    env = await createTestEnv('gwlivelimits');
+    gw = await startGateway(env, { SOCKET_MESSAGES_PER_SECOND: '5', SOCKET_MESSAGE_BURST: '10', SOCKET_MAX_ROOMS: '3' });
+  });
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.close();
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await env?.dispose();
+  });
+
+  it('caps the rooms of one socket: one more is refused until another is left; another socket has its own', async () => {
+    const a = await open();
+    const sub = (room: string, socket = a.socket) => socket.timeout(2000).emitWithAck('subscribe', { room } as never);
+    expect(await sub('runs')).toEqual({ ok: true, room: 'runs' });
+    expect(await sub('fleet')).toEqual({ ok: true, room: 'fleet' });
+    expect(await sub('run:r1')).toEqual({ ok: true, room: 'run:r1' });
+    expect(await sub('run:r1')).toEqual({ ok: true, room: 'run:r1' }); // already in it: not one more
+    expect(await sub('costs')).toEqual({ ok: false, error: { code: 'too_many_rooms', message: expect.stringContaining('at most 3 rooms') } });
+    expect(await a.socket.timeout(2000).emitWithAck('unsubscribe', { room: 'fleet' })).toEqual({ ok: true, room: 'fleet' });
+    expect(await sub('costs')).toEqual({ ok: true, room: 'costs' });
+    const b = await open();
+    expect(await sub('fleet', b.socket)).toEqual({ ok: true, room: 'fleet' });
+  });
+
+  it('refuses messages over the rate (ack or `refused` event), serves the socket again once it slows down', async () => {
+    const a = await open();
+    const refused: unknown[] = [];
+    a.socket.on('refused', (r) => refused.push(r));
+    const acks = await Promise.all(Array.from({ length: 14 }, () => a.socket.timeout(2000).emitWithAck('subscribe', { room: 'runs' })));
+    const limited = acks.filter((ack) => !ack.ok);
+    expect(acks.filter((ack) => ack.ok)).toHaveLength(10); // the burst
+    expect(limited).toHaveLength(4);
+    expect(limited[0]).toEqual({ ok: false, error: { code: 'rate_limited', message: expect.stringContaining('at most 5 per second') } });
+    // without an ack the refusal comes as an event
+    a.socket.emit('unsubscribe', { room: 'runs' });
+    await eventually(async () => refused.length === 1, 'the refused event');
+    expect(refused[0]).toEqual({ code: 'rate_limited', message: expect.stringContaining('per socket'), event: 'unsubscribe' });
+    // the bucket refills: 5 per second
+    await new Promise((r) => setTimeout(r, 600));
+    expect(await a.socket.timeout(2000).emitWithAck('subscribe', { room: 'fleet' })).toEqual({ ok: true, room: 'fleet' });
+    expect(a.socket.connected).toBe(true);
+  });
+
+  it('disconnects a socket that keeps sending while refused', async () => {
+    const a = await open();
+    const other = await open();
+    const disconnected = new Promise<string>((resolve) => a.socket.once('disconnect', (reason) => resolve(reason)));
+    for (let i = 0; i < 60; i += 1) a.socket.emit('subscribe', { room: 'runs' });
+    expect(await disconnected).toBe('io server disconnect');
+    // other sockets are untouched
+    expect(await other.socket.timeout(2000).emitWithAck('subscribe', { room: 'runs' })).toEqual({ ok: true, room: 'runs' });
+  });
+});

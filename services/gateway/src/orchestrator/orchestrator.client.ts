@@ -11,6 +11,7 @@ import {
 } from '@conclave/contracts';
 import { natsConnectionOptions, type Logger } from '@conclave/service-kit';
 import type { GatewayConfig } from '../config';
+import { ANONYMOUS, currentActor } from '../http/auth';
 import { CONFIG, LOGGER } from '../tokens';
 
 export type Accepted = Extract<OrchestratorReply, { ok: true }>;
@@ -27,15 +28,12 @@ export type Actor = OrchestratorRequest['actor'];
 export class OrchestratorClient implements OnModuleInit, OnApplicationShutdown {
   private readonly client: ClientProxy;
   private readonly subject: string;
-  /** who the log records as the author of a REST command */
-  private readonly actor: Actor;
 
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.subject = natsNames(config.CONCLAVE_PREFIX).subjects.orchestrator;
-    this.actor = { kind: 'user', id: config.CONCLAVE_API_TOKEN ? 'api-token' : 'anonymous' };
     this.client = ClientProxyFactory.create({
       transport: Transport.NATS,
       options: { ...natsConnectionOptions(config), name: `gateway-${config.INSTANCE_ID}-orchestrator`, maxReconnectAttempts: -1 },
@@ -50,8 +48,10 @@ export class OrchestratorClient implements OnModuleInit, OnApplicationShutdown {
     await this.client.close();
   }
 
+  /** The log records the request's actor (its token's name; `anonymous` without tokens) as the command's author. */
   async send(command: OrchestratorCommandInput, requestId: string): Promise<Accepted> {
-    const request = OrchestratorRequest.parse({ command, actor: this.actor, requestId });
+    const actor: Actor = currentActor() ?? ANONYMOUS;
+    const request = OrchestratorRequest.parse({ command, actor, requestId });
     let raw: unknown;
     try {
       raw = await firstValueFrom(this.client.send<unknown, OrchestratorRequest>(this.subject, request).pipe(timeout(this.config.ORCHESTRATOR_TIMEOUT_MS)));

@@ -129,10 +129,10 @@ describe('gateway → orchestrator with an API token', () => {
     await env?.dispose();
   });
 
-  it('records the actor as api-token', async () => {
+  it('records the actor as the token\'s name: default for CONCLAVE_API_TOKEN', async () => {
     fake.behave(() => ({ ok: true, id: 'r1', sequence: 3 }));
     const res = await http(`${gw.url}/api/v1/runs`, { method: 'POST', json: { templateId: 't' }, headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(201);
-    expect(fake.requests[0]!.actor).toEqual({ kind: 'user', id: 'api-token' });
+    expect(fake.requests[0]!.actor).toEqual({ kind: 'user', id: 'default' });
   });
 });

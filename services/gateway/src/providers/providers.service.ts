@@ -14,6 +14,7 @@ import { ConcurrencyError, EventLog } from '@conclave/event-log';
 import { ProviderRow, ProviderSecretRow, type DataSource } from '@conclave/read-models';
 import type { Logger } from '@conclave/service-kit';
 import type { GatewayConfig } from '../config';
+import { currentActor } from '../http/auth';
 import { notFound } from '../http/ids';
 import { CONFIG, DATA_SOURCE, LOGGER } from '../tokens';
 import { testProvider } from './provider-tester';
@@ -248,7 +249,8 @@ export class ProvidersService implements OnApplicationBootstrap {
         occurredAt: new Date().toISOString(),
         correlationId: requestId,
         causationId: null,
-        actor: { kind: 'user', id: 'api' },
+        // the request's token name; a change made at boot from the environment is the gateway's own
+        actor: currentActor() ?? { kind: 'system', id: 'gateway' },
       });
     } catch (err) {
       if (err instanceof ConcurrencyError) throw new ConclaveError('concurrency', `provider "${id}" changed concurrently; retry`);
