@@ -1,4 +1,4 @@
-import { GenerateCandidate, JudgeCandidates, type CandidateResult, type OrchestratorReply, type Recorded, type TemplateInput, type VerdictResult } from '@conclave/contracts';
+import { DeadLetterMessage, GenerateCandidate, JudgeCandidates, type CandidateResult, type OrchestratorReply, type Recorded, type TemplateInput, type VerdictResult } from '@conclave/contracts';
 import { ack, runConsumer, type RunningConsumer } from '@conclave/event-log';
 import { createLogger } from '@conclave/service-kit';
 import { createTestEnv, eventually, type TestEnv } from '@conclave/testing';
@@ -7,6 +7,7 @@ import { TemplateStore } from './adapters/template-store';
 import { SchemaValidator } from './adapters/validation';
 import { handleOrchestratorRequest, type CommandDeps } from './app/command-handler';
 import { startDispatcher } from './app/dispatcher';
+import { redriveDeadLetter, type RunEventHandler } from './app/redrive';
 import { startResultsConsumer } from './app/results-consumer';
 import { startStallDetector } from './app/stall-detector';
 import { startTimers } from './app/timers';
@@ -26,14 +27,16 @@ const template: TemplateInput = {
 async function startOrchestrator(env: TestEnv, cancelled: { runId: string; commandIds?: string[] }[] = []) {
   const validator = new SchemaValidator();
   const runs = new RunRepository(env.log, validator.validate, { maxConflicts: 8, cacheSize: 100 });
+  const handlers = new Map<string, RunEventHandler>();
   const deps: CommandDeps = {
     runs, templates: new TemplateStore(env.log), validator, now: () => new Date(), onInternalError: (e) => { throw e; },
     cancelWork: (runId, commandIds) => cancelled.push({ runId, ...(commandIds ? { commandIds } : {}) }),
+    redrive: (id, actor) => redriveDeadLetter(env.log, handlers, id, actor),
   };
   const loops = [
-    await startDispatcher(env.log, logger),
+    await startDispatcher(env.log, logger, handlers),
     await startResultsConsumer(env.log, runs, logger, 8, () => new Date()),
-    await startTimers(env.log, runs, logger, () => new Date()),
+    await startTimers(env.log, runs, logger, () => new Date(), handlers),
     startStallDetector(env.log, runs, logger, { stallMs: 800, checkEveryMs: 200 }),
   ];
   return { deps, stop: () => Promise.all(loops.map((l) => l.stop())) };
@@ -323,6 +326,39 @@ describe('orchestrator against JetStream', () => {
       const malformed = await handleOrchestratorRequest(orch.deps, { command: { type: 'Launch' } });
       expect(malformed).toMatchObject({ ok: false, error: { code: 'bad_request' } });
       expect(await env.log.lastSequence()).toBe(afterCreate);
+    } finally {
+      await orch.stop();
+    }
+  });
+
+  it('dead-letters a result that does not match the contract, and redrives it on request (refused again: a second record)', async () => {
+    const orch = await startOrchestrator(env);
+    const { streams, subjects } = env.log.names;
+    const records = async () => {
+      const info = await env.log.jsm.streams.info(streams.deadLetters);
+      const out: { seq: number; message: DeadLetterMessage }[] = [];
+      for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
+        const m = await env.log.jsm.streams.getMessage(streams.deadLetters, { seq }).catch(() => null);
+        if (m) out.push({ seq, message: DeadLetterMessage.parse(m.json()) });
+      }
+      return out.filter((r) => r.message.kind !== 'dead' || r.message.runId === 'run-poison');
+    };
+    try {
+      await env.log.publish(subjects.result('run-poison'), { type: 'CandidateResult', nonsense: true }, 'poison-result-1');
+      await eventually(async () => (await records()).length === 1, 'the dead-letter record of the result');
+      const [first] = await records();
+      expect(first!.message).toMatchObject({ kind: 'dead', consumer: env.log.names.consumers.orchestratorResults, reason: 'undecodable', subject: subjects.result('run-poison') });
+      expect((await env.log.jsm.consumers.info(streams.results, env.log.names.consumers.orchestratorResults)).num_ack_pending).toBe(0);
+
+      const reply = await handleOrchestratorRequest(orch.deps, request({ type: 'RedriveDeadLetter', deadLetterId: String(first!.seq) }));
+      expect(reply).toMatchObject({ ok: true, id: String(first!.seq) });
+      // handed back to the results consumer, which still cannot decode it: a second record, and the mark
+      await eventually(async () => (await records()).filter((r) => r.message.kind === 'dead').length === 2, 'the redriven result dead-lettered again');
+      const marks = (await records()).filter((r) => r.message.kind === 'redriven');
+      expect(marks.map((r) => r.message)).toEqual([expect.objectContaining({ kind: 'redriven', deadLetterId: String(first!.seq) })]);
+
+      const missing = await handleOrchestratorRequest(orch.deps, request({ type: 'RedriveDeadLetter', deadLetterId: '999999' }));
+      expect(missing).toMatchObject({ ok: false, error: { code: 'not_found' } });
     } finally {
       await orch.stop();
     }
