@@ -20,6 +20,41 @@ async function within<T>(ms: number, probe: () => Promise<T>): Promise<T | null>
   }
 }
 
+export type Down = 'nats' | 'postgres' | 'projector';
+
+/**
+ * Which dependencies fail, in a list a monitor can match and a sentence an operator can read:
+ * NATS or Postgres unreachable, the projector N events behind the log. With NATS or Postgres down
+ * the projector's lag cannot be measured; the sentence says so instead of guessing.
+ */
+export function whatIsDown(
+  checks: { nats: boolean; postgres: boolean; projector: boolean },
+  sequence: { log: number | null; applied: number | null },
+): { down: Down[]; message: string } {
+  const down: Down[] = [];
+  const parts: string[] = [];
+  if (!checks.nats) {
+    down.push('nats');
+    parts.push('NATS (the event log) is unreachable');
+  }
+  if (!checks.postgres) {
+    down.push('postgres');
+    parts.push('Postgres (the read models) is unreachable');
+  }
+  if (checks.nats && checks.postgres && !checks.projector) {
+    down.push('projector');
+    const { log, applied } = sequence;
+    parts.push(
+      log !== null && applied !== null
+        ? `the projector is ${log - applied} event${log - applied === 1 ? '' : 's'} behind the log (applied ${applied} of ${log})`
+        : 'the projector\'s progress could not be read',
+    );
+  } else if (!checks.projector) {
+    parts.push('the projector cannot be checked while a dependency is down');
+  }
+  return { down, message: down.length === 0 ? 'ready' : `not ready: ${parts.join('; ')}` };
+}
+
 /** Liveness (`/health`: process up, NATS connected) and readiness (`/ready`: NATS, Postgres, projector caught up). */
 @Controller()
 @SkipMinSequence()
@@ -33,7 +68,7 @@ export class HealthController {
   @Get('health')
   async health(): Promise<HealthView> {
     const nats = await this.natsAnswers();
-    if (!nats) throw new ConclaveError('unavailable', 'NATS is not connected', { checks: { nats } });
+    if (!nats) throw new ConclaveError('unavailable', 'NATS is not connected', { checks: { nats }, down: ['nats'] });
     return { status: 'ok', service: 'gateway', checks: { nats } };
   }
 
@@ -56,7 +91,9 @@ export class HealthController {
     const applied = postgres ? await within(PROBE_TIMEOUT_MS, () => this.queries.appliedSequence()) : null;
     const checks = { nats, postgres, projector };
     const sequence = { log: logSequence, applied };
-    if (!(nats && postgres && projector)) throw new ConclaveError('unavailable', 'not ready', { checks, sequence });
+    const { down, message } = whatIsDown(checks, sequence);
+    // a 503 names what is down (`down`, and the message); 200 only when nothing is
+    if (down.length > 0) throw new ConclaveError('unavailable', message, { checks, sequence, down });
     return { status: 'ok', service: 'gateway', checks, sequence };
   }
 

@@ -27,21 +27,36 @@ const CODE_OF_STATUS: Record<number, ErrorCode> = {
 const PG_UNREACHABLE = /^(08\d{3}|57P0[1-3])$/;
 const NODE_UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND']);
 const PG_POOL_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed|Connection ended unexpectedly/i;
+/**
+ * nats.js errors (matched by name: the classes live in @nats-io/nats-core and @nats-io/jetstream)
+ * of a server that is disconnected, reconnecting or did not answer in time — requests made while
+ * the client reconnects are buffered and time out.
+ */
+const NATS_UNREACHABLE = new Set(['TimeoutError', 'NoResponders', 'ClosedConnectionError', 'DrainingConnectionError', 'ConnectionError', 'JetStreamNotEnabled']);
+/** JetStream API / status replies that mean "not now": 503 (no responders, system unavailable), 408 (request timeout). */
+const JETSTREAM_NOT_NOW = new Set(['JetStreamApiError', 'JetStreamStatusError']);
+
+export type Dependency = 'postgres' | 'nats';
 
 /**
- * A dependency that cannot be reached (Postgres down or restarting; a connection refused or cut)
- * is the client's to retry — 503 `unavailable` with Retry-After — never a 500. TypeORM wraps the
- * driver's error (`driverError`); node-postgres reports pool failures by message only.
+ * A dependency that cannot be reached (Postgres or NATS down or restarting; a connection refused
+ * or cut; a request that got no answer) is the client's to retry — 503 `unavailable` with
+ * Retry-After — never a 500. TypeORM wraps the driver's error (`driverError`); node-postgres
+ * reports pool failures by message only; nats.js wraps its causes (`cause`).
  */
-export function unreachableDependency(err: unknown): string | null {
+export function unreachableDependency(err: unknown): { dependency: Dependency; cause: string } | null {
   for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 4; depth += 1) {
-    const { code, message } = e as { code?: unknown; message?: unknown };
-    if (typeof code === 'string' && (PG_UNREACHABLE.test(code) || NODE_UNREACHABLE.has(code))) return code;
-    if (typeof message === 'string' && PG_POOL_MESSAGES.test(message)) return message;
+    const { code, message, name, status } = e as { code?: unknown; message?: unknown; name?: unknown; status?: unknown };
+    if (typeof name === 'string' && NATS_UNREACHABLE.has(name)) return { dependency: 'nats', cause: `${name}: ${String(message)}` };
+    if (typeof name === 'string' && JETSTREAM_NOT_NOW.has(name) && (status === 503 || status === 408 || code === 503 || code === 408)) return { dependency: 'nats', cause: `${name}: ${String(message)}` };
+    if (typeof code === 'string' && (PG_UNREACHABLE.test(code) || NODE_UNREACHABLE.has(code))) return { dependency: 'postgres', cause: code };
+    if (typeof message === 'string' && PG_POOL_MESSAGES.test(message)) return { dependency: 'postgres', cause: message };
     e = (e as { driverError?: unknown; cause?: unknown }).driverError ?? (e as { cause?: unknown }).cause;
   }
   return null;
 }
+
+const DEPENDENCY_NAME: Record<Dependency, string> = { postgres: 'the database', nats: 'NATS (the event log and the orchestrator)' };
 
 /**
  * Every thrown thing → one ConclaveError. The status then comes from HTTP_STATUS[code] only, so the
@@ -64,7 +79,10 @@ export function toConclaveError(err: unknown): { error: ConclaveError; unexpecte
     }
   }
   const unreachable = unreachableDependency(err);
-  if (unreachable) return { error: new ConclaveError('unavailable', 'a dependency (the database) cannot be reached right now: retry shortly', { cause: unreachable }), unexpected: false };
+  if (unreachable) {
+    const { dependency, cause } = unreachable;
+    return { error: new ConclaveError('unavailable', `a dependency (${DEPENDENCY_NAME[dependency]}) cannot be reached right now: retry shortly`, { dependency, cause }), unexpected: false };
+  }
   return { error: new ConclaveError('internal', 'internal error'), unexpected: true };
 }
 

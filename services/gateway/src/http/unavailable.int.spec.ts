@@ -1,43 +1,13 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { ErrorEnvelope } from '@conclave/contracts';
-import { createTestEnv, type TestEnv } from '@conclave/testing';
-import { http, startGateway, type RunningGateway } from '../__tests__/harness';
+import { createTestEnv, eventually, type TestEnv } from '@conclave/testing';
+import { CuttableProxy } from '../__tests__/cuttable-proxy';
+import { appendMeta, http, startFakeOrchestrator, startGateway, type FakeOrchestrator, type RunningGateway } from '../__tests__/harness';
 
 /**
  * Postgres going away under a running gateway: the gateway talks to it through a TCP proxy the
  * test can cut. Requests then get 503 `unavailable` with Retry-After (never a 500), and the
  * gateway serves again once Postgres is back.
  */
-class CuttableProxy {
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async open(port = 0): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = connect(this.target.port, this.target.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  /** Postgres "goes down": every connection is cut and new ones are refused. */
-  async cut(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server = null;
-  }
-}
-
 describe('the gateway with Postgres unreachable', () => {
   let env: TestEnv;
   let gw: RunningGateway;
@@ -45,13 +15,9 @@ describe('the gateway with Postgres unreachable', () => {
 
   beforeAll(async () => {
     env = await createTestEnv('gwdown');
-    const db = new URL(env.databaseUrl);
-    proxy = new CuttableProxy({ host: db.hostname, port: Number(db.port || 5432) });
+    proxy = CuttableProxy.to(env.databaseUrl, 5432);
     await proxy.open();
-    const viaProxy = new URL(env.databaseUrl);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
-    gw = await startGateway(env, { DATABASE_URL: viaProxy.toString() });
+    gw = await startGateway(env, { DATABASE_URL: proxy.via(env.databaseUrl) });
   });
   afterAll(async () => {
     await gw?.close();
@@ -76,5 +42,73 @@ describe('the gateway with Postgres unreachable', () => {
       if (status !== 200) await new Promise((r) => setTimeout(r, 250));
     }
     expect(status).toBe(200);
+  });
+});
+
+/**
+ * NATS going away under a running gateway: the gateway's connections (the log and the
+ * orchestrator client) go through a TCP proxy the test cuts, while the orchestrator itself stays
+ * on NATS. A command (NATS request/reply) and reads of the log then get 503 `unavailable` with
+ * Retry-After (never a 500), /ready names NATS as what is down, and everything works again once
+ * NATS is back (the clients reconnect on their own).
+ */
+describe('the gateway with NATS unreachable', () => {
+  let env: TestEnv;
+  let gw: RunningGateway;
+  let proxy: CuttableProxy;
+  let fake: FakeOrchestrator;
+  const runId = '11111111-2222-4333-8444-555555555555';
+
+  beforeAll(async () => {
+    env = await createTestEnv('gwnatsdown');
+    fake = await startFakeOrchestrator(env);
+    fake.behave(() => ({ ok: true, id: runId, sequence: 42 }));
+    proxy = CuttableProxy.to(env.natsUrl, 4222);
+    await proxy.open();
+    gw = await startGateway(env, { NATS_URL: proxy.via(env.natsUrl), ORCHESTRATOR_TIMEOUT_MS: '1500' });
+    await env.log.append('provider', 'before-cut', [{ type: 'ProviderConfigured', data: { providerId: 'before-cut', name: 'before-cut', kind: 'simulated', baseUrl: null, models: [], enabled: true, prices: {}, hasApiKey: false, source: 'api' } }], 0, appendMeta());
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await proxy?.cut();
+    await fake?.close();
+    await env?.dispose();
+  });
+
+  const requests: [string, string, RequestInit & { json?: unknown }][] = [
+    ['a run command (request/reply to the orchestrator)', `/runs/${runId}/pause`, { method: 'POST', json: {} }],
+    ['the raw log', '/events?after=0&limit=10', {}],
+    ['one aggregate of the log', '/events?streamId=provider:before-cut', {}],
+    ['a provider (read from its events)', '/providers/before-cut', {}],
+  ];
+
+  it('answers 503 with Retry-After while NATS is down, says so on /ready, and serves again when it is back', async () => {
+    for (const [what, path, init] of requests) {
+      const res = await http(`${gw.url}/api/v1${path}`, init);
+      expect({ what, status: res.status }).toEqual({ what, status: path.endsWith('pause') ? 202 : 200 });
+    }
+    const port = proxy.port;
+    await proxy.cut();
+    for (const [what, path, init] of requests) {
+      const res = await http(`${gw.url}/api/v1${path}`, init);
+      expect({ what, status: res.status, code: res.body?.error?.code }).toEqual({ what, status: 503, code: 'unavailable' });
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(ErrorEnvelope.parse(res.body).error.requestId).toEqual(expect.any(String));
+    }
+    const ready = await http(`${gw.url}/api/v1/ready`);
+    expect(ready.status).toBe(503);
+    expect(ready.headers.get('retry-after')).toBe('5');
+    expect(ready.body.error.details).toEqual(expect.objectContaining({ checks: expect.objectContaining({ nats: false, postgres: true }), down: ['nats'] }));
+    expect(ready.body.error.message).toMatch(/nats/i);
+
+    await proxy.open(port);
+    for (const [what, path, init] of requests) {
+      const status = await eventually(async () => {
+        const res = await http(`${gw.url}/api/v1${path}`, init);
+        return res.status < 500 ? res.status : null;
+      }, `${what} after NATS is back`, 20_000, 250);
+      expect({ what, status }).toEqual({ what, status: path.endsWith('pause') ? 202 : 200 });
+    }
+    expect((await http(`${gw.url}/api/v1/events?streamId=provider:before-cut`)).body.items).toHaveLength(1);
   });
 });
