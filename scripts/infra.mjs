@@ -11,11 +11,27 @@
 // (port 4223 or the first free one after it) with the generated least-privilege config (a user per
 // service, no anonymous access; scripts/lib/nats-auth.mjs), JetStream under <dataDir>/nats, the
 // users' passwords generated once into <dataDir>/nats-users.json (0600).
+//
+// Durability (ADR 011): every nats-server this file starts runs from a config file rendered for
+// its binary's version (natsServerConfig, libs/event-log): `sync_interval: always` from 2.10 on;
+// Debian's 2.9.10 refuses the field, so there acknowledged events are flushed on the server's
+// interval. ensureInfra() says which (natsDurability, natsSync for CONCLAVE_NATS_SYNC) and
+// durabilityLine() prints it with Postgres' fsync / synchronous_commit.
+//
+// CLI (.ci/run): node scripts/infra.mjs nats-config <file> <host> <port> <storeDir> [bin]
+//   writes the plain (anonymous) JetStream config for that binary and prints the CONCLAVE_NATS_SYNC value.
 import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { connect as tcpConnect } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+
+const require = createRequire(import.meta.url);
+/** the built libs (CommonJS), loaded on first use: the CLI below and the version detection need them */
+const eventLog = () => require('@conclave/event-log');
+const NATS_BIN_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin', '/usr/bin'];
 
 const NATS_START_TIMEOUT_MS = 15_000;
 const POSTGRES_START_TIMEOUT_MS = 60_000;
@@ -28,8 +44,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /**
  * conclaveNats: run Conclave's own authenticated NATS (ensureConclaveNats) instead of using natsUrl;
  * natsUrl is then the URL it listens on and natsUsers every user's password.
+ * natsDurability: what an acknowledged event survives on that NATS; natsSync: the CONCLAVE_NATS_SYNC
+ * the services should get ('always' / 'interval' for a server started from our config, else the
+ * caller's own CONCLAVE_NATS_SYNC, else null: the gateway then says what it can tell by version).
  * @param {{ natsUrl: string, databaseUrl: string, dataDir: string, log?: (message: string) => void, conclaveNats?: boolean }} options
- * @returns {Promise<{ natsUrl: string, databaseUrl: string, started: StartedProcess[], natsUsers: Record<string, string> | null }>}
+ * @returns {Promise<{ natsUrl: string, databaseUrl: string, started: StartedProcess[], natsUsers: Record<string, string> | null, natsSync: 'always' | 'interval' | null, natsDurability: { mode: string, detail: string, serverVersion: string | null } }>}
  *
  * @typedef {{ service: 'nats' | 'postgres', how: string, pid: number, url: string, pidFile?: string }} StartedProcess
  */
@@ -38,15 +57,19 @@ export async function ensureInfra({ natsUrl, databaseUrl, dataDir, log = default
   /** @type {StartedProcess[]} */
   const started = [];
   let natsUsers = null;
+  let natsSync = null;
+  let natsDurability = null;
   try {
     if (conclaveNats) {
       const own = await ensureConclaveNats({ dataDir, log });
       started.push(own.proc);
       natsUrl = own.natsUrl;
       natsUsers = own.passwords;
+      ({ natsSync, natsDurability } = own);
     } else {
       const nats = await ensureNats(natsUrl, dataDir, log);
-      if (nats) started.push(nats);
+      if (nats.proc) started.push(nats.proc);
+      ({ natsSync, natsDurability } = nats);
     }
     const postgres = await ensurePostgres(databaseUrl, dataDir, log);
     if (postgres) started.push(postgres);
@@ -56,7 +79,50 @@ export async function ensureInfra({ natsUrl, databaseUrl, dataDir, log = default
     await stopStarted(started, { log });
     throw err;
   }
-  return { natsUrl, databaseUrl, started, natsUsers };
+  return { natsUrl, databaseUrl, started, natsUsers, natsSync, natsDurability };
+}
+
+/**
+ * What Postgres' own settings say about a committed transaction (`SHOW fsync`,
+ * `SHOW synchronous_commit`); null values when it cannot be asked.
+ */
+export async function postgresDurability(url) {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const { rows } = await client.query("select current_setting('fsync') as fsync, current_setting('synchronous_commit') as synchronous_commit");
+    return { fsync: rows[0].fsync, synchronous_commit: rows[0].synchronous_commit };
+  } catch {
+    return { fsync: null, synchronous_commit: null };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** One line for `npm start`: which durability the running NATS and Postgres give. */
+export function durabilityLine({ nats, postgres }) {
+  const pgText =
+    postgres.fsync === null
+      ? 'Postgres: settings unknown'
+      : `Postgres: fsync=${postgres.fsync}, synchronous_commit=${postgres.synchronous_commit}${postgres.fsync === 'on' && postgres.synchronous_commit !== 'off' ? ' (a committed transaction survives a crash)' : ' (recent commits may be lost on a crash)'}`;
+  return `durability — NATS ${nats.serverVersion ?? '?'}: ${nats.mode}, ${nats.detail}; ${pgText}`;
+}
+
+/**
+ * The nats-server config file for `bin` (its version decides `sync_interval: always`) without
+ * authorization: JetStream under storeDir, listening on host:port. Written to `file`.
+ */
+export function writePlainNatsConfig({ bin, host, port, storeDir, file }) {
+  const config = eventLog().natsServerConfig({
+    bin,
+    host,
+    port,
+    storeDir,
+    comment: ['NATS with JetStream written by scripts/infra.mjs for this binary (anonymous access, loopback only).'],
+  });
+  writeFileSync(file, config.text);
+  return config;
 }
 
 /**
@@ -111,11 +177,15 @@ export async function ensureConclaveNats({ dataDir, log = defaultLog }) {
     const info = isAlive(state.pid) ? await probeNats(state.url) : null;
     if (info && info !== 'not-nats' && info.auth_required === true) {
       log(`Conclave's NATS answers at ${state.url} (pid ${state.pid}, left by an earlier run): keeping it`);
-      return { natsUrl: state.url, passwords, proc: { service: 'nats', how: 'nats-server (conclave, auth)', pid: state.pid, url: state.url, pidFile } };
+      // its config is the one we wrote: it says whether it fsyncs per message
+      const confText = existsSync(join(dataDir, 'nats.conf')) ? readFileSync(join(dataDir, 'nats.conf'), 'utf8') : '';
+      const natsSync = /^\s*sync_interval:\s*always\s*$/m.test(confText) ? 'always' : 'interval';
+      const natsDurability = eventLog().natsDurability({ serverVersion: info.version, announced: natsSync });
+      return { natsUrl: state.url, passwords, natsSync, natsDurability, proc: { service: 'nats', how: 'nats-server (conclave, auth)', pid: state.pid, url: state.url, pidFile } };
     }
     rmSync(stateFile, { force: true });
   }
-  const bin = findBinary('nats-server', ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin', '/usr/bin']);
+  const bin = findBinary('nats-server', NATS_BIN_DIRS);
   if (!bin) throw new Error('no nats-server binary was found (install nats-server, or set NATS_URL to a NATS with JetStream)');
   let port = null;
   for (let p = CONCLAVE_NATS_PORTS.first; p <= CONCLAVE_NATS_PORTS.last && port === null; p++) {
@@ -126,13 +196,14 @@ export async function ensureConclaveNats({ dataDir, log = defaultLog }) {
   const storeDir = join(dataDir, 'nats');
   mkdirSync(storeDir, { recursive: true });
   const confFile = join(dataDir, 'nats.conf');
-  writeFileSync(confFile, renderConfig({ prefix: '', host: '127.0.0.1', port, storeDir }), { mode: 0o600 });
+  const config = renderConfig({ bin, prefix: '', host: '127.0.0.1', port, storeDir });
+  writeFileSync(confFile, config.text, { mode: 0o600 });
   // its environment is the passwords the config references, and nothing else of ours
   const proc = await spawnNats({ bin, args: ['-c', confFile], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...serverEnv(passwords) }, url, dataDir, log, how: 'nats-server (conclave, auth)', ready: (info) => info.auth_required === true });
   writeFileSync(stateFile, `${JSON.stringify({ pid: proc.pid, url })}
 `);
   log(`Conclave's NATS (a user per service, no anonymous access) answers at ${url} (pid ${proc.pid}, config ${confFile})`);
-  return { natsUrl: url, passwords, proc: { ...proc, stateFile } };
+  return { natsUrl: url, passwords, natsSync: config.sync, natsDurability: config.durability, proc: { ...proc, stateFile } };
 }
 
 /** Whether the NATS at url lets a client in without credentials (its INFO says no auth_required). */
@@ -173,6 +244,10 @@ export function probeNats(url, timeoutMs = 1500) {
   });
 }
 
+/**
+ * Keeps the NATS that answers at url, or starts one from a config file rendered for the binary.
+ * A NATS we did not start is described by its version and the caller's CONCLAVE_NATS_SYNC (if any).
+ */
 async function ensureNats(url, dataDir, log) {
   const info = await probeNats(url);
   if (info === 'not-nats') throw new Error(`something that is not NATS is listening at ${redact(url)}`);
@@ -182,18 +257,27 @@ async function ensureNats(url, dataDir, log) {
     } else {
       log(`NATS at ${redact(url)} answers (server ${info.version ?? '?'}, JetStream on): keeping it`);
     }
-    return null;
+    const natsSync = announcedSync();
+    return { proc: null, natsSync, natsDurability: eventLog().natsDurability({ serverVersion: info.version, announced: natsSync }) };
   }
   const { host, port } = parseNatsUrl(url);
   if (!LOOPBACK.has(host)) throw new Error(`NATS does not answer at ${redact(url)}, and only a loopback address can be started locally`);
-  const bin = findBinary('nats-server', ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin', '/usr/bin']);
+  const bin = findBinary('nats-server', NATS_BIN_DIRS);
   if (!bin) throw new Error(`NATS does not answer at ${redact(url)} and no nats-server binary was found (install nats-server, or set NATS_URL)`);
 
   const storeDir = join(dataDir, 'nats');
   mkdirSync(storeDir, { recursive: true });
-  const args = ['-js', '-a', host === 'localhost' ? '127.0.0.1' : host, '-p', String(port), '-sd', storeDir];
+  const confFile = join(dataDir, 'nats-plain.conf');
+  const config = writePlainNatsConfig({ bin, host: host === 'localhost' ? '127.0.0.1' : host, port, storeDir, file: confFile });
   log(`NATS does not answer at ${redact(url)}`);
-  return spawnNats({ bin, args, env: process.env, url, dataDir, log, how: 'nats-server' });
+  const proc = await spawnNats({ bin, args: ['-c', confFile], env: process.env, url, dataDir, log, how: 'nats-server' });
+  return { proc, natsSync: config.sync, natsDurability: config.durability };
+}
+
+/** CONCLAVE_NATS_SYNC of the caller's environment, when it says something we understand. */
+function announcedSync() {
+  const value = process.env.CONCLAVE_NATS_SYNC;
+  return value === 'always' || value === 'interval' ? value : null;
 }
 
 /** Starts nats-server detached (log <dataDir>/nats.log) and waits until it greets at url. */
@@ -486,4 +570,15 @@ function byVersionDesc(a, b) {
 /** URLs may carry passwords; logs and errors never show them. */
 function redact(url) {
   return String(url).replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv[2] === 'nats-config') {
+  const [file, host, port, storeDir, bin = findBinary('nats-server', NATS_BIN_DIRS)] = process.argv.slice(3);
+  if (!file || !host || !port || !storeDir || !bin) {
+    console.error('usage: node scripts/infra.mjs nats-config <file> <host> <port> <storeDir> [nats-server binary]');
+    process.exit(2);
+  }
+  const config = writePlainNatsConfig({ bin, host, port: Number(port), storeDir, file });
+  console.error(`[infra] wrote ${file} for nats-server ${config.version}: ${config.durability.mode}, ${config.durability.detail}`);
+  console.log(config.sync);
 }

@@ -22,7 +22,7 @@ export async function setup({ natsUrl, natsUser, natsPassword, databaseUrl, pref
   await migrate(databaseUrl);
   log('read-model migrations applied');
 
-  const eventLog = await EventLog.connect({ servers: natsUrl, prefix, name: 'conclave-setup', ...(natsUser ? { user: natsUser, pass: natsPassword ?? '' } : {}) });
+  const eventLog = await EventLog.connect({ servers: natsUrl.split(',').map((s) => s.trim()), prefix, name: 'conclave-setup', ...(natsUser ? { user: natsUser, pass: natsPassword ?? '' } : {}) });
   try {
     await eventLog.ensureTopology();
     log(`streams ready: ${Object.values(eventLog.names.streams).join(', ')}`);

@@ -65,7 +65,7 @@ if (!existsSync(join(ROOT, 'node_modules', '.package-lock.json'))) {
 say('building…');
 run(process.execPath, [join(ROOT, 'scripts', 'build.mjs')]);
 
-const { ensureInfra, natsAcceptsAnonymous, stopStarted } = await import('./infra.mjs');
+const { durabilityLine, ensureInfra, natsAcceptsAnonymous, postgresDurability, stopStarted } = await import('./infra.mjs');
 const { setup } = await import('./setup.mjs');
 const { SERVICES, spawnService, stopChildren, waitForHttp, prettyLine } = await import('./lib/stack.mjs');
 
@@ -117,7 +117,9 @@ function masterKey() {
 const keys = ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY'].filter((k) => process.env[k]);
 const width = Math.max(...SERVICES.map((s) => s.length));
 const colours = [36, 35, 33, 32, 34];
-const env = { NATS_URL, DATABASE_URL, PORT: String(PORT), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+// CONCLAVE_NATS_SYNC: the sync policy of the config our nats-server runs from (the gateway's /ready
+// reports it; unset for a NATS of the user's unless they set it)
+const env = { NATS_URL, DATABASE_URL, PORT: String(PORT), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', ...(infra.natsSync ? { CONCLAVE_NATS_SYNC: infra.natsSync } : {}) };
 const gatewayEnv = { ...env, CONCLAVE_MASTER_KEY: masterKey() }; // only the gateway holds it
 children = SERVICES.map((name, i) =>
   spawnService(name, { ...(name === 'gateway' ? gatewayEnv : env), ...natsUser(name) }, (line) => console.log(`\x1b[${colours[i % colours.length]}m${name.padEnd(width)}\x1b[0m │ ${prettyLine(line)}`)),
@@ -138,6 +140,7 @@ try {
 }
 say('');
 say(`Conclave is up: \x1b[4m${url}\x1b[0m`);
+say(durabilityLine({ nats: infra.natsDurability, postgres: await postgresDurability(DATABASE_URL) }));
 say(
   keys.length
     ? `providers from the environment: ${keys.map((k) => k.split('_')[0].toLowerCase()).join(', ')} (the simulated provider is always there)`

@@ -1,17 +1,17 @@
-// Least-privilege NATS for `npm start` (and docker compose's deploy/nats.conf): the nats-server
+// Least-privilege NATS for `npm start` (and docker compose's deploy/nats/<node>.conf): the nats-server
 // configuration rendered from natsPermissions() (libs/contracts) by renderNatsConfig()
 // (libs/event-log), the users' passwords, and the environment each service connects with.
 //
-// CLI: node scripts/lib/nats-auth.mjs            rewrite deploy/nats.conf (needs the built libs)
-//      node scripts/lib/nats-auth.mjs --check    exit 1 when deploy/nats.conf is not what it renders
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// CLI: node scripts/lib/nats-auth.mjs            rewrite deploy/nats/*.conf (needs the built libs)
+//      node scripts/lib/nats-auth.mjs --check    exit 1 when deploy/nats/*.conf is not what it renders
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
-export const DEPLOY_NATS_CONF = join(ROOT, 'deploy', 'nats.conf');
+export const DEPLOY_NATS_DIR = join(ROOT, 'deploy', 'nats');
 
 /** the built libs (CommonJS), loaded on first use like scripts/setup.mjs does */
 function libs() {
@@ -41,14 +41,25 @@ export function loadOrCreatePasswords(file, { say = () => {} } = {}) {
   return stored;
 }
 
-/** nats-server config text for a prefix, listening on host:port, JetStream under storeDir. */
-export function renderConfig({ prefix = '', host = '127.0.0.1', port, storeDir }) {
-  return libs().renderNatsConfig({
-    prefix,
-    host,
+/**
+ * nats-server config for a prefix, listening on host:port, JetStream under storeDir, for the binary
+ * `bin`: `sync_interval: always` where its version accepts it (natsServerConfig, libs/event-log).
+ * @returns {{ text: string, version: string, sync: 'always' | 'interval', durability: { mode: string, detail: string, serverVersion: string | null } }}
+ */
+export function renderConfig({ bin, prefix = '', host = '127.0.0.1', port, storeDir }) {
+  const { natsServerConfig, renderNatsConfig } = libs();
+  return natsServerConfig({
+    bin,
     port,
     storeDir,
-    comment: ["Conclave's own NATS for `npm start` (scripts/infra.mjs): passwords come from the server's", 'environment (.conclave/nats-users.json).'],
+    render: (jetstream) =>
+      renderNatsConfig({
+        prefix,
+        host,
+        port,
+        ...jetstream,
+        comment: ["Conclave's own NATS for `npm start` (scripts/infra.mjs): passwords come from the server's", 'environment (.conclave/nats-users.json).'],
+      }),
   });
 }
 
@@ -63,12 +74,15 @@ export function userEnv(user, passwords) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const text = libs().deployNatsConfig();
+  const files = Object.entries(libs().deployNatsConfigs()).map(([node, text]) => [join(DEPLOY_NATS_DIR, `${node}.conf`), text]);
   if (process.argv.includes('--check')) {
-    const same = existsSync(DEPLOY_NATS_CONF) && readFileSync(DEPLOY_NATS_CONF, 'utf8') === text;
-    console.log(same ? 'deploy/nats.conf is current' : 'deploy/nats.conf differs from what natsPermissions() renders: run node scripts/lib/nats-auth.mjs');
-    process.exit(same ? 0 : 1);
+    const stale = files.filter(([file, text]) => !existsSync(file) || readFileSync(file, 'utf8') !== text).map(([file]) => file);
+    console.log(stale.length === 0 ? 'deploy/nats/*.conf are current' : `${stale.join(', ')} differ from what natsPermissions() renders: run node scripts/lib/nats-auth.mjs`);
+    process.exit(stale.length === 0 ? 0 : 1);
   }
-  writeFileSync(DEPLOY_NATS_CONF, text);
-  console.log(`wrote ${DEPLOY_NATS_CONF}`);
+  mkdirSync(DEPLOY_NATS_DIR, { recursive: true });
+  for (const [file, text] of files) {
+    writeFileSync(file, text);
+    console.log(`wrote ${file}`);
+  }
 }

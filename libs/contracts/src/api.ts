@@ -204,6 +204,33 @@ export type ArtifactView = z.infer<typeof ArtifactView>;
 
 export const HealthView = z.object({ status: z.enum(['ok', 'degraded']), service: z.string(), checks: z.record(z.string(), z.boolean()).optional() });
 
+/**
+ * What an acknowledged write survives, as far as the gateway can tell (ADR 011). NATS:
+ * `fsync-per-message` only when the server can (nats-server >= 2.10) and the deployment announces
+ * `sync_interval: always` (CONCLAVE_NATS_SYNC=always); `interval` when the server cannot (2.9) or
+ * the deployment says it does not; `unknown` otherwise, never a guess. `replicas`: the events
+ * stream's replica count (null when it could not be read).
+ */
+export const NatsDurability = z.object({
+  mode: z.enum(['fsync-per-message', 'interval', 'unknown']),
+  detail: z.string(),
+  /** from the connection's server INFO; null when not connected */
+  serverVersion: z.string().nullable(),
+  replicas: z.number().int().nullable(),
+});
+export type NatsDurability = z.infer<typeof NatsDurability>;
+/** Postgres' own settings (`SHOW fsync`, `SHOW synchronous_commit`); null when it could not be asked. */
+export const PostgresDurability = z.object({ fsync: z.string().nullable(), synchronous_commit: z.string().nullable() });
+export type PostgresDurability = z.infer<typeof PostgresDurability>;
+export const Durability = z.object({ nats: NatsDurability, postgres: PostgresDurability });
+export type Durability = z.infer<typeof Durability>;
+/** `GET /ready`: every check true, the projector caught up with the log, and what durability the servers give. */
+export const ReadyView = HealthView.extend({
+  sequence: z.object({ log: z.number().int().nullable(), applied: z.number().int().nullable() }),
+  durability: Durability,
+});
+export type ReadyView = z.infer<typeof ReadyView>;
+
 /** `GET /runs/:id/checkpoints`: a checkpoint at each phase boundary, oldest first. */
 export const CheckpointView = z.object({
   id: z.string(),

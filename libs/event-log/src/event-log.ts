@@ -31,10 +31,12 @@ import {
   type Recorded,
 } from '@conclave/contracts';
 import { ConcurrencyError } from './errors';
+import { streamReplicas } from './nats-server-config';
 import { objectStoreStream, TranscriptStore } from './transcripts';
 
 export interface EventLogOptions {
-  servers: string;
+  /** a URL, or every node of a cluster */
+  servers: string | string[];
   /** isolates streams and subjects (tests use a unique one); '' = the names of DESIGN.md */
   prefix?: string;
   /** connection name shown by the server (service and instance) */
@@ -174,7 +176,8 @@ export class EventLog {
     await TranscriptStore.open(this);
   }
 
-  async ensureStream(config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  async ensureStream(streamConfig: Partial<StreamConfig> & { name: string }): Promise<void> {
+    const config = { num_replicas: streamReplicas(), ...streamConfig }; // CONCLAVE_STREAM_REPLICAS (ADR 011)
     try {
       await this.jsm.streams.info(config.name);
       await this.jsm.streams.update(config.name, config);

@@ -3,3 +3,4 @@ export * from './consumer';
 export * from './errors';
 export * from './transcripts';
 export * from './nats-auth';
+export * from './nats-server-config';

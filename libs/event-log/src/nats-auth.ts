@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { NATS_USERS, natsNames, natsPermissions, type NatsPermission, type NatsSubjectRule, type NatsUser } from '@conclave/contracts';
+import { renderJetStreamBlock } from './nats-server-config';
 
 /**
  * The nats-server configuration of least-privilege NATS: a user per service with the permissions
@@ -20,11 +21,13 @@ export interface NatsConfigOptions {
   /** monitoring port (healthz); omitted: none */
   httpPort?: number;
   storeDir: string;
-  /** `sync_interval: always` (nats-server ≥ 2.10; Debian's 2.9.10 refuses it) */
+  /** `sync_interval: always` (nats-server ≥ 2.10; Debian's 2.9.10 refuses it: natsServerConfig decides by version) */
   syncAlways?: boolean;
   maxFileStore?: string;
   maxMemoryStore?: string;
   maxPayload?: string;
+  /** a node of a cluster: its routes (every node, itself included, is fine) on clusterPort */
+  cluster?: { name: string; port: number; routes: string[] };
 }
 
 /** The environment variable nats-server reads a user's password from. */
@@ -89,12 +92,10 @@ export function renderNatsConfig(o: NatsConfigOptions): string {
     ...(o.httpPort !== undefined ? [`http_port: ${o.httpPort}`] : []),
     ...(o.maxPayload ? [`max_payload: ${o.maxPayload}`] : []),
     '',
-    'jetstream {',
-    `  store_dir: ${quote(o.storeDir)}`,
-    ...(o.syncAlways ? ['  sync_interval: always'] : []),
-    ...(o.maxFileStore ? [`  max_file_store: ${o.maxFileStore}`] : []),
-    ...(o.maxMemoryStore ? [`  max_memory_store: ${o.maxMemoryStore}`] : []),
-    '}',
+    ...renderJetStreamBlock(o),
+    ...(o.cluster
+      ? ['', 'cluster {', `  name: ${quote(o.cluster.name)}`, `  port: ${o.cluster.port}`, '  routes: [', ...o.cluster.routes.map((r) => `    ${quote(r)}`), '  ]', '}']
+      : []),
     '',
     `# Users of stream prefix ${quote(o.prefix)}; no no_auth_user: a client without credentials is refused.`,
     'authorization {',
@@ -107,29 +108,42 @@ export function renderNatsConfig(o: NatsConfigOptions): string {
   return lines.join('\n');
 }
 
+/** the nodes of docker compose's NATS cluster (deploy/nats/<node>.conf, compose services of the same names) */
+export const DEPLOY_NATS_NODES = ['nats-1', 'nats-2', 'nats-3'] as const;
+export const DEPLOY_NATS_IMAGE_VERSION = '2.15.3';
+
 /**
- * deploy/nats.conf, the NATS of `docker compose up` (DESIGN.md "The log"): file storage, every
- * write fsynced before it is acknowledged (`sync_interval: always`; the default 2 min interval could
- * lose acknowledged events on a host crash), the production names (no prefix). A unit test keeps
- * the committed file equal to this.
+ * deploy/nats/<node>.conf, the NATS of `docker compose up` (DESIGN.md "The log"): three
+ * JetStream nodes in one cluster (streams R3, CONCLAVE_STREAM_REPLICAS), file storage, every
+ * write fsynced before it is acknowledged on each replica (`sync_interval: always`; the default
+ * 2 min interval could lose acknowledged events on a host crash), the production names (no
+ * prefix). The image is pinned (docker-compose.yml) to a version that accepts sync_interval. A
+ * unit test keeps the committed files equal to this.
  */
-export function deployNatsConfig(): string {
-  return renderNatsConfig({
-    prefix: '',
-    comment: [
-      'NATS for `docker compose up`: one server with JetStream on file storage, every write fsynced',
-      'before it is acknowledged, a user per service (docker-compose.yml passes each service its own',
-      'NATS_USER / NATS_PASSWORD and this server every CONCLAVE_NATS_<USER>_PASSWORD).',
-      'Monitoring (http_port: /healthz for the compose healthcheck) is not published outside the',
-      'compose network. Candidates over ~256 KB go to the blob store: a 1 MB payload limit is plenty.',
-    ],
-    serverName: 'conclave-nats',
-    port: 4222,
-    httpPort: 8222,
-    maxPayload: '1MB',
-    storeDir: '/data/jetstream',
-    syncAlways: true,
-    maxFileStore: '20GB',
-    maxMemoryStore: '256MB',
-  });
+export function deployNatsConfigs(): Record<(typeof DEPLOY_NATS_NODES)[number], string> {
+  const configs = DEPLOY_NATS_NODES.map((node) => [
+    node,
+    renderNatsConfig({
+      prefix: '',
+      comment: [
+        `NATS node ${node} of \`docker compose up\` (nats:${DEPLOY_NATS_IMAGE_VERSION}-alpine): three JetStream nodes in cluster`,
+        '"conclave" (streams and the transcripts store R3: a write is acknowledged once two of three',
+        'nodes have it), file storage, every write fsynced before it is acknowledged, a user per service',
+        '(docker-compose.yml passes each service its own NATS_USER / NATS_PASSWORD and the nodes every',
+        'CONCLAVE_NATS_<USER>_PASSWORD). Monitoring (http_port: /healthz for the compose healthcheck) and',
+        'the cluster port are not published outside the compose network. Candidates over ~256 KB go to',
+        'the blob store: a 1 MB payload limit is plenty.',
+      ],
+      serverName: node,
+      port: 4222,
+      httpPort: 8222,
+      maxPayload: '1MB',
+      storeDir: '/data/jetstream',
+      syncAlways: true,
+      maxFileStore: '20GB',
+      maxMemoryStore: '256MB',
+      cluster: { name: 'conclave', port: 6222, routes: DEPLOY_NATS_NODES.map((n) => `nats-route://${n}:6222`) },
+    }),
+  ]);
+  return Object.fromEntries(configs) as Record<(typeof DEPLOY_NATS_NODES)[number], string>;
 }

@@ -1,12 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NATS_USERS, natsNames, natsPermissions } from '@conclave/contracts';
-import { deployNatsConfig, generateNatsPasswords, NATS_PASSWORD_PATTERN, natsPasswordVariable, natsServerEnv, renderNatsConfig } from './nats-auth';
+import { DEPLOY_NATS_NODES, deployNatsConfigs, generateNatsPasswords, NATS_PASSWORD_PATTERN, natsPasswordVariable, natsServerEnv, renderNatsConfig } from './nats-auth';
 
 describe('generated NATS config', () => {
-  it('deploy/nats.conf (docker compose) is exactly what renderNatsConfig makes of natsPermissions (run `node scripts/lib/nats-auth.mjs` after a change)', () => {
-    const committed = readFileSync(join(__dirname, '..', '..', '..', 'deploy', 'nats.conf'), 'utf8');
-    expect(committed).toBe(deployNatsConfig());
+  it('deploy/nats/<node>.conf (docker compose) are exactly what renderNatsConfig makes of natsPermissions (run `node scripts/lib/nats-auth.mjs` after a change)', () => {
+    const configs = deployNatsConfigs();
+    for (const node of DEPLOY_NATS_NODES) {
+      const committed = readFileSync(join(__dirname, '..', '..', '..', 'deploy', 'nats', `${node}.conf`), 'utf8');
+      expect(committed).toBe(configs[node]);
+    }
+  });
+
+  it("makes compose's NATS a three-node cluster that fsyncs every write, each node under its own name with routes to all three", () => {
+    const configs = Object.values(deployNatsConfigs());
+    expect(configs).toHaveLength(3);
+    for (const [i, text] of configs.entries()) {
+      expect(text).toMatch(/^jetstream \{[^}]*\n {2}sync_interval: always\n[^}]*\}/m);
+      expect(text).toContain(`server_name: "nats-${i + 1}"`);
+      expect(text).toContain(['cluster {', '  name: "conclave"', '  port: 6222', '  routes: [', '    "nats-route://nats-1:6222"', '    "nats-route://nats-2:6222"', '    "nats-route://nats-3:6222"', '  ]', '}'].join('\n'));
+    }
   });
 
   it('has every user, passwords only as environment references, and no anonymous user', () => {

@@ -4,6 +4,7 @@ import { StorageType } from '@nats-io/jetstream';
 import { TranscriptMessage, TranscriptRef } from '@conclave/contracts';
 import { z } from 'zod';
 import type { EventLog } from './event-log';
+import { streamReplicas } from './nats-server-config';
 
 const Stored = z.array(TranscriptMessage);
 const encoder = new TextEncoder();
@@ -41,7 +42,7 @@ export class TranscriptStore {
   }
 
   private opened(): Promise<ObjectStore> {
-    this.bucket ??= new Objm(this.log.js).create(this.log.names.buckets.transcripts, { storage: StorageType.File }).catch((err: unknown) => {
+    this.bucket ??= new Objm(this.log.js).create(this.log.names.buckets.transcripts, { storage: StorageType.File, replicas: streamReplicas() }).catch((err: unknown) => {
       this.bucket = undefined; // try again on the next call
       throw err;
     });

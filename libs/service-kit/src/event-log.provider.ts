@@ -9,7 +9,7 @@ import { EventLog } from '@conclave/event-log';
  * consumer. The log is drained in onApplicationShutdown, which Nest runs after every
  * beforeApplicationShutdown hook: consumers stop there first, so nothing is left half-acked.
  */
-export function eventLogProviders(options: { servers: string; prefix: string; name: string; user?: string; pass?: string }): Provider[] {
+export function eventLogProviders(options: { servers: string | string[]; prefix: string; name: string; user?: string; pass?: string }): Provider[] {
   return [
     {
       provide: EventLog,

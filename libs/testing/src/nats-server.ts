@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from '@nats-io/transport-node';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateNatsPasswords, natsServerEnv, renderNatsConfig } from '@conclave/event-log';
+import { generateNatsPasswords, natsServerConfig, natsServerEnv, renderNatsConfig, type NatsServerConfig } from '@conclave/event-log';
 import type { NatsUser } from '@conclave/contracts';
 import { freePort } from './stack';
 
@@ -13,6 +13,8 @@ export interface AuthNats {
   pid: number;
   prefix: string;
   passwords: Record<NatsUser, string>;
+  /** the binary's version and the durability its config gives (natsServerConfig) */
+  config: Omit<NatsServerConfig, 'text'>;
   /** a service's NATS_USER / NATS_PASSWORD */
   serviceEnv(user: NatsUser): { NATS_USER: string; NATS_PASSWORD: string };
   /** stops the server (by its PID) and removes its folder */
@@ -23,13 +25,15 @@ export const NATS_SERVER_BIN = ['/usr/sbin/nats-server', '/usr/local/bin/nats-se
 
 /**
  * Spawns nats-server on a free loopback port with `renderNatsConfig({ prefix })` and fresh random
- * passwords (given to the server through its environment), JetStream under a temporary folder.
+ * passwords (given to the server through its environment), JetStream under a temporary folder,
+ * `sync_interval: always` where the binary's version accepts it (natsServerConfig).
  */
 export async function startAuthNats(prefix: string): Promise<AuthNats> {
   const dir = mkdtempSync(join(tmpdir(), 'conclave-nats-'));
   const port = await freePort();
   const config = join(dir, 'nats.conf');
-  writeFileSync(config, renderNatsConfig({ prefix, host: '127.0.0.1', port, storeDir: join(dir, 'js') }), { mode: 0o600 });
+  const rendered = natsServerConfig({ bin: NATS_SERVER_BIN, port, storeDir: join(dir, 'js'), render: (js) => renderNatsConfig({ prefix, host: '127.0.0.1', port, ...js }) });
+  writeFileSync(config, rendered.text, { mode: 0o600 });
   const passwords = generateNatsPasswords();
   // CONCLAVE_TEST_NATS_LOG_DIR: keep the server's log (e.g. to look for "Permissions Violation")
   const logDir = process.env.CONCLAVE_TEST_NATS_LOG_DIR;
@@ -70,6 +74,7 @@ export async function startAuthNats(prefix: string): Promise<AuthNats> {
     pid: child.pid!,
     prefix,
     passwords,
+    config: { version: rendered.version, sync: rendered.sync, durability: rendered.durability },
     serviceEnv: (user) => ({ NATS_USER: user, NATS_PASSWORD: passwords[user] }),
     stop,
   };
