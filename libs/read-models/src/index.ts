@@ -15,5 +15,6 @@ export * from './alerts';
 export * from './replay';
 export * from './providers';
 export * from './operational';
+export * from './dead-letters';
 export { jsonbSafe, toJsonb, type JsonValue } from './json';
 export type { DataSource, EntityManager } from 'typeorm';

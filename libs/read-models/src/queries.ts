@@ -1,6 +1,7 @@
 import { In, type DataSource } from 'typeorm';
-import type { ArtifactView, CandidateView, CheckpointView, RunSummary, RunView, Template, TemplateSummary, TemplateView, TimelineEntry, ToolCallView } from '@conclave/contracts';
+import type { ArtifactView, CandidateView, CheckpointView, DeadLetterListQuery, DeadLetterView, RunSummary, RunView, Template, TemplateSummary, TemplateView, TimelineEntry, ToolCallView } from '@conclave/contracts';
 import { decodeCursor, encodeCursor, escapeLike } from './cursor';
+import { getDeadLetter, listDeadLetters } from './dead-letters';
 import {
   AlertRow,
   ArtifactRow,
@@ -235,13 +236,13 @@ export class ReadModelQueries {
   }
 
   /**
-   * Read-your-writes for `?min_sequence=`: true as soon as the main projection has applied
-   * `sequence`, false when `timeoutMs` passes first (polls every ~20 ms).
+   * Read-your-writes for `?min_sequence=`: true as soon as the main projection (or the named
+   * one, e.g. DEAD_LETTERS_CHECKPOINT) has applied `sequence`, false when `timeoutMs` passes first (polls every ~20 ms).
    */
-  async waitForSequence(sequence: number, timeoutMs: number): Promise<boolean> {
+  async waitForSequence(sequence: number, timeoutMs: number, checkpointName = MAIN_CHECKPOINT): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if ((await this.appliedSequence()) >= sequence) return true;
+      if ((await this.appliedSequence(checkpointName)) >= sequence) return true;
       const left = deadline - Date.now();
       if (left <= 0) return false;
       await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, left)));
@@ -254,6 +255,16 @@ export class ReadModelQueries {
 
   async templateExists(id: string): Promise<boolean> {
     return this.ds.getRepository(TemplateRow).existsBy({ id });
+  }
+
+  /** Dead letters, newest first (dead-letters.ts); an invalid cursor is a ConclaveError('bad_request'). */
+  listDeadLetters(query: DeadLetterListQuery): Promise<Page<DeadLetterView>> {
+    return listDeadLetters(this.ds, query);
+  }
+
+  /** One dead letter by id (its DEAD_LETTERS sequence), or null. */
+  getDeadLetter(id: string): Promise<DeadLetterView | null> {
+    return getDeadLetter(this.ds, id);
   }
 
   /** Operator alerts, newest first. */

@@ -19,7 +19,9 @@ import { ProviderRow } from './providers';
  *   continues from there (skipping what the rebuild already holds).
  * - Only tables derived from the log move (REPLAYED_ENTITIES). Gateway-owned tables (encrypted
  *   provider keys, budgets, workers, archive flags) and the checkpoints table stay; alerts a
- *   process raised (sequence NULL: a halted projection) are carried over into the rebuilt table.
+ *   process raised (sequence NULL: a halted projection, a dead letter) are carried over into the
+ *   rebuilt table. `dead_letters` is folded from the DEAD_LETTERS stream, not from EVENTS: a replay
+ *   leaves it (and its `dead-letters` checkpoint) in place (dead-letters.ts).
  * - One replay at a time per database (an advisory lock): a second one is `illegal_state`.
  */
 

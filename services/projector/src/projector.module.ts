@@ -14,6 +14,7 @@ import { createDataSource, migrate, type DataSource } from '@conclave/read-model
 import { createHealthModule, eventLogProviders, HEALTH_CHECKS, LOGGER, natsConnectionOptions, type HealthChecks, type Logger } from '@conclave/service-kit';
 import type { ProjectorEnv } from './config';
 import { Projector } from './projector';
+import { DeadLetterProjector } from './dead-letters';
 
 /** Nest shell around the framework-free Projector: wiring, lifecycle and /health, /status. */
 
@@ -38,17 +39,19 @@ function within<T>(ms: number, work: () => Promise<T>): Promise<T> {
 class ProjectorLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
   constructor(
     @Inject(Projector) private readonly projector: Projector,
+    @Inject(DeadLetterProjector) private readonly deadLetters: DeadLetterProjector,
     @Inject(READ_MODELS_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   onApplicationBootstrap() {
     this.projector.start();
+    this.deadLetters.start();
   }
 
   async beforeApplicationShutdown(signal?: string) {
     this.logger.info({ signal }, 'stopping the projector');
-    await this.projector.stop();
+    await Promise.all([this.projector.stop(), this.deadLetters.stop()]);
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
     this.logger.info({ checkpoint: this.projector.committed }, 'projector stopped; read-model connections closed');
   }
@@ -89,6 +92,11 @@ export class ProjectorModule {
           inject: [EventLog, READ_MODELS_DATA_SOURCE],
           useFactory: (log: EventLog, dataSource: DataSource) =>
             new Projector({ log, dataSource, logger: logger.child({ component: 'projector' }), batchSize: env.PROJECTOR_BATCH }),
+        },
+        {
+          provide: DeadLetterProjector,
+          inject: [EventLog, READ_MODELS_DATA_SOURCE],
+          useFactory: (log: EventLog, dataSource: DataSource) => new DeadLetterProjector({ log, dataSource, logger: logger.child({ component: 'dead-letters' }) }),
         },
         {
           provide: HEALTH_CHECKS,
