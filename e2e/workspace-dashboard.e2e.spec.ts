@@ -156,15 +156,15 @@ describe('dashboard on a user repository', () => {
     expect(head).not.toBe(baseCommit);
     expect(head).toBe(git(repo, 'rev-parse', `conclave/${runId}`));
     await eventually(async () => (await page.getByTestId('workspace-head').textContent())?.trim() === head.slice(0, 7), 'the header HEAD at the phase commit', 15_000);
-    const patchLink = bar.getByRole('link', { name: 'Download patch' });
-    const href = await patchLink.getAttribute('href');
-    expect(href).toBe(`/api/v1/runs/${encodeURIComponent(runId)}/patch`);
+    // a button: the dashboard fetches the patch (with its token, when the gateway has them) and saves the blob
+    const patchButton = bar.getByRole('button', { name: 'Download patch' });
     const patch = await api<unknown>(`/runs/${encodeURIComponent(runId)}/patch`);
     expect(patch.status).toBe(200);
     expect(patch.type).toContain('text/x-patch');
     expect(patch.text).toMatch(/^From [0-9a-f]{40} /m);
-    const [download] = await Promise.all([page.waitForEvent('download'), patchLink.click()]);
-    expect(download.suggestedFilename()).toMatch(/\.patch$/);
+    const [download] = await Promise.all([page.waitForEvent('download'), patchButton.click()]);
+    expect(download.suggestedFilename()).toBe(`conclave-${runId}.patch`);
+    expect(readFileSync(await download.path(), 'utf8')).toBe(patch.text);
     await shot('run-header');
   });
 

@@ -1,5 +1,7 @@
 import { Suspense, type ComponentType } from 'react';
 import { createBrowserRouter, isRouteErrorResponse, type LoaderFunctionArgs, Link, Navigate, NavLink, Outlet, useRouteError } from 'react-router-dom';
+import { SignIn, SignOutButton } from './auth/SignIn';
+import { useAuth } from './auth/session';
 import { ConnectionIndicator } from './ui/ConnectionIndicator';
 import { ShortcutsHelp } from './ui/Shortcuts';
 import { Loading } from './ui/Loading';
@@ -26,6 +28,9 @@ const NAV = [
 ] as const;
 
 function Layout() {
+  // a gateway with API tokens answered 401: the sign-in screen takes the page's place
+  const auth = useAuth();
+  const signingIn = auth.required && auth.token === null;
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -53,12 +58,17 @@ function Layout() {
           <ConnectionIndicator />
           <ThemeToggle />
           <ShortcutsHelp />
+          <SignOutButton />
         </div>
       </header>
       <main id="main" className="main">
-        <Suspense fallback={<Loading />}>
-          <Outlet />
-        </Suspense>
+        {signingIn ? (
+          <SignIn />
+        ) : (
+          <Suspense fallback={<Loading />}>
+            <Outlet />
+          </Suspense>
+        )}
       </main>
     </div>
   );

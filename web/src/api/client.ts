@@ -1,9 +1,11 @@
 import { ErrorEnvelope } from '@conclave/contracts';
+import { authenticationRequired, authHeaders } from '../auth/session';
 
 /**
  * The REST client: fetch under /api/v1. Responses are parsed with the contracts' schemas (every
  * edge validates, STYLE.md §7), so a shape drift shows up as one clear error instead of a broken
- * page. Errors keep the server's `{ code, message, details, requestId }`.
+ * page. Errors keep the server's `{ code, message, details, requestId }`. Every call carries the
+ * tab's API token (auth/session.ts); a 401 sends the app to its sign-in screen.
  */
 export const API_BASE = '/api/v1';
 
@@ -60,7 +62,7 @@ export async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DEL
   try {
     response = await fetch(url, {
       method,
-      headers: { Accept: 'application/json', ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...options.headers },
+      headers: { Accept: 'application/json', ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...authHeaders(), ...options.headers },
       body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
       signal: options.signal,
     });
@@ -80,6 +82,7 @@ export async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DEL
   }
 
   if (!response.ok) {
+    if (response.status === 401) authenticationRequired();
     const envelope = ErrorEnvelope.safeParse(json);
     if (envelope.success) {
       const { code, message, details, requestId } = envelope.data.error;
@@ -108,4 +111,64 @@ export async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DEL
 /** Type guard usable on TanStack Query's `error`. */
 export function isApiError(error: unknown): error is ApiError {
   return error instanceof ApiError;
+}
+
+/**
+ * Saves a gateway download (an export, a patch) as a file: fetched with the tab's token in the
+ * Authorization header and handed to the browser as a blob — the token never goes into a URL.
+ * The file name is the response's Content-Disposition name, else `fallbackName`.
+ */
+export async function downloadFile(url: string, fallbackName: string): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: authHeaders() });
+  } catch (err) {
+    throw new ApiError(0, 'network', `Cannot reach the gateway (GET ${url})`, err instanceof Error ? err.message : undefined);
+  }
+  if (!response.ok) {
+    if (response.status === 401) authenticationRequired();
+    const text = await response.text();
+    let loose: { code?: unknown; message?: unknown; requestId?: unknown } | undefined;
+    try {
+      loose = (JSON.parse(text) as { error?: typeof loose }).error;
+    } catch {
+      loose = undefined;
+    }
+    throw new ApiError(
+      response.status,
+      typeof loose?.code === 'string' ? loose.code : `http_${response.status}`,
+      typeof loose?.message === 'string' ? loose.message : `GET ${url} failed with ${response.status} ${response.statusText}`,
+      undefined,
+      typeof loose?.requestId === 'string' ? loose.requestId : undefined,
+    );
+  }
+  const blob = await response.blob();
+  const name = fileNameOf(response.headers.get('content-disposition')) ?? fallbackName;
+  const href = URL.createObjectURL(blob);
+  try {
+    const a = Object.assign(document.createElement('a'), { href, download: name, rel: 'noopener' });
+    a.style.display = 'none';
+    document.body.append(a);
+    a.click();
+    a.remove();
+  } finally {
+    // the click has started the download; give the browser a moment before the blob goes
+    setTimeout(() => URL.revokeObjectURL(href), 10_000);
+  }
+}
+
+/** `attachment; filename="runs.csv"` (or RFC 5987 `filename*=UTF-8''…`) → the name. */
+export function fileNameOf(disposition: string | null): string | null {
+  if (!disposition) return null;
+  const extended = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(disposition);
+  if (extended) {
+    try {
+      return decodeURIComponent(extended[1]!.trim());
+    } catch {
+      /* fall through to the plain name */
+    }
+  }
+  const plain = /filename\s*=\s*"([^"]*)"|filename\s*=\s*([^;]+)/i.exec(disposition);
+  const name = (plain?.[1] ?? plain?.[2])?.trim();
+  return name ? name.replace(/[\\/]/g, '_') : null;
 }

@@ -146,7 +146,7 @@ function enc(segment: string): string {
   return encodeURIComponent(segment);
 }
 
-/** Download URLs (plain links: the browser saves the gateway's response). */
+/** Download URLs, fetched by `downloadFile` (api/client.ts) with the tab's token and saved as a blob. */
 export const exportUrls = {
   runs: (format: 'csv' | 'json') => `/api/v1/runs/export?format=${format}`,
   costs: (format: 'csv' | 'json') => `/api/v1/costs/export?format=${format}`,

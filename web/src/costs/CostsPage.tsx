@@ -8,6 +8,7 @@ import { formatDateTime, formatUsd } from '../lib/format';
 import { useRoom } from '../live/use-room';
 import { DataTable, type Column } from '../ui/DataTable';
 import { DropdownMenu } from '../ui/DropdownMenu';
+import { useDownload } from '../ui/use-download';
 import { describeCommandError } from '../ui/feature-errors';
 import { Tabs, TabsContent, TabsList, TabsTrigger } from '../ui/Tabs';
 import { FeatureError } from '../ui/FeatureError';
@@ -24,6 +25,7 @@ const GROUPS: { value: CostGroup; label: string }[] = [
 export default function CostsPage() {
   const [groupBy, setGroupBy] = useState<CostGroup>('provider');
   const qc = useQueryClient();
+  const exportDownload = useDownload();
   // Spend changes with every generated candidate: refresh (throttled by TanStack's dedupe) on those events.
   useRoom('costs', {
     onEvent: (e) => {
@@ -43,11 +45,12 @@ export default function CostsPage() {
           <DropdownMenu
             label="Export"
             items={[
-              { label: 'CSV', href: exportUrls.costs('csv'), download: true },
-              { label: 'JSON', href: exportUrls.costs('json'), download: true },
+              { label: 'CSV', onSelect: () => exportDownload.start(exportUrls.costs('csv'), 'costs.csv') },
+              { label: 'JSON', onSelect: () => exportDownload.start(exportUrls.costs('json'), 'costs.json') },
             ]}
           />
         </div>
+        {exportDownload.notice}
       </header>
       <section className="card" aria-labelledby="spend-heading">
         <Tabs value={groupBy} onValueChange={(v) => setGroupBy(v as CostGroup)}>

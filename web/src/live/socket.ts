@@ -8,6 +8,7 @@ import {
   type ServerToClientEvents,
 } from '@conclave/contracts';
 import { io, type Socket } from 'socket.io-client';
+import { authenticationRequired, getAuth, subscribeAuth } from '../auth/session';
 import { setConnectionStatus } from './connection-status';
 
 /**
@@ -20,7 +21,10 @@ import { setConnectionStatus } from './connection-status';
  * - after every (re)connection each room in use is joined again and its subscribers get
  *   `onSubscribed`: that is where they fetch what they missed (the socket does not replay);
  * - delivery to a page is at-least-once (a socket in `runs` and `run:<id>` sees an event twice),
- *   so handlers must be idempotent by sequence.
+ *   so handlers must be idempotent by sequence;
+ * - the handshake carries the tab's API token (`auth.token`, read at every (re)connection); a new
+ *   token reconnects, signing out disconnects, and a handshake refused as `unauthorized` sends the
+ *   app to its sign-in screen.
  */
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -45,7 +49,13 @@ let socket: ClientSocket | null = null;
 
 function ensureSocket(): ClientSocket {
   if (socket) return socket;
-  const s: ClientSocket = io({ path: '/socket.io', autoConnect: false, reconnectionDelay: 500, reconnectionDelayMax: 5000 });
+  const s: ClientSocket = io({
+    path: '/socket.io',
+    autoConnect: false,
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 5000,
+    auth: (cb) => cb(getAuth().token ? { token: getAuth().token } : {}),
+  });
 
   s.on('connect', () => {
     setConnectionStatus('connected');
@@ -65,9 +75,17 @@ function ensureSocket(): ClientSocket {
     setConnectionStatus(s.active ? 'reconnecting' : 'offline');
   });
   s.on('connect_error', (err) => {
+    if (err.message === 'unauthorized') {
+      // a refused token: no point retrying with it; the sign-in screen brings a new one
+      s.disconnect();
+      setConnectionStatus('offline');
+      authenticationRequired();
+      return;
+    }
     setConnectionStatus(s.active ? 'reconnecting' : 'offline');
     if (!s.active) console.warn('socket.io connection refused:', err.message);
   });
+  s.on('refused', (refusal) => console.warn('the gateway dropped a socket message:', refusal));
 
   s.on('event', (raw: unknown) => {
     const parsed = SocketEvent.safeParse(raw);
@@ -83,6 +101,17 @@ function ensureSocket(): ClientSocket {
   });
 
   socket = s;
+  let token = getAuth().token;
+  subscribeAuth(() => {
+    const next = getAuth();
+    if (next.token === token) return;
+    token = next.token;
+    if (s.connected || s.active) s.disconnect();
+    if (next.token !== null || !next.required) {
+      setConnectionStatus('connecting');
+      s.connect();
+    }
+  });
   setConnectionStatus('connecting');
   s.connect();
   return s;

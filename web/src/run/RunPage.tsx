@@ -6,9 +6,11 @@ import { exportUrls } from '../api/endpoints';
 import { elapsedMs, formatDateTime, formatDuration, formatTokens, formatUsd } from '../lib/format';
 import { useNow } from '../lib/use-now';
 import { isTerminal } from '../runs/run-summary';
+import { Button } from '../ui/Button';
 import { ErrorNotice } from '../ui/ErrorNotice';
 import { Loading } from '../ui/Loading';
 import { StatusBadge } from '../ui/StatusBadge';
+import { useDownload } from '../ui/use-download';
 import { PhasePanel } from './PhasePanel';
 import { PausedBanner, PendingPanel, RunToolbar, StalledWorkersWarning } from './RunControls';
 import { Timeline } from './Timeline';
@@ -56,6 +58,7 @@ function RunPage({ id }: { id: string }) {
   const { run, timeline, liveError, live, refetchAtLeast } = useLiveRun(id, positiveInt(params.get('min_sequence')));
   const selectedPhaseId = params.get('phase');
   const PipelineGraph = useGraphComponent();
+  const timelineDownload = useDownload();
 
   const selectPhase = useCallback(
     (phaseId: string | null) =>
@@ -140,11 +143,12 @@ function RunPage({ id }: { id: string }) {
           <h2 id="timeline-heading">Timeline</h2>
           <span className="muted">
             {timeline.data ? `${timeline.data.length} events · ` : ''}
-            <a className="btn btn--small btn--ghost" href={exportUrls.timeline(view.id)} download>
+            <Button variant="ghost" size="small" disabled={timelineDownload.pending} onClick={() => timelineDownload.start(exportUrls.timeline(view.id), `${view.id}-timeline.json`)}>
               Export
-            </a>
+            </Button>
           </span>
         </div>
+        {timelineDownload.notice}
         {timeline.isPending ? (
           <Loading label="Loading timeline…" />
         ) : timeline.isError ? (

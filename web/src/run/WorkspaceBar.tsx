@@ -1,6 +1,8 @@
 import type { RunView } from '@conclave/contracts';
 import { exportUrls } from '../api/endpoints';
 import { shortSha } from '../lib/format';
+import { Button } from '../ui/Button';
+import { useDownload } from '../ui/use-download';
 
 type Workspace = NonNullable<RunView['workspace']>;
 
@@ -15,6 +17,7 @@ function locationOf(ws: Workspace): string {
  * phases' commits land), with the patch download. Nothing for runs from before workspaces.
  */
 export function WorkspaceBar({ view }: { view: RunView }) {
+  const patchDownload = useDownload();
   const ws = view.workspace;
   if (!ws) return null;
   const fresh = ws.kind === 'fresh';
@@ -65,10 +68,11 @@ export function WorkspaceBar({ view }: { view: RunView }) {
         </div>
       </dl>
       <div className="workspace-bar__actions">
-        <a className="btn btn--small" href={exportUrls.patch(view.id)} download={`${view.id}.patch`}>
+        <Button size="small" disabled={patchDownload.pending} onClick={() => patchDownload.start(exportUrls.patch(view.id), `${view.id}.patch`)}>
           Download patch
-        </a>
+        </Button>
       </div>
+      {patchDownload.notice}
       {ws.dirty && (
         <p className="notice notice--warn small" role="note">
           The repository had uncommitted changes when the run started: they are not included (the run branched from <code>{ws.baseRef}</code>).

@@ -9,6 +9,7 @@ import { useNow } from '../lib/use-now';
 import { useRoom } from '../live/use-room';
 import { DataTable, type Column, type TableQueryState } from '../ui/DataTable';
 import { DropdownMenu } from '../ui/DropdownMenu';
+import { useDownload } from '../ui/use-download';
 import { SelectField } from '../ui/Select';
 import { StatusBadge } from '../ui/StatusBadge';
 import { isTerminal, patchRunSummary } from './run-summary';
@@ -29,6 +30,7 @@ const archivedParam = (v: string | null): RunListFilters['archived'] => (v === '
  */
 export default function RunsPage() {
   const [params, setParams] = useSearchParams();
+  const exportDownload = useDownload();
   const filters: RunListFilters = useMemo(
     () => ({
       status: params.get('status') || undefined,
@@ -96,14 +98,15 @@ export default function RunsPage() {
           <DropdownMenu
             label="Export"
             items={[
-              { label: 'CSV', href: exportUrls.runs('csv'), download: true },
-              { label: 'JSON', href: exportUrls.runs('json'), download: true },
+              { label: 'CSV', onSelect: () => exportDownload.start(exportUrls.runs('csv'), 'runs.csv') },
+              { label: 'JSON', onSelect: () => exportDownload.start(exportUrls.runs('json'), 'runs.json') },
             ]}
           />
           <Link className="btn btn--primary" to="/templates">
             Start a run
           </Link>
         </div>
+        {exportDownload.notice}
       </header>
 
       <form className="toolbar" role="search" onSubmit={(e) => e.preventDefault()}>
