@@ -160,7 +160,17 @@ export const CandidateFailedData = z.object({
   /** what the failed call still cost (a provider bills an answer that fails its schema) */
   tokens: Tokens.optional(),
   costUsd: z.number().nonnegative().optional(),
+  /**
+   * Set when the failure was transient (429, 5xx, timeout, reset) and the phase's retry policy
+   * leaves the candidate another try: this dispatch failed, the candidate is re-dispatched on its
+   * own (CandidateRedispatched, reason `retry`) at `notBefore`, its siblings' results are kept.
+   * Absent: the candidate is dropped from this attempt of the phase.
+   */
+  retry: z.object({ number: z.number().int().positive(), of: z.number().int().positive(), notBefore: z.string().datetime({ offset: true }) }).optional(),
 });
+/** A candidate a comparison went without: it exhausted its tries or failed for good. */
+export const MissingCandidate = z.object({ candidateId: z.string(), provider: z.string(), model: z.string(), error: Failure });
+export type MissingCandidate = z.infer<typeof MissingCandidate>;
 export const JudgeRequestedData = z.object({
   phaseId: z.string(),
   attempt: z.number().int().positive(),
@@ -178,6 +188,8 @@ export const JudgeRequestedData = z.object({
   task: z.string().default(''),
   candidates: z.array(z.object({ candidateId: z.string(), output: z.unknown() })).min(1),
   attemptToken: z.string(),
+  /** the round's candidates that are not compared, and why */
+  missing: z.array(MissingCandidate).default([]),
 });
 export const VerdictRecordedData = z.object({
   phaseId: z.string(),
@@ -190,6 +202,8 @@ export const VerdictRecordedData = z.object({
   rationale: z.string(),
   /** the order the candidates were shown to the judge (position-bias guard) */
   order: z.array(z.string()),
+  /** the round's candidates the verdict went without, and why */
+  missing: z.array(MissingCandidate).default([]),
   provider: z.string(),
   model: z.string(),
   tokens: Tokens,
@@ -350,7 +364,8 @@ export const CandidateRedispatchedData = z.object({
   attempt: z.number().int().positive(),
   candidateId: z.string(),
   attemptToken: z.string(),
-  reason: z.enum(['stalled', 'timeout']),
+  /** stalled: its worker fell silent; lease_lost: its worker lost the lease and gave it back; retry: a transient failure's retry fell due */
+  reason: z.enum(['stalled', 'timeout', 'retry', 'lease_lost']),
 });
 export const ResultRefusedData = z.object({
   commandId: z.string(),
@@ -379,7 +394,19 @@ export const ProviderConfiguredData = z.object({
   /** whether an encrypted key is stored; the key and any part of it never enter the log */
   hasApiKey: z.boolean(),
   source: z.enum(['api', 'env']),
+  /**
+   * Which sealed key in `provider_secrets` this configuration uses (ADR 012): a random id, a
+   * reference, never the key. Null when it has none. Absent in events written before ADR 012:
+   * the provider's one legacy row (`LEGACY_SECRET_ID`) when `hasApiKey`.
+   */
+  secretId: z.string().min(1).max(64).nullable().optional(),
 });
+/** The secret id events written before ADR 012 refer to implicitly (see ProviderConfiguredData.secretId). */
+export const LEGACY_SECRET_ID = 'legacy';
+/** The sealed key a provider configuration refers to, or null. */
+export function secretIdOf(config: { hasApiKey: boolean; secretId?: string | null }): string | null {
+  return config.secretId === undefined ? (config.hasApiKey ? LEGACY_SECRET_ID : null) : config.secretId;
+}
 export const ProviderRemovedData = z.object({ providerId: z.string() });
 
 /** type → data schema for every event of the current catalog. */

@@ -1,7 +1,7 @@
 import type { CandidateResult, TemplateInput } from '@conclave/contracts';
 import { decide, IllegalCommandError, UnknownTargetError, type DecidedEvent, type DeciderInput } from './decide';
 import { evolve, initialRunState, type ActiveRun, type RunFact, type RunState } from './run-state';
-import { at, C, ctx as ctxBase, drive, facts, generated, given, NOW, ofType, RUN, sim, start, types, verdict as verdictOf } from './__tests__/spec-kit';
+import { at, C, ctx as ctxBase, drive, facts, failEveryTry, generated, given, NOW, ofType, RUN, sim, start, types, verdict as verdictOf } from './__tests__/spec-kit';
 
 const verdictFor = (judgeId: string, phaseId: string, winnerId: string) => verdictOf(judgeId, phaseId, winnerId, { [winnerId]: 0.9 });
 
@@ -366,16 +366,14 @@ describe('provider outages', () => {
   };
 
   it('pauses the run with a typed reason after consecutive failures of one provider, and resume retries', () => {
-    const { history, last } = drive(
-      start(),
-      failing(C('a', 0), 'a'),
-      failing(C('a', 1), 'a'),
-      [{ type: 'Tick' }, at(5_000)],
-      [failing(C1('a', 2, 0), 'a', 2), at(5_000)],
-    );
+    // each candidate is dropped after its own tries; the third dropped in a row is an outage
+    const overloaded = { code: 'http_503', retryable: true };
+    const one = failEveryTry([[C('a', 0), 'a'], [C('a', 1), 'a']], overloaded);
+    const two = failEveryTry([[C1('a', 2, 0), 'a']], overloaded, one.end + 5_000, 2);
+    const { history, last } = drive(start(), ...one.steps, [{ type: 'Tick' }, at(one.end + 5_000)], ...two.steps);
     expect(types(last)).toEqual(['CandidateFailed:a', 'RunPaused']);
     expect(ofType(last, 'RunPaused')[0]!.data.reason).toMatchObject({ code: 'provider_outage', provider: 'simulated' });
-    const resumed = given(...history).when(cmd({ type: 'ResumeRun' }), at(6_000));
+    const resumed = given(...history).when(cmd({ type: 'ResumeRun' }), at(two.end + 1_000));
     expect(types(resumed)[0]).toBe('RunResumed');
     expect(stateOf([...history, ...facts(resumed)]).providerFailures).toEqual({});
   });

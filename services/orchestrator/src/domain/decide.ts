@@ -8,6 +8,7 @@ import {
   type Failure,
   type GenerativePhase,
   type JsonSchema,
+  type MissingCandidate,
   type ModelRef,
   type Phase,
   type ResolvedOutput,
@@ -167,7 +168,7 @@ function candidateFacts(run: ActiveRun, r: CandidateResult, ctx: DeciderContext)
   const candidate = phase.candidates.find((c) => c.id === r.candidateId);
   if (!candidate) return refuse(run, r, 'unknown_work');
   if (candidate.attemptToken !== r.attemptToken) return candidate.status === 'requested' || r.attemptToken !== candidate.attemptToken ? refuse(run, r, 'stale_token') : [];
-  if (candidate.status !== 'requested' || !recordsResults(run)) return [];
+  if (candidate.status !== 'requested' || candidate.retryAt || !recordsResults(run)) return []; // settled, or its failure already recorded
   const base = { phaseId: r.phaseId, attempt: r.attempt, candidateId: r.candidateId };
   const transcript = r.outcome.transcript ? { transcript: r.outcome.transcript } : {};
   // a call that failed or was rejected may still have been billed
@@ -177,7 +178,21 @@ function candidateFacts(run: ActiveRun, r: CandidateResult, ctx: DeciderContext)
     if (r.outcome.error.code === 'output_invalid' && r.outcome.raw !== undefined) {
       return [event(run.runId, 'OutputRejected', r.candidateId, { ...base, errors: [r.outcome.error.message], raw: parseRaw(r.outcome.raw), ...transcript, ...spent })];
     }
-    return [event(run.runId, 'CandidateFailed', `${r.candidateId}/${r.attemptToken}`, { ...base, attemptToken: r.attemptToken, error: r.outcome.error, durationMs: r.durationMs, workerId: r.workerId, ...transcript, ...spent })];
+    // the worker lost its lease (it was frozen past it) and gave the work back unfinished
+    if (r.outcome.error.code === 'lease_lost') return [redispatch(run, phase, candidate, 'lease_lost')];
+    const retry = candidateRetry(run, phase, candidate, r.outcome.error, ctx);
+    return [
+      event(run.runId, 'CandidateFailed', `${r.candidateId}/${r.attemptToken}`, {
+        ...base,
+        attemptToken: r.attemptToken,
+        error: r.outcome.error,
+        durationMs: r.durationMs,
+        workerId: r.workerId,
+        ...transcript,
+        ...spent,
+        ...(retry ? { retry } : {}),
+      }),
+    ];
   }
   const errors = ctx.validate(r.outcome.output, candidate.resolvedOutput.schema);
   if (errors.length > 0) return [event(run.runId, 'OutputRejected', r.candidateId, { ...base, errors, raw: r.outcome.output, ...transcript, ...spent })];
@@ -193,6 +208,35 @@ function candidateFacts(run: ActiveRun, r: CandidateResult, ctx: DeciderContext)
       ...transcript,
     }),
   ];
+}
+
+/**
+ * Issue 11 §6: a transient failure (429, 5xx, timeout, reset — the worker marks it retryable)
+ * retries this candidate alone under the phase's retry policy (maxAttempts tries in all, the
+ * policy's exponential backoff, or longer when the provider's retry-after asks for it). Null: it
+ * is dropped from this attempt, and the comparison goes on without it.
+ */
+function candidateRetry(run: ActiveRun, phase: PhaseState, c: CandidateState, error: Failure, ctx: DeciderContext): { number: number; of: number; notBefore: string } | null {
+  const policy = phaseDef(run, phase.id).retry ?? run.template.defaults.retry;
+  const done = c.retries ?? 0;
+  if (!error.retryable || error.code === 'cancelled' || done + 1 >= policy.maxAttempts) return null;
+  const jitter = 0.8 + 0.4 * unitHash(`${run.runId}/${c.id}/${c.attemptToken}`);
+  const delayMs = Math.max(Math.round(policy.backoffSeconds * 1000 * 2 ** done * jitter), error.retryAfterMs ?? 0);
+  return { number: done + 1, of: policy.maxAttempts - 1, notBefore: new Date(Date.parse(ctx.now) + delayMs).toISOString() };
+}
+
+/** The candidate's next dispatch: a new attempt token (the old one's late result is then stale). */
+function redispatch(run: ActiveRun, phase: PhaseState, c: CandidateState, reason: 'stalled' | 'retry' | 'lease_lost'): DecidedEvent {
+  const n = Number(c.attemptToken.slice(c.attemptToken.lastIndexOf('@') + 1)) || 1;
+  const next = `${c.id}@${n + 1}`;
+  return event(run.runId, 'CandidateRedispatched', next, { phaseId: phase.id, attempt: phase.attempt, candidateId: c.id, attemptToken: next, reason });
+}
+
+/** The round's candidates a comparison goes without (failed for good or rejected), and why. */
+function missingOf(phase: PhaseState, round: number): MissingCandidate[] {
+  return phase.candidates
+    .filter((c) => c.round === round && (c.status === 'failed' || c.status === 'rejected'))
+    .map((c) => ({ candidateId: c.id, provider: c.provider, model: c.model, error: c.error ?? { code: c.status, message: `the candidate was ${c.status}`, retryable: false } }));
 }
 
 /** A model's raw answer as JSON when it is JSON (so accepting it as is keeps its structure), else the text. */
@@ -229,6 +273,7 @@ function verdictFacts(run: ActiveRun, r: VerdictResult, ctx: DeciderContext): De
       scores: r.outcome.scores,
       rationale: r.outcome.rationale,
       order: r.outcome.order,
+      missing: missingOf(phase, judge.round),
       provider: r.provider,
       model: r.model,
       tokens: r.outcome.tokens,
@@ -312,11 +357,10 @@ function workspaceFacts(run: ActiveRun, r: WorkspaceResult): DecidedEvent[] {
 function stalledFacts(run: ActiveRun, attemptToken: string): DecidedEvent[] {
   if (run.status !== 'running' && run.status !== 'waiting') return [];
   for (const phase of Object.values(run.phases)) {
-    const c = phase.candidates.find((x) => x.attemptToken === attemptToken && x.status === 'requested');
+    // a candidate waiting for its retry has no worker: its failed dispatch cannot stall
+    const c = phase.candidates.find((x) => x.attemptToken === attemptToken && x.status === 'requested' && !x.retryAt);
     if (!c) continue;
-    const n = Number(attemptToken.slice(attemptToken.lastIndexOf('@') + 1)) || 1;
-    const next = `${c.id}@${n + 1}`;
-    return [event(run.runId, 'CandidateRedispatched', next, { phaseId: phase.id, attempt: phase.attempt, candidateId: c.id, attemptToken: next, reason: 'stalled' })];
+    return [redispatch(run, phase, c, 'stalled')];
   }
   return [];
 }
@@ -714,6 +758,7 @@ function requestJudge(run: ActiveRun, def: GenerativePhase, phase: PhaseState, r
     task: renderPrompt(def.prompt, bindingContext(run)).user,
     candidates: candidates.map((c) => ({ candidateId: c.id, output: c.output })),
     attemptToken: `${judgeId}@1`,
+    missing: missingOf(phase, round),
   });
 }
 
@@ -756,6 +801,9 @@ function advancePhase(run: ActiveRun, def: Phase, phase: PhaseState, ctx: Decide
     }
     return failOrRetry(run, def, phase, { ...timeout, message: `the judge did not answer before the deadline ${phase.deadline}` }, ctx);
   }
+  // candidates whose retry fell due go out again (their siblings' results stay)
+  const dueRetries = outstanding.filter((c) => c.retryAt && c.retryAt <= ctx.now);
+  if (dueRetries.length > 0) return canDispatch ? dueRetries.map((c) => redispatch(run, phase, c, 'retry')) : [];
 
   switch (def.kind) {
     case 'gate':

@@ -2,7 +2,7 @@ import type { CandidateResult, TemplateInput, VerdictResult } from '@conclave/co
 import { IllegalCommandError, type DeciderInput } from './decide';
 import { renderText } from './render';
 import { evolve, initialRunState, type RunState } from './run-state';
-import { at, C, drive, facts, failed, generated, given, NOW, ofType, RUN, sim, start, types, verdict } from './__tests__/spec-kit';
+import { at, C, drive, facts, failed, failEveryTry, failedWith, generated, given, ofType, RUN, sim, start, types, verdict } from './__tests__/spec-kit';
 
 describe('decider: starting a run', () => {
   it('starts every root phase in parallel and requests one candidate per slot', () => {
@@ -85,54 +85,90 @@ describe('decider: candidates and the judge', () => {
     expect(types(last)).toEqual(['CandidateGenerated:c', 'ArtifactRecorded:c', 'PhaseCompleted:c', 'CheckpointCreated:c', 'RunCompleted']);
   });
 
-  it('proceeds with the surviving candidate when another fails', () => {
-    const { last } = drive(start(), failed(C('a', 0), 'a'), generated(C('a', 1), 'a', 'two'));
+  it('proceeds with the surviving candidate when another fails for good', () => {
+    const { last } = drive(start(), failedWith(C('a', 0), 'a', { code: 'bad_request', retryable: false }), generated(C('a', 1), 'a', 'two'));
     expect(types(last)).toEqual(['CandidateGenerated:a', 'ArtifactRecorded:a', 'PhaseCompleted:a', 'CheckpointCreated:a']);
   });
 
-  it('schedules a retry with backoff when every candidate fails with a retryable error', () => {
-    const { last } = drive(start(), failed(C('a', 0), 'a'), failed(C('a', 1), 'a'));
+  it('retries a candidate that fails transiently on its own, keeping its sibling, honouring retry-after (issue 11 §6)', () => {
+    const limited = failedWith(C('a', 1), 'a', { code: 'rate_limited', retryable: true, retryAfterMs: 30_000 });
+    const { history, decided } = drive(start(), generated(C('a', 0), 'a', 'one'), limited);
+    const [failure] = ofType(decided[1]!, 'CandidateFailed');
+    expect(types(decided[1]!)).toEqual(['CandidateFailed:a']); // no phase retry, no judge yet
+    expect(failure!.data.retry).toEqual({ number: 1, of: 2, notBefore: at(30_000) });
+    // not before its time; then re-dispatched alone under a new token
+    expect(given(...history).when({ type: 'Tick' }, at(10_000))).toEqual([]);
+    const due = given(...history).when({ type: 'Tick' }, at(30_000));
+    expect(types(due)).toEqual(['CandidateRedispatched:a']);
+    expect(ofType(due, 'CandidateRedispatched')[0]!.data).toMatchObject({ candidateId: C('a', 1), attemptToken: `${C('a', 1)}@2`, reason: 'retry' });
+    // the retried candidate's result joins the kept sibling's in the comparison
+    const after = [...history, ...facts(due)];
+    const judged = given(...after).when(generated(C('a', 1), 'a', 'two', { attemptToken: `${C('a', 1)}@2`, commandId: `${C('a', 1)}@2` }), at(31_000));
+    expect(types(judged)).toEqual(['CandidateGenerated:a', 'JudgeRequested:a']);
+    expect(ofType(judged, 'JudgeRequested')[0]!.data.candidates.map((c) => c.candidateId)).toEqual([C('a', 0), C('a', 1)]);
+    expect(ofType(judged, 'JudgeRequested')[0]!.data.missing).toEqual([]);
+    // a duplicate of the failed result while the retry waits changes nothing
+    expect(given(...history).when(limited, at(5_000))).toEqual([]);
+  });
+
+  it('drops a candidate that exhausts its tries, and the verdict names it with the reason', () => {
+    const tpl = { name: 'three', inputs: { type: 'object' }, phases: [{ id: 'a', kind: 'llm' as const, prompt: { user: 'x' }, candidates: [sim('m1'), sim('m2'), sim('m3')] }] };
+    const { steps, end } = failEveryTry([[C('a', 2), 'a']], { code: 'rate_limited', retryable: true });
+    const { decided, last } = drive(start(tpl), generated(C('a', 0), 'a', 'one'), generated(C('a', 1), 'a', 'two'), ...steps);
+    expect(ofType(decided.flat(), 'CandidateRedispatched').map((e) => e.data.attemptToken)).toEqual([`${C('a', 2)}@2`, `${C('a', 2)}@3`]);
+    expect(types(last)).toEqual(['CandidateFailed:a', 'JudgeRequested:a']);
+    expect(ofType(last, 'CandidateFailed')[0]!.data.retry).toBeUndefined();
+    const missing = ofType(last, 'JudgeRequested')[0]!.data.missing;
+    expect(missing).toEqual([{ candidateId: C('a', 2), provider: 'simulated', model: 'm3', error: expect.objectContaining({ code: 'rate_limited' }) }]);
+    const judgeId = ofType(last, 'JudgeRequested')[0]!.data.judgeId;
+    const { last: verdictOut } = drive(start(tpl), generated(C('a', 0), 'a', 'one'), generated(C('a', 1), 'a', 'two'), ...steps, [verdict(judgeId, 'a', C('a', 0), { [C('a', 0)]: 0.9, [C('a', 1)]: 0.2 }), at(end)]);
+    expect(ofType(verdictOut, 'VerdictRecorded')[0]!.data.missing).toEqual(missing);
+  });
+
+  it('re-dispatches at once, without using a try, a candidate whose worker lost its lease', () => {
+    const { last } = drive(start(), failedWith(C('a', 0), 'a', { code: 'lease_lost', retryable: true }));
+    expect(types(last)).toEqual(['CandidateRedispatched:a']);
+    expect(ofType(last, 'CandidateRedispatched')[0]!.data).toMatchObject({ attemptToken: `${C('a', 0)}@2`, reason: 'lease_lost' });
+  });
+
+  it('schedules a phase retry with backoff when every candidate exhausts its tries with a retryable error', () => {
+    const { steps, end } = failEveryTry([[C('a', 0), 'a'], [C('a', 1), 'a']]);
+    const { last } = drive(start(), ...steps);
     expect(types(last)).toEqual(['CandidateFailed:a', 'PhaseRetryScheduled:a']);
     const retry = ofType(last, 'PhaseRetryScheduled')[0]!.data;
     expect(retry).toMatchObject({ attempt: 2, cause: 'policy', override: null });
-    const delay = Date.parse(retry.notBefore) - Date.parse(NOW);
+    const delay = Date.parse(retry.notBefore) - Date.parse(at(end));
     expect(delay).toBeGreaterThanOrEqual(1600); // backoffSeconds 2 × 2^0 × jitter [0.8, 1.2]
     expect(delay).toBeLessThanOrEqual(2400);
   });
 
   it("honours a provider's retry-after when it asks for longer than the backoff", () => {
-    const limited = (slot: number): DeciderInput => {
-      const f = failed(C('a', slot), 'a') as { type: 'CandidateResult'; result: CandidateResult };
-      return { ...f, result: { ...f.result, outcome: { status: 'failed', error: { code: 'rate_limited', message: '429', retryable: true, retryAfterMs: 30_000 } } } };
-    };
-    const { last } = drive(start(), limited(0), limited(1));
-    expect(ofType(last, 'PhaseRetryScheduled')[0]!.data.notBefore).toBe(at(30_000));
+    const limited = (slot: number, token: number): DeciderInput => failedWith(C('a', slot), 'a', { code: 'rate_limited', retryable: true, retryAfterMs: 30_000 }, { token });
+    const { decided } = drive(start(), limited(0, 1), limited(1, 1));
+    expect(ofType(decided.flat(), 'CandidateFailed').map((e) => e.data.retry?.notBefore)).toEqual([at(30_000), at(30_000)]);
+    const { last } = drive(start(), limited(0, 1), limited(1, 1), [{ type: 'Tick' }, at(30_000)], [limited(0, 2), at(30_000)], [limited(1, 2), at(30_000)], [{ type: 'Tick' }, at(60_000)], [limited(0, 3), at(60_000)], [limited(1, 3), at(60_000)]);
+    expect(ofType(last, 'PhaseRetryScheduled')[0]!.data.notBefore).toBe(at(90_000));
   });
 
-  it('starts the retry only when its backoff has elapsed', () => {
-    const { history } = drive(start(), failed(C('a', 0), 'a'), failed(C('a', 1), 'a'));
-    expect(given(...history).when({ type: 'Tick' }, at(1000))).toEqual([]);
-    const out = given(...history).when({ type: 'Tick' }, at(5000));
+  it('starts the phase retry only when its backoff has elapsed', () => {
+    const { steps, end } = failEveryTry([[C('a', 0), 'a'], [C('a', 1), 'a']]);
+    const { history } = drive(start(), ...steps);
+    expect(given(...history).when({ type: 'Tick' }, at(end + 1000))).toEqual([]);
+    const out = given(...history).when({ type: 'Tick' }, at(end + 5000));
     expect(types(out)).toEqual(['PhaseStarted:a', 'CandidateRequested:a', 'CandidateRequested:a']);
     expect(ofType(out, 'CandidateRequested')[0]!.data).toMatchObject({ attempt: 2, candidateId: `${RUN}.a.2.c0`, attemptToken: `${RUN}.a.2.c0@1` });
   });
 
   it('doubles the backoff on each attempt and fails the run when the attempts are used up', () => {
     // timeouts are retryable but say nothing about the provider, so no outage pause interferes
-    const attempt = (n: number, slot: number): DeciderInput => {
-      const f = failed(`${RUN}.a.${n}.c${slot}`, 'a') as { type: 'CandidateResult'; result: CandidateResult };
-      return { ...f, result: { ...f.result, attempt: n, attemptToken: `${RUN}.a.${n}.c${slot}@1`, outcome: { status: 'failed', error: { code: 'timeout', message: 'slow', retryable: true } } } };
-    };
-    const { decided, last } = drive(
-      start(),
-      attempt(1, 0), attempt(1, 1),
-      [{ type: 'Tick' }, at(10_000)],
-      [attempt(2, 0), at(10_000)], [attempt(2, 1), at(10_000)],
-      [{ type: 'Tick' }, at(30_000)],
-      [attempt(3, 0), at(30_000)], [attempt(3, 1), at(30_000)],
-    );
-    const second = ofType(decided[4]!, 'PhaseRetryScheduled')[0]!.data;
-    expect(Date.parse(second.notBefore) - Date.parse(at(10_000))).toBeGreaterThanOrEqual(3200); // 2 s × 2^1 × ≥ 0.8
+    const timeout = { code: 'timeout', retryable: true };
+    const one = failEveryTry([[`${RUN}.a.1.c0`, 'a'], [`${RUN}.a.1.c1`, 'a']], timeout, 0, 1);
+    const two = failEveryTry([[`${RUN}.a.2.c0`, 'a'], [`${RUN}.a.2.c1`, 'a']], timeout, one.end + 10_000, 2);
+    const three = failEveryTry([[`${RUN}.a.3.c0`, 'a'], [`${RUN}.a.3.c1`, 'a']], timeout, two.end + 30_000, 3);
+    const { decided, last } = drive(start(), ...one.steps, [{ type: 'Tick' }, at(one.end + 10_000)], ...two.steps, [{ type: 'Tick' }, at(two.end + 30_000)], ...three.steps);
+    const retries = ofType(decided.flat(), 'PhaseRetryScheduled').map((e) => e.data);
+    expect(retries.map((r) => r.attempt)).toEqual([2, 3]);
+    expect(Date.parse(retries[1]!.notBefore) - Date.parse(at(two.end))).toBeGreaterThanOrEqual(3200); // 2 s × 2^1 × ≥ 0.8
     expect(types(last)).toEqual(['CandidateFailed:a', 'PhaseFailed:a', 'RunFailed']);
     expect(ofType(last, 'PhaseFailed')[0]!.data.reason.code).toBe('timeout');
   });

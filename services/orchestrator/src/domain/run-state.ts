@@ -24,6 +24,10 @@ export interface CandidateState {
   output?: unknown;
   resolvedOutput: ResolvedOutput;
   error?: Failure;
+  /** transient failures retried so far (CandidateFailed with `retry`) */
+  retries?: number;
+  /** set while a retry waits for its time: the candidate stays outstanding, its failed token is spent */
+  retryAt?: string;
 }
 
 export interface JudgeState {
@@ -207,7 +211,7 @@ function apply(state: ActiveRun, event: RunFact): ActiveRun {
     }
     case 'CandidateRedispatched': {
       const d = event.data;
-      return withCandidate(d.phaseId, d.candidateId, (c) => ({ ...c, status: 'requested', attemptToken: d.attemptToken, error: undefined }));
+      return withCandidate(d.phaseId, d.candidateId, (c) => ({ ...c, status: 'requested', attemptToken: d.attemptToken, error: undefined, retryAt: undefined }));
     }
     case 'CandidateGenerated': {
       const d = event.data;
@@ -218,9 +222,13 @@ function apply(state: ActiveRun, event: RunFact): ActiveRun {
     case 'CandidateFailed': {
       const d = event.data;
       const provider = state.phases[d.phaseId]?.candidates.find((c) => c.id === d.candidateId)?.provider;
-      const charged = withCandidate(d.phaseId, d.candidateId, (c) => ({ ...c, status: 'failed', error: d.error }));
+      // a failure with `retry` keeps the candidate outstanding until its re-dispatch
+      const charged = withCandidate(d.phaseId, d.candidateId, (c) =>
+        d.retry ? { ...c, status: 'requested', error: d.error, retries: d.retry.number, retryAt: d.retry.notBefore } : { ...c, status: 'failed', error: d.error, retryAt: undefined },
+      );
       const next = { ...charged, spentUsd: charged.spentUsd + (d.costUsd ?? 0) };
-      const providerTrouble = provider && d.error.retryable && d.error.code !== 'timeout' && d.error.code !== 'cancelled';
+      // a candidate dropped after its own retries counts once; a try that will be retried does not
+      const providerTrouble = provider && !d.retry && d.error.retryable && d.error.code !== 'timeout' && d.error.code !== 'cancelled';
       return providerTrouble ? { ...next, providerFailures: { ...next.providerFailures, [provider]: (next.providerFailures[provider] ?? 0) + 1 } } : next;
     }
     case 'OutputRejected': {

@@ -73,3 +73,35 @@ export function drive(first: DeciderInput, ...inputs: (DeciderInput | [DeciderIn
 
 export const C = (phase: string, slot: number, round = 0) => `${RUN}.${phase}.1${round ? `.r${round}` : ''}.c${slot}`;
 
+
+/** A failed result of one dispatch (`token`: the n-th dispatch of the candidate, `@n`). */
+export const failedWith = (
+  candidateId: string,
+  phaseId: string,
+  error: { code: string; message?: string; retryable: boolean; retryAfterMs?: number },
+  options: { token?: number; attempt?: number } = {},
+): DeciderInput => ({
+  type: 'CandidateResult',
+  result: {
+    type: 'CandidateResult', commandId: `${candidateId}@${options.token ?? 1}`, runId: RUN, phaseId, attempt: options.attempt ?? 1, attemptToken: `${candidateId}@${options.token ?? 1}`,
+    workerId: 'w1', provider: 'simulated', model: 'm', durationMs: 5, candidateId, outcome: { status: 'failed', error: { message: error.code, ...error } },
+  },
+});
+
+/**
+ * Candidates that fail retryably on every try until dropped (the default policy: 3 tries): the
+ * first failures at `from`, a Tick when each retry falls due (≤ 2.4 s, then ≤ 4.8 s later), the
+ * next failures then. Returns the steps and the time of the last one.
+ */
+export function failEveryTry(candidates: [candidateId: string, phaseId: string][], error = { code: 'http_500', retryable: true }, from = 0, attempt = 1) {
+  const steps: [DeciderInput, string][] = [];
+  let t = from;
+  for (let token = 1; token <= 3; token++) {
+    if (token > 1) {
+      t += token === 2 ? 2_500 : 5_000;
+      steps.push([{ type: 'Tick' }, at(t)]);
+    }
+    for (const [candidateId, phaseId] of candidates) steps.push([failedWith(candidateId, phaseId, error, { token, attempt }), at(t)]);
+  }
+  return { steps, end: t };
+}
