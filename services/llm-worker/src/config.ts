@@ -14,6 +14,11 @@ export const LlmWorkerEnv = WorkerEnv.extend({
     .transform((v) => v.split(',').map((p) => p.trim()).filter((p) => p.length > 0)),
   /** characters of stdout + stderr a tool phase keeps in its artifact */
   TOOL_OUTPUT_CAP: z.coerce.number().int().positive().max(10_000_000).default(200_000),
+  /**
+   * test hook (the chaos suite): a file the simulated provider appends one line to per call
+   * (`<candidateId> <runId> <phaseId> <slot>`), so repeated calls for one candidate can be counted
+   */
+  CONCLAVE_SIMULATED_CALL_LOG: z.string().min(1).optional(),
 });
 export type LlmWorkerEnv = z.infer<typeof LlmWorkerEnv>;
 

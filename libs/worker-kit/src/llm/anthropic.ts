@@ -33,13 +33,13 @@ export class AnthropicChatClient extends SdkChatClient implements ChatClient {
     let message: Anthropic.Messages.Message;
     try {
       if (request.stream) {
-        const stream = this.client.messages.stream(params, { signal: ctx.signal });
+        const stream = this.client.messages.stream(params, { signal: ctx.signal, ...(ctx.headers ? { headers: ctx.headers } : {}) });
         stream.on('text', (delta) => ctx.onDelta?.(delta));
         // the forced JSON tool's input is the answer: stream it; other tools' arguments are not text
         if (json) stream.on('inputJson', (delta) => ctx.onDelta?.(delta));
         message = await stream.finalMessage();
       } else {
-        message = await this.client.messages.create(params, { signal: ctx.signal });
+        message = await this.client.messages.create(params, { signal: ctx.signal, ...(ctx.headers ? { headers: ctx.headers } : {}) });
       }
     } catch (err) {
       throw this.classify(err, ctx);

@@ -44,7 +44,7 @@ export class OpenAiChatClient extends SdkChatClient implements ChatClient {
   }
 
   private async plain(params: Params, ctx: ChatContext): Promise<ChatResponse> {
-    const completion = await this.client.chat.completions.create(params, { signal: ctx.signal });
+    const completion = await this.client.chat.completions.create(params, { signal: ctx.signal, ...(ctx.headers ? { headers: ctx.headers } : {}) });
     const choice = completion.choices[0];
     if (!choice) throw new ProviderError('provider_error', `${this.provider}: the completion has no choices`, true);
     const message = choice.message;
@@ -56,7 +56,7 @@ export class OpenAiChatClient extends SdkChatClient implements ChatClient {
   }
 
   private async streamed(params: Params, ctx: ChatContext): Promise<ChatResponse> {
-    const stream = await this.client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }, { signal: ctx.signal });
+    const stream = await this.client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }, { signal: ctx.signal, ...(ctx.headers ? { headers: ctx.headers } : {}) });
     let text = '';
     let refusal = '';
     let finish: string | null = null;

@@ -61,6 +61,8 @@ export interface ChatResponse {
 export interface ChatContext {
   signal: AbortSignal;
   onDelta?(text: string): void;
+  /** extra HTTP headers of this call (Anthropic and OpenAI), e.g. the candidate it serves (x-conclave-candidate) */
+  headers?: Record<string, string>;
 }
 
 /** One configured provider's SDK client. Rejects with a ProviderError (see errors.ts) or the signal's reason. */

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ChatClientPool, EnvCredentialSource, GatewayCredentialSource, type CredentialSource, type WorkerEnv, type WorkerLogger } from '@conclave/worker-kit';
 import type { AgentSettings } from '../domain/agent/agent-settings';
@@ -25,6 +26,8 @@ export type ProviderSettings = Pick<
 > & {
   /** where agents' bash/git processes run (probed at boot by the module) */
   sandbox?: Sandbox;
+  /** test hook: the simulated provider appends a line per call to this file (llm-worker config) */
+  CONCLAVE_SIMULATED_CALL_LOG?: string;
 };
 
 export function agentSettingsOf(env: Partial<ProviderSettings>, now: () => number = Date.now): AgentSettings {
@@ -69,7 +72,9 @@ export function createProviderRegistry(
   const pool = new ChatClientPool(source);
   const sdk = new Map<string, SdkProvider>();
   const check = (schema: Record<string, unknown> | boolean, value: unknown) => validator.validate(schema as never, value);
-  const simulated = new SimulatedProvider({ check: validator.check, agent });
+  const callLog = env.CONCLAVE_SIMULATED_CALL_LOG;
+  const onCall = callLog ? (r: { candidateId: string; runId: string; phaseId: string; slot: number }) => appendFileSync(callLog, `${r.candidateId} ${r.runId} ${r.phaseId} ${r.slot}\n`) : undefined;
+  const simulated = new SimulatedProvider({ check: validator.check, agent, ...(onCall ? { onCall } : {}) });
   return new ProviderRegistry<ProviderAdapter>([simulated], (name) => {
     if (name === SIMULATED_PROVIDER) return undefined;
     let adapter = sdk.get(name);

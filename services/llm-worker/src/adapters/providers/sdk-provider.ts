@@ -17,6 +17,9 @@ import { codeChangeOf, workLog } from '../../domain/agent/code-change';
 import { TranscriptBuilder } from '../../domain/agent/transcript';
 import { ProviderError, type GenerateContext, type GenerateRequest, type Generation, type ProviderAdapter } from '../../domain/provider';
 
+/** The HTTP header that carries the candidate id on every provider call. */
+export const CANDIDATE_HEADER = 'x-conclave-candidate';
+
 export interface SdkProviderDeps {
   pool: ChatClientPool;
   /** answers providers whose configured kind is `simulated` */
@@ -52,6 +55,9 @@ export class SdkProvider implements ProviderAdapter {
     // a provider of kind `simulated` under another name: the offline provider answers
     if (resolved.kind === 'simulated') return this.deps.simulated.generate(request, ctx);
     const { client, credentials } = resolved;
+    // every HTTP request names the candidate it serves, so a provider's (or a test server's) log
+    // attributes calls to candidates: a redelivered or re-dispatched candidate shows as repeated calls
+    const call = { ...ctx, headers: { [CANDIDATE_HEADER]: request.candidateId } };
     const price = priceOf(request.model, credentials.prices ?? {});
     const transcript = new TranscriptBuilder(this.deps.agent.transcriptCap);
     const maxTokens = request.options.maxTokens ?? this.deps.defaultMaxTokens;
@@ -75,7 +81,7 @@ export class SdkProvider implements ProviderAdapter {
           client,
           { model: request.model, system: request.prompt.system, messages: [{ role: 'user', content: request.prompt.user }], schemaName, schema, maxTokens, temperature, stream: true },
           this.deps.check,
-          ctx,
+          call,
         ).catch((err: unknown) => {
           if (err instanceof OutputInvalid) {
             usage = err.usage;
@@ -94,7 +100,7 @@ export class SdkProvider implements ProviderAdapter {
         { model: request.model, system: request.prompt.system, user: request.prompt.user, maxIterations: request.agent.maxIterations, maxTokens, temperature, contextWindow: contextWindowOf(request.model) },
         tools,
         transcript,
-        ctx,
+        call,
       );
       usage = loop.usage;
       if (request.output.artifact === 'code-change') {
@@ -114,7 +120,7 @@ export class SdkProvider implements ProviderAdapter {
           stream: true,
         },
         this.deps.check,
-        ctx,
+        call,
       ).catch((err: unknown) => {
         if (err instanceof OutputInvalid) usage = addUsage(usage, err.usage);
         throw err;

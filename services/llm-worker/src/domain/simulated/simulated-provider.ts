@@ -16,6 +16,8 @@ export interface SimulatedProviderDeps {
   check?: SimulatedCheck;
   /** where agent phases run their scripted tool calls; without it an agent phase is answered like an llm phase */
   agent?: AgentSettings;
+  /** told of every call before it starts (a test hook counting calls per candidate) */
+  onCall?(request: GenerateRequest): void;
 }
 
 /**
@@ -37,6 +39,7 @@ export class SimulatedProvider implements ProviderAdapter {
 
   async generate(request: GenerateRequest, ctx: GenerateContext): Promise<Generation> {
     ctx.signal.throwIfAborted();
+    this.deps.onCall?.(request);
     if (request.agent && this.deps.agent) return runSimulatedAgent({ ...request, agent: request.agent }, this.deps.agent, ctx, this.deps.check);
     const output = simulateOutput(request, this.deps.check);
     const text = JSON.stringify(output, null, 2);
