@@ -3,3 +3,4 @@ export * from './test-env';
 export * from './stack';
 export * from './fake-llm';
 export * from './nats-server';
+export * from './chaos';
