@@ -7,6 +7,7 @@ import { GatewayModule } from './gateway.module';
 import { bearerAuth, bindActor } from './http/auth';
 import { ErrorFilter } from './http/error-filter';
 import { requestContext } from './http/request-context';
+import { requestGuard } from './http/parse';
 import { apiRateLimit, enableCors, securityHeaders, serveApiDocs } from './security/hardening';
 import { hostCheck } from './security/host-check';
 import { serveDashboard } from './web/static-web';
@@ -35,6 +36,7 @@ export async function createGatewayApp(config: GatewayConfig, logger: Logger): P
   app.use(apiRateLimit(config.RATE_LIMIT_PER_MINUTE));
   app.use(bearerAuth(apiTokens(config)));
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  app.use(requestGuard()); // no untyped, too deep or __proto__-poisoned bodies; no NUL in queries
   app.use(bindActor());
   serveApiDocs(app);
   serveDashboard(app, config.WEB_DIST);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandAccepted, CreatedResponse, type RunCommand } from '@conclave/contracts';
-import { existingIdOr404 } from '../http/ids';
+import { existingIdOr404, existingPhaseIdOr404 } from '../http/ids';
 import { OrchestratorClient } from '../orchestrator/orchestrator.client';
 
 type Accepted = { sequence: number };
@@ -21,6 +21,7 @@ export class RunCommandsService {
   async send(command: RunCommand, requestId: string): Promise<Accepted> {
     if (CREATES_RUN.has(command.type)) throw new Error(`${command.type} creates a run: use create()`);
     existingIdOr404(command.runId, 'run');
+    if ('phaseId' in command) existingPhaseIdOr404(command.runId, command.phaseId);
     const reply = await this.orchestrator.send(command, requestId);
     return CommandAccepted.parse({ sequence: reply.sequence });
   }

@@ -6,7 +6,7 @@ import { ReadModelQueries } from '@conclave/read-models';
 import { OrchestratorClient } from '../orchestrator/orchestrator.client';
 import { WorkersService } from '../fleet/workers.service';
 import { WorkspacesService } from '../workspaces/workspaces.service';
-import { existingIdOr404, notFound } from '../http/ids';
+import { derivedIdOr404, existingIdOr404, notFound } from '../http/ids';
 
 const isAggregateId = (id: string) => /^[A-Za-z0-9_-]{1,128}$/.test(id);
 
@@ -83,7 +83,7 @@ export class RunsService {
   /** The candidate's stored conversation: 404 when the run, the candidate or a stored transcript is missing. */
   async transcript(id: string, candidateId: string): Promise<CandidateTranscript> {
     await this.mustExist(id);
-    const candidate = await this.queries.getCandidate(id, candidateId);
+    const candidate = await this.queries.getCandidate(id, derivedIdOr404(candidateId, 'candidate'));
     if (!candidate) throw notFound('candidate', candidateId);
     if (!candidate.transcript) throw new ConclaveError('not_found', `candidate "${candidateId}" has no stored transcript`);
     let messages;
@@ -114,7 +114,7 @@ export class RunsService {
 
   async artifact(id: string, artifactId: string): Promise<ArtifactView> {
     await this.mustExist(id);
-    const artifact = await this.queries.getArtifact(id, artifactId);
+    const artifact = await this.queries.getArtifact(id, derivedIdOr404(artifactId, 'artifact'));
     if (!artifact) throw notFound('artifact', artifactId);
     return artifact;
   }
