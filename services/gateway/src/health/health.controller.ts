@@ -1,10 +1,12 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import type { z } from 'zod';
-import { ConclaveError, HealthView as HealthViewSchema } from '@conclave/contracts';
+import { ConclaveError, HealthView as HealthViewSchema, type ReadyView } from '@conclave/contracts';
 import { EventLog } from '@conclave/event-log';
 import { ReadModelQueries, type DataSource } from '@conclave/read-models';
 import { SkipMinSequence } from '../http/min-sequence.interceptor';
-import { DATA_SOURCE } from '../tokens';
+import type { GatewayConfig } from '../config';
+import { CONFIG, DATA_SOURCE } from '../tokens';
+import { readDurability } from './durability';
 
 type HealthView = z.infer<typeof HealthViewSchema>;
 
@@ -63,6 +65,7 @@ export class HealthController {
     @Inject(EventLog) private readonly log: EventLog,
     @Inject(ReadModelQueries) private readonly queries: ReadModelQueries,
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   @Get('health')
@@ -73,10 +76,12 @@ export class HealthController {
   }
 
   @Get('ready')
-  async ready(): Promise<HealthView & { sequence: { log: number | null; applied: number | null } }> {
-    const [nats, postgres] = await Promise.all([
+  async ready(): Promise<ReadyView> {
+    const [nats, postgres, durability] = await Promise.all([
       this.natsAnswers(),
       within(PROBE_TIMEOUT_MS, async () => (await this.dataSource.query('select 1')) !== undefined).then((ok) => ok === true),
+      // what an acknowledged write survives (ADR 011): on a 200, and in a 503's details
+      readDurability({ log: this.log, dataSource: this.dataSource, announcedSync: this.config.CONCLAVE_NATS_SYNC, timeoutMs: PROBE_TIMEOUT_MS }),
     ]);
     let logSequence: number | null = null;
     let projector = false;
@@ -93,8 +98,8 @@ export class HealthController {
     const sequence = { log: logSequence, applied };
     const { down, message } = whatIsDown(checks, sequence);
     // a 503 names what is down (`down`, and the message); 200 only when nothing is
-    if (down.length > 0) throw new ConclaveError('unavailable', message, { checks, sequence, down });
-    return { status: 'ok', service: 'gateway', checks, sequence };
+    if (down.length > 0) throw new ConclaveError('unavailable', message, { checks, sequence, down, durability });
+    return { status: 'ok', service: 'gateway', checks, sequence, durability };
   }
 
   private async natsAnswers(): Promise<boolean> {

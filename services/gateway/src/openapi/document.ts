@@ -34,6 +34,7 @@ import {
   ProviderView,
   PutBudgetsBody,
   ReplayBody,
+  ReadyView,
   ReplayStatus,
   RetryBody,
   RollbackBody,
@@ -98,7 +99,14 @@ const CandidateListItem = CandidateView.extend({ phaseId: z.string(), attempt: z
 
 export const API_ROUTES: Record<string, Partial<Record<Method, Op>>> = {
   '/health': { get: { tag: 'health', summary: 'Liveness of the gateway', response: HealthView, noMinSequence: true } },
-  '/ready': { get: { tag: 'health', summary: 'Ready = NATS, Postgres and the projector caught up (503 otherwise)', response: HealthView, noMinSequence: true } },
+  '/ready': {
+    get: {
+      tag: 'health',
+      summary: 'Ready = NATS, Postgres and the projector caught up (503 otherwise); says which durability the servers give (durability.nats.mode: fsync-per-message | interval | unknown)',
+      response: ReadyView,
+      noMinSequence: true,
+    },
+  },
 
   '/templates': {
     get: { tag: 'templates', summary: 'List templates (not archived)', response: items(TemplateSummary) },

@@ -33,6 +33,11 @@ describe('the OpenAPI document', () => {
     expect((doc.paths['/health']!.get!.parameters ?? []).map((p) => p.name)).not.toContain('min_sequence');
   });
 
+  it("documents /ready's durability: NATS mode, detail, server version and replicas; Postgres fsync and synchronous_commit", () => {
+    const ok = JSON.stringify(doc.paths['/ready']!.get!.responses['200']);
+    for (const word of ['durability', 'fsync-per-message', 'interval', 'unknown', 'serverVersion', 'replicas', 'synchronous_commit']) expect(ok).toContain(`"${word}"`);
+  });
+
   it('renders an HTML listing without scripts', () => {
     const html = openApiHtml();
     expect(html).toContain('<code>/api/v1/providers/{id}/test</code>');

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Objm } from '@nats-io/obj';
-import { RunSummary, RunView, TemplateView, TimelineEntry, type NewEvent, type Recorded, type TranscriptMessage, type TranscriptRef } from '@conclave/contracts';
-import { TranscriptStore } from '@conclave/event-log';
+import { ReadyView, RunSummary, RunView, TemplateView, TimelineEntry, type NewEvent, type Recorded, type TranscriptMessage, type TranscriptRef } from '@conclave/contracts';
+import { supportsSyncAlways, TranscriptStore } from '@conclave/event-log';
+import pg from 'pg';
 import { createTestEnv, type TestEnv } from '@conclave/testing';
 import { appendMeta as meta, fold, http, startGateway, type RunningGateway } from '../__tests__/harness';
 
@@ -168,7 +169,34 @@ describe('gateway reads (read models folded from the log)', () => {
     const res = await http(`${api}/ready`);
     expect(res.status).toBe(200);
     const last = await env.log.lastSequence();
-    expect(res.body).toEqual({ status: 'ok', service: 'gateway', checks: { nats: true, postgres: true, projector: true }, sequence: { log: last, applied: last } });
+    expect(res.body).toEqual({ status: 'ok', service: 'gateway', checks: { nats: true, postgres: true, projector: true }, sequence: { log: last, applied: last }, durability: expect.any(Object) });
+    expect(ReadyView.parse(res.body)).toEqual(res.body);
+  });
+
+  it("says which durability the running servers give: NATS by the connected server's version, Postgres by its own settings", async () => {
+    const res = await http(`${api}/ready`);
+    const version = (env.log.nc.info?.version ?? '').replace(/^v/, '');
+    const client = new pg.Client({ connectionString: env.databaseUrl });
+    await client.connect();
+    const fsync = (await client.query<{ fsync: string }>('show fsync')).rows[0]!.fsync;
+    const synchronousCommit = (await client.query<{ synchronous_commit: string }>('show synchronous_commit')).rows[0]!.synchronous_commit;
+    await client.end();
+    expect(res.body.durability.postgres).toEqual({ fsync, synchronous_commit: synchronousCommit });
+    expect(res.body.durability.nats).toEqual(expect.objectContaining({ serverVersion: version, replicas: 1, detail: expect.stringContaining(supportsSyncAlways(version) ? 'CONCLAVE_NATS_SYNC' : `nats-server ${version} cannot fsync per message`) }));
+    // this gateway is told nothing (no CONCLAVE_NATS_SYNC): a 2.9 server flushes on its interval, a newer one is not guessed
+    expect(res.body.durability.nats.mode).toBe(supportsSyncAlways(version) ? 'unknown' : 'interval');
+  });
+
+  it('takes the deployment at its word only where the server can fsync per message (CONCLAVE_NATS_SYNC=always)', async () => {
+    const announced = await startGateway(env, { CONCLAVE_NATS_SYNC: 'always' });
+    try {
+      const res = await http(`${announced.url}/api/v1/ready`);
+      const version = (env.log.nc.info?.version ?? '').replace(/^v/, '');
+      expect(res.body.durability.nats.mode).toBe(supportsSyncAlways(version) ? 'fsync-per-message' : 'interval');
+      expect(res.body.durability.nats.serverVersion).toBe(version);
+    } finally {
+      await announced.close();
+    }
   });
 
   it('waits for ?min_sequence until the fold happens, and is not ready meanwhile', async () => {
