@@ -29,6 +29,8 @@ import { ProvidersController } from './providers/providers.controller';
 import { ProvidersService } from './providers/providers.service';
 import { WorkspacesController } from './workspaces/workspaces.controller';
 import { WorkspacesService } from './workspaces/workspaces.service';
+import { DeadLettersController } from './dead-letters/dead-letters.controller';
+import { DeadLettersService } from './dead-letters/dead-letters.service';
 
 /**
  * One module: the shutdown order is then decided by dependency depth within it (Nest shuts the
@@ -41,7 +43,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       // ExportsController before RunsController: `/runs/export` must not be taken for a run id
-      controllers: [HealthController, TemplatesController, ExportsController, RunsController, RunCommandsController, EventsController, ReplayController, ProvidersController, CostsController, WorkspacesController],
+      controllers: [HealthController, TemplatesController, ExportsController, RunsController, RunCommandsController, EventsController, ReplayController, ProvidersController, CostsController, WorkspacesController, DeadLettersController],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
@@ -61,6 +63,7 @@ export class GatewayModule {
         CostsService,
         WorkersService,
         WorkspacesService,
+        DeadLettersService,
         { provide: APP_INTERCEPTOR, useClass: MinSequenceInterceptor },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ],

@@ -19,6 +19,9 @@ import {
   CreatedResponse,
   CreateProviderBody,
   CreateRunBody,
+  DeadLetterListQuery,
+  DeadLetterView,
+  EmptyBody,
   ErrorEnvelope,
   EventsQuery,
   ExportQuery,
@@ -193,6 +196,33 @@ export const API_ROUTES: Record<string, Partial<Record<Method, Op>>> = {
   },
   '/alerts': { get: { tag: 'costs', summary: 'Operator alerts, newest first (cursor paging)', query: PageQuery, response: Page(AlertItem) } },
   '/workers': { get: { tag: 'fleet', summary: 'The worker fleet from heartbeats (`stalled` after 3 silent intervals)', response: items(WorkerView) } },
+  '/dead-letters': {
+    get: {
+      tag: 'dead letters',
+      summary:
+        'Messages a consumer gave up on (deliveries used up, undecodable, rejected), newest first: consumer, origin (stream, subject, sequence), reason, error, run, the first 4 KiB of the payload as text (never the headers); `state` open (default) / redriven / all; cursor paging. Here `min_sequence` is a DEAD_LETTERS sequence (what a redrive answers)',
+      query: DeadLetterListQuery,
+      response: Page(DeadLetterView),
+    },
+  },
+  '/dead-letters/{id}': {
+    get: { tag: 'dead letters', summary: 'One dead letter (`id`: its DEAD_LETTERS sequence; anything else is a 400)', params: ['id'], response: DeadLetterView },
+  },
+  '/dead-letters/{id}/redrive': {
+    post: {
+      tag: 'dead letters',
+      summary:
+        'Hand the original message back to the consumer that gave up on it (the orchestrator republishes a work message, or runs its own handler on a log event), then mark the dead letter redriven. 202 `{ id, sequence }`: `sequence` as `min_sequence` on GET /dead-letters shows it redriven. If it fails again it becomes a new dead letter',
+      params: ['id'],
+      body: EmptyBody,
+      status: 202,
+      response: CreatedResponse,
+      errors: {
+        404: 'not_found: no dead letter has this id',
+        409: 'illegal_state: already redriven, its payload was truncated, or its consumer refused it again (the message says why)',
+      },
+    },
+  },
   '/events': { get: { tag: 'events', summary:
         'The raw log after a sequence, optionally one aggregate (`streamId`, read alone) and some event types (`types`, comma-separated). Pass `nextAfter` as `after` for the next page: with `types` it moves past the events read that did not match (at most 5000 per request), so a page may be empty while matches follow', query: EventsQuery, response: z.object({ items: z.array(LogEntry), nextAfter: z.number().int() }) } },
   '/admin/replay': {
