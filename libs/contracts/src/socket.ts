@@ -48,9 +48,11 @@ export const LiveMessage = z.discriminatedUnion('kind', [
     failed: z.number().int().nonnegative(),
     at: z.string(),
     /** the work this process holds: the orchestrator re-dispatches it when the heartbeats stop */
-    commands: z.array(z.object({ runId: z.string(), commandId: z.string() })).optional(),
+    commands: z.array(z.object({ runId: z.string(), commandId: z.string(), seq: z.number().int().positive().optional() })).optional(),
     /** how often this worker heartbeats (ms): silence for a few periods means it stalled */
     intervalMs: z.number().int().positive().optional(),
+    /** after this much silence the worker gives its work up by itself (its lease): re-dispatch only later */
+    leaseMs: z.number().int().positive().optional(),
     /**
      * llm-workers: whether tool processes (agent bash/git, tool phases) run in a sandbox here —
      * `bwrap`, `unavailable` (no namespaces: such work is refused) or `disabled` (the operator's

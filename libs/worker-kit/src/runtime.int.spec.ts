@@ -100,3 +100,79 @@ describe('WorkerRuntime mechanics', () => {
     expect(runtime.running).toBe(true);
   });
 });
+
+describe('WorkerRuntime lease (issue 11 §5: one provider call per candidate)', () => {
+  let env: TestEnv;
+  const runtimes: WorkerRuntime<Ping, { status: 'ok' }, Pong>[] = [];
+  const calls = new Map<string, number>();
+  beforeAll(async () => {
+    env = await createTestEnv('workerlease', { database: false, ackWaitMs: 5_000 });
+  });
+  afterAll(async () => {
+    for (const r of runtimes) await r.shutdown();
+    await env.dispose();
+  });
+
+  /** A process frozen past its lease (as under SIGSTOP): the event loop does nothing for `ms`. */
+  const freeze = (ms: number) => {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      /* frozen */
+    }
+  };
+  async function start(durable: string, redispatchedOnStall: boolean) {
+    const spec: WorkerSpec<Ping, { status: 'ok' }, Pong> = {
+      role: 'llm-worker',
+      durable,
+      redispatchedOnStall,
+      command: Ping,
+      result: Pong,
+      timeoutMs: () => 20_000,
+      execute: async (cmd, ctx) => {
+        calls.set(cmd.commandId, (calls.get(cmd.commandId) ?? 0) + 1);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        if (ctx.deliveryCount === 1) freeze(1_000); // the provider answered while the process was stopped
+        return { status: 'ok' };
+      },
+      toResult: (cmd, outcome: { status: 'ok' } | FailedOutcome, meta) => ({ commandId: cmd.commandId, workerId: meta.workerId, outcome }),
+    };
+    const runtime = new WorkerRuntime(spec, { log: env.log, workerId: `lease-${durable}`, logger: quiet, heartbeatMs: 100, leaseMs: 400 });
+    runtimes.push(runtime);
+    await runtime.start();
+    return runtime;
+  }
+  const results = async (commandId: string): Promise<Pong[]> => {
+    const stream = env.log.names.streams.results;
+    const info = await env.log.jsm.streams.info(stream);
+    const out: Pong[] = [];
+    for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
+      const m = await env.log.jsm.streams.getMessage(stream, { seq }).catch(() => null);
+      const r = m ? Pong.parse(m.json()) : null;
+      if (r?.commandId === commandId) out.push(r);
+    }
+    return out;
+  };
+  const ping = (): Ping => ({ commandId: randomUUID(), runId: randomUUID(), phaseId: 'p', attempt: 1, attemptToken: 't', provider: 'x', model: 'm', behaviour: 'throw' });
+
+  it('a candidate whose worker was frozen past its lease is given up as lease_lost, never reported as done', async () => {
+    const runtime = await start(env.log.names.consumers.generateWorkers, true);
+    const cmd = ping();
+    await env.log.publish(env.log.names.subjects.generate, cmd, cmd.commandId);
+    await eventually(async () => (await results(cmd.commandId)).length === 1, 'the lease_lost result');
+    const [result] = await results(cmd.commandId);
+    expect(result!.outcome).toMatchObject({ status: 'failed', error: { code: 'lease_lost', retryable: true } });
+    expect(runtime.counters).toMatchObject({ leaseLost: 1, done: 0 });
+    expect(calls.get(cmd.commandId)).toBe(1);
+  });
+
+  it('other work is handed back to the queue when the lease is lost, and done once by the next delivery', async () => {
+    const runtime = await start(env.log.names.consumers.judgeWorkers, false);
+    const cmd = ping();
+    await env.log.publish(env.log.names.subjects.judge, cmd, cmd.commandId);
+    await eventually(async () => (await results(cmd.commandId)).length === 1, 'the result of the second delivery');
+    const [result] = await results(cmd.commandId);
+    expect(result!.outcome).toEqual({ status: 'ok' });
+    expect(calls.get(cmd.commandId)).toBe(2);
+    expect(runtime.counters).toMatchObject({ leaseLost: 1, done: 1 });
+  });
+});

@@ -26,7 +26,7 @@ export const failedOutcome = (code: string, message: string, retryable: boolean)
 export type WorkerRole = 'llm-worker' | 'judge';
 
 /** Why the runtime aborted a call. `shutdown` hands the command back without a result. */
-export type AbortKind = 'cancelled' | 'timeout' | 'shutdown';
+export type AbortKind = 'cancelled' | 'timeout' | 'shutdown' | 'lease_lost';
 export class WorkAborted extends Error {
   constructor(
     readonly kind: AbortKind,
@@ -69,6 +69,12 @@ export interface WorkerSpec<C extends WorkCommandBase, O extends { status: strin
   role: WorkerRole;
   /** the shared durable pull consumer on the COMMANDS stream */
   durable: string;
+  /**
+   * The orchestrator re-dispatches this kind of work under a new token when its worker stalls
+   * (candidates): a lost lease then answers a failed `lease_lost` result, so the run re-dispatches
+   * at once. Otherwise a lost lease hands the command back (nak) for another worker.
+   */
+  redispatchedOnStall?: boolean;
   command: z.ZodType<C>;
   result: z.ZodType<R>;
   timeoutMs(command: C): number | null;
@@ -100,6 +106,13 @@ export interface WorkerRuntimeOptions {
   /** in-progress ack period while a call runs (must be below the consumer's ack_wait) */
   workingIntervalMs?: number;
   heartbeatMs?: number;
+  /**
+   * The lease (issue 11 §5): a process that could not heartbeat for this long (it was stopped,
+   * or its event loop was blocked) gives its in-flight work up by itself — aborts the calls and
+   * publishes no outcome of them — because the orchestrator re-dispatches silent work after its
+   * stall window, which it keeps above this lease. Default 8 s (stall window 10 s).
+   */
+  leaseMs?: number;
   shutdownGraceMs?: number;
   /** minimum period between two token deltas of one candidate */
   liveIntervalMs?: number;
@@ -117,6 +130,8 @@ type RuntimeState = 'new' | 'running' | 'draining' | 'stopped';
 interface InFlight<C> {
   command: C;
   controller: AbortController;
+  /** the command's sequence in the COMMANDS stream (heartbeats carry it: a re-dispatch removes it) */
+  seq: number;
 }
 
 const encoder = new TextEncoder();
@@ -154,6 +169,9 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
   private readonly cancelledRuns = new Map<string, number>();
   private doneCount = 0;
   private failedCount = 0;
+  /** when the heartbeat timer last ran: the lease is held while the gap since stays under leaseMs */
+  private lastTickAt = 0;
+  private leaseLostCount = 0;
   private readonly now: () => number;
   private readonly host: string;
 
@@ -175,8 +193,8 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
   get inFlightCount(): number {
     return this.inFlight.size;
   }
-  get counters(): { done: number; failed: number } {
-    return { done: this.doneCount, failed: this.failedCount };
+  get counters(): { done: number; failed: number; leaseLost: number } {
+    return { done: this.doneCount, failed: this.failedCount, leaseLost: this.leaseLostCount };
   }
 
   async start(): Promise<void> {
@@ -205,8 +223,9 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
       (m) => this.handle(m),
     );
     this.state = 'running';
+    this.lastTickAt = this.now();
     this.heartbeat();
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.options.heartbeatMs ?? 2_000);
+    this.heartbeatTimer = setInterval(() => this.tick(), this.options.heartbeatMs ?? 2_000);
     logger.info({ role: this.spec.role, durable: this.spec.durable, concurrency: this.options.concurrency ?? 8 }, 'worker pulling commands');
   }
 
@@ -259,7 +278,7 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
     }
 
     const controller = new AbortController();
-    const entry: InFlight<C> = { command, controller };
+    const entry: InFlight<C> = { command, controller, seq: m.seq };
     this.inFlight.add(entry);
     const timeoutMs = this.spec.timeoutMs(command);
     const timer =
@@ -286,6 +305,7 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
       const reason: unknown = controller.signal.aborted ? controller.signal.reason : null;
       if (reason instanceof WorkAborted) {
         if (reason.kind === 'shutdown') return nak(0); // no result: another worker takes it now
+        if (reason.kind === 'lease_lost') return this.giveUp(command, started);
         outcome = failedOutcome(reason.kind, reason.message, reason.kind === 'timeout');
         const kept = await this.spec.salvage?.(command, reason.kind).catch((err: unknown) => {
           this.options.logger.warn({ err, commandId: command.commandId }, 'could not keep the partial work of an aborted command');
@@ -307,8 +327,39 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
       this.inFlight.delete(entry);
       coalescer?.close();
     }
+    // a result finished while this process was frozen past its lease is not ours to report
+    if (this.leaseLapsed() || isLeaseLost(controller.signal)) return this.giveUp(command, started);
     // A failure to publish throws: runConsumer naks with backoff and the command runs again later.
     await this.publishResult(command, outcome, started);
+    return ack();
+  }
+
+  /* ------------------------------------------------------------------ the lease */
+
+  private leaseLapsed(): boolean {
+    return this.now() - this.lastTickAt > (this.options.leaseMs ?? 8_000);
+  }
+
+  /** Each heartbeat period: after a gap longer than the lease, every call in flight is given up first. */
+  private tick(): void {
+    if (this.leaseLapsed()) {
+      const lost = [...this.inFlight];
+      for (const entry of lost) entry.controller.abort(new WorkAborted('lease_lost', `no heartbeat for ${this.now() - this.lastTickAt} ms (lease ${this.options.leaseMs ?? 8_000} ms)`));
+      if (lost.length > 0) this.options.logger.warn({ gapMs: this.now() - this.lastTickAt, commands: lost.map((e) => e.command.commandId) }, 'lease lost: giving in-flight work up');
+    }
+    this.lastTickAt = this.now();
+    this.heartbeat();
+  }
+
+  /**
+   * The lease was lost: publish nothing of the work. A candidate answers `lease_lost` (the run
+   * re-dispatches it under a new token, or refuses this as stale if it already did); other work is
+   * handed back to the queue for another worker.
+   */
+  private async giveUp(command: C, started: number): Promise<Disposition> {
+    this.leaseLostCount += 1;
+    if (!this.spec.redispatchedOnStall) return nak(0);
+    await this.publishResult(command, failedOutcome('lease_lost', 'the worker lost its lease (it could not heartbeat) and gave the work up', true), started);
     return ack();
   }
 
@@ -399,8 +450,9 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
       failed: this.failedCount,
       at: new Date(this.now()).toISOString(),
       // what this process holds: when the heartbeats stop, the orchestrator re-dispatches it
-      commands: [...this.inFlight].map((e) => ({ runId: e.command.runId, commandId: e.command.commandId })),
+      commands: [...this.inFlight].map((e) => ({ runId: e.command.runId, commandId: e.command.commandId, seq: e.seq })),
       intervalMs: this.options.heartbeatMs ?? 2_000,
+      leaseMs: this.options.leaseMs ?? 8_000,
       ...(this.options.sandbox ? { sandbox: this.options.sandbox } : {}),
     });
   }
@@ -439,6 +491,10 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
       this.options.logger.warn({ err, subject }, 'live message not published');
     }
   }
+}
+
+function isLeaseLost(signal: AbortSignal): boolean {
+  return signal.aborted && signal.reason instanceof WorkAborted && signal.reason.kind === 'lease_lost';
 }
 
 /** Settles with the work, or rejects with the signal's reason as soon as it is aborted. */

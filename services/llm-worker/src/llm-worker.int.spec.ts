@@ -139,7 +139,7 @@ describe('llm-worker against JetStream', () => {
     await publish(generateCommand(runId, { options: { latencyMs: 2_500 } }));
     await resultsOf(runId, 1);
     const info = await consumerIdle();
-    expect(runtime.counters).toEqual({ done: 1, failed: 0 });
+    expect(runtime.counters).toEqual({ done: 1, failed: 0, leaseLost: 0 });
     expect(info.num_redelivered).toBe(0);
   });
 
@@ -317,7 +317,7 @@ describe('llm-worker against JetStream', () => {
     expect(Math.max(...gaps)).toBeLessThan(600);
   });
 
-  it('terminates poison commands and logs a dead-letter record', async () => {
+  it('copies poison commands to DEAD_LETTERS (reason undecodable), acks them, and logs it', async () => {
     const { logger } = await startWorker('w-poison');
     const { subjects } = env.log.names;
     await env.log.js.publish(subjects.generate, 'not json', { msgID: randomUUID() });
@@ -327,9 +327,19 @@ describe('llm-worker against JetStream', () => {
     const info = await consumerIdle();
     expect(info.num_redelivered).toBe(0);
     const reasons = logger.records.filter((r) => r.obj.deadLetter).map((r) => (r.obj.deadLetter as { reason: string }).reason);
-    expect(reasons[0]).toBe('payload is not JSON');
-    expect(reasons[1]).toMatch(/^command does not parse: /);
+    expect(reasons[0]).toBe('undecodable: payload is not JSON');
+    expect(reasons[1]).toMatch(/^undecodable: command does not parse: /);
     expect(reasons).toHaveLength(2); // delivered once each
+    const { streams, consumers } = env.log.names;
+    const dead = await env.log.jsm.streams.info(streams.deadLetters);
+    const records = [];
+    for (let seq = dead.state.first_seq; dead.state.messages > 0 && seq <= dead.state.last_seq; seq++) {
+      const m = await env.log.jsm.streams.getMessage(streams.deadLetters, { seq }).catch(() => null);
+      if (m) records.push(m.json<{ consumer: string; reason: string; payload: string; by: string }>());
+    }
+    const mine = records.filter((r) => r.by === 'w-poison');
+    expect(mine.map((r) => [r.consumer, r.reason])).toEqual([[consumers.generateWorkers, 'undecodable'], [consumers.generateWorkers, 'undecodable']]);
+    expect(Buffer.from(mine[0]!.payload, 'base64').toString()).toBe('not json');
   });
 
   it('on shutdown lets short calls finish, aborts the rest after the grace period and hands them to another worker', async () => {

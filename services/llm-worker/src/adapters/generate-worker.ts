@@ -39,6 +39,8 @@ export function generateWorkerSpec(deps: GenerateWorkerDeps, names: NatsNames): 
   return {
     role: 'llm-worker',
     durable: names.consumers.generateWorkers,
+    // a stalled candidate is re-dispatched under a new token: a lease lost gives it back as a result
+    redispatchedOnStall: true,
     command: GenerateCandidate,
     result: CandidateResult,
     timeoutMs: (command) => command.timeoutSeconds * 1000,

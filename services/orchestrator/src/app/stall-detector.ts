@@ -6,9 +6,13 @@ import type { RunRepository } from '../adapters/run-repository';
 interface WorkerSeen {
   lastSeen: number;
   intervalMs: number;
+  leaseMs: number;
   draining: boolean;
-  commands: { runId: string; commandId: string }[];
+  commands: { runId: string; commandId: string; seq?: number }[];
 }
+
+/** how long after a worker's lease ran out its work may be re-dispatched (clock and delivery slack) */
+const LEASE_MARGIN_MS = 2_000;
 
 /**
  * Watches worker heartbeats (core NATS `live.worker.*`). When a worker that holds work falls
@@ -17,6 +21,11 @@ interface WorkerSeen {
  * new attempt token, so the old worker's late result is refused. A worker that said it is
  * draining hands its work back itself and is not reported. Every replica may report the same
  * stall: the decision is idempotent (the token has moved on).
+ *
+ * One provider call per candidate (issue 11 §5): the window is never shorter than the worker's
+ * own lease plus a margin — a worker silent for its lease gives the work up by itself (and a late
+ * result of the old token is refused as stale) — and the stalled command is removed from the
+ * COMMANDS stream once re-dispatched, so JetStream never redelivers the old token to a worker.
  */
 export function startStallDetector(
   log: EventLog,
@@ -37,7 +46,7 @@ export function startStallDetector(
       }
       if (!parsed.success || parsed.data.kind !== 'heartbeat') return;
       const beat = parsed.data;
-      workers.set(beat.workerId, { lastSeen: now(), intervalMs: beat.intervalMs ?? 2_000, draining: beat.status === 'draining', commands: beat.commands ?? [] });
+      workers.set(beat.workerId, { lastSeen: now(), intervalMs: beat.intervalMs ?? 2_000, leaseMs: beat.leaseMs ?? 0, draining: beat.status === 'draining', commands: beat.commands ?? [] });
     },
   });
   let checking = false;
@@ -46,20 +55,27 @@ export function startStallDetector(
     checking = true;
     try {
       for (const [workerId, seen] of workers) {
-        const window = Math.max(options.stallMs, 3 * seen.intervalMs);
+        const window = Math.max(options.stallMs, 3 * seen.intervalMs, seen.leaseMs > 0 ? seen.leaseMs + LEASE_MARGIN_MS : 0);
         if (now() - seen.lastSeen <= window) continue;
         workers.delete(workerId); // reported once; a worker that comes back heartbeats anew
         if (seen.draining || seen.commands.length === 0) continue;
         logger.warn({ workerId, silentMs: now() - seen.lastSeen, commands: seen.commands.length }, 'worker stalled: re-dispatching its work');
-        for (const { runId, commandId } of seen.commands) {
-          await runs
-            .handle(runId, { type: 'Stalled', attemptToken: commandId }, {
+        for (const { runId, commandId, seq } of seen.commands) {
+          try {
+            const outcome = await runs.handle(runId, { type: 'Stalled', attemptToken: commandId }, {
               occurredAt: new Date(now()).toISOString(),
               correlationId: runId,
               causationId: `stall:${workerId}`,
               actor: { kind: 'system', id: 'stall-detector' },
-            })
-            .catch((err: unknown) => logger.error({ err, runId, commandId }, 'could not re-dispatch stalled work'));
+            });
+            const redispatched = outcome.appended.some((e) => e.type === 'CandidateRedispatched');
+            if (redispatched && seq) {
+              // the old token's command must not come back to a worker after its JetStream lease
+              await log.jsm.streams.deleteMessage(log.names.streams.commands, seq, false).catch((err: unknown) => logger.debug({ err, seq }, 'stalled command already gone'));
+            }
+          } catch (err) {
+            logger.error({ err, runId, commandId }, 'could not re-dispatch stalled work');
+          }
         }
       }
     } finally {
