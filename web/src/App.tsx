@@ -25,6 +25,7 @@ const NAV = [
   { to: '/costs', label: 'Costs' },
   { to: '/fleet', label: 'Fleet' },
   { to: '/events', label: 'Events' },
+  { to: '/dead-letters', label: 'Dead letters' },
 ] as const;
 
 function Layout() {
@@ -141,6 +142,7 @@ export const router = createBrowserRouter([
       { path: 'costs', lazy: page(() => import('./costs/CostsPage')) },
       { path: 'fleet', lazy: page(() => import('./fleet/FleetPage')) },
       { path: 'events', lazy: page(() => import('./events/EventsPage')) },
+      { path: 'dead-letters', lazy: page(() => import('./dead-letters/DeadLettersPage')) },
       { path: '*', element: <NotFound /> },
     ],
   },

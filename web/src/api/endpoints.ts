@@ -14,6 +14,8 @@ import {
   type PutBudgetsBody,
   type UpdateProviderBody,
   CreatedResponse,
+  DeadLetterView,
+  type DeadLetterListQuery,
   Page,
   RunSummary,
   RunView,
@@ -41,6 +43,10 @@ const CheckpointList = Page(CheckpointView).pick({ items: true });
 const ToolCallList = Page(ToolCallView).pick({ items: true });
 const AlertPage = Page(AlertItem);
 const ArtifactList = Page(ArtifactView).pick({ items: true });
+const DeadLetterPage = Page(DeadLetterView);
+export type DeadLetterPage = { items: DeadLetterView[]; nextCursor: string | null };
+/** the dead-letters list's filters (`state` open by default) */
+export type DeadLetterFilters = Partial<Pick<DeadLetterListQuery, 'state' | 'consumer' | 'runId'>>;
 
 export interface ReadOptions {
   /** the gateway waits (bounded) until the read models applied this sequence */
@@ -133,6 +139,11 @@ export const api = {
   workers: (opts: ReadOptions = {}) => request('GET', '/workers', WorkerList, { signal: opts.signal }),
   events: (query: { after?: number; limit?: number; types?: string; streamId?: string }, opts: ReadOptions = {}) =>
     request('GET', '/events', EventPage, { query, signal: opts.signal }),
+  /* dead letters: messages a consumer gave up on; `minSequence` here is a DEAD_LETTERS sequence (a redrive's answer) */
+  deadLetters: (filters: DeadLetterFilters & { cursor?: string; limit?: number }, opts: ReadOptions = {}) =>
+    request('GET', '/dead-letters', DeadLetterPage, { query: { ...filters, min_sequence: opts.minSequence }, signal: opts.signal }),
+  /** 202 { id, sequence }, or the orchestrator's typed refusal (404, 409, 503) */
+  redriveDeadLetter: (id: string) => request('POST', `/dead-letters/${enc(id)}/redrive`, CreatedResponse, { body: {} }),
   startReplay: (verify = false) => request('POST', '/admin/replay', ReplayStatus, { body: { verify } }),
   replayStatus: (opts: ReadOptions = {}) => request('GET', '/admin/replay', ReplayStatus, { signal: opts.signal }),
 };

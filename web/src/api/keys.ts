@@ -1,4 +1,4 @@
-import type { RunListFilters } from './endpoints';
+import type { DeadLetterFilters, RunListFilters } from './endpoints';
 
 /** TanStack Query keys, one factory so invalidation and live patches hit the same entries. */
 export const keys = {
@@ -19,6 +19,8 @@ export const keys = {
   costs: (groupBy: string) => ['costs', groupBy] as const,
   budgets: () => ['budgets'] as const,
   alerts: () => ['alerts'] as const,
+  deadLetters: () => ['dead-letters'] as const,
+  deadLetterList: (filters: DeadLetterFilters) => ['dead-letters', 'list', filters] as const,
   workers: () => ['workers'] as const,
   events: (filters: object) => ['events', filters] as const,
   replay: () => ['admin', 'replay'] as const,
