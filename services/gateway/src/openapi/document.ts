@@ -251,7 +251,11 @@ export function openApiDocument(): object {
   const named: [z.ZodType, string][] = [[JsonSchema, 'JsonSchema'], [ErrorEnvelope, 'ErrorEnvelope'], [Template, 'Template'], [RunView, 'RunView'], [ProviderView, 'ProviderView']];
   for (const [schema, refId] of named) if (!zodToOpenAPIRegistry.has(schema)) zodToOpenAPIRegistry.add(schema, { _internal: { refId } } as never);
   const registry = new OpenAPIRegistry();
-  registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'CONCLAVE_API_TOKEN, when the gateway has one' });
+  registry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'One of CONCLAVE_API_TOKENS (`name:token,…`) or CONCLAVE_API_TOKEN (named `default`), when the gateway has any; the token\'s name is the actor of the events the request causes',
+  });
   const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ErrorEnvelope } } });
   for (const [path, methods] of Object.entries(API_ROUTES)) {
     for (const [method, op] of Object.entries(methods) as [Method, Op][]) {
@@ -280,6 +284,7 @@ export function openApiDocument(): object {
           [status]: { description: 'success', content },
           400: errorResponse('bad_request: the body or query does not parse (zod issues in details)'),
           401: errorResponse('unauthorized: missing or invalid bearer token'),
+          403: errorResponse('forbidden: a gateway on a loopback address answers only to Host localhost, 127.0.0.1, [::1] or CONCLAVE_ALLOWED_HOSTS (DNS rebinding); the same for the dashboard and the socket.io handshake'),
           404: errorResponse(op.errors?.[404] ?? 'not_found'),
           409: errorResponse(op.errors?.[409] ?? 'illegal_state or concurrency'),
           413: errorResponse('payload_too_large: body over 1 MB'),
