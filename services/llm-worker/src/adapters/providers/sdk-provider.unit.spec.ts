@@ -90,6 +90,23 @@ describe('SDK providers through generateCandidate (fake servers, real SDKs)', ()
     expect(deltas.join('')).toBe('{"title":"A","steps":[]}');
   });
 
+  it('every request names its candidate (x-conclave-candidate), OpenAI and Anthropic, repairs included', async () => {
+    server.reply(openai.stream(['{"title":""}']));
+    await generateCandidate(command(), deps, ctx());
+    expect(server.requests.map((r) => r.headers['x-conclave-candidate'])).toEqual(['run1.p1.1.c0', 'run1.p1.1.c0']);
+    server.reply(anthropic.streamTool('output', ['{"title":"A","steps":[]}']));
+    await generateCandidate(command({ provider: 'anthropic', model: 'claude-opus-4-5', candidateId: 'run1.p1.1.c1' }), deps, ctx());
+    expect(server.requests.map((r) => r.headers['x-conclave-candidate'])).toEqual(['run1.p1.1.c1']);
+  });
+
+  it('the simulated provider tells CONCLAVE_SIMULATED_CALL_LOG of each call', async () => {
+    const log = path.join(base, 'calls.log');
+    const logged = { providers: createProviderRegistry({ WORKSPACES_ROOT: path.join(base, 'ws'), CONCLAVE_SIMULATED_CALL_LOG: log }, validator), validator };
+    await generateCandidate(command({ provider: 'simulated', model: 'sim' }), logged, ctx());
+    await generateCandidate(command({ provider: 'simulated', model: 'sim' }), logged, ctx());
+    expect((await readFile(log, 'utf8')).trim().split('\n')).toEqual(['run1.p1.1.c0 run1 p1 0', 'run1.p1.1.c0 run1 p1 0']);
+  });
+
   it('a provider without credentials, or a model it does not allow, is a typed failure', async () => {
     expect(await generateCandidate(command({ provider: 'gemini' }), deps, ctx())).toMatchObject({ status: 'failed', error: { code: 'provider_not_configured', retryable: false } });
     expect(await generateCandidate(command({ provider: 'local-llm', model: 'gpt-4.1' }), deps, ctx())).toMatchObject({ status: 'failed', error: { code: 'model_not_allowed' } });
