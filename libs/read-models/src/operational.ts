@@ -1,14 +1,23 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { bigintAsNumber } from './transformers';
 
 /**
  * Gateway-owned tables. They are NOT derived from the log: a replay must neither truncate nor
  * rebuild them (provider_secrets cannot be rebuilt at all — secrets never enter the log).
  */
 
-/** AES-256-GCM ciphertext of a provider's API key (associated data: the provider id). */
+/**
+ * AES-256-GCM ciphertext of a provider's API key (associated data: the provider id). Rows are
+ * written before the `ProviderConfigured` event that refers to them by `secretId` and never
+ * changed (ADR 012): the log alone says which row, if any, is a provider's key. A row no event
+ * refers to is invisible and is deleted once it is certainly superseded (`based_on_sequence`).
+ */
 @Entity('provider_secrets')
 export class ProviderSecretRow {
   @PrimaryColumn({ name: 'provider_id', type: 'text' }) providerId!: string;
+  @PrimaryColumn({ name: 'secret_id', type: 'text' }) secretId!: string;
+  /** the provider's last subject sequence when the write that stored this row read it (its expected sequence) */
+  @Column({ name: 'based_on_sequence', type: 'bigint', transformer: bigintAsNumber }) basedOnSequence!: number;
   @Column({ type: 'bytea' }) ciphertext!: Buffer;
   @Column({ type: 'bytea' }) nonce!: Buffer;
   @Column({ type: 'bytea' }) tag!: Buffer;

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { EntityManager } from 'typeorm';
-import type { ModelPrice, ProviderEvent, ProviderFailure, ProviderKind, Recorded } from '@conclave/contracts';
+import { secretIdOf, type ModelPrice, type ProviderEvent, type ProviderFailure, type ProviderKind, type Recorded } from '@conclave/contracts';
 import { bigintAsNumber } from './transformers';
 
 /**
@@ -18,6 +18,8 @@ export class ProviderRow {
   @Column({ type: 'boolean' }) enabled!: boolean;
   @Column({ type: 'jsonb' }) prices!: Record<string, ModelPrice>;
   @Column({ name: 'has_api_key', type: 'boolean' }) hasApiKey!: boolean;
+  /** the `provider_secrets` row this configuration's key is (ADR 012); null without a key */
+  @Column({ name: 'secret_id', type: 'text', nullable: true }) secretId!: string | null;
   @Column({ type: 'text' }) source!: 'api' | 'env';
   /** stream sequence of the last event folded into this row */
   @Column({ type: 'bigint', transformer: bigintAsNumber }) sequence!: number;
@@ -54,14 +56,14 @@ export async function applyProviderEvent(m: EntityManager, e: Recorded<ProviderE
     case 'ProviderConfigured': {
       const d = e.data;
       await m.query(
-        `INSERT INTO providers (id, name, kind, base_url, models, enabled, prices, has_api_key, source, sequence, updated_at)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, $9, $10, $11)
+        `INSERT INTO providers (id, name, kind, base_url, models, enabled, prices, has_api_key, source, sequence, updated_at, secret_id)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, $9, $10, $11, $12)
          ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, base_url = EXCLUDED.base_url,
            models = EXCLUDED.models, enabled = EXCLUDED.enabled, prices = EXCLUDED.prices, has_api_key = EXCLUDED.has_api_key,
-           source = EXCLUDED.source, sequence = EXCLUDED.sequence, updated_at = EXCLUDED.updated_at,
+           source = EXCLUDED.source, sequence = EXCLUDED.sequence, updated_at = EXCLUDED.updated_at, secret_id = EXCLUDED.secret_id,
            failure = NULL, failure_sequence = NULL
          WHERE providers.sequence < EXCLUDED.sequence`,
-        [d.providerId, d.name, d.kind, d.baseUrl, JSON.stringify(d.models), d.enabled, JSON.stringify(d.prices), d.hasApiKey, d.source, e.sequence, at],
+        [d.providerId, d.name, d.kind, d.baseUrl, JSON.stringify(d.models), d.enabled, JSON.stringify(d.prices), d.hasApiKey, d.source, e.sequence, at, secretIdOf(d)],
       );
       return;
     }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Patch, Post } from '@nestjs/common';
 import { CreateProviderBody, UpdateProviderBody } from '@conclave/contracts';
 import { jsonBody, parseOr400, RequestId } from '../http/parse';
 import { ProvidersService } from './providers.service';
@@ -17,8 +17,8 @@ export class ProvidersController {
   @Post()
   @Idempotent()
   @HttpCode(201)
-  create(@Body() body: unknown, @RequestId() requestId: string) {
-    return this.providers.create(parseOr400(CreateProviderBody, jsonBody(body), 'provider'), requestId);
+  create(@Body() body: unknown, @RequestId() requestId: string, @Headers('idempotency-key') idempotencyKey?: string) {
+    return this.providers.create(parseOr400(CreateProviderBody, jsonBody(body), 'provider'), requestId, idempotencyKey);
   }
 
   @Get(':id')
