@@ -8,6 +8,7 @@ import { bearerAuth, bindActor } from './http/auth';
 import { ErrorFilter } from './http/error-filter';
 import { requestContext } from './http/request-context';
 import { requestGuard } from './http/parse';
+import { answerClientErrors } from './http/client-error';
 import { apiRateLimit, enableCors, securityHeaders, serveApiDocs } from './security/hardening';
 import { hostCheck } from './security/host-check';
 import { serveDashboard } from './web/static-web';
@@ -27,6 +28,7 @@ export async function createGatewayApp(config: GatewayConfig, logger: Logger): P
     logger: new PinoNestLogger(logger),
     bodyParser: false, // JSON only (registered below, after auth); no urlencoded bodies
   });
+  answerClientErrors(app.getHttpServer()); // an over-long URL or unparsable request: the envelope, not a bare status line
   app.setGlobalPrefix(API_PREFIX);
   app.disable('x-powered-by');
   app.use(requestContext(logger));
