@@ -59,10 +59,13 @@ class ProjectorLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
 
 @Controller()
 class StatusController {
-  constructor(@Inject(Projector) private readonly projector: Projector) {}
+  constructor(
+    @Inject(Projector) private readonly projector: Projector,
+    @Inject(DeadLetterProjector) private readonly deadLetters: DeadLetterProjector,
+  ) {}
   @Get('status')
-  status() {
-    return this.projector.getStatus();
+  async status() {
+    return { ...(await this.projector.getStatus()), deadLetters: this.deadLetters.status };
   }
 }
 
@@ -109,7 +112,7 @@ export class ProjectorModule {
         },
         ProjectorLifecycle,
       ],
-      exports: [HEALTH_CHECKS, Projector],
+      exports: [HEALTH_CHECKS, Projector, DeadLetterProjector],
     };
     const http = env.HEALTH_PORT > 0;
     return {
