@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Objm } from '@nats-io/obj';
 import { io, type Socket } from 'socket.io-client';
 import { launchChromium } from './support/browser';
 import type { ClientToServerEvents, LiveMessage, ProviderView, RunView, ServerToClientEvents, TemplateInput } from '@conclave/contracts';
@@ -269,14 +270,35 @@ describe('real providers through their SDKs (fake servers)', () => {
     expect(artifact.body.content).toEqual({ summary: 'fixed by hand' });
   });
 
-  it('never lets a provider key reach a log line or an event', async () => {
+  it('never lets a provider key reach a log line, an event or a conversation transcript', async () => {
     const secrets = [...Object.values(KEYS), 'sk-revoked-0000', 'sk-fresh-1111', 'sk-sloppy-2222'];
     const logs = readdirSync(stack.logDir).map((f) => readFileSync(join(stack.logDir, f), 'utf8'));
     expect(logs.join('').length).toBeGreaterThan(0);
     const events = JSON.stringify(await env.log.readAll(0, 100_000));
+    // every candidate's conversation as the API serves it (GET …/transcript) …
+    const served: string[] = [];
+    const runs = await api<{ items: { id: string }[] }>('/runs?limit=200&archived=all');
+    for (const { id } of runs.body.items) {
+      const run = (await api<RunView>(`/runs/${id}`)).body;
+      for (const candidate of run.phases.flatMap((p) => p.candidates)) {
+        if (!candidate.transcript) continue;
+        const res = await fetch(`${stack.url}/api/v1/runs/${id}/candidates/${candidate.id}/transcript`);
+        expect(res.status).toBe(200);
+        served.push(await res.text());
+      }
+    }
+    // … and every transcript object stored (the TRANSCRIPTS object store, read directly)
+    const store = await new Objm(env.log.js).open(env.log.names.buckets.transcripts);
+    const stored: string[] = [];
+    for (const info of await store.list()) stored.push(new TextDecoder().decode((await store.getBlob(info.name)) ?? new Uint8Array()));
+    // the runs above talked to all three providers, the agent through several turns
+    expect(served.length).toBeGreaterThanOrEqual(4);
+    expect(stored.length).toBeGreaterThanOrEqual(4);
+    expect(served.some((t) => t.includes('Created src/greeting.ts with the greeting.'))).toBe(true);
     for (const secret of secrets) {
       expect(logs.filter((l) => l.includes(secret))).toEqual([]);
       expect(events.includes(secret)).toBe(false);
+      expect({ secret, served: served.filter((t) => t.includes(secret)).length, stored: stored.filter((t) => t.includes(secret)).length }).toEqual({ secret, served: 0, stored: 0 });
     }
   });
 });
