@@ -157,6 +157,17 @@ describe('projector: dead letters (DEAD_LETTERS → dead_letters + alerts)', () 
     expect((await alerts()).some((a) => (a.details as { consumer?: string }).consumer === 'dead-letters')).toBe(true);
   });
 
+  // the pull loop notices the missing consumer after two missed idle heartbeats (~30 s), then pulls from the new one
+  it('follows again by itself when its consumer is deleted and recreated under it (the refold of ADR 004)', async () => {
+    const before = (await alerts()).length;
+    await env.log.jsm.consumers.delete(env.log.names.streams.deadLetters, env.log.names.consumers.deadLetters);
+    await env.log.ensureTopology();
+    const seq = await publish('timers', record({ consumer: 'timers', stream: 'EVENTS', subject: 'events.run.r9', runId: 'r9' }), 'dl-after-recreate');
+    await eventually(() => queries.getDeadLetter(String(seq)), 'the record published after the consumer was recreated', 75_000, 250);
+    // everything before it was refolded (deliver policy all) without a second alert
+    expect(await alerts()).toHaveLength(before + 1);
+  }, 90_000);
+
   it('survives a replay of the events stream (dead letters are not folded from EVENTS)', async () => {
     const before = await queries.listDeadLetters({ state: 'all', limit: 500 });
     const checkpoint = await queries.appliedSequence(DEAD_LETTERS_CHECKPOINT);
