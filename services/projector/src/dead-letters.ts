@@ -60,7 +60,7 @@ export class DeadLetterProjector {
     return { running: this.running !== null, lastError: this.lastError };
   }
 
-  /** What one DEAD_LETTERS message does to the read model (exported for tests through the class). */
+  /** What one DEAD_LETTERS message does to the read model: ack after the commit, nak a mark whose record is not folded yet, term what is not a dead-letter message. */
   async handle(m: JsMsg): Promise<Disposition> {
     let message: DeadLetterMessage;
     try {
