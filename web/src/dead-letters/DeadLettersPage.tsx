@@ -32,7 +32,7 @@ const REASON_LABEL: Record<DeadLetterView['reason'], string> = { undecodable: 'u
 
 /**
  * Dead letters (issue 11 §2): messages a consumer gave up on, with why, where from and a
- * redrive. Filters (`state`, `consumer`) live in the query string. Polled every 10 s; after a
+ * redrive. Filters (`state`, `consumer`, `runId`) live in the query string. Polled every 10 s; after a
  * redrive the list is read again with the redrive's sequence as `min_sequence`.
  */
 export default function DeadLettersPage() {
@@ -98,6 +98,14 @@ export default function DeadLettersPage() {
           </div>
         </div>
         <SelectField fieldClassName="field--inline" label="Consumer" value={filters.consumer ?? ''} onValueChange={(v) => setFilter('consumer', v)} options={CONSUMER_OPTIONS} />
+        {filters.runId && (
+          <div className="field field--inline">
+            <span>Run</span>
+            <Link to={`/runs/${encodeURIComponent(filters.runId)}`} className="mono" aria-label={`Only run ${filters.runId}`}>
+              {filters.runId}
+            </Link>
+          </div>
+        )}
         {filtered && (
           <Button variant="ghost" size="small" onClick={() => setParams(new URLSearchParams(), { replace: true })}>
             Clear filters

@@ -1,8 +1,11 @@
 /** @jest-environment jsdom */
-import type { DeadLetterView } from '@conclave/contracts';
-import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { formatDateTime } from '../lib/format';
+// the polyfills (TextEncoder for react-router) first
 import { fakeFetch, renderWithProviders, type FakeResponse } from '../test/render';
+import type { DeadLetterView } from '@conclave/contracts';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { MemoryRouter } from 'react-router-dom';
+import { formatDateTime } from '../lib/format';
 import DeadLettersPage from './DeadLettersPage';
 
 const deadLetter = (over: Partial<DeadLetterView>): DeadLetterView => ({
@@ -81,6 +84,24 @@ describe('DeadLettersPage', () => {
     expect(row.getByText('redriven')).toBeTruthy();
     expect(row.getByText(/by ops/)).toBeTruthy();
     expect(row.queryByRole('button', { name: /Redrive/ })).toBeNull();
+  });
+
+  it('reads its filters from the address (a run link lands on that run\'s dead letters)', async () => {
+    const { fn } = fakeFetch({ 'GET /api/v1/dead-letters': { body: { items: [judged], nextCursor: null } } });
+    const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    render(
+      <QueryClientProvider client={client}>
+        <MemoryRouter initialEntries={['/dead-letters?runId=run-1&state=all&consumer=judges']}>
+          <DeadLettersPage />
+        </MemoryRouter>
+      </QueryClientProvider>,
+    );
+    await waitFor(() => expect(rows()).toHaveLength(1));
+    const query = new URLSearchParams(urls(fn)[0]!.split('?')[1]);
+    expect([query.get('runId'), query.get('state'), query.get('consumer')]).toEqual(['run-1', 'all', 'judges']);
+    expect(screen.getByRole('link', { name: 'Only run run-1' }).getAttribute('href')).toBe('/runs/run-1');
+    expect(screen.getByRole('button', { name: 'All' }).getAttribute('aria-pressed')).toBe('true');
+    expect(screen.getByRole('button', { name: 'Clear filters' })).toBeTruthy();
   });
 
   it('redrives after a confirmation, then reads the list again with the redrive sequence', async () => {
