@@ -105,7 +105,7 @@ export const API_ROUTES: Record<string, Partial<Record<Method, Op>>> = {
   '/ready': {
     get: {
       tag: 'health',
-      summary: 'Ready = NATS, Postgres and the projector caught up (503 otherwise); says which durability the servers give (durability.nats.mode: fsync-per-message | interval | unknown)',
+      summary: 'Ready = NATS, Postgres and the projector caught up (503 otherwise, whose details.down lists nats | postgres | projector and whose message says what is down, e.g. the projector\'s lag in events); says which durability the servers give (durability.nats.mode: fsync-per-message | interval | unknown)',
       response: ReadyView,
       noMinSequence: true,
     },
@@ -290,7 +290,7 @@ export function openApiDocument(): object {
           413: errorResponse('payload_too_large: body over 1 MB'),
           422: errorResponse(op.errors?.[422] ?? 'validation'),
           429: errorResponse('rate_limited'),
-          503: errorResponse('unavailable: a dependency is not ready'),
+          503: errorResponse('unavailable: a dependency (details.dependency: postgres | nats) cannot be reached or is not ready; retry after the Retry-After seconds'),
         },
       });
     }
