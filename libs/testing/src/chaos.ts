@@ -227,6 +227,12 @@ class OwnNats {
   readonly passwords = generateNatsPasswords();
   url = '';
   private config = '';
+  /** the binary's version; ≥ 2.10 gets `sync_interval: always` (2.9 refuses it) */
+  readonly version = /v?(\d+\.\d+\.\d+)/.exec(spawnSync(NATS_SERVER_BIN, ['--version'], { encoding: 'utf8' }).stdout ?? '')?.[1] ?? 'unknown';
+  get syncAlways(): boolean {
+    const [major = 0, minor = 0] = this.version.split('.').map(Number);
+    return major > 2 || (major === 2 && minor >= 10);
+  }
 
   constructor(
     private readonly dir: string,
@@ -238,7 +244,7 @@ class OwnNats {
     this.url = `nats://127.0.0.1:${port}`;
     this.config = join(this.dir, 'nats.conf');
     mkdirSync(join(this.dir, 'js'), { recursive: true });
-    writeFileSync(this.config, renderNatsConfig({ prefix: this.prefix, host: '127.0.0.1', port, storeDir: join(this.dir, 'js') }), { mode: 0o600 });
+    writeFileSync(this.config, renderNatsConfig({ prefix: this.prefix, host: '127.0.0.1', port, storeDir: join(this.dir, 'js'), syncAlways: this.syncAlways }), { mode: 0o600 });
     await this.spawn();
   }
 
@@ -475,7 +481,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     id,
     seed: options.seed,
     machine: `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
-    durability: 'NATS: file storage, nats-server default sync (2.9: no sync_interval: always), restarted with SIGTERM; Postgres: fsync=on, synchronous_commit=on, full_page_writes=on, restarted with pg_ctl -m immediate',
+    durability: `NATS ${nats.version}: file storage, ${nats.syncAlways ? 'sync_interval: always (fsync per message)' : 'flushed on the server interval (no per-message fsync before 2.10)'}, restarted with SIGTERM; Postgres: fsync=on, synchronous_commit=on, full_page_writes=on, restarted with pg_ctl -m immediate`,
     elapsedMs: 0,
     runsRequested: options.runs,
     runsStarted: 0,
@@ -790,7 +796,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           report.staleRefused++;
           report.staleRefusedByReason[String(d.reason)] = (report.staleRefusedByReason[String(d.reason)] ?? 0) + 1;
         }
-        if (e.type === 'RunFailed') run.failure = JSON.stringify(d).slice(0, 160);
+        if (e.type === 'RunFailed') run.failure = JSON.stringify(d).slice(0, 400);
         if (e.type === 'RunCompleted' || e.type === 'RunFailed' || e.type === 'RunCancelled') run.logTerminal = String(e.type);
       }
       for (const [key, count] of generated) if (count > 1) report.duplicates.push({ key, count });
