@@ -100,7 +100,7 @@ export const PutBudgetsBody = z.strictObject({
   /** monthly budget of all runs together; null = none */
   globalMonthlyUsd: Usd.nullable(),
   templates: z
-    .array(z.strictObject({ templateId: z.string().min(1).max(128), monthlyUsd: Usd }))
+    .array(z.strictObject({ templateId: z.string().min(1).max(128).refine((id) => !id.includes('\u0000'), 'a template id has no NUL character (budgets are stored as text)'), monthlyUsd: Usd }))
     .max(1000)
     .refine((items) => new Set(items.map((i) => i.templateId)).size === items.length, 'a template appears twice')
     .default([]),

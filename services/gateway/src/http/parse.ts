@@ -42,8 +42,8 @@ const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  *   accept;
  * - a JSON body nested deeper than MAX_BODY_DEPTH, or with a `__proto__` key or a
  *   `constructor.prototype` anywhere (prototype poisoning once merged or assigned), is refused;
- * - a NUL character in a body or a query value is refused (Postgres text cannot hold one: budgets
- *   and filters are written and compared as text).
+ * - a NUL character in a query value is refused (Postgres text cannot hold one: filters are
+ *   compared as text). In bodies the schemas decide (a workspace path with one is a 422).
  * All are 400 `bad_request`; nothing reaches a handler.
  */
 export function requestGuard() {
@@ -65,14 +65,11 @@ export function requestGuard() {
   };
 }
 
-const NUL_REFUSED = 'the request body has a NUL character (\\u0000): Postgres text cannot hold one';
-
 /** Why a parsed JSON value is refused, or null. Iterative: depth costs no stack. */
 export function hostileJson(value: unknown, maxDepth: number): string | null {
   const stack: [unknown, number][] = [[value, 1]];
   while (stack.length > 0) {
     const [current, depth] = stack.pop()!;
-    if (typeof current === 'string' && current.includes('\u0000')) return NUL_REFUSED;
     if (current === null || typeof current !== 'object') continue;
     if (depth > maxDepth) return `the request body is nested deeper than ${maxDepth} levels`;
     if (Array.isArray(current)) {
@@ -81,7 +78,6 @@ export function hostileJson(value: unknown, maxDepth: number): string | null {
     }
     for (const key of Object.keys(current)) {
       if (key === '__proto__') return 'the request body has a "__proto__" key';
-      if (key.includes('\u0000')) return NUL_REFUSED;
       const child = (current as Record<string, unknown>)[key];
       if (key === 'constructor' && child !== null && typeof child === 'object' && Object.hasOwn(child, 'prototype')) return 'the request body has a "constructor.prototype" key';
       stack.push([child, depth + 1]);
