@@ -282,7 +282,7 @@ export function openApiDocument(): object {
         },
         responses: {
           [status]: { description: 'success', content },
-          400: errorResponse('bad_request: the body or query does not parse (zod issues in details)'),
+          400: errorResponse('bad_request: the body or query does not parse (zod issues in details); also a body that is not UTF-8 JSON, is nested deeper than 128 levels or has `__proto__` / `constructor.prototype` keys, and a NUL character in a query'),
           401: errorResponse('unauthorized: missing or invalid bearer token'),
           403: errorResponse('forbidden: a gateway on a loopback address answers only to Host localhost, 127.0.0.1, [::1] or CONCLAVE_ALLOWED_HOSTS (DNS rebinding); the same for the dashboard and the socket.io handshake'),
           404: errorResponse(op.errors?.[404] ?? 'not_found'),
