@@ -8,3 +8,15 @@ export class ConcurrencyError extends Error {
     this.name = 'ConcurrencyError';
   }
 }
+
+/**
+ * A read of the log that did not get the events the server reported (fetches kept bringing
+ * nothing): the server or the connection is not answering right now. Callers treat it as the log
+ * being unavailable (a gateway answers 503), never as an empty log.
+ */
+export class LogUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LogUnavailableError';
+  }
+}

@@ -30,7 +30,7 @@ import {
   type NewEvent,
   type Recorded,
 } from '@conclave/contracts';
-import { ConcurrencyError } from './errors';
+import { ConcurrencyError, LogUnavailableError } from './errors';
 import { streamReplicas } from './nats-server-config';
 import { objectStoreStream, TranscriptStore } from './transcripts';
 
@@ -302,7 +302,7 @@ export class EventLog {
         if (out.length === before) break;
       }
       if (out.length < wanted && ++stalls > FETCH_RETRIES) {
-        throw new Error(`the log did not deliver the ${wanted - out.length} events it reported after sequence ${from} on ${subject}`);
+        throw new LogUnavailableError(`the log did not deliver the ${wanted - out.length} events it reported after sequence ${from} on ${subject}`);
       }
     }
     return out;

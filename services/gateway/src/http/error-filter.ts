@@ -30,9 +30,10 @@ const PG_POOL_MESSAGES = /Connection terminated|timeout exceeded when trying to 
 /**
  * nats.js errors (matched by name: the classes live in @nats-io/nats-core and @nats-io/jetstream)
  * of a server that is disconnected, reconnecting or did not answer in time — requests made while
- * the client reconnects are buffered and time out.
+ * the client reconnects are buffered and time out — and the event log's own LogUnavailableError
+ * (a read that did not get the events the server reported).
  */
-const NATS_UNREACHABLE = new Set(['TimeoutError', 'NoResponders', 'ClosedConnectionError', 'DrainingConnectionError', 'ConnectionError', 'JetStreamNotEnabled']);
+const NATS_UNREACHABLE = new Set(['TimeoutError', 'NoResponders', 'ClosedConnectionError', 'DrainingConnectionError', 'ConnectionError', 'JetStreamNotEnabled', 'LogUnavailableError']);
 /** JetStream API / status replies that mean "not now": 503 (no responders, system unavailable), 408 (request timeout). */
 const JETSTREAM_NOT_NOW = new Set(['JetStreamApiError', 'JetStreamStatusError']);
 
