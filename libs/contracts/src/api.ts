@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Answer, CandidateScore, PauseReason, Question, Tokens, ToolCallRecord, TranscriptMessage, TranscriptRef } from './events';
+import { Answer, CandidateScore, MissingCandidate, PauseReason, Question, Tokens, ToolCallRecord, TranscriptMessage, TranscriptRef } from './events';
 import { Template } from './template';
 import { ChangedFile, GitSha, PartialWork, RunWorkspace, WorkspaceRequest } from './workspace';
 
@@ -57,6 +57,10 @@ export type TemplateSummary = z.infer<typeof TemplateSummary>;
 export const TemplateView = TemplateSummary.extend({ template: Template, versions: z.array(z.number().int()) });
 export type TemplateView = z.infer<typeof TemplateView>;
 
+/** A candidate's retry after a transient failure (CandidateFailed.retry). */
+export const CandidateRetry = z.object({ number: z.number().int().positive(), of: z.number().int().positive(), notBefore: z.string() });
+export type CandidateRetry = z.infer<typeof CandidateRetry>;
+
 export const CandidateView = z.object({
   id: z.string(),
   slot: z.number().int(),
@@ -72,6 +76,11 @@ export const CandidateView = z.object({
   transcript: TranscriptRef.nullable().optional(),
   /** a cancelled or timed-out agent: its uncommitted work and the tool calls it made */
   partial: PartialWork.extend({ toolCalls: z.array(ToolCallRecord) }).nullable().optional(),
+  /**
+   * Its last dispatch failed transiently (`error`) and it is re-dispatched at `notBefore`: try
+   * `number` of `of` retries. The candidate is still outstanding (`requested`) meanwhile.
+   */
+  retry: CandidateRetry.nullable().optional(),
 });
 export type CandidateView = z.infer<typeof CandidateView>;
 /** `GET /runs/:id/candidates/:candidateId/transcript`: a candidate's whole conversation, in order */
@@ -82,6 +91,8 @@ export const VerdictView = z.object({
   winnerId: z.string(),
   scores: z.record(z.string(), CandidateScore),
   rationale: z.string(),
+  /** the round's candidates the verdict went without (they exhausted their tries or failed for good), and why */
+  missing: z.array(MissingCandidate).default([]),
 });
 export type VerdictView = z.infer<typeof VerdictView>;
 

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { CandidateStatus, CandidateView, PhaseStatus, PhaseView, RunStatus, RunView, TranscriptRef } from '@conclave/contracts';
+import type { CandidateRetry, CandidateStatus, CandidateView, MissingCandidate, PhaseStatus, PhaseView, RunStatus, RunView, TranscriptRef } from '@conclave/contracts';
 import type { JsonValue } from './json';
 import { bigintAsNumber } from './transformers';
 
@@ -16,6 +16,15 @@ import { bigintAsNumber } from './transformers';
 export interface ErrorInfo {
   code: string;
   message: string;
+}
+
+/**
+ * A candidate's error. With `retry` (CandidateFailed.retry), the failure was transient and the
+ * candidate, still `requested`, is re-dispatched at `retry.notBefore`; CandidateRedispatched
+ * clears both.
+ */
+export interface CandidateErrorInfo extends ErrorInfo {
+  retry?: CandidateRetry;
 }
 
 export interface PendingInfo {
@@ -132,7 +141,7 @@ export class CandidateRow {
   @Column({ name: 'tokens_output', type: 'integer', default: 0 }) tokensOutput!: number;
   @Column({ name: 'cost_usd', type: 'double precision', default: 0 }) costUsd!: number;
   @Column({ name: 'duration_ms', type: 'integer', nullable: true }) durationMs!: number | null;
-  @Column({ type: 'jsonb', nullable: true }) error!: ErrorInfo | null;
+  @Column({ type: 'jsonb', nullable: true }) error!: CandidateErrorInfo | null;
   @Column({ name: 'requested_at', type: 'timestamptz' }) requestedAt!: Date;
   /** where the worker stored the conversation (transcripts object store), if it did */
   @Column({ type: 'jsonb', nullable: true }) transcript!: TranscriptRef | null;
@@ -156,6 +165,8 @@ export class VerdictRow {
   @Column({ type: 'text' }) rationale!: string;
   /** the order the candidates were shown to the judge */
   @Column({ type: 'jsonb' }) order!: string[];
+  /** the round's candidates the verdict went without, and why (VerdictRecorded.missing) */
+  @Column({ type: 'jsonb' }) missing!: MissingCandidate[];
   @Column({ type: 'text' }) provider!: string;
   @Column({ type: 'text' }) model!: string;
   @Column({ name: 'tokens_input', type: 'integer', default: 0 }) tokensInput!: number;

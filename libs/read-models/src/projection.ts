@@ -3,6 +3,7 @@ import { splitStreamId, type EventOf, type ProviderFailure, type Recorded, type 
 import {
   NO_PENDING,
   TemplateRow,
+  type CandidateErrorInfo,
   type ErrorInfo,
   type GateInfo,
   type InterviewInfo,
@@ -524,12 +525,13 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
       const usage: Usage = { costUsd: e.data.costUsd, tokens: e.data.tokens };
       const candidate = fold.candidate(e, runId, e.data.candidateId);
       fold.providerHealth.set(String(candidate.provider), { sequence: e.sequence, failure: null });
+      // added to what its failed tries cost (CandidateFailed with `retry`), as on its phase and run
       fold.changeCandidate(candidate, {
         status: 'generated',
         output: stored(e.data.output),
-        tokens_input: usage.tokens.input,
-        tokens_output: usage.tokens.output,
-        cost_usd: usage.costUsd,
+        tokens_input: Number(candidate.tokens_input) + usage.tokens.input,
+        tokens_output: Number(candidate.tokens_output) + usage.tokens.output,
+        cost_usd: Number(candidate.cost_usd) + usage.costUsd,
         duration_ms: e.data.durationMs,
         error: null,
         transcript: stored(e.data.transcript ?? null),
@@ -544,9 +546,12 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
       if (e.data.error.code === 'auth_failed') {
         fold.providerHealth.set(String(candidate.provider), { sequence: e.sequence, failure: { code: e.data.error.code, message: e.data.error.message, at: e.occurredAt, runId } });
       }
+      const retry = e.data.retry;
+      // with `retry` this dispatch failed and the candidate stays outstanding until its re-dispatch
+      // (CandidateRedispatched clears the note); without, it is dropped from the attempt
       fold.changeCandidate(candidate, {
-        status: 'failed',
-        error: errorInfo(e.data.error),
+        status: retry ? 'requested' : 'failed',
+        error: stored({ ...errorInfo(e.data.error), ...(retry ? { retry: { number: retry.number, of: retry.of, notBefore: retry.notBefore } } : {}) } satisfies CandidateErrorInfo),
         ...(e.data.durationMs === undefined ? {} : { duration_ms: e.data.durationMs }),
         transcript: stored(e.data.transcript ?? null),
       });
@@ -582,6 +587,7 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
         scores: d.scores,
         rationale: d.rationale,
         order: d.order,
+        missing: stored(d.missing),
         provider: d.provider,
         model: d.model,
         tokens_input: usage.tokens.input,

@@ -80,8 +80,8 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
           startedAt: at(9),
           completedAt: at(17),
           candidates: [
-            { id: cid(RUN, 'draft', 2, 0), slot: 0, provider: 'simulated', model: 'sim-a', status: 'generated', tokens: { input: 100, output: 150 }, costUsd: 0.25, durationMs: 1200, output: { text: 'draft a' }, error: null, transcript: DRAFT_A_TRANSCRIPT, partial: null },
-            { id: cid(RUN, 'draft', 2, 1), slot: 1, provider: 'simulated', model: 'sim-b', status: 'generated', tokens: { input: 100, output: 200 }, costUsd: 0.5, durationMs: 1500, output: { text: 'draft b' }, error: null, transcript: null, partial: null },
+            { id: cid(RUN, 'draft', 2, 0), slot: 0, provider: 'simulated', model: 'sim-a', status: 'generated', tokens: { input: 100, output: 150 }, costUsd: 0.25, durationMs: 1200, output: { text: 'draft a' }, error: null, transcript: DRAFT_A_TRANSCRIPT, partial: null, retry: null },
+            { id: cid(RUN, 'draft', 2, 1), slot: 1, provider: 'simulated', model: 'sim-b', status: 'generated', tokens: { input: 100, output: 200 }, costUsd: 0.5, durationMs: 1500, output: { text: 'draft b' }, error: null, transcript: null, partial: null, retry: null },
           ],
           verdict: {
             winnerId: cid(RUN, 'draft', 2, 1),
@@ -90,6 +90,7 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
               [cid(RUN, 'draft', 2, 1)]: { overall: 0.75, criteria: { quality: 0.75 } },
             },
             rationale: 'b is clearer',
+            missing: [],
           },
           artifactId: `${RUN}.draft.2.artifact`,
           // both attempts and the judge: 0.125 + 0.5 + 0.25 + 0.0625
@@ -108,7 +109,7 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
           startedAt: at(22),
           completedAt: at(26),
           candidates: [
-            { id: cid(RUN, 'polish', 2, 0), slot: 0, provider: 'simulated', model: 'sim-c', status: 'generated', tokens: { input: 50, output: 60 }, costUsd: 0.25, durationMs: 700, output: { text: 'polished b' }, error: null, transcript: null, partial: null },
+            { id: cid(RUN, 'polish', 2, 0), slot: 0, provider: 'simulated', model: 'sim-c', status: 'generated', tokens: { input: 50, output: 60 }, costUsd: 0.25, durationMs: 700, output: { text: 'polished b' }, error: null, transcript: null, partial: null, retry: null },
           ],
           verdict: null,
           artifactId: `${RUN}.polish.2.artifact`,
@@ -292,7 +293,7 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
         status: 'completed',
         attempt: 1,
         artifactId: 'loop-1.write.1.artifact',
-        verdict: { winnerId: 'loop-1.write.1.r1.c0', rationale: 'good', scores: { 'loop-1.write.1.r1.c0': { overall: 0.875, criteria: { quality: 0.875 } } } },
+        verdict: { winnerId: 'loop-1.write.1.r1.c0', rationale: 'good', scores: { 'loop-1.write.1.r1.c0': { overall: 0.875, criteria: { quality: 0.875 } } }, missing: [] },
       });
       expect(write!.candidates.map((c) => [c.id, c.output])).toEqual([
         ['loop-1.write.1.c0', { text: 'rough' }],

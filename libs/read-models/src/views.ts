@@ -30,11 +30,12 @@ export function toCandidateView(row: CandidateRow): CandidateView {
     error: row.error ? { code: row.error.code, message: row.error.message } : null,
     transcript: row.transcript ?? null,
     partial: row.partial ?? null,
+    retry: row.error?.retry ?? null,
   };
 }
 
 export function toVerdictView(row: VerdictRow): VerdictView {
-  return { winnerId: row.winnerId, scores: row.scores, rationale: row.rationale };
+  return { winnerId: row.winnerId, scores: row.scores, rationale: row.rationale, missing: row.missing };
 }
 
 /**

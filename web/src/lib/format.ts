@@ -46,6 +46,15 @@ export function formatTime(iso: string | null | undefined): string {
   return Number.isFinite(t) ? timeFormat.format(t) : iso;
 }
 
+/** A local time of day as HH:MM:SS (24-hour), e.g. when a retry goes out; '—' without one. */
+export function formatClock(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const t = new Date(iso);
+  if (!Number.isFinite(t.getTime())) return iso;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(t.getHours())}:${two(t.getMinutes())}:${two(t.getSeconds())}`;
+}
+
 export function formatDateTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const t = Date.parse(iso);

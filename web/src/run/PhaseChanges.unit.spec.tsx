@@ -85,7 +85,7 @@ describe('PhaseChanges', () => {
         },
       },
     });
-    const phase = phaseWith([candidate(0, { output: { summary: '', files: [], diff: '' } }), candidate(1)], { verdict: { winnerId: 'run1.impl.1.c0', scores: {}, rationale: '' } });
+    const phase = phaseWith([candidate(0, { output: { summary: '', files: [], diff: '' } }), candidate(1)], { verdict: { winnerId: 'run1.impl.1.c0', scores: {}, rationale: '', missing: [] } });
     renderWithProviders(<PhaseChanges runId="run1" phase={phase} minSequence={1} />);
     const loser = screen.getByRole('article', { name: 'Diff of Candidate 2: simulated/m1' });
     expect(await within(loser).findByText('from the artifact')).toBeTruthy();

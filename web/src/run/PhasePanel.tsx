@@ -3,7 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { api } from '../api/endpoints';
 import { keys } from '../api/keys';
 import type { ToolCallView as ToolCallRow } from '@conclave/contracts';
-import { elapsedMs, formatDateTime, formatDuration, formatTokens, formatUsd } from '../lib/format';
+import { elapsedMs, formatClock, formatDateTime, formatDuration, formatTokens, formatUsd } from '../lib/format';
 import { useNow } from '../lib/use-now';
 import { JsonBlock } from '../ui/JsonBlock';
 import { StatusBadge } from '../ui/StatusBadge';
@@ -121,7 +121,7 @@ export function PhasePanel({ view, phase, live, onSequence, onClose }: Props) {
   );
 }
 
-export function candidateLabel(c: Pick<CandidateView, 'provider' | 'model' | 'slot' | 'id'>): string {
+export function candidateLabel(c: Pick<CandidateView, 'provider' | 'model' | 'id'>): string {
   return c.provider || c.model ? `${c.provider}/${c.model}` : c.id;
 }
 
@@ -151,8 +151,20 @@ function CandidateCard({
       </span>
     </pre>
   ) : (
-    <p className="muted">{c.partial ? 'Stopped before an output: its partial work is under Changes.' : c.status === 'requested' ? 'Generating…' : 'Output not included in this view.'}</p>
+    <p className="muted">
+      {c.partial
+        ? 'Stopped before an output: its partial work is under Changes.'
+        : c.retry
+          ? 'Waiting for its retry.'
+          : c.status === 'requested'
+            ? 'Generating…'
+            : c.status === 'failed'
+              ? 'No output: the candidate failed.'
+              : 'Output not included in this view.'}
+    </p>
   );
+  // a candidate waiting for its retry has no worker: nothing streams until it is re-dispatched
+  const running = c.status === 'requested' && !c.retry;
   return (
     <article className={`candidate${winner ? ' is-winner' : ''}`} aria-label={`Candidate ${c.slot + 1}: ${candidateLabel(c)}${winner ? ' (winner)' : ''}`}>
       <header className="candidate__head">
@@ -190,24 +202,36 @@ function CandidateCard({
           </div>
         )}
       </dl>
-      {c.error && (
-        <p className="candidate__error">
-          <code>{c.error.code}</code> {c.error.message}
+      {c.retry ? (
+        <p className="candidate__error candidate__retry" role="status">
+          retry {c.retry.number} of {c.retry.of} at {formatClock(c.retry.notBefore)}
+          {c.error && (
+            <>
+              {' — '}
+              <code>{c.error.code}</code>: {c.error.message}
+            </>
+          )}
         </p>
+      ) : (
+        c.error && (
+          <p className="candidate__error">
+            <code>{c.error.code}</code> {c.error.message}
+          </p>
+        )
       )}
       {c.partial && (
         <p className="notice notice--warn small">
           {c.partial.reason === 'timeout' ? 'Timed out' : 'Cancelled'}: {c.partial.files.length} file{c.partial.files.length === 1 ? '' : 's'} of partial work kept (see Changes).
         </p>
       )}
-      {toolCalls.length > 0 && <ToolCalls calls={toolCalls} streaming={c.status === 'requested' && !c.partial} />}
+      {toolCalls.length > 0 && <ToolCalls calls={toolCalls} streaming={running && !c.partial} />}
       {c.status === 'rejected' ? <RejectionDetails runId={runId} candidate={c} fallback={output} /> : output}
       <CandidateConversation
         runId={runId}
         candidateId={c.id}
         transcriptRef={c.transcript ?? null}
         liveToolCalls={live?.toolCalls}
-        running={c.status === 'requested'}
+        running={running}
         label={`Conversation of ${candidateLabel(c)}`}
       />
     </article>
@@ -238,6 +262,18 @@ function Verdict({ verdict, candidates }: { verdict: VerdictView; candidates: re
           );
         })}
       </div>
+      {verdict.missing.length > 0 && (
+        <ul className="verdict__missing" aria-label="Candidates not compared">
+          {verdict.missing.map((m) => {
+            const c = byId.get(m.candidateId);
+            return (
+              <li key={m.candidateId} className="notice notice--warn small">
+                Not compared: {c ? candidateLabel(c) : candidateLabel({ id: m.candidateId, provider: m.provider, model: m.model })} — <code>{m.error.code}</code>: {m.error.message}
+              </li>
+            );
+          })}
+        </ul>
+      )}
     </div>
   );
 }

@@ -204,14 +204,17 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
       const next = updatePhase(view, d.phaseId, (p) => {
         if (d.attempt !== p.attempt) return p;
         changed = true;
+        const before = p.candidates.find((c) => c.id === d.candidateId) ?? placeholderCandidate(d.candidateId);
         const candidate: CandidateWithTools = {
-          ...(p.candidates.find((c) => c.id === d.candidateId) ?? placeholderCandidate(d.candidateId)),
+          ...before,
           status: 'generated',
           output: d.output,
-          tokens: d.tokens,
-          costUsd: d.costUsd,
+          // added to what its failed tries cost (as the projector does)
+          tokens: addTokens(before.tokens, d.tokens),
+          costUsd: before.costUsd + d.costUsd,
           durationMs: d.durationMs,
           error: null,
+          retry: null,
           ...(d.toolCalls ? { toolCalls: d.toolCalls } : {}),
           ...(d.transcript ? { transcript: d.transcript } : {}),
         };
@@ -221,17 +224,16 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
     }
     case 'CandidateFailed': {
       const d = event.data;
-      return updatePhase(view, d.phaseId, (p) => {
-        if (d.attempt !== p.attempt) return p;
-        const candidate: CandidateView = {
-          ...(p.candidates.find((c) => c.id === d.candidateId) ?? placeholderCandidate(d.candidateId)),
-          status: 'failed',
-          durationMs: d.durationMs ?? null,
-          error: { code: d.error.code, message: d.error.message },
-          ...(d.transcript ? { transcript: d.transcript } : {}),
-        };
-        return { ...p, candidates: upsertCandidate(p.candidates, candidate) };
-      });
+      // with `retry` this dispatch failed and the candidate stays outstanding until it is re-dispatched
+      const retry = d.retry ? { number: d.retry.number, of: d.retry.of, notBefore: d.retry.notBefore } : null;
+      return chargeFailedCall(view, d, (c) => ({
+        ...c,
+        status: retry ? 'requested' : 'failed',
+        durationMs: d.durationMs ?? null,
+        error: { code: d.error.code, message: d.error.message },
+        retry,
+        ...(d.transcript ? { transcript: d.transcript } : {}),
+      }));
     }
     case 'JudgeRequested':
       // Nothing in RunView records a pending judgement; the phase stays `running`.
@@ -244,7 +246,7 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
         changed = true;
         return {
           ...p,
-          verdict: { winnerId: d.winnerId, scores: d.scores, rationale: d.rationale },
+          verdict: { winnerId: d.winnerId, scores: d.scores, rationale: d.rationale, missing: d.missing },
           costUsd: p.costUsd + d.costUsd,
           tokens: addTokens(p.tokens, d.tokens),
         };
@@ -257,17 +259,14 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
     }
     case 'OutputRejected': {
       const d = event.data;
-      return updatePhase(view, d.phaseId, (p) => {
-        if (d.attempt !== p.attempt) return p;
-        const candidate: CandidateView = {
-          ...(p.candidates.find((c) => c.id === d.candidateId) ?? placeholderCandidate(d.candidateId)),
-          status: 'rejected',
-          output: d.raw,
-          error: { code: 'output_rejected', message: d.errors.join('; ') },
-          ...(d.transcript ? { transcript: d.transcript } : {}),
-        };
-        return { ...p, candidates: upsertCandidate(p.candidates, candidate) };
-      });
+      return chargeFailedCall(view, d, (c) => ({
+        ...c,
+        status: 'rejected',
+        output: d.raw,
+        error: { code: 'output_rejected', message: d.errors.join('; ') },
+        retry: null,
+        ...(d.transcript ? { transcript: d.transcript } : {}),
+      }));
     }
     case 'PhaseCompleted': {
       const d = event.data;
@@ -389,7 +388,7 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
       return updatePhase(view, d.phaseId, (p) => {
         if (d.attempt !== p.attempt) return p;
         const c = p.candidates.find((x) => x.id === d.candidateId);
-        return c ? { ...p, candidates: upsertCandidate(p.candidates, { ...c, status: 'requested', error: null }) } : p;
+        return c ? { ...p, candidates: upsertCandidate(p.candidates, { ...c, status: 'requested', error: null, retry: null }) } : p;
       });
     }
     case 'BudgetRaised':
@@ -464,6 +463,30 @@ function updatePhase(view: RunView, phaseId: string, fn: (phase: PhaseView) => P
   const phases = view.phases.slice();
   phases[index] = after;
   return { ...view, phases };
+}
+
+/**
+ * A candidate's failed or rejected call of the current attempt: `change` updates the candidate,
+ * and what the call was still billed is charged to the candidate, its phase and the run (as the
+ * projector's chargeFailedCall does).
+ */
+function chargeFailedCall(
+  view: RunView,
+  d: { phaseId: string; attempt: number; candidateId: string; costUsd?: number; tokens?: Tokens },
+  change: (candidate: CandidateView) => CandidateView,
+): RunView {
+  const costUsd = d.costUsd;
+  const tokens = costUsd === undefined ? { input: 0, output: 0 } : (d.tokens ?? { input: 0, output: 0 });
+  let changed = false;
+  const next = updatePhase(view, d.phaseId, (p) => {
+    if (d.attempt !== p.attempt) return p;
+    changed = true;
+    const updated = change(p.candidates.find((c) => c.id === d.candidateId) ?? placeholderCandidate(d.candidateId));
+    if (costUsd === undefined) return { ...p, candidates: upsertCandidate(p.candidates, updated) };
+    const candidate = { ...updated, costUsd: updated.costUsd + costUsd, tokens: addTokens(updated.tokens, tokens) };
+    return { ...p, candidates: upsertCandidate(p.candidates, candidate), costUsd: p.costUsd + costUsd, tokens: addTokens(p.tokens, tokens) };
+  });
+  return changed && costUsd !== undefined ? { ...next, costUsd: next.costUsd + costUsd, tokens: addTokens(next.tokens, tokens) } : next;
 }
 
 /** A later attempt starts clean; spend stays cumulative across attempts. */

@@ -199,6 +199,7 @@ describe('run reducer', () => {
         [cid('discovery', 1, 1)]: { overall: 0.9, criteria: { correctness: 0.9 } },
       },
       rationale: 'B is more complete',
+      missing: [],
     });
     expect(p).toMatchObject({ status: 'completed', artifactId: 'art-1', completedAt: at(20) });
     expect(p.costUsd).toBeCloseTo(0.035);
@@ -250,6 +251,77 @@ describe('run reducer', () => {
     expect(completed).toMatchObject({ status: 'completed', completedAt: at(30), currentPhases: [] });
     const failed = applyRunEvent(started, ev(31, 'RunFailed', { reason: { code: 'budget', message: 'out of money' }, phaseId: 'discovery' }));
     expect(failed).toMatchObject({ status: 'failed', completedAt: at(31), currentPhases: [], error: { code: 'budget', message: 'out of money' } });
+  });
+
+  describe('per-candidate retries (issue 11 §6)', () => {
+    const RATE_LIMITED = { code: 'rate_limited', message: '429 Too Many Requests', retryable: true, retryAfterMs: 20_000 };
+    const failed = (seq: number, slot: number, extra: object = {}) =>
+      ev(seq, 'CandidateFailed', { phaseId: 'discovery', attempt: 1, candidateId: cid('discovery', 1, slot), attemptToken: `t${seq}`, error: RATE_LIMITED, durationMs: 40, workerId: 'w1', ...extra });
+    const redispatched = (seq: number, slot: number) =>
+      ev(seq, 'CandidateRedispatched', { phaseId: 'discovery', attempt: 1, candidateId: cid('discovery', 1, slot), attemptToken: `t${seq}`, reason: 'retry' });
+    const started = [ev(12, 'PhaseStarted', { phaseId: 'discovery', attempt: 1 }), requested(13, 'discovery', 1, 0, 'simulated', 'sim-a'), requested(14, 'discovery', 1, 1, 'openai', 'gpt-4.1')];
+
+    it('keeps a candidate whose retry is scheduled outstanding, with its error and retry, and charges the failed try', () => {
+      const view = applyRunEvents(restView(), [
+        ...started,
+        failed(15, 1, { tokens: { input: 10, output: 0 }, costUsd: 0.0625, retry: { number: 1, of: 2, notBefore: at(75) } }),
+      ]);
+      const p = phase(view, 'discovery');
+      expect(p.candidates[1]).toMatchObject({
+        status: 'requested',
+        error: { code: 'rate_limited', message: '429 Too Many Requests' },
+        retry: { number: 1, of: 2, notBefore: at(75) },
+        costUsd: 0.0625,
+        tokens: { input: 10, output: 0 },
+      });
+      expect(p.status).toBe('running');
+      expect(p.costUsd).toBe(0.0625);
+      expect(view.costUsd).toBe(0.0625);
+      expect(view.tokens).toEqual({ input: 10, output: 0 });
+    });
+
+    it('clears the retry on re-dispatch and adds the successful call to what the failed try cost', () => {
+      const waiting = applyRunEvents(restView(), [...started, failed(15, 1, { costUsd: 0.0625, tokens: { input: 10, output: 0 }, retry: { number: 1, of: 2, notBefore: at(75) } })]);
+      const again = applyRunEvent(waiting, redispatched(75, 1));
+      expect(phase(again, 'discovery').candidates[1]).toMatchObject({ status: 'requested', error: null, retry: null, costUsd: 0.0625 });
+      const done = applyRunEvent(again, generated(80, 'discovery', 1, 1, 0.5));
+      expect(phase(done, 'discovery').candidates[1]).toMatchObject({ status: 'generated', error: null, retry: null, costUsd: 0.5625, tokens: { input: 110, output: 50 } });
+      expect(phase(done, 'discovery').costUsd).toBe(0.5625);
+      expect(done.costUsd).toBe(0.5625);
+    });
+
+    it('drops a candidate that exhausts its tries: failed with its reason, no retry', () => {
+      const view = applyRunEvents(restView(), [
+        ...started,
+        failed(15, 1, { retry: { number: 1, of: 1, notBefore: at(30) } }),
+        redispatched(30, 1),
+        failed(31, 1),
+      ]);
+      expect(phase(view, 'discovery').candidates[1]).toMatchObject({ status: 'failed', error: { code: 'rate_limited', message: '429 Too Many Requests' }, retry: null });
+    });
+
+    it('records which candidates the verdict went without, and why', () => {
+      const missing = [{ candidateId: cid('discovery', 1, 1), provider: 'openai', model: 'gpt-4.1', error: RATE_LIMITED }];
+      const verdict = (seq: number, extra: object) =>
+        ev(seq, 'VerdictRecorded', {
+          phaseId: 'discovery',
+          attempt: 1,
+          judgeId: 'j',
+          winnerId: cid('discovery', 1, 0),
+          scores: { [cid('discovery', 1, 0)]: { overall: 0.7, criteria: { correctness: 0.7 } } },
+          rationale: 'only one',
+          order: [cid('discovery', 1, 0)],
+          provider: 'simulated',
+          model: 'sim-judge',
+          tokens: { input: 1, output: 1 },
+          costUsd: 0,
+          ...extra,
+        });
+      const base = applyRunEvents(restView(), [...started, generated(15, 'discovery', 1, 0, 0.01), failed(16, 1)]);
+      expect(phase(applyRunEvent(base, verdict(17, { missing })), 'discovery').verdict!.missing).toEqual(missing);
+      // a verdict recorded before `missing` existed went without none
+      expect(phase(applyRunEvent(base, verdict(17, {})), 'discovery').verdict!.missing).toEqual([]);
+    });
   });
 
   describe('idempotence', () => {

@@ -98,6 +98,7 @@ export function completedRunEvents(runId: string, templateId: string): NewEvent[
           { candidateId: cid(runId, 'draft', 2, 1), output: { text: 'draft b' } },
         ],
         attemptToken: 'tok-2',
+        missing: [],
       },
     },
     {
@@ -119,6 +120,7 @@ export function completedRunEvents(runId: string, templateId: string): NewEvent[
         model: 'sim-judge',
         tokens: { input: 300, output: 30 },
         costUsd: 0.0625,
+        missing: [],
       },
     },
     { type: 'ArtifactRecorded', data: { artifactId: `${runId}.draft.2.artifact`, phaseId: 'draft', attempt: 2, candidateId: cid(runId, 'draft', 2, 1), artifactType: 'text', content: { text: 'draft b' } } },
@@ -167,7 +169,7 @@ export function loopRunEvents(runId: string, templateId: string): NewEvent[] {
       type: 'JudgeRequested',
       data: {
         phaseId: 'write', attempt: 1, round: r, judgeId: evalId(r), purpose: 'evaluate', provider: 'simulated', model: 'sim-eval', criteria: ['quality'], task: 'Write a plan',
-        candidates: [{ candidateId: candidate(r), output: { text } }], attemptToken: 'tok',
+        candidates: [{ candidateId: candidate(r), output: { text } }], attemptToken: 'tok', missing: [],
       },
     },
     {
@@ -175,7 +177,7 @@ export function loopRunEvents(runId: string, templateId: string): NewEvent[] {
       data: {
         phaseId: 'write', attempt: 1, round: r, judgeId: evalId(r), purpose: 'evaluate', winnerId: candidate(r),
         scores: { [candidate(r)]: { overall: score, criteria: { quality: score } } }, rationale, order: [candidate(r)],
-        provider: 'simulated', model: 'sim-eval', tokens: { input: 5, output: 5 }, costUsd: 0.0625,
+        provider: 'simulated', model: 'sim-eval', tokens: { input: 5, output: 5 }, costUsd: 0.0625, missing: [],
       },
     },
   ];

@@ -48,7 +48,7 @@ export function runEvents(runId: string): NewEvent[] {
       data: {
         phaseId: 'draft', attempt: 1, round: 0, judgeId: `${runId}.draft.1.judge`, purpose: 'select', winnerId: c('draft', 1),
         scores: { [c('draft', 0)]: { overall: 0.25, criteria: {} }, [c('draft', 1)]: { overall: 0.75, criteria: {} } },
-        rationale: 'b', order: [c('draft', 0), c('draft', 1)], provider: 'simulated', model: 'sim-judge', tokens: { input: 40, output: 4 }, costUsd: 0.125,
+        rationale: 'b', order: [c('draft', 0), c('draft', 1)], provider: 'simulated', model: 'sim-judge', tokens: { input: 40, output: 4 }, costUsd: 0.125, missing: [],
       },
     },
     { type: 'ArtifactRecorded', data: { artifactId: `${runId}.draft.1.artifact`, phaseId: 'draft', attempt: 1, candidateId: c('draft', 1), artifactType: 'text', content: { text: 'draft-1' } } },
