@@ -2,6 +2,7 @@ import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '
 import type { Request, Response } from 'express';
 import { ZodError } from 'zod';
 import { ConclaveError, HTTP_STATUS, type ErrorCode, type ErrorEnvelope } from '@conclave/contracts';
+import { natsUnavailable } from '@conclave/event-log';
 import type { Logger } from '@conclave/service-kit';
 import { requestIdOf } from './request-context';
 
@@ -27,29 +28,20 @@ const CODE_OF_STATUS: Record<number, ErrorCode> = {
 const PG_UNREACHABLE = /^(08\d{3}|57P0[1-3])$/;
 const NODE_UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND']);
 const PG_POOL_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed|Connection ended unexpectedly/i;
-/**
- * nats.js errors (matched by name: the classes live in @nats-io/nats-core and @nats-io/jetstream)
- * of a server that is disconnected, reconnecting or did not answer in time — requests made while
- * the client reconnects are buffered and time out — and the event log's own LogUnavailableError
- * (a read that did not get the events the server reported).
- */
-const NATS_UNREACHABLE = new Set(['TimeoutError', 'NoResponders', 'ClosedConnectionError', 'DrainingConnectionError', 'ConnectionError', 'JetStreamNotEnabled', 'LogUnavailableError']);
-/** JetStream API / status replies that mean "not now": 503 (no responders, system unavailable), 408 (request timeout). */
-const JETSTREAM_NOT_NOW = new Set(['JetStreamApiError', 'JetStreamStatusError']);
-
 export type Dependency = 'postgres' | 'nats';
 
 /**
  * A dependency that cannot be reached (Postgres or NATS down or restarting; a connection refused
  * or cut; a request that got no answer) is the client's to retry — 503 `unavailable` with
  * Retry-After — never a 500. TypeORM wraps the driver's error (`driverError`); node-postgres
- * reports pool failures by message only; nats.js wraps its causes (`cause`).
+ * reports pool failures by message only; NATS errors are recognised by `natsUnavailable`
+ * (libs/event-log), which the orchestrator uses for its replies too.
  */
 export function unreachableDependency(err: unknown): { dependency: Dependency; cause: string } | null {
   for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 4; depth += 1) {
-    const { code, message, name, status } = e as { code?: unknown; message?: unknown; name?: unknown; status?: unknown };
-    if (typeof name === 'string' && NATS_UNREACHABLE.has(name)) return { dependency: 'nats', cause: `${name}: ${String(message)}` };
-    if (typeof name === 'string' && JETSTREAM_NOT_NOW.has(name) && (status === 503 || status === 408 || code === 503 || code === 408)) return { dependency: 'nats', cause: `${name}: ${String(message)}` };
+    const nats = natsUnavailable(e);
+    if (nats) return { dependency: 'nats', cause: nats };
+    const { code, message } = e as { code?: unknown; message?: unknown };
     if (typeof code === 'string' && (PG_UNREACHABLE.test(code) || NODE_UNREACHABLE.has(code))) return { dependency: 'postgres', cause: code };
     if (typeof message === 'string' && PG_POOL_MESSAGES.test(message)) return { dependency: 'postgres', cause: message };
     e = (e as { driverError?: unknown; cause?: unknown }).driverError ?? (e as { cause?: unknown }).cause;

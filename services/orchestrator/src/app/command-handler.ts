@@ -8,7 +8,7 @@ import {
   type ErrorBody,
   type OrchestratorReply,
 } from '@conclave/contracts';
-import { ConcurrencyError, type AppendMeta } from '@conclave/event-log';
+import { ConcurrencyError, natsUnavailable, type AppendMeta } from '@conclave/event-log';
 import { IllegalCommandError, isActive, resolveOutput, UnknownTargetError, type ActiveRun, type DecidedEvent, type StartRunInput } from '../domain';
 import type { RunRepository } from '../adapters/run-repository';
 import type { TemplateStore } from '../adapters/template-store';
@@ -105,6 +105,10 @@ export async function handleOrchestratorRequest(deps: CommandDeps, payload: unkn
     if (err instanceof UnknownTargetError) return fail({ code: 'not_found', message: err.message });
     if (err instanceof IllegalCommandError) return fail({ code: 'illegal_state', message: err.message });
     if (err instanceof ConcurrencyError) return fail({ code: 'concurrency', message: 'the run changed concurrently; try again' });
+    // NATS / JetStream not answering right now (a timeout while a server restarts): the client's
+    // to retry, a 503 at the gateway, not an internal error; nothing was decided on a partial read
+    const nats = natsUnavailable(err);
+    if (nats) return fail({ code: 'unavailable', message: 'the event log (NATS) did not answer the orchestrator: retry shortly', details: { dependency: 'nats', cause: nats } });
     deps.onInternalError(err);
     return fail({ code: 'internal', message: 'the orchestrator failed to handle the command' });
   }
