@@ -106,7 +106,8 @@ export async function handleOrchestratorRequest(deps: CommandDeps, payload: unkn
     if (err instanceof IllegalCommandError) return fail({ code: 'illegal_state', message: err.message });
     if (err instanceof ConcurrencyError) return fail({ code: 'concurrency', message: 'the run changed concurrently; try again' });
     // NATS / JetStream not answering right now (a timeout while a server restarts): the client's
-    // to retry, a 503 at the gateway, not an internal error; nothing was decided on a partial read
+    // to retry, a 503 at the gateway, not an internal error. A timed-out append may still have
+    // landed: the retry then meets the run's state, as after a gateway-side timeout
     const nats = natsUnavailable(err);
     if (nats) return fail({ code: 'unavailable', message: 'the event log (NATS) did not answer the orchestrator: retry shortly', details: { dependency: 'nats', cause: nats } });
     deps.onInternalError(err);
