@@ -168,6 +168,11 @@ export const RunView = z.object({
   workspace: RunWorkspace.extend({ head: GitSha }).nullable().optional(),
   /** distinct files the run's commits changed (0 without a workspace) */
   filesChanged: z.number().int().default(0),
+  /**
+   * The projector met an event of this run it cannot fold (issue 11 §4): the view stops at the
+   * event before it until the cause is fixed and the read models rebuilt; other runs go on.
+   */
+  parked: z.object({ sequence: z.number().int(), type: z.string(), reason: z.string(), at: z.string() }).nullable().default(null),
 });
 export type RunView = z.infer<typeof RunView>;
 

@@ -23,6 +23,8 @@ import { applyProviderEvent, applyProviderHealth } from './providers';
  * read model).
  */
 export class PoisonEventError extends Error {
+  /** the stream (`run:<id>`, `template:<id>`) the event belongs to, when it can be told */
+  streamId: string | null = null;
   constructor(
     readonly sequence: number,
     readonly eventType: string,

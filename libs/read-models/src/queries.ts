@@ -61,6 +61,7 @@ const CURRENT_ATTEMPT = 'p.run_id = x.run_id AND p.phase_id = x.phase_id AND p.a
 const GET_RUN_SQL = `
   SELECT to_jsonb(r) AS run,
          EXISTS (SELECT 1 FROM run_archive a WHERE a.run_id = r.id) AS archived,
+         (SELECT jsonb_build_object('sequence', s.sequence, 'type', s.event_type, 'reason', s.reason, 'at', s.parked_at) FROM parked_streams s WHERE s.stream_id = 'run:' || r.id) AS parked,
          COALESCE((SELECT jsonb_agg(to_jsonb(p) ORDER BY p.position) FROM run_phases p WHERE p.run_id = r.id), '[]') AS phases,
          COALESCE((SELECT jsonb_agg(to_jsonb(x) ORDER BY x.round, x.slot)
                      FROM candidates x JOIN run_phases p ON ${CURRENT_ATTEMPT} WHERE x.run_id = r.id), '[]') AS candidates,
@@ -69,6 +70,12 @@ const GET_RUN_SQL = `
     FROM runs r
    WHERE r.id = $1`;
 const POLL_MS = 20;
+interface ParkedInfo {
+  sequence: number | string;
+  type: string;
+  reason: string;
+  at: string;
+}
 
 /**
  * Reads of the read models, returning the contracts' REST views. Multi-table views are read in
@@ -88,16 +95,23 @@ export class ReadModelQueries {
    * entities' column metadata, as TypeORM hydrates a find().
    */
   async getRun(id: string): Promise<RunView | null> {
-    const rows: { run: JsonRow; phases: JsonRow[]; candidates: JsonRow[]; verdicts: JsonRow[]; archived: boolean }[] = await this.ds.query(GET_RUN_SQL, [id]);
+    const rows: { run: JsonRow; phases: JsonRow[]; candidates: JsonRow[]; verdicts: JsonRow[]; archived: boolean; parked: ParkedInfo | null }[] = await this.ds.query(GET_RUN_SQL, [id]);
     const row = rows[0];
     if (!row) return null;
-    return toRunView(
+    const view = toRunView(
       this.hydrate(RunRow, row.run),
       row.phases.map((p) => this.hydrate(RunPhaseRow, p)),
       row.candidates.map((c) => this.hydrate(CandidateRow, c)),
       row.verdicts.map((v) => this.hydrate(VerdictRow, v)),
       row.archived,
     );
+    return row.parked ? { ...view, parked: { ...row.parked, sequence: Number(row.parked.sequence), at: new Date(row.parked.at).toISOString() } } : view;
+  }
+
+  /** Streams the live projection skips (poison parked, issue 11 §4). */
+  async parkedStreams(): Promise<string[]> {
+    const rows: { stream_id: string }[] = await this.ds.query('SELECT stream_id FROM parked_streams');
+    return rows.map((r) => r.stream_id);
   }
 
   /** A row as `to_jsonb` gives it (column names as keys) → the entity TypeORM would have read. */

@@ -63,6 +63,7 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
     const expected: RunView = {
       id: RUN,
       archived: false,
+      parked: null,
       name: 'Cats essay',
       templateId: TPL,
       templateVersion: 1,

@@ -99,6 +99,7 @@ export function toRunView(run: RunRow, phases: readonly RunPhaseRow[], candidate
     archived,
     workspace: run.workspace ?? null,
     filesChanged: run.filesChanged ?? 0,
+    parked: null,
   };
 }
 

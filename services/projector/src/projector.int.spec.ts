@@ -231,49 +231,72 @@ describe('Projector on poison events', () => {
     return world.queries.listAlerts();
   }
 
-  it('halts before a message that does not decode, records an alert, and halts there again after a restart', async () => {
+  it('parks the run of a message that does not decode, alerts, and goes on folding the other runs; a restart keeps it parked', async () => {
     await world.appendRuns(2);
     const poisonRun = randomUUID();
+    const [started] = await world.append(poisonRun, runEvents(poisonRun).slice(0, 1));
     const poison = await world.env.log.publish(world.env.log.names.subjects.aggregateEvents('run', poisonRun), { type: 'PhaseExploded', schemaVersion: 1, data: {} }, randomUUID());
     const [after] = await world.appendRuns(1);
+    const [late] = await world.append(poisonRun, [{ type: 'PhaseStarted', data: { phaseId: 'draft', attempt: 1 } }]);
 
     const projector = world.projector({ batchSize: 100 });
     projector.start();
-    await eventually(async () => (await projector.getStatus()).state === 'halted', 'the projector to halt');
-    const status = await projector.getStatus();
-    expect(status.halted).toMatchObject({ sequence: poison.seq, type: 'PhaseExploded', reason: expect.stringContaining('does not decode') });
-    expect(status.checkpoint).toBe(poison.seq - 1);
-    expect(status.lag).toBeGreaterThan(0);
-    expect(projector.healthy).toBe(false);
-    // everything before it is applied (same batch), nothing after it
-    expect(await world.queries.appliedSequence()).toBe(poison.seq - 1);
-    expect(await world.queries.runExists(after!)).toBe(false);
+    await eventually(async () => (await world.queries.appliedSequence()) >= late!, 'the projector to go past the poison');
+    expect(started).toBeLessThan(poison.seq);
+    expect((await projector.getStatus()).state).not.toBe('halted');
+    expect(projector.healthy).toBe(true);
+    // the other runs are folded, before and after the poison
+    expect(await world.queries.runExists(after!)).toBe(true);
+    expect(Number((await world.ds.query('SELECT count(*) AS n FROM runs'))[0].n)).toBe(4);
+    // the poisoned run is marked, and stops at the event before the poison (its later PhaseStarted is skipped)
+    const view = await world.queries.getRun(poisonRun);
+    expect(view?.parked).toMatchObject({ sequence: poison.seq, type: 'PhaseExploded', reason: expect.stringContaining('does not decode') });
+    expect(view?.sequence).toBe(started);
     expect(await alerts()).toEqual([
-      expect.objectContaining({ kind: 'projection_halted', details: expect.objectContaining({ sequence: poison.seq, type: 'PhaseExploded', projection: 'main' }) }),
+      expect.objectContaining({ kind: 'projection_parked', details: expect.objectContaining({ streamId: `run:${poisonRun}`, sequence: poison.seq, type: 'PhaseExploded' }) }),
     ]);
     await projector.stop();
-    expect((await projector.getStatus()).state).toBe('halted');
 
+    const [more] = await world.appendRuns(1);
     const again = world.projector();
     again.start();
-    await eventually(async () => (await again.getStatus()).state === 'halted', 'the restarted projector to halt');
-    expect((await again.getStatus()).halted?.sequence).toBe(poison.seq);
-    expect(await world.queries.appliedSequence()).toBe(poison.seq - 1);
-    expect(await alerts()).toHaveLength(2);
+    await eventually(async () => world.queries.runExists(more!), 'the restarted projector to fold new runs');
+    expect((await world.queries.getRun(poisonRun))?.sequence).toBe(started);
+    expect(await alerts()).toHaveLength(1);
+    await again.stop();
   });
 
-  it('halts exactly at an event that decodes but contradicts the read models', async () => {
+  it('parks a stream at an event that decodes but contradicts the read models; the others in its batch are applied', async () => {
     await world.appendRuns(2);
-    const [orphan] = await world.append(randomUUID(), [{ type: 'PhaseStarted', data: { phaseId: 'draft', attempt: 1 } }]);
-    await world.appendRuns(1);
+    const orphanRun = randomUUID();
+    const [orphan] = await world.append(orphanRun, [{ type: 'PhaseStarted', data: { phaseId: 'draft', attempt: 1 } }]);
+    const [after] = await world.appendRuns(1);
 
     const projector = world.projector({ batchSize: 500 }); // one batch holds the good events and the orphan
     projector.start();
+    await eventually(async () => world.queries.runExists(after!), 'the run after the orphan');
+    expect(Number((await world.ds.query('SELECT count(*) AS n FROM runs'))[0].n)).toBe(3);
+    expect(await world.ds.query('SELECT stream_id, sequence::int AS sequence FROM parked_streams')).toEqual([{ stream_id: `run:${orphanRun}`, sequence: orphan }]);
+    expect(await alerts()).toEqual([expect.objectContaining({ kind: 'projection_parked' })]);
+    await projector.stop();
+  });
+
+  it('halts at a poison event whose stream cannot be told, and halts there again after a restart', async () => {
+    await world.appendRuns(1);
+    const poison = await world.env.log.publish(`${world.env.log.names.prefix}.events.nonsense`, { type: 'PhaseExploded' }, randomUUID());
+    const [after] = await world.appendRuns(1);
+    const projector = world.projector({ batchSize: 100 });
+    projector.start();
     await eventually(async () => (await projector.getStatus()).state === 'halted', 'the projector to halt');
-    expect((await projector.getStatus()).halted).toMatchObject({ sequence: orphan, type: 'PhaseStarted' });
-    expect(await world.queries.appliedSequence()).toBe(orphan! - 1);
-    expect(Number((await world.ds.query('SELECT count(*) AS n FROM runs'))[0].n)).toBe(2);
-    expect(await alerts()).toHaveLength(1);
+    expect((await projector.getStatus()).halted).toMatchObject({ sequence: poison.seq });
+    expect(await world.queries.appliedSequence()).toBe(poison.seq - 1);
+    expect(await world.queries.runExists(after!)).toBe(false);
+    expect(await alerts()).toEqual([expect.objectContaining({ kind: 'projection_halted' })]);
+    await projector.stop();
+    const again = world.projector();
+    again.start();
+    await eventually(async () => (await again.getStatus()).state === 'halted', 'the restarted projector to halt');
+    expect(await world.queries.appliedSequence()).toBe(poison.seq - 1);
   });
 });
 

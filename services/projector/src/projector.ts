@@ -1,5 +1,5 @@
 import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import type { Recorded } from '@conclave/contracts';
+import { parseEventSubject, streamIdOf, type Recorded } from '@conclave/contracts';
 import { EventLog } from '@conclave/event-log';
 import { MAIN_CHECKPOINT, PoisonEventError, projectBatch, recordAlert, ReadModelQueries, type DataSource, type EntityManager } from '@conclave/read-models';
 import { batches } from './batches';
@@ -70,9 +70,11 @@ export const DEFAULT_BATCH = 2000;
  *   or below it are skipped, so a crash, a redelivery or a second replica never applies an event twice.
  * - Transient failure (Postgres or NATS unavailable, a failed commit): the batch rolls back, the
  *   consumer is dropped, and after a backoff the projector restarts from the checkpoint in Postgres.
- * - Poison (an event that does not decode or cannot be folded): the projection halts before it,
- *   logs the sequence and type, records an alert, and reports `halted` (health: degraded) until
- *   an operator deploys a fix and restarts it. It never skips an event.
+ * - Poison (an event that does not decode or cannot be folded) is contained (issue 11 §4): its
+ *   stream — that run or template — is parked (`parked_streams`, a `projection_parked` alert, the
+ *   run view says so) and its later events are skipped, while every other stream goes on being
+ *   folded. A poison event whose stream cannot be told halts the projection before it, as before
+ *   (`projection_halted`, health degraded). Replay never skips: it halts on the same event.
  */
 export class Projector {
   private readonly batchSize: number;
@@ -89,6 +91,8 @@ export class Projector {
   private loop: Promise<void> | null = null;
   private messages: ConsumerMessages | null = null;
   private wake: (() => void) | null = null;
+  /** streams whose events the live projection skips (loaded from Postgres at each (re)start) */
+  private parked = new Set<string>();
 
   constructor(private readonly options: ProjectorOptions) {
     this.batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
@@ -154,7 +158,15 @@ export class Projector {
         if (this.stopping) return;
         throw new Error('the event stream ended');
       } catch (err) {
-        if (err instanceof PoisonEventError) return this.halt(err);
+        if (err instanceof PoisonEventError) {
+          if (err.streamId && (await this.park(err, err.streamId).then(() => true, (parkErr: unknown) => {
+            this.options.logger.error({ err: parkErr }, 'could not park the poisoned stream');
+            return false;
+          }))) {
+            continue; // follow on from the checkpoint, past the parked event
+          }
+          return this.halt(err);
+        }
         if (this.stopping) return;
         failures += 1;
         const delayMs = this.delay(failures);
@@ -171,6 +183,7 @@ export class Projector {
     const { log } = this.options;
     const checkpoint = await this.queries.appliedSequence(this.checkpointName);
     this.checkpoint = checkpoint;
+    this.parked = new Set(await this.queries.parkedStreams());
     const last = await log.lastSequence();
     if (checkpoint > last) {
       this.options.logger.warn({ checkpoint, lastLogSequence: last }, 'read models are ahead of the log: wrong database, or the stream was recreated');
@@ -222,6 +235,7 @@ export class Projector {
       await this.commit(events);
     } catch (err) {
       if (!(err instanceof PoisonEventError)) throw err;
+      err.streamId ??= events.find((e) => e.sequence === err.sequence)?.streamId ?? null;
       const before = events.filter((e) => e.sequence < err.sequence);
       if (before.length > 0) await this.commit(before);
       throw err;
@@ -230,15 +244,42 @@ export class Projector {
 
   private async commit(events: Recorded[]): Promise<void> {
     const started = Date.now();
+    const kept = this.parked.size > 0 ? events.filter((e) => !this.parked.has(e.streamId)) : events;
+    const last = events.reduce((max, e) => Math.max(max, e.sequence), 0);
     const applied = await this.options.dataSource.transaction(async (manager) => {
-      const sequence = await projectBatch(manager, events, this.checkpointName);
+      const sequence = await projectBatch(manager, kept, this.checkpointName);
       await this.options.beforeCommit?.(events, manager);
-      return sequence;
+      if (last <= sequence) return sequence;
+      // the batch ended with events of parked streams: the checkpoint moves past them too
+      await manager.query('UPDATE projection_checkpoints SET sequence = $2, updated_at = now() WHERE name = $1 AND sequence < $2', [this.checkpointName, last]);
+      return last;
     });
     this.checkpoint = applied;
     this.lastError = null;
     if (this.state === 'retrying') this.state = 'running';
     this.options.logger.debug({ events: events.length, checkpoint: applied, ms: Date.now() - started }, 'batch projected');
+  }
+
+  /**
+   * Park the poisoned stream: record it, move the checkpoint past its poison event (one
+   * transaction), then alert. Its later events are skipped; the other streams go on.
+   */
+  private async park(err: PoisonEventError, streamId: string): Promise<void> {
+    await this.options.dataSource.transaction(async (manager) => {
+      await manager.query(
+        'INSERT INTO parked_streams (stream_id, sequence, event_type, reason, parked_at) VALUES ($1, $2, $3, $4, now()) ON CONFLICT (stream_id) DO NOTHING',
+        [streamId, err.sequence, err.eventType, err.reason.slice(0, 2000)],
+      );
+      await manager.query('UPDATE projection_checkpoints SET sequence = $2, updated_at = now() WHERE name = $1 AND sequence < $2', [this.checkpointName, err.sequence]);
+    });
+    this.parked.add(streamId);
+    this.checkpoint = Math.max(this.checkpoint, err.sequence);
+    this.options.logger.error({ streamId, sequence: err.sequence, type: err.eventType, reason: err.reason }, 'poison event: its stream is parked, the others go on');
+    await recordAlert(this.options.dataSource, {
+      kind: 'projection_parked',
+      message: `${streamId} is parked: event ${err.sequence} (${err.eventType}) cannot be projected: ${err.reason}`,
+      details: { projection: this.checkpointName, streamId, sequence: err.sequence, type: err.eventType, reason: err.reason },
+    }).catch((alertErr: unknown) => this.options.logger.error({ err: alertErr }, 'could not record the projection_parked alert'));
   }
 
   private async halt(err: PoisonEventError): Promise<void> {
@@ -300,7 +341,10 @@ export function decodeBatch(messages: readonly JsMsg[]): { events: Recorded[]; p
     try {
       events.push(EventLog.decode(m));
     } catch (err) {
-      return { events, poison: new PoisonEventError(m.seq, rawType(m), `does not decode: ${err instanceof Error ? err.message : String(err)}`, { cause: err }) };
+      const poison = new PoisonEventError(m.seq, rawType(m), `does not decode: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      const target = typeof m.subject === 'string' ? parseEventSubject(m.subject, prefixOf(m.subject)) : null;
+      poison.streamId = target ? streamIdOf(target.aggregate, target.id) : null;
+      return { events, poison };
     }
   }
   return { events, poison: null };
@@ -313,4 +357,10 @@ function rawType(m: JsMsg): string {
   } catch {
     return '(not JSON)';
   }
+}
+
+/** the NATS prefix of an events subject (`t1.events.run.x` → `t1`, `events.run.x` → '') */
+function prefixOf(subject: string): string {
+  const at = subject.indexOf('events.');
+  return at > 0 ? subject.slice(0, at - 1) : '';
 }

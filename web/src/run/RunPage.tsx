@@ -108,6 +108,12 @@ function RunPage({ id }: { id: string }) {
           <strong>Run failed:</strong> {view.error.message} <code>{view.error.code}</code>
         </div>
       )}
+      {view.parked && (
+        <div className="notice notice--error" role="alert">
+          <strong>Parked:</strong> event {view.parked.sequence} (<code>{view.parked.type}</code>) of this run cannot be projected — {view.parked.reason}. This page
+          shows the run as it was before that event; other runs are unaffected. Fix the cause, then rebuild the read models (<code>npm run replay</code>).
+        </div>
+      )}
 
       <section className="card" aria-labelledby="pipeline-heading">
         <div className="card__head">

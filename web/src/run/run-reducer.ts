@@ -144,6 +144,7 @@ export function emptyRunView(id: string): RunView {
     archived: false,
     workspace: null,
     filesChanged: 0,
+    parked: null,
   };
 }
 
