@@ -131,12 +131,13 @@ describe('WorkerRuntime lease (issue 11 §5: one provider call per candidate)', 
       execute: async (cmd, ctx) => {
         calls.set(cmd.commandId, (calls.get(cmd.commandId) ?? 0) + 1);
         await new Promise((resolve) => setTimeout(resolve, 50));
-        if (ctx.deliveryCount === 1) freeze(1_000); // the provider answered while the process was stopped
+        if (ctx.deliveryCount === 1) freeze(2_500); // the provider answered while the process was stopped
         return { status: 'ok' };
       },
       toResult: (cmd, outcome: { status: 'ok' } | FailedOutcome, meta) => ({ commandId: cmd.commandId, workerId: meta.workerId, outcome }),
     };
-    const runtime = new WorkerRuntime(spec, { log: env.log, workerId: `lease-${durable}`, logger: quiet, heartbeatMs: 100, leaseMs: 400 });
+    // a lease well above any event-loop lag of a loaded CI machine, well below the freeze
+    const runtime = new WorkerRuntime(spec, { log: env.log, workerId: `lease-${durable}`, logger: quiet, heartbeatMs: 200, leaseMs: 1_500 });
     runtimes.push(runtime);
     await runtime.start();
     return runtime;
