@@ -23,6 +23,9 @@ const checkoutState = async (repo: string) => ({
   app: await readFile(path.join(repo, 'app.txt'), 'utf8'),
 });
 
+// dozens of git processes per test: seconds on a loaded 2-core CI machine
+jest.setTimeout(30_000);
+
 describe('run workspaces: a branch per run, a worktree per candidate, the winner integrated as one commit', () => {
   let base: string;
   let roots: string;
