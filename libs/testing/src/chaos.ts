@@ -146,6 +146,8 @@ export interface ChaosReport {
   };
   eventsReadVia: { rest: number; direct: number };
   faults: InjectedFault[];
+  /** services that exited without being killed: restarted after 1 s, as a supervisor (compose `restart: unless-stopped`) would */
+  unexpectedExits: { at: number; slot: string; pid: number; code: number | null; signal: string | null }[];
   logDir: string;
 }
 
@@ -357,6 +359,8 @@ interface ServiceProcess {
   slot: string;
   child: ChildProcess;
   stopped: boolean;
+  /** killed by a fault or the teardown: not a crash */
+  expectedExit: boolean;
 }
 
 /* ------------------------------------------------------------------ fake providers */
@@ -505,8 +509,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     http: { total: 0, byStatus: {}, non503_5xx: [], samples4xx: [], networkErrors: 0 },
     eventsReadVia: { rest: 0, direct: 0 },
     faults: [],
+    unexpectedExits: [],
     logDir,
   };
+  let shuttingDown = false;
 
   try {
     await nats.start();
@@ -541,8 +547,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       if (!log) logs.set(slot, (log = createWriteStream(join(logDir, `${slot}.log`), { flags: 'a' })));
       child.stdout!.pipe(log, { end: false });
       child.stderr!.pipe(log, { end: false });
-      const proc = { service, slot, child, stopped: false };
+      const proc: ServiceProcess = { service, slot, child, stopped: false, expectedExit: false };
       procs.set(slot, proc);
+      child.once('exit', (code, signal) => {
+        if (proc.expectedExit || shuttingDown) return;
+        report.unexpectedExits.push({ at: Date.now() - t0, slot, pid: child.pid ?? 0, code, signal });
+        say(`  ${slot} (pid ${child.pid}) exited on its own (${signal ?? `code ${code}`}); restarting it in 1 s (see ${slot}.log)`);
+        setTimeout(() => {
+          if (!shuttingDown && procs.get(slot) === proc) spawnService(service, slot);
+        }, 1_000);
+      });
       return proc;
     };
     for (const s of ['orchestrator', 'projector', 'judge', 'gateway'] as const) spawnService(s, s);
@@ -703,6 +717,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           out.target = slotName;
           while (proc.stopped) await sleep(200);
           const pid = proc.child.pid;
+          proc.expectedExit = true;
           proc.child.kill('SIGKILL');
           await waitExit(proc.child, 10_000);
           await sleep(1_000);
@@ -929,6 +944,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
     }
   } finally {
+    shuttingDown = true;
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     report.elapsedMs = Date.now() - t0;
@@ -1007,6 +1023,11 @@ export function formatChaosTable(r: ChaosReport): string {
     ],
   ];
   const w0 = Math.max(...rows.map((x) => x[0].length));
+  rows.push([
+    'services that exited on their own (restarted after 1 s)',
+    r.unexpectedExits.length ? r.unexpectedExits.map((e) => `${e.slot} at ${(e.at / 1000).toFixed(0)} s (${e.signal ?? `code ${e.code}`})`).join('; ') : '0',
+    '',
+  ]);
   const lines = [
     `Conclave chaos ${r.id} — seed ${r.seed}, ${(r.elapsedMs / 1000).toFixed(0)} s, ${r.machine}`,
     `durability: ${r.durability}`,
