@@ -54,6 +54,12 @@ export interface AppendMeta {
   actor: Actor;
 }
 
+/** A message of an aggregate's subject that does not decode as an event (EventLog.read with `poison`). */
+export interface UnreadableEvent {
+  sequence: number;
+  reason: string;
+}
+
 /** Pass `0` to require that the aggregate has no events yet; 'any' disables the check. */
 export type ExpectedSequence = number | 'any';
 
@@ -262,8 +268,13 @@ export class EventLog {
   /* ------------------------------------------------------------------ reads */
 
   /** Every event of one aggregate after `afterSequence`, in order (an ordered consumer, 2.9-safe). */
-  async read(aggregate: Aggregate, id: string, afterSequence = 0): Promise<Recorded[]> {
-    return this.readSubject(this.names.subjects.aggregateEvents(aggregate, id), afterSequence);
+  /**
+   * One aggregate's events after a sequence. A message that does not decode throws, unless the
+   * caller passes `poison`: it is then recorded there (sequence and reason) and skipped, so the
+   * caller can decide what an unreadable event means (the orchestrator fails the run with it).
+   */
+  async read(aggregate: Aggregate, id: string, afterSequence = 0, options: { poison?: UnreadableEvent[] } = {}): Promise<Recorded[]> {
+    return this.readSubject(this.names.subjects.aggregateEvents(aggregate, id), afterSequence, Number.POSITIVE_INFINITY, options.poison);
   }
 
   /** The whole log (or a filter of it) from a sequence, up to `limit` events. */
@@ -284,25 +295,40 @@ export class EventLog {
    * (seen with consume() and, more rarely, fetch()): a fetch that brings nothing within
    * FETCH_EXPIRES_MS is retried on a fresh consumer from the last event read, a few times.
    */
-  private async readSubject(subject: string, afterSequence: number, limit = Number.POSITIVE_INFINITY): Promise<Recorded[]> {
+  private async readSubject(subject: string, afterSequence: number, limit = Number.POSITIVE_INFINITY, poison?: UnreadableEvent[]): Promise<Recorded[]> {
     const out: Recorded[] = [];
     let wanted = limit;
-    for (let stalls = 0; out.length < wanted; ) {
-      const from = out.length > 0 ? out[out.length - 1]!.sequence : afterSequence;
+    let skipped = 0;
+    let lastSeen = afterSequence;
+    const read = () => out.length + skipped;
+    for (let stalls = 0; read() < wanted; ) {
+      const from = lastSeen;
       const consumer = await this.js.consumers.get(this.names.streams.events, {
         filter_subjects: subject,
         ...(from > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from + 1 } : { deliver_policy: DeliverPolicy.All }),
       });
       const info = await consumer.info();
-      wanted = Math.min(out.length + info.num_pending, limit);
-      while (out.length < wanted) {
-        const before = out.length;
-        const messages = await consumer.fetch({ max_messages: Math.min(READ_BUFFER, wanted - out.length), expires: FETCH_EXPIRES_MS });
-        for await (const m of messages) out.push(EventLog.decode(m));
-        if (out.length === before) break;
+      wanted = Math.min(read() + info.num_pending, limit);
+      while (read() < wanted) {
+        const before = read();
+        const messages = await consumer.fetch({ max_messages: Math.min(READ_BUFFER, wanted - read()), expires: FETCH_EXPIRES_MS });
+        for await (const m of messages) {
+          lastSeen = m.seq;
+          if (!poison) {
+            out.push(EventLog.decode(m));
+            continue;
+          }
+          try {
+            out.push(EventLog.decode(m));
+          } catch (err) {
+            poison.push({ sequence: m.seq, reason: (err instanceof Error ? err.message : String(err)).replaceAll('\u0000', '\uFFFD').slice(0, 1000) });
+            skipped += 1;
+          }
+        }
+        if (read() === before) break;
       }
-      if (out.length < wanted && ++stalls > FETCH_RETRIES) {
-        throw new LogUnavailableError(`the log did not deliver the ${wanted - out.length} events it reported after sequence ${from} on ${subject}`);
+      if (read() < wanted && ++stalls > FETCH_RETRIES) {
+        throw new LogUnavailableError(`the log did not deliver the ${wanted - read()} events it reported after sequence ${from} on ${subject}`);
       }
     }
     return out;

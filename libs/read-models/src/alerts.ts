@@ -14,13 +14,19 @@ export interface NewAlert {
  * Record an operator alert (GET /alerts). Written in its own statement: call it outside the
  * transaction that failed (that one is rolled back, and the alert would go with it).
  */
+/** NUL → U+FFFD (Postgres text cannot hold NUL). */
+export function withoutNul(text: string): string {
+  return text.replaceAll('\u0000', '\uFFFD');
+}
+
 export async function recordAlert(db: DataSource | EntityManager, alert: NewAlert, now = new Date()): Promise<string> {
   const id = randomUUID();
   await db.getRepository(AlertRow).insert({
     id,
     kind: alert.kind,
-    message: alert.message,
-    details: toJsonb(alert.details),
+    message: withoutNul(alert.message),
+    // Postgres text and jsonb refuse NUL: an alert about poison must not fail on the poison's bytes
+    details: toJsonb(alert.details === undefined ? undefined : JSON.parse(JSON.stringify(alert.details).replace(/\\u0000/g, '\\ufffd'))),
     createdAt: now,
   });
   return id;

@@ -363,4 +363,28 @@ describe('orchestrator against JetStream', () => {
       await orch.stop();
     }
   });
+
+  it('fails a run whose stream holds an event that does not decode, with internal_error naming it (never a hang)', async () => {
+    const orch = await startOrchestrator(env);
+    try {
+      const created = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'CreateTemplate', template })));
+      const started = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 'poison' } })));
+      // no worker answers: the run waits on its candidates when the junk lands on its subject
+      const junk = await env.log.publish(env.log.names.subjects.aggregateEvents('run', started.id), { type: 'PhaseExploded', data: {} }, `junk-${started.id}`);
+      const poison: { sequence: number; reason: string }[] = [];
+      await eventually(async () => {
+        poison.length = 0;
+        const events = await env.log.read('run', started.id, 0, { poison });
+        return events[events.length - 1]?.type === 'RunFailed' ? events : null;
+      }, 'the run to fail');
+      const events = await env.log.read('run', started.id, 0, { poison: [] });
+      const failed = events[events.length - 1]!;
+      expect(failed.type === 'RunFailed' && failed.data.reason).toMatchObject({ code: 'internal_error', message: expect.stringContaining(`event ${junk.seq} of this run cannot be read`) });
+      expect(poison.map((p) => p.sequence)).toEqual([junk.seq]);
+      await expect(env.log.read('run', started.id)).rejects.toThrow(); // without `poison`, a read still refuses it
+    } finally {
+      await orch.stop();
+    }
+  });
 });
+

@@ -1,7 +1,7 @@
 import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { parseEventSubject, streamIdOf, type Recorded } from '@conclave/contracts';
 import { EventLog } from '@conclave/event-log';
-import { MAIN_CHECKPOINT, PoisonEventError, projectBatch, recordAlert, ReadModelQueries, type DataSource, type EntityManager } from '@conclave/read-models';
+import { MAIN_CHECKPOINT, PoisonEventError, projectBatch, recordAlert, withoutNul, ReadModelQueries, type DataSource, type EntityManager } from '@conclave/read-models';
 import { batches } from './batches';
 
 /** The subset of a pino logger the projector writes to. */
@@ -268,7 +268,7 @@ export class Projector {
     await this.options.dataSource.transaction(async (manager) => {
       await manager.query(
         'INSERT INTO parked_streams (stream_id, sequence, event_type, reason, parked_at) VALUES ($1, $2, $3, $4, now()) ON CONFLICT (stream_id) DO NOTHING',
-        [streamId, err.sequence, err.eventType, err.reason.slice(0, 2000)],
+        [streamId, err.sequence, withoutNul(err.eventType).slice(0, 200), withoutNul(err.reason).slice(0, 2000)],
       );
       await manager.query('UPDATE projection_checkpoints SET sequence = $2, updated_at = now() WHERE name = $1 AND sequence < $2', [this.checkpointName, err.sequence]);
     });

@@ -1,11 +1,17 @@
-import { ConcurrencyError, EventLog, type AppendMeta } from '@conclave/event-log';
+import { ConcurrencyError, EventLog, type AppendMeta, type UnreadableEvent } from '@conclave/event-log';
 import type { Recorded } from '@conclave/contracts';
 import { decide, evolve, foldRun, initialRunState, type DeciderContext, type DeciderInput, type RunState } from '../domain';
 
 interface Cached {
   state: RunState;
+  /** the run stream's last sequence (an unreadable message included) */
   sequence: number;
+  /** the first message of the stream that does not decode, if any */
+  unreadable?: UnreadableEvent;
 }
+
+/** a run that still acts on inputs: an unreadable event must fail it first */
+const stillActs = (state: RunState) => state.status !== 'empty' && state.status !== 'failed' && state.status !== 'completed' && state.status !== 'cancelled';
 
 export interface HandleOutcome {
   /** what this call appended (empty when the input decided nothing) */
@@ -31,8 +37,11 @@ export class RunRepository {
 
   async load(runId: string): Promise<Cached> {
     const cached = this.cache.get(runId) ?? { state: initialRunState(), sequence: 0 };
-    const fresh = await this.log.read('run', runId, cached.sequence);
-    const next = fresh.length === 0 ? cached : { state: foldRun(fresh, cached.state), sequence: fresh[fresh.length - 1]!.sequence };
+    const poison: UnreadableEvent[] = [];
+    const fresh = await this.log.read('run', runId, cached.sequence, { poison });
+    const sequence = Math.max(cached.sequence, fresh[fresh.length - 1]?.sequence ?? 0, ...poison.map((p) => p.sequence));
+    const unreadable = cached.unreadable ?? poison[0];
+    const next = { state: fresh.length === 0 ? cached.state : foldRun(fresh, cached.state), sequence, ...(unreadable ? { unreadable } : {}) };
     this.remember(runId, next);
     return next;
   }
@@ -47,10 +56,12 @@ export class RunRepository {
     return this.serialised(runId, async () => {
       let cached = this.cache.get(runId);
       for (let conflicts = 0; ; ) {
-        const { state, sequence } = cached ?? (await this.load(runId));
+        const { state, sequence, unreadable } = cached ?? (await this.load(runId));
         const fromCache = cached !== undefined;
         cached = undefined;
-        const events = decide(state, input, { validate: this.validate, now: meta.occurredAt, estimateUsd: this.options.estimateUsd });
+        // poison in the run's own stream (issue 11 §3/§4): the run fails with it before anything else
+        const failFirst = unreadable && stillActs(state) ? ({ type: 'Unreadable', ...unreadable } as const) : null;
+        const events = decide(state, failFirst ?? input, { validate: this.validate, now: meta.occurredAt, estimateUsd: this.options.estimateUsd });
         if (events.length === 0) {
           if (fromCache) continue;
           return { appended: [], sequence };
@@ -58,7 +69,11 @@ export class RunRepository {
         try {
           const appended = await this.log.append('run', runId, events, sequence, meta);
           const last = appended[appended.length - 1]!.sequence;
-          this.remember(runId, { state: events.reduce((s, e) => evolve(s, e), state), sequence: last });
+          this.remember(runId, { state: events.reduce((s, e) => evolve(s, e), state), sequence: last, ...(unreadable ? { unreadable } : {}) });
+          if (failFirst) {
+            cached = this.cache.get(runId); // then the input itself, on the failed run
+            continue;
+          }
           return { appended, sequence: last };
         } catch (err) {
           // a partial append leaves the cache behind the log: the next load reads the rest

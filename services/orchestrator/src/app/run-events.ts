@@ -11,7 +11,14 @@ import type { RunEventHandler } from './redrive';
 export function consumeRunEvents(
   log: EventLog,
   logger: Logger,
-  options: { durable: string; concurrency: number; what: string; handlers?: Map<string, RunEventHandler> },
+  options: {
+    durable: string;
+    concurrency: number;
+    what: string;
+    handlers?: Map<string, RunEventHandler>;
+    /** before an undecodable run event is dead-lettered (the timers fail its run: it cannot be trusted past it) */
+    onUndecodable?: (runId: string) => Promise<void>;
+  },
   handle: (event: Recorded, runId: string) => Promise<Disposition>,
 ): Promise<RunningConsumer> {
   options.handlers?.set(options.durable, handle); // redrive of this consumer's dead letters
@@ -31,6 +38,7 @@ export function consumeRunEvents(
       try {
         event = EventLog.decode(m);
       } catch (err) {
+        await options.onUndecodable?.(target.id); // throws: nak, and the next delivery tries again
         return term(`undecodable event: ${(err as Error).message}`, 'undecodable');
       }
       return handle(event, target.id);

@@ -15,7 +15,16 @@ const MAX_WAIT_MS = 60 * 60 * 1000;
  * nothing if the phase moved on meanwhile. Deadlines are therefore derived from the log.
  */
 export function startTimers(log: EventLog, runs: RunRepository, logger: Logger, now: () => Date, handlers?: Map<string, RunEventHandler>): Promise<RunningConsumer> {
-  return consumeRunEvents(log, logger, { durable: log.names.consumers.timers, concurrency: 16, what: 'timer tick', handlers }, async (event, runId) => {
+  return consumeRunEvents(log, logger, {
+      durable: log.names.consumers.timers,
+      concurrency: 16,
+      what: 'timer tick',
+      handlers,
+      // a run with an unreadable event fails at once, even when it waits for nothing else to arrive
+      onUndecodable: async (runId) => {
+        await runs.handle(runId, { type: 'Reconcile' }, { occurredAt: now().toISOString(), correlationId: runId, causationId: null, actor: { kind: 'system', id: 'timer' } });
+      },
+    }, async (event, runId) => {
     const due =
       event.type === 'PhaseStarted'
         ? event.data.deadline

@@ -46,6 +46,8 @@ export type DeciderInput =
   /** the worker holding this dispatch stopped heartbeating: dispatch it again under a new token */
   | { type: 'Stalled'; attemptToken: string }
   | { type: 'Reconcile' }
+  /** an event of the run's stream does not decode (poison written by something else): the run fails with it */
+  | { type: 'Unreadable'; sequence: number; reason: string }
   | { type: 'Command'; command: Exclude<RunCommand, { type: 'ForkRun' | 'RerunRun' }> };
 
 export interface DeciderContext {
@@ -145,6 +147,9 @@ function establish(state: RunState, input: DeciderInput, ctx: DeciderContext): D
       return [];
     case 'Stalled':
       return isActive(state) ? stalledFacts(state, input.attemptToken) : [];
+    case 'Unreadable':
+      // decide() turns this into the run's internal_error failure (nothing of the run may be trusted past it)
+      throw new Error(`event ${input.sequence} of this run cannot be read: ${input.reason}`);
     case 'Command':
       if (!isActive(state)) throw new UnknownTargetError('the run does not exist');
       return commandFacts(state, input.command, ctx);
