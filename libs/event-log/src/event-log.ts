@@ -278,8 +278,8 @@ export class EventLog {
   }
 
   /** The whole log (or a filter of it) from a sequence, up to `limit` events. */
-  async readAll(afterSequence = 0, limit = 1000, filter: string = this.names.subjects.allEvents): Promise<Recorded[]> {
-    return this.readSubject(filter, afterSequence, limit);
+  async readAll(afterSequence = 0, limit = 1000, filter: string = this.names.subjects.allEvents, options: { poison?: UnreadableEvent[] } = {}): Promise<Recorded[]> {
+    return this.readSubject(filter, afterSequence, limit, options.poison);
   }
 
   /** The log's last sequence (0 when empty). */

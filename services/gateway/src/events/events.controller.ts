@@ -14,6 +14,8 @@ const KNOWN_TYPES = new Set<string>(EVENT_TYPES);
 export interface EventsPage {
   items: LogEntry[];
   nextAfter: number;
+  /** messages of the page's range that do not decode as events (poison): listed, never silently skipped */
+  unreadable: { sequence: number; reason: string }[];
 }
 
 /**
@@ -41,23 +43,29 @@ export class EventsController {
     const { after, limit, types, streamId } = parseOr400(EventsQuery, query, 'query');
     const subject = streamId === undefined ? this.log.names.subjects.allEvents : this.subjectOf(streamId);
     const wanted = types === undefined ? null : parseTypes(types);
+    const unreadable: { sequence: number; reason: string }[] = [];
     if (!wanted) {
-      const events = await this.log.readAll(after, limit, subject);
-      return { items: events.map(toLogEntry), nextAfter: events.length > 0 ? events[events.length - 1]!.sequence : after };
+      const events = await this.log.readAll(after, limit, subject, { poison: unreadable });
+      const last = Math.max(after, events[events.length - 1]?.sequence ?? 0, ...unreadable.map((u) => u.sequence));
+      return { items: events.map(toLogEntry), nextAfter: last, unreadable };
     }
     const items: LogEntry[] = [];
     let nextAfter = after;
     let scanned = 0;
     while (items.length < limit && scanned < EVENTS_SCAN_LIMIT) {
-      const events = await this.log.readAll(nextAfter, Math.min(SCAN_PAGE, EVENTS_SCAN_LIMIT - scanned), subject);
-      for (const e of events) {
-        nextAfter = e.sequence;
-        if (wanted.has(e.type) && items.push(toLogEntry(e)) >= limit) break;
+      const found: { sequence: number; reason: string }[] = [];
+      const events = await this.log.readAll(nextAfter, Math.min(SCAN_PAGE, EVENTS_SCAN_LIMIT - scanned), subject, { poison: found });
+      // poison and events interleave: walk them in sequence order
+      const all = [...events.map((e) => ({ sequence: e.sequence, event: e })), ...found.map((u) => ({ sequence: u.sequence, poison: u }))].sort((a, b) => a.sequence - b.sequence);
+      for (const entry of all) {
+        nextAfter = entry.sequence;
+        if ('poison' in entry) unreadable.push(entry.poison!);
+        else if (wanted.has(entry.event!.type) && items.push(toLogEntry(entry.event!)) >= limit) break;
       }
-      scanned += events.length;
-      if (events.length === 0) break;
+      scanned += all.length;
+      if (all.length === 0) break;
     }
-    return { items, nextAfter };
+    return { items, nextAfter, unreadable };
   }
 
   private subjectOf(streamId: string): string {

@@ -64,11 +64,11 @@ describe('GET /events filters (types, streamId) and paging', () => {
     const rest = await page(`streamId=run:${runA}&limit=2&after=${first.nextAfter}`);
     expect(seqs(rest)).toEqual(seqs(all).slice(2));
     const end = await page(`streamId=run:${runA}&after=${rest.nextAfter}`);
-    expect(end).toEqual({ items: [], nextAfter: rest.nextAfter });
+    expect(end).toEqual({ items: [], nextAfter: rest.nextAfter, unreadable: [] });
 
     const tpl = await page('streamId=template:tpl-events');
     expect(tpl.items.map((e) => e.type)).toEqual(['TemplateCreated']);
-    expect(await page(`streamId=provider:${randomUUID()}`)).toEqual({ items: [], nextAfter: 0 });
+    expect(await page(`streamId=provider:${randomUUID()}`)).toEqual({ items: [], nextAfter: 0, unreadable: [] });
   });
 
   it('keeps only the listed types; a page that is not full moves nextAfter past what it read', async () => {
@@ -114,7 +114,7 @@ describe('GET /events filters (types, streamId) and paging', () => {
     const [wanted] = await env.log.append('run', late, [runStarted(late)], 0, meta());
 
     const empty = await page(`types=RunStarted&after=${before}`);
-    expect(empty).toEqual({ items: [], nextAfter: before + EVENTS_SCAN_LIMIT });
+    expect(empty).toEqual({ items: [], nextAfter: before + EVENTS_SCAN_LIMIT, unreadable: [] });
     const found = await page(`types=RunStarted&after=${empty.nextAfter}`);
     expect(found.items.map((e) => [e.sequence, e.streamId])).toEqual([[wanted!.sequence, `run:${late}`]]);
     expect(found.nextAfter).toBe(wanted!.sequence);
@@ -129,4 +129,21 @@ describe('GET /events filters (types, streamId) and paging', () => {
     const unknown = await http(`${api}/events?types=RunStarted,NoSuchEvent`);
     expect(unknown.body).toMatchObject({ error: { details: { unknown: ['NoSuchEvent'] } } });
   });
+
+  it('lists a message that does not decode (poison) as unreadable instead of failing the page, and pages past it', async () => {
+    const runC = randomUUID();
+    const [started] = await env.log.append('run', runC, [runStarted(runC)], 0, meta());
+    const junk = await env.log.publish(env.log.names.subjects.aggregateEvents('run', runC), { type: 'Phase\u0000Exploded' }, randomUUID());
+    const [done] = await env.log.append('run', runC, [{ type: 'RunCompleted', data: {} }], 'any', meta());
+    const all = await http<Page & { unreadable: { sequence: number; reason: string }[] }>(`${api}/events?streamId=run:${runC}`);
+    expect(all.status).toBe(200);
+    expect(all.body.items.map((e) => e.sequence)).toEqual([started!.sequence, done!.sequence]);
+    expect(all.body.unreadable).toEqual([{ sequence: junk.seq, reason: expect.any(String) }]);
+    const typed = await http<Page & { unreadable: { sequence: number }[] }>(`${api}/events?streamId=run:${runC}&types=RunCompleted`);
+    expect(typed.body.items.map((e) => e.sequence)).toEqual([done!.sequence]);
+    expect(typed.body.unreadable.map((u) => u.sequence)).toEqual([junk.seq]);
+    const past = await http<Page & { unreadable: unknown[] }>(`${api}/events?streamId=run:${runC}&after=${started!.sequence}&limit=1`);
+    expect(past.body).toMatchObject({ items: [], nextAfter: junk.seq, unreadable: [{ sequence: junk.seq }] });
+  });
 });
+

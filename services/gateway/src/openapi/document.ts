@@ -224,7 +224,7 @@ export const API_ROUTES: Record<string, Partial<Record<Method, Op>>> = {
     },
   },
   '/events': { get: { tag: 'events', summary:
-        'The raw log after a sequence, optionally one aggregate (`streamId`, read alone) and some event types (`types`, comma-separated). Pass `nextAfter` as `after` for the next page: with `types` it moves past the events read that did not match (at most 5000 per request), so a page may be empty while matches follow', query: EventsQuery, response: z.object({ items: z.array(LogEntry), nextAfter: z.number().int() }) } },
+        'The raw log after a sequence, optionally one aggregate (`streamId`, read alone) and some event types (`types`, comma-separated). Pass `nextAfter` as `after` for the next page: with `types` it moves past the events read that did not match (at most 5000 per request), so a page may be empty while matches follow', query: EventsQuery, response: z.object({ items: z.array(LogEntry), nextAfter: z.number().int(), unreadable: z.array(z.object({ sequence: z.number().int(), reason: z.string() })).describe('messages in the range read that do not decode as events (poison): listed, never silently skipped') }) } },
   '/admin/replay': {
     post: { tag: 'admin', summary: 'Rebuild every read model from sequence 1 (optionally verify)', body: ReplayBody, status: 202, response: ReplayStatus },
     get: { tag: 'admin', summary: 'Progress of the current or last replay', response: ReplayStatus },
