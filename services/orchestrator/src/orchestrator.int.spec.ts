@@ -273,14 +273,15 @@ describe('orchestrator against JetStream', () => {
     const { streams, consumers, subjects } = env.log.names;
     const held: string[] = [];
     let release: (() => void) | undefined;
-    // a worker that takes the command, heartbeats twice while holding it, then goes silent (hung)
-    const hung = await runConsumer(env.log, { stream: streams.commands, durable: consumers.generateWorkers, workingIntervalMs: 100 }, async (m) => {
+    // a worker that takes the command, heartbeats twice while holding it, then goes silent (frozen:
+    // no heartbeat and no in-progress ack, so JetStream would hand the old token out again after its lease)
+    const hung = await runConsumer(env.log, { stream: streams.commands, durable: consumers.generateWorkers, workingIntervalMs: 60_000 }, async (m) => {
       const c = GenerateCandidate.parse(m.json());
       held.push(c.commandId);
       for (let i = 0; i < 2; i++) {
         env.log.nc.publish(subjects.liveWorker('hung'), JSON.stringify({
           kind: 'heartbeat', workerId: 'hung', role: 'llm-worker', host: 'h', status: 'busy', inFlight: 1, done: 0, failed: 0,
-          at: new Date().toISOString(), intervalMs: 200, commands: [{ runId: c.runId, commandId: c.commandId }],
+          at: new Date().toISOString(), intervalMs: 200, commands: [{ runId: c.runId, commandId: c.commandId, seq: m.seq }],
         }));
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -302,6 +303,10 @@ describe('orchestrator against JetStream', () => {
       const redispatch = events.find((e) => e.type === 'CandidateRedispatched')!;
       expect(redispatch.data).toMatchObject({ reason: 'stalled', attemptToken: `${run.id}.b.1.c0@2` });
       expect(seen).toContain(`${run.id}.b.1.c0@2`);
+      // the stale command was removed from the queue: no worker is ever handed the old token again
+      await new Promise((r) => setTimeout(r, 2_500)); // past the old delivery's lease (ack_wait 2 s)
+      expect(seen).not.toContain(`${run.id}.b.1.c0@1`);
+      expect((await env.log.jsm.consumers.info(streams.commands, consumers.generateWorkers)).num_redelivered).toBe(0);
     } finally {
       release?.();
       await hung.stop();
