@@ -2,8 +2,8 @@ import type { Durability, PostgresDurability } from '@conclave/contracts';
 import { natsDurability, type EventLog } from '@conclave/event-log';
 import type { DataSource } from '@conclave/read-models';
 
-/** Resolves null instead of failing or hanging past `ms`. */
-async function bounded<T>(ms: number, probe: () => Promise<T>): Promise<T | null> {
+/** Resolves null instead of failing or hanging past `ms`: a probe must answer within its own bound. */
+export async function within<T>(ms: number, probe: () => Promise<T>): Promise<T | null> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([probe().catch(() => null), new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)))]);
@@ -22,8 +22,8 @@ export async function readDurability(deps: { log: EventLog; dataSource: DataSour
   const { log, dataSource, announcedSync, timeoutMs } = deps;
   const connected = !log.nc.isClosed();
   const [stream, settings] = await Promise.all([
-    connected ? bounded(timeoutMs, () => log.jsm.streams.info(log.names.streams.events)) : Promise.resolve(null),
-    bounded(timeoutMs, () => dataSource.query("select current_setting('fsync') as fsync, current_setting('synchronous_commit') as synchronous_commit") as Promise<PostgresDurability[]>),
+    connected ? within(timeoutMs, () => log.jsm.streams.info(log.names.streams.events)) : Promise.resolve(null),
+    within(timeoutMs, () => dataSource.query("select current_setting('fsync') as fsync, current_setting('synchronous_commit') as synchronous_commit") as Promise<PostgresDurability[]>),
   ]);
   return {
     nats: natsDurability({ serverVersion: connected ? log.nc.info?.version : null, announced: announcedSync, replicas: stream?.config.num_replicas ?? null }),

@@ -6,21 +6,11 @@ import { ReadModelQueries, type DataSource } from '@conclave/read-models';
 import { SkipMinSequence } from '../http/min-sequence.interceptor';
 import type { GatewayConfig } from '../config';
 import { CONFIG, DATA_SOURCE } from '../tokens';
-import { readDurability } from './durability';
+import { readDurability, within } from './durability';
 
 type HealthView = z.infer<typeof HealthViewSchema>;
 
 const PROBE_TIMEOUT_MS = 1000;
-
-/** Resolves null instead of failing or hanging: a probe must answer within its own bound. */
-async function within<T>(ms: number, probe: () => Promise<T>): Promise<T | null> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([probe().catch(() => null), new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export type Down = 'nats' | 'postgres' | 'projector';
 
