@@ -13,12 +13,30 @@ export function eventLogProviders(options: { servers: string | string[]; prefix:
   return [
     {
       provide: EventLog,
-      useFactory: async () => {
-        return EventLog.connect(options);
-      },
+      useFactory: () => connectWithRetry(() => EventLog.connect(options)),
     },
     EventLogCloser,
   ];
+}
+
+/** connection attempts at boot before the service gives up (a NATS restarting, or slow to authenticate under load) */
+const BOOT_ATTEMPTS = 8;
+
+/**
+ * Connect, retrying a failed first connection (1 s, 2 s, 4 s … capped at 5 s; about 30 s in all):
+ * a NATS that restarts, or times a login out under load, must not end a service at boot, while
+ * a lasting misconfiguration (a wrong password) still fails it with the server's reason.
+ */
+export async function connectWithRetry<T>(connect: () => Promise<T>, attempts = BOOT_ATTEMPTS, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connect();
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      process.stderr.write(`NATS connection attempt ${attempt} of ${attempts} failed (${err instanceof Error ? err.message : String(err)}); retrying\n`);
+      await sleep(Math.min(5_000, 1_000 * 2 ** (attempt - 1)));
+    }
+  }
 }
 
 @Injectable()

@@ -132,6 +132,8 @@ interface InFlight<C> {
   controller: AbortController;
   /** the command's sequence in the COMMANDS stream (heartbeats carry it: a re-dispatch removes it) */
   seq: number;
+  /** when this process took it (a command taken after a freeze did not live through it) */
+  startedAt: number;
 }
 
 const encoder = new TextEncoder();
@@ -278,7 +280,7 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
     }
 
     const controller = new AbortController();
-    const entry: InFlight<C> = { command, controller, seq: m.seq };
+    const entry: InFlight<C> = { command, controller, seq: m.seq, startedAt: this.now() };
     this.inFlight.add(entry);
     const timeoutMs = this.spec.timeoutMs(command);
     const timer =
@@ -328,7 +330,7 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
       coalescer?.close();
     }
     // a result finished while this process was frozen past its lease is not ours to report
-    if (this.leaseLapsed() || isLeaseLost(controller.signal)) return this.giveUp(command, started);
+    if (this.leaseLapsed(entry) || isLeaseLost(controller.signal)) return this.giveUp(command, started);
     // A failure to publish throws: runConsumer naks with backoff and the command runs again later.
     await this.publishResult(command, outcome, started);
     return ack();
@@ -336,14 +338,15 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
 
   /* ------------------------------------------------------------------ the lease */
 
-  private leaseLapsed(): boolean {
-    return this.now() - this.lastTickAt > (this.options.leaseMs ?? 8_000);
+  /** whether the process went without a heartbeat for longer than the lease while it held `entry` */
+  private leaseLapsed(entry: InFlight<C>): boolean {
+    return this.now() - Math.max(this.lastTickAt, entry.startedAt) > (this.options.leaseMs ?? 8_000);
   }
 
-  /** Each heartbeat period: after a gap longer than the lease, every call in flight is given up first. */
+  /** Each heartbeat period: after a gap longer than the lease, the calls that lived through it are given up first. */
   private tick(): void {
-    if (this.leaseLapsed()) {
-      const lost = [...this.inFlight];
+    {
+      const lost = [...this.inFlight].filter((entry) => this.leaseLapsed(entry));
       for (const entry of lost) entry.controller.abort(new WorkAborted('lease_lost', `no heartbeat for ${this.now() - this.lastTickAt} ms (lease ${this.options.leaseMs ?? 8_000} ms)`));
       if (lost.length > 0) this.options.logger.warn({ gapMs: this.now() - this.lastTickAt, commands: lost.map((e) => e.command.commandId) }, 'lease lost: giving in-flight work up');
     }
