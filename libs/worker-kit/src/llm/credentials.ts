@@ -101,7 +101,11 @@ export class GatewayCredentialSource implements CredentialSource {
         this.warned = true;
         this.options.onFallback?.(reason);
       }
-      return this.options.fallback.get(provider);
+      // the env knows it: use it; else no answer is not "not configured" — it is transient (the
+      // gateway restarting): a retryable failure, so the candidate is tried again, not dropped
+      const fromFallback = await this.options.fallback.get(provider);
+      if (fromFallback) return fromFallback;
+      throw new ProviderError('credentials_unavailable', `the credentials of "${provider}" could not be read: no gateway answered (${reason})`, true);
     }
     let value: ProviderCredentials | null;
     if (reply.ok) {

@@ -37,7 +37,7 @@ describe('GatewayCredentialSource (NATS request/reply)', () => {
     sub.unsubscribe();
   });
 
-  it('falls back to the env keys when no gateway answers (and says so once)', async () => {
+  it('falls back to the env keys when no gateway answers (and says so once); without them the lookup fails retryably', async () => {
     const reasons: string[] = [];
     const source = new GatewayCredentialSource(env.log.nc, `${env.log.names.subjects.credentials}.nobody`, {
       fallback: new EnvCredentialSource({ OPENAI_API_KEY: 'sk-env' }),
@@ -45,7 +45,9 @@ describe('GatewayCredentialSource (NATS request/reply)', () => {
       onFallback: (r) => reasons.push(r),
     });
     expect(await source.get('openai')).toEqual({ kind: 'openai', apiKey: 'sk-env' });
-    expect(await source.get('anthropic')).toBeNull();
+    // a provider the env does not know is not "not configured" while no gateway answers: a
+    // retryable failure (the gateway may be restarting), so the candidate is tried again, not dropped
+    await expect(source.get('anthropic')).rejects.toMatchObject({ code: 'credentials_unavailable', retryable: true });
     expect(reasons).toHaveLength(1);
   });
 });
