@@ -123,10 +123,14 @@ export async function runConsumer(log: EventLog, options: ConsumeOptions, handle
         m.nak(0); // hand back what was pulled after stop: another process takes it now
         continue;
       }
-      const p = settle(m).finally(() => {
-        inFlight.delete(p);
-        wake?.();
-      });
+      // a settle that throws (an ack or a hook failing) must not become an unhandled rejection: the
+      // message is simply redelivered after its lease
+      const p = settle(m)
+        .catch((err: unknown) => options.onError?.(m, err))
+        .finally(() => {
+          inFlight.delete(p);
+          wake?.();
+        });
       inFlight.add(p);
       while (inFlight.size >= concurrency) {
         await new Promise<void>((resolve) => (wake = resolve));

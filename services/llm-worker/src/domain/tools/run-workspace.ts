@@ -140,9 +140,12 @@ function serialised<T>(repo: string, work: () => Promise<T>): Promise<T> {
   const previous = repoQueues.get(repo) ?? Promise.resolve();
   const next = previous.catch(() => undefined).then(work);
   repoQueues.set(repo, next);
-  void next.finally(() => {
+  // settles either way, never rejects: a `finally` chain would re-raise a failed step as an
+  // unhandled rejection and end the worker (seen in the chaos suite: a worktree removed under it)
+  const forget = () => {
     if (repoQueues.get(repo) === next) repoQueues.delete(repo);
-  });
+  };
+  void next.then(forget, forget);
   return next;
 }
 

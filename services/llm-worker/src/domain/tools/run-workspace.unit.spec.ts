@@ -169,6 +169,21 @@ describe('run workspaces: a branch per run, a worktree per candidate, the winner
     await expect(openRepository(policy, { repo: path.join(base, 'elsewhere', 'runF'), fresh: true })).rejects.toBeInstanceOf(ToolRefused);
   });
 
+  it('a failed git step rejects its caller only: no unhandled rejection ends the worker, and the repository queue goes on', async () => {
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', listener);
+    try {
+      await expect(openWorktree(policy, checkout('runX', '0'.repeat(40)), 'runX', 'runX.impl.1.c0')).rejects.toThrow();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(unhandled).toEqual([]);
+      const next = await openWorktree(policy, checkout('runX'), 'runX', 'runX.impl.1.c1');
+      expect(existsSync(next.root)).toBe(true);
+    } finally {
+      process.off('unhandledRejection', listener);
+    }
+  });
+
   it('refuses a repository outside the roots (prefix trick and symlink included)', async () => {
     const outside = path.join(base, 'outside');
     const prefixTrick = `${roots}-evil`;
