@@ -38,7 +38,7 @@ async function main() {
     const report = await replay({
       dataSource,
       databaseUrl,
-      source: { lastSequence: () => log.lastSequence(), read: (after, limit) => log.readAll(after, limit) },
+      source: { lastSequence: () => log.lastSequence(), read: (after, limit, poison) => log.readAll(after, limit, undefined, { poison }) },
       verify,
       signal: abort.signal,
       onProgress: ({ phase, processed, total }) => {

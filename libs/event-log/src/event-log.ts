@@ -20,6 +20,7 @@ import {
   natsInboxPrefix,
   natsNames,
   parseEvent,
+  parseEventSubject,
   splitStreamId,
   streamIdOf,
   type Actor,
@@ -57,7 +58,33 @@ export interface AppendMeta {
 /** A message of an aggregate's subject that does not decode as an event (EventLog.read with `poison`). */
 export interface UnreadableEvent {
   sequence: number;
+  /** `run:<id>` / `template:<id>` from its subject; null when the subject names no aggregate */
+  streamId: string | null;
+  /** its `type` when it is JSON with one, else `(none)` / `(not JSON)` */
+  type: string;
+  /** `does not decode: …` */
   reason: string;
+}
+
+/**
+ * What a message of the events stream that does not decode is, told the same way everywhere (the
+ * orchestrator, GET /events, the projector, replay), so a rebuild parks what the live side parked.
+ */
+export function describeUndecodable(m: JsMsg, err: unknown, prefix: string): UnreadableEvent {
+  const target = typeof m.subject === 'string' ? parseEventSubject(m.subject, prefix) : null;
+  let type = '(not JSON)';
+  try {
+    const raw = (m.json() as { type?: unknown } | null)?.type;
+    type = typeof raw === 'string' ? raw : '(none)';
+  } catch {
+    /* not JSON */
+  }
+  return {
+    sequence: m.seq,
+    streamId: target ? streamIdOf(target.aggregate, target.id) : null,
+    type,
+    reason: `does not decode: ${err instanceof Error ? err.message : String(err)}`.slice(0, 1000),
+  };
 }
 
 /** Pass `0` to require that the aggregate has no events yet; 'any' disables the check. */
@@ -321,7 +348,7 @@ export class EventLog {
           try {
             out.push(EventLog.decode(m));
           } catch (err) {
-            poison.push({ sequence: m.seq, reason: (err instanceof Error ? err.message : String(err)).replaceAll('\u0000', '\uFFFD').slice(0, 1000) });
+            poison.push(describeUndecodable(m, err, this.names.prefix));
             skipped += 1;
           }
         }

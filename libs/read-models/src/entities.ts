@@ -274,6 +274,17 @@ export class ToolCallRow {
   @Column({ type: 'bigint', transformer: bigintAsNumber }) sequence!: number;
 }
 
+/** A stream the projection skips after an event of it could not be projected (issue 11 §4; parked.ts). */
+@Entity('parked_streams')
+export class ParkedStreamRow {
+  @PrimaryColumn({ name: 'stream_id', type: 'text' }) streamId!: string;
+  /** the poison event's sequence */
+  @Column({ type: 'bigint', transformer: bigintAsNumber }) sequence!: number;
+  @Column({ name: 'event_type', type: 'text' }) eventType!: string;
+  @Column({ type: 'text' }) reason!: string;
+  @Column({ name: 'parked_at', type: 'timestamptz' }) parkedAt!: Date;
+}
+
 export const READ_MODEL_ENTITIES = [
   RunRow,
   RunPhaseRow,
@@ -287,4 +298,5 @@ export const READ_MODEL_ENTITIES = [
   AlertRow,
   CheckpointRow,
   ToolCallRow,
+  ParkedStreamRow,
 ];

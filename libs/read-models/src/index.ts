@@ -18,3 +18,4 @@ export * from './operational';
 export * from './dead-letters';
 export { jsonbSafe, toJsonb, type JsonValue } from './json';
 export type { DataSource, EntityManager } from 'typeorm';
+export * from './parked';

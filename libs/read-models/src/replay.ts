@@ -2,7 +2,8 @@ import { ConclaveError, type Recorded } from '@conclave/contracts';
 import { DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import { readModelDataSourceOptions } from './data-source';
 import { ProjectionCheckpointRow, READ_MODEL_ENTITIES } from './entities';
-import { MAIN_CHECKPOINT, projectBatch } from './projection';
+import { advanceCheckpoint, parkStream } from './parked';
+import { MAIN_CHECKPOINT, PoisonEventError, projectBatch } from './projection';
 import { ProviderRow } from './providers';
 
 /**
@@ -38,7 +39,10 @@ export const VERIFIED_ROWS: Record<string, string> = { alerts: 'sequence IS NOT 
  * Columns verify ignores, per table. None today: every column is a function of the events
  * (times come from `occurredAt`, ids from the events). Add one here only with a reason.
  */
-export const VOLATILE_COLUMNS: Record<string, string[]> = {};
+export const VOLATILE_COLUMNS: Record<string, string[]> = {
+  // when the stream was parked is the projecting process's clock, not a fact of the log
+  parked_streams: ['parked_at'],
+};
 
 /** pg_advisory_lock key held for the whole replay (any fixed int8 distinct from the migrations'). */
 export const REPLAY_LOCK_KEY = 7_236_911_025;
@@ -46,8 +50,19 @@ export const REPLAY_LOCK_KEY = 7_236_911_025;
 export interface ReplaySource {
   /** the log's last sequence (0 when empty) */
   lastSequence(): Promise<number>;
-  /** events after `after`, ascending, at most `limit` */
-  read(after: number, limit: number): Promise<Recorded[]>;
+  /**
+   * events after `after`, ascending, at most `limit` messages read; messages that do not decode
+   * are skipped and reported in `poison` (stream, type, reason: what the live projector parks on)
+   */
+  read(after: number, limit: number, poison?: UndecodableMessage[]): Promise<Recorded[]>;
+}
+
+/** A message of the log that does not decode (EventLog's UnreadableEvent). */
+export interface UndecodableMessage {
+  sequence: number;
+  streamId: string | null;
+  type: string;
+  reason: string;
 }
 
 export type ReplayPhase = 'preparing' | 'folding' | 'catching-up' | 'verifying' | 'swapping' | 'done';
@@ -130,22 +145,27 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
       let processed = 0;
       progress({ phase: 'folding', processed, total });
       // the next page is read while this one folds (the log and the database work in parallel)
-      const readAhead = (from: number): Promise<Recorded[]> | null => {
+      type Page = { events: Recorded[]; poison: UndecodableMessage[] };
+      const readAhead = (from: number): Promise<Page> | null => {
         if (from >= total) return null;
-        const page = source.read(from, Math.min(batchSize, total - from));
+        const poison: UndecodableMessage[] = [];
+        const page = source.read(from, Math.min(batchSize, total - from), poison).then((events) => ({ events, poison }));
         page.catch(() => undefined); // awaited below; a fold failing first must not leave it unhandled
         return page;
       };
       // secondary indexes are built once after the fold (a sort) instead of row by row
       const deferred = await dropSecondaryIndexes(ds, schema);
+      // poison is parked as the live projector parks it (issue 11 §4): said, never skipped silently
+      const parked = new Set<string>();
       let next = readAhead(after);
       while (next) {
         options.signal?.throwIfAborted();
-        const events = await next;
-        if (events.length === 0) break;
-        next = readAhead(events[events.length - 1]!.sequence);
-        after = await foldInto(ds, schema, events);
-        processed += events.length;
+        const page = await next;
+        const last = Math.max(0, ...page.events.map((e) => e.sequence), ...page.poison.map((p) => p.sequence));
+        if (last === 0) break;
+        next = readAhead(last);
+        after = await foldWithParking(ds, schema, page.events, page.poison, parked);
+        processed += page.events.length + page.poison.length;
         progress({ phase: 'folding', processed, total });
       }
       options.signal?.throwIfAborted();
@@ -178,6 +198,65 @@ async function createRebuildSchema(databaseUrl: string, ds: DataSource, schema: 
   } finally {
     await migrator.destroy();
   }
+}
+
+/**
+ * Fold one page into the rebuild, parking streams exactly as the live projector does: an event
+ * that does not decode, or that the fold refuses, parks its stream (the events before it are
+ * folded, the stream's later ones skipped); one whose stream cannot be told fails the replay.
+ * Returns the rebuild's checkpoint.
+ */
+async function foldWithParking(ds: DataSource, schema: string, events: Recorded[], poison: UndecodableMessage[], parked: Set<string>): Promise<number> {
+  type Item = { sequence: number; event?: Recorded; poison?: UndecodableMessage };
+  let pending: Item[] = [...events.map((event) => ({ sequence: event.sequence, event })), ...poison.map((p) => ({ sequence: p.sequence, poison: p }))].sort((a, b) => a.sequence - b.sequence);
+  let checkpoint = 0;
+  const park = async (streamId: string, sequence: number, eventType: string, reason: string) => {
+    await ds.transaction(async (m) => {
+      await m.query(`SET LOCAL search_path TO ${quote(schema)}`);
+      await parkStream(m, MAIN_CHECKPOINT, { streamId, sequence, eventType, reason });
+    });
+    parked.add(streamId);
+    checkpoint = Math.max(checkpoint, sequence);
+  };
+  while (pending.length > 0) {
+    const stop = pending.findIndex((i) => i.poison);
+    const run = (stop < 0 ? pending : pending.slice(0, stop)).map((i) => i.event!);
+    const kept = run.filter((e) => !parked.has(e.streamId));
+    try {
+      if (kept.length > 0) checkpoint = await foldInto(ds, schema, kept);
+    } catch (err) {
+      const streamId = err instanceof PoisonEventError ? kept.find((e) => e.sequence === err.sequence)?.streamId : undefined;
+      if (!(err instanceof PoisonEventError) || !streamId) throw err;
+      const before = kept.filter((e) => e.sequence < err.sequence);
+      if (before.length > 0) checkpoint = await foldInto(ds, schema, before);
+      await park(streamId, err.sequence, err.eventType, err.reason);
+      pending = pending.filter((i) => i.sequence > err.sequence);
+      continue;
+    }
+    const lastOfRun = run[run.length - 1]?.sequence ?? 0;
+    if (lastOfRun > checkpoint) {
+      // the run ended with events of parked streams: the checkpoint moves past them too
+      await ds.transaction(async (m) => {
+        await m.query(`SET LOCAL search_path TO ${quote(schema)}`);
+        await advanceCheckpoint(m, MAIN_CHECKPOINT, lastOfRun);
+      });
+      checkpoint = lastOfRun;
+    }
+    if (stop < 0) break;
+    const bad = pending[stop]!.poison!;
+    if (!bad.streamId) throw new PoisonEventError(bad.sequence, bad.type, bad.reason);
+    if (parked.has(bad.streamId)) {
+      await ds.transaction(async (m) => {
+        await m.query(`SET LOCAL search_path TO ${quote(schema)}`);
+        await advanceCheckpoint(m, MAIN_CHECKPOINT, bad.sequence);
+      });
+      checkpoint = Math.max(checkpoint, bad.sequence);
+    } else {
+      await park(bad.streamId, bad.sequence, bad.type, bad.reason);
+    }
+    pending = pending.slice(stop + 1);
+  }
+  return checkpoint;
 }
 
 /**

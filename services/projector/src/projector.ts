@@ -1,7 +1,7 @@
 import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { parseEventSubject, streamIdOf, type Recorded } from '@conclave/contracts';
-import { EventLog } from '@conclave/event-log';
-import { MAIN_CHECKPOINT, PoisonEventError, projectBatch, recordAlert, withoutNul, ReadModelQueries, type DataSource, type EntityManager } from '@conclave/read-models';
+import type { Recorded } from '@conclave/contracts';
+import { describeUndecodable, EventLog } from '@conclave/event-log';
+import { advanceCheckpoint, MAIN_CHECKPOINT, parkStream, PoisonEventError, projectBatch, recordAlert, ReadModelQueries, type DataSource, type EntityManager } from '@conclave/read-models';
 import { batches } from './batches';
 
 /** The subset of a pino logger the projector writes to. */
@@ -199,7 +199,7 @@ export class Projector {
       if (this.stopping) return;
       this.state = 'running';
       this.options.logger.info({ checkpoint, lastLogSequence: last, lag: Math.max(0, last - checkpoint) }, 'projector following the log');
-      const decoded = decodedBatches(batches(messages, { max: this.batchSize, lingerMs: this.lingerMs, flushAfter: (m: JsMsg) => m.info.pending === 0 }));
+      const decoded = decodedBatches(log.names.prefix, batches(messages, { max: this.batchSize, lingerMs: this.lingerMs, flushAfter: (m: JsMsg) => m.info.pending === 0 }));
       // pipelined: the next batch is gathered and decoded while this one's transaction runs
       // (nothing of it is applied before this one commits; on a failure it is read again)
       const ahead = () => {
@@ -250,8 +250,7 @@ export class Projector {
       const sequence = await projectBatch(manager, kept, this.checkpointName);
       await this.options.beforeCommit?.(events, manager);
       if (last <= sequence) return sequence;
-      // the batch ended with events of parked streams: the checkpoint moves past them too
-      await manager.query('UPDATE projection_checkpoints SET sequence = $2, updated_at = now() WHERE name = $1 AND sequence < $2', [this.checkpointName, last]);
+      await advanceCheckpoint(manager, this.checkpointName, last); // the batch ended with events of parked streams
       return last;
     });
     this.checkpoint = applied;
@@ -265,13 +264,7 @@ export class Projector {
    * transaction), then alert. Its later events are skipped; the other streams go on.
    */
   private async park(err: PoisonEventError, streamId: string): Promise<void> {
-    await this.options.dataSource.transaction(async (manager) => {
-      await manager.query(
-        'INSERT INTO parked_streams (stream_id, sequence, event_type, reason, parked_at) VALUES ($1, $2, $3, $4, now()) ON CONFLICT (stream_id) DO NOTHING',
-        [streamId, err.sequence, withoutNul(err.eventType).slice(0, 200), withoutNul(err.reason).slice(0, 2000)],
-      );
-      await manager.query('UPDATE projection_checkpoints SET sequence = $2, updated_at = now() WHERE name = $1 AND sequence < $2', [this.checkpointName, err.sequence]);
-    });
+    await this.options.dataSource.transaction((manager) => parkStream(manager, this.checkpointName, { streamId, sequence: err.sequence, eventType: err.eventType, reason: err.reason }));
     this.parked.add(streamId);
     this.checkpoint = Math.max(this.checkpoint, err.sequence);
     this.options.logger.error({ streamId, sequence: err.sequence, type: err.eventType, reason: err.reason }, 'poison event: its stream is parked, the others go on');
@@ -327,40 +320,25 @@ function closeMessages(messages: ConsumerMessages | null): void {
   messages?.close().catch(() => undefined);
 }
 
-async function* decodedBatches(source: AsyncIterable<JsMsg[]>): AsyncGenerator<ReturnType<typeof decodeBatch>, void, undefined> {
-  for await (const batch of source) yield decodeBatch(batch);
+async function* decodedBatches(prefix: string, source: AsyncIterable<JsMsg[]>): AsyncGenerator<ReturnType<typeof decodeBatch>, void, undefined> {
+  for await (const batch of source) yield decodeBatch(batch, prefix);
 }
 
 /**
  * Decode messages in order up to the first that does not decode: the events before it are
  * folded, then the projection halts at it (nothing after it may be applied out of order).
  */
-export function decodeBatch(messages: readonly JsMsg[]): { events: Recorded[]; poison: PoisonEventError | null } {
+export function decodeBatch(messages: readonly JsMsg[], prefix = ''): { events: Recorded[]; poison: PoisonEventError | null } {
   const events: Recorded[] = [];
   for (const m of messages) {
     try {
       events.push(EventLog.decode(m));
     } catch (err) {
-      const poison = new PoisonEventError(m.seq, rawType(m), `does not decode: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-      const target = typeof m.subject === 'string' ? parseEventSubject(m.subject, prefixOf(m.subject)) : null;
-      poison.streamId = target ? streamIdOf(target.aggregate, target.id) : null;
+      const what = describeUndecodable(m, err, prefix);
+      const poison = new PoisonEventError(m.seq, what.type, what.reason, { cause: err });
+      poison.streamId = what.streamId;
       return { events, poison };
     }
   }
   return { events, poison: null };
-}
-
-function rawType(m: JsMsg): string {
-  try {
-    const type = (m.json() as { type?: unknown } | null)?.type;
-    return typeof type === 'string' ? type : '(none)';
-  } catch {
-    return '(not JSON)';
-  }
-}
-
-/** the NATS prefix of an events subject (`t1.events.run.x` → `t1`, `events.run.x` → '') */
-function prefixOf(subject: string): string {
-  const at = subject.indexOf('events.');
-  return at > 0 ? subject.slice(0, at - 1) : '';
 }

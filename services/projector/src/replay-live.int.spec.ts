@@ -37,7 +37,7 @@ describe('replay while the live projector runs', () => {
   });
 
   const appendRun = (id: string) => env.log.append('run', id, runEvents(id), 0, meta());
-  const source = (): ReplaySource => ({ lastSequence: () => env.log.lastSequence(), read: (after, limit) => env.log.readAll(after, limit) });
+  const source = (): ReplaySource => ({ lastSequence: () => env.log.lastSequence(), read: (after, limit, poison) => env.log.readAll(after, limit, undefined, { poison }) });
   const caughtUp = async () => {
     const last = await env.log.lastSequence();
     await eventually(async () => (await queries.appliedSequence()) === last, `the projection to reach ${last}`, 15_000, 20);
@@ -78,4 +78,25 @@ describe('replay while the live projector runs', () => {
     const verify = await replay({ dataSource: ds, databaseUrl: env.databaseUrl, source: source(), verify: true });
     expect(verify).toMatchObject({ differenceCount: 0, sequence: await env.log.lastSequence() });
   });
+
+  it('parks poisoned streams as the live projector did: verify finds no difference, a swap keeps them parked (issue 11 §4)', async () => {
+    const [junkRun, orphanRun, after] = [randomUUID(), randomUUID(), randomUUID()];
+    await env.log.append('run', junkRun, runEvents(junkRun).slice(0, 3), 0, meta());
+    await env.log.publish(env.log.names.subjects.aggregateEvents('run', junkRun), { type: 'Phase\u0000Exploded' }, randomUUID()); // does not decode
+    await env.log.append('run', junkRun, runEvents(junkRun).slice(3, 5), 'any', meta()); // skipped: the stream is parked
+    await env.log.append('run', orphanRun, [{ type: 'PhaseStarted', data: { phaseId: 'draft', attempt: 1 } }], 0, meta()); // cannot be folded
+    await appendRun(after);
+    await caughtUp();
+    const parked = async () => (await ds.query('SELECT stream_id, sequence::int AS sequence, event_type FROM parked_streams ORDER BY sequence')) as { stream_id: string }[];
+    expect((await parked()).map((r) => r.stream_id)).toEqual([`run:${junkRun}`, `run:${orphanRun}`]);
+
+    const verify = await replay({ dataSource: ds, databaseUrl: env.databaseUrl, source: source(), verify: true });
+    expect(verify).toMatchObject({ differenceCount: 0, sequence: await env.log.lastSequence() });
+    const live = await parked();
+    const swapped = await replay({ dataSource: ds, databaseUrl: env.databaseUrl, source: source() });
+    expect(swapped.mode).toBe('swap');
+    expect(await parked()).toEqual(live);
+    expect(await queries.runExists(after)).toBe(true);
+  });
 });
+

@@ -12,7 +12,7 @@ const IDLE: ReplayStatus = {
 
 /** The log as replay reads it: pages of the whole events stream. */
 export function logSource(log: EventLog): ReplaySource {
-  return { lastSequence: () => log.lastSequence(), read: (after, limit) => log.readAll(after, limit) };
+  return { lastSequence: () => log.lastSequence(), read: (after, limit, poison) => log.readAll(after, limit, undefined, { poison }) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { AGGREGATES, ConclaveError, EVENT_TYPES, EventsQuery, type Aggregate, type EventType, type LogEntry, type Recorded } from '@conclave/contracts';
-import { EventLog } from '@conclave/event-log';
+import { EventLog, type UnreadableEvent } from '@conclave/event-log';
 import { parseOr400 } from '../http/parse';
 
 /** Most events one request reads from the log to fill a page filtered by `types`. */
@@ -45,21 +45,22 @@ export class EventsController {
     const wanted = types === undefined ? null : parseTypes(types);
     const unreadable: { sequence: number; reason: string }[] = [];
     if (!wanted) {
-      const events = await this.log.readAll(after, limit, subject, { poison: unreadable });
-      const last = Math.max(after, events[events.length - 1]?.sequence ?? 0, ...unreadable.map((u) => u.sequence));
-      return { items: events.map(toLogEntry), nextAfter: last, unreadable };
+      const found: UnreadableEvent[] = [];
+      const events = await this.log.readAll(after, limit, subject, { poison: found });
+      const last = Math.max(after, events[events.length - 1]?.sequence ?? 0, ...found.map((u) => u.sequence));
+      return { items: events.map(toLogEntry), nextAfter: last, unreadable: found.map(({ sequence, reason }) => ({ sequence, reason })) };
     }
     const items: LogEntry[] = [];
     let nextAfter = after;
     let scanned = 0;
     while (items.length < limit && scanned < EVENTS_SCAN_LIMIT) {
-      const found: { sequence: number; reason: string }[] = [];
+      const found: UnreadableEvent[] = [];
       const events = await this.log.readAll(nextAfter, Math.min(SCAN_PAGE, EVENTS_SCAN_LIMIT - scanned), subject, { poison: found });
       // poison and events interleave: walk them in sequence order
       const all = [...events.map((e) => ({ sequence: e.sequence, event: e })), ...found.map((u) => ({ sequence: u.sequence, poison: u }))].sort((a, b) => a.sequence - b.sequence);
       for (const entry of all) {
         nextAfter = entry.sequence;
-        if ('poison' in entry) unreadable.push(entry.poison!);
+        if ('poison' in entry) unreadable.push({ sequence: entry.poison!.sequence, reason: entry.poison!.reason });
         else if (wanted.has(entry.event!.type) && items.push(toLogEntry(entry.event!)) >= limit) break;
       }
       scanned += all.length;

@@ -60,7 +60,7 @@ export class RunRepository {
         const fromCache = cached !== undefined;
         cached = undefined;
         // poison in the run's own stream (issue 11 §3/§4): the run fails with it before anything else
-        const failFirst = unreadable && stillActs(state) ? ({ type: 'Unreadable', ...unreadable } as const) : null;
+        const failFirst = unreadable && stillActs(state) ? ({ type: 'Unreadable', sequence: unreadable.sequence, reason: unreadable.reason } as const) : null;
         const events = decide(state, failFirst ?? input, { validate: this.validate, now: meta.occurredAt, estimateUsd: this.options.estimateUsd });
         if (events.length === 0) {
           if (fromCache) continue;
