@@ -133,6 +133,8 @@ export interface ChaosReport {
   deadLetters: { count: number; byReason: Record<string, number> } | null;
   deadLettersNote: string;
   parkedAlerts: number | null;
+  /** runs whose read model is parked (poison in their stream) and whose log says how they ended */
+  parkedRuns: number;
   alertKinds: Record<string, number>;
   poisonInjected: { events: number; commands: number };
   replay: { differences: number | null; output: string };
@@ -503,6 +505,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     deadLetters: null,
     deadLettersNote: '',
     parkedAlerts: null,
+    parkedRuns: 0,
     alertKinds: {},
     poisonInjected: { events: 0, commands: 0 },
     replay: { differences: null, output: '' },
@@ -788,6 +791,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     for (const run of runs) {
       const got = await api<Json>('GET', `/runs/${run.id}`);
       if (got.status === 200) run.status = String(got.body.status);
+      // a run whose stream holds poison: its read model is parked before the poison (issue 11 §4),
+      // while the log says how it ended (the orchestrator fails it with internal_error)
+      const parked = got.status === 200 && got.body.parked ? (got.body.parked as Json) : null;
       let events = await eventsViaRest(run.id);
       if (events) report.eventsReadVia.rest++;
       else {
@@ -815,6 +821,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         if (e.type === 'RunCompleted' || e.type === 'RunFailed' || e.type === 'RunCancelled') run.logTerminal = String(e.type);
       }
       for (const [key, count] of generated) if (count > 1) report.duplicates.push({ key, count });
+      if (parked && run.logTerminal) {
+        report.parkedRuns++;
+        run.status = run.logTerminal === 'RunCompleted' ? 'completed' : run.logTerminal === 'RunCancelled' ? 'cancelled' : 'failed';
+        run.failure = `parked at event ${String(parked.sequence)} (${String(parked.type)}); the log: ${run.failure ?? run.logTerminal}`.slice(0, 400);
+      }
       if (run.status === 'completed') report.completed++;
       else if (run.status === 'cancelled') report.cancelled++;
       else if (run.status === 'failed') {
@@ -1009,7 +1020,7 @@ export function formatChaosTable(r: ChaosReport): string {
     ['provider calls per candidate', `${pc.calls} calls for ${pc.candidates} candidates, max ${pc.max}; ${pc.overExpected} candidates with more calls than a clean run (${pc.extraCalls} extra); ${pc.unattributed} unattributed`, ''],
     ['stale results refused vs stalls injected', `${r.staleRefused} refused (${Object.entries(r.staleRefusedByReason).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}) vs ${r.stallsInjected} stalls`, ''],
     ['dead letters vs poison injected', `${dl} vs ${r.poisonInjected.events + r.poisonInjected.commands} (${r.poisonInjected.events} events, ${r.poisonInjected.commands} commands)`, ''],
-    ['projections parked (alerts)', r.parkedAlerts === null ? 'n/a' : `${r.parkedAlerts} (alerts: ${Object.entries(r.alertKinds).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'})`, ''],
+    ['projections parked (alerts)', r.parkedAlerts === null ? 'n/a' : `${r.parkedAlerts} (alerts: ${Object.entries(r.alertKinds).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}); runs parked, ended in the log: ${r.parkedRuns}`, ''],
     ['replay --verify differences (goal 0)', r.replay.differences === null ? 'did not complete' : String(r.replay.differences), mark(r.replay.differences === 0)],
     [
       'gateway 5xx other than 503 (goal 0)',
