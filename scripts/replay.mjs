@@ -56,6 +56,7 @@ async function main() {
       `${verify ? 'verified' : 'rebuilt and swapped in'} ${report.tables.length} tables from ${report.processed} events ` +
         `(up to sequence ${report.sequence}) in ${(report.durationMs / 1000).toFixed(1)} s, ${rate} events/s`,
     );
+    for (const p of report.parked) console.log(`parked ${p.streamId} at event ${p.sequence} (${p.type}): ${p.reason} — its later events are not projected, as in the live read models`);
     if (verify) {
       if (report.differenceCount === 0) console.log('no differences: the live read models equal the rebuild');
       else {

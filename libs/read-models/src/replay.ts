@@ -95,6 +95,8 @@ export interface ReplayReport {
   differenceCount: number;
   /** the first `maxDifferences` of them, table by table in key order */
   differences: ReplayDifference[];
+  /** streams the rebuild parked on poison, as the live projection does (issue 11 §4): said, never skipped silently */
+  parked: { streamId: string; sequence: number; type: string; reason: string }[];
   durationMs: number;
 }
 
@@ -156,7 +158,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
       // secondary indexes are built once after the fold (a sort) instead of row by row
       const deferred = await dropSecondaryIndexes(ds, schema);
       // poison is parked as the live projector parks it (issue 11 §4): said, never skipped silently
-      const parked = new Set<string>();
+      const parked = new Map<string, ReplayReport['parked'][number]>();
       let next = readAhead(after);
       while (next) {
         options.signal?.throwIfAborted();
@@ -177,7 +179,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
         progress({ phase: 'catching-up', processed, total: Math.max(total, processed) });
       }, progress);
       progress({ phase: 'done', processed, total: Math.max(total, processed) });
-      return { ...result, mode: options.verify ? 'verify' : 'swap', processed, tables, durationMs: Date.now() - started };
+      return { ...result, mode: options.verify ? 'verify' : 'swap', processed, tables, parked: [...parked.values()], durationMs: Date.now() - started };
     } finally {
       await ds.query(`DROP SCHEMA IF EXISTS ${quote(schema)} CASCADE`).catch(() => undefined);
     }
@@ -206,7 +208,7 @@ async function createRebuildSchema(databaseUrl: string, ds: DataSource, schema: 
  * folded, the stream's later ones skipped); one whose stream cannot be told fails the replay.
  * Returns the rebuild's checkpoint.
  */
-async function foldWithParking(ds: DataSource, schema: string, events: Recorded[], poison: UndecodableMessage[], parked: Set<string>): Promise<number> {
+async function foldWithParking(ds: DataSource, schema: string, events: Recorded[], poison: UndecodableMessage[], parked: Map<string, ReplayReport['parked'][number]>): Promise<number> {
   type Item = { sequence: number; event?: Recorded; poison?: UndecodableMessage };
   let pending: Item[] = [...events.map((event) => ({ sequence: event.sequence, event })), ...poison.map((p) => ({ sequence: p.sequence, poison: p }))].sort((a, b) => a.sequence - b.sequence);
   let checkpoint = 0;
@@ -215,7 +217,7 @@ async function foldWithParking(ds: DataSource, schema: string, events: Recorded[
       await m.query(`SET LOCAL search_path TO ${quote(schema)}`);
       await parkStream(m, MAIN_CHECKPOINT, { streamId, sequence, eventType, reason });
     });
-    parked.add(streamId);
+    parked.set(streamId, { streamId, sequence, type: eventType, reason });
     checkpoint = Math.max(checkpoint, sequence);
   };
   while (pending.length > 0) {

@@ -92,6 +92,7 @@ describe('replay while the live projector runs', () => {
 
     const verify = await replay({ dataSource: ds, databaseUrl: env.databaseUrl, source: source(), verify: true });
     expect(verify).toMatchObject({ differenceCount: 0, sequence: await env.log.lastSequence() });
+    expect(verify.parked.map((p) => [p.streamId, p.type])).toEqual([[`run:${junkRun}`, 'Phase\u0000Exploded'], [`run:${orphanRun}`, 'PhaseStarted']]); // said, not skipped silently
     const live = await parked();
     const swapped = await replay({ dataSource: ds, databaseUrl: env.databaseUrl, source: source() });
     expect(swapped.mode).toBe('swap');
