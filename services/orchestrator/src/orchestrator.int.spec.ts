@@ -1,5 +1,5 @@
 import { DeadLetterMessage, GenerateCandidate, JudgeCandidates, type CandidateResult, type OrchestratorReply, type Recorded, type TemplateInput, type VerdictResult } from '@conclave/contracts';
-import { ack, runConsumer, type RunningConsumer } from '@conclave/event-log';
+import { ack, runConsumer, type RunningConsumer, type UnreadableEvent } from '@conclave/event-log';
 import { createLogger } from '@conclave/service-kit';
 import { createTestEnv, eventually, type TestEnv } from '@conclave/testing';
 import { RunRepository } from './adapters/run-repository';
@@ -376,7 +376,7 @@ describe('orchestrator against JetStream', () => {
       const started = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 'poison' } })));
       // no worker answers: the run waits on its candidates when the junk lands on its subject
       const junk = await env.log.publish(env.log.names.subjects.aggregateEvents('run', started.id), { type: 'PhaseExploded', data: {} }, `junk-${started.id}`);
-      const poison: { sequence: number; reason: string }[] = [];
+      const poison: UnreadableEvent[] = [];
       await eventually(async () => {
         poison.length = 0;
         const events = await env.log.read('run', started.id, 0, { poison });
