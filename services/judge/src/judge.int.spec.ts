@@ -103,10 +103,21 @@ describe('judge against JetStream', () => {
 
   it('answers an unknown judge provider with a typed failed result', async () => {
     const runId = randomUUID();
+    // the gateway knows no such provider
+    const gateway = env.log.nc.subscribe(env.log.names.subjects.credentials, { queue: 'gateway', callback: (_err, msg) => void msg.respond(JSON.stringify({ ok: false, error: { code: 'not_found', message: 'no such provider' } })) });
+    await env.log.nc.flush();
     await startJudge('judge-2');
     await publish(judgeCommand(runId, 'anthropic'));
-    const [{ result }] = (await resultsOf(runId, 1)) as [{ result: VerdictResult }];
+    const [{ result }] = (await resultsOf(runId, 1).finally(() => gateway.unsubscribe())) as [{ result: VerdictResult }];
     expect(result.outcome).toEqual({ status: 'failed', error: { code: 'provider_not_configured', message: expect.any(String), retryable: false } });
+  });
+
+  it('fails retryably when no gateway answers for a provider the env does not know (the gateway may be restarting)', async () => {
+    const runId = randomUUID();
+    await startJudge('judge-3');
+    await publish(judgeCommand(runId, 'anthropic'));
+    const [{ result }] = (await resultsOf(runId, 1)) as [{ result: VerdictResult }];
+    expect(result.outcome).toEqual({ status: 'failed', error: expect.objectContaining({ code: 'credentials_unavailable', retryable: true }) });
   });
 
   it('sends heartbeats with role judge', async () => {

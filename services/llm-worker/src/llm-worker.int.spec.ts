@@ -99,10 +99,13 @@ describe('llm-worker against JetStream', () => {
     const runId = randomUUID();
     const unknown = generateCommand(runId, { provider: 'openai', model: 'gpt-4.1' });
     const invalid = generateCommand(runId, { slot: 1, output: { schema: { type: 'object', required: ['code'], properties: { code: { type: 'string', pattern: '^[0-9]{3}$' } } } } });
+    // the gateway knows no such provider (without an answer the lookup would fail retryably: see below)
+    const gateway = env.log.nc.subscribe(env.log.names.subjects.credentials, { queue: 'gateway', callback: (_err, msg) => void msg.respond(JSON.stringify({ ok: false, error: { code: 'not_found', message: 'no such provider' } })) });
+    await env.log.nc.flush();
     await startWorker('w-fail');
     await publish(unknown);
     await publish(invalid);
-    const results = await resultsOf(runId, 2);
+    const results = await resultsOf(runId, 2).finally(() => gateway.unsubscribe());
     const byId = new Map(results.map((r) => [r.commandId, r as StoredResult & CandidateResult]));
     expect(byId.get(unknown.commandId)!.outcome).toEqual({
       status: 'failed',
