@@ -24,6 +24,9 @@ export type Actor = OrchestratorRequest['actor'];
  * listening, is `unavailable`. A timed-out command may still have been applied: clients retry
  * with the same intent and the orchestrator's idempotency decides.
  */
+/** transport failures Nest's NATS client reports as text: the orchestrator cannot be reached */
+export const TRANSPORT_TROUBLE = /connection lost|reconnect|disconnect|connection closed|no responders|timed? ?out/i;
+
 @Injectable()
 export class OrchestratorClient implements OnModuleInit, OnApplicationShutdown {
   private readonly client: ClientProxy;
@@ -79,6 +82,13 @@ export class OrchestratorClient implements OnModuleInit, OnApplicationShutdown {
     if (err instanceof Error) {
       // no responders, connection lost or closed: the orchestrator cannot be reached
       this.logger.warn({ ...context, err: err.message }, 'orchestrator request failed');
+      return new ConclaveError('unavailable', 'the orchestrator is not reachable');
+    }
+    // Nest's NATS client reports a lost connection as a bare string ("Error: Connection lost. Trying
+    // to reconnect..."), not an Error: NATS restarting is a 503, not the orchestrator failing
+    const text = typeof err === 'string' ? err : typeof (err as { message?: unknown })?.message === 'string' ? String((err as { message: string }).message) : '';
+    if (TRANSPORT_TROUBLE.test(text)) {
+      this.logger.warn({ ...context, err: text }, 'orchestrator request failed');
       return new ConclaveError('unavailable', 'the orchestrator is not reachable');
     }
     this.logger.error({ ...context, remote: err }, 'orchestrator failed to handle the command');
