@@ -21,7 +21,7 @@ export async function parkStream(m: EntityManager, checkpointName: string, poiso
     withoutNul(poisoned.eventType).slice(0, 200),
     withoutNul(poisoned.reason).slice(0, 2000),
   ]);
-  await m.query('UPDATE projection_checkpoints SET sequence = $2, updated_at = now() WHERE name = $1 AND sequence < $2', [checkpointName, poisoned.sequence]);
+  await advanceCheckpoint(m, checkpointName, poisoned.sequence);
 }
 
 /** Move the checkpoint past events that were skipped (they belong to parked streams). */

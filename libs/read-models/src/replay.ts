@@ -213,10 +213,7 @@ async function foldWithParking(ds: DataSource, schema: string, events: Recorded[
   let pending: Item[] = [...events.map((event) => ({ sequence: event.sequence, event })), ...poison.map((p) => ({ sequence: p.sequence, poison: p }))].sort((a, b) => a.sequence - b.sequence);
   let checkpoint = 0;
   const park = async (streamId: string, sequence: number, eventType: string, reason: string) => {
-    await ds.transaction(async (m) => {
-      await m.query(`SET LOCAL search_path TO ${quote(schema)}`);
-      await parkStream(m, MAIN_CHECKPOINT, { streamId, sequence, eventType, reason });
-    });
+    await inRebuild(ds, schema, (m) => parkStream(m, MAIN_CHECKPOINT, { streamId, sequence, eventType, reason }));
     parked.set(streamId, { streamId, sequence, type: eventType, reason });
     checkpoint = Math.max(checkpoint, sequence);
   };
@@ -238,20 +235,14 @@ async function foldWithParking(ds: DataSource, schema: string, events: Recorded[
     const lastOfRun = run[run.length - 1]?.sequence ?? 0;
     if (lastOfRun > checkpoint) {
       // the run ended with events of parked streams: the checkpoint moves past them too
-      await ds.transaction(async (m) => {
-        await m.query(`SET LOCAL search_path TO ${quote(schema)}`);
-        await advanceCheckpoint(m, MAIN_CHECKPOINT, lastOfRun);
-      });
+      await inRebuild(ds, schema, (m) => advanceCheckpoint(m, MAIN_CHECKPOINT, lastOfRun));
       checkpoint = lastOfRun;
     }
     if (stop < 0) break;
     const bad = pending[stop]!.poison!;
     if (!bad.streamId) throw new PoisonEventError(bad.sequence, bad.type, bad.reason);
     if (parked.has(bad.streamId)) {
-      await ds.transaction(async (m) => {
-        await m.query(`SET LOCAL search_path TO ${quote(schema)}`);
-        await advanceCheckpoint(m, MAIN_CHECKPOINT, bad.sequence);
-      });
+      await inRebuild(ds, schema, (m) => advanceCheckpoint(m, MAIN_CHECKPOINT, bad.sequence));
       checkpoint = Math.max(checkpoint, bad.sequence);
     } else {
       await park(bad.streamId, bad.sequence, bad.type, bad.reason);
@@ -259,6 +250,14 @@ async function foldWithParking(ds: DataSource, schema: string, events: Recorded[
     pending = pending.slice(stop + 1);
   }
   return checkpoint;
+}
+
+/** One transaction on the rebuild schema. */
+function inRebuild(ds: DataSource, schema: string, work: (m: EntityManager) => Promise<void>): Promise<void> {
+  return ds.transaction(async (m) => {
+    await m.query(`SET LOCAL search_path TO ${quote(schema)}`);
+    await work(m);
+  });
 }
 
 /**
