@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { appendFileSync, chownSync, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { appendFileSync, chmodSync, chownSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -477,7 +477,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const nats = new OwnNats(join(dataDir, 'nats'), prefix);
-  const pg = new OwnPostgres(join(dataDir, 'pg'));
+  // as root, initdb and pg_ctl run as the postgres user, who must reach the data folder: a clone's
+  // parents may be closed to it (`mktemp -d` makes them 0700), so the cluster lives under the
+  // system temp folder then
+  const pgRoot = process.getuid?.() === 0 ? mkdtempSync(join(tmpdir(), 'conclave-chaos-pg-')) : dataDir;
+  if (pgRoot !== dataDir) chmodSync(pgRoot, 0o755);
+  const pg = new OwnPostgres(join(pgRoot, 'pg'));
   const fakes: FakeLlmServer[] = [];
   const procs = new Map<string, ServiceProcess>();
   const logs = new Map<string, WriteStream>();
@@ -977,7 +982,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await nats.stop();
     pg.stop();
     for (const p of procs.values()) if (p.child.pid && isAlive(p.child.pid)) say(`chaos: pid ${p.child.pid} (${p.slot}) still alive`);
-    if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
+    if (!options.keepData) {
+      rmSync(dataDir, { recursive: true, force: true });
+      if (pgRoot !== dataDir) rmSync(pgRoot, { recursive: true, force: true });
+    }
   }
   return report;
 }
