@@ -12,22 +12,55 @@ export interface BootOptions {
   http?: { port: number; host: string; globalPrefix?: string; configure?: (app: INestApplication) => void | Promise<void> };
   /** a Nest microservice transport (e.g. `{ transport: Transport.NATS, options }`) served alongside */
   microservice?: Record<string, unknown>;
+  /**
+   * hosted beside other services in one process (services/stack): no signal handlers of its own
+   * and no process.exit — a failure is thrown, and the host closes the app (`RunningService.close`)
+   */
+  hosted?: boolean;
+}
+
+/** How a service's main is told where it runs. */
+export interface StartOptions {
+  /** see BootOptions.hosted */
+  hosted?: boolean;
+}
+
+/** A booted service: its Nest application and logger; `close()` drains it as SIGTERM would. */
+export interface RunningService {
+  app: INestApplicationContext;
+  logger: Logger;
+  close(): Promise<void>;
 }
 
 /**
- * Boot a Nest service: structured logs, shutdown hooks (SIGTERM/SIGINT drain consumers, then the
- * NATS connection), optional HTTP. A configuration error exits with code 2 and the listed issues.
+ * What every service's main.ts exports: boot the service from `env` (its own process passes
+ * process.env; the single-process stack passes a per-service environment).
  */
-export async function bootService(options: BootOptions): Promise<{ app: INestApplicationContext; logger: Logger }> {
+export type StartService = (env: NodeJS.ProcessEnv, options?: StartOptions) => Promise<RunningService>;
+
+/** errors bootService has already logged (a standalone main then exits without logging them again) */
+const logged = new WeakSet<object>();
+
+/**
+ * Boot a Nest service: structured logs, shutdown hooks (SIGTERM/SIGINT drain consumers, then the
+ * NATS connection), optional HTTP. A configuration error exits with code 2 and the listed issues
+ * (hosted: it is thrown).
+ */
+export async function bootService(options: BootOptions): Promise<RunningService> {
   const logger = createLogger(options.service, options.logLevel ?? process.env.LOG_LEVEL ?? 'info');
+  const hosted = options.hosted === true;
+  // hosted: a failing module init is thrown to the host instead of ending the whole process
+  const nestOptions = { logger: new PinoNestLogger(logger), bufferLogs: true, ...(hosted ? { abortOnError: false } : {}) };
+  const shutdownHooks = (app: INestApplicationContext) => {
+    if (!hosted) app.enableShutdownHooks(undefined, { useProcessExit: true });
+  };
   try {
-    const nestLogger = new PinoNestLogger(logger);
     let app: INestApplicationContext;
     if (options.http && options.http.port > 0) {
-      const http = await NestFactory.create(options.module, { logger: nestLogger, bufferLogs: true });
+      const http = await NestFactory.create(options.module, nestOptions);
       if (options.http.globalPrefix) http.setGlobalPrefix(options.http.globalPrefix);
       await options.http.configure?.(http);
-      http.enableShutdownHooks(undefined, { useProcessExit: true });
+      shutdownHooks(http);
       if (options.microservice) {
         http.connectMicroservice(options.microservice, { inheritAppConfig: true });
         await http.startAllMicroservices();
@@ -36,22 +69,44 @@ export async function bootService(options: BootOptions): Promise<{ app: INestApp
       logger.info({ port: options.http.port, host: options.http.host }, `${options.service} listening`);
       app = http;
     } else if (options.microservice) {
-      const ms = await NestFactory.createMicroservice(options.module, { ...options.microservice, logger: nestLogger, bufferLogs: true });
-      ms.enableShutdownHooks(undefined, { useProcessExit: true });
+      const ms = await NestFactory.createMicroservice(options.module, { ...options.microservice, ...nestOptions });
+      shutdownHooks(ms);
       await ms.listen();
       app = ms;
     } else {
-      app = await NestFactory.createApplicationContext(options.module, { logger: nestLogger, bufferLogs: true });
-      app.enableShutdownHooks(undefined, { useProcessExit: true });
+      app = await NestFactory.createApplicationContext(options.module, nestOptions);
+      shutdownHooks(app);
     }
     logger.info(`${options.service} started`);
-    return { app, logger };
+    return { app, logger, close: () => app.close() };
   } catch (err) {
     if (err instanceof ConfigError) {
       logger.fatal({ issues: err.issues }, err.message);
-      process.exit(2);
+      if (!hosted) process.exit(2);
+    } else {
+      logger.fatal({ err }, `${options.service} failed to start`);
     }
-    logger.fatal({ err }, `${options.service} failed to start`);
+    if (err instanceof Object) logged.add(err);
     throw err;
   }
+}
+
+/**
+ * A service's own process: `start(process.env)`; a configuration error exits with code 2 (its
+ * issues logged), any other failure with code 1. SIGTERM/SIGINT are handled by the app itself.
+ */
+export function runStandalone(service: string, start: StartService): void {
+  start(process.env).catch((err: unknown) => {
+    if (err instanceof ConfigError) {
+      if (!logged.has(err)) createLogger(service).fatal({ issues: err.issues }, err.message);
+      process.exit(2);
+    }
+    if (!(err instanceof Object) || !logged.has(err)) createLogger(service).fatal({ err }, `${service} failed to start`);
+    process.exit(1);
+  });
+}
+
+/** Marks an error as logged by the caller (runStandalone then exits without logging it again). */
+export function markLogged(err: unknown): void {
+  if (err instanceof Object) logged.add(err);
 }

@@ -1,18 +1,12 @@
 import 'reflect-metadata';
-import { bootService, ConfigError, createLogger } from '@conclave/service-kit';
-import { loadConfig, type LlmWorkerEnv } from './config';
+import { bootService, createLogger, runStandalone, type StartService } from '@conclave/service-kit';
+import { loadConfig } from './config';
 import { createSandbox } from './domain/tools/sandbox';
 import { LlmWorkerModule } from './llm-worker.module';
 
-async function main() {
-  let env: LlmWorkerEnv;
-  try {
-    env = loadConfig();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    createLogger('llm-worker').fatal({ issues: err.issues }, err.message);
-    process.exit(2);
-  }
+/** Boots the llm-worker from `env`: in its own process (below) or hosted by services/stack. */
+export const start: StartService = async (envVars, options = {}) => {
+  const env = loadConfig(envVars);
   // Probed once at boot: bwrap, its refusal (no namespaces: tool work is refused) or the explicit opt-out.
   const sandbox = await createSandbox(
     {
@@ -21,15 +15,13 @@ async function main() {
     },
     createLogger('llm-worker', env.LOG_LEVEL, { instance: env.INSTANCE_ID }),
   );
-  await bootService({
+  return bootService({
     service: 'llm-worker',
     module: LlmWorkerModule.forRoot(env, sandbox) as never,
     logLevel: env.LOG_LEVEL,
+    hosted: options.hosted,
     ...(env.HEALTH_PORT > 0 ? { http: { port: env.HEALTH_PORT, host: '127.0.0.1' } } : {}),
   });
-}
+};
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+if (require.main === module) runStandalone('llm-worker', start);

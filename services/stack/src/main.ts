@@ -1,0 +1,107 @@
+import 'reflect-metadata';
+import { join, resolve } from 'node:path';
+import { ConfigError, createLogger, type Logger, type RunningService, type StartService } from '@conclave/service-kit';
+import { hostedEnv, selectServices, type HostedService } from './hosted-env';
+
+/**
+ * Every service in one Node process (ADR 015): each is still its own Nest application with its own
+ * configuration, logger and NATS connections as its own NATS user, and they still talk to each other
+ * only over NATS — what is shared is the process, hence one copy of Node, Nest, TypeORM, the SDKs
+ * and their heaps. Replicas can run beside it as separate processes (`node services/<name>/dist/main.js`).
+ *
+ * Environment: everything the services read, shared; `<SERVICE>__<VAR>` for one service only
+ * (hosted-env.ts); CONCLAVE_SERVICES limits which services this process hosts.
+ */
+
+/** services/<name>/dist/main.js, next to this package's dist/ */
+const SERVICES_DIR = resolve(__dirname, '..', '..');
+
+export interface HostedStack {
+  services: Map<HostedService, RunningService>;
+  /** the gateway first (no new work comes in), then the others side by side, each drained as on SIGTERM */
+  close(): Promise<void>;
+}
+
+/**
+ * A service's exported `start` (its built main.js: the same code its own process runs). Loaded by
+ * path, so services keep importing no other service and this package depends on none at build time.
+ */
+function loadStart(service: HostedService): StartService {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const entry = require(join(SERVICES_DIR, service, 'dist', 'main.js')) as { start?: unknown };
+  if (typeof entry.start !== 'function') throw new Error(`services/${service}/dist/main.js exports no start(env) (rebuild: node scripts/build.mjs)`);
+  return entry.start as StartService;
+}
+
+/** Boots every selected service from its own environment; if one fails, the others are closed and its error thrown. */
+export async function startStack(env: NodeJS.ProcessEnv = process.env): Promise<HostedStack> {
+  const selected = selectServices(env.CONCLAVE_SERVICES);
+  const envs = selected.map((service) => [service, hostedEnv(service, env)] as const); // configuration problems before any connection
+  const starts = envs.map(([service, serviceEnv]) => [service, loadStart(service), serviceEnv] as const);
+  const booted = await Promise.allSettled(starts.map(([, start, serviceEnv]) => start(serviceEnv, { hosted: true })));
+  const services = new Map<HostedService, RunningService>();
+  booted.forEach((result, i) => {
+    if (result.status === 'fulfilled') services.set(selected[i]!, result.value);
+  });
+  const close = async () => {
+    const gateway = services.get('gateway');
+    if (gateway) await gateway.close();
+    const failures = (await Promise.allSettled([...services].filter(([name]) => name !== 'gateway').map(([, s]) => s.close()))).filter((r) => r.status === 'rejected');
+    if (failures.length > 0) throw (failures[0] as PromiseRejectedResult).reason;
+  };
+  const failed = booted.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await close().catch(() => undefined);
+    throw failed.reason;
+  }
+  return { services, close };
+}
+
+const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+
+/** `node services/stack/dist/main.js`: SIGTERM/SIGINT close every service, then exit 0 (1 if one failed to close). */
+function main(): void {
+  const logger: Logger = createLogger('stack', LEVELS.has(process.env.LOG_LEVEL ?? '') ? process.env.LOG_LEVEL : 'info');
+  let stack: HostedStack | undefined;
+  let signalled: string | undefined;
+  let closing = false;
+  const stop = async () => {
+    if (closing || !stack) return;
+    closing = true;
+    logger.info({ signal: signalled }, 'stopping every service');
+    try {
+      await stack.close();
+      logger.info('stopped');
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, 'a service failed to stop cleanly');
+      process.exit(1);
+    }
+  };
+  // a terminal's Ctrl-C reaches this process and its parent's SIGTERM follows: one shutdown for both
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      signalled ??= signal;
+      void stop();
+    });
+  }
+  startStack(process.env).then(
+    (started) => {
+      stack = started;
+      const { rss, heapUsed } = process.memoryUsage();
+      logger.info({ services: [...started.services.keys()], rssMb: mb(rss), heapUsedMb: mb(heapUsed) }, 'every service started in this process');
+      if (signalled) void stop(); // a signal during boot
+    },
+    (err: unknown) => {
+      if (err instanceof ConfigError) {
+        logger.fatal({ issues: err.issues }, err.message);
+        process.exit(2);
+      }
+      logger.fatal({ err }, 'the stack failed to start');
+      process.exit(1);
+    },
+  );
+}
+
+if (require.main === module) main();
