@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { io } from 'socket.io-client';
 import { openBenchEnv } from '../scripts/lib/bench-env.mjs';
 import { ROOT, SERVICES, spawnService, stopChildren, waitForHttp } from '../scripts/lib/stack.mjs';
-import { jetStreamWrites, natsMessages, startBenchNats } from './lib/nats-stats.mjs';
+import { freePort, jetStreamWrites, natsMessages, startBenchNats } from './lib/nats-stats.mjs';
 import { CLK_TCK, CpuTracker, postgresProcesses, procStat, rssBytes, withDescendants } from './lib/proc-stats.mjs';
 
 const require = createRequire(import.meta.url);
@@ -38,8 +38,9 @@ const { values } = parseArgs({
     levels: { type: 'string', default: '1,8,32,64' },
     'runs-per-level': { type: 'string' },
     warmup: { type: 'string', default: '30' },
-    workers: { type: 'string', default: '2' },
-    port: { type: 'string', default: '3917' },
+    workers: { type: 'string' },
+    single: { type: 'boolean', default: false },
+    port: { type: 'string' },
     'run-timeout': { type: 'string', default: '60' },
     'json-out': { type: 'string' },
   },
@@ -48,14 +49,15 @@ const SEQUENTIAL = Number(values.sequential);
 const LEVELS = values.levels.split(',').map(Number).filter((n) => n > 0);
 const runsAt = (c) => (values['runs-per-level'] ? Number(values['runs-per-level']) : Math.max(3 * c, 50));
 const WARMUP = Number(values.warmup);
-const WORKERS = Number(values.workers);
-const PORT = Number(values.port);
+// --single: every service in one process (services/stack, ADR 015), plus WORKERS − 1 llm-worker replicas beside it
+const SINGLE = values.single;
+const WORKERS = Number(values.workers ?? (SINGLE ? 1 : 2));
 const RUN_TIMEOUT_MS = Number(values['run-timeout']) * 1000;
 const PHASES = 3;
 const LAG_LEVEL = LEVELS.includes(32) ? 32 : LEVELS[LEVELS.length - 1];
 const MEM_LEVEL = Math.max(...LEVELS);
-if (!existsSync(join(ROOT, 'services', 'gateway', 'dist', 'main.js'))) {
-  console.error('bench: build first (npm run build)');
+if (!existsSync(join(ROOT, 'services', SINGLE ? 'stack' : 'gateway', 'dist', 'main.js'))) {
+  console.error(`bench: build first (npm run build)${SINGLE ? '; --single needs services/stack' : ''}`);
   process.exit(1);
 }
 if (!existsSync('/proc/self/stat')) {
@@ -102,6 +104,13 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     cleanup().finally(() => process.exit(130));
   });
 }
+// never leave the services, the nats-server or the database behind
+process.once('unhandledRejection', (err) => {
+  console.error('bench: unhandled rejection', err);
+  cleanup().finally(() => process.exit(1));
+});
+// a free port unless --port: a gateway of another stack on a fixed port would take our runs
+const PORT = values.port ? Number(values.port) : await freePort();
 
 let report;
 try {
@@ -111,8 +120,8 @@ try {
   // the bench drives hundreds of requests per second from one address: lift the per-IP rate limit
   const env = { ...bench.env, CONCLAVE_NATS_SYNC: nats.sync, PORT: String(PORT), LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '1000000' };
   const errors = [];
-  for (const name of SERVICES) {
-    const copies = name === 'llm-worker' ? WORKERS : 1;
+  const plan = SINGLE ? [['stack', 1], ['llm-worker', WORKERS - 1]] : SERVICES.map((name) => [name, name === 'llm-worker' ? WORKERS : 1]);
+  for (const [name, copies] of plan) {
     for (let i = 0; i < copies; i++) {
       const child = spawnService(name, { ...env, INSTANCE_ID: `${name}-${i}-${id}` }, (line) => {
         if (!line.includes('"level":"error"') && !line.includes('"level":50')) return;
@@ -120,6 +129,7 @@ try {
         console.error(`${name}: ${line}`);
       });
       child.label = copies > 1 ? `${name}#${i + 1}` : name;
+      child.once('exit', (code, signal) => cleaning || errors.push(`${child.label} exited (${signal ?? code})`));
       children.push(child);
     }
   }
@@ -161,6 +171,11 @@ try {
 
   const base = `http://127.0.0.1:${PORT}`;
   await waitForHttp(`${base}/api/v1/health`, 90_000);
+  const checkAlive = () => {
+    const dead = children.filter((c) => c.exitCode !== null || c.signalCode !== null);
+    if (dead.length) throw new Error(`${dead.map((c) => c.label).join(', ')} exited: ${errors.slice(-3).join(' | ')}`);
+  };
+  checkAlive();
   const post = async (path, body) => {
     const res = await fetch(`${base}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     if (res.status !== 201) throw new Error(`POST ${path} → ${res.status} ${(await res.text()).slice(0, 300)}`);
@@ -245,6 +260,7 @@ try {
 
   /** one measured window: CPU, JetStream writes, NATS messages, lag and (memory) RSS around a closed loop */
   const measure = async (label, concurrency, total, { memory = false } = {}) => {
+    checkAlive();
     say(`${label}: ${total} runs, ${concurrency} in flight`);
     await sleep(500); // let the previous window's stragglers (acks, checkpoints) settle
     const cpuMark = tracker.mark();
@@ -258,10 +274,14 @@ try {
       while (sampling) {
         const ids = [...lv.runIds];
         const received = lv.recv.length;
-        const rows = ids.length ? await projected(ids) : 0;
+        const rows = ids.length ? await projected(ids).catch(() => null) : 0;
         const now = performance.now();
-        lag.events.push(Math.max(0, received - rows));
-        lag.ms.push(rows < received ? now - lv.recv[rows] : 0);
+        if (rows !== null) {
+          lag.events.push(Math.max(0, received - rows));
+          // the age of the oldest event the socket has shown and the read model does not hold yet
+          // (both follow the log's order, so the projected events are a prefix of the received ones)
+          lag.ms.push(rows < received ? now - lv.recv[rows] : 0);
+        }
         await sleep(100);
       }
     })();
@@ -354,7 +374,7 @@ try {
     load: { before: loadBefore.map((x) => x.toFixed(2)).join(' '), after: loadAfter.map((x) => x.toFixed(2)).join(' ') },
     nats: { version: nats.version, sync: nats.sync, durability: nats.durability.mode, detail: nats.durability.detail },
     postgres: pgSettings,
-    workload: `${PHASES} phases × (2 candidates + judge), simulated provider 0 ms; ${SERVICES.length} services as ${children.length} processes (${WORKERS} llm-worker)`,
+    workload: `${PHASES} phases × (2 candidates + judge), simulated provider 0 ms; ${SERVICES.length} services as ${children.length} process${children.length > 1 ? 'es' : ''} (${SINGLE ? `--single: all in one${WORKERS > 1 ? ` + ${WORKERS - 1} llm-worker replica(s)` : ''}` : `${WORKERS} llm-worker`})`,
     clkTck: CLK_TCK,
   };
   const syncText = nats.sync === 'always' ? 'sync_interval: always (fsync per message)' : "no sync_interval (2.9 refuses it): flushed on the server's default interval, not per message";
@@ -363,7 +383,7 @@ try {
   const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '–');
   const f0 = (x) => (Number.isFinite(x) ? x.toFixed(0) : '–');
   const lines = [];
-  const row = (label, cells) => lines.push(`  ${label.padEnd(38)}${cells.map((c) => String(c).padStart(17)).join('')}`);
+  const row = (label, cells) => lines.push(`  ${label.padEnd(40)}${cells.map((c) => String(c).padStart(19)).join('')}`);
   const each = (fn) => windows.map(fn);
   lines.push('');
   lines.push(`Conclave bench — ${header.date} · commit ${header.commit} · node ${header.node} · ${header.cpus}`);
@@ -378,7 +398,7 @@ try {
   row('run wall-time p50 / p99 ms', each((x) => `${f1(x.wallMs.p50)} / ${f1(x.wallMs.p99)}`));
   row('overhead per phase p50 / p99 ms', each((x) => `${f1(x.phaseOverheadMs.p50)} / ${f1(x.phaseOverheadMs.p99)}`));
   row('CPU ms per run, all processes', each((x) => f1(x.cpuMsPerRun.total)));
-  for (const g of ['nats-server', 'postgres', ...SERVICE_GROUPS]) row(`  ${g === 'llm-worker' && WORKERS > 1 ? `llm-worker ×${WORKERS}` : g}`, each((x) => f1(x.cpuMsPerRun[g] ?? 0)));
+  for (const g of ['nats-server', 'postgres', ...SERVICE_GROUPS]) row(`  ${g === 'stack' ? 'stack (all services)' : g === 'llm-worker' && WORKERS > 1 && !SINGLE ? `llm-worker ×${WORKERS}` : g}`, each((x) => f1(x.cpuMsPerRun[g] ?? 0)));
   row('  bench client (not in the total)', each((x) => f1(x.cpuMsPerRun['bench client'] ?? 0)));
   if (windows.some((x) => x.cpuMsPerRun['postgres, other databases'])) row('  postgres, other databases (not in it)', each((x) => f1(x.cpuMsPerRun['postgres, other databases'] ?? 0)));
   row('events per run (socket / read model)', each((x) => `${f1(x.eventsPerRun.socket)} / ${f1(x.eventsPerRun.readModel)}`));
