@@ -1,6 +1,9 @@
 // `npm start`: bring the whole system up on this machine from a fresh clone.
 //   install (when node_modules is missing) → build → NATS + Postgres (reuse or start local ones
 //   under .conclave/) → migrations, streams, seeds → the five services → the dashboard URL.
+// The services run in ONE Node process by default (services/stack, ADR 015: each still its own Nest
+// app, config, logger and NATS user; ~150 MiB resident instead of ~600 MiB for five processes).
+// `npm start -- --separate` or CONCLAVE_PROCESSES=separate runs one process per service instead.
 // NATS: unless NATS_URL is set, Conclave runs its own nats-server (127.0.0.1:4223 or the next free
 // port, data in .conclave/nats) with a user per service and no anonymous access (scripts/infra.mjs
 // ensureConclaveNats); set-up connects as the admin user, each service as its own user.
@@ -67,7 +70,15 @@ run(process.execPath, [join(ROOT, 'scripts', 'build.mjs')]);
 
 const { durabilityLine, ensureInfra, natsAcceptsAnonymous, postgresDurability, stopStarted } = await import('./infra.mjs');
 const { setup } = await import('./setup.mjs');
-const { SERVICES, spawnService, stopChildren, waitForHttp, prettyLine } = await import('./lib/stack.mjs');
+const { SERVICES, processMode, residentKiB, serviceOfLine, spawnServices, stopChildren, waitForHttp, prettyLine } = await import('./lib/stack.mjs');
+
+let MODE;
+try {
+  MODE = processMode(process.argv.slice(2), process.env);
+} catch (err) {
+  say(err.message);
+  process.exit(2);
+}
 
 (await import('./lib/sandbox-check.mjs')).ensureSandbox({ say }); // bubblewrap for agent tools and tool phases
 const infra = await ensureInfra({ natsUrl: process.env.NATS_URL, databaseUrl: DATABASE_URL, dataDir: DATA_DIR, conclaveNats: !NATS_URL_GIVEN });
@@ -86,7 +97,8 @@ async function shutdown(code = 0) {
   if (stopping) return;
   stopping = true;
   say('stopping services…');
-  await stopChildren(children);
+  // single: the one process closes the gateway, then the other services side by side
+  await stopChildren(children, MODE === 'single' ? 20_000 : 10_000);
   if (infra.started.length > 0) await stopStarted(infra.started);
   say('stopped.');
   process.exit(code);
@@ -115,19 +127,27 @@ function masterKey() {
 }
 
 const keys = ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY'].filter((k) => process.env[k]);
-const width = Math.max(...SERVICES.map((s) => s.length));
+const width = Math.max(...[...SERVICES, 'stack'].map((s) => s.length));
 const colours = [36, 35, 33, 32, 34];
+const colourOf = (name) => (SERVICES.includes(name) ? colours[SERVICES.indexOf(name) % colours.length] : 37);
 // CONCLAVE_NATS_SYNC: the sync policy of the config our nats-server runs from (the gateway's /ready
 // reports it; unset for a NATS of the user's unless they set it)
 const env = { NATS_URL, DATABASE_URL, PORT: String(PORT), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', ...(infra.natsSync ? { CONCLAVE_NATS_SYNC: infra.natsSync } : {}) };
-const gatewayEnv = { ...env, CONCLAVE_MASTER_KEY: masterKey() }; // only the gateway holds it
-children = SERVICES.map((name, i) =>
-  spawnService(name, { ...(name === 'gateway' ? gatewayEnv : env), ...natsUser(name) }, (line) => console.log(`\x1b[${colours[i % colours.length]}m${name.padEnd(width)}\x1b[0m │ ${prettyLine(line)}`)),
-);
+const gatewayKey = masterKey(); // only the gateway's configuration holds it (in either mode)
+children = spawnServices({
+  mode: MODE,
+  env,
+  serviceEnv: (name) => ({ ...natsUser(name), ...(name === 'gateway' ? { CONCLAVE_MASTER_KEY: gatewayKey } : {}) }),
+  // single: one process's lines, each naming its service (pino's `service` field)
+  onLine: (line, child) => {
+    const name = MODE === 'single' ? (serviceOfLine(line) ?? child) : child;
+    console.log(`\x1b[${colourOf(name)}m${name.padEnd(width)}\x1b[0m │ ${prettyLine(line)}`);
+  },
+});
 for (const child of children) {
   child.on('exit', (code, signal) => {
     if (stopping) return;
-    say(`${child.serviceName} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
+    say(`${MODE === 'single' ? 'the Conclave process' : child.serviceName} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
     void shutdown(1);
   });
 }
@@ -145,6 +165,12 @@ say(
   keys.length
     ? `providers from the environment: ${keys.map((k) => k.split('_')[0].toLowerCase()).join(', ')} (the simulated provider is always there)`
     : 'no provider key is set: runs use the offline `simulated` provider (set ANTHROPIC_API_KEY / OPENAI_API_KEY / GEMINI_API_KEY for real models)',
+);
+const resident = (await Promise.all(children.map((c) => residentKiB(c.pid)))).reduce((n, kib) => n + (kib ?? 0), 0);
+say(
+  MODE === 'single'
+    ? `services: one process (pid ${children[0].pid}), ${Math.round(resident / 1024)} MiB resident — CONCLAVE_PROCESSES=separate runs one process per service`
+    : `services: one process each (pids ${children.map((c) => c.pid).join(', ')}), ${Math.round(resident / 1024)} MiB resident together`,
 );
 say('built-in templates: "Software feature pipeline" and "Producer → evaluator → reviser" — open Templates and press Start run.');
 say('Ctrl-C stops everything.');

@@ -49,8 +49,9 @@ const logged = new WeakSet<object>();
 export async function bootService(options: BootOptions): Promise<RunningService> {
   const logger = createLogger(options.service, options.logLevel ?? process.env.LOG_LEVEL ?? 'info');
   const hosted = options.hosted === true;
-  // hosted: a failing module init is thrown to the host instead of ending the whole process
-  const nestOptions = { logger: new PinoNestLogger(logger), bufferLogs: true, ...(hosted ? { abortOnError: false } : {}) };
+  // hosted: a failing module init is thrown to the host instead of ending the whole process, and
+  // nothing is buffered — Nest's buffer is one per process, flushed by whichever app starts next
+  const nestOptions = { logger: new PinoNestLogger(logger), bufferLogs: !hosted, ...(hosted ? { abortOnError: false } : {}) };
   const shutdownHooks = (app: INestApplicationContext) => {
     if (!hosted) app.enableShutdownHooks(undefined, { useProcessExit: true });
   };

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { join, resolve } from 'node:path';
-import { ConfigError, createLogger, type Logger, type RunningService, type StartService } from '@conclave/service-kit';
+import { Logger as NestLogger } from '@nestjs/common';
+import { ConfigError, createLogger, PinoNestLogger, type Logger, type RunningService, type StartService } from '@conclave/service-kit';
 import { hostedEnv, selectServices, type HostedService } from './hosted-env';
 
 /**
@@ -33,26 +34,40 @@ function loadStart(service: HostedService): StartService {
   return entry.start as StartService;
 }
 
-/** Boots every selected service from its own environment; if one fails, the others are closed and its error thrown. */
-export async function startStack(env: NodeJS.ProcessEnv = process.env): Promise<HostedStack> {
+/**
+ * Boots every selected service from its own environment, one after the other (the gateway last: its
+ * /health answers once everything is up); if one fails, the ones started are closed and its error
+ * thrown. `frameworkLogger`: where Nest's own messages go once every service is up.
+ *
+ * Nest's framework logger is one per process (NestFactory makes each app's logger the global one):
+ * booting in turn keeps each app's start-up messages under its own service; afterwards framework
+ * messages (transport reconnects, unhandled exceptions Nest reports) carry `frameworkLogger`'s name.
+ * Conclave's own code logs through each service's pino logger and is unaffected.
+ */
+export async function startStack(env: NodeJS.ProcessEnv = process.env, frameworkLogger?: Logger): Promise<HostedStack> {
   const selected = selectServices(env.CONCLAVE_SERVICES);
   const envs = selected.map((service) => [service, hostedEnv(service, env)] as const); // configuration problems before any connection
   const starts = envs.map(([service, serviceEnv]) => [service, loadStart(service), serviceEnv] as const);
-  const booted = await Promise.allSettled(starts.map(([, start, serviceEnv]) => start(serviceEnv, { hosted: true })));
   const services = new Map<HostedService, RunningService>();
-  booted.forEach((result, i) => {
-    if (result.status === 'fulfilled') services.set(selected[i]!, result.value);
-  });
+  let failure: { reason: unknown } | undefined;
+  for (const [service, start, serviceEnv] of starts) {
+    try {
+      services.set(service, await start(serviceEnv, { hosted: true }));
+    } catch (reason) {
+      failure = { reason };
+      break;
+    }
+  }
+  if (frameworkLogger) NestLogger.overrideLogger(new PinoNestLogger(frameworkLogger));
   const close = async () => {
     const gateway = services.get('gateway');
     if (gateway) await gateway.close();
     const failures = (await Promise.allSettled([...services].filter(([name]) => name !== 'gateway').map(([, s]) => s.close()))).filter((r) => r.status === 'rejected');
     if (failures.length > 0) throw (failures[0] as PromiseRejectedResult).reason;
   };
-  const failed = booted.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) {
+  if (failure) {
     await close().catch(() => undefined);
-    throw failed.reason;
+    throw failure.reason;
   }
   return { services, close };
 }
@@ -86,7 +101,7 @@ function main(): void {
       void stop();
     });
   }
-  startStack(process.env).then(
+  startStack(process.env, logger).then(
     (started) => {
       stack = started;
       const { rss, heapUsed } = process.memoryUsage();
