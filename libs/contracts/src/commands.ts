@@ -190,6 +190,18 @@ export type WorkspaceResult = z.infer<typeof WorkspaceResult>;
 export const WorkResult = z.discriminatedUnion('type', [CandidateResult, VerdictResult, ToolResult, WorkspaceResult]);
 export type WorkResult = z.infer<typeof WorkResult>;
 
+/**
+ * The orchestrator's answer to a result sent on `directResult` (core NATS request/reply): `ok`
+ * once the decision it caused is appended (or it decided nothing: a duplicate or a stale
+ * result). Anything else — an error answer, no answer, no responder — and the worker publishes
+ * the result to the RESULTS stream, whose durable consumer applies it (or dead-letters poison).
+ */
+export const DirectResultReply = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), appended: z.number().int().nonnegative() }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
+export type DirectResultReply = z.infer<typeof DirectResultReply>;
+
 /** Broadcast on the cancel subject (core NATS): workers abort matching in-flight calls. */
 export const CancelWork = z.object({ runId: z.string(), commandIds: z.array(z.string()).optional() });
 export type CancelWork = z.infer<typeof CancelWork>;

@@ -124,16 +124,22 @@ export const TranscriptMessage = z.object({
 export type TranscriptMessage = z.infer<typeof TranscriptMessage>;
 
 /**
- * Where a candidate's whole conversation is kept. Transcripts are too large for the log, so the
- * worker stores them in the transcripts object store (content-addressed: the key is the SHA-256
- * of the stored JSON) and the events carry only this reference.
+ * Where a candidate's whole conversation is kept. `key` is the SHA-256 of the transcript's JSON
+ * (content-addressed). A small transcript (INLINE_TRANSCRIPT_MAX_BYTES of JSON at most) travels
+ * `inline` in the result and its events and is not stored elsewhere; a larger one is stored in
+ * the transcripts object store under `key` and the events carry only the reference. A reader
+ * takes `inline` when present, else fetches `key` (events written before inlining have no
+ * `inline`: they are read from the store as before).
  */
 export const TranscriptRef = z.object({
   key: z.string().regex(/^sha256-[0-9a-f]{64}$/),
   bytes: z.number().int().nonnegative(),
   messages: z.number().int().nonnegative(),
+  inline: z.array(TranscriptMessage).optional(),
 });
 export type TranscriptRef = z.infer<typeof TranscriptRef>;
+/** Transcripts up to this many bytes of JSON travel inline in results and events (TranscriptRef.inline). */
+export const INLINE_TRANSCRIPT_MAX_BYTES = 8 * 1024;
 
 export const CandidateGeneratedData = z.object({
   phaseId: z.string(),

@@ -108,6 +108,7 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
       ...BASE_PUBLISH,
       ...owned.flatMap((d) => pull(streams.commands, d)),
       subjects.result('*'),
+      subjects.directResult, // a result in one hop to the orchestrator (request/reply), else to RESULTS
       subjects.liveRun('*'),
       subjects.liveWorker('*'),
       subjects.credentials,
@@ -159,8 +160,8 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
         ],
         durableDeny(streams.events, [consumers.dispatcher, consumers.timers]),
       ),
-      subscribe: rule([...inbox('orchestrator'), subjects.orchestrator, subjects.liveWorker('*')]),
-      allow_responses: true, // answers the gateway's commands
+      subscribe: rule([...inbox('orchestrator'), subjects.orchestrator, subjects.directResult, subjects.liveWorker('*')]),
+      allow_responses: true, // answers the gateway's commands and the workers' direct results
     },
     projector: {
       publish: rule([...BASE_PUBLISH, ...orderedAllow(streams.events), ...pull(streams.deadLetters, consumers.deadLetters)], durableDeny(streams.events)),

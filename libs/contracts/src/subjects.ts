@@ -35,6 +35,13 @@ export function natsNames(prefix = '') {
       cancel: `${p}control.cancel`,
       /** core NATS request/reply served by the orchestrator (queue group "orchestrator") */
       orchestrator: `${p}orchestrator.command`,
+      /**
+       * core NATS request/reply served by the orchestrator (queue group "orchestrator"): a worker's
+       * result in one hop, answered once its decision is appended (DirectResultReply). Outside
+       * `results.>` on purpose, so the RESULTS stream does not capture it; a worker without an
+       * `ok` answer publishes the result to `results.<runId>` (the durable path) instead.
+       */
+      directResult: `${p}orchestrator.result`,
       /** core NATS request/reply served by the gateway (queue group "gateway"): a provider's key for workers */
       credentials: `${p}gateway.credentials`,
       /** dead-letter records (and redrive marks) of one durable consumer: `dead.<consumer>` */

@@ -2,8 +2,8 @@ import { hostname } from 'node:os';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Subscription } from '@nats-io/transport-node';
 import type { z } from 'zod';
-import { CancelWork, LiveMessage, type Failure, type ToolCallRecord } from '@conclave/contracts';
-import { ack, nak, retryDelayMs, runConsumer, term, type Disposition, type EventLog, type RunningConsumer } from '@conclave/event-log';
+import { CancelWork, DirectResultReply, LiveMessage, type Failure, type ToolCallRecord } from '@conclave/contracts';
+import { ack, contractsHeaders, decodeContract, nak, retryDelayMs, runConsumer, term, type Disposition, type EventLog, type RunningConsumer } from '@conclave/event-log';
 import { DeltaCoalescer } from './live';
 
 /** The fields every work command shares (GenerateCandidate, JudgeCandidates). */
@@ -46,6 +46,12 @@ export interface ExecuteContext {
   onToolCall(record: ToolCallRecord): void;
   /** 1 on the first delivery of the command */
   deliveryCount: number;
+  /**
+   * A write the result refers to (a large transcript, content-addressed), started now and run
+   * beside the result's delivery instead of before it: the command is acked only after it settled.
+   * It should handle its own failure (a rejection is logged, and the command still acked).
+   */
+  alongside(write: Promise<unknown>): void;
 }
 
 export interface ResultMeta {
@@ -75,7 +81,9 @@ export interface WorkerSpec<C extends WorkCommandBase, O extends { status: strin
    * at once. Otherwise a lost lease hands the command back (nak) for another worker.
    */
   redispatchedOnStall?: boolean;
+  /** parsed in full unless the message carries this build's contracts fingerprint (CONTRACTS_HEADER) */
   command: z.ZodType<C>;
+  /** a member of WorkResult: every result is parsed with it and then marked with the contracts fingerprint */
   result: z.ZodType<R>;
   timeoutMs(command: C): number | null;
   liveTarget?(command: C): LiveTarget | null;
@@ -86,7 +94,7 @@ export interface WorkerSpec<C extends WorkCommandBase, O extends { status: strin
    * partial changes, tool calls, conversation), merged into the failed outcome. Best effort: a
    * salvage that throws is logged and the failed result goes out without it.
    */
-  salvage?(command: C, kind: 'cancelled' | 'timeout'): Promise<Record<string, unknown> | null>;
+  salvage?(command: C, kind: 'cancelled' | 'timeout', alongside: ExecuteContext['alongside']): Promise<Record<string, unknown> | null>;
 }
 
 /** Minimal structured logger (pino's Logger fits). */
@@ -124,6 +132,14 @@ export interface WorkerRuntimeOptions {
   now?: () => number;
   /** llm-workers: the sandbox their tool processes run in, carried by every heartbeat */
   sandbox?: 'bwrap' | 'unavailable' | 'disabled';
+  /**
+   * Results go to the orchestrator in one hop (core NATS request on `directResult`), falling back
+   * to the RESULTS stream when nobody answers `ok` within `directResultTimeoutMs`. Default true;
+   * false: every result goes to the RESULTS stream.
+   */
+  directResults?: boolean;
+  /** how long a direct result waits for the orchestrator's answer before the RESULTS stream is used (default 3 s) */
+  directResultTimeoutMs?: number;
 }
 
 type RuntimeState = 'new' | 'running' | 'draining' | 'stopped';
@@ -141,13 +157,19 @@ const decoder = new TextDecoder();
 
 /**
  * One work-queue worker process: pulls commands from a shared durable consumer (more processes =
- * more throughput), runs them with bounded concurrency, and publishes exactly one result per
- * processed command to `results.<runId>` with Nats-Msg-Id `<commandId>:result`.
+ * more throughput), runs them with bounded concurrency, and delivers exactly one result per
+ * processed command: in one hop to the orchestrator (core NATS request on `directResult`, answered
+ * once the decision is appended), else to `results.<runId>` with Nats-Msg-Id `<commandId>:result`
+ * (the RESULTS stream, whose durable consumer is the repair path).
  *
  * Guarantees and caveats:
- * - At-least-once: a command is acked only after its result is stored; a command redelivered and
- *   processed again yields the same msgID, so the RESULTS stream keeps one result (within the
- *   stream's duplicate window).
+ * - At-least-once: a command is acked only after its result is applied (the orchestrator answered
+ *   `ok`) or stored in the RESULTS stream, and after the writes it refers to (a large transcript)
+ *   settled. A result can reach the orchestrator twice (an answer lost, then the stream; or a
+ *   redelivered command): the decider ignores duplicates and refuses stale attempt tokens, and the
+ *   RESULTS stream keeps one copy per msgID within its duplicate window.
+ * - Validated once: results are parsed with the spec's schema and sent with the contracts
+ *   fingerprint header; a command carrying this build's fingerprint is taken with JSON.parse alone.
  * - Poison (not JSON / not the command schema) is terminated and logged as a dead-letter record.
  * - A cancel (core NATS, `control.cancel`) aborts matching in-flight calls at once and publishes a
  *   failed `cancelled` result; a timeout publishes a failed `timeout` result (retryable). The
@@ -174,6 +196,7 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
   /** when the heartbeat timer last ran: the lease is held while the gap since stays under leaseMs */
   private lastTickAt = 0;
   private leaseLostCount = 0;
+  private readonly delivered = { direct: 0, stream: 0 };
   private readonly now: () => number;
   private readonly host: string;
 
@@ -197,6 +220,10 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
   }
   get counters(): { done: number; failed: number; leaseLost: number } {
     return { done: this.doneCount, failed: this.failedCount, leaseLost: this.leaseLostCount };
+  }
+  /** results applied by the orchestrator in one hop, and results published to the RESULTS stream */
+  get deliveries(): { direct: number; stream: number } {
+    return { ...this.delivered };
   }
 
   async start(): Promise<void> {
@@ -281,6 +308,12 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
 
     const controller = new AbortController();
     const entry: InFlight<C> = { command, controller, seq: m.seq, startedAt: this.now() };
+    // writes the result refers to, run beside its delivery (their failures are handled, then logged)
+    const writes: Promise<unknown>[] = [];
+    const alongside = (write: Promise<unknown>) => {
+      write.catch(() => undefined); // settled later (or never, when the command is handed back)
+      writes.push(write);
+    };
     this.inFlight.add(entry);
     const timeoutMs = this.spec.timeoutMs(command);
     const timer =
@@ -301,6 +334,7 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
           this.publishToolCall(target, record);
         },
         deliveryCount: m.info.deliveryCount,
+        alongside,
       });
       outcome = await raceAbort(work, controller.signal);
     } catch (err) {
@@ -309,7 +343,7 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
         if (reason.kind === 'shutdown') return nak(0); // no result: another worker takes it now
         if (reason.kind === 'lease_lost') return this.giveUp(command, started);
         outcome = failedOutcome(reason.kind, reason.message, reason.kind === 'timeout');
-        const kept = await this.spec.salvage?.(command, reason.kind).catch((err: unknown) => {
+        const kept = await this.spec.salvage?.(command, reason.kind, alongside).catch((err: unknown) => {
           this.options.logger.warn({ err, commandId: command.commandId }, 'could not keep the partial work of an aborted command');
           return null;
         });
@@ -332,7 +366,7 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
     // a result finished while this process was frozen past its lease is not ours to report
     if (this.leaseLapsed(entry) || isLeaseLost(controller.signal)) return this.giveUp(command, started);
     // A failure to publish throws: runConsumer naks with backoff and the command runs again later.
-    await this.publishResult(command, outcome, started);
+    await this.publishResult(command, outcome, started, writes);
     return ack();
   }
 
@@ -366,32 +400,57 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
     return ack();
   }
 
+  /** JSON.parse alone for a command carrying this build's contracts fingerprint, else the spec's schema too. */
   private parse(m: JsMsg): { command: C } | { poison: string } {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(decoder.decode(m.data));
-    } catch {
-      return { poison: 'payload is not JSON' };
-    }
-    const result = this.spec.command.safeParse(raw);
-    if (!result.success) {
-      const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-      return { poison: `command does not parse: ${issues}`.slice(0, 500) };
-    }
-    return { command: result.data };
+    const decoded = decodeContract(this.spec.command, m.data, m.headers);
+    if ('notJson' in decoded) return { poison: 'payload is not JSON' };
+    if ('issues' in decoded) return { poison: `command does not parse: ${decoded.issues}`.slice(0, 500) };
+    return { command: decoded.value };
   }
 
-  private async publishResult(command: C, outcome: O | FailedOutcome, started: number): Promise<void> {
+  /**
+   * Delivers the result, and waits for the writes it refers to (`writes`, already running) in the
+   * same breath: the command may be acked once this resolves. Throws when the result could be
+   * neither applied nor stored (the caller naks; the command runs again later).
+   */
+  private async publishResult(command: C, outcome: O | FailedOutcome, started: number, writes: Promise<unknown>[] = []): Promise<void> {
     const durationMs = Math.max(0, Math.round(this.now() - started));
     const result = this.spec.result.parse(this.spec.toResult(command, outcome, { workerId: this.options.workerId, durationMs }));
-    const { log } = this.options;
-    const ack = await log.publish(log.names.subjects.result(command.runId), result, `${command.commandId}:result`);
+    const [delivery, settled] = await Promise.all([this.deliver(command, result), Promise.allSettled(writes)]);
+    for (const s of settled) {
+      if (s.status === 'rejected') this.options.logger.warn({ err: s.reason as unknown, commandId: command.commandId }, 'a write the result refers to failed');
+    }
     if (outcome.status === 'failed') this.failedCount += 1;
     else this.doneCount += 1;
-    this.options.logger.debug(
-      { commandId: command.commandId, status: outcome.status, durationMs, duplicate: ack.duplicate, seq: ack.seq },
-      'result published',
-    );
+    this.options.logger.debug({ commandId: command.commandId, status: outcome.status, durationMs, ...delivery }, 'result delivered');
+  }
+
+  /**
+   * One hop first: a core NATS request to the orchestrator, which answers `ok` once the result's
+   * decision is appended. No responder, no answer in time or an error answer: the RESULTS stream
+   * (durable; its consumer applies the result, or dead-letters poison). A result the orchestrator
+   * applied and that also reaches the stream (its answer was lost) is a duplicate the decider ignores.
+   */
+  private async deliver(command: C, result: R): Promise<{ via: 'direct'; appended: number } | { via: 'stream'; seq: number; duplicate: boolean; directError?: string }> {
+    const { log } = this.options;
+    const bytes = encoder.encode(JSON.stringify(result));
+    let directError: string | undefined;
+    if (this.options.directResults ?? true) {
+      try {
+        const reply = await log.nc.request(log.names.subjects.directResult, bytes, { timeout: this.options.directResultTimeoutMs ?? 3_000, headers: contractsHeaders() });
+        const answer = DirectResultReply.safeParse(JSON.parse(decoder.decode(reply.data)));
+        if (answer.success && answer.data.ok) {
+          this.delivered.direct += 1;
+          return { via: 'direct', appended: answer.data.appended };
+        }
+        directError = answer.success && !answer.data.ok ? answer.data.error : 'an answer that does not parse';
+      } catch (err) {
+        directError = errorMessage(err); // no responder, a timeout, a closed connection
+      }
+    }
+    const ack = await log.js.publish(log.names.subjects.result(command.runId), bytes, { msgID: `${command.commandId}:result`, headers: contractsHeaders() });
+    this.delivered.stream += 1;
+    return { via: 'stream', seq: ack.seq, duplicate: ack.duplicate, ...(directError ? { directError } : {}) };
   }
 
   /** logged after runConsumer copied the message to DEAD_LETTERS (which keeps the payload) */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { NestFactory } from '@nestjs/core';
-import { artifactJsonSchema, type CandidateResult, type JsonSchema } from '@conclave/contracts';
+import { artifactJsonSchema, INLINE_TRANSCRIPT_MAX_BYTES, type CandidateResult, type JsonSchema } from '@conclave/contracts';
 import { EventLog, TranscriptStore } from '@conclave/event-log';
 import { createTestEnv, eventually, FakeLlmServer, openai, type TestEnv } from '@conclave/testing';
 import { createGenerateRuntime, type GenerateRuntime } from './adapters/generate-worker';
@@ -117,7 +117,13 @@ describe('llm-worker against JetStream', () => {
       error: { code: 'output_invalid', message: expect.stringContaining('/code: must match pattern'), retryable: false },
       raw: expect.stringContaining('"code"'),
       tokens: { input: expect.any(Number), output: expect.any(Number) },
-      transcript: { key: expect.stringMatching(/^sha256-/), bytes: expect.any(Number), messages: 3 }, // system, user, the answer
+      // system, user, the answer: small, so inline (issue 12 §4), its key still the SHA-256 of its JSON
+      transcript: {
+        key: expect.stringMatching(/^sha256-/),
+        bytes: expect.any(Number),
+        messages: 3,
+        inline: [expect.objectContaining({ role: 'system' }), expect.objectContaining({ role: 'user' }), expect.objectContaining({ role: 'assistant' })],
+      },
     });
   });
 
@@ -257,14 +263,32 @@ describe('llm-worker against JetStream', () => {
       );
       const files = (outcome.output as { files: { path: string }[] }).files;
       expect(await readFile(path.join(root, runId, files[0]!.path), 'utf8')).toContain('recipe sharing app');
-      // the conversation is stored in the transcripts object store; the result carries its reference
-      const stored = await (await TranscriptStore.open(env.log)).get(outcome.transcript!.key);
+      // the conversation travels inline in the result (it is small); readers take it from there
+      expect(outcome.transcript!.bytes).toBeLessThanOrEqual(INLINE_TRANSCRIPT_MAX_BYTES);
+      expect(outcome.transcript!.inline).toBeDefined();
+      const stored = await (await TranscriptStore.open(env.log)).read(outcome.transcript!);
       expect(stored?.length).toBe(outcome.transcript!.messages);
       expect(stored?.filter((m) => m.role === 'tool_result').map((m) => m.tool)).toEqual(['list_files', 'write_file', 'read_file']);
       expect(stored?.slice(0, 2).map((m) => m.role)).toEqual(['system', 'user']);
     } finally {
       await rm(root, { recursive: true, force: true });
     }
+  });
+
+  it('stores a large transcript in the object store beside the result (no inline copy), durable before the command is acked', async () => {
+    const runId = randomUUID();
+    const cmd = generateCommand(runId, { prompt: { system: 'You are a product analyst.', user: `Idea: ${'a recipe sharing app with offline sync. '.repeat(400)}` } });
+    await startWorker('w-large');
+    await publish(cmd);
+    const [result] = await resultsOf(runId, 1);
+    const outcome = (result as CandidateResult).outcome;
+    if (outcome.status !== 'generated') throw new Error(`expected a generated result, got ${JSON.stringify(outcome)}`);
+    expect(outcome.transcript).toEqual({ key: expect.stringMatching(/^sha256-[0-9a-f]{64}$/), bytes: expect.any(Number), messages: 3 });
+    expect(outcome.transcript!.bytes).toBeGreaterThan(INLINE_TRANSCRIPT_MAX_BYTES);
+    await consumerIdle(); // acked: the transcript write has settled too
+    const stored = await (await TranscriptStore.open(env.log)).get(outcome.transcript!.key);
+    expect(stored?.map((m) => m.role)).toEqual(['system', 'user', 'assistant']);
+    expect(stored?.[1]?.content).toContain('offline sync');
   });
 
   it('calls an SDK provider configured from the env keys (OpenAI against a fake server) and prices the result', async () => {

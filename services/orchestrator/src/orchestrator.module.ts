@@ -9,7 +9,7 @@ import { COMMAND_DEPS, CommandsController } from './app/commands.controller';
 import type { CommandDeps } from './app/command-handler';
 import { startDispatcher } from './app/dispatcher';
 import { redriveDeadLetter, type RunEventHandler } from './app/redrive';
-import { startResultsConsumer } from './app/results-consumer';
+import { startDirectResults, startResultsConsumer } from './app/results-consumer';
 import { startStallDetector } from './app/stall-detector';
 import { startTimers } from './app/timers';
 import type { OrchestratorEnv } from './config';
@@ -33,6 +33,8 @@ class OrchestratorLoops implements OnApplicationBootstrap, BeforeApplicationShut
     this.running = [
       await startDispatcher(this.log, this.logger, this.handlers),
       await startResultsConsumer(this.log, this.runs, this.logger, this.config.ORCHESTRATOR_CONCURRENCY, () => new Date()),
+      // workers' results in one hop (request/reply); the results consumer above stays the durable path
+      startDirectResults(this.log, this.runs, this.logger, () => new Date(), { concurrency: this.config.ORCHESTRATOR_CONCURRENCY }),
       await startTimers(this.log, this.runs, this.logger, () => new Date(), this.handlers),
       startStallDetector(this.log, this.runs, this.logger, { stallMs: this.config.ORCHESTRATOR_STALL_MS }),
     ];

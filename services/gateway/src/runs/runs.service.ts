@@ -80,7 +80,11 @@ export class RunsService {
     return this.queries.listCandidates(id, phaseId);
   }
 
-  /** The candidate's stored conversation: 404 when the run, the candidate or a stored transcript is missing. */
+  /**
+   * The candidate's recorded conversation: inline in its reference (small ones), else from the
+   * transcripts store (large ones, and every one recorded before inlining). 404 when the run, the
+   * candidate or a stored transcript is missing.
+   */
   async transcript(id: string, candidateId: string): Promise<CandidateTranscript> {
     await this.mustExist(id);
     const candidate = await this.queries.getCandidate(id, derivedIdOr404(candidateId, 'candidate'));
@@ -88,7 +92,7 @@ export class RunsService {
     if (!candidate.transcript) throw new ConclaveError('not_found', `candidate "${candidateId}" has no stored transcript`);
     let messages;
     try {
-      messages = await this.transcripts.get(candidate.transcript.key);
+      messages = await this.transcripts.read(candidate.transcript);
     } catch (err) {
       if (err instanceof TranscriptCorruptError) throw new ConclaveError('internal', `the stored transcript of candidate "${candidateId}" is corrupt`);
       throw err;

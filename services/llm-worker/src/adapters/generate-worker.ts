@@ -1,35 +1,38 @@
 import { CandidateResult, GenerateCandidate, type NatsNames } from '@conclave/contracts';
 import { TranscriptStore, type EventLog } from '@conclave/event-log';
-import { WorkerRuntime, type WorkerEnv, type WorkerLogger, type WorkerSpec } from '@conclave/worker-kit';
+import { WorkerRuntime, type ExecuteContext, type WorkerEnv, type WorkerLogger, type WorkerSpec } from '@conclave/worker-kit';
 import { partialWorkOf } from '../domain/agent/code-change';
 import { generateCandidate, type CandidateOutcome, type GenerateDeps } from '../domain/generate';
 import type { AgentSession } from '../domain/provider';
 import { AjvOutputValidator } from './ajv-validator';
 import { createProviderRegistry, credentialSourceOf, type ProviderSettings } from './providers';
 
-/** A candidate's outcome as results carry it: the transcript stored, only its reference kept. */
+/** A candidate's outcome as results carry it: the transcript's reference (inline when small). */
 export type StoredOutcome = CandidateResult['outcome'];
 export type GenerateRuntime = WorkerRuntime<GenerateCandidate, StoredOutcome, CandidateResult>;
 
 export interface GenerateWorkerDeps extends GenerateDeps {
-  transcripts: Pick<TranscriptStore, 'put'>;
+  transcripts: Pick<TranscriptStore, 'stage'>;
   logger: WorkerLogger;
 }
 
 /**
- * Moves the conversation out of the outcome into the transcripts store. A store that cannot be
- * reached costs the transcript (logged), never the candidate: redoing a paid call for it would
- * be worse.
+ * Replaces the conversation in the outcome by its reference: inline when small, else its
+ * content-addressed key, with the object-store write running beside the result's delivery (the
+ * runtime acks the command only after it settled). A store that cannot be reached costs the
+ * transcript (logged; readers then find nothing under the key), never the candidate: redoing a
+ * paid call for it would be worse.
  */
-async function storeTranscript(outcome: CandidateOutcome, command: GenerateCandidate, deps: GenerateWorkerDeps): Promise<StoredOutcome> {
+function storeTranscript(outcome: CandidateOutcome, command: GenerateCandidate, deps: GenerateWorkerDeps, alongside: ExecuteContext['alongside']): StoredOutcome {
   const { transcript, ...rest } = outcome;
   if (!transcript || transcript.length === 0) return rest;
-  try {
-    return { ...rest, transcript: await deps.transcripts.put(transcript) };
-  } catch (err) {
-    deps.logger.warn({ err: (err as Error).message, runId: command.runId, candidateId: command.candidateId }, 'transcript not stored');
-    return rest;
-  }
+  const { ref, stored } = deps.transcripts.stage(transcript);
+  alongside(
+    stored.catch((err: unknown) => {
+      deps.logger.warn({ err: (err as Error).message, runId: command.runId, candidateId: command.candidateId, key: ref.key }, 'transcript not stored');
+    }),
+  );
+  return { ...rest, transcript: ref };
 }
 
 /** GenerateCandidate → CandidateResult on the shared `llm-workers` consumer. */
@@ -48,15 +51,15 @@ export function generateWorkerSpec(deps: GenerateWorkerDeps, names: NatsNames): 
     execute: async (command, ctx) => {
       const outcome = await generateCandidate(command, deps, { ...ctx, onAgentStarted: (session) => sessions.set(command.commandId, session) });
       if (!ctx.signal.aborted) sessions.delete(command.commandId); // an aborted one is salvage's to clear
-      return storeTranscript(outcome, command, deps);
+      return storeTranscript(outcome, command, deps, ctx.alongside);
     },
-    salvage: async (command, kind) => {
+    salvage: async (command, kind, alongside) => {
       const session = sessions.get(command.commandId);
       sessions.delete(command.commandId);
       if (!session) return null;
       const info = { runId: command.runId, phaseId: command.phaseId, candidateId: command.candidateId, provider: command.provider, model: command.model };
       const partial = await partialWorkOf(session.tools, info, kind);
-      const stored = await storeTranscript({ status: 'failed', error: { code: kind, message: kind, retryable: false }, transcript: session.transcript() }, command, deps);
+      const stored = storeTranscript({ status: 'failed', error: { code: kind, message: kind, retryable: false }, transcript: session.transcript() }, command, deps, alongside);
       return { partial, toolCalls: [...session.tools.records], ...(stored.status === 'failed' && stored.transcript ? { transcript: stored.transcript } : {}) };
     },
     toResult: (command, outcome, meta) => ({

@@ -3,8 +3,9 @@ import type { TranscriptMessage } from '@conclave/contracts';
 /** At most this many messages are kept (the first ones and the last ones). */
 const MAX_MESSAGES = 400;
 /**
- * Total characters a transcript may carry. It is stored in the transcripts object store (not in
- * the result message), so this only bounds what one conversation may cost to keep and to show.
+ * Total characters a transcript may carry. Beyond INLINE_TRANSCRIPT_MAX_BYTES of JSON it is stored
+ * in the transcripts object store (not in the result message), so this only bounds what one
+ * conversation may cost to keep and to show.
  */
 const MAX_TOTAL_CHARS = 2_000_000;
 

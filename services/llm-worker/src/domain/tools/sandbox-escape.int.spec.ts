@@ -463,7 +463,7 @@ describe('sandbox escape corpus (real bubblewrap)', () => {
 
   describe('via the tool-phase runner', () => {
     const names = natsNames('escape');
-    const ctx = (): ExecuteContext => ({ signal: new AbortController().signal, onDelta: () => undefined, onToolCall: () => undefined, deliveryCount: 1 });
+    const ctx = (): ExecuteContext => ({ signal: new AbortController().signal, onDelta: () => undefined, onToolCall: () => undefined, deliveryCount: 1, alongside: () => undefined });
     const phase = (command: string, args: string[], timeoutSeconds = 10): RunTool => ({
       type: 'RunTool',
       commandId: `c-${Math.random().toString(36).slice(2)}`,
