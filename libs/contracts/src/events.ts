@@ -542,8 +542,20 @@ export type ConclaveEvent = z.infer<typeof ConclaveEvent>;
 export type EventOf<T extends EventType> = Extract<ConclaveEvent, { type: T }>;
 export type EventData<T extends EventType> = EventOf<T>['data'];
 
-/** An event as read back from the log: the envelope plus its stream sequence. */
+/** An event as read back from the log: the envelope plus its position in the log (`sequence`). */
 export type Recorded<E extends ConclaveEvent = ConclaveEvent> = E & { sequence: number };
+
+/**
+ * Log positions (ADR 014). One decision is one JetStream message (a commit of its events, in
+ * order), so an event's `sequence` is its position: the message's stream sequence × 1000 + its
+ * index in the commit. Positions are unique and increase along the log; a message written before
+ * commits (one event per message) holds position `streamSequence × 1000`.
+ */
+export const POSITIONS_PER_MESSAGE = 1000;
+/** the position of the `index`-th event of the message at `streamSequence` */
+export const positionOf = (streamSequence: number, index = 0): number => streamSequence * POSITIONS_PER_MESSAGE + index;
+/** the stream sequence of the message holding `position` */
+export const messageSequenceOf = (position: number): number => Math.floor(position / POSITIONS_PER_MESSAGE);
 
 /**
  * Upcasters: `type@version` → function turning the stored data into the next version's data.

@@ -55,8 +55,8 @@ function rule(allow: string[], deny: string[] = []): NatsSubjectRule {
 export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermission> {
   const { streams, subjects, consumers, buckets } = names;
   const durablesOf: Record<string, string[]> = {
-    [streams.events]: [consumers.dispatcher, consumers.timers],
-    [streams.commands]: [consumers.generateWorkers, consumers.judgeWorkers, consumers.toolRunners, consumers.workspaceTasks],
+    [streams.events]: [consumers.dispatcher],
+    [streams.commands]: [consumers.generateWorkers, consumers.judgeWorkers, consumers.toolRunners, consumers.workspaceTasks, consumers.timers],
     [streams.results]: [consumers.orchestratorResults],
     [streams.deadLetters]: [consumers.deadLetters],
   };
@@ -73,6 +73,7 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
    */
   const orderedAllow = (stream: string) => [
     `${API}.STREAM.INFO.${stream}`,
+    `${API}.DIRECT.GET.${stream}`, // an aggregate's messages one by one (ADR 014)
     `${API}.CONSUMER.CREATE.${stream}.>`,
     `${API}.CONSUMER.INFO.${stream}.*`,
     `${API}.CONSUMER.MSG.NEXT.${stream}.*`,
@@ -140,7 +141,7 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
           ...BASE_PUBLISH,
           ...orderedAllow(streams.events), // aggregate reads
           ...pull(streams.events, consumers.dispatcher),
-          ...pull(streams.events, consumers.timers),
+          ...pull(streams.commands, consumers.timers),
           ...pull(streams.results, consumers.orchestratorResults),
           subjects.aggregateEvents('run', '*'),
           subjects.aggregateEvents('template', '*'),
@@ -148,6 +149,7 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
           subjects.judge,
           subjects.tool,
           subjects.workspace,
+          subjects.timer,
           subjects.cancel,
           // dead letters of its consumers, and redrive (issue 11 §2): read a record and the original
           // event, hand a result back, mark any consumer's record redriven
@@ -158,7 +160,7 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
           // a stalled worker's command is removed once it is re-dispatched under a new token (§5)
           `${API}.STREAM.MSG.DELETE.${streams.commands}`,
         ],
-        durableDeny(streams.events, [consumers.dispatcher, consumers.timers]),
+        [...durableDeny(streams.events, [consumers.dispatcher]), ...durableDeny(streams.commands, [consumers.timers])],
       ),
       subscribe: rule([...inbox('orchestrator'), subjects.orchestrator, subjects.directResult, subjects.liveWorker('*')]),
       allow_responses: true, // answers the gateway's commands and the workers' direct results

@@ -26,6 +26,8 @@ export function natsNames(prefix = '') {
       tool: `${p}commands.tool`,
       /** git work on run repositories (integrate, reset, cleanup): llm-workers */
       workspace: `${p}commands.workspace`,
+      /** a run's due time (deadline, retry): held by the orchestrator's `timers` consumer until due (ADR 014) */
+      timer: `${p}commands.timer`,
       allResults: `${p}results.>`,
       result: (runId: string) => `${p}results.${runId}`,
       allLive: `${p}live.>`,
@@ -50,7 +52,7 @@ export function natsNames(prefix = '') {
     },
     consumers: {
       dispatcher: 'dispatcher',
-      /** holds deadline / backoff events unacked until due, then ticks the run (timers survive restarts) */
+      /** on COMMANDS (`commands.timer`): holds due times unacked until due, then ticks the run (timers survive restarts) */
       timers: 'timers',
       orchestratorResults: 'orchestrator-results',
       generateWorkers: 'llm-workers',

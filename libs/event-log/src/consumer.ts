@@ -27,6 +27,11 @@ export interface ConsumeOptions {
   instanceId?: string;
   /** called when a handler throws (it is nak'ed with backoff) */
   onError?: (m: JsMsg, err: unknown) => void;
+  /**
+   * Ack without waiting for the server's confirmation (no reply round trip), for consumers whose
+   * handling is idempotent and cheap to repeat: a lost ack only means one more delivery (ADR 014).
+   */
+  ackWithoutReply?: boolean;
 }
 
 /** Backoff for a thrown handler: 0.5 s, 1 s, 2 s … capped at 30 s, with ±20 % jitter. */
@@ -96,7 +101,8 @@ export async function runConsumer(log: EventLog, options: ConsumeOptions, handle
     switch (disposition.kind) {
       case 'ack':
         lastErrors.delete(m.seq);
-        await m.ackAck().catch(() => m.ack());
+        if (options.ackWithoutReply) m.ack();
+        else await m.ackAck().catch(() => m.ack());
         break;
       case 'nak':
         if (deliveries + 1 >= maxDeliver) {

@@ -50,7 +50,7 @@ describe('EventLog against JetStream', () => {
       const consumer = await env.log.js.consumers.get(env.log.names.streams.events, { filter_subjects: env.log.names.subjects.aggregateEvents('run', runId) });
       const m = await consumer.next({ expires: 5000 });
       expect(m?.headers?.get(CATALOG_HEADER)).toBe(catalogFingerprint());
-      expect(EventLog.decode(m!)).toMatchObject({ type: 'PhaseStarted', data: { phaseId: 'a', attempt: 1 } });
+      expect(EventLog.decodeAll(m!)).toMatchObject([{ type: 'PhaseStarted', data: { phaseId: 'a', attempt: 1 } }]);
     });
 
     it('validates in full an event without the fingerprint, or with another one (a foreign writer, another build)', async () => {
@@ -146,7 +146,7 @@ describe('EventLog against JetStream', () => {
       const { streams, consumers } = env.log.names;
       const all: [string, string][] = [
         [streams.events, consumers.dispatcher],
-        [streams.events, consumers.timers],
+        [streams.commands, consumers.timers],
         [streams.commands, consumers.generateWorkers],
         [streams.commands, consumers.judgeWorkers],
         [streams.commands, consumers.toolRunners],

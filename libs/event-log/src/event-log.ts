@@ -11,12 +11,16 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
+  type StoredMsg,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { connect, headers, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, nanos, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import {
   CURRENT_SCHEMA_VERSION,
   eventCatalogText,
+  messageSequenceOf,
+  POSITIONS_PER_MESSAGE,
+  positionOf,
   natsInboxPrefix,
   natsNames,
   parseEvent,
@@ -70,24 +74,40 @@ export interface UnreadableEvent {
  * What a message of the events stream that does not decode is, told the same way everywhere (the
  * orchestrator, GET /events, the projector, replay), so a rebuild parks what the live side parked.
  */
-export function describeUndecodable(m: JsMsg, err: unknown, prefix: string): UnreadableEvent {
+export function describeUndecodable(m: LogMessage, err: unknown, prefix: string): UnreadableEvent {
   const target = typeof m.subject === 'string' ? parseEventSubject(m.subject, prefix) : null;
   let type = '(not JSON)';
   try {
-    const raw = (m.json() as { type?: unknown } | null)?.type;
-    type = typeof raw === 'string' ? raw : '(none)';
+    const body = m.json() as { type?: unknown; events?: unknown } | null;
+    const raw = body?.type;
+    type = typeof raw === 'string' ? raw : Array.isArray(body?.events) ? '(commit)' : '(none)';
   } catch {
     /* not JSON */
   }
   return {
-    sequence: m.seq,
+    sequence: positionOf(m.seq),
     streamId: target ? streamIdOf(target.aggregate, target.id) : null,
     type,
     reason: `does not decode: ${err instanceof Error ? err.message : String(err)}`.slice(0, 1000),
   };
 }
 
-/** Pass `0` to require that the aggregate has no events yet; 'any' disables the check. */
+/**
+ * A message of the events stream as both a pulled message (JsMsg) and a direct get (StoredMsg)
+ * present it: what decoding needs.
+ */
+export interface LogMessage {
+  seq: number;
+  subject: string;
+  headers?: MsgHdrs;
+  json<T = unknown>(): T;
+}
+
+/**
+ * The position of the aggregate's last event as the caller knows it (its message's stream sequence
+ * is what the server checks): `0` requires that the aggregate has no events yet; 'any' disables
+ * the check.
+ */
 export type ExpectedSequence = number | 'any';
 
 /** Consumer tuning that tests shorten (ack_wait) and production keeps. */
@@ -119,6 +139,12 @@ export const CONSUMER_LIMITS = {
  * promise, not a proof: whoever may publish on the events subjects can write any event anyway.
  */
 export const CATALOG_HEADER = 'Conclave-Catalog';
+/**
+ * Header of a commit (ADR 014): the number of events the message carries. A commit's body is
+ * `{ "events": [envelope, …] }`, the events of one decision in order; a message without the header
+ * and with an envelope for body is a single event as written before commits (read as a commit of one).
+ */
+export const COMMIT_HEADER = 'Conclave-Commit';
 let fingerprint: string | null = null;
 /** sha-256 of the event catalog this process validates with (computed once, ~50 ms). */
 export function catalogFingerprint(): string {
@@ -146,7 +172,10 @@ export class EventLog {
 
   static async connect(options: EventLogOptions): Promise<EventLog> {
     catalogFingerprint(); // once per process, here rather than in the first append or read
-    const nc = await connect({ servers: options.servers, name: options.name, maxReconnectAttempts: -1, ...natsCredentials(options) });
+    // noAsyncTraces: nats.js otherwise builds an Error (a stack trace) for every request and publish
+    // to attach the caller's stack to a later failure — about a fifth of the orchestrator's CPU. Our
+    // errors name their operation themselves, so the trace adds little (ADR 014).
+    const nc = await connect({ servers: options.servers, name: options.name, maxReconnectAttempts: -1, noAsyncTraces: true, ...natsCredentials(options) });
     const jsm = await jetstreamManager(nc);
     return new EventLog(nc, jetstream(nc), jsm, natsNames(options.prefix ?? ''));
   }
@@ -199,7 +228,9 @@ export class EventLog {
     const bounded = (maxDeliver: number) => ({ ...base, max_deliver: maxDeliver, backoff: schedule(1, 2, 4, 8) });
     const { maxDeliver } = CONSUMER_LIMITS;
     await this.ensureConsumer(streams.events, { ...bounded(maxDeliver.dispatcher), durable_name: consumers.dispatcher, filter_subject: subjects.aggregateEvents('run', '*'), max_ack_pending: 1000 });
-    await this.ensureConsumer(streams.events, { ...bounded(maxDeliver.timers), durable_name: consumers.timers, filter_subject: subjects.aggregateEvents('run', '*'), max_ack_pending: 20_000 });
+    // timers hold only due times (commands.timer, ADR 014); before commits they read every run event
+    await this.deleteConsumer(streams.events, consumers.timers);
+    await this.ensureConsumer(streams.commands, { ...bounded(maxDeliver.timers), durable_name: consumers.timers, filter_subject: subjects.timer, max_ack_pending: 20_000 });
     await this.ensureConsumer(streams.commands, { ...bounded(maxDeliver.work), durable_name: consumers.generateWorkers, filter_subject: subjects.generate, max_ack_pending: 10_000 });
     await this.ensureConsumer(streams.commands, { ...bounded(maxDeliver.work), durable_name: consumers.judgeWorkers, filter_subject: subjects.judge, max_ack_pending: 10_000 });
     await this.ensureConsumer(streams.commands, { ...bounded(maxDeliver.work), durable_name: consumers.toolRunners, filter_subject: subjects.tool, max_ack_pending: 10_000 });
@@ -230,6 +261,12 @@ export class EventLog {
     }
   }
 
+  async deleteConsumer(stream: string, durable: string): Promise<void> {
+    await this.jsm.consumers.delete(stream, durable).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+  }
+
   /** Remove this prefix's streams and object stores (tests clean up after themselves). */
   async destroyTopology(): Promise<void> {
     const buckets = Object.values(this.names.buckets).map(objectStoreStream);
@@ -243,10 +280,12 @@ export class EventLog {
   /* ------------------------------------------------------------------ appends */
 
   /**
-   * Append events to one aggregate with optimistic concurrency. Each event is one message whose
-   * Nats-Msg-Id is the event id, published with the expected last subject sequence chained from
-   * the previous one: a competing writer makes the first append fail with ConcurrencyError, and a
-   * retried identical append (same ids) is deduplicated by the server within its window.
+   * Append one decision's events to one aggregate as ONE message (a commit, ADR 014) with
+   * optimistic concurrency: the message is published with the expected last subject sequence, so a
+   * competing writer makes the append fail with ConcurrencyError, and a retried identical commit
+   * (same event ids) is deduplicated by the server within its window. The events are recorded at
+   * positions streamSequence × 1000 + index. A decision of more than 1000 events (never seen) is
+   * written as consecutive commits, chained.
    */
   async append(
     aggregate: Aggregate,
@@ -257,9 +296,7 @@ export class EventLog {
   ): Promise<Recorded[]> {
     const subject = this.names.subjects.aggregateEvents(aggregate, id);
     const streamId = streamIdOf(aggregate, id);
-    const recorded: Recorded[] = [];
-    let expectedSeq = expected;
-    for (const event of events) {
+    const envelopes = events.map((event) => {
       const envelope = {
         id: event.id ?? randomUUID(),
         type: event.type,
@@ -271,16 +308,22 @@ export class EventLog {
         actor: meta.actor,
         data: event.data,
       } as ConclaveEvent;
-      const parsed = parseEvent(envelope); // never write what we could not read back
+      return parseEvent(envelope); // never write what we could not read back
+    });
+    const recorded: Recorded[] = [];
+    let expectedSeq = expected === 'any' ? expected : messageSequenceOf(expected);
+    for (let from = 0; from < envelopes.length; from += POSITIONS_PER_MESSAGE) {
+      const commit = envelopes.slice(from, from + POSITIONS_PER_MESSAGE);
+      const h = headers();
+      h.set(CATALOG_HEADER, catalogFingerprint());
+      h.set(COMMIT_HEADER, String(commit.length));
       try {
-        const h = headers();
-        h.set(CATALOG_HEADER, catalogFingerprint());
-        const ack = await this.js.publish(subject, encoder.encode(JSON.stringify(parsed)), {
-          msgID: parsed.id,
+        const ack = await this.js.publish(subject, encoder.encode(JSON.stringify({ events: commit })), {
+          msgID: commitId(commit),
           headers: h,
           ...(expectedSeq === 'any' ? {} : { expect: { lastSubjectSequence: expectedSeq } }),
         });
-        recorded.push({ ...parsed, sequence: ack.seq });
+        commit.forEach((event, index) => recorded.push({ ...event, sequence: positionOf(ack.seq, index) }));
         if (expectedSeq !== 'any') expectedSeq = ack.seq;
       } catch (err) {
         if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) {
@@ -294,25 +337,60 @@ export class EventLog {
 
   /* ------------------------------------------------------------------ reads */
 
-  /** Every event of one aggregate after `afterSequence`, in order (an ordered consumer, 2.9-safe). */
   /**
-   * One aggregate's events after a sequence. A message that does not decode throws, unless the
-   * caller passes `poison`: it is then recorded there (sequence and reason) and skipped, so the
-   * caller can decide what an unreadable event means (the orchestrator fails the run with it).
+   * One aggregate's events after a position, in order, read with direct gets (one request per
+   * message, no consumer: the hot path must not create consumers, ADR 014). A message that does not
+   * decode throws, unless the caller passes `poison`: it is then recorded there (position and
+   * reason) and skipped, so the caller can decide what an unreadable event means (the orchestrator
+   * fails the run with it). `last`, when given, receives the stream sequence of the last message read.
    */
-  async read(aggregate: Aggregate, id: string, afterSequence = 0, options: { poison?: UnreadableEvent[] } = {}): Promise<Recorded[]> {
-    return this.readSubject(this.names.subjects.aggregateEvents(aggregate, id), afterSequence, Number.POSITIVE_INFINITY, options.poison);
+  async read(aggregate: Aggregate, id: string, afterSequence = 0, options: { poison?: UnreadableEvent[]; last?: { sequence: number } } = {}): Promise<Recorded[]> {
+    const subject = this.names.subjects.aggregateEvents(aggregate, id);
+    const out: Recorded[] = [];
+    let seq = afterSequence > 0 ? messageSequenceOf(afterSequence) : 1;
+    for (;;) {
+      let stored: StoredMsg | null;
+      try {
+        stored = await this.jsm.direct.getMessage(this.names.streams.events, { seq, next_by_subj: subject });
+      } catch (err) {
+        if (isNotFound(err)) break;
+        throw err;
+      }
+      if (stored === null) break;
+      const found = stored;
+      this.collect({ seq: found.seq, subject: found.subject, headers: found.header, json: <T>() => found.json<T>() }, afterSequence, out, options.poison);
+      if (options.last) options.last.sequence = found.seq;
+      seq = found.seq + 1;
+    }
+    return out;
   }
 
-  /** The whole log (or a filter of it) from a sequence, up to `limit` events. */
+  /** The whole log (or a filter of it) after a position, up to `limit` events. */
   async readAll(afterSequence = 0, limit = 1000, filter: string = this.names.subjects.allEvents, options: { poison?: UnreadableEvent[] } = {}): Promise<Recorded[]> {
     return this.readSubject(filter, afterSequence, limit, options.poison);
   }
 
-  /** The log's last sequence (0 when empty). */
+  /** The position of the log's last event (0 when empty). */
   async lastSequence(): Promise<number> {
     const info = await this.jsm.streams.info(this.names.streams.events);
-    return info.state.last_seq;
+    const last = info.state.last_seq;
+    if (last === 0 || info.state.messages === 0) return 0;
+    const stored = await this.jsm.streams.getMessage(this.names.streams.events, { seq: last }).catch(() => null);
+    return positionOf(last, stored ? eventCount({ seq: last, subject: stored.subject, headers: stored.header, json: <T>() => stored.json<T>() }) - 1 : 0);
+  }
+
+  /** decode `m` into `out` (its events after `after`), or record it as poison when a list is given */
+  private collect(m: LogMessage, after: number, out: Recorded[], poison?: UnreadableEvent[]): void {
+    if (!poison) {
+      for (const e of EventLog.decodeAll(m)) if (e.sequence > after) out.push(e);
+      return;
+    }
+    try {
+      for (const e of EventLog.decodeAll(m)) if (e.sequence > after) out.push(e);
+    } catch (err) {
+      const what = describeUndecodable(m, err, this.names.prefix);
+      if (what.sequence > after) poison.push(what);
+    }
   }
 
   /**
@@ -320,61 +398,61 @@ export class EventLog {
    * after the start, and each fetch asks for up to READ_BUFFER of them and ends when they are in.
    * On nats-server 2.9 a new ordered consumer now and then delivers nothing to its first pull
    * (seen with consume() and, more rarely, fetch()): a fetch that brings nothing within
-   * FETCH_EXPIRES_MS is retried on a fresh consumer from the last event read, a few times.
+   * FETCH_EXPIRES_MS is retried on a fresh consumer from the last message read, a few times.
+   * `afterSequence` and `limit` are a position and a number of events (poison included); a page may
+   * end inside a commit.
    */
   private async readSubject(subject: string, afterSequence: number, limit = Number.POSITIVE_INFINITY, poison?: UnreadableEvent[]): Promise<Recorded[]> {
     const out: Recorded[] = [];
-    let wanted = limit;
-    let skipped = 0;
-    let lastSeen = afterSequence;
-    const read = () => out.length + skipped;
-    for (let stalls = 0; read() < wanted; ) {
-      const from = lastSeen;
+    const poisonBefore = poison?.length ?? 0;
+    const found = () => out.length + (poison?.length ?? 0) - poisonBefore;
+    /** the next message to read (the one holding `afterSequence` may hold later events too) */
+    let next = afterSequence > 0 ? messageSequenceOf(afterSequence) : 1;
+    for (let stalls = 0; ; ) {
       const consumer = await this.js.consumers.get(this.names.streams.events, {
         filter_subjects: subject,
-        ...(from > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from + 1 } : { deliver_policy: DeliverPolicy.All }),
+        ...(next > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: next } : { deliver_policy: DeliverPolicy.All }),
       });
-      const info = await consumer.info();
-      wanted = Math.min(read() + info.num_pending, limit);
-      while (read() < wanted) {
-        const before = read();
-        const messages = await consumer.fetch({ max_messages: Math.min(READ_BUFFER, wanted - read()), expires: FETCH_EXPIRES_MS });
+      let pending = (await consumer.info()).num_pending;
+      const from = next;
+      while (pending > 0 && found() < limit) {
+        const before = next;
+        const messages = await consumer.fetch({ max_messages: Math.min(READ_BUFFER, pending), expires: FETCH_EXPIRES_MS });
         for await (const m of messages) {
-          lastSeen = m.seq;
-          if (!poison) {
-            out.push(EventLog.decode(m));
-            continue;
-          }
-          try {
-            out.push(EventLog.decode(m));
-          } catch (err) {
-            poison.push(describeUndecodable(m, err, this.names.prefix));
-            skipped += 1;
-          }
+          next = m.seq + 1;
+          pending -= 1;
+          this.collect(m, afterSequence, out, poison);
         }
-        if (read() === before) break;
+        if (next === before) break;
       }
-      if (read() < wanted && ++stalls > FETCH_RETRIES) {
-        throw new LogUnavailableError(`the log did not deliver the ${wanted - read()} events it reported after sequence ${from} on ${subject}`);
+      if (found() > limit) out.length = Math.max(0, limit - ((poison?.length ?? 0) - poisonBefore)); // a page may end inside a commit
+      if (pending <= 0 || found() >= limit) return out;
+      if (next === from && ++stalls > FETCH_RETRIES) {
+        throw new LogUnavailableError(`the log did not deliver the ${pending} messages it reported from sequence ${from} on ${subject}`);
       }
     }
-    return out;
   }
 
-  /** Decode a message of the events stream into a recorded event. */
-  static decode(m: JsMsg): Recorded {
-    const raw = m.json<{ type?: unknown; schemaVersion?: unknown } | null>();
-    if (m.headers?.get(CATALOG_HEADER) === catalogFingerprint() && raw !== null && typeof raw.schemaVersion === 'number' && raw.schemaVersion === CURRENT_SCHEMA_VERSION[raw.type as EventType]) {
-      return { ...(raw as ConclaveEvent), sequence: m.seq };
+  /**
+   * Decode a message of the events stream into its recorded events: a commit's events at their
+   * positions, or a single event written before commits (position streamSequence × 1000). Throws
+   * when any event of it does not decode (the whole message is then poison).
+   */
+  static decodeAll(m: LogMessage): Recorded[] {
+    const body = m.json<{ events?: unknown; type?: unknown } | null>();
+    const trusted = m.headers?.get(CATALOG_HEADER) === catalogFingerprint();
+    if (body !== null && typeof body === 'object' && Array.isArray(body.events) && body.type === undefined) {
+      if (body.events.length === 0 || body.events.length > POSITIONS_PER_MESSAGE) throw new Error(`a commit of ${body.events.length} events`);
+      return body.events.map((raw: unknown, index) => ({ ...decodeEvent(raw, trusted), sequence: positionOf(m.seq, index) }));
     }
-    return { ...parseEvent(raw), sequence: m.seq };
+    return [{ ...decodeEvent(body, trusted), sequence: positionOf(m.seq) }];
   }
 
   /* ------------------------------------------------------------------ work queue */
 
   /** Publish a command or result, deduplicated by its id within the stream's window. */
-  async publish(subject: string, payload: unknown, msgID: string): Promise<{ seq: number; duplicate: boolean }> {
-    const ack = await this.js.publish(subject, encoder.encode(JSON.stringify(payload)), { msgID });
+  async publish(subject: string, payload: unknown, msgID: string, msgHeaders?: MsgHdrs): Promise<{ seq: number; duplicate: boolean }> {
+    const ack = await this.js.publish(subject, encoder.encode(JSON.stringify(payload)), { msgID, ...(msgHeaders ? { headers: msgHeaders } : {}) });
     return { seq: ack.seq, duplicate: ack.duplicate };
   }
 
@@ -390,6 +468,33 @@ export class EventLog {
  */
 export function natsCredentials(options: { user?: string; pass?: string }): { user?: string; pass?: string; inboxPrefix?: string } {
   return options.user ? { user: options.user, pass: options.pass ?? '', inboxPrefix: natsInboxPrefix(options.user) } : {};
+}
+
+/** An event of a message: trusted (the writer's catalog is ours) → JSON as is when its version is current. */
+function decodeEvent(raw: unknown, trusted: boolean): ConclaveEvent {
+  const e = raw as { type?: unknown; schemaVersion?: unknown } | null;
+  if (trusted && e !== null && typeof e === 'object' && typeof e.schemaVersion === 'number' && e.schemaVersion === CURRENT_SCHEMA_VERSION[e.type as EventType]) {
+    return e as ConclaveEvent;
+  }
+  return parseEvent(raw);
+}
+
+/** How many events a message of the events stream holds (1 for a single event written before commits). */
+export function eventCount(m: LogMessage): number {
+  const declared = Number(m.headers?.get(COMMIT_HEADER) ?? '');
+  if (Number.isInteger(declared) && declared > 0) return declared;
+  try {
+    const body = m.json<{ events?: unknown } | null>();
+    return Array.isArray(body?.events) ? Math.max(1, body.events.length) : 1;
+  } catch {
+    return 1;
+  }
+}
+
+/** The Nats-Msg-Id of a commit: its event's id, or a digest of its events' ids (ids come from business keys). */
+function commitId(events: { id: string }[]): string {
+  if (events.length === 1) return events[0]!.id;
+  return `commit:${createHash('sha256').update(events.map((e) => e.id).join('\n')).digest('base64url')}`;
 }
 
 export function isNotFound(err: unknown): boolean {

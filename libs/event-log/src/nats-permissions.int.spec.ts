@@ -92,10 +92,12 @@ describe('NATS permissions (generated config, one user per service)', () => {
       const { streams, consumers } = admin.names;
       for (const user of ['gateway', 'projector'] as const) {
         await refused(as(user).nc.request(`$JS.API.CONSUMER.MSG.NEXT.${streams.events}.${consumers.dispatcher}`, JSON.stringify({ batch: 1 }), { timeout: 1_500 }));
-        await refused(as(user).nc.request(`$JS.API.CONSUMER.DELETE.${streams.events}.${consumers.timers}`, '', { timeout: 1_500 }));
+        await refused(as(user).nc.request(`$JS.API.CONSUMER.DELETE.${streams.events}.${consumers.dispatcher}`, '', { timeout: 1_500 }));
+        await refused(as(user).nc.request(`$JS.API.CONSUMER.DELETE.${streams.commands}.${consumers.timers}`, '', { timeout: 1_500 }));
         await refused(as(user).jsm.consumers.add(streams.events, { name: consumers.dispatcher, filter_subject: admin.names.subjects.allEvents }));
       }
-      expect((await admin.jsm.consumers.info(streams.events, consumers.timers)).name).toBe(consumers.timers);
+      expect((await admin.jsm.consumers.info(streams.events, consumers.dispatcher)).name).toBe(consumers.dispatcher);
+      expect((await admin.jsm.consumers.info(streams.commands, consumers.timers)).name).toBe(consumers.timers);
     });
 
     it('no service user can change or delete a stream', async () => {

@@ -1,4 +1,4 @@
-import { DeadLetterMessage, GenerateCandidate, JudgeCandidates, type CandidateResult, type OrchestratorReply, type Recorded, type TemplateInput, type VerdictResult } from '@conclave/contracts';
+import { DeadLetterMessage, GenerateCandidate, JudgeCandidates, positionOf, type CandidateResult, type OrchestratorReply, type Recorded, type TemplateInput, type VerdictResult } from '@conclave/contracts';
 import { ack, runConsumer, type RunningConsumer, type UnreadableEvent } from '@conclave/event-log';
 import { createLogger } from '@conclave/service-kit';
 import { createTestEnv, eventually, type TestEnv } from '@conclave/testing';
@@ -7,6 +7,7 @@ import { TemplateStore } from './adapters/template-store';
 import { SchemaValidator } from './adapters/validation';
 import { handleOrchestratorRequest, type CommandDeps } from './app/command-handler';
 import { startDispatcher } from './app/dispatcher';
+import { Outbox } from './app/outbox';
 import { redriveDeadLetter, type RunEventHandler } from './app/redrive';
 import { startResultsConsumer } from './app/results-consumer';
 import { startStallDetector } from './app/stall-detector';
@@ -26,7 +27,8 @@ const template: TemplateInput = {
 /** The orchestrator's processes (dispatcher + results consumer) over one repository, restartable. */
 async function startOrchestrator(env: TestEnv, cancelled: { runId: string; commandIds?: string[] }[] = []) {
   const validator = new SchemaValidator();
-  const runs = new RunRepository(env.log, validator.validate, { maxConflicts: 8, cacheSize: 100 });
+  const outbox = new Outbox(env.log, logger);
+  const runs = new RunRepository(env.log, validator.validate, { maxConflicts: 8, cacheSize: 100, onAppended: (runId, appended, run) => outbox.send(runId, appended, run) });
   const handlers = new Map<string, RunEventHandler>();
   const deps: CommandDeps = {
     runs, templates: new TemplateStore(env.log), validator, now: () => new Date(), onInternalError: (e) => { throw e; },
@@ -34,9 +36,9 @@ async function startOrchestrator(env: TestEnv, cancelled: { runId: string; comma
     redrive: (id, actor) => redriveDeadLetter(env.log, handlers, id, actor),
   };
   const loops = [
-    await startDispatcher(env.log, logger, handlers),
+    await startDispatcher(env.log, runs, outbox, logger, () => new Date(), handlers),
     await startResultsConsumer(env.log, runs, logger, 8, () => new Date()),
-    await startTimers(env.log, runs, logger, () => new Date(), handlers),
+    await startTimers(env.log, runs, logger, () => new Date()),
     startStallDetector(env.log, runs, logger, { stallMs: 800, checkEveryMs: 200 }),
   ];
   return { deps, stop: () => Promise.all(loops.map((l) => l.stop())) };
@@ -384,8 +386,8 @@ describe('orchestrator against JetStream', () => {
       }, 'the run to fail');
       const events = await env.log.read('run', started.id, 0, { poison: [] });
       const failed = events[events.length - 1]!;
-      expect(failed.type === 'RunFailed' && failed.data.reason).toMatchObject({ code: 'internal_error', message: expect.stringContaining(`event ${junk.seq} of this run cannot be read`) });
-      expect(poison.map((p) => p.sequence)).toEqual([junk.seq]);
+      expect(failed.type === 'RunFailed' && failed.data.reason).toMatchObject({ code: 'internal_error', message: expect.stringContaining(`event ${positionOf(junk.seq)} of this run cannot be read`) });
+      expect(poison.map((p) => p.sequence)).toEqual([positionOf(junk.seq)]);
       await expect(env.log.read('run', started.id)).rejects.toThrow(); // without `poison`, a read still refuses it
     } finally {
       await orch.stop();

@@ -8,6 +8,7 @@ import { SchemaValidator } from './adapters/validation';
 import { COMMAND_DEPS, CommandsController } from './app/commands.controller';
 import type { CommandDeps } from './app/command-handler';
 import { startDispatcher } from './app/dispatcher';
+import { Outbox } from './app/outbox';
 import { redriveDeadLetter, type RunEventHandler } from './app/redrive';
 import { startDirectResults, startResultsConsumer } from './app/results-consumer';
 import { startStallDetector } from './app/stall-detector';
@@ -28,14 +29,15 @@ class OrchestratorLoops implements OnApplicationBootstrap, BeforeApplicationShut
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(CONFIG) private readonly config: OrchestratorEnv,
     @Inject(RUN_EVENT_HANDLERS) private readonly handlers: Map<string, RunEventHandler>,
+    @Inject(Outbox) private readonly outbox: Outbox,
   ) {}
   async onApplicationBootstrap() {
     this.running = [
-      await startDispatcher(this.log, this.logger, this.handlers),
+      await startDispatcher(this.log, this.runs, this.outbox, this.logger, () => new Date(), this.handlers),
       await startResultsConsumer(this.log, this.runs, this.logger, this.config.ORCHESTRATOR_CONCURRENCY, () => new Date()),
       // workers' results in one hop (request/reply); the results consumer above stays the durable path
       startDirectResults(this.log, this.runs, this.logger, () => new Date(), { concurrency: this.config.ORCHESTRATOR_CONCURRENCY }),
-      await startTimers(this.log, this.runs, this.logger, () => new Date(), this.handlers),
+      await startTimers(this.log, this.runs, this.logger, () => new Date()),
       startStallDetector(this.log, this.runs, this.logger, { stallMs: this.config.ORCHESTRATOR_STALL_MS }),
     ];
     this.logger.info({ prefix: this.log.names.prefix }, 'dispatcher, results consumer and timers running');
@@ -58,14 +60,17 @@ export class OrchestratorModule {
         { provide: LOGGER, useValue: createLogger('orchestrator', config.LOG_LEVEL, { instance: config.INSTANCE_ID }) },
         ...eventLogProviders({ ...natsConnectionOptions(config), prefix: config.CONCLAVE_PREFIX, name: `orchestrator-${config.INSTANCE_ID}` }),
         { provide: SchemaValidator, useValue: new SchemaValidator() },
+        { provide: Outbox, inject: [EventLog, LOGGER], useFactory: (log: EventLog, logger: Logger) => new Outbox(log, logger) },
         {
           provide: RunRepository,
-          inject: [EventLog, SchemaValidator],
-          useFactory: (log: EventLog, validator: SchemaValidator) =>
+          inject: [EventLog, SchemaValidator, Outbox],
+          useFactory: (log: EventLog, validator: SchemaValidator, outbox: Outbox) =>
             new RunRepository(log, validator.validate, {
               maxConflicts: config.ORCHESTRATOR_MAX_CONFLICTS,
               cacheSize: config.ORCHESTRATOR_CACHE_RUNS,
               estimateUsd: (provider, model, maxTokens) => estimateCallUsd(provider, model, maxTokens),
+              // commands without a detour: published right after the append (ADR 014)
+              onAppended: (runId, appended, run) => outbox.send(runId, appended, run),
             }),
         },
         { provide: TemplateStore, inject: [EventLog], useFactory: (log: EventLog) => new TemplateStore(log) },

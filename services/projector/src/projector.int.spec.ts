@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { NewEvent } from '@conclave/contracts';
+import { messageSequenceOf, positionOf, type NewEvent } from '@conclave/contracts';
 import { createDataSource, migrate, ReadModelQueries, type DataSource } from '@conclave/read-models';
 import { createLogger } from '@conclave/service-kit';
 import { createTestEnv, eventually, type TestEnv } from '@conclave/testing';
@@ -167,7 +167,7 @@ describe('Projector against JetStream and Postgres', () => {
   });
 
   it('recovers from a batch transaction that fails, without skipping it', async () => {
-    await world.appendRuns(10);
+    await world.appendRuns(50); // a run is a few commits: more than one batch of 20 messages
     const failed: { first: number; checkpointAtFailure: number }[] = [];
     const committedFirsts: number[] = [];
     let batchNo = 0;
@@ -187,7 +187,7 @@ describe('Projector against JetStream and Postgres', () => {
     await world.caughtUp();
     expect(failed).toHaveLength(1);
     // the failed batch left the checkpoint where it was, and was folded again afterwards
-    expect(failed[0]!.checkpointAtFailure).toBe(failed[0]!.first - 1);
+    expect(messageSequenceOf(failed[0]!.checkpointAtFailure)).toBe(messageSequenceOf(failed[0]!.first) - 1);
     expect(committedFirsts).toContain(failed[0]!.first);
     expect((await projector.getStatus()).lastError).toBeNull();
     await world.expectConsistent();
@@ -243,7 +243,7 @@ describe('Projector on poison events', () => {
     const projector = world.projector({ batchSize: 100 });
     projector.start();
     await eventually(async () => (await world.queries.appliedSequence()) >= late!, 'the projector to go past the poison');
-    expect(started).toBeLessThan(poison.seq);
+    expect(started).toBeLessThan(positionOf(poison.seq));
     expect((await projector.getStatus()).state).not.toBe('halted');
     expect(projector.healthy).toBe(true);
     // the other runs are folded, before and after the poison
@@ -251,10 +251,10 @@ describe('Projector on poison events', () => {
     expect(Number((await world.ds.query('SELECT count(*) AS n FROM runs'))[0].n)).toBe(4);
     // the poisoned run is marked, and stops at the event before the poison (its later PhaseStarted is skipped)
     const view = await world.queries.getRun(poisonRun);
-    expect(view?.parked).toMatchObject({ sequence: poison.seq, type: 'Phase\uFFFDExploded', reason: expect.stringContaining('does not decode') });
+    expect(view?.parked).toMatchObject({ sequence: positionOf(poison.seq), type: 'Phase\uFFFDExploded', reason: expect.stringContaining('does not decode') });
     expect(view?.sequence).toBe(started);
     expect(await alerts()).toEqual([
-      expect.objectContaining({ kind: 'projection_parked', details: expect.objectContaining({ streamId: `run:${poisonRun}`, sequence: poison.seq, type: 'Phase\uFFFDExploded' }) }),
+      expect.objectContaining({ kind: 'projection_parked', details: expect.objectContaining({ streamId: `run:${poisonRun}`, sequence: positionOf(poison.seq), type: 'Phase\uFFFDExploded' }) }),
     ]);
     await projector.stop();
 
@@ -289,15 +289,15 @@ describe('Projector on poison events', () => {
     const projector = world.projector({ batchSize: 100 });
     projector.start();
     await eventually(async () => (await projector.getStatus()).state === 'halted', 'the projector to halt');
-    expect((await projector.getStatus()).halted).toMatchObject({ sequence: poison.seq });
-    expect(await world.queries.appliedSequence()).toBe(poison.seq - 1);
+    expect((await projector.getStatus()).halted).toMatchObject({ sequence: positionOf(poison.seq) });
+    expect(messageSequenceOf(await world.queries.appliedSequence())).toBe(poison.seq - 1);
     expect(await world.queries.runExists(after!)).toBe(false);
     expect(await alerts()).toEqual([expect.objectContaining({ kind: 'projection_halted' })]);
     await projector.stop();
     const again = world.projector();
     again.start();
     await eventually(async () => (await again.getStatus()).state === 'halted', 'the restarted projector to halt');
-    expect(await world.queries.appliedSequence()).toBe(poison.seq - 1);
+    expect(messageSequenceOf(await world.queries.appliedSequence())).toBe(poison.seq - 1);
   });
 });
 

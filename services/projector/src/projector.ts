@@ -1,5 +1,5 @@
 import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import type { Recorded } from '@conclave/contracts';
+import { messageSequenceOf, type Recorded } from '@conclave/contracts';
 import { describeUndecodable, EventLog } from '@conclave/event-log';
 import { advanceCheckpoint, MAIN_CHECKPOINT, parkStream, PoisonEventError, projectBatch, recordAlert, ReadModelQueries, type DataSource, type EntityManager } from '@conclave/read-models';
 import { batches } from './batches';
@@ -191,7 +191,8 @@ export class Projector {
     // nats-server 2.9: filter_subjects must be one string (sent as filter_subject)
     const consumer = await log.js.consumers.get(log.names.streams.events, {
       filter_subjects: log.names.subjects.allEvents,
-      ...(checkpoint > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: checkpoint + 1 } : { deliver_policy: DeliverPolicy.All }),
+      // the checkpoint is a position (ADR 014): its message is read again, its events up to it skipped
+      ...(checkpoint > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: messageSequenceOf(checkpoint) } : { deliver_policy: DeliverPolicy.All }),
     });
     const messages = await consumer.consume({ max_messages: this.batchSize });
     this.messages = messages;
@@ -199,7 +200,7 @@ export class Projector {
       if (this.stopping) return;
       this.state = 'running';
       this.options.logger.info({ checkpoint, lastLogSequence: last, lag: Math.max(0, last - checkpoint) }, 'projector following the log');
-      const decoded = decodedBatches(log.names.prefix, batches(messages, { max: this.batchSize, lingerMs: this.lingerMs, flushAfter: (m: JsMsg) => m.info.pending === 0 }));
+      const decoded = decodedBatches(log.names.prefix, checkpoint, batches(messages, { max: this.batchSize, lingerMs: this.lingerMs, flushAfter: (m: JsMsg) => m.info.pending === 0 }));
       // pipelined: the next batch is gathered and decoded while this one's transaction runs
       // (nothing of it is applied before this one commits; on a failure it is read again)
       const ahead = () => {
@@ -320,22 +321,24 @@ function closeMessages(messages: ConsumerMessages | null): void {
   messages?.close().catch(() => undefined);
 }
 
-async function* decodedBatches(prefix: string, source: AsyncIterable<JsMsg[]>): AsyncGenerator<ReturnType<typeof decodeBatch>, void, undefined> {
-  for await (const batch of source) yield decodeBatch(batch, prefix);
+async function* decodedBatches(prefix: string, after: number, source: AsyncIterable<JsMsg[]>): AsyncGenerator<ReturnType<typeof decodeBatch>, void, undefined> {
+  for await (const batch of source) yield decodeBatch(batch, prefix, after);
 }
 
 /**
- * Decode messages in order up to the first that does not decode: the events before it are
- * folded, then the projection halts at it (nothing after it may be applied out of order).
+ * Decode messages (commits, ADR 014) in order up to the first that does not decode: the events
+ * before it are folded, then the projection halts at it (nothing after it may be applied out of
+ * order). Events at or before `after` (the checkpoint) are already applied and skipped.
  */
-export function decodeBatch(messages: readonly JsMsg[], prefix = ''): { events: Recorded[]; poison: PoisonEventError | null } {
+export function decodeBatch(messages: readonly JsMsg[], prefix = '', after = 0): { events: Recorded[]; poison: PoisonEventError | null } {
   const events: Recorded[] = [];
   for (const m of messages) {
     try {
-      events.push(EventLog.decode(m));
+      for (const event of EventLog.decodeAll(m)) if (event.sequence > after) events.push(event);
     } catch (err) {
       const what = describeUndecodable(m, err, prefix);
-      const poison = new PoisonEventError(m.seq, what.type, what.reason, { cause: err });
+      if (what.sequence <= after) continue;
+      const poison = new PoisonEventError(what.sequence, what.type, what.reason, { cause: err });
       poison.streamId = what.streamId;
       return { events, poison };
     }

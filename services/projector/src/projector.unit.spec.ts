@@ -1,4 +1,5 @@
 import type { JsMsg } from '@nats-io/jetstream';
+import { positionOf } from '@conclave/contracts';
 import { PoisonEventError } from '@conclave/read-models';
 import { batches } from './batches';
 import { ProjectorEnv } from './config';
@@ -120,18 +121,18 @@ describe('decodeBatch', () => {
       msg(6, envelope('PhaseStarted', { phaseId: 'b', attempt: 0 })), // attempt must be positive
       msg(7, envelope('PhaseStarted', { phaseId: 'c', attempt: 1 })),
     ]);
-    expect(events.map((e) => e.sequence)).toEqual([5]);
+    expect(events.map((e) => e.sequence)).toEqual([positionOf(5)]);
     expect(poison).toBeInstanceOf(PoisonEventError);
-    expect(poison).toMatchObject({ sequence: 6, eventType: 'PhaseStarted' });
+    expect(poison).toMatchObject({ sequence: positionOf(6), eventType: 'PhaseStarted' });
   });
 
   it('names an unknown type and a body that is not JSON', () => {
-    expect(decodeBatch([msg(1, envelope('Mystery', {}))]).poison).toMatchObject({ sequence: 1, eventType: 'Mystery' });
-    expect(decodeBatch([msg(2, '{not json')]).poison).toMatchObject({ sequence: 2, eventType: '(not JSON)' });
+    expect(decodeBatch([msg(1, envelope('Mystery', {}))]).poison).toMatchObject({ sequence: positionOf(1), eventType: 'Mystery' });
+    expect(decodeBatch([msg(2, '{not json')]).poison).toMatchObject({ sequence: positionOf(2), eventType: '(not JSON)' });
   });
 
   it('returns no poison for a clean batch', () => {
-    expect(decodeBatch([msg(1, envelope('RunCompleted', {}))])).toMatchObject({ events: [{ type: 'RunCompleted', sequence: 1 }], poison: null });
+    expect(decodeBatch([msg(1, envelope('RunCompleted', {}))])).toMatchObject({ events: [{ type: 'RunCompleted', sequence: positionOf(1) }], poison: null });
   });
 });
 

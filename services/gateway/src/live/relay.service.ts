@@ -1,7 +1,7 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Msg, Subscription } from '@nats-io/transport-node';
-import { LiveMessage, parseEventSubject, type Room } from '@conclave/contracts';
+import { LiveMessage, messageSequenceOf, parseEventSubject, type Room } from '@conclave/contracts';
 import { EventLog } from '@conclave/event-log';
 import type { Logger } from '@conclave/service-kit';
 import { LOGGER } from '../tokens';
@@ -32,7 +32,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
   private loop: Promise<void> | null = null;
   private stopping = false;
   private wake: (() => void) | null = null;
-  /** sequence of the last event relayed (or skipped as undecodable) */
+  /** stream sequence of the last message relayed (a commit holds several events) */
   private lastSequence = 0;
   private restarts = 0;
   private opened = false;
@@ -53,7 +53,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
   async onApplicationBootstrap() {
     this.live = this.log.nc.subscribe(this.log.names.subjects.allLive, { callback: (err, msg) => (err ? this.logger.warn({ err: err.message }, 'live subscription error') : this.relayLive(msg)) });
     // the resume point should the first consumer fail before it relays anything
-    this.lastSequence = await this.log.lastSequence().catch(() => 0);
+    this.lastSequence = messageSequenceOf(await this.log.lastSequence().catch(() => 0));
     // the first consumer is created before boot completes: events appended after boot are relayed
     const first = await this.open().catch((err: unknown) => {
       this.logger.warn({ err: String(err) }, 'event relay could not start; retrying');
@@ -117,21 +117,24 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
   private relayEvent(m: JsMsg): void {
     if (m.seq <= this.lastSequence) return; // a restart never goes backwards
     this.lastSequence = m.seq;
-    let event;
+    let events;
     try {
-      event = EventLog.decode(m);
+      events = EventLog.decodeAll(m); // a commit: the events of one decision (ADR 014)
     } catch (err) {
       this.logger.warn({ sequence: m.seq, subject: m.subject, err: String(err) }, 'dropped an undecodable event');
       return;
     }
     const aggregate = parseEventSubject(m.subject, this.log.names.prefix);
     const runId = aggregate?.aggregate === 'run' ? aggregate.id : null;
-    const rooms: Room[] = runId ? ['runs', `run:${runId}`] : [];
-    if (COST_EVENTS.has(event.type)) {
-      rooms.push('costs');
-      this.scheduleBudgetCheck();
+    const base: Room[] = runId ? ['runs', `run:${runId}`] : [];
+    for (const event of events) {
+      const rooms = [...base];
+      if (COST_EVENTS.has(event.type)) {
+        rooms.push('costs');
+        this.scheduleBudgetCheck();
+      }
+      this.sockets.emitEvent(rooms, { sequence: event.sequence, type: event.type, runId, occurredAt: event.occurredAt, data: event.data });
     }
-    this.sockets.emitEvent(rooms, { sequence: event.sequence, type: event.type, runId, occurredAt: event.occurredAt, data: event.data });
   }
 
   private relayLive(msg: Msg): void {

@@ -1,11 +1,15 @@
 import { ConcurrencyError, EventLog, type AppendMeta, type UnreadableEvent } from '@conclave/event-log';
-import type { Recorded } from '@conclave/contracts';
+import { messageSequenceOf, POSITIONS_PER_MESSAGE, positionOf, type EventData, type Recorded } from '@conclave/contracts';
 import { decide, evolve, foldRun, initialRunState, type DeciderContext, type DeciderInput, type RunState } from '../domain';
 
 interface Cached {
   state: RunState;
-  /** the run stream's last sequence (an unreadable message included) */
+  /** stream sequence of the run's last message */
   sequence: number;
+  /** position of the run's last event: the next append expects it; a client waits for it with min_sequence */
+  position: number;
+  /** CandidateRequested data by candidate id: what a re-dispatch sends again (app/outbox.ts) */
+  requests: Map<string, EventData<'CandidateRequested'>>;
   /** the first message of the stream that does not decode, if any */
   unreadable?: UnreadableEvent;
 }
@@ -13,17 +17,22 @@ interface Cached {
 /** a run that still acts on inputs: an unreadable event must fail it first */
 const stillActs = (state: RunState) => state.status !== 'empty' && state.status !== 'failed' && state.status !== 'completed' && state.status !== 'cancelled';
 
+const empty = (): Cached => ({ state: initialRunState(), sequence: 0, position: 0, requests: new Map() });
+
 export interface HandleOutcome {
   /** what this call appended (empty when the input decided nothing) */
   appended: Recorded[];
-  /** the run stream's last sequence after the call */
+  /** the position of the run's last event after the call */
   sequence: number;
 }
+
+/** Called after every append, with the run as it now is (the outbox publishes the commands, ADR 014). */
+export type OnAppended = (runId: string, appended: readonly Recorded[], run: { state: RunState; requests: ReadonlyMap<string, EventData<'CandidateRequested'>> }) => void;
 
 /**
  * Read → decide → append with the expected last subject sequence (STYLE.md: the command handler).
  * Inputs for one run are serialised inside this process; across replicas, optimistic concurrency
- * decides, and the loser re-reads the log and decides again.
+ * decides, and the loser re-reads the log and decides again. A decision is one commit (ADR 014).
  */
 export class RunRepository {
   private readonly cache = new Map<string, Cached>();
@@ -32,31 +41,50 @@ export class RunRepository {
   constructor(
     private readonly log: EventLog,
     private readonly validate: DeciderContext['validate'],
-    private readonly options: { maxConflicts: number; cacheSize: number; estimateUsd?: DeciderContext['estimateUsd'] },
+    private readonly options: { maxConflicts: number; cacheSize: number; estimateUsd?: DeciderContext['estimateUsd']; onAppended?: OnAppended },
   ) {}
 
+  /** Read what the log holds past the cache (direct gets, no consumer), fold it and remember it. */
   async load(runId: string): Promise<Cached> {
-    const cached = this.cache.get(runId) ?? { state: initialRunState(), sequence: 0 };
+    const cached = this.cache.get(runId) ?? empty();
     const poison: UnreadableEvent[] = [];
-    const fresh = await this.log.read('run', runId, cached.sequence, { poison });
-    const sequence = Math.max(cached.sequence, fresh[fresh.length - 1]?.sequence ?? 0, ...poison.map((p) => p.sequence));
+    const last = { sequence: cached.sequence };
+    // everything after the cached message (its own events are all folded)
+    const after = cached.sequence > 0 ? positionOf(cached.sequence, POSITIONS_PER_MESSAGE - 1) : 0;
+    const fresh = await this.log.read('run', runId, after, { poison, last });
+    const requests = new Map(cached.requests);
+    recordRequests(requests, fresh);
+    const position = Math.max(cached.position, fresh[fresh.length - 1]?.sequence ?? 0, ...poison.map((p) => p.sequence));
     const unreadable = cached.unreadable ?? poison[0];
-    const next = { state: fresh.length === 0 ? cached.state : foldRun(fresh, cached.state), sequence, ...(unreadable ? { unreadable } : {}) };
+    const next: Cached = { state: fresh.length === 0 ? cached.state : foldRun(fresh, cached.state), sequence: Math.max(last.sequence, messageSequenceOf(position)), position, requests, ...(unreadable ? { unreadable } : {}) };
     this.remember(runId, next);
     return next;
+  }
+
+  /**
+   * The run as this process knows it, at least up to the message at stream sequence `atLeast`
+   * (read from the log when the cache is older or missing), serialised with decisions.
+   */
+  snapshot(runId: string, atLeast = 0): Promise<Cached> {
+    return this.serialised(runId, async () => {
+      const cached = this.cache.get(runId);
+      return cached && cached.sequence >= atLeast ? cached : this.load(runId);
+    });
   }
 
   /**
    * The cached state is used without a read first: if another replica appended meanwhile, the
    * expected-sequence check refuses the append and the run is re-read. A decision that appends
    * nothing is trusted only on a fresh read, since a stale cache could ignore a result for work
-   * that another replica requested.
+   * that another replica requested. A new run (StartRun: its id was just made) is not read at all:
+   * the append expects an empty stream.
    */
   handle(runId: string, input: DeciderInput, meta: AppendMeta): Promise<HandleOutcome> {
     return this.serialised(runId, async () => {
-      let cached = this.cache.get(runId);
+      let cached = this.cache.get(runId) ?? (input.type === 'StartRun' ? empty() : undefined);
       for (let conflicts = 0; ; ) {
-        const { state, sequence, unreadable } = cached ?? (await this.load(runId));
+        const current = cached ?? (await this.load(runId));
+        const { state, position, unreadable } = current;
         const fromCache = cached !== undefined;
         cached = undefined;
         // poison in the run's own stream (issue 11 §3/§4): the run fails with it before anything else
@@ -64,19 +92,23 @@ export class RunRepository {
         const events = decide(state, failFirst ?? input, { validate: this.validate, now: meta.occurredAt, estimateUsd: this.options.estimateUsd });
         if (events.length === 0) {
           if (fromCache) continue;
-          return { appended: [], sequence };
+          return { appended: [], sequence: current.position };
         }
         try {
-          const appended = await this.log.append('run', runId, events, sequence, meta);
+          const appended = await this.log.append('run', runId, events, position, meta);
           const last = appended[appended.length - 1]!.sequence;
-          this.remember(runId, { state: events.reduce((s, e) => evolve(s, e), state), sequence: last, ...(unreadable ? { unreadable } : {}) });
+          const requests = new Map(current.requests);
+          recordRequests(requests, appended);
+          const next: Cached = { state: events.reduce((s, e) => evolve(s, e), state), sequence: messageSequenceOf(last), position: last, requests, ...(unreadable ? { unreadable } : {}) };
+          this.remember(runId, next);
+          this.options.onAppended?.(runId, appended, next);
           if (failFirst) {
             cached = this.cache.get(runId); // then the input itself, on the failed run
             continue;
           }
           return { appended, sequence: last };
         } catch (err) {
-          // a partial append leaves the cache behind the log: the next load reads the rest
+          // the cache may be behind the log: the next load reads the rest
           if (!(err instanceof ConcurrencyError) || ++conflicts >= this.options.maxConflicts) throw err;
         }
       }
@@ -99,4 +131,8 @@ export class RunRepository {
     });
     return next;
   }
+}
+
+function recordRequests(requests: Map<string, EventData<'CandidateRequested'>>, events: readonly Recorded[]): void {
+  for (const e of events) if (e.type === 'CandidateRequested') requests.set(e.data.candidateId, e.data);
 }

@@ -1,10 +1,10 @@
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import type { JsMsg, StoredMsg } from '@nats-io/jetstream';
+import type { StoredMsg } from '@nats-io/jetstream';
 import { ConclaveError, DeadLetterRecord, DeadLetterRedriven, parseEventSubject, type Recorded } from '@conclave/contracts';
 import { EventLog, type Disposition } from '@conclave/event-log';
 
-/** What a run-events consumer does with one event (the dispatcher's and the timers' handlers). */
-export type RunEventHandler = (event: Recorded, runId: string) => Promise<Disposition>;
+/** What a run-events consumer (the dispatcher) does with one commit: its events, its run, its stream sequence. */
+export type RunEventHandler = (events: Recorded[], runId: string, seq: number) => Promise<Disposition>;
 
 /**
  * Redrive (issue 11 §2): hand a dead letter's original message back to the consumer that gave up
@@ -12,7 +12,7 @@ export type RunEventHandler = (event: Recorded, runId: string) => Promise<Dispos
  * - Work queues (COMMANDS, RESULTS): the message was acked away, so its bytes and headers are
  *   published again on the original subject (Nats-Msg-Id `redrive:<id>`: a double click is one
  *   message); the consumer handles it like any other and dead-letters it again if it still fails.
- * - The events stream (dispatcher, timers): the event is still in the log and must not be written
+ * - The events stream (the dispatcher): the commit is still in the log and must not be written
  *   twice, so the orchestrator's own handler for that consumer runs on it here; a refusal is the
  *   command's answer and nothing is marked.
  * Then a `redriven` mark is appended on the record's subject (the projector folds it).
@@ -35,13 +35,13 @@ export async function redriveDeadLetter(
     const original = await getMessage(log, streams.events, record.streamSequence);
     const target = original ? parseEventSubject(original.subject, log.names.prefix) : null;
     if (!original || !target || target.aggregate !== 'run') throw new ConclaveError('illegal_state', `event ${record.streamSequence} is no longer in the log`);
-    let event: Recorded;
+    let events: Recorded[];
     try {
-      event = EventLog.decode({ json: () => original.json(), headers: original.header, seq: original.seq } as unknown as JsMsg);
+      events = EventLog.decodeAll({ json: <T>() => original.json<T>(), headers: original.header, seq: original.seq, subject: original.subject });
     } catch (err) {
       throw new ConclaveError('illegal_state', `event ${record.streamSequence} still does not decode: ${(err as Error).message}`);
     }
-    const disposition = await handler(event, target.id);
+    const disposition = await handler(events, target.id, original.seq);
     if (disposition.kind === 'term') throw new ConclaveError('illegal_state', `${record.consumer} refused event ${record.streamSequence} again: ${disposition.reason}`);
     if (disposition.kind === 'nak') throw new ConclaveError('unavailable', `${record.consumer} could not handle event ${record.streamSequence} yet; try again`);
   } else if (record.stream === streams.commands || record.stream === streams.results) {

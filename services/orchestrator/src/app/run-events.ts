@@ -4,9 +4,10 @@ import type { Logger } from '@conclave/service-kit';
 import type { RunEventHandler } from './redrive';
 
 /**
- * A durable consumer over the run events (dispatcher, timers): skips what is not a run event,
- * terminates an event that does not decode (a dead letter, logged), and hands the rest to
- * `handle` with the run id. At-least-once: `handle` must stay idempotent.
+ * A durable consumer over the run commits (the dispatcher): skips what is not a run's message,
+ * terminates a message that does not decode (a dead letter, logged), and hands the rest — the
+ * events of one commit, ADR 014 — to `handle` with the run id and the message's stream sequence.
+ * At-least-once: `handle` must stay idempotent.
  */
 export function consumeRunEvents(
   log: EventLog,
@@ -16,10 +17,11 @@ export function consumeRunEvents(
     concurrency: number;
     what: string;
     handlers?: Map<string, RunEventHandler>;
-    /** before an undecodable run event is dead-lettered (the timers fail its run: it cannot be trusted past it) */
+    /** before an undecodable run message is dead-lettered (its run fails: it cannot be trusted past it) */
     onUndecodable?: (runId: string) => Promise<void>;
+    ackWithoutReply?: boolean;
   },
-  handle: (event: Recorded, runId: string) => Promise<Disposition>,
+  handle: RunEventHandler,
 ): Promise<RunningConsumer> {
   options.handlers?.set(options.durable, handle); // redrive of this consumer's dead letters
   return runConsumer(
@@ -28,20 +30,21 @@ export function consumeRunEvents(
       stream: log.names.streams.events,
       durable: options.durable,
       concurrency: options.concurrency,
+      ackWithoutReply: options.ackWithoutReply,
       onDeadLetter: (m, reason) => logger.error({ deadLetter: true, seq: m.seq, reason }, `${options.what}: event could not be handled`),
       onError: (m, err) => logger.warn({ err, seq: m.seq }, `${options.what} failed; will retry`),
     },
     async (m) => {
       const target = parseEventSubject(m.subject, log.names.prefix);
       if (!target || target.aggregate !== 'run') return ack();
-      let event: Recorded;
+      let events: Recorded[];
       try {
-        event = EventLog.decode(m);
+        events = EventLog.decodeAll(m);
       } catch (err) {
         await options.onUndecodable?.(target.id); // throws: nak, and the next delivery tries again
         return term(`undecodable event: ${(err as Error).message}`, 'undecodable');
       }
-      return handle(event, target.id);
+      return handle(events, target.id, m.seq) as Promise<Disposition>;
     },
   );
 }
