@@ -44,7 +44,7 @@ describe('single-process stack', () => {
     env = await createTestEnv('single');
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    const shared = { ...process.env, ...env.serviceEnv, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '1000000' };
+    const shared: NodeJS.ProcessEnv = { ...process.env, ...env.serviceEnv, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '1000000' };
     const setup = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'setup.mjs')], { cwd: REPO_ROOT, env: shared, encoding: 'utf8' });
     if (setup.status !== 0) throw new Error(`setup failed (exit ${setup.status}):\n${setup.stdout}\n${setup.stderr}`);
     // the services' own users: `<SERVICE>__<VAR>` reaches one hosted service only (hosted-env.ts)
