@@ -25,16 +25,22 @@ const template: TemplateInput = {
 };
 
 /** The orchestrator's processes (dispatcher + results consumer) over one repository, restartable. */
-async function startOrchestrator(env: TestEnv, cancelled: { runId: string; commandIds?: string[] }[] = []) {
+async function startOrchestrator(env: TestEnv, cancelled: { runId: string; commandIds?: string[] }[] = [], options: { diesBeforePublishing?: boolean } = {}) {
   const validator = new SchemaValidator();
   const outbox = new Outbox(env.log, logger);
-  const runs = new RunRepository(env.log, validator.validate, { maxConflicts: 8, cacheSize: 100, onAppended: (runId, appended, run) => outbox.send(runId, appended, run) });
+  const runs = new RunRepository(env.log, validator.validate, {
+    maxConflicts: 8,
+    cacheSize: 100,
+    // diesBeforePublishing: a process that appends, then dies before its commands go out (and runs no consumer)
+    onAppended: options.diesBeforePublishing ? undefined : (runId, appended, run) => outbox.send(runId, appended, run),
+  });
   const handlers = new Map<string, RunEventHandler>();
   const deps: CommandDeps = {
     runs, templates: new TemplateStore(env.log), validator, now: () => new Date(), onInternalError: (e) => { throw e; },
     cancelWork: (runId, commandIds) => cancelled.push({ runId, ...(commandIds ? { commandIds } : {}) }),
     redrive: (id, actor) => redriveDeadLetter(env.log, handlers, id, actor),
   };
+  if (options.diesBeforePublishing) return { deps, stop: async () => undefined };
   const loops = [
     await startDispatcher(env.log, runs, outbox, logger, () => new Date(), handlers),
     await startResultsConsumer(env.log, runs, logger, 8, () => new Date()),
@@ -136,6 +142,34 @@ describe('orchestrator against JetStream', () => {
       const requested = events.filter((e) => e.type === 'CandidateRequested').map((e) => (e.data as { candidateId: string }).candidateId);
       expect(new Set(requested).size).toBe(requested.length);
       expect(new Set(seen).size).toBe(seen.length);
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+      await orch.stop();
+    }
+  });
+
+  it('gets the commands out when the orchestrator dies between its append and their publication (the dispatcher repairs)', async () => {
+    const { streams, consumers } = env.log.names;
+    const pending = async () => (await env.log.jsm.consumers.info(streams.commands, consumers.generateWorkers)).num_pending;
+    const dying = await startOrchestrator(env, [], { diesBeforePublishing: true });
+    const created = ok(await handleOrchestratorRequest(dying.deps, request({ type: 'CreateTemplate', template })));
+    const before = await pending();
+    const started = ok(await handleOrchestratorRequest(dying.deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 'repair' } })));
+    const requested = (await env.log.read('run', started.id)).filter((e) => e.type === 'CandidateRequested');
+    expect(requested).toHaveLength(3); // durable in the log…
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await pending()).toBe(before); // …but no command went out
+    const orch = await startOrchestrator(env); // the next process: its dispatcher finds the commit it did not send
+    const seen: string[] = [];
+    const workers = await startFakeWorkers(env, seen);
+    try {
+      const events = await eventually(async () => {
+        const e = await env.log.read('run', started.id);
+        return e.some((x) => x.type === 'RunCompleted') && e;
+      }, 'RunCompleted after the repair');
+      const tokens = requested.map((e) => (e.data as { attemptToken: string }).attemptToken);
+      for (const token of tokens) expect(seen.filter((c) => c === token)).toHaveLength(1); // each sent once, by the repair path
+      expect(types(events).filter((t) => t === 'PhaseCompleted')).toHaveLength(3);
     } finally {
       await Promise.all(workers.map((w) => w.stop()));
       await orch.stop();
