@@ -149,6 +149,31 @@ describe('NATS permissions (generated config, one user per service)', () => {
       responder.unsubscribe();
     });
 
+    it('only the llm-worker and the judge can send results in one hop; only the orchestrator serves them', async () => {
+      const { subjects, queues } = admin.names;
+      const applied: string[] = [];
+      const responder = as('orchestrator').nc.subscribe(subjects.directResult, {
+        queue: queues.orchestrator,
+        callback: (_e, m) => void (applied.push(m.json<{ from: string }>().from), m.respond(JSON.stringify({ ok: true, appended: 1 }))),
+      });
+      await as('orchestrator').nc.flush();
+      for (const user of ['llm-worker', 'judge'] as const) {
+        const reply = await as(user).nc.request(subjects.directResult, JSON.stringify({ from: user }), { timeout: 2_000 });
+        expect(reply.json()).toEqual({ ok: true, appended: 1 });
+      }
+      for (const user of ['gateway', 'projector'] as const) {
+        await refused(as(user).nc.request(subjects.directResult, JSON.stringify({ from: user }), { timeout: 1_500 }));
+      }
+      expect(applied).toEqual(['llm-worker', 'judge']);
+      // a worker cannot serve the subject (it would answer `ok` for results nobody applied)
+      const errors: string[] = [];
+      const impostor = as('judge').nc.subscribe(subjects.directResult, { queue: queues.orchestrator, callback: (err) => void (err && errors.push(err.message)) });
+      await as('judge').nc.flush();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(impostor.isClosed() || errors.length > 0).toBe(true);
+      responder.unsubscribe();
+    });
+
     it('only the gateway can serve the credentials subject (a worker cannot impersonate it)', async () => {
       const errors: string[] = [];
       const worker: NatsConnection = as('llm-worker').nc;

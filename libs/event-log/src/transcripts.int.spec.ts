@@ -1,7 +1,7 @@
 import { Objm } from '@nats-io/obj';
 import { TranscriptCorruptError, TranscriptStore, objectStoreStream } from '@conclave/event-log';
 import { createTestEnv, type TestEnv } from '@conclave/testing';
-import type { TranscriptMessage } from '@conclave/contracts';
+import { INLINE_TRANSCRIPT_MAX_BYTES, TranscriptRef, type TranscriptMessage } from '@conclave/contracts';
 
 const conversation: TranscriptMessage[] = [
   { role: 'system', content: 'You are a careful engineer.' },
@@ -43,6 +43,37 @@ describe('TranscriptStore against JetStream', () => {
     const raw = await new Objm(env.log.js).open(env.log.names.buckets.transcripts);
     await raw.putBlob({ name: ref.key }, new TextEncoder().encode(JSON.stringify([{ role: 'user', content: 'tampered' }])));
     await expect(store.get(ref.key)).rejects.toBeInstanceOf(TranscriptCorruptError);
+  });
+
+  it('stage: a small conversation travels inline (nothing stored), its key still the hash of its JSON', async () => {
+    const small = conversation.slice(0, 5);
+    const { ref, stored } = store.stage(small);
+    await stored;
+    const stable = await store.put(small); // the same key as when stored
+    expect(ref).toEqual({ ...stable, inline: small });
+    expect(ref.bytes).toBeLessThanOrEqual(INLINE_TRANSCRIPT_MAX_BYTES);
+    expect(TranscriptRef.parse(ref)).toEqual(ref);
+    expect(await store.read(ref)).toEqual(small);
+    const fresh = store.stage([{ role: 'user', content: 'never stored' }]);
+    await fresh.stored;
+    expect(await store.get(fresh.ref.key)).toBeNull(); // inline only
+    expect(await store.read(fresh.ref)).toEqual([{ role: 'user', content: 'never stored' }]);
+  });
+
+  it('stage: a large conversation gets its reference at once and is written in the background', async () => {
+    const large = [...conversation.slice(0, 2), { role: 'assistant' as const, content: `${'y'.repeat(20_000)} (staged)` }];
+    const { ref, stored } = store.stage(large);
+    expect(ref).toEqual({ key: expect.stringMatching(/^sha256-[0-9a-f]{64}$/), bytes: expect.any(Number), messages: 3 });
+    expect(ref.bytes).toBeGreaterThan(INLINE_TRANSCRIPT_MAX_BYTES);
+    await stored;
+    expect(await store.get(ref.key)).toEqual(large);
+    expect(await store.read(ref)).toEqual(large);
+  });
+
+  it('reads a reference written before inlining (key only) from the store', async () => {
+    const old = TranscriptRef.parse(JSON.parse(JSON.stringify(await store.put(conversation.slice(0, 3)))));
+    expect(old.inline).toBeUndefined();
+    expect(await store.read(old)).toEqual(conversation.slice(0, 3));
   });
 
   it('is created by ensureTopology and removed with the rest of the topology', async () => {

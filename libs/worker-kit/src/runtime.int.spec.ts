@@ -177,3 +177,76 @@ describe('WorkerRuntime lease (issue 11 §5: one provider call per candidate)', 
     expect(runtime.counters).toMatchObject({ leaseLost: 1, done: 1 });
   });
 });
+
+describe('WorkerRuntime result delivery (issue 12 §4: one hop, writes beside the result)', () => {
+  let env: TestEnv;
+  let runtime: WorkerRuntime<Ping, { status: 'ok' }, Pong>;
+  const writes: { startedAt: number; doneAt: number | null }[] = [];
+  beforeAll(async () => {
+    env = await createTestEnv('workerdeliver', { database: false, ackWaitMs: 2_000 });
+    const spec: WorkerSpec<Ping, { status: 'ok' }, Pong> = {
+      role: 'llm-worker',
+      durable: env.log.names.consumers.generateWorkers,
+      command: Ping,
+      result: Pong,
+      timeoutMs: () => 20_000,
+      execute: async (cmd, ctx) => {
+        if (cmd.behaviour === 'ignore-signal') return new Promise(() => undefined);
+        // a large transcript's write: started with the work, finished well after the result could go
+        const write = { startedAt: Date.now(), doneAt: null as number | null };
+        writes.push(write);
+        ctx.alongside(new Promise<void>((resolve) => setTimeout(() => resolve(void (write.doneAt = Date.now())), 1_200)));
+        return { status: 'ok' };
+      },
+      toResult: (cmd, outcome: { status: 'ok' } | FailedOutcome, meta) => ({ commandId: cmd.commandId, workerId: meta.workerId, outcome }),
+    };
+    runtime = new WorkerRuntime(spec, { log: env.log, workerId: 'deliver', logger: quiet, workingIntervalMs: 300, directResultTimeoutMs: 1_000 });
+    await runtime.start();
+  });
+  afterAll(async () => {
+    await runtime.shutdown();
+    await env.dispose();
+  });
+
+  const ping = (behaviour: Ping['behaviour']): Ping => ({ commandId: randomUUID(), runId: randomUUID(), phaseId: 'p', attempt: 1, attemptToken: 't', provider: 'x', model: 'm', behaviour });
+  const ackPending = async () => (await env.log.jsm.consumers.info(env.log.names.streams.commands, env.log.names.consumers.generateWorkers)).num_ack_pending;
+  const storedResults = async () => (await env.log.jsm.streams.info(env.log.names.streams.results)).state.messages;
+
+  it('sends the result while the write it refers to runs, and acks the command only after both', async () => {
+    const cmd = ping('throw');
+    await env.log.publish(env.log.names.subjects.generate, cmd, cmd.commandId);
+    await eventually(async () => (await storedResults()) === 1, 'the result (no responder: RESULTS)', 5_000);
+    const write = writes[writes.length - 1]!;
+    expect(write.doneAt).toBeNull(); // the result did not wait for the write
+    expect(await ackPending()).toBe(1); // nor was the command acked before it
+    await eventually(async () => (await ackPending()) === 0, 'the command acked');
+    expect(write.doneAt).not.toBeNull();
+    expect(runtime.deliveries).toEqual({ direct: 0, stream: 1 });
+  });
+
+  it('hands a cancelled result to the orchestrator in one hop when it answers, like any other result', async () => {
+    const received: Pong[] = [];
+    const responder = env.log.nc.subscribe(env.log.names.subjects.directResult, {
+      queue: env.log.names.queues.orchestrator,
+      callback: (_e, m) => {
+        received.push(Pong.parse(m.json()));
+        m.respond(JSON.stringify({ ok: true, appended: 1 }));
+      },
+    });
+    await env.log.nc.flush();
+    try {
+      const before = await storedResults();
+      const cmd = ping('ignore-signal');
+      await env.log.publish(env.log.names.subjects.generate, cmd, cmd.commandId);
+      await eventually(async () => runtime.inFlightCount === 1, 'the call in flight');
+      env.log.nc.publish(env.log.names.subjects.cancel, JSON.stringify({ runId: cmd.runId, commandIds: [cmd.commandId] }));
+      await eventually(async () => received.length === 1, 'the cancelled result at the responder');
+      expect(received[0]).toMatchObject({ commandId: cmd.commandId, outcome: { status: 'failed', error: { code: 'cancelled' } } });
+      await eventually(async () => (await ackPending()) === 0, 'the command acked');
+      expect(await storedResults()).toBe(before);
+      expect(runtime.deliveries).toEqual({ direct: 1, stream: 1 });
+    } finally {
+      responder.unsubscribe();
+    }
+  });
+});
