@@ -30,7 +30,7 @@ async function main() {
   const log = await EventLog.connect({ servers: natsUrl, prefix, name: 'conclave-replay', ...(process.env.NATS_USER ? { user: process.env.NATS_USER, pass: process.env.NATS_PASSWORD ?? '' } : {}) });
   const dataSource = await createDataSource(databaseUrl, { applicationName: 'conclave-replay', poolSize: 3 }).initialize();
   const interactive = process.stderr.isTTY;
-  const bar = new SingleBar({ format: ' {phase} |{bar}| {value}/{total} events | {eta_formatted} left', etaBuffer: 50, noTTYOutput: true, notTTYSchedule: 2000 }, Presets.shades_classic);
+  const bar = new SingleBar({ format: ' {phase} |{bar}| log position {value}/{total} | {eta_formatted} left', etaBuffer: 50, noTTYOutput: true, notTTYSchedule: 2000 }, Presets.shades_classic);
   let started = false;
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort(new Error('interrupted')));

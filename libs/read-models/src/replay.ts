@@ -67,6 +67,11 @@ export interface UndecodableMessage {
 
 export type ReplayPhase = 'preparing' | 'folding' | 'catching-up' | 'verifying' | 'swapping' | 'done';
 
+/**
+ * Progress as log positions (ADR 014: an event's sequence is its message's stream sequence × 1000 +
+ * its index, so the number of events is not known before they are read): `processed` is the
+ * position folded so far, `total` the log's last position when the replay began (or later).
+ */
 export interface ReplayProgress {
   phase: ReplayPhase;
   processed: number;
@@ -168,17 +173,20 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
         next = readAhead(last);
         after = await foldWithParking(ds, schema, page.events, page.poison, parked);
         processed += page.events.length + page.poison.length;
-        progress({ phase: 'folding', processed, total });
+        progress({ phase: 'folding', processed: after, total });
       }
       options.signal?.throwIfAborted();
       await createIndexes(ds, deferred);
 
       options.signal?.throwIfAborted();
-      const result = await finish(options, schema, tables, after, (n) => {
+      let reached = after;
+      const result = await finish(options, schema, tables, after, (n, position) => {
         processed += n;
-        progress({ phase: 'catching-up', processed, total: Math.max(total, processed) });
+        reached = Math.max(reached, position);
+        progress({ phase: 'catching-up', processed: reached, total: Math.max(total, reached) });
       }, progress);
-      progress({ phase: 'done', processed, total: Math.max(total, processed) });
+      reached = Math.max(reached, result.sequence);
+      progress({ phase: 'done', processed: reached, total: Math.max(total, reached) });
       return { ...result, mode: options.verify ? 'verify' : 'swap', processed, tables, parked: [...parked.values()], durationMs: Date.now() - started };
     } finally {
       await ds.query(`DROP SCHEMA IF EXISTS ${quote(schema)} CASCADE`).catch(() => undefined);
@@ -320,7 +328,7 @@ async function finish(
   schema: string,
   tables: string[],
   rebuilt: number,
-  caughtUp: (events: number) => void,
+  caughtUp: (events: number, position: number) => void,
   progress: (p: ReplayProgress) => void,
 ): Promise<Pick<ReplayReport, 'sequence' | 'differenceCount' | 'differences'>> {
   const { dataSource: ds, source } = options;
@@ -340,7 +348,7 @@ async function finish(
         await m.query(`SET LOCAL search_path TO ${quote(schema)}`);
         sequence = await projectBatch(m, events);
         await m.query('SET LOCAL search_path TO public');
-        caughtUp(events.length);
+        caughtUp(events.length, sequence);
       }
       await options.beforeFinish?.(m);
       if (options.verify) {

@@ -43,10 +43,11 @@ export interface HaltInfo {
 
 export interface ProjectorStatus {
   state: ProjectorState;
-  /** last sequence committed by this process (read from Postgres at each (re)start) */
+  /** position of the last event committed by this process (read from Postgres at each (re)start) */
   checkpoint: number;
-  /** the events stream's last sequence; null when NATS did not answer */
+  /** the position of the log's last event; null when NATS did not answer */
   lastLogSequence: number | null;
+  /** log messages (commits, ADR 014) not yet applied */
   lag: number | null;
   halted: HaltInfo | null;
   /** the last transient failure, cleared by the next committed batch */
@@ -144,7 +145,7 @@ export class Projector {
       state: this.state,
       checkpoint: this.checkpoint,
       lastLogSequence,
-      lag: lastLogSequence === null ? null : Math.max(0, lastLogSequence - this.checkpoint),
+      lag: lastLogSequence === null ? null : Math.max(0, messageSequenceOf(lastLogSequence) - messageSequenceOf(this.checkpoint)),
       halted: this.halted,
       lastError: this.lastError,
     };
@@ -199,7 +200,7 @@ export class Projector {
     try {
       if (this.stopping) return;
       this.state = 'running';
-      this.options.logger.info({ checkpoint, lastLogSequence: last, lag: Math.max(0, last - checkpoint) }, 'projector following the log');
+      this.options.logger.info({ checkpoint, lastLogSequence: last, lag: Math.max(0, messageSequenceOf(last) - messageSequenceOf(checkpoint)) }, 'projector following the log');
       const decoded = decodedBatches(log.names.prefix, checkpoint, batches(messages, { max: this.batchSize, lingerMs: this.lingerMs, flushAfter: (m: JsMsg) => m.info.pending === 0 }));
       // pipelined: the next batch is gathered and decoded while this one's transaction runs
       // (nothing of it is applied before this one commits; on a failure it is read again)

@@ -199,7 +199,7 @@ function isDone(data: ReplayStatus | undefined): boolean {
 export function describeReplay(data: ReplayStatus | undefined): { pct: number | null; text: string } | null {
   if (!data || data.state === 'idle') return null;
   const pct = data.total > 0 ? Math.min(100, Math.round((data.processed / data.total) * 100)) : null;
-  const parts = [data.state, data.phase, `${data.processed}/${data.total} events`];
+  const parts = [data.state, data.phase, `log position ${data.processed} of ${data.total}`];
   if (data.differenceCount !== null) parts.push(`${data.differenceCount} differences`);
   return { pct, text: parts.filter(Boolean).join(' · ') };
 }

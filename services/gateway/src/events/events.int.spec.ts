@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ErrorEnvelope, LogEntry, type NewEvent, type Recorded } from '@conclave/contracts';
+import { ErrorEnvelope, LogEntry, messageSequenceOf, positionOf, type NewEvent, type Recorded } from '@conclave/contracts';
 import { createTestEnv, type TestEnv } from '@conclave/testing';
 import { appendMeta as meta, http, startGateway, type RunningGateway } from '../__tests__/harness';
 import { EVENTS_SCAN_LIMIT } from './events.controller';
@@ -114,7 +114,7 @@ describe('GET /events filters (types, streamId) and paging', () => {
     const [wanted] = await env.log.append('run', late, [runStarted(late)], 0, meta());
 
     const empty = await page(`types=RunStarted&after=${before}`);
-    expect(empty).toEqual({ items: [], nextAfter: before + EVENTS_SCAN_LIMIT, unreadable: [] });
+    expect(empty).toEqual({ items: [], nextAfter: positionOf(messageSequenceOf(before) + EVENTS_SCAN_LIMIT), unreadable: [] }); // one event per filler commit
     const found = await page(`types=RunStarted&after=${empty.nextAfter}`);
     expect(found.items.map((e) => [e.sequence, e.streamId])).toEqual([[wanted!.sequence, `run:${late}`]]);
     expect(found.nextAfter).toBe(wanted!.sequence);
@@ -138,12 +138,12 @@ describe('GET /events filters (types, streamId) and paging', () => {
     const all = await http<Page & { unreadable: { sequence: number; reason: string }[] }>(`${api}/events?streamId=run:${runC}`);
     expect(all.status).toBe(200);
     expect(all.body.items.map((e) => e.sequence)).toEqual([started!.sequence, done!.sequence]);
-    expect(all.body.unreadable).toEqual([{ sequence: junk.seq, reason: expect.any(String) }]);
+    expect(all.body.unreadable).toEqual([{ sequence: positionOf(junk.seq), reason: expect.any(String) }]);
     const typed = await http<Page & { unreadable: { sequence: number }[] }>(`${api}/events?streamId=run:${runC}&types=RunCompleted`);
     expect(typed.body.items.map((e) => e.sequence)).toEqual([done!.sequence]);
-    expect(typed.body.unreadable.map((u) => u.sequence)).toEqual([junk.seq]);
+    expect(typed.body.unreadable.map((u) => u.sequence)).toEqual([positionOf(junk.seq)]);
     const past = await http<Page & { unreadable: unknown[] }>(`${api}/events?streamId=run:${runC}&after=${started!.sequence}&limit=1`);
-    expect(past.body).toMatchObject({ items: [], nextAfter: junk.seq, unreadable: [{ sequence: junk.seq }] });
+    expect(past.body).toMatchObject({ items: [], nextAfter: positionOf(junk.seq), unreadable: [{ sequence: positionOf(junk.seq) }] });
   });
 });
 

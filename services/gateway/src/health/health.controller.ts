@@ -1,6 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import type { z } from 'zod';
-import { ConclaveError, HealthView as HealthViewSchema, type ReadyView } from '@conclave/contracts';
+import { ConclaveError, HealthView as HealthViewSchema, messageSequenceOf, type ReadyView } from '@conclave/contracts';
 import { EventLog } from '@conclave/event-log';
 import { ReadModelQueries, type DataSource } from '@conclave/read-models';
 import { SkipMinSequence } from '../http/min-sequence.interceptor';
@@ -38,7 +38,7 @@ export function whatIsDown(
     const { log, applied } = sequence;
     parts.push(
       log !== null && applied !== null
-        ? `the projector is ${log - applied} event${log - applied === 1 ? '' : 's'} behind the log (applied ${applied} of ${log})`
+        ? `the projector is ${behind(log, applied)} commit${behind(log, applied) === 1 ? '' : 's'} behind the log (applied position ${applied} of ${log})`
         : 'the projector\'s progress could not be read',
     );
   } else if (!checks.projector) {
@@ -96,4 +96,9 @@ export class HealthController {
     if (this.log.nc.isClosed()) return false;
     return (await within(PROBE_TIMEOUT_MS, () => this.log.nc.flush().then(() => true))) === true;
   }
+}
+
+/** log messages (commits, ADR 014) between two positions */
+function behind(log: number, applied: number): number {
+  return Math.max(0, messageSequenceOf(log) - messageSequenceOf(applied));
 }

@@ -17,10 +17,10 @@ describe('/ready names what is down', () => {
     });
   });
 
-  it('says by how many events the projector lags', () => {
-    expect(whatIsDown({ nats: true, postgres: true, projector: false }, { log: 42, applied: 30 })).toEqual({
+  it('says by how many commits the projector lags (positions are streamSequence × 1000 + index)', () => {
+    expect(whatIsDown({ nats: true, postgres: true, projector: false }, { log: 42_002, applied: 30_001 })).toEqual({
       down: ['projector'],
-      message: 'not ready: the projector is 12 events behind the log (applied 30 of 42)',
+      message: 'not ready: the projector is 12 commits behind the log (applied position 30001 of 42002)',
     });
     expect(whatIsDown({ nats: true, postgres: true, projector: false }, { log: null, applied: 30 }).message).toBe("not ready: the projector's progress could not be read");
   });

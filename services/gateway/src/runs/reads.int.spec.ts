@@ -206,7 +206,7 @@ describe('gateway reads (read models folded from the log)', () => {
     const ready = await http(`${api}/ready`);
     expect(ready.status).toBe(503);
     expect(ready.body.error).toEqual(expect.objectContaining({ code: 'unavailable', details: expect.objectContaining({ checks: { nats: true, postgres: true, projector: false }, down: ['projector'] }) }));
-    expect(ready.body.error.message).toBe(`not ready: the projector is 1 event behind the log (applied ${target - 1} of ${target})`);
+    expect(ready.body.error.message).toBe(`not ready: the projector is 1 commit behind the log (applied position ${bStarted[bStarted.length - 1]!.sequence} of ${target})`);
 
     const started = Date.now();
     const pending = http(`${api}/runs/${runB}?min_sequence=${target}`);
