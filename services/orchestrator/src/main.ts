@@ -13,7 +13,7 @@ export const start: StartService = async (env, options = {}) => {
     logLevel: config.LOG_LEVEL,
     hosted: options.hosted,
     // request/reply from the gateway; the queue group makes replicas share commands (STACK-NOTES)
-    microservice: { transport: Transport.NATS, options: { ...natsConnectionOptions(config), queue: 'orchestrator', name: `orchestrator-cmd-${config.INSTANCE_ID}` } },
+    microservice: { transport: Transport.NATS, options: { ...natsConnectionOptions(config), queue: 'orchestrator', noAsyncTraces: true, name: `orchestrator-cmd-${config.INSTANCE_ID}` } },
     ...(config.HEALTH_PORT ? { http: { port: config.HEALTH_PORT, host: '127.0.0.1' } } : {}),
   });
 };

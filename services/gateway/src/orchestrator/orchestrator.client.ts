@@ -39,7 +39,7 @@ export class OrchestratorClient implements OnModuleInit, OnApplicationShutdown {
     this.subject = natsNames(config.CONCLAVE_PREFIX).subjects.orchestrator;
     this.client = ClientProxyFactory.create({
       transport: Transport.NATS,
-      options: { ...natsConnectionOptions(config), name: `gateway-${config.INSTANCE_ID}-orchestrator`, maxReconnectAttempts: -1 },
+      options: { ...natsConnectionOptions(config), name: `gateway-${config.INSTANCE_ID}-orchestrator`, maxReconnectAttempts: -1, noAsyncTraces: true },
     });
   }
 
