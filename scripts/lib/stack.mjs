@@ -40,8 +40,11 @@ export function hostedServiceEnv(perService) {
   return env;
 }
 
+/** extra node flags for every service process, e.g. CONCLAVE_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a bench */
+const NODE_FLAGS = (process.env.CONCLAVE_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+
 function spawnNode(file, env, name, onLine) {
-  const child = spawn(process.execPath, [file], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, file], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

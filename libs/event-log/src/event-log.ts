@@ -347,7 +347,7 @@ export class EventLog {
   async read(aggregate: Aggregate, id: string, afterSequence = 0, options: { poison?: UnreadableEvent[]; last?: { sequence: number } } = {}): Promise<Recorded[]> {
     const subject = this.names.subjects.aggregateEvents(aggregate, id);
     const out: Recorded[] = [];
-    let seq = afterSequence > 0 ? messageSequenceOf(afterSequence) : 1;
+    let seq = afterSequence > 0 ? messageSequenceOf(afterSequence + 1) : 1;
     for (;;) {
       let stored: StoredMsg | null;
       try {
@@ -406,8 +406,8 @@ export class EventLog {
     const out: Recorded[] = [];
     const poisonBefore = poison?.length ?? 0;
     const found = () => out.length + (poison?.length ?? 0) - poisonBefore;
-    /** the next message to read (the one holding `afterSequence` may hold later events too) */
-    let next = afterSequence > 0 ? messageSequenceOf(afterSequence) : 1;
+    /** the next message to read: the one holding position afterSequence + 1 (a commit may hold events on both sides) */
+    let next = afterSequence > 0 ? messageSequenceOf(afterSequence + 1) : 1;
     for (let stalls = 0; ; ) {
       const consumer = await this.js.consumers.get(this.names.streams.events, {
         filter_subjects: subject,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConclaveError, type Template, type TemplateEvent } from '@conclave/contracts';
+import { ConclaveError, POSITIONS_PER_MESSAGE, positionOf, type Template, type TemplateEvent } from '@conclave/contracts';
 import { ConcurrencyError, EventLog, type AppendMeta } from '@conclave/event-log';
 
 export interface TemplateAggregate {
@@ -9,14 +9,31 @@ export interface TemplateAggregate {
   sequence: number;
 }
 
-/** Templates are aggregates of their own (`events.template.<id>`); the orchestrator writes them. */
+/** templates whose aggregates are kept (a StartRun reads only what was appended since) */
+const CACHED_TEMPLATES = 1000;
+
+/**
+ * Templates are aggregates of their own (`events.template.<id>`); the orchestrator writes them.
+ * An aggregate is cached with the stream sequence of its last message: loading it again asks the
+ * log only for later messages (one direct get that finds none, on the hot path of StartRun).
+ */
 export class TemplateStore {
+  private readonly cache = new Map<string, { agg: TemplateAggregate; message: number }>();
+
   constructor(private readonly log: EventLog) {}
 
   async load(templateId: string): Promise<TemplateAggregate | null> {
-    const events = await this.log.read('template', templateId);
-    if (events.length === 0) return null;
-    const agg: TemplateAggregate = { versions: new Map(), latest: 0, archived: false, sequence: events[events.length - 1]!.sequence };
+    const cached = this.cache.get(templateId);
+    const last = { sequence: cached?.message ?? 0 };
+    const events = await this.log.read('template', templateId, cached ? positionOf(cached.message, POSITIONS_PER_MESSAGE - 1) : 0, { last });
+    if (events.length === 0 && !cached) return null;
+    const agg: TemplateAggregate = cached
+      ? { ...cached.agg, versions: new Map(cached.agg.versions) }
+      : { versions: new Map(), latest: 0, archived: false, sequence: 0 };
+    if (events.length > 0) agg.sequence = events[events.length - 1]!.sequence;
+    this.cache.delete(templateId);
+    this.cache.set(templateId, { agg, message: last.sequence });
+    while (this.cache.size > CACHED_TEMPLATES) this.cache.delete(this.cache.keys().next().value!);
     for (const e of events as unknown as TemplateEvent[]) {
       switch (e.type) {
         case 'TemplateCreated':

@@ -26,12 +26,13 @@ export function startDispatcher(log: EventLog, runs: RunRepository, outbox: Outb
       what: 'dispatch',
       handlers,
       ackWithoutReply: true,
+      done: (seq) => outbox.sentHere(seq),
       onUndecodable: async (runId) => {
         await runs.handle(runId, { type: 'Reconcile' }, { occurredAt: now().toISOString(), correlationId: runId, causationId: null, actor: { kind: 'system', id: 'dispatcher' } });
       },
     },
     async (events, runId, seq) => {
-      if (await outbox.sentHere(seq)) return ack();
+      if (await outbox.sentHere(seq)) return ack(); // a redrive: the outbox may have sent it since
       const run = await runs.snapshot(runId, seq);
       const sent = await outbox.repair(runId, events, run);
       if (sent > 0) logger.info({ runId, seq, sent }, 'dispatcher published what a commit called for (repair path)');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GenerateCandidate, JudgeCandidates, RunTool, WorkspaceTask, type EventData, type NatsNames, type Recorded } from '@conclave/contracts';
+import { GenerateCandidate, JudgeCandidates, messageSequenceOf, RunTool, WorkspaceTask, type EventData, type NatsNames, type Recorded } from '@conclave/contracts';
 import { contractsHeaders, type EventLog } from '@conclave/event-log';
 import type { Logger } from '@conclave/service-kit';
 import { isActive, type RunState } from '../domain';
@@ -153,7 +153,7 @@ export class Outbox {
   /** After an append: publish what the commit calls for, now (not awaited by the decision). */
   send(runId: string, appended: readonly Recorded[], run: RunSnapshot): void {
     if (appended.length === 0) return;
-    const commits = new Set(appended.map((e) => Math.floor(e.sequence / 1000)));
+    const commits = new Set(appended.map((e) => messageSequenceOf(e.sequence)));
     const publication = this.publishAll(appended.flatMap((e) => outgoingOf(e, runId, run, this.log.names.subjects)))
       .then(() => true)
       .catch((err: unknown) => {

@@ -20,6 +20,8 @@ export function consumeRunEvents(
     /** before an undecodable run message is dead-lettered (its run fails: it cannot be trusted past it) */
     onUndecodable?: (runId: string) => Promise<void>;
     ackWithoutReply?: boolean;
+    /** a commit that needs nothing (the outbox sent it): acked without being decoded */
+    done?: (seq: number) => Promise<boolean>;
   },
   handle: RunEventHandler,
 ): Promise<RunningConsumer> {
@@ -37,6 +39,7 @@ export function consumeRunEvents(
     async (m) => {
       const target = parseEventSubject(m.subject, log.names.prefix);
       if (!target || target.aggregate !== 'run') return ack();
+      if (options.done && (await options.done(m.seq))) return ack();
       let events: Recorded[];
       try {
         events = EventLog.decodeAll(m);
