@@ -32,8 +32,10 @@ export function startDispatcher(log: EventLog, runs: RunRepository, outbox: Outb
       },
     },
     async (events, runId, seq) => {
-      if (await outbox.sentHere(seq)) return ack(); // a redrive: the outbox may have sent it since
+      // serialised with the run's decisions: a commit delivered before its append returned to this
+      // process is known to the outbox once the decision that made it is done
       const run = await runs.snapshot(runId, seq);
+      if (await outbox.sentHere(seq)) return ack();
       const sent = await outbox.repair(runId, events, run);
       if (sent > 0) logger.info({ runId, seq, sent }, 'dispatcher published what a commit called for (repair path)');
       return ack();
