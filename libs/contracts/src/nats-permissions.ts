@@ -142,6 +142,9 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
           ...orderedAllow(streams.events), // aggregate reads
           ...pull(streams.events, consumers.dispatcher),
           ...pull(streams.commands, consumers.timers),
+          // the timers durable on EVENTS of the builds before ADR 014: drained, then removed
+          ...pull(streams.events, consumers.timers),
+          `${API}.CONSUMER.DELETE.${streams.events}.${consumers.timers}`,
           ...pull(streams.results, consumers.orchestratorResults),
           subjects.aggregateEvents('run', '*'),
           subjects.aggregateEvents('template', '*'),

@@ -10,7 +10,6 @@ import {
   type ConsumerConfig,
   type JetStreamClient,
   type JetStreamManager,
-  type JsMsg,
   type StoredMsg,
   type StreamConfig,
 } from '@nats-io/jetstream';
@@ -228,8 +227,10 @@ export class EventLog {
     const bounded = (maxDeliver: number) => ({ ...base, max_deliver: maxDeliver, backoff: schedule(1, 2, 4, 8) });
     const { maxDeliver } = CONSUMER_LIMITS;
     await this.ensureConsumer(streams.events, { ...bounded(maxDeliver.dispatcher), durable_name: consumers.dispatcher, filter_subject: subjects.aggregateEvents('run', '*'), max_ack_pending: 1000 });
-    // timers hold only due times (commands.timer, ADR 014); before commits they read every run event
-    await this.deleteConsumer(streams.events, consumers.timers);
+    // timers hold only due times (commands.timer, ADR 014). Before commits they read every run event
+    // and held the ones with a due time: that consumer is removed once it holds nothing; until then
+    // the orchestrator drains it (app/timers.ts startLegacyTimers: each held due time moves over)
+    await this.retireLegacyTimers();
     await this.ensureConsumer(streams.commands, { ...bounded(maxDeliver.timers), durable_name: consumers.timers, filter_subject: subjects.timer, max_ack_pending: 20_000 });
     await this.ensureConsumer(streams.commands, { ...bounded(maxDeliver.work), durable_name: consumers.generateWorkers, filter_subject: subjects.generate, max_ack_pending: 10_000 });
     await this.ensureConsumer(streams.commands, { ...bounded(maxDeliver.work), durable_name: consumers.judgeWorkers, filter_subject: subjects.judge, max_ack_pending: 10_000 });
@@ -259,6 +260,25 @@ export class EventLog {
       if (!isNotFound(err)) throw err;
       await this.jsm.consumers.add(stream, config);
     }
+  }
+
+  /**
+   * The `timers` durable on EVENTS of the builds before ADR 014: deleted when it holds no message
+   * (nothing delivered and unacked, nothing not yet delivered), else left for the orchestrator to drain.
+   * Returns whether it still exists.
+   */
+  async retireLegacyTimers(): Promise<boolean> {
+    const { streams, consumers } = this.names;
+    let info;
+    try {
+      info = await this.jsm.consumers.info(streams.events, consumers.timers);
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+    if (info.num_ack_pending > 0 || info.num_pending > 0) return true;
+    await this.deleteConsumer(streams.events, consumers.timers);
+    return false;
   }
 
   async deleteConsumer(stream: string, durable: string): Promise<void> {

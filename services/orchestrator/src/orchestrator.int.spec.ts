@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
 import { DeadLetterMessage, GenerateCandidate, JudgeCandidates, positionOf, type CandidateResult, type OrchestratorReply, type Recorded, type TemplateInput, type VerdictResult } from '@conclave/contracts';
 import { ack, runConsumer, type RunningConsumer, type UnreadableEvent } from '@conclave/event-log';
 import { createLogger } from '@conclave/service-kit';
@@ -11,7 +14,7 @@ import { Outbox } from './app/outbox';
 import { redriveDeadLetter, type RunEventHandler } from './app/redrive';
 import { startResultsConsumer } from './app/results-consumer';
 import { startStallDetector } from './app/stall-detector';
-import { startTimers } from './app/timers';
+import { startLegacyTimers, startTimers } from './app/timers';
 
 const logger = createLogger('orchestrator-test', 'silent');
 const template: TemplateInput = {
@@ -174,6 +177,35 @@ describe('orchestrator against JetStream', () => {
       await Promise.all(workers.map((w) => w.stop()));
       await orch.stop();
     }
+  });
+
+  it('upgrading: the timers consumer of the builds before commits hands its held due times over, then is removed', async () => {
+    const { streams, consumers, subjects } = env.log.names;
+    // the old topology: `timers` on EVENTS over every run event, holding a deadline nak'ed until due
+    await env.log.jsm.consumers.add(streams.events, { durable_name: consumers.timers, filter_subject: subjects.aggregateEvents('run', '*'), ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.New, ack_wait: nanos(30_000) });
+    const runId = randomUUID();
+    const due = new Date(Date.now() + 1_500).toISOString();
+    const old = { id: `${runId}/PhaseStarted/a/1`, type: 'PhaseStarted', schemaVersion: 1, streamId: `run:${runId}`, occurredAt: new Date().toISOString(), correlationId: runId, causationId: null, actor: { kind: 'system', id: 'old' }, data: { phaseId: 'a', attempt: 1, deadline: due } };
+    await env.log.js.publish(subjects.aggregateEvents('run', runId), JSON.stringify(old), { msgID: old.id });
+    const legacy = await env.log.js.consumers.get(streams.events, consumers.timers);
+    const held = await legacy.next({ expires: 5_000 });
+    expect(held?.seq).toBeGreaterThan(0);
+    held!.nak(1_500); // as the old timers did: back when due
+    expect(await env.log.retireLegacyTimers()).toBe(true); // set-up leaves a consumer that holds something
+
+    const drain = await startLegacyTimers(env.log, logger, 200);
+    try {
+      const moved = await eventually(async () => {
+        const m = await env.log.jsm.streams.getMessage(streams.commands, { last_by_subj: subjects.timer }).catch(() => null);
+        const timer = m?.json<{ runId: string; due: string; eventId: string }>();
+        return timer?.runId === runId && timer;
+      }, 'the held deadline on commands.timer', 10_000);
+      expect(moved).toEqual({ runId, due, eventId: old.id });
+      await eventually(async () => (await env.log.jsm.consumers.info(streams.events, consumers.timers).then(() => false, () => true)), 'the legacy consumer removed', 10_000);
+    } finally {
+      await drain?.stop();
+    }
+    expect(await env.log.retireLegacyTimers()).toBe(false);
   });
 
   it('two replicas drive 50 runs with no double dispatch and no lost phase', async () => {

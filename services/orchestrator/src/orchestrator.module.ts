@@ -12,7 +12,7 @@ import { Outbox } from './app/outbox';
 import { redriveDeadLetter, type RunEventHandler } from './app/redrive';
 import { startDirectResults, startResultsConsumer } from './app/results-consumer';
 import { startStallDetector } from './app/stall-detector';
-import { startTimers } from './app/timers';
+import { startLegacyTimers, startTimers } from './app/timers';
 import type { OrchestratorEnv } from './config';
 
 const CONFIG = Symbol('ORCHESTRATOR_CONFIG');
@@ -38,6 +38,7 @@ class OrchestratorLoops implements OnApplicationBootstrap, BeforeApplicationShut
       // workers' results in one hop (request/reply); the results consumer above stays the durable path
       startDirectResults(this.log, this.runs, this.logger, () => new Date(), { concurrency: this.config.ORCHESTRATOR_CONCURRENCY }),
       await startTimers(this.log, this.runs, this.logger, () => new Date()),
+      ...[await startLegacyTimers(this.log, this.logger)].filter((c) => c !== null),
       startStallDetector(this.log, this.runs, this.logger, { stallMs: this.config.ORCHESTRATOR_STALL_MS }),
     ];
     this.logger.info({ prefix: this.log.names.prefix }, 'dispatcher, results consumer and timers running');
