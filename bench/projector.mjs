@@ -1,6 +1,7 @@
 // `npm run bench:projector [-- --runs K --rate R --seconds S --port P]`: the read-model figures of issue 5.
 // Writes K completed runs (3 phases × 2 candidates + judge, verdict, artifact, checkpoint: 32 events
-// each; default K = 6,500 → ≥ 200,000 events) straight into the log of a private stream prefix, then
+// in 10 commits each, grouped as the orchestrator appends its decisions; default K = 6,500 →
+// 208,000 events) straight into the log of a private stream prefix, then
 //   (a) starts the projector on an empty database and times it from the first applied event to
 //       caught up (events/s),
 //   (b) replays the whole log with `replay` from libs/read-models (fold rate, and total with the swap),
@@ -47,46 +48,60 @@ try {
   /* ---------------------------------------------------------------- the log */
   const t0 = Date.now();
   const runIds = await writeCompletedRuns(eventLog, K, 3);
+  // positions (ADR 014: stream sequence × 1000 + index) are not event counts: events are counted
+  const events = runIds.events;
   const lastSeq = await eventLog.lastSequence();
-  console.log(`bench: wrote ${K} runs, ${lastSeq} events in the log, in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const commits = Math.floor(lastSeq / 1000);
+  console.log(`bench: wrote ${K} runs, ${events} events in ${commits} commits, in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
   /* ---------------------------------------------------------------- (a) live projection */
   const applied = async () => Number((await db.query(`SELECT coalesce(max(sequence), 0) AS s FROM projection_checkpoints WHERE name = 'main'`)).rows[0].s);
+  // the checkpoint and the events applied by then, in one snapshot (every bench event is a run event: one timeline row each)
+  const appliedEvents = async () => {
+    const { rows } = await db.query(`SELECT coalesce((SELECT sequence FROM projection_checkpoints WHERE name = 'main'), 0) AS s, (SELECT count(*) FROM timeline_events) AS n`);
+    return { s: Number(rows[0].s), n: Number(rows[0].n) };
+  };
   const tSpawn = Date.now();
   const projector = spawnService('projector', { ...env, INSTANCE_ID: `projector-${id}` }, onError('projector'));
   children.push(projector);
   let first = null;
-  let firstSeq = 0;
+  let firstEvents = 0;
   const deadline = Date.now() + 30 * 60_000;
   for (;;) {
-    const s = await applied();
-    if (first === null && s > 0) [first, firstSeq] = [Date.now(), s];
+    let s;
+    if (first === null) {
+      const at = await appliedEvents();
+      s = at.s;
+      if (s > 0) [first, firstEvents] = [Date.now(), at.n];
+    } else {
+      s = await applied();
+    }
     if (s >= lastSeq) break;
     if (Date.now() > deadline) throw new Error(`the projector did not catch up within 30 min (at ${s} of ${lastSeq})`);
     if (projector.exitCode !== null) throw new Error(`the projector exited (${projector.exitCode}) at ${s} of ${lastSeq}`);
     await sleep(20);
   }
   const tCaught = Date.now();
-  const liveRate = (lastSeq - firstSeq) / Math.max(0.001, (tCaught - first) / 1000);
+  const liveRate = (events - firstEvents) / Math.max(0.001, (tCaught - first) / 1000);
 
   /* ---------------------------------------------------------------- (b) replay */
   const ds = await createDataSource(env.DATABASE_URL, { applicationName: 'bench-replay', poolSize: 3 }).initialize();
   let foldStart = null;
   let foldEnd = null;
-  let folded = 0;
   const report = await replay({
     dataSource: ds,
     databaseUrl: env.DATABASE_URL,
     source: { lastSequence: () => eventLog.lastSequence(), read: (after, limit) => eventLog.readAll(after, limit) },
     verify: true,
-    onProgress: ({ phase, processed }) => {
+    onProgress: ({ phase }) => {
       if (phase === 'folding' && foldStart === null) foldStart = Date.now();
-      if (phase === 'folding') folded = processed;
       if (phase !== 'folding' && phase !== 'preparing' && foldStart !== null && foldEnd === null) foldEnd = Date.now();
     },
   });
   await ds.destroy();
   foldEnd ??= Date.now();
+  // events (progress reports positions); the live projection was caught up: nothing was caught up after the fold
+  const folded = report.processed;
   const replayFoldRate = folded / Math.max(0.001, (foldEnd - foldStart) / 1000);
 
   /* ---------------------------------------------------------------- (c) GET /runs/:id */
@@ -128,13 +143,13 @@ try {
   const big = await load(bigRunIds);
   const latency = (r) => `p50 ${f(pct(r.latencies, 50))} ms, p95 ${f(pct(r.latencies, 95))} ms, p99 ${f(pct(r.latencies, 99))} ms   (${r.latencies.length} requests at ${RATE}/s over ${r.seconds.toFixed(1)} s)`;
 
-  console.log(`\nConclave read-model bench — ${K} runs × 3 phases × 2 candidates (+ judge, verdict, artifact, checkpoint), ${lastSeq} events`);
-  console.log(`  live projection            ${Math.round(liveRate)} events/s   (${lastSeq - firstSeq} events from the first applied to caught up in ${((tCaught - first) / 1000).toFixed(2)} s; ${((tCaught - tSpawn) / 1000).toFixed(2)} s from spawn)`);
+  console.log(`\nConclave read-model bench — ${K} runs × 3 phases × 2 candidates (+ judge, verdict, artifact, checkpoint), ${events} events in ${commits} commits`);
+  console.log(`  live projection            ${Math.round(liveRate)} events/s   (${events - firstEvents} events from the first applied to caught up in ${((tCaught - first) / 1000).toFixed(2)} s; ${((tCaught - tSpawn) / 1000).toFixed(2)} s from spawn)`);
   console.log(`  replay (fold)              ${Math.round(replayFoldRate)} events/s   (${folded} events in ${((foldEnd - foldStart) / 1000).toFixed(2)} s)`);
   console.log(`  replay (total, with verify) ${Math.round((report.processed / report.durationMs) * 1000)} events/s   (${(report.durationMs / 1000).toFixed(2)} s; ${report.differenceCount} differences)`);
   console.log(`  GET /runs/:id (3 phases)   ${latency(small)}`);
   console.log(`  GET /runs/:id (10 phases)  ${latency(big)}   (${BIG_RUNS} such runs)`);
-  if (lastSeq < 200_000) console.log(`  (the targets are set on ≥ 200,000 events; this log had ${lastSeq})`);
+  if (events < 200_000) console.log(`  (the targets are set on ≥ 200,000 events; this log had ${events})`);
 } finally {
   await stopChildren(children);
   await bench.close();

@@ -1,6 +1,7 @@
 // Completed runs written straight into a bench's log: P llm phases in a chain, each with two
 // candidates, a judge, a verdict, an artifact and a checkpoint (10 events per phase, 32 events for
-// a 3-phase run), appended by 64 concurrent writers so runs interleave in the log as live ones do.
+// a 3-phase run), appended by 64 concurrent writers so runs interleave in the log as live ones do,
+// one commit per decision as the orchestrator appends them (ADR 014).
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 
@@ -66,20 +67,51 @@ export function benchTemplate(phases) {
   });
 }
 
-/** Append `count` completed runs of `phases` phases; returns their ids. */
+/**
+ * The decisions (commits, ADR 014) the orchestrator appends for one completed run, as it groups
+ * them: the start with the first phase's start and requests; the first candidate's result; the
+ * last result with the judge's request; the verdict with the artifact, the completion, the
+ * checkpoint and the next phase's start and requests (or the run's completion). 4 per phase, less
+ * the first: 10 commits for a 3-phase run.
+ */
+export function decisionsOf(events) {
+  const commits = [];
+  let current = [];
+  const cut = () => {
+    if (current.length > 0) commits.push(current);
+    current = [];
+  };
+  for (const event of events) {
+    // a decision starts with each result and with each verdict
+    if (event.type === 'CandidateGenerated' && event.data.candidateId.endsWith('.c0')) cut();
+    if (event.type === 'CandidateGenerated' && event.data.candidateId.endsWith('.c1')) cut();
+    if (event.type === 'VerdictRecorded') cut();
+    current.push(event);
+  }
+  cut();
+  return commits;
+}
+
+/**
+ * Append `count` completed runs of `phases` phases, one commit per decision (decisionsOf), each
+ * run's commits in order; returns their ids and the number of events appended.
+ */
 export async function writeCompletedRuns(eventLog, count, phases = 3) {
   const template = benchTemplate(phases);
   const runIds = Array.from({ length: count }, () => randomUUID());
   let next = 0;
+  let events = 0;
   const meta = () => ({ occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: null, actor: { kind: 'system', id: 'bench' } });
   await Promise.all(
     Array.from({ length: 64 }, async () => {
       while (next < runIds.length) {
         const n = next++;
-        const events = completedRunEvents(runIds[n], n, template);
-        for (let i = 0; i < events.length; i += 11) await eventLog.append('run', runIds[n], events.slice(i, i + 11), 'any', meta());
+        for (const commit of decisionsOf(completedRunEvents(runIds[n], n, template))) {
+          await eventLog.append('run', runIds[n], commit, 'any', meta());
+          events += commit.length;
+        }
       }
     }),
   );
-  return runIds;
+  return Object.assign(runIds, { events });
 }

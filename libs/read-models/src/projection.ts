@@ -133,7 +133,7 @@ function asPoison(event: Recorded, err: unknown): unknown {
 
 /* ------------------------------------------------------------------ the batch in memory */
 
-/** A row as Postgres names its columns (snake_case); written back with jsonb_populate_recordset. */
+/** A row as Postgres names its columns (snake_case); written back as a jsonb array of such rows (upsert, insertRows). */
 type Row = Record<string, unknown>;
 
 interface RunState extends Row {
@@ -170,14 +170,30 @@ const WRITE_CHUNK = 2000;
 
 /**
  * An event's value as a row holds it (undefined becomes SQL NULL). NUL characters, which Postgres
- * text and jsonb refuse, are replaced by U+FFFD when the rows are serialised (rowsJson), once per
+ * text and jsonb refuse, are replaced by U+FFFD when the rows are serialised (rowsParam), once per
  * statement rather than once per value.
  */
 const stored = (value: unknown): JsonValue => (value === undefined ? null : (value as JsonValue));
 
-/** The rows of one statement as the jsonb array jsonb_populate_recordset reads (every column present). */
-function rowsJson(rows: Row[], columns: string[]): string {
-  return jsonbSafeText(JSON.stringify(rows.map((r) => pick(r, columns))));
+/** jsonb's binary input format: a version byte (1), then the JSON text. */
+const JSONB_BINARY_VERSION = 1;
+const NUL_ESCAPE = Buffer.from('\\u0000');
+
+/**
+ * The rows of one statement as the jsonb array upsert and insertRows read — each row an array of
+ * its column values in `columns` order (no key repeated per row: less to write and for Postgres to
+ * parse), every column present — sent as a Buffer: node-postgres passes a Buffer in binary format, which for jsonb is the UTF-8
+ * JSON text behind a version byte — the encoding the driver would do anyway, with the NUL check a
+ * byte search (memmem) instead of a scan of the string.
+ */
+function rowsParam(rows: Row[], columns: string[]): Buffer {
+  const json = JSON.stringify(rows.map((r) => values(r, columns)));
+  const param = Buffer.allocUnsafe(Buffer.byteLength(json) + 1);
+  param[0] = JSONB_BINARY_VERSION;
+  param.write(json, 1);
+  if (param.indexOf(NUL_ESCAPE, 1) < 0) return param;
+  const safe = jsonbSafeText(json);
+  return Buffer.concat([Buffer.of(JSONB_BINARY_VERSION), Buffer.from(safe)]);
 }
 const key = (...parts: unknown[]) => parts.map(String).join('\u0000');
 
@@ -220,7 +236,6 @@ class BatchFold {
       if (e.type === 'VerdictRecorded') verdictRuns.add(id);
       if (e.type === 'CheckpointCreated') checkpointRuns.add(id);
     }
-    const sequences = events.map((e) => e.sequence);
     // one connection: the SELECTs run one after the other (pg refuses concurrent queries on a client)
     const select = async (when: boolean, sql: string, params: unknown[]): Promise<Row[]> => (when ? m.query(sql, params) : []);
     const ids = (set: Set<string>) => [[...set]];
@@ -231,7 +246,8 @@ class BatchFold {
     const artifacts = await select(artifactIds.size > 0, 'SELECT id FROM artifacts WHERE id = ANY($1::text[])', ids(artifactIds));
     const checkpoints = await select(checkpointRuns.size > 0, 'SELECT run_id, id FROM checkpoints WHERE run_id = ANY($1::text[])', ids(checkpointRuns));
     const alerts = await select(alertIds.size > 0, 'SELECT id FROM alerts WHERE id = ANY($1::text[])', ids(alertIds));
-    const timeline = await select(runIds.size > 0, 'SELECT sequence FROM timeline_events WHERE sequence = ANY($1::bigint[])', [sequences]);
+    // timeline rows are keyed by the event's position, and projectBatch folds only positions above
+    // the checkpoint, each once: none of them can exist yet (no load; the primary key still refuses one)
     for (const r of runs as RunState[]) this.runs.set(r.id, { ...r, sequence: Number(r.sequence) });
     for (const p of phases as PhaseState[]) this.phasesOf(p.run_id).push(p);
     for (const c of candidates as CandidateState[]) this.candidates.set(c.id, c);
@@ -239,7 +255,6 @@ class BatchFold {
     for (const a of artifacts) this.keysOf('artifacts').add(key(a.id));
     for (const c of checkpoints) this.keysOf('checkpoints').add(key(c.run_id, c.id));
     for (const a of alerts) this.keysOf('alerts').add(key(a.id));
-    for (const t of timeline) this.keysOf('timeline_events').add(key(Number(t.sequence)));
   }
 
   phasesOf(runId: string): PhaseState[] {
@@ -316,68 +331,124 @@ class BatchFold {
   }
 
   async write(m: EntityManager): Promise<void> {
-    await upsert(m, 'runs', ['id'], [...this.dirtyRuns]);
-    await upsert(m, 'run_phases', ['run_id', 'phase_id'], [...this.dirtyPhases]);
-    await upsert(m, 'candidates', ['id'], [...this.dirtyCandidates]);
+    const statements = [
+      ...upsert(m, 'runs', ['id'], [...this.dirtyRuns]),
+      ...upsert(m, 'run_phases', ['run_id', 'phase_id'], [...this.dirtyPhases]),
+      ...upsert(m, 'candidates', ['id'], [...this.dirtyCandidates]),
+    ];
     if (this.toolCalls.size > 0) {
-      await m.query('DELETE FROM tool_calls WHERE candidate_id = ANY($1::text[])', [[...this.toolCalls.keys()]]);
-      await insertRows(m, 'tool_calls', [...this.toolCalls.values()].flat());
+      const ids = [...this.toolCalls.keys()];
+      statements.push({ sql: 'DELETE FROM tool_calls WHERE candidate_id = ANY($1::text[])', params: () => [ids] });
+      statements.push(...insertRows(m, 'tool_calls', [...this.toolCalls.values()].flat()));
     }
-    for (const [table, rows] of this.inserts) await insertRows(m, table, rows);
+    for (const [table, rows] of this.inserts) statements.push(...insertRows(m, table, rows));
+    await runInOrder(m, statements);
     if (this.providerHealth.size > 0) await applyProviderHealth(m, this.providerHealth);
   }
 }
 
-/** Column names of a table, from the entity metadata (the entities describe the migrated schema). */
-const COLUMNS = new Map<string, string[]>();
-function columnsOf(m: EntityManager, table: string): string[] {
-  let columns = COLUMNS.get(table);
-  if (!columns) {
+/** A table's columns, from the entity metadata (the entities describe the migrated schema), and the rows' SELECT list. */
+interface TableShape {
+  columns: string[];
+  /** `"a", "b", …` */
+  list: string;
+  /** each column read from the jsonb array `r` (a row's values, in column order), cast to its type */
+  select: string;
+}
+
+const SHAPES = new Map<string, TableShape>();
+
+/**
+ * How a column is read from a row's JSON (its element of the row's array): the same values jsonb_populate_recordset gave (JSON null
+ * is SQL NULL in every column; scalars through their type's input function), without its detour
+ * of printing every jsonb field to text and parsing it again.
+ */
+const FROM_JSON: Record<string, (index: string) => string> = {
+  text: (i) => `r->>${i}`,
+  jsonb: (i) => `NULLIF(r->${i}, 'null'::jsonb)`,
+  bigint: (i) => `(r->>${i})::bigint`,
+  integer: (i) => `(r->>${i})::integer`,
+  'double precision': (i) => `(r->>${i})::double precision`,
+  boolean: (i) => `(r->>${i})::boolean`,
+  timestamptz: (i) => `(r->>${i})::timestamptz`,
+};
+
+function shapeOf(m: EntityManager, table: string): TableShape {
+  let shape = SHAPES.get(table);
+  if (!shape) {
     const meta = m.connection.entityMetadatas.find((e) => e.tableName === table);
     if (!meta) throw new Error(`no entity for table ${table}`);
-    columns = meta.columns.map((c) => c.databaseName);
-    COLUMNS.set(table, columns);
+    const columns = meta.columns.map((c) => c.databaseName);
+    const select = meta.columns.map((c, index) => {
+      const read = typeof c.type === 'string' ? FROM_JSON[c.type] : undefined;
+      if (!read || c.isArray) throw new Error(`column ${table}.${c.databaseName}: type ${String(c.type)} is not written by the projection`);
+      return read(String(index));
+    });
+    shape = { columns, list: columns.map(q).join(', '), select: select.join(', ') };
+    SHAPES.set(table, shape);
   }
-  return columns;
+  return shape;
 }
 
 const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
+/** A statement of a batch's write; its parameters are serialised only when it is about to be sent. */
+interface Statement {
+  sql: string;
+  params: () => unknown[];
+}
+
 /** One statement per chunk: every row of `rows` (all columns) inserted, or updated when its key exists. */
-async function upsert(m: EntityManager, table: string, pk: string[], rows: Row[]): Promise<void> {
-  if (rows.length === 0) return;
-  const columns = columnsOf(m, table);
-  const list = columns.map(q).join(', ');
+function upsert(m: EntityManager, table: string, pk: string[], rows: Row[]): Statement[] {
+  const { columns, list, select } = shapeOf(m, table);
   const set = columns
     .filter((c) => !pk.includes(c))
     .map((c) => `${q(c)} = excluded.${q(c)}`)
     .join(', ');
-  for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
-    await m.query(
-      `INSERT INTO ${q(table)} (${list}) SELECT ${list} FROM jsonb_populate_recordset(NULL::${q(table)}, $1::jsonb)
-       ON CONFLICT (${pk.map(q).join(', ')}) DO UPDATE SET ${set}`,
-      [rowsJson(rows.slice(i, i + WRITE_CHUNK), columns)],
-    );
+  const sql = `INSERT INTO ${q(table)} (${list}) SELECT ${select} FROM jsonb_array_elements($1::jsonb) AS r
+       ON CONFLICT (${pk.map(q).join(', ')}) DO UPDATE SET ${set}`;
+  return chunks(rows).map((chunk) => ({ sql, params: () => [rowsParam(chunk, columns)] }));
+}
+
+function insertRows(m: EntityManager, table: string, rows: Row[]): Statement[] {
+  const { columns, list, select } = shapeOf(m, table);
+  const sql = `INSERT INTO ${q(table)} (${list}) SELECT ${select} FROM jsonb_array_elements($1::jsonb) AS r`;
+  return chunks(rows).map((chunk) => ({ sql, params: () => [rowsParam(chunk, columns)] }));
+}
+
+function chunks(rows: Row[]): Row[][] {
+  const out: Row[][] = [];
+  for (let i = 0; i < rows.length; i += WRITE_CHUNK) out.push(rows.slice(i, i + WRITE_CHUNK));
+  return out;
+}
+
+/**
+ * Run statements one after the other on the transaction's connection, serialising the next one's
+ * parameters while the current one executes (one query at a time on a connection: node-postgres
+ * does not pipeline).
+ */
+async function runInOrder(m: EntityManager, statements: readonly Statement[]): Promise<void> {
+  let params = statements[0]?.params();
+  for (let i = 0; i < statements.length; i++) {
+    const running = m.query(statements[i]!.sql, params);
+    running.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+    // let the driver put it on the wire before building the next one's parameters
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      params = statements[i + 1]?.params();
+    } finally {
+      await running;
+    }
   }
 }
 
-async function insertRows(m: EntityManager, table: string, rows: Row[]): Promise<void> {
-  if (rows.length === 0) return;
-  const columns = columnsOf(m, table);
-  const list = columns.map(q).join(', ');
-  for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
-    await m.query(`INSERT INTO ${q(table)} (${list}) SELECT ${list} FROM jsonb_populate_recordset(NULL::${q(table)}, $1::jsonb)`, [
-      rowsJson(rows.slice(i, i + WRITE_CHUNK), columns),
-    ]);
-  }
-}
-
-/** Every column present (a missing one would be written NULL, not its default). */
-function pick(row: Row, columns: string[]): Row {
-  const out: Row = {};
-  for (const c of columns) {
+/** A row's values in column order; every column present (a missing one would be written NULL, not its default). */
+function values(row: Row, columns: string[]): unknown[] {
+  const out = new Array<unknown>(columns.length);
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i]!;
     if (!(c in row)) throw new Error(`row without column ${c}`);
-    out[c] = row[c];
+    out[i] = row[c];
   }
   return out;
 }
