@@ -17,6 +17,7 @@ import { EventsController } from './events/events.controller';
 import { ReplayController } from './admin/replay.controller';
 import { ReplayService } from './admin/replay.service';
 import { RunsService } from './runs/runs.service';
+import { TemplateCache } from './runs/template-cache';
 import { TemplatesController } from './templates/templates.controller';
 import { TemplatesService } from './templates/templates.service';
 import { CONFIG, LOGGER } from './tokens';
@@ -54,6 +55,7 @@ export class GatewayModule {
         OrchestratorClient,
         TemplatesService,
         RunsService,
+        TemplateCache,
         RunCommandsService,
         ReplayService,
         LiveGateway,

@@ -7,6 +7,7 @@ import type { Logger } from '@conclave/service-kit';
 import { LOGGER } from '../tokens';
 import { CostsService } from '../costs/costs.service';
 import { WorkersService } from '../fleet/workers.service';
+import { TemplateCache } from '../runs/template-cache';
 import { LiveGateway } from './live.gateway';
 
 /** Events that change what was spent: also relayed to the `costs` room. */
@@ -44,6 +45,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(WorkersService) private readonly workers: WorkersService,
     @Inject(CostsService) private readonly costs: CostsService,
+    @Inject(TemplateCache) private readonly templates: TemplateCache,
   ) {}
 
   get restartCount(): number {
@@ -125,6 +127,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
       return;
     }
     const aggregate = parseEventSubject(m.subject, this.log.names.prefix);
+    if (aggregate?.aggregate === 'template') this.templates.invalidate(aggregate.id);
     const runId = aggregate?.aggregate === 'run' ? aggregate.id : null;
     const base: Room[] = runId ? ['runs', `run:${runId}`] : [];
     for (const event of events) {

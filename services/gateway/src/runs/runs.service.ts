@@ -4,6 +4,7 @@ import { ConclaveError, CreatedResponse, type ArtifactView, type CandidateTransc
 import { TranscriptCorruptError, TranscriptStore } from '@conclave/event-log';
 import { ReadModelQueries } from '@conclave/read-models';
 import { OrchestratorClient } from '../orchestrator/orchestrator.client';
+import { TemplateCache } from './template-cache';
 import { WorkersService } from '../fleet/workers.service';
 import { WorkspacesService } from '../workspaces/workspaces.service';
 import { derivedIdOr404, existingIdOr404, notFound } from '../http/ids';
@@ -21,6 +22,7 @@ export class RunsService {
     @Inject(TranscriptStore) private readonly transcripts: TranscriptStore,
     @Inject(WorkspacesService) private readonly workspaces: WorkspacesService,
     @Inject(WorkersService) private readonly workers: WorkersService,
+    @Inject(TemplateCache) private readonly templates: TemplateCache,
   ) {}
 
   /**
@@ -33,7 +35,9 @@ export class RunsService {
   async start(body: CreateRunBody, requestId: string): Promise<RunCreated> {
     const { workspace: requested, ...rest } = body;
     // the read models' view of the template; when it is not there (yet), the orchestrator decides
-    const template = isAggregateId(body.templateId) ? (await this.queries.getTemplate(body.templateId, body.templateVersion))?.template : undefined;
+    const template = isAggregateId(body.templateId)
+      ? ((await this.templates.get(body.templateId, body.templateVersion, async () => (await this.queries.getTemplate(body.templateId, body.templateVersion))?.template ?? null)) ?? undefined)
+      : undefined;
     const workspace = await this.workspaces.resolve(requested ?? template?.workspace).catch((err: unknown) => {
       if (!requested && err instanceof ConclaveError) throw new ConclaveError(err.code, `the template's default workspace: ${err.message}`, err.details);
       throw err;
