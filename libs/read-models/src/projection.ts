@@ -437,18 +437,23 @@ function chunks(rows: Row[]): Row[][] {
   return out;
 }
 
+/** Below this many bytes of parameters a statement runs too briefly for anything to overlap it. */
+const OVERLAP_BYTES = 64 * 1024;
+
 /**
- * Run statements one after the other on the transaction's connection, serialising the next one's
- * parameters while the current one executes (one query at a time on a connection: node-postgres
- * does not pipeline).
+ * Run statements one after the other on the transaction's connection (node-postgres runs one
+ * query at a time and does not pipeline). After a large statement is sent, the next one's
+ * parameters are serialised while it executes; after a small one they are built at once (a trip
+ * through the event loop would only add latency to a live batch of a few events).
  */
 async function runInOrder(m: EntityManager, statements: readonly Statement[]): Promise<void> {
   let params = statements[0]?.params();
   for (let i = 0; i < statements.length; i++) {
     const running = m.query(statements[i]!.sql, params);
     running.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+    const large = params?.some((p) => Buffer.isBuffer(p) && p.length >= OVERLAP_BYTES) ?? false;
     // let the driver put it on the wire before building the next one's parameters
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (large && i + 1 < statements.length) await new Promise<void>((resolve) => setImmediate(resolve));
     try {
       params = statements[i + 1]?.params();
     } finally {
