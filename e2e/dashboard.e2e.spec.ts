@@ -127,8 +127,12 @@ describe('dashboard end to end', () => {
     await page.waitForURL((url) => url.pathname.startsWith('/runs/') && !url.pathname.endsWith(runId), { timeout: 15_000 });
     const forkId = new URL(page.url()).pathname.split('/')[2]!;
     await page.locator('.page-header .badge.status--completed').waitFor({ timeout: 30_000 });
-    const fork = await api<{ items: { type: string; data: { fromPhaseId?: string; sourceRunId?: string } }[] }>(`/runs/${forkId}/timeline`);
-    expect(fork.body.items.find((e) => e.type === 'RunForked')?.data).toMatchObject({ sourceRunId: runId, fromPhaseId: 'llm1' });
+    // the page may show the badge before the fork's timeline is projected: read it once it is there
+    const forked = await eventually(async () => {
+      const fork = await api<{ items?: { type: string; data: { fromPhaseId?: string; sourceRunId?: string } }[] }>(`/runs/${forkId}/timeline`);
+      return fork.body.items?.find((e) => e.type === 'RunForked')?.data;
+    }, "the fork's RunForked in its timeline", 15_000);
+    expect(forked).toMatchObject({ sourceRunId: runId, fromPhaseId: 'llm1' });
 
     await page.getByRole('button', { name: 'Re-run' }).click();
     await page.waitForURL((url) => url.pathname.startsWith('/runs/') && !url.pathname.endsWith(forkId), { timeout: 15_000 });

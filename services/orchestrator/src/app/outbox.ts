@@ -86,8 +86,10 @@ export function outgoingOf(event: Recorded, runId: string, run: RunSnapshot, sub
     case 'RunCancelled': {
       // the run branch follows a rollback; a settled run's worktrees are removed (the branch stays)
       if (event.type === 'RolledBack' && !event.data.commit) return [];
-      const workspace = isActive(state) ? state.workspace : undefined;
-      if (!workspace) return [];
+      if (!isActive(state) || !state.workspace) return [];
+      // only agent and tool phases check the repository out: a run without them has nothing to clean
+      if (!state.template.phases.some((p) => p.kind === 'agent' || p.kind === 'tool')) return [];
+      const workspace = state.workspace;
       const commandId = `${event.id}.workspace`;
       const task =
         event.type === 'RolledBack'
