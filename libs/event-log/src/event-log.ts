@@ -437,7 +437,7 @@ export class EventLog {
       const from = next;
       while (pending > 0 && found() < limit) {
         const before = next;
-        const messages = await consumer.fetch({ max_messages: Math.min(READ_BUFFER, pending), expires: FETCH_EXPIRES_MS });
+        const messages = await consumer.fetch({ max_messages: Math.min(READ_BUFFER, pending, Math.max(1, limit - found())), expires: FETCH_EXPIRES_MS });
         for await (const m of messages) {
           next = m.seq + 1;
           pending -= 1;
