@@ -60,11 +60,15 @@ export const MAIN_CHECKPOINT = 'main';
  * One checkpoint per set of tables: two checkpoint names folding into the same tables would
  * apply every event twice (a rebuild must target empty tables and its own checkpoint).
  */
-export async function projectBatch(manager: EntityManager, events: readonly Recorded[], checkpointName = MAIN_CHECKPOINT): Promise<number> {
+export async function projectBatch(manager: EntityManager, events: readonly Recorded[], checkpointName = MAIN_CHECKPOINT, committed?: number): Promise<number> {
   if (!manager.queryRunner?.isTransactionActive) {
     throw new Error('projectBatch must run inside a transaction (DataSource.transaction)');
   }
   const checkpoint = await lockCheckpoint(manager, checkpointName);
+  // `committed`: where the caller's last commit left the checkpoint. Lower here means a commit the
+  // database acknowledged is gone (an asynchronous commit lost in a Postgres crash): folding on
+  // would skip its events, so the caller must start again from the stored checkpoint
+  if (committed !== undefined && checkpoint < committed) throw new LostCommitError(checkpointName, committed, checkpoint);
   const seen = new Set<number>();
   const pending = [...events]
     .sort((a, b) => a.sequence - b.sequence)
@@ -1131,5 +1135,13 @@ async function applyTemplateEvent(m: EntityManager, e: Recorded<TemplateEvent>):
       const unknown: never = e;
       throw new PoisonEventError((unknown as Recorded).sequence, String((unknown as Recorded).type), 'unknown template event type');
     }
+  }
+}
+
+/** The stored checkpoint is behind one this process committed (see projectBatch's `committed`). */
+export class LostCommitError extends Error {
+  constructor(readonly checkpointName: string, readonly committed: number, readonly stored: number) {
+    super(`the ${checkpointName} checkpoint is at ${stored}, behind the ${committed} this process committed: a commit was lost; folding again from ${stored}`);
+    this.name = 'LostCommitError';
   }
 }

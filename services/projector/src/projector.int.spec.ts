@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { messageSequenceOf, positionOf, type NewEvent } from '@conclave/contracts';
-import { createDataSource, migrate, ReadModelQueries, type DataSource } from '@conclave/read-models';
+import { createDataSource, migrate, ReadModelQueries, REPLAYED_ENTITIES, type DataSource } from '@conclave/read-models';
 import { createLogger } from '@conclave/service-kit';
 import { createTestEnv, eventually, type TestEnv } from '@conclave/testing';
 import { Projector, type ProjectorOptions } from './projector';
@@ -164,6 +164,23 @@ describe('Projector against JetStream and Postgres', () => {
     await world.caughtUp();
     await world.expectConsistent();
     await resumed.stop();
+  });
+
+  it('folds again from the stored checkpoint when commits it made are gone (an asynchronous commit lost in a Postgres crash)', async () => {
+    await world.appendRuns(3);
+    const projector = world.projector();
+    projector.start();
+    await world.caughtUp();
+    // the database loses what this projector committed: rows and checkpoint back to nothing
+    const tables = REPLAYED_ENTITIES.map((e) => world.ds.getMetadata(e).tableName);
+    await world.ds.query(`TRUNCATE ${tables.map((t) => `"${t}"`).join(', ')}`);
+    await world.ds.query('UPDATE projection_checkpoints SET sequence = 0');
+    // the next commit finds the stored checkpoint behind its own: it starts again from there
+    await world.appendRuns(2);
+    await world.caughtUp();
+    await world.expectConsistent();
+    expect(projector.healthy).toBe(true);
+    await projector.stop();
   });
 
   it('recovers from a batch transaction that fails, without skipping it', async () => {
