@@ -89,7 +89,7 @@ export async function handleOrchestratorRequest(deps: CommandDeps, payload: unkn
         const source = await deps.runs.load(command.runId);
         if (!isActive(source.state)) return fail({ code: 'not_found', message: `run ${command.runId} does not exist` });
         const runId = randomUUID();
-        const start = command.type === 'RerunRun' ? rerunOf(source.state, runId) : forkOf(source.state, source.sequence, command.fromPhaseId, runId);
+        const start = command.type === 'RerunRun' ? rerunOf(source.state, runId) : forkOf(source.state, source.position, command.fromPhaseId, runId);
         const outcome = await deps.runs.handle(runId, start, meta());
         return { ok: true, id: runId, sequence: outcome.sequence };
       }
