@@ -6,30 +6,20 @@
 // (2.10+), the server's default flush interval on Debian's 2.9.10, plus `http: 127.0.0.1:<port>`
 // for /varz. Anonymous access on loopback only. stop() ends it by its PID and removes the folder.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const require = createRequire(import.meta.url);
-const NATS_BINS = ['/usr/sbin/nats-server', '/usr/local/sbin/nats-server', '/usr/local/bin/nats-server', '/usr/bin/nats-server'];
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
+// the project's test helpers (built): a free port, the nats-server binary, stopping a spawned server
+const { freePort, NATS_SERVER_BIN, stopServer } = require('@conclave/testing');
+export { freePort };
 
 /**
  * @returns {Promise<{ url: string, monitorUrl: string, pid: number, version: string, sync: 'always' | 'interval', durability: { mode: string, detail: string }, config: string, stop: () => Promise<void> }>}
  */
-export async function startBenchNats({ bin = NATS_BINS.find((p) => existsSync(p)) ?? 'nats-server' } = {}) {
+export async function startBenchNats({ bin = NATS_SERVER_BIN } = {}) {
   const { natsServerConfig } = require('@conclave/event-log');
   const dir = mkdtempSync(join(tmpdir(), 'conclave-bench-nats-'));
   const [port, httpPort] = [await freePort(), await freePort()];
@@ -48,19 +38,7 @@ export async function startBenchNats({ bin = NATS_BINS.find((p) => existsSync(p)
   child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-4000)));
   const url = `nats://127.0.0.1:${port}`;
   const monitorUrl = `http://127.0.0.1:${httpPort}`;
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      await new Promise((resolve) => {
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      });
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const stop = () => stopServer(child, dir);
   const deadline = Date.now() + 15_000;
   for (;;) {
     try {

@@ -362,9 +362,9 @@ export class EventLog {
    * message, no consumer: the hot path must not create consumers, ADR 014). A message that does not
    * decode throws, unless the caller passes `poison`: it is then recorded there (position and
    * reason) and skipped, so the caller can decide what an unreadable event means (the orchestrator
-   * fails the run with it). `last`, when given, receives the stream sequence of the last message read.
+   * fails the run with it).
    */
-  async read(aggregate: Aggregate, id: string, afterSequence = 0, options: { poison?: UnreadableEvent[]; last?: { sequence: number } } = {}): Promise<Recorded[]> {
+  async read(aggregate: Aggregate, id: string, afterSequence = 0, options: { poison?: UnreadableEvent[] } = {}): Promise<Recorded[]> {
     const subject = this.names.subjects.aggregateEvents(aggregate, id);
     const out: Recorded[] = [];
     let seq = afterSequence > 0 ? messageSequenceOf(afterSequence + 1) : 1;
@@ -379,7 +379,6 @@ export class EventLog {
       if (stored === null) break;
       const found = stored;
       this.collect({ seq: found.seq, subject: found.subject, headers: found.header, json: <T>() => found.json<T>() }, afterSequence, out, options.poison);
-      if (options.last) options.last.sequence = found.seq;
       seq = found.seq + 1;
     }
     return out;

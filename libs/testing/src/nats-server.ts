@@ -21,7 +21,22 @@ export interface AuthNats {
   stop(): Promise<void>;
 }
 
-export const NATS_SERVER_BIN = ['/usr/sbin/nats-server', '/usr/local/bin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p)) ?? 'nats-server';
+export const NATS_SERVER_BIN = ['/usr/sbin/nats-server', '/usr/local/sbin/nats-server', '/usr/local/bin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p)) ?? 'nats-server';
+
+/** Stops a server this process spawned (SIGTERM, SIGKILL after 5 s) and removes its folder. */
+export async function stopServer(child: ChildProcess, dir: string): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
 
 /**
  * Spawns nats-server on a free loopback port with `renderNatsConfig({ prefix })` and fresh random
@@ -42,19 +57,7 @@ export async function startAuthNats(prefix: string): Promise<AuthNats> {
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const url = `nats://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      });
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const stop = () => stopServer(child, dir);
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {

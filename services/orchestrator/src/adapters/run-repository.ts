@@ -4,8 +4,6 @@ import { decide, evolve, foldRun, initialRunState, type DeciderContext, type Dec
 
 interface Cached {
   state: RunState;
-  /** stream sequence of the run's last message */
-  sequence: number;
   /** position of the run's last event: the next append expects it; a client waits for it with min_sequence */
   position: number;
   /** CandidateRequested data by candidate id: what a re-dispatch sends again (app/outbox.ts) */
@@ -17,7 +15,7 @@ interface Cached {
 /** a run that still acts on inputs: an unreadable event must fail it first */
 const stillActs = (state: RunState) => state.status !== 'empty' && state.status !== 'failed' && state.status !== 'completed' && state.status !== 'cancelled';
 
-const empty = (): Cached => ({ state: initialRunState(), sequence: 0, position: 0, requests: new Map() });
+const empty = (): Cached => ({ state: initialRunState(), position: 0, requests: new Map() });
 
 export interface HandleOutcome {
   /** what this call appended (empty when the input decided nothing) */
@@ -48,15 +46,14 @@ export class RunRepository {
   async load(runId: string): Promise<Cached> {
     const cached = this.cache.get(runId) ?? empty();
     const poison: UnreadableEvent[] = [];
-    const last = { sequence: cached.sequence };
     // everything after the cached message (its own events are all folded)
-    const after = cached.sequence > 0 ? positionOf(cached.sequence, POSITIONS_PER_MESSAGE - 1) : 0;
-    const fresh = await this.log.read('run', runId, after, { poison, last });
+    const after = cached.position > 0 ? positionOf(messageSequenceOf(cached.position), POSITIONS_PER_MESSAGE - 1) : 0;
+    const fresh = await this.log.read('run', runId, after, { poison });
     const requests = new Map(cached.requests);
     recordRequests(requests, fresh);
     const position = Math.max(cached.position, fresh[fresh.length - 1]?.sequence ?? 0, ...poison.map((p) => p.sequence));
     const unreadable = cached.unreadable ?? poison[0];
-    const next: Cached = { state: fresh.length === 0 ? cached.state : foldRun(fresh, cached.state), sequence: Math.max(last.sequence, messageSequenceOf(position)), position, requests, ...(unreadable ? { unreadable } : {}) };
+    const next: Cached = { state: fresh.length === 0 ? cached.state : foldRun(fresh, cached.state), position, requests, ...(unreadable ? { unreadable } : {}) };
     this.remember(runId, next);
     return next;
   }
@@ -68,7 +65,7 @@ export class RunRepository {
   snapshot(runId: string, atLeast = 0): Promise<Cached> {
     return this.serialised(runId, async () => {
       const cached = this.cache.get(runId);
-      return cached && cached.sequence >= atLeast ? cached : this.load(runId);
+      return cached && messageSequenceOf(cached.position) >= atLeast ? cached : this.load(runId);
     });
   }
 
@@ -99,7 +96,7 @@ export class RunRepository {
           const last = appended[appended.length - 1]!.sequence;
           const requests = new Map(current.requests);
           recordRequests(requests, appended);
-          const next: Cached = { state: events.reduce((s, e) => evolve(s, e), state), sequence: messageSequenceOf(last), position: last, requests, ...(unreadable ? { unreadable } : {}) };
+          const next: Cached = { state: events.reduce((s, e) => evolve(s, e), state), position: last, requests, ...(unreadable ? { unreadable } : {}) };
           this.remember(runId, next);
           this.options.onAppended?.(runId, appended, next);
           if (failFirst) {

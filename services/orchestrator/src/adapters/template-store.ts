@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConclaveError, POSITIONS_PER_MESSAGE, positionOf, type Template, type TemplateEvent } from '@conclave/contracts';
+import { ConclaveError, messageSequenceOf, POSITIONS_PER_MESSAGE, positionOf, type Template, type TemplateEvent } from '@conclave/contracts';
 import { ConcurrencyError, EventLog, type AppendMeta } from '@conclave/event-log';
 
 export interface TemplateAggregate {
@@ -14,25 +14,23 @@ const CACHED_TEMPLATES = 1000;
 
 /**
  * Templates are aggregates of their own (`events.template.<id>`); the orchestrator writes them.
- * An aggregate is cached with the stream sequence of its last message: loading it again asks the
- * log only for later messages (one direct get that finds none, on the hot path of StartRun).
+ * An aggregate is cached: loading it again asks the log only for messages after its last event's (one direct get that finds none, on the hot path of StartRun).
  */
 export class TemplateStore {
-  private readonly cache = new Map<string, { agg: TemplateAggregate; message: number }>();
+  private readonly cache = new Map<string, TemplateAggregate>();
 
   constructor(private readonly log: EventLog) {}
 
   async load(templateId: string): Promise<TemplateAggregate | null> {
     const cached = this.cache.get(templateId);
-    const last = { sequence: cached?.message ?? 0 };
-    const events = await this.log.read('template', templateId, cached ? positionOf(cached.message, POSITIONS_PER_MESSAGE - 1) : 0, { last });
+    // only what was appended after the cached aggregate's last message
+    const after = cached ? positionOf(messageSequenceOf(cached.sequence), POSITIONS_PER_MESSAGE - 1) : 0;
+    const events = await this.log.read('template', templateId, after);
     if (events.length === 0 && !cached) return null;
-    const agg: TemplateAggregate = cached
-      ? { ...cached.agg, versions: new Map(cached.agg.versions) }
-      : { versions: new Map(), latest: 0, archived: false, sequence: 0 };
+    const agg: TemplateAggregate = cached ? { ...cached, versions: new Map(cached.versions) } : { versions: new Map(), latest: 0, archived: false, sequence: 0 };
     if (events.length > 0) agg.sequence = events[events.length - 1]!.sequence;
     this.cache.delete(templateId);
-    this.cache.set(templateId, { agg, message: last.sequence });
+    this.cache.set(templateId, agg);
     while (this.cache.size > CACHED_TEMPLATES) this.cache.delete(this.cache.keys().next().value!);
     for (const e of events as unknown as TemplateEvent[]) {
       switch (e.type) {

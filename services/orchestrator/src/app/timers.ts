@@ -64,7 +64,7 @@ export async function startLegacyTimers(log: EventLog, logger: Logger, checkEver
     throw err;
   }
   const upgradedAt = await log.jsm.streams.info(streams.events).then((i) => i.state.last_seq);
-  const running = await runConsumer(log, { stream: streams.events, durable: consumers.timers, concurrency: 16, ackWithoutReply: false }, async (m) => {
+  const running = await runConsumer(log, { stream: streams.events, durable: consumers.timers, concurrency: 16 }, async (m) => {
     const target = parseEventSubject(m.subject, log.names.prefix);
     if (!target || target.aggregate !== 'run') return ack();
     let events: Recorded[];
