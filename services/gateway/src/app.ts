@@ -27,6 +27,9 @@ export async function createGatewayApp(config: GatewayConfig, logger: Logger): P
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config, logger), {
     logger: new PinoNestLogger(logger),
     bodyParser: false, // JSON only (registered below, after auth); no urlencoded bodies
+    // a failing module init is thrown to the caller (main.ts logs it and exits with a code; the
+    // single-process host reports it) instead of Nest aborting the whole process
+    abortOnError: false,
   });
   answerClientErrors(app.getHttpServer()); // an over-long URL or unparsable request: the envelope, not a bare status line
   app.setGlobalPrefix(API_PREFIX);
