@@ -14,3 +14,5 @@ export * from './prices';
 export * from './workspace';
 export * from './nats-permissions';
 export * from './dead-letters';
+export * from './render';
+export * from './estimate';

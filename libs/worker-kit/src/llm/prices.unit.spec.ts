@@ -2,10 +2,9 @@ import { DEFAULT_PRICES as CONTRACT_PRICES } from '@conclave/contracts';
 import { costOf, DEFAULT_PRICES, priceOf } from './prices';
 
 describe('prices', () => {
-  it('agrees with the contracts\' table (the gateway\'s budget estimates) wherever both name a model', () => {
-    for (const [model, price] of Object.entries(CONTRACT_PRICES)) {
-      expect([model, DEFAULT_PRICES[model]?.inputPer1M, DEFAULT_PRICES[model]?.outputPer1M]).toEqual([model, price.inputPer1M, price.outputPer1M]);
-    }
+  it("is the contracts' table (the orchestrator's reservations and the gateway's estimates price calls the same)", () => {
+    expect(DEFAULT_PRICES).toBe(CONTRACT_PRICES);
+    expect(CONTRACT_PRICES['o3']).toEqual({ inputPer1M: 2, outputPer1M: 8, cachedInputPer1M: 0.5 });
   });
 
   it('matches exact names and dated snapshots, never a looser prefix', () => {

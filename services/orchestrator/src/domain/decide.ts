@@ -17,7 +17,7 @@ import {
   type VerdictResult,
   type WorkspaceResult,
 } from '@conclave/contracts';
-import { renderPrompt, renderText, type BindingContext } from './render';
+import { interviewPrompt, renderPrompt, renderText, type BindingContext } from './render';
 import { evolve, isActive, isSettled, type ActiveRun, type CandidateState, type PhaseState, type RunFact, type RunStart, type RunState } from './run-state';
 
 /**
@@ -713,7 +713,7 @@ function requestCandidates(run: ActiveRun, def: Phase, phase: PhaseState, round:
           `--- Evaluator feedback (score ${revision.score.toFixed(2)}) ---\n${revision.feedback}\n\nRevise your answer to address the feedback.`,
       }
     : def.kind === 'interview'
-      ? { ...rendered, user: `${rendered.user}\n\nAsk at most ${def.maxQuestions} questions whose answers you need before the work can start.` }
+      ? interviewPrompt(rendered, def.maxQuestions)
       : rendered;
   const output = resolveOutput(def);
   const timeoutSeconds = def.timeoutSeconds ?? run.template.defaults.timeoutSeconds;
