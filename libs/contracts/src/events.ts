@@ -19,7 +19,7 @@ export const EnvelopeBase = z.object({
   id: z.string().min(1),
   schemaVersion: z.number().int().positive(),
   /** `<aggregate>:<id>`, e.g. `run:3f0c…`; the subject is `events.<aggregate>.<id>` */
-  streamId: z.string().regex(/^(run|template|provider):[A-Za-z0-9_-]+$/),
+  streamId: z.string().regex(/^(run|template|provider|alert):[A-Za-z0-9_-]+$/),
   occurredAt: z.string().datetime({ offset: true }),
   correlationId: z.string(),
   causationId: z.string().nullable(),
@@ -415,6 +415,32 @@ export function secretIdOf(config: { hasApiKey: boolean; secretId?: string | nul
 }
 export const ProviderRemovedData = z.object({ providerId: z.string() });
 
+/* ------------------------------------------------------------------ alert events (ADR 016) */
+/**
+ * What an operator is told about. `alertId` is the business key of the condition (the same stall,
+ * the same provider window, the same run's spike…), and the subject is `events.alert.<alertId>`:
+ * a repeated detection appends to a subject that already has its `AlertRaised` and is refused.
+ */
+export const ALERT_KINDS = ['run_stalled', 'provider_failures', 'cost_spike', 'dead_letter', 'provider_credentials', 'budget_threshold'] as const;
+export const AlertKind = z.enum(ALERT_KINDS);
+export type AlertKind = z.infer<typeof AlertKind>;
+/** an alert id is a subject token and a stream id: letters, digits, "_" and "-" */
+export const AlertId = z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, 'an alert id is letters, digits, "_" and "-"');
+export const AlertRaisedData = z.object({
+  alertId: AlertId,
+  kind: AlertKind,
+  message: z.string().max(4000),
+  /** what the alert is about, for links: a run, a provider (by name), a template, a consumer */
+  runId: z.string().nullable().default(null),
+  providerName: z.string().nullable().default(null),
+  templateId: z.string().nullable().default(null),
+  details: z.record(z.string(), z.unknown()).default({}),
+});
+export const AlertAcknowledgedData = z.object({
+  alertId: AlertId,
+  comment: z.string().max(2000).optional(),
+});
+
 /** type → data schema for every event of the current catalog. */
 export const EVENT_DATA = {
   TemplateCreated: TemplateCreatedData,
@@ -464,6 +490,8 @@ export const EVENT_DATA = {
   PartialWorkRecorded: PartialWorkRecordedData,
   ProviderConfigured: ProviderConfiguredData,
   ProviderRemoved: ProviderRemovedData,
+  AlertRaised: AlertRaisedData,
+  AlertAcknowledged: AlertAcknowledgedData,
 } as const;
 export type EventType = keyof typeof EVENT_DATA;
 export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
@@ -520,6 +548,8 @@ export const IntegrationFailed = envelopeOf('IntegrationFailed');
 export const PartialWorkRecorded = envelopeOf('PartialWorkRecorded');
 export const ProviderConfigured = envelopeOf('ProviderConfigured');
 export const ProviderRemoved = envelopeOf('ProviderRemoved');
+export const AlertRaised = envelopeOf('AlertRaised');
+export const AlertAcknowledged = envelopeOf('AlertAcknowledged');
 
 export const TemplateEvent = z.discriminatedUnion('type', [TemplateCreated, TemplateVersionAdded, TemplateArchived]);
 export type TemplateEvent = z.infer<typeof TemplateEvent>;
@@ -537,7 +567,10 @@ export type RunEvent = z.infer<typeof RunEvent>;
 export const ProviderEvent = z.discriminatedUnion('type', [ProviderConfigured, ProviderRemoved]);
 export type ProviderEvent = z.infer<typeof ProviderEvent>;
 
-export const ConclaveEvent = z.discriminatedUnion('type', [...TemplateEvent.options, ...RunEvent.options, ...ProviderEvent.options]);
+export const AlertEvent = z.discriminatedUnion('type', [AlertRaised, AlertAcknowledged]);
+export type AlertEvent = z.infer<typeof AlertEvent>;
+
+export const ConclaveEvent = z.discriminatedUnion('type', [...TemplateEvent.options, ...RunEvent.options, ...ProviderEvent.options, ...AlertEvent.options]);
 export type ConclaveEvent = z.infer<typeof ConclaveEvent>;
 export type EventOf<T extends EventType> = Extract<ConclaveEvent, { type: T }>;
 export type EventData<T extends EventType> = EventOf<T>['data'];

@@ -115,7 +115,37 @@ export const BudgetsView = z.object({
 });
 export type BudgetsView = z.infer<typeof BudgetsView>;
 
-export const AlertItem = z.object({ id: z.string(), kind: z.string(), message: z.string(), details: z.unknown(), createdAt: z.string() });
+/**
+ * An operator alert (GET /alerts). `kind` is one of ALERT_KINDS for alerts recorded as events, or a
+ * process alert's kind (`projection_halted`, `projection_parked`, budget alerts of a run's log).
+ */
+export const AlertItem = z.object({
+  id: z.string(),
+  kind: z.string(),
+  message: z.string(),
+  details: z.unknown(),
+  createdAt: z.string(),
+  /** what it concerns, for links (null when it concerns no run / provider) */
+  runId: z.string().nullable().default(null),
+  providerName: z.string().nullable().default(null),
+  acknowledgedAt: z.string().nullable().default(null),
+  /** the acknowledging actor's id */
+  acknowledgedBy: z.string().nullable().default(null),
+});
+export type AlertItem = z.infer<typeof AlertItem>;
+export const AlertStatus = z.enum(['open', 'acknowledged', 'all']);
+export type AlertStatus = z.infer<typeof AlertStatus>;
+export const AlertListQuery = z.object({
+  status: AlertStatus.default('all'),
+  cursor: z.string().max(500).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+export type AlertListQuery = z.infer<typeof AlertListQuery>;
+/** GET /alerts/summary: the open (unacknowledged) alerts, counted */
+export const AlertSummary = z.object({ open: z.number().int().nonnegative(), byKind: z.record(z.string(), z.number().int().nonnegative()) });
+export type AlertSummary = z.infer<typeof AlertSummary>;
+export const AcknowledgeAlertBody = z.strictObject({ comment: z.string().max(2000).optional() });
+export type AcknowledgeAlertBody = z.infer<typeof AcknowledgeAlertBody>;
 export const PageQuery = z.object({ cursor: z.string().max(500).optional(), limit: z.coerce.number().int().min(1).max(500).default(50) });
 
 /* ------------------------------------------------------------------ workers */

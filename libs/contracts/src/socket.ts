@@ -5,10 +5,12 @@ import { z } from 'zod';
  * server and socket.io-client are derived from these schemas.
  */
 export const Room = z.union([
-  z.enum(['runs', 'fleet', 'costs']),
+  z.enum(['runs', 'fleet', 'costs', 'alerts']),
   z.string().regex(/^run:[A-Za-z0-9_-]{1,80}$/, 'a run room is "run:<id>"'),
 ]);
 export type Room = z.infer<typeof Room>;
+/** The log events relayed to the `alerts` room: alerts raised and acknowledged, and a run's budget alerts. */
+export const ALERT_ROOM_EVENTS: readonly string[] = ['AlertRaised', 'AlertAcknowledged', 'BudgetAlert', 'BudgetExceeded'];
 export const SubscribeMessage = z.strictObject({ room: Room });
 export type SubscribeMessage = z.infer<typeof SubscribeMessage>;
 

@@ -236,8 +236,14 @@ export class AlertRow {
   @Column({ type: 'text' }) message!: string;
   @Column({ type: 'jsonb', nullable: true }) details!: JsonValue;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
-  /** the log event it was folded from (budget alerts); null for alerts a process raised */
+  /** the log event it was folded from (AlertRaised, budget alerts); null for alerts a process raised */
   @Column({ type: 'bigint', nullable: true, transformer: bigintAsNumber }) sequence!: number | null;
+  /** what it concerns, for links */
+  @Column({ name: 'run_id', type: 'text', nullable: true }) runId!: string | null;
+  @Column({ name: 'provider_name', type: 'text', nullable: true }) providerName!: string | null;
+  /** set by the first AlertAcknowledged (ADR 016); null while the alert is open */
+  @Column({ name: 'acknowledged_at', type: 'timestamptz', nullable: true }) acknowledgedAt!: Date | null;
+  @Column({ name: 'acknowledged_by', type: 'text', nullable: true }) acknowledgedBy!: string | null;
 }
 
 /** A checkpoint at a phase boundary (CheckpointCreated); a rollback target. */

@@ -14,6 +14,7 @@ import {
 } from './entities';
 import { jsonbSafe, jsonbSafeText, type JsonValue } from './json';
 import { applyProviderEvent, applyProviderHealth } from './providers';
+import { applyAlertAcknowledgements, applyAlertRaised, type AlertAcknowledgement } from './alerts';
 
 /**
  * An event the projection cannot apply, now or after any number of retries: an unknown type, a
@@ -230,6 +231,8 @@ class BatchFold {
   private readonly dirtyCandidates = new Set<CandidateState>();
   /** provider name → the batch's last word on its credentials (see applyProviderHealth) */
   readonly providerHealth = new Map<string, { sequence: number; failure: ProviderFailure | null }>();
+  /** alert id → its first acknowledgement in this batch (applied after every insert; ADR 016) */
+  readonly alertAcknowledgements = new Map<string, AlertAcknowledgement>();
   /** table → primary keys present (loaded or added by this batch) */
   private readonly keys = new Map<string, Set<string>>();
   /** insert-only rows, by table, in event order */
@@ -363,6 +366,7 @@ class BatchFold {
     for (const [table, rows] of this.inserts) statements.push(...insertRows(m, table, rows));
     await runInOrder(m, statements);
     if (this.providerHealth.size > 0) await applyProviderHealth(m, this.providerHealth);
+    if (this.alertAcknowledgements.size > 0) await applyAlertAcknowledgements(m, this.alertAcknowledgements);
   }
 }
 
@@ -536,6 +540,11 @@ async function applyEvent(m: EntityManager, e: Recorded, fold: BatchFold): Promi
     case 'ProviderConfigured':
     case 'ProviderRemoved':
       return applyProviderEvent(m, e);
+    case 'AlertRaised':
+      return applyAlertRaised(m, e);
+    case 'AlertAcknowledged':
+      if (!fold.alertAcknowledgements.has(e.data.alertId)) fold.alertAcknowledgements.set(e.data.alertId, { at: new Date(e.occurredAt), by: e.actor.id });
+      return;
     default: {
       const unknown: never = e;
       throw new PoisonEventError((unknown as Recorded).sequence, String((unknown as Recorded).type), 'unknown event type');
@@ -1083,6 +1092,10 @@ function insertBudgetAlert(fold: BatchFold, e: Recorded<RunEvent>, runId: string
     details: stored({ runId, event: e.type, ...(e.data as object) }),
     created_at: at,
     sequence: e.sequence,
+    run_id: runId,
+    provider_name: null,
+    acknowledged_at: null,
+    acknowledged_by: null,
   });
 }
 

@@ -1,5 +1,7 @@
 import {
   AlertItem,
+  AlertSummary,
+  type AlertStatus,
   ArtifactView,
   BudgetsView,
   CandidateTranscript,
@@ -135,7 +137,13 @@ export const api = {
   costs: (groupBy: CostGroup, opts: ReadOptions = {}) => request('GET', '/costs', CostsView, { query: { groupBy }, signal: opts.signal }),
   budgets: (opts: ReadOptions = {}) => request('GET', '/budgets', BudgetsView, { signal: opts.signal }),
   putBudgets: (body: PutBudgetsBody) => request('PUT', '/budgets', BudgetsView, { body }),
-  alerts: (opts: ReadOptions = {}) => request('GET', '/alerts', AlertPage, { signal: opts.signal }),
+  /** newest first; `status`: open (not acknowledged), acknowledged, or all (the default) */
+  alerts: (opts: ReadOptions & { status?: AlertStatus; cursor?: string; limit?: number } = {}) =>
+    request('GET', '/alerts', AlertPage, { query: { status: opts.status, cursor: opts.cursor, limit: opts.limit }, signal: opts.signal }),
+  /** the open alerts, counted by kind */
+  alertSummary: (opts: ReadOptions = {}) => request('GET', '/alerts/summary', AlertSummary, { signal: opts.signal }),
+  /** idempotent: acknowledging an acknowledged alert returns it unchanged; 404 for an unknown id */
+  acknowledgeAlert: (id: string) => request('POST', `/alerts/${enc(id)}/acknowledge`, AlertItem, { body: {} }),
   workers: (opts: ReadOptions = {}) => request('GET', '/workers', WorkerList, { signal: opts.signal }),
   events: (query: { after?: number; limit?: number; types?: string; streamId?: string }, opts: ReadOptions = {}) =>
     request('GET', '/events', EventPage, { query, signal: opts.signal }),

@@ -1,4 +1,5 @@
 import {
+  ALERT_ROOM_EVENTS,
   LiveMessage,
   SocketEvent,
   SubscribeAck,
@@ -120,6 +121,7 @@ function ensureSocket(): ClientSocket {
 function roomWantsEvent(room: Room, event: SocketEvent): boolean {
   if (room === 'runs') return event.runId !== null;
   if (room.startsWith('run:')) return event.runId === room.slice(4);
+  if (room === 'alerts') return ALERT_ROOM_EVENTS.includes(event.type);
   return room === 'costs';
 }
 
