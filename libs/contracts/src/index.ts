@@ -14,5 +14,6 @@ export * from './prices';
 export * from './workspace';
 export * from './nats-permissions';
 export * from './dead-letters';
+export * from './overview';
 export * from './render';
 export * from './estimate';

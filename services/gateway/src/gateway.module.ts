@@ -32,6 +32,10 @@ import { WorkspacesController } from './workspaces/workspaces.controller';
 import { WorkspacesService } from './workspaces/workspaces.service';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
 import { DeadLettersService } from './dead-letters/dead-letters.service';
+import { AnalyticsController } from './analytics/analytics.controller';
+import { AnalyticsService } from './analytics/analytics.service';
+import { OverviewController } from './overview/overview.controller';
+import { OverviewService } from './overview/overview.service';
 
 /**
  * One module: the shutdown order is then decided by dependency depth within it (Nest shuts the
@@ -44,7 +48,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       // ExportsController before RunsController: `/runs/export` must not be taken for a run id
-      controllers: [HealthController, TemplatesController, ExportsController, RunsController, RunCommandsController, EventsController, ReplayController, ProvidersController, CostsController, WorkspacesController, DeadLettersController],
+      controllers: [HealthController, TemplatesController, ExportsController, RunsController, RunCommandsController, EventsController, ReplayController, ProvidersController, CostsController, WorkspacesController, DeadLettersController, OverviewController, AnalyticsController],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
@@ -66,6 +70,8 @@ export class GatewayModule {
         WorkersService,
         WorkspacesService,
         DeadLettersService,
+        AnalyticsService,
+        OverviewService,
         { provide: APP_INTERCEPTOR, useClass: MinSequenceInterceptor },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ],

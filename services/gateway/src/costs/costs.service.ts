@@ -5,9 +5,10 @@ import { DATA_SOURCE } from '../tokens';
 
 /**
  * Every priced call: generated (or later rejected) candidates and judge verdicts, with the run's
- * template. `$1`/`$2` bound the call time (inclusive / exclusive); NULL means unbounded.
+ * template (also summed by the overview). `$1`/`$2` bound the call time (inclusive / exclusive);
+ * NULL means unbounded.
  */
-const USAGE = `
+export const USAGE = `
   WITH usage AS (
     SELECT c.provider, c.model, r.template_id AS template, c.requested_at AS at, c.cost_usd, c.tokens_input, c.tokens_output
       FROM candidates c JOIN runs r ON r.id = c.run_id

@@ -31,6 +31,8 @@ import {
   JsonSchema,
   LogEntry,
   MinSequenceQuery,
+  OverviewQuery,
+  OverviewView,
   Page,
   PageQuery,
   ProviderTestResult,
@@ -195,6 +197,16 @@ export const API_ROUTES: Record<string, Partial<Record<Method, Op>>> = {
     put: { tag: 'costs', summary: 'Replace every budget', body: PutBudgetsBody, status: 200, response: BudgetsView },
   },
   '/alerts': { get: { tag: 'costs', summary: 'Operator alerts, newest first (cursor paging)', query: PageQuery, response: Page(AlertItem) } },
+  '/overview': {
+    get: {
+      tag: 'overview',
+      summary:
+        'The home page in one read: running, waiting and paused runs with what each waits for; spend today and this month (in `tz`, an IANA zone, UTC by default; anything else is a 422) against the budgets; recent failures with their reason. One snapshot at log position `sequence`. Alerts and workers have their own endpoints and live rooms',
+      query: OverviewQuery,
+      response: OverviewView,
+      errors: { 422: 'validation: `tz` is not an IANA time zone name (such as `Europe/Paris`)' },
+    },
+  },
   '/workers': { get: { tag: 'fleet', summary: 'The worker fleet from heartbeats (`stalled` after 3 silent intervals)', response: items(WorkerView) } },
   '/dead-letters': {
     get: {

@@ -1,4 +1,4 @@
-import Ajv from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 
@@ -13,4 +13,22 @@ export function compileSchemaError(schema: unknown): string | null {
   } catch (err) {
     return (err as Error).message;
   }
+}
+
+const compiled = new Map<string, ValidateFunction>();
+
+/**
+ * Why `value` does not match `schema`, in the orchestrator's words (`/path: message`), so that an
+ * estimate refuses the inputs a start would refuse. [] when it matches.
+ */
+export function schemaErrors(value: unknown, schema: object): string[] {
+  const key = JSON.stringify(schema);
+  let validate = compiled.get(key);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    if (compiled.size >= 200) compiled.delete(compiled.keys().next().value!); // a bounded cache: templates are few, versions many
+    compiled.set(key, validate);
+  }
+  if (validate(value)) return [];
+  return (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'}: ${e.message ?? 'invalid'}`);
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { validateTemplate, type TemplateValidation } from '@conclave/contracts';
+import { EstimateBody, validateTemplate, type EstimateResponse, type TemplateValidation } from '@conclave/contracts';
 import { compileSchemaError } from './schema-compiler';
 import { jsonBody, parseOr400, RequestId } from '../http/parse';
 import { TemplatesService } from './templates.service';
@@ -37,6 +37,16 @@ export class TemplatesController {
   get(@Param('id') id: string, @Query() query: unknown) {
     const { version } = parseOr400(TemplateQuery, query, 'query');
     return this.templates.get(id, version);
+  }
+
+  /**
+   * What a run would cost (min / expected / max, per phase, with the assumptions) and its first
+   * prompts rendered with `inputs`. Nothing is stored or sent.
+   */
+  @Post(':id/estimate')
+  @HttpCode(200)
+  estimate(@Param('id') id: string, @Body() body: unknown): Promise<EstimateResponse> {
+    return this.templates.estimate(id, parseOr400(EstimateBody, body ?? {}, 'body'));
   }
 
   /** A new version (the body is a whole template as a user writes it). */

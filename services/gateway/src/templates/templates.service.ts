@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { z } from 'zod';
-import { ConclaveError, TemplateCreatedResponse, validateTemplate, type TemplateSummary, type TemplateView } from '@conclave/contracts';
+import { ConclaveError, TemplateCreatedResponse, validateTemplate, type EstimateBody, type EstimateResponse, type TemplateSummary, type TemplateView } from '@conclave/contracts';
 import { compileSchemaError } from './schema-compiler';
 import { ReadModelQueries } from '@conclave/read-models';
 import { OrchestratorClient } from '../orchestrator/orchestrator.client';
 import { existingIdOr404, notFound } from '../http/ids';
+import { ProvidersService } from '../providers/providers.service';
+import { estimateTemplate } from './estimate';
 
 export type TemplateCreated = z.infer<typeof TemplateCreatedResponse>;
 
@@ -13,6 +15,7 @@ export class TemplatesService {
   constructor(
     @Inject(ReadModelQueries) private readonly queries: ReadModelQueries,
     @Inject(OrchestratorClient) private readonly orchestrator: OrchestratorClient,
+    @Inject(ProvidersService) private readonly providers: ProvidersService,
   ) {}
 
   list(): Promise<TemplateSummary[]> {
@@ -23,6 +26,12 @@ export class TemplatesService {
     const template = await this.queries.getTemplate(existingIdOr404(id, 'template'), version);
     if (!template) throw notFound(version === undefined ? 'template' : `version ${version} of template`, id);
     return template;
+  }
+
+  /** The cost of a run of this version (404 unknown template or version, 422 bad inputs or an unpriced model) and its first prompts. */
+  async estimate(id: string, body: EstimateBody): Promise<EstimateResponse> {
+    const view = await this.get(id, body.version);
+    return estimateTemplate(view, await this.providers.list(), body.inputs);
   }
 
   /** Validates first: an invalid template is a 422 with located errors and nothing is sent. */
