@@ -17,6 +17,8 @@ import {
   type UpdateProviderBody,
   CreatedResponse,
   DeadLetterView,
+  EstimateResponse,
+  type EstimateBody,
   type DeadLetterListQuery,
   Page,
   RunSummary,
@@ -106,6 +108,9 @@ export const api = {
   createTemplate: (template: unknown) => request('POST', '/templates', TemplateCreatedResponse, { body: template }),
 
   validateTemplate: (template: unknown) => request('POST', '/templates/validate', TemplateValidation, { body: template }),
+  /** What a run would cost and its first prompts, for these inputs (nothing stored). */
+  estimateTemplate: (id: string, body: EstimateBody, opts: { signal?: AbortSignal } = {}) =>
+    request('POST', `/templates/${enc(id)}/estimate`, EstimateResponse, { body, signal: opts.signal }),
   updateTemplate: (id: string, template: unknown) => request('PUT', `/templates/${enc(id)}`, TemplateCreatedResponse, { body: template }),
   cloneTemplate: (id: string) => request('POST', `/templates/${enc(id)}/clone`, TemplateCreatedResponse, { body: {} }),
   archiveTemplate: (id: string) => request('DELETE', `/templates/${enc(id)}`, AnyResponse),
