@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Inject, Put, Query } from '@nestjs/common';
 import { CostsQuery, PageQuery, PutBudgetsBody } from '@conclave/contracts';
 import { WorkersService } from '../fleet/workers.service';
+import { parseRangedQuery } from '../http/date-range';
 import { jsonBody, parseOr400 } from '../http/parse';
 import { CostsService } from './costs.service';
 
@@ -13,7 +14,7 @@ export class CostsController {
 
   @Get('costs')
   async list(@Query() query: unknown) {
-    const { groupBy, from, to } = parseOr400(CostsQuery, query, 'query');
+    const { groupBy, from, to } = parseRangedQuery(CostsQuery, query);
     return { groupBy, items: await this.costs.costs(groupBy, from, to) };
   }
 

@@ -105,7 +105,14 @@ describe('costs, budgets, alerts, workers, exports and archive', () => {
     const filtered = await http(`${api}/costs?groupBy=day&from=2026-01-02&to=2026-01-03T00:00:00Z`);
     expect(filtered.body.items.map((i: { key: string }) => i.key)).toEqual(['2026-01-02']);
     expect((await http(`${api}/costs`)).body.groupBy).toBe('provider');
-    for (const bad of ['groupBy=week', 'from=yesterday', 'to=2026-13-01']) expectError(await http(`${api}/costs?${bad}`), 400, 'bad_request');
+    expectError(await http(`${api}/costs?groupBy=week`), 400, 'bad_request');
+    // a range that is not ISO, or runs backwards, is refused with the field named (also on the export)
+    for (const bad of ['from=yesterday', 'to=2026-13-01', 'from=2026-01-03&to=2026-01-02', 'from=2026-01-02T00:00:01Z&to=2026-01-02']) {
+      for (const path of ['costs', 'costs/export']) expectError(await http(`${api}/${path}?${bad}`), 422, 'validation');
+    }
+    // an empty range is not a reversed one
+    expect((await http(`${api}/costs?groupBy=day&from=2026-01-02&to=2026-01-02`)).body.items).toEqual([]);
+    expect((await http(`${api}/costs/export?groupBy=day&from=2026-01-02&to=2026-01-03`)).body.map((i: { key: string }) => i.key)).toEqual(['2026-01-02']);
   });
 
   it('stores budgets with PUT (validated, replacing) and reports this month’s spend', async () => {

@@ -4,6 +4,7 @@ import { CostsExportQuery, ExportQuery, RunExportQuery } from '@conclave/contrac
 import { ReadModelQueries, RunArchiveRow, type DataSource } from '@conclave/read-models';
 import { CostsService } from '../costs/costs.service';
 import { existingIdOr404, notFound } from '../http/ids';
+import { parseRangedQuery } from '../http/date-range';
 import { parseOr400 } from '../http/parse';
 import { DATA_SOURCE } from '../tokens';
 import { toCsv } from './csv';
@@ -39,7 +40,7 @@ export class ExportsController {
 
   @Get('costs/export')
   async costsExport(@Query() query: unknown, @Res({ passthrough: true }) res: Response) {
-    const { format, groupBy, from, to } = parseOr400(CostsExportQuery, query, 'query');
+    const { format, groupBy, from, to } = parseRangedQuery(CostsExportQuery, query);
     const items = await this.costs.costs(groupBy, from, to);
     return send(res, format, `costs-by-${groupBy}`, items, ['key', 'costUsd', 'inputTokens', 'outputTokens', 'calls'], (c) => [c.key, c.costUsd, c.tokens.input, c.tokens.output, c.calls]);
   }

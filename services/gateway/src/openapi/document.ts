@@ -3,6 +3,8 @@ import { z } from 'zod';
 import {
   AcceptBody,
   AlertItem,
+  AnalyticsQuery,
+  AnalyticsView,
   AnswerBody,
   ArchiveResponse,
   BudgetBody,
@@ -82,6 +84,7 @@ interface Op {
 }
 
 const items = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
+const RANGE_422 = 'validation: `from` or `to` is not an ISO date or date-time with an offset, or `from` is after `to` (details name the field)';
 const PhaseCommand = ['retry', 'skip', 'approve', 'reject', 'answer', 'accept'] as const;
 const PHASE_BODIES: Record<(typeof PhaseCommand)[number], z.ZodType> = {
   retry: RetryBody,
@@ -190,8 +193,20 @@ export const API_ROUTES: Record<string, Partial<Record<Method, Op>>> = {
   },
   '/providers/{id}/test': { post: { tag: 'providers', summary: 'A cheap real call through the official SDK', params: ['id'], status: 200, response: ProviderTestResult } },
 
-  '/costs': { get: { tag: 'costs', summary: 'Spend grouped by provider, model, template or day (`from` inclusive, `to` exclusive)', query: CostsQuery, response: CostsView } },
-  '/costs/export': { get: { tag: 'exports', summary: 'Export costs as CSV or JSON', query: CostsExportQuery, produces: 'export', response: z.array(CostsView.shape.items.element) } },
+  '/costs': {
+    get: { tag: 'costs', summary: 'Spend grouped by provider, model, template or day (`from` inclusive, `to` exclusive)', query: CostsQuery, response: CostsView, errors: { 422: RANGE_422 } },
+  },
+  '/analytics': {
+    get: {
+      tag: 'costs',
+      summary:
+        'Analytics within `from` (inclusive) and `to` (exclusive), optionally of one template: per template and template phase over the runs started in the range (runs, success and failure rates, duration p50/p95, cost per run, tokens), the ten costliest of those runs, and per model and per UTC day over the calls made in the range (as GET /costs)',
+      query: AnalyticsQuery,
+      response: AnalyticsView,
+      errors: { 422: RANGE_422 },
+    },
+  },
+  '/costs/export': { get: { tag: 'exports', summary: 'Export costs as CSV or JSON', query: CostsExportQuery, produces: 'export', response: z.array(CostsView.shape.items.element), errors: { 422: RANGE_422 } } },
   '/budgets': {
     get: { tag: 'costs', summary: 'The global and per-template monthly budgets with this month’s spend', response: BudgetsView },
     put: { tag: 'costs', summary: 'Replace every budget', body: PutBudgetsBody, status: 200, response: BudgetsView },

@@ -1,0 +1,32 @@
+import type { z } from 'zod';
+import { ConclaveError, IsoInstant } from '@conclave/contracts';
+import { parseOr400 } from './parse';
+
+/**
+ * Parses a query that carries a time range (`from` inclusive, `to` exclusive): a bound that is
+ * not an ISO date or date-time, or `from` after `to`, is a 422 `validation` naming the field;
+ * anything else that does not parse is a 400 `bad_request` (parseOr400). Nothing is read before
+ * the range is known to be sound.
+ */
+export function parseRangedQuery<S extends z.ZodType<{ from?: string; to?: string }>>(schema: S, query: unknown): z.infer<S> {
+  const raw = (query ?? {}) as Record<string, unknown>;
+  for (const field of ['from', 'to'] as const) {
+    if (raw[field] === undefined) continue;
+    if (!IsoInstant.safeParse(raw[field]).success) {
+      throw new ConclaveError('validation', `${field} must be an ISO date (2026-01-31) or date-time with an offset (2026-01-31T12:00:00Z)`, { field, value: raw[field] });
+    }
+  }
+  const parsed = parseOr400(schema, query, 'query');
+  const from = instant(parsed.from);
+  const to = instant(parsed.to);
+  if (from !== null && to !== null && Date.parse(from) > Date.parse(to)) {
+    throw new ConclaveError('validation', 'from must not be after to', { from: parsed.from, to: parsed.to });
+  }
+  return parsed;
+}
+
+/** A bound as an instant for SQL: a bare date is its midnight UTC (not the database session's time zone); absent is null. */
+export function instant(bound: string | undefined): string | null {
+  if (bound === undefined) return null;
+  return /^\d{4}-\d{2}-\d{2}$/.test(bound) ? `${bound}T00:00:00Z` : bound;
+}
