@@ -81,6 +81,8 @@ export const CandidateView = z.object({
    * `number` of `of` retries. The candidate is still outstanding (`requested`) meanwhile.
    */
   retry: CandidateRetry.nullable().optional(),
+  /** when it was requested (CandidateRequested): a running candidate's elapsed time counts from here */
+  requestedAt: z.string().nullable().optional(),
 });
 export type CandidateView = z.infer<typeof CandidateView>;
 /** `GET /runs/:id/candidates/:candidateId/transcript`: a candidate's whole conversation, in order */
@@ -93,8 +95,46 @@ export const VerdictView = z.object({
   rationale: z.string(),
   /** the round's candidates the verdict went without (they exhausted their tries or failed for good), and why */
   missing: z.array(MissingCandidate).default([]),
+  /** the judge call that gave it (VerdictRecorded): which model judged, and what that cost */
+  judge: z.object({ provider: z.string(), model: z.string(), tokens: Tokens, costUsd: z.number() }).nullable().optional(),
 });
 export type VerdictView = z.infer<typeof VerdictView>;
+
+/** `GET /runs/:id/verdicts?phase=&attempt=`: every judge call of a run, of every attempt and round. */
+export const VerdictListItem = VerdictView.extend({
+  phaseId: z.string(),
+  attempt: z.number().int(),
+  round: z.number().int(),
+  purpose: z.enum(['select', 'evaluate']),
+  recordedAt: z.string(),
+});
+export type VerdictListItem = z.infer<typeof VerdictListItem>;
+
+/**
+ * One attempt of a phase, as the log tells it (PhaseStarted … PhaseCompleted / PhaseFailed /
+ * PhaseRetryScheduled). An attempt the retry policy abandoned is `failed` with `retried`.
+ */
+export const PhaseAttemptView = z.object({
+  attempt: z.number().int().positive(),
+  status: PhaseStatus,
+  startedAt: z.string().nullable(),
+  completedAt: z.string().nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** the next attempt was scheduled after this one (`cause`), to start at `notBefore` */
+  retried: z.object({ cause: z.enum(['user', 'policy', 'timeout']), notBefore: z.string() }).nullable(),
+});
+export type PhaseAttemptView = z.infer<typeof PhaseAttemptView>;
+
+/** `GET /runs/:id/usage`: a run's spend by provider and model, candidates and judges apart (every attempt). */
+export const RunUsageItem = z.object({
+  role: z.enum(['candidate', 'judge']),
+  provider: z.string(),
+  model: z.string(),
+  calls: z.number().int(),
+  tokens: Tokens,
+  costUsd: z.number(),
+});
+export type RunUsageItem = z.infer<typeof RunUsageItem>;
 
 export const PhaseView = z.object({
   id: z.string(),
@@ -126,6 +166,8 @@ export const PhaseView = z.object({
   condition: z.object({ result: z.boolean() }).nullable().optional(),
   /** agent phases of a run with a workspace: the winner's commit on the run branch */
   commit: z.object({ sha: GitSha, parent: GitSha, candidateId: z.string(), files: z.array(ChangedFile) }).nullable().optional(),
+  /** every attempt so far, oldest first (the current one last); earlier attempts' candidates: `GET /runs/:id/candidates?phase=&attempt=` */
+  attempts: z.array(PhaseAttemptView).optional(),
 });
 export type PhaseView = z.infer<typeof PhaseView>;
 

@@ -10,6 +10,7 @@ export * from './data-source';
 export * from './projection';
 export * from './queries';
 export * from './views';
+export * from './attempts';
 export * from './cursor';
 export * from './alerts';
 export * from './replay';

@@ -1,5 +1,21 @@
 import { In, type DataSource } from 'typeorm';
-import type { ArtifactView, CandidateView, CheckpointView, DeadLetterListQuery, DeadLetterView, RunSummary, RunView, Template, TemplateSummary, TemplateView, TimelineEntry, ToolCallView } from '@conclave/contracts';
+import type {
+  ArtifactView,
+  CandidateView,
+  CheckpointView,
+  DeadLetterListQuery,
+  DeadLetterView,
+  RunSummary,
+  RunUsageItem,
+  RunView,
+  Template,
+  TemplateSummary,
+  TemplateView,
+  TimelineEntry,
+  ToolCallView,
+  VerdictListItem,
+} from '@conclave/contracts';
+import { ATTEMPT_EVENT_TYPES, type AttemptEvent } from './attempts';
 import { decodeCursor, encodeCursor, escapeLike } from './cursor';
 import { getDeadLetter, listDeadLetters } from './dead-letters';
 import {
@@ -27,6 +43,7 @@ import {
   toTemplateSummary,
   toTimelineEntry,
   toToolCallView,
+  toVerdictListItem,
   type AlertView,
 } from './views';
 
@@ -66,7 +83,9 @@ const GET_RUN_SQL = `
          COALESCE((SELECT jsonb_agg(to_jsonb(x) ORDER BY x.round, x.slot)
                      FROM candidates x JOIN run_phases p ON ${CURRENT_ATTEMPT} WHERE x.run_id = r.id), '[]') AS candidates,
          COALESCE((SELECT jsonb_agg(to_jsonb(x))
-                     FROM verdicts x JOIN run_phases p ON ${CURRENT_ATTEMPT} WHERE x.run_id = r.id), '[]') AS verdicts
+                     FROM verdicts x JOIN run_phases p ON ${CURRENT_ATTEMPT} WHERE x.run_id = r.id), '[]') AS verdicts,
+         COALESCE((SELECT jsonb_agg(jsonb_build_object('type', t.type, 'phaseId', t.phase_id, 'at', t.occurred_at, 'data', t.data) ORDER BY t.sequence)
+                     FROM timeline_events t WHERE t.run_id = r.id AND t.type IN (${ATTEMPT_EVENT_TYPES.map((t) => `'${t}'`).join(', ')})), '[]') AS attempt_events
     FROM runs r
    WHERE r.id = $1`;
 const POLL_MS = 20;
@@ -95,7 +114,8 @@ export class ReadModelQueries {
    * entities' column metadata, as TypeORM hydrates a find().
    */
   async getRun(id: string): Promise<RunView | null> {
-    const rows: { run: JsonRow; phases: JsonRow[]; candidates: JsonRow[]; verdicts: JsonRow[]; archived: boolean; parked: ParkedInfo | null }[] = await this.ds.query(GET_RUN_SQL, [id]);
+    const rows: { run: JsonRow; phases: JsonRow[]; candidates: JsonRow[]; verdicts: JsonRow[]; archived: boolean; parked: ParkedInfo | null; attempt_events: AttemptEvent[] }[] =
+      await this.ds.query(GET_RUN_SQL, [id]);
     const row = rows[0];
     if (!row) return null;
     const view = toRunView(
@@ -104,6 +124,7 @@ export class ReadModelQueries {
       row.candidates.map((c) => this.hydrate(CandidateRow, c)),
       row.verdicts.map((v) => this.hydrate(VerdictRow, v)),
       row.archived,
+      row.attempt_events.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
     );
     return row.parked ? { ...view, parked: { ...row.parked, sequence: Number(row.parked.sequence), at: new Date(row.parked.at).toISOString() } } : view;
   }
@@ -213,16 +234,54 @@ export class ReadModelQueries {
     return row ? toArtifactView(row) : null;
   }
 
-  /** Every candidate of a run (all attempts), in template order, then attempt, round and slot. */
-  async listCandidates(runId: string, phaseId?: string): Promise<CandidateListItem[]> {
+  /** Every candidate of a run (all attempts, or one), in template order, then attempt, round and slot. */
+  async listCandidates(runId: string, phaseId?: string, attempt?: number): Promise<CandidateListItem[]> {
     const qb = this.ds
       .getRepository(CandidateRow)
       .createQueryBuilder('c')
       .innerJoin(RunPhaseRow, 'p', 'p.runId = c.runId AND p.phaseId = c.phaseId')
       .where('c.runId = :runId', { runId });
     if (phaseId !== undefined) qb.andWhere('c.phaseId = :phaseId', { phaseId });
+    if (attempt !== undefined) qb.andWhere('c.attempt = :attempt', { attempt });
     const rows = await qb.orderBy('p.position', 'ASC').addOrderBy('c.attempt', 'ASC').addOrderBy('c.round', 'ASC').addOrderBy('c.slot', 'ASC').getMany();
     return rows.map((row) => ({ ...toCandidateView(row), phaseId: row.phaseId, attempt: row.attempt, round: row.round }));
+  }
+
+  /** Every judge call of a run (all attempts, or one), in template order, then attempt, round and the order they were recorded. */
+  async listVerdicts(runId: string, phaseId?: string, attempt?: number): Promise<VerdictListItem[]> {
+    const qb = this.ds
+      .getRepository(VerdictRow)
+      .createQueryBuilder('v')
+      .innerJoin(RunPhaseRow, 'p', 'p.runId = v.runId AND p.phaseId = v.phaseId')
+      .where('v.runId = :runId', { runId });
+    if (phaseId !== undefined) qb.andWhere('v.phaseId = :phaseId', { phaseId });
+    if (attempt !== undefined) qb.andWhere('v.attempt = :attempt', { attempt });
+    const rows = await qb.orderBy('p.position', 'ASC').addOrderBy('v.attempt', 'ASC').addOrderBy('v.round', 'ASC').addOrderBy('v.sequence', 'ASC').getMany();
+    return rows.map(toVerdictListItem);
+  }
+
+  /**
+   * A run's spend by provider and model over every attempt: candidates (what their calls were
+   * billed, failed tries included) and judges apart. The items sum to the run's cost and tokens.
+   */
+  async runUsage(runId: string): Promise<RunUsageItem[]> {
+    const rows: { role: 'candidate' | 'judge'; provider: string; model: string; calls: string; input: string; output: string; cost: number }[] = await this.ds.query(
+      `SELECT 'candidate' AS role, provider, model, count(*) AS calls, sum(tokens_input) AS input, sum(tokens_output) AS output, sum(cost_usd) AS cost
+         FROM candidates WHERE run_id = $1 GROUP BY provider, model
+       UNION ALL
+       SELECT 'judge' AS role, provider, model, count(*) AS calls, sum(tokens_input) AS input, sum(tokens_output) AS output, sum(cost_usd) AS cost
+         FROM verdicts WHERE run_id = $1 GROUP BY provider, model
+       ORDER BY cost DESC, role, provider, model`,
+      [runId],
+    );
+    return rows.map((r) => ({
+      role: r.role,
+      provider: r.provider,
+      model: r.model,
+      calls: Number(r.calls),
+      tokens: { input: Number(r.input), output: Number(r.output) },
+      costUsd: Number(r.cost),
+    }));
   }
 
   /** One candidate of a run (any attempt), or null. */

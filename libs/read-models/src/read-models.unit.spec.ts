@@ -113,7 +113,10 @@ describe('toRunView', () => {
       tokensInput: 1, tokensOutput: 2, costUsd: 0.5, durationMs: 3, error: null, requestedAt: d(0),
     }) as CandidateRow;
   const verdict = (phaseId: string, attempt: number) =>
-    ({ runId: 'r', phaseId, attempt, winnerId: `${phaseId}.${attempt}.0`, scores: {}, rationale: `a${attempt}`, missing: [] }) as unknown as VerdictRow;
+    ({
+      runId: 'r', phaseId, attempt, winnerId: `${phaseId}.${attempt}.0`, scores: {}, rationale: `a${attempt}`, missing: [],
+      provider: 'jp', model: `judge-${attempt}`, tokensInput: 7, tokensOutput: 8, costUsd: 0.25,
+    }) as unknown as VerdictRow;
 
   it('orders phases by position, keeps the current attempt only, lists running/waiting phases', () => {
     const view = toRunView(
@@ -125,7 +128,10 @@ describe('toRunView', () => {
     expect(view.phases.map((p) => p.id)).toEqual(['a', 'b', 'c']);
     expect(view.currentPhases).toEqual(['a', 'c']);
     expect(view.phases[0]!.candidates.map((c) => c.id)).toEqual(['a.2.0', 'a.2.1']);
-    expect(view.phases[0]!.verdict).toEqual({ winnerId: 'a.2.0', scores: {}, rationale: 'a2', missing: [] });
+    expect(view.phases[0]!.verdict).toEqual({
+      winnerId: 'a.2.0', scores: {}, rationale: 'a2', missing: [],
+      judge: { provider: 'jp', model: 'judge-2', tokens: { input: 7, output: 8 }, costUsd: 0.25 },
+    });
     expect(view.phases[1]!.error).toEqual({ code: 'x', message: 'y' });
     expect(view.phases[2]).toMatchObject({ candidates: [], verdict: null, startedAt: d(3).toISOString() });
     expect(view).toMatchObject({ startedAt: d(0).toISOString(), completedAt: null, tokens: { input: 10, output: 20 }, sequence: 9 });

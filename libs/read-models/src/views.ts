@@ -8,8 +8,10 @@ import type {
   RunView,
   TemplateSummary,
   TimelineEntry,
+  VerdictListItem,
   VerdictView,
 } from '@conclave/contracts';
+import { phaseAttempts, type AttemptEvent } from './attempts';
 import { NO_PENDING, type AlertRow, type ArtifactRow, type CandidateRow, type CheckpointRow, type RunPhaseRow, type RunRow, type TemplateRow, type TimelineEventRow, type ToolCallRow, type VerdictRow } from './entities';
 
 /** Row → REST view mappers (pure). Timestamps leave as ISO-8601 UTC strings. */
@@ -31,11 +33,22 @@ export function toCandidateView(row: CandidateRow): CandidateView {
     transcript: row.transcript ?? null,
     partial: row.partial ?? null,
     retry: row.error?.retry ?? null,
+    requestedAt: iso(row.requestedAt),
   };
 }
 
 export function toVerdictView(row: VerdictRow): VerdictView {
-  return { winnerId: row.winnerId, scores: row.scores, rationale: row.rationale, missing: row.missing };
+  return {
+    winnerId: row.winnerId,
+    scores: row.scores,
+    rationale: row.rationale,
+    missing: row.missing,
+    judge: { provider: row.provider, model: row.model, tokens: { input: row.tokensInput, output: row.tokensOutput }, costUsd: row.costUsd },
+  };
+}
+
+export function toVerdictListItem(row: VerdictRow): VerdictListItem {
+  return { ...toVerdictView(row), phaseId: row.phaseId, attempt: row.attempt, round: row.round, purpose: row.purpose, recordedAt: row.recordedAt.toISOString() };
 }
 
 /**
@@ -43,7 +56,7 @@ export function toVerdictView(row: VerdictRow): VerdictView {
  * current attempt. `candidates` and `verdicts` may hold other phases and attempts; they are
  * filtered here.
  */
-export function toPhaseView(phase: RunPhaseRow, candidates: readonly CandidateRow[], verdicts: readonly VerdictRow[]): PhaseView {
+export function toPhaseView(phase: RunPhaseRow, candidates: readonly CandidateRow[], verdicts: readonly VerdictRow[], attemptEvents: readonly AttemptEvent[] = []): PhaseView {
   // a rolled-back phase shows nothing of its last attempt until it starts again
   const current = (r: { phaseId: string; attempt: number }) => !phase.rolledBack && r.phaseId === phase.phaseId && r.attempt === phase.attempt;
   const verdict = verdicts.filter(current).reduce<VerdictRow | undefined>((latest, v) => (!latest || v.sequence > latest.sequence ? v : latest), undefined);
@@ -71,10 +84,25 @@ export function toPhaseView(phase: RunPhaseRow, candidates: readonly CandidateRo
     retryOverride: phase.retryOverride,
     condition: phase.condition ? { result: phase.condition.result } : null,
     commit: phase.rolledBack ? null : (phase.commit ?? null),
+    attempts: phaseAttempts(attemptEvents, {
+      id: phase.phaseId,
+      attempt: phase.attempt,
+      status: phase.status,
+      startedAt: iso(phase.startedAt),
+      completedAt: iso(phase.completedAt),
+      error: phase.error ? { code: phase.error.code, message: phase.error.message } : null,
+    }),
   };
 }
 
-export function toRunView(run: RunRow, phases: readonly RunPhaseRow[], candidates: readonly CandidateRow[], verdicts: readonly VerdictRow[], archived = false): RunView {
+export function toRunView(
+  run: RunRow,
+  phases: readonly RunPhaseRow[],
+  candidates: readonly CandidateRow[],
+  verdicts: readonly VerdictRow[],
+  archived = false,
+  attemptEvents: readonly AttemptEvent[] = [],
+): RunView {
   const ordered = [...phases].sort((a, b) => a.position - b.position);
   return {
     id: run.id,
@@ -84,7 +112,7 @@ export function toRunView(run: RunRow, phases: readonly RunPhaseRow[], candidate
     templateName: run.templateName,
     status: run.status,
     inputs: run.inputs,
-    phases: ordered.map((p) => toPhaseView(p, candidates, verdicts)),
+    phases: ordered.map((p) => toPhaseView(p, candidates, verdicts, attemptEvents)),
     currentPhases: ordered.filter((p) => p.status === 'running' || p.status === 'waiting').map((p) => p.phaseId),
     costUsd: run.costUsd,
     tokens: { input: run.tokensInput, output: run.tokensOutput },

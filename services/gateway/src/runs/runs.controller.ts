@@ -6,7 +6,8 @@ import { jsonBody, parseOr400, RequestId } from '../http/parse';
 import { RunsService } from './runs.service';
 import { Idempotent } from '../http/idempotency.interceptor';
 
-const CandidatesQuery = z.object({ phase: z.string().min(1).max(128).optional() });
+/** `phase` and `attempt` narrow a run's candidates or verdicts to one phase, one attempt (both optional). */
+const AttemptQuery = z.object({ phase: z.string().min(1).max(128).optional(), attempt: z.coerce.number().int().positive().max(1_000_000).optional() });
 
 @Controller('runs')
 export class RunsController {
@@ -48,8 +49,21 @@ export class RunsController {
 
   @Get(':id/candidates')
   async candidates(@Param('id') id: string, @Query() query: unknown) {
-    const { phase } = parseOr400(CandidatesQuery, query, 'query');
-    return { items: await this.runs.candidates(id, phase) };
+    const { phase, attempt } = parseOr400(AttemptQuery, query, 'query');
+    return { items: await this.runs.candidates(id, phase, attempt) };
+  }
+
+  /** Every judge call (verdict) of the run, with its judge's provider, model, tokens and cost; `?phase=&attempt=` narrow it. */
+  @Get(':id/verdicts')
+  async verdicts(@Param('id') id: string, @Query() query: unknown) {
+    const { phase, attempt } = parseOr400(AttemptQuery, query, 'query');
+    return { items: await this.runs.verdicts(id, phase, attempt) };
+  }
+
+  /** The run's tokens and cost by provider and model (candidates and judges, every attempt). */
+  @Get(':id/usage')
+  async usage(@Param('id') id: string) {
+    return { items: await this.runs.usage(id) };
   }
 
   @Get(':id/candidates/:candidateId/transcript')

@@ -79,9 +79,19 @@ export class RunsService {
     return this.queries.timeline(id, sinceSequence, limit);
   }
 
-  async candidates(id: string, phaseId: string | undefined) {
+  async candidates(id: string, phaseId: string | undefined, attempt?: number) {
     await this.mustExist(id);
-    return this.queries.listCandidates(id, phaseId);
+    return this.queries.listCandidates(id, phaseId, attempt);
+  }
+
+  async verdicts(id: string, phaseId: string | undefined, attempt?: number) {
+    await this.mustExist(id);
+    return this.queries.listVerdicts(id, phaseId, attempt);
+  }
+
+  async usage(id: string) {
+    await this.mustExist(id);
+    return this.queries.runUsage(id);
   }
 
   /**
