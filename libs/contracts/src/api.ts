@@ -224,15 +224,30 @@ export const RunSummary = RunView.pick({
 }).extend({ phasesTotal: z.number().int(), phasesDone: z.number().int() });
 export type RunSummary = z.infer<typeof RunSummary>;
 
+/** The runs list's sort keys (`GET /runs?sort=`); `started` (newest first) by default. */
+export const RunSort = z.enum(['started', 'duration', 'cost', 'status', 'name']);
+export type RunSort = z.infer<typeof RunSort>;
+export const SortOrder = z.enum(['asc', 'desc']);
+export type SortOrder = z.infer<typeof SortOrder>;
+const IsoDateOrDateTime = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
 export const RunListQuery = z.object({
   status: z.string().optional(),
   templateId: z.string().optional(),
   q: z.string().max(200).optional(),
   /** archived runs are hidden unless `true` (only archived) or `all` */
   archived: z.enum(['true', 'false', 'all']).optional(),
+  /** absent: `started`; the order defaults to `desc` */
+  sort: RunSort.optional(),
+  order: SortOrder.optional(),
+  /** runs started at or after (ISO date or date-time) */
+  from: IsoDateOrDateTime.optional(),
+  /** runs started before (exclusive; a bare date means its midnight UTC) */
+  to: IsoDateOrDateTime.optional(),
   cursor: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
+/** Query fields whose bad values are a 422 (well-formed text that breaks a rule), not a 400; `from` must also not be after `to`. */
+export const RUN_LIST_VALIDATED_FIELDS = ['sort', 'order', 'from', 'to'] as const;
 export const Page = <T extends z.ZodTypeAny>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
 export const TimelineEntry = z.object({

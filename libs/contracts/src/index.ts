@@ -14,6 +14,7 @@ export * from './prices';
 export * from './workspace';
 export * from './nats-permissions';
 export * from './dead-letters';
+export * from './compare';
 export * from './analytics';
 export * from './overview';
 export * from './render';

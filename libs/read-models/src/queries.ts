@@ -1,4 +1,5 @@
-import { In, type DataSource } from 'typeorm';
+import { In, type DataSource, type SelectQueryBuilder } from 'typeorm';
+import type { RunSort, SortOrder } from '@conclave/contracts';
 import type {
   ArtifactView,
   CandidateView,
@@ -17,6 +18,7 @@ import type {
 } from '@conclave/contracts';
 import { ATTEMPT_EVENT_TYPES, type AttemptEvent } from './attempts';
 import { decodeCursor, encodeCursor, escapeLike } from './cursor';
+import { decodeSortCursor, encodeSortCursor, SORT_KEYS } from './run-sort';
 import { getDeadLetter, listDeadLetters } from './dead-letters';
 import {
   AlertRow,
@@ -55,7 +57,13 @@ export interface RunListOptions {
   q?: string;
   /** archived runs (gateway-owned run_archive) are hidden by default; 'true' lists only them, 'all' both */
   archived?: 'true' | 'false' | 'all';
-  /** `nextCursor` of the previous page */
+  /** absent with `order`: newest first; either present: keyset paging by (sort value, id), see run-sort.ts */
+  sort?: RunSort;
+  order?: SortOrder;
+  /** runs started at or after / before (ISO date or date-time; checked by the gateway) */
+  from?: string;
+  to?: string;
+  /** `nextCursor` of the previous page (of the same sort and order) */
   cursor?: string;
   /** 1–500 */
   limit: number;
@@ -157,6 +165,9 @@ export class ReadModelQueries {
     if (options.q) {
       qb.andWhere('(r.name ILIKE :q OR r.id ILIKE :q OR r.templateName ILIKE :q)', { q: `%${escapeLike(options.q)}%` });
     }
+    if (options.from) qb.andWhere('r.startedAt >= :from', { from: new Date(options.from) });
+    if (options.to) qb.andWhere('r.startedAt < :to', { to: new Date(options.to) });
+    if (options.sort || options.order) return this.listRunsSorted(qb, options, limit);
     if (options.cursor) {
       const cursor = decodeCursor(options.cursor);
       qb.andWhere('(r.startedAt, r.id) < (:cursorAt, :cursorId)', { cursorAt: new Date(cursor.startedAt), cursorId: cursor.id });
@@ -166,12 +177,39 @@ export class ReadModelQueries {
       .addOrderBy('r.id', 'DESC')
       .limit(limit + 1)
       .getMany();
+    return this.runPage(rows, limit, options, (last) => encodeCursor({ startedAt: last.startedAt.toISOString(), id: last.id }));
+  }
+
+  /** The runs list under an explicit `sort`/`order` (run-sort.ts: keyset over (sort value, id)). */
+  private async listRunsSorted(qb: SelectQueryBuilder<RunRow>, options: RunListOptions, limit: number): Promise<Page<RunSummary>> {
+    const sort = options.sort ?? 'started';
+    const order = options.order ?? 'desc';
+    const key = SORT_KEYS[sort];
+    const cursor = options.cursor ? decodeSortCursor(options.cursor, sort, order) : null;
+    const asOf = new Date(cursor?.asOf ?? Date.now());
+    if (sort === 'duration') qb.setParameter('asOf', asOf.toISOString());
+    if (cursor) {
+      qb.andWhere(`(${key.sql}, "r"."id") ${order === 'desc' ? '<' : '>'} (CAST(:sortValue AS ${key.cast}), :sortId)`, { sortValue: cursor.value, sortId: cursor.id });
+    }
+    const direction = order === 'desc' ? 'DESC' : 'ASC';
+    const rows = await qb
+      .orderBy(key.sql, direction)
+      .addOrderBy('r.id', direction)
+      .limit(limit + 1)
+      .getMany();
+    return this.runPage(rows, limit, options, (last) =>
+      encodeSortCursor({ sort, order, value: key.value(last, asOf), id: last.id, asOf: sort === 'duration' ? asOf.toISOString() : null }),
+    );
+  }
+
+  private async runPage(rows: RunRow[], limit: number, options: RunListOptions, cursorOf: (last: RunRow) => string): Promise<Page<RunSummary>> {
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     const archived = options.archived === 'all' ? await this.archivedAmong(items.map((r) => r.id)) : new Set<string>(options.archived === 'true' ? items.map((r) => r.id) : []);
+    const loops = await loopProgress(this.ds, items.map((r) => r.id));
     return {
-      items: items.map((r) => toRunSummary(r, archived.has(r.id))),
-      nextCursor: rows.length > limit && last ? encodeCursor({ startedAt: last.startedAt.toISOString(), id: last.id }) : null,
+      items: items.map((r) => ({ ...toRunSummary(r, archived.has(r.id)), loop: loops.get(r.id) ?? null })),
+      nextCursor: rows.length > limit && last ? cursorOf(last) : null,
     };
   }
 

@@ -11,6 +11,7 @@ import { RelayService } from './live/relay.service';
 import { OrchestratorClient } from './orchestrator/orchestrator.client';
 import { readModelProviders, ReadModelsCloser } from './read-models/read-models.providers';
 import { RunsController } from './runs/runs.controller';
+import { CompareController } from './runs/compare.controller';
 import { RunCommandsController } from './runs/run-commands.controller';
 import { RunCommandsService } from './runs/run-commands.service';
 import { EventsController } from './events/events.controller';
@@ -47,8 +48,8 @@ export class GatewayModule {
   static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
     return {
       module: GatewayModule,
-      // ExportsController before RunsController: `/runs/export` must not be taken for a run id
-      controllers: [HealthController, TemplatesController, ExportsController, RunsController, RunCommandsController, EventsController, ReplayController, ProvidersController, CostsController, WorkspacesController, DeadLettersController, OverviewController, AnalyticsController],
+      // ExportsController and CompareController before RunsController: `/runs/export` and `/runs/compare` must not be taken for a run id
+      controllers: [HealthController, TemplatesController, ExportsController, CompareController, RunsController, RunCommandsController, EventsController, ReplayController, ProvidersController, CostsController, WorkspacesController, DeadLettersController, OverviewController, AnalyticsController],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },

@@ -8,6 +8,7 @@ import { parseRangedQuery } from '../http/date-range';
 import { parseOr400 } from '../http/parse';
 import { DATA_SOURCE } from '../tokens';
 import { toCsv } from './csv';
+import { parseRunListQuery } from '../runs/run-list-query';
 
 const TIMELINE_PAGE = 5000;
 
@@ -23,10 +24,10 @@ export class ExportsController {
     @Inject(DATA_SOURCE) private readonly db: DataSource,
   ) {}
 
-  /** The runs list with the same filters as GET /runs (every page). */
+  /** The runs list with the same filters, sort and order as GET /runs (every page). */
   @Get('runs/export')
   async runs(@Query() query: unknown, @Res({ passthrough: true }) res: Response) {
-    const { format, ...filters } = parseOr400(RunExportQuery, query, 'query');
+    const { format, ...filters } = parseRunListQuery(RunExportQuery, query);
     const items = [];
     let cursor: string | undefined;
     do {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { CreateRunBody, RunListQuery, TimelineQuery } from '@conclave/contracts';
 import { jsonBody, parseOr400, RequestId } from '../http/parse';
 import { RunsService } from './runs.service';
+import { parseRunListQuery } from './run-list-query';
 import { Idempotent } from '../http/idempotency.interceptor';
 
 /** `phase` and `attempt` narrow a run's candidates or verdicts to one phase, one attempt (both optional). */
@@ -23,7 +24,7 @@ export class RunsController {
 
   @Get()
   list(@Query() query: unknown) {
-    return this.runs.list(parseOr400(RunListQuery, query, 'query'));
+    return this.runs.list(parseRunListQuery(RunListQuery, query));
   }
 
   @Get(':id')
