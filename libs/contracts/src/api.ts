@@ -83,6 +83,8 @@ export const CandidateView = z.object({
   retry: CandidateRetry.nullable().optional(),
   /** when it was requested (CandidateRequested): a running candidate's elapsed time counts from here */
   requestedAt: z.string().nullable().optional(),
+  /** loop phases: the producer/reviser round within the attempt, 0-based as in the events (0 for other kinds) */
+  round: z.number().int().nonnegative().optional(),
 });
 export type CandidateView = z.infer<typeof CandidateView>;
 /** `GET /runs/:id/candidates/:candidateId/transcript`: a candidate's whole conversation, in order */
@@ -136,6 +138,28 @@ export const RunUsageItem = z.object({
 });
 export type RunUsageItem = z.infer<typeof RunUsageItem>;
 
+/** One round of a loop phase's current attempt: the candidate the evaluator scored, its score and feedback. */
+export const LoopRoundView = z.object({
+  /** 0-based, as in the events and CandidateView.round (a page shows "Round round + 1 of maxRounds") */
+  round: z.number().int().nonnegative(),
+  /** the round's candidate the evaluator scored: its only one, or the select verdict's winner (null until known) */
+  candidateId: z.string().nullable(),
+  /** the evaluator's overall score (0–1) of that candidate; null until evaluated */
+  score: z.number().nullable(),
+  criteria: z.record(z.string(), z.number()),
+  /** the evaluator's rationale: the feedback handed to the next round's reviser */
+  feedback: z.string().nullable(),
+  evaluatedAt: z.string().nullable(),
+});
+export type LoopRoundView = z.infer<typeof LoopRoundView>;
+/** A loop phase's bounds (the template's `loop.maxAttempts` and `passThreshold`) and every round of its current attempt. */
+export const LoopView = z.object({
+  maxRounds: z.number().int().positive(),
+  passThreshold: z.number(),
+  rounds: z.array(LoopRoundView),
+});
+export type LoopView = z.infer<typeof LoopView>;
+
 export const PhaseView = z.object({
   id: z.string(),
   name: z.string().nullable(),
@@ -146,8 +170,16 @@ export const PhaseView = z.object({
   startedAt: z.string().nullable(),
   completedAt: z.string().nullable(),
   candidates: z.array(CandidateView),
+  /**
+   * The verdict that named the candidate the phase took as its artifact (for a loop that stopped at
+   * maxRounds: the best round's evaluation, not the last); before an artifact, the latest verdict.
+   */
   verdict: VerdictView.nullable(),
   artifactId: z.string().nullable(),
+  /** the candidate whose output became the phase's artifact (its winner); null until then, or when no candidate's output did */
+  artifactCandidateId: z.string().nullable().optional(),
+  /** loop phases: the bounds and each round's score and feedback (null for other kinds) */
+  loop: LoopView.nullable().optional(),
   costUsd: z.number(),
   tokens: Tokens,
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
@@ -221,7 +253,23 @@ export type RunView = z.infer<typeof RunView>;
 export const RunSummary = RunView.pick({
   id: true, name: true, templateId: true, templateVersion: true, templateName: true, status: true,
   costUsd: true, startedAt: true, completedAt: true, sequence: true, origin: true, archived: true, filesChanged: true,
-}).extend({ phasesTotal: z.number().int(), phasesDone: z.number().int() });
+}).extend({
+  phasesTotal: z.number().int(),
+  phasesDone: z.number().int(),
+  /** a run with a started loop phase (the running one, else the last started): where it stands; null otherwise */
+  loop: z
+    .object({
+      phaseId: z.string(),
+      /** 1-based, as shown: "round 2 of 5" (the round under way, or the last one run) */
+      round: z.number().int().positive(),
+      maxRounds: z.number().int().positive(),
+      /** the highest evaluator score over the attempt's rounds (null until one is evaluated) */
+      bestScore: z.number().nullable(),
+      passThreshold: z.number(),
+    })
+    .nullable()
+    .optional(),
+});
 export type RunSummary = z.infer<typeof RunSummary>;
 
 /** The runs list's sort keys (`GET /runs?sort=`); `started` (newest first) by default. */

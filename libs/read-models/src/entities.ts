@@ -49,6 +49,10 @@ export interface InterviewInfo {
 export type WorkspaceInfo = NonNullable<RunView['workspace']>;
 export type PhaseCommitInfo = NonNullable<PhaseView['commit']>;
 export type PartialInfo = NonNullable<CandidateView['partial']>;
+export interface LoopBounds {
+  maxRounds: number;
+  passThreshold: number;
+}
 export const NO_PENDING: PendingInfo = { gates: [], questions: [], continue: [] };
 
 @Entity('runs')
@@ -121,6 +125,10 @@ export class RunPhaseRow {
   @Column({ name: 'rolled_back', type: 'boolean', default: false }) rolledBack!: boolean;
   /** agent phases of a run with a workspace: the winner's commit on the run branch (current attempt) */
   @Column({ type: 'jsonb', nullable: true }) commit!: PhaseCommitInfo | null;
+  /** the candidate whose output the current attempt took as its artifact (its winner; a loop's best round) */
+  @Column({ name: 'artifact_candidate_id', type: 'text', nullable: true }) artifactCandidateId!: string | null;
+  /** loop phases: the template's bounds (maxAttempts as maxRounds, passThreshold); null for other kinds */
+  @Column({ type: 'jsonb', nullable: true }) loop!: LoopBounds | null;
 }
 
 @Entity('candidates')

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { splitStreamId, type EventOf, type ProviderFailure, type Recorded, type RunEvent, type RunStatus, type TemplateEvent } from '@conclave/contracts';
+import { ids, splitStreamId, type EventOf, type ProviderFailure, type Recorded, type RunEvent, type RunStatus, type TemplateEvent } from '@conclave/contracts';
 import {
   NO_PENDING,
   TemplateRow,
@@ -7,6 +7,7 @@ import {
   type ErrorInfo,
   type GateInfo,
   type InterviewInfo,
+  type LoopBounds,
   type PartialInfo,
   type PendingInfo,
   type PhaseCommitInfo,
@@ -601,6 +602,7 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
         rolled_back: false,
         // a new attempt's winner makes a new commit; the run branch keeps the old one until then
         commit: null,
+        artifact_candidate_id: null,
       });
       recountDone(fold, run);
       recountFilesChanged(fold, run);
@@ -704,7 +706,13 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
       addUsage(fold, target, run, usage);
       return;
     }
-    case 'ArtifactRecorded':
+    case 'ArtifactRecorded': {
+      // the phase's own artifact (not a losing agent's candidate-diff beside it) names the phase's
+      // winner: for a loop stopped at maxAttempts, the best round's candidate rather than the last
+      const target = phase(e.data.phaseId);
+      if (e.data.artifactId === ids.artifact(runId, e.data.phaseId, e.data.attempt) && e.data.attempt === target.attempt) {
+        fold.changePhase(target, { artifact_candidate_id: e.data.candidateId });
+      }
       fold.insert(e, 'artifacts', [e.data.artifactId], {
         id: e.data.artifactId,
         run_id: runId,
@@ -716,6 +724,7 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
         created_at: at,
       });
       return;
+    }
     case 'PhaseCompleted':
       fold.changePhase(phase(e.data.phaseId), { status: 'completed', completed_at: at, artifact_id: e.data.artifactId, error: null });
       recountDone(fold, run);
@@ -851,6 +860,7 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
           retry_override: null,
           rolled_back: true,
           commit: null,
+          artifact_candidate_id: null,
         });
       }
       // the run branch is reset to the checkpoint's commit (absent in runs without a workspace)
@@ -983,6 +993,8 @@ function startRun(fold: BatchFold, e: EventOf<'RunStarted'> & { sequence: number
       condition: null,
       rolled_back: false,
       commit: null,
+      artifact_candidate_id: null,
+      loop: phase.kind === 'loop' ? ({ maxRounds: phase.loop.maxAttempts, passThreshold: phase.loop.passThreshold } satisfies LoopBounds) : null,
     })),
   );
 }

@@ -18,6 +18,7 @@ import type {
 } from '@conclave/contracts';
 import { ATTEMPT_EVENT_TYPES, type AttemptEvent } from './attempts';
 import { decodeCursor, encodeCursor, escapeLike } from './cursor';
+import { loopProgress } from './loops';
 import { decodeSortCursor, encodeSortCursor, SORT_KEYS } from './run-sort';
 import { getDeadLetter, listDeadLetters } from './dead-letters';
 import {

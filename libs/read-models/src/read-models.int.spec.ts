@@ -10,7 +10,7 @@ import {
   READ_MODEL_MIGRATIONS,
   type DataSource,
 } from '@conclave/read-models';
-import { at, cid, DRAFT_A_TRANSCRIPT, completedRunEvents, failedRunEvents, loopRunEvents, Recorder, T0, template } from './__tests__/fixtures';
+import { at, cid, DRAFT_A_TRANSCRIPT, completedRunEvents, failedRunEvents, loopMaxRoundsEvents, loopRunEvents, Recorder, T0, template } from './__tests__/fixtures';
 
 const RUN = 'run-1';
 const judgeOf = (runId: string) => completedRunEvents(runId, TPL).find((e) => e.type === 'JudgeRequested')!;
@@ -81,8 +81,8 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
           startedAt: at(9),
           completedAt: at(17),
           candidates: [
-            { id: cid(RUN, 'draft', 2, 0), slot: 0, provider: 'simulated', model: 'sim-a', status: 'generated', tokens: { input: 100, output: 150 }, costUsd: 0.25, durationMs: 1200, output: { text: 'draft a' }, error: null, transcript: DRAFT_A_TRANSCRIPT, partial: null, retry: null },
-            { id: cid(RUN, 'draft', 2, 1), slot: 1, provider: 'simulated', model: 'sim-b', status: 'generated', tokens: { input: 100, output: 200 }, costUsd: 0.5, durationMs: 1500, output: { text: 'draft b' }, error: null, transcript: null, partial: null, retry: null },
+            { id: cid(RUN, 'draft', 2, 0), slot: 0, provider: 'simulated', model: 'sim-a', status: 'generated', tokens: { input: 100, output: 150 }, costUsd: 0.25, durationMs: 1200, output: { text: 'draft a' }, error: null, transcript: DRAFT_A_TRANSCRIPT, partial: null, retry: null, round: 0 },
+            { id: cid(RUN, 'draft', 2, 1), slot: 1, provider: 'simulated', model: 'sim-b', status: 'generated', tokens: { input: 100, output: 200 }, costUsd: 0.5, durationMs: 1500, output: { text: 'draft b' }, error: null, transcript: null, partial: null, retry: null, round: 0 },
           ],
           verdict: {
             winnerId: cid(RUN, 'draft', 2, 1),
@@ -94,6 +94,8 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
             missing: [],
           },
           artifactId: `${RUN}.draft.2.artifact`,
+          artifactCandidateId: cid(RUN, 'draft', 2, 1),
+          loop: null,
           // both attempts and the judge: 0.125 + 0.5 + 0.25 + 0.0625
           costUsd: 0.9375,
           tokens: { input: 510, output: 400 },
@@ -110,10 +112,12 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
           startedAt: at(22),
           completedAt: at(26),
           candidates: [
-            { id: cid(RUN, 'polish', 2, 0), slot: 0, provider: 'simulated', model: 'sim-c', status: 'generated', tokens: { input: 50, output: 60 }, costUsd: 0.25, durationMs: 700, output: { text: 'polished b' }, error: null, transcript: null, partial: null, retry: null },
+            { id: cid(RUN, 'polish', 2, 0), slot: 0, provider: 'simulated', model: 'sim-c', status: 'generated', tokens: { input: 50, output: 60 }, costUsd: 0.25, durationMs: 700, output: { text: 'polished b' }, error: null, transcript: null, partial: null, retry: null, round: 0 },
           ],
           verdict: null,
           artifactId: `${RUN}.polish.2.artifact`,
+          artifactCandidateId: cid(RUN, 'polish', 2, 0),
+          loop: null,
           costUsd: 0.28125,
           tokens: { input: 55, output: 60 },
           error: null,
@@ -317,6 +321,52 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
       expect(write!.candidates[0]!.output).toEqual({ text: 'a\uFFFDb' });
       expect((await queries.timeline('loop-nul')).find((t) => t.type === 'CandidateGenerated')?.data).toMatchObject({ output: { text: 'a\uFFFDb' } });
     });
+
+    it('stopped at max rounds: the winner is the best round the artifact was taken from, every round keeps its score and feedback', async () => {
+      const rec = new Recorder(400);
+      await fold(rec.record('run', 'loop-max', loopMaxRoundsEvents('loop-max', TPL)));
+      const [write] = (await queries.getRun('loop-max'))!.phases;
+      const best = 'loop-max.write.1.r1.c0';
+      const artifact = await queries.getArtifact('loop-max', write!.artifactId!);
+      expect(artifact).toMatchObject({ candidateId: best, content: { text: 'detailed' } });
+      // the ★ follows the artifact, not the last verdict (round 3, 0.625)
+      expect(write!.artifactCandidateId).toBe(best);
+      expect(write!.verdict).toMatchObject({ winnerId: best, rationale: 'almost: cite sources', scores: { [best]: { overall: 0.75 } } });
+      expect(write!.loop).toEqual({
+        maxRounds: 3,
+        passThreshold: 0.8,
+        rounds: [
+          { round: 0, candidateId: 'loop-max.write.1.c0', score: 0.5, criteria: { quality: 0.5 }, feedback: 'needs detail', evaluatedAt: expect.any(String) },
+          { round: 1, candidateId: best, score: 0.75, criteria: { quality: 0.75 }, feedback: 'almost: cite sources', evaluatedAt: expect.any(String) },
+          { round: 2, candidateId: 'loop-max.write.1.r2.c0', score: 0.625, criteria: { quality: 0.625 }, feedback: 'lost focus', evaluatedAt: expect.any(String) },
+        ],
+      });
+      expect(write!.candidates.map((c) => [c.id, c.round])).toEqual([
+        ['loop-max.write.1.c0', 0],
+        [best, 1],
+        ['loop-max.write.1.r2.c0', 2],
+      ]);
+      // the runs list: the loop's last round (1-based), bounds and best score
+      const { items } = await queries.listRuns({ q: 'loop-max', limit: 10 });
+      expect(items.map((r) => [r.id, r.loop])).toEqual([['loop-max', { phaseId: 'write', round: 3, maxRounds: 3, bestScore: 0.75, passThreshold: 0.8 }]]);
+    });
+
+    it('a running loop: each verdict adds a round without replacing the earlier ones; no winner before the artifact', async () => {
+      const rec = new Recorder(500);
+      const events = loopMaxRoundsEvents('loop-live', TPL);
+      const upToRound2 = events.slice(0, 2 + 4 * 2);
+      await fold(rec.record('run', 'loop-live', upToRound2));
+      const [write] = (await queries.getRun('loop-live'))!.phases;
+      expect(write).toMatchObject({ status: 'running', artifactCandidateId: null });
+      expect(write!.loop!.rounds.map((r) => [r.round, r.score, r.feedback])).toEqual([
+        [0, 0.5, 'needs detail'],
+        [1, 0.75, 'almost: cite sources'],
+      ]);
+      const { items } = await queries.listRuns({ q: 'loop-live', limit: 10 });
+      expect(items[0]!.loop).toEqual({ phaseId: 'write', round: 2, maxRounds: 3, bestScore: 0.75, passThreshold: 0.8 });
+      // a loop that passed in its second round
+      expect((await queries.listRuns({ q: 'loop-1', limit: 10 })).items[0]!.loop).toMatchObject({ round: 2, bestScore: 0.875 });
+    });
   });
 
   describe('templates', () => {
@@ -384,7 +434,7 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
       const first = await queries.listRuns({ limit: 1 });
       expect(first.items[0]).toEqual({
         id: 'r7', name: 'Alphabet', templateId: 'tpl-y', templateVersion: 1, templateName: 'essay-pipeline', status: 'running',
-        costUsd: 0, startedAt: new Date(T0 + 7 * 60_000).toISOString(), completedAt: null, sequence: expect.any(Number), phasesTotal: 2, phasesDone: 0, origin: null, archived: false, filesChanged: 0,
+        costUsd: 0, startedAt: new Date(T0 + 7 * 60_000).toISOString(), completedAt: null, sequence: expect.any(Number), phasesTotal: 2, phasesDone: 0, origin: null, archived: false, filesChanged: 0, loop: null,
       });
     });
 

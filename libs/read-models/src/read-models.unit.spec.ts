@@ -105,7 +105,7 @@ describe('toRunView', () => {
     ({
       runId: 'r', phaseId, position, name: null, kind: 'llm', dependsOn: [], status, attempt, startedAt: attempt ? d(position + 1) : null, completedAt: null,
       artifactId: null, costUsd: 0, tokensInput: 0, tokensOutput: 0, error: status === 'failed' ? { code: 'x', message: 'y' } : null,
-      gate: null, interview: null, retryAt: null, retryOverride: null, condition: null, rolledBack: false, commit: null,
+      gate: null, interview: null, retryAt: null, retryOverride: null, condition: null, rolledBack: false, commit: null, artifactCandidateId: null, loop: null,
     }) as RunPhaseRow;
   const cand = (phaseId: string, attempt: number, slot: number) =>
     ({
@@ -146,5 +146,74 @@ describe('toRunView', () => {
     expect(view.phases[0]).toMatchObject({ status: 'pending', attempt: 2, candidates: [], verdict: null });
     expect(view.phases[1]!.gate).toEqual({ message: 'ok?', decision: null, comment: null });
     expect(view.phases[2]).toMatchObject({ retryAt: d(30).toISOString(), retryOverride: { provider: 'p', model: 'm2' }, candidates: [{ id: 'c.1.0' }] });
+  });
+});
+
+describe('loop phases in the run view', () => {
+  const d = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+  const run = {
+    id: 'r', name: null, templateId: 't', templateVersion: 1, templateName: 'T', status: 'completed', inputs: {}, autoMode: true, budgetUsd: null,
+    costUsd: 0, tokensInput: 0, tokensOutput: 0, startedAt: d(0), completedAt: d(9), error: null, sequence: 9, phasesTotal: 1, phasesDone: 1,
+    pending: { gates: [], questions: [], continue: [] }, pauseReason: null, origin: null, workspace: null, filesChanged: 0,
+  } as RunRow;
+  const loopPhase = (artifactCandidateId: string | null) =>
+    ({
+      runId: 'r', phaseId: 'w', position: 0, name: null, kind: 'loop', dependsOn: [], status: artifactCandidateId ? 'completed' : 'running', attempt: 1, startedAt: d(1), completedAt: null,
+      artifactId: artifactCandidateId ? 'r.w.1.artifact' : null, costUsd: 0, tokensInput: 0, tokensOutput: 0, error: null,
+      gate: null, interview: null, retryAt: null, retryOverride: null, condition: null, rolledBack: false, commit: null,
+      artifactCandidateId, loop: { maxRounds: 3, passThreshold: 0.8 },
+    }) as RunPhaseRow;
+  const id = (round: number, slot = 0) => `r.w.1${round ? `.r${round}` : ''}.c${slot}`;
+  const cand = (round: number, slot = 0) =>
+    ({ id: id(round, slot), runId: 'r', phaseId: 'w', attempt: 1, round, slot, provider: 'p', model: 'm', status: 'generated', output: { round }, tokensInput: 1, tokensOutput: 1, costUsd: 0, durationMs: 1, error: null, requestedAt: d(round) }) as CandidateRow;
+  const verdict = (round: number, purpose: 'select' | 'evaluate', winnerId: string, score: number, rationale: string, sequence: number) =>
+    ({ runId: 'r', phaseId: 'w', attempt: 1, round, purpose, sequence, winnerId, scores: { [winnerId]: { overall: score, criteria: { quality: score } } }, rationale, missing: [], recordedAt: d(sequence) }) as unknown as VerdictRow;
+  // three rounds, none passing 0.8; round 1 (0-based) is the best; round 1 had two candidates and a select verdict
+  const verdicts = [
+    verdict(0, 'evaluate', id(0), 0.5, 'needs detail', 3),
+    verdict(1, 'select', id(1, 1), 0.9, 'slot 1 reads better', 5),
+    verdict(1, 'evaluate', id(1, 1), 0.75, 'cite sources', 6),
+    verdict(2, 'evaluate', id(2), 0.625, 'lost focus', 8),
+  ];
+  const candidates = [cand(0), cand(1, 0), cand(1, 1), cand(2)];
+
+  it('stopped at max rounds: the verdict and winner are the round the artifact came from, not the last verdict', () => {
+    const [phase] = toRunView(run, [loopPhase(id(1, 1))], candidates, verdicts).phases;
+    expect(phase!.artifactCandidateId).toBe(id(1, 1));
+    expect(phase!.verdict).toMatchObject({ winnerId: id(1, 1), rationale: 'cite sources', scores: { [id(1, 1)]: { overall: 0.75 } } });
+  });
+
+  it('folds every round: the candidate scored (the select winner when there were several), its score, feedback and time', () => {
+    const [phase] = toRunView(run, [loopPhase(id(1, 1))], candidates, verdicts).phases;
+    expect(phase!.loop).toEqual({
+      maxRounds: 3,
+      passThreshold: 0.8,
+      rounds: [
+        { round: 0, candidateId: id(0), score: 0.5, criteria: { quality: 0.5 }, feedback: 'needs detail', evaluatedAt: d(3).toISOString() },
+        { round: 1, candidateId: id(1, 1), score: 0.75, criteria: { quality: 0.75 }, feedback: 'cite sources', evaluatedAt: d(6).toISOString() },
+        { round: 2, candidateId: id(2), score: 0.625, criteria: { quality: 0.625 }, feedback: 'lost focus', evaluatedAt: d(8).toISOString() },
+      ],
+    });
+    expect(phase!.candidates.map((c) => [c.id, c.round])).toEqual([
+      [id(0), 0],
+      [id(1, 0), 1],
+      [id(1, 1), 1],
+      [id(2), 2],
+    ]);
+  });
+
+  it('a round still being generated or judged is listed without a score; before the artifact the latest verdict shows', () => {
+    const [phase] = toRunView(run, [loopPhase(null)], [...candidates.slice(0, 3)], verdicts.slice(0, 2)).phases;
+    expect(phase!.loop!.rounds.map((r) => [r.round, r.candidateId, r.score, r.feedback])).toEqual([
+      [0, id(0), 0.5, 'needs detail'],
+      [1, id(1, 1), null, null],
+    ]);
+    expect(phase!.verdict?.winnerId).toBe(id(1, 1));
+    expect(phase!.artifactCandidateId).toBeNull();
+  });
+
+  it('other kinds have no loop', () => {
+    const llm = { ...loopPhase(null), kind: 'llm', loop: null } as RunPhaseRow;
+    expect(toRunView(run, [llm], [], []).phases[0]!.loop).toBeNull();
   });
 });

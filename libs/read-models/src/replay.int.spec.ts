@@ -2,7 +2,7 @@ import { ConclaveError, type Recorded } from '@conclave/contracts';
 import { createTestEnv, type TestEnv } from '@conclave/testing';
 import { createDataSource, migrate, projectBatch, ReadModelQueries, recordAlert, replay, REPLAY_LOCK_KEY, type DataSource, type ReplaySource } from '@conclave/read-models';
 import { retryAndRollback, throughGate, ccid, candidate, generated, started } from './__tests__/controls';
-import { completedRunEvents, failedRunEvents, loopRunEvents, Recorder, template } from './__tests__/fixtures';
+import { completedRunEvents, failedRunEvents, loopMaxRoundsEvents, loopRunEvents, Recorder, template } from './__tests__/fixtures';
 
 /** The log as an array: the same contract as the JetStream reader (after, limit). */
 function arraySource(events: Recorded[], lastSequence?: () => number): ReplaySource {
@@ -39,6 +39,7 @@ describe('replay: rebuild into fresh tables, verify, swap', () => {
     append('run', 'done', completedRunEvents('done', 'tpl'));
     append('run', 'failed', failedRunEvents('failed', 'tpl'));
     append('run', 'loop', loopRunEvents('loop', 'tpl'));
+    append('run', 'loop-max', loopMaxRoundsEvents('loop-max', 'tpl'));
     append('run', 'rolled', retryAndRollback('rolled', 'tpl'));
     append('run', 'gate', throughGate('gate', 'tpl'));
     append('run', 'agent', [
@@ -95,6 +96,10 @@ describe('replay: rebuild into fresh tables, verify, swap', () => {
     expect(report).toMatchObject({ mode: 'swap', processed: log.length, sequence: lastBefore });
     expect(await indexes()).toEqual(indexesBefore);
     expect(await queries.getRun('done')).toMatchObject({ status: 'completed', costUsd: 1.21875 });
+    // a loop stopped at max rounds: the rebuilt winner is still the best round's, with every round's score
+    const [write] = (await queries.getRun('loop-max'))!.phases;
+    expect(write).toMatchObject({ artifactCandidateId: 'loop-max.write.1.r1.c0', verdict: { winnerId: 'loop-max.write.1.r1.c0' }, loop: { maxRounds: 3, passThreshold: 0.8 } });
+    expect(write!.loop!.rounds.map((r) => r.score)).toEqual([0.5, 0.75, 0.625]);
     expect(await queries.appliedSequence()).toBe(lastBefore);
     expect((await queries.listCheckpoints('gate')).map((c) => c.id)).toEqual(['ask@1', 'review@1']);
     expect((await queries.listAlerts()).map((a) => a.kind).sort()).toEqual(['budget', 'projection_halted']);

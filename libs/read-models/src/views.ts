@@ -12,6 +12,7 @@ import type {
   VerdictView,
 } from '@conclave/contracts';
 import { phaseAttempts, type AttemptEvent } from './attempts';
+import { loopView, phaseVerdict } from './loops';
 import { NO_PENDING, type AlertRow, type ArtifactRow, type CandidateRow, type CheckpointRow, type RunPhaseRow, type RunRow, type TemplateRow, type TimelineEventRow, type ToolCallRow, type VerdictRow } from './entities';
 
 /** Row → REST view mappers (pure). Timestamps leave as ISO-8601 UTC strings. */
@@ -33,6 +34,7 @@ export function toCandidateView(row: CandidateRow): CandidateView {
     transcript: row.transcript ?? null,
     partial: row.partial ?? null,
     retry: row.error?.retry ?? null,
+    round: row.round,
     requestedAt: iso(row.requestedAt),
   };
 }
@@ -52,14 +54,16 @@ export function toVerdictListItem(row: VerdictRow): VerdictListItem {
 }
 
 /**
- * A phase with the candidates (every round, by round then slot) and the latest verdict of its
- * current attempt. `candidates` and `verdicts` may hold other phases and attempts; they are
- * filtered here.
+ * A phase with the candidates (every round, by round then slot) of its current attempt, the
+ * verdict that named its winner (loops.ts phaseVerdict) and, for a loop, every round. `candidates`
+ * and `verdicts` may hold other phases and attempts; they are filtered here.
  */
 export function toPhaseView(phase: RunPhaseRow, candidates: readonly CandidateRow[], verdicts: readonly VerdictRow[], attemptEvents: readonly AttemptEvent[] = []): PhaseView {
   // a rolled-back phase shows nothing of its last attempt until it starts again
   const current = (r: { phaseId: string; attempt: number }) => !phase.rolledBack && r.phaseId === phase.phaseId && r.attempt === phase.attempt;
-  const verdict = verdicts.filter(current).reduce<VerdictRow | undefined>((latest, v) => (!latest || v.sequence > latest.sequence ? v : latest), undefined);
+  const attemptVerdicts = verdicts.filter(current);
+  const attemptCandidates = candidates.filter(current);
+  const verdict = phaseVerdict(phase, attemptVerdicts);
   return {
     id: phase.phaseId,
     name: phase.name,
@@ -69,12 +73,13 @@ export function toPhaseView(phase: RunPhaseRow, candidates: readonly CandidateRo
     attempt: phase.attempt,
     startedAt: iso(phase.startedAt),
     completedAt: iso(phase.completedAt),
-    candidates: candidates
-      .filter(current)
+    candidates: attemptCandidates
       .sort((a, b) => a.round - b.round || a.slot - b.slot)
       .map(toCandidateView),
     verdict: verdict ? toVerdictView(verdict) : null,
     artifactId: phase.artifactId,
+    artifactCandidateId: phase.rolledBack ? null : (phase.artifactCandidateId ?? null),
+    loop: loopView(phase, attemptCandidates, attemptVerdicts),
     costUsd: phase.costUsd,
     tokens: { input: phase.tokensInput, output: phase.tokensOutput },
     error: phase.error ? { code: phase.error.code, message: phase.error.message } : null,

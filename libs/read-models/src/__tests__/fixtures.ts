@@ -152,41 +152,65 @@ export const loopTemplate = Template.parse({
   ],
 } satisfies TemplateInput);
 
-/** A loop phase that passes in round 1 of attempt 1: two candidates and two evaluations. */
-export function loopRunEvents(runId: string, templateId: string): NewEvent[] {
-  const candidate = (round: number) => ids.candidate(runId, 'write', 1, 0, round);
-  const evalId = (round: number) => ids.judge(runId, 'write', 1, round, 'evaluate');
-  const round = (r: number, text: string, score: number, rationale: string): NewEvent[] => [
+/** One round of the loop fixtures' `write` phase (attempt 1): a candidate, its evaluation request and verdict. */
+function loopRound(runId: string, r: number, text: string, score: number, rationale: string): NewEvent[] {
+  const candidate = ids.candidate(runId, 'write', 1, 0, r);
+  const evalId = ids.judge(runId, 'write', 1, r, 'evaluate');
+  return [
     {
       type: 'CandidateRequested',
-      data: { phaseId: 'write', attempt: 1, round: r, candidateId: candidate(r), slot: 0, provider: 'simulated', model: 'sim-w', prompt, output: out, attemptToken: 'tok', timeoutSeconds: 60 },
+      data: { phaseId: 'write', attempt: 1, round: r, candidateId: candidate, slot: 0, provider: 'simulated', model: 'sim-w', prompt, output: out, attemptToken: 'tok', timeoutSeconds: 60 },
     },
     {
       type: 'CandidateGenerated',
-      data: { phaseId: 'write', attempt: 1, candidateId: candidate(r), output: { text }, tokens: { input: 10, output: 10 }, costUsd: 0.25, durationMs: 10, workerId: 'w' },
+      data: { phaseId: 'write', attempt: 1, candidateId: candidate, output: { text }, tokens: { input: 10, output: 10 }, costUsd: 0.25, durationMs: 10, workerId: 'w' },
     },
     {
       type: 'JudgeRequested',
       data: {
-        phaseId: 'write', attempt: 1, round: r, judgeId: evalId(r), purpose: 'evaluate', provider: 'simulated', model: 'sim-eval', criteria: ['quality'], task: 'Write a plan',
-        candidates: [{ candidateId: candidate(r), output: { text } }], attemptToken: 'tok', missing: [],
+        phaseId: 'write', attempt: 1, round: r, judgeId: evalId, purpose: 'evaluate', provider: 'simulated', model: 'sim-eval', criteria: ['quality'], task: 'Write a plan',
+        candidates: [{ candidateId: candidate, output: { text } }], attemptToken: 'tok', missing: [],
       },
     },
     {
       type: 'VerdictRecorded',
       data: {
-        phaseId: 'write', attempt: 1, round: r, judgeId: evalId(r), purpose: 'evaluate', winnerId: candidate(r),
-        scores: { [candidate(r)]: { overall: score, criteria: { quality: score } } }, rationale, order: [candidate(r)],
+        phaseId: 'write', attempt: 1, round: r, judgeId: evalId, purpose: 'evaluate', winnerId: candidate,
+        scores: { [candidate]: { overall: score, criteria: { quality: score } } }, rationale, order: [candidate],
         provider: 'simulated', model: 'sim-eval', tokens: { input: 5, output: 5 }, costUsd: 0.0625, missing: [],
       },
     },
   ];
+}
+
+/** A loop phase that passes in round 1 of attempt 1: two candidates and two evaluations. */
+export function loopRunEvents(runId: string, templateId: string): NewEvent[] {
+  const candidate = (round: number) => ids.candidate(runId, 'write', 1, 0, round);
   return [
     { type: 'RunStarted', data: { runId, templateId, templateVersion: 1, template: loopTemplate, name: 'loop', inputs: {}, autoMode: true, budgetUsd: null, origin: null } },
     { type: 'PhaseStarted', data: { phaseId: 'write', attempt: 1 } },
-    ...round(0, 'rough', 0.5, 'needs detail'),
-    ...round(1, 'detailed', 0.875, 'good'),
+    ...loopRound(runId, 0, 'rough', 0.5, 'needs detail'),
+    ...loopRound(runId, 1, 'detailed', 0.875, 'good'),
     { type: 'ArtifactRecorded', data: { artifactId: ids.artifact(runId, 'write', 1), phaseId: 'write', attempt: 1, candidateId: candidate(1), artifactType: 'text', content: { text: 'detailed' } } },
+    { type: 'PhaseCompleted', data: { phaseId: 'write', attempt: 1, artifactId: ids.artifact(runId, 'write', 1) } },
+    { type: 'RunCompleted', data: {} },
+  ];
+}
+
+/**
+ * A loop phase that reaches maxAttempts (3) without passing (0.8): round 2 (index 1) scores best,
+ * the last round scores lower, and the orchestrator takes the best round's output as the artifact
+ * (decide.ts bestLoopRound) — the last verdict names another candidate than the artifact.
+ */
+export function loopMaxRoundsEvents(runId: string, templateId: string): NewEvent[] {
+  const best = ids.candidate(runId, 'write', 1, 0, 1);
+  return [
+    { type: 'RunStarted', data: { runId, templateId, templateVersion: 1, template: loopTemplate, name: 'loop at max rounds', inputs: {}, autoMode: true, budgetUsd: null, origin: null } },
+    { type: 'PhaseStarted', data: { phaseId: 'write', attempt: 1 } },
+    ...loopRound(runId, 0, 'rough', 0.5, 'needs detail'),
+    ...loopRound(runId, 1, 'detailed', 0.75, 'almost: cite sources'),
+    ...loopRound(runId, 2, 'rambling', 0.625, 'lost focus'),
+    { type: 'ArtifactRecorded', data: { artifactId: ids.artifact(runId, 'write', 1), phaseId: 'write', attempt: 1, candidateId: best, artifactType: 'text', content: { text: 'detailed' } } },
     { type: 'PhaseCompleted', data: { phaseId: 'write', attempt: 1, artifactId: ids.artifact(runId, 'write', 1) } },
     { type: 'RunCompleted', data: {} },
   ];
