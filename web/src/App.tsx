@@ -1,5 +1,5 @@
 import { Suspense, type ComponentType } from 'react';
-import { createBrowserRouter, isRouteErrorResponse, type LoaderFunctionArgs, Link, Navigate, NavLink, Outlet, useRouteError } from 'react-router-dom';
+import { createBrowserRouter, isRouteErrorResponse, type LoaderFunctionArgs, Link, NavLink, Outlet, useRouteError } from 'react-router-dom';
 import { SignIn, SignOutButton } from './auth/SignIn';
 import { useAuth } from './auth/session';
 import { ConnectionIndicator } from './ui/ConnectionIndicator';
@@ -19,6 +19,7 @@ import { ThemeToggle } from './ui/ThemeToggle';
 const page = (load: () => Promise<{ default: ComponentType }>) => async () => ({ Component: (await load()).default });
 
 const NAV = [
+  { to: '/', label: 'Overview' },
   { to: '/runs', label: 'Runs' },
   { to: '/templates', label: 'Templates' },
   { to: '/providers', label: 'Providers' },
@@ -38,7 +39,7 @@ function Layout() {
         Skip to content
       </a>
       <header className="topbar">
-        <Link to="/runs" className="brand">
+        <Link to="/" className="brand">
           <span className="brand__mark" aria-hidden="true">
             ◆
           </span>
@@ -48,7 +49,7 @@ function Layout() {
           <ul className="nav">
             {NAV.map((item) => (
               <li key={item.to}>
-                <NavLink to={item.to} className={({ isActive }) => (isActive ? 'nav__link is-active' : 'nav__link')}>
+                <NavLink to={item.to} end={item.to === '/'} className={({ isActive }) => (isActive ? 'nav__link is-active' : 'nav__link')}>
                   {item.label}
                 </NavLink>
               </li>
@@ -120,7 +121,7 @@ export const router = createBrowserRouter([
     // shown while the first page's chunk (and loader) load
     hydrateFallbackElement: <Loading />,
     children: [
-      { index: true, element: <Navigate to="/runs" replace /> },
+      { index: true, lazy: page(() => import('./overview/OverviewPage')) },
       { path: 'runs', lazy: page(() => import('./runs/RunsPage')) },
       {
         path: 'runs/:id',

@@ -67,6 +67,12 @@ export const OverviewRun = z.object({
 });
 export type OverviewRun = z.infer<typeof OverviewRun>;
 
+/** A run that finished (completed, failed or cancelled). */
+export const OverviewSettledRun = OverviewRun.pick({ id: true, name: true, templateId: true, templateName: true, status: true, startedAt: true, costUsd: true }).extend({
+  completedAt: z.string(),
+});
+export type OverviewSettledRun = z.infer<typeof OverviewSettledRun>;
+
 /** Spend over [from, to) — every priced call (candidates and judges), as GET /costs counts it. */
 export const OverviewSpendWindow = z.object({ from: z.string(), to: z.string(), costUsd: z.number() });
 
@@ -96,6 +102,8 @@ export const OverviewView = z.object({
     /** running, waiting and paused runs; those waiting on a human first, then newest first (at most `limit`) */
     active: z.array(OverviewRun),
     limit: z.number().int(),
+    /** the last runs that finished, newest first (archived ones left out) */
+    recent: z.array(OverviewSettledRun),
   }),
   spend: z.object({
     today: OverviewSpendWindow,

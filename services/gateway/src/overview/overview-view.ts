@@ -1,4 +1,4 @@
-import type { OverviewFailure, OverviewRun, OverviewWait, RunStatus } from '@conclave/contracts';
+import type { OverviewFailure, OverviewRun, OverviewSettledRun, OverviewWait, RunStatus } from '@conclave/contracts';
 import type { PauseReasonInfo, PendingInfo } from '@conclave/read-models';
 
 /** An active run as the overview's SQL reads it (phases as a jsonb array, timestamps as text). */
@@ -69,6 +69,30 @@ export function toOverviewRun(row: ActiveRunRow): OverviewRun {
     sequence: Number(row.sequence),
     running: row.phases.filter((p) => p.status === 'running').map((p) => ({ phaseId: p.id, phaseName: p.name, kind: p.kind, startedAt: p.startedAt ? iso(p.startedAt) : null })),
     waitingOn: waits,
+  };
+}
+
+export interface SettledRunRow {
+  id: string;
+  name: string | null;
+  template_id: string;
+  template_name: string;
+  status: RunStatus;
+  started_at: Date;
+  cost_usd: number;
+  completed_at: Date;
+}
+
+export function toOverviewSettledRun(row: SettledRunRow): OverviewSettledRun {
+  return {
+    id: row.id,
+    name: row.name,
+    templateId: row.template_id,
+    templateName: row.template_name,
+    status: row.status,
+    startedAt: row.started_at.toISOString(),
+    costUsd: roundUsd(row.cost_usd),
+    completedAt: row.completed_at.toISOString(),
   };
 }
 

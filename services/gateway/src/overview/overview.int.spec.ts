@@ -184,6 +184,14 @@ describe('GET /overview', () => {
     expect(ids).not.toContain(run.failed);
   });
 
+  it('lists the runs that finished last, newest first, archived ones left out', async () => {
+    const o = await overview();
+    expect(o.runs.recent.map((r) => [r.id, r.status, r.costUsd, r.completedAt])).toEqual([
+      [run.failed, 'failed', 0, new Date(now - 2 * HOUR).toISOString()],
+      [run.old, 'completed', 4, new Date(now - 40 * 24 * HOUR).toISOString()],
+    ]);
+  });
+
   it('lists recent failures newest first with their reason: a failed run once, a failed phase of a run that went on, archived runs left out', async () => {
     const o = await overview();
     expect(o.failures).toEqual([

@@ -3,11 +3,12 @@ import { ConclaveError, type OverviewView } from '@conclave/contracts';
 import { MAIN_CHECKPOINT, type DataSource, type EntityManager } from '@conclave/read-models';
 import { USAGE } from '../costs/costs.service';
 import { DATA_SOURCE } from '../tokens';
-import { roundUsd, toOverviewFailure, toOverviewRun, type ActiveRunRow, type FailureRow } from './overview-view';
+import { roundUsd, toOverviewFailure, toOverviewRun, toOverviewSettledRun, type ActiveRunRow, type FailureRow, type SettledRunRow } from './overview-view';
 
 /** Active runs listed (the counts cover them all). */
 export const ACTIVE_LIMIT = 50;
 export const FAILURES_LIMIT = 10;
+export const RECENT_LIMIT = 5;
 const GLOBAL_SCOPE = 'global';
 
 /** Today's and this month's bounds in the zone `$2`, at the instant `$1`. */
@@ -44,6 +45,14 @@ const COUNTS_SQL = `
          count(*) FILTER (WHERE status = 'waiting')::int AS waiting,
          count(*) FILTER (WHERE status = 'paused')::int AS paused
     FROM runs`;
+
+const RECENT_SQL = `
+  SELECT r.id, r.name, r.template_id, r.template_name, r.status, r.started_at, r.cost_usd, r.completed_at
+    FROM runs r
+   WHERE r.status IN ('completed', 'failed', 'cancelled') AND r.completed_at IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM run_archive a WHERE a.run_id = r.id)
+   ORDER BY r.completed_at DESC, r.id
+   LIMIT $1`;
 
 /**
  * A failed run once (with the phase that failed it, if any), and failed phases of runs that did
@@ -100,6 +109,7 @@ export class OverviewService {
     const [counts]: { total: number; running: number; waiting: number; paused: number }[] = await m.query(COUNTS_SQL);
     const active: ActiveRunRow[] = await m.query(ACTIVE_SQL, [ACTIVE_LIMIT]);
     const failures: FailureRow[] = await m.query(FAILURES_SQL, [FAILURES_LIMIT]);
+    const recent: SettledRunRow[] = await m.query(RECENT_SQL, [RECENT_LIMIT]);
 
     const monthByTemplate = new Map(spend.map((s) => [s.template, s.month]));
     const global = budgets.find((b) => b.scope === GLOBAL_SCOPE);
@@ -112,6 +122,7 @@ export class OverviewService {
         counts: { running: counts!.running, waiting: counts!.waiting, paused: counts!.paused },
         active: active.map(toOverviewRun),
         limit: ACTIVE_LIMIT,
+        recent: recent.map(toOverviewSettledRun),
       },
       spend: {
         today: { from: w!.day_from.toISOString(), to: w!.day_to.toISOString(), costUsd: roundUsd(spend.reduce((sum, s) => sum + s.today, 0)) },
