@@ -437,7 +437,11 @@ export const AlertRaisedData = z.object({
   details: z.record(z.string(), z.unknown()).default({}),
 });
 export const AlertAcknowledgedData = z.object({
-  alertId: AlertId,
+  /**
+   * the alerts row's id: an AlertId, or the id of an alert no event raised (a process alert, a
+   * budget alert of a run's log: `event:<id>`), whose subject is then a hash of it (alertSubjectKey)
+   */
+  alertId: z.string().min(1).max(300),
   comment: z.string().max(2000).optional(),
 });
 

@@ -127,6 +127,7 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
           ...BASE_PUBLISH,
           ...orderedAllow(streams.events), // relay, timeline, /events, providers' history, replay
           subjects.aggregateEvents('provider', '*'), // ProviderConfigured / ProviderRemoved
+          subjects.aggregateEvents('alert', '*'), // AlertRaised (budgets, provider tests) / AlertAcknowledged (ADR 016)
           subjects.orchestrator, // REST commands, request/reply
           ...transcriptRead,
         ],
@@ -169,7 +170,15 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
       allow_responses: true, // answers the gateway's commands and the workers' direct results
     },
     projector: {
-      publish: rule([...BASE_PUBLISH, ...orderedAllow(streams.events), ...pull(streams.deadLetters, consumers.deadLetters)], durableDeny(streams.events)),
+      publish: rule(
+        [
+          ...BASE_PUBLISH,
+          ...orderedAllow(streams.events),
+          ...pull(streams.deadLetters, consumers.deadLetters),
+          subjects.aggregateEvents('alert', '*'), // AlertRaised by its detectors (ADR 016)
+        ],
+        durableDeny(streams.events),
+      ),
       subscribe: rule(inbox('projector')),
     },
     'llm-worker': worker('llm-worker', [consumers.generateWorkers, consumers.toolRunners, consumers.workspaceTasks], transcriptWrite),

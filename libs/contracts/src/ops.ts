@@ -59,7 +59,13 @@ export const ProviderView = ProviderConfiguredData.omit({ providerId: true, sour
 });
 export type ProviderView = z.infer<typeof ProviderView>;
 
-export const ProviderTestResult = z.object({ ok: z.boolean(), latencyMs: z.number().int().nonnegative(), error: z.string().optional() });
+export const ProviderTestResult = z.object({
+  ok: z.boolean(),
+  latencyMs: z.number().int().nonnegative(),
+  error: z.string().optional(),
+  /** `auth_failed` when the provider refused the credentials (401 / 403) */
+  code: z.string().optional(),
+});
 export type ProviderTestResult = z.infer<typeof ProviderTestResult>;
 
 /** NATS request/reply (`subjects.credentials`), served by the gateway to workers on the same NATS. */

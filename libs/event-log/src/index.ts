@@ -5,3 +5,4 @@ export * from './transcripts';
 export * from './fingerprint';
 export * from './nats-auth';
 export * from './nats-server-config';
+export * from './alerts';

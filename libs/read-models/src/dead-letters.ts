@@ -1,6 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn, type DataSource, type EntityManager } from 'typeorm';
 import { ConclaveError, type DeadLetterListQuery, type DeadLetterMessage, type DeadLetterView } from '@conclave/contracts';
-import { recordAlert } from './alerts';
 import { toJsonb, type JsonValue } from './json';
 import { bigintAsNumber } from './transformers';
 
@@ -63,8 +62,7 @@ export type DeadLetterFoldResult =
 
 /**
  * Fold one DEAD_LETTERS message at stream sequence `sequence`, in the caller's transaction.
- * At-least-once safe: a record is inserted once (by id) and raises its `dead_letter` alert only
- * then; a mark keeps the latest redrive. Moves the `dead-letters` checkpoint (never backwards).
+ * At-least-once safe: a record is inserted once (by id); a mark keeps the latest redrive. Moves the `dead-letters` checkpoint (never backwards).
  */
 export async function foldDeadLetter(m: EntityManager, sequence: number, message: DeadLetterMessage, now = new Date()): Promise<DeadLetterFoldResult> {
   if (!m.queryRunner?.isTransactionActive) throw new Error('foldDeadLetter must run inside a transaction');
@@ -97,15 +95,7 @@ export async function foldDeadLetter(m: EntityManager, sequence: number, message
         result = 'duplicate';
         break;
       }
-      await recordAlert(
-        m,
-        {
-          kind: 'dead_letter',
-          message: text(`${message.consumer} gave up on a message of ${message.subject} (${message.reason}): dead letter ${sequence}`),
-          details: { id: String(sequence), runId: message.runId, consumer: message.consumer, subject: message.subject, reason: message.reason, error: message.error },
-        },
-        now,
-      );
+      // its `dead_letter` alert is an event of the log (AlertRaised, ADR 016), appended by the caller
       result = 'recorded';
       break;
     }

@@ -24,6 +24,8 @@ import { TemplatesService } from './templates/templates.service';
 import { CONFIG, LOGGER } from './tokens';
 import { CostsController } from './costs/costs.controller';
 import { CostsService } from './costs/costs.service';
+import { AlertsController } from './alerts/alerts.controller';
+import { AlertsService } from './alerts/alerts.service';
 import { ExportsController } from './exports/exports.controller';
 import { WorkersService } from './fleet/workers.service';
 import { CredentialsResponder } from './providers/credentials.responder';
@@ -49,7 +51,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       // ExportsController and CompareController before RunsController: `/runs/export` and `/runs/compare` must not be taken for a run id
-      controllers: [HealthController, TemplatesController, ExportsController, CompareController, RunsController, RunCommandsController, EventsController, ReplayController, ProvidersController, CostsController, WorkspacesController, DeadLettersController, OverviewController, AnalyticsController],
+      controllers: [HealthController, TemplatesController, ExportsController, CompareController, RunsController, RunCommandsController, EventsController, ReplayController, ProvidersController, CostsController, AlertsController, WorkspacesController, DeadLettersController, OverviewController, AnalyticsController],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
@@ -68,6 +70,7 @@ export class GatewayModule {
         ProvidersService,
         CredentialsResponder,
         CostsService,
+        AlertsService,
         WorkersService,
         WorkspacesService,
         DeadLettersService,

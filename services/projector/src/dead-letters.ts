@@ -1,8 +1,9 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { DeadLetterMessage } from '@conclave/contracts';
-import { ack, nak, runConsumer, term, type Disposition, type EventLog, type RunningConsumer } from '@conclave/event-log';
+import { ack, nak, raiseAlert, runConsumer, term, type Disposition, type EventLog, type RunningConsumer } from '@conclave/event-log';
 import { foldDeadLetter, type DataSource } from '@conclave/read-models';
 import type { ProjectorLogger } from './projector';
+import { deadLetterAlert } from './alerts/detectors';
 
 export interface DeadLetterProjectorOptions {
   log: EventLog;
@@ -16,11 +17,12 @@ export interface DeadLetterProjectorOptions {
 
 /**
  * The second loop of the projector, beside the events projection: folds the DEAD_LETTERS stream
- * (durable `dead-letters`) into the `dead_letters` read model, with a `dead_letter` alert for
- * each new record, row and alert in one transaction, acked after the commit (runConsumer).
+ * (durable `dead-letters`) into the `dead_letters` read model, and records a `dead_letter` alert
+ * for each record in the log (`AlertRaised`, ADR 016), acked once both are done (runConsumer).
  *
  * At-least-once: foldDeadLetter is idempotent (a record is inserted once by its sequence; a
- * redelivered one changes nothing and raises no second alert). A transient failure (Postgres
+ * redelivered one changes nothing), and so is the alert (its id is the record's sequence: a
+ * redelivery, after a crash between the commit and the append, appends it then and only once). A transient failure (Postgres
  * down) is a thrown error: runConsumer naks it with backoff. A message that is not a dead-letter
  * message is poison: `undecodable`, copied to `dead.dead-letters` (a valid record that this loop
  * then folds like any other) and acked.
@@ -72,6 +74,10 @@ export class DeadLetterProjector {
     }
     const result = await this.options.dataSource.transaction((manager) => foldDeadLetter(manager, m.seq, message));
     if (result === 'record_missing') return nak(this.options.missingRecordDelayMs ?? 1_000);
+    if (message.kind === 'dead') {
+      // a failed append throws: runConsumer naks, and the redelivery (a duplicate fold) appends it
+      await raiseAlert(this.options.log, deadLetterAlert(m.seq, message), { occurredAt: new Date().toISOString(), actor: { kind: 'system', id: 'projector' } });
+    }
     if (result === 'recorded' && message.kind === 'dead') {
       this.options.logger.warn(
         { id: m.seq, consumer: message.consumer, subject: message.subject, reason: message.reason, runId: message.runId },

@@ -10,11 +10,13 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { EventLog } from '@conclave/event-log';
-import { createDataSource, migrate, type DataSource } from '@conclave/read-models';
+import { createDataSource, MAIN_CHECKPOINT, migrate, type DataSource } from '@conclave/read-models';
+import { messageSequenceOf } from '@conclave/contracts';
 import { createHealthModule, eventLogProviders, HEALTH_CHECKS, LOGGER, natsConnectionOptions, type HealthChecks, type Logger } from '@conclave/service-kit';
-import type { ProjectorEnv } from './config';
+import { alertThresholds, type ProjectorEnv } from './config';
 import { Projector } from './projector';
 import { DeadLetterProjector } from './dead-letters';
+import { AlertWatch } from './alerts/alert-watch';
 
 /** Nest shell around the framework-free Projector: wiring, lifecycle and /health, /status. */
 
@@ -40,6 +42,7 @@ class ProjectorLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
   constructor(
     @Inject(Projector) private readonly projector: Projector,
     @Inject(DeadLetterProjector) private readonly deadLetters: DeadLetterProjector,
+    @Inject(AlertWatch) private readonly alerts: AlertWatch,
     @Inject(READ_MODELS_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -47,11 +50,12 @@ class ProjectorLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
   onApplicationBootstrap() {
     this.projector.start();
     this.deadLetters.start();
+    this.alerts.start();
   }
 
   async beforeApplicationShutdown(signal?: string) {
     this.logger.info({ signal }, 'stopping the projector');
-    await Promise.all([this.projector.stop(), this.deadLetters.stop()]);
+    await Promise.all([this.projector.stop(), this.deadLetters.stop(), this.alerts.stop()]);
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
     this.logger.info({ checkpoint: this.projector.committed }, 'projector stopped; read-model connections closed');
   }
@@ -91,10 +95,29 @@ export class ProjectorModule {
           },
         },
         {
-          provide: Projector,
+          provide: AlertWatch,
           inject: [EventLog, READ_MODELS_DATA_SOURCE],
-          useFactory: (log: EventLog, dataSource: DataSource) =>
-            new Projector({ log, dataSource, logger: logger.child({ component: 'projector' }), batchSize: env.PROJECTOR_BATCH }),
+          useFactory: (log: EventLog, dataSource: DataSource) => {
+            const watch: AlertWatch = new AlertWatch({
+              log,
+              dataSource,
+              logger: logger.child({ component: 'alerts' }),
+              thresholds: alertThresholds(env),
+              // a lagging projection makes every run look stalled: sweep only when caught up
+              caughtUp: async () => {
+                const lastLog = await log.lastSequence();
+                const [row]: { sequence: string }[] = await dataSource.query('SELECT sequence FROM projection_checkpoints WHERE name = $1', [MAIN_CHECKPOINT]);
+                return messageSequenceOf(Number(row?.sequence ?? 0)) >= messageSequenceOf(lastLog) - 1;
+              },
+            });
+            return watch;
+          },
+        },
+        {
+          provide: Projector,
+          inject: [EventLog, READ_MODELS_DATA_SOURCE, AlertWatch],
+          useFactory: (log: EventLog, dataSource: DataSource, alerts: AlertWatch) =>
+            new Projector({ log, dataSource, logger: logger.child({ component: 'projector' }), batchSize: env.PROJECTOR_BATCH, afterCommit: alerts.afterCommit }),
         },
         {
           provide: DeadLetterProjector,
@@ -112,7 +135,7 @@ export class ProjectorModule {
         },
         ProjectorLifecycle,
       ],
-      exports: [HEALTH_CHECKS, Projector, DeadLetterProjector],
+      exports: [HEALTH_CHECKS, Projector, DeadLetterProjector, AlertWatch],
     };
     const http = env.HEALTH_PORT > 0;
     return {

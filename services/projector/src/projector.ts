@@ -29,6 +29,11 @@ export interface ProjectorOptions {
    * batch back like any transient failure (tests use it to simulate a crash mid-batch).
    */
   beforeCommit?: (events: readonly Recorded[], manager: EntityManager) => Promise<void> | void;
+  /**
+   * Told of each batch once it is committed (the alert detectors, ADR 016). Called synchronously
+   * and not awaited: it must not throw, and its work must not hold the projection up.
+   */
+  afterCommit?: (events: readonly Recorded[]) => void;
 }
 
 export type ProjectorState = 'idle' | 'starting' | 'running' | 'retrying' | 'halted' | 'stopped';
@@ -261,6 +266,7 @@ export class Projector {
     });
     this.checkpoint = applied;
     this.lastError = null;
+    if (kept.length > 0) this.options.afterCommit?.(kept);
     if (this.state === 'retrying') this.state = 'running';
     this.options.logger.debug({ events: events.length, checkpoint: applied, ms: Date.now() - started }, 'batch projected');
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Inject, Put, Query } from '@nestjs/common';
-import { CostsQuery, PageQuery, PutBudgetsBody } from '@conclave/contracts';
+import { CostsQuery, PutBudgetsBody } from '@conclave/contracts';
 import { WorkersService } from '../fleet/workers.service';
 import { parseRangedQuery } from '../http/date-range';
 import { jsonBody, parseOr400 } from '../http/parse';
@@ -26,12 +26,6 @@ export class CostsController {
   @Put('budgets')
   putBudgets(@Body() body: unknown) {
     return this.costs.putBudgets(parseOr400(PutBudgetsBody, jsonBody(body), 'budgets'));
-  }
-
-  @Get('alerts')
-  alerts(@Query() query: unknown) {
-    const { limit, cursor } = parseOr400(PageQuery, query, 'query');
-    return this.costs.alerts(limit, cursor);
   }
 
   @Get('workers')

@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ConclaveError, type BudgetsView, type CostGroupBy, type CostItem, type PutBudgetsBody } from '@conclave/contracts';
-import { AlertRow, BudgetRow, toAlertView, type DataSource } from '@conclave/read-models';
+import type { BudgetsView, CostGroupBy, CostItem, PutBudgetsBody } from '@conclave/contracts';
+import { idPart } from '@conclave/event-log';
+import { BudgetRow, type DataSource } from '@conclave/read-models';
+import { AlertsService } from '../alerts/alerts.service';
 import { DATA_SOURCE } from '../tokens';
 
 /**
@@ -29,15 +31,13 @@ const GLOBAL = 'global';
 const BUDGET_THRESHOLDS = [80, 100] as const;
 const templateScope = (id: string) => `template:${id}`;
 
-interface AlertCursor {
-  createdAt: string;
-  id: string;
-}
-
 /** Costs (SQL aggregates over the read models), budgets and alerts. */
 @Injectable()
 export class CostsService {
-  constructor(@Inject(DATA_SOURCE) private readonly db: DataSource) {}
+  constructor(
+    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    @Inject(AlertsService) private readonly alerts: AlertsService,
+  ) {}
 
   async costs(groupBy: CostGroupBy, from?: string, to?: string): Promise<CostItem[]> {
     const order = groupBy === 'day' ? 'key ASC' : 'cost DESC, key ASC';
@@ -74,8 +74,8 @@ export class CostsService {
 
   /**
    * Monthly budget alerts: one alert per scope, month and threshold (80 %, 100 %), whatever the
-   * number of gateways or checks (the alert id is derived from them; a repeat insert is a no-op).
-   * Returns the ids of the alerts this call created.
+   * number of gateways or checks: the alert id is derived from them, and the log keeps the first
+   * `AlertRaised` of an id (ADR 016). Returns the ids of the alerts this call raised.
    */
   async checkBudgets(now = new Date()): Promise<string[]> {
     const view = await this.budgets(now);
@@ -89,13 +89,13 @@ export class CostsService {
     for (const s of scopes) {
       for (const pct of BUDGET_THRESHOLDS) {
         if (s.spent < (s.budget * pct) / 100) continue;
-        const id = `budget:${s.scope}:${view.month}:${pct}`;
-        const details = { scope: s.scope, templateId: s.templateId, month: view.month, thresholdPct: pct, budgetUsd: s.budget, spentUsd: s.spent };
-        const inserted: unknown[] = await this.db.query(
-          `INSERT INTO alerts (id, kind, message, details, created_at) VALUES ($1, 'budget_threshold', $2, $3::jsonb, $4) ON CONFLICT (id) DO NOTHING RETURNING id`,
-          [id, `${pct} % of ${s.label} is spent (${round(s.spent)} of ${s.budget} USD in ${view.month})`, JSON.stringify(details), now],
-        );
-        if (inserted.length > 0) created.push(id);
+        // the same threshold written as a row before ADR 016 (`budget:<scope>:<month>:<pct>`) is not raised again
+        const legacy: unknown[] = await this.db.query('SELECT 1 FROM alerts WHERE id = $1', [`budget:${s.scope}:${view.month}:${pct}`]);
+        if (legacy.length > 0) continue;
+        const id = `budget-${idPart(s.scope)}-${view.month}-${pct}`;
+        const details = { scope: s.scope, month: view.month, thresholdPct: pct, budgetUsd: s.budget, spentUsd: s.spent };
+        const message = `${pct} % of ${s.label} is spent (${round(s.spent)} of ${s.budget} USD in ${view.month})`;
+        if (await this.alerts.raise({ alertId: id, kind: 'budget_threshold', message, templateId: s.templateId, details })) created.push(id);
       }
     }
     return created;
@@ -131,18 +131,6 @@ export class CostsService {
       nextCursor: rows.length > limit && last ? Buffer.from(JSON.stringify([last.createdAt.toISOString(), last.id])).toString('base64url') : null,
     };
   }
-}
-
-function decodeAlertCursor(raw: string): AlertCursor {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string' && !Number.isNaN(Date.parse(parsed[0]))) {
-      return { createdAt: parsed[0], id: parsed[1] };
-    }
-  } catch {
-    /* below */
-  }
-  throw new ConclaveError('bad_request', 'invalid cursor');
 }
 
 /** A date without a time is midnight UTC (not the database session's time zone). */

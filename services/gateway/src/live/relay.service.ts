@@ -1,7 +1,7 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Msg, Subscription } from '@nats-io/transport-node';
-import { LiveMessage, messageSequenceOf, parseEventSubject, type Room } from '@conclave/contracts';
+import { ALERT_ROOM_EVENTS, LiveMessage, messageSequenceOf, parseEventSubject, type Room } from '@conclave/contracts';
 import { EventLog } from '@conclave/event-log';
 import type { Logger } from '@conclave/service-kit';
 import { LOGGER } from '../tokens';
@@ -136,6 +136,8 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
         rooms.push('costs');
         this.scheduleBudgetCheck();
       }
+      // alerts raised and acknowledged (events.alert.<id>) and a run's budget alerts (ADR 016)
+      if (ALERT_ROOM_EVENTS.includes(event.type)) rooms.push('alerts');
       this.sockets.emitEvent(rooms, { sequence: event.sequence, type: event.type, runId, occurredAt: event.occurredAt, data: event.data });
     }
   }

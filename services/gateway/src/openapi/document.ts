@@ -2,7 +2,10 @@ import { OpenAPIRegistry, OpenApiGeneratorV3, zodToOpenAPIRegistry, type RouteCo
 import { z } from 'zod';
 import {
   AcceptBody,
+  AcknowledgeAlertBody,
   AlertItem,
+  AlertListQuery,
+  AlertSummary,
   AnalyticsQuery,
   AnalyticsView,
   AnswerBody,
@@ -36,7 +39,6 @@ import {
   OverviewQuery,
   OverviewView,
   Page,
-  PageQuery,
   ProviderTestResult,
   ProviderView,
   PutBudgetsBody,
@@ -219,7 +221,11 @@ export const API_ROUTES: Record<string, Partial<Record<Method, Op>>> = {
     get: { tag: 'costs', summary: 'The global and per-template monthly budgets with this month’s spend', response: BudgetsView },
     put: { tag: 'costs', summary: 'Replace every budget', body: PutBudgetsBody, status: 200, response: BudgetsView },
   },
-  '/alerts': { get: { tag: 'costs', summary: 'Operator alerts, newest first (cursor paging)', query: PageQuery, response: Page(AlertItem) } },
+  '/alerts': { get: { tag: 'alerts', summary: 'Operator alerts, newest first (cursor paging); `status=open|acknowledged|all` (all by default)', query: AlertListQuery, response: Page(AlertItem) } },
+  '/alerts/summary': { get: { tag: 'alerts', summary: 'The open (unacknowledged) alerts: `{ open, byKind }`', response: AlertSummary } },
+  '/alerts/{id}/acknowledge': {
+    post: { tag: 'alerts', summary: 'Acknowledge an alert (recorded as AlertAcknowledged; idempotent; 404 for an unknown id)', params: ['id'], body: AcknowledgeAlertBody, status: 200, response: AlertItem },
+  },
   '/overview': {
     get: {
       tag: 'overview',

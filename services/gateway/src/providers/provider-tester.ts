@@ -27,7 +27,9 @@ export async function testProvider(target: TestTarget, now: () => number = Date.
     await callProvider(target.kind, target.apiKey, target.baseUrl, target.models);
     return { ok: true, latencyMs: latency() };
   } catch (err) {
-    return { ok: false, latencyMs: latency(), error: redact(describe(err), target.apiKey) };
+    const status = (err as { status?: unknown } | null)?.status;
+    const refused = status === 401 || status === 403;
+    return { ok: false, latencyMs: latency(), error: redact(describe(err), target.apiKey), ...(refused ? { code: 'auth_failed' } : {}) };
   }
 }
 

@@ -12,13 +12,14 @@ import {
   type Recorded,
   type UpdateProviderBody,
 } from '@conclave/contracts';
-import { ConcurrencyError, EventLog } from '@conclave/event-log';
+import { ConcurrencyError, credentialsAlert, EventLog } from '@conclave/event-log';
 import { ProviderRow, ProviderSecretRow, type DataSource } from '@conclave/read-models';
 import type { Logger } from '@conclave/service-kit';
 import type { GatewayConfig } from '../config';
 import { currentActor } from '../http/auth';
 import { notFound } from '../http/ids';
 import { CONFIG, DATA_SOURCE, LOGGER } from '../tokens';
+import { AlertsService } from '../alerts/alerts.service';
 import { testProvider } from './provider-tester';
 import { last4, parseMasterKey, SecretBox } from './secret-box';
 
@@ -86,6 +87,7 @@ export class ProvidersService implements OnApplicationBootstrap {
     @Inject(DATA_SOURCE) private readonly db: DataSource,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(AlertsService) private readonly alerts: AlertsService,
   ) {
     this.box = config.CONCLAVE_MASTER_KEY ? new SecretBox(parseMasterKey(config.CONCLAVE_MASTER_KEY)) : null;
   }
@@ -197,7 +199,13 @@ export class ProvidersService implements OnApplicationBootstrap {
   async test(id: string): Promise<ProviderTestResult> {
     const credentials = await this.credentials(id);
     if (!credentials) throw notFound('provider', id);
-    return testProvider(credentials);
+    const result = await testProvider(credentials);
+    if (result.code === 'auth_failed') {
+      // the same configuration refused in a run's call is the same alert (ADR 016)
+      const { sequence } = await this.state(id);
+      await this.alerts.raise(credentialsAlert(id, sequence, `the connection test was refused (${result.error ?? 'no detail'})`));
+    }
+    return result;
   }
 
   /** For workers (NATS request/reply) and the connection test; null when the provider does not exist. */
