@@ -5,13 +5,17 @@ const swc = JSON.parse(fs.readFileSync(`${__dirname}/.swcrc`, 'utf8'));
 delete swc.$schema;
 // the web's components (.tsx, React's automatic runtime); their specs opt into jsdom per file
 const swcTsx = { ...swc, swcrc: false, jsc: { ...swc.jsc, parser: { ...swc.jsc.parser, tsx: true }, transform: { ...swc.jsc.transform, react: { runtime: 'automatic' } } } };
-const esmOnly = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', 'load-esm'];
+const esmOnly = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', 'load-esm', '@x0k'];
 const base = {
   rootDir: __dirname,
   testEnvironment: 'node',
   transform: { '^.+\\.tsx$': ['@swc/jest', swcTsx], '^.+\\.(t|j|mj)sx?$': ['@swc/jest', { ...swc, swcrc: false }] },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
-  moduleNameMapper: { '^@conclave/(contracts|event-log|read-models|service-kit|testing|worker-kit)$': '<rootDir>/libs/$1/src/index.ts' },
+  moduleNameMapper: {
+    '^@conclave/(contracts|event-log|read-models|service-kit|testing|worker-kit)$': '<rootDir>/libs/$1/src/index.ts',
+    // a component's own stylesheet (imported so the bundler splits it with the component's chunk)
+    '\\.css$': '<rootDir>/web/src/test/style-stub.cjs',
+  },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.*/dist/'],
 };
