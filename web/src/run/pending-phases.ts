@@ -19,6 +19,9 @@ export function pendingPhase(phase: TemplatePhase): PhaseView {
     costUsd: 0,
     tokens: { input: 0, output: 0 },
     error: null,
+    artifactCandidateId: null,
+    // loop phases: "Round n of maxRounds" and the threshold line before the first round is folded in
+    loop: phase.kind === 'loop' ? { maxRounds: phase.loop.maxAttempts, passThreshold: phase.loop.passThreshold, rounds: [] } : null,
   };
 }
 

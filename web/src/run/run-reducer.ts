@@ -1,5 +1,6 @@
 import {
   EVENT_DATA,
+  ids,
   type CandidateView,
   type EventData,
   type PhaseView,
@@ -8,6 +9,7 @@ import {
   type Tokens,
   type ToolCallRecord,
 } from '@conclave/contracts';
+import { foldLoopArtifact, foldLoopRequested, foldLoopVerdict, resetLoop, roundOfId } from './loop/loop-rounds';
 import { pendingPhases } from './pending-phases';
 
 /**
@@ -195,8 +197,9 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
           costUsd: existing?.costUsd ?? 0,
           durationMs: null,
           error: null,
+          round: d.round,
         };
-        return { ...base, candidates: upsertCandidate(base.candidates, candidate) };
+        return foldLoopRequested({ ...base, candidates: upsertCandidate(base.candidates, candidate) }, d);
       });
     }
     case 'CandidateGenerated': {
@@ -245,18 +248,21 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
       const next = updatePhase(view, d.phaseId, (p) => {
         if (d.attempt !== p.attempt) return p;
         changed = true;
-        return {
+        const folded: PhaseView = {
           ...p,
           verdict: { winnerId: d.winnerId, scores: d.scores, rationale: d.rationale, missing: d.missing },
           costUsd: p.costUsd + d.costUsd,
           tokens: addTokens(p.tokens, d.tokens),
         };
+        return foldLoopVerdict(p, folded, d, event.occurredAt);
       });
       return changed ? { ...next, costUsd: next.costUsd + d.costUsd, tokens: addTokens(next.tokens, d.tokens) } : next;
     }
     case 'ArtifactRecorded': {
       const d = event.data;
-      return updatePhase(view, d.phaseId, (p) => (d.attempt !== p.attempt ? p : { ...p, artifactId: d.artifactId }));
+      // a losing agent's candidate-diff sits beside the phase's own artifact: only the latter names the winner
+      const own = d.artifactId === ids.artifact(view.id, d.phaseId, d.attempt);
+      return updatePhase(view, d.phaseId, (p) => (d.attempt !== p.attempt ? p : own ? foldLoopArtifact(p, d) : { ...p, artifactId: d.artifactId }));
     }
     case 'OutputRejected': {
       const d = event.data;
@@ -364,7 +370,7 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
     case 'RolledBack': {
       const reset = new Set(event.data.resetPhaseIds);
       const phases = view.phases.map((p) =>
-        reset.has(p.id) ? { ...p, status: 'pending' as const, startedAt: null, completedAt: null, candidates: [], verdict: null, artifactId: null, error: null, commit: null } : p,
+        reset.has(p.id) ? { ...p, status: 'pending' as const, startedAt: null, completedAt: null, candidates: [], verdict: null, artifactId: null, error: null, commit: null, ...resetLoop(p) } : p,
       );
       // the run branch is reset to the checkpoint's commit (absent in runs without a workspace)
       const commit = event.data.commit;
@@ -493,7 +499,7 @@ function chargeFailedCall(
 /** A later attempt starts clean; spend stays cumulative across attempts. */
 function newAttempt(phase: PhaseView, attempt: number): PhaseView {
   // a new attempt's winner makes a new commit; the run branch keeps the old one until then
-  return { ...phase, attempt, candidates: [], verdict: null, artifactId: null, error: null, completedAt: null, commit: null };
+  return { ...phase, attempt, candidates: [], verdict: null, artifactId: null, error: null, completedAt: null, commit: null, ...resetLoop(phase) };
 }
 
 /** Distinct paths over the phases' current commits (what the run branch changed, as the projector counts it). */
@@ -523,13 +529,9 @@ function upsertCandidate(list: CandidateView[], candidate: CandidateView): Candi
     next[index] = candidate;
     return next;
   }
-  return [...list, candidate].sort((a, b) => roundOf(a.id) - roundOf(b.id) || a.slot - b.slot);
+  return [...list, candidate].sort((a, b) => (a.round ?? roundOfId(a.id)) - (b.round ?? roundOfId(b.id)) || a.slot - b.slot);
 }
 
-/** Candidate ids are `<run>.<phase>.<attempt>[.r<round>].c<slot>` (contracts `ids.candidate`). */
-function roundOf(candidateId: string): number {
-  return Number(/\.r(\d+)\.c\d+$/.exec(candidateId)?.[1] ?? 0);
-}
 
 /** For a result whose request we never saw: the slot is the id's `.c<slot>` suffix. */
 function placeholderCandidate(id: string): CandidateView {
