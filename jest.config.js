@@ -5,7 +5,7 @@ const swc = JSON.parse(fs.readFileSync(`${__dirname}/.swcrc`, 'utf8'));
 delete swc.$schema;
 // the web's components (.tsx, React's automatic runtime); their specs opt into jsdom per file
 const swcTsx = { ...swc, swcrc: false, jsc: { ...swc.jsc, parser: { ...swc.jsc.parser, tsx: true }, transform: { ...swc.jsc.transform, react: { runtime: 'automatic' } } } };
-const esmOnly = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', 'load-esm', '@x0k'];
+const esmOnly = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', 'load-esm', '@x0k', '@tanstack/react-table', '@tanstack/table-core', '@tanstack/store', '@tanstack/react-store'];
 const base = {
   rootDir: __dirname,
   testEnvironment: 'node',

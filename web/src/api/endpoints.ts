@@ -31,7 +31,7 @@ import {
   WorkspaceList,
   type CreateRunBody,
 } from '@conclave/contracts';
-import { request } from './client';
+import { buildUrl, request } from './client';
 import { AnyResponse, CreatedRunResponse, EventPage, SequenceResponse } from './shapes';
 
 /** Typed calls of the gateway's REST API (DESIGN.md "External interface"). */
@@ -139,7 +139,9 @@ export const api = {
   testProvider: (id: string) => request('POST', `/providers/${enc(id)}/test`, ProviderTestResult, { body: {} }),
 
   /* costs, budgets, alerts, fleet, log */
-  costs: (groupBy: CostGroup, opts: ReadOptions = {}) => request('GET', '/costs', CostsView, { query: { groupBy }, signal: opts.signal }),
+  /** spend of the calls made in [from, to) (ISO days or instants; absent: open) */
+  costs: (groupBy: CostGroup, opts: ReadOptions & { from?: string; to?: string } = {}) =>
+    request('GET', '/costs', CostsView, { query: { groupBy, from: opts.from, to: opts.to }, signal: opts.signal }),
   budgets: (opts: ReadOptions = {}) => request('GET', '/budgets', BudgetsView, { signal: opts.signal }),
   putBudgets: (body: PutBudgetsBody) => request('PUT', '/budgets', BudgetsView, { body }),
   /** newest first; `status`: open (not acknowledged), acknowledged, or all (the default) */
@@ -173,7 +175,7 @@ function enc(segment: string): string {
 /** Download URLs, fetched by `downloadFile` (api/client.ts) with the tab's token and saved as a blob. */
 export const exportUrls = {
   runs: (format: 'csv' | 'json') => `/api/v1/runs/export?format=${format}`,
-  costs: (format: 'csv' | 'json') => `/api/v1/costs/export?format=${format}`,
+  costs: (format: 'csv' | 'json', range: { groupBy?: CostGroup; from?: string; to?: string } = {}) => buildUrl('/costs/export', { format, ...range }),
   timeline: (runId: string) => `/api/v1/runs/${enc(runId)}/timeline/export`,
   /** the run branch against its base as a `git format-patch` series (409 without a workspace) */
   patch: (runId: string) => `/api/v1/runs/${enc(runId)}/patch`,

@@ -13,6 +13,9 @@ import { describeCommandError } from '../ui/feature-errors';
 import { Tabs, TabsContent, TabsList, TabsTrigger } from '../ui/Tabs';
 import { FeatureError } from '../ui/FeatureError';
 import { Loading } from '../ui/Loading';
+import { RangePicker, useTimeRange } from '../analytics/RangePicker';
+import { describeRange, type TimeRange } from '../analytics/range';
+import '../analytics/analytics.css';
 
 const GROUPS: { value: CostGroup; label: string }[] = [
   { value: 'provider', label: 'Provider' },
@@ -24,6 +27,9 @@ const GROUPS: { value: CostGroup; label: string }[] = [
 /** Spend by provider / model / template / day (tabs), budgets and alerts; refreshed live from the `costs` room. */
 export default function CostsPage() {
   const [groupBy, setGroupBy] = useState<CostGroup>('provider');
+  // the charts' time range (in the URL); budgets stay per calendar month
+  const time = useTimeRange();
+  const exportRange = { groupBy, ...(time.bounds ?? {}) };
   const qc = useQueryClient();
   const exportDownload = useDownload();
   // Spend changes with every generated candidate: refresh (throttled by TanStack's dedupe) on those events.
@@ -45,13 +51,14 @@ export default function CostsPage() {
           <DropdownMenu
             label="Export"
             items={[
-              { label: 'CSV', onSelect: () => exportDownload.start(exportUrls.costs('csv'), 'costs.csv') },
-              { label: 'JSON', onSelect: () => exportDownload.start(exportUrls.costs('json'), 'costs.json') },
+              { label: 'CSV', onSelect: () => exportDownload.start(exportUrls.costs('csv', exportRange), `costs-by-${groupBy}.csv`) },
+              { label: 'JSON', onSelect: () => exportDownload.start(exportUrls.costs('json', exportRange), `costs-by-${groupBy}.json`) },
             ]}
           />
         </div>
         {exportDownload.notice}
       </header>
+      <RangePicker state={time} label="Time range of the spend" />
       <section className="card" aria-labelledby="spend-heading">
         <Tabs value={groupBy} onValueChange={(v) => setGroupBy(v as CostGroup)}>
           <div className="card__head">
@@ -66,7 +73,7 @@ export default function CostsPage() {
           </div>
           {GROUPS.map((g) => (
             <TabsContent key={g.value} value={g.value}>
-              <Spend groupBy={g.value} />
+              <Spend groupBy={g.value} bounds={time.bounds} range={time.range} />
             </TabsContent>
           ))}
         </Tabs>
@@ -87,8 +94,14 @@ const COST_COLUMNS = (groupBy: CostGroup): Column<CostRow>[] => [
   { id: 'calls', header: 'Calls', numeric: true, cell: (r) => r.calls ?? '—' },
 ];
 
-function Spend({ groupBy }: { groupBy: CostGroup }) {
-  const costs = useQuery({ queryKey: keys.costs(groupBy), queryFn: ({ signal }) => api.costs(groupBy, { signal }), retry: false });
+/** `bounds` null: the picked range is invalid (the picker says why) and nothing is fetched. */
+function Spend({ groupBy, bounds, range }: { groupBy: CostGroup; bounds: { from?: string; to?: string } | null; range: TimeRange }) {
+  const costs = useQuery({
+    queryKey: [...keys.costs(groupBy), bounds ?? {}],
+    queryFn: ({ signal }) => api.costs(groupBy, { signal, ...(bounds ?? {}) }),
+    enabled: bounds !== null,
+    retry: false,
+  });
   const items = costs.data?.items ?? [];
   const total = items.reduce((s, r) => s + r.costUsd, 0);
   return (
@@ -96,7 +109,7 @@ function Spend({ groupBy }: { groupBy: CostGroup }) {
       {items.length > 0 && (
         <>
           <p className="muted">
-            Total {formatUsd(total)} across {items.length} {groupBy === 'day' ? 'days' : `${groupBy}s`}.
+            Total {formatUsd(total)} across {items.length} {groupBy === 'day' ? 'days' : `${groupBy}s`} over {describeRange(range)}.
           </p>
           <div className="chart" role="img" aria-label={`Chart of spend by ${groupBy}; the table below has the figures`}>
             <ResponsiveContainer width="100%" height={280}>
@@ -126,10 +139,10 @@ function Spend({ groupBy }: { groupBy: CostGroup }) {
         columns={COST_COLUMNS(groupBy)}
         rows={items}
         rowKey={(r) => r.key}
-        state={costs}
+        state={bounds === null ? { ...costs, isPending: false } : costs}
         loadingLabel="Loading costs…"
         feature="Costs"
-        empty={<p className="muted">No spend recorded yet.</p>}
+        empty={<p className="muted">No spend recorded over {describeRange(range)}.</p>}
         compact
       />
     </>
