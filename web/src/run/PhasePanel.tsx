@@ -1,5 +1,6 @@
 import type { CandidateView, PhaseView, RunView, VerdictView } from '@conclave/contracts';
 import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { api } from '../api/endpoints';
 import { keys } from '../api/keys';
 import type { ToolCallView as ToolCallRow } from '@conclave/contracts';
@@ -15,6 +16,8 @@ import { ToolCalls, type ToolCallLike } from './ToolCalls';
 import { PhaseActions, type OnSequence } from './RunControls';
 import type { CandidateWithTools } from './run-reducer';
 import type { LiveByCandidate, LiveCandidate } from './use-live-run';
+import { AttemptSwitcher, EarlierAttempt } from './story/Attempts';
+import { Elapsed, InterviewDetails, JudgeLine } from './story/parts';
 
 interface Props {
   view: RunView;
@@ -42,6 +45,10 @@ export function PhasePanel({ view, phase, live, onSequence, onClose }: Props) {
   const active = phase.status === 'running' || phase.status === 'waiting';
   const now = useNow(active);
   const headingId = `phase-panel-${phase.id}`;
+  // an earlier attempt shown instead of the current one (null: the current attempt, live)
+  const [viewedAttempt, setViewedAttempt] = useState<number | null>(null);
+  const attempts = phase.attempts ?? [];
+  const earlier = viewedAttempt === null || viewedAttempt === phase.attempt ? undefined : attempts.find((a) => a.attempt === viewedAttempt);
   return (
     <section className="card phase-panel" aria-labelledby={headingId}>
       <header className="phase-panel__head">
@@ -91,31 +98,54 @@ export function PhasePanel({ view, phase, live, onSequence, onClose }: Props) {
         </div>
       )}
 
-      <h3>Candidates</h3>
-      {phase.candidates.length === 0 ? (
-        <p className="muted">{phase.status === 'pending' ? 'The phase has not started.' : 'No candidates for this phase.'}</p>
+      {attempts.length > 1 && <AttemptSwitcher attempts={attempts} current={phase.attempt} viewed={earlier?.attempt ?? phase.attempt} onSelect={(n) => setViewedAttempt(n === phase.attempt ? null : n)} />}
+
+      {phase.interview && <InterviewDetails interview={phase.interview} />}
+
+      {earlier ? (
+        <EarlierAttempt
+          key={earlier.attempt}
+          runId={runId}
+          phaseId={phase.id}
+          attempt={earlier}
+          renderCandidates={(candidates, verdict) => (
+            <div className="candidates">
+              {candidates.map((c) => (
+                <CandidateCard key={c.id} runId={runId} candidate={c} winner={verdict?.winnerId === c.id} score={verdict?.scores[c.id]?.overall} />
+              ))}
+            </div>
+          )}
+          renderVerdict={(verdict, candidates) => <Verdict verdict={verdict} candidates={candidates} />}
+        />
       ) : (
-        <div className="candidates">
-          {phase.candidates.map((c) => (
-            <CandidateCard key={c.id} runId={runId} candidate={c} live={live[c.id]} restToolCalls={restCalls.get(c.id)} winner={phase.verdict?.winnerId === c.id} score={phase.verdict?.scores[c.id]?.overall} />
-          ))}
-        </div>
-      )}
-
-      {hasChanges(phase) && <PhaseChanges runId={runId} phase={phase} minSequence={sequence} />}
-
-      {phase.verdict && (
         <>
-          <h3>Verdict</h3>
-          <Verdict verdict={phase.verdict} candidates={phase.candidates} />
-        </>
-      )}
+          <h3>Candidates</h3>
+          {phase.candidates.length === 0 ? (
+            <p className="muted">{phase.status === 'pending' ? 'The phase has not started.' : 'No candidates for this phase.'}</p>
+          ) : (
+            <div className="candidates">
+              {phase.candidates.map((c) => (
+                <CandidateCard key={c.id} runId={runId} candidate={c} live={live[c.id]} restToolCalls={restCalls.get(c.id)} winner={phase.verdict?.winnerId === c.id} score={phase.verdict?.scores[c.id]?.overall} />
+              ))}
+            </div>
+          )}
 
-      <h3>Artifact</h3>
-      {phase.artifactId ? (
-        <ArtifactContent runId={runId} artifactId={phase.artifactId} minSequence={sequence} />
-      ) : (
-        <p className="muted">No artifact recorded{phase.status === 'running' ? ' yet' : ''}.</p>
+          {hasChanges(phase) && <PhaseChanges runId={runId} phase={phase} minSequence={sequence} />}
+
+          {phase.verdict && (
+            <>
+              <h3>Verdict</h3>
+              <Verdict verdict={phase.verdict} candidates={phase.candidates} />
+            </>
+          )}
+
+          <h3>Artifact</h3>
+          {phase.artifactId ? (
+            <ArtifactContent runId={runId} artifactId={phase.artifactId} minSequence={sequence} />
+          ) : (
+            <p className="muted">No artifact recorded{phase.status === 'running' ? ' yet' : ''}.</p>
+          )}
+        </>
       )}
     </section>
   );
@@ -183,7 +213,7 @@ function CandidateCard({
       <dl className="stats stats--grid">
         <div>
           <dt>Duration</dt>
-          <dd>{formatDuration(c.durationMs)}</dd>
+          <dd>{running && c.durationMs === null && c.requestedAt ? <Elapsed since={c.requestedAt} /> : formatDuration(c.durationMs)}</dd>
         </div>
         <div>
           <dt>Tokens</dt>
@@ -243,6 +273,7 @@ function Verdict({ verdict, candidates }: { verdict: VerdictView; candidates: re
   const entries = Object.entries(verdict.scores).sort(([, a], [, b]) => b.overall - a.overall);
   return (
     <div className="verdict">
+      <JudgeLine judge={verdict.judge} />
       <blockquote className="verdict__rationale">{verdict.rationale || <span className="muted">No rationale given.</span>}</blockquote>
       <div className="verdict__scores">
         {entries.map(([id, score]) => {

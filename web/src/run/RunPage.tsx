@@ -1,5 +1,5 @@
 import type { RunView } from '@conclave/contracts';
-import { useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import type PipelineGraphType from '../dag/PipelineGraph';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
 import { exportUrls } from '../api/endpoints';
@@ -16,6 +16,12 @@ import { PausedBanner, PendingPanel, RunToolbar, StalledWorkersWarning } from '.
 import { Timeline } from './Timeline';
 import { useLiveRun } from './use-live-run';
 import { WorkspaceBar } from './WorkspaceBar';
+import { CompareWithOrigin } from '../runs/CompareWithOrigin';
+import { RunInputs } from './story/RunInputs';
+import './story/run-story.css';
+
+// recharts loads with the spend chart, not with the page
+const RunUsageChart = lazy(() => import('./story/RunUsageChart'));
 
 // React Flow is the heaviest dependency: its chunk starts loading with this page's (in parallel with
 // the run's fetch) and the graph appears when both are there. Not React.lazy: a Suspense fallback
@@ -115,6 +121,8 @@ function RunPage({ id }: { id: string }) {
         </div>
       )}
 
+      <RunInputs inputs={view.inputs} />
+
       <section className="card" aria-labelledby="pipeline-heading">
         <div className="card__head">
           <h2 id="pipeline-heading">Pipeline</h2>
@@ -160,8 +168,18 @@ function RunPage({ id }: { id: string }) {
         ) : timeline.isError ? (
           <ErrorNotice error={timeline.error} title="Could not load the timeline" onRetry={() => void timeline.refetch()} />
         ) : (
-          <Timeline rows={timeline.data} onSelectPhase={selectPhase} />
+          <Timeline rows={timeline.data} onSelectPhase={selectPhase} phases={view.phases} />
         )}
+      </section>
+
+      <section className="card" aria-labelledby="usage-heading">
+        <div className="card__head">
+          <h2 id="usage-heading">Spend by model</h2>
+          <span className="muted">Tokens and cost by provider and model, judges included, over every attempt.</span>
+        </div>
+        <Suspense fallback={<Loading label="Loading chart…" />}>
+          <RunUsageChart runId={view.id} sequence={view.sequence} />
+        </Suspense>
       </section>
     </div>
   );
@@ -194,6 +212,7 @@ function RunHeader({ view }: { view: RunView }) {
           <Link to={`/templates/${encodeURIComponent(view.templateId)}?version=${view.templateVersion}`}>{view.templateName || view.templateId}</Link> v
           {view.templateVersion} · <span className="mono">{view.id}</span> · started {formatDateTime(view.startedAt)}
         </p>
+        <CompareWithOrigin view={view} />
       </div>
       <dl className="stats">
         <div>

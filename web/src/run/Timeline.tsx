@@ -1,15 +1,23 @@
-import { formatTime } from '../lib/format';
+import { useMemo, type ReactNode } from 'react';
+import { formatClock, formatDuration, formatTime, formatTokens, formatUsd } from '../lib/format';
+import { useNow } from '../lib/use-now';
 import type { TimelineRow } from './timeline';
+import { describeRow, timelineContext, type RowDetails } from './timeline-details';
 
 interface Props {
   rows: readonly TimelineRow[];
   onSelectPhase?: (phaseId: string) => void;
+  /** the run's phases: their candidates name the provider/model of a candidate whose request is not in `rows` */
+  phases?: readonly { candidates: readonly { id: string; provider: string; model: string }[] }[];
 }
 
-/** The run's events, newest first. */
-export function Timeline({ rows, onSelectPhase }: Props) {
+/** The run's events, newest first, each with what it says: model, winner and score, duration, tokens, cost, error, retry. */
+export function Timeline({ rows, onSelectPhase, phases }: Props) {
+  const described = useMemo(() => {
+    const ctx = timelineContext(rows, phases?.flatMap((p) => p.candidates));
+    return [...rows].reverse().map((row) => ({ row, details: describeRow(row, ctx) }));
+  }, [rows, phases]);
   if (rows.length === 0) return <p className="muted">No events yet.</p>;
-  const newestFirst = [...rows].reverse();
   return (
     <div className="table-wrap timeline">
       <table className="table table--compact">
@@ -22,11 +30,12 @@ export function Timeline({ rows, onSelectPhase }: Props) {
             <th scope="col">Time</th>
             <th scope="col">Event</th>
             <th scope="col">Phase</th>
+            <th scope="col">Details</th>
           </tr>
         </thead>
         <tbody>
-          {newestFirst.map((row) => (
-            <tr key={row.sequence}>
+          {described.map(({ row, details }) => (
+            <tr key={row.sequence} data-event={row.type}>
               <td className="num muted">{row.sequence}</td>
               <td>
                 <time dateTime={row.occurredAt}>{formatTime(row.occurredAt)}</time>
@@ -47,11 +56,55 @@ export function Timeline({ rows, onSelectPhase }: Props) {
                   <span className="muted">—</span>
                 )}
               </td>
+              <td className="timeline__details">
+                <Details details={details} />
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
     </div>
+  );
+}
+
+function Details({ details: d }: { details: RowDetails }) {
+  const parts: ReactNode[] = [];
+  if (d.summary) parts.push(<span key="summary">{d.summary}</span>);
+  if (d.model) parts.push(<span key="model" className="timeline__model mono">{d.model}</span>);
+  if (d.winner)
+    parts.push(
+      <span key="winner" className="timeline__winner">
+        ★ {d.winner.label}
+        {d.winner.score !== null && <> · {d.winner.score.toFixed(2)}</>}
+      </span>,
+    );
+  if (d.durationMs !== null) parts.push(<span key="duration">{formatDuration(d.durationMs)}</span>);
+  if (d.tokens) parts.push(<span key="tokens">{`${formatTokens(d.tokens.input)} in / ${formatTokens(d.tokens.output)} out`}</span>);
+  if (d.costUsd !== null) parts.push(<span key="cost">{formatUsd(d.costUsd)}</span>);
+  if (d.retryAt) parts.push(<RetryCountdown key="retry" at={d.retryAt} />);
+  if (d.error)
+    parts.push(
+      <span key="error" className="timeline__error">
+        <code>{d.error.code}</code> {d.error.message}
+      </span>,
+    );
+  if (parts.length === 0) return <span className="muted">—</span>;
+  return <span className="timeline__parts">{parts}</span>;
+}
+
+/** "retry in 4 s" while the retry is ahead (ticking each second), then the time it went out. */
+export function RetryCountdown({ at }: { at: string }) {
+  const target = Date.parse(at);
+  // ticks while ahead; the first render's clock decides whether to tick at all
+  const now = useNow(Number.isFinite(target) && target > Date.now());
+  if (!Number.isFinite(target)) return null;
+  const left = target - now;
+  return left > 0 ? (
+    <span className="timeline__retry" role="timer" aria-label={`retry in ${formatDuration(left)}`}>
+      retry in {formatDuration(Math.ceil(left / 1000) * 1000)}
+    </span>
+  ) : (
+    <span className="timeline__retry muted">retry at {formatClock(at)}</span>
   );
 }
 

@@ -11,6 +11,7 @@ import {
 } from '@conclave/contracts';
 import { foldLoopArtifact, foldLoopRequested, foldLoopVerdict, resetLoop, roundOfId } from './loop/loop-rounds';
 import { pendingPhases } from './pending-phases';
+import { foldStory } from './story/fold';
 
 /**
  * The run page's state: a RunView (from REST) with the log's events folded in as they arrive.
@@ -107,7 +108,7 @@ export function foldRunEvent(view: RunView, event: SocketEvent): { view: RunView
   if (!isFoldedEventType(event.type)) return { view: { ...view, sequence: event.sequence }, outcome: 'unknown' };
   const parsed = parseRunEvent(event);
   if (!parsed) return { view: { ...view, sequence: event.sequence }, outcome: 'invalid' };
-  const next = evolve(view, parsed);
+  const next = foldStory(view, evolve(view, parsed), parsed);
   // recounted whenever phases change (a commit set, a new attempt, a rollback), as the projector does
   const filesChanged = next.phases === view.phases ? next.filesChanged : countFilesChanged(next.phases);
   return { view: { ...next, filesChanged, sequence: event.sequence }, outcome: 'applied' };

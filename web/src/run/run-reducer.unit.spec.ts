@@ -200,6 +200,7 @@ describe('run reducer', () => {
       },
       rationale: 'B is more complete',
       missing: [],
+      judge: { provider: 'simulated', model: 'sim-judge', tokens: { input: 10, output: 5 }, costUsd: 0.005 },
     });
     expect(p).toMatchObject({ status: 'completed', artifactId: 'art-1', completedAt: at(20) });
     expect(p.costUsd).toBeCloseTo(0.035);

@@ -7,6 +7,8 @@ export interface TimelineRow {
   occurredAt: string;
   phaseId: string | null;
   actor: string | null;
+  /** the event's data (a reference, not a copy): the row's details are read from it (timeline-details.ts) */
+  data: unknown;
 }
 
 function phaseIdOf(data: unknown): string | null {
@@ -21,11 +23,12 @@ export function rowFromEntry(entry: TimelineEntry): TimelineRow {
     occurredAt: entry.occurredAt,
     phaseId: entry.phaseId ?? phaseIdOf(entry.data),
     actor: `${entry.actor.kind}:${entry.actor.id}`,
+    data: entry.data,
   };
 }
 
 export function rowFromEvent(event: SocketEvent): TimelineRow {
-  return { sequence: event.sequence, type: event.type, occurredAt: event.occurredAt, phaseId: phaseIdOf(event.data), actor: null };
+  return { sequence: event.sequence, type: event.type, occurredAt: event.occurredAt, phaseId: phaseIdOf(event.data), actor: null, data: event.data };
 }
 
 /** A timeline entry as the socket event it records (the timeline endpoint is the gap-fill source). */

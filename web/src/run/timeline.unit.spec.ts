@@ -1,6 +1,6 @@
 import { mergeTimeline, rowFromEntry, rowFromEvent, type TimelineRow } from './timeline';
 
-const row = (sequence: number, actor: string | null = null): TimelineRow => ({ sequence, type: 'PhaseStarted', occurredAt: '2025-01-01T00:00:00Z', phaseId: 'a', actor });
+const row = (sequence: number, actor: string | null = null): TimelineRow => ({ sequence, type: 'PhaseStarted', occurredAt: '2025-01-01T00:00:00Z', phaseId: 'a', actor, data: { phaseId: 'a', attempt: 1 } });
 
 describe('timeline merge', () => {
   it('unions by sequence in ascending order', () => {
@@ -26,6 +26,7 @@ describe('timeline merge', () => {
       occurredAt: 't',
       phaseId: 'p',
       actor: 'user:u',
+      data: { phaseId: 'p' },
     });
     expect(rowFromEvent({ sequence: 2, type: 'RunCompleted', runId: 'r', occurredAt: 't', data: {} }).phaseId).toBeNull();
   });

@@ -1,0 +1,116 @@
+import { useEffect, useState } from 'react';
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { formatTokens, formatUsd } from '../../lib/format';
+import { ErrorNotice } from '../../ui/ErrorNotice';
+import { Loading } from '../../ui/Loading';
+import { Tabs, TabsContent, TabsList, TabsTrigger } from '../../ui/Tabs';
+import { useRunUsage } from './api';
+import { usageBars } from './usage';
+
+/** At most one usage read per this many ms while a run's view moves. */
+const REFRESH_MS = 3000;
+
+/** The view's sequence, moving at most every REFRESH_MS (the last value always lands). */
+function useThrottledSequence(sequence: number): number {
+  const [shown, setShown] = useState(sequence);
+  useEffect(() => {
+    if (sequence === shown) return;
+    const timer = setTimeout(() => setShown(sequence), REFRESH_MS);
+    return () => clearTimeout(timer);
+  }, [sequence, shown]);
+  return shown;
+}
+
+/** A run's tokens and cost by provider and model (candidates and judges, every attempt): a chart and its table. Lazy: recharts loads with it. */
+export default function RunUsageChart({ runId, sequence }: { runId: string; sequence: number }) {
+  const usage = useRunUsage(runId, useThrottledSequence(sequence));
+  if (usage.isPending) return <Loading label="Loading spend…" />;
+  if (usage.isError) return <ErrorNotice error={usage.error} title="Could not load the spend breakdown" onRetry={() => void usage.refetch()} />;
+  const { bars, total } = usageBars(usage.data.items);
+  if (bars.length === 0) return <p className="muted">Nothing spent yet.</p>;
+  const height = Math.max(120, 44 * bars.length + 40);
+  return (
+    <div className="run-usage">
+      <Tabs defaultValue="cost">
+        <TabsList aria-label="Measure">
+          <TabsTrigger value="cost">Cost</TabsTrigger>
+          <TabsTrigger value="tokens">Tokens</TabsTrigger>
+        </TabsList>
+        <TabsContent value="cost">
+          <div className="run-usage__chart" role="img" aria-label={`Cost by provider and model: ${bars.map((b) => `${b.label} ${formatUsd(b.costUsd)}`).join(', ')}`}>
+            <ResponsiveContainer width="100%" height={height}>
+              <BarChart data={bars} layout="vertical" margin={{ left: 8, right: 16 }}>
+                <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
+                <XAxis type="number" stroke="var(--text-muted)" tickFormatter={(v: number) => formatUsd(v)} />
+                <YAxis type="category" dataKey="label" width={200} stroke="var(--text-muted)" />
+                <Tooltip formatter={(v) => formatUsd(Number(v))} contentStyle={{ background: 'var(--bg-elev)', border: '1px solid var(--border)' }} />
+                <Bar dataKey="costUsd" name="Cost" fill="var(--accent)" isAnimationActive={false} />
+              </BarChart>
+            </ResponsiveContainer>
+          </div>
+        </TabsContent>
+        <TabsContent value="tokens">
+          <div className="run-usage__chart" role="img" aria-label={`Tokens by provider and model: ${bars.map((b) => `${b.label} ${b.input} in, ${b.output} out`).join(', ')}`}>
+            <ResponsiveContainer width="100%" height={height}>
+              <BarChart data={bars} layout="vertical" margin={{ left: 8, right: 16 }}>
+                <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
+                <XAxis type="number" stroke="var(--text-muted)" tickFormatter={(v: number) => formatTokens(v)} />
+                <YAxis type="category" dataKey="label" width={200} stroke="var(--text-muted)" />
+                <Tooltip formatter={(v) => formatTokens(Number(v))} contentStyle={{ background: 'var(--bg-elev)', border: '1px solid var(--border)' }} />
+                <Legend />
+                <Bar dataKey="input" name="Input tokens" stackId="t" fill="var(--st-running)" isAnimationActive={false} />
+                <Bar dataKey="output" name="Output tokens" stackId="t" fill="var(--st-completed)" isAnimationActive={false} />
+              </BarChart>
+            </ResponsiveContainer>
+          </div>
+        </TabsContent>
+      </Tabs>
+      <div className="table-wrap">
+        <table className="table table--compact" data-testid="run-usage-table">
+          <caption className="sr-only">Spend by provider and model</caption>
+          <thead>
+            <tr>
+              <th scope="col">Provider / model</th>
+              <th scope="col">Role</th>
+              <th scope="col" className="num">
+                Calls
+              </th>
+              <th scope="col" className="num">
+                Input
+              </th>
+              <th scope="col" className="num">
+                Output
+              </th>
+              <th scope="col" className="num">
+                Cost
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {bars.map((b) => (
+              <tr key={b.key}>
+                <td className="mono">{b.label.replace(' (judge)', '')}</td>
+                <td>{b.role}</td>
+                <td className="num">{b.calls}</td>
+                <td className="num">{formatTokens(b.input)}</td>
+                <td className="num">{formatTokens(b.output)}</td>
+                <td className="num">{formatUsd(b.costUsd)}</td>
+              </tr>
+            ))}
+          </tbody>
+          <tfoot>
+            <tr>
+              <th scope="row" colSpan={2}>
+                Total
+              </th>
+              <td className="num">{total.calls}</td>
+              <td className="num">{formatTokens(total.input)}</td>
+              <td className="num">{formatTokens(total.output)}</td>
+              <td className="num">{formatUsd(total.costUsd)}</td>
+            </tr>
+          </tfoot>
+        </table>
+      </div>
+    </div>
+  );
+}

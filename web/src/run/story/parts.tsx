@@ -1,0 +1,66 @@
+import type { PhaseView, VerdictView } from '@conclave/contracts';
+import { elapsedMs, formatDuration, formatTokens, formatUsd } from '../../lib/format';
+import { useNow } from '../../lib/use-now';
+
+/** Small pieces of the phase panel (issue 13 §2): the judge behind a verdict, a running candidate's clock, interview progress. */
+
+/** "Judged by openai/gpt-4.1-mini · 1.2k in / 300 out · $0.004" — the judge call behind a verdict. */
+export function JudgeLine({ judge, purpose = 'select' }: { judge: VerdictView['judge']; purpose?: 'select' | 'evaluate' }) {
+  if (!judge) return null;
+  return (
+    <p className="judge-line" data-testid="judge-line">
+      <span className="muted">{purpose === 'evaluate' ? 'Evaluated by' : 'Judged by'}</span> <span className="mono">{`${judge.provider}/${judge.model}`}</span>
+      <span className="muted"> · </span>
+      {formatTokens(judge.tokens.input)} in / {formatTokens(judge.tokens.output)} out
+      <span className="muted"> · </span>
+      {formatUsd(judge.costUsd)}
+    </p>
+  );
+}
+
+/** A running candidate's time since it was requested, ticking each second. */
+export function Elapsed({ since }: { since: string }) {
+  const now = useNow(true);
+  return (
+    <span className="elapsed" role="timer" aria-live="off" title="running">
+      {formatDuration(elapsedMs(since, null, now))}
+    </span>
+  );
+}
+
+/** How many of an interview's questions have an answer (answers are matched to questions by their text). */
+export function interviewProgress(interview: NonNullable<PhaseView['interview']>): { answered: number; total: number } {
+  const answered = new Set((interview.answers ?? []).filter((a) => a.answer.trim() !== '').map((a) => a.question));
+  const total = interview.questions.length;
+  return { answered: interview.questions.filter((q) => answered.has(q.question)).length, total };
+}
+
+/** An interview phase: "3 of 7 answered", then each question with its answer, as text. */
+export function InterviewDetails({ interview }: { interview: NonNullable<PhaseView['interview']> }) {
+  const { answered, total } = interviewProgress(interview);
+  const answers = new Map((interview.answers ?? []).map((a) => [a.question, a.answer]));
+  return (
+    <section className="interview" aria-label="Interview">
+      <h3>Interview</h3>
+      <p className="interview__progress">
+        <progress max={total} value={answered} aria-label="Questions answered" /> {answered} of {total} answered
+      </p>
+      <ol className="interview__list">
+        {interview.questions.map((q) => {
+          const answer = answers.get(q.question);
+          return (
+            <li key={q.id}>
+              <p className="interview__question">{q.question}</p>
+              {q.why && <p className="muted small">Why: {q.why}</p>}
+              {answer !== undefined && answer.trim() !== '' ? (
+                <blockquote className="interview__answer">{answer}</blockquote>
+              ) : (
+                <p className="muted small">{interview.answers ? 'Not answered.' : 'Waiting for an answer.'}</p>
+              )}
+            </li>
+          );
+        })}
+      </ol>
+    </section>
+  );
+}
