@@ -1,4 +1,4 @@
-import { Suspense, type ComponentType } from 'react';
+import { lazy, Suspense, type ComponentType } from 'react';
 import { createBrowserRouter, isRouteErrorResponse, type LoaderFunctionArgs, Link, NavLink, Outlet, useRouteError } from 'react-router-dom';
 import { SignIn, SignOutButton } from './auth/SignIn';
 import { useAuth } from './auth/session';
@@ -6,6 +6,8 @@ import { ConnectionIndicator } from './ui/ConnectionIndicator';
 import { ShortcutsHelp } from './ui/Shortcuts';
 import { Loading } from './ui/Loading';
 import { ThemeToggle } from './ui/ThemeToggle';
+import { Toaster } from 'sonner';
+import { useTheme } from './lib/theme';
 
 /*
  * Routes (history API; the gateway serves index.html for them). Each page is its own chunk, so
@@ -18,6 +20,9 @@ import { ThemeToggle } from './ui/ThemeToggle';
  */
 const page = (load: () => Promise<{ default: ComponentType }>) => async () => ({ Component: (await load()).default });
 
+/** the header's open-alert count: its own chunk (it brings the socket client) */
+const AlertsBell = lazy(() => import('./alerts/AlertsBell'));
+
 const NAV = [
   { to: '/', label: 'Overview' },
   { to: '/runs', label: 'Runs' },
@@ -28,12 +33,14 @@ const NAV = [
   { to: '/fleet', label: 'Fleet' },
   { to: '/events', label: 'Events' },
   { to: '/dead-letters', label: 'Dead letters' },
+  { to: '/alerts', label: 'Alerts' },
 ] as const;
 
 function Layout() {
   // a gateway with API tokens answered 401: the sign-in screen takes the page's place
   const auth = useAuth();
   const signingIn = auth.required && auth.token === null;
+  const theme = useTheme();
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -58,6 +65,11 @@ function Layout() {
           </ul>
         </nav>
         <div className="topbar__end">
+          {!signingIn && (
+            <Suspense fallback={null}>
+              <AlertsBell />
+            </Suspense>
+          )}
           <ConnectionIndicator />
           <ThemeToggle />
           <ShortcutsHelp />
@@ -73,6 +85,8 @@ function Layout() {
           </Suspense>
         )}
       </main>
+      {/* every command's outcome (ui/toast.ts) */}
+      <Toaster theme={theme} position="bottom-right" closeButton richColors />
     </div>
   );
 }
@@ -146,6 +160,7 @@ export const router = createBrowserRouter([
       { path: 'fleet', lazy: page(() => import('./fleet/FleetPage')) },
       { path: 'events', lazy: page(() => import('./events/EventsPage')) },
       { path: 'dead-letters', lazy: page(() => import('./dead-letters/DeadLettersPage')) },
+      { path: 'alerts', lazy: page(() => import('./alerts/AlertsPage')) },
       { path: '*', element: <NotFound /> },
     ],
   },

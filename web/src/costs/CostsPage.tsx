@@ -1,6 +1,7 @@
 import type { BudgetsView, CostItem, PutBudgetsBody } from '@conclave/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { Link } from 'react-router-dom';
 import { Bar, BarChart, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api, exportUrls, type CostGroup } from '../api/endpoints';
 import { keys } from '../api/keys';
@@ -16,6 +17,8 @@ import { Loading } from '../ui/Loading';
 import { RangePicker, useTimeRange } from '../analytics/RangePicker';
 import { describeRange, type TimeRange } from '../analytics/range';
 import '../analytics/analytics.css';
+import { notifyDone, notifyRefused } from '../ui/toast';
+import { useAlertsRoom } from '../alerts/use-alerts';
 
 const GROUPS: { value: CostGroup; label: string }[] = [
   { value: 'provider', label: 'Provider' },
@@ -164,7 +167,9 @@ function BudgetsCard() {
   const [editing, setEditing] = useState<{ global: string; templates: BudgetRow[] } | null>(null);
   const save = useMutation({
     mutationFn: (body: PutBudgetsBody) => api.putBudgets(body),
+    onError: (error) => notifyRefused('Saving the budgets was refused', error),
     onSuccess: (view) => {
+      notifyDone('Budgets saved');
       setEditing(null);
       qc.setQueryData(keys.budgets(), view);
     },
@@ -280,18 +285,21 @@ function runIdOf(details: unknown): string | null {
 }
 
 function AlertsCard() {
-  const alerts = useQuery({ queryKey: keys.alerts(), queryFn: ({ signal }) => api.alerts({ signal }), retry: false, refetchInterval: 30_000 });
+  // live over the `alerts` room (no polling); the whole list, with acknowledging, is on /alerts
+  useAlertsRoom();
+  const alerts = useQuery({ queryKey: [...keys.alertList('open'), 'newest-10'], queryFn: ({ signal }) => api.alerts({ status: 'open', limit: 10, signal }), retry: false });
   return (
     <section className="card" aria-labelledby="alerts-heading">
       <div className="card__head">
-        <h2 id="alerts-heading">Alerts</h2>
+        <h2 id="alerts-heading">Open alerts</h2>
+        <Link to="/alerts">All alerts</Link>
       </div>
       {alerts.isPending ? (
         <Loading label="Loading alerts…" />
       ) : alerts.isError ? (
         <FeatureError error={alerts.error} feature="Alerts" onRetry={() => void alerts.refetch()} />
       ) : alerts.data.items.length === 0 ? (
-        <p className="muted">No alerts.</p>
+        <p className="muted">No open alerts.</p>
       ) : (
         <ul className="alert-list">
           {alerts.data.items.map((a, i) => (

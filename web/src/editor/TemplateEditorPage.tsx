@@ -27,6 +27,7 @@ import {
   type Point,
 } from './editor-model';
 import { PhaseForm } from './PhaseForm';
+import { notifyDone, notifyRefused } from '../ui/toast';
 
 const EditorCanvas = lazy(() => import('./EditorCanvas'));
 const VALIDATE_DEBOUNCE_MS = 400;
@@ -120,7 +121,9 @@ function TemplateEditor({ templateId, version, initial }: { templateId?: string;
   /* ---- save / clone / import / export */
   const saveNew = useMutation({
     mutationFn: () => api.createTemplate(draft),
+    onError: (error) => notifyRefused('Saving the template was refused', error),
     onSuccess: (r) => {
+      notifyDone('Template created', `${r.id} v${r.version}`);
       setDirty(false);
       void qc.invalidateQueries({ queryKey: keys.templates() });
       navigate(`/templates/${encodeURIComponent(r.id)}?min_sequence=${r.sequence}`);
@@ -128,7 +131,9 @@ function TemplateEditor({ templateId, version, initial }: { templateId?: string;
   });
   const saveVersion = useMutation({
     mutationFn: () => api.updateTemplate(templateId!, draft),
+    onError: (error) => notifyRefused('Saving the new version was refused', error),
     onSuccess: (r) => {
+      notifyDone(`Version ${r.version} saved`, r.id);
       setDirty(false);
       void qc.invalidateQueries({ queryKey: keys.templates() });
       navigate(`/templates/${encodeURIComponent(r.id)}?min_sequence=${r.sequence}`);
@@ -136,7 +141,11 @@ function TemplateEditor({ templateId, version, initial }: { templateId?: string;
   });
   const clone = useMutation({
     mutationFn: () => api.cloneTemplate(templateId!),
-    onSuccess: (r) => navigate(`/templates/${encodeURIComponent(r.id)}/edit`),
+    onSuccess: (r) => {
+      notifyDone('Template cloned', r.id);
+      navigate(`/templates/${encodeURIComponent(r.id)}/edit`);
+    },
+    onError: (error) => notifyRefused('Cloning the template was refused', error),
   });
   const fileInput = useRef<HTMLInputElement>(null);
   const onImport = async (file: File) => {

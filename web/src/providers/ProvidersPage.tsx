@@ -8,6 +8,7 @@ import { FeatureError } from '../ui/FeatureError';
 import { SelectField } from '../ui/Select';
 import { ConfirmButton } from '../ui/Dialog';
 import { Loading } from '../ui/Loading';
+import { notifyDone, notifyRefused } from '../ui/toast';
 
 const KINDS = ['anthropic', 'openai', 'gemini', 'simulated'] as const;
 
@@ -48,9 +49,28 @@ export default function ProvidersPage() {
 function ProviderCard({ provider: p }: { provider: ProviderView }) {
   const qc = useQueryClient();
   const invalidate = () => void qc.invalidateQueries({ queryKey: keys.providers() });
-  const toggle = useMutation({ mutationFn: (enabled: boolean) => api.updateProvider(p.id, { enabled }), onSuccess: invalidate });
-  const test = useMutation({ mutationFn: () => api.testProvider(p.id) });
-  const remove = useMutation({ mutationFn: () => api.deleteProvider(p.id), onSuccess: invalidate });
+  const toggle = useMutation({
+    mutationFn: (enabled: boolean) => api.updateProvider(p.id, { enabled }),
+    onSuccess: (_, enabled) => {
+      notifyDone(`Provider ${p.name} ${enabled ? 'enabled' : 'disabled'}`);
+      invalidate();
+    },
+    onError: (error, enabled) => notifyRefused(`${enabled ? 'Enabling' : 'Disabling'} ${p.name} was refused`, error),
+  });
+  const test = useMutation({
+    mutationFn: () => api.testProvider(p.id),
+    onSuccess: (result) =>
+      result.ok ? notifyDone(`Connection to ${p.name} works`, `${result.latencyMs} ms`) : notifyRefused(`Connection to ${p.name} failed`, new Error(result.error ?? 'no detail')),
+    onError: (error) => notifyRefused(`Testing ${p.name} was refused`, error),
+  });
+  const remove = useMutation({
+    mutationFn: () => api.deleteProvider(p.id),
+    onSuccess: () => {
+      notifyDone(`Provider ${p.name} deleted`);
+      invalidate();
+    },
+    onError: (error) => notifyRefused(`Deleting ${p.name} was refused`, error),
+  });
   const [editingPrices, setEditingPrices] = useState(false);
   const [editingKey, setEditingKey] = useState(false);
   const enabled = p.enabled !== false;
@@ -156,9 +176,11 @@ function PricesForm({ provider, onDone }: { provider: ProviderView; onDone: () =
         prices: Object.fromEntries(rows.filter((r) => r.model.trim()).map((r) => [r.model.trim(), { inputPer1M: Number(r.inputPer1M), outputPer1M: Number(r.outputPer1M) }])),
       }),
     onSuccess: () => {
+      notifyDone(`Prices of ${provider.name} saved`);
       void qc.invalidateQueries({ queryKey: keys.providers() });
       onDone();
     },
+    onError: (error) => notifyRefused(`Saving the prices of ${provider.name} was refused`, error),
   });
   const invalid = rows.some((r) => r.model.trim() && (!(Number(r.inputPer1M) >= 0) || !(Number(r.outputPer1M) >= 0) || r.inputPer1M === '' || r.outputPer1M === ''));
   const set = (i: number, patch: Partial<PriceRow>) => setRows((rs) => rs.map((r, j) => (j === i ? { ...r, ...patch } : r)));
@@ -229,12 +251,14 @@ function ProviderForm({ onDone }: { onDone: () => void }) {
         ...(form.models.trim() ? { models: form.models.split(',').map((m) => m.trim()).filter(Boolean) } : {}),
         enabled: true,
       }),
-    onSuccess: () => {
+    onSuccess: (created) => {
+      notifyDone(`Provider ${created.name} added`);
       // The key leaves the page's memory with the form: it is never shown or kept.
       setForm((f) => ({ ...f, apiKey: '' }));
       void qc.invalidateQueries({ queryKey: keys.providers() });
       onDone();
     },
+    onError: (error) => notifyRefused('Adding the provider was refused', error),
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -286,9 +310,11 @@ function KeyForm({ provider: p, onSaved }: { provider: ProviderView; onSaved: ()
   const save = useMutation({
     mutationFn: () => api.updateProvider(p.id, { apiKey: key.trim() }),
     onSuccess: () => {
+      notifyDone(`Key of ${p.name} saved`);
       setKey('');
       onSaved();
     },
+    onError: (error) => notifyRefused(`Saving the key of ${p.name} was refused`, error),
   });
   return (
     <form

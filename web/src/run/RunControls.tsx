@@ -10,21 +10,32 @@ import { Button } from '../ui/Button';
 import { Dialog, DialogContent, DialogTrigger } from '../ui/Dialog';
 import { describeCommandError, isMissingEndpoint } from '../ui/feature-errors';
 import { Select } from '../ui/Select';
+import { toastOutcome, type CommandLabels } from '../ui/toast';
 import { Tooltip } from '../ui/Tooltip';
 import { allowedPhaseActions, allowedRunActions, modelChoices } from './run-actions';
 
 /** After a command: the page refetches with `min_sequence` so it reads its own write. */
 export type OnSequence = (sequence: number) => void;
 
-function useCommand<TArgs>(fn: (args: TArgs) => Promise<{ sequence: number }>, onSequence: OnSequence, after?: () => void) {
+/** A run command: its outcome is toasted (`labels`: what to say when done / refused), then the page reads its own write. */
+function useCommand<TArgs>(fn: (args: TArgs) => Promise<{ sequence: number }>, labels: CommandLabels<TArgs>, onSequence: OnSequence, after?: () => void) {
+  const toasts = toastOutcome<{ sequence: number }, TArgs>(labels);
   return useMutation({
     mutationFn: fn,
-    onSuccess: (result) => {
+    onSuccess: (result, args) => {
+      toasts.onSuccess(result, args);
       onSequence(result.sequence);
       after?.();
     },
+    onError: toasts.onError,
   });
 }
+
+const RUN_COMMAND_LABELS: Record<'pause' | 'resume' | 'continue', readonly [string, string]> = {
+  pause: ['Run paused', 'Pause refused'],
+  resume: ['Run resumed', 'Resume refused'],
+  continue: ['Run continued', 'Continue refused'],
+};
 
 function CommandError({ error }: { error: unknown }) {
   if (!error) return null;
@@ -74,13 +85,26 @@ export function RunToolbar({ view, onSequence }: { view: RunView; onSequence: On
   const navigate = useNavigate();
   const [open, setOpen] = useState<null | 'cancel' | 'rollback' | 'budget'>(null);
   const dialog = (name: NonNullable<typeof open>) => ({ open: open === name, onOpenChange: (o: boolean) => setOpen(o ? name : null) });
-  const simple = useCommand((command: 'pause' | 'resume' | 'continue') => api.runCommand(view.id, command), onSequence);
+  const simple = useCommand((command: 'pause' | 'resume' | 'continue') => api.runCommand(view.id, command), (command) => RUN_COMMAND_LABELS[command], onSequence);
+  const rerunToasts = toastOutcome<{ id: string }, void>(() => ['Re-run started', 'Re-run refused'], (r) => `New run ${r.id}`);
   const rerun = useMutation({
     mutationFn: () => api.rerun(view.id),
-    onSuccess: (r) => navigate(`/runs/${encodeURIComponent(r.id)}?min_sequence=${r.sequence}`),
+    onSuccess: (r) => {
+      rerunToasts.onSuccess(r);
+      navigate(`/runs/${encodeURIComponent(r.id)}?min_sequence=${r.sequence}`);
+    },
+    onError: rerunToasts.onError,
   });
   // Archiving is a read-model flag, not a log event: refetch the run to show it.
-  const archive = useMutation({ mutationFn: (archived: boolean) => api.archiveRun(view.id, archived), onSuccess: () => onSequence(view.sequence) });
+  const archiveToasts = toastOutcome<unknown, boolean>((archived) => (archived ? ['Run archived', 'Archiving refused'] : ['Run unarchived', 'Unarchiving refused']));
+  const archive = useMutation({
+    mutationFn: (archived: boolean) => api.archiveRun(view.id, archived),
+    onSuccess: (r, archived) => {
+      archiveToasts.onSuccess(r, archived);
+      onSequence(view.sequence);
+    },
+    onError: archiveToasts.onError,
+  });
 
   return (
     <div className="run-toolbar" role="toolbar" aria-label="Run controls">
@@ -141,7 +165,7 @@ export function RunToolbar({ view, onSequence }: { view: RunView; onSequence: On
 
 function CancelForm({ runId, onSequence, onDone }: { runId: string; onSequence: OnSequence; onDone: () => void }) {
   const [reason, setReason] = useState('');
-  const cancel = useCommand(() => api.runCommand(runId, 'cancel', reason.trim() ? { reason: reason.trim() } : {}), onSequence, onDone);
+  const cancel = useCommand(() => api.runCommand(runId, 'cancel', reason.trim() ? { reason: reason.trim() } : {}), () => ['Run cancelled', 'Cancel refused'], onSequence, onDone);
   return (
     <form
       className="form"
@@ -168,7 +192,7 @@ function CancelForm({ runId, onSequence, onDone }: { runId: string; onSequence: 
 function RollbackForm({ runId, sequence, onSequence, onDone }: { runId: string; sequence: number; onSequence: OnSequence; onDone: () => void }) {
   const checkpoints = useQuery({ queryKey: keys.checkpoints(runId), queryFn: ({ signal }) => api.checkpoints(runId, { minSequence: sequence, signal }) });
   const [choice, setChoice] = useState('');
-  const rollback = useCommand((id: string) => api.rollback(runId, id), onSequence, onDone);
+  const rollback = useCommand((id: string) => api.rollback(runId, id), (id) => [`Rolled back to ${id}`, 'Roll back refused'], onSequence, onDone);
   if (checkpoints.isPending) return <p className="muted">Loading checkpoints…</p>;
   if (checkpoints.isError)
     return <p className="form-error">{isMissingEndpoint(checkpoints.error) ? 'Checkpoints are not available on this gateway yet.' : describeCommandError(checkpoints.error)}</p>;
@@ -212,7 +236,7 @@ function RollbackForm({ runId, sequence, onSequence, onDone }: { runId: string; 
 
 function BudgetForm({ view, onSequence, onDone }: { view: RunView; onSequence: OnSequence; onDone: () => void }) {
   const [value, setValue] = useState(String(view.budgetUsd ?? Math.max(1, Math.ceil(view.costUsd * 2))));
-  const raise = useCommand((usd: number) => api.setBudget(view.id, usd), onSequence, onDone);
+  const raise = useCommand((usd: number) => api.setBudget(view.id, usd), (usd) => [`Budget set to ${formatUsd(usd)}`, 'Budget change refused'], onSequence, onDone);
   const usd = Number(value);
   const invalid = !Number.isFinite(usd) || usd <= 0 || usd < view.costUsd;
   const pct = view.budgetUsd ? Math.min(100, Math.round((view.costUsd / view.budgetUsd) * 100)) : null;
@@ -306,7 +330,11 @@ export function PendingPanel({ view, onSequence }: { view: RunView; onSequence: 
 
 function GateForm({ runId, phaseId, message, onSequence }: { runId: string; phaseId: string; message: string; onSequence: OnSequence }) {
   const [comment, setComment] = useState('');
-  const decide = useCommand((decision: 'approve' | 'reject') => api.phaseCommand(runId, phaseId, decision, comment.trim() ? { comment: comment.trim() } : {}), onSequence);
+  const decide = useCommand(
+    (decision: 'approve' | 'reject') => api.phaseCommand(runId, phaseId, decision, comment.trim() ? { comment: comment.trim() } : {}),
+    (decision) => (decision === 'approve' ? [`Gate ${phaseId} approved`, 'Approval refused'] : [`Gate ${phaseId} rejected`, 'Rejection refused']),
+    onSequence,
+  );
   const id = useId();
   return (
     <form className="form gate-form" aria-labelledby={id} onSubmit={(e) => e.preventDefault()}>
@@ -345,6 +373,7 @@ function QuestionsForm({
   const [answers, setAnswers] = useState<Record<string, string>>({});
   const submit = useCommand(
     () => api.phaseCommand(runId, phaseId, 'answer', { answers: questions.map((q) => ({ question: q.question, answer: answers[q.id] ?? '' })) }),
+    () => [`Answers to ${phaseId} submitted`, 'Answers refused'],
     onSequence,
   );
   const id = useId();
@@ -387,10 +416,15 @@ export function PhaseActions({ view, phase, onSequence }: { view: RunView; phase
   const navigate = useNavigate();
   const [open, setOpen] = useState<null | 'retry' | 'accept'>(null);
   const dialog = (name: NonNullable<typeof open>) => ({ open: open === name, onOpenChange: (o: boolean) => setOpen(o ? name : null) });
-  const skip = useCommand(() => api.phaseCommand(view.id, phase.id, 'skip'), onSequence);
+  const skip = useCommand(() => api.phaseCommand(view.id, phase.id, 'skip'), () => [`Phase ${phase.id} skipped`, 'Skip refused'], onSequence);
+  const forkToasts = toastOutcome<{ id: string }, void>(() => [`Forked from ${phase.id}`, 'Fork refused'], (r) => `New run ${r.id}`);
   const fork = useMutation({
     mutationFn: () => api.fork(view.id, phase.id),
-    onSuccess: (r) => navigate(`/runs/${encodeURIComponent(r.id)}?min_sequence=${r.sequence}`),
+    onSuccess: (r) => {
+      forkToasts.onSuccess(r);
+      navigate(`/runs/${encodeURIComponent(r.id)}?min_sequence=${r.sequence}`);
+    },
+    onError: forkToasts.onError,
   });
   return (
     <div className="run-toolbar" role="toolbar" aria-label={`Actions on phase ${phase.id}`}>
@@ -428,7 +462,12 @@ function RetryForm({ view, phase, onSequence, onDone }: { view: RunView; phase: 
   const first = phase.candidates[0];
   const [provider, setProvider] = useState('');
   const [model, setModel] = useState('');
-  const retry = useCommand(() => api.phaseCommand(view.id, phase.id, 'retry', provider ? { provider, ...(model ? { model } : {}) } : {}), onSequence, onDone);
+  const retry = useCommand(
+    () => api.phaseCommand(view.id, phase.id, 'retry', provider ? { provider, ...(model ? { model } : {}) } : {}),
+    () => [`Phase ${phase.id} retried${provider ? ` with ${provider}${model ? ` / ${model}` : ''}` : ''}`, 'Retry refused'],
+    onSequence,
+    onDone,
+  );
   const id = useId();
   const known = providers.data?.items.filter((p) => p.enabled !== false) ?? [];
   const choices = modelChoices(known.find((p) => p.name === provider), view, provider);
@@ -504,7 +543,12 @@ function AcceptForm({ runId, phase, onSequence, onDone }: { runId: string; phase
     parsed = { ok: false, message: err instanceof Error ? err.message : String(err) };
   }
   const asIs = rejected !== undefined && text === original;
-  const accept = useCommand(() => api.phaseCommand(runId, phase.id, 'accept', asIs || !parsed.ok ? {} : { output: parsed.value }), onSequence, onDone);
+  const accept = useCommand(
+    () => api.phaseCommand(runId, phase.id, 'accept', asIs || !parsed.ok ? {} : { output: parsed.value }),
+    () => [`Output of ${phase.id} accepted`, 'Accept refused'],
+    onSequence,
+    onDone,
+  );
   const id = useId();
   return (
     <form

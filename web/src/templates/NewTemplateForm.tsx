@@ -8,6 +8,7 @@ import { ErrorNotice } from '../ui/ErrorNotice';
 import { EXAMPLE_TEMPLATE_JSON } from './example-template';
 import { parseJson } from './template-json';
 import { ValidationResult } from './ValidationResult';
+import { notifyDone, notifyRefused } from '../ui/toast';
 
 /**
  * Create a template from JSON (the import format). Validate asks the gateway's validator (nothing
@@ -24,7 +25,9 @@ export function NewTemplateForm({ onCancel }: { onCancel?: () => void }) {
   const validate = useMutation({ mutationFn: api.validateTemplate, onSuccess: setValidation });
   const save = useMutation({
     mutationFn: api.createTemplate,
+    onError: (error) => notifyRefused('Saving the template was refused', error),
     onSuccess: ({ id: templateId, sequence }) => {
+      notifyDone('Template created', templateId);
       void qc.invalidateQueries({ queryKey: keys.templates() });
       navigate(`/templates/${encodeURIComponent(templateId)}?min_sequence=${sequence}`);
     },

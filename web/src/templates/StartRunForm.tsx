@@ -13,6 +13,7 @@ import { CostEstimate } from './start/CostEstimate';
 import { inputErrorsOf } from './start/input-errors';
 import { InputsEditor } from './start/InputsEditor';
 import { PromptPreview } from './start/PromptPreview';
+import { notifyDone, notifyRefused } from '../ui/toast';
 import './start/start-run.css';
 
 /**
@@ -73,9 +74,11 @@ export function StartRunForm({ template }: { template: TemplateView }) {
       return api.createRun(body, key);
     },
     onSuccess: ({ id: runId, sequence }) => {
+      notifyDone('Run started', `Run ${runId}`);
       void qc.invalidateQueries({ queryKey: keys.runs() });
       navigate(`/runs/${encodeURIComponent(runId)}?min_sequence=${sequence}`);
     },
+    onError: (error) => notifyRefused('Starting the run was refused', error),
   });
 
   const onSubmit = (e: React.FormEvent) => {

@@ -12,6 +12,7 @@ import { ConfirmButton } from '../ui/Dialog';
 import { JsonBlock } from '../ui/JsonBlock';
 import { Loading } from '../ui/Loading';
 import { StartRunForm } from './StartRunForm';
+import { notifyDone, notifyRefused } from '../ui/toast';
 
 const PipelineGraph = lazy(() => import('../dag/PipelineGraph'));
 
@@ -143,10 +144,19 @@ export default function TemplateDetailPage() {
 function TemplateActions({ id, archived }: { id: string; archived: boolean }) {
   const navigate = useNavigate();
   const qc = useQueryClient();
-  const clone = useMutation({ mutationFn: () => api.cloneTemplate(id), onSuccess: (r) => navigate(`/templates/${encodeURIComponent(r.id)}/edit`) });
+  const clone = useMutation({
+    mutationFn: () => api.cloneTemplate(id),
+    onSuccess: (r) => {
+      notifyDone('Template cloned', r.id);
+      navigate(`/templates/${encodeURIComponent(r.id)}/edit`);
+    },
+    onError: (error) => notifyRefused('Cloning the template was refused', error),
+  });
   const archive = useMutation({
     mutationFn: () => api.archiveTemplate(id),
+    onError: (error) => notifyRefused('Archiving the template was refused', error),
     onSuccess: () => {
+      notifyDone(`Template ${id} archived`);
       void qc.invalidateQueries({ queryKey: keys.templates() });
       navigate('/templates');
     },
