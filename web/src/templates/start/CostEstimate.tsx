@@ -96,7 +96,6 @@ function EstimateBody({ estimate, budgetUsd }: { estimate: EstimateResponse; bud
             <thead>
               <tr>
                 <th scope="col">Phase</th>
-                <th scope="col">Calls</th>
                 <th scope="col" className="num">
                   Min
                 </th>
@@ -113,15 +112,11 @@ function EstimateBody({ estimate, budgetUsd }: { estimate: EstimateResponse; bud
                 <tr key={p.phaseId}>
                   <th scope="row">
                     <span className="mono">{p.name ?? p.phaseId}</span> <span className="muted small">{p.kind}</span>
-                    <div className="muted small">{p.basis}</div>
+                    <div className="estimate__basis">{p.basis}</div>
+                    <div className="estimate__calls">
+                      {p.calls.map((c) => `${c.role} ${c.model} ${c.price ? formatUsd(c.usd) : 'free'}`).join(' · ')}
+                    </div>
                   </th>
-                  <td className="small">
-                    {p.calls.map((c) => (
-                      <div key={`${c.role}/${c.provider}/${c.model}`}>
-                        {c.role} <span className="mono">{c.model}</span> {c.price ? formatUsd(c.usd) : 'free'}
-                      </div>
-                    ))}
-                  </td>
                   <td className="num">{formatUsd(p.min.usd)}</td>
                   <td className="num">{formatUsd(p.expected.usd)}</td>
                   <td className="num">{formatUsd(p.max.usd)}</td>
