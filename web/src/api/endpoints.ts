@@ -94,7 +94,7 @@ export const api = {
   listWorkspaces: (opts: ReadOptions = {}) => request('GET', '/workspaces', WorkspaceList, { signal: opts.signal }),
   /** every artifact of a run (losing candidates' diffs are `candidate-diff` artifacts) */
   listArtifacts: (runId: string, opts: ReadOptions = {}) =>
-    request('GET', `/runs/${encodeURIComponent(runId)}/artifacts`, ArtifactList, { signal: opts.signal }),
+    request('GET', `/runs/${encodeURIComponent(runId)}/artifacts`, ArtifactList, { query: { min_sequence: opts.minSequence }, signal: opts.signal }),
 
   listTemplates: (opts: ReadOptions = {}) =>
     request('GET', '/templates', TemplateList, { query: { min_sequence: opts.minSequence }, signal: opts.signal }),

@@ -1,3 +1,4 @@
+import type { RunSummary } from '@conclave/contracts';
 import type { Schema } from './client';
 
 /**
@@ -81,3 +82,11 @@ export const AnyResponse = schema(unknownValue);
 const logEvent = obj({ sequence: num, type: str, streamId: str, occurredAt: str, actor: unknownValue, data: unknownValue });
 export type LogEvent = ReturnType<typeof logEvent>;
 export const EventPage = schema(obj({ items: arr(logEvent), nextAfter: nullable(num) }));
+
+/**
+ * `GET /runs` items carry `loop`: for a run with a started loop phase (the running one, else the
+ * last started), its round — 1-based, as shown: "round 2 of 5" — its bounds and the best evaluator
+ * score so far (null before the first evaluation); `loop` is null for other runs. Parsed by the
+ * contracts' RunSummary; this names its type for the runs list.
+ */
+export type RunLoopProgress = NonNullable<RunSummary['loop']>;

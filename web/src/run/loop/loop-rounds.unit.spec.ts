@@ -94,7 +94,12 @@ describe('a loop phase folded from its events', () => {
   });
 
   it('other kinds: the ★ is the judge’s pick, and no round labels', () => {
-    const llm = { kind: 'llm', loop: null, artifactCandidateId: null, verdict: { winnerId: 'c1', scores: { c1: { overall: 0.9, criteria: {} } }, rationale: '', missing: [] } } as const;
+    const llm: Pick<PhaseView, 'kind' | 'loop' | 'artifactCandidateId' | 'verdict'> = {
+      kind: 'llm',
+      loop: null,
+      artifactCandidateId: null,
+      verdict: { winnerId: 'c1', scores: { c1: { overall: 0.9, criteria: {} } }, rationale: '', missing: [] },
+    };
     expect(phaseWinnerId(llm)).toBe('c1');
     expect(candidateRoundLabel(llm, { id: 'c1' })).toBeNull();
     expect(candidateScore(llm, 'c1')).toBe(0.9);
