@@ -42,11 +42,15 @@ export interface AlertMeta {
  * Record an alert in the log (ADR 016): `AlertRaised` as the first event of `events.alert.<alertId>`,
  * appended with expected last subject sequence 0. The alert id is the condition's business key, so
  * a repeated detection (another replica, a redelivery, the next sweep) finds the subject taken and
- * records nothing: `exists`. The event id derives from the alert id, so a retried publish within
+ * records nothing: `exists`. (Two detections racing inside the server's duplicate window may both
+ * answer `raised`; the log still holds one event.) The event id derives from the alert id, so a retried publish within
  * the duplicate window is deduplicated by the server as well.
  */
 export async function raiseAlert(log: EventLog, alert: AlertInput, meta: AlertMeta): Promise<'raised' | 'exists'> {
   const data = AlertRaisedData.parse(alert);
+  // raised already (the common case of a repeated detection); the publish below would be
+  // deduplicated silently inside the server's window, or refused by the expected sequence after it
+  if ((await log.read('alert', data.alertId)).some((e) => e.type === 'AlertRaised')) return 'exists';
   try {
     await log.append('alert', data.alertId, [{ id: `alert-raised-${data.alertId}`, type: 'AlertRaised', data }], 0, {
       occurredAt: meta.occurredAt,
