@@ -165,6 +165,7 @@ describe('read models: per-candidate retries and the candidates a verdict went w
       scores: { [cid(id, 'draft', 1, 0)]: { overall: 0.5, criteria: { quality: 0.5 } }, [cid(id, 'draft', 1, 1)]: { overall: 0.75, criteria: { quality: 0.75 } } },
       rationale: 'gpt is clearer',
       missing: [{ candidateId: cid(id, 'draft', 1, 2), provider: 'anthropic', model: 'claude', error: { code: 'provider_unavailable', message: '529 overloaded', retryable: true } }],
+      judge: { provider: 'simulated', model: 'sim-judge', tokens: { input: 10, output: 10 }, costUsd: 0.125 },
     });
     expect(phase.costUsd).toBe(0.9375);
   });
@@ -173,8 +174,16 @@ describe('read models: per-candidate retries and the candidates a verdict went w
     const id = 'retried-batch';
     const e = events(id);
     await apply(id, [...e.start, ...e.firstFailures, ...e.retries, ...e.verdict]);
-    // the same phase but for the run id in its candidate ids and when it started
-    const comparable = (p: PhaseView, runId: string) => JSON.parse(JSON.stringify({ ...p, startedAt: null }).replaceAll(`${runId}.`, 'RUN.'));
+    // the same phase but for the run id in its candidate ids and when it and its candidates started
+    const comparable = (p: PhaseView, runId: string) =>
+      JSON.parse(
+        JSON.stringify({
+          ...p,
+          startedAt: null,
+          candidates: p.candidates.map((c) => ({ ...c, requestedAt: null })),
+          attempts: p.attempts?.map((a) => ({ ...a, startedAt: null, completedAt: null })),
+        }).replaceAll(`${runId}.`, 'RUN.'),
+      );
     expect(comparable(await draft(id), id)).toEqual(comparable(await draft('retried'), 'retried'));
     expect((await draft(id)).verdict!.missing.map((m) => m.candidateId)).toEqual([cid(id, 'draft', 1, 2)]);
   });

@@ -138,6 +138,19 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
       workspace: null,
       filesChanged: 0,
     };
+    // the run page's story (issue 13 §2): when each candidate was requested, who judged, each phase's attempts
+    const requestedAt = (id: string) => new Date(runEvents.find((e) => e.type === 'CandidateRequested' && (e.data as { candidateId: string }).candidateId === id)!.occurredAt).toISOString();
+    for (const phase of expected.phases) for (const c of phase.candidates) c.requestedAt = requestedAt(c.id);
+    expected.phases[0]!.verdict!.judge = { provider: 'simulated', model: 'sim-judge', tokens: { input: 300, output: 30 }, costUsd: 0.0625 };
+    expected.phases[0]!.attempts = [
+      { attempt: 1, status: 'failed', startedAt: at(3), completedAt: at(8), error: { code: 'candidates_failed', message: 'not enough candidates' }, retried: null },
+      { attempt: 2, status: 'completed', startedAt: at(9), completedAt: at(17), error: null, retried: null },
+    ];
+    // the fixture starts polish's attempt 2 with nothing closing attempt 1 (no PhaseFailed, no PhaseRetryScheduled): it did not finish
+    expected.phases[1]!.attempts = [
+      { attempt: 1, status: 'cancelled', startedAt: at(18), completedAt: null, error: null, retried: null },
+      { attempt: 2, status: 'completed', startedAt: at(22), completedAt: at(26), error: null, retried: null },
+    ];
 
     beforeAll(reset);
 
