@@ -1,54 +1,58 @@
-import { RunStatus, type RunSummary, type SocketEvent } from '@conclave/contracts';
-import { useInfiniteQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
-import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { Link, useSearchParams } from 'react-router-dom';
-import { api, type RunListFilters, type RunPage, exportUrls } from '../api/endpoints';
+import { RunStatus, type RunSort, type SortOrder, type SocketEvent } from '@conclave/contracts';
+import { useInfiniteQuery, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Link, useNavigate, useSearchParams } from 'react-router-dom';
+import { buildUrl } from '../api/client';
+import { api, type RunPage } from '../api/endpoints';
 import { keys } from '../api/keys';
-import { elapsedMs, formatDateTime, formatDuration, formatUsd } from '../lib/format';
-import { useNow } from '../lib/use-now';
 import { useRoom } from '../live/use-room';
-import { DataTable, type Column, type TableQueryState } from '../ui/DataTable';
+import { ErrorNotice } from '../ui/ErrorNotice';
 import { DropdownMenu } from '../ui/DropdownMenu';
+import { Loading } from '../ui/Loading';
 import { useDownload } from '../ui/use-download';
 import { SelectField } from '../ui/Select';
-import { StatusBadge } from '../ui/StatusBadge';
-import { isTerminal, patchRunSummary } from './run-summary';
+import { COMPARE_LIMIT, compareHref, isFiltered, readListState, toApiQuery, toggleSelected } from './run-list-params';
+import { patchRunSummary } from './run-summary';
+import { RunsTable } from './RunsTable';
+import './runs.css';
 
-const PAGE_SIZE = 50;
+const PAGE_SIZE = 100;
 const STATUS_OPTIONS = [{ value: '', label: 'All' }, ...RunStatus.options.map((s) => ({ value: s, label: s }))];
 const ARCHIVED_OPTIONS = [
   { value: '', label: 'Hidden' },
   { value: 'true', label: 'Only archived' },
   { value: 'all', label: 'Shown too' },
 ];
-const archivedParam = (v: string | null): RunListFilters['archived'] => (v === 'true' || v === 'all' ? v : undefined);
 
 /**
- * The runs list. Filters live in the query string (`status`, `q`). Live through the `runs` room:
- * an event patches its row at once, then the list is refetched (debounced, with min_sequence =
- * the newest event seen) so new runs appear and filters stay right.
+ * The runs list. Filters, sort and date range live in the query string (`status`, `q`,
+ * `templateId`, `archived`, `from`, `to`, `sort`, `order`); the server sorts and pages, the table
+ * is virtualised (RunsTable) and loads the next page as the end comes into view. Export downloads
+ * exactly this: the same filters and sort, every page. Live through the `runs` room: an event
+ * patches its row at once, then the list is refetched (debounced, with min_sequence = the newest
+ * event seen) so new runs appear and filters stay right. Checkboxes pick 2–4 runs to compare.
  */
 export default function RunsPage() {
   const [params, setParams] = useSearchParams();
+  const navigate = useNavigate();
   const exportDownload = useDownload();
-  const filters: RunListFilters = useMemo(
-    () => ({
-      status: params.get('status') || undefined,
-      q: params.get('q') || undefined,
-      templateId: params.get('templateId') || undefined,
-      archived: archivedParam(params.get('archived')),
-    }),
-    [params],
-  );
+  const state = useMemo(() => readListState(params), [params]);
+  const query = useMemo(() => toApiQuery(state), [state]);
   const qc = useQueryClient();
   const minSequence = useRef<number | undefined>(undefined);
+  const [selected, setSelected] = useState<string[]>([]);
 
   const runs = useInfiniteQuery({
-    queryKey: keys.runList(filters),
-    queryFn: ({ pageParam, signal }) => api.listRuns({ ...filters, cursor: pageParam, limit: PAGE_SIZE }, { minSequence: minSequence.current, signal }),
+    queryKey: keys.runList(query),
+    queryFn: ({ pageParam, signal }) => api.listRuns({ ...query, cursor: pageParam, limit: PAGE_SIZE }, { minSequence: minSequence.current, signal }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
+  const templates = useQuery({ queryKey: keys.templates(), queryFn: ({ signal }) => api.listTemplates({ signal }) });
+  const templateOptions = useMemo(
+    () => [{ value: '', label: 'All' }, ...(templates.data?.items ?? []).map((t) => ({ value: t.id, label: t.name }))],
+    [templates.data],
+  );
 
   const refetchTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => () => void (refetchTimer.current && clearTimeout(refetchTimer.current)), []);
@@ -73,18 +77,29 @@ export default function RunsPage() {
   });
 
   const rows = useMemo(() => runs.data?.pages.flatMap((p) => p.items) ?? [], [runs.data]);
-  const filtered = Boolean(filters.status || filters.q || filters.templateId || filters.archived);
+  const filtered = isFiltered(state);
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = runs;
+  const loadMore = useCallback(() => {
+    if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
+  const toggle = useCallback((id: string) => setSelected((prev) => toggleSelected(prev, id)), []);
 
-  const setFilter = (name: 'status' | 'q' | 'archived', value: string) =>
+  const update = (changes: Record<string, string | undefined>) =>
     setParams(
       (prev) => {
         const next = new URLSearchParams(prev);
-        if (value) next.set(name, value);
-        else next.delete(name);
+        for (const [name, value] of Object.entries(changes)) {
+          if (value) next.set(name, value);
+          else next.delete(name);
+        }
         return next;
       },
       { replace: true },
     );
+  const setFilter = (name: 'status' | 'q' | 'archived' | 'templateId' | 'from' | 'to', value: string) => update({ [name]: value });
+  const setSort = (sort: RunSort, order: SortOrder) => update({ sort, order });
+  const exportUrl = (format: 'csv' | 'json') => buildUrl('/runs/export', { format, ...query });
+  const rangeBackwards = Boolean(state.from && state.to && state.from > state.to);
 
   return (
     <div className="page">
@@ -95,11 +110,20 @@ export default function RunsPage() {
           <p className="muted">Every pipeline run, live.</p>
         </div>
         <div className="actions">
+          <button
+            type="button"
+            className="btn"
+            disabled={selected.length < 2}
+            onClick={() => void navigate(compareHref(selected))}
+            title={selected.length < 2 ? `Tick 2 to ${COMPARE_LIMIT} runs to compare them` : undefined}
+          >
+            Compare{selected.length > 0 ? ` (${selected.length})` : ''}
+          </button>
           <DropdownMenu
             label="Export"
             items={[
-              { label: 'CSV', onSelect: () => exportDownload.start(exportUrls.runs('csv'), 'runs.csv') },
-              { label: 'JSON', onSelect: () => exportDownload.start(exportUrls.runs('json'), 'runs.json') },
+              { label: 'CSV', onSelect: () => exportDownload.start(exportUrl('csv'), 'runs.csv') },
+              { label: 'JSON', onSelect: () => exportDownload.start(exportUrl('json'), 'runs.json') },
             ]}
           />
           <Link className="btn btn--primary" to="/templates">
@@ -110,21 +134,49 @@ export default function RunsPage() {
       </header>
 
       <form className="toolbar" role="search" onSubmit={(e) => e.preventDefault()}>
-        <SearchBox value={filters.q ?? ''} onChange={(v) => setFilter('q', v)} />
-        <SelectField fieldClassName="field--inline" label="Status" value={filters.status ?? ''} onValueChange={(v) => setFilter('status', v)} options={STATUS_OPTIONS} />
-        <SelectField fieldClassName="field--inline" label="Archived" value={filters.archived ?? ''} onValueChange={(v) => setFilter('archived', v)} options={ARCHIVED_OPTIONS} />
+        <SearchBox value={state.q ?? ''} onChange={(v) => setFilter('q', v)} />
+        <SelectField fieldClassName="field--inline" label="Template" value={state.templateId ?? ''} onValueChange={(v) => setFilter('templateId', v)} options={templateOptions} />
+        <SelectField fieldClassName="field--inline" label="Status" value={state.status ?? ''} onValueChange={(v) => setFilter('status', v)} options={STATUS_OPTIONS} />
+        <label className="field field--inline">
+          <span>From</span>
+          <input type="date" value={state.from ?? ''} max={state.to} onChange={(e) => setFilter('from', e.target.value)} />
+        </label>
+        <label className="field field--inline">
+          <span>To</span>
+          <input type="date" value={state.to ?? ''} min={state.from} onChange={(e) => setFilter('to', e.target.value)} />
+        </label>
+        <SelectField fieldClassName="field--inline" label="Archived" value={state.archived ?? ''} onValueChange={(v) => setFilter('archived', v)} options={ARCHIVED_OPTIONS} />
         {filtered && (
-          <button type="button" className="btn btn--ghost btn--small" onClick={() => setParams(new URLSearchParams(), { replace: true })}>
+          <button
+            type="button"
+            className="btn btn--ghost btn--small"
+            onClick={() => setParams(new URLSearchParams(state.sort ? { sort: state.sort, order: state.order ?? 'desc' } : {}), { replace: true })}
+          >
             Clear filters
           </button>
         )}
       </form>
+      {rangeBackwards && (
+        <p className="notice notice--warn" role="status">
+          The date range runs backwards (from {state.from} to {state.to}): it is not applied.
+        </p>
+      )}
+      {selected.length > 0 && (
+        <p className="muted small" role="status" data-testid="compare-selection">
+          {selected.length} of {COMPARE_LIMIT} runs picked to compare.{' '}
+          <button type="button" className="btn btn--ghost btn--small" onClick={() => setSelected([])}>
+            Clear selection
+          </button>
+        </p>
+      )}
 
-      <RunsTable
-        rows={rows}
-        state={runs}
-        empty={
-          filtered ? (
+      {runs.isPending ? (
+        <Loading label="Loading runs…" />
+      ) : runs.isError ? (
+        <ErrorNotice error={runs.error} title="Could not load runs" onRetry={() => void runs.refetch()} />
+      ) : rows.length === 0 ? (
+        <div className="empty">
+          {filtered ? (
             <p>No runs match these filters.</p>
           ) : (
             <>
@@ -133,18 +185,31 @@ export default function RunsPage() {
                 <Link to="/templates">Pick a template</Link> to start one.
               </p>
             </>
-          )
-        }
-        footer={
-          runs.hasNextPage && (
+          )}
+        </div>
+      ) : (
+        <RunsTable
+          rows={rows}
+          sort={state.sort}
+          order={state.order}
+          onSort={setSort}
+          selected={selected}
+          onToggle={toggle}
+          onNearEnd={loadMore}
+          footer={
             <div className="load-more">
-              <button type="button" className="btn" onClick={() => void runs.fetchNextPage()} disabled={runs.isFetchingNextPage}>
-                {runs.isFetchingNextPage ? 'Loading…' : 'Load more'}
-              </button>
+              <span className="muted small" data-testid="runs-count">
+                {rows.length} run{rows.length === 1 ? '' : 's'} loaded{hasNextPage ? ', more below' : ''}
+              </span>
+              {hasNextPage && (
+                <button type="button" className="btn" onClick={loadMore} disabled={isFetchingNextPage}>
+                  {isFetchingNextPage ? 'Loading…' : 'Load more'}
+                </button>
+              )}
             </div>
-          )
-        }
-      />
+          }
+        />
+      )}
     </div>
   );
 }
@@ -179,66 +244,5 @@ function SearchBox({ value, onChange }: { value: string; onChange: (v: string) =
       <span>Search</span>
       <input type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="Name, id or template" />
     </label>
-  );
-}
-
-const runColumns = (now: number): Column<RunSummary>[] => [
-  {
-    id: 'run',
-    header: 'Run',
-    cell: (r) => (
-      <>
-        <Link to={`/runs/${encodeURIComponent(r.id)}`} className="strong">
-          {r.name ?? r.id}
-        </Link>
-        {r.archived && <span className="badge badge--archived">archived</span>}
-        {r.name && <div className="muted mono small">{r.id}</div>}
-      </>
-    ),
-  },
-  {
-    id: 'template',
-    header: 'Template',
-    cell: (r) => (
-      <>
-        {r.templateName || r.templateId} <span className="muted">v{r.templateVersion}</span>
-      </>
-    ),
-  },
-  { id: 'status', header: 'Status', cell: (r) => <StatusBadge status={r.status} /> },
-  {
-    id: 'phases',
-    header: 'Phases',
-    cell: (r) => (
-      <>
-        <span className="progress" aria-hidden="true">
-          <span style={{ width: `${r.phasesTotal ? (100 * r.phasesDone) / r.phasesTotal : 0}%` }} />
-        </span>{' '}
-        {r.phasesDone}/{r.phasesTotal}
-      </>
-    ),
-  },
-  { id: 'files', header: 'Files changed', numeric: true, cell: (r) => r.filesChanged },
-  { id: 'cost', header: 'Cost', numeric: true, cell: (r) => formatUsd(r.costUsd) },
-  { id: 'started', header: 'Started', cell: (r) => <time dateTime={r.startedAt}>{formatDateTime(r.startedAt)}</time> },
-  { id: 'duration', header: 'Duration', numeric: true, cell: (r) => formatDuration(elapsedMs(r.startedAt, r.completedAt, now)) },
-];
-
-function RunsTable({ rows, state, empty, footer }: { rows: readonly RunSummary[]; state: TableQueryState; empty: ReactNode; footer: ReactNode }) {
-  const now = useNow(rows.some((r) => !isTerminal(r.status)));
-  return (
-    <DataTable
-      caption="Runs"
-      columns={runColumns(now)}
-      rows={rows}
-      rowKey={(r) => r.id}
-      rowProps={(r) => ({ 'data-run-id': r.id })}
-      state={state}
-      loadingLabel="Loading runs…"
-      feature="Runs"
-      errorTitle="Could not load runs"
-      empty={empty}
-      footer={footer}
-    />
   );
 }

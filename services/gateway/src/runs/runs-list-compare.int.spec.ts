@@ -108,7 +108,7 @@ describe('GET /runs (sort, filters, range, cursor) and GET /runs/compare', () =>
       await append([{ type: 'PhaseCompleted', data: { phaseId: phase.id, attempt: 1, artifactId } }], at);
     }
     if (run.end === 'completed') await append([{ type: 'RunCompleted', data: {} }], at);
-    if (run.end === 'failed') await append([{ type: 'RunFailed', data: { reason: { code: 'provider', message: 'boom' }, phaseId: null } }], at);
+    if (run.end === 'failed') await append([{ type: 'RunFailed', data: { reason: { code: 'provider', message: 'boom', retryable: false }, phaseId: null } } as NewEvent], at);
     return out;
   }
 

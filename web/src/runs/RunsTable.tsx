@@ -1,0 +1,262 @@
+import type { RunSort, RunSummary, SortOrder } from '@conclave/contracts';
+import { rowSortingFeature, tableFeatures, useTable, type ColumnDef, type SortingState } from '@tanstack/react-table';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useMemo, useRef, type ReactNode } from 'react';
+import { Link } from 'react-router-dom';
+import { elapsedMs, formatDateTime, formatDuration, formatUsd } from '../lib/format';
+import { useNow } from '../lib/use-now';
+import { cn } from '../ui/cn';
+import { StatusBadge } from '../ui/StatusBadge';
+import { COMPARE_LIMIT } from './run-list-params';
+import { isTerminal } from './run-summary';
+
+/** What another part of issue 13 adds to list items: a loop run's progress (absent on older gateways). */
+interface LoopProgress {
+  round: number;
+  maxRounds: number;
+  bestScore: number | null;
+}
+type RunRow = RunSummary & { loop?: LoopProgress | null };
+
+/** Every row has one fixed height (cells do not wrap): the virtualiser then never measures. */
+export const ROW_HEIGHT = 56;
+/** Fetch the next page when the last rendered row is this close to the end of the loaded ones. */
+const PREFETCH_ROWS = 30;
+
+const features = tableFeatures({ rowSortingFeature });
+
+interface ColumnMeta {
+  numeric?: boolean;
+  className?: string;
+}
+
+export interface RunsTableProps {
+  rows: readonly RunRow[];
+  sort: RunSort | undefined;
+  order: SortOrder | undefined;
+  onSort: (sort: RunSort, order: SortOrder) => void;
+  selected: readonly string[];
+  onToggle: (id: string) => void;
+  /** more rows on the server: called when the user scrolls near the end */
+  onNearEnd: () => void;
+  footer?: ReactNode;
+}
+
+/** Column id → the server's sort key (GET /runs?sort=); other columns are not sortable. */
+const SORT_OF: Record<string, RunSort> = { run: 'name', status: 'status', cost: 'cost', started: 'started', duration: 'duration' };
+const COLUMN_OF = Object.fromEntries(Object.entries(SORT_OF).map(([column, sort]) => [sort, column])) as Record<RunSort, string>;
+
+/**
+ * The runs list: TanStack Table for the columns and their sort state (sorted by the server:
+ * `manualSorting`), TanStack Virtual for the rows — only those in view (plus overscan) are in the
+ * DOM, between two spacer rows, so ten thousand runs scroll like fifty. Stays a real <table>.
+ */
+export function RunsTable({ rows, sort, order, onSort, selected, onToggle, onNearEnd, footer }: RunsTableProps) {
+  const now = useNow(rows.some((r) => !isTerminal(r.status)));
+  const showLoop = rows.some((r) => r.loop);
+  const full = selected.length >= COMPARE_LIMIT;
+  const columns = useMemo(() => runColumns(now, showLoop, selected, full, onToggle), [now, showLoop, selected, full, onToggle]);
+  // absent sort = the API's default, newest first
+  const sorting: SortingState = useMemo(() => [{ id: COLUMN_OF[sort ?? 'started'], desc: (order ?? 'desc') === 'desc' }], [sort, order]);
+  const table = useTable({
+    features,
+    columns,
+    data: rows as RunRow[],
+    getRowId: (r) => r.id,
+    state: { sorting },
+    manualSorting: true,
+    enableSortingRemoval: false,
+    enableMultiSort: false,
+    onSortingChange: (updater) => {
+      const next = typeof updater === 'function' ? updater(sorting) : updater;
+      const first = next[0];
+      const key = first && SORT_OF[first.id];
+      if (first && key) onSort(key, first.desc ? 'desc' : 'asc');
+    },
+  });
+  const modelRows = table.getRowModel().rows;
+
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: modelRows.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    getItemKey: (index) => modelRows[index]!.id,
+    overscan: 12,
+  });
+  const items = virtualizer.getVirtualItems();
+  const lastIndex = items.at(-1)?.index ?? 0;
+  const nearEnd = useRef(onNearEnd);
+  useEffect(() => {
+    nearEnd.current = onNearEnd;
+  });
+  useEffect(() => {
+    if (modelRows.length > 0 && lastIndex >= modelRows.length - PREFETCH_ROWS) nearEnd.current();
+  }, [lastIndex, modelRows.length]);
+
+  const paddingTop = items[0]?.start ?? 0;
+  const paddingBottom = items.length > 0 ? virtualizer.getTotalSize() - items.at(-1)!.end : 0;
+  const span = table.getAllLeafColumns().length;
+
+  return (
+    <>
+      <div ref={scrollRef} className="table-wrap runs-scroll" data-testid="runs-scroll">
+        <table className="table runs-table" aria-rowcount={modelRows.length + 1}>
+          <caption className="sr-only">Runs</caption>
+          <thead>
+            {table.getHeaderGroups().map((group) => (
+              <tr key={group.id} aria-rowindex={1}>
+                {group.headers.map((header) => {
+                  const meta = header.column.columnDef.meta as ColumnMeta | undefined;
+                  const sorted = header.column.getIsSorted();
+                  const canSort = header.column.getCanSort();
+                  return (
+                    <th
+                      key={header.id}
+                      scope="col"
+                      className={cn(meta?.numeric && 'num', meta?.className)}
+                      aria-sort={canSort ? (sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none') : undefined}
+                    >
+                      {canSort ? (
+                        <button type="button" className="sort-button" onClick={header.column.getToggleSortingHandler()}>
+                          <table.FlexRender header={header} />
+                          <span aria-hidden="true" className="sort-button__mark">
+                            {sorted === 'asc' ? '▲' : sorted === 'desc' ? '▼' : '↕'}
+                          </span>
+                        </button>
+                      ) : (
+                        <table.FlexRender header={header} />
+                      )}
+                    </th>
+                  );
+                })}
+              </tr>
+            ))}
+          </thead>
+          <tbody>
+            {paddingTop > 0 && (
+              <tr aria-hidden="true" className="runs-table__spacer">
+                <td colSpan={span} style={{ height: paddingTop }} />
+              </tr>
+            )}
+            {items.map((item) => {
+              const row = modelRows[item.index]!;
+              return (
+                <tr key={row.id} data-run-id={row.id} aria-rowindex={item.index + 2} className={cn(selected.includes(row.id) && 'is-selected')} style={{ height: ROW_HEIGHT }}>
+                  {row.getAllCells().map((cell) => {
+                    const meta = cell.column.columnDef.meta as ColumnMeta | undefined;
+                    return (
+                      <td key={cell.id} className={cn(meta?.numeric && 'num', meta?.className)}>
+                        <table.FlexRender cell={cell} />
+                      </td>
+                    );
+                  })}
+                </tr>
+              );
+            })}
+            {paddingBottom > 0 && (
+              <tr aria-hidden="true" className="runs-table__spacer">
+                <td colSpan={span} style={{ height: paddingBottom }} />
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+      {footer}
+    </>
+  );
+}
+
+function runColumns(now: number, showLoop: boolean, selected: readonly string[], full: boolean, onToggle: (id: string) => void): ColumnDef<typeof features, RunRow>[] {
+  const columns: ColumnDef<typeof features, RunRow>[] = [
+    {
+      id: 'select',
+      header: () => <span className="sr-only">Select to compare</span>,
+      enableSorting: false,
+      meta: { className: 'runs-table__select' },
+      cell: ({ row }) => {
+        const r = row.original;
+        const checked = selected.includes(r.id);
+        return (
+          <input
+            type="checkbox"
+            checked={checked}
+            disabled={!checked && full}
+            onChange={() => onToggle(r.id)}
+            aria-label={`Compare ${r.name ?? r.id}`}
+            title={!checked && full ? `At most ${COMPARE_LIMIT} runs can be compared` : undefined}
+          />
+        );
+      },
+    },
+    {
+      id: 'run',
+      header: 'Run',
+      sortDescFirst: false,
+      meta: { className: 'runs-table__run' },
+      cell: ({ row }) => {
+        const r = row.original;
+        return (
+          <>
+            <Link to={`/runs/${encodeURIComponent(r.id)}`} className="strong">
+              {r.name ?? r.id}
+            </Link>
+            {r.archived && <span className="badge badge--archived">archived</span>}
+            {r.name && <div className="muted mono small">{r.id}</div>}
+          </>
+        );
+      },
+    },
+    {
+      id: 'template',
+      header: 'Template',
+      enableSorting: false,
+      cell: ({ row }) => (
+        <>
+          {row.original.templateName || row.original.templateId} <span className="muted">v{row.original.templateVersion}</span>
+        </>
+      ),
+    },
+    { id: 'status', header: 'Status', sortDescFirst: false, cell: ({ row }) => <StatusBadge status={row.original.status} /> },
+    {
+      id: 'phases',
+      header: 'Phases',
+      enableSorting: false,
+      cell: ({ row }) => {
+        const r = row.original;
+        return (
+          <>
+            <span className="progress" aria-hidden="true">
+              <span style={{ width: `${r.phasesTotal ? (100 * r.phasesDone) / r.phasesTotal : 0}%` }} />
+            </span>{' '}
+            {r.phasesDone}/{r.phasesTotal}
+          </>
+        );
+      },
+    },
+  ];
+  if (showLoop) {
+    columns.push({
+      id: 'loop',
+      header: 'Loop',
+      enableSorting: false,
+      cell: ({ row }) => {
+        const loop = row.original.loop;
+        if (!loop) return <span className="muted">—</span>;
+        return (
+          <span data-testid="loop-progress">
+            round {loop.round}/{loop.maxRounds}
+            {loop.bestScore !== null && <span className="muted"> · best {loop.bestScore.toFixed(2)}</span>}
+          </span>
+        );
+      },
+    });
+  }
+  columns.push(
+    { id: 'files', header: 'Files changed', enableSorting: false, meta: { numeric: true }, cell: ({ row }) => row.original.filesChanged },
+    { id: 'cost', header: 'Cost', sortDescFirst: true, meta: { numeric: true }, cell: ({ row }) => formatUsd(row.original.costUsd) },
+    { id: 'started', header: 'Started', sortDescFirst: true, cell: ({ row }) => <time dateTime={row.original.startedAt}>{formatDateTime(row.original.startedAt)}</time> },
+    { id: 'duration', header: 'Duration', sortDescFirst: true, meta: { numeric: true }, cell: ({ row }) => formatDuration(elapsedMs(row.original.startedAt, row.original.completedAt, now)) },
+  );
+  return columns;
+}
