@@ -1,5 +1,5 @@
 import { DeadLetterRecord, DeadLetterRedriven } from '@conclave/contracts';
-import { createDataSource, DEAD_LETTERS_CHECKPOINT, migrate, ReadModelQueries, replay, type DataSource } from '@conclave/read-models';
+import { createDataSource, DEAD_LETTERS_CHECKPOINT, migrate, projectBatch, ReadModelQueries, replay, type DataSource } from '@conclave/read-models';
 import { createLogger } from '@conclave/service-kit';
 import { createTestEnv, eventually, type TestEnv } from '@conclave/testing';
 import { DeadLetterProjector } from './dead-letters';
@@ -27,7 +27,7 @@ function record(overrides: Partial<DeadLetterRecord> = {}): DeadLetterRecord {
   });
 }
 
-describe('projector: dead letters (DEAD_LETTERS → dead_letters + alerts)', () => {
+describe('projector: dead letters (DEAD_LETTERS → dead_letters, and AlertRaised in the log)', () => {
   let env: TestEnv;
   let ds: DataSource;
   let projectorDs: DataSource;
@@ -35,7 +35,13 @@ describe('projector: dead letters (DEAD_LETTERS → dead_letters + alerts)', () 
   let projector: DeadLetterProjector;
 
   const publish = async (consumer: string, message: unknown, msgId: string) => (await env.log.publish(env.log.names.subjects.deadLetter(consumer), message, msgId)).seq;
-  const alerts = async () => (await queries.listAlerts(100)).filter((a) => a.kind === 'dead_letter');
+  /** the dead_letter alerts, once the log's AlertRaised events are folded (the events projection's part, ADR 016) */
+  const alerts = async () => {
+    await ds.transaction(async (m) => projectBatch(m, await env.log.readAll(0, 10_000)));
+    return (await queries.listAlerts(100)).filter((a) => a.kind === 'dead_letter');
+  };
+  /** the alert is appended after the row's commit, just before the ack: wait for it */
+  const alertsReaching = (n: number) => eventually(async () => ((await alerts()).length >= n ? alerts() : null), `${n} dead_letter alerts`);
 
   beforeAll(async () => {
     env = await createTestEnv('deadletters');
@@ -82,7 +88,7 @@ describe('projector: dead letters (DEAD_LETTERS → dead_letters + alerts)', () 
     expect(row.payload).toBe(record().payload);
     expect(row.headers).toEqual({ 'Nats-Msg-Id': ['c-1'] });
 
-    const [alert] = await alerts();
+    const [alert] = await alertsReaching(1);
     expect(alert!.message).toContain('llm-workers');
     expect(alert!.message).toContain('commands.generate');
     expect(alert!.message).toContain('max_deliver');
@@ -118,7 +124,7 @@ describe('projector: dead letters (DEAD_LETTERS → dead_letters + alerts)', () 
     await eventually(() => queries.getDeadLetter(String(seq)), 'the second dead letter');
     await eventually(async () => (await queries.appliedSequence(DEAD_LETTERS_CHECKPOINT)) >= seq, 'the checkpoint');
     expect(await countRows()).toBe(before.rows + 1);
-    expect(await alerts()).toHaveLength(before.alerts + 1);
+    expect(await alertsReaching(before.alerts + 1)).toHaveLength(before.alerts + 1);
     // the first one's redrive survived the refold
     const first = (await queries.listDeadLetters({ state: 'redriven', limit: 50 })).items;
     expect(first.map((d) => d.redrivenBy)).toEqual(['ops']);
@@ -154,7 +160,7 @@ describe('projector: dead letters (DEAD_LETTERS → dead_letters + alerts)', () 
       'the parked garbage',
     );
     expect(parked).toMatchObject({ subject: env.log.names.subjects.deadLetter('judges'), streamSequence: garbage.seq, payloadPreview: '{nope' });
-    expect((await alerts()).some((a) => (a.details as { consumer?: string }).consumer === 'dead-letters')).toBe(true);
+    await eventually(async () => (await alerts()).some((a) => (a.details as { consumer?: string }).consumer === 'dead-letters'), 'the alert of the parked garbage');
   });
 
   // the pull loop notices the missing consumer after two missed idle heartbeats (~30 s), then pulls from the new one
@@ -165,7 +171,7 @@ describe('projector: dead letters (DEAD_LETTERS → dead_letters + alerts)', () 
     const seq = await publish('timers', record({ consumer: 'timers', stream: 'EVENTS', subject: 'events.run.r9', runId: 'r9' }), 'dl-after-recreate');
     await eventually(() => queries.getDeadLetter(String(seq)), 'the record published after the consumer was recreated', 75_000, 250);
     // everything before it was refolded (deliver policy all) without a second alert
-    expect(await alerts()).toHaveLength(before + 1);
+    expect(await alertsReaching(before + 1)).toHaveLength(before + 1);
   }, 90_000);
 
   it('survives a replay of the events stream (dead letters are not folded from EVENTS)', async () => {

@@ -236,13 +236,18 @@ describe('costs, budgets, alerts, workers, exports and archive', () => {
     const budgets = { globalMonthlyUsd: spent / 0.9, templates: [{ templateId: t1, monthlyUsd: spent / 2 }, { templateId: t2, monthlyUsd: 1 }] };
     const put = await http(`${api}/budgets`, { method: 'PUT', json: budgets });
     expect(put.body.templates.find((t: { templateId: string }) => t.templateId === t1).spentUsd).toBe(spent);
-    const budgetAlerts = async () =>
-      ((await http(`${api}/alerts?limit=500`)).body.items as { id: string; kind: string }[]).filter((a) => a.kind === 'budget_threshold').map((a) => a.id).sort();
-    const expected = [`budget:global:${month}:80`, `budget:template:${t1}:${month}:100`, `budget:template:${t1}:${month}:80`].sort();
+    // the gateway records them as AlertRaised (ADR 016); the projector folds them into the list
+    const budgetAlerts = async () => {
+      await fold(env, await env.log.readAll(0, 10_000));
+      return ((await http(`${api}/alerts?limit=500`)).body.items as { id: string; kind: string }[]).filter((a) => a.kind === 'budget_threshold').map((a) => a.id).sort();
+    };
+    const expected = [`budget-global-${month}-80`, `budget-template_${t1}-${month}-100`, `budget-template_${t1}-${month}-80`].sort();
     expect(await budgetAlerts()).toEqual(expected);
-    // idempotent: the same thresholds never alert twice
+    // idempotent: the same thresholds never alert twice, in the list or in the log
     await http(`${api}/budgets`, { method: 'PUT', json: budgets });
     expect(await budgetAlerts()).toEqual(expected);
+    const raised = (await env.log.readAll(0, 10_000)).filter((e) => e.type === 'AlertRaised').map((e) => e.streamId);
+    expect(raised.sort()).toEqual(expected.map((id) => `alert:${id}`));
     await db.query(`DELETE FROM alerts WHERE kind = 'budget_threshold'`);
     await http(`${api}/budgets`, { method: 'PUT', json: { globalMonthlyUsd: null, templates: [] } });
   });

@@ -165,6 +165,6 @@ export function deadLetterAlert(sequence: number, message: Extract<DeadLetterMes
     kind: 'dead_letter',
     message: `${message.consumer} gave up on a message of ${message.subject} (${message.reason}): dead letter ${sequence}`.replaceAll('\u0000', '\uFFFD'),
     runId: message.runId,
-    details: { id: String(sequence), consumer: message.consumer, subject: message.subject, reason: message.reason, error: message.error },
+    details: { id: String(sequence), runId: message.runId, consumer: message.consumer, subject: message.subject, reason: message.reason, error: message.error },
   };
 }
