@@ -138,6 +138,7 @@ export const router = createBrowserRouter([
     children: [
       { index: true, lazy: page(() => import('./overview/OverviewPage')) },
       { path: 'runs', lazy: page(() => import('./runs/RunsPage')) },
+      { path: 'compare', lazy: page(() => import('./runs/ComparePage')) },
       {
         path: 'runs/:id',
         // The run's data and the graph's code load alongside the page's code, not after it.
