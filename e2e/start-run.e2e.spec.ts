@@ -121,6 +121,7 @@ describe('starting a run from the generated form end to end', () => {
     await idea.fill('a bike map for Lyon');
     await start.getByLabel(/^Weeks/).fill('0');
     await start.getByText('must be >= 1').waitFor({ timeout: 15_000 });
+    await shot('input-error');
     await start.getByLabel(/^Weeks/).fill('3');
     await start.getByText('must be >= 1').waitFor({ state: 'detached', timeout: 15_000 });
     await start.getByLabel(/^Audience/).selectOption('managers');
@@ -133,6 +134,7 @@ describe('starting a run from the generated form end to end', () => {
     // the Advanced tab holds the same inputs as JSON
     await start.getByRole('tab', { name: 'Advanced (JSON)' }).click();
     await expect(start.getByLabel('Inputs (JSON)').inputValue().then((t) => JSON.parse(t))).resolves.toEqual({ idea: 'a bike map for Lyon', weeks: 3, audience: 'managers' });
+    await shot('advanced-json');
     await start.getByRole('tab', { name: 'Form' }).click();
     await idea.waitFor();
 
