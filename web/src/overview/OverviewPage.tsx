@@ -249,7 +249,7 @@ function OpenAlerts() {
     <section className="card" aria-labelledby="overview-alerts-heading">
       <div className="card__head">
         <h2 id="overview-alerts-heading">Open alerts{summary.isPending ? '' : ` (${summary.open})`}</h2>
-        <Link to="/costs">Budgets</Link>
+        <Link to="/alerts">All alerts</Link>
       </div>
       {list.isPending ? (
         <Loading label="Loading alerts…" />
