@@ -9,6 +9,8 @@ import { useNow } from '../lib/use-now';
 import { JsonBlock } from '../ui/JsonBlock';
 import { StatusBadge } from '../ui/StatusBadge';
 import { ArtifactContent } from './ArtifactContent';
+import { LoopRounds } from './loop/LoopRounds';
+import { candidateRoundLabel, candidateScore, phaseWinnerId } from './loop/loop-rounds';
 import { CandidateConversation } from './conversation/ConversationViewer';
 import { PhaseChanges, hasChanges } from './PhaseChanges';
 import { RejectionDetails } from './RejectionDetails';
@@ -69,6 +71,12 @@ export function PhasePanel({ view, phase, live, onSequence, onClose }: Props) {
               <dt>Attempt</dt>
               <dd>{phase.attempt || '—'}</dd>
             </div>
+            {phase.loop && (
+              <div>
+                <dt>Round</dt>
+                <dd>{phase.loop.rounds.length > 0 ? `${phase.loop.rounds[phase.loop.rounds.length - 1]!.round + 1} of ${phase.loop.maxRounds}` : `— of ${phase.loop.maxRounds}`}</dd>
+              </div>
+            )}
             <div>
               <dt>Duration</dt>
               <dd>{formatDuration(elapsedMs(phase.startedAt, phase.completedAt, now))}</dd>
@@ -111,7 +119,7 @@ export function PhasePanel({ view, phase, live, onSequence, onClose }: Props) {
           renderCandidates={(candidates, verdict) => (
             <div className="candidates">
               {candidates.map((c) => (
-                <CandidateCard key={c.id} runId={runId} candidate={c} winner={verdict?.winnerId === c.id} score={verdict?.scores[c.id]?.overall} />
+                <CandidateCard key={c.id} runId={runId} candidate={c} winner={verdict?.winnerId === c.id} score={verdict?.scores[c.id]?.overall} settled />
               ))}
             </div>
           )}
@@ -119,13 +127,24 @@ export function PhasePanel({ view, phase, live, onSequence, onClose }: Props) {
         />
       ) : (
         <>
+          {phase.loop && <LoopRounds phase={phase} />}
           <h3>Candidates</h3>
           {phase.candidates.length === 0 ? (
             <p className="muted">{phase.status === 'pending' ? 'The phase has not started.' : 'No candidates for this phase.'}</p>
           ) : (
             <div className="candidates">
               {phase.candidates.map((c) => (
-                <CandidateCard key={c.id} runId={runId} candidate={c} live={live[c.id]} restToolCalls={restCalls.get(c.id)} winner={phase.verdict?.winnerId === c.id} score={phase.verdict?.scores[c.id]?.overall} />
+                <CandidateCard
+                  key={c.id}
+                  runId={runId}
+                  candidate={c}
+                  live={live[c.id]}
+                  restToolCalls={restCalls.get(c.id)}
+                  winner={phaseWinnerId(phase) === c.id}
+                  score={candidateScore(phase, c.id)}
+                  roundLabel={candidateRoundLabel(phase, c)}
+                  settled={!active}
+                />
               ))}
             </div>
           )}
@@ -162,13 +181,19 @@ function CandidateCard({
   score,
   live,
   restToolCalls,
+  roundLabel,
+  settled = false,
 }: {
   runId: string;
   candidate: CandidateWithTools;
   winner: boolean;
   score?: number;
+  /** loop phases: "Round 2 of 5" */
+  roundLabel?: string | null;
   live?: LiveCandidate;
   restToolCalls?: ToolCallRow[];
+  /** its attempt is over: a candidate still `requested` will not answer (no clock, no "Generating…") */
+  settled?: boolean;
 }) {
   const toolCalls: ToolCallLike[] = c.toolCalls ?? restToolCalls?.map((t) => ({ ...t, at: t.at ?? '' })) ?? c.partial?.toolCalls ?? live?.toolCalls ?? [];
   const output = c.output !== undefined ? (
@@ -187,18 +212,25 @@ function CandidateCard({
         : c.retry
           ? 'Waiting for its retry.'
           : c.status === 'requested'
-            ? 'Generating…'
+            ? settled
+              ? 'No answer: its attempt ended first.'
+              : 'Generating…'
             : c.status === 'failed'
               ? 'No output: the candidate failed.'
               : 'Output not included in this view.'}
     </p>
   );
   // a candidate waiting for its retry has no worker: nothing streams until it is re-dispatched
-  const running = c.status === 'requested' && !c.retry;
+  const running = c.status === 'requested' && !c.retry && !settled;
   return (
-    <article className={`candidate${winner ? ' is-winner' : ''}`} aria-label={`Candidate ${c.slot + 1}: ${candidateLabel(c)}${winner ? ' (winner)' : ''}`}>
+    <article
+      className={`candidate${winner ? ' is-winner' : ''}`}
+      aria-label={`${roundLabel ? `${roundLabel}, candidate` : 'Candidate'} ${c.slot + 1}: ${candidateLabel(c)}${winner ? ' (winner)' : ''}`}
+      data-testid="candidate-card"
+    >
       <header className="candidate__head">
         <div>
+          {roundLabel && <div className="candidate__round">{roundLabel}</div>}
           <div className="candidate__model">{c.model || c.id}</div>
           <div className="muted">
             {c.provider}

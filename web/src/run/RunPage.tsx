@@ -22,6 +22,8 @@ import './story/run-story.css';
 
 // recharts loads with the spend chart, not with the page
 const RunUsageChart = lazy(() => import('./story/RunUsageChart'));
+// markdown, the JSON tree and the zip writer load with the browser, not with the page
+const ArtifactBrowser = lazy(() => import('./artifacts/ArtifactBrowser'));
 
 // React Flow is the heaviest dependency: its chunk starts loading with this page's (in parallel with
 // the run's fetch) and the graph appears when both are there. Not React.lazy: a Suspense fallback
@@ -151,6 +153,10 @@ function RunPage({ id }: { id: string }) {
       </section>
 
       {selected && <PhasePanel key={selected.id} view={view} phase={selected} live={live} onSequence={refetchAtLeast} onClose={() => selectPhase(null)} />}
+
+      <Suspense fallback={<Loading label="Loading artifacts…" />}>
+        <ArtifactBrowser view={view} />
+      </Suspense>
 
       <section className="card" aria-labelledby="timeline-heading">
         <div className="card__head">
