@@ -120,6 +120,13 @@ describe('phase panel: the run story', () => {
     expect(interview.textContent).not.toContain('{');
   });
 
+  it('stops the clock of a candidate whose attempt ended without its answer', () => {
+    renderPanel(phase({ status: 'failed', verdict: null, candidates: [candidate(2, 0, { status: 'requested', durationMs: null, output: undefined, requestedAt: '2026-01-01T10:00:53.000Z' })] }));
+    const card = screen.getByRole('article', { name: /model-2-0/ });
+    expect(within(card).queryByRole('timer')).toBeNull();
+    expect(within(card).getByText('No answer: its attempt ended first.')).toBeTruthy();
+  });
+
   it('counts a running candidate’s elapsed time from its request', () => {
     jest.useFakeTimers({ now: Date.parse('2026-01-01T10:01:05.000Z') });
     try {
