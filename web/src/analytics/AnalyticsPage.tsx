@@ -180,7 +180,7 @@ function DailyChart({ data, bounds }: { data: AnalyticsView; bounds: { from?: st
                 />
                 <Legend />
                 <Bar yAxisId="usd" dataKey="costUsd" name="Cost" fill="var(--accent)" />
-                <Line yAxisId="tokens" type="monotone" dataKey="totalTokens" name="Tokens" stroke="var(--st-running)" strokeWidth={2} dot={false} />
+                <Line yAxisId="tokens" type="linear" dataKey="totalTokens" name="Tokens" stroke="var(--st-running)" strokeWidth={2} dot={false} />
               </ComposedChart>
             </ResponsiveContainer>
           </div>
