@@ -126,7 +126,7 @@ function ActiveRuns({ view }: { view: OverviewView }) {
                 <th scope="col" className="text-right">
                   Cost
                 </th>
-                <th scope="col">Running for</th>
+                <th scope="col">Started</th>
               </tr>
             </thead>
             <tbody>
@@ -149,7 +149,11 @@ function ActiveRuns({ view }: { view: OverviewView }) {
                     {formatUsd(run.costUsd)}
                     {run.budgetUsd !== null && <span className="small muted"> of {formatUsd(run.budgetUsd)}</span>}
                   </td>
-                  <td>{formatDuration(elapsedMs(run.startedAt, null, now))}</td>
+                  <td>
+                    <time dateTime={run.startedAt} title={formatDateTime(run.startedAt)}>
+                      {formatDuration(elapsedMs(run.startedAt, null, now))} ago
+                    </time>
+                  </td>
                 </tr>
               ))}
             </tbody>
