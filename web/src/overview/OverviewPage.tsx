@@ -38,11 +38,13 @@ export default function OverviewPage() {
 
       {overview.isPending ? (
         <Loading label="Loading the overview…" />
-      ) : overview.isError ? (
+      ) : !view ? (
         <FeatureError error={overview.error} feature="The overview" onRetry={() => void overview.refetch()} />
       ) : (
         view && (
           <>
+            {/* a refresh failed: what is shown is the last answer, still patched live */}
+            {overview.isError && <FeatureError error={overview.error} feature="The overview" onRetry={() => void overview.refetch()} />}
             {view.runs.total === 0 && (
               <div className="empty" data-testid="overview-first-run">
                 <p>
