@@ -28,6 +28,8 @@ import {
   DeadLetterView,
   EmptyBody,
   ErrorEnvelope,
+  EstimateBody,
+  EstimateResponse,
   EventsQuery,
   ExportQuery,
   ForkBody,
@@ -129,6 +131,17 @@ export const API_ROUTES: Record<string, Partial<Record<Method, Op>>> = {
     get: { tag: 'templates', summary: 'One template (latest version, or `?version=`)', params: ['id'], query: z.object({ version: z.coerce.number().int().positive().optional() }), response: TemplateView },
     put: { tag: 'templates', summary: 'Add a new version', params: ['id'], body: Template, status: 201, response: TemplateCreatedResponse },
     delete: { tag: 'templates', summary: 'Archive a template', params: ['id'], status: 200, response: CommandAccepted },
+  },
+  '/templates/{id}/estimate': {
+    post: {
+      tag: 'templates',
+      summary: "What a run would cost (min / expected / max USD and tokens, per phase, with the assumptions) and its first prompts rendered with the inputs; nothing stored",
+      params: ['id'],
+      body: EstimateBody,
+      status: 200,
+      response: EstimateResponse,
+      errors: { 404: 'not_found: no such template or version', 422: "validation: the inputs do not match the inputs schema (details.errors), or a model has no price (details.missing names phase, role, provider, model)" },
+    },
   },
   '/templates/{id}/clone': { post: { tag: 'templates', summary: 'Clone a template into a new one', params: ['id'], body: z.strictObject({ name: z.string().optional() }), status: 201, response: TemplateCreatedResponse } },
 
