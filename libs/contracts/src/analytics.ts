@@ -51,7 +51,7 @@ export const TemplateAnalytics = z.object({
 });
 export type TemplateAnalytics = z.infer<typeof TemplateAnalytics>;
 
-/** Per template phase, over the phases of the runs started in the range (each run's last attempt). */
+/** Per template phase, over the phases of the runs started in the range (each run's last attempt; not a fork's reused phases). */
 export const PhaseAnalytics = z.object({
   templateId: z.string(),
   phaseId: z.string(),

@@ -38,7 +38,8 @@ interface PhasePlan {
   /** ms after the run's start */
   startMs: number;
   endMs: number;
-  status: 'completed' | 'failed' | 'running';
+  /** reused: a fork's phase completed from its source's output in the fork's first commit */
+  status: 'completed' | 'failed' | 'running' | 'reused';
   calls: CallPlan[];
   verdict?: { costUsd: number; tokens: { input: number; output: number } };
 }
@@ -49,6 +50,8 @@ interface RunPlan {
   start: string;
   status: 'completed' | 'failed' | 'running';
   phases: PhasePlan[];
+  /** a fork of this run */
+  forkOf?: string;
 }
 
 const call = (model: typeof X, outcome: Outcome, costUsd: number, input: number, output: number, durationMs: number): CallPlan => ({ model, outcome, costUsd, tokens: { input, output }, durationMs });
@@ -92,6 +95,14 @@ const PLANS: RunPlan[] = [
       { id: 'polish', startMs: 5_000, endMs: 25_000, status: 'completed', calls: [call(X, 'generated', 0.25, 40, 20, 19_000)] },
     ],
   },
+  {
+    // a fork of a1 from polish: its draft is a1's, reused, and did not run here
+    id: `f1-${randomUUID()}`, template: 'alpha', name: 'alpha one, forked', start: '2026-01-13T10:00:00.000Z', status: 'completed', forkOf: 'alpha one',
+    phases: [
+      { id: 'draft', startMs: 0, endMs: 0, status: 'reused', calls: [] },
+      { id: 'polish', startMs: 0, endMs: 3_000, status: 'completed', calls: [call(X, 'generated', 0.125, 25, 12, 2_500)] },
+    ],
+  },
 ];
 
 const meta = (at: number): AppendMeta => ({ occurredAt: new Date(at).toISOString(), correlationId: randomUUID(), causationId: null, actor: { kind: 'system', id: 'test' } });
@@ -102,10 +113,33 @@ const isSettled = (plan: RunPlan, phase: PhasePlan) => phase.status !== 'running
 function commitsOf(plan: RunPlan, templates: Record<'alpha' | 'beta', { id: string; template: Template }>): { at: number; events: NewEvent[] }[] {
   const t0 = Date.parse(plan.start);
   const { id: templateId, template } = templates[plan.template];
+  const source = PLANS.find((p) => p.name === plan.forkOf);
+  const reused = plan.phases.filter((p) => p.status === 'reused');
+  const artifactOf = (runId: string, phaseId: string) => `${runId}.${phaseId}.1.artifact`;
   const commits: { at: number; events: NewEvent[] }[] = [
-    { at: t0, events: [{ type: 'RunStarted', data: { runId: plan.id, templateId, templateVersion: 1, template, name: plan.name, inputs: {}, autoMode: true, budgetUsd: null, origin: null } }] },
+    {
+      at: t0,
+      events: [
+        { type: 'RunStarted', data: { runId: plan.id, templateId, templateVersion: 1, template, name: plan.name, inputs: {}, autoMode: true, budgetUsd: null, origin: source ? { kind: 'fork', runId: source.id } : null } },
+        // a fork: its source's outputs recorded and its reused phases completed in the same commit, as the decider does
+        ...(source
+          ? [
+              {
+                type: 'RunForked',
+                data: { sourceRunId: source.id, sourceSequence: 1000, fromPhaseId: plan.phases.find((p) => p.status !== 'reused')!.id, reused: reused.map((p) => ({ phaseId: p.id, artifactId: artifactOf(source.id, p.id), artifactType: 'text', content: { text: 'x' } })) },
+              } satisfies NewEvent,
+              ...reused.flatMap((p): NewEvent[] => [
+                { type: 'PhaseStarted', data: { phaseId: p.id, attempt: 1 } },
+                { type: 'ArtifactRecorded', data: { artifactId: artifactOf(plan.id, p.id), phaseId: p.id, attempt: 1, candidateId: null, artifactType: 'text', content: { text: 'x' } } },
+                { type: 'PhaseCompleted', data: { phaseId: p.id, attempt: 1, artifactId: artifactOf(plan.id, p.id) } },
+              ]),
+            ]
+          : []),
+      ],
+    },
   ];
   for (const phase of plan.phases) {
+    if (phase.status === 'reused') continue;
     const def = template.phases.find((p) => p.id === phase.id)!;
     const output = { schema: { type: 'object' as const } };
     commits.push({
@@ -142,7 +176,7 @@ function commitsOf(plan: RunPlan, templates: Record<'alpha' | 'beta', { id: stri
       });
     }
     if (phase.status === 'completed') {
-      const artifactId = `${plan.id}.${phase.id}.1.artifact`;
+      const artifactId = artifactOf(plan.id, phase.id);
       end.push({ type: 'ArtifactRecorded', data: { artifactId, phaseId: phase.id, attempt: 1, candidateId: winner, artifactType: 'text', content: { text: 'x' } } });
       end.push({ type: 'PhaseCompleted', data: { phaseId: phase.id, attempt: 1, artifactId } });
     } else {
@@ -238,9 +272,12 @@ function expected(templates: Record<'alpha' | 'beta', { id: string; template: Te
   });
   templateRows.sort((a, b) => b.costUsd - a.costUsd || a.templateId.localeCompare(b.templateId));
 
-  // every phase of a run's template has its row from the start (pending until reached)
+  // every phase of a run's template has its row from the start (pending until reached); a fork's
+  // reused phase did not run in the fork and is not counted
   const phaseRows = groupBy(
-    runs.flatMap((run) => templates[run.template].template.phases.map((def) => ({ run, def, phase: run.phases.find((p) => p.id === def.id) ?? null }))),
+    runs.flatMap((run) =>
+      templates[run.template].template.phases.map((def) => ({ run, def, phase: run.phases.find((p) => p.id === def.id) ?? null })).filter((l) => l.phase?.status !== 'reused'),
+    ),
     ({ run, def }) => `${templates[run.template].id} ${def.id}`,
   ).map(([, list]) => {
     const { run, def } = list[0]!;
@@ -341,11 +378,13 @@ describe('GET /analytics', () => {
     expect(res.body).toEqual(want);
     // the plan has what the figures are about: both outcomes, both templates, two candidate models and a judge, an active run
     expect(want.templates.map((t) => [t.completed, t.failed, t.active])).toEqual([
-      [3, 1, 0],
+      [4, 1, 0],
       [1, 1, 1],
     ]);
     expect(want.models.map((m) => m.model).sort()).toEqual(['claude-y', 'gpt-x', 'judge-j']);
     expect(want.topRuns[0]!.name).toBe('beta one');
+    // alpha's draft ran in four runs (the fork reused a1's): three completed, one failed
+    expect(want.phases.find((p) => p.templateId === templates.alpha.id && p.phaseId === 'draft')).toEqual(expect.objectContaining({ completed: 3, failed: 1 }));
     // the same spend as GET /costs, per model and per day
     const byModel = await http<{ items: { key: string; costUsd: number }[] }>(`${api}/costs?groupBy=model`);
     expect(Object.fromEntries(byModel.body.items.map((i) => [i.key, i.costUsd]))).toEqual(Object.fromEntries(res.body.models.map((m) => [m.model, m.costUsd])));

@@ -11,6 +11,7 @@ const TOP_RUNS = 10;
  * - run figures (templates, phases, top runs, totals) cover the runs *started* in [from, to);
  * - spend figures (models, daily) cover the calls *made* in [from, to), as `GET /costs` does, so a
  *   day's spend is what was billed that day whatever run it belongs to.
+ * Archived runs count: archiving hides a run from the list, not what it cost or how it went.
  * Parameters: $1 from, $2 to (NULL: open), $3 template id (NULL: every template).
  */
 const RUNS_IN_RANGE = `($1::timestamptz IS NULL OR r.started_at >= $1::timestamptz) AND ($2::timestamptz IS NULL OR r.started_at < $2::timestamptz)
@@ -39,6 +40,15 @@ const percentiles = (ms: string, filter: string) => `
   percentile_cont(0.95) WITHIN GROUP (ORDER BY ${ms}) FILTER (WHERE ${filter}) AS p95,
   count(*) FILTER (WHERE ${filter})::int AS samples`;
 const millisBetween = (start: string, end: string) => `(extract(epoch FROM (${end} - ${start})) * 1000)::float8`;
+
+/**
+ * A fork's reused phases did not run in the fork: the decider completes them in the fork's first
+ * commit (started and completed at one instant) from the source's outputs. They are left out of
+ * the phase figures; a reused phase retried later in the fork has a real duration and counts.
+ */
+const NOT_REUSED = `NOT (p.status = 'completed' AND p.started_at = p.completed_at AND EXISTS (
+    SELECT 1 FROM timeline_events t CROSS JOIN LATERAL jsonb_array_elements(t.data->'reused') u
+     WHERE t.run_id = p.run_id AND t.type = 'RunForked' AND u->>'phaseId' = p.phase_id))`;
 
 const RUN_MS = millisBetween('r.started_at', 'r.completed_at');
 const PHASE_MS = millisBetween('p.started_at', 'p.completed_at');
@@ -109,7 +119,7 @@ export class AnalyticsService {
     });
   }
 
-  /** The phases of the runs in range, per template and phase id, in the template's order. */
+  /** The phases of the runs in range (not a fork's reused ones), per template and phase id, in the template's order. */
   private async phases(params: unknown[]): Promise<PhaseAnalytics[]> {
     const rows: (StatsRow & UsageRow & { template_id: string; phase_id: string; name: string | null; kind: string; completed: number; failed: number })[] = await this.db.query(
       `SELECT r.template_id, p.phase_id,
@@ -120,7 +130,7 @@ export class AnalyticsService {
               ${percentiles(PHASE_MS, `p.status = 'completed' AND p.started_at IS NOT NULL AND p.completed_at IS NOT NULL`)},
               COALESCE(sum(p.cost_usd), 0)::float8 AS cost, COALESCE(sum(p.tokens_input), 0)::int8 AS input, COALESCE(sum(p.tokens_output), 0)::int8 AS output
          FROM run_phases p JOIN runs r ON r.id = p.run_id
-        WHERE ${RUNS_IN_RANGE}
+        WHERE ${RUNS_IN_RANGE} AND ${NOT_REUSED}
         GROUP BY r.template_id, p.phase_id ORDER BY r.template_id, min(p.position), p.phase_id`,
       params,
     );
