@@ -7,6 +7,8 @@ import { ShortcutsHelp } from './ui/Shortcuts';
 import { Loading } from './ui/Loading';
 import { ThemeToggle } from './ui/ThemeToggle';
 import { Toaster } from 'sonner';
+// sonner injects its stylesheet at run time, which the gateway's CSP (style-src 'self') refuses: bundle it instead
+import 'sonner/dist/styles.css';
 import { useTheme } from './lib/theme';
 
 /*
@@ -85,8 +87,8 @@ function Layout() {
           </Suspense>
         )}
       </main>
-      {/* every command's outcome (ui/toast.ts) */}
-      <Toaster theme={theme} position="bottom-right" closeButton richColors />
+      {/* every command's outcome (ui/toast.ts); sonner's plain colours (its rich success green is under 4.5:1) */}
+      <Toaster theme={theme} position="bottom-right" closeButton />
     </div>
   );
 }

@@ -5,6 +5,14 @@ import { keys } from '../api/keys';
 import { useRoom } from '../live/use-room';
 
 /**
+ * The position of the newest alert event this tab was told about. The relay and the projector read
+ * the log side by side, so a refetch right after the socket event could come before the fold: the
+ * alert queries ask for it as `min_sequence` (the gateway waits until the projector applied it).
+ */
+let seenSequence = 0;
+const readOptions = (signal: AbortSignal) => ({ signal, ...(seenSequence > 0 ? { minSequence: seenSequence } : {}) });
+
+/**
  * Alerts for any page (ADR 016). Freshness comes from the socket room `alerts` (AlertRaised,
  * AlertAcknowledged and a run's budget alerts are relayed there), not from polling: every relayed
  * event and every (re)join of the room refetches what is shown, so a reconnect fills what it missed.
@@ -12,7 +20,10 @@ import { useRoom } from '../live/use-room';
 export function useAlertsRoom(): void {
   const qc = useQueryClient();
   useRoom('alerts', {
-    onEvent: () => void qc.invalidateQueries({ queryKey: keys.alerts() }),
+    onEvent: (event) => {
+      seenSequence = Math.max(seenSequence, event.sequence);
+      void qc.invalidateQueries({ queryKey: keys.alerts() });
+    },
     onSubscribed: () => void qc.invalidateQueries({ queryKey: keys.alerts() }),
   });
 }
@@ -29,7 +40,7 @@ export interface OpenAlerts {
 /** The count of open alerts, by kind, kept live over the `alerts` room (the header's bell, the overview). */
 export function useOpenAlerts(): OpenAlerts {
   useAlertsRoom();
-  const summary = useQuery({ queryKey: keys.alertSummary(), queryFn: ({ signal }) => api.alertSummary({ signal }) });
+  const summary = useQuery({ queryKey: keys.alertSummary(), queryFn: ({ signal }) => api.alertSummary(readOptions(signal)) });
   return {
     open: summary.data?.open ?? 0,
     byKind: summary.data?.byKind ?? {},
@@ -46,7 +57,7 @@ export function useAlertList(status: AlertStatus, limit = 50) {
   useAlertsRoom();
   return useInfiniteQuery<AlertPage, Error, InfiniteData<AlertPage>, ReturnType<typeof keys.alertList>, string | undefined>({
     queryKey: keys.alertList(status),
-    queryFn: ({ pageParam, signal }) => api.alerts({ status, cursor: pageParam, limit, signal }),
+    queryFn: ({ pageParam, signal }) => api.alerts({ status, cursor: pageParam, limit, ...readOptions(signal) }),
     initialPageParam: undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });

@@ -146,9 +146,9 @@ export const api = {
   putBudgets: (body: PutBudgetsBody) => request('PUT', '/budgets', BudgetsView, { body }),
   /** newest first; `status`: open (not acknowledged), acknowledged, or all (the default) */
   alerts: (opts: ReadOptions & { status?: AlertStatus; cursor?: string; limit?: number } = {}) =>
-    request('GET', '/alerts', AlertPage, { query: { status: opts.status, cursor: opts.cursor, limit: opts.limit }, signal: opts.signal }),
+    request('GET', '/alerts', AlertPage, { query: { status: opts.status, cursor: opts.cursor, limit: opts.limit, min_sequence: opts.minSequence }, signal: opts.signal }),
   /** the open alerts, counted by kind */
-  alertSummary: (opts: ReadOptions = {}) => request('GET', '/alerts/summary', AlertSummary, { signal: opts.signal }),
+  alertSummary: (opts: ReadOptions = {}) => request('GET', '/alerts/summary', AlertSummary, { query: { min_sequence: opts.minSequence }, signal: opts.signal }),
   /** idempotent: acknowledging an acknowledged alert returns it unchanged; 404 for an unknown id */
   acknowledgeAlert: (id: string) => request('POST', `/alerts/${enc(id)}/acknowledge`, AlertItem, { body: {} }),
   workers: (opts: ReadOptions = {}) => request('GET', '/workers', WorkerList, { signal: opts.signal }),
