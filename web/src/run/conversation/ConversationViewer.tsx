@@ -31,27 +31,29 @@ async function copyText(text: string): Promise<void> {
   if (!ok) throw new Error('the browser refused to copy');
 }
 
-/** A copy button that says, for a moment, whether it worked. */
+/** A copy button; beside it, for a moment, whether it worked (the button's own name stays, as its label says). */
 function CopyButton({ text, label, children }: { text: () => string; label: string; children: string }) {
   const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
   return (
-    <button
-      type="button"
-      className="btn btn--small btn--ghost"
-      aria-label={label}
-      onClick={() => {
-        copyText(text()).then(
-          () => setState('copied'),
-          () => setState('failed'),
-        );
-        setTimeout(() => setState('idle'), 2_000);
-      }}
-    >
-      {state === 'copied' ? 'Copied' : state === 'failed' ? 'Copy failed' : children}
-      <span className="sr-only" role="status">
-        {state === 'copied' ? 'Copied to the clipboard' : state === 'failed' ? 'Could not copy' : ''}
+    <>
+      <button
+        type="button"
+        className="btn btn--small btn--ghost"
+        aria-label={label}
+        onClick={() => {
+          copyText(text()).then(
+            () => setState('copied'),
+            () => setState('failed'),
+          );
+          setTimeout(() => setState('idle'), 2_000);
+        }}
+      >
+        {children}
+      </button>
+      <span className="muted small" role="status">
+        {state === 'copied' ? 'Copied' : state === 'failed' ? 'Could not copy' : ''}
       </span>
-    </button>
+    </>
   );
 }
 
@@ -126,7 +128,7 @@ export function ConversationViewer({ conversation, label, times = [] }: { conver
         <span className="muted small" role="status" data-testid="conversation-matches">
           {query.trim() ? `${shown.length} of ${messages.length} messages match` : `${messages.length} messages`}
         </span>
-        <CopyButton text={() => conversationText(messages, times)} label={`Copy the whole conversation (${messages.length} messages)`}>
+        <CopyButton text={() => conversationText(messages, times)} label={`Copy conversation (${messages.length} messages)`}>
           Copy conversation
         </CopyButton>
       </div>

@@ -1,7 +1,10 @@
 import type { PhaseView } from '@conclave/contracts';
-import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { lazy, Suspense } from 'react';
 import { formatClock } from '../../lib/format';
 import { loopRounds, type RoundRow } from './loop-rounds';
+
+// the chart library loads with the chart, not with the run page
+const LoopScoreChart = lazy(() => import('./LoopScoreChart'));
 
 /** What the loop did, in one sentence. */
 function outcome(phase: PhaseView, rows: RoundRow[], maxRounds: number): string {
@@ -38,16 +41,9 @@ export function LoopRounds({ phase }: { phase: PhaseView }) {
       </p>
       {rows.length > 0 && (
         <div className="loop-rounds__chart" role="img" aria-label={chartLabel}>
-          <ResponsiveContainer width="100%" height={160}>
-            <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: -16 }}>
-              <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
-              <XAxis dataKey="round" stroke="var(--text-muted)" fontSize={12} />
-              <YAxis domain={[0, 1]} ticks={[0, 0.25, 0.5, 0.75, 1]} stroke="var(--text-muted)" fontSize={12} />
-              <Tooltip formatter={(value) => (typeof value === 'number' ? value.toFixed(2) : String(value))} />
-              <ReferenceLine y={threshold} stroke="var(--st-waiting)" strokeDasharray="6 4" label={{ value: `threshold ${threshold.toFixed(2)}`, position: 'insideTopRight', fill: 'var(--text-muted)', fontSize: 11 }} />
-              <Line type="monotone" dataKey="score" stroke="var(--accent)" strokeWidth={2} dot={{ r: 4 }} isAnimationActive={false} connectNulls />
-            </LineChart>
-          </ResponsiveContainer>
+          <Suspense fallback={null}>
+            <LoopScoreChart data={data} threshold={threshold} />
+          </Suspense>
         </div>
       )}
       <ol className="loop-rounds__list">
