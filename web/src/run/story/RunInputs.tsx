@@ -15,7 +15,8 @@ export function inputText(value: unknown): { text: string; folded: boolean; prev
 
 /** The inputs a run was started with, as key → value; long values fold. */
 export function RunInputs({ inputs }: { inputs: Record<string, unknown> }) {
-  const entries = Object.entries(inputs);
+  // by name: the stored order (jsonb's) differs from the order the run was started with
+  const entries = Object.entries(inputs).sort(([a], [b]) => a.localeCompare(b));
   return (
     <section className="card run-inputs" aria-labelledby="run-inputs-heading">
       <div className="card__head">
