@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
@@ -125,9 +126,10 @@ describe('loops you can read, the artifact browser and the conversation viewer',
     await browserSection.locator('[data-phase="brief"] .json-tree').waitFor();
     const [download] = await Promise.all([page.waitForEvent('download'), browserSection.getByRole('button', { name: 'Download all (.zip)' }).click()]);
     expect(download.suggestedFilename()).toBe(`${runId}-artifacts.zip`);
-    const path = join(SCREENSHOTS, `loops-${runId}-artifacts.zip`);
+    const path = join(mkdtempSync(join(tmpdir(), 'loops-zip-')), download.suggestedFilename());
     await download.saveAs(path);
     const entries = unzipSync(new Uint8Array(readFileSync(path)));
+    rmSync(path);
     expect(Object.keys(entries).sort()).toEqual([`${runId}/brief.json`, `${runId}/draft.md`]);
     const artifacts = await (await api(`/runs/${runId}/artifacts`)).json<{ items: ArtifactView[] }>();
     const draftArtifact = artifacts.items.find((a) => a.phaseId === 'draft')!;

@@ -15,7 +15,7 @@ export default function LoopScoreChart({ data, threshold }: { data: { round: str
           strokeDasharray="6 4"
           label={{ value: `threshold ${threshold.toFixed(2)}`, position: 'insideTopRight', fill: 'var(--text-muted)', fontSize: 11 }}
         />
-        <Line type="monotone" dataKey="score" stroke="var(--accent)" strokeWidth={2} dot={{ r: 4 }} isAnimationActive={false} connectNulls />
+        <Line type="linear" dataKey="score" stroke="var(--accent)" strokeWidth={2} dot={{ r: 4 }} isAnimationActive={false} connectNulls />
       </LineChart>
     </ResponsiveContainer>
   );
