@@ -171,7 +171,11 @@ describe('providers: CRUD, encrypted keys, connection test, credentials for work
     // a wrong key: the provider's 401 comes back as ok: false with the SDK's message
     expect((await call('/providers', { method: 'POST', json: { name: 'bad-key', kind: 'openai', apiKey: 'sk-wrong-1234567890', baseUrl: `${fake.url}/v1` } })).status).toBe(201);
     const bad = await call('/providers/bad-key/test', { method: 'POST' });
-    expect(bad.body).toEqual({ ok: false, latencyMs: expect.any(Number), error: expect.stringContaining('401') });
+    expect(bad.body).toEqual({ ok: false, latencyMs: expect.any(Number), error: expect.stringContaining('401'), code: 'auth_failed' });
+    // a refused key is an alert in the log (ADR 016), once per configuration however often it is tested
+    expect(((await call('/providers/bad-key/test', { method: 'POST' })).body as { code?: string }).code).toBe('auth_failed');
+    const refusals = (await env.log.readAll(0, 10_000)).filter((e) => e.type === 'AlertRaised' && (e.data as { providerName: string | null }).providerName === 'bad-key');
+    expect(refusals.map((e) => (e.data as { kind: string }).kind)).toEqual(['provider_credentials']);
     // nothing listening
     expect((await call('/providers/bad-key', { method: 'PATCH', json: { baseUrl: 'http://127.0.0.1:9/v1' } })).status).toBe(200);
     expect(((await call('/providers/bad-key/test', { method: 'POST' })).body as { ok: boolean }).ok).toBe(false);
