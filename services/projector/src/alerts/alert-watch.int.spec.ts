@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Template, type NewEvent, type Recorded } from '@conclave/contracts';
+import { Template, type JsonSchema, type NewEvent, type Recorded } from '@conclave/contracts';
 import { createDataSource, migrate, projectBatch, ReadModelQueries, type DataSource } from '@conclave/read-models';
 import { createLogger } from '@conclave/service-kit';
 import { createTestEnv, type TestEnv } from '@conclave/testing';
@@ -12,7 +12,7 @@ const template = Template.parse({
   name: 'one-phase',
   phases: [{ id: 'draft', kind: 'llm', dependsOn: [], prompt: { user: 'Write' }, candidates: [{ provider: 'openai', model: 'gpt-4.1' }] }],
 });
-const output = { artifact: 'text' as const, schema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] } };
+const output = { artifact: 'text' as const, schema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] } as JsonSchema };
 const cid = (runId: string, attempt = 1) => `${runId}.draft.${attempt}.c0`;
 
 function started(runId: string, templateId: string, provider = 'openai'): NewEvent[] {
