@@ -19,7 +19,7 @@ import { PhaseActions, type OnSequence } from './RunControls';
 import type { CandidateWithTools } from './run-reducer';
 import type { LiveByCandidate, LiveCandidate } from './use-live-run';
 import { AttemptSwitcher, EarlierAttempt } from './story/Attempts';
-import { Elapsed, InterviewDetails, JudgeLine } from './story/parts';
+import { Elapsed, InterviewDetails, JudgeLine, ScheduledRetry } from './story/parts';
 
 interface Props {
   view: RunView;
@@ -105,6 +105,8 @@ export function PhasePanel({ view, phase, live, onSequence, onClose }: Props) {
           <strong>{phase.error.code}</strong> {phase.error.message}
         </div>
       )}
+
+      <ScheduledRetry phase={phase} />
 
       {attempts.length > 1 && <AttemptSwitcher attempts={attempts} current={phase.attempt} viewed={earlier?.attempt ?? phase.attempt} onSelect={(n) => setViewedAttempt(n === phase.attempt ? null : n)} />}
 

@@ -1,6 +1,6 @@
 import { useMemo, type ReactNode } from 'react';
-import { formatClock, formatDuration, formatTime, formatTokens, formatUsd } from '../lib/format';
-import { useNow } from '../lib/use-now';
+import { formatDuration, formatTime, formatTokens, formatUsd } from '../lib/format';
+import { RetryCountdown } from './story/parts';
 import type { TimelineRow } from './timeline';
 import { describeRow, timelineContext, type RowDetails } from './timeline-details';
 
@@ -90,22 +90,6 @@ function Details({ details: d }: { details: RowDetails }) {
     );
   if (parts.length === 0) return <span className="muted">—</span>;
   return <span className="timeline__parts">{parts}</span>;
-}
-
-/** "retry in 4 s" while the retry is ahead (ticking each second), then the time it went out. */
-export function RetryCountdown({ at }: { at: string }) {
-  const target = Date.parse(at);
-  // ticks while ahead; the first render's clock decides whether to tick at all
-  const now = useNow(Number.isFinite(target) && target > Date.now());
-  if (!Number.isFinite(target)) return null;
-  const left = target - now;
-  return left > 0 ? (
-    <span className="timeline__retry" role="timer" aria-label={`retry in ${formatDuration(left)}`}>
-      retry in {formatDuration(Math.ceil(left / 1000) * 1000)}
-    </span>
-  ) : (
-    <span className="timeline__retry muted">retry at {formatClock(at)}</span>
-  );
 }
 
 function eventTone(type: string): 'bad' | 'good' | 'plain' {

@@ -31,7 +31,8 @@ export default function RunUsageChart({ runId, sequence }: { runId: string; sequ
   const height = Math.max(120, 44 * bars.length + 40);
   return (
     <div className="run-usage">
-      <Tabs defaultValue="cost">
+      {/* nothing billed (the simulated provider is free): the tokens say more */}
+      <Tabs defaultValue={total.costUsd > 0 ? 'cost' : 'tokens'}>
         <TabsList aria-label="Measure">
           <TabsTrigger value="cost">Cost</TabsTrigger>
           <TabsTrigger value="tokens">Tokens</TabsTrigger>

@@ -13,7 +13,8 @@ export function foldStory(prev: RunView, next: RunView, event: ParsedRunEvent): 
       const { phaseId, attempt } = event.data;
       // a stale start (an attempt the phase has moved past) changed nothing in the reducer either
       if (next.phases.find((p) => p.id === phaseId)?.attempt !== attempt) return next;
-      return changeAttempts(next, phaseId, (list) => {
+      const started = changePhase(next, phaseId, (p) => (p.retryAt || p.retryOverride ? { ...p, retryAt: null, retryOverride: null } : p));
+      return changeAttempts(started, phaseId, (list) => {
         // an earlier attempt no event closed (a rollback restarted the phase) did not finish
         const closed = list.map((a) => (a.attempt < attempt && (a.status === 'running' || a.status === 'waiting') ? { ...a, status: 'cancelled' as const } : a));
         return upsert(closed.some((a, i) => a !== list[i]) ? closed : list, { attempt, status: 'running', startedAt: event.occurredAt, completedAt: null, error: null, retried: null });
@@ -28,8 +29,10 @@ export function foldStory(prev: RunView, next: RunView, event: ParsedRunEvent): 
       return changeAttempts(next, phaseId, (list) => patch(list, attempt, { status: 'failed', completedAt: event.occurredAt, error: { code: reason.code, message: reason.message } }));
     }
     case 'PhaseRetryScheduled': {
-      const { phaseId, attempt, cause, notBefore } = event.data;
-      return changeAttempts(next, phaseId, (list) => {
+      const { phaseId, attempt, cause, notBefore, override } = event.data;
+      // the phase waits until then (the projector's retry_at / retry_override)
+      const scheduled = changePhase(next, phaseId, (p) => ({ ...p, retryAt: notBefore, retryOverride: override }));
+      return changeAttempts(scheduled, phaseId, (list) => {
         const before = list.find((a) => a.attempt === attempt - 1);
         if (!before) return list;
         const abandoned = before.status === 'running' || before.status === 'waiting';

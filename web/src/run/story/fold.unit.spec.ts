@@ -29,6 +29,16 @@ const verdict = (seq: number, attempt: number, model: string) =>
 const draft = (view: RunView) => view.phases.find((p) => p.id === 'draft')!;
 
 describe('the run story in the live fold', () => {
+  it('notes when a scheduled retry goes out (and on which model), until the attempt starts', () => {
+    const waiting = applyRunEvents(start(), [
+      ev(2, 'PhaseStarted', { phaseId: 'draft', attempt: 1 }),
+      ev(3, 'PhaseFailed', { phaseId: 'draft', attempt: 1, reason: { code: 'x', message: 'y', retryable: false } }),
+      ev(4, 'PhaseRetryScheduled', { phaseId: 'draft', attempt: 2, notBefore: at(9), cause: 'user', override: { provider: 'simulated', model: 'rescuer' } }),
+    ]);
+    expect(draft(waiting)).toMatchObject({ status: 'pending', retryAt: at(9), retryOverride: { provider: 'simulated', model: 'rescuer' } });
+    expect(draft(applyRunEvent(waiting, ev(9, 'PhaseStarted', { phaseId: 'draft', attempt: 2 })))).toMatchObject({ status: 'running', retryAt: null, retryOverride: null });
+  });
+
   it('keeps an attempt the policy abandoned (timeout) and starts the next one beside it', () => {
     const view = applyRunEvents(start(), [
       ev(2, 'PhaseStarted', { phaseId: 'draft', attempt: 1 }),

@@ -1,5 +1,5 @@
 import type { PhaseView, VerdictView } from '@conclave/contracts';
-import { elapsedMs, formatDuration, formatTokens, formatUsd } from '../../lib/format';
+import { elapsedMs, formatClock, formatDuration, formatTokens, formatUsd } from '../../lib/format';
 import { useNow } from '../../lib/use-now';
 
 /** Small pieces of the phase panel (issue 13 §2): the judge behind a verdict, a running candidate's clock, interview progress. */
@@ -62,5 +62,31 @@ export function InterviewDetails({ interview }: { interview: NonNullable<PhaseVi
         })}
       </ol>
     </section>
+  );
+}
+
+/** "retry in 4 s" while the retry is ahead (ticking each second), then the time it went out. */
+export function RetryCountdown({ at }: { at: string }) {
+  const target = Date.parse(at);
+  // ticks each second while the retry is ahead, and stops once it is due
+  const now = useNow(Number.isFinite(target) && target > Date.now());
+  if (!Number.isFinite(target)) return null;
+  const left = target - now;
+  return left > 0 ? (
+    <span className="timeline__retry" role="timer" aria-label={`retry in ${formatDuration(left)}`}>
+      retry in {formatDuration(Math.ceil(left / 1000) * 1000)}
+    </span>
+  ) : (
+    <span className="timeline__retry muted">retry at {formatClock(at)}</span>
+  );
+}
+
+/** A phase waiting out its backoff: which attempt comes next, when, and on which model if it was switched. */
+export function ScheduledRetry({ phase }: { phase: Pick<PhaseView, 'status' | 'attempt' | 'retryAt' | 'retryOverride'> }) {
+  if (phase.status !== 'pending' || !phase.retryAt) return null;
+  return (
+    <p className="notice notice--warn" role="status">
+      Attempt {phase.attempt + 1} is scheduled{phase.retryOverride ? ` on ${phase.retryOverride.provider}/${phase.retryOverride.model}` : ''}: <RetryCountdown at={phase.retryAt} />
+    </p>
   );
 }

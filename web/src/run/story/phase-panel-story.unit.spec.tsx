@@ -127,6 +127,17 @@ describe('phase panel: the run story', () => {
     expect(within(card).getByText('No answer: its attempt ended first.')).toBeTruthy();
   });
 
+  it('counts down to a scheduled retry, naming the next attempt and its model', () => {
+    jest.useFakeTimers({ now: Date.parse('2026-01-01T10:00:30.000Z') });
+    try {
+      renderPanel(phase({ status: 'pending', attempt: 2, retryAt: '2026-01-01T10:00:36.000Z', retryOverride: { provider: 'simulated', model: 'rescuer' } }));
+      const notice = screen.getByText(/Attempt 3 is scheduled on simulated\/rescuer/);
+      expect(within(notice).getByRole('timer').textContent).toBe('retry in 6.0 s');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('counts a running candidate’s elapsed time from its request', () => {
     jest.useFakeTimers({ now: Date.parse('2026-01-01T10:01:05.000Z') });
     try {
