@@ -10,6 +10,7 @@ import {
   READ_MODEL_MIGRATIONS,
   type DataSource,
 } from '@conclave/read-models';
+import { LoopWinners1795369200000 } from './migrations/1795369200000-LoopWinners';
 import { at, cid, DRAFT_A_TRANSCRIPT, completedRunEvents, failedRunEvents, loopMaxRoundsEvents, loopRunEvents, Recorder, T0, template } from './__tests__/fixtures';
 
 const RUN = 'run-1';
@@ -362,6 +363,21 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
       // the runs list: the loop's last round (1-based), bounds and best score
       const { items } = await queries.listRuns({ q: 'loop-max', limit: 10 });
       expect(items.map((r) => [r.id, r.loop])).toEqual([['loop-max', { phaseId: 'write', round: 3, maxRounds: 3, bestScore: 0.75, passThreshold: 0.8 }]]);
+    });
+
+    it('migration 1795369200000 fills the winner and the loop bounds of rows folded before it', async () => {
+      const before = (await queries.getRun('loop-max'))!.phases[0];
+      const migration = new LoopWinners1795369200000();
+      const runner = ds.createQueryRunner();
+      try {
+        await migration.down(runner);
+        await migration.up(runner);
+      } finally {
+        await runner.release();
+      }
+      const after = (await queries.getRun('loop-max'))!.phases[0];
+      expect(after).toMatchObject({ artifactCandidateId: 'loop-max.write.1.r1.c0', loop: { maxRounds: 3, passThreshold: 0.8 } });
+      expect(after).toEqual(before);
     });
 
     it('a running loop: each verdict adds a round without replacing the earlier ones; no winner before the artifact', async () => {
