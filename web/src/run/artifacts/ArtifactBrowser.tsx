@@ -1,6 +1,6 @@
 import type { ArtifactView, RunView } from '@conclave/contracts';
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import Markdown from 'react-markdown';
 import { api } from '../../api/endpoints';
 import { keys } from '../../api/keys';
@@ -26,13 +26,18 @@ export default function ArtifactBrowser({ view }: { view: RunView }) {
     queryFn: ({ signal }) => api.listArtifacts(view.id, { minSequence: view.sequence, signal }),
     staleTime: 5_000,
   });
-  // a phase completed since the list was read: read it again (artifacts are only ever added)
+  // a phase completed since the list was read: read it again at the view's sequence (artifacts are
+  // only ever added), once per sequence the view moves to
   const known = useMemo(() => new Set(artifacts.data?.items.map((a) => a.id) ?? []), [artifacts.data]);
   const missing = view.phases.some((p) => p.artifactId !== null && !known.has(p.artifactId));
+  const readAt = useRef(view.sequence);
   const { refetch, isFetching, isSuccess } = artifacts;
   useEffect(() => {
-    if (isSuccess && missing && !isFetching) void refetch();
-  }, [isSuccess, missing, isFetching, refetch]);
+    if (isSuccess && missing && !isFetching && readAt.current < view.sequence) {
+      readAt.current = view.sequence;
+      void refetch();
+    }
+  }, [isSuccess, missing, isFetching, refetch, view.sequence]);
 
   const files = useMemo(() => artifactFiles(artifacts.data?.items ?? [], view.phases), [artifacts.data, view.phases]);
   return (
