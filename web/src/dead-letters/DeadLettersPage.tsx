@@ -11,6 +11,7 @@ import { Dialog, DialogClose, DialogContent, DialogTrigger } from '../ui/Dialog'
 import { ErrorNotice } from '../ui/ErrorNotice';
 import { SelectField } from '../ui/Select';
 import { StatusBadge } from '../ui/StatusBadge';
+import { notifyDone, notifyRefused } from '../ui/toast';
 
 const PAGE_SIZE = 50;
 /** no socket room carries dead letters: the list is polled */
@@ -208,9 +209,11 @@ function RedriveButton({ deadLetter: d, onRedriven }: { deadLetter: DeadLetterVi
   const redrive = useMutation({
     mutationFn: () => api.redriveDeadLetter(d.id),
     onSuccess: (reply) => {
+      notifyDone(`Dead letter ${d.id} redriven`, `handed back to ${d.consumer}`);
       setOpen(false);
       onRedriven(d.id, reply.sequence);
     },
+    onError: (error) => notifyRefused(`Redriving dead letter ${d.id} was refused`, error),
   });
   return (
     <Dialog

@@ -9,6 +9,7 @@ import { DataTable, type Column } from '../ui/DataTable';
 import { ConfirmButton } from '../ui/Dialog';
 import { CheckboxMenu } from '../ui/DropdownMenu';
 import { describeCommandError } from '../ui/feature-errors';
+import { notifyDone, notifyRefused } from '../ui/toast';
 import { eventsQuery, matchesFilters, parseTypes, type EventFilters } from './event-filter';
 
 const PAGE_SIZE = 100;
@@ -159,7 +160,14 @@ function actorOf(actor: unknown): string {
 /** POST /admin/replay, then poll GET /admin/replay until it reports done. */
 function ReplayButton() {
   const [polling, setPolling] = useState(false);
-  const start = useMutation({ mutationFn: () => api.startReplay(), onSuccess: () => setPolling(true) });
+  const start = useMutation({
+    mutationFn: () => api.startReplay(),
+    onSuccess: () => {
+      notifyDone('Replay started', 'the read models are being rebuilt from the log');
+      setPolling(true);
+    },
+    onError: (error) => notifyRefused('Starting the replay was refused', error),
+  });
   const status = useQuery({
     queryKey: keys.replay(),
     queryFn: ({ signal }) => api.replayStatus({ signal }),
