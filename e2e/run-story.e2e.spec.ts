@@ -100,6 +100,8 @@ describe('the run page tells the whole story', () => {
     const countdown = retryRow.getByRole('timer');
     await countdown.waitFor({ timeout: 2_000 });
     expect(await countdown.textContent()).toMatch(/^retry in \d+(\.\d)? s$/);
+    // the phase panel says the same while the phase waits
+    await expect(panel.getByRole('status').filter({ hasText: 'Attempt 2 is scheduled' }).getByRole('timer').textContent()).resolves.toMatch(/^retry in \d+(\.\d)? s$/);
     await shot('retry-countdown');
   });
 

@@ -91,7 +91,7 @@ export default function RunUsageChart({ runId, sequence }: { runId: string; sequ
             {bars.map((b) => (
               <tr key={b.key}>
                 <td className="mono">{b.label.replace(' (judge)', '')}</td>
-                <td>{b.role}</td>
+                <td>{b.kind}</td>
                 <td className="num">{b.calls}</td>
                 <td className="num">{formatTokens(b.input)}</td>
                 <td className="num">{formatTokens(b.output)}</td>

@@ -4,7 +4,8 @@ import type { RunUsageItem } from '@conclave/contracts';
 export interface UsageBar {
   key: string;
   label: string;
-  role: RunUsageItem['role'];
+  /** candidate or judge (not `role`: recharts puts a bar's data on its SVG element, where `role` is ARIA's) */
+  kind: RunUsageItem['role'];
   calls: number;
   input: number;
   output: number;
@@ -17,7 +18,7 @@ export function usageBars(items: readonly RunUsageItem[]): { bars: UsageBar[]; t
     .map((i) => ({
       key: `${i.role}:${i.provider}/${i.model}`,
       label: `${i.provider}/${i.model}${i.role === 'judge' ? ' (judge)' : ''}`,
-      role: i.role,
+      kind: i.role,
       calls: i.calls,
       input: i.tokens.input,
       output: i.tokens.output,
