@@ -32,6 +32,19 @@ describe('loops you can read, the artifact browser and the conversation viewer',
   let runId: string;
   const { api, createTemplate, startRun, until } = restClient(() => stack.url);
   const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `loops-${name}.png`), fullPage: true });
+  /** The run page with the loop phase open, its three rounds shown (a screenshot when they do not come). */
+  const openDraftPhase = async (label: string) => {
+    await page.goto(`${stack.url}/runs/${runId}?phase=draft`);
+    // the page's chunks load on a machine busy with other suites: a generous bound
+    await page
+      .getByTestId('loop-round')
+      .nth(2)
+      .waitFor({ timeout: 60_000 })
+      .catch(async (err: unknown) => {
+        await shot(`${label}-failed`);
+        throw err;
+      });
+  };
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
@@ -84,16 +97,7 @@ describe('loops you can read, the artifact browser and the conversation viewer',
     const draft = phaseOf(await (await api(`/runs/${runId}`)).json(), 'draft');
     const scores = draft.loop!.rounds.map((r) => r.score!);
     const best = scores.indexOf(Math.max(...scores));
-    await page.goto(`${stack.url}/runs/${runId}?phase=draft`);
-    // the first visit loads the run page's chunks on a busy machine
-    await page
-      .getByTestId('loop-round')
-      .nth(2)
-      .waitFor({ timeout: 60_000 })
-      .catch(async (err: unknown) => {
-        await shot('rounds-failed');
-        throw err;
-      });
+    await openDraftPhase('rounds');
     expect(await page.getByTestId('loop-threshold').textContent()).toBe('0.99');
     const rows = page.getByTestId('loop-round');
     for (let i = 0; i < 3; i++) {
@@ -144,8 +148,7 @@ describe('loops you can read, the artifact browser and the conversation viewer',
   });
 
   it('the conversation viewer: timestamps, a search that finds the reviser’s feedback, copy', async () => {
-    await page.goto(`${stack.url}/runs/${runId}?phase=draft`);
-    await page.getByTestId('loop-round').nth(2).waitFor();
+    await openDraftPhase('conversation');
     const card = page.getByTestId('candidate-card').nth(1);
     await card.locator('summary', { hasText: 'Conversation' })
       .click({ timeout: 10_000 })
