@@ -377,7 +377,8 @@ function QuestionsForm({
     onSequence,
   );
   const id = useId();
-  const complete = questions.every((q) => (answers[q.id] ?? '').trim().length > 0);
+  const answered = questions.filter((q) => (answers[q.id] ?? '').trim().length > 0).length;
+  const complete = answered === questions.length;
   return (
     <form
       className="form"
@@ -403,6 +404,9 @@ function QuestionsForm({
         <button type="submit" className="btn btn--primary" disabled={!complete || submit.isPending}>
           Submit answers
         </button>
+        <span className="muted" aria-live="polite" data-testid="answer-progress">
+          {answered} of {questions.length} answered
+        </span>
       </div>
       <CommandError error={submit.error} />
     </form>
