@@ -1,4 +1,4 @@
-/* global window, requestAnimationFrame -- page.evaluate callbacks run in the browser */
+/* global window, document, requestAnimationFrame -- page.evaluate callbacks run in the browser */
 // `node bench/web.mjs`: the dashboard's budget figures, on the built files (`cd web && npx vite build` first).
 // - initial JS: the entry script and its modulepreloads from dist/index.html, gzipped (budget 300 KB);
 // - the largest lazy chunks (they load with their page only);
@@ -7,6 +7,10 @@
 // - "no visible lag with 50 events/s": a 50-phase run page with a real socket.io server in this
 //   process feeding 50 messages/s for 5 s (run events through the reducer, plus token deltas),
 //   reporting frame intervals, long tasks and the delay from the last event to the DOM.
+// - the runs list with 10,000 runs (mocked API, one page): scrolled top to bottom at a steady
+//   pace, frames per second while scrolling (target ≥ 55) and the rows in the DOM (virtualised);
+// - compare of two 10-phase runs (mocked GET /runs/compare): navigation → every phase and its
+//   output diff rendered (target ≤ 300 ms).
 // Every page is also opened once against a mocked API to check none renders blank (prints a table).
 import { createServer } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DIST = join(ROOT, 'web', 'dist');
+const DIST = process.env.WEB_DIST ?? join(ROOT, 'web', 'dist'); // WEB_DIST: a build elsewhere (vite build --outDir)
 const BUDGET_KB = 300;
 const PHASES = 200;
 const RUNS = 7;
@@ -108,6 +112,33 @@ const runView = makeRunView('bench200', PHASES, (i) => statuses[i % statuses.len
 const LIVE_PHASES = 50;
 const liveView = makeRunView('bench50', LIVE_PHASES, () => 'pending');
 
+/* ------------------------------------------------------------------ runs list and compare */
+const LIST_RUNS = 10_000;
+const COMPARE_PHASES = 10;
+const listStatuses = ['completed', 'running', 'failed', 'waiting', 'paused', 'cancelled'];
+const runSummaries = Array.from({ length: LIST_RUNS }, (_, i) => {
+  const startedAt = new Date(Date.parse('2026-01-01T00:00:00Z') + i * 60_000).toISOString();
+  const status = listStatuses[i % listStatuses.length];
+  return {
+    id: `run-${String(i).padStart(5, '0')}`,
+    name: i % 3 ? `bench run ${i}` : null,
+    templateId: `tpl-${i % 7}`,
+    templateVersion: 1 + (i % 3),
+    templateName: `template ${i % 7}`,
+    status,
+    costUsd: (i % 97) / 100,
+    startedAt,
+    completedAt: ['running', 'waiting', 'paused'].includes(status) ? null : new Date(Date.parse(startedAt) + (i % 50) * 1000).toISOString(),
+    sequence: i + 1,
+    origin: null,
+    archived: false,
+    filesChanged: i % 4,
+    phasesTotal: 5,
+    phasesDone: i % 6,
+    loop: i % 5 === 0 ? { phaseId: 'draft', round: 1 + (i % 3), maxRounds: 3, bestScore: (i % 10) / 10, passThreshold: 0.8 } : null,
+  };
+});
+
 /* ------------------------------------------------------------------ static server (SPA fallback) */
 const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.html': 'text/html', '.map': 'application/json', '.svg': 'image/svg+xml' };
 const server = createServer((req, res) => {
@@ -166,6 +197,9 @@ try {
   for (const r of rounds) console.log(`  live round: ${r.line}`);
   console.log(`live (median of 3 rounds): ${rounds[1].summary}`);
 
+  console.log(`runs list, ${LIST_RUNS} runs: ${await runsListFigure()}`);
+  console.log(`compare, two ${COMPARE_PHASES}-phase runs: ${await compareFigure()}`);
+
   // Every route renders something (mocked API; missing endpoints answer 404).
   const routes = ['/runs', '/templates', '/templates/new', '/providers', '/costs', '/fleet', '/events'];
   for (const route of routes) {
@@ -184,6 +218,110 @@ try {
   await browser.close();
   io.close();
   server.close();
+}
+
+/** 10,000 runs in the list, scrolled to the bottom in 4 s (scrollTop moved each frame): fps and DOM rows. */
+async function runsListFigure() {
+  const SECONDS = 4;
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await page.route('**/socket.io/**', (r) => r.abort());
+  await page.route('**/api/v1/**', (route) => {
+    const url = new URL(route.request().url());
+    const json = (body, status = 200) => route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) });
+    if (url.pathname === '/api/v1/runs') return json({ items: runSummaries, nextCursor: null });
+    if (url.pathname === '/api/v1/templates') return json({ items: [] });
+    return json({ error: { code: 'not_found', message: `Cannot ${route.request().method()} ${url.pathname}` } }, 404);
+  });
+  await page.goto(`${base}/runs`);
+  await page.waitForSelector('[data-testid="runs-scroll"] tr[data-run-id]', { timeout: 30_000 });
+  const result = await page.evaluate(
+    (seconds) =>
+      new Promise((resolve) => {
+        const el = document.querySelector('[data-testid="runs-scroll"]');
+        const frames = [];
+        const start = performance.now();
+        let maxRows = 0;
+        const tick = (t) => {
+          frames.push(t);
+          const progress = Math.min(1, (t - start) / (seconds * 1000));
+          el.scrollTop = progress * (el.scrollHeight - el.clientHeight);
+          maxRows = Math.max(maxRows, el.querySelectorAll('tr[data-run-id]').length);
+          if (progress < 1) requestAnimationFrame(tick);
+          else
+            requestAnimationFrame(() => {
+              const intervals = frames.slice(1).map((f, i) => f - frames[i]).sort((a, b) => a - b);
+              const last = el.querySelector('tbody tr[data-run-id]:last-of-type')?.getAttribute('data-run-id');
+              resolve({ fps: (frames.length - 1) / ((frames.at(-1) - frames[0]) / 1000), p95: intervals[Math.floor(0.95 * intervals.length)], max: intervals.at(-1), maxRows, last });
+            });
+        };
+        requestAnimationFrame(tick);
+      }),
+    SECONDS,
+  );
+  await page.close();
+  const ok = result.fps >= 55 && result.last === runSummaries.at(-1).id;
+  return (
+    `${result.fps.toFixed(1)} fps scrolling top to bottom in ${SECONDS} s (frame p95 ${result.p95.toFixed(1)} ms, max ${result.max.toFixed(0)} ms), ` +
+    `at most ${result.maxRows} rows in the DOM, reached ${result.last} → ${ok ? 'OK' : 'BELOW TARGET'} (target ≥ 55 fps)`
+  );
+}
+
+function comparison() {
+  const text = (variant) =>
+    Array.from({ length: 40 }, (_, line) => (line % 7 === variant ? `line ${line}: the ${variant ? 'revised' : 'first'} wording of this point` : `line ${line}: shared context that both runs wrote`)).join('\n');
+  const runs = ['cmp-a', 'cmp-b'].map((id, k) => ({
+    id,
+    name: `compare ${k ? 'fork' : 'origin'}`,
+    templateId: 'tpl',
+    templateVersion: 1,
+    templateName: 'bench',
+    status: 'completed',
+    origin: k ? { kind: 'fork', runId: 'cmp-a' } : null,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    completedAt: `2026-01-01T00:0${5 + k}:00.000Z`,
+    totals: { costUsd: 0.5 + k / 10, tokens: { input: 10_000, output: 20_000 }, durationMs: (5 + k) * 60_000, phasesCompleted: COMPARE_PHASES, phasesTotal: COMPARE_PHASES },
+  }));
+  const phases = Array.from({ length: COMPARE_PHASES }, (_, p) => ({
+    id: `p${p}`,
+    name: `Phase ${p}`,
+    kind: 'llm',
+    runs: [0, 1].map((k) => ({
+      status: 'completed',
+      models: [{ provider: 'simulated', model: 'fast' }, { provider: 'simulated', model: 'slow' }],
+      winner: { candidateId: `c${k}`, provider: 'simulated', model: k ? 'slow' : 'fast' },
+      output: { text: text(k ? 1 + (p % 6) : 0) },
+      scores: [{ candidateId: `c${k}`, provider: 'simulated', model: k ? 'slow' : 'fast', overall: 0.8 + k / 20, criteria: { quality: 0.8 }, winner: true }],
+      score: 0.8 + k / 20,
+      tokens: { input: 1000, output: 2000 },
+      costUsd: 0.05 + k / 100,
+      durationMs: 30_000 + k * 6000,
+    })),
+  }));
+  return { runs, phases };
+}
+
+/** Navigation → the compare page with every phase and its output diff rendered (median of RUNS). */
+async function compareFigure() {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const body = comparison();
+  await page.route('**/socket.io/**', (r) => r.abort());
+  await page.route('**/api/v1/**', (route) => {
+    const url = new URL(route.request().url());
+    const json = (b, status = 200) => route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(b) });
+    if (url.pathname === '/api/v1/runs/compare') return json(body);
+    return json({ error: { code: 'not_found', message: `Cannot ${route.request().method()} ${url.pathname}` } }, 404);
+  });
+  const samples = [];
+  for (let i = 0; i < RUNS; i++) {
+    await page.goto('about:blank');
+    await page.goto(`${base}/compare?runs=cmp-a,cmp-b`);
+    await page.waitForFunction(`document.querySelectorAll('[data-testid="compare-phase"] [data-testid="output-diff"] tr').length >= ${COMPARE_PHASES * 40}`, undefined, { timeout: 30_000, polling: 'raf' });
+    samples.push(await page.evaluate(() => performance.now()));
+  }
+  await page.close();
+  samples.sort((a, b) => a - b);
+  const median = samples[RUNS >> 1];
+  return `navigation → ${COMPARE_PHASES} phases with their diffs rendered: median ${median.toFixed(0)} ms (runs: ${samples.map((s) => s.toFixed(0)).join(', ')}) → ${median <= 300 ? 'OK' : 'OVER TARGET'} (target ≤ 300 ms)`;
 }
 
 /** 50 messages/s for 5 s into a 50-phase run page; frame intervals, long tasks, last event → DOM. */

@@ -1,7 +1,7 @@
 import type { RunSort, RunSummary, SortOrder } from '@conclave/contracts';
 import { rowSortingFeature, tableFeatures, useTable, type ColumnDef, type SortingState } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useMemo, useRef, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 import { elapsedMs, formatDateTime, formatDuration, formatUsd } from '../lib/format';
 import { useNow } from '../lib/use-now';
@@ -24,6 +24,9 @@ export const ROW_HEIGHT = 56;
 const PREFETCH_ROWS = 30;
 
 const features = tableFeatures({ rowSortingFeature });
+const getRowId = (r: RunRow) => r.id;
+const estimateSize = () => ROW_HEIGHT;
+const INITIAL_RECT = { width: 1200, height: 800 };
 
 interface ColumnMeta {
   numeric?: boolean;
@@ -58,49 +61,34 @@ export function RunsTable({ rows, sort, order, onSort, selected, onToggle, onNea
   const columns = useMemo(() => runColumns(now, showLoop, selected, full, onToggle), [now, showLoop, selected, full, onToggle]);
   // absent sort = the API's default, newest first
   const sorting: SortingState = useMemo(() => [{ id: COLUMN_OF[sort ?? 'started'], desc: (order ?? 'desc') === 'desc' }], [sort, order]);
-  const table = useTable({
-    features,
-    columns,
-    data: rows as RunRow[],
-    getRowId: (r) => r.id,
-    state: { sorting },
-    manualSorting: true,
-    enableSortingRemoval: false,
-    enableMultiSort: false,
-    onSortingChange: (updater) => {
+  const onSortingChange = useCallback(
+    (updater: SortingState | ((old: SortingState) => SortingState)) => {
       const next = typeof updater === 'function' ? updater(sorting) : updater;
       const first = next[0];
       const key = first && SORT_OF[first.id];
       if (first && key) onSort(key, first.desc ? 'desc' : 'asc');
     },
+    [sorting, onSort],
+  );
+  const table = useTable({
+    features,
+    columns,
+    data: rows as RunRow[],
+    getRowId,
+    state: { sorting },
+    manualSorting: true,
+    enableSortingRemoval: false,
+    enableMultiSort: false,
+    onSortingChange,
   });
   const modelRows = table.getRowModel().rows;
-
-  const scrollRef = useRef<HTMLDivElement>(null);
-  const virtualizer = useVirtualizer({
-    count: modelRows.length,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_HEIGHT,
-    getItemKey: (index) => modelRows[index]!.id,
-    overscan: 12,
-  });
-  const items = virtualizer.getVirtualItems();
-  const lastIndex = items.at(-1)?.index ?? 0;
-  const nearEnd = useRef(onNearEnd);
-  useEffect(() => {
-    nearEnd.current = onNearEnd;
-  });
-  useEffect(() => {
-    if (modelRows.length > 0 && lastIndex >= modelRows.length - PREFETCH_ROWS) nearEnd.current();
-  }, [lastIndex, modelRows.length]);
-
-  const paddingTop = items[0]?.start ?? 0;
-  const paddingBottom = items.length > 0 ? virtualizer.getTotalSize() - items.at(-1)!.end : 0;
-  const span = table.getAllLeafColumns().length;
+  // state, not a ref: the body's virtualiser needs the element, and a ref is attached only after
+  // the body's own layout effects ran (children first), which left it with no rows to show
+  const [scrollElement, setScrollElement] = useState<HTMLDivElement | null>(null);
 
   return (
     <>
-      <div ref={scrollRef} className="table-wrap runs-scroll" data-testid="runs-scroll">
+      <div ref={setScrollElement} className="table-wrap runs-scroll" data-testid="runs-scroll">
         <table className="table runs-table" aria-rowcount={modelRows.length + 1}>
           <caption className="sr-only">Runs</caption>
           <thead>
@@ -133,37 +121,81 @@ export function RunsTable({ rows, sort, order, onSort, selected, onToggle, onNea
               </tr>
             ))}
           </thead>
-          <tbody>
-            {paddingTop > 0 && (
-              <tr aria-hidden="true" className="runs-table__spacer">
-                <td colSpan={span} style={{ height: paddingTop }} />
-              </tr>
-            )}
-            {items.map((item) => {
-              const row = modelRows[item.index]!;
-              return (
-                <tr key={row.id} data-run-id={row.id} aria-rowindex={item.index + 2} className={cn(selected.includes(row.id) && 'is-selected')} style={{ height: ROW_HEIGHT }}>
-                  {row.getAllCells().map((cell) => {
-                    const meta = cell.column.columnDef.meta as ColumnMeta | undefined;
-                    return (
-                      <td key={cell.id} className={cn(meta?.numeric && 'num', meta?.className)}>
-                        <table.FlexRender cell={cell} />
-                      </td>
-                    );
-                  })}
-                </tr>
-              );
-            })}
-            {paddingBottom > 0 && (
-              <tr aria-hidden="true" className="runs-table__spacer">
-                <td colSpan={span} style={{ height: paddingBottom }} />
-              </tr>
-            )}
-          </tbody>
+          <VirtualBody rows={modelRows} scrollElement={scrollElement} selected={selected} onNearEnd={onNearEnd} span={columns.length} Render={table.FlexRender} />
         </table>
       </div>
       {footer}
     </>
+  );
+}
+
+type TableRow = ReturnType<ReturnType<typeof useTable<typeof features, RunRow>>['getRowModel']>['rows'][number];
+
+/**
+ * The rows in view, between two spacer rows. Its own component: a scroll re-renders this body only
+ * (the virtualiser's state lives here), never the table model or the header above it.
+ */
+function VirtualBody({
+  rows,
+  scrollElement,
+  selected,
+  onNearEnd,
+  span,
+  Render,
+}: {
+  rows: TableRow[];
+  scrollElement: HTMLDivElement | null;
+  selected: readonly string[];
+  onNearEnd: () => void;
+  span: number;
+  Render: ReturnType<typeof useTable<typeof features, RunRow>>['FlexRender'];
+}) {
+  // stable callbacks: the virtualiser recomputes every item's offset when getItemKey changes
+  const getItemKey = useCallback((index: number) => rows[index]!.id, [rows]);
+  const getScrollElement = useCallback(() => scrollElement, [scrollElement]);
+  // initialRect: rows from the first render on, before the container is observed (the observer's
+  // first report could be lost when the element arrived after the virtualiser's own mount)
+  const virtualizer = useVirtualizer({ count: rows.length, getScrollElement, estimateSize, getItemKey, overscan: 12, initialRect: INITIAL_RECT });
+  const items = virtualizer.getVirtualItems();
+  const lastIndex = items.at(-1)?.index ?? 0;
+  const nearEnd = useRef(onNearEnd);
+  useEffect(() => {
+    nearEnd.current = onNearEnd;
+  });
+  useEffect(() => {
+    if (rows.length > 0 && lastIndex >= rows.length - PREFETCH_ROWS) nearEnd.current();
+  }, [lastIndex, rows.length]);
+
+  const paddingTop = items[0]?.start ?? 0;
+  const paddingBottom = items.length > 0 ? virtualizer.getTotalSize() - items.at(-1)!.end : 0;
+  return (
+    <tbody>
+      {paddingTop > 0 && (
+        <tr aria-hidden="true" className="runs-table__spacer">
+          <td colSpan={span} style={{ height: paddingTop }} />
+        </tr>
+      )}
+      {items.map((item) => {
+        const row = rows[item.index]!;
+        return (
+          <tr key={row.id} data-run-id={row.id} aria-rowindex={item.index + 2} className={cn(selected.includes(row.id) && 'is-selected')} style={{ height: ROW_HEIGHT }}>
+            {row.getAllCells().map((cell) => {
+              const meta = cell.column.columnDef.meta as ColumnMeta | undefined;
+              return (
+                <td key={cell.id} className={cn(meta?.numeric && 'num', meta?.className)}>
+                  <Render cell={cell} />
+                </td>
+              );
+            })}
+          </tr>
+        );
+      })}
+      {paddingBottom > 0 && (
+        <tr aria-hidden="true" className="runs-table__spacer">
+          <td colSpan={span} style={{ height: paddingBottom }} />
+        </tr>
+      )}
+    </tbody>
   );
 }
 
@@ -192,6 +224,8 @@ function runColumns(now: number, showLoop: boolean, selected: readonly string[],
     {
       id: 'run',
       header: 'Run',
+      // an accessor makes the column sortable (the server sorts: manualSorting)
+      accessorFn: (r) => r.name ?? r.id,
       sortDescFirst: false,
       meta: { className: 'runs-table__run' },
       cell: ({ row }) => {
@@ -217,7 +251,7 @@ function runColumns(now: number, showLoop: boolean, selected: readonly string[],
         </>
       ),
     },
-    { id: 'status', header: 'Status', sortDescFirst: false, cell: ({ row }) => <StatusBadge status={row.original.status} /> },
+    { id: 'status', header: 'Status', accessorFn: (r) => r.status, sortDescFirst: false, cell: ({ row }) => <StatusBadge status={row.original.status} /> },
     {
       id: 'phases',
       header: 'Phases',
@@ -254,9 +288,9 @@ function runColumns(now: number, showLoop: boolean, selected: readonly string[],
   }
   columns.push(
     { id: 'files', header: 'Files changed', enableSorting: false, meta: { numeric: true }, cell: ({ row }) => row.original.filesChanged },
-    { id: 'cost', header: 'Cost', sortDescFirst: true, meta: { numeric: true }, cell: ({ row }) => formatUsd(row.original.costUsd) },
-    { id: 'started', header: 'Started', sortDescFirst: true, cell: ({ row }) => <time dateTime={row.original.startedAt}>{formatDateTime(row.original.startedAt)}</time> },
-    { id: 'duration', header: 'Duration', sortDescFirst: true, meta: { numeric: true }, cell: ({ row }) => formatDuration(elapsedMs(row.original.startedAt, row.original.completedAt, now)) },
+    { id: 'cost', header: 'Cost', accessorFn: (r) => r.costUsd, sortDescFirst: true, meta: { numeric: true }, cell: ({ row }) => formatUsd(row.original.costUsd) },
+    { id: 'started', header: 'Started', accessorFn: (r) => r.startedAt, sortDescFirst: true, cell: ({ row }) => <time dateTime={row.original.startedAt}>{formatDateTime(row.original.startedAt)}</time> },
+    { id: 'duration', header: 'Duration', accessorFn: (r) => r.completedAt, sortDescFirst: true, meta: { numeric: true }, cell: ({ row }) => formatDuration(elapsedMs(row.original.startedAt, row.original.completedAt, now)) },
   );
   return columns;
 }
