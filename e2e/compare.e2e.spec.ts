@@ -176,7 +176,9 @@ describe('compare runs end to end', () => {
     await page.waitForURL((url) => url.searchParams.get('sort') === 'started' && url.searchParams.get('order') === 'asc');
     const listed = (await api<{ items: { id: string }[] }>('/runs?sort=started&order=asc')).body.items.map((r) => r.id);
     await eventually(async () => JSON.stringify(await ids()) === JSON.stringify(listed), 'rows in the API’s order', 10_000);
-    expect(await page.locator('th[aria-sort="ascending"]').innerText()).toContain('Started');
+    expect(await page.locator('th[aria-sort="ascending"]').textContent()).toContain('Started');
+    // the first page is the oldest run: the origin, started first
+    expect(listed[0]).toBe(origin);
   });
 
   it('has no serious accessibility violation on /runs and /compare (axe-core)', async () => {
