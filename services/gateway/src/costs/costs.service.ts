@@ -116,21 +116,6 @@ export class CostsService {
     return this.budgets(now);
   }
 
-  /** Newest first, keyset-paged on (created_at, id). */
-  async alerts(limit: number, cursor?: string) {
-    const qb = this.db.getRepository(AlertRow).createQueryBuilder('a');
-    if (cursor) {
-      const at = decodeAlertCursor(cursor);
-      qb.where('(a.createdAt, a.id) < (:at, :id)', { at: new Date(at.createdAt), id: at.id });
-    }
-    const rows = await qb.orderBy('a.createdAt', 'DESC').addOrderBy('a.id', 'DESC').limit(limit + 1).getMany();
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    return {
-      items: items.map(toAlertView),
-      nextCursor: rows.length > limit && last ? Buffer.from(JSON.stringify([last.createdAt.toISOString(), last.id])).toString('base64url') : null,
-    };
-  }
 }
 
 /** A date without a time is midnight UTC (not the database session's time zone). */
