@@ -140,7 +140,15 @@ export const router = createBrowserRouter([
     children: [
       { index: true, lazy: page(() => import('./overview/OverviewPage')) },
       { path: 'runs', lazy: page(() => import('./runs/RunsPage')) },
-      { path: 'compare', lazy: page(() => import('./runs/ComparePage')) },
+      {
+        path: 'compare',
+        // the comparison loads alongside the page's code, not after it
+        loader: ({ request }: LoaderFunctionArgs) => {
+          void import('./runs/compare-api').then((m) => m.prefetchComparison(new URL(request.url)), () => undefined);
+          return null;
+        },
+        lazy: page(() => import('./runs/ComparePage')),
+      },
       {
         path: 'runs/:id',
         // The run's data and the graph's code load alongside the page's code, not after it.

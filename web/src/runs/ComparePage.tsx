@@ -7,7 +7,7 @@ import { cn } from '../ui/cn';
 import { ErrorNotice } from '../ui/ErrorNotice';
 import { Loading } from '../ui/Loading';
 import { StatusBadge } from '../ui/StatusBadge';
-import { compareKey, fetchComparison } from './compare-api';
+import { compareIds, compareKey, fetchComparison } from './compare-api';
 import { bestIndices, lineDiff, outputText, winnerScore } from './compare-view';
 import './runs.css';
 
@@ -21,15 +21,7 @@ const runLabel = (run: CompareRun) => run.name ?? run.id;
  */
 export default function ComparePage() {
   const [params] = useSearchParams();
-  const ids = useMemo(
-    () =>
-      (params.get('runs') ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    [params],
-  );
-  const countOk = ids.length >= COMPARE_MIN_RUNS && ids.length <= COMPARE_MAX_RUNS;
+  const { ids, valid: countOk } = useMemo(() => compareIds(params), [params]);
   const comparison = useQuery({ queryKey: compareKey(ids), queryFn: ({ signal }) => fetchComparison(ids, signal), enabled: countOk });
 
   return (

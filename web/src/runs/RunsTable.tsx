@@ -28,6 +28,18 @@ const getRowId = (r: RunRow) => r.id;
 const estimateSize = () => ROW_HEIGHT;
 const INITIAL_RECT = { width: 1200, height: 800 };
 
+/** Formatted start times, kept: a scroll formats each row's date again (Intl formatting is the costliest cell). */
+const startedTexts = new Map<string, string>();
+function startedText(iso: string): string {
+  let text = startedTexts.get(iso);
+  if (text === undefined) {
+    if (startedTexts.size > 50_000) startedTexts.clear();
+    text = formatDateTime(iso);
+    startedTexts.set(iso, text);
+  }
+  return text;
+}
+
 interface ColumnMeta {
   numeric?: boolean;
   className?: string;
@@ -52,7 +64,9 @@ const COLUMN_OF = Object.fromEntries(Object.entries(SORT_OF).map(([column, sort]
 /**
  * The runs list: TanStack Table for the columns and their sort state (sorted by the server:
  * `manualSorting`), TanStack Virtual for the rows — only those in view (plus overscan) are in the
- * DOM, between two spacer rows, so ten thousand runs scroll like fifty. Stays a real <table>.
+ * DOM, so ten thousand runs scroll like fifty. Table elements with grid/flex layout (TanStack's
+ * virtualised-rows layout): rows are positioned, columns have fixed widths (runs.css), and
+ * aria-rowcount / aria-rowindex tell assistive technology where a row sits among all of them.
  */
 export function RunsTable({ rows, sort, order, onSort, selected, onToggle, onNearEnd, footer }: RunsTableProps) {
   const now = useNow(rows.some((r) => !isTerminal(r.status)));
@@ -102,7 +116,7 @@ export function RunsTable({ rows, sort, order, onSort, selected, onToggle, onNea
                     <th
                       key={header.id}
                       scope="col"
-                      className={cn(meta?.numeric && 'num', meta?.className)}
+                      className={cn(`runs-col--${header.column.id}`, meta?.numeric && 'num', meta?.className)}
                       aria-sort={canSort ? (sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none') : undefined}
                     >
                       {canSort ? (
@@ -121,7 +135,7 @@ export function RunsTable({ rows, sort, order, onSort, selected, onToggle, onNea
               </tr>
             ))}
           </thead>
-          <VirtualBody rows={modelRows} scrollElement={scrollElement} selected={selected} onNearEnd={onNearEnd} span={columns.length} Render={table.FlexRender} />
+          <VirtualBody rows={modelRows} scrollElement={scrollElement} selected={selected} onNearEnd={onNearEnd} Render={table.FlexRender} />
         </table>
       </div>
       {footer}
@@ -132,7 +146,8 @@ export function RunsTable({ rows, sort, order, onSort, selected, onToggle, onNea
 type TableRow = ReturnType<ReturnType<typeof useTable<typeof features, RunRow>>['getRowModel']>['rows'][number];
 
 /**
- * The rows in view, between two spacer rows. Its own component: a scroll re-renders this body only
+ * The rows in view, each placed at its offset (translateY) in a body as tall as all rows: moving
+ * them lays out nothing else. Its own component: a scroll re-renders this body only
  * (the virtualiser's state lives here), never the table model or the header above it.
  */
 function VirtualBody({
@@ -140,14 +155,12 @@ function VirtualBody({
   scrollElement,
   selected,
   onNearEnd,
-  span,
   Render,
 }: {
   rows: TableRow[];
   scrollElement: HTMLDivElement | null;
   selected: readonly string[];
   onNearEnd: () => void;
-  span: number;
   Render: ReturnType<typeof useTable<typeof features, RunRow>>['FlexRender'];
 }) {
   // stable callbacks: the virtualiser recomputes every item's offset when getItemKey changes
@@ -166,23 +179,22 @@ function VirtualBody({
     if (rows.length > 0 && lastIndex >= rows.length - PREFETCH_ROWS) nearEnd.current();
   }, [lastIndex, rows.length]);
 
-  const paddingTop = items[0]?.start ?? 0;
-  const paddingBottom = items.length > 0 ? virtualizer.getTotalSize() - items.at(-1)!.end : 0;
   return (
-    <tbody>
-      {paddingTop > 0 && (
-        <tr aria-hidden="true" className="runs-table__spacer">
-          <td colSpan={span} style={{ height: paddingTop }} />
-        </tr>
-      )}
+    <tbody className="runs-table__body" style={{ height: virtualizer.getTotalSize() }}>
       {items.map((item) => {
         const row = rows[item.index]!;
         return (
-          <tr key={row.id} data-run-id={row.id} aria-rowindex={item.index + 2} className={cn(selected.includes(row.id) && 'is-selected')} style={{ height: ROW_HEIGHT }}>
+          <tr
+            key={row.id}
+            data-run-id={row.id}
+            aria-rowindex={item.index + 2}
+            className={cn(selected.includes(row.id) && 'is-selected')}
+            style={{ height: ROW_HEIGHT, transform: `translateY(${item.start}px)` }}
+          >
             {row.getAllCells().map((cell) => {
               const meta = cell.column.columnDef.meta as ColumnMeta | undefined;
               return (
-                <td key={cell.id} className={cn(meta?.numeric && 'num', meta?.className)}>
+                <td key={cell.id} className={cn(`runs-col--${cell.column.id}`, meta?.numeric && 'num', meta?.className)}>
                   <Render cell={cell} />
                 </td>
               );
@@ -190,11 +202,6 @@ function VirtualBody({
           </tr>
         );
       })}
-      {paddingBottom > 0 && (
-        <tr aria-hidden="true" className="runs-table__spacer">
-          <td colSpan={span} style={{ height: paddingBottom }} />
-        </tr>
-      )}
     </tbody>
   );
 }
@@ -205,8 +212,7 @@ function runColumns(now: number, showLoop: boolean, selected: readonly string[],
       id: 'select',
       header: () => <span className="sr-only">Select to compare</span>,
       enableSorting: false,
-      meta: { className: 'runs-table__select' },
-      cell: ({ row }) => {
+            cell: ({ row }) => {
         const r = row.original;
         const checked = selected.includes(r.id);
         return (
@@ -227,7 +233,6 @@ function runColumns(now: number, showLoop: boolean, selected: readonly string[],
       // an accessor makes the column sortable (the server sorts: manualSorting)
       accessorFn: (r) => r.name ?? r.id,
       sortDescFirst: false,
-      meta: { className: 'runs-table__run' },
       cell: ({ row }) => {
         const r = row.original;
         return (
@@ -289,7 +294,7 @@ function runColumns(now: number, showLoop: boolean, selected: readonly string[],
   columns.push(
     { id: 'files', header: 'Files changed', enableSorting: false, meta: { numeric: true }, cell: ({ row }) => row.original.filesChanged },
     { id: 'cost', header: 'Cost', accessorFn: (r) => r.costUsd, sortDescFirst: true, meta: { numeric: true }, cell: ({ row }) => formatUsd(row.original.costUsd) },
-    { id: 'started', header: 'Started', accessorFn: (r) => r.startedAt, sortDescFirst: true, cell: ({ row }) => <time dateTime={row.original.startedAt}>{formatDateTime(row.original.startedAt)}</time> },
+    { id: 'started', header: 'Started', accessorFn: (r) => r.startedAt, sortDescFirst: true, cell: ({ row }) => <time dateTime={row.original.startedAt}>{startedText(row.original.startedAt)}</time> },
     { id: 'duration', header: 'Duration', accessorFn: (r) => r.completedAt, sortDescFirst: true, meta: { numeric: true }, cell: ({ row }) => formatDuration(elapsedMs(row.original.startedAt, row.original.completedAt, now)) },
   );
   return columns;
