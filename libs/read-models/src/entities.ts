@@ -133,6 +133,7 @@ export class RunPhaseRow {
 
 @Entity('candidates')
 @Index('candidates_run_phase_attempt_idx', ['runId', 'phaseId', 'attempt', 'round', 'slot'])
+@Index('candidates_requested_at_idx', ['requestedAt']) // spend over a time range (migration 1795369400000)
 export class CandidateRow {
   @PrimaryColumn({ type: 'text' }) id!: string;
   @Column({ name: 'run_id', type: 'text' }) runId!: string;
@@ -159,6 +160,7 @@ export class CandidateRow {
 
 /** One judge call's outcome: a round may have a `select` verdict and, in loops, an `evaluate` one. */
 @Entity('verdicts')
+@Index('verdicts_recorded_at_idx', ['recordedAt']) // spend over a time range (migration 1795369400000)
 export class VerdictRow {
   @PrimaryColumn({ name: 'run_id', type: 'text' }) runId!: string;
   @PrimaryColumn({ name: 'phase_id', type: 'text' }) phaseId!: string;
@@ -238,6 +240,8 @@ export class ProjectionCheckpointRow {
 
 @Entity('alerts')
 @Index('alerts_created_at_idx', ['createdAt'])
+// the open alerts, newest first (migration 1795369000000 creates it descending; TypeORM does not compare the order)
+@Index('alerts_open_idx', ['createdAt', 'id'], { where: 'acknowledged_at IS NULL' })
 export class AlertRow {
   @PrimaryColumn({ type: 'text' }) id!: string;
   @Column({ type: 'text' }) kind!: string;
