@@ -141,7 +141,7 @@ describe('GET /overview', () => {
     // a phase failed, the run goes on (e.g. waiting for a user's retry)
     await append(
       run.phaseFailed,
-      [started(run.phaseFailed, tA, 'Overview A'), phaseStarted('clarify'), { type: 'PhaseFailed', data: { phaseId: 'clarify', attempt: 1, reason: { code: 'output_invalid', message: 'the answer did not match the schema' } } }],
+      [started(run.phaseFailed, tA, 'Overview A'), phaseStarted('clarify'), { type: 'PhaseFailed', data: { phaseId: 'clarify', attempt: 1, reason: { code: 'output_invalid', message: 'the answer did not match the schema', retryable: false } } }],
       now - 30 * 60_000,
       0,
     );
