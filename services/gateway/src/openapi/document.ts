@@ -10,6 +10,8 @@ import {
   AnalyticsView,
   AnswerBody,
   ArchiveResponse,
+  RunCompareQuery,
+  RunComparison,
   BudgetBody,
   CandidateTranscript,
   CheckpointView,
@@ -146,7 +148,14 @@ export const API_ROUTES: Record<string, Partial<Record<Method, Op>>> = {
   '/templates/{id}/clone': { post: { tag: 'templates', summary: 'Clone a template into a new one', params: ['id'], body: z.strictObject({ name: z.string().optional() }), status: 201, response: TemplateCreatedResponse } },
 
   '/runs': {
-    get: { tag: 'runs', summary: 'List runs (cursor paging; archived runs hidden unless `archived=true|all`)', query: RunListQuery, response: Page(RunSummary) },
+    get: {
+      tag: 'runs',
+      summary:
+        'List runs (cursor paging; archived runs hidden unless `archived=true|all`). `sort=started|duration|cost|status|name` and `order=asc|desc` (default: newest first) page by keyset on (sort value, id): a cursor pages only its own sort; `from`/`to` bound the start time (ISO date or date-time, `to` exclusive)',
+      query: RunListQuery,
+      response: Page(RunSummary),
+      errors: { 422: 'validation: a sort, order, from or to that is not one of the values or not ISO, or from after to (the message names the field); a cursor of another sort is a 400' },
+    },
     post: {
       tag: 'runs',
       summary:
@@ -171,7 +180,17 @@ export const API_ROUTES: Record<string, Partial<Record<Method, Op>>> = {
       errors: { 409: 'illegal_state: the run has no workspace, or its repository or branch is gone' },
     },
   },
-  '/runs/export': { get: { tag: 'exports', summary: 'Export the runs list (same filters as GET /runs) as CSV or JSON', query: RunExportQuery, produces: 'export', response: z.array(RunSummary) } },
+  '/runs/export': { get: { tag: 'exports', summary: 'Export the runs list (same filters, range, sort and order as GET /runs, every page) as CSV or JSON', query: RunExportQuery, produces: 'export', response: z.array(RunSummary) } },
+  '/runs/compare': {
+    get: {
+      tag: 'runs',
+      summary:
+        'Two to four runs side by side (`runs=a,b[,c,d]`): per phase, aligned by phase id (null where a run has no such phase), each run’s models, winner, the output taken, judge scores, tokens, cost and duration; totals per run',
+      query: RunCompareQuery,
+      response: RunComparison,
+      errors: { 404: 'not_found: a run id names no run (the message names it)', 422: 'validation: fewer than 2 or more than 4 ids, or one named twice' },
+    },
+  },
   '/runs/{id}': { get: { tag: 'runs', summary: 'The workflow state of a run', params: ['id'], response: RunView } },
   '/runs/{id}/timeline': { get: { tag: 'runs', summary: "A run's events after `since_sequence`", params: ['id'], query: TimelineQuery, response: items(TimelineEntry) } },
   '/runs/{id}/timeline/export': { get: { tag: 'exports', summary: "Export a run's timeline as CSV or JSON", params: ['id'], query: ExportQuery, produces: 'export', response: z.array(TimelineEntry) } },
