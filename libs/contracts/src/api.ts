@@ -307,6 +307,8 @@ export const TimelineEntry = z.object({
   data: z.unknown(),
 });
 export type TimelineEntry = z.infer<typeof TimelineEntry>;
+/** `phase` and `attempt` narrow a run's candidates or verdicts to one phase, one attempt (both optional). */
+export const AttemptQuery = z.object({ phase: z.string().min(1).max(128).optional(), attempt: z.coerce.number().int().positive().max(1_000_000).optional() });
 export const TimelineQuery = z.object({
   since_sequence: z.coerce.number().int().nonnegative().optional(),
   limit: z.coerce.number().int().min(1).max(5000).default(1000),

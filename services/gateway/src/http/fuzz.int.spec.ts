@@ -112,6 +112,9 @@ const REPORTS_INVALID: Record<string, (body: unknown) => boolean> = {
   'post /templates/validate': (body) => (body as { valid?: unknown }).valid === false,
 };
 
+/** POSTs that store and send nothing (a computation): a body their schema accepts gets its 200 answer, NUL characters and all */
+const ANSWERS_WELL_SHAPED = new Set(['post /templates/{id}/estimate']);
+
 const accepts = (schema: z.ZodType | undefined, value: unknown) => schema !== undefined && schema.safeParse(value).success;
 
 describe('fuzzing every REST operation of the OpenAPI document', () => {
@@ -278,6 +281,7 @@ describe('fuzzing every REST operation of the OpenAPI document', () => {
         const text = JSON.stringify({ [name]: v });
         const res = await send(op, urlOf(op), { body: text });
         if (reports && res.status === 200 && reports(JSON.parse(res.text))) return;
+        if (ANSWERS_WELL_SHAPED.has(op.key) && res.status === 200 && !invalid(text)) return;
         expectRefused(op, `a NUL character (${text.slice(0, 120)})`, res, REFUSED, !invalid(text));
       });
       fake.requests.length = 0; // commands of well-shaped bodies, all refused by the fake (the log is still checked)

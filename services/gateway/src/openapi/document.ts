@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   AcceptBody,
   AcknowledgeAlertBody,
+  AttemptQuery,
   AlertItem,
   AlertListQuery,
   AlertSummary,
@@ -195,10 +196,10 @@ export const API_ROUTES: Record<string, Partial<Record<Method, Op>>> = {
   '/runs/{id}/timeline': { get: { tag: 'runs', summary: "A run's events after `since_sequence`", params: ['id'], query: TimelineQuery, response: items(TimelineEntry) } },
   '/runs/{id}/timeline/export': { get: { tag: 'exports', summary: "Export a run's timeline as CSV or JSON", params: ['id'], query: ExportQuery, produces: 'export', response: z.array(TimelineEntry) } },
   '/runs/{id}/candidates': {
-    get: { tag: 'runs', summary: 'Candidates of every attempt (`?phase=`, `?attempt=`)', params: ['id'], query: z.object({ phase: z.string().optional(), attempt: z.number().int().positive().optional() }), response: items(CandidateListItem) },
+    get: { tag: 'runs', summary: 'Candidates of every attempt (`?phase=`, `?attempt=`)', params: ['id'], query: AttemptQuery, response: items(CandidateListItem) },
   },
   '/runs/{id}/verdicts': {
-    get: { tag: 'runs', summary: "Every judge call of a run with the judge's provider, model, tokens and cost (`?phase=`, `?attempt=`)", params: ['id'], query: z.object({ phase: z.string().optional(), attempt: z.number().int().positive().optional() }), response: items(VerdictListItem) },
+    get: { tag: 'runs', summary: "Every judge call of a run with the judge's provider, model, tokens and cost (`?phase=`, `?attempt=`)", params: ['id'], query: AttemptQuery, response: items(VerdictListItem) },
   },
   '/runs/{id}/usage': { get: { tag: 'runs', summary: "A run's tokens and cost by provider and model, candidates and judges apart (every attempt)", params: ['id'], response: items(RunUsageItem) } },
   '/runs/{id}/candidates/{candidateId}/transcript': { get: { tag: 'runs', summary: "A candidate's whole conversation (prompts, assistant turns, thinking, tool calls and results)", params: ['id', 'candidateId'], response: CandidateTranscript } },

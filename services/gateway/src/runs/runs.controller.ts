@@ -1,14 +1,10 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { z } from 'zod';
-import { CreateRunBody, RunListQuery, TimelineQuery } from '@conclave/contracts';
+import { AttemptQuery, CreateRunBody, RunListQuery, TimelineQuery } from '@conclave/contracts';
 import { jsonBody, parseOr400, RequestId } from '../http/parse';
 import { RunsService } from './runs.service';
 import { parseRunListQuery } from './run-list-query';
 import { Idempotent } from '../http/idempotency.interceptor';
-
-/** `phase` and `attempt` narrow a run's candidates or verdicts to one phase, one attempt (both optional). */
-const AttemptQuery = z.object({ phase: z.string().min(1).max(128).optional(), attempt: z.coerce.number().int().positive().max(1_000_000).optional() });
 
 @Controller('runs')
 export class RunsController {
