@@ -1,7 +1,7 @@
 import type { RunSort, RunSummary, SortOrder } from '@conclave/contracts';
 import { rowSortingFeature, tableFeatures, useTable, type ColumnDef, type SortingState } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 import { elapsedMs, formatDateTime, formatDuration, formatUsd } from '../lib/format';
 import { useNow } from '../lib/use-now';
@@ -135,7 +135,7 @@ export function RunsTable({ rows, sort, order, onSort, selected, onToggle, onNea
               </tr>
             ))}
           </thead>
-          <VirtualBody rows={modelRows} scrollElement={scrollElement} selected={selected} onNearEnd={onNearEnd} Render={table.FlexRender} />
+          <VirtualBody rows={modelRows} columns={columns} scrollElement={scrollElement} selected={selected} onNearEnd={onNearEnd} Render={table.FlexRender} />
         </table>
       </div>
       {footer}
@@ -143,6 +143,26 @@ export function RunsTable({ rows, sort, order, onSort, selected, onToggle, onNea
   );
 }
 
+/**
+ * One row at its offset. Memoised: a scroll mounts the rows coming into view and leaves the others
+ * alone; `columns` (new each second while a run is live, and on a selection change) re-renders all.
+ */
+const VirtualRow = memo(function VirtualRow({ row, index, start, selected, Render }: { row: TableRow; index: number; start: number; selected: boolean; columns: unknown; Render: FlexRenderOf }) {
+  return (
+    <tr data-run-id={row.id} aria-rowindex={index + 2} className={cn(selected && 'is-selected')} style={{ height: ROW_HEIGHT, transform: `translateY(${start}px)` }}>
+      {row.getAllCells().map((cell) => {
+        const meta = cell.column.columnDef.meta as ColumnMeta | undefined;
+        return (
+          <td key={cell.id} className={cn(`runs-col--${cell.column.id}`, meta?.numeric && 'num', meta?.className)}>
+            <Render cell={cell} />
+          </td>
+        );
+      })}
+    </tr>
+  );
+});
+
+type FlexRenderOf = ReturnType<typeof useTable<typeof features, RunRow>>['FlexRender'];
 type TableRow = ReturnType<ReturnType<typeof useTable<typeof features, RunRow>>['getRowModel']>['rows'][number];
 
 /**
@@ -152,16 +172,18 @@ type TableRow = ReturnType<ReturnType<typeof useTable<typeof features, RunRow>>[
  */
 function VirtualBody({
   rows,
+  columns,
   scrollElement,
   selected,
   onNearEnd,
   Render,
 }: {
   rows: TableRow[];
+  columns: unknown;
   scrollElement: HTMLDivElement | null;
   selected: readonly string[];
   onNearEnd: () => void;
-  Render: ReturnType<typeof useTable<typeof features, RunRow>>['FlexRender'];
+  Render: FlexRenderOf;
 }) {
   // stable callbacks: the virtualiser recomputes every item's offset when getItemKey changes
   const getItemKey = useCallback((index: number) => rows[index]!.id, [rows]);
@@ -183,24 +205,7 @@ function VirtualBody({
     <tbody className="runs-table__body" style={{ height: virtualizer.getTotalSize() }}>
       {items.map((item) => {
         const row = rows[item.index]!;
-        return (
-          <tr
-            key={row.id}
-            data-run-id={row.id}
-            aria-rowindex={item.index + 2}
-            className={cn(selected.includes(row.id) && 'is-selected')}
-            style={{ height: ROW_HEIGHT, transform: `translateY(${item.start}px)` }}
-          >
-            {row.getAllCells().map((cell) => {
-              const meta = cell.column.columnDef.meta as ColumnMeta | undefined;
-              return (
-                <td key={cell.id} className={cn(`runs-col--${cell.column.id}`, meta?.numeric && 'num', meta?.className)}>
-                  <Render cell={cell} />
-                </td>
-              );
-            })}
-          </tr>
-        );
+        return <VirtualRow key={row.id} row={row} index={item.index} start={item.start} selected={selected.includes(row.id)} columns={columns} Render={Render} />;
       })}
     </tbody>
   );
