@@ -166,6 +166,11 @@ describe('compare runs end to end', () => {
     expect(added.length).toBeGreaterThan(0);
     for (const line of removed) expect(before.includes(JSON.stringify(line).slice(1, -1)) || before.includes(line)).toBe(true);
     for (const line of added) expect(after.includes(JSON.stringify(line).slice(1, -1)) || after.includes(line)).toBe(true);
+    // the outputs themselves, side by side on demand
+    await draft.getByText('Outputs side by side').click();
+    const outputs = (await draft.locator('pre.compare-output').allInnerTexts()).map((t) => t.trim());
+    expect(outputs).toHaveLength(2);
+    expect([before.includes(outputs[0]!.slice(0, 40)), after.includes(outputs[1]!.slice(0, 40))]).toEqual([true, true]);
   });
 
   it('sorts the runs list on the server by a column header', async () => {

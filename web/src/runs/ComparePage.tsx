@@ -1,6 +1,6 @@
 import { COMPARE_MAX_RUNS, COMPARE_MIN_RUNS, type ComparePhase, type CompareRun, type RunComparison } from '@conclave/contracts';
 import { useQuery } from '@tanstack/react-query';
-import { useMemo, type ReactNode } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { formatDuration, formatTokens, formatUsd } from '../lib/format';
 import { cn } from '../ui/cn';
@@ -183,6 +183,8 @@ function PhaseComparison({ phase, runs }: { phase: ComparePhase; runs: CompareRu
 
 /** Each run's winning output against the first run's that has one, as a line diff; the outputs themselves fold below. */
 function OutputDiffs({ texts, runs, phaseId }: { texts: (string | null)[]; runs: CompareRun[]; phaseId: string }) {
+  // the outputs themselves render once asked for: ten phases of full texts are most of the page otherwise
+  const [shown, setShown] = useState(false);
   const baseIndex = texts.findIndex((t) => t !== null && t !== '');
   const pairs = useMemo(
     () => (baseIndex < 0 ? [] : texts.flatMap((t, i) => (i === baseIndex || t === null || t === '' ? [] : [{ i, rows: lineDiff(texts[baseIndex]!, t) }]))),
@@ -221,29 +223,31 @@ function OutputDiffs({ texts, runs, phaseId }: { texts: (string | null)[]; runs:
           </div>
         );
       })}
-      <details>
+      <details onToggle={(e) => setShown(e.currentTarget.open)}>
         <summary>Outputs side by side</summary>
-        <div className="table-wrap">
-          <table className="table table--compact">
-            <caption className="sr-only">Winning outputs of phase {phaseId}</caption>
-            <thead>
-              <tr>
-                {runs.map((r) => (
-                  <th key={r.id} scope="col">
-                    {runLabel(r)}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              <tr>
-                {texts.map((t, i) => (
-                  <td key={i}>{t === null ? absent : <pre className="compare-output">{t || '—'}</pre>}</td>
-                ))}
-              </tr>
-            </tbody>
-          </table>
-        </div>
+        {shown && (
+          <div className="table-wrap">
+            <table className="table table--compact">
+              <caption className="sr-only">Winning outputs of phase {phaseId}</caption>
+              <thead>
+                <tr>
+                  {runs.map((r) => (
+                    <th key={r.id} scope="col">
+                      {runLabel(r)}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                <tr>
+                  {texts.map((t, i) => (
+                    <td key={i}>{t === null ? absent : <pre className="compare-output">{t || '—'}</pre>}</td>
+                  ))}
+                </tr>
+              </tbody>
+            </table>
+          </div>
+        )}
       </details>
     </div>
   );
