@@ -136,23 +136,37 @@ describe('compare runs end to end', () => {
     await page.locator('[data-testid="compare-phase"][data-phase-id="draft"] [data-testid="output-diff"]', { hasText: '(identical)' }).waitFor();
   });
 
-  it('compares two runs picked with the runs list’s checkboxes, with a diff of their outputs', async () => {
+  it('compares the fork, its origin and another run picked with the runs list’s checkboxes, with diffs of their outputs', async () => {
     await page.goto(`${stack.url}/runs`);
     await listedRow(other);
+    await listedRow(fork);
     const compare = page.getByRole('button', { name: /^Compare/ });
     expect(await compare.isDisabled()).toBe(true);
     // the fork is named after its origin: pick by row
     await page.locator(`tr[data-run-id="${origin}"]`).getByRole('checkbox', { name: 'Compare compare origin' }).check();
+    expect(await compare.isDisabled()).toBe(true); // one run is nothing to compare
+    await page.locator(`tr[data-run-id="${fork}"]`).getByRole('checkbox', { name: 'Compare compare origin' }).check();
     await page.locator(`tr[data-run-id="${other}"]`).getByRole('checkbox', { name: 'Compare compare other' }).check();
-    await page.getByTestId('compare-selection').filter({ hasText: '2 of 4' }).waitFor();
+    await page.getByTestId('compare-selection').filter({ hasText: '3 of 4' }).waitFor();
     await shot('runs-picked');
     await compare.click();
-    await page.waitForURL((url) => url.pathname === '/compare' && url.searchParams.get('runs') === `${origin},${other}`, { timeout: 15_000 });
+    await page.waitForURL((url) => url.pathname === '/compare' && url.searchParams.get('runs') === `${origin},${fork},${other}`, { timeout: 15_000 });
     const draft = page.locator('[data-testid="compare-phase"][data-phase-id="draft"]');
-    await draft.getByTestId('output-diff').waitFor({ timeout: 15_000 });
-    await shot('two-runs');
+    await draft.getByTestId('output-diff').nth(1).waitFor({ timeout: 15_000 });
+    await shot('three-runs');
 
-    // the diff's removed lines are the origin's winning output, its added lines the other run's
+    // the same per-phase figures as the API's, for the three runs
+    const comparison = (await api<RunComparison>(`/runs/compare?runs=${origin},${fork},${other}`)).body;
+    const cells = comparison.phases.find((p) => p.id === 'draft')!.runs.map((c) => c!);
+    expect(await cellTexts(draft.getByTestId('phase-cost'))).toEqual(cells.map((c) => formatUsd(c.costUsd)));
+    expect(await cellTexts(draft.getByTestId('phase-winner'))).toEqual(cells.map((c) => (c.winner ? `${c.winner.provider}/${c.winner.model}` : '—')));
+    expect(await cellTexts(draft.getByTestId('phase-tokens'))).toEqual(cells.map((c) => `${formatTokens(c.tokens.input)} in / ${formatTokens(c.tokens.output)} out`));
+
+    // against the origin: the fork reused its draft (identical); the other run's removed lines are
+    // the origin's winning output and its added lines the other run's
+    const [forkDiff, otherDiff] = [draft.getByTestId('output-diff').nth(0), draft.getByTestId('output-diff').nth(1)];
+    expect(await forkDiff.textContent()).toContain('(identical)');
+    expect(await otherDiff.textContent()).toContain('compare origin → compare other');
     const artifactText = async (runId: string) => {
       const view = (await api<RunView>(`/runs/${runId}`)).body;
       const artifact = (await api<ArtifactView>(`/runs/${runId}/artifacts/${view.phases.find((p) => p.id === 'draft')!.artifactId}`)).body;
@@ -160,8 +174,8 @@ describe('compare runs end to end', () => {
       return typeof content === 'string' ? content : JSON.stringify(content);
     };
     const [before, after] = [await artifactText(origin), await artifactText(other)];
-    const removed = (await draft.locator('.diff-line--del .diff-line__text').allInnerTexts()).map((t) => t.trim()).filter(Boolean);
-    const added = (await draft.locator('.diff-line--add .diff-line__text').allInnerTexts()).map((t) => t.trim()).filter(Boolean);
+    const removed = (await otherDiff.locator('.diff-line--del .diff-line__text').allInnerTexts()).map((t) => t.trim()).filter(Boolean);
+    const added = (await otherDiff.locator('.diff-line--add .diff-line__text').allInnerTexts()).map((t) => t.trim()).filter(Boolean);
     expect(removed.length).toBeGreaterThan(0);
     expect(added.length).toBeGreaterThan(0);
     for (const line of removed) expect(before.includes(JSON.stringify(line).slice(1, -1)) || before.includes(line)).toBe(true);
@@ -169,8 +183,8 @@ describe('compare runs end to end', () => {
     // the outputs themselves, side by side on demand
     await draft.getByText('Outputs side by side').click();
     const outputs = (await draft.locator('pre.compare-output').allInnerTexts()).map((t) => t.trim());
-    expect(outputs).toHaveLength(2);
-    expect([before.includes(outputs[0]!.slice(0, 40)), after.includes(outputs[1]!.slice(0, 40))]).toEqual([true, true]);
+    expect(outputs).toHaveLength(3);
+    expect([before.includes(outputs[0]!.slice(0, 40)), outputs[1] === outputs[0], after.includes(outputs[2]!.slice(0, 40))]).toEqual([true, true, true]);
   });
 
   it('sorts the runs list on the server by a column header', async () => {
