@@ -256,9 +256,9 @@ function runColumns(now: number, showLoop: boolean, selected: readonly string[],
       header: 'Template',
       enableSorting: false,
       cell: ({ row }) => (
-        <>
+        <span title={`${row.original.templateName || row.original.templateId} v${row.original.templateVersion}`}>
           {row.original.templateName || row.original.templateId} <span className="muted">v{row.original.templateVersion}</span>
-        </>
+        </span>
       ),
     },
     { id: 'status', header: 'Status', accessorFn: (r) => r.status, sortDescFirst: false, cell: ({ row }) => <StatusBadge status={row.original.status} /> },
