@@ -239,6 +239,11 @@ async function runsListFigure() {
   });
   await page.goto(`${base}/runs`);
   await page.waitForSelector('[data-testid="runs-scroll"] tr[data-run-id]', { timeout: 30_000 });
+  // the renderer's main-thread CPU time (not wall time): what the frames cost, however loaded the machine
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const threadTime = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'ThreadTime').value * 1000;
+  const cpuBefore = await threadTime();
   const result = await page.evaluate(
     ([seconds, pace]) =>
       new Promise((resolve) => {
@@ -261,6 +266,7 @@ async function runsListFigure() {
       }),
     [SECONDS, PX_PER_SECOND],
   );
+  const cpuPerFrame = (await threadTime() - cpuBefore) / (result.fps * SECONDS);
   const last = runSummaries.at(-1).id;
   const reached = await page
     .waitForSelector(`tr[data-run-id="${last}"]`, { timeout: 10_000 })
@@ -269,7 +275,8 @@ async function runsListFigure() {
   await page.close();
   const ok = result.fps >= 55 && reached;
   return (
-    `${result.fps.toFixed(1)} fps scrolling ${PX_PER_SECOND} px/s for ${SECONDS} s (frame p95 ${result.p95.toFixed(1)} ms, max ${result.max.toFixed(0)} ms), ` +
+    `${result.fps.toFixed(1)} fps scrolling ${PX_PER_SECOND} px/s for ${SECONDS} s (frame p95 ${result.p95.toFixed(1)} ms, max ${result.max.toFixed(0)} ms; ` +
+    `main-thread CPU ${cpuPerFrame.toFixed(1)} ms per frame, 16.7 ms at 60 fps), ` +
     `at most ${result.maxRows} rows in the DOM, the last run ${reached ? 'shown' : 'NOT SHOWN'} after a jump to the end → ${ok ? 'OK' : 'BELOW TARGET'} (target ≥ 55 fps)`
   );
 }
@@ -319,17 +326,27 @@ async function compareFigure() {
     if (url.pathname === '/api/v1/runs/compare') return json(body);
     return json({ error: { code: 'not_found', message: `Cannot ${route.request().method()} ${url.pathname}` } }, 404);
   });
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const threadTime = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'ThreadTime').value * 1000;
   const samples = [];
+  const cpu = [];
   for (let i = 0; i < RUNS; i++) {
     await page.goto('about:blank');
+    const before = await threadTime();
     await page.goto(`${base}/compare?runs=cmp-a,cmp-b`);
     await page.waitForFunction(`document.querySelectorAll('[data-testid="compare-phase"] [data-testid="output-diff"] tr').length >= ${COMPARE_PHASES * 40}`, undefined, { timeout: 30_000, polling: 'raf' });
     samples.push(await page.evaluate(() => performance.now()));
+    cpu.push((await threadTime()) - before);
   }
   await page.close();
   samples.sort((a, b) => a - b);
+  cpu.sort((a, b) => a - b);
   const median = samples[RUNS >> 1];
-  return `navigation → ${COMPARE_PHASES} phases with their diffs rendered: median ${median.toFixed(0)} ms (runs: ${samples.map((s) => s.toFixed(0)).join(', ')}) → ${median <= 300 ? 'OK' : 'OVER TARGET'} (target ≤ 300 ms)`;
+  return (
+    `navigation → ${COMPARE_PHASES} phases with their diffs rendered: median ${median.toFixed(0)} ms (runs: ${samples.map((s) => s.toFixed(0)).join(', ')}; ` +
+    `main-thread CPU median ${cpu[RUNS >> 1].toFixed(0)} ms, parsing the page's code included) → ${median <= 300 ? 'OK' : 'OVER TARGET'} (target ≤ 300 ms)`
+  );
 }
 
 /** 50 messages/s for 5 s into a 50-phase run page; frame intervals, long tasks, last event → DOM. */
