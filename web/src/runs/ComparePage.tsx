@@ -54,7 +54,7 @@ export default function ComparePage() {
   );
 }
 
-function Comparison({ data }: { data: RunComparison }) {
+export function Comparison({ data }: { data: RunComparison }) {
   const { runs, phases } = data;
   const cost = bestIndices(
     runs.map((r) => r.totals.costUsd),
