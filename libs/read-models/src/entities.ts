@@ -59,6 +59,7 @@ export const NO_PENDING: PendingInfo = { gates: [], questions: [], continue: [] 
 @Index('runs_status_idx', ['status'])
 @Index('runs_template_id_idx', ['templateId'])
 @Index('runs_started_at_id_idx', ['startedAt', 'id'])
+@Index('runs_template_completed_idx', ['templateId', 'completedAt'], { where: "status = 'completed'" }) // the cost-spike alert's sample
 export class RunRow {
   @PrimaryColumn({ type: 'text' }) id!: string;
   @Column({ type: 'text', nullable: true }) name!: string | null;

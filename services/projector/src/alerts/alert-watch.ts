@@ -149,7 +149,8 @@ export class AlertWatch {
       if (e.type !== 'RunCompleted') continue;
       const runId = e.streamId.slice('run:'.length);
       const [run]: { template_id: string; cost_usd: number }[] = await this.options.dataSource.query('SELECT template_id, cost_usd FROM runs WHERE id = $1', [runId]);
-      if (!run) continue;
+      // a free run cannot cost k× anything: no need to read the template's history
+      if (!run || !(Number(run.cost_usd) > 0)) continue;
       // the template's latest completed runs before this one (a bounded sample: the median of the recent past)
       const earlier: { cost_usd: number }[] = await this.options.dataSource.query(
         `SELECT cost_usd FROM runs WHERE template_id = $1 AND status = 'completed' AND id <> $2 AND completed_at <= $3 ORDER BY completed_at DESC LIMIT 100`,
