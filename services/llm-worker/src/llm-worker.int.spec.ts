@@ -387,7 +387,7 @@ describe('llm-worker against JetStream', () => {
     expect(first.logger.records.some((r) => r.msg?.includes('handing them back'))).toBe(true);
 
     const second = await startWorker('w-taking-over');
-    const results = await resultsOf(runId, 2, 8_000);
+    const results = await resultsOf(runId, 2, 20_000); // a 3 s call after the second worker boots: generous for a loaded 2-core CI machine
     const taken = results.find((r) => r.commandId === slow.commandId)!;
     expect(taken.workerId).toBe('w-taking-over');
     expect((taken as CandidateResult).outcome.status).toBe('generated');
