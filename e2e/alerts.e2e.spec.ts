@@ -1,10 +1,11 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { AlertItem, AlertSummary, ErrorEnvelope } from '@conclave/contracts';
 import { createTestEnv, eventually, REPO_ROOT, startStack, type Stack, type TestEnv } from '@conclave/testing';
 import { launchChromium } from './support/browser';
 import { restClient } from './support/rest';
+import { seriousViolations } from './support/axe';
 
 /**
  * Alerts and toasts as a user meets them (issue 13 §7, §8), on the whole stack with a 3-second
@@ -14,22 +15,6 @@ import { restClient } from './support/rest';
  * with the API's own reason. axe-core finds no serious violation on /alerts. Needs `web/dist`.
  */
 const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  nodes: { target: string[] }[];
-}
-
-async function seriousViolations(page: Page): Promise<{ id: string; impact: string | null; targets: string[] }[]> {
-  await page.addScriptTag({ content: AXE });
-  const violations = await page.evaluate<AxeViolation[]>('axe.run(document).then((r) => r.violations)');
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
-}
-
 const sim = (model: string, latencyMs: number) => ({ provider: 'simulated', model, options: { latencyMs } });
 
 describe('alerts and toasts end to end', () => {

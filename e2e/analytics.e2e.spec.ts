@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { AnalyticsView, RunView, TemplateInput } from '@conclave/contracts';
 import { createTestEnv, eventually, FakeLlmServer, openai, REPO_ROOT, startStack, type FakeReply, type RecordedRequest, type Stack, type TestEnv } from '@conclave/testing';
 import { launchChromium } from './support/browser';
+import { seriousViolations } from './support/axe';
 
 /**
  * The analytics page after a handful of runs on the whole stack: two templates whose candidates
@@ -13,23 +14,7 @@ import { launchChromium } from './support/browser';
  * and the API's against the runs themselves. Needs `web/dist` (cd web && npx vite build).
  */
 const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const FAIL = 'FAIL-ME';
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  nodes: { target: string[] }[];
-}
-
-async function seriousViolations(page: Page): Promise<{ id: string; impact: string | null; targets: string[] }[]> {
-  await page.addScriptTag({ content: AXE });
-  // A string: this file is compiled without the DOM library.
-  const violations = await page.evaluate<AxeViolation[]>('axe.run(document).then((r) => r.violations)');
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
-}
 
 /** A summary for every candidate; a 400 (not retried) for a prompt carrying FAIL-ME. */
 const responder = (r: RecordedRequest): FakeReply => {

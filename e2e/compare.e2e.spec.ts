@@ -1,10 +1,11 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import type { ArtifactView, RunComparison, RunView } from '@conclave/contracts';
 import { createTestEnv, eventually, REPO_ROOT, startStack, type Stack, type TestEnv } from '@conclave/testing';
 import { formatDuration, formatTokens, formatUsd } from '../web/src/lib/format';
 import { launchChromium } from './support/browser';
+import { seriousViolations } from './support/axe';
 
 /**
  * Comparing runs (issue 13 §4) on the whole stack: a run forked from its last phase is compared
@@ -14,14 +15,6 @@ import { launchChromium } from './support/browser';
  * sort and the axe audit of /runs and /compare close it. Needs `web/dist` (cd web && npx vite build).
  */
 const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-async function seriousViolations(page: Page): Promise<{ id: string; targets: string[] }[]> {
-  await page.addScriptTag({ content: AXE });
-  const violations = await page.evaluate<{ id: string; impact: string | null; nodes: { target: string[] }[] }[]>('axe.run(document).then((r) => r.violations)');
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
-}
-
 describe('compare runs end to end', () => {
   let env: TestEnv;
   let stack: Stack;

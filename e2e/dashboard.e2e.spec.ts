@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { RunView, TemplateView } from '@conclave/contracts';
 import { createTestEnv, eventually, REPO_ROOT, startStack, type Stack, type TestEnv } from '@conclave/testing';
 import { launchChromium } from './support/browser';
+import { seriousViolations } from './support/axe';
 
 /**
  * The dashboard as a user drives it, on the whole stack: a template built in the visual editor and
@@ -11,23 +12,6 @@ import { launchChromium } from './support/browser';
  * audit of the pages with no serious or critical violation. Needs `web/dist` (cd web && npx vite build).
  */
 const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  nodes: { target: string[] }[];
-}
-
-async function seriousViolations(page: Page): Promise<{ id: string; impact: string | null; targets: string[] }[]> {
-  await page.addScriptTag({ content: AXE });
-  // A string: this file is compiled without the DOM library.
-  const violations = await page.evaluate<AxeViolation[]>('axe.run(document).then((r) => r.violations)');
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
-}
-
 describe('dashboard end to end', () => {
   let env: TestEnv;
   let stack: Stack;

@@ -7,6 +7,7 @@ import type { ArtifactView, RunSummary } from '@conclave/contracts';
 import { createTestEnv, REPO_ROOT, startStack, type Stack, type TestEnv } from '@conclave/testing';
 import { launchChromium } from './support/browser';
 import { phaseOf, restClient } from './support/rest';
+import { seriousViolations } from './support/axe';
 
 /**
  * Issue 13 §2–3 in Chromium on the whole stack: a loop run that reaches its max rounds without
@@ -15,15 +16,6 @@ import { phaseOf, restClient } from './support/rest';
  * conversation viewer's search. axe-core finds no serious violation. Needs `web/dist`.
  */
 const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-async function seriousViolations(page: Page): Promise<{ id: string; targets: string[] }[]> {
-  await page.addScriptTag({ content: AXE });
-  // A string: this file is compiled without the DOM library.
-  const violations = await page.evaluate<{ id: string; impact: string | null; nodes: { target: string[] }[] }[]>('axe.run(document).then((r) => r.violations)');
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
-}
-
 describe('loops you can read, the artifact browser and the conversation viewer', () => {
   let env: TestEnv;
   let stack: Stack;

@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page, Request } from 'playwright-core';
 import type { OverviewView, RunView } from '@conclave/contracts';
 import { createTestEnv, eventually, FakeLlmServer, openai, REPO_ROOT, startStack, type FakeReply, type RecordedRequest, type Stack, type TestEnv } from '@conclave/testing';
 import { launchChromium } from './support/browser';
+import { seriousViolations } from './support/axe';
 
 /**
  * The overview at `/` as a user watches it: a new installation says what to do first; then a run
@@ -12,22 +13,6 @@ import { launchChromium } from './support/browser';
  * reloaded. axe-core finds no serious violation on it. Needs `web/dist` (cd web && npx vite build).
  */
 const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  nodes: { target: string[] }[];
-}
-
-async function seriousViolations(page: Page): Promise<{ id: string; impact: string | null; targets: string[] }[]> {
-  await page.addScriptTag({ content: AXE });
-  const violations = await page.evaluate<AxeViolation[]>('axe.run(document).then((r) => r.violations)');
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
-}
-
 type Json = Record<string, unknown>;
 /** Every call answers `{ "summary": … }` with 1,500 prompt and 250 completion tokens (gpt-4.1's price makes that ~0.005 USD), after `delayMs`. */
 const slowOpenai =

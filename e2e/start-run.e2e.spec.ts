@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { EstimateResponse, RunView, TimelineEntry } from '@conclave/contracts';
 import { createTestEnv, eventually, FakeLlmServer, openai, REPO_ROOT, startStack, type RecordedRequest, type Stack, type TestEnv } from '@conclave/testing';
 import { launchChromium } from './support/browser';
+import { seriousViolations } from './support/axe';
 
 /**
  * Starting a run as a user does it, on the whole stack: open a template, fill the form generated
@@ -14,23 +15,7 @@ import { launchChromium } from './support/browser';
  * Needs `web/dist` (cd web && npx vite build) and the services' dist (node scripts/build.mjs).
  */
 const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  nodes: { target: string[] }[];
-}
-
 /** axe-core through the devtools protocol: the page keeps its CSP (which refuses inline scripts) while it is audited. */
-async function seriousViolations(page: Page): Promise<{ id: string; impact: string | null; targets: string[] }[]> {
-  await page.evaluate(AXE);
-  const violations = await page.evaluate<AxeViolation[]>('axe.run(document).then((r) => r.violations)');
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
-}
-
 /*
  * The estimate by hand: gpt-4.1 at the default list price ($2 / $8 per 1M) for a 2,000 + 1,000
  * token call is 0.004 + 0.008 = $0.012; simulated calls are free.
