@@ -1,4 +1,4 @@
-/* global window, document, requestAnimationFrame -- page.evaluate callbacks run in the browser */
+/* global window, document, requestAnimationFrame, history, dispatchEvent, PopStateEvent -- page.evaluate callbacks run in the browser */
 // `node bench/web.mjs`: the dashboard's budget figures, on the built files (`cd web && npx vite build` first).
 // - initial JS: the entry script and its modulepreloads from dist/index.html, gzipped (budget 300 KB);
 // - the largest lazy chunks (they load with their page only);
