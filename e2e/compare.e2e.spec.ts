@@ -175,6 +175,7 @@ describe('compare runs end to end', () => {
     for (const line of added) expect(after.includes(JSON.stringify(line).slice(1, -1)) || after.includes(line)).toBe(true);
     // the outputs themselves, side by side on demand
     await draft.getByText('Outputs side by side').click();
+    await draft.locator('pre.compare-output').nth(2).waitFor(); // rendered once opened
     const outputs = (await draft.locator('pre.compare-output').allInnerTexts()).map((t) => t.trim());
     expect(outputs).toHaveLength(3);
     expect([before.includes(outputs[0]!.slice(0, 40)), outputs[1] === outputs[0], after.includes(outputs[2]!.slice(0, 40))]).toEqual([true, true, true]);

@@ -86,7 +86,7 @@ const SHORT_FAULTS: FaultPlanEntry[] = [
 /** `npm run chaos`'s defaults (`short`: the ≤ 3 minute variant of `npm test`). */
 export function chaosDefaults(short = false): Omit<ChaosOptions, 'label' | 'log'> {
   return short
-    ? { runs: 30, seed: 11, concurrency: 8, faultWindowMs: 40_000, faults: SHORT_FAULTS, settleMs: 45_000, catchUpMs: 20_000, fakeShare: 0.2, llmWorkers: 3, stallMs: 10_000 }
+    ? { runs: 30, seed: 11, concurrency: 8, faultWindowMs: 30_000, faults: SHORT_FAULTS, settleMs: 45_000, catchUpMs: 20_000, fakeShare: 0.2, llmWorkers: 3, stallMs: 10_000 }
     : { runs: 200, seed: 11, concurrency: 12, faultWindowMs: 480_000, faults: FULL_FAULTS, settleMs: 120_000, catchUpMs: 60_000, fakeShare: 0.2, llmWorkers: 3, stallMs: 10_000 };
 }
 
@@ -698,6 +698,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     /* ---------------- the faults */
     const schedule = faultSchedule(options.seed, options.faults, options.faultWindowMs, options.llmWorkers);
+    /** SIGCONTs still to come (a 'stop' fault resumes its process in the background) */
+    const resumes: Promise<void>[] = [];
     for (const f of schedule) {
       while (!drivingDone && !aborted && Date.now() - driveStart < f.at) await sleep(200);
       if (drivingDone || aborted) break;
@@ -713,6 +715,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       report.faults.push(fault);
       say(`  ${(at / 1000).toFixed(1).padStart(6)} s  ${fault.kind.padEnd(14)} ${fault.target.padEnd(16)} ${fault.detail}${fault.error ? `  ERROR ${fault.error}` : ''}`);
     }
+    await Promise.all(resumes); // every stopped process running again before the runs are waited for
     faultsEnd = Date.now();
     say(`chaos ${id}: faults done at ${((faultsEnd - driveStart) / 1000).toFixed(0)} s; waiting for the runs (settle ${options.settleMs / 1000} s)`);
     await driving;
@@ -737,14 +740,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           const slotName = f.service === 'llm-worker' ? `llm-worker-${f.replica}` : f.service!;
           const proc = procs.get(slotName)!;
           out.target = slotName;
+          while (proc.stopped) await sleep(200); // one stop at a time per process
           const stall = f.service === 'llm-worker' && f.stopMs > options.stallMs;
           if (stall) report.stallsInjected++;
           proc.stopped = true;
           proc.child.kill('SIGSTOP');
           out.detail = `SIGSTOP pid ${proc.child.pid} for ${(f.stopMs / 1000).toFixed(1)} s${stall ? ' (a stall: longer than the stall detector)' : ''}`;
-          await sleep(f.stopMs);
-          proc.child.kill('SIGCONT');
-          proc.stopped = false;
+          // resumed in the background: the next faults keep to their schedule while this one lasts
+          resumes.push(
+            sleep(f.stopMs).then(() => {
+              proc.child.kill('SIGCONT');
+              proc.stopped = false;
+            }),
+          );
           return;
         }
         case 'nats-restart': {
