@@ -103,6 +103,20 @@ describe('alerts and toasts end to end', () => {
     try {
       stale = await browser.newContext({ viewport: { width: 1400, height: 900 } });
       await stale.route('**/socket.io/**', (route) => route.abort());
+      // and no fresher reads: without its socket the page refetches the run (and would learn of the
+      // pause), so every read of this run answers what the first one said
+      const firstAnswers = new Map<string, { status: number; headers: Record<string, string>; body: Buffer }>();
+      await stale.route(`**/api/v1/runs/${runId}**`, async (route) => {
+        if (route.request().method() !== 'GET') return route.continue();
+        const path = new URL(route.request().url()).pathname;
+        let answer = firstAnswers.get(path);
+        if (!answer) {
+          const response = await route.fetch();
+          answer = { status: response.status(), headers: response.headers(), body: await response.body() };
+          firstAnswers.set(path, answer);
+        }
+        return route.fulfill(answer);
+      });
       const stalePage = await stale.newPage();
       await stalePage.goto(`${stack.url}/runs/${runId}`);
       const pause = stalePage.getByRole('button', { name: 'Pause', exact: true });

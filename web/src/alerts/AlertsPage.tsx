@@ -5,7 +5,6 @@ import { formatDateTime } from '../lib/format';
 import { Button } from '../ui/Button';
 import { DataTable, type Column } from '../ui/DataTable';
 import { StatusBadge } from '../ui/StatusBadge';
-import { notifyDone, notifyRefused } from '../ui/toast';
 import { useAcknowledgeAlert, useAlertList, useOpenAlerts } from './use-alerts';
 
 const STATUSES: { value: AlertStatus; label: string }[] = [
@@ -177,12 +176,7 @@ function AcknowledgeButton({ alert: a }: { alert: AlertItem }) {
       size="small"
       disabled={acknowledge.isPending}
       aria-label={`Acknowledge: ${a.message}`}
-      onClick={() =>
-        acknowledge.mutate(a.id, {
-          onSuccess: () => notifyDone('Alert acknowledged', a.message),
-          onError: (error) => notifyRefused('Acknowledging the alert was refused', error),
-        })
-      }
+      onClick={() => acknowledge.mutate(a)}
     >
       Acknowledge
     </Button>

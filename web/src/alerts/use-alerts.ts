@@ -3,6 +3,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteD
 import { api } from '../api/endpoints';
 import { keys } from '../api/keys';
 import { useRoom } from '../live/use-room';
+import { notifyDone, notifyRefused } from '../ui/toast';
 
 /**
  * The position of the newest alert event this tab was told about. The relay and the projector read
@@ -64,10 +65,19 @@ export function useAlertList(status: AlertStatus, limit = 50) {
 }
 
 /** Acknowledge one alert (idempotent on the server); refreshes every alert query once it is recorded. */
+/**
+ * Acknowledge an alert; its outcome is toasted here, in the mutation's own callbacks: the row that
+ * asked is usually gone by then (the alerts room removes it from the open list before the POST
+ * answers), and a caller's per-call callbacks do not run once it has unmounted.
+ */
 export function useAcknowledgeAlert() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (id: string) => api.acknowledgeAlert(id),
-    onSuccess: () => qc.invalidateQueries({ queryKey: keys.alerts() }),
+    mutationFn: (alert: Pick<AlertItem, 'id' | 'message'>) => api.acknowledgeAlert(alert.id),
+    onSuccess: (_answer, alert) => {
+      notifyDone('Alert acknowledged', alert.message);
+      return qc.invalidateQueries({ queryKey: keys.alerts() });
+    },
+    onError: (error) => notifyRefused('Acknowledging the alert was refused', error),
   });
 }
