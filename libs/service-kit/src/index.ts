@@ -4,3 +4,4 @@ export * from './tokens';
 export * from './health';
 export * from './event-log.provider';
 export * from './bootstrap';
+export * from './metrics';

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { BaseEnv, parseEnv } from '@conclave/service-kit';
+import { BaseEnv, METRICS_PORTS, metricsEnv, parseEnv } from '@conclave/service-kit';
 
 export const OrchestratorEnv = BaseEnv.extend({
+  ...metricsEnv(METRICS_PORTS.orchestrator),
   /** results handled at once by this process (runs are serialised individually) */
   ORCHESTRATOR_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   /** how many optimistic-concurrency conflicts one input may hit before it is nak'ed for later */

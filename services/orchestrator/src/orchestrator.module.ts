@@ -1,7 +1,7 @@
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { estimateCallUsd } from '@conclave/contracts';
 import { EventLog } from '@conclave/event-log';
-import { createHealthController, createLogger, eventLogProviders, HEALTH_CHECKS, LOGGER, natsConnectionOptions, type Logger } from '@conclave/service-kit';
+import { createHealthController, createLogger, durableConsumers, eventLogProviders, HEALTH_CHECKS, LOGGER, natsConnectionOptions, RunObserver, ServiceMetrics, type Logger } from '@conclave/service-kit';
 import { RunRepository } from './adapters/run-repository';
 import { TemplateStore } from './adapters/template-store';
 import { SchemaValidator } from './adapters/validation';
@@ -16,6 +16,7 @@ import { startLegacyTimers, startTimers } from './app/timers';
 import type { OrchestratorEnv } from './config';
 
 const CONFIG = Symbol('ORCHESTRATOR_CONFIG');
+const metrics = new ServiceMetrics('orchestrator');
 /** the run-events consumers' handlers by durable name (redrive of their dead letters) */
 const RUN_EVENT_HANDLERS = Symbol('RUN_EVENT_HANDLERS');
 
@@ -41,9 +42,13 @@ class OrchestratorLoops implements OnApplicationBootstrap, BeforeApplicationShut
       ...[await startLegacyTimers(this.log, this.logger)].filter((c) => c !== null),
       startStallDetector(this.log, this.runs, this.logger, { stallMs: this.config.ORCHESTRATOR_STALL_MS }),
     ];
+    const { streams, consumers } = this.log.names;
+    const unwatch = metrics.watchConsumers(durableConsumers(this.log, [[streams.events, consumers.dispatcher], [streams.commands, consumers.timers], [streams.results, consumers.orchestratorResults]]));
+    this.running.push({ stop: async () => unwatch() });
     this.logger.info({ prefix: this.log.names.prefix }, 'dispatcher, results consumer and timers running');
   }
   async beforeApplicationShutdown() {
+    await this.outbox.flush(); // held phase deadlines still needed go out now; their commits are then acked
     await Promise.all(this.running.map((c) => c.stop()));
     this.logger.info('consumers stopped');
   }
@@ -65,14 +70,19 @@ export class OrchestratorModule {
         {
           provide: RunRepository,
           inject: [EventLog, SchemaValidator, Outbox],
-          useFactory: (log: EventLog, validator: SchemaValidator, outbox: Outbox) =>
-            new RunRepository(log, validator.validate, {
+          useFactory: (log: EventLog, validator: SchemaValidator, outbox: Outbox) => {
+            const observer = new RunObserver(metrics);
+            return new RunRepository(log, validator.validate, {
               maxConflicts: config.ORCHESTRATOR_MAX_CONFLICTS,
               cacheSize: config.ORCHESTRATOR_CACHE_RUNS,
               estimateUsd: (provider, model, maxTokens) => estimateCallUsd(provider, model, maxTokens),
               // commands without a detour: published right after the append (ADR 014)
-              onAppended: (runId, appended, run) => outbox.send(runId, appended, run),
-            }),
+              onAppended: (runId, appended, run) => {
+                outbox.send(runId, appended, run);
+                observer.observe(runId, appended, run.state); // runs and phase durations: counters only
+              },
+            });
+          },
         },
         { provide: TemplateStore, inject: [EventLog], useFactory: (log: EventLog) => new TemplateStore(log) },
         {
