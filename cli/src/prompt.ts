@@ -1,0 +1,74 @@
+import { createInterface, type Interface } from 'node:readline';
+
+/**
+ * Questions at the terminal, one line per answer. Lines are queued as they arrive, so answers typed
+ * (or piped) ahead are kept for the questions that follow. `ask` gives null once the input has ended
+ * or when its signal aborts (the question was settled elsewhere, e.g. in the dashboard).
+ */
+export class Prompter {
+  private readonly rl: Interface;
+  private readonly lines: string[] = [];
+  private waiter: ((line: string | null) => void) | null = null;
+  private ended = false;
+  private readonly terminal: boolean;
+
+  constructor(
+    input: NodeJS.ReadableStream & { isTTY?: boolean },
+    private readonly output: NodeJS.WritableStream & { isTTY?: boolean },
+  ) {
+    this.terminal = Boolean(input.isTTY && output.isTTY);
+    this.rl = createInterface({ input, output, terminal: this.terminal });
+    this.rl.on('line', (line) => {
+      if (this.waiter) this.settle(line);
+      else this.lines.push(line);
+    });
+    this.rl.on('close', () => {
+      this.ended = true;
+      this.settle(null);
+    });
+  }
+
+  get closed(): boolean {
+    return this.ended && this.lines.length === 0;
+  }
+
+  ask(question: string, signal?: AbortSignal): Promise<string | null> {
+    if (this.lines.length > 0) {
+      this.rl.setPrompt(question);
+      this.rl.prompt();
+      const line = this.lines.shift()!;
+      this.echo(line);
+      return Promise.resolve(line);
+    }
+    if (this.ended || signal?.aborted) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const onAbort = () => {
+        this.output.write('\n');
+        this.settle(null);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiter = (line) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (line !== null) this.echo(line);
+        resolve(line);
+      };
+      this.rl.setPrompt(question);
+      this.rl.prompt();
+    });
+  }
+
+  close(): void {
+    this.rl.close();
+  }
+
+  private settle(line: string | null): void {
+    const waiter = this.waiter;
+    this.waiter = null;
+    waiter?.(line);
+  }
+
+  /** without a terminal nothing echoes the answer: write it after its question, so the transcript reads right */
+  private echo(line: string): void {
+    if (!this.terminal) this.output.write(`${line}\n`);
+  }
+}
