@@ -1,6 +1,7 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap, type Type } from '@nestjs/common';
+import type { NatsNames } from '@conclave/contracts';
 import { EventLog } from '@conclave/event-log';
-import { createHealthController, createLogger, eventLogProviders, HEALTH_CHECKS, LOGGER, natsConnectionOptions, type Logger } from '@conclave/service-kit';
+import { createHealthController, createLogger, durableConsumers, eventLogProviders, HEALTH_CHECKS, LOGGER, natsConnectionOptions, ServiceMetrics, type Logger } from '@conclave/service-kit';
 import { describeWorkerEnv, type WorkerEnv } from './config';
 
 /** What the Nest shell needs of a worker runtime (WorkerRuntime satisfies it). */
@@ -12,6 +13,8 @@ export interface ManagedRuntime {
 }
 
 const RUNTIME = Symbol('WORKER_RUNTIME');
+/** starts the scrape-time metrics of this worker (in flight, its consumers); returns what stops them */
+const WATCH_METRICS = Symbol('WORKER_WATCH_METRICS');
 
 /**
  * Starts pulling after bootstrap; on shutdown stops pulling and drains in-flight calls (grace
@@ -22,11 +25,15 @@ class WorkerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdo
   constructor(
     @Inject(RUNTIME) private readonly runtime: ManagedRuntime,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(WATCH_METRICS) private readonly watchMetrics: () => () => void,
   ) {}
+  private unwatch = () => {};
   async onApplicationBootstrap() {
     await this.runtime.start();
+    this.unwatch = this.watchMetrics();
   }
   async beforeApplicationShutdown(signal?: string) {
+    this.unwatch();
     this.logger.info({ signal, inFlight: this.runtime.inFlightCount }, 'draining');
     await this.runtime.shutdown();
   }
@@ -40,6 +47,8 @@ export function createWorkerModule(options: {
   /** extra settings logged at boot (never secrets: describeWorkerEnv masks the keys) */
   describe?: Record<string, unknown>;
   createRuntime: (log: EventLog, logger: Logger) => ManagedRuntime;
+  /** its durable consumers on the COMMANDS stream: their pending and redelivered counts are metrics */
+  durables: (names: NatsNames) => string[];
 }): DynamicModule {
   const { env, service } = options;
   const logger = createLogger(service, env.LOG_LEVEL, { instance: env.INSTANCE_ID });
@@ -55,6 +64,18 @@ export function createWorkerModule(options: {
         provide: HEALTH_CHECKS,
         inject: [EventLog, RUNTIME],
         useFactory: (log: EventLog, runtime: ManagedRuntime) => ({ nats: () => !log.nc.isClosed(), pulling: () => runtime.running }),
+      },
+      {
+        provide: WATCH_METRICS,
+        inject: [EventLog, RUNTIME],
+        useFactory: (log: EventLog, runtime: ManagedRuntime) => () => {
+          const metrics = new ServiceMetrics(service);
+          const stops = [
+            metrics.watchInFlight(env.INSTANCE_ID, () => runtime.inFlightCount),
+            metrics.watchConsumers(durableConsumers(log, options.durables(log.names).map((d) => [log.names.streams.commands, d] as const))),
+          ];
+          return () => stops.forEach((stop) => stop());
+        },
       },
       WorkerLifecycle,
     ],

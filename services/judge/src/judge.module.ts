@@ -12,6 +12,7 @@ export class JudgeModule {
       env,
       describe: { judgeTimeoutSeconds: env.JUDGE_TIMEOUT_SECONDS },
       createRuntime: (log, logger) => createJudgeRuntime(env, log, logger),
+      durables: (names) => [names.consumers.judgeWorkers],
     });
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseEnv } from '@conclave/service-kit';
+import { METRICS_PORTS, metricsEnv, parseEnv } from '@conclave/service-kit';
 import { WorkerEnv } from '@conclave/worker-kit';
 
 /**
@@ -7,6 +7,7 @@ import { WorkerEnv } from '@conclave/worker-kit';
  * grace, provider keys, agent workspace and tools) plus the programs `tool` phases may run.
  */
 export const LlmWorkerEnv = WorkerEnv.extend({
+  ...metricsEnv(METRICS_PORTS['llm-worker']),
   /** programs a `tool` phase may run in the run's workspace (comma-separated bare names) */
   TOOL_ALLOW: z
     .string()

@@ -56,6 +56,7 @@ export class LlmWorkerModule {
           // the run branch's git work (integrate, reset, clean-up), also a worker of its own in the fleet
           createWorkspaceRuntime(sideRuntime(env, 'git'), log, logger),
         ]),
+      durables: (names) => [names.consumers.generateWorkers, names.consumers.toolRunners, names.consumers.workspaceTasks],
     });
   }
 }

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { bootService, createLogger, runStandalone, type StartService } from '@conclave/service-kit';
+import { bootService, createLogger, runStandalone, withMetricsServer, type StartService } from '@conclave/service-kit';
 import { loadConfig } from './config';
 import { createSandbox } from './domain/tools/sandbox';
 import { LlmWorkerModule } from './llm-worker.module';
@@ -15,13 +15,14 @@ export const start: StartService = async (envVars, options = {}) => {
     },
     createLogger('llm-worker', env.LOG_LEVEL, { instance: env.INSTANCE_ID }),
   );
-  return bootService({
+  const running = await bootService({
     service: 'llm-worker',
     module: LlmWorkerModule.forRoot(env, sandbox) as never,
     logLevel: env.LOG_LEVEL,
     hosted: options.hosted,
     ...(env.HEALTH_PORT > 0 ? { http: { port: env.HEALTH_PORT, host: '127.0.0.1' } } : {}),
   });
+  return withMetricsServer(running, { service: 'llm-worker', port: env.METRICS_PORT, host: env.METRICS_HOST });
 };
 
 if (require.main === module) runStandalone('llm-worker', start);

@@ -117,8 +117,8 @@ export class ServiceMetrics {
     this.m.phaseDuration.observe({ service: this.service, kind, outcome }, seconds);
   }
 
-  /** A candidate's or a judge's call, from the result the worker built. */
-  call(role: 'candidate' | 'judge', result: CallResult): void {
+  /** A candidate's or a judge's call, from the result the worker built (returned as it is). */
+  call<R extends CallResult>(role: 'candidate' | 'judge', result: R): R {
     const { provider, model, outcome } = result;
     (role === 'candidate' ? this.m.candidateDuration : this.m.judgeDuration).observe({ service: this.service, provider, model, outcome: outcome.status }, result.durationMs / 1000);
     if (outcome.tokens) {
@@ -126,6 +126,7 @@ export class ServiceMetrics {
       this.m.tokens.inc({ service: this.service, role, provider, model, direction: 'output' }, outcome.tokens.output);
     }
     if (outcome.costUsd) this.m.cost.inc({ service: this.service, role, provider, model }, outcome.costUsd);
+    return result;
   }
 
   /** Durable consumers' pending, ack-pending and redelivered counts, read at scrape. */

@@ -1,11 +1,13 @@
 import { JudgeCandidates, VerdictResult, type NatsNames } from '@conclave/contracts';
 import type { EventLog } from '@conclave/event-log';
+import { ServiceMetrics } from '@conclave/service-kit';
 import { WorkerRuntime, type WorkerLogger, type WorkerSpec } from '@conclave/worker-kit';
 import { judgeCandidates, type VerdictOutcome } from '../domain/judge';
 import type { JudgeRegistry } from '../domain/judge-provider';
 import type { JudgeEnv } from '../config';
 import { createJudgeRegistry, credentialSourceOf, type JudgeProviderSettings } from './judges';
 
+const metrics = new ServiceMetrics('judge');
 export type JudgeRuntime = WorkerRuntime<JudgeCandidates, VerdictOutcome, VerdictResult>;
 
 /** JudgeCandidates → VerdictResult on the shared `judges` consumer. */
@@ -18,7 +20,8 @@ export function judgeWorkerSpec(judges: JudgeRegistry, names: NatsNames, timeout
     // JudgeCandidates carries no deadline of its own: the process-wide JUDGE_TIMEOUT_SECONDS applies
     timeoutMs: () => timeoutMs,
     execute: (command, ctx) => judgeCandidates(command, { judges }, ctx),
-    toResult: (command, outcome, meta) => ({
+    // latency, tokens and cost by provider and model, once per result built (counters only)
+    toResult: (command, outcome, meta) => metrics.call('judge', {
       type: 'VerdictResult',
       commandId: command.commandId,
       runId: command.runId,

@@ -1,5 +1,6 @@
 import { CandidateResult, GenerateCandidate, type NatsNames } from '@conclave/contracts';
 import { TranscriptStore, type EventLog } from '@conclave/event-log';
+import { ServiceMetrics } from '@conclave/service-kit';
 import { WorkerRuntime, type ExecuteContext, type WorkerEnv, type WorkerLogger, type WorkerSpec } from '@conclave/worker-kit';
 import { partialWorkOf } from '../domain/agent/code-change';
 import { generateCandidate, type CandidateOutcome, type GenerateDeps } from '../domain/generate';
@@ -9,6 +10,7 @@ import { createProviderRegistry, credentialSourceOf, type ProviderSettings } fro
 
 /** A candidate's outcome as results carry it: the transcript's reference (inline when small). */
 export type StoredOutcome = CandidateResult['outcome'];
+const metrics = new ServiceMetrics('llm-worker');
 export type GenerateRuntime = WorkerRuntime<GenerateCandidate, StoredOutcome, CandidateResult>;
 
 export interface GenerateWorkerDeps extends GenerateDeps {
@@ -62,7 +64,8 @@ export function generateWorkerSpec(deps: GenerateWorkerDeps, names: NatsNames): 
       const stored = storeTranscript({ status: 'failed', error: { code: kind, message: kind, retryable: false }, transcript: session.transcript() }, command, deps, alongside);
       return { partial, toolCalls: [...session.tools.records], ...(stored.status === 'failed' && stored.transcript ? { transcript: stored.transcript } : {}) };
     },
-    toResult: (command, outcome, meta) => ({
+    // latency, tokens and cost by provider and model, once per result built (counters only)
+    toResult: (command, outcome, meta) => metrics.call('candidate', {
       type: 'CandidateResult',
       commandId: command.commandId,
       runId: command.runId,
