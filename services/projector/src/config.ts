@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { BaseEnv } from '@conclave/service-kit';
+import { BaseEnv, METRICS_PORTS, metricsEnv } from '@conclave/service-kit';
 import { DEFAULT_BATCH } from './projector';
 import { DEFAULT_THRESHOLDS, type AlertThresholds } from './alerts/detectors';
 
 /** The projector's environment, parsed once at boot. */
 export const ProjectorEnv = BaseEnv.extend({
+  ...metricsEnv(METRICS_PORTS.projector),
   /** most events folded in one transaction */
   PROJECTOR_BATCH: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_BATCH),
   /** interface of the optional /health and /status server (HEALTH_PORT) */

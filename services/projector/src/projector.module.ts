@@ -12,7 +12,7 @@ import {
 import { EventLog } from '@conclave/event-log';
 import { createDataSource, MAIN_CHECKPOINT, migrate, type DataSource } from '@conclave/read-models';
 import { messageSequenceOf } from '@conclave/contracts';
-import { createHealthModule, eventLogProviders, HEALTH_CHECKS, LOGGER, natsConnectionOptions, type HealthChecks, type Logger } from '@conclave/service-kit';
+import { createHealthModule, durableConsumers, eventLogProviders, HEALTH_CHECKS, LOGGER, natsConnectionOptions, ServiceMetrics, type HealthChecks, type Logger } from '@conclave/service-kit';
 import { alertThresholds, type ProjectorEnv } from './config';
 import { Projector } from './projector';
 import { DeadLetterProjector } from './dead-letters';
@@ -33,6 +33,34 @@ function within<T>(ms: number, work: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * The projector's metrics, read at scrape: its lag in log messages and in seconds (the age of the
+ * oldest message not applied yet), the dead letters of the read model by consumer, reason and
+ * state, and its dead-letters durable's pending counts. Returns what stops them.
+ */
+function watchProjectorMetrics(log: EventLog, projector: Projector, dataSource: DataSource): () => void {
+  const metrics = new ServiceMetrics('projector');
+  const stops = [
+    metrics.watchProjectorLag(async () => {
+      const { lastLogSequence, checkpoint } = await projector.getStatus();
+      if (lastLogSequence === null) return null;
+      const next = messageSequenceOf(checkpoint) + 1;
+      const behind = Math.max(0, messageSequenceOf(lastLogSequence) - next + 1);
+      if (behind === 0) return { events: 0, seconds: 0 };
+      const oldest = await log.jsm.direct.getMessage(log.names.streams.events, { seq: next });
+      return { events: behind, seconds: oldest ? Math.max(0, Date.now() - oldest.time.getTime()) / 1000 : 0 };
+    }),
+    metrics.watchDeadLetters(async () => {
+      const rows: { consumer: string; reason: string; open: boolean; n: number }[] = await dataSource.query(
+        'SELECT consumer, reason, redriven_at IS NULL AS open, count(*)::int AS n FROM dead_letters GROUP BY 1, 2, 3',
+      );
+      return rows.map((r) => ({ consumer: r.consumer, reason: r.reason, state: r.open ? 'open' : 'redriven', count: r.n }));
+    }),
+    metrics.watchConsumers(durableConsumers(log, [[log.names.streams.deadLetters, log.names.consumers.deadLetters]])),
+  ];
+  return () => stops.forEach((stop) => stop());
+}
+
+/**
  * Starts the projector once every provider is ready; on shutdown stops it (the batch in flight
  * commits or rolls back) and closes the DataSource. The EventLog provider drains afterwards, in
  * onApplicationShutdown.
@@ -45,15 +73,19 @@ class ProjectorLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
     @Inject(AlertWatch) private readonly alerts: AlertWatch,
     @Inject(READ_MODELS_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(EventLog) private readonly log: EventLog,
   ) {}
+  private unwatch = () => {};
 
   onApplicationBootstrap() {
     this.projector.start();
     this.deadLetters.start();
     this.alerts.start();
+    this.unwatch = watchProjectorMetrics(this.log, this.projector, this.dataSource);
   }
 
   async beforeApplicationShutdown(signal?: string) {
+    this.unwatch();
     this.logger.info({ signal }, 'stopping the projector');
     await Promise.all([this.projector.stop(), this.deadLetters.stop(), this.alerts.stop()]);
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
