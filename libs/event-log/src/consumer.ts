@@ -8,8 +8,18 @@ import type { EventLog } from './event-log';
  * a transient failure naks with a delay; poison is terminated: copied to the dead-letter stream
  * with its reason, then acked.
  */
-export type Disposition = { kind: 'ack' } | { kind: 'nak'; delayMs: number } | { kind: 'term'; reason: string; category: Exclude<DeadLetterReason, 'max_deliver'> };
+export type Disposition =
+  | { kind: 'ack' }
+  | { kind: 'ackAfter'; settled: Promise<unknown> }
+  | { kind: 'nak'; delayMs: number }
+  | { kind: 'term'; reason: string; category: Exclude<DeadLetterReason, 'max_deliver'> };
 export const ack = (): Disposition => ({ kind: 'ack' });
+/**
+ * Ack once `settled` resolves (nak with backoff if it rejects), without holding a handler slot
+ * meanwhile: for an effect that completes later in this process (the outbox's held phase deadlines).
+ * Until then the message stays unacked, so a crash brings it back to another process.
+ */
+export const ackAfter = (settled: Promise<unknown>): Disposition => ({ kind: 'ackAfter', settled });
 export const nak = (delayMs: number): Disposition => ({ kind: 'nak', delayMs });
 /** poison: `undecodable` (not JSON / not the contract) or `rejected` (decoded, refused for good) */
 export const term = (reason: string, category: Exclude<DeadLetterReason, 'max_deliver'> = 'rejected'): Disposition => ({ kind: 'term', reason, category });
@@ -75,6 +85,26 @@ export async function runConsumer(log: EventLog, options: ConsumeOptions, handle
     await m.ackAck().catch(() => m.ack());
     await options.onDeadLetter?.(m, `${reason}: ${error}`);
   };
+  const acknowledge = async (m: JsMsg) => {
+    lastErrors.delete(m.seq);
+    if (options.ackWithoutReply) m.ack();
+    else await m.ackAck().catch(() => m.ack());
+  };
+  /** an ackAfter: the lease is kept alive until the effect settles; the handler's slot is free already */
+  const later = (m: JsMsg, settled: Promise<unknown>) => {
+    const heartbeat = setInterval(() => m.working(), options.workingIntervalMs ?? 5_000);
+    settled
+      .then(
+        () => acknowledge(m),
+        (err: unknown) => {
+          options.onError?.(m, err);
+          rememberError(lastErrors, m.seq, errorText(err));
+          m.nak(retryDelayMs(m.info.deliveryCount));
+        },
+      )
+      .catch((err: unknown) => options.onError?.(m, err))
+      .finally(() => clearInterval(heartbeat));
+  };
   const messages = await consumer.consume({ max_messages: Math.max(concurrency, 1) });
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
@@ -100,9 +130,10 @@ export async function runConsumer(log: EventLog, options: ConsumeOptions, handle
     }
     switch (disposition.kind) {
       case 'ack':
-        lastErrors.delete(m.seq);
-        if (options.ackWithoutReply) m.ack();
-        else await m.ackAck().catch(() => m.ack());
+        await acknowledge(m);
+        break;
+      case 'ackAfter':
+        later(m, disposition.settled);
         break;
       case 'nak':
         if (deliveries + 1 >= maxDeliver) {

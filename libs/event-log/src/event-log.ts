@@ -226,7 +226,8 @@ export class EventLog {
     const base = { ack_policy: AckPolicy.Explicit, ack_wait: nanos(ackWaitMs), deliver_policy: DeliverPolicy.All };
     const bounded = (maxDeliver: number) => ({ ...base, max_deliver: maxDeliver, backoff: schedule(1, 2, 4, 8) });
     const { maxDeliver } = CONSUMER_LIMITS;
-    await this.ensureConsumer(streams.events, { ...bounded(maxDeliver.dispatcher), durable_name: consumers.dispatcher, filter_subject: subjects.aggregateEvents('run', '*'), max_ack_pending: 1000 });
+    await this.ensureConsumer(streams.events, { ...bounded(maxDeliver.dispatcher), durable_name: consumers.dispatcher, filter_subject: subjects.aggregateEvents('run', '*'), max_ack_pending: 10_000 });
+    // (the dispatcher acks a commit whose phase deadline the outbox holds when the hold ends: up to a few seconds of commits stay pending)
     // timers hold only due times (commands.timer, ADR 014). Before commits they read every run event
     // and held the ones with a due time: that consumer is removed once it holds nothing; until then
     // the orchestrator drains it (app/timers.ts startLegacyTimers: each held due time moves over)

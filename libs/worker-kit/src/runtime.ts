@@ -4,6 +4,7 @@ import type { Subscription } from '@nats-io/transport-node';
 import type { z } from 'zod';
 import { CancelWork, DirectResultReply, LiveMessage, type Failure, type ToolCallRecord } from '@conclave/contracts';
 import { ack, contractsHeaders, decodeContract, nak, retryDelayMs, runConsumer, term, type Disposition, type EventLog, type RunningConsumer } from '@conclave/event-log';
+import { endWorkSpan, recordToolCallSpan, startWorkSpan, workTrace } from '@conclave/service-kit';
 import { DeltaCoalescer } from './live';
 
 /** The fields every work command shares (GenerateCandidate, JudgeCandidates). */
@@ -246,6 +247,10 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
         concurrency: this.options.concurrency ?? 8,
         workingIntervalMs: this.options.workingIntervalMs ?? 5_000,
         instanceId: this.options.workerId,
+        // the result is out before the ack, and the orchestrator takes a result once (by its attempt
+        // token): a confirmed ack would only cost a reply per command, since a failed one fell back to
+        // this same unconfirmed ack anyway (issue 12)
+        ackWithoutReply: true,
         onDeadLetter: (m, reason) => this.deadLetter(m, reason),
         onError: (m, err) => logger.error({ err, subject: m.subject, streamSequence: m.seq, deliveryCount: m.info.deliveryCount }, 'work handler failed: nak with backoff'),
       },
@@ -300,6 +305,7 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
     if ('poison' in parsed) return term(parsed.poison, 'undecodable'); // copied to DEAD_LETTERS, then acked
     const command = parsed.command;
     const started = this.now();
+    startWorkSpan(this.spec.role, m.headers, command, m.info.deliveryCount);
 
     if (this.isRunCancelled(command.runId)) {
       await this.publishResult(command, failedOutcome('cancelled', 'the run was cancelled before the command started', false), started);
@@ -329,6 +335,7 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
         signal: controller.signal,
         onDelta: (text) => coalescer?.push(text),
         onToolCall: (record) => {
+          recordToolCallSpan(this.spec.role, command, record);
           if (!target) return;
           coalescer?.flush();
           this.publishToolCall(target, record);
@@ -415,8 +422,10 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
    */
   private async publishResult(command: C, outcome: O | FailedOutcome, started: number, writes: Promise<unknown>[] = []): Promise<void> {
     const durationMs = Math.max(0, Math.round(this.now() - started));
-    const result = this.spec.result.parse(this.spec.toResult(command, outcome, { workerId: this.options.workerId, durationMs }));
+    const trace = workTrace(command); // the candidate records its span
+    const result = this.spec.result.parse({ ...this.spec.toResult(command, outcome, { workerId: this.options.workerId, durationMs }), ...(trace ? { trace } : {}) });
     const [delivery, settled] = await Promise.all([this.deliver(command, result), Promise.allSettled(writes)]);
+    endWorkSpan(command, outcome);
     for (const s of settled) {
       if (s.status === 'rejected') this.options.logger.warn({ err: s.reason as unknown, commandId: command.commandId }, 'a write the result refers to failed');
     }

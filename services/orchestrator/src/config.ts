@@ -11,6 +11,8 @@ export const OrchestratorEnv = BaseEnv.extend({
   ORCHESTRATOR_CACHE_RUNS: z.coerce.number().int().min(10).default(2000),
   /** a worker silent this long (and at least 3 heartbeats) has its candidates re-dispatched */
   ORCHESTRATOR_STALL_MS: z.coerce.number().int().min(500).default(10_000),
+  /** how long a phase deadline waits in this process before it goes to the timers consumer (0: at once; ADR 020) */
+  ORCHESTRATOR_DEADLINE_HOLD_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
 });
 export type OrchestratorEnv = z.infer<typeof OrchestratorEnv>;
 

@@ -66,7 +66,7 @@ export class OrchestratorModule {
         { provide: LOGGER, useValue: createLogger('orchestrator', config.LOG_LEVEL, { instance: config.INSTANCE_ID }) },
         ...eventLogProviders({ ...natsConnectionOptions(config), prefix: config.CONCLAVE_PREFIX, name: `orchestrator-${config.INSTANCE_ID}` }),
         { provide: SchemaValidator, useValue: new SchemaValidator() },
-        { provide: Outbox, inject: [EventLog, LOGGER], useFactory: (log: EventLog, logger: Logger) => new Outbox(log, logger) },
+        { provide: Outbox, inject: [EventLog, LOGGER], useFactory: (log: EventLog, logger: Logger) => new Outbox(log, logger, config.ORCHESTRATOR_DEADLINE_HOLD_MS) },
         {
           provide: RunRepository,
           inject: [EventLog, SchemaValidator, Outbox],

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { GenerateCandidate, JudgeCandidates, messageSequenceOf, RunTool, WorkspaceTask, type EventData, type NatsNames, type Recorded } from '@conclave/contracts';
-import { contractsHeaders, type EventLog } from '@conclave/event-log';
+import type { EventLog } from '@conclave/event-log';
 import type { Logger } from '@conclave/service-kit';
 import { isActive, type RunState } from '../domain';
+import { commandHeaders } from '../adapters/run-tracing';
 
 /** What the outbox needs of a run: its state and the requests of its candidates (a re-dispatch repeats one). */
 export interface RunSnapshot {
@@ -18,6 +19,8 @@ export interface Outgoing {
   msgId: string;
   /** a command for work that may already be done (the repair path publishes it only while outstanding) */
   outstanding?: (run: RunState) => boolean;
+  /** a phase's deadline: the outbox may hold it while the phase is short-lived (Outbox.send) */
+  deadline?: string;
 }
 
 /** A due time on `commands.timer`: the `timers` consumer holds it until `due`, then ticks the run. */
@@ -112,12 +115,25 @@ export function outgoingOf(event: Recorded, runId: string, run: RunSnapshot, sub
       });
       return [{ subject: subjects.workspace, payload: command, msgId: command.commandId }];
     }
+    case 'PhaseStarted': {
+      // the deadline matters only while the phase runs at this attempt (a retry sets its own)
+      const { phaseId, deadline } = event.data;
+      if (!deadline) return [];
+      const outstanding = (s: RunState) => isActive(s) && s.phases[phaseId]?.status === 'running' && s.phases[phaseId]?.deadline === deadline;
+      return [{ ...dueTime(runId, deadline, event.id, subjects), outstanding, deadline }];
+    }
     default: {
       const due = dueOf(event);
-      return due ? [{ subject: subjects.timer, payload: TimerDue.parse({ runId, due, eventId: event.id }), msgId: `${event.id}:timer` }] : [];
+      return due ? [dueTime(runId, due, event.id, subjects)] : [];
     }
   }
 }
+
+const dueTime = (runId: string, due: string, eventId: string, subjects: NatsNames['subjects']): Outgoing => ({
+  subject: subjects.timer,
+  payload: TimerDue.parse({ runId, due, eventId }),
+  msgId: `${eventId}:timer`,
+});
 
 /** The due time an event sets: a phase's deadline, a phase's or a candidate's retry. */
 export function dueOf(event: Recorded): string | undefined {
@@ -137,38 +153,73 @@ export function dueOf(event: Recorded): string | undefined {
 const REMEMBERED_COMMITS = 20_000;
 
 /**
+ * How long a phase deadline may wait in this process before it goes to the timers consumer. Most
+ * phases of a fast pipeline end well within it, and their deadline is then never published (on a
+ * 3-phase run that is 3 of its 12 command-stream writes and ~20 NATS messages).
+ */
+export const DEADLINE_HOLD_MS = 2_000;
+
+/** a phase deadline this process holds (see Outbox.send) */
+interface Held {
+  outgoing: Outgoing;
+  timer: NodeJS.Timeout;
+  /** the hold is over: published, or no longer needed */
+  done: (published: Promise<void> | null) => void;
+}
+
+/**
  * Commands without a detour (ADR 014): right after a decision's commit is appended, the
  * orchestrator publishes the commands and due times it calls for. The dispatcher consumer stays as
- * the repair path: for a commit this process sent it does nothing; for any other (this process
- * crashed between its append and its publish, or another replica appended) it publishes what is
- * still outstanding.
+ * the repair path: for a commit this process sent it acks once the publication is out; for any
+ * other (this process crashed between its append and its publish, or another replica appended) it
+ * publishes what is still outstanding.
+ *
+ * Phase deadlines are held (ADR 020): a PhaseStarted's due time is published only if the phase is
+ * still running at that attempt after `holdMs` (or right away when the deadline is nearer). The
+ * dispatcher acks that commit only when the hold ends, so if this process dies meanwhile the commit
+ * is redelivered and the repair path publishes the deadline of a phase that still runs.
  */
 export class Outbox {
   /** stream sequence of a commit → its publication (true once everything it calls for is out) */
   private readonly sent = new Map<number, Promise<boolean>>();
+  /** run id → its held deadlines by message id */
+  private readonly held = new Map<string, Map<string, Held>>();
+  /** the latest state of each run with held deadlines, as this process's decisions left it */
+  private readonly latest = new Map<string, RunState>();
 
   constructor(
     private readonly log: EventLog,
     private readonly logger: Logger,
+    private readonly holdMs = DEADLINE_HOLD_MS,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** After an append: publish what the commit calls for, now (not awaited by the decision). */
   send(runId: string, appended: readonly Recorded[], run: RunSnapshot): void {
     if (appended.length === 0) return;
+    this.release(runId, run.state);
     const commits = new Set(appended.map((e) => messageSequenceOf(e.sequence)));
-    const publication = this.publishAll(appended.flatMap((e) => outgoingOf(e, runId, run, this.log.names.subjects)))
+    const now = this.now();
+    const immediate: Outgoing[] = [];
+    const holds: Promise<void>[] = [];
+    for (const o of appended.flatMap((e) => outgoingOf(e, runId, run, this.log.names.subjects))) {
+      const hold = o.deadline ? Math.min(this.holdMs, Date.parse(o.deadline) - now - this.holdMs) : 0;
+      if (hold > 0) holds.push(this.hold(runId, o, hold, run.state));
+      else immediate.push(o);
+    }
+    const publication = Promise.all([this.publishAll(immediate), ...holds])
       .then(() => true)
       .catch((err: unknown) => {
         this.logger.warn({ err, runId }, 'commands not published after the append; the dispatcher will repair');
+        for (const seq of commits) this.sent.delete(seq); // its next delivery takes the repair path
         return false;
       });
     for (const seq of commits) this.remember(seq, publication);
   }
 
-  /** Whether this process published (or is publishing) everything the commit at `seq` calls for. */
-  async sentHere(seq: number): Promise<boolean> {
-    const publication = this.sent.get(seq);
-    return publication ? publication : false;
+  /** This process's publication of what the commit at `seq` calls for (undefined: not sent here). */
+  sentHere(seq: number): Promise<boolean> | undefined {
+    return this.sent.get(seq);
   }
 
   /** The repair path: publish what `events` call for that is still outstanding in `run`. */
@@ -178,9 +229,55 @@ export class Outbox {
     return due.length;
   }
 
+  /** Publish every held deadline still needed now (shutdown: nothing waits for a hold to end). */
+  async flush(): Promise<void> {
+    const runs = [...this.held.keys()];
+    await Promise.all(runs.flatMap((runId) => [...(this.held.get(runId)?.keys() ?? [])].map((msgId) => this.end(runId, msgId, true))));
+  }
+
+  /** Holds a deadline; resolves when it is published or no longer needed. */
+  private hold(runId: string, outgoing: Outgoing, ms: number, state: RunState): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => void this.end(runId, outgoing.msgId, true), ms);
+      timer.unref();
+      const done = (published: Promise<void> | null) => (published ? published.then(resolve, reject) : resolve());
+      const forRun = this.held.get(runId) ?? new Map<string, Held>();
+      forRun.set(outgoing.msgId, { outgoing, timer, done });
+      this.held.set(runId, forRun);
+      this.latest.set(runId, state);
+    });
+  }
+
+  /** A later decision of the run: the held deadlines its phases no longer need are dropped. */
+  private release(runId: string, state: RunState): void {
+    const forRun = this.held.get(runId);
+    if (!forRun) return;
+    this.latest.set(runId, state);
+    for (const [msgId, held] of forRun) if (held.outgoing.outstanding && !held.outgoing.outstanding(state)) void this.end(runId, msgId, false);
+  }
+
+  /** Ends a hold: publishes the deadline when `publish` and the phase still needs it. */
+  private end(runId: string, msgId: string, publish: boolean): Promise<void> {
+    const forRun = this.held.get(runId);
+    const held = forRun?.get(msgId);
+    if (!forRun || !held) return Promise.resolve();
+    clearTimeout(held.timer);
+    forRun.delete(msgId);
+    const state = this.latest.get(runId);
+    if (forRun.size === 0) {
+      this.held.delete(runId);
+      this.latest.delete(runId);
+    }
+    const needed = publish && (!state || !held.outgoing.outstanding || held.outgoing.outstanding(state));
+    const published = needed ? this.publishAll([held.outgoing]) : null;
+    held.done(published);
+    return published ?? Promise.resolve();
+  }
+
   private async publishAll(outgoing: readonly Outgoing[]): Promise<void> {
+    if (outgoing.length === 0) return;
     // commands carry the contracts fingerprint: they are the output of their contract's parse
-    await Promise.all(outgoing.map((o) => this.log.publish(o.subject, o.payload, o.msgId, o.subject === this.log.names.subjects.timer ? undefined : contractsHeaders())));
+    await Promise.all(outgoing.map((o) => this.log.publish(o.subject, o.payload, o.msgId, o.subject === this.log.names.subjects.timer ? undefined : commandHeaders(o.payload))));
   }
 
   private remember(seq: number, publication: Promise<boolean>): void {

@@ -1,5 +1,5 @@
 import { parseEventSubject, type Recorded } from '@conclave/contracts';
-import { ack, runConsumer, term, EventLog, type Disposition, type RunningConsumer } from '@conclave/event-log';
+import { ack, ackAfter, runConsumer, term, EventLog, type Disposition, type RunningConsumer } from '@conclave/event-log';
 import type { Logger } from '@conclave/service-kit';
 import type { RunEventHandler } from './redrive';
 
@@ -20,8 +20,11 @@ export function consumeRunEvents(
     /** before an undecodable run message is dead-lettered (its run fails: it cannot be trusted past it) */
     onUndecodable?: (runId: string) => Promise<void>;
     ackWithoutReply?: boolean;
-    /** a commit that needs nothing (the outbox sent it): acked without being decoded */
-    done?: (seq: number) => Promise<boolean>;
+    /**
+     * The publication of a commit this process appended (the outbox's; undefined for any other):
+     * such a commit is acked without being decoded once the publication is out.
+     */
+    sentHere?: (seq: number) => Promise<boolean> | undefined;
   },
   handle: RunEventHandler,
 ): Promise<RunningConsumer> {
@@ -39,7 +42,8 @@ export function consumeRunEvents(
     async (m) => {
       const target = parseEventSubject(m.subject, log.names.prefix);
       if (!target || target.aggregate !== 'run') return ack();
-      if (options.done && (await options.done(m.seq))) return ack();
+      const publication = options.sentHere?.(m.seq);
+      if (publication) return ackOncePublished(publication);
       let events: Recorded[];
       try {
         events = EventLog.decodeAll(m);
@@ -49,5 +53,18 @@ export function consumeRunEvents(
       }
       return handle(events, target.id, m.seq) as Promise<Disposition>;
     },
+  );
+}
+
+/**
+ * Ack a commit once this process's publication of what it calls for is out (ackAfter: the handler's
+ * slot is free meanwhile). A publication that failed is forgotten by the outbox, so the nak brings
+ * the commit back to the repair path.
+ */
+export function ackOncePublished(publication: Promise<boolean>): Disposition {
+  return ackAfter(
+    publication.then((sent) => {
+      if (!sent) throw new Error('what the commit calls for was not published here: the next delivery repairs it');
+    }),
   );
 }
