@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { PinoNestLogger, type Logger } from '@conclave/service-kit';
+import type { NextFunction, Request, Response } from 'express';
+import { answerMetrics, PinoNestLogger, type Logger } from '@conclave/service-kit';
 import { apiTokens, type GatewayConfig } from './config';
 import { GatewayModule } from './gateway.module';
 import { bearerAuth, bindActor } from './http/auth';
@@ -20,7 +21,7 @@ export const JSON_BODY_LIMIT = '1mb';
  * The gateway application, configured but not listening (main.ts listens; tests listen on port 0).
  * Middleware order: request id + access log → Host allow-list (on loopback) → security headers →
  * CORS (preflights answered before auth) → rate limit → bearer auth → JSON body (1 MB) → the
- * request's actor → API docs → dashboard → Nest routes under /api/v1 → Nest's 404 and error
+ * request's actor → API docs → /metrics → dashboard → Nest routes under /api/v1 → Nest's 404 and error
  * handlers, all answered by the one ErrorFilter.
  */
 export async function createGatewayApp(config: GatewayConfig, logger: Logger): Promise<NestExpressApplication> {
@@ -44,6 +45,8 @@ export async function createGatewayApp(config: GatewayConfig, logger: Logger): P
   app.use(requestGuard()); // no untyped, too deep or __proto__-poisoned bodies; no NUL in queries
   app.use(bindActor());
   serveApiDocs(app);
+  // the process's Prometheus metrics (every hosted service's in the single-process stack); a bearer token when tokens are set
+  app.use((req: Request, res: Response, next: NextFunction) => (req.method === 'GET' && req.path === '/metrics' ? void answerMetrics(req, res) : next()));
   serveDashboard(app, config.WEB_DIST);
   app.useGlobalFilters(new ErrorFilter(logger));
   return app;

@@ -16,14 +16,17 @@ export function overridePrefix(service: HostedService): string {
 /** Shared variables only one service receives (the master key never leaves the gateway's config). */
 const ONLY_FOR: Record<string, HostedService> = { CONCLAVE_MASTER_KEY: 'gateway' };
 
-/** Shared variables no hosted service receives: one port per process (set `<SERVICE>__HEALTH_PORT`). */
-const NOT_SHARED = new Set(['HEALTH_PORT']);
+/**
+ * Shared variables no hosted service receives: one port per process (set `<SERVICE>__HEALTH_PORT`).
+ * METRICS_PORT is the stack's own: one /metrics for the process (the registry is the process's).
+ */
+const NOT_SHARED = new Set(['HEALTH_PORT', 'METRICS_PORT']);
 
 /**
  * Variables every hosted service must see alike: code reads them from process.env at import time
  * (the orchestrator's command subject) or once per process.
  */
-const PROCESS_WIDE = new Set(['CONCLAVE_PREFIX', 'NODE_OPTIONS', 'CONCLAVE_SERVICES']);
+const PROCESS_WIDE = new Set(['CONCLAVE_PREFIX', 'NODE_OPTIONS', 'CONCLAVE_SERVICES', 'CONCLAVE_METRICS']);
 
 /** CONCLAVE_SERVICES (a comma list; unset or empty: all of them) as hosted services. */
 export function selectServices(value: string | undefined): HostedService[] {
@@ -64,5 +67,6 @@ export function hostedEnv(service: HostedService, env: NodeJS.ProcessEnv, proces
   }
   if (refused.length > 0) throw new ConfigError(refused.map((k) => `${k}: ${k.slice(own.length)} is one per process in the single-process stack (set it without the ${own} prefix)`));
   const instance = overrides.INSTANCE_ID ?? `${shared.INSTANCE_ID ?? processId}-${service}`;
-  return { ...shared, ...overrides, INSTANCE_ID: instance };
+  // no hosted service opens its default metrics port: the gateway's /metrics (or the stack's METRICS_PORT) serves the process
+  return { METRICS_PORT: '0', ...shared, ...overrides, INSTANCE_ID: instance };
 }

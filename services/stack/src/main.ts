@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { join, resolve } from 'node:path';
 import { Logger as NestLogger } from '@nestjs/common';
-import { ConfigError, createLogger, PinoNestLogger, type Logger, type RunningService, type StartService } from '@conclave/service-kit';
+import { ConfigError, createLogger, metricsSettings, PinoNestLogger, serveMetrics, type Logger, type RunningService, type StartService } from '@conclave/service-kit';
+import { flushTracing, startTracing } from '@conclave/service-kit';
 import { hostedEnv, selectServices, type HostedService } from './hosted-env';
 
 /**
@@ -48,6 +49,8 @@ export async function startStack(env: NodeJS.ProcessEnv = process.env, framework
   const selected = selectServices(env.CONCLAVE_SERVICES);
   const envs = selected.map((service) => [service, hostedEnv(service, env)] as const); // configuration problems before any connection
   const starts = envs.map(([service, serviceEnv]) => [service, loadStart(service), serviceEnv] as const);
+  // one SDK for the process (OTEL_EXPORTER_OTLP_ENDPOINT set): spans name their service module (`conclave.service`)
+  await startTracing({ service: 'conclave', env });
   const services = new Map<HostedService, RunningService>();
   let failure: { reason: unknown } | undefined;
   for (const [service, start, serviceEnv] of starts) {
@@ -63,6 +66,7 @@ export async function startStack(env: NodeJS.ProcessEnv = process.env, framework
     const gateway = services.get('gateway');
     if (gateway) await gateway.close();
     const failures = (await Promise.allSettled([...services].filter(([name]) => name !== 'gateway').map(([, s]) => s.close()))).filter((r) => r.status === 'rejected');
+    await flushTracing().catch(() => undefined);
     if (failures.length > 0) throw (failures[0] as PromiseRejectedResult).reason;
   };
   if (failure) {
@@ -101,11 +105,20 @@ function main(): void {
       void stop();
     });
   }
+  let metrics: ReturnType<typeof metricsSettings>;
+  try {
+    metrics = metricsSettings(process.env, 0);
+  } catch (err) {
+    logger.fatal({ issues: (err as ConfigError).issues }, (err as Error).message);
+    process.exit(2);
+  }
   startStack(process.env, logger).then(
     (started) => {
       stack = started;
       const { rss, heapUsed } = process.memoryUsage();
       logger.info({ services: [...started.services.keys()], rssMb: mb(rss), heapUsedMb: mb(heapUsed) }, 'every service started in this process');
+      // every hosted service records into the one process registry; the gateway serves it at /metrics, METRICS_PORT here too
+      if (metrics.METRICS_PORT > 0) void serveMetrics({ port: metrics.METRICS_PORT, host: metrics.METRICS_HOST, logger, service: 'stack' });
       if (signalled) void stop(); // a signal during boot
     },
     (err: unknown) => {

@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { ServiceMetrics } from '@conclave/service-kit';
 import type { LiveMessage, WorkerView } from '@conclave/contracts';
 import { WorkerRow, type DataSource } from '@conclave/read-models';
 import type { GatewayConfig } from '../config';
@@ -15,7 +16,7 @@ export type FleetSandboxStatus = 'ok' | 'unavailable' | 'unknown';
  * older heartbeat delivered late (several gateways, reordering) does not overwrite a newer one.
  */
 @Injectable()
-export class WorkersService {
+export class WorkersService implements OnModuleInit, OnModuleDestroy {
   /**
    * The sandbox each worker last advertised, with its role, status and heartbeat time. Kept in
    * memory: every gateway subscribes to every heartbeat (no queue group), so each one knows the
@@ -27,6 +28,15 @@ export class WorkersService {
     @Inject(DATA_SOURCE) private readonly db: DataSource,
     @Inject(CONFIG) private readonly config: GatewayConfig,
   ) {}
+
+  /** `conclave_fleet_workers` by role and status (stalled included), from this view at scrape */
+  private unwatch = () => {};
+  onModuleInit() {
+    this.unwatch = new ServiceMetrics('gateway').watchFleet(() => this.list());
+  }
+  onModuleDestroy() {
+    this.unwatch();
+  }
 
   async record(hb: Heartbeat): Promise<void> {
     const at = new Date(hb.at).getTime();

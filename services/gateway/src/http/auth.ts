@@ -59,7 +59,7 @@ const PUBLIC_API_PATHS = new Set(['/api/v1/health', '/api/docs', '/api/docs/open
 
 /**
  * With API tokens configured (CONCLAVE_API_TOKENS, CONCLAVE_API_TOKEN), every REST route but
- * /health requires one of them as a bearer token; the token's name becomes the request's actor.
+ * /health, and /metrics (like /ready: it tells what the deployment runs), requires one of them as a bearer token; the token's name becomes the request's actor.
  * Runs before the body parser: an unauthenticated client never gets its body parsed. The static
  * dashboard is not REST and stays public (it calls the API with the token itself).
  */
@@ -68,7 +68,7 @@ export function bearerAuth(tokens: readonly NamedToken[]) {
   return (req: Request, _res: Response, next: NextFunction) => {
     if (tokens.length === 0) return next();
     const path = req.path.replace(/\/+$/, '') || '/';
-    if (!(path === '/api' || path.startsWith('/api/')) || PUBLIC_API_PATHS.has(path)) return next();
+    if (!(path === '/api' || path.startsWith('/api/') || path === '/metrics') || PUBLIC_API_PATHS.has(path)) return next();
     const name = authenticate(bearerToken(req.headers.authorization));
     if (name !== null) {
       principals.set(req, { kind: 'user', id: name });
