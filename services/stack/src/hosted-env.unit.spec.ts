@@ -30,6 +30,13 @@ describe('hostedEnv: one service’s environment in the single process', () => {
     expect(hostedEnv('projector', env, 'h').HEALTH_PORT).toBe('9101');
   });
 
+  it('opens no metrics port per hosted service unless one is asked for: the process has one /metrics', () => {
+    const withPort = { ...env, METRICS_PORT: '9500', JUDGE__METRICS_PORT: '9512' };
+    for (const service of ['orchestrator', 'projector', 'llm-worker', 'gateway'] as const) expect(hostedEnv(service, withPort, 'h').METRICS_PORT).toBe('0');
+    expect(hostedEnv('judge', withPort, 'h').METRICS_PORT).toBe('9512');
+    expect(() => hostedEnv('judge', { ...env, JUDGE__CONCLAVE_METRICS: 'off' })).toThrow(ConfigError);
+  });
+
   it('names each service’s instance apart (workers, consumers and logs as separate processes would)', () => {
     expect(hostedEnv('judge', env, 'host-1').INSTANCE_ID).toBe('host-1-judge');
     expect(hostedEnv('judge', { ...env, INSTANCE_ID: 'box' }, 'host-1').INSTANCE_ID).toBe('box-judge');
