@@ -342,7 +342,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
       if (json) return printJson(status);
       if (status.state === 'failed') return out(`replay failed: ${status.error ?? 'unknown error'} (the live read models are unchanged)`);
       const what = status.mode === 'verify' ? 'verified' : 'rebuilt and swapped in';
-      out(`${what} the read models from ${status.processed} events (up to sequence ${status.sequence ?? '?'})`);
+      out(`${what} the read models up to log position ${status.sequence ?? status.processed}`);
       if (status.mode === 'verify') {
         out(status.differenceCount ? `${status.differenceCount} difference(s) between the live tables and the rebuild:` : 'no differences');
         for (const d of status.differences.slice(0, 20)) out(`  ${d.table} ${JSON.stringify(d.key)}: ${d.kind}${d.columns.length > 0 ? ` (${d.columns.join(', ')})` : ''}`);

@@ -136,7 +136,7 @@ export function progressLine(p: PhaseProgress, width = 12): string {
     p.phase.padEnd(width),
     p.status.padEnd(10),
     `cand ${cand}`.padEnd(10),
-    `judge ${p.judge}`.padEnd(22),
+    `judge ${p.judge}`.padEnd(28),
     `${p.tokens} tok`.padEnd(10),
     p.cost.padEnd(9),
     p.elapsed,

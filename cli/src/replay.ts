@@ -21,7 +21,7 @@ export async function followReplay(client: ApiClient, verify: boolean, io: Watch
     io.stderr.write(`${err.message}: following it\n`);
     status = await client.get('/admin/replay', ReplayStatus);
   }
-  const bar = io.stderr.isTTY ? new SingleBar({ stream: io.stderr, format: ' {step} |{bar}| {value}/{total} events | {eta_formatted} left', etaBuffer: 50, hideCursor: true }, Presets.shades_classic) : null;
+  const bar = io.stderr.isTTY ? new SingleBar({ stream: io.stderr, format: ' {step} |{bar}| log position {value}/{total} | {eta_formatted} left', etaBuffer: 50, hideCursor: true }, Presets.shades_classic) : null;
   let started = false;
   let lastStep = '';
   const show = (s: ReplayStatus) => {
@@ -33,7 +33,7 @@ export async function followReplay(client: ApiClient, verify: boolean, io: Watch
       bar.setTotal(total);
       bar.update(s.processed, { step });
     } else if (step !== lastStep) {
-      io.stderr.write(`replay: ${step} ${s.processed}/${s.total}\n`);
+      io.stderr.write(`replay: ${step} (log position ${s.processed}/${s.total})\n`);
     }
     lastStep = step;
   };

@@ -63,13 +63,15 @@ export class LineDisplay implements Display {
   stop(): void {}
 }
 
-const BAR_WIDTH = 16;
+const BAR_WIDTH = 12;
 
 /** cli-progress bars, one per phase under a header line, redrawn in place; a 1 s tick keeps elapsed times moving. */
 export class BarDisplay implements Display {
   private bars: MultiBar | null = null;
   private readonly rows = new Map<string, SingleBar>();
   private last: { run: RunView; plans: Map<string, PhasePlan> } | null = null;
+  /** a prompt owns the terminal: renders only record the latest view */
+  private paused = false;
   private readonly tick: NodeJS.Timeout;
 
   constructor(
@@ -97,6 +99,7 @@ export class BarDisplay implements Display {
 
   render(run: RunView, plans: Map<string, PhasePlan>, now: number): void {
     this.last = { run, plans };
+    if (this.paused) return;
     const bars = this.open();
     const width = Math.max(...run.phases.map((p) => p.id.length), 5);
     const lines: [string, string, number, number][] = [['', runHeader(run, now), 1, 1]];
@@ -120,12 +123,14 @@ export class BarDisplay implements Display {
   }
 
   pause(): void {
+    this.paused = true;
     this.bars?.stop();
     this.bars = null;
     this.rows.clear();
   }
 
   resume(): void {
+    this.paused = false;
     if (this.last) this.render(this.last.run, this.last.plans, this.now());
   }
 
