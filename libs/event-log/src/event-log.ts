@@ -35,6 +35,7 @@ import {
   type Recorded,
 } from '@conclave/contracts';
 import { ConcurrencyError, LogUnavailableError } from './errors';
+import './nats-request-patch'; // before the first request: no Error per settled request (issue 12)
 import { streamReplicas } from './nats-server-config';
 import { objectStoreStream, TranscriptStore } from './transcripts';
 
