@@ -11,6 +11,13 @@ export interface BatchOptions<T> {
    * batch committed; handing them over one per batch would fall behind a busy log.
    */
   flushAfter?: (item: T) => boolean;
+  /**
+   * After such an item, wait up to this long (within `lingerMs` of the batch's start) for more
+   * before handing the batch over: a trickle of commits — one run at a time, each decision a few
+   * milliseconds after the last — then shares a transaction instead of one each (issue 12).
+   * 0: only what is already waiting.
+   */
+  trickleMs?: number;
 }
 
 const TIMEOUT = Symbol('timeout');
@@ -38,12 +45,14 @@ export async function* batches<T>(source: AsyncIterable<T>, options: BatchOption
     while (batch.length < max) {
       // after a flush item, only what is already waiting (it settles before the next macrotask)
       const flush = options.flushAfter?.(batch[batch.length - 1]!) ?? false;
-      const left = flush ? 0 : deadline - Date.now();
+      const remaining = deadline - Date.now();
+      const left = flush ? Math.min(options.trickleMs ?? 0, remaining) : remaining;
       if (left <= 0 && !flush) break;
       let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
-      const timeout = new Promise<typeof TIMEOUT>((resolve) => (timer = flush ? setImmediate(() => resolve(TIMEOUT)) : setTimeout(() => resolve(TIMEOUT), left)));
+      const immediate = left <= 0;
+      const timeout = new Promise<typeof TIMEOUT>((resolve) => (timer = immediate ? setImmediate(() => resolve(TIMEOUT)) : setTimeout(() => resolve(TIMEOUT), left)));
       const result = await Promise.race([next(), timeout]);
-      if (flush) clearImmediate(timer as NodeJS.Immediate);
+      if (immediate) clearImmediate(timer as NodeJS.Immediate);
       else clearTimeout(timer as NodeJS.Timeout);
       if (result === TIMEOUT) break;
       pending = null;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BaseEnv, METRICS_PORTS, metricsEnv } from '@conclave/service-kit';
-import { DEFAULT_BATCH } from './projector';
+import { DEFAULT_BATCH, DEFAULT_TRICKLE_MS } from './projector';
 import { DEFAULT_THRESHOLDS, type AlertThresholds } from './alerts/detectors';
 
 /** The projector's environment, parsed once at boot. */
@@ -8,6 +8,8 @@ export const ProjectorEnv = BaseEnv.extend({
   ...metricsEnv(METRICS_PORTS.projector),
   /** most events folded in one transaction */
   PROJECTOR_BATCH: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_BATCH),
+  /** after a commit with nothing more pending, how long the projector waits for the next one to share the transaction (0: none) */
+  PROJECTOR_TRICKLE_MS: z.coerce.number().int().min(0).max(100).default(DEFAULT_TRICKLE_MS),
   /** interface of the optional /health and /status server (HEALTH_PORT) */
   HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   /** alerts (ADR 016): a running run with no event for this many minutes is stalled (fractions allowed) */

@@ -20,6 +20,8 @@ export interface ProjectorOptions {
   batchSize?: number;
   /** how long a batch waits for more events while the stream still has some pending (default 10 ms) */
   lingerMs?: number;
+  /** after a commit with nothing more pending, how long to wait for the next one (batches.ts trickleMs; default 3) */
+  trickleMs?: number;
   /** which checkpoint row this projection owns (default 'main') */
   checkpointName?: string;
   /** restart delays after a transient failure: initial, doubling up to max, ±20 % jitter */
@@ -66,6 +68,8 @@ const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 30_000 };
  * well under a second on two cores. An idle log is still projected event by event (flushAfter).
  */
 export const DEFAULT_BATCH = 2000;
+/** a trickle of commits (one run at a time) shares a transaction when they come within this many ms */
+export const DEFAULT_TRICKLE_MS = 3;
 
 /**
  * Follows the events stream with an ordered consumer from the Postgres checkpoint and folds it
@@ -85,6 +89,7 @@ export const DEFAULT_BATCH = 2000;
 export class Projector {
   private readonly batchSize: number;
   private readonly lingerMs: number;
+  private readonly trickleMs: number;
   private readonly checkpointName: string;
   private readonly backoff: { initialMs: number; maxMs: number };
   private readonly queries: ReadModelQueries;
@@ -103,6 +108,7 @@ export class Projector {
   constructor(private readonly options: ProjectorOptions) {
     this.batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
     this.lingerMs = options.lingerMs ?? 10;
+    this.trickleMs = options.trickleMs ?? DEFAULT_TRICKLE_MS;
     this.checkpointName = options.checkpointName ?? MAIN_CHECKPOINT;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.queries = new ReadModelQueries(options.dataSource);
@@ -206,7 +212,7 @@ export class Projector {
       if (this.stopping) return;
       this.state = 'running';
       this.options.logger.info({ checkpoint, lastLogSequence: last, lag: Math.max(0, messageSequenceOf(last) - messageSequenceOf(checkpoint)) }, 'projector following the log');
-      const decoded = decodedBatches(log.names.prefix, checkpoint, batches(messages, { max: this.batchSize, lingerMs: this.lingerMs, flushAfter: (m: JsMsg) => m.info.pending === 0 }));
+      const decoded = decodedBatches(log.names.prefix, checkpoint, batches(messages, { max: this.batchSize, lingerMs: this.lingerMs, trickleMs: this.trickleMs, flushAfter: (m: JsMsg) => m.info.pending === 0 }));
       // pipelined: the next batch is gathered and decoded while this one's transaction runs
       // (nothing of it is applied before this one commits; on a failure it is read again)
       const ahead = () => {

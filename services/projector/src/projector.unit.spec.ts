@@ -87,6 +87,24 @@ describe('batches', () => {
     expect((await gen.next()).done).toBe(true);
   });
 
+  it('with trickleMs, gathers a trickle of flush items arriving a few ms apart into one batch, bounded by lingerMs', async () => {
+    // one run at a time: each commit says "nothing pending", the next comes ~1 ms later
+    const ch = channel<{ n: number; last: boolean }>();
+    const gen = batches(ch, { max: 100, lingerMs: 60, trickleMs: 15, flushAfter: (m) => m.last });
+    ch.push({ n: 1, last: true });
+    setTimeout(() => ch.push({ n: 2, last: true }), 2);
+    setTimeout(() => ch.push({ n: 3, last: true }), 4);
+    expect((await gen.next()).value!.map((m) => m.n)).toEqual([1, 2, 3]);
+    // a steady trickle closes the batch at lingerMs after its first item
+    const started = Date.now();
+    const feed = setInterval(() => ch.push({ n: 0, last: true }), 5);
+    const batch = (await gen.next()).value!;
+    clearInterval(feed);
+    expect(batch.length).toBeGreaterThan(1);
+    expect(Date.now() - started).toBeLessThan(200);
+    ch.end();
+  });
+
   it('yields what it holds before reporting the end', async () => {
     const ch = channel<number>();
     const gen = batches(ch, { max: 10, lingerMs: 1_000 });
