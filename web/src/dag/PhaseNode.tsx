@@ -1,4 +1,4 @@
-import { Handle, Position, type NodeProps } from '@xyflow/react';
+import type { NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { formatUsd } from '../lib/format';
 import type { PhaseNode } from './types';
@@ -6,6 +6,10 @@ import type { PhaseNode } from './types';
 /**
  * One phase. The root element's data attributes are a stable test contract (the e2e suite reads
  * them): data-testid="phase-node", data-phase-id, data-status.
+ * Its ports are plain marks, not React Flow <Handle>s (two store subscriptions each, 400 with 200
+ * phases): the edges' ends come from the node's declared `handles` (PipelineGraph) until React Flow
+ * measures the node, then from these marks, which it finds by their `source` / `target` class and
+ * `data-handlepos` as it finds its own handles.
  */
 function PhaseNodeComponent({ data, selected }: NodeProps<PhaseNode>) {
   const { phase } = data;
@@ -18,7 +22,7 @@ function PhaseNodeComponent({ data, selected }: NodeProps<PhaseNode>) {
       data-status={phase.status}
       title={`${title} (${phase.kind}) — ${phase.status}`}
     >
-      <Handle type="target" position={Position.Left} isConnectable={false} />
+      <span className="phase-node__port phase-node__port--in target" data-handlepos="left" aria-hidden="true" />
       <div className="phase-node__head">
         <span className="phase-node__title">{title}</span>
         <span className="phase-node__kind">{phase.kind}</span>
@@ -28,7 +32,7 @@ function PhaseNodeComponent({ data, selected }: NodeProps<PhaseNode>) {
         {phase.attempt > 1 && <span>attempt {phase.attempt}</span>}
         {phase.costUsd > 0 && <span>{formatUsd(phase.costUsd)}</span>}
       </div>
-      <Handle type="source" position={Position.Right} isConnectable={false} />
+      <span className="phase-node__port phase-node__port--out source" data-handlepos="right" aria-hidden="true" />
     </div>
   );
 }
