@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ErrorBody } from './errors';
 import { CandidateRequestedData, CandidateScore, Failure, IntegrationRequestedData, JudgeRequestedData, Tokens, ToolCallRecord, ToolRunRequestedData, TranscriptRef } from './events';
 import { Template } from './template';
+import { TraceContext } from './trace';
 import { ChangedFile, GitSha, PartialWork, WorkspaceSpec } from './workspace';
 
 /* ------------------------------------------------- gateway → orchestrator (NATS request/reply) */
@@ -123,6 +124,8 @@ const ResultBase = z.object({
   provider: z.string(),
   model: z.string(),
   durationMs: z.number().int().nonnegative(),
+  /** the worker's span of this work (absent when tracing is off) */
+  trace: TraceContext.optional(),
 });
 export const CandidateResult = ResultBase.extend({
   type: z.literal('CandidateResult'),

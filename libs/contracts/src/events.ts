@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ArtifactType } from './artifacts';
 import { JsonSchema } from './json-schema';
 import { CandidateOptions, Prompt, Template } from './template';
+import { TraceContext } from './trace';
 import { ChangedFile, Checkout, GitSha, PartialWork, RunWorkspace } from './workspace';
 
 /**
@@ -71,6 +72,8 @@ export const RunStartedData = z.object({
   origin: z.object({ kind: z.enum(['rerun', 'fork']), runId: z.string() }).nullable().default(null),
   /** the repository and run branch agents and tools work on (absent in runs started before ADR 009) */
   workspace: RunWorkspace.optional(),
+  /** the run's root span (one trace per run); absent when tracing was off at the start, or before issue 14 */
+  trace: TraceContext.optional(),
 });
 export const PhaseStartedData = z.object({
   phaseId: z.string(),
@@ -152,6 +155,8 @@ export const CandidateGeneratedData = z.object({
   workerId: z.string(),
   toolCalls: z.array(ToolCallRecord).optional(),
   transcript: TranscriptRef.optional(),
+  /** the worker's span of the call (absent when tracing was off) */
+  trace: TraceContext.optional(),
 });
 export const CandidateFailedData = z.object({
   phaseId: z.string(),
@@ -173,6 +178,8 @@ export const CandidateFailedData = z.object({
    * Absent: the candidate is dropped from this attempt of the phase.
    */
   retry: z.object({ number: z.number().int().positive(), of: z.number().int().positive(), notBefore: z.string().datetime({ offset: true }) }).optional(),
+  /** the worker's span of the call (absent when tracing was off) */
+  trace: TraceContext.optional(),
 });
 /** A candidate a comparison went without: it exhausted its tries or failed for good. */
 export const MissingCandidate = z.object({ candidateId: z.string(), provider: z.string(), model: z.string(), error: Failure });

@@ -19,3 +19,4 @@ export * from './analytics';
 export * from './overview';
 export * from './render';
 export * from './estimate';
+export * from './trace';

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { CandidateRetry, CandidateStatus, CandidateView, MissingCandidate, PhaseStatus, PhaseView, RunStatus, RunView, TranscriptRef } from '@conclave/contracts';
+import type { CandidateRetry, CandidateStatus, CandidateView, MissingCandidate, PhaseStatus, PhaseView, RunStatus, RunView, TraceContext, TranscriptRef } from '@conclave/contracts';
 import type { JsonValue } from './json';
 import { bigintAsNumber } from './transformers';
 
@@ -89,6 +89,8 @@ export class RunRow {
   @Column({ type: 'jsonb', nullable: true }) workspace!: WorkspaceInfo | null;
   /** distinct paths over the phases' current commits */
   @Column({ name: 'files_changed', type: 'integer', default: 0 }) filesChanged!: number;
+  /** the run's trace (RunStarted.trace); null when tracing was off at its start */
+  @Column({ name: 'trace_id', type: 'text', nullable: true }) traceId!: string | null;
 }
 
 @Entity('run_phases')
@@ -157,6 +159,8 @@ export class CandidateRow {
   @Column({ type: 'jsonb', nullable: true }) transcript!: TranscriptRef | null;
   /** a cancelled or timed-out agent candidate: its uncommitted work and tool calls (PartialWorkRecorded) */
   @Column({ type: 'jsonb', nullable: true }) partial!: PartialInfo | null;
+  /** the worker's span of its last call (CandidateGenerated / CandidateFailed.trace); null untraced */
+  @Column({ type: 'jsonb', nullable: true }) trace!: TraceContext | null;
 }
 
 /** One judge call's outcome: a round may have a `select` verdict and, in loops, an `evaluate` one. */

@@ -627,6 +627,7 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
         requested_at: at,
         transcript: null,
         partial: null,
+        trace: null,
       });
       return;
     case 'CandidateGenerated': {
@@ -643,6 +644,7 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
         duration_ms: e.data.durationMs,
         error: null,
         transcript: stored(e.data.transcript ?? null),
+        ...(e.data.trace ? { trace: e.data.trace } : {}),
       });
       addUsage(fold, phase(e.data.phaseId), run, usage);
       replaceToolCalls(fold, e, runId);
@@ -662,6 +664,7 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
         error: stored({ ...errorInfo(e.data.error), ...(retry ? { retry: { number: retry.number, of: retry.of, notBefore: retry.notBefore } } : {}) } satisfies CandidateErrorInfo),
         ...(e.data.durationMs === undefined ? {} : { duration_ms: e.data.durationMs }),
         transcript: stored(e.data.transcript ?? null),
+        ...(e.data.trace ? { trace: e.data.trace } : {}),
       });
       return;
     }
@@ -969,6 +972,7 @@ function startRun(fold: BatchFold, e: EventOf<'RunStarted'> & { sequence: number
       sequence: e.sequence,
       phases_total: d.template.phases.length,
       phases_done: 0,
+      trace_id: d.trace?.traceId ?? null,
     },
     d.template.phases.map((phase, position) => ({
       run_id: runId,

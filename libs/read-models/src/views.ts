@@ -36,6 +36,7 @@ export function toCandidateView(row: CandidateRow): CandidateView {
     retry: row.error?.retry ?? null,
     round: row.round,
     requestedAt: iso(row.requestedAt),
+    trace: row.trace ?? null,
   };
 }
 
@@ -133,6 +134,7 @@ export function toRunView(
     workspace: run.workspace ?? null,
     filesChanged: run.filesChanged ?? 0,
     parked: null,
+    traceId: run.traceId ?? null,
   };
 }
 

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplication, INestApplicationContext, Type } from '@nestjs/common';
 import { ConfigError } from './config';
 import { createLogger, PinoNestLogger, type Logger } from './logger';
+import { flushTracing, startTracing } from './tracing';
 
 export interface BootOptions {
   service: string;
@@ -56,6 +57,12 @@ export async function bootService(options: BootOptions): Promise<RunningService>
     if (!hosted) app.enableShutdownHooks(undefined, { useProcessExit: true });
   };
   try {
+    // its own process: its own SDK (hosted: the stack starts one for all, services/stack)
+    if (!hosted && (await startTracing({ service: `conclave-${options.service}` }))) {
+      logger.info('tracing: exporting spans over OTLP');
+      // best effort: what is buffered leaves while Nest drains (the process exits right after)
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void flushTracing().catch(() => undefined));
+    }
     let app: INestApplicationContext;
     if (options.http && options.http.port > 0) {
       const http = await NestFactory.create(options.module, nestOptions);

@@ -5,3 +5,4 @@ export * from './health';
 export * from './event-log.provider';
 export * from './bootstrap';
 export * from './metrics';
+export * from './tracing';

@@ -53,6 +53,11 @@ export const GatewayEnv = BaseEnv.extend({
   /** socket.io: rooms one socket may be in at once */
   SOCKET_MAX_ROOMS: z.coerce.number().int().min(1).max(100_000).default(100),
   WEB_DIST: z.string().min(1).default(DEFAULT_WEB_DIST),
+  /**
+   * A trace viewer's URL for one trace, e.g. `http://localhost:16686/trace/{traceId}` (Jaeger) —
+   * `{spanId}` may be used too. The dashboard links trace ids to it (`GET /api/v1/config`)
+   */
+  TRACE_URL_TEMPLATE: optionalText.refine((v) => v === undefined || (/^https?:\/\/[^\s]+$/.test(v) && v.includes('{traceId}')), 'an http(s) URL containing {traceId}'),
   /** upper bound of a `?min_sequence=` wait */
   MIN_SEQUENCE_WAIT_MS: z.coerce.number().int().min(0).max(120_000).default(5000),
   /** upper bound of one orchestrator request/reply */

@@ -37,6 +37,7 @@ import { DeadLettersController } from './dead-letters/dead-letters.controller';
 import { DeadLettersService } from './dead-letters/dead-letters.service';
 import { AnalyticsController } from './analytics/analytics.controller';
 import { AnalyticsService } from './analytics/analytics.service';
+import { ClientConfigController } from './client-config/client-config.controller';
 import { OverviewController } from './overview/overview.controller';
 import { OverviewService } from './overview/overview.service';
 
@@ -51,7 +52,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       // ExportsController and CompareController before RunsController: `/runs/export` and `/runs/compare` must not be taken for a run id
-      controllers: [HealthController, TemplatesController, ExportsController, CompareController, RunsController, RunCommandsController, EventsController, ReplayController, ProvidersController, CostsController, AlertsController, WorkspacesController, DeadLettersController, OverviewController, AnalyticsController],
+      controllers: [HealthController, TemplatesController, ExportsController, CompareController, RunsController, RunCommandsController, EventsController, ReplayController, ProvidersController, CostsController, AlertsController, WorkspacesController, DeadLettersController, OverviewController, AnalyticsController, ClientConfigController],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },

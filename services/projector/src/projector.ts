@@ -2,6 +2,7 @@ import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetst
 import { messageSequenceOf, type Recorded } from '@conclave/contracts';
 import { describeUndecodable, EventLog } from '@conclave/event-log';
 import { advanceCheckpoint, MAIN_CHECKPOINT, parkStream, PoisonEventError, projectBatch, recordAlert, ReadModelQueries, type DataSource, type EntityManager } from '@conclave/read-models';
+import { recordBatchSpan } from '@conclave/service-kit';
 import { batches } from './batches';
 
 /** The subset of a pino logger the projector writes to. */
@@ -275,6 +276,7 @@ export class Projector {
     if (kept.length > 0) this.options.afterCommit?.(kept);
     if (this.state === 'retrying') this.state = 'running';
     this.options.logger.debug({ events: events.length, checkpoint: applied, ms: Date.now() - started }, 'batch projected');
+    recordBatchSpan('projector', kept, started, applied);
   }
 
   /**

@@ -19,6 +19,7 @@ import { PhaseActions, type OnSequence } from './RunControls';
 import type { CandidateWithTools } from './run-reducer';
 import type { LiveByCandidate, LiveCandidate } from './use-live-run';
 import { AttemptSwitcher, EarlierAttempt } from './story/Attempts';
+import { TraceLink } from './TraceLink';
 import { Elapsed, InterviewDetails, JudgeLine, ScheduledRetry } from './story/parts';
 
 interface Props {
@@ -238,6 +239,11 @@ function CandidateCard({
             {c.provider}
             {c.provider === 'simulated' && <span className="badge badge--sim">simulated</span>}
           </div>
+          {c.trace && (
+            <div className="muted candidate__trace">
+              <TraceLink traceId={c.trace.traceId} spanId={c.trace.spanId} />
+            </div>
+          )}
         </div>
         <div className="candidate__badges">
           {winner && <span className="badge badge--winner">★ winner</span>}

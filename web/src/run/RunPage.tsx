@@ -18,6 +18,7 @@ import { useLiveRun } from './use-live-run';
 import { WorkspaceBar } from './WorkspaceBar';
 import { CompareWithOrigin } from '../runs/CompareWithOrigin';
 import { RunInputs } from './story/RunInputs';
+import { TraceLink } from './TraceLink';
 import './story/run-story.css';
 
 // recharts loads with the spend chart, not with the page
@@ -217,6 +218,12 @@ function RunHeader({ view }: { view: RunView }) {
         <p className="muted">
           <Link to={`/templates/${encodeURIComponent(view.templateId)}?version=${view.templateVersion}`}>{view.templateName || view.templateId}</Link> v
           {view.templateVersion} · <span className="mono">{view.id}</span> · started {formatDateTime(view.startedAt)}
+          {view.traceId && (
+            <>
+              {' · '}
+              <TraceLink traceId={view.traceId} />
+            </>
+          )}
         </p>
         <CompareWithOrigin view={view} />
       </div>

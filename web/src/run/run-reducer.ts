@@ -171,6 +171,7 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
         error: null,
         budgetUsd: d.budgetUsd,
         workspace: d.workspace ? { ...d.workspace, head: d.workspace.baseCommit } : (view.workspace ?? null),
+        traceId: d.trace?.traceId ?? view.traceId ?? null,
       };
     }
     case 'PhaseStarted': {
@@ -222,6 +223,7 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
           retry: null,
           ...(d.toolCalls ? { toolCalls: d.toolCalls } : {}),
           ...(d.transcript ? { transcript: d.transcript } : {}),
+          ...(d.trace ? { trace: d.trace } : {}),
         };
         return { ...p, candidates: upsertCandidate(p.candidates, candidate), costUsd: p.costUsd + d.costUsd, tokens: addTokens(p.tokens, d.tokens) };
       });
@@ -238,6 +240,7 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
         error: { code: d.error.code, message: d.error.message },
         retry,
         ...(d.transcript ? { transcript: d.transcript } : {}),
+        ...(d.trace ? { trace: d.trace } : {}),
       }));
     }
     case 'JudgeRequested':

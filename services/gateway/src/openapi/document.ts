@@ -15,6 +15,7 @@ import {
   RunComparison,
   BudgetBody,
   CandidateTranscript,
+  ClientConfig,
   CheckpointView,
   ArtifactView,
   BudgetsView,
@@ -270,6 +271,7 @@ export const API_ROUTES: Record<string, Partial<Record<Method, Op>>> = {
     },
   },
   '/workers': { get: { tag: 'fleet', summary: 'The worker fleet from heartbeats (`stalled` after 3 silent intervals)', response: items(WorkerView) } },
+  '/config': { get: { tag: 'config', summary: 'What the dashboard reads at startup: `traceUrlTemplate` (TRACE_URL_TEMPLATE, a trace viewer URL with `{traceId}`; null when unset)', response: ClientConfig } },
   '/dead-letters': {
     get: {
       tag: 'dead letters',

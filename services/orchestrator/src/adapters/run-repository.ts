@@ -1,6 +1,7 @@
 import { ConcurrencyError, EventLog, type AppendMeta, type UnreadableEvent } from '@conclave/event-log';
 import { messageSequenceOf, POSITIONS_PER_MESSAGE, positionOf, type EventData, type Recorded } from '@conclave/contracts';
 import { decide, evolve, foldRun, initialRunState, type DeciderContext, type DeciderInput, type RunState } from '../domain';
+import { noteRunTrace, traceAppended } from './run-tracing';
 
 interface Cached {
   state: RunState;
@@ -99,6 +100,7 @@ export class RunRepository {
           const next: Cached = { state: events.reduce((s, e) => evolve(s, e), state), position: last, requests, ...(unreadable ? { unreadable } : {}) };
           this.remember(runId, next);
           this.options.onAppended?.(runId, appended, next);
+          traceAppended(runId, appended, next.state);
           if (failFirst) {
             cached = this.cache.get(runId); // then the input itself, on the failed run
             continue;
@@ -113,6 +115,7 @@ export class RunRepository {
   }
 
   private remember(runId: string, value: Cached) {
+    noteRunTrace(runId, value.state);
     this.cache.delete(runId);
     this.cache.set(runId, value);
     while (this.cache.size > this.options.cacheSize) this.cache.delete(this.cache.keys().next().value!);

@@ -7,8 +7,10 @@ import {
   validateTemplate,
   type ErrorBody,
   type OrchestratorReply,
+  type TraceContext,
 } from '@conclave/contracts';
 import { ConcurrencyError, natsUnavailable, type AppendMeta } from '@conclave/event-log';
+import { newTrace } from '@conclave/service-kit';
 import { IllegalCommandError, isActive, resolveOutput, UnknownTargetError, type ActiveRun, type DecidedEvent, type StartRunInput } from '../domain';
 import type { RunRepository } from '../adapters/run-repository';
 import type { TemplateStore } from '../adapters/template-store';
@@ -75,6 +77,7 @@ export async function handleOrchestratorRequest(deps: CommandDeps, payload: unkn
             autoMode: command.autoMode,
             budgetUsd: command.budgetUsd ?? template.defaults.budgetUsd ?? null,
             ...(command.workspace ? { workspace: runWorkspaceOf(command.workspace, runId) } : {}),
+            ...runTrace(),
           },
           meta(),
         );
@@ -90,7 +93,7 @@ export async function handleOrchestratorRequest(deps: CommandDeps, payload: unkn
         if (!isActive(source.state)) return fail({ code: 'not_found', message: `run ${command.runId} does not exist` });
         const runId = randomUUID();
         const start = command.type === 'RerunRun' ? rerunOf(source.state, runId) : forkOf(source.state, source.position, command.fromPhaseId, runId);
-        const outcome = await deps.runs.handle(runId, start, meta());
+        const outcome = await deps.runs.handle(runId, { ...start, ...runTrace() }, meta());
         return { ok: true, id: runId, sequence: outcome.sequence };
       }
       default: {
@@ -116,6 +119,12 @@ export async function handleOrchestratorRequest(deps: CommandDeps, payload: unkn
 }
 
 const fail = (error: ErrorBody): OrchestratorReply => ({ ok: false, error });
+
+/** A new run's root span context (one trace per run, issue 14 §3); nothing when tracing is off. */
+function runTrace(): { trace?: TraceContext } {
+  const trace = newTrace();
+  return trace ? { trace } : {};
+}
 
 /** Work a command abandoned: the whole run (cancel) or single dispatches (skip, rollback). */
 function cancelledWork(events: DecidedEvent[]): { all: boolean; commandIds: string[] } | null {

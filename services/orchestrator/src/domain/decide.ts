@@ -196,6 +196,7 @@ function candidateFacts(run: ActiveRun, r: CandidateResult, ctx: DeciderContext)
         ...transcript,
         ...spent,
         ...(retry ? { retry } : {}),
+        ...(r.trace ? { trace: r.trace } : {}),
       }),
     ];
   }
@@ -211,6 +212,7 @@ function candidateFacts(run: ActiveRun, r: CandidateResult, ctx: DeciderContext)
       workerId: r.workerId,
       ...(r.outcome.toolCalls ? { toolCalls: r.outcome.toolCalls } : {}),
       ...transcript,
+      ...(r.trace ? { trace: r.trace } : {}),
     }),
   ];
 }

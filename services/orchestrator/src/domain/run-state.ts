@@ -149,6 +149,7 @@ export function evolve(state: RunState, event: RunFact): RunState {
       autoMode: d.autoMode,
       budgetUsd: d.budgetUsd,
       ...(d.workspace ? { workspace: d.workspace, head: d.workspace.baseCommit } : {}),
+      ...(d.trace ? { trace: d.trace } : {}),
       integrations: [],
       partials: [],
       phases: Object.fromEntries(
