@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useState, useSyncExternalStore } from 'react';
 
 /** Current time in ms, re-rendering every `intervalMs` while `active` (for live durations). */
 export function useNow(active: boolean, intervalMs = 1000): number {
@@ -10,4 +10,35 @@ export function useNow(active: boolean, intervalMs = 1000): number {
     return () => clearInterval(timer);
   }, [active, intervalMs]);
   return now;
+}
+
+/**
+ * One clock for many small live cells (a list's running durations): every subscriber re-renders on
+ * the same whole-second tick from one shared timer, and the timer stops when the last one unmounts.
+ * Cheaper than a parent's `useNow` when only a few cells change: nothing else re-renders.
+ */
+const clockListeners = new Set<() => void>();
+let clockTimer: ReturnType<typeof setInterval> | null = null;
+let clockNow = Date.now();
+
+function subscribeClock(listener: () => void): () => void {
+  clockListeners.add(listener);
+  if (!clockTimer) {
+    clockNow = Date.now();
+    clockTimer = setInterval(() => {
+      clockNow = Date.now();
+      for (const l of clockListeners) l();
+    }, 1000);
+  }
+  return () => {
+    clockListeners.delete(listener);
+    if (clockListeners.size === 0 && clockTimer) {
+      clearInterval(clockTimer);
+      clockTimer = null;
+    }
+  };
+}
+
+export function useSharedClock(): number {
+  return useSyncExternalStore(subscribeClock, () => clockNow);
 }

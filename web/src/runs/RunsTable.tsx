@@ -1,14 +1,13 @@
 import type { RunSort, RunSummary, SortOrder } from '@conclave/contracts';
 import { rowSortingFeature, tableFeatures, useTable, type ColumnDef, type SortingState } from '@tanstack/react-table';
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useVirtualizer, type Range } from '@tanstack/react-virtual';
+import { createContext, memo, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 import { elapsedMs, formatDateTime, formatDuration, formatUsd } from '../lib/format';
-import { useNow } from '../lib/use-now';
+import { useSharedClock } from '../lib/use-now';
 import { cn } from '../ui/cn';
 import { StatusBadge } from '../ui/StatusBadge';
 import { COMPARE_LIMIT } from './run-list-params';
-import { isTerminal } from './run-summary';
 
 /** What another part of issue 13 adds to list items: a loop run's progress (absent on older gateways). */
 interface LoopProgress {
@@ -27,6 +26,22 @@ const features = tableFeatures({ rowSortingFeature });
 const getRowId = (r: RunRow) => r.id;
 const estimateSize = () => ROW_HEIGHT;
 const INITIAL_RECT = { width: 1200, height: 800 };
+/** Rows rendered beyond each edge of the view. */
+const OVERSCAN = 4;
+/** The rendered window moves in steps of this many rows (see chunkedRange). */
+const CHUNK = 8;
+
+/**
+ * The rows to render: the visible ones plus the overscan, widened to whole chunks of CHUNK rows.
+ * A steady scroll then changes the DOM once every CHUNK rows instead of on every row: the frames
+ * between cost a scroll and no layout, paint or React commit of rows.
+ */
+export function chunkedRange({ startIndex, endIndex, overscan, count }: Range): number[] {
+  if (count === 0) return [];
+  const first = Math.floor(Math.max(0, startIndex - overscan) / CHUNK) * CHUNK;
+  const last = Math.min(count - 1, Math.ceil((endIndex + overscan + 1) / CHUNK) * CHUNK - 1);
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+}
 
 /** Formatted start times, kept: a scroll formats each row's date again (Intl formatting is the costliest cell). */
 const startedTexts = new Map<string, string>();
@@ -39,6 +54,14 @@ function startedText(iso: string): string {
   }
   return text;
 }
+
+/** The compare selection, read by the checkbox cells alone (a change re-renders them, not the rows' other cells). */
+interface Selection {
+  selected: readonly string[];
+  full: boolean;
+  onToggle: (id: string) => void;
+}
+const SelectionContext = createContext<Selection>({ selected: [], full: false, onToggle: () => {} });
 
 interface ColumnMeta {
   numeric?: boolean;
@@ -69,10 +92,12 @@ const COLUMN_OF = Object.fromEntries(Object.entries(SORT_OF).map(([column, sort]
  * aria-rowcount / aria-rowindex tell assistive technology where a row sits among all of them.
  */
 export function RunsTable({ rows, sort, order, onSort, selected, onToggle, onNearEnd, footer }: RunsTableProps) {
-  const now = useNow(rows.some((r) => !isTerminal(r.status)));
   const showLoop = rows.some((r) => r.loop);
   const full = selected.length >= COMPARE_LIMIT;
-  const columns = useMemo(() => runColumns(now, showLoop, selected, full, onToggle), [now, showLoop, selected, full, onToggle]);
+  const selection = useMemo(() => ({ selected, full, onToggle }), [selected, full, onToggle]);
+  // the columns change only when the loop column comes or goes: live durations tick in their own
+  // cells (LiveDuration) and the checkboxes read the selection from context
+  const columns = useMemo(() => runColumns(showLoop), [showLoop]);
   // absent sort = the API's default, newest first
   const sorting: SortingState = useMemo(() => [{ id: COLUMN_OF[sort ?? 'started'], desc: (order ?? 'desc') === 'desc' }], [sort, order]);
   const onSortingChange = useCallback(
@@ -101,7 +126,7 @@ export function RunsTable({ rows, sort, order, onSort, selected, onToggle, onNea
   const [scrollElement, setScrollElement] = useState<HTMLDivElement | null>(null);
 
   return (
-    <>
+    <SelectionContext value={selection}>
       <div ref={setScrollElement} className="table-wrap runs-scroll" data-testid="runs-scroll">
         <table className="table runs-table" aria-rowcount={modelRows.length + 1}>
           <caption className="sr-only">Runs</caption>
@@ -139,13 +164,13 @@ export function RunsTable({ rows, sort, order, onSort, selected, onToggle, onNea
         </table>
       </div>
       {footer}
-    </>
+    </SelectionContext>
   );
 }
 
 /**
  * One row at its offset. Memoised: a scroll mounts the rows coming into view and leaves the others
- * alone; `columns` (new each second while a run is live, and on a selection change) re-renders all.
+ * alone; only a change of the columns (the loop column shown or hidden) re-renders them all.
  */
 const VirtualRow = memo(function VirtualRow({ row, index, start, selected, Render }: { row: TableRow; index: number; start: number; selected: boolean; columns: unknown; Render: FlexRenderOf }) {
   return (
@@ -190,7 +215,15 @@ function VirtualBody({
   const getScrollElement = useCallback(() => scrollElement, [scrollElement]);
   // initialRect: rows from the first render on, before the container is observed (the observer's
   // first report could be lost when the element arrived after the virtualiser's own mount)
-  const virtualizer = useVirtualizer({ count: rows.length, getScrollElement, estimateSize, getItemKey, overscan: 12, initialRect: INITIAL_RECT });
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement,
+    estimateSize,
+    getItemKey,
+    overscan: OVERSCAN,
+    rangeExtractor: chunkedRange,
+    initialRect: INITIAL_RECT,
+  });
   const items = virtualizer.getVirtualItems();
   const lastIndex = items.at(-1)?.index ?? 0;
   const nearEnd = useRef(onNearEnd);
@@ -211,26 +244,34 @@ function VirtualBody({
   );
 }
 
-function runColumns(now: number, showLoop: boolean, selected: readonly string[], full: boolean, onToggle: (id: string) => void): ColumnDef<typeof features, RunRow>[] {
+function SelectCell({ run }: { run: RunRow }) {
+  const { selected, full, onToggle } = useContext(SelectionContext);
+  const checked = selected.includes(run.id);
+  return (
+    <input
+      type="checkbox"
+      checked={checked}
+      disabled={!checked && full}
+      onChange={() => onToggle(run.id)}
+      aria-label={`Compare ${run.name ?? run.id}`}
+      title={!checked && full ? `At most ${COMPARE_LIMIT} runs can be compared` : undefined}
+    />
+  );
+}
+
+/** A run still going: its duration so far, on the shared one-second clock (this cell re-renders, not its row). */
+function LiveDuration({ startedAt }: { startedAt: string }) {
+  const now = useSharedClock();
+  return formatDuration(elapsedMs(startedAt, null, now));
+}
+
+function runColumns(showLoop: boolean): ColumnDef<typeof features, RunRow>[] {
   const columns: ColumnDef<typeof features, RunRow>[] = [
     {
       id: 'select',
       header: () => <span className="sr-only">Select to compare</span>,
       enableSorting: false,
-            cell: ({ row }) => {
-        const r = row.original;
-        const checked = selected.includes(r.id);
-        return (
-          <input
-            type="checkbox"
-            checked={checked}
-            disabled={!checked && full}
-            onChange={() => onToggle(r.id)}
-            aria-label={`Compare ${r.name ?? r.id}`}
-            title={!checked && full ? `At most ${COMPARE_LIMIT} runs can be compared` : undefined}
-          />
-        );
-      },
+      cell: ({ row }) => <SelectCell run={row.original} />,
     },
     {
       id: 'run',
@@ -300,7 +341,11 @@ function runColumns(now: number, showLoop: boolean, selected: readonly string[],
     { id: 'files', header: 'Files changed', enableSorting: false, meta: { numeric: true }, cell: ({ row }) => row.original.filesChanged },
     { id: 'cost', header: 'Cost', accessorFn: (r) => r.costUsd, sortDescFirst: true, meta: { numeric: true }, cell: ({ row }) => formatUsd(row.original.costUsd) },
     { id: 'started', header: 'Started', accessorFn: (r) => r.startedAt, sortDescFirst: true, cell: ({ row }) => <time dateTime={row.original.startedAt}>{startedText(row.original.startedAt)}</time> },
-    { id: 'duration', header: 'Duration', accessorFn: (r) => r.completedAt, sortDescFirst: true, meta: { numeric: true }, cell: ({ row }) => formatDuration(elapsedMs(row.original.startedAt, row.original.completedAt, now)) },
+    { id: 'duration', header: 'Duration', accessorFn: (r) => r.completedAt, sortDescFirst: true, meta: { numeric: true }, cell: ({ row }) => {
+        const r = row.original;
+        return r.completedAt ? formatDuration(elapsedMs(r.startedAt, r.completedAt, 0)) : <LiveDuration startedAt={r.startedAt} />;
+      },
+    },
   );
   return columns;
 }
