@@ -28,9 +28,9 @@ const template: TemplateInput = {
 };
 
 /** The orchestrator's processes (dispatcher + results consumer) over one repository, restartable. */
-async function startOrchestrator(env: TestEnv, cancelled: { runId: string; commandIds?: string[] }[] = [], options: { diesBeforePublishing?: boolean } = {}) {
+async function startOrchestrator(env: TestEnv, cancelled: { runId: string; commandIds?: string[] }[] = [], options: { diesBeforePublishing?: boolean; holdMs?: number } = {}) {
   const validator = new SchemaValidator();
-  const outbox = new Outbox(env.log, logger);
+  const outbox = new Outbox(env.log, logger, options.holdMs);
   const runs = new RunRepository(env.log, validator.validate, {
     maxConflicts: 8,
     cacheSize: 100,
@@ -91,6 +91,19 @@ const ok = (reply: OrchestratorReply) => {
   return reply;
 };
 const types = (events: Recorded[]) => events.map((e) => e.type);
+
+/** the due times on commands.timer that name `runId` (read one by one: nats-server 2.9 has no ordered pull fetch here) */
+async function dueTimesOf(env: TestEnv, runId: string): Promise<{ runId: string; due: string; eventId: string }[]> {
+  const { streams, subjects } = env.log.names;
+  const found: { runId: string; due: string; eventId: string }[] = [];
+  for (let seq = 1; ; ) {
+    const m = await env.log.jsm.streams.getMessage(streams.commands, { next_by_subj: subjects.timer, seq }).catch(() => null);
+    if (!m) return found;
+    const due = m.json<{ runId: string; due: string; eventId: string }>();
+    if (due.runId === runId) found.push(due);
+    seq = m.seq + 1;
+  }
+}
 
 describe('orchestrator against JetStream', () => {
   let env: TestEnv;
@@ -176,6 +189,73 @@ describe('orchestrator against JetStream', () => {
     } finally {
       await Promise.all(workers.map((w) => w.stop()));
       await orch.stop();
+    }
+  });
+
+  it('holds a phase deadline and drops it when the phase ends within the hold: a fast run publishes no due time (ADR 020)', async () => {
+    const orch = await startOrchestrator(env, [], { holdMs: 1_000 });
+    const seen: string[] = [];
+    const workers = await startFakeWorkers(env, seen);
+    try {
+      const created = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'CreateTemplate', template })));
+      const started = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 'fast' } })));
+      const events = await eventually(async () => {
+        const e = await env.log.read('run', started.id);
+        return e.some((x) => x.type === 'RunCompleted') && e;
+      }, 'RunCompleted');
+      expect(types(events).filter((t) => t === 'PhaseStarted')).toHaveLength(3);
+      await new Promise((r) => setTimeout(r, 1_300)); // past every hold
+      expect(await dueTimesOf(env, started.id)).toEqual([]);
+      // and the dispatcher acked every commit once its hold ended
+      const { streams, consumers } = env.log.names;
+      await eventually(async () => (await env.log.jsm.consumers.info(streams.events, consumers.dispatcher)).num_ack_pending === 0, 'the dispatcher to ack the held commits');
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+      await orch.stop();
+    }
+  });
+
+  it('publishes a held deadline when the phase outlives the hold, and the phase then times out', async () => {
+    const orch = await startOrchestrator(env, [], { holdMs: 300 });
+    try {
+      const slow: TemplateInput = { name: 'held', defaults: { timeoutSeconds: 3, retry: { maxAttempts: 1, backoffSeconds: 0 }, autoProceed: true }, phases: [template.phases[1]!] };
+      const created = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'CreateTemplate', template: slow })));
+      const started = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'StartRun', templateId: created.id, inputs: {} })));
+      expect(await dueTimesOf(env, started.id)).toEqual([]); // held
+      const due = await eventually(async () => {
+        const d = await dueTimesOf(env, started.id);
+        return d.length > 0 && d;
+      }, 'the deadline on commands.timer after the hold');
+      const phaseStarted = (await env.log.read('run', started.id)).find((e) => e.type === 'PhaseStarted')!;
+      expect(due).toEqual([{ runId: started.id, due: (phaseStarted.data as { deadline: string }).deadline, eventId: phaseStarted.id }]);
+      const events = await eventually(async () => {
+        const e = await env.log.read('run', started.id);
+        return e.some((x) => x.type === 'RunFailed') && e;
+      }, 'the timeout to fail the run', 15_000);
+      expect((events.find((e) => e.type === 'PhaseFailed')!.data as { reason: { code: string } }).reason.code).toBe('timeout');
+    } finally {
+      await orch.stop();
+    }
+  });
+
+  it('gets a held deadline out when the orchestrator dies during the hold (its commit comes back to the repair path)', async () => {
+    // the dying process holds for longer than the test: only the repair path can publish it
+    const dying = await startOrchestrator(env, [], { holdMs: 60_000 });
+    const created = ok(await handleOrchestratorRequest(dying.deps, request({ type: 'CreateTemplate', template: { ...template, name: 'crash-in-hold', defaults: { timeoutSeconds: 600 } } })));
+    const started = ok(await handleOrchestratorRequest(dying.deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 'crash' } })));
+    await eventually(async () => (await env.log.read('run', started.id)).filter((e) => e.type === 'PhaseStarted').length === 2, 'the root phases started');
+    await dying.stop(); // "crash": its consumers stop, its held deadlines are never published, its commits stay unacked
+    expect(await dueTimesOf(env, started.id)).toEqual([]);
+    const next = await startOrchestrator(env, [], { holdMs: 60_000 });
+    try {
+      const due = await eventually(async () => {
+        const d = await dueTimesOf(env, started.id);
+        return d.length === 2 && d;
+      }, 'both root deadlines published by the next process after the ack wait', 15_000);
+      const phasesStarted = (await env.log.read('run', started.id)).filter((e) => e.type === 'PhaseStarted');
+      expect(due.map((d) => d.eventId).sort()).toEqual(phasesStarted.map((e) => e.id).sort());
+    } finally {
+      await next.stop();
     }
   });
 
