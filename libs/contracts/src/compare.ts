@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CriterionScores, Tokens } from './events';
-import { PhaseStatus, RunOrigin, RunStatus } from './api';
+import { PhaseStatus, RunOrigin, RunView } from './api';
 
 /**
  * `GET /api/v1/runs/compare?runs=a,b[,c,d]`: two to four runs side by side, phase by phase.
@@ -44,16 +44,14 @@ export const ComparePhase = z.object({
 });
 export type ComparePhase = z.infer<typeof ComparePhase>;
 
-export const CompareRun = z.object({
-  id: z.string(),
-  name: z.string().nullable(),
-  templateId: z.string(),
-  templateVersion: z.number().int(),
-  templateName: z.string(),
-  status: RunStatus,
+/** What a compared run shows of its RunView as it is (the gateway takes these fields through this schema). */
+export const CompareRunHeader = RunView.pick({ id: true, name: true, templateId: true, templateVersion: true, templateName: true, status: true, startedAt: true, completedAt: true }).extend({
+  /** null when the run is neither a fork nor a re-run (a RunView's may be absent) */
   origin: RunOrigin.nullable(),
-  startedAt: z.string(),
-  completedAt: z.string().nullable(),
+});
+export type CompareRunHeader = z.infer<typeof CompareRunHeader>;
+
+export const CompareRun = CompareRunHeader.extend({
   totals: z.object({
     costUsd: z.number(),
     tokens: Tokens,

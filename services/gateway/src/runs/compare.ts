@@ -1,4 +1,4 @@
-import type { ArtifactView, CompareModel, ComparePhase, ComparePhaseRun, CompareRun, CompareScore, PhaseView, RunComparison, RunView } from '@conclave/contracts';
+import { CompareRunHeader, type ArtifactView, type CompareModel, type ComparePhase, type ComparePhaseRun, type CompareRun, type CompareScore, type PhaseView, type RunComparison, type RunView } from '@conclave/contracts';
 
 /**
  * Two to four runs side by side (GET /runs/compare): pure, over the runs' REST views and their
@@ -27,15 +27,8 @@ export function compareRuns(runs: readonly RunView[], artifactsByRun: ReadonlyMa
 
 function compareRun(run: RunView): CompareRun {
   return {
-    id: run.id,
-    name: run.name,
-    templateId: run.templateId,
-    templateVersion: run.templateVersion,
-    templateName: run.templateName,
-    status: run.status,
-    origin: run.origin ?? null,
-    startedAt: run.startedAt,
-    completedAt: run.completedAt,
+    // the contract's own pick of the RunView's fields (zod leaves out the rest)
+    ...CompareRunHeader.parse({ ...run, origin: run.origin ?? null }),
     totals: {
       costUsd: run.costUsd,
       tokens: run.tokens,
