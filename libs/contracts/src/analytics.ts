@@ -27,27 +27,38 @@ export type AnalyticsQuery = z.infer<typeof AnalyticsQuery>;
 export const DurationStats = z.object({ p50: z.number().nullable(), p95: z.number().nullable(), samples: z.number().int().nonnegative() });
 export type DurationStats = z.infer<typeof DurationStats>;
 
-/** Per template, over its runs started in the range. */
-export const TemplateAnalytics = z.object({
-  templateId: z.string(),
-  /** the name of its newest run's template version */
-  templateName: z.string(),
-  runs: z.number().int().nonnegative(),
-  completed: z.number().int().nonnegative(),
-  failed: z.number().int().nonnegative(),
-  cancelled: z.number().int().nonnegative(),
-  /** running, paused or waiting */
-  active: z.number().int().nonnegative(),
-  /** completed / (completed + failed + cancelled); null when none has finished */
+const Count = z.number().int().nonnegative();
+
+/**
+ * What every analytics group shows (a template's runs, a model's calls): how many runs, the share
+ * of its settled work that succeeded or failed (null when none has settled), how long it took,
+ * and what it cost.
+ */
+const GroupAnalytics = z.object({
+  runs: Count,
   successRate: z.number().nullable(),
-  /** failed / (completed + failed + cancelled); null when none has finished */
   failureRate: z.number().nullable(),
-  /** start to completion of the completed runs */
   durationMs: DurationStats,
   costUsd: z.number(),
   /** costUsd / runs; null without runs */
   costPerRunUsd: z.number().nullable(),
   tokens: Tokens,
+});
+
+/**
+ * Per template, over its runs started in the range: the rates are over the finished runs
+ * (completed / failed against completed + failed + cancelled); durations are the completed runs'
+ * start to completion.
+ */
+export const TemplateAnalytics = GroupAnalytics.extend({
+  templateId: z.string(),
+  /** the name of its newest run's template version */
+  templateName: z.string(),
+  completed: Count,
+  failed: Count,
+  cancelled: Count,
+  /** running, paused or waiting */
+  active: Count,
 });
 export type TemplateAnalytics = z.infer<typeof TemplateAnalytics>;
 
@@ -57,8 +68,8 @@ export const PhaseAnalytics = z.object({
   phaseId: z.string(),
   name: z.string().nullable(),
   kind: z.string(),
-  completed: z.number().int().nonnegative(),
-  failed: z.number().int().nonnegative(),
+  completed: Count,
+  failed: Count,
   /** start to completion of the completed phases (their last attempt; a gate's wait included) */
   durationMs: DurationStats,
   costUsd: z.number(),
@@ -68,26 +79,17 @@ export type PhaseAnalytics = z.infer<typeof PhaseAnalytics>;
 
 /**
  * Per provider and model, over the calls made in the range (candidates and judge verdicts, as
- * `GET /costs`): cost and tokens of the priced calls, outcomes of every settled call.
+ * `GET /costs`): cost and tokens of the priced calls, outcomes of every settled call. The rates
+ * are over the calls ((calls - failed) / calls); durations are the candidates' generation times
+ * (a verdict records none); `runs` counts the distinct runs with a call of this model.
  */
-export const ModelAnalytics = z.object({
+export const ModelAnalytics = GroupAnalytics.extend({
   provider: z.string(),
   model: z.string(),
-  /** distinct runs with a call of this model */
-  runs: z.number().int().nonnegative(),
   /** settled calls: generated, rejected and failed candidates, and judge verdicts */
-  calls: z.number().int().nonnegative(),
+  calls: Count,
   /** failed candidates and candidates whose output was rejected */
-  failed: z.number().int().nonnegative(),
-  /** (calls - failed) / calls; null without calls */
-  successRate: z.number().nullable(),
-  failureRate: z.number().nullable(),
-  /** the candidates' generation times (a verdict records none) */
-  durationMs: DurationStats,
-  costUsd: z.number(),
-  /** costUsd / runs; null without runs */
-  costPerRunUsd: z.number().nullable(),
-  tokens: Tokens,
+  failed: Count,
 });
 export type ModelAnalytics = z.infer<typeof ModelAnalytics>;
 
@@ -107,7 +109,7 @@ export const TopRun = z.object({
 export type TopRun = z.infer<typeof TopRun>;
 
 /** Spend of one UTC day (the calls made that day, as `GET /costs?groupBy=day`). */
-export const DailyCost = z.object({ day: z.string(), costUsd: z.number(), tokens: Tokens, calls: z.number().int().nonnegative() });
+export const DailyCost = z.object({ day: z.string(), costUsd: z.number(), tokens: Tokens, calls: Count });
 export type DailyCost = z.infer<typeof DailyCost>;
 
 export const AnalyticsView = z.object({
@@ -115,7 +117,7 @@ export const AnalyticsView = z.object({
   from: z.string().nullable(),
   to: z.string().nullable(),
   templateId: z.string().nullable(),
-  totals: z.object({ runs: z.number().int().nonnegative(), costUsd: z.number(), tokens: Tokens }),
+  totals: z.object({ runs: Count, costUsd: z.number(), tokens: Tokens }),
   templates: z.array(TemplateAnalytics),
   phases: z.array(PhaseAnalytics),
   models: z.array(ModelAnalytics),
