@@ -1,8 +1,8 @@
 import type { OverviewFailure, OverviewRun, OverviewSettledRun, OverviewWait, RunStatus } from '@conclave/contracts';
 import type { PauseReasonInfo, PendingInfo } from '@conclave/read-models';
 
-/** An active run as the overview's SQL reads it (phases as a jsonb array, timestamps as text). */
-export interface ActiveRunRow {
+/** The columns every run row of the overview's SQL has. */
+interface RunRowHead {
   id: string;
   name: string | null;
   template_id: string;
@@ -10,6 +10,23 @@ export interface ActiveRunRow {
   status: RunStatus;
   started_at: Date;
   cost_usd: number;
+}
+
+/** What the overview shows of every run, active or settled. */
+function runHead(row: RunRowHead) {
+  return {
+    id: row.id,
+    name: row.name,
+    templateId: row.template_id,
+    templateName: row.template_name,
+    status: row.status,
+    startedAt: row.started_at.toISOString(),
+    costUsd: roundUsd(row.cost_usd),
+  };
+}
+
+/** An active run as the overview's SQL reads it (phases as a jsonb array, timestamps as text). */
+export interface ActiveRunRow extends RunRowHead {
   budget_usd: number | null;
   phases_total: number;
   phases_done: number;
@@ -56,13 +73,7 @@ export function toOverviewRun(row: ActiveRunRow): OverviewRun {
     if (p.retryAt && p.status === 'pending') waits.push({ kind: 'retry', phaseId: p.id, phaseName: p.name, message: 'Retry scheduled', at: iso(p.retryAt) });
   }
   return {
-    id: row.id,
-    name: row.name,
-    templateId: row.template_id,
-    templateName: row.template_name,
-    status: row.status,
-    startedAt: row.started_at.toISOString(),
-    costUsd: roundUsd(row.cost_usd),
+    ...runHead(row),
     budgetUsd: row.budget_usd,
     phasesTotal: row.phases_total,
     phasesDone: row.phases_done,
@@ -72,28 +83,12 @@ export function toOverviewRun(row: ActiveRunRow): OverviewRun {
   };
 }
 
-export interface SettledRunRow {
-  id: string;
-  name: string | null;
-  template_id: string;
-  template_name: string;
-  status: RunStatus;
-  started_at: Date;
-  cost_usd: number;
+export interface SettledRunRow extends RunRowHead {
   completed_at: Date;
 }
 
 export function toOverviewSettledRun(row: SettledRunRow): OverviewSettledRun {
-  return {
-    id: row.id,
-    name: row.name,
-    templateId: row.template_id,
-    templateName: row.template_name,
-    status: row.status,
-    startedAt: row.started_at.toISOString(),
-    costUsd: roundUsd(row.cost_usd),
-    completedAt: row.completed_at.toISOString(),
-  };
+  return { ...runHead(row), completedAt: row.completed_at.toISOString() };
 }
 
 export function toOverviewFailure(row: FailureRow): OverviewFailure {
