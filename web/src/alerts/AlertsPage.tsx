@@ -3,8 +3,8 @@ import { useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { formatDateTime } from '../lib/format';
 import { Button } from '../ui/Button';
-import { DataTable, type Column } from '../ui/DataTable';
-import { StatusBadge } from '../ui/StatusBadge';
+import { DataTable, LoadMore, type Column } from '../ui/DataTable';
+import { HandledState, StatusBadge } from '../ui/StatusBadge';
 import { useAcknowledgeAlert, useAlertList, useOpenAlerts } from './use-alerts';
 
 const STATUSES: { value: AlertStatus; label: string }[] = [
@@ -102,15 +102,7 @@ export default function AlertsPage() {
         loadingLabel="Loading alerts…"
         feature="Alerts"
         empty={<p>{status === 'open' ? 'No open alerts: nothing needs you right now.' : 'No alerts.'}</p>}
-        footer={
-          list.hasNextPage && (
-            <div className="load-more">
-              <Button onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-                {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
-              </Button>
-            </div>
-          )
-        }
+        footer={<LoadMore query={list} />}
       />
     </div>
   );
@@ -124,18 +116,7 @@ const alertColumns = (): Column<AlertItem>[] => [
   {
     id: 'state',
     header: 'State',
-    cell: (a) =>
-      a.acknowledgedAt ? (
-        <>
-          <StatusBadge status="completed" label="acknowledged" />
-          <div className="muted small">
-            {formatDateTime(a.acknowledgedAt)}
-            {a.acknowledgedBy ? ` by ${a.acknowledgedBy}` : ''}
-          </div>
-        </>
-      ) : (
-        <StatusBadge status="waiting" label="open" />
-      ),
+    cell: (a) => <HandledState at={a.acknowledgedAt} by={a.acknowledgedBy} label="acknowledged" />,
   },
   { id: 'actions', header: <span className="sr-only">Actions</span>, cell: (a) => (a.acknowledgedAt ? null : <AcknowledgeButton alert={a} />) },
 ];

@@ -6,11 +6,11 @@ import { api, type DeadLetterFilters } from '../api/endpoints';
 import { keys } from '../api/keys';
 import { formatDateTime, toPrettyJson } from '../lib/format';
 import { Button } from '../ui/Button';
-import { DataTable, type Column } from '../ui/DataTable';
+import { DataTable, LoadMore, type Column } from '../ui/DataTable';
 import { Dialog, DialogClose, DialogContent, DialogTrigger } from '../ui/Dialog';
 import { ErrorNotice } from '../ui/ErrorNotice';
 import { SelectField } from '../ui/Select';
-import { StatusBadge } from '../ui/StatusBadge';
+import { HandledState, StatusBadge } from '../ui/StatusBadge';
 import { notifyDone, notifyRefused } from '../ui/toast';
 
 const PAGE_SIZE = 50;
@@ -130,15 +130,7 @@ export default function DeadLettersPage() {
         loadingLabel="Loading dead letters…"
         feature="Dead letters"
         empty={<p>{filtered ? 'No dead letters match these filters.' : 'No open dead letters: every consumer is keeping up.'}</p>}
-        footer={
-          list.hasNextPage && (
-            <div className="load-more">
-              <Button onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-                {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
-              </Button>
-            </div>
-          )
-        }
+        footer={<LoadMore query={list} />}
       />
     </div>
   );
@@ -166,18 +158,7 @@ const deadLetterColumns = (onRedriven: (id: string, sequence: number) => void): 
   {
     id: 'state',
     header: 'State',
-    cell: (d) =>
-      d.redrivenAt ? (
-        <>
-          <StatusBadge status="completed" label="redriven" />
-          <div className="muted small">
-            {formatDateTime(d.redrivenAt)}
-            {d.redrivenBy ? ` by ${d.redrivenBy}` : ''}
-          </div>
-        </>
-      ) : (
-        <StatusBadge status="waiting" label="open" />
-      ),
+    cell: (d) => <HandledState at={d.redrivenAt} by={d.redrivenBy} label="redriven" />,
   },
   { id: 'actions', header: <span className="sr-only">Actions</span>, cell: (d) => (d.redrivenAt ? null : <RedriveButton deadLetter={d} onRedriven={onRedriven} />) },
 ];

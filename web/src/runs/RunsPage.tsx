@@ -8,6 +8,7 @@ import { keys } from '../api/keys';
 import { useRoom } from '../live/use-room';
 import { ErrorNotice } from '../ui/ErrorNotice';
 import { DropdownMenu } from '../ui/DropdownMenu';
+import { LoadMore } from '../ui/DataTable';
 import { Loading } from '../ui/Loading';
 import { useDownload } from '../ui/use-download';
 import { SelectField } from '../ui/Select';
@@ -197,16 +198,11 @@ export default function RunsPage() {
           onToggle={toggle}
           onNearEnd={loadMore}
           footer={
-            <div className="load-more">
+            <LoadMore query={{ hasNextPage, isFetchingNextPage, fetchNextPage: loadMore }}>
               <span className="muted small" data-testid="runs-count">
                 {rows.length} run{rows.length === 1 ? '' : 's'} loaded{hasNextPage ? ', more below' : ''}
               </span>
-              {hasNextPage && (
-                <button type="button" className="btn" onClick={loadMore} disabled={isFetchingNextPage}>
-                  {isFetchingNextPage ? 'Loading…' : 'Load more'}
-                </button>
-              )}
-            </div>
+            </LoadMore>
           }
         />
       )}

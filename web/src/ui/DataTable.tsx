@@ -1,4 +1,5 @@
 import type { HTMLAttributes, ReactNode } from 'react';
+import { Button } from './Button';
 import { cn } from './cn';
 import { ErrorNotice } from './ErrorNotice';
 import { FeatureError } from './FeatureError';
@@ -85,5 +86,27 @@ export function DataTable<T>({ caption, columns, rows, rowKey, rowProps, state, 
       </div>
       {footer}
     </>
+  );
+}
+
+/** The part of a TanStack infinite query the "Load more" footer needs. */
+export interface PagedQueryState {
+  hasNextPage: boolean;
+  isFetchingNextPage: boolean;
+  fetchNextPage: () => unknown;
+}
+
+/** A paged list's footer: what `children` say of it, and "Load more" while the server has more. Nothing when both are absent. */
+export function LoadMore({ query, children }: { query: PagedQueryState; children?: ReactNode }) {
+  if (!query.hasNextPage && !children) return null;
+  return (
+    <div className="load-more">
+      {children}
+      {query.hasNextPage && (
+        <Button onClick={() => void query.fetchNextPage()} disabled={query.isFetchingNextPage}>
+          {query.isFetchingNextPage ? 'Loading…' : 'Load more'}
+        </Button>
+      )}
+    </div>
   );
 }
