@@ -64,6 +64,12 @@ export function otlpEndpoint(env: NodeJS.ProcessEnv = process.env): string | nul
   return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT || null;
 }
 
+/** Where spans are posted: the traces endpoint as given, or `<endpoint>/v1/traces` (the OTLP/HTTP convention). */
+function tracesUrl(env: NodeJS.ProcessEnv): string {
+  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  return `${(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '').replace(/\/+$/, '')}/v1/traces`;
+}
+
 /**
  * Start the process's SDK when an endpoint is set; the first call wins (the single-process stack
  * starts it once for its five services, which then tell their spans apart by tracer name and the
@@ -84,13 +90,19 @@ export async function startTracing(options: TracingOptions): Promise<boolean> {
   ]);
   if (sdk) return true; // a concurrent start won
   propagator = new W3CTraceContextPropagator();
-  processors = options.spanProcessors ?? [new BatchSpanProcessor(new OTLPTraceExporter())];
+  processors = options.spanProcessors ?? [new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(env) }))];
   sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME || options.service }),
     autoDetectResources: false,
     // the exporter reads OTEL_EXPORTER_OTLP_* itself; BatchSpanProcessor reads OTEL_BSP_*
     spanProcessors: processors,
     idGenerator: ids,
+    // Contexts are passed explicitly (message headers, recorded ids), never through async
+    // context: no context manager is registered, since AsyncLocalStorage's run() (the batch
+    // processor's export calls it) would turn async hooks on for every promise of the process.
+    // No global propagator either: W3C is used directly (nats.ts).
+    contextManager: null as never,
+    textMapPropagator: null,
     // traces only: metrics are Prometheus' (/metrics), and no log records are exported
     metricReaders: [],
     logRecordProcessors: [],
