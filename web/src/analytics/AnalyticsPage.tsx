@@ -3,6 +3,7 @@ import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-quer
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { AXIS, GRID, TOOLTIP_STYLE, usdTick } from '../ui/chart-style';
 import { formatDuration, formatTokens, formatUsd } from '../lib/format';
 import { useRoom } from '../live/use-room';
 import { FeatureError } from '../ui/FeatureError';
@@ -170,13 +171,13 @@ function DailyChart({ data, bounds }: { data: AnalyticsView; bounds: { from?: st
           <div className="chart" role="img" aria-label="Chart of cost and tokens per day; the figures are in the table below it">
             <ResponsiveContainer width="100%" height={280}>
               <ComposedChart data={days}>
-                <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
-                <XAxis dataKey="day" stroke="var(--text-muted)" />
-                <YAxis yAxisId="usd" stroke="var(--text-muted)" tickFormatter={(v: number) => `$${v}`} />
-                <YAxis yAxisId="tokens" orientation="right" stroke="var(--text-muted)" tickFormatter={(v: number) => formatTokens(v)} />
+                <CartesianGrid {...GRID} />
+                <XAxis dataKey="day" {...AXIS} />
+                <YAxis yAxisId="usd" {...AXIS} tickFormatter={usdTick} />
+                <YAxis yAxisId="tokens" orientation="right" {...AXIS} tickFormatter={(v: number) => formatTokens(v)} />
                 <Tooltip
                   formatter={(v, name) => (name === 'Cost' ? formatUsd(Number(v)) : formatTokens(Number(v)))}
-                  contentStyle={{ background: 'var(--bg-elev)', border: '1px solid var(--border)' }}
+                  contentStyle={TOOLTIP_STYLE}
                 />
                 <Legend />
                 <Bar yAxisId="usd" dataKey="costUsd" name="Cost" fill="var(--accent)" />

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { Bar, BarChart, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { AXIS, GRID, TOOLTIP_STYLE, usdTick } from '../ui/chart-style';
 import { api, exportUrls, type CostGroup } from '../api/endpoints';
 import { keys } from '../api/keys';
 import { formatDateTime, formatUsd } from '../lib/format';
@@ -118,18 +119,18 @@ function Spend({ groupBy, bounds, range }: { groupBy: CostGroup; bounds: { from?
             <ResponsiveContainer width="100%" height={280}>
               {groupBy === 'day' ? (
                 <LineChart data={items}>
-                  <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
-                  <XAxis dataKey="key" stroke="var(--text-muted)" />
-                  <YAxis stroke="var(--text-muted)" tickFormatter={(v: number) => `$${v}`} />
-                  <Tooltip formatter={(v) => formatUsd(Number(v))} contentStyle={{ background: 'var(--bg-elev)', border: '1px solid var(--border)' }} />
+                  <CartesianGrid {...GRID} />
+                  <XAxis dataKey="key" {...AXIS} />
+                  <YAxis {...AXIS} tickFormatter={usdTick} />
+                  <Tooltip formatter={(v) => formatUsd(Number(v))} contentStyle={TOOLTIP_STYLE} />
                   <Line type="monotone" dataKey="costUsd" name="Cost" stroke="var(--accent)" strokeWidth={2} />
                 </LineChart>
               ) : (
                 <BarChart data={items}>
-                  <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
-                  <XAxis dataKey="key" stroke="var(--text-muted)" />
-                  <YAxis stroke="var(--text-muted)" tickFormatter={(v: number) => `$${v}`} />
-                  <Tooltip formatter={(v) => formatUsd(Number(v))} contentStyle={{ background: 'var(--bg-elev)', border: '1px solid var(--border)' }} />
+                  <CartesianGrid {...GRID} />
+                  <XAxis dataKey="key" {...AXIS} />
+                  <YAxis {...AXIS} tickFormatter={usdTick} />
+                  <Tooltip formatter={(v) => formatUsd(Number(v))} contentStyle={TOOLTIP_STYLE} />
                   <Bar dataKey="costUsd" name="Cost" fill="var(--accent)" />
                 </BarChart>
               )}

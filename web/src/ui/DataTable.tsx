@@ -17,6 +17,8 @@ export interface Column<T> {
   cell: (row: T) => ReactNode;
   numeric?: boolean;
   className?: string;
+  /** the cell names its row (`<th scope="row">`) */
+  rowHeader?: boolean;
 }
 
 /** The part of a TanStack query result the states need. */
@@ -48,7 +50,7 @@ export interface DataTableProps<T> {
   errorTitle?: string;
 }
 
-export function DataTable<T>({ caption, columns, rows, rowKey, rowProps, state, loadingLabel, feature, empty, compact, footer, errorTitle }: DataTableProps<T>) {
+export function DataTable<T>({ state, loadingLabel, feature, empty, footer, errorTitle, ...table }: DataTableProps<T>) {
   if (state.isPending) return <Loading label={loadingLabel} />;
   if (state.isError)
     return errorTitle ? (
@@ -56,36 +58,64 @@ export function DataTable<T>({ caption, columns, rows, rowKey, rowProps, state, 
     ) : (
       <FeatureError error={state.error} feature={feature} onRetry={() => void state.refetch()} />
     );
-  if (rows.length === 0) return <div className="empty">{empty}</div>;
+  if (table.rows.length === 0) return <div className="empty">{empty}</div>;
   return (
     <>
-      <div className="table-wrap">
-        <table className={cn('table', compact && 'table--compact')}>
-          <caption className="sr-only">{caption}</caption>
-          <thead>
-            <tr>
-              {columns.map((c) => (
-                <th key={c.id} scope="col" className={c.numeric ? 'num' : undefined}>
-                  {c.header}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr key={rowKey(row)} {...rowProps?.(row)}>
-                {columns.map((c) => (
-                  <td key={c.id} className={cn(c.numeric && 'num', c.className)}>
-                    {c.cell(row)}
-                  </td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table {...table} />
       {footer}
     </>
+  );
+}
+
+export interface TableProps<T> {
+  caption: string;
+  columns: readonly Column<T>[];
+  rows: readonly T[];
+  rowKey: (row: T) => string | number;
+  rowProps?: (row: T) => RowAttributes;
+  compact?: boolean;
+  className?: string;
+  /** a totals row and the like (`<tr>`s) */
+  foot?: ReactNode;
+  'data-testid'?: string;
+}
+
+/** The table itself, for rows already at hand (DataTable adds a query's loading, error and empty states). */
+export function Table<T>({ caption, columns, rows, rowKey, rowProps, compact, className, foot, 'data-testid': testId }: TableProps<T>) {
+  return (
+    <div className="table-wrap">
+      <table className={cn('table', compact && 'table--compact', className)} data-testid={testId}>
+        <caption className="sr-only">{caption}</caption>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th key={c.id} scope="col" className={c.numeric ? 'num' : undefined}>
+                {c.header}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={rowKey(row)} {...rowProps?.(row)}>
+              {columns.map((c) => {
+                const className = cn(c.numeric && 'num', c.className);
+                return c.rowHeader ? (
+                  <th key={c.id} scope="row" className={className}>
+                    {c.cell(row)}
+                  </th>
+                ) : (
+                  <td key={c.id} className={className}>
+                    {c.cell(row)}
+                  </td>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+        {foot && <tfoot>{foot}</tfoot>}
+      </table>
+    </div>
   );
 }
 

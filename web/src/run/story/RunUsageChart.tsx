@@ -1,11 +1,23 @@
 import { useEffect, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { AXIS, GRID, TOOLTIP_STYLE } from '../../ui/chart-style';
 import { formatTokens, formatUsd } from '../../lib/format';
+import { Table, type Column } from '../../ui/DataTable';
 import { ErrorNotice } from '../../ui/ErrorNotice';
 import { Loading } from '../../ui/Loading';
 import { Tabs, TabsContent, TabsList, TabsTrigger } from '../../ui/Tabs';
 import { useRunUsage } from './api';
 import { usageBars } from './usage';
+
+type UsageBar = ReturnType<typeof usageBars>['bars'][number];
+const USAGE_COLUMNS: Column<UsageBar>[] = [
+  { id: 'model', header: 'Provider / model', className: 'mono', cell: (b) => b.label.replace(' (judge)', '') },
+  { id: 'role', header: 'Role', cell: (b) => b.kind },
+  { id: 'calls', header: 'Calls', numeric: true, cell: (b) => b.calls },
+  { id: 'input', header: 'Input', numeric: true, cell: (b) => formatTokens(b.input) },
+  { id: 'output', header: 'Output', numeric: true, cell: (b) => formatTokens(b.output) },
+  { id: 'cost', header: 'Cost', numeric: true, cell: (b) => formatUsd(b.costUsd) },
+];
 
 /** At most one usage read per this many ms while a run's view moves. */
 const REFRESH_MS = 3000;
@@ -41,10 +53,10 @@ export default function RunUsageChart({ runId, sequence }: { runId: string; sequ
           <div className="run-usage__chart" role="img" aria-label={`Cost by provider and model: ${bars.map((b) => `${b.label} ${formatUsd(b.costUsd)}`).join(', ')}`}>
             <ResponsiveContainer width="100%" height={height}>
               <BarChart data={bars} layout="vertical" margin={{ left: 8, right: 16 }}>
-                <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
-                <XAxis type="number" stroke="var(--text-muted)" tickFormatter={(v: number) => formatUsd(v)} />
-                <YAxis type="category" dataKey="label" width={200} stroke="var(--text-muted)" />
-                <Tooltip formatter={(v) => formatUsd(Number(v))} contentStyle={{ background: 'var(--bg-elev)', border: '1px solid var(--border)' }} />
+                <CartesianGrid {...GRID} />
+                <XAxis type="number" {...AXIS} tickFormatter={(v: number) => formatUsd(v)} />
+                <YAxis type="category" dataKey="label" width={200} {...AXIS} />
+                <Tooltip formatter={(v) => formatUsd(Number(v))} contentStyle={TOOLTIP_STYLE} />
                 <Bar dataKey="costUsd" name="Cost" fill="var(--accent)" isAnimationActive={false} />
               </BarChart>
             </ResponsiveContainer>
@@ -54,10 +66,10 @@ export default function RunUsageChart({ runId, sequence }: { runId: string; sequ
           <div className="run-usage__chart" role="img" aria-label={`Tokens by provider and model: ${bars.map((b) => `${b.label} ${b.input} in, ${b.output} out`).join(', ')}`}>
             <ResponsiveContainer width="100%" height={height}>
               <BarChart data={bars} layout="vertical" margin={{ left: 8, right: 16 }}>
-                <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
-                <XAxis type="number" stroke="var(--text-muted)" tickFormatter={(v: number) => formatTokens(v)} />
-                <YAxis type="category" dataKey="label" width={200} stroke="var(--text-muted)" />
-                <Tooltip formatter={(v) => formatTokens(Number(v))} contentStyle={{ background: 'var(--bg-elev)', border: '1px solid var(--border)' }} />
+                <CartesianGrid {...GRID} />
+                <XAxis type="number" {...AXIS} tickFormatter={(v: number) => formatTokens(v)} />
+                <YAxis type="category" dataKey="label" width={200} {...AXIS} />
+                <Tooltip formatter={(v) => formatTokens(Number(v))} contentStyle={TOOLTIP_STYLE} />
                 <Legend />
                 <Bar dataKey="input" name="Input tokens" stackId="t" fill="var(--st-running)" isAnimationActive={false} />
                 <Bar dataKey="output" name="Output tokens" stackId="t" fill="var(--st-completed)" isAnimationActive={false} />
@@ -66,52 +78,25 @@ export default function RunUsageChart({ runId, sequence }: { runId: string; sequ
           </div>
         </TabsContent>
       </Tabs>
-      <div className="table-wrap">
-        <table className="table table--compact" data-testid="run-usage-table">
-          <caption className="sr-only">Spend by provider and model</caption>
-          <thead>
-            <tr>
-              <th scope="col">Provider / model</th>
-              <th scope="col">Role</th>
-              <th scope="col" className="num">
-                Calls
-              </th>
-              <th scope="col" className="num">
-                Input
-              </th>
-              <th scope="col" className="num">
-                Output
-              </th>
-              <th scope="col" className="num">
-                Cost
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {bars.map((b) => (
-              <tr key={b.key}>
-                <td className="mono">{b.label.replace(' (judge)', '')}</td>
-                <td>{b.kind}</td>
-                <td className="num">{b.calls}</td>
-                <td className="num">{formatTokens(b.input)}</td>
-                <td className="num">{formatTokens(b.output)}</td>
-                <td className="num">{formatUsd(b.costUsd)}</td>
-              </tr>
-            ))}
-          </tbody>
-          <tfoot>
-            <tr>
-              <th scope="row" colSpan={2}>
-                Total
-              </th>
-              <td className="num">{total.calls}</td>
-              <td className="num">{formatTokens(total.input)}</td>
-              <td className="num">{formatTokens(total.output)}</td>
-              <td className="num">{formatUsd(total.costUsd)}</td>
-            </tr>
-          </tfoot>
-        </table>
-      </div>
+      <Table
+        caption="Spend by provider and model"
+        columns={USAGE_COLUMNS}
+        rows={bars}
+        rowKey={(b) => b.key}
+        compact
+        data-testid="run-usage-table"
+        foot={
+          <tr>
+            <th scope="row" colSpan={2}>
+              Total
+            </th>
+            <td className="num">{total.calls}</td>
+            <td className="num">{formatTokens(total.input)}</td>
+            <td className="num">{formatTokens(total.output)}</td>
+            <td className="num">{formatUsd(total.costUsd)}</td>
+          </tr>
+        }
+      />
     </div>
   );
 }

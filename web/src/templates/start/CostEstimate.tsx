@@ -2,6 +2,7 @@ import type { EstimateFigures, EstimateResponse } from '@conclave/contracts';
 import { Link } from 'react-router-dom';
 import { isApiError } from '../../api/client';
 import { formatTokens, formatUsd } from '../../lib/format';
+import { Table, type Column } from '../../ui/DataTable';
 import { ErrorNotice } from '../../ui/ErrorNotice';
 
 interface Props {
@@ -64,6 +65,24 @@ export function CostEstimate({ estimate, error, pending, budgetUsd, onRetry }: P
   );
 }
 
+const PHASE_COLUMNS: Column<EstimateResponse['phases'][number]>[] = [
+  {
+    id: 'phase',
+    header: 'Phase',
+    rowHeader: true,
+    cell: (p) => (
+      <>
+        <span className="mono">{p.name ?? p.phaseId}</span> <span className="muted small">{p.kind}</span>
+        <div className="estimate__basis">{p.basis}</div>
+        <div className="estimate__calls">{p.calls.map((c) => `${c.role} ${c.model} ${c.price ? formatUsd(c.usd) : 'free'}`).join(' · ')}</div>
+      </>
+    ),
+  },
+  { id: 'min', header: 'Min', numeric: true, cell: (p) => formatUsd(p.min.usd) },
+  { id: 'expected', header: 'Expected', numeric: true, cell: (p) => formatUsd(p.expected.usd) },
+  { id: 'max', header: 'Max', numeric: true, cell: (p) => formatUsd(p.max.usd) },
+];
+
 function EstimateBody({ estimate, budgetUsd }: { estimate: EstimateResponse; budgetUsd: number | null }) {
   const figures: [string, EstimateFigures][] = [
     ['Min', estimate.min],
@@ -90,41 +109,7 @@ function EstimateBody({ estimate, budgetUsd }: { estimate: EstimateResponse; bud
       </dl>
       {budgetUsd !== null && <BudgetNote budgetUsd={budgetUsd} estimate={estimate} />}
       {priced.length > 0 && (
-        <div className="table-wrap">
-          <table className="table table--compact estimate__phases">
-            <caption className="sr-only">Estimated cost per phase</caption>
-            <thead>
-              <tr>
-                <th scope="col">Phase</th>
-                <th scope="col" className="num">
-                  Min
-                </th>
-                <th scope="col" className="num">
-                  Expected
-                </th>
-                <th scope="col" className="num">
-                  Max
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {priced.map((p) => (
-                <tr key={p.phaseId}>
-                  <th scope="row">
-                    <span className="mono">{p.name ?? p.phaseId}</span> <span className="muted small">{p.kind}</span>
-                    <div className="estimate__basis">{p.basis}</div>
-                    <div className="estimate__calls">
-                      {p.calls.map((c) => `${c.role} ${c.model} ${c.price ? formatUsd(c.usd) : 'free'}`).join(' · ')}
-                    </div>
-                  </th>
-                  <td className="num">{formatUsd(p.min.usd)}</td>
-                  <td className="num">{formatUsd(p.expected.usd)}</td>
-                  <td className="num">{formatUsd(p.max.usd)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table caption="Estimated cost per phase" columns={PHASE_COLUMNS} rows={priced} rowKey={(p) => p.phaseId} compact className="estimate__phases" />
       )}
       <details className="estimate__assumptions">
         <summary>How this is estimated</summary>
