@@ -1,5 +1,5 @@
 import type { Link } from '@opentelemetry/api';
-import { TraceContext, type Recorded } from '@conclave/contracts';
+import type { Recorded, TraceContext } from '@conclave/contracts';
 import { endSpan, startSpan } from './spans';
 import { tracingEnabled } from './sdk';
 
@@ -17,8 +17,9 @@ export function recordBatchSpan(service: string, events: readonly Recorded[], st
   const runs = new Set<string>();
   for (const e of events) {
     if (e.streamId.startsWith('run:')) runs.add(e.streamId);
-    const trace = links.length < MAX_LINKS ? TraceContext.safeParse((e.data as { trace?: unknown }).trace) : null;
-    if (trace?.success) links.push({ context: { ...trace.data, traceFlags: 1, isRemote: true }, attributes: { 'conclave.event_type': e.type, 'conclave.sequence': e.sequence } });
+    // events are parsed with the contracts already: a `trace` present is a TraceContext
+    const trace = links.length < MAX_LINKS ? (e.data as { trace?: TraceContext }).trace : undefined;
+    if (trace) links.push({ context: { traceId: trace.traceId, spanId: trace.spanId, traceFlags: 1, isRemote: true }, attributes: { 'conclave.event_type': e.type, 'conclave.sequence': e.sequence } });
   }
   const span = startSpan(service, 'projector batch', {
     startTime,
