@@ -5,7 +5,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { answerMetrics, PinoNestLogger, type Logger } from '@conclave/service-kit';
 import { apiTokens, type GatewayConfig } from './config';
 import { GatewayModule } from './gateway.module';
-import { bearerAuth, bindActor } from './http/auth';
+import { bearerAuth } from './http/auth';
 import { ErrorFilter } from './http/error-filter';
 import { requestContext } from './http/request-context';
 import { requestGuard } from './http/parse';
@@ -43,7 +43,6 @@ export async function createGatewayApp(config: GatewayConfig, logger: Logger): P
   app.use(bearerAuth(apiTokens(config)));
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
   app.use(requestGuard()); // no untyped, too deep or __proto__-poisoned bodies; no NUL in queries
-  app.use(bindActor());
   serveApiDocs(app);
   // the process's Prometheus metrics (every hosted service's in the single-process stack); a bearer token when tokens are set
   app.use((req: Request, res: Response, next: NextFunction) => (req.method === 'GET' && req.path === '/metrics' ? void answerMetrics(req, res) : next()));

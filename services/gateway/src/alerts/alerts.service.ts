@@ -4,7 +4,7 @@ import { acknowledgeAlert, raiseAlert, type AlertInput, EventLog } from '@concla
 import { AlertRow, ReadModelQueries, toAlertItem, type DataSource } from '@conclave/read-models';
 import type { Logger } from '@conclave/service-kit';
 import type { GatewayConfig } from '../config';
-import { currentActor } from '../http/auth';
+import { actorOf } from '../http/auth';
 import { CONFIG, DATA_SOURCE, LOGGER } from '../tokens';
 
 interface AlertCursor {
@@ -59,7 +59,7 @@ export class AlertsService {
     const row = await this.db.getRepository(AlertRow).findOneBy({ id });
     if (!row) throw notFound(id);
     if (row.acknowledgedAt) return toAlertItem(row);
-    const actor = currentActor() ?? { kind: 'user' as const, id: 'anonymous' };
+    const actor = actorOf(requestId) ?? { kind: 'user' as const, id: 'anonymous' };
     const { outcome, event } = await acknowledgeAlert(this.log, id, { occurredAt: new Date().toISOString(), actor, correlationId: requestId, comment });
     if (outcome === 'acknowledged') this.logger.info({ alertId: id, actor: actor.id, requestId }, 'alert acknowledged');
     // read our own write: the projector folds the acknowledgement

@@ -59,6 +59,26 @@ describe('named API tokens: each name authenticates and is the actor of what its
     ]);
   });
 
+  it('keeps each request\'s actor apart when two in flight present the same x-request-id (the second gets its own id)', async () => {
+    fake.behave(async (request) => {
+      await new Promise((r) => setTimeout(r, 300)); // both requests are in flight at once
+      return { ok: true, id: 'run-1', sequence: request.command.type === 'PauseRun' ? 7 : 8, version: 1 };
+    });
+    fake.requests.length = 0;
+    const headers = (token: string) => ({ ...as(token), 'x-request-id': 'same-id-1' });
+    const [paused, resumed] = await Promise.all([
+      http(`${gw.url}/api/v1/runs/run-1/pause`, { method: 'POST', json: {}, headers: headers(tokens.alice) }),
+      http(`${gw.url}/api/v1/runs/run-1/resume`, { method: 'POST', json: {}, headers: headers(tokens.ci) }),
+    ]);
+    expect([paused.status, resumed.status]).toEqual([202, 202]);
+    const ids = [paused.headers.get('x-request-id'), resumed.headers.get('x-request-id')];
+    expect(ids).toContain('same-id-1');
+    expect(new Set(ids).size).toBe(2);
+    const byType = Object.fromEntries(fake.requests.map((r) => [r.command.type, r]));
+    expect(byType.PauseRun).toMatchObject({ actor: { kind: 'user', id: 'alice' }, requestId: paused.headers.get('x-request-id') });
+    expect(byType.ResumeRun).toMatchObject({ actor: { kind: 'user', id: 'ci' }, requestId: resumed.headers.get('x-request-id') });
+  });
+
   it('records the token\'s name as the actor of a provider change in the event log', async () => {
     const name = `prov-${randomUUID().slice(0, 8)}`;
     const created = await http(`${gw.url}/api/v1/providers`, { method: 'POST', json: { name, kind: 'openai', baseUrl: 'https://api.openai.com/v1' }, headers: as(tokens.alice) });

@@ -1,8 +1,8 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { ConclaveError } from '@conclave/contracts';
 import type { NamedToken } from '../config';
+import { inFlightRequest } from './request-context';
 
 /** Constant-time comparison (hashing first makes the lengths equal, so length does not leak either). */
 export function tokenMatches(expected: string, presented: string | undefined | null): boolean {
@@ -47,11 +47,14 @@ export interface UserActor {
 export const ANONYMOUS: UserActor = { kind: 'user', id: 'anonymous' };
 
 const principals = new WeakMap<object, UserActor>();
-const actors = new AsyncLocalStorage<UserActor>();
 
-/** The actor of the request being handled (the token's name), or undefined outside a request. */
-export function currentActor(): UserActor | undefined {
-  return actors.getStore();
+/**
+ * The actor of the request being answered under `requestId`: its token's name, `anonymous`
+ * without tokens; undefined when no request has that id (the gateway's own work).
+ */
+export function actorOf(requestId: string): UserActor | undefined {
+  const req = inFlightRequest(requestId);
+  return req ? (principals.get(req) ?? ANONYMOUS) : undefined;
 }
 
 /** Paths under the REST API that stay open without a token. */
@@ -76,13 +79,4 @@ export function bearerAuth(tokens: readonly NamedToken[]) {
     }
     next(new ConclaveError('unauthorized', 'missing or invalid bearer token (Authorization: Bearer <one of CONCLAVE_API_TOKENS>)'));
   };
-}
-
-/**
- * Runs the rest of the request (after the body parser, so no stream callback loses it) with its
- * actor in scope: the token's name, or `anonymous` when no token is configured. The orchestrator
- * client and the providers service read it for the events they cause.
- */
-export function bindActor() {
-  return (req: Request, _res: Response, next: NextFunction) => actors.run(principals.get(req) ?? ANONYMOUS, next);
 }

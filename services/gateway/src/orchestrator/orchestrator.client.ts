@@ -11,7 +11,7 @@ import {
 } from '@conclave/contracts';
 import { natsConnectionOptions, type Logger } from '@conclave/service-kit';
 import type { GatewayConfig } from '../config';
-import { ANONYMOUS, currentActor } from '../http/auth';
+import { ANONYMOUS, actorOf } from '../http/auth';
 import { CONFIG, LOGGER } from '../tokens';
 
 export type Accepted = Extract<OrchestratorReply, { ok: true }>;
@@ -53,7 +53,7 @@ export class OrchestratorClient implements OnModuleInit, OnApplicationShutdown {
 
   /** The log records the request's actor (its token's name; `anonymous` without tokens) as the command's author. */
   async send(command: OrchestratorCommandInput, requestId: string): Promise<Accepted> {
-    const actor: Actor = currentActor() ?? ANONYMOUS;
+    const actor: Actor = actorOf(requestId) ?? ANONYMOUS;
     const request = OrchestratorRequest.parse({ command, actor, requestId });
     let raw: unknown;
     try {

@@ -16,7 +16,7 @@ import { ConcurrencyError, credentialsAlert, EventLog } from '@conclave/event-lo
 import { ProviderRow, ProviderSecretRow, type DataSource } from '@conclave/read-models';
 import type { Logger } from '@conclave/service-kit';
 import type { GatewayConfig } from '../config';
-import { currentActor } from '../http/auth';
+import { actorOf } from '../http/auth';
 import { notFound } from '../http/ids';
 import { CONFIG, DATA_SOURCE, LOGGER } from '../tokens';
 import { AlertsService } from '../alerts/alerts.service';
@@ -337,7 +337,7 @@ export class ProvidersService implements OnApplicationBootstrap {
         correlationId: requestId,
         causationId: null,
         // the request's token name; a change made at boot from the environment is the gateway's own
-        actor: currentActor() ?? { kind: 'system', id: 'gateway' },
+        actor: actorOf(requestId) ?? { kind: 'system', id: 'gateway' },
       });
     } catch (err) {
       if (err instanceof ConcurrencyError) throw new ConclaveError('concurrency', `provider "${id}" changed concurrently; retry`);
