@@ -1,6 +1,7 @@
-// `npm run bench [-- --sequential N --levels 1,8,32,64 --warmup N --workers N --json-out FILE]`
+// `npm run bench [-- --sequential N --levels 1,8,32,64 --warmup N --workers N --separate --json-out FILE]`
 // (issue 12): what a user compares with an in-process workflow library, measured through the
-// whole stack (five service processes, NATS, Postgres) on a 3-phase × (2 candidates + judge)
+// whole stack (the services in one process as `npm start` runs them, or five with --separate;
+// NATS, Postgres) on a 3-phase × (2 candidates + judge)
 // template with the simulated provider at 0 ms. After a warm-up it measures:
 //   - overhead per phase, one run at a time: run wall-time (POST /runs → RunCompleted on the
 //     socket) / 3, p50 and p99 over --sequential runs (default 100);
@@ -40,6 +41,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '30' },
     workers: { type: 'string' },
     single: { type: 'boolean', default: false },
+    separate: { type: 'boolean', default: false },
     port: { type: 'string' },
     'run-timeout': { type: 'string', default: '60' },
     'json-out': { type: 'string' },
@@ -49,8 +51,14 @@ const SEQUENTIAL = Number(values.sequential);
 const LEVELS = values.levels.split(',').map(Number).filter((n) => n > 0);
 const runsAt = (c) => (values['runs-per-level'] ? Number(values['runs-per-level']) : Math.max(3 * c, 50));
 const WARMUP = Number(values.warmup);
-// --single: every service in one process (services/stack, ADR 015), plus WORKERS − 1 llm-worker replicas beside it
-const SINGLE = values.single;
+// every service in one process (services/stack, ADR 015) as `npm start` runs it, plus WORKERS − 1
+// llm-worker replicas beside it; --separate: one process per service, as docker compose runs them
+// (--single is still accepted: it is the default)
+if (values.single && values.separate) {
+  console.error('bench: --single and --separate exclude each other');
+  process.exit(2);
+}
+const SINGLE = !values.separate;
 const WORKERS = Number(values.workers ?? (SINGLE ? 1 : 2));
 const RUN_TIMEOUT_MS = Number(values['run-timeout']) * 1000;
 const PHASES = 3;
@@ -374,7 +382,7 @@ try {
     load: { before: loadBefore.map((x) => x.toFixed(2)).join(' '), after: loadAfter.map((x) => x.toFixed(2)).join(' ') },
     nats: { version: nats.version, sync: nats.sync, durability: nats.durability.mode, detail: nats.durability.detail },
     postgres: pgSettings,
-    workload: `${PHASES} phases × (2 candidates + judge), simulated provider 0 ms; ${SERVICES.length} services as ${children.length} process${children.length > 1 ? 'es' : ''} (${SINGLE ? `--single: all in one${WORKERS > 1 ? ` + ${WORKERS - 1} llm-worker replica(s)` : ''}` : `${WORKERS} llm-worker`})`,
+    workload: `${PHASES} phases × (2 candidates + judge), simulated provider 0 ms; ${SERVICES.length} services as ${children.length} process${children.length > 1 ? 'es' : ''} (${SINGLE ? `all in one, as npm start runs them${WORKERS > 1 ? ` + ${WORKERS - 1} llm-worker replica(s)` : ''}` : `--separate, ${WORKERS} llm-worker`})`,
     clkTck: CLK_TCK,
   };
   const syncText = nats.sync === 'always' ? 'sync_interval: always (fsync per message)' : "no sync_interval (2.9 refuses it): flushed on the server's default interval, not per message";
