@@ -23,6 +23,8 @@ export function startTimers(log: EventLog, runs: RunRepository, logger: Logger, 
       stream: streams.commands,
       durable: consumers.timers,
       concurrency: 16,
+      // a lost ack brings the due time back: one more Tick, which decides nothing the second time
+      ackWithoutReply: true,
       onDeadLetter: (m, reason) => logger.error({ deadLetter: true, seq: m.seq, reason }, 'timer tick: due time could not be handled'),
       onError: (m, err) => logger.warn({ err, seq: m.seq }, 'timer tick failed; will retry'),
     },
