@@ -2,6 +2,7 @@ import { lazy, Suspense, type ComponentType } from 'react';
 import { createBrowserRouter, isRouteErrorResponse, type LoaderFunctionArgs, Link, NavLink, Outlet, useRouteError } from 'react-router-dom';
 import { SignIn, SignOutButton } from './auth/SignIn';
 import { useAuth } from './auth/session';
+import { minSequenceOf, runUrl, startEarlyGet } from './api/early';
 import { ConnectionIndicator } from './ui/ConnectionIndicator';
 import { ShortcutsHelp } from './ui/Shortcuts';
 import { Loading } from './ui/Loading';
@@ -153,6 +154,8 @@ export const router = createBrowserRouter([
         path: 'runs/:id',
         // The run's data and the graph's code load alongside the page's code, not after it.
         loader: ({ params, request }: LoaderFunctionArgs) => {
+          // the request itself starts now, in the shell: the client below takes its response
+          startEarlyGet(runUrl(params.id ?? '', minSequenceOf(new URL(request.url))));
           void import('./dag/PipelineGraph');
           void import('./run/prefetch').then((m) => m.prefetchRun(params.id ?? '', new URL(request.url)), () => undefined);
           return null;

@@ -1,5 +1,6 @@
 import { ErrorEnvelope } from '@conclave/contracts';
 import { authenticationRequired, authHeaders } from '../auth/session';
+import { buildUrl, takeEarlyGet, type Query } from './early';
 
 /**
  * The REST client: fetch under /api/v1. Responses are parsed with the contracts' schemas (every
@@ -7,7 +8,7 @@ import { authenticationRequired, authHeaders } from '../auth/session';
  * page. Errors keep the server's `{ code, message, details, requestId }`. Every call carries the
  * tab's API token (auth/session.ts); a 401 sends the app to its sign-in screen.
  */
-export const API_BASE = '/api/v1';
+export { API_BASE, buildUrl, type Query } from './early';
 
 /** The part of a zod schema this client needs (keeps the client independent of zod's API surface). */
 export interface Schema<T> {
@@ -36,7 +37,6 @@ export class ApiError extends Error {
   }
 }
 
-export type Query = Record<string, string | number | boolean | null | undefined>;
 
 export interface RequestOptions {
   query?: Query;
@@ -46,26 +46,19 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-export function buildUrl(path: string, query?: Query): string {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query ?? {})) {
-    if (value === undefined || value === null || value === '') continue;
-    params.set(key, String(value));
-  }
-  const qs = params.toString();
-  return `${API_BASE}${path}${qs ? `?${qs}` : ''}`;
-}
 
 export async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, schema: Schema<T>, options: RequestOptions = {}): Promise<T> {
   const url = buildUrl(path, options.query);
+  // a plain GET a route's loader already started (early.ts) is not asked again
+  const started = method === 'GET' && options.body === undefined && !options.headers ? takeEarlyGet(url) : undefined;
   let response: Response;
   try {
-    response = await fetch(url, {
+    response = await (started ?? fetch(url, {
       method,
       headers: { Accept: 'application/json', ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...authHeaders(), ...options.headers },
       body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
       signal: options.signal,
-    });
+    }));
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
     throw new ApiError(0, 'network', `Cannot reach the gateway (${method} ${url})`, err instanceof Error ? err.message : undefined);

@@ -1,3 +1,4 @@
+import { minSequenceOf } from '../api/early';
 import { keys } from '../api/keys';
 import { queryClient } from '../api/query-client';
 import { loadRunView, runQueryRetry, runQueryRetryDelay } from './live-run-store';
@@ -8,8 +9,6 @@ import { loadRunView, runQueryRetry, runQueryRetryDelay } from './live-run-store
  * shared LiveRunState, so events the socket delivers meanwhile are folded on top of it, never lost.
  */
 export function prefetchRun(id: string, url: URL): void {
-  const raw = url.searchParams.get('min_sequence');
-  const n = Number(raw);
-  const minSequence = raw && Number.isInteger(n) && n >= 0 ? n : undefined;
+  const minSequence = minSequenceOf(url);
   void queryClient.prefetchQuery({ queryKey: keys.run(id), queryFn: ({ signal }) => loadRunView(id, { minSequence, signal }), retry: runQueryRetry, retryDelay: runQueryRetryDelay });
 }
