@@ -31,19 +31,13 @@ export interface TableQueryState {
 
 type RowAttributes = HTMLAttributes<HTMLTableRowElement> & { [data: `data-${string}`]: string | number | undefined };
 
-export interface DataTableProps<T> {
-  caption: string;
-  columns: readonly Column<T>[];
-  rows: readonly T[];
-  rowKey: (row: T) => string | number;
-  rowProps?: (row: T) => RowAttributes;
+export interface DataTableProps<T> extends TableProps<T> {
   state: TableQueryState;
   loadingLabel: string;
   /** what failed, for the error notice ("The fleet" → "Could not load the fleet"; a missing endpoint says "not available yet") */
   feature: string;
   /** shown instead of the table when there are no rows */
   empty: ReactNode;
-  compact?: boolean;
   /** under the table (paging) */
   footer?: ReactNode;
   /** the error notice of a page that says more than FeatureError */
