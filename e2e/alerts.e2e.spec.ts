@@ -1,9 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { AlertItem, AlertSummary, ErrorEnvelope } from '@conclave/contracts';
-import { createTestEnv, eventually, REPO_ROOT, startStack, type Stack, type TestEnv } from '@conclave/testing';
-import { launchChromium } from './support/browser';
+import { eventually, type Stack, type TestEnv } from '@conclave/testing';
+import { closeDashboard, openDashboard, screenshot } from './support/dashboard';
 import { restClient } from './support/rest';
 import { seriousViolations } from './support/axe';
 
@@ -14,7 +12,6 @@ import { seriousViolations } from './support/axe';
  * the count back down. Commands sent from the run page report their outcome as toasts, a refusal
  * with the API's own reason. axe-core finds no serious violation on /alerts. Needs `web/dist`.
  */
-const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
 const sim = (model: string, latencyMs: number) => ({ provider: 'simulated', model, options: { latencyMs } });
 
 describe('alerts and toasts end to end', () => {
@@ -24,24 +21,21 @@ describe('alerts and toasts end to end', () => {
   let page: Page;
   let runId: string;
   const { api, post, createTemplate, startRun, until } = restClient(() => stack.url);
-  const shot = (p: Page, name: string) => p.screenshot({ path: join(SCREENSHOTS, `alerts-${name}.png`), fullPage: true });
+  const shot = (p: Page, name: string) => screenshot(p, `alerts-${name}`);
   const summary = async () => (await api('/alerts/summary')).json<AlertSummary>();
   const bellLabel = () => page.getByTestId('alerts-bell').getAttribute('aria-label');
   const toast = (p: Page, title: string) => p.locator('[data-sonner-toast]').filter({ hasText: title });
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    env = await createTestEnv('e2ealerts');
-    // 0.05 min: a run with no event for 3 s is stalled (the projector sweeps every second)
-    stack = await startStack(env, { label: `e2e-alerts-${env.id}`, extraEnv: { CONCLAVE_STALL_MINUTES: '0.05', WORKER_HEARTBEAT_MS: '200' } });
-    browser = await launchChromium();
-    page = await (await browser.newContext({ bypassCSP: true, viewport: { width: 1400, height: 900 } })).newPage(); // axe is an inline script
+    // 0.05 min: a run with no event for 3 s is stalled (the projector sweeps every second); axe is an inline script (bypassCSP)
+    ({ env, stack, browser, page } = await openDashboard({
+      envPrefix: 'e2ealerts',
+      label: 'e2e-alerts',
+      extraEnv: { CONCLAVE_STALL_MINUTES: '0.05', WORKER_HEARTBEAT_MS: '200' },
+      context: { bypassCSP: true },
+    }));
   });
-  afterAll(async () => {
-    await browser?.close();
-    if (stack) await stack.stop();
-    await env?.dispose();
-  });
+  afterAll(() => closeDashboard({ browser, stack, env }));
 
   it('counts a stalled run on the bell, live; /alerts lists it with its run and acknowledges it', async () => {
     await page.goto(`${stack.url}/runs`);

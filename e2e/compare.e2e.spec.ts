@@ -1,10 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import type { ArtifactView, RunComparison, RunView } from '@conclave/contracts';
-import { createTestEnv, eventually, REPO_ROOT, startStack, type Stack, type TestEnv } from '@conclave/testing';
+import { eventually, type Stack, type TestEnv } from '@conclave/testing';
 import { formatDuration, formatTokens, formatUsd } from '../web/src/lib/format';
-import { launchChromium } from './support/browser';
+import { closeDashboard, openDashboard, screenshot } from './support/dashboard';
 import { seriousViolations } from './support/axe';
 
 /**
@@ -14,7 +12,6 @@ import { seriousViolations } from './support/axe';
  * own views and GET /runs/compare, and its diff against the runs' artifacts. The runs list's
  * sort and the axe audit of /runs and /compare close it. Needs `web/dist` (cd web && npx vite build).
  */
-const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
 describe('compare runs end to end', () => {
   let env: TestEnv;
   let stack: Stack;
@@ -27,7 +24,7 @@ describe('compare runs end to end', () => {
     const res = await fetch(`${stack.url}/api/v1${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
     return { status: res.status, body: (await res.json()) as T };
   };
-  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `compare-${name}.png`), fullPage: true });
+  const shot = (name: string) => screenshot(page, `compare-${name}`);
   const completed = (id: string) =>
     eventually(async () => {
       const run = await api<RunView>(`/runs/${id}`);
@@ -44,11 +41,7 @@ describe('compare runs end to end', () => {
   const cellTexts = async (row: Locator) => (await row.locator('td').allInnerTexts()).map((t) => t.trim());
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    env = await createTestEnv('e2ecmp');
-    stack = await startStack(env, { label: `e2e-cmp-${env.id}` });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    ({ env, stack, browser, page } = await openDashboard({ envPrefix: 'e2ecmp', label: 'e2e-cmp' }));
     const tpl = await api<{ id: string }>('/templates', {
       method: 'POST',
       body: JSON.stringify({
@@ -76,11 +69,7 @@ describe('compare runs end to end', () => {
     await completed(origin);
     await completed(other);
   });
-  afterAll(async () => {
-    await browser?.close();
-    if (stack) await stack.stop();
-    await env?.dispose();
-  });
+  afterAll(() => closeDashboard({ browser, stack, env }));
 
   it('forks a run and compares it with its origin through the run page’s button', async () => {
     await page.goto(`${stack.url}/runs/${origin}?phase=summary`);

@@ -1,9 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { RunView, TemplateView } from '@conclave/contracts';
-import { createTestEnv, eventually, REPO_ROOT, startStack, type Stack, type TestEnv } from '@conclave/testing';
-import { launchChromium } from './support/browser';
+import { eventually, type Stack, type TestEnv } from '@conclave/testing';
+import { closeDashboard, openDashboard, screenshot } from './support/dashboard';
 import { seriousViolations } from './support/axe';
 
 /**
@@ -11,7 +9,6 @@ import { seriousViolations } from './support/axe';
  * saved, a run of it followed live to completion, its candidates and verdict opened, and an axe-core
  * audit of the pages with no serious or critical violation. Needs `web/dist` (cd web && npx vite build).
  */
-const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
 describe('dashboard end to end', () => {
   let env: TestEnv;
   let stack: Stack;
@@ -23,20 +20,12 @@ describe('dashboard end to end', () => {
     const res = await fetch(`${stack.url}/api/v1${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
     return { status: res.status, body: (await res.json()) as T };
   };
-  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `dashboard-${name}.png`), fullPage: true });
+  const shot = (name: string) => screenshot(page, `dashboard-${name}`);
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    env = await createTestEnv('e2e');
-    stack = await startStack(env, { label: `e2e-dash-${env.id}` });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    ({ env, stack, browser, page } = await openDashboard({ envPrefix: 'e2e', label: 'e2e-dash' }));
   });
-  afterAll(async () => {
-    await browser?.close();
-    if (stack) await stack.stop();
-    await env?.dispose();
-  });
+  afterAll(() => closeDashboard({ browser, stack, env }));
 
   it('builds a template in the editor and saves it', async () => {
     await page.goto(`${stack.url}/templates/new`);

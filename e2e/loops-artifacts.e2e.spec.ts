@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import type { ArtifactView, RunSummary } from '@conclave/contracts';
-import { createTestEnv, REPO_ROOT, startStack, type Stack, type TestEnv } from '@conclave/testing';
-import { launchChromium } from './support/browser';
+import { type Stack, type TestEnv } from '@conclave/testing';
+import { closeDashboard, openDashboard, screenshot } from './support/dashboard';
 import { phaseOf, restClient } from './support/rest';
 import { seriousViolations } from './support/axe';
 
@@ -15,7 +15,6 @@ import { seriousViolations } from './support/axe';
  * round, not the last); the run's artifact browser downloading every artifact as one zip; the
  * conversation viewer's search. axe-core finds no serious violation. Needs `web/dist`.
  */
-const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
 describe('loops you can read, the artifact browser and the conversation viewer', () => {
   let env: TestEnv;
   let stack: Stack;
@@ -23,7 +22,7 @@ describe('loops you can read, the artifact browser and the conversation viewer',
   let page: Page;
   let runId: string;
   const { api, createTemplate, startRun, until } = restClient(() => stack.url);
-  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `loops-${name}.png`), fullPage: true });
+  const shot = (name: string) => screenshot(page, `loops-${name}`);
   /** The run page with the loop phase open, its three rounds shown (a screenshot when they do not come). */
   const openDraftPhase = async (label: string) => {
     await page.goto(`${stack.url}/runs/${runId}?phase=draft`);
@@ -39,12 +38,8 @@ describe('loops you can read, the artifact browser and the conversation viewer',
   };
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    env = await createTestEnv('e2e');
-    stack = await startStack(env, { label: `e2e-loops-${env.id}` });
-    browser = await launchChromium();
     // axe-core is an inline script: the dashboard's CSP is bypassed for this test's pages
-    page = await (await browser.newContext({ bypassCSP: true, viewport: { width: 1400, height: 900 }, acceptDownloads: true })).newPage();
+    ({ env, stack, browser, page } = await openDashboard({ envPrefix: 'e2e', label: 'e2e-loops', context: { bypassCSP: true, acceptDownloads: true } }));
     // a spec (a JSON artifact), then a loop that cannot pass 0.99 in 3 rounds (a text artifact).
     // The simulated writer and critic are deterministic: for this prompt round 2 scores best (0.778)
     // and round 3 scores lower, so the last verdict and the artifact name different candidates.
@@ -61,11 +56,7 @@ describe('loops you can read, the artifact browser and the conversation viewer',
     runId = await startRun(templateId, { name: `loop-at-max-${env.id}` });
     await until(runId, 'the loop run to complete', (r) => r.status === 'completed', 60_000);
   });
-  afterAll(async () => {
-    await browser?.close();
-    if (stack) await stack.stop();
-    await env?.dispose();
-  });
+  afterAll(() => closeDashboard({ browser, stack, env }));
 
   it('REST: the winner is the best round the artifact was taken from, every round keeps its score, the runs list shows round and best score', async () => {
     const draft = phaseOf(await (await api(`/runs/${runId}`)).json(), 'draft');

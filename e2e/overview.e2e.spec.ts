@@ -1,9 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page, Request } from 'playwright-core';
 import type { OverviewView, RunView } from '@conclave/contracts';
-import { createTestEnv, eventually, FakeLlmServer, openai, REPO_ROOT, startStack, type FakeReply, type RecordedRequest, type Stack, type TestEnv } from '@conclave/testing';
-import { launchChromium } from './support/browser';
+import { eventually, FakeLlmServer, openai, type FakeReply, type RecordedRequest, type Stack, type TestEnv } from '@conclave/testing';
+import { closeDashboard, openDashboard, screenshot } from './support/dashboard';
 import { seriousViolations } from './support/axe';
 
 /**
@@ -12,7 +10,6 @@ import { seriousViolations } from './support/axe';
  * link to it, and completes, while today's spend goes up — all from socket events, the page never
  * reloaded. axe-core finds no serious violation on it. Needs `web/dist` (cd web && npx vite build).
  */
-const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
 type Json = Record<string, unknown>;
 /** Every call answers `{ "summary": … }` with 1,500 prompt and 250 completion tokens (gpt-4.1's price makes that ~0.005 USD), after `delayMs`. */
 const slowOpenai =
@@ -35,26 +32,21 @@ describe('overview at / end to end', () => {
     const res = await fetch(`${stack.url}/api/v1${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
     return { status: res.status, body: (await res.json()) as T };
   };
-  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `overview-${name}.png`), fullPage: true });
+  const shot = (name: string) => screenshot(page, `overview-${name}`);
   const spendToday = async () => Number(await page.getByTestId('overview-spend-today').getAttribute('data-usd'));
   const stat = (testId: string) => page.getByTestId(testId).locator('dd');
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    env = await createTestEnv('e2eoverview');
     fake = (await FakeLlmServer.start()).respond(slowOpenai(2500));
-    stack = await startStack(env, { label: `e2e-overview-${env.id}` });
-    browser = await launchChromium();
     // axe is an inline script: the gateway's CSP would refuse it
-    page = await (await browser.newContext({ bypassCSP: true, viewport: { width: 1400, height: 1000 } })).newPage();
+    ({ env, stack, browser, page } = await openDashboard({ envPrefix: 'e2eoverview', label: 'e2e-overview', context: { bypassCSP: true, viewport: { width: 1400, height: 1000 } } }));
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('request', (r: Request) => {
       if (new URL(r.url()).pathname === '/api/v1/overview') overviewReads.push(r.url());
     });
   });
   afterAll(async () => {
-    await browser?.close();
-    if (stack) await stack.stop();
+    await closeDashboard({ browser, stack });
     await fake?.close();
     await env?.dispose();
   });

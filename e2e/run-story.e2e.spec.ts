@@ -1,9 +1,8 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
 import type { RunUsageItem, RunView, TimelineEntry } from '@conclave/contracts';
-import { createTestEnv, eventually, REPO_ROOT, startStack, type Stack, type TestEnv } from '@conclave/testing';
-import { launchChromium } from './support/browser';
+import { eventually, type Stack, type TestEnv } from '@conclave/testing';
+import { closeDashboard, openDashboard, screenshot } from './support/dashboard';
 import { phaseOf, restClient } from './support/rest';
 
 /**
@@ -14,7 +13,6 @@ import { phaseOf, restClient } from './support/rest';
  * usage, every attempt (the earlier ones' candidates still there) and the spend by model; axe
  * finds no serious violation. Needs `web/dist` (cd web && npx vite build).
  */
-const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 const BRIEF = [
@@ -27,27 +25,17 @@ describe('the run page tells the whole story', () => {
   let env: TestEnv;
   let stack: Stack;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let runId: string;
   const { api, post, createTemplate, startRun, runView, until } = restClient(() => stack.url);
-  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `run-story-${name}.png`), fullPage: true });
+  const shot = (name: string) => screenshot(page, `run-story-${name}`);
   const timelineRow = (type: string) => page.locator(`.timeline tr[data-event="${type}"]`);
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    env = await createTestEnv('story');
-    stack = await startStack(env, { label: `e2e-story-${env.id}` });
-    browser = await launchChromium();
     // axe is injected as an inline script, which the gateway's CSP (script-src 'self') refuses
-    context = await browser.newContext({ bypassCSP: true, viewport: { width: 1400, height: 1000 } });
-    page = await context.newPage();
+    ({ env, stack, browser, page } = await openDashboard({ envPrefix: 'story', label: 'e2e-story', context: { bypassCSP: true, viewport: { width: 1400, height: 1000 } } }));
   });
-  afterAll(async () => {
-    await browser?.close();
-    if (stack) await stack.stop();
-    await env?.dispose();
-  });
+  afterAll(() => closeDashboard({ browser, stack, env }));
 
   it('starts a run whose flaky phase times out, and shows its running candidate, then the countdown to the retry', async () => {
     const templateId = await createTemplate({

@@ -1,9 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { EstimateResponse, RunView, TimelineEntry } from '@conclave/contracts';
-import { createTestEnv, eventually, FakeLlmServer, openai, REPO_ROOT, startStack, type RecordedRequest, type Stack, type TestEnv } from '@conclave/testing';
-import { launchChromium } from './support/browser';
+import { eventually, FakeLlmServer, openai, type RecordedRequest, type Stack, type TestEnv } from '@conclave/testing';
+import { closeDashboard, openDashboard, screenshot } from './support/dashboard';
 import { seriousViolations } from './support/axe';
 
 /**
@@ -14,7 +12,6 @@ import { seriousViolations } from './support/axe';
  * after its first phase. axe-core finds no serious violation, in the dark and the light theme.
  * Needs `web/dist` (cd web && npx vite build) and the services' dist (node scripts/build.mjs).
  */
-const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
 /** axe-core through the devtools protocol: the page keeps its CSP (which refuses inline scripts) while it is audited. */
 /*
  * The estimate by hand: gpt-4.1 at the default list price ($2 / $8 per 1M) for a 2,000 + 1,000
@@ -63,26 +60,21 @@ describe('starting a run from the generated form end to end', () => {
     const res = await fetch(`${stack.url}/api/v1${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
     return { status: res.status, body: (await res.json()) as T };
   };
-  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `start-run-${name}.png`), fullPage: true });
+  const shot = (name: string) => screenshot(page, `start-run-${name}`);
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    env = await createTestEnv('e2estart');
     fake = (await FakeLlmServer.start()).respond((r: RecordedRequest) => {
       const answer = JSON.stringify({ summary: 'ride the river banks first' });
       return (r.body as { stream?: boolean }).stream ? openai.stream([answer.slice(0, 10), answer.slice(10)], { prompt: 1500, completion: 250 }) : openai.completion(answer, { prompt: 1500, completion: 250 });
     });
-    stack = await startStack(env, { label: `e2e-start-${env.id}` });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    ({ env, stack, browser, page } = await openDashboard({ envPrefix: 'e2estart', label: 'e2e-start', context: { viewport: { width: 1400, height: 1000 } } }));
     expect((await api('/providers', { method: 'POST', body: JSON.stringify({ name: 'openai', kind: 'openai', apiKey: 'sk-start-run-e2e-1234', baseUrl: fake.url }) })).status).toBe(201);
     const created = await api<{ id: string }>('/templates', { method: 'POST', body: JSON.stringify(template(env.id)) });
     expect(created.status).toBe(201);
     templateId = created.body.id;
   });
   afterAll(async () => {
-    await browser?.close();
-    if (stack) await stack.stop();
+    await closeDashboard({ browser, stack });
     await fake?.close();
     await env?.dispose();
   });
