@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { join } from 'node:path';
 import type { RunUsageItem, RunView, TemplateInput } from '@conclave/contracts';
-import { createTestEnv, eventually, freePort, REPO_ROOT, startStack, waitForOk, type ServiceName, type Stack, type TestEnv } from '@conclave/testing';
+import { createTestEnv, eventually, freePort, startStack, waitForOk, type ServiceName, type Stack, type TestEnv } from '@conclave/testing';
 import { parsePrometheus, select, total, type Sample } from './support/prometheus';
+import { startSingleProcessStack } from './support/single-process';
 
 /**
  * Prometheus metrics of every service after a run on the simulated provider (issue 14 §2): the
@@ -147,36 +145,11 @@ describe('metrics of every service after a run', () => {
 
   it('single process: one /metrics for every hosted service, each series under its own service', async () => {
     await stack.stop();
-    const port = await freePort();
-    const perService = Object.fromEntries(
-      (['orchestrator', 'projector', 'llm-worker', 'judge', 'gateway'] as const).flatMap((s) =>
-        Object.entries(env.nats?.serviceEnv(s) ?? {}).map(([k, v]) => [`${s.toUpperCase().replace(/-/g, '_')}__${k}`, v]),
-      ),
-    );
-    const child: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, 'services', 'stack', 'dist', 'main.js')], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        ...env.serviceEnv,
-        ...perService,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        RATE_LIMIT_PER_MINUTE: '1000000',
-        CONCLAVE_MASTER_KEY: randomBytes(32).toString('base64'),
-        CONCLAVE_API_TOKEN: TOKEN,
-        INSTANCE_ID: `stack-${env.id}`,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const log = createWriteStream(join(stack.logDir, 'stack.log'));
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
+    const single = await startSingleProcessStack(env, { logDir: stack.logDir, extraEnv: { CONCLAVE_API_TOKEN: TOKEN } });
     try {
-      const url = `http://127.0.0.1:${port}`;
-      stack = { ...stack, url };
-      await waitForOk(`${url}/api/v1/health`, 60_000);
+      stack = { ...stack, url: single.url }; // completedRun() talks to it
       const { run, usage } = await completedRun();
-      const text = await (await fetch(`${url}/metrics`, { headers: AUTH })).text();
+      const text = await (await fetch(`${single.url}/metrics`, { headers: AUTH })).text();
       // one family per name though five services record into it
       expect(text.match(/^# TYPE conclave_runs_started_total counter$/gm)).toHaveLength(1);
       expect(text.match(/^# TYPE process_cpu_user_seconds_total counter$/gm)).toHaveLength(1);
@@ -190,9 +163,7 @@ describe('metrics of every service after a run', () => {
       expect(select(samples, 'conclave_fleet_workers', { service: 'gateway' }).length).toBeGreaterThan(0);
       expect(select(samples, 'conclave_projector_lag_events', { service: 'projector' })).toHaveLength(1);
     } finally {
-      const exited = new Promise((done) => child.once('exit', done));
-      child.kill('SIGTERM');
-      await exited;
+      await single.stop();
     }
   });
 });
