@@ -62,7 +62,7 @@ const PUBLIC_API_PATHS = new Set(['/api/v1/health', '/api/docs', '/api/docs/open
 
 /**
  * With API tokens configured (CONCLAVE_API_TOKENS, CONCLAVE_API_TOKEN), every REST route but
- * /health, and /metrics (like /ready: it tells what the deployment runs), requires one of them as a bearer token; the token's name becomes the request's actor.
+ * /health (and /metrics too, which tells what the deployment runs, as /ready does) requires one of them as a bearer token; the token's name becomes the request's actor.
  * Runs before the body parser: an unauthenticated client never gets its body parsed. The static
  * dashboard is not REST and stays public (it calls the API with the token itself).
  */
