@@ -93,6 +93,8 @@ export default function PipelineGraph({ phases, selectedPhaseId = null, onSelect
                   // frame (the running node itself glows, on a composited layer).
                   className: phase.status === 'running' ? 'edge edge--running' : `edge edge--${byId.get(dep)!.status}`,
                   markerEnd: ARROW,
+                  // read-only edges: no invisible wide path per edge to catch the pointer
+                  interactionWidth: 0,
                 };
           next.set(id, { key, edge });
           return edge;
