@@ -66,8 +66,18 @@ describe('the conclave CLI against the running stack', () => {
     expect({ args, code: res.code, stderr: res.stderr }).toEqual({ args, code: 0, stderr: '' });
     return parse(JSON.parse(res.stdout)); // nothing but JSON on stdout
   };
+  /** waits for a running CLI to print `pattern`; a timeout shows what it printed */
+  const printed = (running: Running, pattern: RegExp, what: string, stream: 'stdout' | 'stderr' = 'stdout', timeoutMs = 30_000) =>
+    eventually(async () => pattern.test(running[stream]()), what, timeoutMs, 100).catch((err: Error) => {
+      throw new Error(`${err.message}\n--- stdout\n${running.stdout()}\n--- stderr\n${running.stderr()}`);
+    });
   const runView = (id: string) => json(['runs', 'show', id], (v) => RunView.parse(v));
-  const startRun = async (topic: string) => (await json(['runs', 'start', templateId, '--input', `topic=${topic}`], (v) => v as { id: string; sequence: number })).id;
+  /** a run started by the CLI, once the read model has it (as a client reads its own write before watching it) */
+  const startRun = async (topic: string) => {
+    const { id } = await json(['runs', 'start', templateId, '--input', `topic=${topic}`], (v) => v as { id: string; sequence: number });
+    await eventually(() => runView(id), `run ${id} in the read model`, 10_000, 100);
+    return id;
+  };
   const waitingOnGate = (id: string) => eventually(async () => (await runView(id)).pending.gates.some((g) => g.phaseId === 'review'), `run ${id} waits on its gate`, 30_000, 200);
 
   beforeAll(async () => {
@@ -118,14 +128,14 @@ describe('the conclave CLI against the running stack', () => {
 
   it('runs start --watch shows one line per phase change, answers the gate at the prompt, and exits 0 when the run completes', async () => {
     const watch = start(['runs', 'start', 'gated-brief', '--input', 'topic=river walks', '--input', 'words=120', '--watch']);
-    await eventually(async () => /approve\? \[y\|n/.test(watch.stdout()), 'the gate prompt', 60_000, 100);
+    await printed(watch, /approve\? \[y\|n/, 'the gate prompt', 'stdout', 60_000);
     watch.child.stdin!.write('y from the e2e\n');
     const res = await watch.done;
     expect({ code: res.code, stderr: res.stderr }).toEqual({ code: 0, stderr: '' });
     const out = res.stdout;
     const runId = /^started run (\S+) \(gated-brief v1\)$/m.exec(out)![1]!;
     // stdout is a pipe: plain lines, no cursor movement
-    expect(out).not.toMatch(/\x1b\[/);
+    expect(out.includes(`${String.fromCharCode(27)}[`)).toBe(false);
     expect(out).toMatch(/^brief +running +cand 0\/2 +judge waiting /m);
     expect(out).toMatch(/^brief +completed +cand 2\/2 +judge picked simulated\/sim-[ab] +\d+ tok +\$0\.0000 +\d+\.\ds$/m);
     expect(out).toMatch(/^review +waiting +cand - +judge - .* gate: Publish this brief\?$/m);
@@ -144,21 +154,21 @@ describe('the conclave CLI against the running stack', () => {
 
   it('a gate approved with `runs approve` ends a watch with 0; rejected with `runs reject`, 1; a cancelled run, 2', async () => {
     const outcomes: Record<string, number | null> = {};
-    for (const [decision, expected] of [
-      ['approve', 0],
-      ['reject', 1],
-      ['cancel', 2],
+    for (const [decision, status] of [
+      ['approve', 'completed'],
+      ['reject', 'failed'],
+      ['cancel', 'cancelled'],
     ] as const) {
       const id = await startRun(decision);
       const watch = start(['runs', 'watch', id, '--no-prompt']);
       watch.child.stdin!.end();
       await waitingOnGate(id);
-      const args = decision === 'cancel' ? ['runs', 'cancel', id, '--reason', 'the e2e'] : ['runs', decision, id, 'review', '--comment', `${decision}d by the e2e`];
+      const args = decision === 'cancel' ? ['runs', 'cancel', id, '--reason', 'the e2e'] : ['runs', decision, id, 'review', '--comment', 'by the e2e'];
       const accepted = await json(args, (v) => v as { sequence: number });
       expect(accepted.sequence).toBeGreaterThan(0);
       const res = await watch.done;
       outcomes[decision] = res.code;
-      expect(res.stdout).toMatch(new RegExp(`^run ${id} ${decision === 'approve' ? 'completed' : decision === 'reject' ? 'failed' : 'cancelled'}`, 'm'));
+      expect(res.stdout).toMatch(new RegExp(`^run ${id} ${status}`, 'm'));
       expect(res.stdout).not.toMatch(/approve\?/); // --no-prompt
     }
     expect(outcomes).toEqual({ approve: 0, reject: 1, cancel: 2 });
@@ -167,7 +177,7 @@ describe('the conclave CLI against the running stack', () => {
   it('runs list / show --json parse with the contracts; events tail follows a run live; replay --verify finds no difference', async () => {
     const tailed = start(['events', 'tail', '--type', 'RunStarted,GateOpened,GateApproved,RunCompleted', '--json']);
     tailed.child.stdin!.end();
-    await eventually(async () => tailed.stderr().includes('following runs, alerts'), 'the tail to subscribe', 20_000, 100);
+    await printed(tailed, /following runs, alerts/, 'the tail to subscribe', 'stderr');
     const id = await startRun('tail');
     await waitingOnGate(id);
     await json(['runs', 'approve', id, 'review'], (v) => v);
@@ -197,7 +207,7 @@ describe('the conclave CLI against the running stack', () => {
 
     // the progress goes to stderr (plain steps: it is not a terminal), the result to stdout
     const replayed = await conclave(['replay', '--verify', '--json']);
-    expect(replayed.code).toBe(0);
+    expect({ code: replayed.code, stderr: replayed.stderr }).toEqual({ code: 0, stderr: expect.stringMatching(/^replay: /) });
     expect(ReplayStatus.parse(JSON.parse(replayed.stdout))).toMatchObject({ state: 'completed', mode: 'verify', differenceCount: 0 });
     expect(replayed.stderr).toMatch(/^replay: preparing \(log position 0\/\d+\)$/m); // steps seen between polls: a small log is folded within one
     expect(replayed.stderr).toMatch(/^replay: done \(log position (\d+)\/\1\)$/m);
@@ -219,5 +229,30 @@ describe('the conclave CLI against the running stack', () => {
     expect(error.message).toMatch(/brief/);
     expect(error.requestId).toMatch(/^[0-9a-f-]{36}$/);
     await json(['runs', 'cancel', id], (v) => v);
+  });
+
+  // last: it restarts the gateway
+  it('a watch that loses the gateway reconnects, reads the run again and still ends with its outcome', async () => {
+    const id = await startRun('reconnect');
+    const watch = start(['runs', 'watch', id, '--no-prompt']);
+    watch.child.stdin!.end();
+    await waitingOnGate(id);
+    await printed(watch, /^review +waiting/m, 'the watch to show the gate');
+
+    const gateway = stack.processes.get('gateway')!;
+    const exited = new Promise((resolve) => gateway.once('exit', resolve));
+    gateway.kill('SIGTERM');
+    await exited;
+    await printed(watch, /live connection lost/, 'the watch to notice', 'stderr');
+    stack.spawn('gateway');
+    // decided while the watch is (most likely) still waiting to reconnect: it learns of it from the re-read
+    await eventually(async () => (await fetch(`${stack.url}/api/v1/health`)).ok, 'the new gateway', 45_000, 200);
+    const approved = await fetch(`${stack.url}/api/v1/runs/${id}/phases/review/approve`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(approved.status).toBe(202);
+
+    const res = await watch.done;
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^article +completed +cand 1\/1/m);
+    expect(res.stdout).toMatch(new RegExp(`^run ${id} completed$`, 'm'));
   });
 });

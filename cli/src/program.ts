@@ -196,7 +196,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
       });
       if (!opts.watch) return json ? printJson(created) : out(`started run ${created.id}`);
       if (!json) out(`started run ${created.id} (${template.name} v${template.version})`);
-      const run = await watchRun(client, created.id, io, { prompt: opts.prompt, quiet: json });
+      const run = await watchRun(client, created.id, io, { prompt: opts.prompt, quiet: json, minSequence: created.sequence });
       finishWatch(run, json);
     });
   runs

@@ -19,6 +19,8 @@ export interface WatchOptions {
   prompt: boolean;
   /** no progress on stdout (`--json`: the final run view is the only output) */
   quiet: boolean;
+  /** the sequence the caller's own write reached (`POST /runs`): the first read waits for it, so a new run is never a 404 */
+  minSequence?: number;
 }
 
 /** The exit code of a run's outcome: 0 completed, 1 failed, 2 cancelled. */
@@ -155,7 +157,7 @@ export async function watchRun(client: ApiClient, runId: string, io: WatchIo, op
   const promptOut = options.quiet ? io.stderr : io.stdout;
   let plans = new Map<string, PhasePlan>();
   let planned: string | null = null;
-  let wanted = 0;
+  let wanted = options.minSequence ?? 0;
   let fetching = false;
   let again = false;
   let prompter: Prompter | null = null;
