@@ -231,6 +231,51 @@ describe('the conclave CLI against the running stack', () => {
     await json(['runs', 'cancel', id], (v) => v);
   });
 
+  it('interview questions are answered at the prompt of a watch, or with runs answer --answer; pause and resume', async () => {
+    const interview = {
+      name: 'cli-interview',
+      phases: [
+        { id: 'ask', kind: 'interview', maxQuestions: 2, prompt: { user: 'Ask about the trip' }, candidates: [{ provider: 'simulated', model: 'sim', options: { latencyMs: 200 } }] },
+        { id: 'plan', kind: 'llm', dependsOn: ['ask'], prompt: { user: 'Plan with {{answers.ask}}' }, candidates: [{ provider: 'simulated', model: 'sim', options: { latencyMs: 3000 } }] },
+      ],
+    };
+    const file = join(dir, 'interview.json');
+    writeFileSync(file, JSON.stringify(interview));
+    const interviewId = (await json(['templates', 'push', file], (v) => v as { id: string })).id;
+
+    const watch = start(['runs', 'start', interviewId, '--watch']);
+    await printed(watch, /^ {2}1\. .+\n {2}> $/m, 'the first question');
+    watch.child.stdin!.write('Lisbon\nin May\n'); // typed ahead: the second answer waits for its question
+    const res = await watch.done;
+    expect({ code: res.code, stderr: res.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(res.stdout).toMatch(/^interview "ask": 2 question\(s\); answer each on one line$/m);
+    expect(res.stdout).toMatch(/^answered 2 question\(s\) of "ask"$/m);
+    const watchedId = /^started run (\S+)/m.exec(res.stdout)![1]!;
+    const watched = await runView(watchedId);
+    expect(watched.phases[0]!.interview!.answers!.map((a) => a.answer)).toEqual(['Lisbon', 'in May']);
+
+    const { id } = await json(['runs', 'start', interviewId], (v) => v as { id: string });
+    const asked = await eventually(async () => {
+      const run = await runView(id);
+      return run.pending.questions[0];
+    }, 'the questions', 30_000, 200);
+    expect(asked.questions).toHaveLength(2);
+    await json(['runs', 'answer', id, 'ask', '--answer', '2=in June', '--answer', '1=Porto'], (v) => v);
+    const answered = await eventually(async () => {
+      const run = await runView(id);
+      return run.phases[0]!.interview?.answers && run;
+    }, 'the answers', 20_000, 200);
+    expect(answered.phases[0]!.interview!.answers).toEqual([
+      { question: asked.questions[0]!.question, answer: 'Porto' },
+      { question: asked.questions[1]!.question, answer: 'in June' },
+    ]);
+
+    await json(['runs', 'pause', id], (v) => v);
+    await eventually(async () => (await runView(id)).status === 'paused', 'the run paused', 20_000, 200);
+    await json(['runs', 'resume', id], (v) => v);
+    await eventually(async () => (await runView(id)).status === 'completed', 'the resumed run to complete', 30_000, 200);
+  });
+
   // last: it restarts the gateway
   it('a watch that loses the gateway reconnects, reads the run again and still ends with its outcome', async () => {
     const id = await startRun('reconnect');
