@@ -78,6 +78,15 @@ describe('tracing on', () => {
     expect(work!.attributes).toMatchObject({ 'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 34, 'conclave.cost_usd': 0.5, 'conclave.candidate_id': 'c1', 'conclave.outcome': 'generated' });
   });
 
+  it('names a tool phase’s span after its program', () => {
+    const cmd = { ...command, type: 'RunTool', provider: 'tool', model: 'npm', candidateId: undefined };
+    startWorkSpan('llm-worker', injectTrace(headers(), newTrace()), cmd, 1);
+    endWorkSpan(cmd, { status: 'failed', error: { code: 'exit_1', message: 'tests failed' } });
+    const [span] = exporter.getFinishedSpans();
+    expect(span).toMatchObject({ name: 'tool npm', status: { code: 2, message: 'tests failed' } });
+    expect(span!.attributes['error.type']).toBe('exit_1');
+  });
+
   it('starts no work span for a command without trace context (a run started while tracing was off)', () => {
     const cmd = { ...command };
     startWorkSpan('llm-worker', headers(), cmd, 1);

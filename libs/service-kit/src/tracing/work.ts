@@ -31,7 +31,8 @@ export function startWorkSpan(service: string, headers: NatsHeaders | undefined,
   const parent = extractTrace(headers);
   if (!parent) return;
   const kind = KIND[command.type ?? ''] ?? 'work';
-  const span = startSpan(service, `${kind} ${command.provider}/${command.model}`, {
+  // a tool phase's command names its program as the model (provider `tool`)
+  const span = startSpan(service, kind === 'tool' ? `tool ${command.model}` : `${kind} ${command.provider}/${command.model}`, {
     parent,
     kind: SpanKind.CONSUMER,
     attributes: {
