@@ -59,6 +59,16 @@ export class ContractError extends Error {
 
 type Query = Record<string, string | number | boolean | undefined>;
 
+/** `/runs/<id>/<rest>`, each segment encoded */
+export function runPath(runId: string, ...rest: string[]): string {
+  return ['/runs', ...[runId, ...rest].map(encodeURIComponent)].join('/');
+}
+
+/** `/runs/<id>/phases/<phase>/<command>`: a phase command (approve, reject, answer, retry, …) */
+export function phasePath(runId: string, phaseId: string, command: string): string {
+  return runPath(runId, 'phases', phaseId, command);
+}
+
 /** REST under `/api/v1`, JSON both ways; every answer is parsed with the contract's schema for it. */
 export class ApiClient {
   readonly base: string;

@@ -11,10 +11,10 @@ import {
   type SocketEvent,
 } from '@conclave/contracts';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ApiClient, ApiError, DEFAULT_URL, type Connection } from './client';
+import { ApiClient, ApiError, DEFAULT_URL, phasePath, runPath, type Connection } from './client';
 import { tailEvents } from './events';
 import { buildInputs, parseAnswerPairs, readTemplateFile, UsageError } from './inputs';
-import { Prompter } from './prompt';
+import { askAnswers, Prompter } from './prompt';
 import { followReplay } from './replay';
 import { errorText, formatCost, phaseProgress, planOf, progressLine, runHeader, table, templateErrorLine } from './render';
 import { isTerminal, OUTCOME_EXIT, watchRun, type WatchIo } from './watch';
@@ -238,7 +238,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
     .addOption(jsonOption())
     .action(async (id: string, _opts, command: Command) => {
       const client = clientOf(command);
-      const run = await client.get(`/runs/${encodeURIComponent(id)}`, RunView);
+      const run = await client.get(runPath(id), RunView);
       if (jsonOf(command)) return printJson(run);
       const template = await client.get(`/templates/${encodeURIComponent(run.templateId)}`, TemplateView, { version: run.templateVersion });
       const plans = planOf(template.template);
@@ -255,12 +255,12 @@ export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
     extra(runs.command(name).description(description).argument('<id>', 'run id'))
       .addOption(jsonOption())
       .action(async (id: string, opts: Record<string, string | undefined>, command: Command) => {
-        const accepted = await clientOf(command).post(`/runs/${encodeURIComponent(id)}/${path}`, CommandAccepted, body(opts));
+        const accepted = await clientOf(command).post(runPath(id, path), CommandAccepted, body(opts));
         if (jsonOf(command)) return printJson(accepted);
         out(`${name}: accepted for run ${id} (sequence ${accepted.sequence})`);
       });
   control('cancel', 'cancel a run (in-flight model calls are aborted)', 'cancel', (o) => (o.reason ? { reason: o.reason } : {}), (c) => c.option('--reason <text>', 'why'));
-  control('pause', 'pause a run (work in flight finishes, nothing new starts)', 'pause', () => ({}));
+  control('pause', 'pause a run: nothing new is dispatched until it is resumed', 'pause', () => ({}));
   control('resume', 'resume a paused run', 'resume', () => ({}));
   control('continue', 'continue a run in manual mode (the phases waiting for it start)', 'continue', () => ({}));
 
@@ -268,7 +268,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
     extra(runs.command(name).description(description).argument('<id>', 'run id').argument('<phase>', 'phase id'))
       .addOption(jsonOption())
       .action(async (id: string, phase: string, opts: Record<string, string | undefined>, command: Command) => {
-        const accepted = await clientOf(command).post(`/runs/${encodeURIComponent(id)}/phases/${encodeURIComponent(phase)}/${name}`, CommandAccepted, body(opts));
+        const accepted = await clientOf(command).post(phasePath(id, phase, name), CommandAccepted, body(opts));
         if (jsonOf(command)) return printJson(accepted);
         out(`${name}: accepted for phase "${phase}" of run ${id} (sequence ${accepted.sequence})`);
       });
@@ -289,28 +289,16 @@ export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
     .addOption(jsonOption())
     .action(async (id: string, phaseId: string, opts: { answer: string[] }, command: Command) => {
       const client = clientOf(command);
-      const run = await client.get(`/runs/${encodeURIComponent(id)}`, RunView);
+      const run = await client.get(runPath(id), RunView);
       const asked = run.pending.questions.find((q) => q.phaseId === phaseId);
       if (!asked) throw new UsageError(`run ${id} is not waiting for answers in phase "${phaseId}"${run.pending.questions.length > 0 ? ` (it is in: ${run.pending.questions.map((q) => q.phaseId).join(', ')})` : ''}`);
       const given = parseAnswerPairs(opts.answer, asked.questions.length);
-      const answers: { question: string; answer: string }[] = [];
-      let prompter: Prompter | null = null;
-      try {
-        for (const [i, q] of asked.questions.entries()) {
-          let answer = given.get(i + 1);
-          if (answer === undefined) {
-            prompter ??= new Prompter(io.stdin, jsonOf(command) ? io.stderr : io.stdout);
-            (jsonOf(command) ? io.stderr : io.stdout).write(`${i + 1}. ${q.question}${q.why ? ` (${q.why})` : ''}\n`);
-            const line = await prompter.ask('> ');
-            if (line === null) throw new UsageError(`no answer to question ${i + 1} (the input ended): give it with --answer ${i + 1}=…`);
-            answer = line;
-          }
-          answers.push({ question: q.question, answer });
-        }
-      } finally {
-        prompter?.close();
-      }
-      const accepted = await client.post(`/runs/${encodeURIComponent(id)}/phases/${encodeURIComponent(phaseId)}/answer`, CommandAccepted, { answers });
+      const promptOut = jsonOf(command) ? io.stderr : io.stdout;
+      // the prompt only opens (and reads stdin) when an answer is missing
+      const lazy: { prompter: Prompter | null } = { prompter: null };
+      const answers = await askAnswers(() => (lazy.prompter ??= new Prompter(io.stdin, promptOut)), promptOut, asked.questions, given).finally(() => lazy.prompter?.close());
+      if (answers === null) throw new UsageError('the input ended before every question was answered: give the answers with --answer N=text');
+      const accepted = await client.post(phasePath(id, phaseId, 'answer'), CommandAccepted, { answers });
       if (jsonOf(command)) return printJson(accepted);
       out(`answer: accepted for phase "${phaseId}" of run ${id} (sequence ${accepted.sequence})`);
     });

@@ -22,14 +22,16 @@ function fakeGateway(routes: Record<string, (call: Call) => { status: number; bo
   return { calls, fetchImpl };
 }
 
-async function cli(argv: string[], fetchImpl: typeof fetch, env: NodeJS.ProcessEnv = {}) {
+async function cli(argv: string[], fetchImpl: typeof fetch, env: NodeJS.ProcessEnv = {}, input?: string) {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
   stdout.on('data', (d: Buffer) => (out += d.toString()));
   stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const io: CliIo = { stdout, stderr, stdin: new PassThrough(), env, fetch: fetchImpl, now: () => Date.parse('2026-01-01T00:00:00Z') };
+  const stdin = new PassThrough();
+  if (input !== undefined) stdin.end(input);
+  const io: CliIo = { stdout, stderr, stdin, env, fetch: fetchImpl, now: () => Date.parse('2026-01-01T00:00:00Z') };
   const code = await runCli(argv, io);
   return { code, stdout: out, stderr: err };
 }
@@ -84,6 +86,39 @@ describe('conclave runs start (arguments → request)', () => {
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/option '--limit <n>' argument 'lots' is invalid/);
     expect(gw.calls).toHaveLength(0);
+  });
+});
+
+describe('conclave runs answer', () => {
+  const waitingRun = {
+    id: 'r1', name: null, templateId: 't1', templateVersion: 1, templateName: 't', status: 'waiting', inputs: {}, phases: [], currentPhases: ['ask'],
+    costUsd: 0, tokens: { input: 0, output: 0 }, startedAt: '2026-01-01T00:00:00.000Z', completedAt: null, sequence: 9000, error: null,
+    pending: { gates: [], questions: [{ phaseId: 'ask', questions: [{ id: 'q1', question: 'Where to?' }, { id: 'q2', question: 'When?', why: 'prices move' }] }], continue: [] },
+  };
+
+  it('asks at the prompt only the questions --answer left out, and posts every answer in question order', async () => {
+    const gw = fakeGateway({
+      'GET /api/v1/runs/r1': () => ({ status: 200, body: waitingRun }),
+      'POST /api/v1/runs/r1/phases/ask/answer': () => ({ status: 202, body: { sequence: 9001 } }),
+    });
+    const res = await cli(['runs', 'answer', 'r1', 'ask', '--answer', '2=in June'], gw.fetchImpl, {}, 'Porto\n');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toBe('  1. Where to?\n  > Porto\nanswer: accepted for phase "ask" of run r1 (sequence 9001)\n');
+    expect(gw.calls[1]!.body).toEqual({ answers: [{ question: 'Where to?', answer: 'Porto' }, { question: 'When?', answer: 'in June' }] });
+  });
+
+  it('sends nothing when the input ends before the last answer', async () => {
+    const gw = fakeGateway({ 'GET /api/v1/runs/r1': () => ({ status: 200, body: waitingRun }) });
+    const res = await cli(['runs', 'answer', 'r1', 'ask'], gw.fetchImpl, {}, 'Porto\n');
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/the input ended before every question was answered/);
+    expect(gw.calls.filter((c) => c.method === 'POST')).toHaveLength(0);
+  });
+
+  it('refuses a phase the run is not asking about', async () => {
+    const gw = fakeGateway({ 'GET /api/v1/runs/r1': () => ({ status: 200, body: waitingRun }) });
+    const res = await cli(['runs', 'answer', 'r1', 'plan', '--answer', '1=x'], gw.fetchImpl);
+    expect(res).toMatchObject({ code: 1, stderr: 'error: run r1 is not waiting for answers in phase "plan" (it is in: ask)\n' });
   });
 });
 

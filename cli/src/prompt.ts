@@ -72,3 +72,33 @@ export class Prompter {
     if (!this.terminal) this.output.write(`${line}\n`);
   }
 }
+
+export interface AskedQuestion {
+  question: string;
+  why?: string | undefined;
+}
+
+/**
+ * The answers to an interview's questions, one line each, numbered from 1; those in `given` (by
+ * number) are not asked. Null when the input ends (or the signal aborts) before the last answer.
+ */
+export async function askAnswers(
+  prompter: () => Prompter,
+  out: NodeJS.WritableStream,
+  questions: readonly AskedQuestion[],
+  given: ReadonlyMap<number, string> = new Map(),
+  signal?: AbortSignal,
+): Promise<{ question: string; answer: string }[] | null> {
+  const answers: { question: string; answer: string }[] = [];
+  for (const [i, q] of questions.entries()) {
+    let answer = given.get(i + 1);
+    if (answer === undefined) {
+      out.write(`  ${i + 1}. ${q.question}${q.why ? ` (${q.why})` : ''}\n`);
+      const line = await prompter().ask('  > ', signal);
+      if (line === null) return null;
+      answer = line;
+    }
+    answers.push({ question: q.question, answer });
+  }
+  return answers;
+}

@@ -1,8 +1,8 @@
 import { CommandAccepted, RunView, TemplateView, type RunStatus } from '@conclave/contracts';
 import { MultiBar, type SingleBar } from 'cli-progress';
-import { ApiError, UnreachableError, type ApiClient } from './client';
+import { ApiError, phasePath, runPath, UnreachableError, type ApiClient } from './client';
 import { connectLive, type Live } from './live';
-import { Prompter } from './prompt';
+import { askAnswers, Prompter } from './prompt';
 import { errorText, phaseProgress, planOf, progressKey, progressLine, runHeader, type PhasePlan } from './render';
 
 export type Out = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -211,7 +211,7 @@ export async function watchRun(client: ApiClient, runId: string, io: WatchIo, op
       try {
         do {
           again = false;
-          const run = await client.get(`/runs/${encodeURIComponent(runId)}`, RunView, wanted > 0 ? { min_sequence: wanted } : {});
+          const run = await client.get(runPath(runId), RunView, wanted > 0 ? { min_sequence: wanted } : {});
           if (finished) return;
           await loadPlans(run);
           lastTrouble = '';
@@ -339,7 +339,7 @@ function gatePrompt(key: string, phaseId: string, message: string): Pending {
           out.write('answer y or n (e.g. "y looks right" or "n the spec misses X")\n');
           continue;
         }
-        const { sequence } = await client.post(`/runs/${encodeURIComponent(runId)}/phases/${encodeURIComponent(phaseId)}/${answer.decision}`, CommandAccepted, answer.comment ? { comment: answer.comment } : {});
+        const { sequence } = await client.post(phasePath(runId, phaseId, answer.decision), CommandAccepted, answer.comment ? { comment: answer.comment } : {});
         out.write(`${answer.decision === 'approve' ? 'approved' : 'rejected'} gate "${phaseId}"\n`);
         return sequence;
       }
@@ -356,14 +356,9 @@ function questionsPrompt(key: string, phaseId: string, questions: Questions): Pe
     command: 'answer',
     async ask(prompter, out, signal, client, runId) {
       out.write(`interview "${phaseId}": ${questions.length} question(s); answer each on one line\n`);
-      const answers: { question: string; answer: string }[] = [];
-      for (const [i, q] of questions.entries()) {
-        out.write(`  ${i + 1}. ${q.question}${q.why ? ` (${q.why})` : ''}\n`);
-        const line = await prompter.ask('  > ', signal);
-        if (line === null) return null;
-        answers.push({ question: q.question, answer: line });
-      }
-      const { sequence } = await client.post(`/runs/${encodeURIComponent(runId)}/phases/${encodeURIComponent(phaseId)}/answer`, CommandAccepted, { answers });
+      const answers = await askAnswers(() => prompter, out, questions, new Map(), signal);
+      if (answers === null) return null;
+      const { sequence } = await client.post(phasePath(runId, phaseId, 'answer'), CommandAccepted, { answers });
       out.write(`answered ${answers.length} question(s) of "${phaseId}"\n`);
       return sequence;
     },
@@ -378,7 +373,7 @@ function continuePrompt(key: string, phaseIds: string[]): Pending {
     async ask(prompter, out, signal, client, runId) {
       const line = await prompter.ask(`continue with ${phaseIds.map((p) => `"${p}"`).join(', ')}? [y, Enter leaves the run waiting] `, signal);
       if (line === null || !/^\s*y(es)?\s*$/i.test(line)) return null;
-      const { sequence } = await client.post(`/runs/${encodeURIComponent(runId)}/continue`, CommandAccepted, {});
+      const { sequence } = await client.post(runPath(runId, 'continue'), CommandAccepted, {});
       out.write('continued\n');
       return sequence;
     },
