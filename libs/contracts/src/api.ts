@@ -86,7 +86,7 @@ export const CandidateView = z.object({
   requestedAt: z.string().nullable().optional(),
   /** loop phases: the producer/reviser round within the attempt, 0-based as in the events (0 for other kinds) */
   round: z.number().int().nonnegative().optional(),
-  /** the worker's span of its last call (the run's trace); null when tracing was off */
+  /** the worker's span of its last call (the run's trace); absent when tracing was off */
   trace: TraceContext.nullable().optional(),
 });
 export type CandidateView = z.infer<typeof CandidateView>;
@@ -250,7 +250,7 @@ export const RunView = z.object({
    * event before it until the cause is fixed and the read models rebuilt; other runs go on.
    */
   parked: z.object({ sequence: z.number().int(), type: z.string(), reason: z.string(), at: z.string() }).nullable().default(null),
-  /** the run's trace (one per run, RunStarted.trace); null when tracing was off when it started */
+  /** the run's trace (one per run, RunStarted.trace); absent when tracing was off when it started */
   traceId: z.string().nullable().optional(),
 });
 export type RunView = z.infer<typeof RunView>;

@@ -36,7 +36,7 @@ export function toCandidateView(row: CandidateRow): CandidateView {
     retry: row.error?.retry ?? null,
     round: row.round,
     requestedAt: iso(row.requestedAt),
-    trace: row.trace ?? null,
+    ...(row.trace ? { trace: row.trace } : {}),
   };
 }
 
@@ -134,7 +134,7 @@ export function toRunView(
     workspace: run.workspace ?? null,
     filesChanged: run.filesChanged ?? 0,
     parked: null,
-    traceId: run.traceId ?? null,
+    ...(run.traceId ? { traceId: run.traceId } : {}),
   };
 }
 
