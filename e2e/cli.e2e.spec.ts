@@ -276,6 +276,35 @@ describe('the conclave CLI against the running stack', () => {
     await eventually(async () => (await runView(id)).status === 'completed', 'the resumed run to complete', 30_000, 200);
   });
 
+  it('a failed phase is retried on another model with runs retry: the watch of the failure exits 1, the next one 0', async () => {
+    const slow = {
+      name: 'cli-slow',
+      phases: [
+        {
+          id: 'slow', kind: 'llm', timeoutSeconds: 1, retry: { maxAttempts: 1, backoffSeconds: 0 }, prompt: { user: 'x' },
+          candidates: [{ provider: 'simulated', model: 'sim', options: { latencyMs: 4000 } }],
+        },
+      ],
+    };
+    const file = join(dir, 'slow.json');
+    writeFileSync(file, JSON.stringify(slow));
+    const slowId = (await json(['templates', 'push', file], (v) => v as { id: string })).id;
+
+    const failed = await conclave(['runs', 'start', slowId, '--watch']);
+    expect(failed.code).toBe(1);
+    const id = /^started run (\S+)/m.exec(failed.stdout)![1]!;
+    expect(failed.stdout).toMatch(/^slow +failed +cand 1\/1 .* timeout: /m);
+    expect(failed.stdout).toMatch(new RegExp(`^run ${id} failed: timeout: `, 'm'));
+
+    await json(['runs', 'retry', id, 'slow', '--provider', 'simulated', '--model', 'quick'], (v) => v);
+    await eventually(async () => (await runView(id)).status !== 'failed', 'the retry to be applied', 20_000, 100);
+    const retried = await conclave(['runs', 'watch', id]);
+    expect(retried.code).toBe(0);
+    expect(retried.stdout).toMatch(/^slow +completed +cand 1\/1 .* attempt 2$/m);
+    const run = await runView(id);
+    expect(run.phases[0]!.candidates.map((c) => `${c.provider}/${c.model}`)).toEqual(['simulated/quick']);
+  });
+
   // last: it restarts the gateway
   it('a watch that loses the gateway reconnects, reads the run again and still ends with its outcome', async () => {
     const id = await startRun('reconnect');

@@ -65,6 +65,13 @@ describe('conclave runs start (arguments → request)', () => {
     expect(gw.calls.every((c) => c.headers.authorization === 'Bearer secret-token')).toBe(true);
   });
 
+  it('runs retry sends the provider and model to switch to', async () => {
+    const gw = fakeGateway({ 'POST /api/v1/runs/r%201/phases/slow/retry': () => ({ status: 202, body: { sequence: 42 } }) });
+    const res = await cli(['runs', 'retry', 'r 1', 'slow', '--provider', 'openai', '--model', 'gpt-4.1'], gw.fetchImpl);
+    expect(res).toMatchObject({ code: 0, stdout: 'retry: accepted for phase "slow" of run r 1 (sequence 42)\n' });
+    expect(gw.calls[0]!.body).toEqual({ provider: 'openai', model: 'gpt-4.1' });
+  });
+
   it('refuses a malformed --input before sending anything', async () => {
     const gw = fakeGateway({ 'GET /api/v1/templates/tpl-1': () => ({ status: 200, body: templateView }) });
     const res = await cli(['runs', 'start', 'tpl-1', '--input', 'words=many'], gw.fetchImpl);

@@ -116,9 +116,10 @@ export function phaseProgress(phase: PhaseView, plan: PhasePlan | undefined, now
   else if (phase.status === 'waiting') note = 'waiting to continue';
   else if (phase.error) note = `${phase.error.code}: ${phase.error.message}`;
   else if (phase.retryAt) note = `retry at ${phase.retryAt}`;
+  if (phase.attempt > 1) note = `attempt ${phase.attempt}${note ? `, ${note}` : ''}`;
   return {
     phase: phase.id,
-    status: phase.attempt > 1 ? `${phase.status} (attempt ${phase.attempt})` : phase.status,
+    status: phase.status,
     done,
     total,
     judge: judgeOf(phase, plan, done, total),
