@@ -22,6 +22,12 @@ export class Prompter {
       if (this.waiter) this.settle(line);
       else this.lines.push(line);
     });
+    // a terminal in raw mode turns Ctrl-C into readline's SIGINT, which would only pause the input:
+    // pass it on as the real signal (the watch stops; elsewhere the default ends the process)
+    this.rl.on('SIGINT', () => {
+      this.rl.close();
+      process.kill(process.pid, 'SIGINT');
+    });
     this.rl.on('close', () => {
       this.ended = true;
       this.settle(null);
