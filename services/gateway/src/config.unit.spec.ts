@@ -29,6 +29,13 @@ describe('gateway config', () => {
     expect(loadGatewayConfig({ HOST: host, CONCLAVE_API_TOKEN: token }).CONCLAVE_API_TOKEN).toBe(token);
   });
 
+  it('takes a trace viewer URL template with {traceId}, and refuses one without it', () => {
+    expect(loadGatewayConfig({}).TRACE_URL_TEMPLATE).toBeUndefined();
+    expect(loadGatewayConfig({ TRACE_URL_TEMPLATE: ' http://localhost:16686/trace/{traceId}?uiFind={spanId} ' }).TRACE_URL_TEMPLATE).toBe('http://localhost:16686/trace/{traceId}?uiFind={spanId}');
+    expect(() => loadGatewayConfig({ TRACE_URL_TEMPLATE: 'http://localhost:16686/search' })).toThrow(/TRACE_URL_TEMPLATE: an http\(s\) URL containing \{traceId\}/);
+    expect(() => loadGatewayConfig({ TRACE_URL_TEMPLATE: 'javascript:alert({traceId})' })).toThrow(/TRACE_URL_TEMPLATE/);
+  });
+
   it('validates the security settings', () => {
     const key = Buffer.alloc(32, 7);
     expect(loadGatewayConfig({ CONCLAVE_MASTER_KEY: key.toString('hex') }).CONCLAVE_MASTER_KEY).toBe(key.toString('hex'));
