@@ -1,9 +1,10 @@
-/* global window, document, requestAnimationFrame, history, dispatchEvent, PopStateEvent -- page.evaluate callbacks run in the browser */
+/* global window, document, location, requestAnimationFrame, history, dispatchEvent, PopStateEvent -- page.evaluate callbacks run in the browser */
 // `node bench/web.mjs`: the dashboard's budget figures, on the built files (`cd web && npx vite build` first).
 // - initial JS: the entry script and its modulepreloads from dist/index.html, gzipped (budget 300 KB);
 // - the largest lazy chunks (they load with their page only);
 // - a 200-phase DAG: dagre layout alone (node), and in headless Chromium (/usr/bin/chromium or
-//   CHROMIUM_PATH) the run page's time from navigation to 200 rendered nodes, API mocked by routes.
+//   CHROMIUM_PATH) the run page's time from navigation to 200 rendered nodes and to a usable graph
+//   (its edges drawn too), API mocked by routes.
 // - "no visible lag with 50 events/s": a 50-phase run page with a real socket.io server in this
 //   process feeding 50 messages/s for 5 s (run events through the reducer, plus token deltas),
 //   reporting frame intervals, long tasks and the delay from the last event to the DOM.
@@ -197,22 +198,39 @@ try {
 
   if (ONLY.has('runpage')) {
     // the page's own main-thread CPU (parsing its code, the run's JSON and contract, rendering) next to the wall time
+    // Two moments, noted in the page at the first frame that shows them (no round trip to the
+    // bench in the figure): every node in the DOM, and the graph usable (its edges drawn too).
     const threadTime = await cpuClock(page);
-    const samples = [];
+    const edges = runView.phases.reduce((n, p) => n + p.dependsOn.length, 0);
+    const nodes = [];
+    const usable = [];
     const cpu = [];
+    const watch = ([phases, edgeCount]) => {
+      if (location.pathname !== '/runs/bench200') return;
+      const check = () => {
+        if (window.__nodesAt === undefined && document.querySelectorAll('[data-testid="phase-node"]').length >= phases) window.__nodesAt = performance.now();
+        if (window.__nodesAt !== undefined && document.querySelectorAll('.react-flow__edge').length >= edgeCount) window.__usableAt = performance.now();
+        else requestAnimationFrame(check);
+      };
+      requestAnimationFrame(check);
+    };
+    await page.addInitScript(watch, [PHASES, edges]);
     for (let i = 0; i < RUNS; i++) {
       await page.goto('about:blank');
       const before = await threadTime();
       await page.goto(`${base}/runs/bench200`);
-      await page.waitForFunction(`document.querySelectorAll('[data-testid="phase-node"]').length >= ${PHASES}`, undefined, { timeout: 60_000 });
-      samples.push(await page.evaluate(() => performance.now()));
+      await page.waitForFunction('window.__usableAt !== undefined', undefined, { timeout: 60_000 });
       cpu.push((await threadTime()) - before);
+      const [n, u] = await page.evaluate(() => [window.__nodesAt, window.__usableAt]);
+      nodes.push(n);
+      usable.push(u);
     }
-    samples.sort((a, b) => a - b);
-    cpu.sort((a, b) => a - b);
+    const median = (xs) => [...xs].sort((a, b) => a - b)[RUNS >> 1];
+    const list = (xs) => [...xs].sort((a, b) => a - b).map((s) => s.toFixed(0)).join(', ');
     console.log(
-      `run page, ${PHASES}-phase DAG, navigation → all nodes rendered${throttled}: median ${samples[RUNS >> 1].toFixed(0)} ms (runs: ${samples.map((s) => s.toFixed(0)).join(', ')}; ` +
-        `main-thread CPU median ${cpu[RUNS >> 1].toFixed(0)} ms) → ${samples[RUNS >> 1] <= 500 ? 'OK' : 'OVER TARGET'} (target ≤ 500 ms)`,
+      `run page, ${PHASES}-phase DAG${throttled}: navigation → all ${PHASES} nodes rendered median ${median(nodes).toFixed(0)} ms (runs: ${list(nodes)}); ` +
+        `→ usable (the ${edges} edges drawn too) median ${median(usable).toFixed(0)} ms (runs: ${list(usable)}; main-thread CPU to usable, median ${median(cpu).toFixed(0)} ms) ` +
+        `→ ${median(usable) <= 500 ? 'OK' : 'OVER TARGET'} (target ≤ 500 ms)`,
     );
     if (THROTTLE > 1) await page.context().newCDPSession(page).then((cdp) => cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 }));
   }
