@@ -112,12 +112,14 @@ describe('OverviewPage', () => {
     fakeFetch(routes(waiting));
     renderWithProviders(<OverviewPage />);
     await screen.findByTestId('overview-active-run');
-    const send = (event: Omit<SocketEvent, 'runId' | 'occurredAt'>) => act(() => mockRooms.get('runs')!.onEvent!({ runId: 'run-1', occurredAt: new Date().toISOString(), ...event }));
+    // inside the fixture's "today" (a clock reading would leave it at midnight UTC, and the spend with it)
+    const occurredAt = '2026-12-04T12:00:00.000Z';
+    const send = (event: Omit<SocketEvent, 'runId' | 'occurredAt'>) => act(() => mockRooms.get('runs')!.onEvent!({ runId: 'run-1', occurredAt, ...event }));
     send({ sequence: 41, type: 'GateApproved', data: { phaseId: 'review', attempt: 1, comment: null } });
     await waitFor(() => expect(screen.getByTestId('overview-active-run').getAttribute('data-status')).toBe('running'));
     send({ sequence: 42, type: 'CandidateGenerated', data: { phaseId: 'final', costUsd: 0.5 } });
     // the same event through the costs room is counted once
-    act(() => mockRooms.get('costs')!.onEvent!({ runId: 'run-1', occurredAt: new Date().toISOString(), sequence: 42, type: 'CandidateGenerated', data: { costUsd: 0.5 } }));
+    act(() => mockRooms.get('costs')!.onEvent!({ runId: 'run-1', occurredAt, sequence: 42, type: 'CandidateGenerated', data: { costUsd: 0.5 } }));
     await waitFor(() => expect(screen.getByTestId('overview-spend-today').getAttribute('data-usd')).toBe('0.75'));
     send({ sequence: 43, type: 'RunCompleted', data: {} });
     await waitFor(() => expect(screen.queryByTestId('overview-active-run')).toBeNull());
