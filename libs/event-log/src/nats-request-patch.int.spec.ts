@@ -30,7 +30,7 @@ describe('the nats.js request patch (no Error per settled request, issue 12)', (
     };
     try {
       const subject = `${env.prefix}.patch.echo`;
-      const sub = env.log.nc.subscribe(subject, { callback: (_err, msg) => msg.respond(msg.data) });
+      const sub = env.log.nc.subscribe(subject, { callback: (_err, msg) => void msg.respond(msg.data) });
       const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => env.log.nc.request(subject, `n${i}`, { timeout: 2_000 })));
       expect(answers.map((m) => m.string())).toEqual(Array.from({ length: 20 }, (_, i) => `n${i}`));
       await env.log.ensureTopology();

@@ -97,7 +97,9 @@ async function dueTimesOf(env: TestEnv, runId: string): Promise<{ runId: string;
   const { streams, subjects } = env.log.names;
   const found: { runId: string; due: string; eventId: string }[] = [];
   for (let seq = 1; ; ) {
-    const m = await env.log.jsm.streams.getMessage(streams.commands, { next_by_subj: subjects.timer, seq }).catch(() => null);
+    // the server's STREAM.MSG.GET takes next_by_subj; nats.js types it only for direct gets
+    const next = { next_by_subj: subjects.timer, seq } as unknown as Parameters<typeof env.log.jsm.streams.getMessage>[1];
+    const m = await env.log.jsm.streams.getMessage(streams.commands, next).catch(() => null);
     if (!m) return found;
     const due = m.json<{ runId: string; due: string; eventId: string }>();
     if (due.runId === runId) found.push(due);
