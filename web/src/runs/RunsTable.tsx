@@ -5,7 +5,7 @@ import { createContext, memo, useCallback, useContext, useEffect, useMemo, useRe
 import { Link } from 'react-router-dom';
 import { elapsedMs, formatDateTime, formatDuration, formatUsd } from '../lib/format';
 import { useSharedClock } from '../lib/use-now';
-import { cn } from '../ui/cn';
+import { clsx } from 'clsx';
 import { StatusBadge } from '../ui/StatusBadge';
 import { COMPARE_LIMIT } from './run-list-params';
 
@@ -66,6 +66,18 @@ const SelectionContext = createContext<Selection>({ selected: [], full: false, o
 interface ColumnMeta {
   numeric?: boolean;
   className?: string;
+}
+
+/** A column's cell class, joined once per column: rows mount every few frames while the list scrolls. */
+const cellClasses = new WeakMap<object, string>();
+function cellClass(column: { id: string; columnDef: object & { meta?: unknown } }): string {
+  let joined = cellClasses.get(column.columnDef);
+  if (joined === undefined) {
+    const meta = column.columnDef.meta as ColumnMeta | undefined;
+    joined = clsx(`runs-col--${column.id}`, meta?.numeric && 'num', meta?.className);
+    cellClasses.set(column.columnDef, joined);
+  }
+  return joined;
 }
 
 export interface RunsTableProps {
@@ -134,14 +146,13 @@ export function RunsTable({ rows, sort, order, onSort, selected, onToggle, onNea
             {table.getHeaderGroups().map((group) => (
               <tr key={group.id} aria-rowindex={1}>
                 {group.headers.map((header) => {
-                  const meta = header.column.columnDef.meta as ColumnMeta | undefined;
                   const sorted = header.column.getIsSorted();
                   const canSort = header.column.getCanSort();
                   return (
                     <th
                       key={header.id}
                       scope="col"
-                      className={cn(`runs-col--${header.column.id}`, meta?.numeric && 'num', meta?.className)}
+                      className={cellClass(header.column)}
                       aria-sort={canSort ? (sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none') : undefined}
                     >
                       {canSort ? (
@@ -174,15 +185,12 @@ export function RunsTable({ rows, sort, order, onSort, selected, onToggle, onNea
  */
 const VirtualRow = memo(function VirtualRow({ row, index, start, selected, Render }: { row: TableRow; index: number; start: number; selected: boolean; columns: unknown; Render: FlexRenderOf }) {
   return (
-    <tr data-run-id={row.id} aria-rowindex={index + 2} className={cn(selected && 'is-selected')} style={{ height: ROW_HEIGHT, transform: `translateY(${start}px)` }}>
-      {row.getAllCells().map((cell) => {
-        const meta = cell.column.columnDef.meta as ColumnMeta | undefined;
-        return (
-          <td key={cell.id} className={cn(`runs-col--${cell.column.id}`, meta?.numeric && 'num', meta?.className)}>
-            <Render cell={cell} />
-          </td>
-        );
-      })}
+    <tr data-run-id={row.id} aria-rowindex={index + 2} className={selected ? 'is-selected' : undefined} style={{ height: ROW_HEIGHT, transform: `translateY(${start}px)` }}>
+      {row.getAllCells().map((cell) => (
+        <td key={cell.id} className={cellClass(cell.column)}>
+          <Render cell={cell} />
+        </td>
+      ))}
     </tr>
   );
 });
