@@ -127,3 +127,120 @@ export const AnalyticsView = z.object({
   daily: z.array(DailyCost),
 });
 export type AnalyticsView = z.infer<typeof AnalyticsView>;
+
+/* ------------------------------------------------------------ GET /analytics/frontier */
+
+/** How far below the best mean judge score a model may be and still be recommended (absolute, on the 0–1 scale). */
+export const DEFAULT_FRONTIER_EPSILON = 0.05;
+
+const Id = z.string().min(1).max(200);
+
+/**
+ * The quality–cost frontier of one template's phases (or of every template's), over the candidates
+ * requested in [from, to). `epsilon` is a decimal from 0 to 1 (default DEFAULT_FRONTIER_EPSILON);
+ * anything else, like a bad range, is a 422 `validation` naming the field.
+ */
+export const FrontierQuery = DateRangeQuery.extend({
+  templateId: Id.optional(),
+  /** one phase id (of `templateId` when given, else of every template that has it) */
+  phaseId: Id.optional(),
+  /** a decimal from 0 to 1 (`0`, `0.05`, `.1`, `1.0`); read with Number() */
+  epsilon: z
+    .string()
+    .max(20)
+    .regex(/^(0(\.\d*)?|1(\.0*)?|\.\d+)$/, 'must be a decimal number from 0 to 1')
+    .optional(),
+});
+export type FrontierQuery = z.infer<typeof FrontierQuery>;
+
+/** a producer: provider and model */
+export const FrontierModelRef = z.object({ provider: z.string(), model: z.string() });
+export type FrontierModelRef = z.infer<typeof FrontierModelRef>;
+
+/**
+ * One model (provider + model) as a producer of one template phase, over its settled candidates
+ * (generated, rejected or failed; still in flight ones are left out):
+ * - a candidate is *judged* when a verdict of its round exists (a `select` verdict, or a loop's
+ *   `evaluate` one) — the judged phases; it *won* when its output became the phase's artifact;
+ * - the score is the judge's overall score of the candidate (the round's `select` verdict first).
+ */
+export const FrontierModel = FrontierModelRef.extend({
+  candidates: Count,
+  /** candidates in judged rounds (the win rate's denominator) */
+  judged: Count,
+  /** judged candidates whose output became the phase's output */
+  wins: Count,
+  /** wins / judged; null when none was judged */
+  winRate: z.number().nullable(),
+  /** candidates the judge gave a score (the mean score's sample) */
+  scored: Count,
+  /** mean overall judge score (0–1); null without scores: such a model is off the chart */
+  meanScore: z.number().nullable(),
+  /** mean cost of a candidate (billed failures included) */
+  meanCostUsd: z.number(),
+  /** meanCostUsd / meanScore: what a point of score costs; null without a positive mean score */
+  costPerScorePointUsd: z.number().nullable(),
+  /** generation time of the candidates that recorded one */
+  latencyMs: DurationStats,
+  /** failed candidates and candidates whose output was rejected */
+  failed: Count,
+  failureRate: z.number(),
+  /** on the Pareto frontier: no other scored model is at most as costly and at least as good, and better in one */
+  onFrontier: z.boolean(),
+  /** a model that dominates it (the cheapest such one); null on the frontier or without a score */
+  dominatedBy: FrontierModelRef.nullable(),
+});
+export type FrontierModel = z.infer<typeof FrontierModel>;
+
+const Placed = FrontierModelRef.extend({ meanScore: z.number(), meanCostUsd: z.number() });
+
+/**
+ * The cheapest model whose mean score is within `epsilon` of the best model's, with the figures
+ * that make it so: the best, the threshold (best − epsilon), every model that cleared it, and what
+ * choosing it saves per candidate against the best.
+ */
+export const FrontierRecommendation = Placed.extend({
+  best: Placed,
+  epsilon: z.number(),
+  threshold: z.number(),
+  /** the best's mean score minus the recommended one's */
+  scoreGap: z.number(),
+  /** the best's mean cost minus the recommended one's (per candidate) */
+  savingUsd: z.number(),
+  /** savingUsd / the best's mean cost; null when the best costs nothing */
+  savingRatio: z.number().nullable(),
+  /** the models within epsilon of the best, cheapest first */
+  withinEpsilon: z.array(Placed),
+  /** the same in one sentence */
+  reason: z.string(),
+});
+export type FrontierRecommendation = z.infer<typeof FrontierRecommendation>;
+
+export const FrontierPhase = z.object({
+  templateId: z.string(),
+  /** the name of its newest run's template version */
+  templateName: z.string(),
+  phaseId: z.string(),
+  name: z.string().nullable(),
+  kind: z.string(),
+  /** rounds of this phase a judge gave a verdict on */
+  judgedRounds: Count,
+  /** every model with a settled candidate, cheapest first */
+  models: z.array(FrontierModel),
+  /** the Pareto frontier, cheapest first (cost rises, score rises) */
+  frontier: z.array(Placed),
+  /** null when no model has a score */
+  recommendation: FrontierRecommendation.nullable(),
+});
+export type FrontierPhase = z.infer<typeof FrontierPhase>;
+
+export const FrontierView = z.object({
+  from: z.string().nullable(),
+  to: z.string().nullable(),
+  templateId: z.string().nullable(),
+  phaseId: z.string().nullable(),
+  epsilon: z.number(),
+  /** per template phase with candidates in the range, in the template's order */
+  phases: z.array(FrontierPhase),
+});
+export type FrontierView = z.infer<typeof FrontierView>;

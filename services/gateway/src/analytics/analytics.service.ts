@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AnalyticsQuery, AnalyticsView, DailyCost, DurationStats, ModelAnalytics, PhaseAnalytics, RunStatus, TemplateAnalytics, TopRun } from '@conclave/contracts';
+import type { AnalyticsQuery, AnalyticsView, DailyCost, DurationStats, FrontierQuery, FrontierView, ModelAnalytics, PhaseAnalytics, RunStatus, TemplateAnalytics, TopRun } from '@conclave/contracts';
 import type { DataSource } from '@conclave/read-models';
 import { instant } from '../http/date-range';
 import { DATA_SOURCE } from '../tokens';
+import { readFrontier } from './frontier-query';
 
 const TOP_RUNS = 10;
 
@@ -83,6 +84,11 @@ export class AnalyticsService {
       this.totals(params),
     ]);
     return { from: from && new Date(from).toISOString(), to: to && new Date(to).toISOString(), templateId: query.templateId ?? null, totals, templates, phases, models, topRuns, daily };
+  }
+
+  /** The quality–cost frontier per template phase and model (frontier-query.ts). */
+  frontier(query: FrontierQuery): Promise<FrontierView> {
+    return readFrontier(this.db, query);
   }
 
   private async templates(params: unknown[]): Promise<TemplateAnalytics[]> {

@@ -9,6 +9,8 @@ import {
   AlertSummary,
   AnalyticsQuery,
   AnalyticsView,
+  FrontierQuery,
+  FrontierView,
   AnswerBody,
   ArchiveResponse,
   RunCompareQuery,
@@ -248,6 +250,16 @@ export const API_ROUTES: Record<string, Partial<Record<Method, Op>>> = {
       query: AnalyticsQuery,
       response: AnalyticsView,
       errors: { 422: RANGE_422 },
+    },
+  },
+  '/analytics/frontier': {
+    get: {
+      tag: 'costs',
+      summary:
+        'The quality–cost frontier: per template phase and producer model, over the candidates requested within `from` (inclusive) and `to` (exclusive), optionally of one template (`templateId`) and phase (`phaseId`) — candidates, win rate (chosen as the phase output / candidates in judged rounds), mean judge score, mean cost, cost per score point, latency p50/p95, failure rate; the Pareto frontier (lower cost and higher mean score) and the cheapest model whose mean score is within `epsilon` (0–1, default 0.05) of the best, with its figures',
+      query: FrontierQuery,
+      response: FrontierView,
+      errors: { 404: 'not_found: no template `templateId`, or no version of it (of any template, without one) declares `phaseId`', 422: 'validation: a bound that is not ISO, `from` after `to`, an `epsilon` that is not a decimal from 0 to 1, or an empty `templateId` / `phaseId` (the field is named in `details.field`)' },
     },
   },
   '/costs/export': { get: { tag: 'exports', summary: 'Export costs as CSV or JSON', query: CostsExportQuery, produces: 'export', response: z.array(CostsView.shape.items.element), errors: { 422: RANGE_422 } } },
