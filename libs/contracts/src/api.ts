@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { Answer, CandidateScore, MissingCandidate, PauseReason, Question, Tokens, ToolCallRecord, TranscriptMessage, TranscriptRef } from './events';
 import { TraceContext } from './trace';
-import { Template } from './template';
+import { BudgetPolicy, Template } from './template';
+import { unpricedBudgetRules } from './prices';
 import { ChangedFile, GitSha, PartialWork, RunWorkspace, WorkspaceRequest } from './workspace';
 
 /**
@@ -22,8 +23,15 @@ export const CreateRunBody = z.strictObject({
   inputs: z.record(z.string(), z.unknown()).default({}),
   autoMode: z.boolean().optional(),
   budgetUsd: z.number().positive().optional(),
+  /** replaces the template's defaults.budgetPolicy for this run (ADR 024) */
+  budgetPolicy: BudgetPolicy.optional(),
   /** the repository to work on (default: the template's, else a fresh repository of the run's own) */
   workspace: WorkspaceRequest.optional(),
+}).superRefine((body, ctx) => {
+  for (const i of unpricedBudgetRules(body.budgetPolicy)) {
+    const { model } = body.budgetPolicy![i]!;
+    ctx.addIssue({ code: 'custom', path: ['budgetPolicy', i, 'model'], message: `${model!.provider}/${model!.model} has no price: a switch rule names a model with a list price (or the simulated provider)` });
+  }
 });
 export type CreateRunBody = z.infer<typeof CreateRunBody>;
 

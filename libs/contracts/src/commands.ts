@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ErrorBody } from './errors';
 import { CandidateRequestedData, CandidateScore, Failure, IntegrationRequestedData, JudgeRequestedData, Tokens, ToolCallRecord, ToolRunRequestedData, TranscriptRef } from './events';
-import { Template } from './template';
+import { BudgetPolicy, Template } from './template';
 import { TraceContext } from './trace';
 import { ChangedFile, GitSha, PartialWork, WorkspaceSpec } from './workspace';
 
@@ -17,6 +17,7 @@ export const StartRun = z.object({
   inputs: z.record(z.string(), z.unknown()).default({}),
   autoMode: z.boolean().default(true),
   budgetUsd: z.number().positive().optional(),
+  budgetPolicy: BudgetPolicy.optional(),
   /** resolved and checked by the gateway (a fresh repository when the user named none) */
   workspace: WorkspaceSpec.optional(),
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ArtifactType } from './artifacts';
 import { JsonSchema } from './json-schema';
-import { CandidateOptions, Prompt, Template } from './template';
+import { BudgetAction, BudgetModel, BudgetPolicy, CandidateOptions, Prompt, Template } from './template';
 import { TraceContext } from './trace';
 import { ChangedFile, Checkout, GitSha, PartialWork, RunWorkspace } from './workspace';
 
@@ -74,6 +74,8 @@ export const RunStartedData = z.object({
   workspace: RunWorkspace.optional(),
   /** the run's root span (one trace per run); absent when tracing was off at the start, or before issue 14 */
   trace: TraceContext.optional(),
+  /** the run's own budget policy (POST /runs); absent: the template's defaults.budgetPolicy applies (ADR 024) */
+  budgetPolicy: BudgetPolicy.optional(),
 });
 export const PhaseStartedData = z.object({
   phaseId: z.string(),
@@ -389,6 +391,24 @@ export const ResultRefusedData = z.object({
 export const BudgetAlertData = z.object({ thresholdPct: z.union([z.literal(50), z.literal(80), z.literal(100)]), spentUsd: z.number(), budgetUsd: z.number() });
 export const BudgetExceededData = z.object({ phaseId: z.string(), budgetUsd: z.number(), spentUsd: z.number(), reservedUsd: z.number(), estimateUsd: z.number() });
 export const BudgetRaisedData = z.object({ budgetUsd: z.number().positive() });
+/**
+ * A budget policy rule fired (ADR 024): the figures that triggered it (reserved = spent + the
+ * reservations of outstanding calls + the step's estimate, against `thresholdPct` % of the budget),
+ * what it does, and the phases it changes (those not started yet: `shrink` / `switch`; `pause` and
+ * `stop` change none). `phaseId`: the phase whose next step crossed the threshold.
+ */
+export const BudgetPolicyAppliedData = z.object({
+  ruleIndex: z.number().int().nonnegative(),
+  thresholdPct: z.number(),
+  action: BudgetAction,
+  model: BudgetModel.optional(),
+  budgetUsd: z.number(),
+  spentUsd: z.number(),
+  reservedUsd: z.number(),
+  estimateUsd: z.number(),
+  phaseId: z.string(),
+  phaseIds: z.array(z.string()),
+});
 
 /* ------------------------------------------------------------------ provider events (never the API key) */
 export const ProviderKind = z.enum(['anthropic', 'openai', 'gemini', 'simulated']);
@@ -492,6 +512,7 @@ export const EVENT_DATA = {
   BudgetAlert: BudgetAlertData,
   BudgetExceeded: BudgetExceededData,
   BudgetRaised: BudgetRaisedData,
+  BudgetPolicyApplied: BudgetPolicyAppliedData,
   ToolRunRequested: ToolRunRequestedData,
   ToolRunCompleted: ToolRunCompletedData,
   ToolRunFailed: ToolRunFailedData,
@@ -550,6 +571,7 @@ export const ResultRefused = envelopeOf('ResultRefused');
 export const BudgetAlert = envelopeOf('BudgetAlert');
 export const BudgetExceeded = envelopeOf('BudgetExceeded');
 export const BudgetRaised = envelopeOf('BudgetRaised');
+export const BudgetPolicyApplied = envelopeOf('BudgetPolicyApplied');
 export const ToolRunRequested = envelopeOf('ToolRunRequested');
 export const ToolRunCompleted = envelopeOf('ToolRunCompleted');
 export const ToolRunFailed = envelopeOf('ToolRunFailed');
@@ -572,6 +594,7 @@ export const RunEvent = z.discriminatedUnion('type', [
   RunPaused, RunResumed, RunCancelled, PhaseRetryScheduled, OutputAccepted, ConditionEvaluated, CheckpointCreated,
   RolledBack, RunForked, CandidateRedispatched, ResultRefused, BudgetAlert, BudgetExceeded, BudgetRaised,
   ToolRunRequested, ToolRunCompleted, ToolRunFailed, IntegrationRequested, ChangesIntegrated, IntegrationFailed, PartialWorkRecorded,
+  BudgetPolicyApplied,
 ]);
 export type RunEvent = z.infer<typeof RunEvent>;
 

@@ -1,4 +1,5 @@
 import type { ModelPrice } from './events';
+import type { BudgetRule } from './template';
 
 /** USD per 1M tokens, plus the price of a prompt-cache read (`cachedInputPer1M`, defaults to `inputPer1M`). */
 export type ListPrice = ModelPrice & { cachedInputPer1M?: number };
@@ -68,4 +69,14 @@ export function expectedCallTokens(maxTokens?: number): { input: number; output:
 export function estimateCallUsd(provider: string, model: string, maxTokens?: number, overrides?: Record<string, ModelPrice>): number {
   if (provider === 'simulated') return 0;
   return costUsd(expectedCallTokens(maxTokens), priceOf(model, overrides));
+}
+
+/** Whether budget reservations can price a call: the simulated provider is free, others need a list price. */
+export function hasListPrice(provider: string, model: string): boolean {
+  return provider === 'simulated' || priceOf(model) !== undefined;
+}
+
+/** The indices of a budget policy's `switch` rules whose model has no price (ADR 024: refused with 422). */
+export function unpricedBudgetRules(policy: readonly BudgetRule[] | undefined): number[] {
+  return (policy ?? []).flatMap((r, i) => (r.action === 'switch' && r.model && !hasListPrice(r.model.provider, r.model.model) ? [i] : []));
 }

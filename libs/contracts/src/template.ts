@@ -124,11 +124,73 @@ export type LlmPhase = z.infer<typeof LlmPhase>;
 /** Phases that call LLMs for candidates. */
 export type GenerativePhase = Extract<Phase, { candidates: unknown }>;
 
+/**
+ * Budgets that steer (ADR 024): when the run's reserved spend (settled cost + the reservations of
+ * outstanding calls + what the next step would reserve) reaches `atPct` % of its budget, the
+ * orchestrator takes `action` once: `pause` the run, `shrink` the phases not started yet to one
+ * candidate and no judge, `switch` them to `model`, or `stop` (fail the run with the reason).
+ */
+export const BudgetAction = z.enum(['pause', 'shrink', 'switch', 'stop']);
+export type BudgetAction = z.infer<typeof BudgetAction>;
+export const BudgetModel = z.strictObject({ provider: z.string().min(1), model: z.string().min(1) });
+export type BudgetModel = z.infer<typeof BudgetModel>;
+export const BudgetRule = z
+  .strictObject({
+    atPct: z.number().gt(0).max(100),
+    action: BudgetAction,
+    /** `switch` only: the cheaper model later phases use */
+    model: BudgetModel.optional(),
+  })
+  .superRefine((rule, ctx) => {
+    if (rule.action === 'switch' && !rule.model) ctx.addIssue({ code: 'custom', path: ['model'], message: 'a switch rule names the model to switch to' });
+    if (rule.action !== 'switch' && rule.model) ctx.addIssue({ code: 'custom', path: ['model'], message: `a ${rule.action} rule takes no model` });
+  });
+export type BudgetRule = z.infer<typeof BudgetRule>;
+/** Rules in any order, one per threshold; each fires at most once per run. */
+export const BudgetPolicy = z
+  .array(BudgetRule)
+  .min(1)
+  .max(10)
+  .superRefine((rules, ctx) => {
+    rules.forEach((r, i) => {
+      if (rules.findIndex((o) => o.atPct === r.atPct) !== i) ctx.addIssue({ code: 'custom', path: [i, 'atPct'], message: `two rules at ${r.atPct}%` });
+    });
+  });
+export type BudgetPolicy = z.infer<typeof BudgetPolicy>;
+
+/** A budget policy decision's figures (the data of `BudgetPolicyApplied`). */
+interface BudgetDecisionFacts {
+  thresholdPct: number;
+  action: BudgetAction;
+  model?: BudgetModel;
+  budgetUsd: number;
+  spentUsd: number;
+  reservedUsd: number;
+  estimateUsd: number;
+  phaseId: string;
+  phaseIds: string[];
+}
+/** One line for a budget policy decision (the alert the projector raises, the dashboard's timeline). */
+export function budgetDecisionText(d: BudgetDecisionFacts): string {
+  const reserved = d.spentUsd + d.reservedUsd + d.estimateUsd;
+  const what =
+    d.action === 'shrink'
+      ? `later phases (${d.phaseIds.join(', ') || 'none left'}) run one candidate and no judge`
+      : d.action === 'switch'
+        ? `later phases (${d.phaseIds.join(', ') || 'none left'}) switch to ${d.model?.provider}/${d.model?.model}`
+        : d.action === 'pause'
+          ? 'the run paused'
+          : 'the run stopped';
+  return `budget policy at ${d.thresholdPct}%: ${what} (reserved $${reserved.toFixed(4)} of $${d.budgetUsd} when phase ${d.phaseId} dispatched)`;
+}
+
 export const TemplateDefaults = z.strictObject({
   timeoutSeconds: z.number().int().positive().max(86_400).default(600),
   retry: RetryPolicy.default({ maxAttempts: 3, backoffSeconds: 2 }),
   autoProceed: z.boolean().default(true),
   budgetUsd: z.number().positive().optional(),
+  /** what the run does as its reserved spend nears budgetUsd (a run's own policy replaces it) */
+  budgetPolicy: BudgetPolicy.optional(),
 });
 export type TemplateDefaults = z.infer<typeof TemplateDefaults>;
 

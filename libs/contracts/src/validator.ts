@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { declaredProperties } from './json-schema';
+import { unpricedBudgetRules } from './prices';
 import { Template, type Phase } from './template';
 
 /**
@@ -16,6 +17,7 @@ export const TemplateErrorCode = z.enum([
   'bad_branch', // a condition branch target that does not depend on the condition
   'bad_binding', // {{...}} that names nothing, or a phase that is not upstream
   'bad_expression', // a condition's JSON Logic with an unknown operator or a `var` that names nothing upstream
+  'unpriced_model', // a budget policy switches to a model without a price (its reservations would be 0)
 ]);
 export type TemplateErrorCode = z.infer<typeof TemplateErrorCode>;
 
@@ -122,6 +124,16 @@ export function validateTemplate(input: unknown, options: ValidateOptions = {}):
       }
     }
   });
+
+  for (const i of unpricedBudgetRules(template.defaults.budgetPolicy)) {
+    const { model } = template.defaults.budgetPolicy![i]!;
+    errors.push({
+      code: 'unpriced_model',
+      message: `the budget policy switches to ${model!.provider}/${model!.model}, which has no price: name a model with a list price (or the simulated provider)`,
+      path: ['defaults', 'budgetPolicy', i, 'model'],
+      field: `defaults.budgetPolicy[${i}].model`,
+    });
+  }
 
   if (options.compileSchema) {
     const check = (schema: unknown, path: (string | number)[], phaseId?: string) => {

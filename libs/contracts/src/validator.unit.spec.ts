@@ -184,3 +184,41 @@ describe('condition expressions (JSON Logic)', () => {
     expect(bad.errors[1]!.message).toContain('not upstream');
   });
 });
+
+describe('budget policies (ADR 024)', () => {
+  const withPolicy = (budgetPolicy: unknown) => tpl([llm('a')], { defaults: { budgetUsd: 1, budgetPolicy } as never });
+
+  it('accepts pause, shrink, stop and a switch to a priced model (or the free simulated provider)', () => {
+    const r = validateTemplate(
+      withPolicy([
+        { atPct: 50, action: 'switch', model: { provider: 'openai', model: 'gpt-4.1-nano' } },
+        { atPct: 60, action: 'switch', model: { provider: 'simulated', model: 'anything' } },
+        { atPct: 70, action: 'shrink' },
+        { atPct: 90, action: 'pause' },
+        { atPct: 100, action: 'stop' },
+      ]),
+    );
+    expect(r.valid).toBe(true);
+  });
+
+  it('refuses a switch to a model with no price, naming the field', () => {
+    expect(errorsOf(withPolicy([{ atPct: 80, action: 'shrink' }, { atPct: 50, action: 'switch', model: { provider: 'openai', model: 'gpt-unknown' } }]))).toEqual([
+      {
+        code: 'unpriced_model',
+        message: expect.stringContaining('openai/gpt-unknown, which has no price'),
+        path: ['defaults', 'budgetPolicy', 1, 'model'],
+        field: 'defaults.budgetPolicy[1].model',
+      },
+    ]);
+  });
+
+  it('refuses a switch without a model, a model on another action, two rules at one threshold and thresholds out of (0, 100]', () => {
+    const fields = (policy: unknown) => errorsOf(withPolicy(policy)).map((e) => e.field);
+    expect(fields([{ atPct: 50, action: 'switch' }])).toEqual(['defaults.budgetPolicy[0].model']);
+    expect(fields([{ atPct: 50, action: 'stop', model: { provider: 'openai', model: 'gpt-4.1' } }])).toEqual(['defaults.budgetPolicy[0].model']);
+    expect(fields([{ atPct: 50, action: 'stop' }, { atPct: 50, action: 'pause' }])).toEqual(['defaults.budgetPolicy[1].atPct']);
+    expect(fields([{ atPct: 0, action: 'stop' }])).toEqual(['defaults.budgetPolicy[0].atPct']);
+    expect(fields([{ atPct: 120, action: 'stop' }])).toEqual(['defaults.budgetPolicy[0].atPct']);
+    expect(fields([{ atPct: 50, action: 'halve' }])).toEqual(['defaults.budgetPolicy[0].action']);
+  });
+});

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { ids, splitStreamId, type EventOf, type ProviderFailure, type Recorded, type RunEvent, type RunStatus, type TemplateEvent } from '@conclave/contracts';
+import { budgetDecisionText, ids, splitStreamId, type EventOf, type ProviderFailure, type Recorded, type RunEvent, type RunStatus, type TemplateEvent } from '@conclave/contracts';
 import {
   NO_PENDING,
   TemplateRow,
@@ -255,7 +255,7 @@ class BatchFold {
       const data = e.data as { candidateId?: unknown; artifactId?: unknown };
       if (typeof data.candidateId === 'string') candidateIds.add(data.candidateId);
       if (e.type === 'ArtifactRecorded' && typeof data.artifactId === 'string') artifactIds.add(data.artifactId);
-      if (e.type === 'BudgetAlert' || e.type === 'BudgetExceeded') alertIds.add(budgetAlertId(e));
+      if (e.type === 'BudgetAlert' || e.type === 'BudgetExceeded' || e.type === 'BudgetPolicyApplied') alertIds.add(budgetAlertId(e));
       if (e.type === 'VerdictRecorded') verdictRuns.add(id);
       if (e.type === 'CheckpointCreated') checkpointRuns.add(id);
     }
@@ -530,6 +530,7 @@ async function applyEvent(m: EntityManager, e: Recorded, fold: BatchFold): Promi
     case 'BudgetAlert':
     case 'BudgetExceeded':
     case 'BudgetRaised':
+    case 'BudgetPolicyApplied':
     case 'ToolRunRequested':
     case 'ToolRunCompleted':
     case 'ToolRunFailed':
@@ -935,6 +936,10 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
       return;
     case 'BudgetRaised':
       fold.changeRun(run, { budget_usd: e.data.budgetUsd });
+      return;
+    case 'BudgetPolicyApplied':
+      // the run's own change (paused, failed) comes with the RunPaused / RunFailed decided beside it
+      insertBudgetAlert(fold, e, runId, at, `run ${runId}: ${budgetDecisionText(e.data)}`);
       return;
     default: {
       const unknown: never = e;

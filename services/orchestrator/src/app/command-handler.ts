@@ -76,6 +76,7 @@ export async function handleOrchestratorRequest(deps: CommandDeps, payload: unkn
             inputs: command.inputs,
             autoMode: command.autoMode,
             budgetUsd: command.budgetUsd ?? template.defaults.budgetUsd ?? null,
+            ...(command.budgetPolicy ? { budgetPolicy: command.budgetPolicy } : {}),
             ...(command.workspace ? { workspace: runWorkspaceOf(command.workspace, runId) } : {}),
             ...runTrace(),
           },
@@ -144,6 +145,7 @@ function rerunOf(source: ActiveRun, runId: string): StartRunInput {
     inputs: source.inputs,
     autoMode: source.autoMode,
     budgetUsd: source.budgetUsd,
+    ...(source.budgetPolicy ? { budgetPolicy: source.budgetPolicy } : {}),
     origin: { kind: 'rerun', runId: source.runId },
     // a rerun branches from the source's base, in the same repository
     ...(source.workspace ? { workspace: { ...source.workspace, branch: runBranch(runId) } } : {}),

@@ -17,6 +17,7 @@ import {
   type VerdictResult,
   type WorkspaceResult,
 } from '@conclave/contracts';
+import { crossedRule, reservedPct, steeredModels, steeredPhases, steerOf, type BudgetFigures } from './budget-policy';
 import { interviewPrompt, renderPrompt, renderText, type BindingContext } from './render';
 import { evolve, isActive, isSettled, type ActiveRun, type CandidateState, type PhaseState, type RunFact, type RunStart, type RunState } from './run-state';
 
@@ -567,8 +568,10 @@ function nextStep(run: ActiveRun, ctx: DeciderContext): DecidedEvent[] {
 
 /**
  * Budgets: a step that dispatches work is checked against what is spent, what outstanding work
- * has reserved and what the step would reserve. Over budget, the run pauses instead (it does not
- * fail): raise the budget and resume.
+ * has reserved and what the step would reserve. First the budget policy (ADR 024): the lowest
+ * rule not fired yet whose threshold that reserved spend reaches fires, and the step is dropped —
+ * reconcile plans it again under the rule (shrunk, switched), or the run pauses or stops. Then the
+ * hard cap: over budget, the run pauses (it does not fail): raise the budget and resume.
  */
 function guardBudget(run: ActiveRun, step: DecidedEvent[], ctx: DeciderContext): DecidedEvent[] {
   if (run.budgetUsd === null || !ctx.estimateUsd) return step;
@@ -581,16 +584,65 @@ function guardBudget(run: ActiveRun, step: DecidedEvent[], ctx: DeciderContext):
     (sum, p) => sum + p.candidates.filter((c) => c.status === 'requested').reduce((s, c) => s + estimate(c.provider, c.model), 0),
     0,
   );
-  if (run.spentUsd + reserved + stepCost <= run.budgetUsd) return step;
   const first = step.find((e) => e.type === 'CandidateRequested' || e.type === 'JudgeRequested')!;
   const phaseId = (first.data as { phaseId: string }).phaseId;
   const round = (n: number) => Math.round(n * 1e6) / 1e6;
+  const figures: BudgetFigures = { budgetUsd: run.budgetUsd, spentUsd: round(run.spentUsd), reservedUsd: round(reserved), estimateUsd: round(stepCost) };
+  const policy = applyBudgetPolicy(run, figures, phaseId, ctx);
+  if (policy) return policy;
+  if (run.spentUsd + reserved + stepCost <= run.budgetUsd) return step;
   return [
-    event(run.runId, 'BudgetExceeded', `${phaseId}@${ctx.now}`, { phaseId, budgetUsd: run.budgetUsd, spentUsd: round(run.spentUsd), reservedUsd: round(reserved), estimateUsd: round(stepCost) }),
+    event(run.runId, 'BudgetExceeded', `${phaseId}@${ctx.now}`, { phaseId, ...figures }),
     event(run.runId, 'RunPaused', `budget@${ctx.now}`, {
       reason: { code: 'budget', message: `phase "${phaseId}" would need ~$${stepCost.toFixed(4)} with $${run.spentUsd.toFixed(4)} spent of $${run.budgetUsd}; raise the budget and resume` },
     }),
   ];
+}
+
+/** The budget policy's decision for a step (null: no rule fires); the step itself is never part of it. */
+function applyBudgetPolicy(run: ActiveRun, figures: BudgetFigures, phaseId: string, ctx: DeciderContext): DecidedEvent[] | null {
+  const crossed = crossedRule(run, figures);
+  if (!crossed) return null;
+  const { index, rule } = crossed;
+  const phaseIds = steeredPhases(run, rule);
+  const applied = event(run.runId, 'BudgetPolicyApplied', `rule${index}`, {
+    ruleIndex: index,
+    thresholdPct: rule.atPct,
+    action: rule.action,
+    ...(rule.model ? { model: rule.model } : {}),
+    ...figures,
+    phaseId,
+    phaseIds,
+  });
+  const why = `the reserved spend would reach ${reservedPct(figures).toFixed(1)}% of the $${figures.budgetUsd} budget (rule at ${rule.atPct}%) when phase "${phaseId}" dispatches`;
+  switch (rule.action) {
+    case 'shrink':
+    case 'switch':
+      return [applied];
+    case 'pause':
+      return [applied, event(run.runId, 'RunPaused', `budget.rule${index}@${ctx.now}`, { reason: { code: 'budget', message: `${why}; resume to go on` } })];
+    case 'stop': {
+      // outstanding calls are abandoned (the shell tells their workers), as a cancel does
+      const abandoned = Object.values(run.phases).flatMap((p) =>
+        p.candidates
+          .filter((c) => c.status === 'requested')
+          .map((c) =>
+            event(run.runId, 'CandidateFailed', `${c.id}/${c.attemptToken}`, {
+              phaseId: p.id,
+              attempt: p.attempt,
+              candidateId: c.id,
+              attemptToken: c.attemptToken,
+              error: { code: 'cancelled', message: 'abandoned: the budget policy stopped the run', retryable: false },
+            }),
+          ),
+      );
+      return [applied, ...abandoned, event(run.runId, 'RunFailed', `budget.rule${index}@${ctx.now}`, { reason: { code: 'budget_stop', message: `stopped by the budget policy: ${why}`, retryable: false }, phaseId: null })];
+    }
+    default: {
+      const never: never = rule.action;
+      throw new Error(`unknown budget action ${JSON.stringify(never)}`);
+    }
+  }
 }
 
 /** Manual mode: a phase waits for `continue` when the run is not in auto mode or an upstream phase does not auto-proceed. */
@@ -698,10 +750,11 @@ export function bindingContext(run: ActiveRun): BindingContext {
 
 const SIMULATED_INTERVIEWER: ModelRef = { provider: 'simulated', model: 'sim-interviewer' };
 
-function modelsFor(def: Phase, phase: PhaseState): ModelRef[] {
+/** A user's retry override first, then the template's models under the budget policy's steer. */
+function modelsFor(run: ActiveRun, def: Phase, phase: PhaseState): ModelRef[] {
   if (phase.override) return [{ provider: phase.override.provider, model: phase.override.model }];
-  if (def.kind === 'interview') return [def.candidates?.[0] ?? SIMULATED_INTERVIEWER];
-  return 'candidates' in def && def.candidates ? def.candidates : [];
+  if (def.kind === 'interview') return steeredModels([def.candidates?.[0] ?? SIMULATED_INTERVIEWER], steerOf(run, def.id));
+  return steeredModels('candidates' in def && def.candidates ? def.candidates : [], steerOf(run, def.id));
 }
 
 function requestCandidates(run: ActiveRun, def: Phase, phase: PhaseState, round: number, revision?: { previous: unknown; feedback: string; score: number }): DecidedEvent[] {
@@ -719,7 +772,7 @@ function requestCandidates(run: ActiveRun, def: Phase, phase: PhaseState, round:
       : rendered;
   const output = resolveOutput(def);
   const timeoutSeconds = def.timeoutSeconds ?? run.template.defaults.timeoutSeconds;
-  return modelsFor(def, phase).map((c, slot) => {
+  return modelsFor(run, def, phase).map((c, slot) => {
     const candidateId = ids.candidate(run.runId, def.id, phase.attempt, slot, round);
     return event(run.runId, 'CandidateRequested', candidateId, {
       phaseId: def.id,
@@ -748,10 +801,13 @@ function checkoutOf(run: ActiveRun): { checkout?: { repo: string; branch: string
 }
 
 function requestJudge(run: ActiveRun, def: GenerativePhase, phase: PhaseState, round: number, purpose: 'select' | 'evaluate', candidates: CandidateState[]): DecidedEvent {
-  const spec =
+  const declared =
     def.kind === 'loop' && purpose === 'evaluate'
       ? def.loop.evaluator
       : (('judge' in def ? def.judge : undefined) ?? { provider: candidates[0]!.provider, model: candidates[0]!.model });
+  // a budget switch moves the judge to the cheaper model too (its criteria stay)
+  const switched = steerOf(run, def.id).model;
+  const spec = switched ? { ...declared, provider: switched.provider, model: switched.model } : declared;
   const judgeId = ids.judge(run.runId, def.id, phase.attempt, round, purpose);
   return event(run.runId, 'JudgeRequested', judgeId, {
     phaseId: def.id,
@@ -888,6 +944,8 @@ function advanceGenerative(run: ActiveRun, def: GenerativePhase, phase: PhaseSta
   if (def.kind === 'agent') return integrateWinner(run, def, phase, winner, generated, ctx, canDispatch);
   if (def.kind !== 'loop') return recordArtifact(run, def, phase, winner.id, winner.output);
 
+  // a phase the budget policy shrank runs no judge: the loop keeps its first round's output
+  if (steerOf(run, def.id).shrink) return recordArtifact(run, def, phase, winner.id, winner.output);
   // loop: evaluate the round's best, then pass, revise, or stop at maxAttempts with the best round
   const evaluation = phase.judges.find((j) => j.round === round && j.purpose === 'evaluate');
   if (!evaluation) return canDispatch ? [requestJudge(run, def, phase, round, 'evaluate', [winner])] : [];

@@ -1,3 +1,4 @@
 export * from './run-state';
 export * from './decide';
 export * from './render';
+export * from './budget-policy';

@@ -8,6 +8,7 @@ import type {
   RunEvent,
   RunStatus,
 } from '@conclave/contracts';
+import type { BudgetDecision } from './budget-policy';
 
 /**
  * The run aggregate as the orchestrator sees it: everything needed to decide, nothing more.
@@ -96,6 +97,8 @@ export interface ActiveRun extends RunStart {
   spentUsd: number;
   /** budget alert thresholds already raised (50, 80, 100) */
   budgetAlerts: number[];
+  /** the budget policy's rules fired so far (BudgetPolicyApplied), in order */
+  budgetDecisions: BudgetDecision[];
   /** consecutive retryable failures per provider since its last success or the last resume */
   providerFailures: Record<string, number>;
   /** runs with a workspace: the run branch's tip as the log knows it */
@@ -150,6 +153,7 @@ export function evolve(state: RunState, event: RunFact): RunState {
       budgetUsd: d.budgetUsd,
       ...(d.workspace ? { workspace: d.workspace, head: d.workspace.baseCommit } : {}),
       ...(d.trace ? { trace: d.trace } : {}),
+      ...(d.budgetPolicy ? { budgetPolicy: d.budgetPolicy } : {}),
       integrations: [],
       partials: [],
       phases: Object.fromEntries(
@@ -161,6 +165,7 @@ export function evolve(state: RunState, event: RunFact): RunState {
       refused: [],
       spentUsd: 0,
       budgetAlerts: [],
+      budgetDecisions: [],
       providerFailures: {},
     };
   }
@@ -371,6 +376,11 @@ function apply(state: ActiveRun, event: RunFact): ActiveRun {
       return { ...state, budgetAlerts: [...state.budgetAlerts, event.data.thresholdPct] };
     case 'BudgetExceeded':
       return state;
+    case 'BudgetPolicyApplied': {
+      const d = event.data;
+      if (state.budgetDecisions.some((b) => b.ruleIndex === d.ruleIndex)) return state;
+      return { ...state, budgetDecisions: [...state.budgetDecisions, { ruleIndex: d.ruleIndex, action: d.action, ...(d.model ? { model: d.model } : {}), phaseIds: d.phaseIds }] };
+    }
     case 'RunCompleted':
       return { ...state, status: 'completed' };
     case 'RunFailed':
