@@ -5,12 +5,14 @@ import { z } from 'zod';
  * server and socket.io-client are derived from these schemas.
  */
 export const Room = z.union([
-  z.enum(['runs', 'fleet', 'costs', 'alerts']),
+  z.enum(['runs', 'fleet', 'costs', 'alerts', 'studies']),
   z.string().regex(/^run:[A-Za-z0-9_-]{1,80}$/, 'a run room is "run:<id>"'),
+  /** a re-judging study's events (ADR 023); `studies` has every study's */
+  z.string().regex(/^study:[A-Za-z0-9_-]{1,80}$/, 'a study room is "study:<id>"'),
 ]);
 export type Room = z.infer<typeof Room>;
 /** The log events relayed to the `alerts` room: alerts raised and acknowledged, and a run's budget alerts. */
-export const ALERT_ROOM_EVENTS: readonly string[] = ['AlertRaised', 'AlertAcknowledged', 'BudgetAlert', 'BudgetExceeded'];
+export const ALERT_ROOM_EVENTS: readonly string[] = ['AlertRaised', 'AlertAcknowledged', 'BudgetAlert', 'BudgetExceeded', 'BudgetPolicyApplied'];
 export const SubscribeMessage = z.strictObject({ room: Room });
 export type SubscribeMessage = z.infer<typeof SubscribeMessage>;
 

@@ -61,6 +61,7 @@ export const FOLDED_EVENT_TYPES = [
   'BudgetAlert',
   'BudgetExceeded',
   'BudgetRaised',
+  'BudgetPolicyApplied',
   'IntegrationRequested',
   'ChangesIntegrated',
   'IntegrationFailed',
@@ -432,6 +433,9 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
     case 'ResultRefused':
     case 'BudgetAlert':
     case 'BudgetExceeded':
+      return view;
+    // its pause or stop arrives as the RunPaused / RunFailed beside it; shrunk or switched phases show in their candidates
+    case 'BudgetPolicyApplied':
       return view;
     // The timeline shows them; a conflict fails the phase through the decider's PhaseFailed.
     case 'IntegrationRequested':

@@ -1,4 +1,4 @@
-import type { Tokens } from '@conclave/contracts';
+import { budgetDecisionText, type EventData, type Tokens } from '@conclave/contracts';
 import type { TimelineRow } from './timeline';
 
 /**
@@ -160,6 +160,11 @@ export function describeRow(row: TimelineRow, ctx: TimelineContext): RowDetails 
       return { ...NONE, summary: `would exceed the budget of $${num(d.budgetUsd) ?? '?'}`, costUsd: num(d.spentUsd) };
     case 'BudgetRaised':
       return { ...NONE, summary: `budget $${num(d.budgetUsd) ?? '?'}` };
+    case 'BudgetPolicyApplied': {
+      const policy = d as unknown as EventData<'BudgetPolicyApplied'>;
+      const model = policy.model ? `${policy.model.provider}/${policy.model.model}` : null;
+      return { ...NONE, summary: budgetDecisionText(policy), model, costUsd: num(policy.spentUsd) };
+    }
     case 'ResultRefused':
       return { ...NONE, summary: str(d.reason)?.replaceAll('_', ' ') ?? null };
     case 'ToolRunRequested':

@@ -60,4 +60,21 @@ describe('timeline row details', () => {
     expect(describeRow(row('RunResumed', 1, {}), ctx)).toEqual(expect.objectContaining({ summary: null, model: null, error: null }));
     expect(() => describeRow({ ...row('CandidateFailed', 1, {}), data: null }, ctx)).not.toThrow();
   });
+
+  it('says what a budget policy decision did, with the figures that triggered it and the model it switched to', () => {
+    const decision = (action: string, extra: Record<string, unknown> = {}) =>
+      describeRow(
+        row('BudgetPolicyApplied', 8, { ruleIndex: 0, thresholdPct: 50, action, budgetUsd: 0.05, spentUsd: 0.001, reservedUsd: 0.012, estimateUsd: 0.024, phaseId: 'b', phaseIds: ['b', 'c'], ...extra }),
+        ctx,
+      );
+    expect(decision('switch', { model: { provider: 'openai', model: 'gpt-4.1-nano' } })).toEqual(
+      expect.objectContaining({
+        summary: 'budget policy at 50%: later phases (b, c) switch to openai/gpt-4.1-nano (reserved $0.0370 of $0.05 when phase b dispatched)',
+        model: 'openai/gpt-4.1-nano',
+        costUsd: 0.001,
+      }),
+    );
+    expect(decision('shrink').summary).toBe('budget policy at 50%: later phases (b, c) run one candidate and no judge (reserved $0.0370 of $0.05 when phase b dispatched)');
+    expect(decision('stop', { phaseIds: [] }).summary).toBe('budget policy at 50%: the run stopped (reserved $0.0370 of $0.05 when phase b dispatched)');
+  });
 });
