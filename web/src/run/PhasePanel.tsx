@@ -29,10 +29,12 @@ interface Props {
   live: LiveByCandidate;
   onSequence: OnSequence;
   onClose: () => void;
+  /** the phase as it was at an earlier event (the run page's time travel): no actions */
+  readOnly?: boolean;
 }
 
 /** One phase: actions, candidates side by side (with live tokens and tool calls), the judge's verdict, the artifact. */
-export function PhasePanel({ view, phase, live, onSequence, onClose }: Props) {
+export function PhasePanel({ view, phase, live, onSequence, onClose, readOnly = false }: Props) {
   const runId = view.id;
   // artifact reads wait until the read models reach the view's sequence
   const sequence = view.sequence;
@@ -99,7 +101,7 @@ export function PhasePanel({ view, phase, live, onSequence, onClose }: Props) {
         </div>
       </header>
 
-      <PhaseActions view={view} phase={phase} onSequence={onSequence} />
+      {!readOnly && <PhaseActions view={view} phase={phase} onSequence={onSequence} />}
 
       {phase.error && (
         <div className="notice notice--error" role="alert">

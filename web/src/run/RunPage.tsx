@@ -14,11 +14,13 @@ import { useDownload } from '../ui/use-download';
 import { PhasePanel } from './PhasePanel';
 import { PausedBanner, PendingPanel, RunToolbar, StalledWorkersWarning } from './RunControls';
 import { Timeline } from './Timeline';
-import { useLiveRun } from './use-live-run';
+import { useLiveRun, type LiveByCandidate } from './use-live-run';
 import { WorkspaceBar } from './WorkspaceBar';
 import { CompareWithOrigin } from '../runs/CompareWithOrigin';
 import { RunInputs } from './story/RunInputs';
 import { TraceLink } from './TraceLink';
+import { ScrubBar } from './scrub/ScrubBar';
+import { useScrub } from './scrub/use-scrub';
 import './story/run-story.css';
 
 // recharts loads with the spend chart, not with the page
@@ -56,6 +58,8 @@ function positiveInt(value: string | null): number | undefined {
   return value && Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
+const NOTHING_LIVE: LiveByCandidate = {};
+
 /** Keyed by id: another run is another page (fresh buffers, fresh min_sequence). */
 export default function RunRoute() {
   const { id = '' } = useParams();
@@ -68,6 +72,8 @@ function RunPage({ id }: { id: string }) {
   const selectedPhaseId = params.get('phase');
   const PipelineGraph = useGraphComponent();
   const timelineDownload = useDownload();
+  // ?at=<sequence>: the run as it was at that event (scrub/), folded from the timeline
+  const scrub = useScrub(id, run.data, timeline.data);
 
   const selectPhase = useCallback(
     (phaseId: string | null) =>
@@ -95,18 +101,29 @@ function RunPage({ id }: { id: string }) {
       </div>
     );
 
-  const view = run.data;
+  if (scrub.active && !scrub.view)
+    return timeline.isError ? (
+      <div className="page">
+        <ErrorNotice error={timeline.error} title="Could not load the run's timeline" onRetry={() => void timeline.refetch()} />
+      </div>
+    ) : (
+      <Loading label="Loading the run's timeline…" />
+    );
+  const view = scrub.view ?? run.data;
+  const past = scrub.active;
   const selected = view.phases.find((p) => p.id === selectedPhaseId) ?? null;
 
   return (
     <div className="page">
       <title>{`${view.name ?? view.id} · Conclave`}</title>
-      <RunHeader view={view} />
+      <RunHeader view={view} at={past ? scrub.events[scrub.index]?.occurredAt : undefined} />
       <WorkspaceBar view={view} />
-      <RunToolbar view={view} onSequence={refetchAtLeast} />
+      {/* the controls act on the run as it is now: not shown over its past */}
+      {!past && <RunToolbar view={view} onSequence={refetchAtLeast} />}
       <PausedBanner view={view} />
-      <StalledWorkersWarning active={!isTerminal(view.status)} />
-      <PendingPanel view={view} onSequence={refetchAtLeast} />
+      {!past && <StalledWorkersWarning active={!isTerminal(view.status)} />}
+      {!past && <PendingPanel view={view} onSequence={refetchAtLeast} />}
+      <ScrubBar scrub={scrub} runId={view.id} />
       {liveError && (
         <div className="notice notice--warn" role="status">
           Live updates unavailable: {liveError.message} <code>{liveError.code}</code>
@@ -158,7 +175,9 @@ function RunPage({ id }: { id: string }) {
         </ul>
       </section>
 
-      {selected && <PhasePanel key={selected.id} view={view} phase={selected} live={live} onSequence={refetchAtLeast} onClose={() => selectPhase(null)} />}
+      {selected && (
+        <PhasePanel key={selected.id} view={view} phase={selected} live={past ? NOTHING_LIVE : live} readOnly={past} onSequence={refetchAtLeast} onClose={() => selectPhase(null)} />
+      )}
 
       <Suspense fallback={<Loading label="Loading artifacts…" />}>
         <ArtifactBrowser view={view} />
@@ -180,7 +199,7 @@ function RunPage({ id }: { id: string }) {
         ) : timeline.isError ? (
           <ErrorNotice error={timeline.error} title="Could not load the timeline" onRetry={() => void timeline.refetch()} />
         ) : (
-          <Timeline rows={timeline.data} onSelectPhase={selectPhase} phases={view.phases} />
+          <Timeline rows={past ? timeline.data.slice(0, scrub.index + 1) : timeline.data} onSelectPhase={selectPhase} phases={view.phases} />
         )}
       </section>
 
@@ -189,16 +208,22 @@ function RunPage({ id }: { id: string }) {
           <h2 id="usage-heading">Spend by model</h2>
           <span className="muted">Tokens and cost by provider and model, judges included, over every attempt.</span>
         </div>
-        <Suspense fallback={<Loading label="Loading chart…" />}>
-          <RunUsageChart runId={view.id} sequence={view.sequence} />
-        </Suspense>
+        {past ? (
+          <p className="muted">The breakdown covers the whole run: back to live to see it. The header and the phases show the spend at this event.</p>
+        ) : (
+          <Suspense fallback={<Loading label="Loading chart…" />}>
+            <RunUsageChart runId={view.id} sequence={view.sequence} />
+          </Suspense>
+        )}
       </section>
     </div>
   );
 }
 
-function RunHeader({ view }: { view: RunView }) {
-  const now = useNow(!isTerminal(view.status));
+function RunHeader({ view, at }: { view: RunView; at?: string | undefined }) {
+  const clock = useNow(!isTerminal(view.status) && !at);
+  // over the past, a running run's duration runs to the event shown
+  const now = at ? Date.parse(at) : clock;
   const simulated = view.phases.some((p) => p.candidates.some((c) => c.provider === 'simulated'));
   const done = view.phases.filter((p) => p.status === 'completed' || p.status === 'skipped').length;
   return (
