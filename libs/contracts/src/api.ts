@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { Answer, CandidateScore, MissingCandidate, PauseReason, Question, Tokens, ToolCallRecord, TranscriptMessage, TranscriptRef } from './events';
 import { TraceContext } from './trace';
 import { BudgetPolicy, Template } from './template';
-import { unpricedBudgetRules } from './prices';
 import { ChangedFile, GitSha, PartialWork, RunWorkspace, WorkspaceRequest } from './workspace';
 
 /**
@@ -23,15 +22,10 @@ export const CreateRunBody = z.strictObject({
   inputs: z.record(z.string(), z.unknown()).default({}),
   autoMode: z.boolean().optional(),
   budgetUsd: z.number().positive().optional(),
-  /** replaces the template's defaults.budgetPolicy for this run (ADR 024) */
+  /** replaces the template's defaults.budgetPolicy for this run (ADR 024; a switch to a model with no price is a 422) */
   budgetPolicy: BudgetPolicy.optional(),
   /** the repository to work on (default: the template's, else a fresh repository of the run's own) */
   workspace: WorkspaceRequest.optional(),
-}).superRefine((body, ctx) => {
-  for (const i of unpricedBudgetRules(body.budgetPolicy)) {
-    const { model } = body.budgetPolicy![i]!;
-    ctx.addIssue({ code: 'custom', path: ['budgetPolicy', i, 'model'], message: `${model!.provider}/${model!.model} has no price: a switch rule names a model with a list price (or the simulated provider)` });
-  }
 });
 export type CreateRunBody = z.infer<typeof CreateRunBody>;
 

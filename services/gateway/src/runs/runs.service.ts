@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { z } from 'zod';
-import { ConclaveError, CreatedResponse, type ArtifactView, type CandidateTranscript, type CreateRunBody, type RunListQuery, type RunView, type TimelineEntry } from '@conclave/contracts';
+import { ConclaveError, CreatedResponse, unpricedBudgetRules, type ArtifactView, type CandidateTranscript, type CreateRunBody, type RunListQuery, type RunView, type TimelineEntry } from '@conclave/contracts';
 import { TranscriptCorruptError, TranscriptStore } from '@conclave/event-log';
 import { ReadModelQueries } from '@conclave/read-models';
 import { OrchestratorClient } from '../orchestrator/orchestrator.client';
@@ -29,10 +29,16 @@ export class RunsService {
    * The orchestrator resolves the template (not_found → 404) and validates the inputs (422).
    * Before that the gateway resolves the workspace (the body's, else the template version's
    * default, else a fresh repository) and refuses, with nothing sent, a workspace that is not a
-   * repository under a root with a commit to branch from, or agent/tool phases when the fleet's
-   * llm-workers report no sandbox.
+   * repository under a root with a commit to branch from, agent/tool phases when the fleet's
+   * llm-workers report no sandbox, or a budget policy switching to a model with no price (ADR 024).
    */
   async start(body: CreateRunBody, requestId: string): Promise<RunCreated> {
+    const unpriced = unpricedBudgetRules(body.budgetPolicy)[0];
+    if (unpriced !== undefined) {
+      const { model } = body.budgetPolicy![unpriced]!;
+      const field = `budgetPolicy[${unpriced}].model`;
+      throw new ConclaveError('validation', `${field}: ${model!.provider}/${model!.model} has no price; a switch rule names a model with a list price (or the simulated provider)`, { field });
+    }
     const { workspace: requested, ...rest } = body;
     // the read models' view of the template; when it is not there (yet), the orchestrator decides
     const template = isAggregateId(body.templateId)
