@@ -171,6 +171,7 @@ export const router = createBrowserRouter([
       { path: 'providers', lazy: page(() => import('./providers/ProvidersPage')) },
       { path: 'costs', lazy: page(() => import('./costs/CostsPage')) },
       { path: 'analytics', lazy: page(() => import('./analytics/AnalyticsPage')) },
+      { path: 'analytics/frontier', lazy: page(() => import('./analytics/FrontierPage')) },
       { path: 'fleet', lazy: page(() => import('./fleet/FleetPage')) },
       { path: 'events', lazy: page(() => import('./events/EventsPage')) },
       { path: 'dead-letters', lazy: page(() => import('./dead-letters/DeadLettersPage')) },

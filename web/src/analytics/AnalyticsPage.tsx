@@ -12,7 +12,7 @@ import { SelectField } from '../ui/Select';
 import { StatusBadge } from '../ui/StatusBadge';
 import { analyticsKey, fetchAnalytics } from './api';
 import { RangePicker, useTimeRange } from './RangePicker';
-import { describeRange, everyDay } from './range';
+import { describeRange, everyDay, rangeOnly } from './range';
 import { SortableTable, type SortableColumn } from './SortableTable';
 import './analytics.css';
 
@@ -49,7 +49,10 @@ export default function AnalyticsPage() {
       <header className="page-header">
         <div className="page-header__title">
           <h1>Analytics</h1>
-          <p className="muted">Runs, outcomes, durations and spend per template, phase and model over {describeRange(time.range)}.</p>
+          <p className="muted">
+            Runs, outcomes, durations and spend per template, phase and model over {describeRange(time.range)}. Which model is worth its price for a phase: the{' '}
+            <Link to={{ pathname: '/analytics/frontier', search: rangeOnly(time.range) }}>quality–cost frontier</Link>.
+          </p>
         </div>
       </header>
       <RangePicker state={time} />

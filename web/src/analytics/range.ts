@@ -49,6 +49,12 @@ export function rangeToSearch(range: TimeRange, search: URLSearchParams): URLSea
   return next;
 }
 
+/** The URL search of a range alone (`?range=7d`, `?from=…&to=…`, or '' for the default): links between the range's pages keep it. */
+export function rangeOnly(range: TimeRange): string {
+  const text = rangeToSearch(range, new URLSearchParams()).toString();
+  return text ? `?${text}` : '';
+}
+
 /** A custom range whose first day comes after its last. */
 export function rangeError(range: TimeRange): string | null {
   return range.kind === 'custom' && range.from > range.to ? 'The first day must not be after the last day.' : null;

@@ -1,4 +1,4 @@
-import { apiBounds, describeRange, everyDay, rangeError, rangeFromSearch, rangeToSearch } from './range';
+import { apiBounds, describeRange, everyDay, rangeError, rangeFromSearch, rangeOnly, rangeToSearch } from './range';
 
 const NOW = Date.parse('2026-03-10T15:00:00Z');
 
@@ -40,5 +40,11 @@ describe('the analytics time range', () => {
     // open: from the first day with spend to the last
     expect(everyDay({}, days, empty)).toHaveLength(5);
     expect(everyDay({}, [], empty)).toEqual([]);
+  });
+
+  it('gives a link the range alone: a preset, a custom range, nothing for the default', () => {
+    expect(rangeOnly({ kind: 'preset', preset: '7d' })).toBe('?range=7d');
+    expect(rangeOnly({ kind: 'custom', from: '2026-01-01', to: '2026-01-31' })).toBe('?from=2026-01-01&to=2026-01-31');
+    expect(rangeOnly({ kind: 'preset', preset: '30d' })).toBe('');
   });
 });

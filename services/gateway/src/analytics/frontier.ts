@@ -77,8 +77,7 @@ export function round(value: number): number {
 }
 
 const fixed = (score: number) => score.toFixed(3);
+/** USD: cents from a dollar up, else 4 significant digits, never in exponent notation ($12.35, $0.125, $0.00000025) */
 function usd(value: number): string {
-  if (value === 0) return '$0';
-  const digits = Math.abs(value) >= 0.01 ? 4 : 6;
-  return `$${value.toFixed(digits)}`;
+  return `$${Math.abs(value) >= 1 ? value.toFixed(2) : value.toLocaleString('en-US', { maximumSignificantDigits: 4, useGrouping: false })}`;
 }
