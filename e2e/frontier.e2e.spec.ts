@@ -192,6 +192,20 @@ describe('the quality–cost frontier page end to end', () => {
     expect([refused.status, refused.body.error.code, refused.body.error.details.field]).toEqual([422, 'validation', 'epsilon']);
   });
 
+  it('refreshes while open when another run of the template completes', async () => {
+    await frontierAfter(() => page.goto(`${stack.url}/analytics/frontier?templateId=${templateId}`));
+    await page.getByTestId('frontier-chart').locator('svg').first().waitFor();
+    const refreshed = page.waitForResponse(
+      async (r) => new URL(r.url()).pathname === '/api/v1/analytics/frontier' && r.status() === 200 && ((await r.json()) as FrontierView).phases[0]?.models.every((m) => m.candidates === 4) === true,
+      { timeout: 60_000 },
+    );
+    const started = await api<{ id: string }>('/runs', { method: 'POST', body: JSON.stringify({ templateId, name: 'gliders', inputs: { topic: 'gliders' } }) });
+    expect(started.status).toBe(201);
+    await refreshed;
+    await page.locator('[data-testid="frontier-models"] td[data-col="candidates"][data-value="4"]').first().waitFor();
+    await expect(page.locator('[data-testid="frontier-models"] td[data-col="candidates"]').evaluateAll((tds) => tds.map((td) => td.getAttribute('data-value')))).resolves.toEqual(['4', '4', '4', '4']);
+  });
+
   it('is reached from the analytics page, and a range before the runs has nothing to plot', async () => {
     await page.goto(`${stack.url}/analytics?range=7d`);
     await page.getByRole('link', { name: 'quality–cost frontier' }).click();

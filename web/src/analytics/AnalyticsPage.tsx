@@ -92,8 +92,8 @@ export default function AnalyticsPage() {
   );
 }
 
-/** Refetch the figures when runs progress, at most every REFRESH_MS. */
-function useLiveRefresh() {
+/** Refetch the figures (every ['analytics', …] query: the frontier's too) when runs progress, at most every REFRESH_MS. */
+export function useLiveRefresh() {
   const qc = useQueryClient();
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(

@@ -10,7 +10,7 @@ import { AXIS, GRID, TOOLTIP_STYLE, usdTick } from '../ui/chart-style';
 import { FeatureError } from '../ui/FeatureError';
 import { Loading } from '../ui/Loading';
 import { SelectField } from '../ui/Select';
-import { formatRate } from './AnalyticsPage';
+import { formatRate, useLiveRefresh } from './AnalyticsPage';
 import { fetchFrontier, frontierKey } from './api';
 import { RangePicker, useTimeRange } from './RangePicker';
 import { describeRange, rangeOnly } from './range';
@@ -27,7 +27,8 @@ const score = (s: number | null) => (s === null ? '—' : s.toFixed(3));
  * with the analytics range and `epsilon` in the URL): one point per producer model at its mean
  * cost and mean judge score, the Pareto frontier drawn through the models nothing beats on both,
  * the recommended model (the cheapest within ε of the best score) with its reasoning and a
- * back-test link to the Judge lab, and the figures in a sortable table.
+ * back-test link to the Judge lab, and the figures in a sortable table. Refreshed from the `runs`
+ * room while open, as the analytics page is.
  */
 export default function FrontierPage() {
   const time = useTimeRange();
@@ -56,6 +57,7 @@ export default function FrontierPage() {
     placeholderData: keepPreviousData,
     retry: false,
   });
+  useLiveRefresh();
   const phases = query.data?.phases ?? [];
   const phase = phases.find((p) => p.phaseId === phaseId) ?? phases[0] ?? null;
 
