@@ -85,9 +85,10 @@ describe('scrubbing a run through time', () => {
   afterAll(() => closeDashboard({ browser, stack, env }));
 
   it('shows at the last event what the live page shows', async () => {
-    /** What the page says about the run: the header's figures, the phase chips (name and status), the DAG's statuses. */
+    /** What the page says about the run: the header's figures, the spend by model, the phase chips (name and status), the DAG's statuses. */
     const pageState = async () => ({
       stats: await page.locator('.page-header .stats').innerText(),
+      spend: await page.getByTestId('run-usage-table').innerText({ timeout: 10_000 }),
       chips: await page.getByRole('list', { name: 'Phases' }).getByRole('button').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label'))),
       nodes: await nodeStatuses(),
     });

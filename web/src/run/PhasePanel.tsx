@@ -29,12 +29,12 @@ interface Props {
   live: LiveByCandidate;
   onSequence: OnSequence;
   onClose: () => void;
-  /** the phase as it was at an earlier event (the run page's time travel): no actions */
-  readOnly?: boolean;
+  /** the time of the event shown when the run page travels back (the phase as it was then): no actions, clocks stopped there */
+  at?: string | undefined;
 }
 
 /** One phase: actions, candidates side by side (with live tokens and tool calls), the judge's verdict, the artifact. */
-export function PhasePanel({ view, phase, live, onSequence, onClose, readOnly = false }: Props) {
+export function PhasePanel({ view, phase, live, onSequence, onClose, at }: Props) {
   const runId = view.id;
   // artifact reads wait until the read models reach the view's sequence
   const sequence = view.sequence;
@@ -48,7 +48,8 @@ export function PhasePanel({ view, phase, live, onSequence, onClose, readOnly = 
   const restCalls = new Map<string, ToolCallRow[]>();
   for (const t of toolCalls.data?.items ?? []) if (t.candidateId && t.phaseId === phase.id) restCalls.set(t.candidateId, [...(restCalls.get(t.candidateId) ?? []), t]);
   const active = phase.status === 'running' || phase.status === 'waiting';
-  const now = useNow(active);
+  const clock = useNow(active && !at);
+  const now = at ? Date.parse(at) : clock;
   const headingId = `phase-panel-${phase.id}`;
   // an earlier attempt shown instead of the current one (null: the current attempt, live)
   const [viewedAttempt, setViewedAttempt] = useState<number | null>(null);
@@ -101,7 +102,7 @@ export function PhasePanel({ view, phase, live, onSequence, onClose, readOnly = 
         </div>
       </header>
 
-      {!readOnly && <PhaseActions view={view} phase={phase} onSequence={onSequence} />}
+      {!at && <PhaseActions view={view} phase={phase} onSequence={onSequence} />}
 
       {phase.error && (
         <div className="notice notice--error" role="alert">
@@ -149,6 +150,7 @@ export function PhasePanel({ view, phase, live, onSequence, onClose, readOnly = 
                   score={candidateScore(phase, c.id)}
                   roundLabel={candidateRoundLabel(phase, c)}
                   settled={!active}
+                  at={at}
                 />
               ))}
             </div>
@@ -188,6 +190,7 @@ function CandidateCard({
   restToolCalls,
   roundLabel,
   settled = false,
+  at,
 }: {
   runId: string;
   candidate: CandidateWithTools;
@@ -199,6 +202,8 @@ function CandidateCard({
   restToolCalls?: ToolCallRow[];
   /** its attempt is over: a candidate still `requested` will not answer (no clock, no "Generating…") */
   settled?: boolean;
+  /** the run page's past: a running candidate's clock stops at this time */
+  at?: string | undefined;
 }) {
   const toolCalls: ToolCallLike[] = c.toolCalls ?? restToolCalls?.map((t) => ({ ...t, at: t.at ?? '' })) ?? c.partial?.toolCalls ?? live?.toolCalls ?? [];
   const output = c.output !== undefined ? (
@@ -255,7 +260,13 @@ function CandidateCard({
       <dl className="stats stats--grid">
         <div>
           <dt>Duration</dt>
-          <dd>{running && c.durationMs === null && c.requestedAt ? <Elapsed since={c.requestedAt} /> : formatDuration(c.durationMs)}</dd>
+          <dd>
+            {running && c.durationMs === null && c.requestedAt ? (
+              at ? formatDuration(elapsedMs(c.requestedAt, null, Date.parse(at))) : <Elapsed since={c.requestedAt} />
+            ) : (
+              formatDuration(c.durationMs)
+            )}
+          </dd>
         </div>
         <div>
           <dt>Tokens</dt>

@@ -25,6 +25,7 @@ import './story/run-story.css';
 
 // recharts loads with the spend chart, not with the page
 const RunUsageChart = lazy(() => import('./story/RunUsageChart'));
+const PastUsage = lazy(() => import('./story/RunUsageChart').then((m) => ({ default: m.UsageBreakdown })));
 // markdown, the JSON tree and the zip writer load with the browser, not with the page
 const ArtifactBrowser = lazy(() => import('./artifacts/ArtifactBrowser'));
 
@@ -111,12 +112,14 @@ function RunPage({ id }: { id: string }) {
     );
   const view = scrub.view ?? run.data;
   const past = scrub.active;
+  // over the past, clocks stop at the event shown
+  const shownAt = past ? scrub.events[scrub.index]?.occurredAt : undefined;
   const selected = view.phases.find((p) => p.id === selectedPhaseId) ?? null;
 
   return (
     <div className="page">
       <title>{`${view.name ?? view.id} · Conclave`}</title>
-      <RunHeader view={view} at={past ? scrub.events[scrub.index]?.occurredAt : undefined} />
+      <RunHeader view={view} at={shownAt} />
       <WorkspaceBar view={view} />
       {/* the controls act on the run as it is now: not shown over its past */}
       {!past && <RunToolbar view={view} onSequence={refetchAtLeast} />}
@@ -176,7 +179,7 @@ function RunPage({ id }: { id: string }) {
       </section>
 
       {selected && (
-        <PhasePanel key={selected.id} view={view} phase={selected} live={past ? NOTHING_LIVE : live} readOnly={past} onSequence={refetchAtLeast} onClose={() => selectPhase(null)} />
+        <PhasePanel key={selected.id} view={view} phase={selected} live={past ? NOTHING_LIVE : live} at={shownAt} onSequence={refetchAtLeast} onClose={() => selectPhase(null)} />
       )}
 
       <Suspense fallback={<Loading label="Loading artifacts…" />}>
@@ -209,7 +212,9 @@ function RunPage({ id }: { id: string }) {
           <span className="muted">Tokens and cost by provider and model, judges included, over every attempt.</span>
         </div>
         {past ? (
-          <p className="muted">The breakdown covers the whole run: back to live to see it. The header and the phases show the spend at this event.</p>
+          <Suspense fallback={<Loading label="Loading chart…" />}>
+            <PastUsage items={scrub.usage ?? []} />
+          </Suspense>
         ) : (
           <Suspense fallback={<Loading label="Loading chart…" />}>
             <RunUsageChart runId={view.id} sequence={view.sequence} />
@@ -222,7 +227,6 @@ function RunPage({ id }: { id: string }) {
 
 function RunHeader({ view, at }: { view: RunView; at?: string | undefined }) {
   const clock = useNow(!isTerminal(view.status) && !at);
-  // over the past, a running run's duration runs to the event shown
   const now = at ? Date.parse(at) : clock;
   const simulated = view.phases.some((p) => p.candidates.some((c) => c.provider === 'simulated'));
   const done = view.phases.filter((p) => p.status === 'completed' || p.status === 'skipped').length;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template, type RunView, type SocketEvent, type TimelineEntry } from '@conclave/contracts';
 import { CHECKPOINT_EVERY, RunScrubber } from './fold';
+import { usageUpTo } from './usage';
 import { describeEvent, forkTargets, MAX_GAP_MS, nearestBoundary, parseAt, playDelay } from './scrub-model';
 
 /**
@@ -75,6 +76,31 @@ describe('the scrub fold', () => {
     scrubber.setEvents(events);
     expect(scrubber.viewAt(3, { ...fixture.view, archived: true }).archived).toBe(true);
     expect(scrubber.viewAt(3).archived).toBe(false);
+  });
+});
+
+describe('the spend by model up to an event', () => {
+  const total = (items: ReturnType<typeof usageUpTo>) =>
+    items.reduce((t, i) => ({ calls: t.calls + i.calls, input: t.input + i.tokens.input, output: t.output + i.tokens.output, costUsd: t.costUsd + i.costUsd }), { calls: 0, input: 0, output: 0, costUsd: 0 });
+
+  it('given every event, counts a call per candidate and per verdict and sums to the run', () => {
+    const items = usageUpTo(events, events.length - 1);
+    const key = (i: (typeof items)[number]) => `${i.role}:${i.provider}/${i.model}×${i.calls}`;
+    expect(items.map(key).sort()).toEqual(['candidate:simulated/sim-a×2', 'candidate:simulated/sim-b×1', 'candidate:simulated/sim-c×1', 'candidate:simulated/sim-l×1', 'candidate:simulated/sim-r×1', 'judge:simulated/sim-judge×2']);
+    const sum = total(items);
+    expect({ input: sum.input, output: sum.output }).toEqual(fixture.view.tokens);
+    expect(sum.costUsd).toBeCloseTo(fixture.view.costUsd, 10);
+  });
+
+  it('given the events up to the gate, has only the calls of the draft phase, summing to the view then', () => {
+    const i = indexOf('GateOpened', 'review');
+    const items = usageUpTo(events, i);
+    expect(items.map((x) => `${x.role}:${x.model}`).sort()).toEqual(['candidate:sim-a', 'candidate:sim-b', 'judge:sim-judge']);
+    const scrubber = new RunScrubber(RUN);
+    scrubber.setEvents(events);
+    const sum = total(items);
+    expect({ input: sum.input, output: sum.output }).toEqual(scrubber.viewAt(i).tokens);
+    expect(usageUpTo(events, -1)).toEqual([]);
   });
 });
 

@@ -1,9 +1,10 @@
-import type { RunView, SocketEvent } from '@conclave/contracts';
+import type { RunUsageItem, RunView, SocketEvent } from '@conclave/contracts';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
 import type { TimelineRow } from '../timeline';
 import { eventsFromRows, RunScrubber } from './fold';
 import { parseAt, playDelay, type Speed } from './scrub-model';
+import { usageUpTo } from './usage';
 
 export interface Scrub {
   /** `?at=` is set: the page shows the run as it was then */
@@ -15,6 +16,8 @@ export interface Scrub {
   index: number;
   /** the run after event `index`; undefined when live or not ready */
   view: RunView | undefined;
+  /** its spend by provider and model up to there (as `GET /runs/:id/usage` counts it); undefined when live */
+  usage: RunUsageItem[] | undefined;
   playing: boolean;
   speed: Speed;
   setSpeed: (speed: Speed) => void;
@@ -52,6 +55,7 @@ export function useScrub(runId: string, live: RunView | undefined, rows: readonl
   const ready = rows !== undefined;
   const index = active ? Math.max(scrubber.current.indexAt(at), events.length > 0 ? 0 : -1) : events.length - 1;
   const view = useMemo(() => (active && ready ? scrubber.current!.viewAt(index, live) : undefined), [active, ready, index, events, live]);
+  const usage = useMemo(() => (active && ready ? usageUpTo(events, index) : undefined), [active, ready, index, events]);
 
   const setAt = useCallback(
     (sequence: number | undefined) => {
@@ -98,5 +102,5 @@ export function useScrub(runId: string, live: RunView | undefined, rows: readonl
     return () => clearTimeout(timer);
   }, [playing, active, index, events, speed, goTo]);
 
-  return { active, ready, events, index, view, playing, speed, setSpeed, goTo, play, pause, live: goLive };
+  return { active, ready, events, index, view, usage, playing, speed, setSpeed, goTo, play, pause, live: goLive };
 }

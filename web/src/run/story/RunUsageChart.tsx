@@ -1,3 +1,4 @@
+import type { RunUsageItem } from '@conclave/contracts';
 import { useEffect, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { AXIS, GRID, TOOLTIP_STYLE } from '../../ui/chart-style';
@@ -38,7 +39,12 @@ export default function RunUsageChart({ runId, sequence }: { runId: string; sequ
   const usage = useRunUsage(runId, useThrottledSequence(sequence));
   if (usage.isPending) return <Loading label="Loading spend…" />;
   if (usage.isError) return <ErrorNotice error={usage.error} title="Could not load the spend breakdown" onRetry={() => void usage.refetch()} />;
-  const { bars, total } = usageBars(usage.data.items);
+  return <UsageBreakdown items={usage.data.items} />;
+}
+
+/** The chart and its table for given items: from REST, or folded from the run's events up to one (the run page's time travel). */
+export function UsageBreakdown({ items }: { items: readonly RunUsageItem[] }) {
+  const { bars, total } = usageBars(items);
   if (bars.length === 0) return <p className="muted">Nothing spent yet.</p>;
   const height = Math.max(120, 44 * bars.length + 40);
   return (
