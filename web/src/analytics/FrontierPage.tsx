@@ -264,6 +264,7 @@ const COLUMNS: SortableColumn<FrontierModel>[] = [
   { id: 'candidates', header: 'Candidates', numeric: true, value: (m) => m.candidates },
   { id: 'winRate', header: 'Win rate', numeric: true, value: (m) => m.winRate, cell: (m) => (m.winRate === null ? '—' : `${formatRate(m.winRate)} (${m.wins}/${m.judged})`) },
   { id: 'meanScore', header: 'Mean score', numeric: true, value: (m) => m.meanScore, cell: (m) => score(m.meanScore) },
+  { id: 'scored', header: 'Scored', numeric: true, value: (m) => m.scored },
   { id: 'meanCost', header: 'Mean cost', numeric: true, value: (m) => m.meanCostUsd, cell: (m) => formatUsd(m.meanCostUsd) },
   { id: 'costPerPoint', header: 'Cost per score point', numeric: true, value: (m) => m.costPerScorePointUsd, cell: (m) => formatUsd(m.costPerScorePointUsd) },
   { id: 'p50', header: 'Latency p50', numeric: true, value: (m) => m.latencyMs.p50, cell: (m) => formatDuration(m.latencyMs.p50) },

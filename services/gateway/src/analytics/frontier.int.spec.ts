@@ -28,7 +28,10 @@ const TUNED: TemplateInput = {
 };
 const OTHER: TemplateInput = {
   name: 'other pipeline',
-  phases: [{ id: 'draft', kind: 'llm', prompt: { user: 'Draft' }, candidates: [BIG, TINY], judge: { provider: 'simulated', model: 'sim-judge', criteria: ['quality'] } }],
+  phases: [
+    { id: 'draft', kind: 'llm', prompt: { user: 'Draft' }, candidates: [BIG, TINY], judge: { provider: 'simulated', model: 'sim-judge', criteria: ['quality'] } },
+    { id: 'refine', kind: 'loop', dependsOn: ['draft'], prompt: { user: 'Refine' }, candidates: [MID], loop: { maxAttempts: 3, passThreshold: 0.8, evaluator: { provider: 'simulated', model: 'sim-judge', criteria: ['quality'] } } },
+  ],
 };
 
 /** A producer call: how it ended, what it cost, how long it took and (generated in a judged round) its score. */
@@ -47,6 +50,8 @@ interface RunPlan {
   draft: Call[];
   /** tuned's unjudged single-candidate phase */
   polish?: Call;
+  /** other's loop: one candidate a round, each scored by the evaluator; the best round's output is taken */
+  refine?: Call[];
 }
 
 const g = (model: Model, costUsd: number, durationMs: number, score: number): Call => ({ model, outcome: 'generated', costUsd, durationMs, score });
@@ -68,7 +73,7 @@ const PLANS: RunPlan[] = [
   { id: `t5-${randomUUID()}`, template: 'tuned', start: '2026-01-09T10:00:00.000Z', draft: [BIG, MID, TINY, DOMINATED].map((model) => ({ model, outcome: 'in-flight' as const, costUsd: 0, durationMs: 0 })) },
   // March, outside the January range: the dominated model shines there
   { id: `t6-${randomUUID()}`, template: 'tuned', start: '2026-03-02T10:00:00.000Z', draft: [g(BIG, 0.5, 4_000, 0.5), g(MID, 0.125, 2_000, 0.5), g(TINY, 0.0625, 500, 0.5), g(DOMINATED, 0.25, 3_000, 0.99)] },
-  { id: `o1-${randomUUID()}`, template: 'other', start: '2026-01-06T12:00:00.000Z', draft: [g(BIG, 1, 8_000, 0.8), g(TINY, 0.125, 900, 0.79)] },
+  { id: `o1-${randomUUID()}`, template: 'other', start: '2026-01-06T12:00:00.000Z', draft: [g(BIG, 1, 8_000, 0.8), g(TINY, 0.125, 900, 0.79)], refine: [g(MID, 0.25, 2_000, 0.6), g(MID, 0.5, 2_500, 0.85)] },
 ];
 
 const meta = (at: number): AppendMeta => ({ occurredAt: new Date(at).toISOString(), correlationId: randomUUID(), causationId: null, actor: { kind: 'system', id: 'test' } });
@@ -113,6 +118,31 @@ function commitsOf(plan: RunPlan, templates: Record<RunPlan['template'], { id: s
     end.push({ type: 'PhaseCompleted', data: { phaseId: phase.id, attempt: 1, artifactId } });
     commits.push({ at: at + 30_000, events: end });
   });
+  if (plan.refine) {
+    const at = t0 + phases.length * 60_000;
+    const ids = plan.refine.map((_, round) => `${plan.id}.refine.1.r${round}`);
+    const best = ids[plan.refine.reduce((b, c, i) => (c.score! > plan.refine![b]!.score! ? i : b), 0)]!;
+    commits.push({
+      at,
+      events: [
+        { type: 'PhaseStarted', data: { phaseId: 'refine', attempt: 1 } },
+        ...plan.refine.flatMap((c, round): NewEvent[] => [
+          { type: 'CandidateRequested', data: { phaseId: 'refine', attempt: 1, round, candidateId: ids[round]!, slot: 0, ...c.model, prompt: { user: 'x' }, output: { schema: { type: 'object' } }, attemptToken: 't', timeoutSeconds: 60 } },
+          { type: 'CandidateGenerated', data: { phaseId: 'refine', attempt: 1, candidateId: ids[round]!, output: { text: `round ${round}` }, tokens: { input: 10, output: 5 }, costUsd: c.costUsd, durationMs: c.durationMs, workerId: 'w' } },
+          {
+            type: 'VerdictRecorded',
+            data: {
+              phaseId: 'refine', attempt: 1, round, judgeId: `${plan.id}.refine.1.eval${round}`, purpose: 'evaluate', winnerId: ids[round]!,
+              scores: { [ids[round]!]: { overall: c.score!, criteria: { quality: c.score! } } }, rationale: 'r', order: [ids[round]!],
+              provider: 'simulated', model: 'sim-judge', tokens: { input: 1, output: 1 }, costUsd: 0, missing: [],
+            },
+          },
+        ]),
+        { type: 'ArtifactRecorded', data: { artifactId: `${plan.id}.refine.1.artifact`, phaseId: 'refine', attempt: 1, candidateId: best, artifactType: 'text', content: { text: 'x' } } },
+        { type: 'PhaseCompleted', data: { phaseId: 'refine', attempt: 1, artifactId: `${plan.id}.refine.1.artifact` } },
+      ],
+    });
+  }
   return commits;
 }
 
@@ -134,18 +164,18 @@ interface SqlRow {
 }
 
 /**
- * The figures by this test's own SQL: candidates LEFT JOIN their round's select verdict and the
- * artifact taken from them, grouped by template, phase and model. (The fixture has no loops, so
- * a select verdict is the only kind of judgement here.)
+ * The figures by this test's own SQL: candidates LEFT JOIN their round's select verdict, its
+ * evaluate verdict (a loop's) and the artifact taken from them, the select verdict's judgement
+ * first, grouped by template, phase and model.
  */
 async function figuresBySql(db: DataSource, range: { from?: string; to?: string; templateId?: string; phaseId?: string }): Promise<Record<string, Omit<FrontierModel, 'onFrontier' | 'dominatedBy'>>> {
   const rows = (await db.query(
     `SELECT r.template_id, c.phase_id, c.provider, c.model,
             count(*) AS candidates,
-            count(v.winner_id) AS judged,
-            count(v.winner_id) FILTER (WHERE a.id IS NOT NULL) AS wins,
-            count(v.scores -> c.id) AS scored,
-            avg((v.scores -> c.id ->> 'overall')::numeric)::float8 AS mean_score,
+            count(COALESCE(vs.winner_id, ve.winner_id)) AS judged,
+            count(COALESCE(vs.winner_id, ve.winner_id)) FILTER (WHERE a.id IS NOT NULL) AS wins,
+            count(COALESCE(vs.scores, ve.scores) -> c.id) AS scored,
+            avg((COALESCE(vs.scores, ve.scores) -> c.id ->> 'overall')::numeric)::float8 AS mean_score,
             avg(c.cost_usd)::float8 AS mean_cost,
             sum(CASE WHEN c.status IN ('failed', 'rejected') THEN 1 ELSE 0 END) AS failed,
             percentile_cont(0.5) WITHIN GROUP (ORDER BY c.duration_ms) AS p50,
@@ -153,7 +183,8 @@ async function figuresBySql(db: DataSource, range: { from?: string; to?: string;
             count(c.duration_ms) AS samples
        FROM candidates c
        JOIN runs r ON r.id = c.run_id
-       LEFT JOIN verdicts v ON v.run_id = c.run_id AND v.phase_id = c.phase_id AND v.attempt = c.attempt AND v.round = c.round AND v.purpose = 'select'
+       LEFT JOIN verdicts vs ON vs.run_id = c.run_id AND vs.phase_id = c.phase_id AND vs.attempt = c.attempt AND vs.round = c.round AND vs.purpose = 'select'
+       LEFT JOIN verdicts ve ON ve.run_id = c.run_id AND ve.phase_id = c.phase_id AND ve.attempt = c.attempt AND ve.round = c.round AND ve.purpose = 'evaluate'
        LEFT JOIN artifacts a ON a.run_id = c.run_id AND a.phase_id = c.phase_id AND a.candidate_id = c.id
       WHERE c.status IN ('generated', 'failed', 'rejected')
         AND c.requested_at >= COALESCE($1::timestamptz, '-infinity') AND c.requested_at < COALESCE($2::timestamptz, 'infinity')
@@ -281,6 +312,11 @@ describe('GET /analytics/frontier', () => {
     const polish = res.body.phases[1]!;
     expect(polish.models.map((m) => [m.model, m.candidates, m.judged, m.winRate, m.meanScore, m.meanCostUsd, m.onFrontier])).toEqual([['claude-mid', 2, 0, null, null, 0.1875, false]]);
     expect([polish.frontier, polish.recommendation]).toEqual([[], null]);
+    // a loop: each round's candidate judged by the evaluator, the best round's taken as the output
+    const refine = (await get({ ...JANUARY, templateId: templates.other.id, phaseId: 'refine' })).body.phases[0]!;
+    expect([refine.kind, refine.judgedRounds]).toEqual(['loop', 2]);
+    expect(refine.models.map((m) => [m.model, m.candidates, m.judged, m.wins, m.winRate, m.scored, m.meanScore, m.meanCostUsd])).toEqual([['claude-mid', 2, 2, 1, 0.5, 2, 0.725, 0.375]]);
+    expect(refine.recommendation).toEqual(expect.objectContaining({ model: 'claude-mid', savingUsd: 0, withinEpsilon: [placed(MID, 0.725, 0.375)] }));
   });
 
   it('moves the recommendation with ε: none keeps the best, a wide one reaches the cheap model exactly at the threshold', async () => {
