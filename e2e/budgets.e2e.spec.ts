@@ -52,7 +52,8 @@ describe('budgets that steer, end to end', () => {
   it('shrink: later phases run one candidate and no judge; the first runs as written', async () => {
     const id = await startRun(await createTemplate(steered([{ atPct: 50, action: 'shrink' }])));
     runIds.push(id);
-    await until(id, 'the shrunk run to complete', (r) => r.status === 'completed');
+    const done = await until(id, 'the shrunk run to complete', (r) => r.status === 'completed');
+    expect(done.budgetPolicy).toEqual({ rules: [{ atPct: 50, action: 'shrink' }], decisions: [expect.objectContaining({ ruleIndex: 0, action: 'shrink', phaseIds: ['b', 'c'] })] });
     const items = await timeline(id);
     expect(dispatched(items, 'a')).toEqual({ candidates: ['m1', 'm2'], judge: 'j' });
     expect(dispatched(items, 'b')).toEqual({ candidates: ['gpt-4.1'], judge: null });
@@ -95,6 +96,7 @@ describe('budgets that steer, end to end', () => {
     expect(failed.error).toMatchObject({ code: 'budget_stop', message: expect.stringContaining('stopped by the budget policy') });
     expect(phaseOf(failed, 'a').status).toBe('completed');
     expect(phaseOf(failed, 'b').status).toBe('pending');
+    expect(failed.budgetPolicy).toEqual({ rules: [{ atPct: 50, action: 'stop' }], decisions: [expect.objectContaining({ action: 'stop', reservedUsd: 0, estimateUsd: 0.024 })] });
     const items = await timeline(id);
     expect(dispatched(items, 'b')).toEqual({ candidates: [], judge: null });
     expect(decisions(items)).toEqual([{ ruleIndex: 0, action: 'stop', phaseIds: [], ...figures }]);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Answer, CandidateScore, MissingCandidate, PauseReason, Question, Tokens, ToolCallRecord, TranscriptMessage, TranscriptRef } from './events';
 import { TraceContext } from './trace';
-import { BudgetPolicy, Template } from './template';
+import { BudgetAction, BudgetModel, BudgetPolicy, Template } from './template';
 import { ChangedFile, GitSha, PartialWork, RunWorkspace, WorkspaceRequest } from './workspace';
 
 /**
@@ -211,6 +211,25 @@ export type PhaseView = z.infer<typeof PhaseView>;
 export const RunOrigin = z.object({ kind: z.enum(['rerun', 'fork']), runId: z.string() });
 export type RunOrigin = z.infer<typeof RunOrigin>;
 
+/** A budget policy decision on the run view: BudgetPolicyApplied's figures, when it was taken. */
+export const BudgetDecisionView = z.object({
+  sequence: z.number().int(),
+  at: z.string(),
+  ruleIndex: z.number().int(),
+  thresholdPct: z.number(),
+  action: BudgetAction,
+  model: BudgetModel.optional(),
+  budgetUsd: z.number(),
+  spentUsd: z.number(),
+  reservedUsd: z.number(),
+  estimateUsd: z.number(),
+  phaseId: z.string(),
+  phaseIds: z.array(z.string()),
+});
+export type BudgetDecisionView = z.infer<typeof BudgetDecisionView>;
+export const RunBudgetPolicyView = z.object({ rules: BudgetPolicy, decisions: z.array(BudgetDecisionView) });
+export type RunBudgetPolicyView = z.infer<typeof RunBudgetPolicyView>;
+
 export const RunView = z.object({
   id: z.string(),
   name: z.string().nullable(),
@@ -254,6 +273,8 @@ export const RunView = z.object({
   parked: z.object({ sequence: z.number().int(), type: z.string(), reason: z.string(), at: z.string() }).nullable().default(null),
   /** the run's trace (one per run, RunStarted.trace); absent when tracing was off when it started */
   traceId: z.string().nullable().optional(),
+  /** the budget policy the run steers by (ADR 024) and the decisions it took, in order; absent without a policy */
+  budgetPolicy: RunBudgetPolicyView.optional(),
 });
 export type RunView = z.infer<typeof RunView>;
 

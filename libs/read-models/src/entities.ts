@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { CandidateRetry, CandidateStatus, CandidateView, MissingCandidate, PhaseStatus, PhaseView, RunStatus, RunView, TraceContext, TranscriptRef } from '@conclave/contracts';
+import type { CandidateRetry, CandidateStatus, CandidateView, MissingCandidate, PhaseStatus, PhaseView, RunBudgetPolicyView, RunStatus, RunView, TraceContext, TranscriptRef } from '@conclave/contracts';
 import type { JsonValue } from './json';
 import { bigintAsNumber } from './transformers';
 
@@ -91,6 +91,8 @@ export class RunRow {
   @Column({ name: 'files_changed', type: 'integer', default: 0 }) filesChanged!: number;
   /** the run's trace (RunStarted.trace); null when tracing was off at its start */
   @Column({ name: 'trace_id', type: 'text', nullable: true }) traceId!: string | null;
+  /** the run's budget policy and the decisions it took (RunStarted, BudgetPolicyApplied); null without a policy */
+  @Column({ name: 'budget_policy', type: 'jsonb', nullable: true }) budgetPolicy!: RunBudgetPolicyView | null;
 }
 
 @Entity('run_phases')

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { budgetDecisionText, ids, splitStreamId, type EventOf, type ProviderFailure, type Recorded, type RunEvent, type RunStatus, type TemplateEvent } from '@conclave/contracts';
+import { budgetDecisionText, ids, splitStreamId, type BudgetDecisionView, type EventData, type EventOf, type RunBudgetPolicyView, type ProviderFailure, type Recorded, type RunEvent, type RunStatus, type TemplateEvent } from '@conclave/contracts';
 import {
   NO_PENDING,
   TemplateRow,
@@ -937,10 +937,14 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
     case 'BudgetRaised':
       fold.changeRun(run, { budget_usd: e.data.budgetUsd });
       return;
-    case 'BudgetPolicyApplied':
+    case 'BudgetPolicyApplied': {
       // the run's own change (paused, failed) comes with the RunPaused / RunFailed decided beside it
       insertBudgetAlert(fold, e, runId, at, `run ${runId}: ${budgetDecisionText(e.data)}`);
+      const policy = (run.budget_policy as RunBudgetPolicyView | null) ?? { rules: [], decisions: [] };
+      const decision: BudgetDecisionView = { sequence: e.sequence, at: e.occurredAt, ...e.data };
+      fold.changeRun(run, { budget_policy: stored({ ...policy, decisions: [...policy.decisions, decision] }) });
       return;
+    }
     default: {
       const unknown: never = e;
       throw new PoisonEventError((unknown as Recorded).sequence, String((unknown as Recorded).type), 'unknown run event type');
@@ -978,6 +982,7 @@ function startRun(fold: BatchFold, e: EventOf<'RunStarted'> & { sequence: number
       phases_total: d.template.phases.length,
       phases_done: 0,
       trace_id: d.trace?.traceId ?? null,
+      budget_policy: budgetRulesOf(d) ? stored({ rules: budgetRulesOf(d), decisions: [] }) : null,
     },
     d.template.phases.map((phase, position) => ({
       run_id: runId,
@@ -1103,6 +1108,8 @@ function replaceToolCalls(fold: BatchFold, e: EventOf<'CandidateGenerated'> & { 
 }
 
 const budgetAlertId = (e: Recorded) => `event:${e.id}`;
+/** The run's own budget policy, else its template's (as the orchestrator decides by). */
+const budgetRulesOf = (d: EventData<'RunStarted'>) => d.budgetPolicy ?? d.template.defaults.budgetPolicy ?? null;
 
 /** Budget alerts are facts of the log: keyed by the event id, so a replay rebuilds the same rows. */
 function insertBudgetAlert(fold: BatchFold, e: Recorded<RunEvent>, runId: string, at: Date, message: string): void {

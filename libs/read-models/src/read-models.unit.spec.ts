@@ -99,7 +99,7 @@ describe('toRunView', () => {
   const run = {
     id: 'r', name: null, templateId: 't', templateVersion: 3, templateName: 'T', status: 'running', inputs: { a: 1 }, autoMode: true, budgetUsd: null,
     costUsd: 1.5, tokensInput: 10, tokensOutput: 20, startedAt: d(0), completedAt: null, error: null, sequence: 9, phasesTotal: 3, phasesDone: 1,
-    pending: { gates: [{ phaseId: 'c', message: 'ok?' }], questions: [], continue: [] }, pauseReason: null, origin: null, workspace: null, filesChanged: 0, traceId: null,
+    pending: { gates: [{ phaseId: 'c', message: 'ok?' }], questions: [], continue: [] }, pauseReason: null, origin: null, workspace: null, filesChanged: 0, traceId: null, budgetPolicy: null,
   } as RunRow;
   const phase = (phaseId: string, position: number, status: RunPhaseRow['status'], attempt: number) =>
     ({
@@ -154,7 +154,7 @@ describe('loop phases in the run view', () => {
   const run = {
     id: 'r', name: null, templateId: 't', templateVersion: 1, templateName: 'T', status: 'completed', inputs: {}, autoMode: true, budgetUsd: null,
     costUsd: 0, tokensInput: 0, tokensOutput: 0, startedAt: d(0), completedAt: d(9), error: null, sequence: 9, phasesTotal: 1, phasesDone: 1,
-    pending: { gates: [], questions: [], continue: [] }, pauseReason: null, origin: null, workspace: null, filesChanged: 0, traceId: null,
+    pending: { gates: [], questions: [], continue: [] }, pauseReason: null, origin: null, workspace: null, filesChanged: 0, traceId: null, budgetPolicy: null,
   } as RunRow;
   const loopPhase = (artifactCandidateId: string | null) =>
     ({

@@ -135,6 +135,7 @@ export function toRunView(
     filesChanged: run.filesChanged ?? 0,
     parked: null,
     ...(run.traceId ? { traceId: run.traceId } : {}),
+    ...(run.budgetPolicy ? { budgetPolicy: run.budgetPolicy } : {}),
   };
 }
 

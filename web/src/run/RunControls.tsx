@@ -12,6 +12,7 @@ import { describeCommandError, isMissingEndpoint } from '../ui/feature-errors';
 import { Select } from '../ui/Select';
 import { toastOutcome, type CommandLabels } from '../ui/toast';
 import { Tooltip } from '../ui/Tooltip';
+import { BudgetPolicySummary } from './BudgetPolicy';
 import { allowedPhaseActions, allowedRunActions, modelChoices } from './run-actions';
 
 /** After a command: the page refetches with `min_sequence` so it reads its own write. */
@@ -154,7 +155,7 @@ export function RunToolbar({ view, onSequence }: { view: RunView; onSequence: On
             </Tooltip>
           )
         )}
-        <ControlDialog label={`Budget: ${view.budgetUsd === null ? 'none' : formatUsd(view.budgetUsd)}`} title="Budget" {...dialog('budget')}>
+        <ControlDialog label={`Budget: ${view.budgetUsd === null ? 'none' : formatUsd(view.budgetUsd)}${steered(view) ? ' · steered' : ''}`} title="Budget" {...dialog('budget')}>
           <BudgetForm view={view} onSequence={onSequence} onDone={() => setOpen(null)} />
         </ControlDialog>
       </div>
@@ -234,6 +235,9 @@ function RollbackForm({ runId, sequence, onSequence, onDone }: { runId: string; 
   );
 }
 
+/** A budget policy rule fired: later phases run shrunk or switched, or the run paused or stopped for it. */
+const steered = (view: RunView) => (view.budgetPolicy?.decisions.length ?? 0) > 0;
+
 function BudgetForm({ view, onSequence, onDone }: { view: RunView; onSequence: OnSequence; onDone: () => void }) {
   const [value, setValue] = useState(String(view.budgetUsd ?? Math.max(1, Math.ceil(view.costUsd * 2))));
   const raise = useCommand((usd: number) => api.setBudget(view.id, usd), (usd) => [`Budget set to ${formatUsd(usd)}`, 'Budget change refused'], onSequence, onDone);
@@ -259,6 +263,7 @@ function BudgetForm({ view, onSequence, onDone }: { view: RunView; onSequence: O
         . A run that would exceed its budget pauses instead of failing.
       </p>
       {pct !== null && <progress max={100} value={pct} aria-label="Budget used" />}
+      <BudgetPolicySummary view={view} />
       <label className="field">
         New budget (USD)
         <input type="number" min={0.01} step={0.01} value={value} onChange={(e) => setValue(e.target.value)} aria-invalid={invalid} disabled={isTerminal(view.status)} />

@@ -1,6 +1,7 @@
 import {
   EVENT_DATA,
   ids,
+  type BudgetRule,
   type CandidateView,
   type EventData,
   type PhaseView,
@@ -173,6 +174,7 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
         budgetUsd: d.budgetUsd,
         workspace: d.workspace ? { ...d.workspace, head: d.workspace.baseCommit } : (view.workspace ?? null),
         traceId: d.trace?.traceId ?? view.traceId ?? null,
+        ...budgetPolicyAtStart(d.budgetPolicy ?? d.template.defaults.budgetPolicy, view),
       };
     }
     case 'PhaseStarted': {
@@ -435,8 +437,11 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
     case 'BudgetExceeded':
       return view;
     // its pause or stop arrives as the RunPaused / RunFailed beside it; shrunk or switched phases show in their candidates
-    case 'BudgetPolicyApplied':
-      return view;
+    case 'BudgetPolicyApplied': {
+      const policy = view.budgetPolicy ?? { rules: [], decisions: [] };
+      if (policy.decisions.some((d) => d.ruleIndex === event.data.ruleIndex)) return view;
+      return { ...view, budgetPolicy: { ...policy, decisions: [...policy.decisions, { sequence: event.sequence, at: event.occurredAt, ...event.data }] } };
+    }
     // The timeline shows them; a conflict fails the phase through the decider's PhaseFailed.
     case 'IntegrationRequested':
     case 'IntegrationFailed':
@@ -447,6 +452,12 @@ function evolve(view: RunView, event: ParsedRunEvent): RunView {
 }
 
 /* ------------------------------------------------------------------ helpers */
+
+/** The run's budget policy as RunStarted sets it (decisions already folded are kept). */
+function budgetPolicyAtStart(rules: BudgetRule[] | undefined, view: RunView): Pick<RunView, 'budgetPolicy'> {
+  if (!rules) return view.budgetPolicy ? { budgetPolicy: view.budgetPolicy } : {};
+  return { budgetPolicy: { rules, decisions: view.budgetPolicy?.decisions ?? [] } };
+}
 
 function isTerminalStatus(status: RunView['status']): boolean {
   return status === 'completed' || status === 'failed' || status === 'cancelled';
