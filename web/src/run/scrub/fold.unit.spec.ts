@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template, type RunView, type SocketEvent, type TimelineEntry } from '@conclave/contracts';
 import { CHECKPOINT_EVERY, RunScrubber } from './fold';
-import { usageUpTo } from './usage';
+import { UsageFold, usageUpTo } from './usage';
 import { describeEvent, forkTargets, MAX_GAP_MS, nearestBoundary, parseAt, playDelay } from './scrub-model';
 
 /**
@@ -101,6 +101,16 @@ describe('the spend by model up to an event', () => {
     const sum = total(items);
     expect({ input: sum.input, output: sum.output }).toEqual(scrubber.viewAt(i).tokens);
     expect(usageUpTo(events, -1)).toEqual([]);
+  });
+
+  it('folded incrementally, forward, back and with a late event, gives what a fold from the first event gives', () => {
+    const fold = new UsageFold();
+    const withoutOne = events.filter((_, i) => i !== indexOf('VerdictRecorded', 'draft'));
+    fold.setEvents(withoutOne);
+    for (let i = 0; i < withoutOne.length; i++) expect(fold.upTo(i)).toEqual(usageUpTo(withoutOne, i));
+    fold.setEvents(events);
+    for (const i of [events.length - 1, 3, 20, 12, events.length - 1]) expect(fold.upTo(i)).toEqual(usageUpTo(events, i));
+    expect(fold.upTo(events.length - 1).find((x) => x.role === 'judge')!.calls).toBe(2);
   });
 });
 

@@ -4,7 +4,7 @@ import { useSearchParams } from 'react-router-dom';
 import type { TimelineRow } from '../timeline';
 import { eventsFromRows, RunScrubber } from './fold';
 import { parseAt, playDelay, type Speed } from './scrub-model';
-import { usageUpTo } from './usage';
+import { UsageFold } from './usage';
 
 export interface Scrub {
   /** `?at=` is set: the page shows the run as it was then */
@@ -55,7 +55,10 @@ export function useScrub(runId: string, live: RunView | undefined, rows: readonl
   const ready = rows !== undefined;
   const index = active ? Math.max(scrubber.current.indexAt(at), events.length > 0 ? 0 : -1) : events.length - 1;
   const view = useMemo(() => (active && ready ? scrubber.current!.viewAt(index, live) : undefined), [active, ready, index, events, live]);
-  const usage = useMemo(() => (active && ready ? usageUpTo(events, index) : undefined), [active, ready, index, events]);
+  const usageFold = useRef<UsageFold | null>(null);
+  usageFold.current ??= new UsageFold();
+  usageFold.current.setEvents(events);
+  const usage = useMemo(() => (active && ready ? usageFold.current!.upTo(index) : undefined), [active, ready, index, events]);
 
   const setAt = useCallback(
     (sequence: number | undefined) => {
