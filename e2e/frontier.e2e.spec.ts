@@ -159,7 +159,9 @@ describe('the quality–cost frontier page end to end', () => {
     await expect(page.getByTestId('recommendation-reason').textContent()).resolves.toBe(draft.recommendation!.reason);
     await expect(page.getByTestId('recommendation-saving').getAttribute('data-value')).resolves.toBe(String(draft.recommendation!.savingUsd));
     const backtest = new URL((await page.getByTestId('frontier-backtest').getAttribute('href'))!, stack.url);
-    expect([backtest.pathname, Object.fromEntries(backtest.searchParams)]).toEqual(['/judge-lab', { templateId, phases: 'draft', from: query.get('from'), to: query.get('to') }]);
+    // the lab takes UTC days with the last one included: the day before the API's exclusive `to`
+    const lastDay = new Date(Date.parse(`${query.get('to')!}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+    expect([backtest.pathname, Object.fromEntries(backtest.searchParams)]).toEqual(['/judge-lab', { templateId, phases: 'draft', from: query.get('from'), to: lastDay }]);
 
     // the table: the API's figures, cheapest first
     const rows = await page.locator('[data-testid="frontier-models"] tbody tr').evaluateAll((trs) =>

@@ -13,7 +13,7 @@ import { SelectField } from '../ui/Select';
 import { formatRate, useLiveRefresh } from './AnalyticsPage';
 import { fetchFrontier, frontierKey } from './api';
 import { RangePicker, useTimeRange } from './RangePicker';
-import { describeRange, rangeOnly } from './range';
+import { describeRange, rangeOnly, utcDay } from './range';
 import { SortableTable, type SortableColumn } from './SortableTable';
 import './analytics.css';
 
@@ -139,7 +139,9 @@ function EpsilonField({ value, valid, onChange }: { value: string; valid: boolea
 
 function Recommendation({ phase, bounds }: { phase: FrontierPhase; bounds: { from?: string; to?: string } }) {
   const rec = phase.recommendation;
-  const backtest = new URLSearchParams({ templateId: phase.templateId, phases: phase.phaseId, ...(bounds.from ? { from: bounds.from } : {}), ...(bounds.to ? { to: bounds.to } : {}) });
+  // the lab's dates are UTC days, the last one included (as this page's custom range in the URL)
+  const lastDay = bounds.to ? utcDay(Date.parse(`${bounds.to}T00:00:00Z`) - 86_400_000) : null;
+  const backtest = new URLSearchParams({ templateId: phase.templateId, phases: phase.phaseId, ...(bounds.from ? { from: bounds.from } : {}), ...(lastDay ? { to: lastDay } : {}) });
   return (
     <section className="card frontier-recommendation" aria-labelledby="recommendation-heading" data-testid="frontier-recommendation">
       <div className="card__head">
