@@ -9,6 +9,7 @@ import { ErrorNotice } from '../ui/ErrorNotice';
 import { Loading } from '../ui/Loading';
 import { FRESH, RepositoryPicker, TEMPLATE_DEFAULT, findListed, workspaceKey, workspacePathOf } from './RepositoryPicker';
 import { inputsSkeleton, isPlainObject, parseJson } from './template-json';
+import { BudgetPolicyField, budgetPolicyOf, TEMPLATE_POLICY, type BudgetRuleDraft } from './start/BudgetPolicyField';
 import { CostEstimate } from './start/CostEstimate';
 import { inputErrorsOf } from './start/input-errors';
 import { InputsEditor } from './start/InputsEditor';
@@ -29,6 +30,7 @@ export function StartRunForm({ template }: { template: TemplateView }) {
   const [name, setName] = useState('');
   const [budget, setBudget] = useState('');
   const [autoMode, setAutoMode] = useState(true);
+  const [policy, setPolicy] = useState<BudgetRuleDraft>(TEMPLATE_POLICY);
   const [inputs, setInputs] = useState<Record<string, unknown>>(() => inputsSkeleton(template.template.inputs));
   const [inputsText, setInputsText] = useState(() => JSON.stringify(inputs, null, 2));
   const [jsonError, setJsonError] = useState<string | null>(null);
@@ -86,6 +88,8 @@ export function StartRunForm({ template }: { template: TemplateView }) {
     if (jsonError) return setFormError(`Inputs are not valid: ${jsonError}`);
     const budgetUsd = budget.trim() ? Number(budget) : undefined;
     if (budgetUsd !== undefined && !(Number.isFinite(budgetUsd) && budgetUsd > 0)) return setFormError('The budget must be a positive number of dollars.');
+    const budgetPolicy = budgetPolicyOf(policy);
+    if (!budgetPolicy.ok) return setFormError(budgetPolicy.message);
     setFormError(null);
     const workspace = workspaceRequestOf(choice, chosen, items, templateDefault, baseRef.trim());
     start.mutate({
@@ -95,6 +99,7 @@ export function StartRunForm({ template }: { template: TemplateView }) {
       inputs,
       autoMode,
       ...(budgetUsd !== undefined ? { budgetUsd } : {}),
+      ...(budgetPolicy.policy ? { budgetPolicy: budgetPolicy.policy } : {}),
       ...(workspace ? { workspace } : {}),
     });
   };
@@ -140,6 +145,7 @@ export function StartRunForm({ template }: { template: TemplateView }) {
               />
             </label>
           </div>
+          <BudgetPolicyField value={policy} onChange={setPolicy} templatePolicy={template.template.defaults.budgetPolicy} />
           <div className="form__row">
             <label className="switch" htmlFor={`${id}-auto`}>
               <input id={`${id}-auto`} type="checkbox" role="switch" checked={autoMode} onChange={(e) => setAutoMode(e.target.checked)} aria-describedby={`${id}-auto-help`} />

@@ -81,6 +81,18 @@ describe('StartRunForm: the repository picker', () => {
     fireEvent.click(screen.getByRole('button', { name: /Start run/ }));
     await waitFor(() => expect(calls.some((c) => c.method === 'POST' && c.path === RUNS)).toBe(true));
     expect(calls.find((c) => c.method === 'POST' && c.path === RUNS)!.body).not.toHaveProperty('workspace');
+    expect(calls.find((c) => c.method === 'POST' && c.path === RUNS)!.body).not.toHaveProperty('budgetPolicy');
+  });
+
+  it("sends the run's own budget policy when one is chosen, and none for the template's", async () => {
+    const { calls } = fakeFetch({ ...estimateRoutes, 'GET /api/v1/workspaces': { body: listing }, 'POST /api/v1/runs': { status: 201, body: { id: 'run1', sequence: 9 } } });
+    renderWithProviders(<StartRunForm template={templateView()} />);
+    await screen.findByRole('group', { name: 'Repository' });
+    fireEvent.change(screen.getByLabelText('As the reserved spend nears the budget'), { target: { value: 'shrink' } });
+    fireEvent.change(screen.getByLabelText('at % of the budget'), { target: { value: '75' } });
+    fireEvent.click(screen.getByRole('button', { name: /Start run/ }));
+    await waitFor(() => expect(calls.some((c) => c.method === 'POST' && c.path === RUNS)).toBe(true));
+    expect(calls.find((c) => c.method === 'POST' && c.path === RUNS)!.body).toMatchObject({ budgetPolicy: [{ atPct: 75, action: 'shrink' }] });
   });
 
   it("defaults to the template's repository and its base ref; fresh is not offered", async () => {
