@@ -480,7 +480,7 @@ function assertNever(event: never): never {
 }
 
 /** Apply `fn` to one phase; the same view back when the phase is unknown or `fn` changed nothing. */
-function updatePhase(view: RunView, phaseId: string, fn: (phase: PhaseView) => PhaseView): RunView {
+export function updatePhase(view: RunView, phaseId: string, fn: (phase: PhaseView) => PhaseView): RunView {
   const index = view.phases.findIndex((p) => p.id === phaseId);
   if (index < 0) return view;
   const before = view.phases[index]!;
@@ -536,7 +536,7 @@ function addUnique(list: string[], id: string): string[] {
   return list.includes(id) ? list : [...list, id];
 }
 
-function addTokens(a: Tokens, b: Tokens): Tokens {
+export function addTokens(a: Tokens, b: Tokens): Tokens {
   return { input: a.input + b.input, output: a.output + b.output };
 }
 

@@ -1,5 +1,5 @@
-import type { PhaseView, RunView, SocketEvent } from '@conclave/contracts';
-import { emptyRunView, foldRunEvent, parseRunEvent } from '../run-reducer';
+import type { RunView, SocketEvent } from '@conclave/contracts';
+import { emptyRunView, foldRunEvent, parseRunEvent, updatePhase } from '../run-reducer';
 
 /**
  * A run as it was at any event of its timeline: the run page's own reducer (run-reducer.ts, the
@@ -123,39 +123,31 @@ function foldEvent(view: RunView, event: SocketEvent): RunView {
       return { ...next, origin: { kind: 'fork', runId: parsed.data.sourceRunId } };
     case 'PhaseStarted': {
       const { phaseId, attempt } = parsed.data;
-      return changePhase(next, phaseId, (p) => (p.attempt === attempt ? { ...p, gate: null, interview: null, condition: null } : p));
+      return updatePhase(next, phaseId, (p) => (p.attempt === attempt ? { ...p, gate: null, interview: null, condition: null } : p));
     }
     case 'RolledBack': {
       const reset = new Set(parsed.data.resetPhaseIds);
       return { ...next, phases: next.phases.map((p) => (reset.has(p.id) ? { ...p, gate: null, interview: null, condition: null } : p)) };
     }
     case 'GateOpened':
-      return changePhase(next, parsed.data.phaseId, (p) => ({ ...p, gate: { message: parsed.data.message, decision: null, comment: null } }));
+      return updatePhase(next, parsed.data.phaseId, (p) => ({ ...p, gate: { message: parsed.data.message, decision: null, comment: null } }));
     case 'GateApproved':
     case 'GateRejected': {
       const decision = parsed.type === 'GateApproved' ? 'approved' : 'rejected';
-      return changePhase(next, parsed.data.phaseId, (p) => ({ ...p, gate: { message: p.gate?.message ?? '', decision, comment: parsed.data.comment ?? null } }));
+      return updatePhase(next, parsed.data.phaseId, (p) => ({ ...p, gate: { message: p.gate?.message ?? '', decision, comment: parsed.data.comment ?? null } }));
     }
     case 'QuestionsAsked':
-      return changePhase(next, parsed.data.phaseId, (p) => ({ ...p, interview: { questions: parsed.data.questions, answers: null } }));
+      return updatePhase(next, parsed.data.phaseId, (p) => ({ ...p, interview: { questions: parsed.data.questions, answers: null } }));
     case 'AnswersSubmitted':
-      return changePhase(next, parsed.data.phaseId, (p) => ({ ...p, interview: { questions: p.interview?.questions ?? [], answers: parsed.data.answers } }));
+      return updatePhase(next, parsed.data.phaseId, (p) => ({ ...p, interview: { questions: p.interview?.questions ?? [], answers: parsed.data.answers } }));
     case 'ConditionEvaluated':
-      return changePhase(next, parsed.data.phaseId, (p) => ({ ...p, condition: { result: parsed.data.result } }));
+      return updatePhase(next, parsed.data.phaseId, (p) => ({ ...p, condition: { result: parsed.data.result } }));
     default:
       return next;
   }
 }
 
 const EXTRA = new Set(['RunStarted', 'RunForked', 'PhaseStarted', 'RolledBack', 'GateOpened', 'GateApproved', 'GateRejected', 'QuestionsAsked', 'AnswersSubmitted', 'ConditionEvaluated']);
-
-function changePhase(view: RunView, phaseId: string, change: (phase: PhaseView) => PhaseView): RunView {
-  const index = view.phases.findIndex((p) => p.id === phaseId);
-  if (index < 0) return view;
-  const phases = view.phases.slice();
-  phases[index] = change(phases[index]!);
-  return { ...view, phases };
-}
 
 /** The run's events from the page's timeline rows (the timeline endpoint plus live events, ascending). */
 export function eventsFromRows(runId: string, rows: readonly { sequence: number; type: string; occurredAt: string; data: unknown }[]): SocketEvent[] {

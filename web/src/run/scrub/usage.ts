@@ -1,5 +1,5 @@
 import type { RunUsageItem, SocketEvent, Tokens } from '@conclave/contracts';
-import { parseRunEvent } from '../run-reducer';
+import { addTokens, parseRunEvent } from '../run-reducer';
 
 type Charged = { provider: string; model: string; tokens: Tokens; costUsd: number };
 const USAGE_TYPES = new Set(['CandidateRequested', 'CandidateGenerated', 'CandidateFailed', 'OutputRejected', 'VerdictRecorded']);
@@ -83,8 +83,4 @@ export function usageUpTo(events: readonly SocketEvent[], index: number): RunUsa
   const fold = new UsageFold();
   fold.setEvents(events);
   return fold.upTo(index);
-}
-
-function addTokens(a: Tokens, b: Tokens): Tokens {
-  return { input: a.input + b.input, output: a.output + b.output };
 }
