@@ -1,7 +1,10 @@
 /** @jest-environment jsdom */
+// the polyfills (TextEncoder for react-router, which RunControls loads) first
+import '../test/jsdom-polyfills';
 import type { RunView, SocketEvent } from '@conclave/contracts';
 import { cleanup, render, screen } from '@testing-library/react';
 import { BudgetPolicySummary } from './BudgetPolicy';
+import { PausedBanner } from './RunControls';
 import { applyRunEvent, emptyRunView } from './run-reducer';
 
 afterEach(cleanup);
@@ -38,5 +41,16 @@ describe('BudgetPolicySummary', () => {
   it('shows nothing for a run without a policy', () => {
     const { container } = render(<BudgetPolicySummary view={emptyRunView('r1')} />);
     expect(container.innerHTML).toBe('');
+  });
+});
+
+describe('PausedBanner on a budget pause', () => {
+  it("gives the pause's own instruction: resume after a policy's pause, raise and resume over the budget", () => {
+    const paused = (message: string): RunView => ({ ...emptyRunView('r1'), status: 'paused', pauseReason: { code: 'budget', message } });
+    render(<PausedBanner view={paused('the reserved spend would reach 60.0% of the $0.04 budget (rule at 50%) when phase "b" dispatches; resume to go on')} />);
+    expect(screen.getByRole('status').textContent).toBe('Paused (budget). the reserved spend would reach 60.0% of the $0.04 budget (rule at 50%) when phase "b" dispatches; resume to go on.');
+    cleanup();
+    render(<PausedBanner view={paused('phase "b" would need ~$0.0240 with $0.0000 spent of $0.01; raise the budget and resume')} />);
+    expect(screen.getByRole('status').textContent).toBe('Paused (budget). phase "b" would need ~$0.0240 with $0.0000 spent of $0.01; raise the budget and resume.');
   });
 });

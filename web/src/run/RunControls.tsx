@@ -292,8 +292,9 @@ export function PausedBanner({ view }: { view: RunView }) {
           {' '}
           Provider: <code>{reason.provider}</code>.
         </>
-      )}{' '}
-      {reason?.code === 'budget' ? 'Raise the budget, then resume.' : 'Resume to go on.'}
+      )}
+      {/* a budget pause says what to do itself: raise and resume (over budget), or resume (a policy's pause) */}
+      {reason?.code === 'budget' ? null : ' Resume to go on.'}
     </div>
   );
 }
