@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ErrorBody } from './errors';
 import { CandidateRequestedData, CandidateScore, Failure, IntegrationRequestedData, JudgeRequestedData, Tokens, ToolCallRecord, ToolRunRequestedData, TranscriptRef } from './events';
 import { BudgetPolicy, Template } from './template';
+import { StartStudy } from './study';
 import { TraceContext } from './trace';
 import { ChangedFile, GitSha, PartialWork, WorkspaceSpec } from './workspace';
 
@@ -51,7 +52,7 @@ export type RunCommand = z.infer<typeof RunCommand>;
 /** Hand a dead letter's original message back to its consumer (answers `{ id, sequence }`: the redriven mark). */
 export const RedriveDeadLetter = z.object({ type: z.literal('RedriveDeadLetter'), deadLetterId: z.string().regex(/^[1-9][0-9]{0,15}$/) });
 
-export const OrchestratorCommand = z.discriminatedUnion('type', [CreateTemplate, AddTemplateVersion, ArchiveTemplate, StartRun, RedriveDeadLetter, ...RunCommand.options]);
+export const OrchestratorCommand = z.discriminatedUnion('type', [CreateTemplate, AddTemplateVersion, ArchiveTemplate, StartRun, RedriveDeadLetter, StartStudy, ...RunCommand.options]);
 export type OrchestratorCommand = z.infer<typeof OrchestratorCommand>;
 export type OrchestratorCommandInput = z.input<typeof OrchestratorCommand>;
 
@@ -83,7 +84,10 @@ const WorkBase = z.object({
 });
 export const GenerateCandidate = WorkBase.extend({ type: z.literal('GenerateCandidate') }).extend(CandidateRequestedData.shape);
 export type GenerateCandidate = z.infer<typeof GenerateCandidate>;
-export const JudgeCandidates = WorkBase.extend({ type: z.literal('JudgeCandidates') }).extend(JudgeRequestedData.shape);
+export const JudgeCandidates = WorkBase.extend({ type: z.literal('JudgeCandidates') }).extend(JudgeRequestedData.shape).extend({
+  /** a study's extra instruction to the judge (ADR 023); runs' judge work has none */
+  rubric: z.string().max(4000).optional(),
+});
 export type JudgeCandidates = z.infer<typeof JudgeCandidates>;
 /** provider `tool` and model = the program, so every work command names what serves it */
 export const RunTool = WorkBase.extend({ type: z.literal('RunTool'), provider: z.literal('tool'), model: z.string() }).extend(ToolRunRequestedData.shape);

@@ -3,6 +3,7 @@ import { ArtifactType } from './artifacts';
 import { JsonSchema } from './json-schema';
 import { BudgetAction, BudgetModel, BudgetPolicy, CandidateOptions, Prompt, Template } from './template';
 import { TraceContext } from './trace';
+import { StudyCompletedData, StudyItemFailedData, StudyJudgeRequestedData, StudyStartedData, StudyVerdictRecordedData } from './study';
 import { ChangedFile, Checkout, GitSha, PartialWork, RunWorkspace } from './workspace';
 
 /**
@@ -20,7 +21,7 @@ export const EnvelopeBase = z.object({
   id: z.string().min(1),
   schemaVersion: z.number().int().positive(),
   /** `<aggregate>:<id>`, e.g. `run:3f0c…`; the subject is `events.<aggregate>.<id>` */
-  streamId: z.string().regex(/^(run|template|provider|alert):[A-Za-z0-9_-]+$/),
+  streamId: z.string().regex(/^(run|template|provider|alert|study):[A-Za-z0-9_-]+$/),
   occurredAt: z.string().datetime({ offset: true }),
   correlationId: z.string(),
   causationId: z.string().nullable(),
@@ -524,6 +525,12 @@ export const EVENT_DATA = {
   ProviderRemoved: ProviderRemovedData,
   AlertRaised: AlertRaisedData,
   AlertAcknowledged: AlertAcknowledgedData,
+  // study.ts imports this file: its schemas are read once both modules are loaded (either may load first)
+  StudyStarted: z.lazy(() => StudyStartedData),
+  StudyJudgeRequested: z.lazy(() => StudyJudgeRequestedData),
+  StudyVerdictRecorded: z.lazy(() => StudyVerdictRecordedData),
+  StudyItemFailed: z.lazy(() => StudyItemFailedData),
+  StudyCompleted: z.lazy(() => StudyCompletedData),
 } as const;
 export type EventType = keyof typeof EVENT_DATA;
 export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
@@ -583,6 +590,11 @@ export const ProviderConfigured = envelopeOf('ProviderConfigured');
 export const ProviderRemoved = envelopeOf('ProviderRemoved');
 export const AlertRaised = envelopeOf('AlertRaised');
 export const AlertAcknowledged = envelopeOf('AlertAcknowledged');
+export const StudyStarted = envelopeOf('StudyStarted');
+export const StudyJudgeRequested = envelopeOf('StudyJudgeRequested');
+export const StudyVerdictRecorded = envelopeOf('StudyVerdictRecorded');
+export const StudyItemFailed = envelopeOf('StudyItemFailed');
+export const StudyCompleted = envelopeOf('StudyCompleted');
 
 export const TemplateEvent = z.discriminatedUnion('type', [TemplateCreated, TemplateVersionAdded, TemplateArchived]);
 export type TemplateEvent = z.infer<typeof TemplateEvent>;
@@ -604,7 +616,11 @@ export type ProviderEvent = z.infer<typeof ProviderEvent>;
 export const AlertEvent = z.discriminatedUnion('type', [AlertRaised, AlertAcknowledged]);
 export type AlertEvent = z.infer<typeof AlertEvent>;
 
-export const ConclaveEvent = z.discriminatedUnion('type', [...TemplateEvent.options, ...RunEvent.options, ...ProviderEvent.options, ...AlertEvent.options]);
+/** a study's events (issue 15 §1, ADR 023): `events.study.<studyId>` */
+export const StudyEvent = z.discriminatedUnion('type', [StudyStarted, StudyJudgeRequested, StudyVerdictRecorded, StudyItemFailed, StudyCompleted]);
+export type StudyEvent = z.infer<typeof StudyEvent>;
+
+export const ConclaveEvent = z.discriminatedUnion('type', [...TemplateEvent.options, ...RunEvent.options, ...ProviderEvent.options, ...AlertEvent.options, ...StudyEvent.options]);
 export type ConclaveEvent = z.infer<typeof ConclaveEvent>;
 export type EventOf<T extends EventType> = Extract<ConclaveEvent, { type: T }>;
 export type EventData<T extends EventType> = EventOf<T>['data'];

@@ -11,10 +11,10 @@ export const ids = {
   artifact: (runId: string, phaseId: string, attempt: number) => `${runId}.${phaseId}.${attempt}.artifact`,
 };
 
-export function streamIdOf(aggregate: 'run' | 'template' | 'provider' | 'alert', id: string): string {
+export function streamIdOf(aggregate: 'run' | 'template' | 'provider' | 'alert' | 'study', id: string): string {
   return `${aggregate}:${id}`;
 }
-export function splitStreamId(streamId: string): { aggregate: 'run' | 'template' | 'provider' | 'alert'; id: string } {
+export function splitStreamId(streamId: string): { aggregate: 'run' | 'template' | 'provider' | 'alert' | 'study'; id: string } {
   const i = streamId.indexOf(':');
-  return { aggregate: streamId.slice(0, i) as 'run' | 'template' | 'provider' | 'alert', id: streamId.slice(i + 1) };
+  return { aggregate: streamId.slice(0, i) as 'run' | 'template' | 'provider' | 'alert' | 'study', id: streamId.slice(i + 1) };
 }

@@ -20,3 +20,4 @@ export * from './overview';
 export * from './render';
 export * from './estimate';
 export * from './trace';
+export * from './study';

@@ -149,6 +149,7 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
           ...pull(streams.results, consumers.orchestratorResults),
           subjects.aggregateEvents('run', '*'),
           subjects.aggregateEvents('template', '*'),
+          subjects.aggregateEvents('study', '*'), // re-judging studies: the study decider's events (ADR 023)
           subjects.generate,
           subjects.judge,
           subjects.tool,

@@ -21,6 +21,8 @@ export const SocketEvent = z.object({
   sequence: z.number().int().positive(),
   type: z.string(),
   runId: z.string().nullable(),
+  /** a study's events (ADR 023): the study they belong to (absent for every other event) */
+  studyId: z.string().optional(),
   occurredAt: z.string(),
   data: z.unknown(),
 });

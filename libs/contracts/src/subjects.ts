@@ -3,7 +3,7 @@
  * suites (and side-by-side deployments) are isolated on a shared NATS server: prefix "t1" gives
  * stream `T1_EVENTS` with subjects `t1.events.>`; no prefix gives `EVENTS` / `events.>` as in DESIGN.md.
  */
-export const AGGREGATES = ['run', 'template', 'provider', 'alert'] as const;
+export const AGGREGATES = ['run', 'template', 'provider', 'alert', 'study'] as const;
 export type Aggregate = (typeof AGGREGATES)[number];
 
 const PREFIX_RE = /^[a-z0-9_-]{0,40}$/;

@@ -20,12 +20,13 @@ import { UsageTimeIndexes1795369400000 } from './migrations/1795369400000-UsageT
 import { CompletedRunsByTemplate1795369700000 } from './migrations/1795369700000-CompletedRunsByTemplate';
 import { TraceIds1795369800000 } from './migrations/1795369800000-TraceIds';
 import { RunBudgetPolicy1795370100000 } from './migrations/1795370100000-RunBudgetPolicy';
+import { Studies1795370000000 } from './migrations/1795370000000-Studies';
 import { DeadLetterRow } from './dead-letters';
 import { GATEWAY_OWNED_ENTITIES } from './operational';
 import { ProviderRow } from './providers';
 
 /** In order; append new ones (released migrations are never edited). */
-export const READ_MODEL_MIGRATIONS: (new () => MigrationInterface)[] = [Init1795305600000, LoopRounds1795312800000, ProvidersBudgetsFleet1795330000000, RunControls1795340000000, CandidateTranscripts1795350000000, ProviderHealth1795351000000, RunWorkspaces1795360000000, CheckpointCommits1795361000000, IdempotencyKeys1795362000000, DeadLetters1795364000000, ProviderSecretVersions1795365000000, VerdictMissing1795366000000, ParkedStreams1795367000000, LogPositions1795368000000, AlertsAsEvents1795369000000, LoopWinners1795369200000, UsageTimeIndexes1795369400000, CompletedRunsByTemplate1795369700000, TraceIds1795369800000, RunBudgetPolicy1795370100000];
+export const READ_MODEL_MIGRATIONS: (new () => MigrationInterface)[] = [Init1795305600000, LoopRounds1795312800000, ProvidersBudgetsFleet1795330000000, RunControls1795340000000, CandidateTranscripts1795350000000, ProviderHealth1795351000000, RunWorkspaces1795360000000, CheckpointCommits1795361000000, IdempotencyKeys1795362000000, DeadLetters1795364000000, ProviderSecretVersions1795365000000, VerdictMissing1795366000000, ParkedStreams1795367000000, LogPositions1795368000000, AlertsAsEvents1795369000000, LoopWinners1795369200000, UsageTimeIndexes1795369400000, CompletedRunsByTemplate1795369700000, TraceIds1795369800000, Studies1795370000000, RunBudgetPolicy1795370100000];
 
 /**
  * Own migrations table: other services may keep their own TypeORM migrations in the same

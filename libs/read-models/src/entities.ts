@@ -2,6 +2,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { CandidateRetry, CandidateStatus, CandidateView, MissingCandidate, PhaseStatus, PhaseView, RunBudgetPolicyView, RunStatus, RunView, TraceContext, TranscriptRef } from '@conclave/contracts';
 import type { JsonValue } from './json';
 import { bigintAsNumber } from './transformers';
+import { STUDY_ENTITIES } from './studies/entities';
 
 /**
  * Read-model tables, written only by the projector (projectBatch) and read by the gateway.
@@ -324,4 +325,5 @@ export const READ_MODEL_ENTITIES = [
   CheckpointRow,
   ToolCallRow,
   ParkedStreamRow,
+  ...STUDY_ENTITIES,
 ];

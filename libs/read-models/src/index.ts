@@ -20,3 +20,4 @@ export * from './dead-letters';
 export { jsonbSafe, toJsonb, type JsonValue } from './json';
 export type { DataSource, EntityManager } from 'typeorm';
 export * from './parked';
+export * from './studies';

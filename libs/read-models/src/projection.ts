@@ -16,6 +16,7 @@ import {
 import { jsonbSafe, jsonbSafeText, type JsonValue } from './json';
 import { applyProviderEvent, applyProviderHealth } from './providers';
 import { applyAlertAcknowledgements, applyAlertRaised, type AlertAcknowledgement } from './alerts';
+import { applyStudyEvent } from './studies/projection';
 
 /**
  * An event the projection cannot apply, now or after any number of retries: an unknown type, a
@@ -547,6 +548,12 @@ async function applyEvent(m: EntityManager, e: Recorded, fold: BatchFold): Promi
     case 'AlertAcknowledged':
       if (!fold.alertAcknowledgements.has(e.data.alertId)) fold.alertAcknowledgements.set(e.data.alertId, { at: new Date(e.occurredAt), by: e.actor.id });
       return;
+    case 'StudyStarted':
+    case 'StudyJudgeRequested':
+    case 'StudyVerdictRecorded':
+    case 'StudyItemFailed':
+    case 'StudyCompleted':
+      return applyStudyEvent(m, e);
     default: {
       const unknown: never = e;
       throw new PoisonEventError((unknown as Recorded).sequence, String((unknown as Recorded).type), 'unknown event type');

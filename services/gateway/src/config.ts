@@ -60,6 +60,8 @@ export const GatewayEnv = BaseEnv.extend({
   TRACE_URL_TEMPLATE: optionalText.refine((v) => v === undefined || (/^https?:\/\/[^\s]+$/.test(v) && v.includes('{traceId}')), 'an http(s) URL containing {traceId}'),
   /** upper bound of a `?min_sequence=` wait */
   MIN_SEQUENCE_WAIT_MS: z.coerce.number().int().min(0).max(120_000).default(5000),
+  /** a re-judging study over more candidates than this needs `confirm: true` after its estimate (ADR 023) */
+  STUDY_CONFIRM_CANDIDATES: z.coerce.number().int().min(0).max(10_000_000).default(200),
   /** upper bound of one orchestrator request/reply */
   ORCHESTRATOR_TIMEOUT_MS: z.coerce.number().int().min(1).max(300_000).default(10_000),
   /** 32 bytes (hex or base64) sealing provider API keys (AES-256-GCM); without it no key can be stored */

@@ -26,6 +26,8 @@ import { CostsController } from './costs/costs.controller';
 import { CostsService } from './costs/costs.service';
 import { AlertsController } from './alerts/alerts.controller';
 import { AlertsService } from './alerts/alerts.service';
+import { StudiesController } from './studies/studies.controller';
+import { StudiesService } from './studies/studies.service';
 import { ExportsController } from './exports/exports.controller';
 import { WorkersService } from './fleet/workers.service';
 import { CredentialsResponder } from './providers/credentials.responder';
@@ -52,7 +54,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       // ExportsController and CompareController before RunsController: `/runs/export` and `/runs/compare` must not be taken for a run id
-      controllers: [HealthController, TemplatesController, ExportsController, CompareController, RunsController, RunCommandsController, EventsController, ReplayController, ProvidersController, CostsController, AlertsController, WorkspacesController, DeadLettersController, OverviewController, AnalyticsController, ClientConfigController],
+      controllers: [HealthController, TemplatesController, ExportsController, CompareController, RunsController, RunCommandsController, EventsController, ReplayController, ProvidersController, CostsController, AlertsController, WorkspacesController, DeadLettersController, OverviewController, AnalyticsController, ClientConfigController, StudiesController],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
@@ -72,6 +74,7 @@ export class GatewayModule {
         CredentialsResponder,
         CostsService,
         AlertsService,
+        StudiesService,
         WorkersService,
         WorkspacesService,
         DeadLettersService,

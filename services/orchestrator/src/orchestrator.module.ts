@@ -14,6 +14,7 @@ import { startDirectResults, startResultsConsumer } from './app/results-consumer
 import { startStallDetector } from './app/stall-detector';
 import { startLegacyTimers, startTimers } from './app/timers';
 import type { OrchestratorEnv } from './config';
+import { StudyService } from './study/study-service';
 
 const CONFIG = Symbol('ORCHESTRATOR_CONFIG');
 const metrics = new ServiceMetrics('orchestrator');
@@ -31,13 +32,14 @@ class OrchestratorLoops implements OnApplicationBootstrap, BeforeApplicationShut
     @Inject(CONFIG) private readonly config: OrchestratorEnv,
     @Inject(RUN_EVENT_HANDLERS) private readonly handlers: Map<string, RunEventHandler>,
     @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(StudyService) private readonly studies: StudyService,
   ) {}
   async onApplicationBootstrap() {
     this.running = [
       await startDispatcher(this.log, this.runs, this.outbox, this.logger, () => new Date(), this.handlers),
-      await startResultsConsumer(this.log, this.runs, this.logger, this.config.ORCHESTRATOR_CONCURRENCY, () => new Date()),
+      await startResultsConsumer(this.log, this.runs, this.logger, this.config.ORCHESTRATOR_CONCURRENCY, () => new Date(), this.studies),
       // workers' results in one hop (request/reply); the results consumer above stays the durable path
-      startDirectResults(this.log, this.runs, this.logger, () => new Date(), { concurrency: this.config.ORCHESTRATOR_CONCURRENCY }),
+      startDirectResults(this.log, this.runs, this.logger, () => new Date(), { concurrency: this.config.ORCHESTRATOR_CONCURRENCY }, this.studies),
       await startTimers(this.log, this.runs, this.logger, () => new Date()),
       ...[await startLegacyTimers(this.log, this.logger)].filter((c) => c !== null),
       startStallDetector(this.log, this.runs, this.logger, { stallMs: this.config.ORCHESTRATOR_STALL_MS }),
@@ -46,6 +48,11 @@ class OrchestratorLoops implements OnApplicationBootstrap, BeforeApplicationShut
     const unwatch = metrics.watchConsumers(durableConsumers(this.log, [[streams.events, consumers.dispatcher], [streams.commands, consumers.timers], [streams.results, consumers.orchestratorResults]]));
     this.running.push({ stop: async () => unwatch() });
     this.logger.info({ prefix: this.log.names.prefix }, 'dispatcher, results consumer and timers running');
+    // studies' judge work a crash left unpublished (ADR 023): in the background, boot does not wait
+    void this.studies
+      .repair({ occurredAt: new Date().toISOString(), correlationId: 'study-repair', causationId: null, actor: { kind: 'system', id: 'orchestrator' } })
+      .then((n) => n > 0 && this.logger.info({ published: n }, 'studies: requested judge work published again'))
+      .catch((err: unknown) => this.logger.warn({ err }, 'studies: the repair at boot failed (their next result or restart tries again)'));
   }
   async beforeApplicationShutdown() {
     await this.outbox.flush(); // held phase deadlines still needed go out now; their commits are then acked
@@ -85,10 +92,11 @@ export class OrchestratorModule {
           },
         },
         { provide: TemplateStore, inject: [EventLog], useFactory: (log: EventLog) => new TemplateStore(log) },
+        { provide: StudyService, inject: [EventLog, LOGGER], useFactory: (log: EventLog, logger: Logger) => new StudyService(log, logger) },
         {
           provide: COMMAND_DEPS,
-          inject: [RunRepository, TemplateStore, SchemaValidator, LOGGER, EventLog, RUN_EVENT_HANDLERS],
-          useFactory: (runs: RunRepository, templates: TemplateStore, validator: SchemaValidator, logger: Logger, log: EventLog, handlers: Map<string, RunEventHandler>): CommandDeps => ({
+          inject: [RunRepository, TemplateStore, SchemaValidator, LOGGER, EventLog, RUN_EVENT_HANDLERS, StudyService],
+          useFactory: (runs: RunRepository, templates: TemplateStore, validator: SchemaValidator, logger: Logger, log: EventLog, handlers: Map<string, RunEventHandler>, studies: StudyService): CommandDeps => ({
             runs,
             templates,
             validator,
@@ -96,6 +104,7 @@ export class OrchestratorModule {
             onInternalError: (err) => logger.error({ err }, 'command failed'),
             cancelWork: (runId, commandIds) => log.nc.publish(log.names.subjects.cancel, JSON.stringify({ runId, ...(commandIds ? { commandIds } : {}) })),
             redrive: (deadLetterId, actor) => redriveDeadLetter(log, handlers, deadLetterId, actor),
+            studies,
           }),
         },
         { provide: HEALTH_CHECKS, inject: [EventLog], useFactory: (log: EventLog) => ({ nats: () => !log.nc.isClosed() }) },

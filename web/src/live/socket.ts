@@ -122,6 +122,9 @@ function roomWantsEvent(room: Room, event: SocketEvent): boolean {
   if (room === 'runs') return event.runId !== null;
   if (room.startsWith('run:')) return event.runId === room.slice(4);
   if (room === 'alerts') return ALERT_ROOM_EVENTS.includes(event.type);
+  // re-judging studies (ADR 023): every study's events, or one study's
+  if (room === 'studies') return event.studyId !== undefined;
+  if (room.startsWith('study:')) return event.studyId === room.slice(6);
   return room === 'costs';
 }
 

@@ -133,5 +133,5 @@ export class LiveGateway implements OnGatewayInit {
 }
 
 function invalid(message = 'invalid subscription'): SubscribeAck {
-  return { ok: false, error: { code: 'bad_request', message: `${message} (rooms: runs, run:<id>, fleet, costs, alerts)` } };
+  return { ok: false, error: { code: 'bad_request', message: `${message} (rooms: runs, run:<id>, fleet, costs, alerts, studies, study:<id>)` } };
 }

@@ -129,7 +129,8 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     const aggregate = parseEventSubject(m.subject, this.log.names.prefix);
     if (aggregate?.aggregate === 'template') this.templates.invalidate(aggregate.id);
     const runId = aggregate?.aggregate === 'run' ? aggregate.id : null;
-    const base: Room[] = runId ? ['runs', `run:${runId}`] : [];
+    const studyId = aggregate?.aggregate === 'study' ? aggregate.id : null;
+    const base: Room[] = runId ? ['runs', `run:${runId}`] : studyId ? ['studies', `study:${studyId}`] : [];
     for (const event of events) {
       const rooms = [...base];
       if (COST_EVENTS.has(event.type)) {
@@ -138,7 +139,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
       }
       // alerts raised and acknowledged (events.alert.<id>) and a run's budget alerts (ADR 016)
       if (ALERT_ROOM_EVENTS.includes(event.type)) rooms.push('alerts');
-      this.sockets.emitEvent(rooms, { sequence: event.sequence, type: event.type, runId, occurredAt: event.occurredAt, data: event.data });
+      this.sockets.emitEvent(rooms, { sequence: event.sequence, type: event.type, runId, ...(studyId ? { studyId } : {}), occurredAt: event.occurredAt, data: event.data });
     }
   }
 

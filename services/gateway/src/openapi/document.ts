@@ -7,6 +7,12 @@ import {
   AlertItem,
   AlertListQuery,
   AlertSummary,
+  StudyAccepted,
+  StudyBody,
+  StudyEstimate,
+  StudyListQuery,
+  StudySummary,
+  StudyView,
   AnalyticsQuery,
   AnalyticsView,
   FrontierQuery,
@@ -271,6 +277,24 @@ export const API_ROUTES: Record<string, Partial<Record<Method, Op>>> = {
   '/alerts/summary': { get: { tag: 'alerts', summary: 'The open (unacknowledged) alerts: `{ open, byKind }`', response: AlertSummary } },
   '/alerts/{id}/acknowledge': {
     post: { tag: 'alerts', summary: 'Acknowledge an alert (recorded as AlertAcknowledged; idempotent; 404 for an unknown id)', params: ['id'], body: AcknowledgeAlertBody, status: 200, response: AlertItem },
+  },
+  '/studies': {
+    get: { tag: 'studies', summary: 'Re-judging studies, newest first (ADR 023)', query: StudyListQuery, response: items(StudySummary) },
+    post: {
+      tag: 'studies',
+      summary:
+        'Start a study: the stored candidates of the chosen runs\' judged phases (`runs`: ids, or `{ templateId, from?, to? }`; `phases` to narrow) are judged again by `judge` (provider, model, criteria?, rubric?) through the judge work queue — never the producers. Runs without stored candidates (archived, forks that reused their outputs) are skipped and counted. Answers 202 with the study id, the log sequence and the estimate',
+      body: StudyBody,
+      status: 202,
+      response: StudyAccepted,
+      errors: { 422: 'validation: a field of the body (named in `details.field`), an unknown or disabled judge provider (`judge.provider`), a judge model without a price (`judge.model`), or more candidates than STUDY_CONFIRM_CANDIDATES without `confirm: true` (`confirm`, with the estimate) — nothing is dispatched' },
+    },
+  },
+  '/studies/estimate': {
+    post: { tag: 'studies', summary: 'What a study would judge (items, candidates, runs, skipped) and cost, and whether it needs `confirm: true`; nothing starts', body: StudyBody, status: 200, response: StudyEstimate, errors: { 422: 'validation: as POST /studies, without the confirm check' } },
+  },
+  '/studies/{id}': {
+    get: { tag: 'studies', summary: 'A study: progress, cost, and its report per phase — flip rate with a 95 % Wilson interval, score shift per criterion (new − old), agreement (same winner, Kendall tau), the flip matrix by winning model — and every item with both verdicts', params: ['id'], response: StudyView },
   },
   '/overview': {
     get: {

@@ -13,6 +13,8 @@ export interface JudgeRequest {
   task?: string;
   /** select: the best of several; evaluate: score one, the rationale is feedback for a reviser */
   purpose?: 'select' | 'evaluate';
+  /** a study's extra instruction (ADR 023): LLM judges read it after the criteria; the simulated judge honours `reverse` */
+  rubric?: string;
 }
 
 export interface JudgeContext {

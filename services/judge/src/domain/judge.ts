@@ -34,6 +34,7 @@ export async function judgeCandidates(command: JudgeCandidates, deps: { judges: 
         candidates: command.candidates,
         task: command.task,
         purpose: command.purpose,
+        ...(command.rubric ? { rubric: command.rubric } : {}),
       },
       ctx,
     );

@@ -53,6 +53,7 @@ export function buildJudgePrompt(request: JudgeRequest): JudgePrompt {
   const user = [
     `## Task\n${request.task?.trim() || '(not given)'}`,
     `## Criteria\n${criteria.map((c) => `- ${c}`).join('\n')}`,
+    ...(request.rubric?.trim() ? [`## Rubric\n${request.rubric.trim()}`] : []),
     evaluate ? `## Answer\n${render(byId.get(order[0]))}` : `## Answers\n${shown}`,
   ].join('\n\n');
   return { system, user, schema, labels, order };

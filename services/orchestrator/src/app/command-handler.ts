@@ -15,6 +15,7 @@ import { IllegalCommandError, isActive, resolveOutput, UnknownTargetError, type 
 import type { RunRepository } from '../adapters/run-repository';
 import type { TemplateStore } from '../adapters/template-store';
 import type { SchemaValidator } from '../adapters/validation';
+import type { StudyService } from '../study/study-service';
 
 export interface CommandDeps {
   runs: RunRepository;
@@ -26,6 +27,8 @@ export interface CommandDeps {
   cancelWork: (runId: string, commandIds: string[] | undefined) => void;
   /** hand a dead letter back to its consumer (app/redrive.ts) */
   redrive: (deadLetterId: string, actor: { kind: string; id: string }) => Promise<{ id: string; sequence: number }>;
+  /** re-judging studies (ADR 023); absent where a test needs none */
+  studies?: StudyService;
 }
 
 /**
@@ -83,6 +86,12 @@ export async function handleOrchestratorRequest(deps: CommandDeps, payload: unkn
           meta(),
         );
         return { ok: true, id: runId, sequence: outcome.sequence };
+      }
+      case 'StartStudy': {
+        if (!deps.studies) return fail({ code: 'unavailable', message: 'studies are not served by this orchestrator' });
+        const studyId = randomUUID();
+        const outcome = await deps.studies.handle(studyId, { type: 'StartStudy', studyId, command }, meta());
+        return { ok: true, id: studyId, sequence: outcome.sequence };
       }
       case 'RedriveDeadLetter': {
         const redriven = await deps.redrive(command.deadLetterId, actor);

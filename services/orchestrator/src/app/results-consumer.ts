@@ -1,8 +1,9 @@
 import type { Msg, MsgHdrs, Subscription } from '@nats-io/transport-node';
-import { WorkResult, type DirectResultReply } from '@conclave/contracts';
+import { studyOfWork, WorkResult, type DirectResultReply } from '@conclave/contracts';
 import { ack, decodeContract, nak, runConsumer, term, retryDelayMs, EventLog, type RunningConsumer } from '@conclave/event-log';
 import type { Logger } from '@conclave/service-kit';
 import type { RunRepository } from '../adapters/run-repository';
+import type { StudyService } from '../study/study-service';
 
 /** What applying one result came to: its decision appended (possibly nothing), poison, or a failure to retry. */
 export type ResultApplied = { kind: 'applied'; appended: number; commandId: string } | { kind: 'poison'; reason: string } | { kind: 'failed'; err: unknown; commandId: string };
@@ -11,6 +12,8 @@ export interface ResultDeps {
   runs: RunRepository;
   logger: Logger;
   now: () => Date;
+  /** a study's judge results (their runId is `study-<id>`, ADR 023) */
+  studies?: StudyService;
 }
 
 /**
@@ -26,6 +29,16 @@ export async function applyResult(deps: ResultDeps, data: Uint8Array, headers: M
   if ('notJson' in decoded) return { kind: 'poison', reason: 'result is not JSON' };
   if ('issues' in decoded) return { kind: 'poison', reason: `result does not match the contract: ${decoded.issues}`.slice(0, 1000) };
   const result = decoded.value;
+  const studyId = studyOfWork(result.runId);
+  if (studyId !== null) {
+    if (result.type !== 'VerdictResult' || !deps.studies) return { kind: 'poison', reason: `a ${result.type} for study ${studyId} that this orchestrator cannot apply` };
+    try {
+      const outcome = await deps.studies.handle(studyId, { type: 'VerdictResult', result }, { occurredAt: deps.now().toISOString(), correlationId: studyId, causationId: result.commandId, actor: { kind: 'worker', id: result.workerId } });
+      return { kind: 'applied', appended: outcome.appended.length, commandId: result.commandId };
+    } catch (err) {
+      return { kind: 'failed', err, commandId: result.commandId };
+    }
+  }
   try {
     const outcome = await deps.runs.handle(result.runId, { type: result.type, result } as never, {
       occurredAt: deps.now().toISOString(),
@@ -45,9 +58,9 @@ export async function applyResult(deps: ResultDeps, data: Uint8Array, headers: M
  * over directly, and the repair path. The result is acked only after the events it caused are
  * appended; poison is dead-lettered; a failure is retried with backoff.
  */
-export async function startResultsConsumer(log: EventLog, runs: RunRepository, logger: Logger, concurrency: number, now: () => Date): Promise<RunningConsumer> {
+export async function startResultsConsumer(log: EventLog, runs: RunRepository, logger: Logger, concurrency: number, now: () => Date, studies?: StudyService): Promise<RunningConsumer> {
   const { streams, consumers } = log.names;
-  const deps: ResultDeps = { runs, logger, now };
+  const deps: ResultDeps = { runs, logger, now, studies };
   return runConsumer(
     log,
     {
@@ -100,8 +113,8 @@ const encoder = new TextEncoder();
  * it or dead-letters it. Nothing here is durable: a crash before the answer leaves the worker
  * waiting until its timeout, after which it uses the stream.
  */
-export function startDirectResults(log: EventLog, runs: RunRepository, logger: Logger, now: () => Date, options: DirectResultsOptions): DirectResults {
-  const deps: ResultDeps = { runs, logger, now };
+export function startDirectResults(log: EventLog, runs: RunRepository, logger: Logger, now: () => Date, options: DirectResultsOptions, studies?: StudyService): DirectResults {
+  const deps: ResultDeps = { runs, logger, now, studies };
   const concurrency = Math.max(1, options.concurrency);
   const maxQueued = options.maxQueued ?? 1_000;
   const queue: Msg[] = [];

@@ -1,4 +1,4 @@
-import type { CandidateScore } from '@conclave/contracts';
+import { SIMULATED_REVERSE_RUBRIC, type CandidateScore } from '@conclave/contracts';
 import type { JudgeAdapter, JudgeContext, JudgeRequest, Verdict } from '../judge-provider';
 import { canonicalJson, hashHex, hashUnit } from './hash';
 
@@ -14,6 +14,8 @@ export const TIE_RULE = 'on equal overall scores the candidate listed earliest i
  *   canonical JSON output): equal outputs score equally, whoever produced them and wherever shown;
  * - overall: the mean of the criteria (3 decimals); winner: the highest overall; ties: the
  *   candidate listed earliest in the command wins (TIE_RULE, stated in the rationale).
+ * - a rubric containing the word "reverse" (SIMULATED_REVERSE_RUBRIC, a study's) scores every
+ *   criterion 1 − its usual score: the order is reversed, equal scores stay equal.
  * Tokens are estimated at ~4 characters a token; it costs nothing.
  */
 export class SimulatedJudge implements JudgeAdapter {
@@ -25,8 +27,9 @@ export class SimulatedJudge implements JudgeAdapter {
   }
 }
 
-export function simulateVerdict(request: Pick<JudgeRequest, 'judgeId' | 'criteria' | 'candidates'>): Verdict {
+export function simulateVerdict(request: Pick<JudgeRequest, 'judgeId' | 'criteria' | 'candidates' | 'rubric'>): Verdict {
   const { judgeId, criteria, candidates } = request;
+  const reverse = request.rubric !== undefined && SIMULATED_REVERSE_RUBRIC.test(request.rubric);
   if (candidates.length === 0) throw new Error('nothing to judge');
   const order = presentationOrder(judgeId, candidates.map((c) => c.candidateId));
 
@@ -35,7 +38,7 @@ export function simulateVerdict(request: Pick<JudgeRequest, 'judgeId' | 'criteri
   for (const candidate of candidates) {
     const canonical = canonicalJson(candidate.output);
     inputChars += canonical.length;
-    const perCriterion = Object.fromEntries(criteria.map((criterion) => [criterion, round3(hashUnit(criterion, canonical))]));
+    const perCriterion = Object.fromEntries(criteria.map((criterion) => [criterion, round3(reverse ? 1 - round3(hashUnit(criterion, canonical)) : hashUnit(criterion, canonical))]));
     const values = Object.values(perCriterion);
     scores[candidate.candidateId] = { overall: round3(values.reduce((a, b) => a + b, 0) / values.length), criteria: perCriterion };
   }

@@ -25,6 +25,19 @@ describe('simulated judge', () => {
     }
   });
 
+  it('honours a rubric asking to reverse: every criterion scores 1 − its usual score, so the usual loser wins (studies, ADR 023)', () => {
+    const usual = simulateVerdict({ judgeId: 'j1', criteria, candidates });
+    const reversed = simulateVerdict({ judgeId: 'j1', criteria, candidates, rubric: 'Please REVERSE the order you would give.' });
+    for (const c of candidates) {
+      for (const criterion of criteria) expect(reversed.scores[c.candidateId]!.criteria[criterion]).toBeCloseTo(1 - usual.scores[c.candidateId]!.criteria[criterion]!, 9);
+    }
+    const lowest = Math.min(...candidates.map((c) => usual.scores[c.candidateId]!.overall));
+    expect(usual.scores[reversed.winnerId]!.overall).toBe(lowest);
+    expect(reversed.winnerId).not.toBe(usual.winnerId);
+    // any other rubric changes nothing; "reverse" must be a word of it
+    expect(simulateVerdict({ judgeId: 'j1', criteria, candidates, rubric: 'be strict about irreversible steps' }).scores).toEqual(usual.scores);
+  });
+
   it('scores depend on the output only: key order, candidate id and judge id do not matter', () => {
     const a = simulateVerdict({ judgeId: 'j1', criteria, candidates: [{ candidateId: 'x', output: { a: 1, b: [1, { c: 2, d: 3 }] } }] });
     const b = simulateVerdict({ judgeId: 'j2', criteria, candidates: [{ candidateId: 'y', output: { b: [1, { d: 3, c: 2 }], a: 1 } }] });

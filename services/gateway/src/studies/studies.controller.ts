@@ -1,0 +1,44 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import type { z } from 'zod';
+import { ConclaveError, StudyBody, StudyListQuery } from '@conclave/contracts';
+import { jsonBody, RequestId } from '../http/parse';
+import { StudiesService } from './studies.service';
+
+/** A study body or query that does not match its schema: 422 `validation` naming the first field at fault. */
+function parseOr422<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const first = result.error.issues[0]!;
+  const field = first.path.map(String).join('.') || what;
+  throw new ConclaveError('validation', `invalid ${what}: ${field}: ${first.message}`, { field, issues: result.error.issues });
+}
+
+/** Counterfactual re-judging (ADR 023): estimate, start, list and read studies. */
+@Controller('studies')
+export class StudiesController {
+  constructor(@Inject(StudiesService) private readonly studies: StudiesService) {}
+
+  /** What the study would judge and cost; nothing is started */
+  @Post('estimate')
+  @HttpCode(200)
+  async estimate(@Body() body: unknown) {
+    return (await this.studies.estimate(parseOr422(StudyBody, jsonBody(body), 'body'))).estimate;
+  }
+
+  /** 202 `{ id, sequence, estimate }`; 422 for an unknown judge provider, a missing price, or a large study without `confirm: true` */
+  @Post()
+  @HttpCode(202)
+  start(@Body() body: unknown, @RequestId() requestId: string) {
+    return this.studies.start(parseOr422(StudyBody, jsonBody(body), 'body'), requestId);
+  }
+
+  @Get()
+  list(@Query() query: unknown) {
+    return this.studies.list(parseOr422(StudyListQuery, query, 'query').limit);
+  }
+
+  @Get(':id')
+  get(@Param('id') id: string) {
+    return this.studies.get(id);
+  }
+}

@@ -1,0 +1,156 @@
+import { JudgeCandidates, studyWorkId, type EventData, type Recorded, type StudyEvent } from '@conclave/contracts';
+import { ConcurrencyError, type AppendMeta, type EventLog } from '@conclave/event-log';
+import type { Logger } from '@conclave/service-kit';
+import { decideStudy, foldStudy, type StudyInput, type StudyItemState, type StudyState } from './decide';
+
+const MAX_CONFLICTS = 8;
+
+export interface StudyOutcome {
+  appended: Recorded[];
+  /** the position of the study's last event after the decision */
+  sequence: number;
+}
+
+/**
+ * The shell of the study decider (ADR 023): read the study's subject, fold, decide, append as one
+ * commit with the subject's last position as the expected sequence (a conflict reads again), then
+ * publish the judge work the commit asks for on the normal judge queue. Decisions of one study are
+ * serialised in this process; across replicas the expected sequence decides.
+ *
+ * At-least-once: the commands' Nats-Msg-Id is their attempt token, so a repeated publish inside the
+ * server's window is dropped; a result arriving twice finds its item settled and decides nothing.
+ * A crash between the append and the publish is repaired at boot (`repair`): every running
+ * study's requested items are published again.
+ */
+export class StudyService {
+  private readonly chains = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly log: EventLog,
+    private readonly logger: Logger,
+  ) {}
+
+  handle(studyId: string, input: StudyInput, meta: AppendMeta): Promise<StudyOutcome> {
+    const previous = this.chains.get(studyId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.decideAndAppend(studyId, input, meta));
+    this.chains.set(studyId, next);
+    void next.finally(() => {
+      if (this.chains.get(studyId) === next) this.chains.delete(studyId);
+    }).catch(() => undefined);
+    return next;
+  }
+
+  private async decideAndAppend(studyId: string, input: StudyInput, meta: AppendMeta): Promise<StudyOutcome> {
+    for (let conflicts = 0; ; conflicts++) {
+      const events = (await this.log.read('study', studyId)) as Recorded<StudyEvent>[];
+      const state = foldStudy(events);
+      const last = events.length > 0 ? events[events.length - 1]!.sequence : 0;
+      const decided = decideStudy(state, input);
+      if (decided.length === 0) return { appended: [], sequence: last };
+      try {
+        const appended = await this.log.append('study', studyId, decided, last, meta);
+        const after = foldStudy([...events, ...appended] as Recorded<StudyEvent>[]);
+        const unavailable = await this.publishRequested(after, appended);
+        let outcome: StudyOutcome = { appended, sequence: appended[appended.length - 1]!.sequence };
+        // decided here, inside this study's turn (handle would wait for the turn it is in)
+        for (const next of unavailable) {
+          const more = await this.decideAndAppend(studyId, next, meta);
+          outcome = { appended: [...outcome.appended, ...more.appended], sequence: Math.max(outcome.sequence, more.sequence) };
+        }
+        return outcome;
+      } catch (err) {
+        if (err instanceof ConcurrencyError && conflicts < MAX_CONFLICTS) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** The judge work of every StudyJudgeRequested among `events`, with the stored candidates' outputs. */
+  private async publishRequested(state: StudyState, events: readonly Recorded[]): Promise<StudyInput[]> {
+    if (state.status === 'none') return [];
+    const unavailable: StudyInput[] = [];
+    for (const e of events) {
+      if (e.type !== 'StudyJudgeRequested') continue;
+      const item = state.items.get(e.data.itemId);
+      const missing = item ? await this.publishItem(state, item, e.data) : null;
+      if (missing) unavailable.push(missing);
+    }
+    return unavailable;
+  }
+
+  private async publishItem(state: Exclude<StudyState, { status: 'none' }>, s: StudyItemState, request: EventData<'StudyJudgeRequested'>): Promise<StudyInput | null> {
+    const { item } = s;
+    const stored = await this.storedRequest(item.runId, item.phaseId, item.attempt);
+    const wanted = new Set(item.candidates.map((c) => c.candidateId));
+    const candidates = stored?.candidates.filter((c) => wanted.has(c.candidateId) && c.output !== undefined && c.output !== null) ?? [];
+    if (!stored || candidates.length < 2) {
+      // a new input for the decider: the item fails for good (its candidates are not in the run's log)
+      return { type: 'ItemUnavailable', itemId: item.itemId, attempt: request.attempt, reason: `the stored candidates of run ${item.runId} phase ${item.phaseId} attempt ${item.attempt} were not found in its log` };
+    }
+    const { judge } = state.data;
+    const command = JudgeCandidates.parse({
+      type: 'JudgeCandidates',
+      commandId: request.attemptToken,
+      runId: studyWorkId(state.studyId),
+      phaseId: item.phaseId,
+      attempt: request.attempt,
+      round: 0,
+      judgeId: `${state.studyId}.${item.itemId}`,
+      purpose: 'select',
+      provider: judge.provider,
+      model: judge.model,
+      criteria: judge.criteria ?? stored.criteria,
+      task: stored.task,
+      candidates,
+      attemptToken: request.attemptToken,
+      missing: [],
+      ...(judge.rubric ? { rubric: judge.rubric } : {}),
+    });
+    await this.log.publish(this.log.names.subjects.judge, command, command.commandId);
+    return null;
+  }
+
+  /** The phase attempt's `select` judge request as the run's log recorded it (its last, after redispatches). */
+  private async storedRequest(runId: string, phaseId: string, attempt: number): Promise<EventData<'JudgeRequested'> | null> {
+    const events = await this.log.read('run', runId).catch((err: unknown) => {
+      this.logger.warn({ err, runId }, 'study: the run could not be read');
+      return [] as Recorded[];
+    });
+    let found: EventData<'JudgeRequested'> | null = null;
+    for (const e of events) {
+      if (e.type === 'JudgeRequested' && e.data.phaseId === phaseId && e.data.attempt === attempt && e.data.purpose === 'select') found = e.data;
+    }
+    return found;
+  }
+
+  /**
+   * At boot: publish again the requested work of every running study (a crash may have come
+   * between an append and its publish). Duplicates are dropped by the server inside its window;
+   * after it, a second verdict of the same attempt decides nothing.
+   */
+  async repair(meta: AppendMeta): Promise<number> {
+    const byStudy = new Map<string, Recorded<StudyEvent>[]>();
+    let after = 0;
+    for (;;) {
+      const batch = await this.log.readAll(after, 1000, this.log.names.subjects.aggregateEvents('study', '*'));
+      if (batch.length === 0) break;
+      for (const e of batch) {
+        const id = e.streamId.slice('study:'.length);
+        byStudy.set(id, [...(byStudy.get(id) ?? []), e as Recorded<StudyEvent>]);
+      }
+      after = batch[batch.length - 1]!.sequence;
+    }
+    let published = 0;
+    for (const [studyId, events] of byStudy) {
+      const state = foldStudy(events);
+      if (state.status !== 'running') continue;
+      for (const s of state.items.values()) {
+        if (s.status !== 'requested' || !s.token) continue;
+        const missing = await this.publishItem(state, s, { itemId: s.item.itemId, attempt: s.attempt, attemptToken: s.token });
+        if (missing) await this.handle(studyId, missing, { ...meta, correlationId: studyId });
+        else published += 1;
+      }
+    }
+    return published;
+  }
+}

@@ -1,0 +1,29 @@
+import { CandidateView, Page, StudyAccepted, StudyEstimate, StudySummary, StudyView, type StudyBody } from '@conclave/contracts';
+import { request } from '../api/client';
+
+/** The Judge lab's REST calls (ADR 023): studies and the candidates a flip compares. */
+const StudyList = Page(StudySummary).pick({ items: true });
+const CandidateList = Page(CandidateView).pick({ items: true });
+
+export const studyKeys = {
+  all: () => ['studies'] as const,
+  list: () => ['studies', 'list'] as const,
+  one: (id: string) => ['studies', id] as const,
+  candidates: (runId: string, phaseId: string, attempt: number) => ['run', runId, 'candidates', phaseId, attempt] as const,
+};
+
+/**
+ * The position of the newest study event this tab was told about (a start's answer, the socket's
+ * events). The relay and the projector read the log side by side, so a refetch right after an event
+ * could come before the fold: reads ask for it as `min_sequence` (the gateway waits for the fold).
+ */
+let seenSequence = 0;
+export const sawSequence = (sequence: number) => void (seenSequence = Math.max(seenSequence, sequence));
+const readQuery = () => (seenSequence > 0 ? { min_sequence: seenSequence } : {});
+
+export const listStudies = (signal?: AbortSignal) => request('GET', '/studies', StudyList, { query: readQuery(), signal });
+export const getStudy = (id: string, signal?: AbortSignal) => request('GET', `/studies/${encodeURIComponent(id)}`, StudyView, { query: readQuery(), signal });
+export const estimateStudy = (body: StudyBody) => request('POST', '/studies/estimate', StudyEstimate, { body });
+export const startStudy = (body: StudyBody) => request('POST', '/studies', StudyAccepted, { body });
+export const phaseCandidates = (runId: string, phaseId: string, attempt: number, signal?: AbortSignal) =>
+  request('GET', `/runs/${encodeURIComponent(runId)}/candidates`, CandidateList, { query: { phase: phaseId, attempt }, signal });
