@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { Answer, CandidateScore, MissingCandidate, PauseReason, Question, Tokens, ToolCallRecord, TranscriptMessage, TranscriptRef } from './events';
+import { Answer, BudgetPolicyAppliedData, CandidateScore, MissingCandidate, PauseReason, Question, Tokens, ToolCallRecord, TranscriptMessage, TranscriptRef } from './events';
 import { TraceContext } from './trace';
-import { BudgetAction, BudgetModel, BudgetPolicy, Template } from './template';
+import { BudgetPolicy, Template } from './template';
 import { ChangedFile, GitSha, PartialWork, RunWorkspace, WorkspaceRequest } from './workspace';
 
 /**
@@ -212,20 +212,7 @@ export const RunOrigin = z.object({ kind: z.enum(['rerun', 'fork']), runId: z.st
 export type RunOrigin = z.infer<typeof RunOrigin>;
 
 /** A budget policy decision on the run view: BudgetPolicyApplied's figures, when it was taken. */
-export const BudgetDecisionView = z.object({
-  sequence: z.number().int(),
-  at: z.string(),
-  ruleIndex: z.number().int(),
-  thresholdPct: z.number(),
-  action: BudgetAction,
-  model: BudgetModel.optional(),
-  budgetUsd: z.number(),
-  spentUsd: z.number(),
-  reservedUsd: z.number(),
-  estimateUsd: z.number(),
-  phaseId: z.string(),
-  phaseIds: z.array(z.string()),
-});
+export const BudgetDecisionView = BudgetPolicyAppliedData.extend({ sequence: z.number().int(), at: z.string() });
 export type BudgetDecisionView = z.infer<typeof BudgetDecisionView>;
 export const RunBudgetPolicyView = z.object({ rules: BudgetPolicy, decisions: z.array(BudgetDecisionView) });
 export type RunBudgetPolicyView = z.infer<typeof RunBudgetPolicyView>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ArtifactType } from './artifacts';
 import { JsonSchema } from './json-schema';
+import type { EventData } from './events';
 import { WorkspaceRequest } from './workspace';
 
 /**
@@ -158,20 +159,8 @@ export const BudgetPolicy = z
   });
 export type BudgetPolicy = z.infer<typeof BudgetPolicy>;
 
-/** A budget policy decision's figures (the data of `BudgetPolicyApplied`). */
-interface BudgetDecisionFacts {
-  thresholdPct: number;
-  action: BudgetAction;
-  model?: BudgetModel;
-  budgetUsd: number;
-  spentUsd: number;
-  reservedUsd: number;
-  estimateUsd: number;
-  phaseId: string;
-  phaseIds: string[];
-}
 /** One line for a budget policy decision (the alert the projector raises, the dashboard's timeline). */
-export function budgetDecisionText(d: BudgetDecisionFacts): string {
+export function budgetDecisionText(d: EventData<'BudgetPolicyApplied'>): string {
   const reserved = d.spentUsd + d.reservedUsd + d.estimateUsd;
   const what =
     d.action === 'shrink'

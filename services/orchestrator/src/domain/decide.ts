@@ -484,8 +484,8 @@ function commandFacts(run: ActiveRun, command: Extract<DeciderInput, { type: 'Co
   }
 }
 
-/** Outstanding work of a phase that a user is abandoning: failed as cancelled (workers are told by the shell). */
-function cancelOutstanding(run: ActiveRun, phase: PhaseState): DecidedEvent[] {
+/** Outstanding work of a phase being abandoned (by a user, a budget stop): failed as cancelled (workers are told by the shell). */
+function cancelOutstanding(run: ActiveRun, phase: PhaseState, why = 'abandoned by a user command'): DecidedEvent[] {
   return phase.candidates
     .filter((c) => c.status === 'requested')
     .map((c) =>
@@ -494,7 +494,7 @@ function cancelOutstanding(run: ActiveRun, phase: PhaseState): DecidedEvent[] {
         attempt: phase.attempt,
         candidateId: c.id,
         attemptToken: c.attemptToken,
-        error: { code: 'cancelled', message: 'abandoned by a user command', retryable: false },
+        error: { code: 'cancelled', message: why, retryable: false },
       }),
     );
 }
@@ -623,19 +623,7 @@ function applyBudgetPolicy(run: ActiveRun, figures: BudgetFigures, phaseId: stri
       return [applied, event(run.runId, 'RunPaused', `budget.rule${index}@${ctx.now}`, { reason: { code: 'budget', message: `${why}; resume to go on` } })];
     case 'stop': {
       // outstanding calls are abandoned (the shell tells their workers), as a cancel does
-      const abandoned = Object.values(run.phases).flatMap((p) =>
-        p.candidates
-          .filter((c) => c.status === 'requested')
-          .map((c) =>
-            event(run.runId, 'CandidateFailed', `${c.id}/${c.attemptToken}`, {
-              phaseId: p.id,
-              attempt: p.attempt,
-              candidateId: c.id,
-              attemptToken: c.attemptToken,
-              error: { code: 'cancelled', message: 'abandoned: the budget policy stopped the run', retryable: false },
-            }),
-          ),
-      );
+      const abandoned = Object.values(run.phases).flatMap((p) => cancelOutstanding(run, p, 'abandoned: the budget policy stopped the run'));
       return [applied, ...abandoned, event(run.runId, 'RunFailed', `budget.rule${index}@${ctx.now}`, { reason: { code: 'budget_stop', message: `stopped by the budget policy: ${why}`, retryable: false }, phaseId: null })];
     }
     default: {
