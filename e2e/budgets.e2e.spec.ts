@@ -100,6 +100,11 @@ describe('budgets that steer, end to end', () => {
     const items = await timeline(id);
     expect(dispatched(items, 'b')).toEqual({ candidates: [], judge: null });
     expect(decisions(items)).toEqual([{ ruleIndex: 0, action: 'stop', phaseIds: [], ...figures }]);
+    // a rerun keeps the run's own policy (not the template's shrink)
+    const rerun = await post(`/runs/${id}/rerun`);
+    expect(rerun.status).toBe(201);
+    const again = await until((await rerun.json<{ id: string }>()).id, 'the rerun to stop too', (r) => r.status === 'failed');
+    expect(again.error).toMatchObject({ code: 'budget_stop' });
   });
 
   it('refuses a switch to a model with no price: 422 naming the field, on the template and on the run body', async () => {
