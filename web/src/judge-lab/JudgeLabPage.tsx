@@ -20,6 +20,8 @@ import './judge-lab.css';
 const pct = (n: number | null) => (n === null ? '—' : `${(n * 100).toFixed(1)}%`);
 const num = (n: number | null, digits = 3) => (n === null ? '—' : n.toFixed(digits));
 const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
+/** a `from`/`to` of the URL (a date or an ISO date-time, as the frontier's back-test link gives) as a date input's YYYY-MM-DD */
+const dayOf = (v: string | null) => (v && /^\d{4}-\d{2}-\d{2}/.test(v) ? v.slice(0, 10) : '');
 
 /**
  * The Judge lab (issue 15 §1, ADR 023): judge the stored candidates of past runs again with another
@@ -61,8 +63,8 @@ function StudyForm({ search, onStarted }: { search: URLSearchParams; onStarted: 
   const providers = useQuery({ queryKey: keys.providers(), queryFn: ({ signal }) => api.listProviders({ signal }) });
   const [scope, setScope] = useState<'template' | 'runs'>(search.get('runs') ? 'runs' : 'template');
   const [templateId, setTemplateId] = useState(search.get('templateId') ?? '');
-  const [from, setFrom] = useState(search.get('from') ?? '');
-  const [to, setTo] = useState(search.get('to') ?? '');
+  const [from, setFrom] = useState(dayOf(search.get('from')));
+  const [to, setTo] = useState(dayOf(search.get('to')));
   const [runIds, setRunIds] = useState(search.get('runs') ?? '');
   const [phases, setPhases] = useState(search.get('phases') ?? '');
   const [provider, setProvider] = useState('simulated');
