@@ -118,7 +118,7 @@ describe('budget policy: stop', () => {
     expect(run.when({ type: 'Tick' })).toEqual([]);
   });
 
-  it('given outstanding priced work beside, when the stop fires, then that work is abandoned (its workers are told) before the run fails', () => {
+  it('given a phase under way beside, when the stop fires, then its outstanding work is abandoned (its workers are told) and it fails with the run', () => {
     const parallel: TemplateInput = {
       name: 'parallel',
       defaults: { budgetPolicy: [{ atPct: 90, action: 'stop' }] },
@@ -131,9 +131,13 @@ describe('budget policy: stop', () => {
     const run = given(parallel);
     // (0.01 spent + 0.10 reserved by x + 0.20 for c) / 0.30 = 103 %
     const out = run.when(generated(C('a', 0), 'a', 'a done'));
-    expect(types(out).slice(4)).toEqual(['BudgetPolicyApplied:c', 'CandidateFailed:x', 'RunFailed']);
+    expect(types(out).slice(4)).toEqual(['BudgetPolicyApplied:c', 'CandidateFailed:x', 'PhaseFailed:x', 'RunFailed']);
     expect(ofType(out, 'BudgetPolicyApplied')[0]!.data).toMatchObject({ reservedUsd: 0.1, estimateUsd: 0.2 });
     expect(ofType(out, 'CandidateFailed')[0]!.data.error).toMatchObject({ code: 'cancelled' });
+    expect(ofType(out, 'PhaseFailed')[0]!.data.reason).toEqual(ofType(out, 'RunFailed')[0]!.data.reason);
+    expect(stateOf(run.history()).phases.x!.status).toBe('failed');
+    // a late result of x's abandoned call decides nothing
+    expect(types(run.when(generated(C('x', 0), 'x', 'late')))).toEqual([]);
   });
 });
 

@@ -622,9 +622,15 @@ function applyBudgetPolicy(run: ActiveRun, figures: BudgetFigures, phaseId: stri
     case 'pause':
       return [applied, event(run.runId, 'RunPaused', `budget.rule${index}@${ctx.now}`, { reason: { code: 'budget', message: `${why}; resume to go on` } })];
     case 'stop': {
-      // outstanding calls are abandoned (the shell tells their workers), as a cancel does
-      const abandoned = Object.values(run.phases).flatMap((p) => cancelOutstanding(run, p, 'abandoned: the budget policy stopped the run'));
-      return [applied, ...abandoned, event(run.runId, 'RunFailed', `budget.rule${index}@${ctx.now}`, { reason: { code: 'budget_stop', message: `stopped by the budget policy: ${why}`, retryable: false }, phaseId: null })];
+      // phases under way stop with the run: their outstanding calls are abandoned (the shell tells
+      // their workers, as for a cancel) and they fail with the reason (a user may still retry one)
+      const reason: Failure = { code: 'budget_stop', message: `stopped by the budget policy: ${why}`, retryable: false };
+      const underWay = Object.values(run.phases).filter((p) => p.status === 'running' || p.status === 'waiting');
+      const stopped = underWay.flatMap((p) => [
+        ...cancelOutstanding(run, p, 'abandoned: the budget policy stopped the run'),
+        event(run.runId, 'PhaseFailed', `${p.id}.${p.attempt}`, { phaseId: p.id, attempt: p.attempt, reason }),
+      ]);
+      return [applied, ...stopped, event(run.runId, 'RunFailed', `budget.rule${index}@${ctx.now}`, { reason, phaseId: null })];
     }
     default: {
       const never: never = rule.action;
