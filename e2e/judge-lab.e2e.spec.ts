@@ -103,6 +103,13 @@ describe('re-judging studies end to end', () => {
     expect(estimate.skipped.details.map((s) => [s.runId, s.reason.split(' ')[0]]).sort()).toEqual(
       [[archivedRun, 'archived'], [singleRun, 'no'], ['no-such-run', 'no']].sort(),
     );
+    // a template's runs: the same 20 (the archived one skipped); an unknown template is a 404
+    const byTemplate = await (await post('/studies/estimate', studyBody({ runs: { templateId } }))).json<StudyEstimate>();
+    expect(byTemplate).toMatchObject({ items: RUNS * 2, candidates: RUNS * 5, runs: RUNS, skipped: { runs: 1, phases: 0, details: [{ runId: archivedRun, reason: 'archived' }] } });
+    const noTemplate = await post('/studies/estimate', studyBody({ runs: { templateId: 'no-such-template' } }));
+    expect(noTemplate.status).toBe(404);
+    expect((await noTemplate.json<z.infer<typeof ErrorEnvelope>>()).error).toMatchObject({ code: 'not_found', details: { field: 'runs.templateId' } });
+
     const unconfirmed = await post('/studies', studyBody());
     expect(unconfirmed.status).toBe(422);
     expect((await unconfirmed.json<z.infer<typeof ErrorEnvelope>>()).error).toMatchObject({ code: 'validation', details: { field: 'confirm', estimate: { candidates: 100 } } });

@@ -287,11 +287,11 @@ export const API_ROUTES: Record<string, Partial<Record<Method, Op>>> = {
       body: StudyBody,
       status: 202,
       response: StudyAccepted,
-      errors: { 422: 'validation: a field of the body (named in `details.field`), an unknown or disabled judge provider (`judge.provider`), a judge model without a price (`judge.model`), or more candidates than STUDY_CONFIRM_CANDIDATES without `confirm: true` (`confirm`, with the estimate) — nothing is dispatched' },
+      errors: { 404: 'not_found: `runs.templateId` names no template', 422: 'validation: a field of the body (named in `details.field`), an unknown or disabled judge provider (`judge.provider`), a judge model without a price (`judge.model`), or more candidates than STUDY_CONFIRM_CANDIDATES without `confirm: true` (`confirm`, with the estimate) — nothing is dispatched' },
     },
   },
   '/studies/estimate': {
-    post: { tag: 'studies', summary: 'What a study would judge (items, candidates, runs, skipped) and cost, and whether it needs `confirm: true`; nothing starts', body: StudyBody, status: 200, response: StudyEstimate, errors: { 422: 'validation: as POST /studies, without the confirm check' } },
+    post: { tag: 'studies', summary: 'What a study would judge (items, candidates, runs, skipped) and cost, and whether it needs `confirm: true`; nothing starts', body: StudyBody, status: 200, response: StudyEstimate, errors: { 404: 'not_found: `runs.templateId` names no template', 422: 'validation: as POST /studies, without the confirm check' } },
   },
   '/studies/{id}': {
     get: { tag: 'studies', summary: 'A study: progress, cost, and its report per phase — flip rate with a 95 % Wilson interval, score shift per criterion (new − old), agreement (same winner, Kendall tau), the flip matrix by winning model — and every item with both verdicts', params: ['id'], response: StudyView },

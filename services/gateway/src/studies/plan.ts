@@ -1,4 +1,4 @@
-import { costUsd, type ModelPrice, type StudyBody, type StudyItem, type StudySkip, type StudySkipped } from '@conclave/contracts';
+import { ConclaveError, costUsd, type ModelPrice, type StudyBody, type StudyItem, type StudySkip, type StudySkipped } from '@conclave/contracts';
 import type { DataSource } from '@conclave/read-models';
 
 /** Skips listed one by one in a study (the counts are always whole). */
@@ -35,11 +35,15 @@ interface VerdictRow {
  * What a study would re-judge, from the read models: per run in scope, each phase's last `select`
  * verdict (the one that chose its winner) whose candidates still have their outputs. A run that is
  * archived, unknown, or has no such phase (a fork that reused every output, a run of one-candidate
- * phases) is skipped; so is a phase whose verdict lost candidates' outputs. Tokens: the outputs'
+ * phases) is skipped; so is a phase whose verdict lost candidates' outputs; an unknown template is a 404. Tokens: the outputs'
  * characters / 4 plus a prompt overhead in, scores and rationale out; priced with `price` (null:
  * free).
  */
 export async function planStudy(db: DataSource, body: Pick<StudyBody, 'runs' | 'phases'>, price: ModelPrice | null): Promise<StudyPlan> {
+  if (!Array.isArray(body.runs)) {
+    const known: unknown[] = await db.query('SELECT 1 FROM templates WHERE id = $1', [body.runs.templateId]);
+    if (known.length === 0) throw new ConclaveError('not_found', `template ${body.runs.templateId} does not exist`, { field: 'runs.templateId' });
+  }
   const scope = Array.isArray(body.runs)
     ? await db.query(
         `SELECT u.id, r.id IS NOT NULL AS known, EXISTS (SELECT 1 FROM run_archive a WHERE a.run_id = u.id) AS archived
