@@ -89,6 +89,11 @@ export const studyWorkId = (studyId: string) => `${STUDY_WORK_PREFIX}${studyId}`
 export const studyOfWork = (runId: string): string | null => (runId.startsWith(STUDY_WORK_PREFIX) ? runId.slice(STUDY_WORK_PREFIX.length) : null);
 /** a study's judge calls per item: the first and two retries of transient failures */
 export const STUDY_MAX_ATTEMPTS = 3;
+/**
+ * Verdicts one study may judge again: its StudyStarted carries them all in one commit, which must
+ * stay well under NATS's 1 MB message (an item is about 1 KB); narrow the runs or phases beyond it.
+ */
+export const STUDY_MAX_ITEMS = 400;
 /** judge calls of one study in flight at once (the rest wait for a free slot) */
 export const STUDY_MAX_IN_FLIGHT = 8;
 

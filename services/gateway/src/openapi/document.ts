@@ -287,7 +287,7 @@ export const API_ROUTES: Record<string, Partial<Record<Method, Op>>> = {
       body: StudyBody,
       status: 202,
       response: StudyAccepted,
-      errors: { 404: 'not_found: `runs.templateId` names no template', 422: 'validation: a field of the body (named in `details.field`), an unknown or disabled judge provider (`judge.provider`), a judge model without a price (`judge.model`), or more candidates than STUDY_CONFIRM_CANDIDATES without `confirm: true` (`confirm`, with the estimate) — nothing is dispatched' },
+      errors: { 404: 'not_found: `runs.templateId` names no template', 422: 'validation: a field of the body (named in `details.field`), an unknown or disabled judge provider (`judge.provider`), a judge model without a price (`judge.model`), more than 400 verdicts in one study (`runs`: narrow the runs or phases), or more candidates than STUDY_CONFIRM_CANDIDATES without `confirm: true` (`confirm`, with the estimate) — nothing is dispatched' },
     },
   },
   '/studies/estimate': {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   ConclaveError,
+  STUDY_MAX_ITEMS,
   phaseReport,
   priceLookupOf,
   type StudyBody,
@@ -47,6 +48,9 @@ export class StudiesService {
       throw new ConclaveError('validation', `no price for the judge ${judge.provider}/${judge.model}: add its inputPer1M and outputPer1M to the provider's prices`, { field: 'judge.model', problem: 'missing_price' });
     }
     const plan = await planStudy(this.db, body, price === 'free' ? null : price);
+    if (plan.items.length > STUDY_MAX_ITEMS) {
+      throw new ConclaveError('validation', `the study would judge ${plan.items.length} verdicts again, over the ${STUDY_MAX_ITEMS} one study may hold: narrow its runs or phases`, { field: 'runs', items: plan.items.length, max: STUDY_MAX_ITEMS });
+    }
     const threshold = this.config.STUDY_CONFIRM_CANDIDATES;
     return {
       plan,
