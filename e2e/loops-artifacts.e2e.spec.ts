@@ -143,7 +143,8 @@ describe('loops you can read, the artifact browser and the conversation viewer',
     await conversation.getByTestId('conversation-message').first().waitFor();
     const all = await conversation.getByTestId('conversation-message').count();
     expect(all).toBeGreaterThan(1);
-    expect(await conversation.locator('time').count()).toBeGreaterThan(0);
+    // the messages' times come from the run's events, a second request that may answer after the transcript
+    await conversation.locator('time').first().waitFor({ timeout: 10_000 });
     // round 2's prompt carries the evaluator's feedback on round 1
     await card.getByRole('searchbox').fill('evaluator feedback');
     await card.getByTestId('conversation-matches').filter({ hasText: /^1 of \d+ messages match$/ }).waitFor();
