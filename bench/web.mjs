@@ -33,11 +33,11 @@ const PHASES = 200;
 const RUNS = 7;
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'runpage,live,runs,compare,routes').split(',').map((s) => s.trim()));
 const THROTTLE = Number(process.env.BENCH_CPU_THROTTLE ?? 1);
-/** The renderer's main-thread CPU time in ms (not wall time) through a CDP session, and the throttle applied. */
-async function cpuClock(page) {
+/** The renderer's main-thread CPU time in ms (not wall time) through a CDP session, and the throttle applied (none: `rate` 1). */
+async function cpuClock(page, rate = THROTTLE) {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
-  if (THROTTLE > 1) await cdp.send('Emulation.setCPUThrottlingRate', { rate: THROTTLE });
+  if (rate > 1) await cdp.send('Emulation.setCPUThrottlingRate', { rate });
   return async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'ThreadTime').value * 1000;
 }
 const throttled = THROTTLE > 1 ? ` [CPU throttled ${THROTTLE}×]` : '';
@@ -371,9 +371,7 @@ async function compareFigure() {
     if (url.pathname === '/api/v1/runs/compare') return json(body);
     return json({ error: { code: 'not_found', message: `Cannot ${route.request().method()} ${url.pathname}` } }, 404);
   });
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Performance.enable');
-  const threadTime = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'ThreadTime').value * 1000;
+  const threadTime = await cpuClock(page, 1); // compare is never throttled
   const samples = [];
   const cpu = [];
   for (let i = 0; i < RUNS; i++) {
