@@ -104,6 +104,15 @@ export function Comparison({ data }: { data: RunComparison }) {
   );
 }
 
+/** One column heading per run, by its name. */
+function RunHeads({ runs }: { runs: readonly CompareRun[] }) {
+  return runs.map((r) => (
+    <th key={r.id} scope="col">
+      {runLabel(r)}
+    </th>
+  ));
+}
+
 function Row({ label, cells, best, testId }: { label: string; cells: ReactNode[]; best?: Set<number>; testId?: string }) {
   return (
     <tr data-testid={testId}>
@@ -143,11 +152,7 @@ function PhaseComparison({ phase, runs }: { phase: ComparePhase; runs: CompareRu
           <thead>
             <tr>
               <td />
-              {runs.map((r) => (
-                <th key={r.id} scope="col">
-                  {runLabel(r)}
-                </th>
-              ))}
+              <RunHeads runs={runs} />
             </tr>
           </thead>
           <tbody>
@@ -231,11 +236,7 @@ function OutputDiffs({ texts, runs, phaseId }: { texts: (string | null)[]; runs:
               <caption className="sr-only">Winning outputs of phase {phaseId}</caption>
               <thead>
                 <tr>
-                  {runs.map((r) => (
-                    <th key={r.id} scope="col">
-                      {runLabel(r)}
-                    </th>
-                  ))}
+                  <RunHeads runs={runs} />
                 </tr>
               </thead>
               <tbody>
