@@ -81,7 +81,12 @@ export async function planStudy(db: DataSource, body: Pick<StudyBody, 'runs' | '
     else if (r.archived) skips.push({ runId: r.id, phaseId: null, reason: 'archived' });
   }
   const byRun = new Map<string, VerdictRow[]>();
-  for (const v of verdicts) byRun.set(v.run_id, [...(byRun.get(v.run_id) ?? []), v]);
+  for (const v of verdicts) {
+    const list = byRun.get(v.run_id);
+    if (list) list.push(v);
+    else byRun.set(v.run_id, [v]);
+  }
+  let judgedRuns = 0;
   for (const runId of eligible) {
     const judged = byRun.get(runId) ?? [];
     let kept = 0;
@@ -108,13 +113,14 @@ export async function planStudy(db: DataSource, body: Pick<StudyBody, 'runs' | '
         estimateUsd: price ? round6(costUsd({ input, output }, price)) : 0,
       });
     }
-    if (kept === 0) skips.push({ runId, phaseId: null, reason: judged.length === 0 ? 'no judged phase with stored candidates (a fork that reused its outputs, or single-candidate phases)' : 'every judged phase lost its candidates' });
+    if (kept > 0) judgedRuns += 1;
+    else skips.push({ runId, phaseId: null, reason: judged.length === 0 ? 'no judged phase with stored candidates (a fork that reused its outputs, or single-candidate phases)' : 'every judged phase lost its candidates' });
   }
   const skippedRuns = skips.filter((s) => s.phaseId === null).length;
   return {
     items,
     skipped: { runs: skippedRuns, phases: skippedPhases, details: skips.slice(0, MAX_SKIP_DETAILS) },
-    runs: eligible.length - skips.filter((s) => s.phaseId === null && eligible.includes(s.runId)).length,
+    runs: judgedRuns,
     candidates,
     tokens,
     estimateUsd: round6(items.reduce((n, i) => n + i.estimateUsd, 0)),
