@@ -2,7 +2,7 @@ import { DEFAULT_FRONTIER_EPSILON, type FrontierModel, type FrontierPhase, type 
 import type { DataSource } from '@conclave/read-models';
 import { instant } from '../http/date-range';
 import { notFound } from '../http/ids';
-import { paretoFrontier, recommend, round, type Placed } from './frontier';
+import { key, paretoFrontier, recommend, round, type Placed } from './frontier';
 
 /**
  * The producers' settled candidates of the template phases in range, one row each, with what the
@@ -104,7 +104,7 @@ function phaseView(p: PhaseRow, rows: ModelRow[], epsilon: number): FrontierPhas
   const models = rows.map(modelFigures);
   const placed: Placed[] = models.flatMap((m) => (m.meanScore === null ? [] : [{ provider: m.provider, model: m.model, meanScore: m.meanScore, meanCostUsd: m.meanCostUsd }]));
   const { frontier, dominatedBy } = paretoFrontier(placed);
-  const onFrontier = new Set(frontier.map((m) => `${m.provider}/${m.model}`));
+  const onFrontier = new Set(frontier.map(key));
   return {
     templateId: p.template_id,
     templateName: p.template_name,
@@ -113,7 +113,7 @@ function phaseView(p: PhaseRow, rows: ModelRow[], epsilon: number): FrontierPhas
     kind: p.kind,
     judgedRounds: p.judged_rounds,
     models: models
-      .map((m) => ({ ...m, onFrontier: onFrontier.has(`${m.provider}/${m.model}`), dominatedBy: dominatedBy.get(`${m.provider}/${m.model}`) ?? null }))
+      .map((m) => ({ ...m, onFrontier: onFrontier.has(key(m)), dominatedBy: dominatedBy.get(key(m)) ?? null }))
       .sort((a, b) => a.meanCostUsd - b.meanCostUsd || a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model)),
     frontier,
     recommendation: recommend(placed, epsilon, (m) => `${m.model} (${m.provider})`),

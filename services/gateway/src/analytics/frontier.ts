@@ -12,7 +12,8 @@ export interface Placed extends FrontierModelRef {
  */
 const TOLERANCE = 1e-9;
 
-const key = (m: FrontierModelRef) => `${m.provider}/${m.model}`;
+/** a model's identity in a phase: `provider/model` */
+export const key = (m: FrontierModelRef) => `${m.provider}/${m.model}`;
 const byName = (a: FrontierModelRef, b: FrontierModelRef) => key(a).localeCompare(key(b));
 /** cheapest first; at one cost the better score, then by name (a total order: results do not depend on input order) */
 const cheapestFirst = (a: Placed, b: Placed) => a.meanCostUsd - b.meanCostUsd || b.meanScore - a.meanScore || byName(a, b);
