@@ -962,6 +962,7 @@ function applyToRun(fold: BatchFold, e: Recorded<RunEvent>, run: RunState, runId
 function startRun(fold: BatchFold, e: EventOf<'RunStarted'> & { sequence: number }, runId: string, at: Date): void {
   const d = e.data;
   if (d.runId !== runId) throw new PoisonEventError(e.sequence, e.type, `data.runId ${d.runId} does not match stream ${e.streamId}`);
+  const budgetRules = budgetRulesOf(d);
   fold.addRun(
     e,
     {
@@ -989,7 +990,7 @@ function startRun(fold: BatchFold, e: EventOf<'RunStarted'> & { sequence: number
       phases_total: d.template.phases.length,
       phases_done: 0,
       trace_id: d.trace?.traceId ?? null,
-      budget_policy: budgetRulesOf(d) ? stored({ rules: budgetRulesOf(d), decisions: [] }) : null,
+      budget_policy: budgetRules ? stored({ rules: budgetRules, decisions: [] }) : null,
     },
     d.template.phases.map((phase, position) => ({
       run_id: runId,
