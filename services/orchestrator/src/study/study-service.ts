@@ -1,9 +1,11 @@
 import { JudgeCandidates, studyWorkId, type EventData, type Recorded, type StudyEvent } from '@conclave/contracts';
 import { ConcurrencyError, type AppendMeta, type EventLog } from '@conclave/event-log';
 import type { Logger } from '@conclave/service-kit';
-import { decideStudy, foldStudy, type StudyInput, type StudyItemState, type StudyState } from './decide';
+import { decideStudy, evolveStudy, foldStudy, type StudyInput, type StudyItemState, type StudyState } from './decide';
 
 const MAX_CONFLICTS = 8;
+/** run id → its log as read once in one pass (a decision's publish, the boot repair) */
+type RunLogs = Map<string, Promise<Recorded[]>>;
 
 export interface StudyOutcome {
   appended: Recorded[];
@@ -49,7 +51,7 @@ export class StudyService {
       if (decided.length === 0) return { appended: [], sequence: last };
       try {
         const appended = await this.log.append('study', studyId, decided, last, meta);
-        const after = foldStudy([...events, ...appended] as Recorded<StudyEvent>[]);
+        const after = (appended as Recorded<StudyEvent>[]).reduce(evolveStudy, state);
         const unavailable = await this.publishRequested(after, appended);
         let outcome: StudyOutcome = { appended, sequence: appended[appended.length - 1]!.sequence };
         // decided here, inside this study's turn (handle would wait for the turn it is in)
@@ -69,18 +71,19 @@ export class StudyService {
   private async publishRequested(state: StudyState, events: readonly Recorded[]): Promise<StudyInput[]> {
     if (state.status === 'none') return [];
     const unavailable: StudyInput[] = [];
+    const runLogs: RunLogs = new Map();
     for (const e of events) {
       if (e.type !== 'StudyJudgeRequested') continue;
       const item = state.items.get(e.data.itemId);
-      const missing = item ? await this.publishItem(state, item, e.data) : null;
+      const missing = item ? await this.publishItem(state, item, e.data, runLogs) : null;
       if (missing) unavailable.push(missing);
     }
     return unavailable;
   }
 
-  private async publishItem(state: Exclude<StudyState, { status: 'none' }>, s: StudyItemState, request: EventData<'StudyJudgeRequested'>): Promise<StudyInput | null> {
+  private async publishItem(state: Exclude<StudyState, { status: 'none' }>, s: StudyItemState, request: EventData<'StudyJudgeRequested'>, runLogs: RunLogs): Promise<StudyInput | null> {
     const { item } = s;
-    const stored = await this.storedRequest(item.runId, item.phaseId, item.attempt);
+    const stored = await this.storedRequest(runLogs, item.runId, item.phaseId, item.attempt);
     const wanted = new Set(item.candidates.map((c) => c.candidateId));
     const candidates = stored?.candidates.filter((c) => wanted.has(c.candidateId) && c.output !== undefined && c.output !== null) ?? [];
     if (!stored || candidates.length < 2) {
@@ -110,12 +113,20 @@ export class StudyService {
     return null;
   }
 
-  /** The phase attempt's `select` judge request as the run's log recorded it (its last, after redispatches). */
-  private async storedRequest(runId: string, phaseId: string, attempt: number): Promise<EventData<'JudgeRequested'> | null> {
-    const events = await this.log.read('run', runId).catch((err: unknown) => {
-      this.logger.warn({ err, runId }, 'study: the run could not be read');
-      return [] as Recorded[];
-    });
+  /**
+   * The phase attempt's `select` judge request as the run's log recorded it (its last, after
+   * redispatches). A run's log is read once per pass (`runLogs`): a study's items share runs.
+   */
+  private async storedRequest(runLogs: RunLogs, runId: string, phaseId: string, attempt: number): Promise<EventData<'JudgeRequested'> | null> {
+    let read = runLogs.get(runId);
+    if (!read) {
+      read = this.log.read('run', runId).catch((err: unknown) => {
+        this.logger.warn({ err, runId }, 'study: the run could not be read');
+        return [] as Recorded[];
+      });
+      runLogs.set(runId, read);
+    }
+    const events = await read;
     let found: EventData<'JudgeRequested'> | null = null;
     for (const e of events) {
       if (e.type === 'JudgeRequested' && e.data.phaseId === phaseId && e.data.attempt === attempt && e.data.purpose === 'select') found = e.data;
@@ -136,17 +147,20 @@ export class StudyService {
       if (batch.length === 0) break;
       for (const e of batch) {
         const id = e.streamId.slice('study:'.length);
-        byStudy.set(id, [...(byStudy.get(id) ?? []), e as Recorded<StudyEvent>]);
+        const events = byStudy.get(id);
+        if (events) events.push(e as Recorded<StudyEvent>);
+        else byStudy.set(id, [e as Recorded<StudyEvent>]);
       }
       after = batch[batch.length - 1]!.sequence;
     }
     let published = 0;
+    const runLogs: RunLogs = new Map();
     for (const [studyId, events] of byStudy) {
       const state = foldStudy(events);
       if (state.status !== 'running') continue;
       for (const s of state.items.values()) {
         if (s.status !== 'requested' || !s.token) continue;
-        const missing = await this.publishItem(state, s, { itemId: s.item.itemId, attempt: s.attempt, attemptToken: s.token });
+        const missing = await this.publishItem(state, s, { itemId: s.item.itemId, attempt: s.attempt, attemptToken: s.token }, runLogs);
         if (missing) await this.handle(studyId, missing, { ...meta, correlationId: studyId });
         else published += 1;
       }
