@@ -1,11 +1,10 @@
 import type { AnalyticsView, DailyCost, ModelAnalytics, PhaseAnalytics, TemplateAnalytics, TopRun } from '@conclave/contracts';
-import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useMemo, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { AXIS, GRID, TOOLTIP_STYLE, usdTick } from '../ui/chart-style';
 import { formatDuration, formatTokens, formatUsd } from '../lib/format';
-import { useRoom } from '../live/use-room';
 import { FeatureError } from '../ui/FeatureError';
 import { Loading } from '../ui/Loading';
 import { SelectField } from '../ui/Select';
@@ -14,17 +13,11 @@ import { analyticsKey, fetchAnalytics } from './api';
 import { RangePicker, useTimeRange } from './RangePicker';
 import { describeRange, everyDay, rangeOnly } from './range';
 import { SortableTable, type SortableColumn } from './SortableTable';
+import { formatRate, useLiveRefresh } from './shared';
 import './analytics.css';
 
-/** a rate as a whole percentage ("—" without one) */
-export function formatRate(rate: number | null): string {
-  return rate === null ? '—' : `${Math.round(rate * 100)}%`;
-}
 const tokensCell = (t: { input: number; output: number }) => `${formatTokens(t.input)} in / ${formatTokens(t.output)} out`;
 const ALL = '';
-/** events after which the figures may have moved; refetches are at most one per REFRESH_MS */
-const REFRESHING = new Set(['RunStarted', 'RunCompleted', 'RunFailed', 'RunCancelled', 'CandidateGenerated', 'CandidateFailed', 'VerdictRecorded', 'PhaseCompleted', 'PhaseFailed']);
-const REFRESH_MS = 5_000;
 
 /**
  * Analytics over a time range: per template (runs, success and failure rates, duration p50/p95,
@@ -90,27 +83,6 @@ export default function AnalyticsPage() {
       ) : null}
     </div>
   );
-}
-
-/** Refetch the figures (every ['analytics', …] query: the frontier's too) when runs progress, at most every REFRESH_MS. */
-export function useLiveRefresh() {
-  const qc = useQueryClient();
-  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  useEffect(
-    () => () => {
-      if (timer.current) clearTimeout(timer.current);
-    },
-    [],
-  );
-  useRoom('runs', {
-    onEvent: (e) => {
-      if (!REFRESHING.has(e.type) || timer.current) return;
-      timer.current = setTimeout(() => {
-        timer.current = null;
-        void qc.invalidateQueries({ queryKey: ['analytics'] });
-      }, REFRESH_MS);
-    },
-  });
 }
 
 function Totals({ data }: { data: AnalyticsView }) {

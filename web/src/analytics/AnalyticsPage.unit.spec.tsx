@@ -3,7 +3,8 @@
 import { fakeFetch, renderWithProviders } from '../test/render';
 import type { AnalyticsView } from '@conclave/contracts';
 import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
-import AnalyticsPage, { formatRate } from './AnalyticsPage';
+import AnalyticsPage from './AnalyticsPage';
+import { formatRate } from './shared';
 
 jest.mock('../live/use-room', () => ({ useRoom: () => undefined }));
 

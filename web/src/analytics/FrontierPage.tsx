@@ -10,10 +10,10 @@ import { AXIS, GRID, TOOLTIP_STYLE, usdTick } from '../ui/chart-style';
 import { FeatureError } from '../ui/FeatureError';
 import { Loading } from '../ui/Loading';
 import { SelectField } from '../ui/Select';
-import { formatRate, useLiveRefresh } from './AnalyticsPage';
 import { fetchFrontier, frontierKey } from './api';
 import { RangePicker, useTimeRange } from './RangePicker';
 import { describeRange, rangeOnly, utcDay } from './range';
+import { formatRate, useLiveRefresh } from './shared';
 import { SortableTable, type SortableColumn } from './SortableTable';
 import './analytics.css';
 
