@@ -1,10 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { AnalyticsView, RunView, TemplateInput } from '@conclave/contracts';
-import { createTestEnv, eventually, FakeLlmServer, openai, REPO_ROOT, startStack, type FakeReply, type RecordedRequest, type Stack, type TestEnv } from '@conclave/testing';
-import { launchChromium } from './support/browser';
+import { eventually, FakeLlmServer, openai, type FakeReply, type RecordedRequest, type Stack, type TestEnv } from '@conclave/testing';
 import { seriousViolations } from './support/axe';
+import { closeDashboard, openDashboard, screenshot } from './support/dashboard';
 
 /**
  * The analytics page after a handful of runs on the whole stack: two templates whose candidates
@@ -13,7 +11,6 @@ import { seriousViolations } from './support/axe';
  * prompts carrying FAIL-ME with a 400). Every figure the page shows is checked against the API,
  * and the API's against the runs themselves. Needs `web/dist` (cd web && npx vite build).
  */
-const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
 const FAIL = 'FAIL-ME';
 
 /** A summary for every candidate; a 400 (not retried) for a prompt carrying FAIL-ME. */
@@ -41,7 +38,7 @@ describe('the analytics page end to end', () => {
     const res = await fetch(`${stack.url}/api/v1${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
     return { status: res.status, body: (await res.json()) as T };
   };
-  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `analytics-${name}.png`), fullPage: true });
+  const shot = (name: string) => screenshot(page, `analytics-${name}`);
   /** the page's own GET /analytics answer after `action` (the figures it renders) */
   const analyticsAfter = async (action: () => Promise<unknown>): Promise<{ query: URLSearchParams; body: AnalyticsView }> => {
     const response = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/analytics' && r.status() === 200, { timeout: 15_000 });
@@ -54,10 +51,9 @@ describe('the analytics page end to end', () => {
   const rowKeys = (testId: string) => page.locator(`[data-testid="${testId}"] tbody tr`).evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-row-key')));
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     fake = (await FakeLlmServer.start()).respond(responder);
-    env = await createTestEnv('e2e');
-    stack = await startStack(env, { label: `e2e-analytics-${env.id}` });
+    // axe-core is an inline script: the dashboard's CSP is bypassed for this test's pages
+    ({ env, stack, browser, page } = await openDashboard({ envPrefix: 'e2e', label: 'e2e-analytics', context: { bypassCSP: true, viewport: { width: 1400, height: 1000 } } }));
     const provider = await api('/providers', { method: 'POST', body: JSON.stringify({ name: 'openai', kind: 'openai', apiKey: 'sk-analytics-e2e', baseUrl: fake.url }) });
     expect(provider.status).toBe(201);
     const templates: Record<'alpha' | 'beta', TemplateInput> = {
@@ -100,14 +96,9 @@ describe('the analytics page end to end', () => {
       );
     }
     expect(runs.map((r) => [r.name, r.status])).toEqual(starts.map(([key, topic]) => [`${key} ${topic}`, topic === FAIL ? 'failed' : 'completed']));
-    browser = await launchChromium();
-    // axe-core is an inline script: the dashboard's CSP is bypassed for this test's pages
-    page = await (await browser.newContext({ bypassCSP: true, viewport: { width: 1400, height: 1000 } })).newPage();
   });
   afterAll(async () => {
-    await browser?.close();
-    if (stack) await stack.stop();
-    await env?.dispose();
+    await closeDashboard({ browser, stack, env });
     await fake?.close();
   });
 

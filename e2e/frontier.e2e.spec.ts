@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { FrontierView, RunView, TemplateInput } from '@conclave/contracts';
-import { createTestEnv, eventually, FakeLlmServer, openai, REPO_ROOT, startStack, type FakeReply, type RecordedRequest, type Stack, type TestEnv } from '@conclave/testing';
-import { launchChromium } from './support/browser';
+import { eventually, FakeLlmServer, openai, type FakeReply, type RecordedRequest, type Stack, type TestEnv } from '@conclave/testing';
 import { seriousViolations } from './support/axe';
+import { closeDashboard, openDashboard, screenshot } from './support/dashboard';
 
 /**
  * The quality–cost frontier page after real runs on the whole stack: one phase asks four priced
@@ -18,7 +16,6 @@ import { seriousViolations } from './support/axe';
  * chart, recommendation, table and back-test link are checked against its GET /analytics/frontier
  * answer (whose figures the int spec proves against SQL). Needs a build (node scripts/build.mjs).
  */
-const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
 
 /** The simulated judge's score of a `{ summary }` output for one criterion, to 3 decimals. */
 function simulatedScore(criterion: string, summary: string): number {
@@ -61,7 +58,7 @@ describe('the quality–cost frontier page end to end', () => {
     const res = await fetch(`${stack.url}/api/v1${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
     return { status: res.status, body: (await res.json()) as T };
   };
-  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `frontier-${name}.png`), fullPage: true });
+  const shot = (name: string) => screenshot(page, `frontier-${name}`);
   /** the page's own GET /analytics/frontier answer after `action` */
   const frontierAfter = async (action: () => Promise<unknown>): Promise<{ query: URLSearchParams; body: FrontierView }> => {
     const response = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/analytics/frontier' && r.status() === 200, { timeout: 15_000 });
@@ -73,10 +70,9 @@ describe('the quality–cost frontier page end to end', () => {
     page.getByTestId('frontier-point').evaluateAll((els) => els.map((el) => ({ model: el.getAttribute('data-model'), kind: el.getAttribute('data-kind'), cost: Number(el.getAttribute('data-cost')), score: Number(el.getAttribute('data-score')) })));
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     fake = (await FakeLlmServer.start()).respond(responder);
-    env = await createTestEnv('e2e');
-    stack = await startStack(env, { label: `e2e-frontier-${env.id}` });
+    // axe-core is an inline script: the dashboard's CSP is bypassed for this test's pages
+    ({ env, stack, browser, page } = await openDashboard({ envPrefix: 'e2e', label: 'e2e-frontier', context: { bypassCSP: true, viewport: { width: 1400, height: 1100 } } }));
     expect((await api('/providers', { method: 'POST', body: JSON.stringify({ name: 'openai', kind: 'openai', apiKey: 'sk-frontier-e2e', baseUrl: fake.url }) })).status).toBe(201);
     const template: TemplateInput = {
       name: `frontier ${env.id}`,
@@ -109,14 +105,9 @@ describe('the quality–cost frontier page end to end', () => {
       }, `run ${id} to finish`, 90_000);
       expect(run.status).toBe('completed');
     }
-    browser = await launchChromium();
-    // axe-core is an inline script: the dashboard's CSP is bypassed for this test's pages
-    page = await (await browser.newContext({ bypassCSP: true, viewport: { width: 1400, height: 1100 } })).newPage();
   });
   afterAll(async () => {
-    await browser?.close();
-    if (stack) await stack.stop();
-    await env?.dispose();
+    await closeDashboard({ browser, stack, env });
     await fake?.close();
   });
 
