@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import { join, resolve } from 'node:path';
 import { Logger as NestLogger } from '@nestjs/common';
-import { ConfigError, createLogger, metricsSettings, PinoNestLogger, serveMetrics, type Logger, type RunningService, type StartService } from '@conclave/service-kit';
-import { flushTracing, startTracing } from '@conclave/service-kit';
+import { ConfigError, createLogger, flushTracing, metricsSettings, PinoNestLogger, serveMetrics, startTracing, type Logger, type RunningService, type StartService } from '@conclave/service-kit';
 import { hostedEnv, selectServices, type HostedService } from './hosted-env';
 
 /**
