@@ -1,5 +1,5 @@
 import { DEFAULT_FRONTIER_EPSILON, type FrontierModel, type FrontierPhase, type FrontierQuery, type FrontierView } from '@conclave/contracts';
-import type { DataSource } from '@conclave/read-models';
+import { ReadModelQueries, type DataSource } from '@conclave/read-models';
 import { instant } from '../http/date-range';
 import { notFound } from '../http/ids';
 import { key, paretoFrontier, recommend, round, type Placed } from './frontier';
@@ -143,10 +143,7 @@ function modelFigures(r: ModelRow): Omit<FrontierModel, 'onFrontier' | 'dominate
 
 /** An unknown template, or a phase id no version of it (of any template, without one) declares, is a 404. */
 async function ensureKnown(db: DataSource, query: FrontierQuery): Promise<void> {
-  if (query.templateId !== undefined) {
-    const found = (await db.query('SELECT 1 FROM templates WHERE id = $1', [query.templateId])) as unknown[];
-    if (found.length === 0) throw notFound('template', query.templateId);
-  }
+  if (query.templateId !== undefined && !(await new ReadModelQueries(db).templateExists(query.templateId))) throw notFound('template', query.templateId);
   if (query.phaseId !== undefined) {
     const found = (await db.query(
       `SELECT 1 FROM template_versions tv CROSS JOIN LATERAL jsonb_array_elements(tv.template -> 'phases') ph

@@ -1,5 +1,5 @@
 import { ConclaveError, costUsd, type ModelPrice, type StudyBody, type StudyItem, type StudySkip, type StudySkipped } from '@conclave/contracts';
-import type { DataSource } from '@conclave/read-models';
+import { ReadModelQueries, type DataSource } from '@conclave/read-models';
 
 /** Skips listed one by one in a study (the counts are always whole). */
 const MAX_SKIP_DETAILS = 200;
@@ -41,8 +41,7 @@ interface VerdictRow {
  */
 export async function planStudy(db: DataSource, body: Pick<StudyBody, 'runs' | 'phases'>, price: ModelPrice | null): Promise<StudyPlan> {
   if (!Array.isArray(body.runs)) {
-    const known: unknown[] = await db.query('SELECT 1 FROM templates WHERE id = $1', [body.runs.templateId]);
-    if (known.length === 0) throw new ConclaveError('not_found', `template ${body.runs.templateId} does not exist`, { field: 'runs.templateId' });
+    if (!(await new ReadModelQueries(db).templateExists(body.runs.templateId))) throw new ConclaveError('not_found', `template ${body.runs.templateId} does not exist`, { field: 'runs.templateId' });
   }
   const scope = Array.isArray(body.runs)
     ? await db.query(
