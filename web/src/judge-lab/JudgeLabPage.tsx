@@ -6,7 +6,7 @@ import { api } from '../api/endpoints';
 import { keys } from '../api/keys';
 import { formatDateTime, formatUsd } from '../lib/format';
 import { useRoom } from '../live/use-room';
-import { candidateLabel } from '../run/PhasePanel';
+import { candidateLabel } from '../run/candidate-label';
 import { Button } from '../ui/Button';
 import { ErrorNotice } from '../ui/ErrorNotice';
 import { JsonBlock } from '../ui/JsonBlock';

@@ -9,6 +9,7 @@ import { useNow } from '../lib/use-now';
 import { JsonBlock } from '../ui/JsonBlock';
 import { StatusBadge } from '../ui/StatusBadge';
 import { ArtifactContent } from './ArtifactContent';
+import { candidateLabel } from './candidate-label';
 import { LoopRounds } from './loop/LoopRounds';
 import { candidateRoundLabel, candidateScore, phaseWinnerId } from './loop/loop-rounds';
 import { CandidateConversation } from './conversation/ConversationViewer';
@@ -175,10 +176,6 @@ export function PhasePanel({ view, phase, live, onSequence, onClose, at }: Props
       )}
     </section>
   );
-}
-
-export function candidateLabel(c: Pick<CandidateView, 'provider' | 'model' | 'id'>): string {
-  return c.provider || c.model ? `${c.provider}/${c.model}` : c.id;
 }
 
 function CandidateCard({
