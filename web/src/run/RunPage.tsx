@@ -211,15 +211,9 @@ function RunPage({ id }: { id: string }) {
           <h2 id="usage-heading">Spend by model</h2>
           <span className="muted">Tokens and cost by provider and model, judges included, over every attempt.</span>
         </div>
-        {past ? (
-          <Suspense fallback={<Loading label="Loading chart…" />}>
-            <PastUsage items={scrub.usage ?? []} />
-          </Suspense>
-        ) : (
-          <Suspense fallback={<Loading label="Loading chart…" />}>
-            <RunUsageChart runId={view.id} sequence={view.sequence} />
-          </Suspense>
-        )}
+        <Suspense fallback={<Loading label="Loading chart…" />}>
+          {past ? <PastUsage items={scrub.usage ?? []} /> : <RunUsageChart runId={view.id} sequence={view.sequence} />}
+        </Suspense>
       </section>
     </div>
   );
