@@ -64,9 +64,9 @@ export function useAlertList(status: AlertStatus, limit = 50) {
   });
 }
 
-/** Acknowledge one alert (idempotent on the server); refreshes every alert query once it is recorded. */
 /**
- * Acknowledge an alert; its outcome is toasted here, in the mutation's own callbacks: the row that
+ * Acknowledge an alert (idempotent on the server); refreshes every alert query once it is recorded.
+ * Its outcome is toasted here, in the mutation's own callbacks: the row that
  * asked is usually gone by then (the alerts room removes it from the open list before the POST
  * answers), and a caller's per-call callbacks do not run once it has unmounted.
  */
