@@ -78,7 +78,9 @@ export const StudyItem = z.object({
 export type StudyItem = z.infer<typeof StudyItem>;
 export const StudySkip = z.object({ runId: z.string(), phaseId: z.string().nullable(), reason: z.string() });
 export type StudySkip = z.infer<typeof StudySkip>;
-export const StudySkipped = z.object({ runs: z.number().int().nonnegative(), phases: z.number().int().nonnegative(), details: z.array(StudySkip).max(200) });
+/** Skips a study lists one by one (its counts are always whole). */
+export const STUDY_MAX_SKIP_DETAILS = 200;
+export const StudySkipped = z.object({ runs: z.number().int().nonnegative(), phases: z.number().int().nonnegative(), details: z.array(StudySkip).max(STUDY_MAX_SKIP_DETAILS) });
 export type StudySkipped = z.infer<typeof StudySkipped>;
 
 /** A study id is a subject token and a stream id. */

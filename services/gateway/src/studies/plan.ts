@@ -1,8 +1,6 @@
-import { ConclaveError, costUsd, type ModelPrice, type StudyBody, type StudyItem, type StudySkip, type StudySkipped } from '@conclave/contracts';
+import { ConclaveError, costUsd, STUDY_MAX_SKIP_DETAILS, type ModelPrice, type StudyBody, type StudyItem, type StudySkip, type StudySkipped } from '@conclave/contracts';
 import { ReadModelQueries, type DataSource } from '@conclave/read-models';
 
-/** Skips listed one by one in a study (the counts are always whole). */
-const MAX_SKIP_DETAILS = 200;
 /** judge prompt tokens beyond the candidates' outputs (instructions, task, criteria) */
 const PROMPT_OVERHEAD_TOKENS = 400;
 /** judge answer tokens per candidate (scores and a share of the rationale) */
@@ -118,7 +116,7 @@ export async function planStudy(db: DataSource, body: Pick<StudyBody, 'runs' | '
   const skippedRuns = skips.filter((s) => s.phaseId === null).length;
   return {
     items,
-    skipped: { runs: skippedRuns, phases: skippedPhases, details: skips.slice(0, MAX_SKIP_DETAILS) },
+    skipped: { runs: skippedRuns, phases: skippedPhases, details: skips.slice(0, STUDY_MAX_SKIP_DETAILS) },
     runs: judgedRuns,
     candidates,
     tokens,
