@@ -244,13 +244,18 @@ function StudyList({ selected, onOpen }: { selected: string | null; onOpen: (id:
               <Button variant={s.id === selected ? 'primary' : 'ghost'} size="small" aria-current={s.id === selected ? 'true' : undefined} onClick={() => onOpen(s.id)} data-testid="study-link">
                 {s.name ?? s.id.slice(0, 8)} · {s.judge.provider}/{s.judge.model}
               </Button>
-              <StatusBadge status={s.status === 'completed' ? 'completed' : 'running'} label={s.status} /> <span className="muted">{formatDateTime(s.startedAt)}</span>
+              <StudyStatus status={s.status} /> <span className="muted">{formatDateTime(s.startedAt)}</span>
             </li>
           ))}
         </ul>
       )}
     </section>
   );
+}
+
+/** A study's status on the run palette: running until it completes. */
+function StudyStatus({ status }: { status: StudySummary['status'] }) {
+  return <StatusBadge status={status === 'completed' ? 'completed' : 'running'} label={status} />;
 }
 
 /* ------------------------------------------------------------------ one study: progress and report */
@@ -293,7 +298,7 @@ function Progress({ study: s }: { study: StudyView }) {
     <div className="judge-lab__progress" data-testid="study-progress">
       <label>
         <span>
-          <StatusBadge status={s.status === 'completed' ? 'completed' : 'running'} label={s.status} /> {done} of {s.items} verdicts settled ({s.judged} judged, {s.failed} failed)
+          <StudyStatus status={s.status} /> {done} of {s.items} verdicts settled ({s.judged} judged, {s.failed} failed)
         </span>
         <progress max={Math.max(1, s.items)} value={s.items === 0 ? 1 : done} />
       </label>
