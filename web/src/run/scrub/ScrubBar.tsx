@@ -7,7 +7,7 @@ import { api } from '../../api/endpoints';
 import { formatDateTime } from '../../lib/format';
 import { Button } from '../../ui/Button';
 import { toastOutcome } from '../../ui/toast';
-import { describeEvent, forkTargets, isPhaseBoundary, nearestBoundary, SPEEDS, type Speed } from './scrub-model';
+import { describeEvent, eventPhaseId, forkTargets, isPhaseBoundary, nearestBoundary, SPEEDS, type Speed } from './scrub-model';
 import type { Scrub } from './use-scrub';
 import './scrub.css';
 
@@ -83,7 +83,7 @@ export function ScrubBar({ scrub, runId }: { scrub: Scrub; runId: string }) {
       {active && event && (
         <p className="scrub__status" aria-live={scrub.playing ? 'off' : 'polite'} data-testid="scrub-status">
           <span className="mono">#{event.sequence}</span> · {event.type}
-          {typeof (event.data as { phaseId?: unknown }).phaseId === 'string' && <> · {(event.data as { phaseId: string }).phaseId}</>} · {formatDateTime(event.occurredAt)}
+          {eventPhaseId(event) !== undefined && <> · {eventPhaseId(event)}</>} · {formatDateTime(event.occurredAt)}
         </p>
       )}
       {active && scrub.view && (

@@ -44,9 +44,15 @@ export function parseAt(value: string | null): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
+/** The phase an event is about, when its data names one. */
+export function eventPhaseId(event: SocketEvent): string | undefined {
+  const phaseId = (event.data as { phaseId?: unknown } | null)?.phaseId;
+  return typeof phaseId === 'string' ? phaseId : undefined;
+}
+
 /** What the slider says about an event: "12 of 57 · PhaseCompleted · discovery". */
 export function describeEvent(event: SocketEvent | undefined, index: number, total: number): string {
   if (!event) return `before the first of ${total} events`;
-  const phaseId = (event.data as { phaseId?: unknown } | null)?.phaseId;
-  return `event ${index + 1} of ${total} · ${event.type}${typeof phaseId === 'string' ? ` · ${phaseId}` : ''}`;
+  const phaseId = eventPhaseId(event);
+  return `event ${index + 1} of ${total} · ${event.type}${phaseId !== undefined ? ` · ${phaseId}` : ''}`;
 }
