@@ -1,12 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { join } from 'node:path';
 import type { ClientConfig, RunView, TemplateSummary } from '@conclave/contracts';
-import { createTestEnv, eventually, freePort, REPO_ROOT, startStack, waitForOk, type Stack, type TestEnv } from '@conclave/testing';
+import { createTestEnv, eventually, startStack, type Stack, type TestEnv } from '@conclave/testing';
 import { launchChromium } from './support/browser';
 import { OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver';
 import { restClient } from './support/rest';
+import { startSingleProcessStack } from './support/single-process';
 
 /**
  * Issue 14 §3, what an operator checks in Jaeger: the five services (one process each, as docker
@@ -178,29 +175,12 @@ describe('one OpenTelemetry trace per run, across services', () => {
 
   it('records a run as one trace with the five services in one process (one SDK; spans carry their service module)', async () => {
     await stack.stop();
-    const port = await freePort();
-    // each hosted service connects as its own NATS user: <SERVICE>__NATS_USER… (services/stack hosted-env)
-    const perService = Object.fromEntries(
-      (['orchestrator', 'projector', 'llm-worker', 'judge', 'gateway'] as const).flatMap((s) =>
-        Object.entries(env.nats?.serviceEnv(s) ?? {}).map(([k, v]) => [`${s.toUpperCase().replace(/-/g, '_')}__${k}`, v]),
-      ),
-    );
-    const child: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, 'services', 'stack', 'dist', 'main.js')], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...env.serviceEnv, ...perService, ...otelEnv(), PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_PER_MINUTE: '1000000', CONCLAVE_MASTER_KEY: randomBytes(32).toString('base64'), INSTANCE_ID: `stack-${env.id}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const log = createWriteStream(join(stack.logDir, 'stack.log'));
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
+    const single = await startSingleProcessStack(env, { logDir: stack.logDir, extraEnv: otelEnv() });
     try {
-      stack = { ...stack, url: `http://127.0.0.1:${port}` };
-      await waitForOk(`${stack.url}/api/v1/health`, 60_000);
+      stack = { ...stack, url: single.url };
       await expectOneTrace(await runPipeline(), () => 'conclave');
     } finally {
-      const exited = new Promise((done) => child.once('exit', done));
-      child.kill('SIGTERM');
-      await exited;
+      await single.stop();
     }
   }, 180_000);
 });
