@@ -1,12 +1,12 @@
 import type { z } from 'zod';
 import { ConclaveError, IsoInstant } from '@conclave/contracts';
-import { parseOr400 } from './parse';
+import { badRequest } from './parse';
 
 /**
  * Parses a query that carries a time range (`from` inclusive, `to` exclusive): a bound that is
  * not an ISO date or date-time, or `from` after `to`, is a 422 `validation` naming the field;
  * so is a query whose only faults are in `validated` (well-formed text that breaks a rule, e.g. an
- * unknown sort key); anything else that does not parse is a 400 `bad_request` (parseOr400).
+ * unknown sort key); anything else that does not parse is a 400 `bad_request` (badRequest, as parseOr400's).
  * Nothing is read before the range is known to be sound.
  */
 export function parseRangedQuery<S extends z.ZodType<{ from?: string; to?: string }>>(schema: S, query: unknown, validated: readonly string[] = []): z.infer<S> {
@@ -17,15 +17,16 @@ export function parseRangedQuery<S extends z.ZodType<{ from?: string; to?: strin
       throw new ConclaveError('validation', `${field} must be an ISO date (2026-01-31) or date-time with an offset (2026-01-31T12:00:00Z)`, { field, value: raw[field] });
     }
   }
-  if (validated.length > 0) {
-    const result = schema.safeParse(query);
-    const issues = result.success ? [] : result.error.issues;
-    if (issues.length > 0 && issues.every((i) => validated.includes(String(i.path[0])))) {
+  const result = schema.safeParse(query);
+  if (!result.success) {
+    const issues = result.error.issues;
+    if (validated.length > 0 && issues.every((i) => validated.includes(String(i.path[0])))) {
       const field = String(issues[0]!.path[0]);
       throw new ConclaveError('validation', `invalid query: ${field}: ${issues[0]!.message}`, { field, issues });
     }
+    throw badRequest(issues, 'query');
   }
-  const parsed = parseOr400(schema, query, 'query');
+  const parsed: z.infer<S> = result.data;
   const from = instant(parsed.from);
   const to = instant(parsed.to);
   if (from !== null && to !== null && Date.parse(from) > Date.parse(to)) {

@@ -7,12 +7,15 @@ import { requestIdOf } from './request-context';
 /** Parse with a contract schema; a failure is a 400 `bad_request` carrying zod's issues. */
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(value);
-  if (!result.success) {
-    const first = result.error.issues[0];
-    const where = first && first.path.length > 0 ? ` at ${first.path.map(String).join('.')}` : '';
-    throw new ConclaveError('bad_request', `invalid ${what}${first ? `: ${first.message}${where}` : ''}`, { issues: result.error.issues });
-  }
+  if (!result.success) throw badRequest(result.error.issues, what);
   return result.data;
+}
+
+/** The 400 `bad_request` of a value that did not parse: its first issue, where it is. */
+export function badRequest(issues: readonly z.ZodIssue[], what: string): ConclaveError {
+  const first = issues[0];
+  const where = first && first.path.length > 0 ? ` at ${first.path.map(String).join('.')}` : '';
+  return new ConclaveError('bad_request', `invalid ${what}${first ? `: ${first.message}${where}` : ''}`, { issues });
 }
 
 /**
