@@ -174,7 +174,8 @@ describe('StartRunForm: inputs from the schema, estimate, prompt preview and aut
     });
     renderWithProviders(<StartRunForm template={planned()} />);
 
-    const idea = await screen.findByLabelText(/^Idea/);
+    // the form is a lazy chunk (@rjsf): its first import is compiled here, which a busy machine makes slow
+    const idea = await screen.findByLabelText(/^Idea/, undefined, { timeout: 15_000 });
     fireEvent.change(idea, { target: { value: 'a bike map' } });
     expect(screen.getByTestId('prompt-plan').textContent).toBe('Idea: a bike map in 2 weeks');
 
