@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import type { TemplateInput } from '@conclave/contracts';
 import type { Stack, TestEnv } from '@conclave/testing';
+import { seriousViolations } from './support/axe';
 import { closeDashboard, openDashboard, screenshot } from './support/dashboard';
 import { restClient } from './support/rest';
 
@@ -11,7 +11,6 @@ import { restClient } from './support/rest';
  * and a policy's pause says to resume. `priced-sim` is a simulated-kind provider whose models are
  * priced for reservations (see budgets.e2e.spec.ts). Needs `web/dist` (node scripts/build.mjs).
  */
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const PRICED = 'priced-sim';
 const gpt41 = { provider: PRICED, model: 'gpt-4.1', options: { latencyMs: 30 } };
 const steered = (atPct: number, rule: { action: 'switch' | 'pause'; model?: { provider: string; model: string } }): TemplateInput => ({
@@ -55,9 +54,7 @@ describe('budgets that steer on the run page', () => {
       expect.stringMatching(/^at 50%: switch later phases to priced-sim\/gpt-4\.1-nano — applied .+: budget policy at 50%: later phases \(b, c\) switch to priced-sim\/gpt-4\.1-nano/),
     ]);
     await screenshot(page, 'budgets-dialog');
-    await page.addScriptTag({ content: AXE });
-    const violations = await page.evaluate<{ id: string; impact: string | null }[]>('axe.run(document).then((r) => r.violations)');
-    expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+    expect((await seriousViolations(page)).map((v) => v.id)).toEqual([]);
   });
 
   it("shows a policy's pause with its figures and asks only to resume", async () => {
