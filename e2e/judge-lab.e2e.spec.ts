@@ -203,7 +203,12 @@ describe('re-judging studies end to end', () => {
     await page.waitForURL(/[?&]study=/);
     const studyId = new URL(page.url()).searchParams.get('study')!;
     const detail = page.locator('[data-testid="study-detail"][data-status="completed"]');
-    await detail.waitFor({ timeout: 60_000 });
+    await detail.waitFor({ timeout: 60_000 }).catch(async (err: Error) => {
+      // say which side stopped: the study itself, or the page's view of it
+      const s = await (await api(`/studies/${studyId}`)).json<StudyView>();
+      const shown = await page.getByTestId('study-detail').getAttribute('data-status', { timeout: 1_000 }).catch(() => 'no detail');
+      throw new Error(`${err.message}\nthe API: ${s.status}, ${s.judged} judged and ${s.failed} failed of ${s.items}; the page shows: ${shown}`);
+    });
     await expect(page.getByTestId('study-progress').textContent()).resolves.toContain('12 of 12 verdicts settled (12 judged, 0 failed)');
     // the list has it, selected, live over the `studies` room
     await expect(page.locator('[data-testid="study-link"][aria-current="true"]').textContent()).resolves.toBe(`${studyId.slice(0, 8)} · simulated/sim-judge`);

@@ -57,6 +57,7 @@ class OrchestratorLoops implements OnApplicationBootstrap, BeforeApplicationShut
   async beforeApplicationShutdown() {
     await this.outbox.flush(); // held phase deadlines still needed go out now; their commits are then acked
     await Promise.all(this.running.map((c) => c.stop()));
+    this.studies.stop();
     this.logger.info('consumers stopped');
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { JudgeCandidates, type EventData, type Recorded, type StartStudy, type StudyItem, type VerdictResult } from '@conclave/contracts';
 import type { AppendMeta } from '@conclave/event-log';
 import { createLogger } from '@conclave/service-kit';
-import { createTestEnv, type TestEnv } from '@conclave/testing';
+import { createTestEnv, eventually, type TestEnv } from '@conclave/testing';
 import { decideStudy, foldStudy, studyAttemptToken } from './decide';
 import { StudyService } from './study-service';
 
@@ -12,7 +12,8 @@ jest.setTimeout(30_000);
  * The study decider's shell against JetStream (ADR 023): a study's judge work is published on the
  * normal judge queue with the outputs and task of the phase's JudgeRequested in the run's own log
  * (and the study's rubric); an item whose run has no such request fails for good; a verdict
- * completes the study; work a crash left unpublished after its append goes out at the next boot.
+ * completes the study; work whose publish failed after its append goes out in the background; work
+ * a crash left unpublished after its append goes out at the next boot.
  */
 const logger = createLogger('study-test', 'silent');
 const meta = (): AppendMeta => ({ occurredAt: new Date().toISOString(), correlationId: 'test', causationId: null, actor: { kind: 'user', id: 'tester' } });
@@ -144,5 +145,28 @@ describe('studies against JetStream', () => {
     const published = await new StudyService(env.log, logger).repair(meta());
     expect(published).toBeGreaterThanOrEqual(1);
     expect(await judgeCommand(token)).toMatchObject({ runId: `study-${studyId}`, attemptToken: token, rubric: 'reverse' });
+  });
+
+  it('publishes the work again in the background when its publish failed after the append (the study does not wait forever)', async () => {
+    const { runId } = await runWithJudgeRequest();
+    const studyId = randomUUID();
+    // a log whose first publish fails (a JetStream timeout, say); the appends go through
+    let failures = 0;
+    const flaky = Object.create(env.log) as typeof env.log;
+    flaky.publish = (...args: Parameters<typeof env.log.publish>) => (failures++ === 0 ? Promise.reject(new Error('publish timed out')) : env.log.publish(...args));
+    const service = new StudyService(flaky, logger);
+    try {
+      const outcome = await service.handle(studyId, { type: 'StartStudy', studyId, command: command([itemOf(1, runId)]) }, meta());
+      expect(outcome.appended.map((e) => e.type)).toEqual(['StudyStarted', 'StudyJudgeRequested']);
+      const token = studyAttemptToken(studyId, 'i1', 1);
+      expect(await judgeCommand(token)).toBeNull();
+      const published = await eventually(() => judgeCommand(token), 'the judge work published again', 10_000);
+      expect(published).toMatchObject({ runId: `study-${studyId}`, attemptToken: token, rubric: 'reverse' });
+      expect(failures).toBe(2);
+      // nothing more was decided for it: one request in the log
+      expect(await studyEvents(studyId)).toEqual(['StudyStarted', 'StudyJudgeRequested']);
+    } finally {
+      service.stop();
+    }
   });
 });

@@ -4,6 +4,9 @@ import type { Logger } from '@conclave/service-kit';
 import { decideStudy, evolveStudy, foldStudy, type StudyInput, type StudyItemState, type StudyState } from './decide';
 
 const MAX_CONFLICTS = 8;
+/** backoff of a study's republish after its publish failed: 1 s, 2 s, 4 s … at most 30 s */
+const REPUBLISH_BASE_MS = 1_000;
+const REPUBLISH_MAX_MS = 30_000;
 /** run id → its log as read once in one pass (a decision's publish, the boot repair) */
 type RunLogs = Map<string, Promise<Recorded[]>>;
 
@@ -21,11 +24,17 @@ export interface StudyOutcome {
  *
  * At-least-once: the commands' Nats-Msg-Id is their attempt token, so a repeated publish inside the
  * server's window is dropped; a result arriving twice finds its item settled and decides nothing.
- * A crash between the append and the publish is repaired at boot (`repair`): every running
- * study's requested items are published again.
+ * A publish that fails after its append (the decision stands) is retried in the background, with
+ * backoff, until the study's requested work is out (`republishLater`); without that, the results
+ * that would have driven the study on never come and it waits forever. A crash between the append
+ * and the publish is repaired at boot (`repair`): every running study's requested items are
+ * published again.
  */
 export class StudyService {
   private readonly chains = new Map<string, Promise<unknown>>();
+  /** studies whose requested work is to be published again, and the timer that will */
+  private readonly republishing = new Map<string, NodeJS.Timeout>();
+  private stopped = false;
 
   constructor(
     private readonly log: EventLog,
@@ -33,8 +42,13 @@ export class StudyService {
   ) {}
 
   handle(studyId: string, input: StudyInput, meta: AppendMeta): Promise<StudyOutcome> {
+    return this.turn(studyId, () => this.decideAndAppend(studyId, input, meta));
+  }
+
+  /** `work` in the study's turn: after the work queued for it before, whatever came of that */
+  private turn<T>(studyId: string, work: () => Promise<T>): Promise<T> {
     const previous = this.chains.get(studyId) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => this.decideAndAppend(studyId, input, meta));
+    const next = previous.catch(() => undefined).then(work);
     this.chains.set(studyId, next);
     void next.finally(() => {
       if (this.chains.get(studyId) === next) this.chains.delete(studyId);
@@ -52,7 +66,11 @@ export class StudyService {
       try {
         const appended = await this.log.append('study', studyId, decided, last, meta);
         const after = (appended as Recorded<StudyEvent>[]).reduce(evolveStudy, state);
-        const unavailable = await this.publishRequested(after, appended);
+        const unavailable = await this.publishRequested(after, appended).catch((err: unknown) => {
+          this.logger.warn({ err, studyId }, 'study: the judge work just decided could not be published; publishing it again in the background');
+          this.republishLater(studyId, meta);
+          return [] as StudyInput[];
+        });
         let outcome: StudyOutcome = { appended, sequence: appended[appended.length - 1]!.sequence };
         // decided here, inside this study's turn (handle would wait for the turn it is in)
         for (const next of unavailable) {
@@ -135,6 +153,55 @@ export class StudyService {
   }
 
   /**
+   * Publish the study's requested work again after a failed publish: in its turn (after the
+   * decisions queued before it), from the study's log, with backoff until it succeeds, the study is
+   * no longer running, or the service stops. Duplicates are dropped by the server (Nats-Msg-Id).
+   */
+  private republishLater(studyId: string, meta: AppendMeta, failures = 0): void {
+    if (this.stopped || this.republishing.has(studyId)) return;
+    const delay = Math.min(REPUBLISH_MAX_MS, REPUBLISH_BASE_MS * 2 ** failures);
+    const timer = setTimeout(() => {
+      this.republishing.delete(studyId);
+      const republished = this.turn(studyId, async () => {
+        const events = (await this.log.read('study', studyId)) as Recorded<StudyEvent>[];
+        return this.publishStudy(studyId, foldStudy(events), meta, new Map());
+      });
+      republished.then(
+        (published) => this.logger.info({ studyId, published }, 'study: requested judge work published again'),
+        (err: unknown) => {
+          this.logger.warn({ err, studyId, failures: failures + 1 }, 'study: publishing its requested work failed again; retrying');
+          this.republishLater(studyId, meta, failures + 1);
+        },
+      );
+    }, delay);
+    timer.unref();
+    this.republishing.set(studyId, timer);
+  }
+
+  /** No more background republishing (at shutdown). */
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.republishing.values()) clearTimeout(timer);
+    this.republishing.clear();
+  }
+
+  /**
+   * The requested work of a running study, published (again); an item whose candidates are gone
+   * fails through the decider, in this turn. The number published.
+   */
+  private async publishStudy(studyId: string, state: StudyState, meta: AppendMeta, runLogs: RunLogs): Promise<number> {
+    if (state.status !== 'running') return 0;
+    let published = 0;
+    for (const s of state.items.values()) {
+      if (s.status !== 'requested' || !s.token) continue;
+      const missing = await this.publishItem(state, s, { itemId: s.item.itemId, attempt: s.attempt, attemptToken: s.token }, runLogs);
+      if (missing) await this.decideAndAppend(studyId, missing, meta);
+      else published += 1;
+    }
+    return published;
+  }
+
+  /**
    * At boot: publish again the requested work of every running study (a crash may have come
    * between an append and its publish). Duplicates are dropped by the server inside its window;
    * after it, a second verdict of the same attempt decides nothing.
@@ -156,14 +223,8 @@ export class StudyService {
     let published = 0;
     const runLogs: RunLogs = new Map();
     for (const [studyId, events] of byStudy) {
-      const state = foldStudy(events);
-      if (state.status !== 'running') continue;
-      for (const s of state.items.values()) {
-        if (s.status !== 'requested' || !s.token) continue;
-        const missing = await this.publishItem(state, s, { itemId: s.item.itemId, attempt: s.attempt, attemptToken: s.token }, runLogs);
-        if (missing) await this.handle(studyId, missing, { ...meta, correlationId: studyId });
-        else published += 1;
-      }
+      const studyMeta = { ...meta, correlationId: studyId };
+      published += await this.turn(studyId, () => this.publishStudy(studyId, foldStudy(events), studyMeta, runLogs));
     }
     return published;
   }
