@@ -20,7 +20,7 @@ import './judge-lab.css';
 const pct = (n: number | null) => (n === null ? '—' : `${(n * 100).toFixed(1)}%`);
 const num = (n: number | null, digits = 3) => (n === null ? '—' : n.toFixed(digits));
 const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
-/** a running study is refetched this often besides its room's events (a safety net, not the live path) */
+/** a study not completed is refetched this often besides its room's events (a safety net, not the live path) */
 const STUDY_RUNNING_REFETCH_MS = 10_000;
 /** a `from`/`to` of the URL (a date or an ISO date-time, as the frontier's back-test link gives) as a date input's YYYY-MM-DD */
 const dayOf = (v: string | null) => (v && /^\d{4}-\d{2}-\d{2}/.test(v) ? v.slice(0, 10) : '');
@@ -266,9 +266,11 @@ function StudyDetail({ id, itemId, onOpenItem }: { id: string; itemId: string | 
   const study = useQuery({
     queryKey: studyKeys.one(id),
     queryFn: ({ signal }) => getStudy(id, signal),
-    retry: (n, err) => n < 5 && (err as { status?: number }).status === 404,
-    // live over the room; while running, also now and then, in case an event fell into a reconnect's gap
-    refetchInterval: (q) => (q.state.data?.status === 'running' ? STUDY_RUNNING_REFETCH_MS : false),
+    // not folded yet (404), or the read models slower than the gateway waits for them (503)
+    retry: (n, err) => n < 5 && [404, 503].includes((err as { status?: number }).status ?? 0),
+    // live over the room; until it completes, also now and then, in case an event fell into a
+    // reconnect's gap or the refetch after the last one failed
+    refetchInterval: (q) => (q.state.data?.status === 'completed' ? false : STUDY_RUNNING_REFETCH_MS),
   });
   const refresh = () => void qc.invalidateQueries({ queryKey: studyKeys.one(id) });
   useRoom(`study:${id}`, {
