@@ -36,6 +36,7 @@ import {
 } from '@conclave/contracts';
 import { ConcurrencyError, LogUnavailableError } from './errors';
 import './nats-request-patch'; // before the first request: no Error per settled request (issue 12)
+import './nats-flush-patch'; // one socket write per event-loop turn, not per callback (issue 12)
 import { streamReplicas } from './nats-server-config';
 import { objectStoreStream, TranscriptStore } from './transcripts';
 
