@@ -169,4 +169,48 @@ describe('studies against JetStream', () => {
       service.stop();
     }
   });
+
+  it('reads only the study events it has not folded yet, and sees what another replica appended (the expected sequence decides)', async () => {
+    const first = await runWithJudgeRequest();
+    const second = await runWithJudgeRequest();
+    const studyId = randomUUID();
+    // replica A, whose reads of the study are recorded; replica B on the same log
+    const reads: number[] = [];
+    const logA = Object.create(env.log) as typeof env.log;
+    logA.read = (aggregate, id, after = 0, options) => {
+      if (aggregate === 'study') reads.push(after);
+      return env.log.read(aggregate, id, after, options);
+    };
+    const a = new StudyService(logA, logger);
+    const b = new StudyService(env.log, logger);
+    const verdict = (itemId: string, runId: string): VerdictResult => {
+      const token = studyAttemptToken(studyId, itemId, 1);
+      return {
+        type: 'VerdictResult',
+        commandId: token,
+        runId: `study-${studyId}`,
+        phaseId: 'draft',
+        attempt: 1,
+        attemptToken: token,
+        workerId: 'w1',
+        provider: 'simulated',
+        model: 'sim-judge-2',
+        durationMs: 2,
+        judgeId: `${studyId}.${itemId}`,
+        outcome: { status: 'scored', winnerId: `${runId}.a`, scores: {}, rationale: 'a', order: [`${runId}.a`, `${runId}.b`], tokens: { input: 1, output: 1 }, costUsd: 0 },
+      };
+    };
+    const started = await a.handle(studyId, { type: 'StartStudy', studyId, command: command([itemOf(1, first.runId), itemOf(2, second.runId)]) }, meta());
+    const afterStart = started.sequence;
+    // B decides the first verdict: A's fold is now behind the log
+    expect((await b.handle(studyId, { type: 'VerdictResult', result: verdict('i1', first.runId) }, meta())).appended.map((e) => e.type)).toEqual(['StudyVerdictRecorded']);
+    // A decides the second: it reads from where it left off, meets B's verdict, and completes the study
+    const done = await a.handle(studyId, { type: 'VerdictResult', result: verdict('i2', second.runId) }, meta());
+    expect(done.appended.map((e) => e.type)).toEqual(['StudyVerdictRecorded', 'StudyCompleted']);
+    expect(await studyEvents(studyId)).toEqual(['StudyStarted', 'StudyJudgeRequested', 'StudyJudgeRequested', 'StudyVerdictRecorded', 'StudyVerdictRecorded', 'StudyCompleted']);
+    // A's reads: the whole (empty) study once, then only after what it had folded
+    expect(reads[0]).toBe(0);
+    expect(reads.slice(1).every((after) => after >= afterStart)).toBe(true);
+    expect(reads.length).toBeGreaterThan(1);
+  });
 });

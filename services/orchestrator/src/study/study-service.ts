@@ -1,9 +1,11 @@
 import { JudgeCandidates, studyWorkId, type EventData, type Recorded, type StudyEvent } from '@conclave/contracts';
 import { ConcurrencyError, type AppendMeta, type EventLog } from '@conclave/event-log';
 import type { Logger } from '@conclave/service-kit';
-import { decideStudy, evolveStudy, foldStudy, type StudyInput, type StudyItemState, type StudyState } from './decide';
+import { decideStudy, evolveStudy, foldStudy, initialStudyState, type StudyInput, type StudyItemState, type StudyState } from './decide';
 
 const MAX_CONFLICTS = 8;
+/** running studies whose folded state this process keeps between decisions (the oldest goes first) */
+const MAX_CACHED_STUDIES = 1_000;
 /** backoff of a study's republish after its publish failed: 1 s, 2 s, 4 s … at most 30 s */
 const REPUBLISH_BASE_MS = 1_000;
 const REPUBLISH_MAX_MS = 30_000;
@@ -32,6 +34,12 @@ export interface StudyOutcome {
  */
 export class StudyService {
   private readonly chains = new Map<string, Promise<unknown>>();
+  /**
+   * study id → its state as folded up to `sequence`: a decision reads only the events after it
+   * (another replica's, if any) instead of the whole study each time, which made a study's
+   * decisions quadratic in its size. A completed study is dropped.
+   */
+  private readonly folded = new Map<string, { state: StudyState; sequence: number }>();
   /** studies whose requested work is to be published again, and the timer that will */
   private readonly republishing = new Map<string, NodeJS.Timeout>();
   private stopped = false;
@@ -58,14 +66,13 @@ export class StudyService {
 
   private async decideAndAppend(studyId: string, input: StudyInput, meta: AppendMeta): Promise<StudyOutcome> {
     for (let conflicts = 0; ; conflicts++) {
-      const events = (await this.log.read('study', studyId)) as Recorded<StudyEvent>[];
-      const state = foldStudy(events);
-      const last = events.length > 0 ? events[events.length - 1]!.sequence : 0;
+      const { state, sequence: last } = await this.current(studyId);
       const decided = decideStudy(state, input);
       if (decided.length === 0) return { appended: [], sequence: last };
       try {
         const appended = await this.log.append('study', studyId, decided, last, meta);
         const after = (appended as Recorded<StudyEvent>[]).reduce(evolveStudy, state);
+        this.remember(studyId, after, appended[appended.length - 1]!.sequence);
         const unavailable = await this.publishRequested(after, appended).catch((err: unknown) => {
           this.logger.warn({ err, studyId }, 'study: the judge work just decided could not be published; publishing it again in the background');
           this.republishLater(studyId, meta);
@@ -83,6 +90,24 @@ export class StudyService {
         throw err;
       }
     }
+  }
+
+  /** The study as its log holds it now: the kept fold, brought up to date with the events after it. */
+  private async current(studyId: string): Promise<{ state: StudyState; sequence: number }> {
+    const kept = this.folded.get(studyId);
+    const events = (await this.log.read('study', studyId, kept?.sequence ?? 0)) as Recorded<StudyEvent>[];
+    if (kept && events.length === 0) return kept;
+    const state = events.reduce(evolveStudy, kept?.state ?? initialStudyState());
+    const sequence = events.length > 0 ? events[events.length - 1]!.sequence : 0;
+    this.remember(studyId, state, sequence);
+    return { state, sequence };
+  }
+
+  private remember(studyId: string, state: StudyState, sequence: number): void {
+    this.folded.delete(studyId); // re-inserted last: the map's order is the order of use
+    if (state.status !== 'running') return; // nothing more is decided for it here
+    this.folded.set(studyId, { state, sequence });
+    if (this.folded.size > MAX_CACHED_STUDIES) this.folded.delete(this.folded.keys().next().value!);
   }
 
   /** The judge work of every StudyJudgeRequested among `events`, with the stored candidates' outputs. */
@@ -162,10 +187,7 @@ export class StudyService {
     const delay = Math.min(REPUBLISH_MAX_MS, REPUBLISH_BASE_MS * 2 ** failures);
     const timer = setTimeout(() => {
       this.republishing.delete(studyId);
-      const republished = this.turn(studyId, async () => {
-        const events = (await this.log.read('study', studyId)) as Recorded<StudyEvent>[];
-        return this.publishStudy(studyId, foldStudy(events), meta, new Map());
-      });
+      const republished = this.turn(studyId, async () => this.publishStudy(studyId, (await this.current(studyId)).state, meta, new Map()));
       republished.then(
         (published) => this.logger.info({ studyId, published }, 'study: requested judge work published again'),
         (err: unknown) => {
