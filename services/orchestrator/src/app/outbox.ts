@@ -149,6 +149,9 @@ export function dueOf(event: Recorded): string | undefined {
   }
 }
 
+/** A commit's publication by this process: under way (true once all is out), or out already. */
+export type Publication = Promise<boolean> | 'published';
+
 /** the commits whose messages this process sent or is sending (bounded) */
 const REMEMBERED_COMMITS = 20_000;
 
@@ -181,7 +184,7 @@ interface Held {
  */
 export class Outbox {
   /** stream sequence of a commit → its publication (true once everything it calls for is out) */
-  private readonly sent = new Map<number, Promise<boolean>>();
+  private readonly sent = new Map<number, Publication>();
   /** run id → its held deadlines by message id */
   private readonly held = new Map<string, Map<string, Held>>();
   /** the latest state of each run with held deadlines, as this process's decisions left it */
@@ -215,10 +218,14 @@ export class Outbox {
         return false;
       });
     for (const seq of commits) this.remember(seq, publication);
+    // once out, the dispatcher's delivery of the commit is acked at once (no wait for a promise)
+    void publication.then((published) => {
+      if (published) for (const seq of commits) if (this.sent.get(seq) === publication) this.sent.set(seq, 'published');
+    });
   }
 
   /** This process's publication of what the commit at `seq` calls for (undefined: not sent here). */
-  sentHere(seq: number): Promise<boolean> | undefined {
+  sentHere(seq: number): Publication | undefined {
     return this.sent.get(seq);
   }
 
@@ -280,7 +287,7 @@ export class Outbox {
     await Promise.all(outgoing.map((o) => this.log.publish(o.subject, o.payload, o.msgId, o.subject === this.log.names.subjects.timer ? undefined : commandHeaders(o.payload))));
   }
 
-  private remember(seq: number, publication: Promise<boolean>): void {
+  private remember(seq: number, publication: Publication): void {
     this.sent.set(seq, publication);
     while (this.sent.size > REMEMBERED_COMMITS) this.sent.delete(this.sent.keys().next().value!);
   }

@@ -2,6 +2,7 @@ import { parseEventSubject, type Recorded } from '@conclave/contracts';
 import { ack, ackAfter, runConsumer, term, EventLog, type Disposition, type RunningConsumer } from '@conclave/event-log';
 import type { Logger } from '@conclave/service-kit';
 import type { RunEventHandler } from './redrive';
+import type { Publication } from './outbox';
 
 /**
  * A durable consumer over the run commits (the dispatcher): skips what is not a run's message,
@@ -24,7 +25,7 @@ export function consumeRunEvents(
      * The publication of a commit this process appended (the outbox's; undefined for any other):
      * such a commit is acked without being decoded once the publication is out.
      */
-    sentHere?: (seq: number) => Promise<boolean> | undefined;
+    sentHere?: (seq: number) => Publication | undefined;
   },
   handle: RunEventHandler,
 ): Promise<RunningConsumer> {
@@ -61,7 +62,8 @@ export function consumeRunEvents(
  * slot is free meanwhile). A publication that failed is forgotten by the outbox, so the nak brings
  * the commit back to the repair path.
  */
-export function ackOncePublished(publication: Promise<boolean>): Disposition {
+export function ackOncePublished(publication: Publication): Disposition {
+  if (publication === 'published') return ack(); // out already: no lease to keep alive meanwhile
   return ackAfter(
     publication.then((sent) => {
       if (!sent) throw new Error('what the commit calls for was not published here: the next delivery repairs it');
