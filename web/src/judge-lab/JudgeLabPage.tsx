@@ -1,6 +1,6 @@
 import type { StudyBody, StudyEstimate, StudyItemView, StudyPhaseReport, StudySummary, StudyView } from '@conclave/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api } from '../api/endpoints';
 import { keys } from '../api/keys';
@@ -14,7 +14,7 @@ import { Loading } from '../ui/Loading';
 import { SelectField } from '../ui/Select';
 import { StatusBadge } from '../ui/StatusBadge';
 import { notifyDone, notifyRefused } from '../ui/toast';
-import { estimateStudy, getStudy, listStudies, phaseCandidates, sawSequence, startStudy, studyKeys } from './api';
+import { estimateStudy, getStudy, listStudies, phaseCandidates, sawSequence, seenForStudy, startStudy, studyKeys } from './api';
 import './judge-lab.css';
 
 const pct = (n: number | null) => (n === null ? '—' : `${(n * 100).toFixed(1)}%`);
@@ -101,7 +101,7 @@ function StudyForm({ search, onStarted }: { search: URLSearchParams; onStarted: 
   const starting = useMutation({
     mutationFn: () => startStudy({ ...body, ...(current?.confirmRequired ? { confirm: confirmed } : {}) }),
     onSuccess: (accepted) => {
-      sawSequence(accepted.sequence);
+      sawSequence(accepted.sequence, accepted.id);
       notifyDone('Study started', `${accepted.estimate.items} verdicts to judge again`);
       setEstimate(null);
       onStarted(accepted.id);
@@ -224,9 +224,8 @@ function StudyList({ selected, onOpen }: { selected: string | null; onOpen: (id:
   const refresh = () => void qc.invalidateQueries({ queryKey: studyKeys.list() });
   useRoom('studies', {
     onEvent: (e) => {
-      if (e.type !== 'StudyStarted' && e.type !== 'StudyCompleted') return;
-      sawSequence(e.sequence);
-      refresh();
+      sawSequence(e.sequence, e.studyId);
+      if (e.type === 'StudyStarted' || e.type === 'StudyCompleted') refresh();
     },
     onSubscribed: refresh,
   });
@@ -275,11 +274,17 @@ function StudyDetail({ id, itemId, onOpenItem }: { id: string; itemId: string | 
   const refresh = () => void qc.invalidateQueries({ queryKey: studyKeys.one(id) });
   useRoom(`study:${id}`, {
     onEvent: (e) => {
-      sawSequence(e.sequence);
+      sawSequence(e.sequence, id);
       refresh();
     },
     onSubscribed: refresh,
   });
+  // a read older than the study's newest event seen here (it came during the first read) is made again
+  const readAt = study.data?.sequence;
+  const reading = study.isFetching;
+  useEffect(() => {
+    if (!reading && readAt !== undefined && readAt < seenForStudy(id)) void qc.invalidateQueries({ queryKey: studyKeys.one(id) });
+  }, [readAt, reading, id, qc]);
   if (study.isPending) return <Loading label="Loading the study…" />;
   if (study.isError) return <ErrorNotice error={study.error} title="The study could not be loaded" />;
   const s = study.data;

@@ -18,7 +18,19 @@ export const studyKeys = {
  * could come before the fold: reads ask for it as `min_sequence` (the gateway waits for the fold).
  */
 let seenSequence = 0;
-export const sawSequence = (sequence: number) => void (seenSequence = Math.max(seenSequence, sequence));
+/** study id → the position of its newest event this tab was told about */
+const seenByStudy = new Map<string, number>();
+export const sawSequence = (sequence: number, studyId?: string) => {
+  seenSequence = Math.max(seenSequence, sequence);
+  if (studyId) seenByStudy.set(studyId, Math.max(seenByStudy.get(studyId) ?? 0, sequence));
+};
+/**
+ * The newest event of `studyId` this tab was told about: a read of the study older than that
+ * (its `sequence` below it) must be made again — an event that arrives while the first read of a
+ * query is under way joins that read instead of starting a new one (TanStack Query refetches an
+ * invalidated query only once it has data).
+ */
+export const seenForStudy = (studyId: string) => seenByStudy.get(studyId) ?? 0;
 const readQuery = () => (seenSequence > 0 ? { min_sequence: seenSequence } : {});
 
 export const listStudies = (signal?: AbortSignal) => request('GET', '/studies', StudyList, { query: readQuery(), signal });
