@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { ConclaveError, IsoInstant } from '@conclave/contracts';
-import { badRequest } from './parse';
+import { badRequest, validationError } from './parse';
 
 /**
  * Parses a query that carries a time range (`from` inclusive, `to` exclusive): a bound that is
@@ -20,10 +20,7 @@ export function parseRangedQuery<S extends z.ZodType<{ from?: string; to?: strin
   const result = schema.safeParse(query);
   if (!result.success) {
     const issues = result.error.issues;
-    if (validated.length > 0 && issues.every((i) => validated.includes(String(i.path[0])))) {
-      const field = String(issues[0]!.path[0]);
-      throw new ConclaveError('validation', `invalid query: ${field}: ${issues[0]!.message}`, { field, issues });
-    }
+    if (validated.length > 0 && issues.every((i) => validated.includes(String(i.path[0])))) throw validationError(issues, 'query');
     throw badRequest(issues, 'query');
   }
   const parsed: z.infer<S> = result.data;

@@ -18,6 +18,20 @@ export function badRequest(issues: readonly z.ZodIssue[], what: string): Conclav
   return new ConclaveError('bad_request', `invalid ${what}${first ? `: ${first.message}${where}` : ''}`, { issues });
 }
 
+/** Parse with a contract schema; a failure is a 422 `validation` naming the first field at fault (validationError). */
+export function parseOr422<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(result.error.issues, what);
+  return result.data;
+}
+
+/** The 422 `validation` of well-formed input that breaks a rule: its first issue's field (or `what`) and message. */
+export function validationError(issues: readonly z.ZodIssue[], what: string): ConclaveError {
+  const first = issues[0];
+  const field = (first?.path ?? []).map(String).join('.') || what;
+  return new ConclaveError('validation', `invalid ${what}: ${field}: ${first?.message ?? 'does not match its schema'}`, { field, issues });
+}
+
 /**
  * The JSON body of a request. The JSON parser is the only body parser: any other content type
  * leaves the body undefined, which is a 400 rather than an empty object.

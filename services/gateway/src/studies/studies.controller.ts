@@ -1,17 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
-import type { z } from 'zod';
-import { ConclaveError, StudyBody, StudyListQuery } from '@conclave/contracts';
-import { jsonBody, RequestId } from '../http/parse';
+import { StudyBody, StudyListQuery } from '@conclave/contracts';
+import { jsonBody, parseOr422, RequestId } from '../http/parse';
 import { StudiesService } from './studies.service';
-
-/** A study body or query that does not match its schema: 422 `validation` naming the first field at fault. */
-function parseOr422<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const first = result.error.issues[0]!;
-  const field = first.path.map(String).join('.') || what;
-  throw new ConclaveError('validation', `invalid ${what}: ${field}: ${first.message}`, { field, issues: result.error.issues });
-}
 
 /** Counterfactual re-judging (ADR 023): estimate, start, list and read studies. */
 @Controller('studies')
