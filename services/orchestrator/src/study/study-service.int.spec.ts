@@ -87,6 +87,24 @@ describe('studies against JetStream', () => {
       seq = m.seq + 1;
     }
   }
+  /** the new judge's scored verdict of a study item (attempt 1), the first of `order` winning */
+  const verdictOf = (studyId: string, itemId: string, order: string[]): VerdictResult => {
+    const token = studyAttemptToken(studyId, itemId, 1);
+    return {
+      type: 'VerdictResult',
+      commandId: token,
+      runId: `study-${studyId}`,
+      phaseId: 'draft',
+      attempt: 1,
+      attemptToken: token,
+      workerId: 'w1',
+      provider: 'simulated',
+      model: 'sim-judge-2',
+      durationMs: 2,
+      judgeId: `${studyId}.${itemId}`,
+      outcome: { status: 'scored', winnerId: order[0]!, scores: {}, rationale: `${order[0]} wins`, order, tokens: { input: 5, output: 2 }, costUsd: 0 },
+    };
+  };
   const studyEvents = async (studyId: string) => (await env.log.read('study', studyId)).map((e) => e.type);
 
   it('publishes the judge work with the outputs the run’s log recorded and the rubric; an item without them fails; a verdict completes the study', async () => {
@@ -113,20 +131,7 @@ describe('studies against JetStream', () => {
     });
     expect(await judgeCommand(studyAttemptToken(studyId, 'i2', 1))).toBeNull();
 
-    const result: VerdictResult = {
-      type: 'VerdictResult',
-      commandId: token,
-      runId: `study-${studyId}`,
-      phaseId: 'draft',
-      attempt: 1,
-      attemptToken: token,
-      workerId: 'w1',
-      provider: 'simulated',
-      model: 'sim-judge-2',
-      durationMs: 2,
-      judgeId: `${studyId}.i1`,
-      outcome: { status: 'scored', winnerId: `${runId}.b`, scores: {}, rationale: 'b wins', order: [`${runId}.b`, `${runId}.a`], tokens: { input: 5, output: 2 }, costUsd: 0 },
-    };
+    const result = verdictOf(studyId, 'i1', [`${runId}.b`, `${runId}.a`]);
     await studies.handle(studyId, { type: 'VerdictResult', result }, meta());
     // at-least-once: the same result again decides nothing
     expect((await studies.handle(studyId, { type: 'VerdictResult', result }, meta())).appended).toEqual([]);
@@ -183,23 +188,7 @@ describe('studies against JetStream', () => {
     };
     const a = new StudyService(logA, logger);
     const b = new StudyService(env.log, logger);
-    const verdict = (itemId: string, runId: string): VerdictResult => {
-      const token = studyAttemptToken(studyId, itemId, 1);
-      return {
-        type: 'VerdictResult',
-        commandId: token,
-        runId: `study-${studyId}`,
-        phaseId: 'draft',
-        attempt: 1,
-        attemptToken: token,
-        workerId: 'w1',
-        provider: 'simulated',
-        model: 'sim-judge-2',
-        durationMs: 2,
-        judgeId: `${studyId}.${itemId}`,
-        outcome: { status: 'scored', winnerId: `${runId}.a`, scores: {}, rationale: 'a', order: [`${runId}.a`, `${runId}.b`], tokens: { input: 1, output: 1 }, costUsd: 0 },
-      };
-    };
+    const verdict = (itemId: string, runId: string) => verdictOf(studyId, itemId, [`${runId}.a`, `${runId}.b`]);
     const started = await a.handle(studyId, { type: 'StartStudy', studyId, command: command([itemOf(1, first.runId), itemOf(2, second.runId)]) }, meta());
     const afterStart = started.sequence;
     // B decides the first verdict: A's fold is now behind the log
