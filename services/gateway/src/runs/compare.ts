@@ -1,4 +1,4 @@
-import { CompareRunHeader, type ArtifactView, type CompareModel, type ComparePhase, type ComparePhaseRun, type CompareRun, type CompareScore, type PhaseView, type RunComparison, type RunView } from '@conclave/contracts';
+import { type ArtifactView, type CompareModel, type ComparePhase, type ComparePhaseRun, type CompareRun, type CompareScore, type PhaseView, type RunComparison, type RunView } from '@conclave/contracts';
 
 /**
  * Two to four runs side by side (GET /runs/compare): pure, over the runs' REST views and their
@@ -26,9 +26,18 @@ export function compareRuns(runs: readonly RunView[], artifactsByRun: ReadonlyMa
 }
 
 function compareRun(run: RunView): CompareRun {
+  // CompareRunHeader's fields of the RunView, picked as they are (the view was built to its contract)
+  const { id, name, templateId, templateVersion, templateName, status, startedAt, completedAt } = run;
   return {
-    // the contract's own pick of the RunView's fields (zod leaves out the rest)
-    ...CompareRunHeader.parse({ ...run, origin: run.origin ?? null }),
+    id,
+    name,
+    templateId,
+    templateVersion,
+    templateName,
+    status,
+    startedAt,
+    completedAt,
+    origin: run.origin ?? null,
     totals: {
       costUsd: run.costUsd,
       tokens: run.tokens,
