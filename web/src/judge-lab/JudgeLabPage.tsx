@@ -14,7 +14,8 @@ import { Loading } from '../ui/Loading';
 import { SelectField } from '../ui/Select';
 import { StatusBadge } from '../ui/StatusBadge';
 import { notifyDone, notifyRefused } from '../ui/toast';
-import { estimateStudy, getStudy, listStudies, phaseCandidates, sawSequence, seenForStudy, startStudy, studyKeys } from './api';
+import { storyApi } from '../run/story/api';
+import { estimateStudy, getStudy, listStudies, sawSequence, seenForStudy, startStudy, studyKeys } from './api';
 import './judge-lab.css';
 
 const pct = (n: number | null) => (n === null ? '—' : `${(n * 100).toFixed(1)}%`);
@@ -115,7 +116,7 @@ function StudyForm({ search, onStarted }: { search: URLSearchParams; onStarted: 
   };
   const providerOptions = [{ value: 'simulated', label: 'simulated' }, ...(providers.data?.items ?? []).filter((p) => p.name !== 'simulated' && p.enabled).map((p) => ({ value: p.name, label: `${p.name} (${p.kind})` }))];
   const templateOptions = (templates.data?.items ?? []).map((t) => ({ value: t.id, label: t.name }));
-  const canEstimate = scope === 'template' ? templateId !== '' : list(runIds.replace(/\s+/g, ',')).length > 0;
+  const canEstimate = Array.isArray(body.runs) ? body.runs.length > 0 : templateId !== '';
 
   return (
     <form className="card judge-lab__form" aria-labelledby={`${ids}-h`} onSubmit={submit} data-testid="study-form">
@@ -425,7 +426,7 @@ function PhaseReportCard({ phase: p, items, onOpenItem }: { phase: StudyPhaseRep
 function FlipView({ item }: { item: StudyItemView }) {
   const candidates = useQuery({
     queryKey: studyKeys.candidates(item.runId, item.phaseId, item.attempt),
-    queryFn: ({ signal }) => phaseCandidates(item.runId, item.phaseId, item.attempt, signal),
+    queryFn: ({ signal }) => storyApi.candidates(item.runId, item.phaseId, item.attempt, signal),
   });
   const pair = [
     { role: 'Old winner', id: item.oldWinnerId },

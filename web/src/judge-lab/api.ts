@@ -1,9 +1,8 @@
-import { CandidateView, Page, StudyAccepted, StudyEstimate, StudySummary, StudyView, type StudyBody } from '@conclave/contracts';
+import { Page, StudyAccepted, StudyEstimate, StudySummary, StudyView, type StudyBody } from '@conclave/contracts';
 import { request } from '../api/client';
 
 /** The Judge lab's REST calls (ADR 023): studies and the candidates a flip compares. */
 const StudyList = Page(StudySummary).pick({ items: true });
-const CandidateList = Page(CandidateView).pick({ items: true });
 
 export const studyKeys = {
   all: () => ['studies'] as const,
@@ -37,5 +36,3 @@ export const listStudies = (signal?: AbortSignal) => request('GET', '/studies', 
 export const getStudy = (id: string, signal?: AbortSignal) => request('GET', `/studies/${encodeURIComponent(id)}`, StudyView, { query: readQuery(), signal });
 export const estimateStudy = (body: StudyBody) => request('POST', '/studies/estimate', StudyEstimate, { body });
 export const startStudy = (body: StudyBody) => request('POST', '/studies', StudyAccepted, { body });
-export const phaseCandidates = (runId: string, phaseId: string, attempt: number, signal?: AbortSignal) =>
-  request('GET', `/runs/${encodeURIComponent(runId)}/candidates`, CandidateList, { query: { phase: phaseId, attempt }, signal });
