@@ -1,4 +1,4 @@
-import { JudgeCandidates, studyWorkId, type EventData, type Recorded, type StudyEvent } from '@conclave/contracts';
+import { JudgeCandidates, splitStreamId, studyWorkId, type EventData, type Recorded, type StudyEvent } from '@conclave/contracts';
 import { ConcurrencyError, type AppendMeta, type EventLog } from '@conclave/event-log';
 import type { Logger } from '@conclave/service-kit';
 import { decideStudy, evolveStudy, foldStudy, initialStudyState, type StudyInput, type StudyItemState, type StudyState } from './decide';
@@ -65,31 +65,35 @@ export class StudyService {
   }
 
   private async decideAndAppend(studyId: string, input: StudyInput, meta: AppendMeta): Promise<StudyOutcome> {
+    let state: StudyState;
+    let appended: Recorded[];
     for (let conflicts = 0; ; conflicts++) {
-      const { state, sequence: last } = await this.current(studyId);
+      const current = await this.current(studyId);
+      state = current.state;
       const decided = decideStudy(state, input);
-      if (decided.length === 0) return { appended: [], sequence: last };
+      if (decided.length === 0) return { appended: [], sequence: current.sequence };
       try {
-        const appended = await this.log.append('study', studyId, decided, last, meta);
-        const after = (appended as Recorded<StudyEvent>[]).reduce(evolveStudy, state);
-        this.remember(studyId, after, appended[appended.length - 1]!.sequence);
-        const unavailable = await this.publishRequested(after, appended).catch((err: unknown) => {
-          this.logger.warn({ err, studyId }, 'study: the judge work just decided could not be published; publishing it again in the background');
-          this.republishLater(studyId, meta);
-          return [] as StudyInput[];
-        });
-        let outcome: StudyOutcome = { appended, sequence: appended[appended.length - 1]!.sequence };
-        // decided here, inside this study's turn (handle would wait for the turn it is in)
-        for (const next of unavailable) {
-          const more = await this.decideAndAppend(studyId, next, meta);
-          outcome = { appended: [...outcome.appended, ...more.appended], sequence: Math.max(outcome.sequence, more.sequence) };
-        }
-        return outcome;
+        appended = await this.log.append('study', studyId, decided, current.sequence, meta);
+        break;
       } catch (err) {
         if (err instanceof ConcurrencyError && conflicts < MAX_CONFLICTS) continue;
         throw err;
       }
     }
+    const after = (appended as Recorded<StudyEvent>[]).reduce(evolveStudy, state);
+    this.remember(studyId, after, appended[appended.length - 1]!.sequence);
+    const unavailable = await this.publishRequested(after, appended).catch((err: unknown) => {
+      this.logger.warn({ err, studyId }, 'study: the judge work just decided could not be published; publishing it again in the background');
+      this.republishLater(studyId, meta);
+      return [] as StudyInput[];
+    });
+    let outcome: StudyOutcome = { appended, sequence: appended[appended.length - 1]!.sequence };
+    // decided here, inside this study's turn (handle would wait for the turn it is in)
+    for (const next of unavailable) {
+      const more = await this.decideAndAppend(studyId, next, meta);
+      outcome = { appended: [...outcome.appended, ...more.appended], sequence: Math.max(outcome.sequence, more.sequence) };
+    }
+    return outcome;
   }
 
   /** The study as its log holds it now: the kept fold, brought up to date with the events after it. */
@@ -163,10 +167,9 @@ export class StudyService {
   private async storedRequest(runLogs: RunLogs, runId: string, phaseId: string, attempt: number): Promise<EventData<'JudgeRequested'> | null> {
     let read = runLogs.get(runId);
     if (!read) {
-      read = this.log.read('run', runId).catch((err: unknown) => {
-        this.logger.warn({ err, runId }, 'study: the run could not be read');
-        return [] as Recorded[];
-      });
+      // a read that fails throws (the publish is tried again later): an empty log here would fail
+      // the item for good as if its candidates were gone
+      read = this.log.read('run', runId);
       runLogs.set(runId, read);
     }
     const events = await read;
@@ -235,7 +238,7 @@ export class StudyService {
       const batch = await this.log.readAll(after, 1000, this.log.names.subjects.aggregateEvents('study', '*'));
       if (batch.length === 0) break;
       for (const e of batch) {
-        const id = e.streamId.slice('study:'.length);
+        const { id } = splitStreamId(e.streamId);
         const events = byStudy.get(id);
         if (events) events.push(e as Recorded<StudyEvent>);
         else byStudy.set(id, [e as Recorded<StudyEvent>]);
@@ -245,8 +248,17 @@ export class StudyService {
     let published = 0;
     const runLogs: RunLogs = new Map();
     for (const [studyId, events] of byStudy) {
+      const state = foldStudy(events);
+      if (state.status !== 'running') continue;
+      this.remember(studyId, state, events[events.length - 1]!.sequence);
       const studyMeta = { ...meta, correlationId: studyId };
-      published += await this.turn(studyId, () => this.publishStudy(studyId, foldStudy(events), studyMeta, runLogs));
+      // in the study's turn, brought up to date: results may have come since the scan
+      const republished = this.turn(studyId, async () => this.publishStudy(studyId, (await this.current(studyId)).state, studyMeta, runLogs));
+      published += await republished.catch((err: unknown) => {
+        this.logger.warn({ err, studyId }, 'study: its requested work could not be published at boot; publishing it again in the background');
+        this.republishLater(studyId, studyMeta);
+        return 0;
+      });
     }
     return published;
   }
