@@ -1,4 +1,4 @@
-import type { EventOf, Recorded, StudyEvent } from '@conclave/contracts';
+import { splitStreamId, type EventOf, type Recorded, type StudyEvent } from '@conclave/contracts';
 import type { EntityManager } from 'typeorm';
 import { withoutNul } from '../alerts';
 
@@ -9,7 +9,7 @@ import { withoutNul } from '../alerts';
  * the study's counters are recounted from its items (never incremented), so they cannot drift.
  */
 export async function applyStudyEvent(m: EntityManager, e: Recorded<StudyEvent>): Promise<void> {
-  const studyId = e.streamId.slice('study:'.length);
+  const studyId = splitStreamId(e.streamId).id;
   switch (e.type) {
     case 'StudyStarted':
       return started(m, e as Recorded<EventOf<'StudyStarted'>>);

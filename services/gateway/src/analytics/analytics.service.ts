@@ -3,6 +3,7 @@ import type { AnalyticsQuery, AnalyticsView, DailyCost, DurationStats, FrontierQ
 import type { DataSource } from '@conclave/read-models';
 import { instant } from '../http/date-range';
 import { DATA_SOURCE } from '../tokens';
+import { round } from './frontier';
 import { readFrontier } from './frontier-query';
 
 const TOP_RUNS = 10;
@@ -232,7 +233,3 @@ function tokens(r: UsageRow): { input: number; output: number } {
   return { input: Number(r.input), output: Number(r.output) };
 }
 
-/** USD to 1e-9 (sums of doubles drift in the last digits). */
-function round(usd: number): number {
-  return Math.round(Number(usd) * 1e9) / 1e9;
-}
