@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReplayStatus, RunView, TemplateView, type SocketEvent } from '@conclave/contracts';
-import { createTestEnv, eventually, REPO_ROOT, startStack, type Stack, type TestEnv } from '@conclave/testing';
+import { createTestEnv, eventually, REPO_ROOT, startStack, waitForOk, type Stack, type TestEnv } from '@conclave/testing';
 
 /**
  * The built `conclave` binary (cli/bin/conclave.js → cli/dist) as a user runs it, against the whole
@@ -320,7 +320,7 @@ describe('the conclave CLI against the running stack', () => {
     await printed(watch, /live connection lost/, 'the watch to notice', 'stderr');
     stack.spawn('gateway');
     // decided while the watch is (most likely) still waiting to reconnect: it learns of it from the re-read
-    await eventually(async () => (await fetch(`${stack.url}/api/v1/health`)).ok, 'the new gateway', 45_000, 200);
+    await waitForOk(`${stack.url}/api/v1/health`, 45_000);
     const approved = await fetch(`${stack.url}/api/v1/runs/${id}/phases/review/approve`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{}' });
     expect(approved.status).toBe(202);
 

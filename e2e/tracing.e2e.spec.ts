@@ -47,8 +47,7 @@ describe('one OpenTelemetry trace per run, across services', () => {
       const templates = (await (await rest.api('/templates')).json<{ items: TemplateSummary[] }>()).items;
       return templates.find((t) => t.name === 'Software feature pipeline');
     }, 'the seeded pipeline template listed', 20_000);
-    expect(pipeline).toBeDefined();
-    const runId = await rest.startRun(pipeline!.id, { inputs: { idea: 'trace every run' } });
+    const runId = await rest.startRun(pipeline.id, { inputs: { idea: 'trace every run' } });
     return rest.until(runId, 'the run completed', (r) => r.status === 'completed', 90_000);
   };
 

@@ -1,17 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, REPO_ROOT, waitForOk, type TestEnv } from '@conclave/testing';
+import { ALL_SERVICES, freePort, REPO_ROOT, waitForOk, type TestEnv } from '@conclave/testing';
 
 export interface SingleProcessStack {
   url: string;
-  child: ChildProcess;
   /** SIGTERM, resolved when the process has exited */
   stop(): Promise<void>;
 }
-
-const HOSTED = ['orchestrator', 'projector', 'llm-worker', 'judge', 'gateway'] as const;
 
 /**
  * The five services in one process (services/stack, ADR 015) on a test env that set-up has
@@ -21,7 +18,7 @@ const HOSTED = ['orchestrator', 'projector', 'llm-worker', 'judge', 'gateway'] a
  */
 export async function startSingleProcessStack(env: TestEnv, options: { logDir: string; extraEnv?: Record<string, string> }): Promise<SingleProcessStack> {
   const port = await freePort();
-  const perService = Object.fromEntries(HOSTED.flatMap((s) => Object.entries(env.nats?.serviceEnv(s) ?? {}).map(([k, v]) => [`${s.toUpperCase().replace(/-/g, '_')}__${k}`, v])));
+  const perService = Object.fromEntries(ALL_SERVICES.flatMap((s) => Object.entries(env.nats?.serviceEnv(s) ?? {}).map(([k, v]) => [`${s.toUpperCase().replace(/-/g, '_')}__${k}`, v])));
   const child = spawn(process.execPath, [join(REPO_ROOT, 'services', 'stack', 'dist', 'main.js')], {
     cwd: REPO_ROOT,
     env: {
@@ -53,5 +50,5 @@ export async function startSingleProcessStack(env: TestEnv, options: { logDir: s
     await stop();
     throw err;
   }
-  return { url, child, stop };
+  return { url, stop };
 }
