@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { JsMsg } from '@nats-io/jetstream';
 import { DEAD_LETTER_MAX_PAYLOAD, DeadLetterRecord, parseEventSubject, type DeadLetterReason } from '@conclave/contracts';
 import type { EventLog } from './event-log';
 
@@ -24,24 +24,6 @@ export const nak = (delayMs: number): Disposition => ({ kind: 'nak', delayMs });
 /** poison: `undecodable` (not JSON / not the contract) or `rejected` (decoded, refused for good) */
 export const term = (reason: string, category: Exclude<DeadLetterReason, 'max_deliver'> = 'rejected'): Disposition => ({ kind: 'term', reason, category });
 
-/**
- * How long a pull waits for messages before it expires (nats.js pulls again); the server sends idle
- * heartbeats every half of it, and two missed heartbeats make nats.js check the consumer and pull
- * again. With nats.js's default of 30 s, a pull that brings nothing (nats-server 2.9 now and then
- * ignores a new consumer's first pull, see EventLog.readSubject) held a consumer for up to 30 s:
- * 5 s bounds that, for one pull request every 5 s per idle consumer.
- */
-export const CONSUME_EXPIRES_MS = 5_000;
-
-/** The notifications of a consume() that say it stalled or was recreated, reported (for a log line). */
-export function reportConsumerStalls(messages: ConsumerMessages, report: (notification: { type: string; count?: number }) => void): void {
-  void (async () => {
-    for await (const n of messages.status()) {
-      if (n.type === 'heartbeats_missed' || n.type === 'reset' || n.type === 'ordered_consumer_recreated' || n.type === 'consumer_not_found') report(n as { type: string; count?: number });
-    }
-  })().catch(() => undefined); // ends with the consumer
-}
-
 export interface ConsumeOptions {
   stream: string;
   durable: string;
@@ -60,8 +42,6 @@ export interface ConsumeOptions {
    * handling is idempotent and cheap to repeat: a lost ack only means one more delivery (ADR 014).
    */
   ackWithoutReply?: boolean;
-  /** told when the consumer missed its heartbeats (a stalled pull, pulled again) or was reset */
-  onStall?: (notification: { type: string; count?: number }) => void;
 }
 
 /** Backoff for a thrown handler: 0.5 s, 1 s, 2 s … capped at 30 s, with ±20 % jitter. */
@@ -125,8 +105,7 @@ export async function runConsumer(log: EventLog, options: ConsumeOptions, handle
       .catch((err: unknown) => options.onError?.(m, err))
       .finally(() => clearInterval(heartbeat));
   };
-  const messages = await consumer.consume({ max_messages: Math.max(concurrency, 1), expires: CONSUME_EXPIRES_MS });
-  if (options.onStall) reportConsumerStalls(messages, options.onStall);
+  const messages = await consumer.consume({ max_messages: Math.max(concurrency, 1) });
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
   let wake: (() => void) | null = null;

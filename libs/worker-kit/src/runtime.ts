@@ -253,7 +253,6 @@ export class WorkerRuntime<C extends WorkCommandBase, O extends { status: string
         ackWithoutReply: true,
         onDeadLetter: (m, reason) => this.deadLetter(m, reason),
         onError: (m, err) => logger.error({ err, subject: m.subject, streamSequence: m.seq, deliveryCount: m.info.deliveryCount }, 'work handler failed: nak with backoff'),
-        onStall: (n) => logger.warn({ consumer: this.spec.durable, ...n }, 'work consumer stalled: pulling again'),
       },
       (m) => this.handle(m),
     );

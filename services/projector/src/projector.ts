@@ -1,6 +1,6 @@
 import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { messageSequenceOf, type Recorded } from '@conclave/contracts';
-import { CONSUME_EXPIRES_MS, describeUndecodable, EventLog, reportConsumerStalls } from '@conclave/event-log';
+import { describeUndecodable, EventLog } from '@conclave/event-log';
 import { advanceCheckpoint, MAIN_CHECKPOINT, parkStream, PoisonEventError, projectBatch, recordAlert, ReadModelQueries, type DataSource, type EntityManager } from '@conclave/read-models';
 import { recordBatchSpan } from '@conclave/service-kit';
 import { batches } from './batches';
@@ -207,8 +207,7 @@ export class Projector {
       // the checkpoint is a position (ADR 014): its message is read again, its events up to it skipped
       ...(checkpoint > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: messageSequenceOf(checkpoint) } : { deliver_policy: DeliverPolicy.All }),
     });
-    const messages = await consumer.consume({ max_messages: this.batchSize, expires: CONSUME_EXPIRES_MS });
-    reportConsumerStalls(messages, (n) => this.options.logger.warn({ ...n }, 'projector consumer stalled: pulling again'));
+    const messages = await consumer.consume({ max_messages: this.batchSize });
     this.messages = messages;
     try {
       if (this.stopping) return;

@@ -2,7 +2,7 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import { ALERT_ROOM_EVENTS, LiveMessage, messageSequenceOf, parseEventSubject, type Room } from '@conclave/contracts';
-import { CONSUME_EXPIRES_MS, EventLog, reportConsumerStalls } from '@conclave/event-log';
+import { EventLog } from '@conclave/event-log';
 import type { Logger } from '@conclave/service-kit';
 import { LOGGER } from '../tokens';
 import { CostsService } from '../costs/costs.service';
@@ -80,9 +80,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     const from = this.opened ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastSequence + 1 } : { deliver_policy: DeliverPolicy.New };
     this.opened = true;
     const consumer = await this.log.js.consumers.get(streams.events, { filter_subjects: subjects.allEvents, ...from });
-    // a stalled pull is pulled again within about CONSUME_EXPIRES_MS (nats.js waits 30 s by default)
-    const messages = await consumer.consume({ expires: CONSUME_EXPIRES_MS });
-    reportConsumerStalls(messages, (n) => this.logger.warn({ ...n, lastSequence: this.lastSequence }, 'event relay missed its heartbeats: pulling again'));
+    const messages = await consumer.consume();
     this.messages = messages;
     return messages;
   }

@@ -69,7 +69,6 @@ export async function startResultsConsumer(log: EventLog, runs: RunRepository, l
       concurrency,
       onDeadLetter: (m, reason) => logger.error({ deadLetter: true, subject: m.subject, seq: m.seq, reason }, 'result terminated as poison'),
       onError: (m, err) => logger.warn({ err, subject: m.subject, seq: m.seq, deliveryCount: m.info.deliveryCount }, 'result handling failed; will retry'),
-      onStall: (n) => logger.warn({ consumer: consumers.orchestratorResults, ...n }, 'results consumer stalled: pulling again'),
     },
     async (m) => {
       const applied = await applyResult(deps, m.data, m.headers);

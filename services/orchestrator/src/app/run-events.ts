@@ -39,7 +39,6 @@ export function consumeRunEvents(
       ackWithoutReply: options.ackWithoutReply,
       onDeadLetter: (m, reason) => logger.error({ deadLetter: true, seq: m.seq, reason }, `${options.what}: event could not be handled`),
       onError: (m, err) => logger.warn({ err, seq: m.seq }, `${options.what} failed; will retry`),
-      onStall: (n) => logger.warn({ consumer: options.durable, ...n }, `${options.what}: consumer stalled, pulling again`),
     },
     async (m) => {
       const target = parseEventSubject(m.subject, log.names.prefix);

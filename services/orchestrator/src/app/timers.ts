@@ -27,7 +27,6 @@ export function startTimers(log: EventLog, runs: RunRepository, logger: Logger, 
       ackWithoutReply: true,
       onDeadLetter: (m, reason) => logger.error({ deadLetter: true, seq: m.seq, reason }, 'timer tick: due time could not be handled'),
       onError: (m, err) => logger.warn({ err, seq: m.seq }, 'timer tick failed; will retry'),
-      onStall: (n) => logger.warn({ consumer: consumers.timers, ...n }, 'timers consumer stalled: pulling again'),
     },
     async (m) => {
       let raw: unknown;
