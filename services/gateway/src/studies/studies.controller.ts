@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { StudyBody, StudyListQuery } from '@conclave/contracts';
+import { existingIdOr404 } from '../http/ids';
 import { jsonBody, parseOr422, RequestId } from '../http/parse';
 import { StudiesService } from './studies.service';
 
@@ -29,6 +30,7 @@ export class StudiesController {
 
   @Get(':id')
   get(@Param('id') id: string) {
-    return this.studies.get(id);
+    // a malformed id names no study (and must not reach Postgres: a NUL is refused there)
+    return this.studies.get(existingIdOr404(id, 'study'));
   }
 }
