@@ -11,7 +11,8 @@ export interface TimelineRow {
   data: unknown;
 }
 
-function phaseIdOf(data: unknown): string | null {
+/** The phase an event is about, when its data names one. */
+export function phaseIdOf(data: unknown): string | null {
   const id = (data as { phaseId?: unknown } | null | undefined)?.phaseId;
   return typeof id === 'string' ? id : null;
 }
@@ -31,8 +32,8 @@ export function rowFromEvent(event: SocketEvent): TimelineRow {
   return { sequence: event.sequence, type: event.type, occurredAt: event.occurredAt, phaseId: phaseIdOf(event.data), actor: null, data: event.data };
 }
 
-/** A timeline entry as the socket event it records (the timeline endpoint is the gap-fill source). */
-export function eventFromEntry(runId: string, entry: TimelineEntry): SocketEvent {
+/** A timeline entry (or a page's timeline row) as the socket event it records (the timeline endpoint is the gap-fill source). */
+export function eventFromEntry(runId: string, entry: Pick<TimelineEntry, 'sequence' | 'type' | 'occurredAt' | 'data'>): SocketEvent {
   return { sequence: entry.sequence, type: entry.type, runId, occurredAt: entry.occurredAt, data: entry.data };
 }
 

@@ -7,7 +7,8 @@ import { api } from '../../api/endpoints';
 import { formatDateTime } from '../../lib/format';
 import { Button } from '../../ui/Button';
 import { toastOutcome } from '../../ui/toast';
-import { describeEvent, eventPhaseId, forkTargets, isPhaseBoundary, nearestBoundary, SPEEDS, type Speed } from './scrub-model';
+import { phaseIdOf } from '../timeline';
+import { describeEvent, forkTargets, isPhaseBoundary, nearestBoundary, SPEEDS, type Speed } from './scrub-model';
 import type { Scrub } from './use-scrub';
 import './scrub.css';
 
@@ -83,7 +84,7 @@ export function ScrubBar({ scrub, runId }: { scrub: Scrub; runId: string }) {
       {active && event && (
         <p className="scrub__status" aria-live={scrub.playing ? 'off' : 'polite'} data-testid="scrub-status">
           <span className="mono">#{event.sequence}</span> · {event.type}
-          {eventPhaseId(event) !== undefined && <> · {eventPhaseId(event)}</>} · {formatDateTime(event.occurredAt)}
+          {phaseIdOf(event.data) !== null && <> · {phaseIdOf(event.data)}</>} · {formatDateTime(event.occurredAt)}
         </p>
       )}
       {active && scrub.view && (

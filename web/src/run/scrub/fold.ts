@@ -148,8 +148,3 @@ function foldEvent(view: RunView, event: SocketEvent): RunView {
 }
 
 const EXTRA = new Set(['RunStarted', 'RunForked', 'PhaseStarted', 'RolledBack', 'GateOpened', 'GateApproved', 'GateRejected', 'QuestionsAsked', 'AnswersSubmitted', 'ConditionEvaluated']);
-
-/** The run's events from the page's timeline rows (the timeline endpoint plus live events, ascending). */
-export function eventsFromRows(runId: string, rows: readonly { sequence: number; type: string; occurredAt: string; data: unknown }[]): SocketEvent[] {
-  return rows.map((r) => ({ sequence: r.sequence, type: r.type, runId, occurredAt: r.occurredAt, data: r.data }));
-}

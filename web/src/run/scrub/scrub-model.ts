@@ -1,4 +1,5 @@
 import type { PhaseView, RunView, SocketEvent } from '@conclave/contracts';
+import { phaseIdOf } from '../timeline';
 
 /** Playback speeds: event time is scaled by these. */
 export const SPEEDS = [1, 2, 5, 10, 20] as const;
@@ -44,15 +45,9 @@ export function parseAt(value: string | null): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-/** The phase an event is about, when its data names one. */
-export function eventPhaseId(event: SocketEvent): string | undefined {
-  const phaseId = (event.data as { phaseId?: unknown } | null)?.phaseId;
-  return typeof phaseId === 'string' ? phaseId : undefined;
-}
-
 /** What the slider says about an event: "12 of 57 · PhaseCompleted · discovery". */
 export function describeEvent(event: SocketEvent | undefined, index: number, total: number): string {
   if (!event) return `before the first of ${total} events`;
-  const phaseId = eventPhaseId(event);
-  return `event ${index + 1} of ${total} · ${event.type}${phaseId !== undefined ? ` · ${phaseId}` : ''}`;
+  const phaseId = phaseIdOf(event.data);
+  return `event ${index + 1} of ${total} · ${event.type}${phaseId !== null ? ` · ${phaseId}` : ''}`;
 }

@@ -1,8 +1,8 @@
 import type { RunUsageItem, RunView, SocketEvent } from '@conclave/contracts';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
-import type { TimelineRow } from '../timeline';
-import { eventsFromRows, RunScrubber } from './fold';
+import { eventFromEntry, type TimelineRow } from '../timeline';
+import { RunScrubber } from './fold';
 import { parseAt, playDelay, type Speed } from './scrub-model';
 import { UsageFold } from './usage';
 
@@ -48,7 +48,8 @@ export function useScrub(runId: string, live: RunView | undefined, rows: readonl
   }, [urlAt]);
   const scrubber = useRef<RunScrubber | null>(null);
   scrubber.current ??= new RunScrubber(runId);
-  const events = useMemo(() => eventsFromRows(runId, rows ?? []), [runId, rows]);
+  // The run's events from the page's timeline rows (the timeline endpoint plus live events, ascending).
+  const events = useMemo(() => (rows ?? []).map((r) => eventFromEntry(runId, r)), [runId, rows]);
   scrubber.current.setEvents(events);
 
   const active = at !== undefined;
