@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ModelPrice } from './events';
+import { round6 } from './money';
 import { costUsd, expectedCallTokens, priceOf } from './prices';
 import { interviewPrompt, renderPrompt } from './render';
 import type { Phase, Template } from './template';
@@ -115,8 +116,6 @@ export function priceLookupOf(providers: readonly { name: string; kind: string; 
 }
 
 export type RunEstimate = Omit<EstimateResponse, 'templateId' | 'version' | 'currency' | 'preview'>;
-
-const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
 
 export const ESTIMATE_ASSUMPTIONS: readonly string[] = [
   'Each call uses the tokens the orchestrator reserves budget for: 2,000 input and 1,000 output (less when a candidate sets maxTokens); judges are not capped.',

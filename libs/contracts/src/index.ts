@@ -11,6 +11,7 @@ export * from './socket';
 export * from './ids';
 export * from './ops';
 export * from './prices';
+export * from './money';
 export * from './workspace';
 export * from './nats-permissions';
 export * from './dead-letters';

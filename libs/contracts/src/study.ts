@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CandidateScore as Score, Failure as FailureSchema, Tokens as TokensSchema } from './events';
+import { round6 } from './money';
 
 // events.ts imports this file for its catalog (lazily too): either module may load first, so each reads the other's schemas lazily
 const CandidateScore = z.lazy(() => Score);
@@ -276,7 +277,6 @@ export function phaseReport(phaseId: string, items: readonly StudyItemView[], mo
     cell.count += 1;
     cells.set(key, cell);
   }
-  const round = (n: number) => Math.round(n * 1e6) / 1e6;
   return {
     phaseId,
     items: items.length,
@@ -284,11 +284,11 @@ export function phaseReport(phaseId: string, items: readonly StudyItemView[], mo
     flips,
     flipRate: judged.length ? flips / judged.length : null,
     flipRateCi: wilsonInterval(flips, judged.length),
-    scoreShift: Object.fromEntries([...shifts].sort(([a], [b]) => a.localeCompare(b)).map(([c, s]) => [c, round(s.sum / s.n)])),
+    scoreShift: Object.fromEntries([...shifts].sort(([a], [b]) => a.localeCompare(b)).map(([c, s]) => [c, round6(s.sum / s.n)])),
     sameWinner: judged.length ? (judged.length - flips) / judged.length : null,
-    kendallTau: taus.length ? round(taus.reduce((a, b) => a + b, 0) / taus.length) : null,
+    kendallTau: taus.length ? round6(taus.reduce((a, b) => a + b, 0) / taus.length) : null,
     matrix: [...cells.values()].sort((a, b) => a.oldModel.localeCompare(b.oldModel) || a.newModel.localeCompare(b.newModel)),
-    costUsd: round(items.reduce((a, i) => a + i.costUsd, 0)),
+    costUsd: round6(items.reduce((a, i) => a + i.costUsd, 0)),
   };
 }
 

@@ -1,4 +1,4 @@
-import { ConclaveError, costUsd, STUDY_MAX_SKIP_DETAILS, type ModelPrice, type StudyBody, type StudyItem, type StudySkip, type StudySkipped } from '@conclave/contracts';
+import { ConclaveError, costUsd, round6, STUDY_MAX_SKIP_DETAILS, type ModelPrice, type StudyBody, type StudyItem, type StudySkip, type StudySkipped } from '@conclave/contracts';
 import { ReadModelQueries, type DataSource } from '@conclave/read-models';
 
 /** judge prompt tokens beyond the candidates' outputs (instructions, task, criteria) */
@@ -123,5 +123,3 @@ export async function planStudy(db: DataSource, body: Pick<StudyBody, 'runs' | '
     estimateUsd: round6(items.reduce((n, i) => n + i.estimateUsd, 0)),
   };
 }
-
-const round6 = (n: number) => Math.round(n * 1e6) / 1e6;

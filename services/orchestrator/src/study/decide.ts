@@ -1,4 +1,5 @@
 import {
+  round6,
   STUDY_MAX_ATTEMPTS,
   STUDY_MAX_IN_FLIGHT,
   type EventData,
@@ -172,5 +173,3 @@ function progress(state: StudyState): StudyDecision {
   }
   return out;
 }
-
-const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
