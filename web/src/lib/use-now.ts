@@ -13,6 +13,15 @@ export function useNow(active: boolean, intervalMs = 1000): number {
 }
 
 /**
+ * `useNow` for a clock that can be stopped: at `at` when it is set (the run page scrubbed to `?at=`
+ * shows its clocks frozen at the event's time), else the current time, ticking while `running`.
+ */
+export function useNowOrAt(running: boolean, at: string | undefined): number {
+  const clock = useNow(running && !at);
+  return at ? Date.parse(at) : clock;
+}
+
+/**
  * One clock for many small live cells (a list's running durations): every subscriber re-renders on
  * the same whole-second tick from one shared timer, and the timer stops when the last one unmounts.
  * Cheaper than a parent's `useNow` when only a few cells change: nothing else re-renders.

@@ -5,7 +5,7 @@ import { api } from '../api/endpoints';
 import { keys } from '../api/keys';
 import type { ToolCallView as ToolCallRow } from '@conclave/contracts';
 import { elapsedMs, formatClock, formatDateTime, formatDuration, formatTokens, formatUsd } from '../lib/format';
-import { useNow } from '../lib/use-now';
+import { useNowOrAt } from '../lib/use-now';
 import { JsonBlock } from '../ui/JsonBlock';
 import { StatusBadge } from '../ui/StatusBadge';
 import { ArtifactContent } from './ArtifactContent';
@@ -49,8 +49,7 @@ export function PhasePanel({ view, phase, live, onSequence, onClose, at }: Props
   const restCalls = new Map<string, ToolCallRow[]>();
   for (const t of toolCalls.data?.items ?? []) if (t.candidateId && t.phaseId === phase.id) restCalls.set(t.candidateId, [...(restCalls.get(t.candidateId) ?? []), t]);
   const active = phase.status === 'running' || phase.status === 'waiting';
-  const clock = useNow(active && !at);
-  const now = at ? Date.parse(at) : clock;
+  const now = useNowOrAt(active, at);
   const headingId = `phase-panel-${phase.id}`;
   // an earlier attempt shown instead of the current one (null: the current attempt, live)
   const [viewedAttempt, setViewedAttempt] = useState<number | null>(null);
@@ -259,7 +258,7 @@ function CandidateCard({
           <dt>Duration</dt>
           <dd>
             {running && c.durationMs === null && c.requestedAt ? (
-              at ? formatDuration(elapsedMs(c.requestedAt, null, Date.parse(at))) : <Elapsed since={c.requestedAt} />
+              <Elapsed since={c.requestedAt} at={at} />
             ) : (
               formatDuration(c.durationMs)
             )}

@@ -4,7 +4,7 @@ import type PipelineGraphType from '../dag/PipelineGraph';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
 import { exportUrls } from '../api/endpoints';
 import { elapsedMs, formatDateTime, formatDuration, formatTokens, formatUsd } from '../lib/format';
-import { useNow } from '../lib/use-now';
+import { useNowOrAt } from '../lib/use-now';
 import { isTerminal } from '../runs/run-summary';
 import { Button } from '../ui/Button';
 import { ErrorNotice } from '../ui/ErrorNotice';
@@ -220,8 +220,7 @@ function RunPage({ id }: { id: string }) {
 }
 
 function RunHeader({ view, at }: { view: RunView; at?: string | undefined }) {
-  const clock = useNow(!isTerminal(view.status) && !at);
-  const now = at ? Date.parse(at) : clock;
+  const now = useNowOrAt(!isTerminal(view.status), at);
   const simulated = view.phases.some((p) => p.candidates.some((c) => c.provider === 'simulated'));
   const done = view.phases.filter((p) => p.status === 'completed' || p.status === 'skipped').length;
   return (

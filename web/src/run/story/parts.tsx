@@ -1,6 +1,6 @@
 import type { PhaseView, VerdictView } from '@conclave/contracts';
 import { elapsedMs, formatClock, formatDuration, formatTokens, formatUsd } from '../../lib/format';
-import { useNow } from '../../lib/use-now';
+import { useNow, useNowOrAt } from '../../lib/use-now';
 
 /** Small pieces of the phase panel (issue 13 §2): the judge behind a verdict, a running candidate's clock, interview progress. */
 
@@ -18,12 +18,14 @@ export function JudgeLine({ judge, purpose = 'select' }: { judge: VerdictView['j
   );
 }
 
-/** A running candidate's time since it was requested, ticking each second. */
-export function Elapsed({ since }: { since: string }) {
-  const now = useNow(true);
+/** A running candidate's time since it was requested, ticking each second; plain text stopped at `at` (the run page's past). */
+export function Elapsed({ since, at }: { since: string; at?: string | undefined }) {
+  const now = useNowOrAt(true, at);
+  const elapsed = formatDuration(elapsedMs(since, null, now));
+  if (at) return <>{elapsed}</>;
   return (
     <span className="elapsed" role="timer" aria-live="off" title="running">
-      {formatDuration(elapsedMs(since, null, now))}
+      {elapsed}
     </span>
   );
 }
