@@ -5,8 +5,10 @@ import { withoutNul } from '../alerts';
 /**
  * The studies read model's share of the log (ADR 023): `events.study.<id>`, written as the events
  * come (studies share no table with runs). The projection's checkpoint applies each event once;
- * a replay folds into empty tables, so the same log gives the same rows. After each item change
- * the study's counters are recounted from its items (never incremented), so they cannot drift.
+ * a replay folds into empty tables, so the same log gives the same rows. The study's counters
+ * (judged, failed, cost) are recounted from its items (never incremented), so they cannot drift,
+ * after the two events that change them: StudyVerdictRecorded and StudyItemFailed (a request only
+ * moves an item between pending and requested, and completion changes no item).
  */
 export async function applyStudyEvent(m: EntityManager, e: Recorded<StudyEvent>): Promise<void> {
   const studyId = splitStreamId(e.streamId).id;
@@ -19,7 +21,7 @@ export async function applyStudyEvent(m: EntityManager, e: Recorded<StudyEvent>)
         e.data.itemId,
         e.data.attempt,
       ]);
-      break;
+      return folded(m, studyId, e.sequence);
     case 'StudyVerdictRecorded': {
       const d = e.data;
       await m.query(
@@ -28,7 +30,7 @@ export async function applyStudyEvent(m: EntityManager, e: Recorded<StudyEvent>)
           WHERE study_id = $1 AND item_id = $2`,
         [studyId, d.itemId, d.winnerId, JSON.stringify(d.scores), JSON.stringify(d.order), withoutNul(d.rationale), d.costUsd, d.tokens.input, d.tokens.output],
       );
-      break;
+      return recounted(m, studyId, e.sequence);
     }
     case 'StudyItemFailed': {
       const d = e.data;
@@ -39,16 +41,20 @@ export async function applyStudyEvent(m: EntityManager, e: Recorded<StudyEvent>)
         JSON.stringify({ ...d.error, message: withoutNul(d.error.message) }),
         d.costUsd,
       ]);
-      break;
+      return recounted(m, studyId, e.sequence);
     }
     case 'StudyCompleted':
-      await m.query(`UPDATE studies SET status = 'completed', completed_at = $2 WHERE id = $1`, [studyId, new Date(e.occurredAt)]);
-      break;
+      await m.query(`UPDATE studies SET status = 'completed', completed_at = $2, sequence = $3 WHERE id = $1`, [studyId, new Date(e.occurredAt), e.sequence]);
+      return;
     default: {
       const never: never = e;
       throw new Error(`unknown study event ${(never as Recorded).type}`);
     }
   }
+}
+
+/** the study's counters recounted from its items, and its last folded event */
+async function recounted(m: EntityManager, studyId: string, sequence: number): Promise<void> {
   await m.query(
     `UPDATE studies s SET sequence = $2,
             items_judged = c.judged, items_failed = c.failed, cost_usd = c.cost
@@ -56,8 +62,13 @@ export async function applyStudyEvent(m: EntityManager, e: Recorded<StudyEvent>)
                     coalesce(sum(cost_usd), 0)::float8 AS cost
                FROM study_items WHERE study_id = $1) c
       WHERE s.id = $1`,
-    [studyId, e.sequence],
+    [studyId, sequence],
   );
+}
+
+/** an event that changed no counter: only the study's last folded event moves */
+async function folded(m: EntityManager, studyId: string, sequence: number): Promise<void> {
+  await m.query(`UPDATE studies SET sequence = $2 WHERE id = $1`, [studyId, sequence]);
 }
 
 async function started(m: EntityManager, e: Recorded<EventOf<'StudyStarted'>>): Promise<void> {
