@@ -12,7 +12,7 @@ import { Loading } from '../ui/Loading';
 import { SelectField } from '../ui/Select';
 import { fetchFrontier, frontierKey } from './api';
 import { RangePicker, useTimeRange } from './RangePicker';
-import { describeRange, rangeOnly, utcDay } from './range';
+import { describeRange, lastDay, rangeOnly } from './range';
 import { formatRate, useLiveRefresh } from './shared';
 import { SortableTable, type SortableColumn } from './SortableTable';
 import './analytics.css';
@@ -140,8 +140,8 @@ function EpsilonField({ value, valid, onChange }: { value: string; valid: boolea
 function Recommendation({ phase, bounds }: { phase: FrontierPhase; bounds: { from?: string; to?: string } }) {
   const rec = phase.recommendation;
   // the lab's dates are UTC days, the last one included (as this page's custom range in the URL)
-  const lastDay = bounds.to ? utcDay(Date.parse(`${bounds.to}T00:00:00Z`) - 86_400_000) : null;
-  const backtest = new URLSearchParams({ templateId: phase.templateId, phases: phase.phaseId, ...(bounds.from ? { from: bounds.from } : {}), ...(lastDay ? { to: lastDay } : {}) });
+  const last = lastDay(bounds);
+  const backtest = new URLSearchParams({ templateId: phase.templateId, phases: phase.phaseId, ...(bounds.from ? { from: bounds.from } : {}), ...(last ? { to: last } : {}) });
   return (
     <section className="card frontier-recommendation" aria-labelledby="recommendation-heading" data-testid="frontier-recommendation">
       <div className="card__head">

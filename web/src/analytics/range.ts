@@ -72,6 +72,11 @@ export function apiBounds(range: TimeRange, now: number): { from?: string; to?: 
   return { from: utcDay(today - (days - 1) * DAY_MS), to: utcDay(today + DAY_MS) };
 }
 
+/** The last day the API's bounds cover (their `to` is exclusive); undefined when they are open-ended. */
+export function lastDay(bounds: { to?: string }): string | undefined {
+  return bounds.to ? utcDay(Date.parse(`${bounds.to}T00:00:00Z`) - DAY_MS) : undefined;
+}
+
 /** What the range covers, in words ("the last 30 days", "1 Jan 2026 – 31 Jan 2026"). */
 export function describeRange(range: TimeRange): string {
   if (range.kind === 'custom') return range.from === range.to ? range.from : `${range.from} – ${range.to}`;
@@ -86,7 +91,7 @@ export function describeRange(range: TimeRange): string {
 export function everyDay<T extends { day: string }>(bounds: { from?: string; to?: string }, days: readonly T[], empty: (day: string) => T): T[] {
   const byDay = new Map(days.map((d) => [d.day, d]));
   const first = bounds.from ?? days[0]?.day;
-  const last = bounds.to ? utcDay(Date.parse(`${bounds.to}T00:00:00Z`) - DAY_MS) : days[days.length - 1]?.day;
+  const last = lastDay(bounds) ?? days[days.length - 1]?.day;
   if (!first || !last || first > last) return [...days];
   const out: T[] = [];
   // bounded: at most a few hundred days on screen
