@@ -95,8 +95,7 @@ export function decideStudy(state: StudyState, input: StudyInput): StudyDecision
     case 'StartStudy': {
       if (state.status !== 'none') return []; // a repeated start of the same study: done already
       const { type: _type, ...rest } = input.command;
-      const started: StudyDecision = [{ type: 'StudyStarted', data: { studyId: input.studyId, ...rest } }];
-      return [...started, ...progress(started.reduce(evolveStudy, state))];
+      return withProgress(state, [{ type: 'StudyStarted', data: { studyId: input.studyId, ...rest } }]);
     }
     case 'VerdictResult': {
       if (state.status !== 'running') return [];
@@ -113,7 +112,7 @@ export function decideStudy(state: StudyState, input: StudyInput): StudyDecision
         const final = !error.retryable || found.attempt >= STUDY_MAX_ATTEMPTS;
         decided = [{ type: 'StudyItemFailed', data: { itemId, attempt: found.attempt, error, final, costUsd: 0 } }];
       }
-      return [...decided, ...progress(decided.reduce(evolveStudy, state))];
+      return withProgress(state, decided);
     }
     case 'ItemUnavailable': {
       if (state.status !== 'running') return [];
@@ -121,13 +120,18 @@ export function decideStudy(state: StudyState, input: StudyInput): StudyDecision
       if (!found || found.status !== 'requested' || found.attempt !== input.attempt) return [];
       const error: Failure = { code: 'candidates_missing', message: input.reason, retryable: false };
       const decided: StudyDecision = [{ type: 'StudyItemFailed', data: { itemId: input.itemId, attempt: input.attempt, error, final: true, costUsd: 0 } }];
-      return [...decided, ...progress(decided.reduce(evolveStudy, state))];
+      return withProgress(state, decided);
     }
     default: {
       const never: never = input;
       throw new StudyCommandError(`unknown study input ${JSON.stringify(never)}`);
     }
   }
+}
+
+/** `decided`, then what follows it (`progress` of the state it leads to) */
+function withProgress(state: StudyState, decided: StudyDecision): StudyDecision {
+  return [...decided, ...progress(decided.reduce(evolveStudy, state))];
 }
 
 /**
