@@ -17,6 +17,7 @@ import { jsonbSafe, jsonbSafeText, type JsonValue } from './json';
 import { applyProviderEvent, applyProviderHealth } from './providers';
 import { applyAlertAcknowledgements, applyAlertRaised, type AlertAcknowledgement } from './alerts';
 import { applyStudyEvent } from './studies/projection';
+import { preparedQuery } from './prepared';
 
 /**
  * An event the projection cannot apply, now or after any number of retries: an unknown type, a
@@ -95,7 +96,7 @@ export async function projectBatch(manager: EntityManager, events: readonly Reco
   }
   await manager.query('RELEASE SAVEPOINT project_batch');
   const applied = pending[pending.length - 1]!.sequence;
-  await manager.query('UPDATE projection_checkpoints SET sequence = $2, updated_at = now() WHERE name = $1', [checkpointName, applied]);
+  await preparedQuery(manager, 'UPDATE projection_checkpoints SET sequence = $2, updated_at = now() WHERE name = $1', [checkpointName, applied]);
   return applied;
 }
 
@@ -114,10 +115,10 @@ async function foldAndWrite(m: EntityManager, events: readonly Recorded[]): Prom
 
 async function lockCheckpoint(m: EntityManager, name: string): Promise<number> {
   const select = 'SELECT sequence FROM projection_checkpoints WHERE name = $1 FOR UPDATE';
-  let rows: { sequence: string }[] = await m.query(select, [name]);
+  let rows = await preparedQuery<{ sequence: string }>(m, select, [name]);
   if (rows.length === 0) {
     await m.query('INSERT INTO projection_checkpoints (name, sequence, updated_at) VALUES ($1, 0, now()) ON CONFLICT (name) DO NOTHING', [name]);
-    rows = await m.query(select, [name]);
+    rows = await preparedQuery(m, select, [name]);
   }
   return Number(rows[0]!.sequence);
 }
@@ -261,11 +262,14 @@ class BatchFold {
       if (e.type === 'CheckpointCreated') checkpointRuns.add(id);
     }
     // one connection: the SELECTs run one after the other (pg refuses concurrent queries on a client)
-    const select = async (when: boolean, sql: string, params: unknown[]): Promise<Row[]> => (when ? m.query(sql, params) : []);
+    const select = async (when: boolean, sql: string, params: unknown[]): Promise<Row[]> => (when ? preparedQuery(m, sql, params) : []);
     const ids = (set: Set<string>) => [[...set]];
-    const runs = await select(runIds.size > 0, 'SELECT * FROM runs WHERE id = ANY($1::text[])', ids(runIds));
-    const phases = await select(runIds.size > 0, 'SELECT * FROM run_phases WHERE run_id = ANY($1::text[]) ORDER BY run_id, position', ids(runIds));
-    const candidates = await select(candidateIds.size > 0, 'SELECT * FROM candidates WHERE id = ANY($1::text[])', ids(candidateIds));
+    // the entities' columns, not `*`: a prepared statement's result columns must not change under it
+    // (a column added by a newer migration would make Postgres refuse the cached plan)
+    const cols = (table: string) => shapeOf(m, table).list;
+    const runs = await select(runIds.size > 0, `SELECT ${cols('runs')} FROM runs WHERE id = ANY($1::text[])`, ids(runIds));
+    const phases = await select(runIds.size > 0, `SELECT ${cols('run_phases')} FROM run_phases WHERE run_id = ANY($1::text[]) ORDER BY run_id, position`, ids(runIds));
+    const candidates = await select(candidateIds.size > 0, `SELECT ${cols('candidates')} FROM candidates WHERE id = ANY($1::text[])`, ids(candidateIds));
     const verdicts = await select(verdictRuns.size > 0, 'SELECT run_id, phase_id, attempt, round, purpose FROM verdicts WHERE run_id = ANY($1::text[])', ids(verdictRuns));
     const artifacts = await select(artifactIds.size > 0, 'SELECT id FROM artifacts WHERE id = ANY($1::text[])', ids(artifactIds));
     const checkpoints = await select(checkpointRuns.size > 0, 'SELECT run_id, id FROM checkpoints WHERE run_id = ANY($1::text[])', ids(checkpointRuns));
@@ -459,7 +463,7 @@ const OVERLAP_BYTES = 64 * 1024;
 async function runInOrder(m: EntityManager, statements: readonly Statement[]): Promise<void> {
   let params = statements[0]?.params();
   for (let i = 0; i < statements.length; i++) {
-    const running = m.query(statements[i]!.sql, params);
+    const running = preparedQuery(m, statements[i]!.sql, params ?? []);
     running.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
     const large = params?.some((p) => Buffer.isBuffer(p) && p.length >= OVERLAP_BYTES) ?? false;
     // let the driver put it on the wire before building the next one's parameters
