@@ -145,10 +145,14 @@ export class AlertWatch {
         alerts.push(...detectCredentialFailures(refused, new Map(configs.map((c) => [c.name, Number(c.sequence)]))));
       }
     }
-    for (const e of events) {
-      if (e.type !== 'RunCompleted') continue;
+    const completed = events.filter((e) => e.type === 'RunCompleted');
+    // the batch's completed runs in one read (a batch under load holds several)
+    const completedRuns: { id: string; template_id: string; cost_usd: number }[] =
+      completed.length === 0 ? [] : await this.options.dataSource.query('SELECT id, template_id, cost_usd FROM runs WHERE id = ANY($1::text[])', [completed.map((e) => e.streamId.slice('run:'.length))]);
+    const runsById = new Map(completedRuns.map((r) => [r.id, r]));
+    for (const e of completed) {
       const runId = e.streamId.slice('run:'.length);
-      const [run]: { template_id: string; cost_usd: number }[] = await this.options.dataSource.query('SELECT template_id, cost_usd FROM runs WHERE id = $1', [runId]);
+      const run = runsById.get(runId);
       // a free run cannot cost k× anything: no need to read the template's history
       if (!run || !(Number(run.cost_usd) > 0)) continue;
       // the template's latest completed runs before this one (a bounded sample: the median of the recent past)
