@@ -342,7 +342,14 @@ function Progress({ study: s }: { study: StudyView }) {
 function PhaseReportCard({ phase: p, items, onOpenItem }: { phase: StudyPhaseReport; items: StudyItemView[]; onOpenItem: (itemId: string) => void }) {
   const oldModels = [...new Set(p.matrix.map((c) => c.oldModel))].sort();
   const newModels = [...new Set(p.matrix.map((c) => c.newModel))].sort();
-  const count = (o: string, n: string) => p.matrix.find((c) => c.oldModel === o && c.newModel === n)?.count ?? 0;
+  // indexed once: the table reads a count per cell (the first entry of a pair, as a lookup would)
+  const counts = new Map<string, Map<string, number>>();
+  for (const c of p.matrix) {
+    let row = counts.get(c.oldModel);
+    if (!row) counts.set(c.oldModel, (row = new Map()));
+    if (!row.has(c.newModel)) row.set(c.newModel, c.count);
+  }
+  const count = (o: string, n: string) => counts.get(o)?.get(n) ?? 0;
   const flips = items.filter((i) => i.flipped);
   const modelOf = (i: StudyItemView, cid: string | null) => {
     const c = i.candidates.find((x) => x.candidateId === cid);
