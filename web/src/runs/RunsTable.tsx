@@ -5,7 +5,7 @@ import { createContext, memo, useCallback, useContext, useEffect, useMemo, useRe
 import { Link } from 'react-router-dom';
 import { elapsedMs, formatDateTime, formatDuration, formatUsd } from '../lib/format';
 import { useSharedClock } from '../lib/use-now';
-import { clsx } from 'clsx';
+import { cn } from '../ui/cn';
 import { StatusBadge } from '../ui/StatusBadge';
 import { COMPARE_LIMIT } from './run-list-params';
 
@@ -68,13 +68,13 @@ interface ColumnMeta {
   className?: string;
 }
 
-/** A column's cell class, joined once per column: rows mount every few frames while the list scrolls. */
+/** A column's cell class, joined once per column (tailwind-merge runs per column, not per cell): rows mount every few frames while the list scrolls. */
 const cellClasses = new WeakMap<object, string>();
 function cellClass(column: { id: string; columnDef: object & { meta?: unknown } }): string {
   let joined = cellClasses.get(column.columnDef);
   if (joined === undefined) {
     const meta = column.columnDef.meta as ColumnMeta | undefined;
-    joined = clsx(`runs-col--${column.id}`, meta?.numeric && 'num', meta?.className);
+    joined = cn(`runs-col--${column.id}`, meta?.numeric && 'num', meta?.className);
     cellClasses.set(column.columnDef, joined);
   }
   return joined;
