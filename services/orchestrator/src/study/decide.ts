@@ -46,7 +46,26 @@ export const studyAttemptToken = (studyId: string, itemId: string, attempt: numb
 
 export class StudyCommandError extends Error {}
 
+/** The study after `event`; `state` is left as it was (its items map is copied). */
 export function evolveStudy(state: StudyState, event: { type: StudyEvent['type']; data: unknown }): StudyState {
+  return applyStudyEvent(ownCopy(state), event);
+}
+
+/**
+ * `events` folded onto `from` (nothing by default), which is left as it was: its items map is
+ * copied once for the whole fold, not once per event as `evolveStudy` would.
+ */
+export function foldStudy(events: readonly { type: StudyEvent['type']; data: unknown }[], from: StudyState = initialStudyState()): StudyState {
+  let state = ownCopy(from);
+  for (const event of events) state = applyStudyEvent(state, event);
+  return state;
+}
+
+/** a state whose items map no one else holds (item states are never changed in place, only replaced) */
+const ownCopy = (state: StudyState): StudyState => (state.status === 'none' ? state : { ...state, items: new Map(state.items) });
+
+/** Folds `event` into `state`, whose items map it changes in place: only for a state the caller owns (`ownCopy`). */
+function applyStudyEvent(state: StudyState, event: { type: StudyEvent['type']; data: unknown }): StudyState {
   if (event.type === 'StudyStarted') {
     const data = event.data as EventData<'StudyStarted'>;
     return {
@@ -58,7 +77,7 @@ export function evolveStudy(state: StudyState, event: { type: StudyEvent['type']
     };
   }
   if (state.status === 'none') return state;
-  const items = new Map(state.items);
+  const { items } = state;
   const update = (itemId: string, change: (s: StudyItemState) => StudyItemState) => {
     const current = items.get(itemId);
     if (current) items.set(itemId, change(current));
@@ -67,27 +86,23 @@ export function evolveStudy(state: StudyState, event: { type: StudyEvent['type']
     case 'StudyJudgeRequested': {
       const d = event.data as EventData<'StudyJudgeRequested'>;
       update(d.itemId, (s) => ({ ...s, status: 'requested', attempt: d.attempt, token: d.attemptToken }));
-      return { ...state, items };
+      return state;
     }
     case 'StudyVerdictRecorded': {
       const d = event.data as EventData<'StudyVerdictRecorded'>;
       update(d.itemId, (s) => ({ ...s, status: 'judged', token: null, costUsd: s.costUsd + d.costUsd }));
-      return { ...state, items, spentUsd: state.spentUsd + d.costUsd };
+      return { ...state, spentUsd: state.spentUsd + d.costUsd };
     }
     case 'StudyItemFailed': {
       const d = event.data as EventData<'StudyItemFailed'>;
       update(d.itemId, (s) => ({ ...s, status: d.final ? 'failed' : 'pending', token: null, costUsd: s.costUsd + d.costUsd }));
-      return { ...state, items, spentUsd: state.spentUsd + d.costUsd };
+      return { ...state, spentUsd: state.spentUsd + d.costUsd };
     }
     case 'StudyCompleted':
       return { ...state, status: 'completed' };
     default:
       return state;
   }
-}
-
-export function foldStudy(events: readonly { type: StudyEvent['type']; data: unknown }[]): StudyState {
-  return events.reduce(evolveStudy, initialStudyState());
 }
 
 export function decideStudy(state: StudyState, input: StudyInput): StudyDecision {
@@ -131,7 +146,7 @@ export function decideStudy(state: StudyState, input: StudyInput): StudyDecision
 
 /** `decided`, then what follows it (`progress` of the state it leads to) */
 function withProgress(state: StudyState, decided: StudyDecision): StudyDecision {
-  return [...decided, ...progress(decided.reduce(evolveStudy, state))];
+  return [...decided, ...progress(foldStudy(decided, state))];
 }
 
 /**
@@ -167,7 +182,7 @@ function progress(state: StudyState): StudyDecision {
     inFlight += 1;
     reserved += s.item.estimateUsd;
   }
-  const after = out.reduce(evolveStudy, state);
+  const after = foldStudy(out, state);
   if (after.status === 'running' && [...after.items.values()].every((s) => s.status === 'judged' || s.status === 'failed')) {
     const settled = [...after.items.values()];
     out.push({

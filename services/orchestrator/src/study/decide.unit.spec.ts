@@ -1,5 +1,5 @@
 import { STUDY_MAX_ATTEMPTS, STUDY_MAX_IN_FLIGHT, type StartStudy, type StudyItem, type VerdictResult } from '@conclave/contracts';
-import { decideStudy, foldStudy, studyAttemptToken, type StudyDecision, type StudyInput } from './decide';
+import { decideStudy, evolveStudy, foldStudy, studyAttemptToken, type StudyDecision, type StudyInput } from './decide';
 
 /** given(events).when(input) → the decided events (DeciderSpecification, STYLE.md), for the study decider (ADR 023). */
 const STUDY = 's1';
@@ -114,5 +114,18 @@ describe('study decider', () => {
     const events = given(...started).when({ type: 'ItemUnavailable', itemId: 'i1', attempt: 1, reason: 'gone' });
     expect(types(events)).toEqual(['StudyItemFailed:i1', 'StudyCompleted']);
     expect(events[0]!.data).toMatchObject({ final: true, error: { code: 'candidates_missing', retryable: false } });
+  });
+
+  it('folds onto a state without changing it: the state a decision was taken from stays as it was (the service keeps it between decisions)', () => {
+    const started = given().when(start([item(1), item(2)]));
+    const state = foldStudy(started);
+    const snapshot = (s: ReturnType<typeof foldStudy>) => JSON.stringify(s.status === 'none' ? s : { ...s, items: [...s.items] });
+    const before = snapshot(state);
+    const decided = decideStudy(state, verdict(1));
+    const after = foldStudy(decided, state);
+    const evolved = decided.reduce(evolveStudy, state);
+    expect(snapshot(state)).toBe(before);
+    expect(snapshot(after)).toBe(snapshot(evolved));
+    expect(after.status === 'running' && [...after.items.values()].map((s) => s.status)).toEqual(['judged', 'requested']);
   });
 });

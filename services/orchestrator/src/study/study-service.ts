@@ -1,7 +1,7 @@
 import { JudgeCandidates, splitStreamId, studyWorkId, type EventData, type Recorded, type StudyEvent } from '@conclave/contracts';
 import { ConcurrencyError, type AppendMeta, type EventLog } from '@conclave/event-log';
 import type { Logger } from '@conclave/service-kit';
-import { decideStudy, evolveStudy, foldStudy, initialStudyState, type StudyInput, type StudyItemState, type StudyState } from './decide';
+import { decideStudy, foldStudy, type StudyInput, type StudyItemState, type StudyState } from './decide';
 
 const MAX_CONFLICTS = 8;
 /** running studies whose folded state this process keeps between decisions (the oldest goes first) */
@@ -80,7 +80,7 @@ export class StudyService {
         throw err;
       }
     }
-    const after = (appended as Recorded<StudyEvent>[]).reduce(evolveStudy, state);
+    const after = foldStudy(appended as Recorded<StudyEvent>[], state);
     this.remember(studyId, after, appended[appended.length - 1]!.sequence);
     const unavailable = await this.publishRequested(after, appended).catch((err: unknown) => {
       this.logger.warn({ err, studyId }, 'study: the judge work just decided could not be published; publishing it again in the background');
@@ -101,7 +101,7 @@ export class StudyService {
     const kept = this.folded.get(studyId);
     const events = (await this.log.read('study', studyId, kept?.sequence ?? 0)) as Recorded<StudyEvent>[];
     if (kept && events.length === 0) return kept;
-    const state = events.reduce(evolveStudy, kept?.state ?? initialStudyState());
+    const state = foldStudy(events, kept?.state);
     const sequence = events.length > 0 ? events[events.length - 1]!.sequence : 0;
     this.remember(studyId, state, sequence);
     return { state, sequence };
