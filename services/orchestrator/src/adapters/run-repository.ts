@@ -1,6 +1,7 @@
 import { ConcurrencyError, EventLog, type AppendMeta, type UnreadableEvent } from '@conclave/event-log';
 import { messageSequenceOf, POSITIONS_PER_MESSAGE, positionOf, type EventData, type Recorded } from '@conclave/contracts';
 import { decide, evolve, foldRun, initialRunState, type DeciderContext, type DeciderInput, type RunState } from '../domain';
+import { KeyedSerialiser } from '../app/serialiser';
 import { noteRunTrace, traceAppended } from './run-tracing';
 
 interface Cached {
@@ -35,7 +36,7 @@ export type OnAppended = (runId: string, appended: readonly Recorded[], run: { s
  */
 export class RunRepository {
   private readonly cache = new Map<string, Cached>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly turns = new KeyedSerialiser();
 
   constructor(
     private readonly log: EventLog,
@@ -64,7 +65,7 @@ export class RunRepository {
    * (read from the log when the cache is older or missing), serialised with decisions.
    */
   snapshot(runId: string, atLeast = 0): Promise<Cached> {
-    return this.serialised(runId, async () => {
+    return this.turns.run(runId, async () => {
       const cached = this.cache.get(runId);
       return cached && messageSequenceOf(cached.position) >= atLeast ? cached : this.load(runId);
     });
@@ -78,7 +79,7 @@ export class RunRepository {
    * the append expects an empty stream.
    */
   handle(runId: string, input: DeciderInput, meta: AppendMeta): Promise<HandleOutcome> {
-    return this.serialised(runId, async () => {
+    return this.turns.run(runId, async () => {
       let cached = this.cache.get(runId) ?? (input.type === 'StartRun' ? empty() : undefined);
       for (let conflicts = 0; ; ) {
         const current = cached ?? (await this.load(runId));
@@ -119,17 +120,6 @@ export class RunRepository {
     this.cache.delete(runId);
     this.cache.set(runId, value);
     while (this.cache.size > this.options.cacheSize) this.cache.delete(this.cache.keys().next().value!);
-  }
-
-  private serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(key) ?? Promise.resolve();
-    const next = previous.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.locks.set(key, tail);
-    void tail.then(() => {
-      if (this.locks.get(key) === tail) this.locks.delete(key);
-    });
-    return next;
   }
 }
 

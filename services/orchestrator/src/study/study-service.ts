@@ -1,6 +1,7 @@
 import { JudgeCandidates, splitStreamId, studyWorkId, type EventData, type Recorded, type StudyEvent } from '@conclave/contracts';
 import { ConcurrencyError, type AppendMeta, type EventLog } from '@conclave/event-log';
 import type { Logger } from '@conclave/service-kit';
+import { KeyedSerialiser } from '../app/serialiser';
 import { decideStudy, foldStudy, type StudyInput, type StudyItemState, type StudyState } from './decide';
 
 const MAX_CONFLICTS = 8;
@@ -33,7 +34,8 @@ export interface StudyOutcome {
  * published again.
  */
 export class StudyService {
-  private readonly chains = new Map<string, Promise<unknown>>();
+  /** a study's decisions and publishes, one at a time in this process */
+  private readonly turns = new KeyedSerialiser();
   /**
    * study id → its state as folded up to `sequence`: a decision reads only the events after it
    * (another replica's, if any) instead of the whole study each time, which made a study's
@@ -50,18 +52,7 @@ export class StudyService {
   ) {}
 
   handle(studyId: string, input: StudyInput, meta: AppendMeta): Promise<StudyOutcome> {
-    return this.turn(studyId, () => this.decideAndAppend(studyId, input, meta));
-  }
-
-  /** `work` in the study's turn: after the work queued for it before, whatever came of that */
-  private turn<T>(studyId: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.chains.get(studyId) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
-    this.chains.set(studyId, next);
-    void next.finally(() => {
-      if (this.chains.get(studyId) === next) this.chains.delete(studyId);
-    }).catch(() => undefined);
-    return next;
+    return this.turns.run(studyId, () => this.decideAndAppend(studyId, input, meta));
   }
 
   private async decideAndAppend(studyId: string, input: StudyInput, meta: AppendMeta): Promise<StudyOutcome> {
@@ -190,7 +181,7 @@ export class StudyService {
     const delay = Math.min(REPUBLISH_MAX_MS, REPUBLISH_BASE_MS * 2 ** failures);
     const timer = setTimeout(() => {
       this.republishing.delete(studyId);
-      const republished = this.turn(studyId, async () => this.publishStudy(studyId, (await this.current(studyId)).state, meta, new Map()));
+      const republished = this.turns.run(studyId, async () => this.publishStudy(studyId, (await this.current(studyId)).state, meta, new Map()));
       republished.then(
         (published) => this.logger.info({ studyId, published }, 'study: requested judge work published again'),
         (err: unknown) => {
@@ -253,7 +244,7 @@ export class StudyService {
       this.remember(studyId, state, events[events.length - 1]!.sequence);
       const studyMeta = { ...meta, correlationId: studyId };
       // in the study's turn, brought up to date: results may have come since the scan
-      const republished = this.turn(studyId, async () => this.publishStudy(studyId, (await this.current(studyId)).state, studyMeta, runLogs));
+      const republished = this.turns.run(studyId, async () => this.publishStudy(studyId, (await this.current(studyId)).state, studyMeta, runLogs));
       published += await republished.catch((err: unknown) => {
         this.logger.warn({ err, studyId }, 'study: its requested work could not be published at boot; publishing it again in the background');
         this.republishLater(studyId, studyMeta);
