@@ -1,5 +1,5 @@
 import { JudgeCandidates, splitStreamId, studyWorkId, type EventData, type Recorded, type StudyEvent } from '@conclave/contracts';
-import { ConcurrencyError, type AppendMeta, type EventLog } from '@conclave/event-log';
+import { ConcurrencyError, retryDelayMs, type AppendMeta, type EventLog } from '@conclave/event-log';
 import type { Logger } from '@conclave/service-kit';
 import { KeyedSerialiser } from '../app/serialiser';
 import { decideStudy, foldStudy, type StudyInput, type StudyItemState, type StudyState } from './decide';
@@ -7,9 +7,8 @@ import { decideStudy, foldStudy, type StudyInput, type StudyItemState, type Stud
 const MAX_CONFLICTS = 8;
 /** running studies whose folded state this process keeps between decisions (the oldest goes first) */
 const MAX_CACHED_STUDIES = 1_000;
-/** backoff of a study's republish after its publish failed: 1 s, 2 s, 4 s … at most 30 s */
-const REPUBLISH_BASE_MS = 1_000;
-const REPUBLISH_MAX_MS = 30_000;
+/** backoff of a study's republish after `failures` failed republishes: the consumers' (1 s, 2 s, 4 s … at most 30 s, ±20 %) */
+const republishDelayMs = (failures: number) => retryDelayMs(failures + 2);
 /** run id → its log as read once in one pass (a decision's publish, the boot repair) */
 type RunLogs = Map<string, Promise<Recorded[]>>;
 
@@ -178,7 +177,7 @@ export class StudyService {
    */
   private republishLater(studyId: string, meta: AppendMeta, failures = 0): void {
     if (this.stopped || this.republishing.has(studyId)) return;
-    const delay = Math.min(REPUBLISH_MAX_MS, REPUBLISH_BASE_MS * 2 ** failures);
+    const delay = republishDelayMs(failures);
     const timer = setTimeout(() => {
       this.republishing.delete(studyId);
       const republished = this.turns.run(studyId, async () => this.publishStudy(studyId, (await this.current(studyId)).state, meta, new Map()));
