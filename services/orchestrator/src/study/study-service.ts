@@ -9,8 +9,12 @@ const MAX_CONFLICTS = 8;
 const MAX_CACHED_STUDIES = 1_000;
 /** backoff of a study's republish after `failures` failed republishes: the consumers' (1 s, 2 s, 4 s … at most 30 s, ±20 %) */
 const republishDelayMs = (failures: number) => retryDelayMs(failures + 2);
-/** run id → its log as read once in one pass (a decision's publish, the boot repair) */
-type RunLogs = Map<string, Promise<Recorded[]>>;
+/**
+ * run id → its `select` judge requests by phase attempt (`requestKey`), the last of each (after
+ * redispatches): its log read and scanned once in one pass (a decision's publish, the boot repair)
+ */
+type RunLogs = Map<string, Promise<Map<string, EventData<'JudgeRequested'>>>>;
+const requestKey = (phaseId: string, attempt: number) => `${phaseId}\u0000${attempt}`;
 
 export interface StudyOutcome {
   appended: Recorded[];
@@ -152,22 +156,23 @@ export class StudyService {
 
   /**
    * The phase attempt's `select` judge request as the run's log recorded it (its last, after
-   * redispatches). A run's log is read once per pass (`runLogs`): a study's items share runs.
+   * redispatches). A run's log is read and scanned once per pass (`runLogs`): a study's items share runs.
    */
   private async storedRequest(runLogs: RunLogs, runId: string, phaseId: string, attempt: number): Promise<EventData<'JudgeRequested'> | null> {
-    let read = runLogs.get(runId);
-    if (!read) {
+    let requests = runLogs.get(runId);
+    if (!requests) {
       // a read that fails throws (the publish is tried again later): an empty log here would fail
       // the item for good as if its candidates were gone
-      read = this.log.read('run', runId);
-      runLogs.set(runId, read);
+      requests = this.log.read('run', runId).then((events) => {
+        const byAttempt = new Map<string, EventData<'JudgeRequested'>>();
+        for (const e of events) {
+          if (e.type === 'JudgeRequested' && e.data.purpose === 'select') byAttempt.set(requestKey(e.data.phaseId, e.data.attempt), e.data);
+        }
+        return byAttempt;
+      });
+      runLogs.set(runId, requests);
     }
-    const events = await read;
-    let found: EventData<'JudgeRequested'> | null = null;
-    for (const e of events) {
-      if (e.type === 'JudgeRequested' && e.data.phaseId === phaseId && e.data.attempt === attempt && e.data.purpose === 'select') found = e.data;
-    }
-    return found;
+    return (await requests).get(requestKey(phaseId, attempt)) ?? null;
   }
 
   /**
