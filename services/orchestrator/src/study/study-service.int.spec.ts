@@ -202,4 +202,27 @@ describe('studies against JetStream', () => {
     expect(reads.slice(1).every((after) => after >= afterStart)).toBe(true);
     expect(reads.length).toBeGreaterThan(1);
   });
+
+  it('decides from its kept fold without reading the study, and reads again only to trust a decision of nothing', async () => {
+    const first = await runWithJudgeRequest();
+    const second = await runWithJudgeRequest();
+    const studyId = randomUUID();
+    const reads: number[] = [];
+    const logA = Object.create(env.log) as typeof env.log;
+    logA.read = (aggregate, id, after = 0, options) => {
+      if (aggregate === 'study') reads.push(after);
+      return env.log.read(aggregate, id, after, options);
+    };
+    const a = new StudyService(logA, logger);
+    const started = await a.handle(studyId, { type: 'StartStudy', studyId, command: command([itemOf(1, first.runId), itemOf(2, second.runId)]) }, meta());
+    expect(reads).toEqual([0]);
+    const result = verdictOf(studyId, 'i1', [`${first.runId}.b`, `${first.runId}.a`]);
+    const judged = await a.handle(studyId, { type: 'VerdictResult', result }, meta());
+    expect(judged.appended.map((e) => e.type)).toEqual(['StudyVerdictRecorded']);
+    expect(reads).toEqual([0]);
+    // the same result again: nothing decided on the kept fold, so it is read (only past it) before that stands
+    expect((await a.handle(studyId, { type: 'VerdictResult', result }, meta())).appended).toEqual([]);
+    expect(reads).toEqual([0, judged.sequence]);
+    expect(judged.sequence).toBeGreaterThan(started.sequence);
+  });
 });

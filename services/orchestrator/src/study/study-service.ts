@@ -23,8 +23,9 @@ export interface StudyOutcome {
 }
 
 /**
- * The shell of the study decider (ADR 023): read the study's subject, fold, decide, append as one
- * commit with the subject's last position as the expected sequence (a conflict reads again), then
+ * The shell of the study decider (ADR 023): the study's kept fold (else its subject read and
+ * folded), decide, append as one commit with the fold's last position as the expected sequence (a
+ * conflict reads what the fold lacks and decides again, as RunRepository does), then
  * publish the judge work the commit asks for on the normal judge queue. Decisions of one study are
  * serialised in this process; across replicas the expected sequence decides.
  *
@@ -40,9 +41,10 @@ export class StudyService {
   /** a study's decisions and publishes, one at a time in this process */
   private readonly turns = new KeyedSerialiser();
   /**
-   * study id → its state as folded up to `sequence`: a decision reads only the events after it
-   * (another replica's, if any) instead of the whole study each time, which made a study's
-   * decisions quadratic in its size. A completed study is dropped.
+   * study id → its state as folded up to `sequence`: a decision starts from it without a read, and
+   * a read (after a conflict, or a decision of nothing) reads only the events after it (another
+   * replica's) instead of the whole study each time, which made a study's decisions quadratic in
+   * its size. A completed study is dropped.
    */
   private readonly folded = new Map<string, { state: StudyState; sequence: number }>();
   /** studies whose requested work is to be published again, and the timer that will */
@@ -61,17 +63,26 @@ export class StudyService {
   private async decideAndAppend(studyId: string, input: StudyInput, meta: AppendMeta): Promise<StudyOutcome> {
     let state: StudyState;
     let appended: Recorded[];
-    for (let conflicts = 0; ; conflicts++) {
-      const current = await this.current(studyId);
+    // the kept fold is decided on without a read: if another replica appended meanwhile, the
+    // expected sequence refuses the append and the study is read again. A decision of nothing is
+    // trusted only on a fresh read (a stale fold may not know the request a result answers).
+    let kept = this.folded.get(studyId);
+    for (let conflicts = 0; ; ) {
+      const current = kept ?? (await this.current(studyId));
+      const fromKept = kept !== undefined;
+      kept = undefined;
       state = current.state;
       const decided = decideStudy(state, input);
-      if (decided.length === 0) return { appended: [], sequence: current.sequence };
+      if (decided.length === 0) {
+        if (fromKept) continue;
+        return { appended: [], sequence: current.sequence };
+      }
       try {
         appended = await this.log.append('study', studyId, decided, current.sequence, meta);
         break;
       } catch (err) {
-        if (err instanceof ConcurrencyError && conflicts < MAX_CONFLICTS) continue;
-        throw err;
+        if (!(err instanceof ConcurrencyError) || conflicts >= MAX_CONFLICTS) throw err;
+        conflicts += 1;
       }
     }
     const after = foldStudy(appended as Recorded<StudyEvent>[], state);
