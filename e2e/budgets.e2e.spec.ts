@@ -1,5 +1,5 @@
-import { estimateCallUsd, type BudgetRule, type Recorded, type ReplayStatus, type TemplateInput, type TimelineEntry } from '@conclave/contracts';
-import { createTestEnv, eventually, startStack, type Stack, type TestEnv } from '@conclave/testing';
+import { estimateCallUsd, type BudgetRule, type Recorded, type TemplateInput, type TimelineEntry } from '@conclave/contracts';
+import { createTestEnv, startStack, type Stack, type TestEnv } from '@conclave/testing';
 import { evolve, initialRunState, reconcileStep, type RunFact, type RunState } from '../services/orchestrator/src/domain';
 import { phaseOf, restClient } from './support/rest';
 
@@ -27,7 +27,7 @@ const steered = (budgetPolicy?: BudgetRule[]): TemplateInput => ({
 describe('budgets that steer, end to end', () => {
   let env: TestEnv;
   let stack: Stack;
-  const { api, post, createTemplate, startRun, until } = restClient(() => stack.url);
+  const { api, post, createTemplate, startRun, until, replayVerify } = restClient(() => stack.url);
   const runIds: string[] = [];
 
   beforeAll(async () => {
@@ -132,11 +132,7 @@ describe('budgets that steer, end to end', () => {
       expect(again[0]?.type).toBe('BudgetPolicyApplied');
       expect(again.map((e) => ({ id: e.id, type: e.type, data: e.data }))).toEqual(events.slice(at, at + again.length).map((e) => ({ id: e.id, type: e.type, data: e.data })));
     }
-    expect((await post('/admin/replay', { verify: true })).status).toBe(202);
-    const done = await eventually(async () => {
-      const status = await (await api('/admin/replay')).json<ReplayStatus>();
-      return status.state !== 'running' && status.state !== 'idle' && status;
-    }, 'the verify replay to finish');
+    const done = await replayVerify();
     expect({ state: done.state, differenceCount: done.differenceCount, differences: done.differences }).toEqual({ state: 'completed', differenceCount: 0, differences: [] });
   });
 });

@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { wilsonInterval, type ErrorEnvelope, type LogEntry, type ReplayStatus, type RunView, type StudyAccepted, type StudyEstimate, type StudySummary, type StudyView } from '@conclave/contracts';
+import { wilsonInterval, type ErrorEnvelope, type LogEntry, type RunView, type StudyAccepted, type StudyEstimate, type StudySummary, type StudyView } from '@conclave/contracts';
 import { eventually, type Stack, type TestEnv } from '@conclave/testing';
 import type { z } from 'zod';
 import { seriousViolations } from './support/axe';
@@ -26,7 +26,7 @@ describe('re-judging studies end to end', () => {
   let stack: Stack;
   let browser: Browser;
   let page: Page;
-  const { api, post, createTemplate, startRun, until } = restClient(() => stack.url);
+  const { api, post, createTemplate, startRun, until, replayVerify } = restClient(() => stack.url);
   const runIds: string[] = [];
   let archivedRun: string;
   let singleRun: string;
@@ -167,11 +167,7 @@ describe('re-judging studies end to end', () => {
     expect((await api('/studies/not-a-study')).status).toBe(404);
 
     // the studies read models are what the log folds into
-    expect((await post('/admin/replay', { verify: true })).status).toBe(202);
-    const replay = await eventually(async () => {
-      const status = await (await api('/admin/replay')).json<ReplayStatus>();
-      return status.state !== 'running' && status;
-    }, 'the replay to finish', 60_000);
+    const replay = await replayVerify(60_000);
     expect({ state: replay.state, differences: replay.differences, error: replay.error }).toEqual({ state: 'completed', differences: [], error: null });
   }, 240_000);
 

@@ -1,4 +1,4 @@
-import type { RunView, TemplateInput } from '@conclave/contracts';
+import type { ReplayStatus, RunView, TemplateInput } from '@conclave/contracts';
 import { eventually } from '@conclave/testing';
 
 /**
@@ -34,7 +34,15 @@ export function restClient(baseUrl: () => string) {
       const run = await runView(id);
       return check(run) && run;
     }, what, timeoutMs);
-  return { api, post, createTemplate, startRun, runView, until };
+  /** Starts `replay --verify` and waits for its outcome: the status once it is neither idle nor running. */
+  const replayVerify = async (timeoutMs?: number) => {
+    expect((await post('/admin/replay', { verify: true })).status).toBe(202);
+    return eventually(async () => {
+      const status = await (await api('/admin/replay')).json<ReplayStatus>();
+      return status.state !== 'running' && status.state !== 'idle' && status;
+    }, 'the verify replay to finish', timeoutMs);
+  };
+  return { api, post, createTemplate, startRun, runView, until, replayVerify };
 }
 
 export const phaseOf = (run: RunView, id: string) => run.phases.find((p) => p.id === id)!;
