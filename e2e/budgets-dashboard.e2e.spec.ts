@@ -2,6 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { TemplateInput } from '@conclave/contracts';
 import type { Stack, TestEnv } from '@conclave/testing';
 import { seriousViolations } from './support/axe';
+import { addPricedProvider, PRICED, pricedPhase } from './support/budgets';
 import { closeDashboard, openDashboard, screenshot } from './support/dashboard';
 import { restClient } from './support/rest';
 
@@ -9,17 +10,15 @@ import { restClient } from './support/rest';
  * Budgets that steer on the run page (ADR 024), in Chromium on the whole stack: a budget policy's
  * decision reads in the timeline with its figures, the Budget dialog lists the rules and what fired,
  * and a policy's pause says to resume. `priced-sim` is a simulated-kind provider whose models are
- * priced for reservations (see budgets.e2e.spec.ts). Needs `web/dist` (node scripts/build.mjs).
+ * priced for reservations (support/budgets). Needs `web/dist` (node scripts/build.mjs).
  */
-const PRICED = 'priced-sim';
-const gpt41 = { provider: PRICED, model: 'gpt-4.1', options: { latencyMs: 30 } };
 const steered = (atPct: number, rule: { action: 'switch' | 'pause'; model?: { provider: string; model: string } }): TemplateInput => ({
   name: `steered-${rule.action}`,
   defaults: { budgetUsd: 0.04, budgetPolicy: [{ atPct, ...rule }] },
   phases: [
     { id: 'a', kind: 'llm', prompt: { user: 'outline' }, candidates: [{ provider: 'simulated', model: 'm1', options: { latencyMs: 30 } }] },
-    { id: 'b', kind: 'llm', dependsOn: ['a'], prompt: { user: 'draft' }, candidates: [gpt41, gpt41], judge: { provider: PRICED, model: 'gpt-4.1' } },
-    { id: 'c', kind: 'llm', dependsOn: ['b'], prompt: { user: 'polish' }, candidates: [gpt41, gpt41], judge: { provider: PRICED, model: 'gpt-4.1' } },
+    pricedPhase('b', ['a'], 'draft'),
+    pricedPhase('c', ['b'], 'polish'),
   ],
 });
 
@@ -33,7 +32,7 @@ describe('budgets that steer on the run page', () => {
   beforeAll(async () => {
     // axe is injected as an inline script, which the gateway's CSP (script-src 'self') refuses
     ({ env, stack, browser, page } = await openDashboard({ envPrefix: 'budgetsui', label: 'e2e-budgets-ui', context: { bypassCSP: true } }));
-    expect((await post('/providers', { name: PRICED, kind: 'simulated' })).status).toBe(201);
+    await addPricedProvider(post);
   });
   afterAll(() => closeDashboard({ browser, stack, env }));
 

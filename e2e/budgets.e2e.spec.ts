@@ -1,17 +1,14 @@
 import { estimateCallUsd, type BudgetRule, type Recorded, type TemplateInput, type TimelineEntry } from '@conclave/contracts';
 import { createTestEnv, startStack, type Stack, type TestEnv } from '@conclave/testing';
 import { evolve, initialRunState, reconcileStep, type RunFact, type RunState } from '../services/orchestrator/src/domain';
+import { addPricedProvider, PRICED, pricedPhase } from './support/budgets';
 import { phaseOf, restClient } from './support/rest';
 
 /**
  * Budgets that steer (issue 15 §3, ADR 024) end to end: a template runs into each policy on the
- * simulated provider with a tiny budget, and the test reads what was dispatched. `priced-sim` is a
- * simulated-kind provider under its own name: its models are priced for reservations (gpt-4.1
- * ≈ $0.012 a call, gpt-4.1-nano ≈ $0.0006), its calls cost nothing. Phase a is free (simulated),
- * phase b's two gpt-4.1 candidates reserve $0.024: 60 % of a $0.04 budget, past every rule at 50 %.
+ * simulated provider with a tiny budget, and the test reads what was dispatched. Phase a is free
+ * (simulated), phase b is priced (support/budgets: $0.024 reserved, past every rule at 50 %).
  */
-const PRICED = 'priced-sim';
-const gpt41 = { provider: PRICED, model: 'gpt-4.1', options: { latencyMs: 30 } };
 const NANO = { provider: PRICED, model: 'gpt-4.1-nano' };
 const sim = (model: string) => ({ provider: 'simulated', model, options: { latencyMs: 30 } });
 const steered = (budgetPolicy?: BudgetRule[]): TemplateInput => ({
@@ -19,8 +16,8 @@ const steered = (budgetPolicy?: BudgetRule[]): TemplateInput => ({
   defaults: { budgetUsd: 0.04, ...(budgetPolicy ? { budgetPolicy } : {}) },
   phases: [
     { id: 'a', kind: 'llm', prompt: { user: 'outline' }, candidates: [sim('m1'), sim('m2')], judge: { provider: 'simulated', model: 'j' } },
-    { id: 'b', kind: 'llm', dependsOn: ['a'], prompt: { user: 'draft {{phases.a.output.text}}' }, candidates: [gpt41, gpt41], judge: { provider: PRICED, model: 'gpt-4.1' } },
-    { id: 'c', kind: 'llm', dependsOn: ['b'], prompt: { user: 'polish {{phases.b.output.text}}' }, candidates: [gpt41, gpt41], judge: { provider: PRICED, model: 'gpt-4.1' } },
+    pricedPhase('b', ['a'], 'draft {{phases.a.output.text}}'),
+    pricedPhase('c', ['b'], 'polish {{phases.b.output.text}}'),
   ],
 });
 
@@ -33,7 +30,7 @@ describe('budgets that steer, end to end', () => {
   beforeAll(async () => {
     env = await createTestEnv('budgets');
     stack = await startStack(env, { label: `e2e-budgets-${env.id}` });
-    expect((await post('/providers', { name: PRICED, kind: 'simulated' })).status).toBe(201);
+    await addPricedProvider(post);
   });
   afterAll(async () => {
     await stack?.stop();
