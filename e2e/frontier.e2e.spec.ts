@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
-import type { FrontierView, RunView, TemplateInput } from '@conclave/contracts';
-import { eventually, FakeLlmServer, openai, type FakeReply, type RecordedRequest, type Stack, type TestEnv } from '@conclave/testing';
+import type { FrontierView, TemplateInput } from '@conclave/contracts';
+import { FakeLlmServer, openai, type FakeReply, type RecordedRequest, type Stack, type TestEnv } from '@conclave/testing';
 import { seriousViolations } from './support/axe';
 import { closeDashboard, openDashboard, screenshot } from './support/dashboard';
+import { restClient } from './support/rest';
 
 /**
  * The quality–cost frontier page after real runs on the whole stack: one phase asks four priced
@@ -54,10 +55,7 @@ describe('the quality–cost frontier page end to end', () => {
   let browser: Browser;
   let page: Page;
   let templateId = '';
-  const api = async <T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${stack.url}/api/v1${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
-    return { status: res.status, body: (await res.json()) as T };
-  };
+  const { api, post, createTemplate, startRun, until } = restClient(() => stack.url);
   const shot = (name: string) => screenshot(page, `frontier-${name}`);
   /** the page's own GET /analytics/frontier answer after `action` */
   const frontierAfter = async (action: () => Promise<unknown>): Promise<{ query: URLSearchParams; body: FrontierView }> => {
@@ -73,7 +71,7 @@ describe('the quality–cost frontier page end to end', () => {
     fake = (await FakeLlmServer.start()).respond(responder);
     // axe-core is an inline script: the dashboard's CSP is bypassed for this test's pages
     ({ env, stack, browser, page } = await openDashboard({ envPrefix: 'e2e', label: 'e2e-frontier', context: { bypassCSP: true, viewport: { width: 1400, height: 1100 } } }));
-    expect((await api('/providers', { method: 'POST', body: JSON.stringify({ name: 'openai', kind: 'openai', apiKey: 'sk-frontier-e2e', baseUrl: fake.url }) })).status).toBe(201);
+    expect((await post('/providers', { name: 'openai', kind: 'openai', apiKey: 'sk-frontier-e2e', baseUrl: fake.url })).status).toBe(201);
     const template: TemplateInput = {
       name: `frontier ${env.id}`,
       inputs: { type: 'object', properties: { topic: { type: 'string' } }, required: ['topic'] },
@@ -89,20 +87,11 @@ describe('the quality–cost frontier page end to end', () => {
         },
       ],
     };
-    const created = await api<{ id: string }>('/templates', { method: 'POST', body: JSON.stringify(template) });
-    expect(created.status).toBe(201);
-    templateId = created.body.id;
+    templateId = await createTemplate(template);
     const ids: string[] = [];
-    for (const topic of ['kites', 'boats', 'trains']) {
-      const started = await api<{ id: string }>('/runs', { method: 'POST', body: JSON.stringify({ templateId, name: topic, inputs: { topic } }) });
-      expect(started.status).toBe(201);
-      ids.push(started.body.id);
-    }
+    for (const topic of ['kites', 'boats', 'trains']) ids.push(await startRun(templateId, { name: topic, inputs: { topic } }));
     for (const id of ids) {
-      const run = await eventually(async () => {
-        const { body } = await api<RunView>(`/runs/${id}`);
-        return body.status === 'completed' || body.status === 'failed' ? body : null;
-      }, `run ${id} to finish`, 90_000);
+      const run = await until(id, `run ${id} to finish`, (r) => r.status === 'completed' || r.status === 'failed', 90_000);
       expect(run.status).toBe('completed');
     }
   });
@@ -114,7 +103,7 @@ describe('the quality–cost frontier page end to end', () => {
   it('plots one point per model at its mean cost and score, draws the frontier, recommends the mini model and shows the figures', async () => {
     const { query, body } = await frontierAfter(() => page.goto(`${stack.url}/analytics/frontier?templateId=${templateId}`));
     expect([query.get('templateId'), query.get('epsilon')]).toEqual([templateId, '0.05']);
-    expect((await api<FrontierView>(`/analytics/frontier?${query.toString()}`)).body).toEqual(body);
+    expect(await (await api(`/analytics/frontier?${query.toString()}`)).json<FrontierView>()).toEqual(body);
 
     // the API's figures agree with the runs: three candidates per model, each at its model's price, scored as chosen
     const draft = body.phases.find((p) => p.phaseId === 'draft')!;
@@ -181,8 +170,9 @@ describe('the quality–cost frontier page end to end', () => {
     await page.getByRole('alert').filter({ hasText: 'ε must be a number from 0 to 1.' }).waitFor();
     expect(asked).toBe(0);
     // the API says the same, naming the field
-    const refused = await api<{ error: { code: string; details: { field: string } } }>(`/analytics/frontier?templateId=${templateId}&epsilon=1.5`);
-    expect([refused.status, refused.body.error.code, refused.body.error.details.field]).toEqual([422, 'validation', 'epsilon']);
+    const refused = await api(`/analytics/frontier?templateId=${templateId}&epsilon=1.5`);
+    const { error } = await refused.json<{ error: { code: string; details: { field: string } } }>();
+    expect([refused.status, error.code, error.details.field]).toEqual([422, 'validation', 'epsilon']);
   });
 
   it('refreshes while open when another run of the template completes', async () => {
@@ -192,8 +182,7 @@ describe('the quality–cost frontier page end to end', () => {
       async (r) => new URL(r.url()).pathname === '/api/v1/analytics/frontier' && r.status() === 200 && ((await r.json()) as FrontierView).phases[0]?.models.every((m) => m.candidates === 4) === true,
       { timeout: 60_000 },
     );
-    const started = await api<{ id: string }>('/runs', { method: 'POST', body: JSON.stringify({ templateId, name: 'gliders', inputs: { topic: 'gliders' } }) });
-    expect(started.status).toBe(201);
+    await startRun(templateId, { name: 'gliders', inputs: { topic: 'gliders' } });
     await refreshed;
     await page.locator('[data-testid="frontier-models"] td[data-col="candidates"][data-value="4"]').first().waitFor();
     await expect(page.locator('[data-testid="frontier-models"] td[data-col="candidates"]').evaluateAll((tds) => tds.map((td) => td.getAttribute('data-value')))).resolves.toEqual(['4', '4', '4', '4']);
