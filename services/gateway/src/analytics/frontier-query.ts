@@ -13,7 +13,7 @@ import { key, paretoFrontier, recommend, round, type Placed } from './frontier';
  * (NULL: open / every one).
  */
 const CANDIDATES = `
-  WITH scored AS (
+  WITH scored AS MATERIALIZED (
     SELECT r.template_id, r.template_name, r.started_at AS run_started_at, c.run_id, c.phase_id, c.attempt, c.round, c.provider, c.model, c.status,
            c.cost_usd, c.duration_ms, v.run_id IS NOT NULL AS judged, (v.scores -> c.id ->> 'overall')::float8 AS score,
            EXISTS (SELECT 1 FROM artifacts a WHERE a.run_id = c.run_id AND a.phase_id = c.phase_id AND a.candidate_id = c.id) AS won
@@ -29,6 +29,7 @@ const CANDIDATES = `
        AND ($3::text IS NULL OR r.template_id = $3::text) AND ($4::text IS NULL OR c.phase_id = $4::text)
   )`;
 
+/** a model's figures in one template phase */
 interface ModelRow {
   template_id: string;
   phase_id: string;
@@ -52,6 +53,8 @@ interface PhaseRow {
   name: string | null;
   kind: string;
   judged_rounds: number;
+  /** the phase's rows of models (a json array: its numbers as Postgres printed them, as in a column) */
+  models: ModelRow[];
 }
 
 /** GET /analytics/frontier: per template phase and model, the figures, the Pareto frontier and the recommendation. */
@@ -60,21 +63,21 @@ export async function readFrontier(db: DataSource, query: FrontierQuery): Promis
   await ensureKnown(db, query);
   const from = instant(query.from);
   const to = instant(query.to);
-  const params = [from, to, query.templateId ?? null, query.phaseId ?? null];
-  const [phases, models] = await Promise.all([
-    db.query(
-      `${CANDIDATES}
+  // one statement: `scored` (materialised) is evaluated once for both aggregates, and each phase
+  // row carries its own models
+  const phases = (await db.query(
+    `${CANDIDATES},
+     phases AS (
        SELECT s.template_id, s.phase_id,
               (array_agg(s.template_name ORDER BY s.run_started_at DESC, s.run_id DESC))[1] AS template_name,
               (array_agg(p.name ORDER BY s.run_started_at DESC, s.run_id DESC))[1] AS name,
               (array_agg(p.kind ORDER BY s.run_started_at DESC, s.run_id DESC))[1] AS kind,
-              count(DISTINCT (s.run_id, s.attempt, s.round)) FILTER (WHERE s.judged)::int AS judged_rounds
+              count(DISTINCT (s.run_id, s.attempt, s.round)) FILTER (WHERE s.judged)::int AS judged_rounds,
+              min(p.position) AS position
          FROM scored s JOIN run_phases p ON p.run_id = s.run_id AND p.phase_id = s.phase_id
-        GROUP BY s.template_id, s.phase_id ORDER BY s.template_id, min(p.position), s.phase_id`,
-      params,
-    ) as Promise<PhaseRow[]>,
-    db.query(
-      `${CANDIDATES}
+        GROUP BY s.template_id, s.phase_id
+     ),
+     models AS (
        SELECT template_id, phase_id, provider, model,
               count(*)::int AS candidates,
               count(*) FILTER (WHERE judged)::int AS judged,
@@ -86,22 +89,26 @@ export async function readFrontier(db: DataSource, query: FrontierQuery): Promis
               percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE duration_ms IS NOT NULL) AS p50,
               percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE duration_ms IS NOT NULL) AS p95,
               count(duration_ms)::int AS samples
-         FROM scored GROUP BY template_id, phase_id, provider, model`,
-      params,
-    ) as Promise<ModelRow[]>,
-  ]);
+         FROM scored GROUP BY template_id, phase_id, provider, model
+     ),
+     by_phase AS (SELECT template_id, phase_id, json_agg(m) AS models FROM models m GROUP BY template_id, phase_id)
+     SELECT ph.template_id, ph.template_name, ph.phase_id, ph.name, ph.kind, ph.judged_rounds, coalesce(bp.models, '[]'::json) AS models
+       FROM phases ph LEFT JOIN by_phase bp ON bp.template_id = ph.template_id AND bp.phase_id = ph.phase_id
+      ORDER BY ph.template_id, ph.position, ph.phase_id`,
+    [from, to, query.templateId ?? null, query.phaseId ?? null],
+  )) as PhaseRow[];
   return {
     from: from && new Date(from).toISOString(),
     to: to && new Date(to).toISOString(),
     templateId: query.templateId ?? null,
     phaseId: query.phaseId ?? null,
     epsilon,
-    phases: phases.map((p) => phaseView(p, models.filter((m) => m.template_id === p.template_id && m.phase_id === p.phase_id), epsilon)),
+    phases: phases.map((p) => phaseView(p, epsilon)),
   };
 }
 
-function phaseView(p: PhaseRow, rows: ModelRow[], epsilon: number): FrontierPhase {
-  const models = rows.map(modelFigures);
+function phaseView(p: PhaseRow, epsilon: number): FrontierPhase {
+  const models = p.models.map(modelFigures);
   const placed: Placed[] = models.flatMap((m) => (m.meanScore === null ? [] : [{ provider: m.provider, model: m.model, meanScore: m.meanScore, meanCostUsd: m.meanCostUsd }]));
   const { frontier, dominatedBy } = paretoFrontier(placed);
   const onFrontier = new Set(frontier.map(key));
