@@ -192,15 +192,17 @@ export const FrontierModel = FrontierModelRef.extend({
 });
 export type FrontierModel = z.infer<typeof FrontierModel>;
 
-const Placed = FrontierModelRef.extend({ meanScore: z.number(), meanCostUsd: z.number() });
+/** A model placed on the cost–score plane: only models with a mean score are. */
+export const FrontierPlaced = FrontierModelRef.extend({ meanScore: z.number(), meanCostUsd: z.number() });
+export type FrontierPlaced = z.infer<typeof FrontierPlaced>;
 
 /**
  * The cheapest model whose mean score is within `epsilon` of the best model's, with the figures
  * that make it so: the best, the threshold (best − epsilon), every model that cleared it, and what
  * choosing it saves per candidate against the best.
  */
-export const FrontierRecommendation = Placed.extend({
-  best: Placed,
+export const FrontierRecommendation = FrontierPlaced.extend({
+  best: FrontierPlaced,
   epsilon: z.number(),
   threshold: z.number(),
   /** the best's mean score minus the recommended one's */
@@ -210,7 +212,7 @@ export const FrontierRecommendation = Placed.extend({
   /** savingUsd / the best's mean cost; null when the best costs nothing */
   savingRatio: z.number().nullable(),
   /** the models within epsilon of the best, cheapest first */
-  withinEpsilon: z.array(Placed),
+  withinEpsilon: z.array(FrontierPlaced),
   /** the same in one sentence */
   reason: z.string(),
 });
@@ -228,7 +230,7 @@ export const FrontierPhase = z.object({
   /** every model with a settled candidate, cheapest first */
   models: z.array(FrontierModel),
   /** the Pareto frontier, cheapest first (cost rises, score rises) */
-  frontier: z.array(Placed),
+  frontier: z.array(FrontierPlaced),
   /** null when no model has a score */
   recommendation: FrontierRecommendation.nullable(),
 });

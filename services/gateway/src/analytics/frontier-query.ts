@@ -1,8 +1,8 @@
-import { DEFAULT_FRONTIER_EPSILON, type FrontierModel, type FrontierPhase, type FrontierQuery, type FrontierView } from '@conclave/contracts';
+import { DEFAULT_FRONTIER_EPSILON, type FrontierModel, type FrontierPhase, type FrontierPlaced, type FrontierQuery, type FrontierView } from '@conclave/contracts';
 import { ReadModelQueries, type DataSource } from '@conclave/read-models';
 import { instant } from '../http/date-range';
 import { notFound } from '../http/ids';
-import { key, paretoFrontier, recommend, round, type Placed } from './frontier';
+import { key, paretoFrontier, recommend, round } from './frontier';
 
 /**
  * The producers' settled candidates of the template phases in range, one row each, with what the
@@ -109,7 +109,7 @@ export async function readFrontier(db: DataSource, query: FrontierQuery): Promis
 
 function phaseView(p: PhaseRow, epsilon: number): FrontierPhase {
   const models = p.models.map(modelFigures);
-  const placed: Placed[] = models.flatMap((m) => (m.meanScore === null ? [] : [{ provider: m.provider, model: m.model, meanScore: m.meanScore, meanCostUsd: m.meanCostUsd }]));
+  const placed: FrontierPlaced[] = models.flatMap((m) => (m.meanScore === null ? [] : [{ provider: m.provider, model: m.model, meanScore: m.meanScore, meanCostUsd: m.meanCostUsd }]));
   const { frontier, dominatedBy } = paretoFrontier(placed);
   const onFrontier = new Set(frontier.map(key));
   return {

@@ -1,10 +1,4 @@
-import type { FrontierModelRef, FrontierRecommendation } from '@conclave/contracts';
-
-/** A model placed on the cost–score plane (only models with a mean score are). */
-export interface Placed extends FrontierModelRef {
-  meanScore: number;
-  meanCostUsd: number;
-}
+import type { FrontierModelRef, FrontierPlaced, FrontierRecommendation } from '@conclave/contracts';
 
 /**
  * Scores are 3-decimal judge figures and their means; `best − epsilon` in doubles lands a hair off
@@ -16,10 +10,10 @@ const TOLERANCE = 1e-9;
 export const key = (m: FrontierModelRef) => `${m.provider}/${m.model}`;
 const byName = (a: FrontierModelRef, b: FrontierModelRef) => key(a).localeCompare(key(b));
 /** cheapest first; at one cost the better score, then by name (a total order: results do not depend on input order) */
-const cheapestFirst = (a: Placed, b: Placed) => a.meanCostUsd - b.meanCostUsd || b.meanScore - a.meanScore || byName(a, b);
+const cheapestFirst = (a: FrontierPlaced, b: FrontierPlaced) => a.meanCostUsd - b.meanCostUsd || b.meanScore - a.meanScore || byName(a, b);
 
 /** `a` dominates `b`: at most as costly, at least as good, and strictly better on one of the two. */
-export function dominates(a: Placed, b: Placed): boolean {
+export function dominates(a: FrontierPlaced, b: FrontierPlaced): boolean {
   return a.meanCostUsd <= b.meanCostUsd && a.meanScore >= b.meanScore && (a.meanCostUsd < b.meanCostUsd || a.meanScore > b.meanScore);
 }
 
@@ -28,7 +22,7 @@ export function dominates(a: Placed, b: Placed): boolean {
  * for every dominated model the cheapest model that dominates it. Models with equal figures do not
  * dominate each other: both stay on the frontier.
  */
-export function paretoFrontier(models: readonly Placed[]): { frontier: Placed[]; dominatedBy: Map<string, FrontierModelRef> } {
+export function paretoFrontier(models: readonly FrontierPlaced[]): { frontier: FrontierPlaced[]; dominatedBy: Map<string, FrontierModelRef> } {
   const sorted = [...models].sort(cheapestFirst);
   const dominatedBy = new Map<string, FrontierModelRef>();
   for (const m of sorted) {
@@ -43,7 +37,7 @@ export function paretoFrontier(models: readonly Placed[]): { frontier: Placed[];
  * by name), with the figures behind the choice; null without a placed model. The choice is always
  * on the frontier: a model dominating it would be as cheap and better, hence chosen instead.
  */
-export function recommend(models: readonly Placed[], epsilon: number, describe: (m: FrontierModelRef) => string = key): FrontierRecommendation | null {
+export function recommend(models: readonly FrontierPlaced[], epsilon: number, describe: (m: FrontierModelRef) => string = key): FrontierRecommendation | null {
   if (models.length === 0) return null;
   const best = [...models].sort((a, b) => b.meanScore - a.meanScore || a.meanCostUsd - b.meanCostUsd || byName(a, b))[0]!;
   const threshold = best.meanScore - epsilon;
@@ -52,7 +46,7 @@ export function recommend(models: readonly Placed[], epsilon: number, describe: 
   const savingUsd = round(best.meanCostUsd - chosen.meanCostUsd);
   const savingRatio = best.meanCostUsd > 0 ? savingUsd / best.meanCostUsd : null;
   const scoreGap = round(best.meanScore - chosen.meanScore);
-  const place = (m: Placed): Placed => ({ provider: m.provider, model: m.model, meanScore: m.meanScore, meanCostUsd: m.meanCostUsd });
+  const place = (m: FrontierPlaced): FrontierPlaced => ({ provider: m.provider, model: m.model, meanScore: m.meanScore, meanCostUsd: m.meanCostUsd });
   const reason =
     key(chosen) === key(best)
       ? `${describe(best)} has the best mean score (${fixed(best.meanScore)}) and no model within ε = ${epsilon} of it is cheaper (${usd(best.meanCostUsd)} a candidate).`

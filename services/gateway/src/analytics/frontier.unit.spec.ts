@@ -1,6 +1,7 @@
-import { dominates, paretoFrontier, recommend, type Placed } from './frontier';
+import type { FrontierPlaced } from '@conclave/contracts';
+import { dominates, paretoFrontier, recommend } from './frontier';
 
-const m = (model: string, meanScore: number, meanCostUsd: number): Placed => ({ provider: 'p', model, meanScore, meanCostUsd });
+const m = (model: string, meanScore: number, meanCostUsd: number): FrontierPlaced => ({ provider: 'p', model, meanScore, meanCostUsd });
 
 describe('the quality–cost frontier', () => {
   it('dominates only when at most as costly, at least as good and strictly better on one', () => {
