@@ -1,5 +1,5 @@
 import type { ModelPrice } from './events';
-import type { BudgetRule } from './template';
+import type { BudgetModel, BudgetRule } from './template';
 
 /** USD per 1M tokens, plus the price of a prompt-cache read (`cachedInputPer1M`, defaults to `inputPer1M`). */
 export type ListPrice = ModelPrice & { cachedInputPer1M?: number };
@@ -76,7 +76,7 @@ export function hasListPrice(provider: string, model: string): boolean {
   return provider === 'simulated' || priceOf(model) !== undefined;
 }
 
-/** The indices of a budget policy's `switch` rules whose model has no price (ADR 024: refused with 422). */
-export function unpricedBudgetRules(policy: readonly BudgetRule[] | undefined): number[] {
-  return (policy ?? []).flatMap((r, i) => (r.action === 'switch' && r.model && !hasListPrice(r.model.provider, r.model.model) ? [i] : []));
+/** A budget policy's `switch` rules whose model has no price (ADR 024: refused with 422): each rule's index and model. */
+export function unpricedBudgetRules(policy: readonly BudgetRule[] | undefined): { index: number; model: BudgetModel }[] {
+  return (policy ?? []).flatMap((r, index) => (r.action === 'switch' && r.model && !hasListPrice(r.model.provider, r.model.model) ? [{ index, model: r.model }] : []));
 }

@@ -125,13 +125,12 @@ export function validateTemplate(input: unknown, options: ValidateOptions = {}):
     }
   });
 
-  for (const i of unpricedBudgetRules(template.defaults.budgetPolicy)) {
-    const { model } = template.defaults.budgetPolicy![i]!;
+  for (const { index, model } of unpricedBudgetRules(template.defaults.budgetPolicy)) {
     errors.push({
       code: 'unpriced_model',
-      message: `the budget policy switches to ${model!.provider}/${model!.model}, which has no price: name a model with a list price (or the simulated provider)`,
-      path: ['defaults', 'budgetPolicy', i, 'model'],
-      field: `defaults.budgetPolicy[${i}].model`,
+      message: `the budget policy switches to ${model.provider}/${model.model}, which has no price: name a model with a list price (or the simulated provider)`,
+      path: ['defaults', 'budgetPolicy', index, 'model'],
+      field: `defaults.budgetPolicy[${index}].model`,
     });
   }
 

@@ -35,9 +35,9 @@ export class RunsService {
   async start(body: CreateRunBody, requestId: string): Promise<RunCreated> {
     const unpriced = unpricedBudgetRules(body.budgetPolicy)[0];
     if (unpriced !== undefined) {
-      const { model } = body.budgetPolicy![unpriced]!;
-      const field = `budgetPolicy[${unpriced}].model`;
-      throw new ConclaveError('validation', `${field}: ${model!.provider}/${model!.model} has no price; a switch rule names a model with a list price (or the simulated provider)`, { field });
+      const { index, model } = unpriced;
+      const field = `budgetPolicy[${index}].model`;
+      throw new ConclaveError('validation', `${field}: ${model.provider}/${model.model} has no price; a switch rule names a model with a list price (or the simulated provider)`, { field });
     }
     const { workspace: requested, ...rest } = body;
     // the read models' view of the template; when it is not there (yet), the orchestrator decides
