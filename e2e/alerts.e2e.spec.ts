@@ -3,6 +3,7 @@ import type { AlertItem, AlertSummary, ErrorEnvelope } from '@conclave/contracts
 import { eventually, type Stack, type TestEnv } from '@conclave/testing';
 import { closeDashboard, openDashboard, screenshot } from './support/dashboard';
 import { restClient } from './support/rest';
+import { sim } from './support/templates';
 import { seriousViolations } from './support/axe';
 
 /**
@@ -12,7 +13,6 @@ import { seriousViolations } from './support/axe';
  * the count back down. Commands sent from the run page report their outcome as toasts, a refusal
  * with the API's own reason. axe-core finds no serious violation on /alerts. Needs `web/dist`.
  */
-const sim = (model: string, latencyMs: number) => ({ provider: 'simulated', model, options: { latencyMs } });
 
 describe('alerts and toasts end to end', () => {
   let env: TestEnv;

@@ -3,6 +3,7 @@ import { createTestEnv, startStack, type Stack, type TestEnv } from '@conclave/t
 import { evolve, initialRunState, reconcileStep, type RunFact, type RunState } from '../services/orchestrator/src/domain';
 import { addPricedProvider, PRICED, pricedPhase } from './support/budgets';
 import { phaseOf, restClient } from './support/rest';
+import { sim } from './support/templates';
 
 /**
  * Budgets that steer (issue 15 §3, ADR 024) end to end: a template runs into each policy on the
@@ -10,12 +11,11 @@ import { phaseOf, restClient } from './support/rest';
  * (simulated), phase b is priced (support/budgets: $0.024 reserved, past every rule at 50 %).
  */
 const NANO = { provider: PRICED, model: 'gpt-4.1-nano' };
-const sim = (model: string) => ({ provider: 'simulated', model, options: { latencyMs: 30 } });
 const steered = (budgetPolicy?: BudgetRule[]): TemplateInput => ({
   name: 'steered',
   defaults: { budgetUsd: 0.04, ...(budgetPolicy ? { budgetPolicy } : {}) },
   phases: [
-    { id: 'a', kind: 'llm', prompt: { user: 'outline' }, candidates: [sim('m1'), sim('m2')], judge: { provider: 'simulated', model: 'j' } },
+    { id: 'a', kind: 'llm', prompt: { user: 'outline' }, candidates: [sim('m1', 30), sim('m2', 30)], judge: { provider: 'simulated', model: 'j' } },
     pricedPhase('b', ['a'], 'draft {{phases.a.output.text}}'),
     pricedPhase('c', ['b'], 'polish {{phases.b.output.text}}'),
   ],

@@ -2,14 +2,14 @@ import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, LiveMessage, ServerToClientEvents, TimelineEntry } from '@conclave/contracts';
 import { createTestEnv, eventually, startStack, type Stack, type TestEnv } from '@conclave/testing';
 import { phaseOf, restClient } from './support/rest';
+import { sim } from './support/templates';
 
 /**
  * Run controls end to end: every command goes through REST → gateway → orchestrator → log →
  * projector → REST, against the whole stack as processes.
  */
-const sim = (model: string, latencyMs = 50) => ({ provider: 'simulated', model, options: { latencyMs } });
 const llm = (id: string, dependsOn: string[] = [], extra: Record<string, unknown> = {}) => ({
-  id, kind: 'llm' as const, dependsOn, prompt: { user: `do ${id}` }, candidates: [sim('m')], ...extra,
+  id, kind: 'llm' as const, dependsOn, prompt: { user: `do ${id}` }, candidates: [sim('m', 50)], ...extra,
 });
 
 describe('run controls end to end', () => {

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { seriousViolations } from './support/axe';
 import { closeDashboard, openDashboard, screenshot } from './support/dashboard';
 import { phaseOf, restClient } from './support/rest';
+import { sim } from './support/templates';
 
 /**
  * Counterfactual re-judging (issue 15 §1, ADR 023) on the whole stack with simulated providers:
@@ -19,7 +20,6 @@ import { phaseOf, restClient } from './support/rest';
  * read the flip matrix and open a flip side by side. Needs `web/dist` (node scripts/build.mjs).
  */
 const RUNS = 20;
-const sim = (model: string) => ({ provider: 'simulated', model });
 
 describe('re-judging studies end to end', () => {
   let env: TestEnv;

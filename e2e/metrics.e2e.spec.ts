@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { RunUsageItem, RunView, TemplateInput } from '@conclave/contracts';
 import { createTestEnv, eventually, freePort, startStack, waitForOk, type ServiceName, type Stack, type TestEnv } from '@conclave/testing';
 import { parsePrometheus, select, total, type Sample } from './support/prometheus';
+import { restClient } from './support/rest';
 import { startSingleProcessStack } from './support/single-process';
+import { sim } from './support/templates';
 
 /**
  * Prometheus metrics of every service after a run on the simulated provider (issue 14 §2): the
@@ -13,17 +15,13 @@ import { startSingleProcessStack } from './support/single-process';
 const TOKEN = `metrics-e2e-${randomBytes(12).toString('hex')}`;
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const summary = { type: 'object', properties: { summary: { type: 'string' } }, required: ['summary'] };
-const sim = (model: string) => ({ provider: 'simulated', model, options: { latencyMs: 50 } });
 
 describe('metrics of every service after a run', () => {
   let env: TestEnv;
   let stack: Stack;
   let templateId = '';
   const ports: Partial<Record<ServiceName, number>> = {};
-  const api = async <T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${stack.url}/api/v1${path}`, { ...init, headers: { 'content-type': 'application/json', ...AUTH, ...(init?.headers ?? {}) } });
-    return { status: res.status, body: (await res.json()) as T };
-  };
+  const { api, post, createTemplate, runView } = restClient(() => stack.url, { headers: AUTH });
   const scrape = async (url: string, headers: Record<string, string> = {}): Promise<Sample[]> => {
     const res = await fetch(url, { headers });
     expect(res.status).toBe(200);
@@ -33,13 +31,14 @@ describe('metrics of every service after a run', () => {
   const scrapeService = (service: Exclude<ServiceName, 'gateway'>) => scrape(`http://127.0.0.1:${ports[service]}/metrics`);
   /** starts a run of the template and waits for it to complete; its view and usage */
   const completedRun = async (): Promise<{ run: RunView; usage: RunUsageItem[] }> => {
-    const started = await api<{ id: string }>('/runs', { method: 'POST', body: JSON.stringify({ templateId, inputs: { topic: 'metrics' } }) });
+    const started = await post('/runs', { templateId, inputs: { topic: 'metrics' } });
     expect(started.status).toBe(201);
+    const { id } = await started.json<{ id: string }>();
     const run = await eventually(async () => {
-      const { body } = await api<RunView>(`/runs/${started.body.id}`);
+      const body = await runView(id);
       return body.status === 'completed' ? body : body.status === 'failed' ? Promise.reject(new Error(`run failed: ${JSON.stringify(body)}`)) : null;
     }, 'the run to complete', 60_000, 200);
-    const usage = (await api<{ items: RunUsageItem[] }>(`/runs/${run.id}/usage`)).body.items;
+    const usage = (await (await api(`/runs/${run.id}/usage`)).json<{ items: RunUsageItem[] }>()).items;
     return { run, usage };
   };
 
@@ -57,13 +56,11 @@ describe('metrics of every service after a run', () => {
       name: `metrics ${env.id}`,
       inputs: { type: 'object', properties: { topic: { type: 'string' } }, required: ['topic'] },
       phases: [
-        { id: 'draft', kind: 'llm', prompt: { user: 'Draft about {{inputs.topic}}' }, candidates: [sim('sim-a'), sim('sim-b')], judge: { provider: 'simulated', model: 'sim-judge', criteria: ['quality'] }, output: { schema: summary } },
-        { id: 'polish', kind: 'llm', dependsOn: ['draft'], prompt: { user: 'Polish {{phases.draft.output.summary}}' }, candidates: [sim('sim-a')], output: { schema: summary } },
+        { id: 'draft', kind: 'llm', prompt: { user: 'Draft about {{inputs.topic}}' }, candidates: [sim('sim-a', 50), sim('sim-b', 50)], judge: { provider: 'simulated', model: 'sim-judge', criteria: ['quality'] }, output: { schema: summary } },
+        { id: 'polish', kind: 'llm', dependsOn: ['draft'], prompt: { user: 'Polish {{phases.draft.output.summary}}' }, candidates: [sim('sim-a', 50)], output: { schema: summary } },
       ],
     };
-    const created = await api<{ id: string }>('/templates', { method: 'POST', body: JSON.stringify(template) });
-    expect(created.status).toBe(201);
-    templateId = created.body.id;
+    templateId = await createTemplate(template);
   });
 
   afterAll(async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { io, type Socket } from 'socket.io-client';
 import { launchChromium } from './support/browser';
+import { sim } from './support/templates';
 import type { ClientToServerEvents, RunView, ServerToClientEvents, SocketEvent, TemplateInput, TimelineEntry } from '@conclave/contracts';
 import { createTestEnv, eventually, REPO_ROOT, startStack, type Stack, type TestEnv } from '@conclave/testing';
 
@@ -12,7 +13,6 @@ import { createTestEnv, eventually, REPO_ROOT, startStack, type Stack, type Test
  * checked, and the dashboard opened in headless Chromium.
  */
 const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
-const sim = (model: string, latencyMs: number) => ({ provider: 'simulated', model, options: { latencyMs } });
 const template: TemplateInput = {
   name: 'e2e pipeline',
   description: 'three phases, two of them judged',

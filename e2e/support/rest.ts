@@ -4,13 +4,14 @@ import { eventually } from '@conclave/testing';
 /**
  * The REST calls the e2e suites make, against a stack whose URL is known only once it has started
  * (hence `baseUrl` is read on every call). Each helper asserts what a client would check.
+ * `options.headers` go with every call (an API token); a call's own `headers` win over them.
  */
-export function restClient(baseUrl: () => string) {
-  const api = async (p: string, init?: RequestInit & { json?: unknown }) => {
+export function restClient(baseUrl: () => string, options: { headers?: Record<string, string> } = {}) {
+  const api = async (p: string, init?: Omit<RequestInit, 'headers'> & { json?: unknown; headers?: Record<string, string> }) => {
     const res = await fetch(`${baseUrl()}/api/v1${p}`, {
       ...init,
       ...(init?.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...options.headers, ...init?.headers },
     });
     return { status: res.status, headers: res.headers, text: () => res.text(), json: <T = any>() => res.json() as Promise<T> };
   };
