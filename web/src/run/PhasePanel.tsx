@@ -258,7 +258,8 @@ function CandidateCard({
           <dt>Duration</dt>
           <dd>
             {running && c.durationMs === null && c.requestedAt ? (
-              <Elapsed since={c.requestedAt} at={at} />
+              // keyed: back to live, the clock mounts afresh at the current time (no stale first frame)
+              <Elapsed key={at ? 'past' : 'live'} since={c.requestedAt} at={at} />
             ) : (
               formatDuration(c.durationMs)
             )}
