@@ -1,11 +1,8 @@
-import { finished } from 'node:stream/promises';
-import { from as copyFrom, type CopyStreamQuery } from 'pg-copy-streams';
 import type { EntityManager } from 'typeorm';
 
 /** The part of node-postgres' client a named query needs. */
 interface NamedQueryClient {
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: Record<string, unknown>[] }>;
-  query(copy: CopyStreamQuery): CopyStreamQuery;
 }
 
 /** One statement name per SQL text, for the process (the same text always gets the same name). */
@@ -31,18 +28,4 @@ export async function preparedQuery<T = Record<string, unknown>>(m: EntityManage
   const client = (await runner.connect()) as NamedQueryClient;
   const result = await client.query({ name, text: sql, values: params });
   return result.rows as T[];
-}
-
-/**
- * Run `COPY … FROM STDIN` on the manager's connection with `text` as its data (COPY's text
- * format). Resolves once the server has taken every row; a refused row (a duplicate key, a value
- * its column cannot read) rejects with the server's error, SQLSTATE in `code` as for a query.
- */
-export async function copyIn(m: EntityManager, sql: string, text: string): Promise<void> {
-  const runner = m.queryRunner;
-  if (!runner) throw new Error('copyIn needs a query runner (inside DataSource.transaction)');
-  const client = (await runner.connect()) as NamedQueryClient;
-  const stream = client.query(copyFrom(sql));
-  stream.end(text);
-  await finished(stream);
 }

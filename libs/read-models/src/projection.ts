@@ -17,7 +17,7 @@ import { jsonbSafe, jsonbSafeText, type JsonValue } from './json';
 import { applyProviderEvent, applyProviderHealth } from './providers';
 import { applyAlertAcknowledgements, applyAlertRaised, type AlertAcknowledgement } from './alerts';
 import { applyStudyEvent } from './studies/projection';
-import { copyIn, preparedQuery } from './prepared';
+import { preparedQuery } from './prepared';
 
 /**
  * An event the projection cannot apply, now or after any number of retries: an unknown type, a
@@ -379,8 +379,6 @@ class BatchFold {
 /** A table's columns, from the entity metadata (the entities describe the migrated schema), and the rows' SELECT list. */
 interface TableShape {
   columns: string[];
-  /** each column's Postgres type, in `columns` order */
-  types: string[];
   /** `"a", "b", …` */
   list: string;
   /** each column read from the jsonb array `r` (a row's values, in column order), cast to its type */
@@ -415,7 +413,7 @@ function shapeOf(m: EntityManager, table: string): TableShape {
       if (!read || c.isArray) throw new Error(`column ${table}.${c.databaseName}: type ${String(c.type)} is not written by the projection`);
       return read(String(index));
     });
-    shape = { columns, types: meta.columns.map((c) => String(c.type)), list: columns.map(q).join(', '), select: select.join(', ') };
+    shape = { columns, list: columns.map(q).join(', '), select: select.join(', ') };
     SHAPES.set(table, shape);
   }
   return shape;
@@ -427,8 +425,6 @@ const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
 interface Statement {
   sql: string;
   params: () => unknown[];
-  /** a COPY … FROM STDIN statement's rows, in COPY's text format */
-  copy?: () => string;
 }
 
 /** One statement per chunk: every row of `rows` (all columns) inserted, or updated when its key exists. */
@@ -444,57 +440,10 @@ function upsert(m: EntityManager, table: string, pk: string[], rows: Row[]): Sta
 }
 
 function insertRows(m: EntityManager, table: string, rows: Row[]): Statement[] {
-  const shape = shapeOf(m, table);
-  const { columns, list, select } = shape;
-  if (rows.length >= COPY_MIN_ROWS) return [{ sql: `COPY ${q(table)} (${list}) FROM STDIN`, params: () => [], copy: () => copyText(rows, shape) }];
+  const { columns, list, select } = shapeOf(m, table);
   const sql = `INSERT INTO ${q(table)} (${list}) SELECT ${select} FROM jsonb_array_elements($1::jsonb) AS r`;
   return chunks(rows).map((chunk) => ({ sql, params: () => [rowsParam(chunk, columns)] }));
 }
-
-/**
- * From this many rows an insert goes through COPY: Postgres reads COPY's text rows several times
- * faster than it unpacks a jsonb array (15,000 timeline rows: ~120 ms against ~440 ms), which
- * pays for COPY's extra round trip (the server asks for the data before it is sent). Insert-only
- * tables only: COPY has no ON CONFLICT, and a duplicate key fails it as it fails the INSERT.
- */
-export const COPY_MIN_ROWS = 64;
-
-/**
- * Rows in COPY's text format: one line per row, columns by tab, `\N` for NULL, backslash, tab,
- * newline and carriage return escaped. Values as the jsonb-array path reads them: JSON null (and
- * undefined) is NULL in every column, jsonb columns hold the value's JSON text, other columns the
- * value itself (a Date as ISO text). NUL, which Postgres refuses in text and jsonb, becomes U+FFFD
- * as in rowsParam.
- */
-function copyText(rows: Row[], shape: TableShape): string {
-  const { columns, types } = shape;
-  const lines = new Array<string>(rows.length);
-  const cells = new Array<string>(columns.length);
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
-    for (let c = 0; c < columns.length; c++) {
-      const column = columns[c]!;
-      if (!(column in row)) throw new Error(`row without column ${column}`);
-      cells[c] = copyCell(row[column], types[c]!);
-    }
-    lines[i] = cells.join('\t');
-  }
-  return lines.join('\n') + '\n';
-}
-
-function copyCell(value: unknown, type: string): string {
-  if (value === null || value === undefined) return '\\N';
-  let text: string;
-  if (type === 'jsonb') text = jsonbSafeText(JSON.stringify(value));
-  else if (value instanceof Date) text = value.toISOString();
-  else if (typeof value === 'object') text = JSON.stringify(value); // what `r->>i` gives for a JSON object or array
-  else text = String(value);
-  if (type !== 'jsonb' && text.includes('\u0000')) text = text.replaceAll('\u0000', '\uFFFD');
-  return /[\\\t\n\r]/.test(text) ? text.replace(COPY_SPECIAL, (ch) => COPY_ESCAPES[ch]!) : text;
-}
-
-const COPY_SPECIAL = /[\\\t\n\r]/g;
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
 function chunks(rows: Row[]): Row[][] {
   const out: Row[][] = [];
@@ -514,8 +463,7 @@ const OVERLAP_BYTES = 64 * 1024;
 async function runInOrder(m: EntityManager, statements: readonly Statement[]): Promise<void> {
   let params = statements[0]?.params();
   for (let i = 0; i < statements.length; i++) {
-    const statement = statements[i]!;
-    const running = statement.copy ? copyIn(m, statement.sql, statement.copy()) : preparedQuery(m, statement.sql, params ?? []);
+    const running = preparedQuery(m, statements[i]!.sql, params ?? []);
     running.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
     const large = params?.some((p) => Buffer.isBuffer(p) && p.length >= OVERLAP_BYTES) ?? false;
     // let the driver put it on the wire before building the next one's parameters
