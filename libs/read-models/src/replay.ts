@@ -4,6 +4,7 @@ import { readModelDataSourceOptions } from './data-source';
 import { ProjectionCheckpointRow, READ_MODEL_ENTITIES } from './entities';
 import { advanceCheckpoint, parkStream } from './parked';
 import { MAIN_CHECKPOINT, PoisonEventError, projectBatch } from './projection';
+import { PROJECTION_TRANSACTION_SETTINGS } from './prepared';
 import { ProviderRow } from './providers';
 
 /**
@@ -281,7 +282,7 @@ function inRebuild(ds: DataSource, schema: string, work: (m: EntityManager) => P
  */
 function foldInto(ds: DataSource, schema: string, events: readonly Recorded[]): Promise<number> {
   return ds.transaction(async (m) => {
-    await m.query(`SET LOCAL search_path TO ${quote(schema)}; SET LOCAL synchronous_commit TO off`);
+    await m.query(`SET LOCAL search_path TO ${quote(schema)}; ${PROJECTION_TRANSACTION_SETTINGS}`);
     return projectBatch(m, events);
   });
 }

@@ -144,6 +144,25 @@ describe('Projector against JetStream and Postgres', () => {
     expect((await projector.getStatus()).state).toBe('stopped');
   });
 
+  it("commits each batch without waiting for the WAL flush, planning the fold's prepared statements for their parameters", async () => {
+    const settings: { synchronous_commit: string; plan_cache_mode: string }[] = [];
+    const projector = world.projector({
+      beforeCommit: async (_events, manager) => {
+        const [row] = await manager.query('SELECT current_setting($1) AS synchronous_commit, current_setting($2) AS plan_cache_mode', ['synchronous_commit', 'plan_cache_mode']);
+        settings.push(row);
+      },
+    });
+    await world.appendRuns(1);
+    projector.start();
+    await world.caughtUp();
+    await projector.stop();
+    expect(settings.length).toBeGreaterThan(0);
+    for (const s of settings) expect(s).toEqual({ synchronous_commit: 'off', plan_cache_mode: 'force_custom_plan' });
+    // outside the batch transaction the connection's own settings are back
+    const [outside] = await world.ds.query("SELECT current_setting('plan_cache_mode') AS plan_cache_mode");
+    expect(outside.plan_cache_mode).toBe('auto');
+  });
+
   it('stops mid-stream and resumes from the checkpoint without duplicates or gaps', async () => {
     const before = await world.queries.appliedSequence();
     await world.appendRuns(30);

@@ -1,7 +1,7 @@
 import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { messageSequenceOf, type Recorded } from '@conclave/contracts';
 import { describeUndecodable, EventLog } from '@conclave/event-log';
-import { advanceCheckpoint, MAIN_CHECKPOINT, parkStream, PoisonEventError, projectBatch, recordAlert, ReadModelQueries, type DataSource, type EntityManager } from '@conclave/read-models';
+import { advanceCheckpoint, MAIN_CHECKPOINT, parkStream, PoisonEventError, PROJECTION_TRANSACTION_SETTINGS, projectBatch, recordAlert, ReadModelQueries, type DataSource, type EntityManager } from '@conclave/read-models';
 import { recordBatchSpan } from '@conclave/service-kit';
 import { batches } from './batches';
 
@@ -263,8 +263,9 @@ export class Projector {
     const applied = await this.options.dataSource.transaction(async (manager) => {
       // the read models are derived from the log and their checkpoint moves in this transaction: a
       // commit that a Postgres crash loses takes its checkpoint with it and is folded again from
-      // the log, so it need not wait for the WAL flush (ADR 014; replay does the same, ADR 004)
-      await manager.query('SET LOCAL synchronous_commit TO off');
+      // the log, so it need not wait for the WAL flush (ADR 014; replay does the same, ADR 004);
+      // and the fold's prepared statements are planned for their parameters
+      await manager.query(PROJECTION_TRANSACTION_SETTINGS);
       const sequence = await projectBatch(manager, kept, this.checkpointName, this.checkpoint);
       await this.options.beforeCommit?.(events, manager);
       if (last <= sequence) return sequence;
