@@ -3,6 +3,7 @@ import {
   artifactJsonSchema,
   DEFAULT_CRITERIA,
   ids,
+  round6,
   type CandidateResult,
   type EventData,
   type Failure,
@@ -586,8 +587,7 @@ function guardBudget(run: ActiveRun, step: DecidedEvent[], ctx: DeciderContext):
   );
   const first = step.find((e) => e.type === 'CandidateRequested' || e.type === 'JudgeRequested')!;
   const phaseId = (first.data as { phaseId: string }).phaseId;
-  const round = (n: number) => Math.round(n * 1e6) / 1e6;
-  const figures: BudgetFigures = { budgetUsd: run.budgetUsd, spentUsd: round(run.spentUsd), reservedUsd: round(reserved), estimateUsd: round(stepCost) };
+  const figures: BudgetFigures = { budgetUsd: run.budgetUsd, spentUsd: round6(run.spentUsd), reservedUsd: round6(reserved), estimateUsd: round6(stepCost) };
   const policy = applyBudgetPolicy(run, figures, phaseId, ctx);
   if (policy) return policy;
   if (run.spentUsd + reserved + stepCost <= run.budgetUsd) return step;
