@@ -30,7 +30,7 @@ describe('the ws cork patch (one socket write per event-loop turn for each clien
   it('sends the frames of one turn in one write, every frame intact and in order', async () => {
     expect(wsCorkPatched).toBe(true);
     const received: number[] = [];
-    client.on('n' as never, (n: number) => void received.push(n));
+    client.on('n' as never, (n: number) => received.push(n));
     let writes = 0;
     const socket = raw as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
     for (const method of ['_write', '_writev'] as const) {
