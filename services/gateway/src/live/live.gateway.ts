@@ -17,7 +17,6 @@ import { bearerToken, tokenAuthenticator } from '../http/auth';
 import { socketOriginCheck } from '../security/hardening';
 import { HOST_REFUSED_MESSAGE, hostAllowList } from '../security/host-check';
 import { CONFIG, LOGGER } from '../tokens';
-import './ws-cork-patch'; // one socket write per event-loop turn for each client, not one per frame (issue 12)
 
 export type LiveServer = Server<ClientToServerEvents, ServerToClientEvents>;
 type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
