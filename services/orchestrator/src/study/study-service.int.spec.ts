@@ -175,17 +175,23 @@ describe('studies against JetStream', () => {
     }
   });
 
+  /** the shared log, with the `after` of every study read it serves recorded */
+  function recordingStudyReads() {
+    const reads: number[] = [];
+    const log = Object.create(env.log) as typeof env.log;
+    log.read = (aggregate, id, after = 0, options) => {
+      if (aggregate === 'study') reads.push(after);
+      return env.log.read(aggregate, id, after, options);
+    };
+    return { log, reads };
+  }
+
   it('reads only the study events it has not folded yet, and sees what another replica appended (the expected sequence decides)', async () => {
     const first = await runWithJudgeRequest();
     const second = await runWithJudgeRequest();
     const studyId = randomUUID();
     // replica A, whose reads of the study are recorded; replica B on the same log
-    const reads: number[] = [];
-    const logA = Object.create(env.log) as typeof env.log;
-    logA.read = (aggregate, id, after = 0, options) => {
-      if (aggregate === 'study') reads.push(after);
-      return env.log.read(aggregate, id, after, options);
-    };
+    const { log: logA, reads } = recordingStudyReads();
     const a = new StudyService(logA, logger);
     const b = new StudyService(env.log, logger);
     const verdict = (itemId: string, runId: string) => verdictOf(studyId, itemId, [`${runId}.a`, `${runId}.b`]);
@@ -207,12 +213,7 @@ describe('studies against JetStream', () => {
     const first = await runWithJudgeRequest();
     const second = await runWithJudgeRequest();
     const studyId = randomUUID();
-    const reads: number[] = [];
-    const logA = Object.create(env.log) as typeof env.log;
-    logA.read = (aggregate, id, after = 0, options) => {
-      if (aggregate === 'study') reads.push(after);
-      return env.log.read(aggregate, id, after, options);
-    };
+    const { log: logA, reads } = recordingStudyReads();
     const a = new StudyService(logA, logger);
     const started = await a.handle(studyId, { type: 'StartStudy', studyId, command: command([itemOf(1, first.runId), itemOf(2, second.runId)]) }, meta());
     expect(reads).toEqual([0]);
