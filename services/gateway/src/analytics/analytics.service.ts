@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AnalyticsQuery, AnalyticsView, DailyCost, DurationStats, FrontierQuery, FrontierView, ModelAnalytics, PhaseAnalytics, RunStatus, TemplateAnalytics, TopRun } from '@conclave/contracts';
+import { round9, type AnalyticsQuery, type AnalyticsView, type DailyCost, type DurationStats, type FrontierQuery, type FrontierView, type ModelAnalytics, type PhaseAnalytics, type RunStatus, type TemplateAnalytics, type TopRun } from '@conclave/contracts';
 import type { DataSource } from '@conclave/read-models';
 import { instant } from '../http/date-range';
 import { DATA_SOURCE } from '../tokens';
-import { round } from './frontier';
 import { readFrontier } from './frontier-query';
 
 const TOP_RUNS = 10;
@@ -119,8 +118,8 @@ export class AnalyticsService {
         successRate: finished > 0 ? r.completed / finished : null,
         failureRate: finished > 0 ? r.failed / finished : null,
         durationMs: stats(r),
-        costUsd: round(r.cost),
-        costPerRunUsd: r.runs > 0 ? round(r.cost / r.runs) : null,
+        costUsd: round9(r.cost),
+        costPerRunUsd: r.runs > 0 ? round9(r.cost / r.runs) : null,
         tokens: tokens(r),
       };
     });
@@ -149,7 +148,7 @@ export class AnalyticsService {
       completed: r.completed,
       failed: r.failed,
       durationMs: stats(r),
-      costUsd: round(r.cost),
+      costUsd: round9(r.cost),
       tokens: tokens(r),
     }));
   }
@@ -174,8 +173,8 @@ export class AnalyticsService {
       successRate: r.calls > 0 ? (r.calls - r.failed) / r.calls : null,
       failureRate: r.calls > 0 ? r.failed / r.calls : null,
       durationMs: stats(r),
-      costUsd: round(r.cost),
-      costPerRunUsd: r.runs > 0 ? round(r.cost / r.runs) : null,
+      costUsd: round9(r.cost),
+      costPerRunUsd: r.runs > 0 ? round9(r.cost / r.runs) : null,
       tokens: tokens(r),
     }));
   }
@@ -194,7 +193,7 @@ export class AnalyticsService {
       templateId: r.template_id,
       templateName: r.template_name,
       status: r.status,
-      costUsd: round(r.cost_usd),
+      costUsd: round9(r.cost_usd),
       tokens: { input: r.tokens_input, output: r.tokens_output },
       startedAt: r.started_at.toISOString(),
       completedAt: r.completed_at?.toISOString() ?? null,
@@ -210,7 +209,7 @@ export class AnalyticsService {
          FROM calls GROUP BY 1 ORDER BY 1`,
       params,
     );
-    return rows.map((r) => ({ day: r.day, costUsd: round(r.cost), tokens: tokens(r), calls: r.calls }));
+    return rows.map((r) => ({ day: r.day, costUsd: round9(r.cost), tokens: tokens(r), calls: r.calls }));
   }
 
   private async totals(params: unknown[]): Promise<AnalyticsView['totals']> {
@@ -219,7 +218,7 @@ export class AnalyticsService {
          FROM runs r WHERE ${RUNS_IN_RANGE}`,
       params,
     )) as (UsageRow & { runs: number })[];
-    return { runs: row!.runs, costUsd: round(row!.cost), tokens: tokens(row!) };
+    return { runs: row!.runs, costUsd: round9(row!.cost), tokens: tokens(row!) };
   }
 }
 

@@ -1,8 +1,8 @@
-import { DEFAULT_FRONTIER_EPSILON, type FrontierModel, type FrontierPhase, type FrontierPlaced, type FrontierQuery, type FrontierView } from '@conclave/contracts';
+import { DEFAULT_FRONTIER_EPSILON, round9, type FrontierModel, type FrontierPhase, type FrontierPlaced, type FrontierQuery, type FrontierView } from '@conclave/contracts';
 import { ReadModelQueries, type DataSource } from '@conclave/read-models';
 import { instant } from '../http/date-range';
 import { notFound } from '../http/ids';
-import { key, paretoFrontier, recommend, round } from './frontier';
+import { key, paretoFrontier, recommend } from './frontier';
 
 /**
  * The producers' settled candidates of the template phases in range, one row each, with what the
@@ -128,8 +128,8 @@ function phaseView(p: PhaseRow, epsilon: number): FrontierPhase {
 }
 
 function modelFigures(r: ModelRow): Omit<FrontierModel, 'onFrontier' | 'dominatedBy'> {
-  const meanScore = r.mean_score === null ? null : round(r.mean_score);
-  const meanCostUsd = round(r.mean_cost);
+  const meanScore = r.mean_score === null ? null : round9(r.mean_score);
+  const meanCostUsd = round9(r.mean_cost);
   const ms = (v: number | null) => (v === null ? null : Math.round(Number(v)));
   return {
     provider: r.provider,
@@ -141,7 +141,7 @@ function modelFigures(r: ModelRow): Omit<FrontierModel, 'onFrontier' | 'dominate
     scored: r.scored,
     meanScore,
     meanCostUsd,
-    costPerScorePointUsd: meanScore !== null && meanScore > 0 ? round(meanCostUsd / meanScore) : null,
+    costPerScorePointUsd: meanScore !== null && meanScore > 0 ? round9(meanCostUsd / meanScore) : null,
     latencyMs: { p50: ms(r.p50), p95: ms(r.p95), samples: r.samples },
     failed: r.failed,
     failureRate: r.failed / r.candidates,

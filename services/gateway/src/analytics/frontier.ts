@@ -1,4 +1,4 @@
-import type { FrontierModelRef, FrontierPlaced, FrontierRecommendation } from '@conclave/contracts';
+import { round9, type FrontierModelRef, type FrontierPlaced, type FrontierRecommendation } from '@conclave/contracts';
 
 /**
  * Scores are 3-decimal judge figures and their means; `best − epsilon` in doubles lands a hair off
@@ -43,9 +43,9 @@ export function recommend(models: readonly FrontierPlaced[], epsilon: number, de
   const threshold = best.meanScore - epsilon;
   const within = models.filter((m) => m.meanScore + TOLERANCE >= threshold).sort(cheapestFirst);
   const chosen = within[0]!;
-  const savingUsd = round(best.meanCostUsd - chosen.meanCostUsd);
+  const savingUsd = round9(best.meanCostUsd - chosen.meanCostUsd);
   const savingRatio = best.meanCostUsd > 0 ? savingUsd / best.meanCostUsd : null;
-  const scoreGap = round(best.meanScore - chosen.meanScore);
+  const scoreGap = round9(best.meanScore - chosen.meanScore);
   const place = (m: FrontierPlaced): FrontierPlaced => ({ provider: m.provider, model: m.model, meanScore: m.meanScore, meanCostUsd: m.meanCostUsd });
   const reason =
     key(chosen) === key(best)
@@ -57,7 +57,7 @@ export function recommend(models: readonly FrontierPlaced[], epsilon: number, de
     ...place(chosen),
     best: place(best),
     epsilon,
-    threshold: round(threshold),
+    threshold: round9(threshold),
     scoreGap,
     savingUsd,
     savingRatio,
@@ -66,10 +66,6 @@ export function recommend(models: readonly FrontierPlaced[], epsilon: number, de
   };
 }
 
-/** to 1e-9, the API's precision for money and means (sums of doubles drift in the last digits) */
-export function round(value: number): number {
-  return Math.round(Number(value) * 1e9) / 1e9;
-}
 
 const fixed = (score: number) => score.toFixed(3);
 /** USD: cents from a dollar up, else 4 significant digits, never in exponent notation ($12.35, $0.125, $0.00000025) */
