@@ -1,4 +1,4 @@
-import type { Recorded } from '@conclave/contracts';
+import { splitStreamId, type Recorded } from '@conclave/contracts';
 import { raiseAlert, type AlertInput, type EventLog } from '@conclave/event-log';
 import type { DataSource } from '@conclave/read-models';
 import type { ProjectorLogger } from '../projector';
@@ -145,13 +145,12 @@ export class AlertWatch {
         alerts.push(...detectCredentialFailures(refused, new Map(configs.map((c) => [c.name, Number(c.sequence)]))));
       }
     }
-    const completed = events.filter((e) => e.type === 'RunCompleted');
+    const completed = events.flatMap((e) => (e.type === 'RunCompleted' ? [{ e, runId: splitStreamId(e.streamId).id }] : []));
     // the batch's completed runs in one read (a batch under load holds several)
     const completedRuns: { id: string; template_id: string; cost_usd: number }[] =
-      completed.length === 0 ? [] : await this.options.dataSource.query('SELECT id, template_id, cost_usd FROM runs WHERE id = ANY($1::text[])', [completed.map((e) => e.streamId.slice('run:'.length))]);
+      completed.length === 0 ? [] : await this.options.dataSource.query('SELECT id, template_id, cost_usd FROM runs WHERE id = ANY($1::text[])', [completed.map((c) => c.runId)]);
     const runsById = new Map(completedRuns.map((r) => [r.id, r]));
-    for (const e of completed) {
-      const runId = e.streamId.slice('run:'.length);
+    for (const { e, runId } of completed) {
       const run = runsById.get(runId);
       // a free run cannot cost k× anything: no need to read the template's history
       if (!run || !(Number(run.cost_usd) > 0)) continue;
