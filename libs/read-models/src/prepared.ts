@@ -3,14 +3,24 @@ import type { EntityManager } from 'typeorm';
 /** The part of node-postgres' client a named query needs. */
 interface NamedQueryClient {
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: Record<string, unknown>[] }>;
+  query(text: string): Promise<SimpleResult | SimpleResult[]>;
+}
+
+/** One statement's result of a simple query. */
+export interface SimpleResult {
+  /** the statement's tag: SELECT, SET, SAVEPOINT, … */
+  command: string;
+  rows: Record<string, unknown>[];
 }
 
 /**
- * What a projection transaction sets first (one round trip): its commit need not wait for the WAL
- * flush (the read models are derived from the log, ADR 014), and its prepared statements are
- * planned for their parameters on every run. Postgres would otherwise switch them to a generic
- * plan after five runs, which measured dearer as the tables grew (`npm run bench`, 64 runs in
- * flight: 4.6–4.8 against 3.4–3.7 ms of Postgres CPU per run); the parse is still saved.
+ * What a projection transaction sets first (in projectBatch's first round trip, with the
+ * checkpoint's lock): its commit need not wait for the WAL flush (the read models are derived from
+ * the log, ADR 014), and its prepared statements are planned for their parameters on every run.
+ * Postgres would otherwise switch them to a generic plan after five runs, which measured dearer
+ * as the tables grew (`npm run bench`, 64 runs in flight: 4.6–4.8 against 3.4–3.7 ms of Postgres
+ * CPU per run); the parse is still saved. (Generic plans for batches of a few commits only were
+ * tried on 2026-12-05: no difference beyond the noise.)
  */
 export const PROJECTION_TRANSACTION_SETTINGS = 'SET LOCAL synchronous_commit TO off; SET LOCAL plan_cache_mode TO force_custom_plan';
 
@@ -37,4 +47,17 @@ export async function preparedQuery<T = Record<string, unknown>>(m: EntityManage
   const client = (await runner.connect()) as NamedQueryClient;
   const result = await client.query({ name, text: sql, values: params });
   return result.rows as T[];
+}
+
+/**
+ * Several statements without parameters in one round trip (the simple query protocol) on the
+ * manager's connection, and each statement's result in order. TypeORM's `query` returns only a
+ * single statement's rows.
+ */
+export async function simpleQuery(m: EntityManager, sql: string): Promise<SimpleResult[]> {
+  const runner = m.queryRunner;
+  if (!runner) throw new Error('simpleQuery needs the transaction\'s EntityManager');
+  const client = (await runner.connect()) as NamedQueryClient;
+  const result = await client.query(sql);
+  return Array.isArray(result) ? result : [result];
 }

@@ -14,10 +14,10 @@ import {
   type WorkspaceInfo,
 } from './entities';
 import { jsonbSafe, jsonbSafeText, type JsonValue } from './json';
-import { applyProviderEvent, applyProviderHealth } from './providers';
+import { applyProviderEvent, PROVIDER_HEALTH_SQL, providerHealthParam } from './providers';
 import { applyAlertAcknowledgements, applyAlertRaised, type AlertAcknowledgement } from './alerts';
 import { applyStudyEvent } from './studies/projection';
-import { preparedQuery } from './prepared';
+import { preparedQuery, simpleQuery } from './prepared';
 
 /**
  * An event the projection cannot apply, now or after any number of retries: an unknown type, a
@@ -63,12 +63,20 @@ export const MAIN_CHECKPOINT = 'main';
  *
  * One checkpoint per set of tables: two checkpoint names folding into the same tables would
  * apply every event twice (a rebuild must target empty tables and its own checkpoint).
+ *
+ * Round trips (issue 12): `settings` (the caller's SET LOCALs: PROJECTION_TRANSACTION_SETTINGS),
+ * the checkpoint's lock and the savepoint travel as one simple query, and the savepoint is left
+ * to the commit to release: three round trips fewer per batch. (Tried on 2026-12-05 and not
+ * kept: a batch's loads as one statement of JSON arrays, and its writes with the checkpoint's move
+ * as one statement of data-modifying CTEs. Folding the same log in alternating blocks, they saved
+ * Postgres CPU on batches of one commit but cost more from a few dozen events on, and in
+ * `npm run bench` Postgres spent more per run with them, one run at a time included.)
  */
-export async function projectBatch(manager: EntityManager, events: readonly Recorded[], checkpointName = MAIN_CHECKPOINT, committed?: number): Promise<number> {
+export async function projectBatch(manager: EntityManager, events: readonly Recorded[], checkpointName = MAIN_CHECKPOINT, committed?: number, settings?: string): Promise<number> {
   if (!manager.queryRunner?.isTransactionActive) {
     throw new Error('projectBatch must run inside a transaction (DataSource.transaction)');
   }
-  const checkpoint = await lockCheckpoint(manager, checkpointName);
+  const checkpoint = await lockCheckpoint(manager, checkpointName, settings);
   // `committed`: where the caller's last commit left the checkpoint. Lower here means a commit the
   // database acknowledged is gone (an asynchronous commit lost in a Postgres crash): folding on
   // would skip its events, so the caller must start again from the stored checkpoint
@@ -79,7 +87,6 @@ export async function projectBatch(manager: EntityManager, events: readonly Reco
     .filter((e) => e.sequence > checkpoint && !seen.has(e.sequence) && seen.add(e.sequence));
   if (pending.length === 0) return checkpoint;
 
-  await manager.query('SAVEPOINT project_batch');
   try {
     await foldAndWrite(manager, pending);
   } catch (err) {
@@ -94,7 +101,6 @@ export async function projectBatch(manager: EntityManager, events: readonly Reco
       }
     }
   }
-  await manager.query('RELEASE SAVEPOINT project_batch');
   const applied = pending[pending.length - 1]!.sequence;
   await preparedQuery(manager, 'UPDATE projection_checkpoints SET sequence = $2, updated_at = now() WHERE name = $1', [checkpointName, applied]);
   return applied;
@@ -113,15 +119,27 @@ async function foldAndWrite(m: EntityManager, events: readonly Recorded[]): Prom
   await fold.write(m);
 }
 
-async function lockCheckpoint(m: EntityManager, name: string): Promise<number> {
-  const select = 'SELECT sequence FROM projection_checkpoints WHERE name = $1 FOR UPDATE';
-  let rows = await preparedQuery<{ sequence: string }>(m, select, [name]);
+/**
+ * Lock the checkpoint row (creating it at 0 the first time) and set the batch's savepoint, after
+ * `settings`, in one round trip: a simple query (the name is a literal; checkpoint names are the
+ * code's own constants). The lock is an UPDATE rather than SELECT … FOR UPDATE: the batch moves
+ * the row again inside its savepoint, and a row locked by the transaction but updated by its
+ * subtransaction needs a MultiXact (an extra SLRU lookup on every later access of the row); a row
+ * the transaction itself updated does not. A waiting projector reads the moved checkpoint either
+ * way (READ COMMITTED re-reads the row it waited for).
+ */
+async function lockCheckpoint(m: EntityManager, name: string, settings?: string): Promise<number> {
+  const lock = `UPDATE projection_checkpoints SET updated_at = now() WHERE name = ${sqlLiteral(name)} RETURNING sequence`;
+  const results = await simpleQuery(m, [settings, lock, 'SAVEPOINT project_batch'].filter(Boolean).join('; '));
+  let rows = results.find((r) => r.command === 'UPDATE')?.rows ?? [];
   if (rows.length === 0) {
     await m.query('INSERT INTO projection_checkpoints (name, sequence, updated_at) VALUES ($1, 0, now()) ON CONFLICT (name) DO NOTHING', [name]);
-    rows = await preparedQuery(m, select, [name]);
+    rows = (await simpleQuery(m, lock))[0]!.rows;
   }
   return Number(rows[0]!.sequence);
 }
+
+const sqlLiteral = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 /**
  * SQLSTATE classes whose errors repeat on every retry of the same event: 22 data exception,
@@ -194,9 +212,11 @@ const NUL_ESCAPE = Buffer.from('\\u0000');
  * which for jsonb is the UTF-8 JSON text behind a version byte. Each row is serialised and encoded
  * on its own into one growing buffer (one JSON.stringify of the whole array builds a rope that
  * must then be flattened and encoded: over twice the time), and the NUL check is a byte search.
+ * The growing buffer is the process's scratch, reused by every call; the parameter is a copy of
+ * what was written (a fresh 256 KiB buffer per statement was most of a small batch's garbage).
  */
 function rowsParam(rows: Row[], columns: string[]): Buffer {
-  let buffer = Buffer.allocUnsafe(256 * 1024);
+  let buffer = scratch;
   let at = 0;
   buffer[at++] = JSONB_BINARY_VERSION;
   buffer[at++] = 0x5b; // [
@@ -212,11 +232,16 @@ function rowsParam(rows: Row[], columns: string[]): Buffer {
     at += buffer.write(json, at);
   }
   buffer[at++] = 0x5d; // ]
-  const param = buffer.subarray(0, at);
+  // keep a grown scratch for the next call, up to a bound (a replay's 2,000-row chunks fit)
+  if (buffer.length <= MAX_SCRATCH) scratch = buffer;
+  const param = Buffer.from(buffer.subarray(0, at));
   if (param.indexOf(NUL_ESCAPE, 1) < 0) return param;
   const safe = jsonbSafeText(JSON.stringify(rows.map((r) => values(r, columns))));
   return Buffer.concat([Buffer.of(JSONB_BINARY_VERSION), Buffer.from(safe)]);
 }
+
+const MAX_SCRATCH = 64 * 1024 * 1024;
+let scratch = Buffer.allocUnsafe(256 * 1024);
 
 const key = (...parts: unknown[]) => parts.map(String).join('\u0000');
 
@@ -232,7 +257,7 @@ class BatchFold {
   private readonly dirtyRuns = new Set<RunState>();
   private readonly dirtyPhases = new Set<PhaseState>();
   private readonly dirtyCandidates = new Set<CandidateState>();
-  /** provider name → the batch's last word on its credentials (see applyProviderHealth) */
+  /** provider name → the batch's last word on its credentials (see PROVIDER_HEALTH_SQL) */
   readonly providerHealth = new Map<string, { sequence: number; failure: ProviderFailure | null }>();
   /** alert id → its first acknowledgement in this batch (applied after every insert; ADR 016) */
   readonly alertAcknowledgements = new Map<string, AlertAcknowledgement>();
@@ -370,8 +395,11 @@ class BatchFold {
       statements.push(...insertRows(m, 'tool_calls', [...this.toolCalls.values()].flat()));
     }
     for (const [table, rows] of this.inserts) statements.push(...insertRows(m, table, rows));
+    if (this.providerHealth.size > 0) {
+      const health = this.providerHealth;
+      statements.push({ sql: PROVIDER_HEALTH_SQL, params: () => [providerHealthParam(health)] });
+    }
     await runInOrder(m, statements);
-    if (this.providerHealth.size > 0) await applyProviderHealth(m, this.providerHealth);
     if (this.alertAcknowledgements.size > 0) await applyAlertAcknowledgements(m, this.alertAcknowledgements);
   }
 }

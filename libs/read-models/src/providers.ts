@@ -1,6 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 import { secretIdOf, type ModelPrice, type ProviderEvent, type ProviderFailure, type ProviderKind, type Recorded } from '@conclave/contracts';
+import { jsonbSafe } from './json';
 import { bigintAsNumber } from './transformers';
 
 /**
@@ -32,18 +33,19 @@ export class ProviderRow {
 
 /**
  * What a batch of run events says about each provider's credentials: the last word per provider
- * name (a 401/403 failure, or null for a success). Written once per provider and batch; the
- * sequence guards make it idempotent and keep a newer configuration (which clears the failure)
- * from being overwritten by an older call.
+ * name (a 401/403 failure, or null for a success), as one UPDATE over a jsonb array of
+ * `{ name, sequence, failure }` (its one parameter is `$1`). Each provider is written once per
+ * batch; the sequence guards make it idempotent and keep a newer configuration (which clears the
+ * failure) from being overwritten by an older call; a success touches only a failing provider.
  */
-export async function applyProviderHealth(m: EntityManager, health: ReadonlyMap<string, { sequence: number; failure: ProviderFailure | null }>): Promise<void> {
-  for (const [name, { sequence, failure }] of health) {
-    await m.query(
-      `UPDATE providers SET failure = $2::jsonb, failure_sequence = $3
-       WHERE name = $1 AND sequence < $3 AND COALESCE(failure_sequence, 0) < $3 ${failure === null ? 'AND failure IS NOT NULL' : ''}`,
-      [name, failure === null ? null : JSON.stringify(failure), sequence],
-    );
-  }
+export const PROVIDER_HEALTH_SQL = `UPDATE providers p SET failure = NULLIF(h->'failure', 'null'::jsonb), failure_sequence = (h->>'sequence')::bigint
+       FROM jsonb_array_elements($1::jsonb) AS h
+      WHERE p.name = h->>'name' AND p.sequence < (h->>'sequence')::bigint AND COALESCE(p.failure_sequence, 0) < (h->>'sequence')::bigint
+        AND (h->'failure' <> 'null'::jsonb OR p.failure IS NOT NULL)`;
+
+/** PROVIDER_HEALTH_SQL's parameter. */
+export function providerHealthParam(health: ReadonlyMap<string, { sequence: number; failure: ProviderFailure | null }>): string {
+  return JSON.stringify([...health].map(([name, { sequence, failure }]) => ({ name, sequence, failure: jsonbSafe(failure) })));
 }
 
 /**

@@ -1,9 +1,12 @@
 import { createTestEnv, type TestEnv } from '@conclave/testing';
 import { ConclaveError, type Recorded, type RunView } from '@conclave/contracts';
+import pg from 'pg';
 import {
   createDataSource,
+  MAIN_CHECKPOINT,
   migrate,
   PoisonEventError,
+  PROJECTION_TRANSACTION_SETTINGS,
   projectBatch,
   ReadModelQueries,
   READ_MODEL_ENTITIES,
@@ -177,6 +180,32 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
       expect(await queries.runExists(RUN)).toBe(true);
       expect(await queries.runExists('nope')).toBe(false);
       expect(await queries.getRun('nope')).toBeNull();
+    });
+
+    it('sets up a batch in one round trip (settings, checkpoint lock, savepoint) and releases nothing before the commit', async () => {
+      await reset();
+      const upTo = all.findIndex((e) => e.sequence === 11) + 1;
+      await fold(all.slice(0, upTo));
+      const sent: string[] = [];
+      const original = pg.Client.prototype.query;
+      const query = jest.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+        const first = args[0] as string | { text: string };
+        sent.push(typeof first === 'string' ? first : first.text);
+        return (original as (...a: unknown[]) => unknown).apply(this, args);
+      } as never);
+      try {
+        expect(await ds.transaction((m) => projectBatch(m, all.slice(upTo), MAIN_CHECKPOINT, undefined, PROJECTION_TRANSACTION_SETTINGS))).toBe(last);
+      } finally {
+        query.mockRestore();
+      }
+      expect(sent[0]).toBe('START TRANSACTION');
+      expect(sent[1]).toBe(`${PROJECTION_TRANSACTION_SETTINGS}; UPDATE projection_checkpoints SET updated_at = now() WHERE name = 'main' RETURNING sequence; SAVEPOINT project_batch`);
+      const rest = sent.slice(2);
+      expect(rest.filter((text) => /SAVEPOINT|^SET /.test(text))).toEqual([]);
+      // the loads, the writes (one statement per table), the checkpoint's move, the commit
+      expect(rest.map((text) => text.trim().split(/\s+/)[0])).toEqual(['SELECT', 'SELECT', 'SELECT', 'SELECT', 'SELECT', 'INSERT', 'INSERT', 'INSERT', 'INSERT', 'INSERT', 'INSERT', 'UPDATE', 'UPDATE', 'COMMIT']);
+      expect(rest.at(-2)).toMatch(/^UPDATE projection_checkpoints SET sequence/);
+      expect(await queries.getRun(RUN)).toEqual(expected);
     });
 
     it('changes nothing when the same events are applied again, whole or overlapping', async () => {
