@@ -17,11 +17,21 @@ export const studyKeys = {
  * could come before the fold: reads ask for it as `min_sequence` (the gateway waits for the fold).
  */
 let seenSequence = 0;
-/** study id → the position of its newest event this tab was told about */
+/**
+ * study id → the position of its newest event this tab was told about, the most recently told
+ * last. Kept for the STUDIES_REMEMBERED studies told about last: only an open study's entry is ever
+ * read (seenForStudy), and a tab left open on the list would otherwise keep one per study it ever
+ * heard of.
+ */
 const seenByStudy = new Map<string, number>();
+export const STUDIES_REMEMBERED = 200;
 export const sawSequence = (sequence: number, studyId?: string) => {
   seenSequence = Math.max(seenSequence, sequence);
-  if (studyId) seenByStudy.set(studyId, Math.max(seenByStudy.get(studyId) ?? 0, sequence));
+  if (!studyId) return;
+  const newest = Math.max(seenByStudy.get(studyId) ?? 0, sequence);
+  seenByStudy.delete(studyId);
+  seenByStudy.set(studyId, newest);
+  if (seenByStudy.size > STUDIES_REMEMBERED) seenByStudy.delete(seenByStudy.keys().next().value!);
 };
 /**
  * The newest event of `studyId` this tab was told about: a read of the study older than that
