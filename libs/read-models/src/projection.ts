@@ -129,7 +129,7 @@ async function foldAndWrite(m: EntityManager, events: readonly Recorded[]): Prom
  * way (READ COMMITTED re-reads the row it waited for).
  */
 async function lockCheckpoint(m: EntityManager, name: string, settings?: string): Promise<number> {
-  const lock = `UPDATE projection_checkpoints SET updated_at = now() WHERE name = ${sqlLiteral(name)} RETURNING sequence`;
+  const lock = `UPDATE projection_checkpoints SET sequence = sequence WHERE name = ${sqlLiteral(name)} RETURNING sequence`;
   const results = await simpleQuery(m, [settings, lock, 'SAVEPOINT project_batch'].filter(Boolean).join('; '));
   let rows = results.find((r) => r.command === 'UPDATE')?.rows ?? [];
   if (rows.length === 0) {
