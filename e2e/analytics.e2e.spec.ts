@@ -3,6 +3,7 @@ import type { AnalyticsView, RunView, TemplateInput } from '@conclave/contracts'
 import { eventually, FakeLlmServer, openai, type FakeReply, type RecordedRequest, type Stack, type TestEnv } from '@conclave/testing';
 import { seriousViolations } from './support/axe';
 import { closeDashboard, openDashboard, screenshot } from './support/dashboard';
+import { jsonApi } from './support/rest';
 
 /**
  * The analytics page after a handful of runs on the whole stack: two templates whose candidates
@@ -34,10 +35,7 @@ describe('the analytics page end to end', () => {
   let page: Page;
   const templateIds: Record<'alpha' | 'beta', string> = { alpha: '', beta: '' };
   const runs: RunView[] = [];
-  const api = async <T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${stack.url}/api/v1${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
-    return { status: res.status, body: (await res.json()) as T };
-  };
+  const api = jsonApi(() => stack.url);
   const shot = (name: string) => screenshot(page, `analytics-${name}`);
   /** the page's own GET /analytics answer after `action` (the figures it renders) */
   const analyticsAfter = async (action: () => Promise<unknown>): Promise<{ query: URLSearchParams; body: AnalyticsView }> => {

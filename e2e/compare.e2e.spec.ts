@@ -4,6 +4,7 @@ import { eventually, type Stack, type TestEnv } from '@conclave/testing';
 import { formatDuration, formatTokens, formatUsd } from '../web/src/lib/format';
 import { closeDashboard, openDashboard, screenshot } from './support/dashboard';
 import { seriousViolations } from './support/axe';
+import { jsonApi } from './support/rest';
 
 /**
  * Comparing runs (issue 13 §4) on the whole stack: a run forked from its last phase is compared
@@ -20,10 +21,7 @@ describe('compare runs end to end', () => {
   let origin: string;
   let other: string;
   let fork: string;
-  const api = async <T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${stack.url}/api/v1${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
-    return { status: res.status, body: (await res.json()) as T };
-  };
+  const api = jsonApi(() => stack.url);
   const shot = (name: string) => screenshot(page, `compare-${name}`);
   const completed = (id: string) =>
     eventually(async () => {

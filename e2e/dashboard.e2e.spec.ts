@@ -3,6 +3,7 @@ import type { RunView, TemplateView } from '@conclave/contracts';
 import { eventually, type Stack, type TestEnv } from '@conclave/testing';
 import { closeDashboard, openDashboard, screenshot } from './support/dashboard';
 import { seriousViolations } from './support/axe';
+import { jsonApi } from './support/rest';
 
 /**
  * The dashboard as a user drives it, on the whole stack: a template built in the visual editor and
@@ -16,10 +17,7 @@ describe('dashboard end to end', () => {
   let page: Page;
   let templateId: string;
   let runId: string;
-  const api = async <T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${stack.url}/api/v1${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
-    return { status: res.status, body: (await res.json()) as T };
-  };
+  const api = jsonApi(() => stack.url);
   const shot = (name: string) => screenshot(page, `dashboard-${name}`);
 
   beforeAll(async () => {

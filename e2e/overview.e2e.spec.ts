@@ -3,6 +3,7 @@ import type { OverviewView, RunView } from '@conclave/contracts';
 import { eventually, FakeLlmServer, openai, type FakeReply, type RecordedRequest, type Stack, type TestEnv } from '@conclave/testing';
 import { closeDashboard, openDashboard, screenshot } from './support/dashboard';
 import { seriousViolations } from './support/axe';
+import { jsonApi } from './support/rest';
 
 /**
  * The overview at `/` as a user watches it: a new installation says what to do first; then a run
@@ -28,10 +29,7 @@ describe('overview at / end to end', () => {
   let page: Page;
   const overviewReads: string[] = [];
   const pageErrors: string[] = [];
-  const api = async <T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${stack.url}/api/v1${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
-    return { status: res.status, body: (await res.json()) as T };
-  };
+  const api = jsonApi(() => stack.url);
   const shot = (name: string) => screenshot(page, `overview-${name}`);
   const spendToday = async () => Number(await page.getByTestId('overview-spend-today').getAttribute('data-usd'));
   const stat = (testId: string) => page.getByTestId(testId).locator('dd');

@@ -3,6 +3,7 @@ import type { EstimateResponse, RunView, TimelineEntry } from '@conclave/contrac
 import { eventually, FakeLlmServer, openai, type RecordedRequest, type Stack, type TestEnv } from '@conclave/testing';
 import { closeDashboard, openDashboard, screenshot } from './support/dashboard';
 import { seriousViolations } from './support/axe';
+import { jsonApi } from './support/rest';
 
 /**
  * Starting a run as a user does it, on the whole stack: open a template, fill the form generated
@@ -56,10 +57,7 @@ describe('starting a run from the generated form end to end', () => {
   let browser: Browser;
   let page: Page;
   let templateId: string;
-  const api = async <T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${stack.url}/api/v1${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
-    return { status: res.status, body: (await res.json()) as T };
-  };
+  const api = jsonApi(() => stack.url);
   const shot = (name: string) => screenshot(page, `start-run-${name}`);
 
   beforeAll(async () => {

@@ -46,4 +46,15 @@ export function restClient(baseUrl: () => string, options: { headers?: Record<st
   return { api, post, createTemplate, startRun, runView, until, replayVerify };
 }
 
+/**
+ * A REST call whose JSON answer is read at once, as `{ status, body }` (the dashboard suites'
+ * checks of what the pages show). `baseUrl` is read on every call.
+ */
+export function jsonApi(baseUrl: () => string) {
+  return async <T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> => {
+    const res = await fetch(`${baseUrl()}/api/v1${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
+    return { status: res.status, body: (await res.json()) as T };
+  };
+}
+
 export const phaseOf = (run: RunView, id: string) => run.phases.find((p) => p.id === id)!;
