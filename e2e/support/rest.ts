@@ -48,12 +48,13 @@ export function restClient(baseUrl: () => string, options: { headers?: Record<st
 
 /**
  * A REST call whose JSON answer is read at once, as `{ status, body }` (the dashboard suites'
- * checks of what the pages show). `baseUrl` is read on every call.
+ * checks of what the pages show): restClient's `api`, its answer read.
  */
 export function jsonApi(baseUrl: () => string) {
-  return async <T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${baseUrl()}/api/v1${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
-    return { status: res.status, body: (await res.json()) as T };
+  const { api } = restClient(baseUrl);
+  return async <T>(path: string, init?: Parameters<typeof api>[1]): Promise<{ status: number; body: T }> => {
+    const res = await api(path, init);
+    return { status: res.status, body: await res.json<T>() };
   };
 }
 

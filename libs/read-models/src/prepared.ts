@@ -40,11 +40,10 @@ const NAMES = new Map<string, string>();
  * Bypasses TypeORM's query logging and subscribers, which the projection does not use.
  */
 export async function preparedQuery<T = Record<string, unknown>>(m: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
-  const runner = m.queryRunner;
-  if (!runner) return m.query(sql, params);
+  if (!m.queryRunner) return m.query(sql, params);
   let name = NAMES.get(sql);
   if (name === undefined) NAMES.set(sql, (name = `conclave_${NAMES.size + 1}`));
-  const client = (await runner.connect()) as NamedQueryClient;
+  const client = await clientOf(m);
   const result = await client.query({ name, text: sql, values: params });
   return result.rows as T[];
 }
@@ -55,9 +54,12 @@ export async function preparedQuery<T = Record<string, unknown>>(m: EntityManage
  * single statement's rows.
  */
 export async function simpleQuery(m: EntityManager, sql: string): Promise<SimpleResult[]> {
-  const runner = m.queryRunner;
-  if (!runner) throw new Error('simpleQuery needs the transaction\'s EntityManager');
-  const client = (await runner.connect()) as NamedQueryClient;
-  const result = await client.query(sql);
+  const result = await (await clientOf(m)).query(sql);
   return Array.isArray(result) ? result : [result];
+}
+
+/** The node-postgres client under the manager's query runner (a transaction's). */
+async function clientOf(m: EntityManager): Promise<NamedQueryClient> {
+  if (!m.queryRunner) throw new Error("the projection's queries need a transaction's EntityManager");
+  return (await m.queryRunner.connect()) as NamedQueryClient;
 }

@@ -66,7 +66,6 @@ export function recommend(models: readonly FrontierPlaced[], epsilon: number, de
   };
 }
 
-
 const fixed = (score: number) => score.toFixed(3);
 /** USD: cents from a dollar up, else 4 significant digits, never in exponent notation ($12.35, $0.125, $0.00000025) */
 function usd(value: number): string {
