@@ -47,7 +47,7 @@ export const MAIN_CHECKPOINT = 'main';
  * Fold `events` into the read models inside the caller's transaction and return the checkpoint.
  *
  * Guarantees:
- * - the checkpoint row is locked (`FOR UPDATE`) for the rest of the transaction, so concurrent
+ * - the checkpoint row is locked (lockCheckpoint) for the rest of the transaction, so concurrent
  *   projectors on the same checkpoint take turns; the later one sees the moved checkpoint;
  * - events at or below the checkpoint are skipped: redelivery and overlapping batches are harmless;
  * - the rest are applied in sequence order and the checkpoint moves to the last one applied, in
