@@ -98,23 +98,27 @@ describe('alerts and toasts end to end', () => {
       stale = await browser.newContext({ viewport: { width: 1400, height: 900 } });
       await stale.route('**/socket.io/**', (route) => route.abort());
       // and no fresher reads: without its socket the page refetches the run (and would learn of the
-      // pause), so every read of this run answers what the first one said
-      const firstAnswers = new Map<string, { status: number; headers: Record<string, string>; body: Buffer }>();
+      // pause), so every read of this run answers what the first one said. The first answer is kept
+      // as a promise: a read made while the first is still on its way (the gap-fill starts as the
+      // run's view lands, the timeline's may not have) shares it instead of asking after the pause.
+      type Answer = { status: number; headers: Record<string, string>; body: Buffer };
+      const firstAnswers = new Map<string, Promise<Answer>>();
       await stale.route(`**/api/v1/runs/${runId}**`, async (route) => {
         if (route.request().method() !== 'GET') return route.continue();
         const path = new URL(route.request().url()).pathname;
         let answer = firstAnswers.get(path);
         if (!answer) {
-          const response = await route.fetch();
-          answer = { status: response.status(), headers: response.headers(), body: await response.body() };
+          answer = route.fetch().then(async (response) => ({ status: response.status(), headers: response.headers(), body: await response.body() }));
           firstAnswers.set(path, answer);
         }
-        return route.fulfill(answer);
+        return route.fulfill(await answer);
       });
       const stalePage = await stale.newPage();
       await stalePage.goto(`${stack.url}/runs/${runId}`);
       const pause = stalePage.getByRole('button', { name: 'Pause', exact: true });
       await pause.waitFor();
+      // every read the page made on load has its answer before the run is paused elsewhere
+      await Promise.all(firstAnswers.values());
       expect((await post(`/runs/${runId}/pause`)).status).toBe(202);
       await until(runId, 'the run paused by the API', (r) => r.status === 'paused');
       const refusal = await post(`/runs/${runId}/pause`);
