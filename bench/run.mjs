@@ -1,4 +1,4 @@
-// `npm run bench [-- --sequential N --levels 1,8,32,64 --warmup N --workers N --separate --apart S[,S] --json-out FILE]`
+// `npm run bench [-- --sequential N --levels 1,8,32,64 --warmup N --workers N --separate --apart S[,S] --threads S[,S] --json-out FILE]`
 // (issue 12): what a user compares with an in-process workflow library, measured through the
 // whole stack (the services in one process as `npm start` runs them, or five with --separate;
 // NATS, Postgres) on a 3-phase × (2 candidates + judge)
@@ -46,6 +46,8 @@ const { values } = parseArgs({
     separate: { type: 'boolean', default: false },
     // services the single process does not host: each runs in its own process beside it
     apart: { type: 'string' },
+    // services the single process runs in worker threads of its own (CONCLAVE_THREADS)
+    threads: { type: 'string' },
     port: { type: 'string' },
     'run-timeout': { type: 'string', default: '60' },
     'json-out': { type: 'string' },
@@ -67,6 +69,11 @@ const APART = (values.apart ?? '').split(',').filter(Boolean);
 const unknownApart = APART.filter((s) => !SERVICES.includes(s) || s === 'llm-worker');
 if (unknownApart.length > 0 || (APART.length > 0 && !SINGLE)) {
   console.error(`bench: --apart takes services the single process need not host (${SERVICES.filter((s) => s !== 'llm-worker').join(', ')}; llm-workers beside it: --workers), and not with --separate`);
+  process.exit(2);
+}
+const THREADS = (values.threads ?? '').split(',').filter(Boolean);
+if (THREADS.some((s) => !SERVICES.includes(s) || APART.includes(s)) || (THREADS.length > 0 && !SINGLE)) {
+  console.error(`bench: --threads takes services the single process hosts (${SERVICES.join(', ')}; not one --apart), and not with --separate`);
   process.exit(2);
 }
 const WORKERS = Number(values.workers ?? (SINGLE ? 1 : 2));
@@ -140,7 +147,7 @@ try {
   const errors = [];
   const plan = SINGLE ? [['stack', 1], ...APART.map((name) => [name, 1]), ['llm-worker', WORKERS - 1]] : SERVICES.map((name) => [name, name === 'llm-worker' ? WORKERS : 1]);
   // the single process hosts what is not --apart
-  const hosted = APART.length > 0 ? { CONCLAVE_SERVICES: SERVICES.filter((s) => !APART.includes(s)).join(',') } : {};
+  const hosted = { ...(APART.length > 0 ? { CONCLAVE_SERVICES: SERVICES.filter((s) => !APART.includes(s)).join(',') } : {}), CONCLAVE_THREADS: THREADS.join(',') };
   for (const [name, copies] of plan) {
     for (let i = 0; i < copies; i++) {
       const child = spawnService(name, { ...env, ...(name === 'stack' ? hosted : {}), INSTANCE_ID: `${name}-${i}-${id}` }, (line) => {
@@ -394,7 +401,7 @@ try {
     load: { before: loadBefore.map((x) => x.toFixed(2)).join(' '), after: loadAfter.map((x) => x.toFixed(2)).join(' ') },
     nats: { version: nats.version, sync: nats.sync, durability: nats.durability.mode, detail: nats.durability.detail },
     postgres: pgSettings,
-    workload: `${PHASES} phases × (2 candidates + judge), simulated provider 0 ms; ${SERVICES.length} services as ${children.length} process${children.length > 1 ? 'es' : ''} (${SINGLE ? `${APART.length > 0 ? `all but ${APART.join(', ')} in one` : 'all in one, as npm start runs them'}${WORKERS > 1 ? ` + ${WORKERS - 1} llm-worker replica(s)` : ''}` : `--separate, ${WORKERS} llm-worker`})`,
+    workload: `${PHASES} phases × (2 candidates + judge), simulated provider 0 ms; ${SERVICES.length} services as ${children.length} process${children.length > 1 ? 'es' : ''} (${SINGLE ? `${APART.length > 0 ? `all but ${APART.join(', ')} in one` : 'all in one, as npm start runs them'}${THREADS.length > 0 ? `, ${THREADS.join(', ')} in a thread of its own` : ''}${WORKERS > 1 ? ` + ${WORKERS - 1} llm-worker replica(s)` : ''}` : `--separate, ${WORKERS} llm-worker`})`,
     clkTck: CLK_TCK,
   };
   const syncText = nats.sync === 'always' ? 'sync_interval: always (fsync per message)' : "no sync_interval (2.9 refuses it): flushed on the server's default interval, not per message";

@@ -18,6 +18,19 @@ export interface BatchOptions<T> {
    * 0: only what is already waiting.
    */
   trickleMs?: number;
+  /**
+   * Group commit: a batch is not handed over before this settles (the consumer's previous batch
+   * is still being applied); items keep joining it meanwhile, up to `max`. Asked once a batch has
+   * its first item. Handing a batch over earlier would only make it wait, and the items that come
+   * in the meantime would make a batch of their own.
+   */
+  notBefore?: () => Promise<unknown> | undefined;
+  /**
+   * Nor before this long after the previous batch was handed over (0: no minimum): under a steady
+   * stream, at most one batch per interval, each carrying what came in it; a quiet log's first item
+   * still goes at once.
+   */
+  minIntervalMs?: number;
 }
 
 const TIMEOUT = Symbol('timeout');
@@ -25,8 +38,9 @@ const TIMEOUT = Symbol('timeout');
 /**
  * Group an async sequence into batches: a batch starts with the next item and closes when it
  * holds `max` items, when `flushAfter` says so and nothing more is waiting, or `lingerMs` after it
- * started — whichever comes first. Under load batches fill up (one transaction per batch); when idle each item is handed
- * over at once. Items keep their order and none is dropped: a batch is yielded before the
+ * started — whichever comes first, but not before its gate opens (`notBefore` settled and
+ * `minIntervalMs` since the previous batch), everything that comes meanwhile joining it. Under
+ * load batches fill up (one transaction per batch); when idle each item is handed over at once. Items keep their order and none is dropped: a batch is yielded before the
  * sequence's end is reported. A pending read that outlives a timeout carries over to the next batch.
  */
 export async function* batches<T>(source: AsyncIterable<T>, options: BatchOptions<T>): AsyncGenerator<T[], void, undefined> {
@@ -35,6 +49,7 @@ export async function* batches<T>(source: AsyncIterable<T>, options: BatchOption
   let pending: Promise<IteratorResult<T>> | null = null;
   const next = () => (pending ??= it.next());
 
+  let handedOver = 0;
   for (;;) {
     const first = await next();
     pending = null;
@@ -42,7 +57,25 @@ export async function* batches<T>(source: AsyncIterable<T>, options: BatchOption
     const batch = [first.value];
     let ended = false;
     const deadline = Date.now() + options.lingerMs;
-    while (batch.length < max) {
+    const gate = gateOf(options.notBefore?.(), handedOver + (options.minIntervalMs ?? 0) - Date.now());
+    if (gate) {
+      // until the gate opens, everything that comes joins this batch
+      try {
+        while (batch.length < max) {
+          const result = await Promise.race([next(), gate.opened]);
+          if (result === OPEN) break;
+          pending = null;
+          if (result.done) {
+            ended = true;
+            break;
+          }
+          batch.push(result.value);
+        }
+      } finally {
+        gate.close();
+      }
+    }
+    while (batch.length < max && !ended) {
       // after a flush item, only what is already waiting (it settles before the next macrotask)
       const flush = options.flushAfter?.(batch[batch.length - 1]!) ?? false;
       const remaining = deadline - Date.now();
@@ -62,7 +95,23 @@ export async function* batches<T>(source: AsyncIterable<T>, options: BatchOption
       }
       batch.push(result.value);
     }
+    handedOver = Date.now();
     yield batch;
     if (ended) return;
   }
+}
+
+const OPEN = Symbol('open');
+
+/** The gate a batch waits at: `after` settled and `waitMs` passed (null: nothing to wait for). */
+function gateOf(after: Promise<unknown> | undefined, waitMs: number): { opened: Promise<typeof OPEN>; close(): void } | null {
+  if (!after && waitMs <= 0) return null;
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = waitMs > 0 ? new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs))) : undefined;
+  // a rejection of `after` is its owner's to report: here it only opens the gate
+  const settled = after?.then(
+    () => undefined,
+    () => undefined,
+  );
+  return { opened: Promise.all([settled, elapsed]).then(() => OPEN), close: () => clearTimeout(timer) };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BaseEnv, METRICS_PORTS, metricsEnv } from '@conclave/service-kit';
-import { DEFAULT_BATCH, DEFAULT_TRICKLE_MS } from './projector';
+import { DEFAULT_BATCH, DEFAULT_MIN_INTERVAL_MS, DEFAULT_TRICKLE_MS } from './projector';
 import { DEFAULT_THRESHOLDS, type AlertThresholds } from './alerts/detectors';
 
 /** The projector's environment, parsed once at boot. */
@@ -10,6 +10,8 @@ export const ProjectorEnv = BaseEnv.extend({
   PROJECTOR_BATCH: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_BATCH),
   /** after a commit with nothing more pending, how long the projector waits for the next one to share the transaction (0: none) */
   PROJECTOR_TRICKLE_MS: z.coerce.number().int().min(0).max(100).default(DEFAULT_TRICKLE_MS),
+  /** under a steady stream, the least time between the starts of two batches (0: none); a quiet log's first event goes at once */
+  PROJECTOR_MIN_INTERVAL_MS: z.coerce.number().int().min(0).max(1_000).default(DEFAULT_MIN_INTERVAL_MS),
   /** interface of the optional /health and /status server (HEALTH_PORT) */
   HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   /** alerts (ADR 016): a running run with no event for this many minutes is stalled (fractions allowed) */

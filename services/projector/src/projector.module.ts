@@ -149,7 +149,7 @@ export class ProjectorModule {
           provide: Projector,
           inject: [EventLog, READ_MODELS_DATA_SOURCE, AlertWatch],
           useFactory: (log: EventLog, dataSource: DataSource, alerts: AlertWatch) =>
-            new Projector({ log, dataSource, logger: logger.child({ component: 'projector' }), batchSize: env.PROJECTOR_BATCH, trickleMs: env.PROJECTOR_TRICKLE_MS, afterCommit: alerts.afterCommit }),
+            new Projector({ log, dataSource, logger: logger.child({ component: 'projector' }), batchSize: env.PROJECTOR_BATCH, trickleMs: env.PROJECTOR_TRICKLE_MS, minIntervalMs: env.PROJECTOR_MIN_INTERVAL_MS, afterCommit: alerts.afterCommit }),
         },
         {
           provide: DeadLetterProjector,

@@ -105,6 +105,54 @@ describe('batches', () => {
     ch.end();
   });
 
+  it('group commit: while the previous batch is applied, what comes joins the next batch, handed over when it is done', async () => {
+    const ch = channel<{ n: number; last: boolean }>();
+    let applied!: () => void;
+    let applying: Promise<void> | undefined;
+    const gen = batches(ch, { max: 100, lingerMs: 5, flushAfter: (m) => m.last, notBefore: () => applying });
+    ch.push({ n: 1, last: true });
+    expect((await gen.next()).value!.map((m) => m.n)).toEqual([1]); // nothing being applied: at once
+    applying = new Promise<void>((resolve) => (applied = resolve));
+    const second = gen.next();
+    ch.push({ n: 2, last: true });
+    setTimeout(() => ch.push({ n: 3, last: true }), 20); // well past lingerMs and the trickle
+    setTimeout(() => ch.push({ n: 4, last: true }), 40);
+    setTimeout(() => applied(), 60);
+    let handedOver = false;
+    void second.then(() => (handedOver = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(handedOver).toBe(false);
+    expect((await second).value!.map((m) => m.n)).toEqual([2, 3, 4]);
+    // a failed application opens the gate as well (the consumer reports its own failure)
+    applying = Promise.reject(new Error('commit failed'));
+    applying.catch(() => undefined);
+    ch.push({ n: 5, last: true });
+    expect((await gen.next()).value!.map((m) => m.n)).toEqual([5]);
+    ch.end();
+    expect((await gen.next()).done).toBe(true);
+  });
+
+  it('with minIntervalMs, a steady stream gets at most one batch per interval; a quiet stream\'s first item goes at once', async () => {
+    const ch = channel<{ n: number; last: boolean }>();
+    const gen = batches(ch, { max: 100, lingerMs: 5, flushAfter: (m) => m.last, minIntervalMs: 80 });
+    let started = Date.now();
+    ch.push({ n: 1, last: true });
+    expect((await gen.next()).value!.map((m) => m.n)).toEqual([1]);
+    expect(Date.now() - started).toBeLessThan(50);
+    started = Date.now();
+    for (let n = 2; n <= 7; n++) setTimeout(() => ch.push({ n, last: true }), (n - 1) * 10); // 10 … 60 ms
+    const second = (await gen.next()).value!;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(70);
+    expect(second.map((m) => m.n)).toEqual([2, 3, 4, 5, 6, 7]);
+    // quiet for longer than the interval: the next item is not held
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    started = Date.now();
+    ch.push({ n: 100, last: true });
+    expect((await gen.next()).value!.map((m) => m.n)).toEqual([100]);
+    expect(Date.now() - started).toBeLessThan(50);
+    ch.end();
+  });
+
   it('yields what it holds before reporting the end', async () => {
     const ch = channel<number>();
     const gen = batches(ch, { max: 10, lingerMs: 1_000 });

@@ -26,7 +26,7 @@ const NOT_SHARED = new Set(['HEALTH_PORT', 'METRICS_PORT']);
  * Variables every hosted service must see alike: code reads them from process.env at import time
  * (the orchestrator's command subject) or once per process.
  */
-const PROCESS_WIDE = new Set(['CONCLAVE_PREFIX', 'NODE_OPTIONS', 'CONCLAVE_SERVICES', 'CONCLAVE_METRICS']);
+const PROCESS_WIDE = new Set(['CONCLAVE_PREFIX', 'NODE_OPTIONS', 'CONCLAVE_SERVICES', 'CONCLAVE_THREADS', 'CONCLAVE_METRICS']);
 
 /** CONCLAVE_SERVICES (a comma list; unset or empty: all of them) as hosted services. */
 export function selectServices(value: string | undefined): HostedService[] {
@@ -38,6 +38,23 @@ export function selectServices(value: string | undefined): HostedService[] {
   const unknown = names.filter((n) => !(HOSTED_SERVICES as readonly string[]).includes(n));
   if (unknown.length > 0) throw new ConfigError([`CONCLAVE_SERVICES: unknown service ${unknown.map((n) => `"${n}"`).join(', ')} (known: ${HOSTED_SERVICES.join(', ')})`]);
   return HOSTED_SERVICES.filter((s) => names.includes(s));
+}
+
+/**
+ * CONCLAVE_THREADS (a comma list; unset or empty: none): the hosted services that each run in a
+ * worker thread of the process instead of on its main thread (services/stack threads.ts), e.g.
+ * `projector`, whose transactions then no longer wait behind the other services' work.
+ */
+export function selectThreads(value: string | undefined, hosted: readonly HostedService[]): HostedService[] {
+  const names = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = names.filter((n) => !(HOSTED_SERVICES as readonly string[]).includes(n));
+  if (unknown.length > 0) throw new ConfigError([`CONCLAVE_THREADS: unknown service ${unknown.map((n) => `"${n}"`).join(', ')} (known: ${HOSTED_SERVICES.join(', ')})`]);
+  const absent = names.filter((n) => !(hosted as readonly string[]).includes(n));
+  if (absent.length > 0) throw new ConfigError([`CONCLAVE_THREADS: ${absent.map((n) => `"${n}"`).join(', ')} not hosted by this process (CONCLAVE_SERVICES)`]);
+  return hosted.filter((s) => names.includes(s));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { ConfigError } from '@conclave/service-kit';
-import { hostedEnv, overridePrefix, selectServices } from './hosted-env';
+import { hostedEnv, overridePrefix, selectServices, selectThreads } from './hosted-env';
 
 describe('hostedEnv: one service’s environment in the single process', () => {
   const env = {
@@ -52,5 +52,18 @@ describe('hostedEnv: one service’s environment in the single process', () => {
     expect(selectServices(undefined)).toEqual(['orchestrator', 'projector', 'llm-worker', 'judge', 'gateway']);
     expect(selectServices('gateway, orchestrator')).toEqual(['orchestrator', 'gateway']);
     expect(() => selectServices('orchestrator,nope')).toThrow(/unknown service "nope"/);
+  });
+});
+
+describe('selectThreads: the hosted services that get a thread of their own', () => {
+  it('is none by default, and keeps the boot order', () => {
+    expect(selectThreads(undefined, ['orchestrator', 'projector', 'gateway'])).toEqual([]);
+    expect(selectThreads(' gateway , projector', ['orchestrator', 'projector', 'gateway'])).toEqual(['projector', 'gateway']);
+  });
+
+  it('refuses a name that is no service, or a service this process does not host, naming it', () => {
+    expect(() => selectThreads('projektor', ['projector'])).toThrow(ConfigError);
+    expect(() => selectThreads('projektor', ['projector'])).toThrow(/CONCLAVE_THREADS: unknown service "projektor"/);
+    expect(() => selectThreads('judge', ['projector'])).toThrow(/CONCLAVE_THREADS: "judge" not hosted by this process/);
   });
 });

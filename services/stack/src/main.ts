@@ -1,8 +1,9 @@
 import 'reflect-metadata';
-import { join, resolve } from 'node:path';
 import { Logger as NestLogger } from '@nestjs/common';
-import { ConfigError, createLogger, flushTracing, metricsSettings, PinoNestLogger, serveMetrics, startTracing, type Logger, type RunningService, type StartService } from '@conclave/service-kit';
-import { hostedEnv, selectServices, type HostedService } from './hosted-env';
+import { ConfigError, createLogger, flushTracing, metricsSettings, PinoNestLogger, serveMetrics, startTracing, type Logger, type RunningService } from '@conclave/service-kit';
+import { hostedEnv, selectServices, selectThreads, type HostedService } from './hosted-env';
+import { loadStart } from './load';
+import { startThread } from './threads';
 
 /**
  * Every service in one Node process (ADR 015): each is still its own Nest application with its own
@@ -11,32 +12,22 @@ import { hostedEnv, selectServices, type HostedService } from './hosted-env';
  * and their heaps. Replicas can run beside it as separate processes (`node services/<name>/dist/main.js`).
  *
  * Environment: everything the services read, shared; `<SERVICE>__<VAR>` for one service only
- * (hosted-env.ts); CONCLAVE_SERVICES limits which services this process hosts.
+ * (hosted-env.ts); CONCLAVE_SERVICES limits which services this process hosts; CONCLAVE_THREADS
+ * names those that run in a worker thread of it (threads.ts), each with an event loop of its own.
  */
 
-/** services/<name>/dist/main.js, next to this package's dist/ */
-const SERVICES_DIR = resolve(__dirname, '..', '..');
+/** a service on the main thread, or in a worker thread of this process (threads.ts) */
+type Hosted = Pick<RunningService, 'close'>;
 
 export interface HostedStack {
-  services: Map<HostedService, RunningService>;
+  services: Map<HostedService, Hosted>;
   /** the gateway first (no new work comes in), then the others side by side, each drained as on SIGTERM */
   close(): Promise<void>;
 }
 
 /**
- * A service's exported `start` (its built main.js: the same code its own process runs). Loaded by
- * path, so services keep importing no other service and this package depends on none at build time.
- */
-function loadStart(service: HostedService): StartService {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const entry = require(join(SERVICES_DIR, service, 'dist', 'main.js')) as { start?: unknown };
-  if (typeof entry.start !== 'function') throw new Error(`services/${service}/dist/main.js exports no start(env) (rebuild: node scripts/build.mjs)`);
-  return entry.start as StartService;
-}
-
-/**
  * Boots every selected service from its own environment, one after the other (the gateway last: its
- * /health answers once everything is up); if one fails, the ones started are closed and its error
+ * /health answers once everything is up), each on this thread or in its own (CONCLAVE_THREADS); if one fails, the ones started are closed and its error
  * thrown. `frameworkLogger`: where Nest's own messages go once every service is up.
  *
  * Nest's framework logger is one per process (NestFactory makes each app's logger the global one):
@@ -46,15 +37,22 @@ function loadStart(service: HostedService): StartService {
  */
 export async function startStack(env: NodeJS.ProcessEnv = process.env, frameworkLogger?: Logger): Promise<HostedStack> {
   const selected = selectServices(env.CONCLAVE_SERVICES);
+  const threads = selectThreads(env.CONCLAVE_THREADS, selected);
   const envs = selected.map((service) => [service, hostedEnv(service, env)] as const); // configuration problems before any connection
-  const starts = envs.map(([service, serviceEnv]) => [service, loadStart(service), serviceEnv] as const);
+  const starts = envs.map(([service, serviceEnv]) => [service, threads.includes(service) ? null : loadStart(service), serviceEnv] as const);
   // one SDK for the process (OTEL_EXPORTER_OTLP_ENDPOINT set): spans name their service module (`conclave.service`)
   await startTracing({ service: 'conclave', env });
-  const services = new Map<HostedService, RunningService>();
+  const services = new Map<HostedService, Hosted>();
+  // a service whose thread dies takes the stack down, as it would take its own process: the
+  // supervisor restarts it, and every consumer resumes from what it acknowledged
+  const lost = (service: HostedService, reason: string) => {
+    (frameworkLogger ?? createLogger('stack')).fatal({ service, reason }, `${service} stopped unexpectedly in its thread: the stack exits`);
+    process.exit(1);
+  };
   let failure: { reason: unknown } | undefined;
   for (const [service, start, serviceEnv] of starts) {
     try {
-      services.set(service, await start(serviceEnv, { hosted: true }));
+      services.set(service, start ? await start(serviceEnv, { hosted: true }) : await startThread(service, serviceEnv, lost));
     } catch (reason) {
       failure = { reason };
       break;

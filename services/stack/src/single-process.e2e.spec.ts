@@ -9,8 +9,10 @@ import { ALL_SERVICES, createTestEnv, eventually, freePort, REPO_ROOT, waitForOk
 /**
  * `npm start`'s default shape (ADR 015): every service hosted by one process
  * (services/stack/dist/main.js), each connecting as its own NATS user (the e2e tier's private
- * nats-server has no anonymous access), completes a judged run, stays within the memory budget
- * (issue 12: ≤ 400 MB idle for the whole stack) and drains and exits 0 on SIGTERM.
+ * nats-server has no anonymous access), completes a judged run, serves every service's metrics,
+ * stays within the memory budget (issue 12: ≤ 400 MB idle for the whole stack) and drains and
+ * exits 0 on SIGTERM — with every service on the main thread, and with the projector in a worker
+ * thread of its own (CONCLAVE_THREADS).
  */
 const IDLE_BUDGET_KIB = 400 * 1024;
 const sim = (model: string) => ({ provider: 'simulated', model, options: { latencyMs: 20 } });
@@ -30,7 +32,10 @@ async function residentKiB(pid: number): Promise<number> {
   return Number(match[1]);
 }
 
-describe('single-process stack', () => {
+describe.each([
+  { shape: 'every service on one thread', threads: '' },
+  { shape: 'the projector in its own thread', threads: 'projector' },
+])('single-process stack, $shape', ({ threads }) => {
   let env: TestEnv;
   let child: ChildProcess | undefined;
   let url = '';
@@ -44,7 +49,7 @@ describe('single-process stack', () => {
     env = await createTestEnv('single');
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    const shared: NodeJS.ProcessEnv = { ...process.env, ...env.serviceEnv, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '1000000' };
+    const shared: NodeJS.ProcessEnv = { ...process.env, ...env.serviceEnv, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '1000000', CONCLAVE_THREADS: threads };
     const setup = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'setup.mjs')], { cwd: REPO_ROOT, env: shared, encoding: 'utf8' });
     if (setup.status !== 0) throw new Error(`setup failed (exit ${setup.status}):\n${setup.stdout}\n${setup.stderr}`);
     // the services' own users: `<SERVICE>__<VAR>` reaches one hosted service only (hosted-env.ts)
@@ -102,6 +107,15 @@ describe('single-process stack', () => {
       ['draft', 'completed'],
       ['notes', 'completed'],
     ]);
+  });
+
+  it("serves every service's metrics on the gateway's /metrics, the process's own once", async () => {
+    const res = await fetch(`${url}/metrics`);
+    expect(res.status).toBe(200);
+    const body = await res.text();
+    for (const service of ['orchestrator', 'projector']) expect(body).toMatch(new RegExp(`^conclave_consumer_pending_messages\\{[^}]*service="${service}"`, 'm'));
+    expect(body).toMatch(/^conclave_projector_lag_events\{[^}]*service="projector"[^}]*\} \d/m);
+    expect(body.match(/^# TYPE process_cpu_user_seconds_total /gm)).toHaveLength(1);
   });
 
   it('drains every service and exits 0 on SIGTERM', async () => {

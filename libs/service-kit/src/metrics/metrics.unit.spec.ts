@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { createLogger } from '../logger';
 import { conclaveInstruments, ServiceMetrics } from './catalog';
-import { defineCounter, processRegistry, renderMetrics, resetProcessRegistry } from './registry';
+import { addThreadMetrics, defineCounter, processRegistry, renderMetrics, resetProcessRegistry, type MetricsData } from './registry';
 import { RunObserver } from './runs';
 import { serveMetrics } from './server';
 
@@ -127,6 +127,30 @@ describe('the process metrics registry', () => {
     expect(await sample('conclave_phase_duration_seconds_count', { kind: 'llm', outcome: 'completed' })).toBe(1);
     expect(await sample('conclave_phase_duration_seconds_sum', { kind: 'llm', outcome: 'completed' })).toBe(3);
     expect(await sample('conclave_phase_duration_seconds_sum', { kind: 'gate', outcome: 'failed' })).toBe(7);
+  });
+
+  it("serves a worker thread's metrics beside this thread's: its services' series, not its copy of Node's process metrics", async () => {
+    new ServiceMetrics('gateway').runStarted('t1');
+    const thread: MetricsData = [
+      { name: 'conclave_runs_started_total', help: 'h', type: 'counter' as never, aggregator: 'sum', values: [{ value: 3, labels: { service: 'projector', template: 't1' } }] },
+      { name: 'conclave_projector_lag_events', help: 'h', type: 'gauge' as never, aggregator: 'sum', values: [{ value: 7, labels: { service: 'projector' } }] },
+      { name: 'process_cpu_user_seconds_total', help: 'h', type: 'counter' as never, aggregator: 'sum', values: [{ value: 123456, labels: {} }] },
+    ];
+    const removeThread = addThreadMetrics(() => Promise.resolve(thread));
+    const removeSilent = addThreadMetrics(() => Promise.reject(new Error('thread gone')));
+    try {
+      const body = (await renderMetrics())!.body;
+      expect(body).toContain('conclave_runs_started_total{service="gateway",template="t1"} 1');
+      expect(body).toContain('conclave_runs_started_total{service="projector",template="t1"} 3');
+      expect(body).toContain('conclave_projector_lag_events{service="projector"} 7');
+      expect(body.match(/^# TYPE conclave_runs_started_total counter$/gm)).toHaveLength(1);
+      expect(body).toMatch(/^process_cpu_user_seconds_total \d/m); // this thread's own, once
+      expect(body).not.toContain('123456');
+    } finally {
+      removeThread();
+      removeSilent();
+    }
+    expect((await renderMetrics())!.body).not.toContain('service="projector"');
   });
 
   it('with CONCLAVE_METRICS=off records nothing and serves nothing', async () => {

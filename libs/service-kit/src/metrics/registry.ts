@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
 /**
  * One Prometheus registry per process (prom-client), holding Node's default process metrics and
@@ -88,9 +88,42 @@ export function defineGauge<L extends string>(def: Definition<L> & { collect?: (
   );
 }
 
-/** The exposition text of every metric of the process, and its content type; null when metrics are off. */
+/** A registry's metrics as data (what crosses from a worker thread to the main thread: no functions). */
+export type MetricsData = Omit<MetricObjectWithValues<MetricValue<string>>, 'collect'>[];
+
+/** Other threads of this process whose registries /metrics includes (services/stack's worker threads). */
+const threadSources = new Set<() => Promise<MetricsData>>();
+
+/**
+ * Serve the metrics of a service module hosted in a worker thread of this process (its registry is
+ * the thread's own) alongside this thread's. Returns the function that removes it.
+ */
+export function addThreadMetrics(source: () => Promise<MetricsData>): () => void {
+  threadSources.add(source);
+  return () => threadSources.delete(source);
+}
+
+/** This thread's metrics as data, for the thread that serves /metrics ([] when metrics are off). */
+export async function metricsData(): Promise<MetricsData> {
+  return (await processRegistry()?.getMetricsAsJSON()) ?? [];
+}
+
+/** Node's default metrics: the process's (CPU, memory, handles) are told once, by the main thread. */
+const NODE_DEFAULT = /^(process|nodejs)_/;
+
+/**
+ * The exposition text of every metric of the process, and its content type; null when metrics are
+ * off. With worker threads, their metrics join this thread's: every Conclave series carries its
+ * service label, so series of one name from several threads are distinct (identical ones add up);
+ * Node's default metrics are this thread's only. A thread that does not answer is left out.
+ */
 export async function renderMetrics(): Promise<{ contentType: string; body: string } | null> {
   const reg = processRegistry();
   if (!reg) return null;
-  return { contentType: reg.contentType, body: await reg.metrics() };
+  if (threadSources.size === 0) return { contentType: reg.contentType, body: await reg.metrics() };
+  const others = await Promise.all([...threadSources].map((source) => source().catch((): MetricsData => [])));
+  const all = [await reg.getMetricsAsJSON(), ...others.map((data) => data.filter((m) => !NODE_DEFAULT.test(m.name)))];
+  // 'sum' throughout: a default metric's own aggregator (e.g. 'omit' or 'average') is meant for cluster workers
+  const merged = AggregatorRegistry.aggregate(all.map((data) => data.map((m) => ({ ...m, aggregator: 'sum' }) as MetricObjectWithValues<MetricValue<string>>)));
+  return { contentType: reg.contentType, body: await merged.metrics() };
 }
