@@ -71,11 +71,13 @@ if (unknownApart.length > 0 || (APART.length > 0 && !SINGLE)) {
   console.error(`bench: --apart takes services the single process need not host (${SERVICES.filter((s) => s !== 'llm-worker').join(', ')}; llm-workers beside it: --workers), and not with --separate`);
   process.exit(2);
 }
+// unset: the stack's default (the projector in a thread of its own, if hosted); `none`: one thread
 const THREADS = (values.threads ?? '').split(',').filter(Boolean);
-if (THREADS.some((s) => !SERVICES.includes(s) || APART.includes(s)) || (THREADS.length > 0 && !SINGLE)) {
-  console.error(`bench: --threads takes services the single process hosts (${SERVICES.join(', ')}; not one --apart), and not with --separate`);
+if (THREADS.some((s) => s !== 'none' && (!SERVICES.includes(s) || APART.includes(s))) || (THREADS.length > 0 && !SINGLE)) {
+  console.error(`bench: --threads takes services the single process hosts (${SERVICES.join(', ')}; not one --apart) or none, and not with --separate`);
   process.exit(2);
 }
+const THREADED = values.threads === undefined ? (APART.includes('projector') ? [] : ['projector']) : THREADS.filter((s) => s !== 'none');
 const WORKERS = Number(values.workers ?? (SINGLE ? 1 : 2));
 const RUN_TIMEOUT_MS = Number(values['run-timeout']) * 1000;
 const PHASES = 3;
@@ -401,7 +403,7 @@ try {
     load: { before: loadBefore.map((x) => x.toFixed(2)).join(' '), after: loadAfter.map((x) => x.toFixed(2)).join(' ') },
     nats: { version: nats.version, sync: nats.sync, durability: nats.durability.mode, detail: nats.durability.detail },
     postgres: pgSettings,
-    workload: `${PHASES} phases × (2 candidates + judge), simulated provider 0 ms; ${SERVICES.length} services as ${children.length} process${children.length > 1 ? 'es' : ''} (${SINGLE ? `${APART.length > 0 ? `all but ${APART.join(', ')} in one` : 'all in one, as npm start runs them'}${THREADS.length > 0 ? `, ${THREADS.join(', ')} in a thread of its own` : ''}${WORKERS > 1 ? ` + ${WORKERS - 1} llm-worker replica(s)` : ''}` : `--separate, ${WORKERS} llm-worker`})`,
+    workload: `${PHASES} phases × (2 candidates + judge), simulated provider 0 ms; ${SERVICES.length} services as ${children.length} process${children.length > 1 ? 'es' : ''} (${SINGLE ? `${APART.length > 0 ? `all but ${APART.join(', ')} in one` : 'all in one, as npm start runs them'}${THREADED.length > 0 ? `, ${THREADED.join(', ')} in a thread of its own` : ', one thread'}${WORKERS > 1 ? ` + ${WORKERS - 1} llm-worker replica(s)` : ''}` : `--separate, ${WORKERS} llm-worker`})`,
     clkTck: CLK_TCK,
   };
   const syncText = nats.sync === 'always' ? 'sync_interval: always (fsync per message)' : "no sync_interval (2.9 refuses it): flushed on the server's default interval, not per message";

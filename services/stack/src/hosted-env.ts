@@ -40,18 +40,24 @@ export function selectServices(value: string | undefined): HostedService[] {
   return HOSTED_SERVICES.filter((s) => names.includes(s));
 }
 
+/** The services that run in a thread of their own unless CONCLAVE_THREADS says otherwise. */
+export const DEFAULT_THREADS: readonly HostedService[] = ['projector'];
+
 /**
- * CONCLAVE_THREADS (a comma list; unset or empty: none): the hosted services that each run in a
- * worker thread of the process instead of on its main thread (services/stack threads.ts), e.g.
- * `projector`, whose transactions then no longer wait behind the other services' work.
+ * CONCLAVE_THREADS: the hosted services that each run in a worker thread of the process instead of
+ * on its main thread (threads.ts), a comma list, or `none`. Unset or empty: the projector, whose
+ * transactions then no longer wait behind the other services' work (issue 12), if this process
+ * hosts it.
  */
 export function selectThreads(value: string | undefined, hosted: readonly HostedService[]): HostedService[] {
   const names = (value ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+  if (names.length === 1 && names[0] === 'none') return [];
+  if (names.length === 0) return hosted.filter((s) => DEFAULT_THREADS.includes(s));
   const unknown = names.filter((n) => !(HOSTED_SERVICES as readonly string[]).includes(n));
-  if (unknown.length > 0) throw new ConfigError([`CONCLAVE_THREADS: unknown service ${unknown.map((n) => `"${n}"`).join(', ')} (known: ${HOSTED_SERVICES.join(', ')})`]);
+  if (unknown.length > 0) throw new ConfigError([`CONCLAVE_THREADS: unknown service ${unknown.map((n) => `"${n}"`).join(', ')} (known: ${HOSTED_SERVICES.join(', ')}; or none)`]);
   const absent = names.filter((n) => !(hosted as readonly string[]).includes(n));
   if (absent.length > 0) throw new ConfigError([`CONCLAVE_THREADS: ${absent.map((n) => `"${n}"`).join(', ')} not hosted by this process (CONCLAVE_SERVICES)`]);
   return hosted.filter((s) => names.includes(s));

@@ -56,8 +56,11 @@ describe('hostedEnv: one service’s environment in the single process', () => {
 });
 
 describe('selectThreads: the hosted services that get a thread of their own', () => {
-  it('is none by default, and keeps the boot order', () => {
-    expect(selectThreads(undefined, ['orchestrator', 'projector', 'gateway'])).toEqual([]);
+  it('is the projector by default (when this process hosts it), none with `none`, and keeps the boot order', () => {
+    expect(selectThreads(undefined, ['orchestrator', 'projector', 'gateway'])).toEqual(['projector']);
+    expect(selectThreads('', ['orchestrator', 'projector', 'gateway'])).toEqual(['projector']);
+    expect(selectThreads(undefined, ['orchestrator', 'gateway'])).toEqual([]);
+    expect(selectThreads('none', ['orchestrator', 'projector', 'gateway'])).toEqual([]);
     expect(selectThreads(' gateway , projector', ['orchestrator', 'projector', 'gateway'])).toEqual(['projector', 'gateway']);
   });
 

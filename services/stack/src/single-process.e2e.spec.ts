@@ -11,8 +11,8 @@ import { ALL_SERVICES, createTestEnv, eventually, freePort, REPO_ROOT, waitForOk
  * (services/stack/dist/main.js), each connecting as its own NATS user (the e2e tier's private
  * nats-server has no anonymous access), completes a judged run, serves every service's metrics,
  * stays within the memory budget (issue 12: ≤ 400 MB idle for the whole stack) and drains and
- * exits 0 on SIGTERM — with every service on the main thread, and with the projector in a worker
- * thread of its own (CONCLAVE_THREADS).
+ * exits 0 on SIGTERM — with the projector in a worker thread of its own (the default), and with
+ * every service on the main thread (CONCLAVE_THREADS=none).
  */
 const IDLE_BUDGET_KIB = 400 * 1024;
 const sim = (model: string) => ({ provider: 'simulated', model, options: { latencyMs: 20 } });
@@ -33,8 +33,8 @@ async function residentKiB(pid: number): Promise<number> {
 }
 
 describe.each([
-  { shape: 'every service on one thread', threads: '' },
-  { shape: 'the projector in its own thread', threads: 'projector' },
+  { shape: 'the projector in its own thread (the default)', threads: '' },
+  { shape: 'every service on one thread', threads: 'none' },
 ])('single-process stack, $shape', ({ threads }) => {
   let env: TestEnv;
   let child: ChildProcess | undefined;
