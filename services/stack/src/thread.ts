@@ -11,7 +11,7 @@ import type { FromThread, ToThread } from './threads';
  * its metrics, and closes the service when told to. Its event loop is its own, so its work does
  * not wait behind the other services' (the projector's transactions, issue 12).
  */
-const { service, env } = workerData as { service: HostedService; env: NodeJS.ProcessEnv };
+const { service, env, entry } = workerData as { service: HostedService; env: NodeJS.ProcessEnv; entry?: string };
 const port = parentPort!;
 const send = (message: FromThread) => port.postMessage(message);
 
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   try {
     // the thread's own tracing SDK (a no-op without OTEL_EXPORTER_OTLP_ENDPOINT), named as the stack's
     await startTracing({ service: 'conclave', env });
-    running = await loadStart(service)(env, { hosted: true });
+    running = await loadStart(service, entry)(env, { hosted: true });
   } catch (err) {
     send({ kind: 'failed', error: err instanceof Error ? { name: err.name, message: err.message, issues: (err as { issues?: string[] }).issues } : { name: 'Error', message: String(err) } });
     return;

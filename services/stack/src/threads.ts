@@ -24,8 +24,17 @@ const EXIT_GRACE_MS = 5_000;
  * `onLost`: the thread ended without being told to (an uncaught error in it) — a service that dies
  * takes the stack down with it, as it would take its own process.
  */
-export function startThread(service: HostedService, env: NodeJS.ProcessEnv, onLost: (service: HostedService, reason: string) => void): Promise<Pick<RunningService, 'close'>> {
-  const worker = new Worker(join(__dirname, 'thread.js'), { workerData: { service, env }, env });
+export function startThread(
+  service: HostedService,
+  env: NodeJS.ProcessEnv,
+  onLost: (service: HostedService, reason: string) => void,
+  /**
+   * For tests: `entry`, the module whose `start` the thread calls (default: the service's built
+   * main.js); `script`, the built thread.js (default: beside this file, which jest runs from src/).
+   */
+  options: { entry?: string; script?: string } = {},
+): Promise<Pick<RunningService, 'close'>> {
+  const worker = new Worker(options.script ?? join(__dirname, 'thread.js'), { workerData: { service, env, entry: options.entry }, env });
   let closing = false;
   let nextId = 0;
   const scrapes = new Map<number, (data: MetricsData) => void>();
@@ -68,7 +77,8 @@ export function startThread(service: HostedService, env: NodeJS.ProcessEnv, onLo
         removeMetrics();
         const { name, message: text, issues } = message.error;
         const err = issues ? new ConfigError(issues) : Object.assign(new Error(text), { name });
-        void worker.terminate().then(() => rejectStart(err));
+        rejectStart(err);
+        void worker.terminate();
       }
     };
     worker.on('message', onBoot);
