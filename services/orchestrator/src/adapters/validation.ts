@@ -2,10 +2,18 @@ import { createHash } from 'node:crypto';
 import Ajv, { type ValidateFunction } from 'ajv';
 import type { JsonSchema } from '@conclave/contracts';
 
-/** JSON Schema validation with a compile cache keyed by the schema's hash. */
+/** compiled schemas kept by content (the oldest dropped first): templates come and go */
+const MAX_COMPILED = 500;
+
+/**
+ * JSON Schema validation with a compile cache: by the schema object first (a template's schema
+ * is checked for each of its candidates: no serialising and hashing it every time), then by the
+ * hash of its content.
+ */
 export class SchemaValidator {
   private readonly ajv = new Ajv({ allErrors: true, strict: false });
-  private readonly cache = new Map<string, ValidateFunction>();
+  private readonly byObject = new WeakMap<object, ValidateFunction>();
+  private readonly byContent = new Map<string, ValidateFunction>();
 
   validate = (value: unknown, schema: JsonSchema): string[] => {
     const fn = this.compile(schema);
@@ -24,12 +32,22 @@ export class SchemaValidator {
   };
 
   private compile(schema: JsonSchema): ValidateFunction {
+    const isObject = typeof schema === 'object' && schema !== null;
+    let fn = isObject ? this.byObject.get(schema) : undefined;
+    if (fn) return fn;
     const key = createHash('sha1').update(JSON.stringify(schema)).digest('hex');
-    let fn = this.cache.get(key);
+    fn = this.byContent.get(key);
     if (!fn) {
       fn = this.ajv.compile(schema);
-      this.cache.set(key, fn);
+      if (this.byContent.size >= MAX_COMPILED) {
+        const oldest = this.byContent.keys().next().value as string;
+        this.byContent.delete(oldest);
+        // ajv keeps every compiled schema too, under the schema object: forget it with ours
+        this.ajv.removeSchema();
+      }
+      this.byContent.set(key, fn);
     }
+    if (isObject) this.byObject.set(schema, fn);
     return fn;
   }
 }
