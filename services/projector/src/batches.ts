@@ -56,6 +56,13 @@ export async function* batches<T>(source: AsyncIterable<T>, options: BatchOption
     if (first.done) return;
     const batch = [first.value];
     let ended = false;
+    /** an item joins the batch, or the sequence's end is noted; false: stop gathering */
+    const take = (result: IteratorResult<T>): boolean => {
+      pending = null;
+      if (result.done) ended = true;
+      else batch.push(result.value);
+      return !ended;
+    };
     const deadline = Date.now() + options.lingerMs;
     const gate = gateOf(options.notBefore?.(), handedOver + (options.minIntervalMs ?? 0) - Date.now());
     if (gate) {
@@ -63,13 +70,7 @@ export async function* batches<T>(source: AsyncIterable<T>, options: BatchOption
       try {
         while (batch.length < max) {
           const result = await Promise.race([next(), gate.opened]);
-          if (result === OPEN) break;
-          pending = null;
-          if (result.done) {
-            ended = true;
-            break;
-          }
-          batch.push(result.value);
+          if (result === OPEN || !take(result)) break;
         }
       } finally {
         gate.close();
@@ -87,13 +88,7 @@ export async function* batches<T>(source: AsyncIterable<T>, options: BatchOption
       const result = await Promise.race([next(), timeout]);
       if (immediate) clearImmediate(timer as NodeJS.Immediate);
       else clearTimeout(timer as NodeJS.Timeout);
-      if (result === TIMEOUT) break;
-      pending = null;
-      if (result.done) {
-        ended = true;
-        break;
-      }
-      batch.push(result.value);
+      if (result === TIMEOUT || !take(result)) break;
     }
     handedOver = Date.now();
     yield batch;
