@@ -1,7 +1,8 @@
+import type { JsonSchema } from '@conclave/contracts';
 import { SchemaValidator } from './validation';
 
 describe('SchemaValidator', () => {
-  const schema = (n: number) => ({ type: 'object', properties: { n: { const: n } }, required: ['n'] });
+  const schema = (n: number): JsonSchema => ({ type: 'object', properties: { n: { const: n } }, required: ['n'] });
 
   it('validates against each schema, whether it is the same object, a copy of it or another one', () => {
     const v = new SchemaValidator();
