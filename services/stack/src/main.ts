@@ -27,8 +27,9 @@ export interface HostedStack {
 
 /**
  * Boots every selected service from its own environment, one after the other (the gateway last: its
- * /health answers once everything is up), each on this thread or in its own (CONCLAVE_THREADS); if one fails, the ones started are closed and its error
- * thrown. `frameworkLogger`: where Nest's own messages go once every service is up.
+ * /health answers once everything is up), each on this thread or in its own (CONCLAVE_THREADS); if
+ * one fails, the ones started are closed and its error thrown. `frameworkLogger`: where Nest's own
+ * messages go once every service is up.
  *
  * Nest's framework logger is one per process (NestFactory makes each app's logger the global one):
  * booting in turn keeps each app's start-up messages under its own service; afterwards framework
