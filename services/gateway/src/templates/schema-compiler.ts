@@ -12,6 +12,9 @@ export function compileSchemaError(schema: unknown): string | null {
     return null;
   } catch (err) {
     return (err as Error).message;
+  } finally {
+    // ajv keeps every schema it compiled, under the schema object: a checked template's is not needed again
+    if (typeof schema === 'object' && schema !== null) ajv.removeSchema(schema);
   }
 }
 
@@ -26,7 +29,12 @@ export function schemaErrors(value: unknown, schema: object): string[] {
   let validate = compiled.get(key);
   if (!validate) {
     validate = ajv.compile(schema);
-    if (compiled.size >= 200) compiled.delete(compiled.keys().next().value!); // a bounded cache: templates are few, versions many
+    if (compiled.size >= 200) {
+      // a bounded cache (templates are few, versions many), and ajv's own entry goes with ours
+      const [oldest, evicted] = compiled.entries().next().value!;
+      compiled.delete(oldest);
+      ajv.removeSchema(evicted.schema as object);
+    }
     compiled.set(key, validate);
   }
   if (validate(value)) return [];

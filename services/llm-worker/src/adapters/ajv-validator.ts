@@ -49,7 +49,15 @@ export class AjvOutputValidator implements OutputValidator {
       entry = { error: `schema: ${err instanceof Error ? err.message : String(err)}` };
     }
     this.cache.set(key, entry);
-    if (this.cache.size > this.maxCached) this.cache.delete(this.cache.keys().next().value!);
+    if (this.cache.size > this.maxCached) {
+      const [oldest, evicted] = this.cache.entries().next().value!;
+      this.cache.delete(oldest);
+      // ajv keeps every schema it compiled too, under the schema object: forget it with ours
+      if (typeof evicted === 'function' && typeof evicted.schema === 'object') {
+        this.draft7.removeSchema(evicted.schema);
+        this.draft2020.removeSchema(evicted.schema);
+      }
+    }
     return entry;
   }
 }

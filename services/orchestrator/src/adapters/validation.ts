@@ -40,10 +40,10 @@ export class SchemaValidator {
     if (!fn) {
       fn = this.ajv.compile(schema);
       if (this.byContent.size >= MAX_COMPILED) {
-        const oldest = this.byContent.keys().next().value as string;
+        const [oldest, evicted] = this.byContent.entries().next().value as [string, ValidateFunction];
         this.byContent.delete(oldest);
-        // ajv keeps every compiled schema too, under the schema object: forget it with ours
-        this.ajv.removeSchema();
+        // ajv keeps every schema it compiled too, under the schema object: forget it with ours
+        this.ajv.removeSchema(evicted.schema as object);
       }
       this.byContent.set(key, fn);
     }
