@@ -6,3 +6,4 @@ export * from './event-log.provider';
 export * from './bootstrap';
 export * from './metrics';
 export * from './tracing';
+export * from './schema-validator';

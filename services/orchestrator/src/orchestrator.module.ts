@@ -1,10 +1,9 @@
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { estimateCallUsd } from '@conclave/contracts';
 import { EventLog } from '@conclave/event-log';
-import { createHealthController, createLogger, durableConsumers, eventLogProviders, HEALTH_CHECKS, LOGGER, natsConnectionOptions, RunObserver, ServiceMetrics, type Logger } from '@conclave/service-kit';
+import { createHealthController, createLogger, durableConsumers, eventLogProviders, HEALTH_CHECKS, LOGGER, natsConnectionOptions, RunObserver, SchemaValidator, ServiceMetrics, type Logger } from '@conclave/service-kit';
 import { RunRepository } from './adapters/run-repository';
 import { TemplateStore } from './adapters/template-store';
-import { SchemaValidator } from './adapters/validation';
 import { COMMAND_DEPS, CommandsController } from './app/commands.controller';
 import type { CommandDeps } from './app/command-handler';
 import { startDispatcher } from './app/dispatcher';

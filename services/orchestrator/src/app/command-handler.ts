@@ -10,11 +10,10 @@ import {
   type TraceContext,
 } from '@conclave/contracts';
 import { ConcurrencyError, natsUnavailable, type AppendMeta } from '@conclave/event-log';
-import { newTrace } from '@conclave/service-kit';
+import { newTrace, type SchemaValidator } from '@conclave/service-kit';
 import { IllegalCommandError, isActive, resolveOutput, UnknownTargetError, type ActiveRun, type DecidedEvent, type StartRunInput } from '../domain';
 import type { RunRepository } from '../adapters/run-repository';
 import type { TemplateStore } from '../adapters/template-store';
-import type { SchemaValidator } from '../adapters/validation';
 import type { StudyService } from '../study/study-service';
 
 export interface CommandDeps {

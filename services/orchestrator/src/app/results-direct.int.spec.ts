@@ -1,11 +1,10 @@
 import { CandidateResult, DirectResultReply, GenerateCandidate, WorkResult, type OrchestratorReply, type Recorded, type TemplateInput } from '@conclave/contracts';
 import { CONTRACTS_HEADER, contractsFingerprint, contractsHeaders, type RunningConsumer } from '@conclave/event-log';
-import { createLogger } from '@conclave/service-kit';
+import { createLogger, SchemaValidator } from '@conclave/service-kit';
 import { createTestEnv, eventually, type TestEnv } from '@conclave/testing';
 import { WorkerRuntime, type WorkerLogger, type WorkerSpec } from '@conclave/worker-kit';
 import { RunRepository } from '../adapters/run-repository';
 import { TemplateStore } from '../adapters/template-store';
-import { SchemaValidator } from '../adapters/validation';
 import { handleOrchestratorRequest, type CommandDeps } from './command-handler';
 import { startDirectResults, startResultsConsumer, type DirectResults } from './results-consumer';
 

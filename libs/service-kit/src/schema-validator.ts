@@ -6,9 +6,11 @@ import type { JsonSchema } from '@conclave/contracts';
 const MAX_COMPILED = 500;
 
 /**
- * JSON Schema validation with a compile cache: by the schema object first (a template's schema
- * is checked for each of its candidates: no serialising and hashing it every time), then by the
- * hash of its content.
+ * JSON Schema validation as the orchestrator enforces a phase's output and the gateway checks a
+ * template's schemas and a run's inputs (one engine and one set of settings for both, so a schema
+ * that would fail at run time is refused when the template is saved). A compile cache: by the
+ * schema object first (a template's schema is checked for each of its candidates: no serialising
+ * and hashing it every time), then by the hash of its content.
  */
 export class SchemaValidator {
   private readonly ajv = new Ajv({ allErrors: true, strict: false });

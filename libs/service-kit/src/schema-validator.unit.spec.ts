@@ -1,5 +1,5 @@
 import type { JsonSchema } from '@conclave/contracts';
-import { SchemaValidator } from './validation';
+import { SchemaValidator } from './schema-validator';
 
 describe('SchemaValidator', () => {
   const schema = (n: number): JsonSchema => ({ type: 'object', properties: { n: { const: n } }, required: ['n'] });
