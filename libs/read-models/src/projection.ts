@@ -72,7 +72,12 @@ export const MAIN_CHECKPOINT = 'main';
  * Postgres CPU on batches of one commit but cost more from a few dozen events on, and in
  * `npm run bench` Postgres spent more per run with them, one run at a time included.)
  */
-export async function projectBatch(manager: EntityManager, events: readonly Recorded[], checkpointName = MAIN_CHECKPOINT, committed?: number, settings?: string): Promise<number> {
+export async function projectBatch(
+  manager: EntityManager,
+  events: readonly Recorded[],
+  checkpointName = MAIN_CHECKPOINT,
+  { committed, settings }: { committed?: number; settings?: string } = {},
+): Promise<number> {
   if (!manager.queryRunner?.isTransactionActive) {
     throw new Error('projectBatch must run inside a transaction (DataSource.transaction)');
   }

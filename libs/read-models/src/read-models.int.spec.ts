@@ -194,7 +194,7 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
         return (original as (...a: unknown[]) => unknown).apply(this, args);
       } as never);
       try {
-        expect(await ds.transaction((m) => projectBatch(m, all.slice(upTo), MAIN_CHECKPOINT, undefined, PROJECTION_TRANSACTION_SETTINGS))).toBe(last);
+        expect(await ds.transaction((m) => projectBatch(m, all.slice(upTo), MAIN_CHECKPOINT, { settings: PROJECTION_TRANSACTION_SETTINGS }))).toBe(last);
       } finally {
         query.mockRestore();
       }

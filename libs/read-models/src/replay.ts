@@ -282,7 +282,7 @@ function inRebuild(ds: DataSource, schema: string, work: (m: EntityManager) => P
  */
 function foldInto(ds: DataSource, schema: string, events: readonly Recorded[]): Promise<number> {
   return ds.transaction(async (m) => {
-    return projectBatch(m, events, MAIN_CHECKPOINT, undefined, `SET LOCAL search_path TO ${quote(schema)}; ${PROJECTION_TRANSACTION_SETTINGS}`);
+    return projectBatch(m, events, MAIN_CHECKPOINT, { settings: `SET LOCAL search_path TO ${quote(schema)}; ${PROJECTION_TRANSACTION_SETTINGS}` });
   });
 }
 

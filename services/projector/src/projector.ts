@@ -295,7 +295,7 @@ export class Projector {
       // commit that a Postgres crash loses takes its checkpoint with it and is folded again from
       // the log, so it need not wait for the WAL flush (ADR 014; replay does the same, ADR 004);
       // and the fold's prepared statements are planned for their parameters
-      const sequence = await projectBatch(manager, kept, this.checkpointName, this.checkpoint, PROJECTION_TRANSACTION_SETTINGS);
+      const sequence = await projectBatch(manager, kept, this.checkpointName, { committed: this.checkpoint, settings: PROJECTION_TRANSACTION_SETTINGS });
       await this.options.beforeCommit?.(events, manager);
       if (last <= sequence) return sequence;
       await advanceCheckpoint(manager, this.checkpointName, last); // the batch ended with events of parked streams
