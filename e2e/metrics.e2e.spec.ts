@@ -85,7 +85,7 @@ describe('metrics of every service after a run', () => {
     expect(delta(orchestrator, before.orchestrator, 'conclave_runs_failed_total', { template: templateId })).toBe(0);
     expect(delta(orchestrator, before.orchestrator, 'conclave_phase_duration_seconds_count', { kind: 'llm', outcome: 'completed' })).toBe(2);
     // the durables it reads, from JetStream consumer info at this scrape
-    for (const consumer of [env.log.names.consumers.dispatcher, env.log.names.consumers.orchestratorResults, env.log.names.consumers.timers]) {
+    for (const consumer of [env.log.names.consumers.orchestratorResults, env.log.names.consumers.timers]) {
       expect(select(orchestrator, 'conclave_consumer_pending_messages', { service: 'orchestrator', consumer })).toHaveLength(1);
       expect(select(orchestrator, 'conclave_consumer_redelivered_messages', { service: 'orchestrator', consumer })).toHaveLength(1);
     }

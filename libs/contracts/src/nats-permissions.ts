@@ -55,7 +55,7 @@ function rule(allow: string[], deny: string[] = []): NatsSubjectRule {
 export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermission> {
   const { streams, subjects, consumers, buckets } = names;
   const durablesOf: Record<string, string[]> = {
-    [streams.events]: [consumers.dispatcher],
+    [streams.events]: [],
     [streams.commands]: [consumers.generateWorkers, consumers.judgeWorkers, consumers.toolRunners, consumers.workspaceTasks, consumers.timers],
     [streams.results]: [consumers.orchestratorResults],
     [streams.deadLetters]: [consumers.deadLetters],
@@ -141,8 +141,13 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
         [
           ...BASE_PUBLISH,
           ...orderedAllow(streams.events), // aggregate reads
-          ...pull(streams.events, consumers.dispatcher),
           ...pull(streams.commands, consumers.timers),
+          // outbox leases (ADR 025): renew its own, read the others', purge one it swept
+          subjects.allOutbox,
+          `${API}.STREAM.INFO.${streams.outbox}`,
+          `${API}.DIRECT.GET.${streams.outbox}`,
+          `${API}.DIRECT.GET.${streams.outbox}.>`,
+          `${API}.STREAM.PURGE.${streams.outbox}`,
           // the timers durable on EVENTS of the builds before ADR 014: drained, then removed
           ...pull(streams.events, consumers.timers),
           `${API}.CONSUMER.DELETE.${streams.events}.${consumers.timers}`,
@@ -165,7 +170,7 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
           // a stalled worker's command is removed once it is re-dispatched under a new token (§5)
           `${API}.STREAM.MSG.DELETE.${streams.commands}`,
         ],
-        [...durableDeny(streams.events, [consumers.dispatcher]), ...durableDeny(streams.commands, [consumers.timers])],
+        [...durableDeny(streams.events), ...durableDeny(streams.commands, [consumers.timers])],
       ),
       subscribe: rule([...inbox('orchestrator'), subjects.orchestrator, subjects.directResult, subjects.liveWorker('*')]),
       allow_responses: true, // answers the gateway's commands and the workers' direct results

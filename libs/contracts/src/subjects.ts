@@ -14,7 +14,14 @@ export function natsNames(prefix = '') {
   const s = prefix ? `${prefix.toUpperCase().replace(/-/g, '_')}_` : '';
   return {
     prefix,
-    streams: { events: `${s}EVENTS`, commands: `${s}COMMANDS`, results: `${s}RESULTS`, deadLetters: `${s}DEAD_LETTERS` },
+    streams: {
+      events: `${s}EVENTS`,
+      commands: `${s}COMMANDS`,
+      results: `${s}RESULTS`,
+      deadLetters: `${s}DEAD_LETTERS`,
+      /** each orchestrator process's outbox watermark and lease: the last message of `outbox.<key>` (ADR 025) */
+      outbox: `${s}OUTBOX`,
+    },
     /** JetStream object stores (bucket names) */
     buckets: { transcripts: `${s}TRANSCRIPTS` },
     subjects: {
@@ -49,8 +56,16 @@ export function natsNames(prefix = '') {
       /** dead-letter records (and redrive marks) of one durable consumer: `dead.<consumer>` */
       deadLetter: (consumer: string) => `${p}dead.${consumer}`,
       allDeadLetters: `${p}dead.>`,
+      /** one orchestrator process's outbox lease: its watermark, renewed every beat (ADR 025) */
+      outbox: (key: string) => `${p}outbox.${key}`,
+      allOutbox: `${p}outbox.>`,
     },
     consumers: {
+      /**
+       * The outbox's repair path. Until ADR 025 a durable on EVENTS that saw every run commit; now
+       * the name its dead letters carry (a commit the repair of a crashed process could not handle)
+       * and that of the old durable, retired at set-up.
+       */
       dispatcher: 'dispatcher',
       /** on COMMANDS (`commands.timer`): holds due times unacked until due, then ticks the run (timers survive restarts) */
       timers: 'timers',

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { JsMsg } from '@nats-io/jetstream';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import { DEAD_LETTER_MAX_PAYLOAD, DeadLetterRecord, parseEventSubject, type DeadLetterReason } from '@conclave/contracts';
 import type { EventLog } from './event-log';
 
@@ -75,7 +76,7 @@ export async function runConsumer(log: EventLog, options: ConsumeOptions, handle
   /** copy to DEAD_LETTERS, then ack; when the copy fails the message stays (nak) and comes back */
   const deadLetter = async (m: JsMsg, reason: DeadLetterReason, error: string) => {
     try {
-      await publishDeadLetter(log, options.durable, by, m, reason, error);
+      await publishDeadLetter(log, options.durable, by, deadMessageOf(m), reason, error);
     } catch (err) {
       options.onError?.(m, err);
       m.nak(retryDelayMs(m.info.deliveryCount));
@@ -205,7 +206,7 @@ function errorText(err: unknown): string {
  * Publish the dead-letter record of `m` on `dead.<durable>`. Its Nats-Msg-Id names the origin, so
  * a record written twice (a crash between the copy and the ack) is stored once.
  */
-export async function publishDeadLetter(log: EventLog, durable: string, by: string, m: JsMsg, reason: DeadLetterReason, error: string): Promise<void> {
+export async function publishDeadLetter(log: EventLog, durable: string, by: string, m: DeadMessage, reason: DeadLetterReason, error: string): Promise<void> {
   const bytes = m.data;
   const truncated = bytes.length > DEAD_LETTER_MAX_PAYLOAD;
   const headers: Record<string, string[]> = {};
@@ -213,10 +214,10 @@ export async function publishDeadLetter(log: EventLog, durable: string, by: stri
   const record = DeadLetterRecord.parse({
     kind: 'dead',
     consumer: durable,
-    stream: m.info.stream,
+    stream: m.stream,
     subject: m.subject,
     streamSequence: m.seq,
-    deliveries: m.info.deliveryCount,
+    deliveries: m.deliveries,
     reason,
     error: error.slice(0, 2000),
     deadAt: new Date().toISOString(),
@@ -226,11 +227,24 @@ export async function publishDeadLetter(log: EventLog, durable: string, by: stri
     payload: Buffer.from(truncated ? bytes.subarray(0, DEAD_LETTER_MAX_PAYLOAD) : bytes).toString('base64'),
     truncated,
   });
-  await log.publish(log.names.subjects.deadLetter(durable), record, `dead:${m.info.stream}:${m.seq}:${durable}`);
+  await log.publish(log.names.subjects.deadLetter(durable), record, `dead:${m.stream}:${m.seq}:${durable}`);
 }
 
+/** What a dead-letter record keeps of the message it is about: a pulled one, or one read from the log (a sweep's, ADR 025). */
+export interface DeadMessage {
+  stream: string;
+  subject: string;
+  seq: number;
+  /** deliveries (or attempts) before it was given up */
+  deliveries: number;
+  data: Uint8Array;
+  headers?: MsgHdrs;
+}
+
+const deadMessageOf = (m: JsMsg): DeadMessage => ({ stream: m.info.stream, subject: m.subject, seq: m.seq, deliveries: m.info.deliveryCount, data: m.data, headers: m.headers });
+
 /** The run a message belongs to, when its subject or its JSON says so. */
-function runIdOf(log: EventLog, m: JsMsg): string | null {
+function runIdOf(log: EventLog, m: DeadMessage): string | null {
   const event = parseEventSubject(m.subject, log.names.prefix);
   if (event) return event.aggregate === 'run' ? event.id : null;
   const resultsPrefix = log.names.subjects.result('');

@@ -17,7 +17,7 @@ describe('EventLog against JetStream', () => {
   it('creates the topology idempotently', async () => {
     await env.log.ensureTopology({ ackWaitMs: 1_000 });
     const names = (await env.log.jsm.streams.names().next()).filter((n) => n.startsWith(env.prefix.toUpperCase()));
-    expect(names.sort()).toEqual([env.log.names.streams.commands, env.log.names.streams.deadLetters, env.log.names.streams.events, env.log.names.streams.results].sort());
+    expect(names.sort()).toEqual([env.log.names.streams.commands, env.log.names.streams.deadLetters, env.log.names.streams.events, env.log.names.streams.outbox, env.log.names.streams.results].sort());
   });
 
   it('lets exactly one of 50 concurrent appends with the same expected sequence win', async () => {
@@ -145,7 +145,6 @@ describe('EventLog against JetStream', () => {
     it('gives every durable consumer a max_deliver and a backoff schedule', async () => {
       const { streams, consumers } = env.log.names;
       const all: [string, string][] = [
-        [streams.events, consumers.dispatcher],
         [streams.commands, consumers.timers],
         [streams.commands, consumers.generateWorkers],
         [streams.commands, consumers.judgeWorkers],

@@ -97,6 +97,20 @@ export function describeUndecodable(m: LogMessage, err: unknown, prefix: string)
  * A message of the events stream as both a pulled message (JsMsg) and a direct get (StoredMsg)
  * present it: what decoding needs.
  */
+/**
+ * An orchestrator process's outbox lease (ADR 025), the last message of `outbox.<key>`: every run
+ * commit that process appended below stream sequence `watermark` has had its commands and due times
+ * published. A lease nobody renews is swept by a live orchestrator from its watermark on.
+ */
+export interface OutboxLease {
+  key: string;
+  watermark: number;
+  /** renewals so far (0: written by set-up for the retired dispatcher durable) */
+  beat: number;
+  /** set when a live process took the lease over to sweep it */
+  sweptBy?: string;
+}
+
 export interface LogMessage {
   seq: number;
   subject: string;
@@ -118,7 +132,8 @@ export interface TopologyOptions {
   duplicateWindowMs?: number;
 }
 
-const WRONG_LAST_SEQUENCE = 10071;
+/** the server's answer to a publish whose expected last subject sequence is not the subject's */
+export const WRONG_LAST_SEQUENCE = 10071;
 
 /**
  * Deliveries each durable consumer allows (its `max_deliver`). The last delivery is not handled:
@@ -127,7 +142,7 @@ const WRONG_LAST_SEQUENCE = 10071;
  * further than an hour away is re-checked hourly), hence their larger bound.
  */
 export const CONSUMER_LIMITS = {
-  maxDeliver: { dispatcher: 10, timers: 500, work: 6, results: 10, deadLetters: 50 },
+  maxDeliver: { timers: 500, work: 6, results: 10, deadLetters: 50 },
 } as const;
 
 /**
@@ -214,6 +229,16 @@ export class EventLog {
       retention: RetentionPolicy.Workqueue,
       duplicate_window: dupWindow,
     });
+    // one message per orchestrator process: its outbox watermark, renewed while it lives (ADR 025)
+    await this.ensureStream({
+      name: streams.outbox,
+      subjects: [subjects.allOutbox],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      max_msgs_per_subject: 1,
+      max_age: 0,
+      allow_direct: true,
+    });
     await this.ensureStream({
       name: streams.deadLetters,
       subjects: [subjects.allDeadLetters],
@@ -232,8 +257,8 @@ export class EventLog {
     const base = { ack_policy: AckPolicy.Explicit, ack_wait: nanos(ackWaitMs), deliver_policy: DeliverPolicy.All };
     const bounded = (maxDeliver: number) => ({ ...base, max_deliver: maxDeliver, backoff: schedule(1, 2, 4, 8) });
     const { maxDeliver } = CONSUMER_LIMITS;
-    await this.ensureConsumer(streams.events, { ...bounded(maxDeliver.dispatcher), durable_name: consumers.dispatcher, filter_subject: subjects.aggregateEvents('run', '*'), max_ack_pending: 10_000 });
-    // (the dispatcher acks a commit whose phase deadline the outbox holds when the hold ends: up to a few seconds of commits stay pending)
+    // the repair path is the outbox's leases now (ADR 025): the old dispatcher durable hands over
+    await this.retireDispatcher();
     // timers hold only due times (commands.timer, ADR 014). Before commits they read every run event
     // and held the ones with a due time: that consumer is removed once it holds nothing; until then
     // the orchestrator drains it (app/timers.ts startLegacyTimers: each held due time moves over)
@@ -286,6 +311,27 @@ export class EventLog {
     if (info.num_ack_pending > 0 || info.num_pending > 0) return true;
     await this.deleteConsumer(streams.events, consumers.timers);
     return false;
+  }
+
+  /**
+   * The `dispatcher` durable on EVENTS of the builds before ADR 025 (the outbox's repair path then):
+   * what it had not yet acknowledged becomes a lease nobody renews (`outbox.dispatcher`, from its ack
+   * floor on), which a live orchestrator sweeps like a crashed process's, and the durable is deleted.
+   */
+  async retireDispatcher(): Promise<void> {
+    const { streams, consumers, subjects } = this.names;
+    let info;
+    try {
+      info = await this.jsm.consumers.info(streams.events, consumers.dispatcher);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    // everything below its ack floor was handled (and it never read before its start)
+    const watermark = Math.max(info.ack_floor.stream_seq + 1, info.config.opt_start_seq ?? 1);
+    const lease: OutboxLease = { key: consumers.dispatcher, watermark, beat: 0 };
+    await this.publish(subjects.outbox(consumers.dispatcher), lease, `retired:${consumers.dispatcher}:${info.created}`);
+    await this.deleteConsumer(streams.events, consumers.dispatcher);
   }
 
   async deleteConsumer(stream: string, durable: string): Promise<void> {
@@ -389,6 +435,26 @@ export class EventLog {
       seq = found.seq + 1;
     }
     return out;
+  }
+
+  /**
+   * Visits the messages of `filter` (wildcards allowed) from stream sequence `from` through `until`,
+   * in order and undecoded, one direct get each (no consumer). For the outbox's sweeps (ADR 025):
+   * a few seconds of the log, rarely.
+   */
+  async scan(filter: string, from: number, until: number, visit: (m: StoredMsg) => Promise<void>): Promise<void> {
+    for (let seq = Math.max(1, from); seq <= until; ) {
+      let stored: StoredMsg | null;
+      try {
+        stored = await this.jsm.direct.getMessage(this.names.streams.events, { seq, next_by_subj: filter });
+      } catch (err) {
+        if (isNotFound(err)) return;
+        throw err;
+      }
+      if (stored === null || stored.seq > until) return;
+      await visit(stored);
+      seq = stored.seq + 1;
+    }
   }
 
   /** The whole log (or a filter of it) after a position, up to `limit` events. */

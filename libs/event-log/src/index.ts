@@ -6,3 +6,4 @@ export * from './fingerprint';
 export * from './nats-auth';
 export * from './nats-server-config';
 export * from './alerts';
+export * from './outbox-leases';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { EventLog, TranscriptStore } from '@conclave/event-log';
+import { EventLog, OutboxLeases, TranscriptStore } from '@conclave/event-log';
 import { NATS_SERVICE_USERS, type NatsUser } from '@conclave/contracts';
 import { startAuthNats, type AuthNats } from '@conclave/testing';
 
@@ -88,16 +88,20 @@ describe('NATS permissions (generated config, one user per service)', () => {
       await refused(as('projector').nc.request(`$JS.API.CONSUMER.MSG.NEXT.${streams.commands}.${consumers.generateWorkers}`, JSON.stringify({ batch: 1 }), { timeout: 1_500 }));
     });
 
-    it('readers of the log cannot pull, recreate or delete the orchestrator\'s durables on it', async () => {
-      const { streams, consumers } = admin.names;
-      for (const user of ['gateway', 'projector'] as const) {
-        await refused(as(user).nc.request(`$JS.API.CONSUMER.MSG.NEXT.${streams.events}.${consumers.dispatcher}`, JSON.stringify({ batch: 1 }), { timeout: 1_500 }));
-        await refused(as(user).nc.request(`$JS.API.CONSUMER.DELETE.${streams.events}.${consumers.dispatcher}`, '', { timeout: 1_500 }));
+    it('other services cannot pull or delete the orchestrator\'s durables, nor write, read or purge its outbox leases', async () => {
+      const { streams, consumers, subjects } = admin.names;
+      const lease = { key: 'orch-1', watermark: 1, beat: 1 };
+      expect(await new OutboxLeases(as('orchestrator')).write(lease, 0)).toBeGreaterThan(0);
+      for (const user of ['gateway', 'projector', 'llm-worker', 'judge'] as const) {
+        await refused(as(user).nc.request(`$JS.API.CONSUMER.MSG.NEXT.${streams.commands}.${consumers.timers}`, JSON.stringify({ batch: 1 }), { timeout: 1_500 }));
         await refused(as(user).nc.request(`$JS.API.CONSUMER.DELETE.${streams.commands}.${consumers.timers}`, '', { timeout: 1_500 }));
-        await refused(as(user).jsm.consumers.add(streams.events, { name: consumers.dispatcher, filter_subject: admin.names.subjects.allEvents }));
+        // a forged lease would make a live orchestrator skip a dead one's commits
+        await refused(as(user).js.publish(subjects.outbox('orch-1'), encoder.encode(JSON.stringify({ ...lease, watermark: 1e9 })), { timeout: 1_500 }));
+        await refused(new OutboxLeases(as(user)).list());
+        await refused(new OutboxLeases(as(user)).remove('orch-1'));
       }
-      expect((await admin.jsm.consumers.info(streams.events, consumers.dispatcher)).name).toBe(consumers.dispatcher);
       expect((await admin.jsm.consumers.info(streams.commands, consumers.timers)).name).toBe(consumers.timers);
+      expect((await new OutboxLeases(admin).list()).map((l) => l.lease)).toEqual([lease]);
     });
 
     it('no service user can change or delete a stream', async () => {
@@ -208,6 +212,24 @@ describe('NATS permissions (generated config, one user per service)', () => {
       const r = await results.next({ expires: 5_000 });
       expect(r?.json()).toEqual({ runId, ok: true });
       await r!.ackAck();
+    });
+
+    it('orchestrator keeps its outbox lease (compare-and-set), lists the others, takes one over, removes it, and scans the run log (ADR 025)', async () => {
+      const leases = new OutboxLeases(as('orchestrator'));
+      const first = await leases.write({ key: 'orch-a', watermark: 5, beat: 1 }, 0);
+      expect(first).toBeGreaterThan(0);
+      expect(await leases.write({ key: 'orch-a', watermark: 6, beat: 2 }, 0)).toBeNull(); // not the last message any more
+      const taken = await leases.write({ key: 'orch-a', watermark: 5, beat: 1, sweptBy: 'orch-b' }, first!);
+      expect(taken).toBeGreaterThan(first!);
+      expect((await leases.list()).find((l) => l.lease.key === 'orch-a')).toEqual({ lease: { key: 'orch-a', watermark: 5, beat: 1, sweptBy: 'orch-b' }, seq: taken });
+      await leases.remove('orch-a');
+      expect((await leases.list()).some((l) => l.lease.key === 'orch-a')).toBe(false);
+      const runId = randomUUID();
+      const [appended] = await as('orchestrator').append('run', runId, [{ type: 'PhaseStarted', data: { phaseId: 'a', attempt: 1 } }], 0, meta);
+      const seen: string[] = [];
+      const at = Math.floor(appended!.sequence / 1000);
+      await as('orchestrator').scan(admin.names.subjects.aggregateEvents('run', '*'), at, at, async (m) => void seen.push(m.subject));
+      expect(seen).toEqual([admin.names.subjects.aggregateEvents('run', runId)]);
     });
 
     it('judge pulls judge commands; the tool and workspace queues are the llm-worker\'s', async () => {

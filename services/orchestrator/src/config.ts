@@ -13,6 +13,11 @@ export const OrchestratorEnv = BaseEnv.extend({
   ORCHESTRATOR_STALL_MS: z.coerce.number().int().min(500).default(10_000),
   /** how long a phase deadline waits in this process before it goes to the timers consumer (0: at once; ADR 020) */
   ORCHESTRATOR_DEADLINE_HOLD_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+  /**
+   * A process's outbox lease not renewed for this long is taken for dead, and a live process
+   * publishes what its commits still call for (ADR 025). Renewed five times per lease.
+   */
+  ORCHESTRATOR_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(5_000),
 });
 export type OrchestratorEnv = z.infer<typeof OrchestratorEnv>;
 

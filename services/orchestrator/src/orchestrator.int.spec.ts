@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { DeadLetterMessage, GenerateCandidate, JudgeCandidates, positionOf, type CandidateResult, type OrchestratorReply, type Recorded, type TemplateInput, type VerdictResult } from '@conclave/contracts';
-import { ack, runConsumer, type RunningConsumer, type UnreadableEvent } from '@conclave/event-log';
+import { DeadLetterMessage, GenerateCandidate, JudgeCandidates, messageSequenceOf, positionOf, type CandidateResult, type OrchestratorReply, type Recorded, type TemplateInput, type VerdictResult } from '@conclave/contracts';
+import { ack, OutboxLeases, runConsumer, type RunningConsumer, type UnreadableEvent } from '@conclave/event-log';
 import { createLogger, SchemaValidator } from '@conclave/service-kit';
 import { createTestEnv, eventually, type TestEnv } from '@conclave/testing';
 import { RunRepository } from './adapters/run-repository';
 import { TemplateStore } from './adapters/template-store';
 import { handleOrchestratorRequest, type CommandDeps } from './app/command-handler';
-import { startDispatcher } from './app/dispatcher';
 import { Outbox } from './app/outbox';
+import { OutboxLease } from './app/outbox-lease';
 import { redriveDeadLetter, type RunEventHandler } from './app/redrive';
 import { startResultsConsumer } from './app/results-consumer';
 import { startStallDetector } from './app/stall-detector';
@@ -26,30 +26,53 @@ const template: TemplateInput = {
   ],
 };
 
-/** The orchestrator's processes (dispatcher + results consumer) over one repository, restartable. */
+/** short leases, so a crashed process is swept within the test */
+const LEASE = { leaseMs: 600, beatMs: 100 };
+
+/**
+ * The orchestrator's processes (outbox lease, results consumer, timers, stall detector) over one
+ * repository, restartable. `stop` is a clean shutdown; `crash` stops everything where it stands
+ * (the lease is left unrenewed, held deadlines are never published).
+ */
 async function startOrchestrator(env: TestEnv, cancelled: { runId: string; commandIds?: string[] }[] = [], options: { diesBeforePublishing?: boolean; holdMs?: number } = {}) {
   const validator = new SchemaValidator();
   const outbox = new Outbox(env.log, logger, options.holdMs);
   const runs = new RunRepository(env.log, validator.validate, {
     maxConflicts: 8,
     cacheSize: 100,
+    beginAppend: (runId) => outbox.beginAppend(runId),
     // diesBeforePublishing: a process that appends, then dies before its commands go out (and runs no consumer)
     onAppended: options.diesBeforePublishing ? undefined : (runId, appended, run) => outbox.send(runId, appended, run),
   });
   const handlers = new Map<string, RunEventHandler>();
+  // its lease is renewed at boot only when it is about to die: the last renewal before the crash
+  const lease = await new OutboxLease(env.log, runs, outbox, logger, { key: `test-${randomUUID().slice(0, 8)}`, ...LEASE, ...(options.diesBeforePublishing ? { beatMs: 600_000 } : {}) }, handlers).start();
   const deps: CommandDeps = {
     runs, templates: new TemplateStore(env.log), validator, now: () => new Date(), onInternalError: (e) => { throw e; },
     cancelWork: (runId, commandIds) => cancelled.push({ runId, ...(commandIds ? { commandIds } : {}) }),
     redrive: (id, actor) => redriveDeadLetter(env.log, handlers, id, actor),
   };
-  if (options.diesBeforePublishing) return { deps, stop: async () => undefined };
+  if (options.diesBeforePublishing) return { deps, outbox, lease, stop: () => lease.stop(false), crash: () => lease.stop(false) };
   const loops = [
-    await startDispatcher(env.log, runs, outbox, logger, () => new Date(), handlers),
     await startResultsConsumer(env.log, runs, logger, 8, () => new Date()),
     await startTimers(env.log, runs, logger, () => new Date()),
     startStallDetector(env.log, runs, logger, { stallMs: 800, checkEveryMs: 200 }),
   ];
-  return { deps, stop: () => Promise.all(loops.map((l) => l.stop())) };
+  const stopLoops = () => Promise.all(loops.map((l) => l.stop()));
+  return {
+    deps,
+    outbox,
+    lease,
+    stop: async () => {
+      await outbox.flush();
+      await stopLoops();
+      await lease.stop();
+    },
+    crash: async () => {
+      await lease.stop(false);
+      await stopLoops();
+    },
+  };
 }
 
 /** A stand-in worker: answers every command with a valid output; the first candidate wins. */
@@ -165,7 +188,7 @@ describe('orchestrator against JetStream', () => {
     }
   });
 
-  it('gets the commands out when the orchestrator dies between its append and their publication (the dispatcher repairs)', async () => {
+  it('gets the commands out when the orchestrator dies between its append and their publication (a live process sweeps its lease)', async () => {
     const { streams, consumers } = env.log.names;
     const pending = async () => (await env.log.jsm.consumers.info(streams.commands, consumers.generateWorkers)).num_pending;
     const dying = await startOrchestrator(env, [], { diesBeforePublishing: true });
@@ -176,7 +199,8 @@ describe('orchestrator against JetStream', () => {
     expect(requested).toHaveLength(3); // durable in the log…
     await new Promise((r) => setTimeout(r, 300));
     expect(await pending()).toBe(before); // …but no command went out
-    const orch = await startOrchestrator(env); // the next process: its dispatcher finds the commit it did not send
+    await dying.crash();
+    const orch = await startOrchestrator(env); // the next process: it sweeps the lease the dead one stopped renewing
     const seen: string[] = [];
     const workers = await startFakeWorkers(env, seen);
     try {
@@ -207,9 +231,9 @@ describe('orchestrator against JetStream', () => {
       expect(types(events).filter((t) => t === 'PhaseStarted')).toHaveLength(3);
       await new Promise((r) => setTimeout(r, 1_300)); // past every hold
       expect(await dueTimesOf(env, started.id)).toEqual([]);
-      // and the dispatcher acked every commit once its hold ended
-      const { streams, consumers } = env.log.names;
-      await eventually(async () => (await env.log.jsm.consumers.info(streams.events, consumers.dispatcher)).num_ack_pending === 0, 'the dispatcher to ack the held commits');
+      // and the lease's watermark passed every commit of the run once its hold ended
+      const last = events[events.length - 1]!.sequence;
+      await eventually(async () => orch.outbox.watermark() > messageSequenceOf(last), 'the watermark past the held commits');
     } finally {
       await Promise.all(workers.map((w) => w.stop()));
       await orch.stop();
@@ -245,14 +269,14 @@ describe('orchestrator against JetStream', () => {
     const created = ok(await handleOrchestratorRequest(dying.deps, request({ type: 'CreateTemplate', template: { ...template, name: 'crash-in-hold', defaults: { timeoutSeconds: 600 } } })));
     const started = ok(await handleOrchestratorRequest(dying.deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 'crash' } })));
     await eventually(async () => (await env.log.read('run', started.id)).filter((e) => e.type === 'PhaseStarted').length === 2, 'the root phases started');
-    await dying.stop(); // "crash": its consumers stop, its held deadlines are never published, its commits stay unacked
+    await dying.crash(); // its held deadlines are never published, its lease is never renewed
     expect(await dueTimesOf(env, started.id)).toEqual([]);
     const next = await startOrchestrator(env, [], { holdMs: 60_000 });
     try {
       const due = await eventually(async () => {
         const d = await dueTimesOf(env, started.id);
         return d.length === 2 && d;
-      }, 'both root deadlines published by the next process after the ack wait', 15_000);
+      }, 'both root deadlines published by the next process once the lease ran out', 15_000);
       const phasesStarted = (await env.log.read('run', started.id)).filter((e) => e.type === 'PhaseStarted');
       expect(due.map((d) => d.eventId).sort()).toEqual(phasesStarted.map((e) => e.id).sort());
     } finally {
@@ -287,6 +311,38 @@ describe('orchestrator against JetStream', () => {
       await drain?.stop();
     }
     expect(await env.log.retireLegacyTimers()).toBe(false);
+  });
+
+  it('upgrading: the dispatcher durable of the builds before leases hands what it had not acknowledged to a sweep, then is removed (ADR 025)', async () => {
+    const { streams, consumers, subjects } = env.log.names;
+    const leases = new OutboxLeases(env.log);
+    // an old build appended a run and died before publishing; its dispatcher had acknowledged everything before it
+    const floor = messageSequenceOf(await env.log.lastSequence());
+    await env.log.jsm.consumers.add(streams.events, { durable_name: consumers.dispatcher, filter_subject: subjects.aggregateEvents('run', '*'), ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1, ack_wait: nanos(30_000) });
+    const old = await startOrchestrator(env, [], { diesBeforePublishing: true });
+    await leases.remove(old.lease.current().key); // the old build had no lease
+    await old.crash();
+    const created = ok(await handleOrchestratorRequest(old.deps, request({ type: 'CreateTemplate', template: { ...template, name: 'upgrade' } })));
+    const started = ok(await handleOrchestratorRequest(old.deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 'upgrade' } })));
+
+    await env.log.ensureTopology({ ackWaitMs: 2_000 }); // set-up of the new build
+    await expect(env.log.jsm.consumers.info(streams.events, consumers.dispatcher)).rejects.toThrow(/not found/i);
+    // a lease from the durable's ack floor on, which no process renews: it covers the run's first commit
+    const handedOver = (await leases.list()).find((l) => l.lease.key === consumers.dispatcher)?.lease;
+    const [first] = await env.log.read('run', started.id);
+    expect(handedOver).toMatchObject({ beat: 0 });
+    expect(handedOver!.watermark).toBeGreaterThan(floor);
+    expect(handedOver!.watermark).toBeLessThanOrEqual(messageSequenceOf(first!.sequence));
+
+    const orch = await startOrchestrator(env);
+    const workers = await startFakeWorkers(env, []);
+    try {
+      await eventually(async () => (await env.log.read('run', started.id)).some((e) => e.type === 'RunCompleted'), 'the run to complete after the sweep', 15_000);
+      await eventually(async () => !(await leases.list()).some((l) => l.lease.key === consumers.dispatcher), 'the swept lease removed');
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+      await orch.stop();
+    }
   });
 
   it('two replicas drive 50 runs with no double dispatch and no lost phase', async () => {
@@ -521,25 +577,32 @@ describe('orchestrator against JetStream', () => {
     }
   });
 
-  it('fails a run whose stream holds an event that does not decode, with internal_error naming it (never a hang)', async () => {
+  it('fails a run whose stream holds an event that does not decode at its next input, with internal_error naming it (never a hang)', async () => {
     const orch = await startOrchestrator(env);
+    const workers: RunningConsumer[] = [];
     try {
       const created = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'CreateTemplate', template })));
       const started = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 'poison' } })));
-      // no worker answers: the run waits on its candidates when the junk lands on its subject
+      // no worker answers yet: the run waits on its candidates when the junk lands on its subject
       const junk = await env.log.publish(env.log.names.subjects.aggregateEvents('run', started.id), { type: 'PhaseExploded', data: {} }, `junk-${started.id}`);
+      // the next input (a candidate's result) meets it: the append is refused, the re-read finds the junk
+      workers.push(...(await startFakeWorkers(env, [])));
       const poison: UnreadableEvent[] = [];
       await eventually(async () => {
         poison.length = 0;
         const events = await env.log.read('run', started.id, 0, { poison });
-        return events[events.length - 1]?.type === 'RunFailed' ? events : null;
+        return events.some((e) => e.type === 'RunFailed') ? events : null;
       }, 'the run to fail');
       const events = await env.log.read('run', started.id, 0, { poison: [] });
-      const failed = events[events.length - 1]!;
+      const failed = events.find((e) => e.type === 'RunFailed')!;
       expect(failed.type === 'RunFailed' && failed.data.reason).toMatchObject({ code: 'internal_error', message: expect.stringContaining(`event ${positionOf(junk.seq)} of this run cannot be read`) });
       expect(poison.map((p) => p.sequence)).toEqual([positionOf(junk.seq)]);
       await expect(env.log.read('run', started.id)).rejects.toThrow(); // without `poison`, a read still refuses it
+      // it failed before any result was taken (results that come later are only recorded: no phase moves on)
+      expect(events.findIndex((e) => e.type === 'RunFailed')).toBeLessThan(events.findIndex((e) => e.type === 'CandidateGenerated'));
+      expect(types(events)).not.toContain('PhaseCompleted');
     } finally {
+      await Promise.all(workers.map((w) => w.stop()));
       await orch.stop();
     }
   });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { estimateCallUsd } from '@conclave/contracts';
 import { EventLog } from '@conclave/event-log';
@@ -6,8 +7,8 @@ import { RunRepository } from './adapters/run-repository';
 import { TemplateStore } from './adapters/template-store';
 import { COMMAND_DEPS, CommandsController } from './app/commands.controller';
 import type { CommandDeps } from './app/command-handler';
-import { startDispatcher } from './app/dispatcher';
 import { Outbox } from './app/outbox';
+import { OutboxLease } from './app/outbox-lease';
 import { redriveDeadLetter, type RunEventHandler } from './app/redrive';
 import { startDirectResults, startResultsConsumer } from './app/results-consumer';
 import { startStallDetector } from './app/stall-detector';
@@ -17,10 +18,10 @@ import { StudyService } from './study/study-service';
 
 const CONFIG = Symbol('ORCHESTRATOR_CONFIG');
 const metrics = new ServiceMetrics('orchestrator');
-/** the run-events consumers' handlers by durable name (redrive of their dead letters) */
+/** the handlers of the orchestrator's dead letters on the events stream, by consumer name (redrive) */
 const RUN_EVENT_HANDLERS = Symbol('RUN_EVENT_HANDLERS');
 
-/** Starts the dispatcher and the results consumer; stops them before the NATS connection drains. */
+/** Starts the outbox's lease, the results consumer and the timers; stops them before the NATS connection drains. */
 @Injectable()
 class OrchestratorLoops implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private running: { stop(): Promise<void> }[] = [];
@@ -33,9 +34,13 @@ class OrchestratorLoops implements OnApplicationBootstrap, BeforeApplicationShut
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(StudyService) private readonly studies: StudyService,
   ) {}
+  private lease: OutboxLease | null = null;
   async onApplicationBootstrap() {
+    // the repair path (ADR 025): a key of its own per process, even for replicas sharing an INSTANCE_ID
+    const key = `${this.config.INSTANCE_ID}-${randomUUID().slice(0, 8)}`.replace(/[^A-Za-z0-9_-]/g, '_');
+    const leaseMs = this.config.ORCHESTRATOR_LEASE_MS;
+    this.lease = await new OutboxLease(this.log, this.runs, this.outbox, this.logger, { key, leaseMs, beatMs: Math.max(100, Math.round(leaseMs / 5)) }, this.handlers).start();
     this.running = [
-      await startDispatcher(this.log, this.runs, this.outbox, this.logger, () => new Date(), this.handlers),
       await startResultsConsumer(this.log, this.runs, this.logger, this.config.ORCHESTRATOR_CONCURRENCY, () => new Date(), this.studies),
       // workers' results in one hop (request/reply); the results consumer above stays the durable path
       startDirectResults(this.log, this.runs, this.logger, () => new Date(), { concurrency: this.config.ORCHESTRATOR_CONCURRENCY }, this.studies),
@@ -44,9 +49,9 @@ class OrchestratorLoops implements OnApplicationBootstrap, BeforeApplicationShut
       startStallDetector(this.log, this.runs, this.logger, { stallMs: this.config.ORCHESTRATOR_STALL_MS }),
     ];
     const { streams, consumers } = this.log.names;
-    const unwatch = metrics.watchConsumers(durableConsumers(this.log, [[streams.events, consumers.dispatcher], [streams.commands, consumers.timers], [streams.results, consumers.orchestratorResults]]));
+    const unwatch = metrics.watchConsumers(durableConsumers(this.log, [[streams.commands, consumers.timers], [streams.results, consumers.orchestratorResults]]));
     this.running.push({ stop: async () => unwatch() });
-    this.logger.info({ prefix: this.log.names.prefix }, 'dispatcher, results consumer and timers running');
+    this.logger.info({ prefix: this.log.names.prefix, lease: key }, 'outbox lease, results consumer and timers running');
     // studies' judge work a crash left unpublished (ADR 023): in the background, boot does not wait
     void this.studies
       .repair({ occurredAt: new Date().toISOString(), correlationId: 'study-repair', causationId: null, actor: { kind: 'system', id: 'orchestrator' } })
@@ -54,8 +59,9 @@ class OrchestratorLoops implements OnApplicationBootstrap, BeforeApplicationShut
       .catch((err: unknown) => this.logger.warn({ err }, 'studies: the repair at boot failed (their next result or restart tries again)'));
   }
   async beforeApplicationShutdown() {
-    await this.outbox.flush(); // held phase deadlines still needed go out now; their commits are then acked
+    await this.outbox.flush(); // held phase deadlines still needed go out now
     await Promise.all(this.running.map((c) => c.stop()));
+    await this.lease?.stop(); // removed when everything this process appended is out
     this.studies.stop();
     this.logger.info('consumers stopped');
   }
@@ -83,7 +89,8 @@ export class OrchestratorModule {
               maxConflicts: config.ORCHESTRATOR_MAX_CONFLICTS,
               cacheSize: config.ORCHESTRATOR_CACHE_RUNS,
               estimateUsd: (provider, model, maxTokens) => estimateCallUsd(provider, model, maxTokens),
-              // commands without a detour: published right after the append (ADR 014)
+              // commands without a detour: published right after the append (ADR 014); the watermark follows appends (ADR 025)
+              beginAppend: (runId) => outbox.beginAppend(runId),
               onAppended: (runId, appended, run) => {
                 outbox.send(runId, appended, run);
                 observer.observe(runId, appended, run.state); // runs and phase durations: counters only

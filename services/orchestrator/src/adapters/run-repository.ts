@@ -30,6 +30,12 @@ export interface HandleOutcome {
 export type OnAppended = (runId: string, appended: readonly Recorded[], run: { state: RunState; requests: ReadonlyMap<string, EventData<'CandidateRequested'>> }) => void;
 
 /**
+ * Told before each append, and then how it ended (after `onAppended`): the outbox's watermark
+ * (ADR 025). 'unknown': the append failed without a refusal, so its commit may be in the log.
+ */
+export type BeginAppend = (runId: string) => (outcome: 'appended' | 'refused' | 'unknown') => void;
+
+/**
  * Read → decide → append with the expected last subject sequence (STYLE.md: the command handler).
  * Inputs for one run are serialised inside this process; across replicas, optimistic concurrency
  * decides, and the loser re-reads the log and decides again. A decision is one commit (ADR 014).
@@ -41,7 +47,7 @@ export class RunRepository {
   constructor(
     private readonly log: EventLog,
     private readonly validate: DeciderContext['validate'],
-    private readonly options: { maxConflicts: number; cacheSize: number; estimateUsd?: DeciderContext['estimateUsd']; onAppended?: OnAppended },
+    private readonly options: { maxConflicts: number; cacheSize: number; estimateUsd?: DeciderContext['estimateUsd']; onAppended?: OnAppended; beginAppend?: BeginAppend },
   ) {}
 
   /** Read what the log holds past the cache (direct gets, no consumer), fold it and remember it. */
@@ -93,6 +99,7 @@ export class RunRepository {
           if (fromCache) continue;
           return { appended: [], sequence: current.position };
         }
+        const ended = this.options.beginAppend?.(runId);
         try {
           const appended = await this.log.append('run', runId, events, position, meta);
           const last = appended[appended.length - 1]!.sequence;
@@ -101,6 +108,7 @@ export class RunRepository {
           const next: Cached = { state: events.reduce((s, e) => evolve(s, e), state), position: last, requests, ...(unreadable ? { unreadable } : {}) };
           this.remember(runId, next);
           this.options.onAppended?.(runId, appended, next);
+          ended?.('appended');
           traceAppended(runId, appended, next.state);
           if (failFirst) {
             cached = this.cache.get(runId); // then the input itself, on the failed run
@@ -108,6 +116,7 @@ export class RunRepository {
           }
           return { appended, sequence: last };
         } catch (err) {
+          ended?.(err instanceof ConcurrencyError ? 'refused' : 'unknown');
           // the cache may be behind the log: the next load reads the rest
           if (!(err instanceof ConcurrencyError) || ++conflicts >= this.options.maxConflicts) throw err;
         }

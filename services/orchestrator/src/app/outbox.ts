@@ -149,12 +149,6 @@ export function dueOf(event: Recorded): string | undefined {
   }
 }
 
-/** A commit's publication by this process: under way (true once all is out), or out already. */
-export type Publication = Promise<boolean> | 'published';
-
-/** the commits whose messages this process sent or is sending (bounded) */
-const REMEMBERED_COMMITS = 20_000;
-
 /**
  * How long a phase deadline may wait in this process before it goes to the timers consumer. Most
  * phases of a fast pipeline end well within it, and their deadline is then never published (on a
@@ -171,24 +165,49 @@ interface Held {
 }
 
 /**
+ * What the outbox cannot finish alone (ADR 025; app/outbox-lease.ts does it): a publication that
+ * failed, and an append whose outcome is unknown (it may be in the log). Each resolves once what
+ * the commit calls for is out, retrying meanwhile.
+ */
+export interface OutboxRepairs {
+  /** true once out; false when this process stopped first (the commit then stays below the watermark) */
+  unsent(runId: string, appended: readonly Recorded[]): Promise<boolean>;
+  uncertain(runId: string, from: number): Promise<boolean>;
+}
+
+/** How an append ended, for the watermark: in the log, refused by the server, or not known. */
+export type AppendOutcome = 'appended' | 'refused' | 'unknown';
+
+/**
  * Commands without a detour (ADR 014): right after a decision's commit is appended, the
- * orchestrator publishes the commands and due times it calls for. The dispatcher consumer stays as
- * the repair path: for a commit this process sent it acks once the publication is out; for any
- * other (this process crashed between its append and its publish, or another replica appended) it
- * publishes what is still outstanding.
+ * orchestrator publishes the commands and due times it calls for.
+ *
+ * The repair path (ADR 025) needs no consumer: the outbox keeps a watermark, the stream sequence
+ * below which every commit this process appended has had its messages published, and the process
+ * renews it as its lease (app/outbox-lease.ts). A process that dies between an append and its
+ * publish stops renewing; a live one then publishes what the commits from that watermark on still
+ * call for. Commits under way hold the watermark back from the moment their append starts (the
+ * commit will land after the log's end as this process last knew it) until what they call for is out.
  *
  * Phase deadlines are held (ADR 020): a PhaseStarted's due time is published only if the phase is
  * still running at that attempt after `holdMs` (or right away when the deadline is nearer). The
- * dispatcher acks that commit only when the hold ends, so if this process dies meanwhile the commit
- * is redelivered and the repair path publishes the deadline of a phase that still runs.
+ * commit holds the watermark back until the hold ends, so if this process dies meanwhile the sweep
+ * publishes the deadline of a phase that still runs.
  */
 export class Outbox {
-  /** stream sequence of a commit → its publication (true once everything it calls for is out) */
-  private readonly sent = new Map<number, Publication>();
   /** run id → its held deadlines by message id */
   private readonly held = new Map<string, Map<string, Held>>();
   /** the latest state of each run with held deadlines, as this process's decisions left it */
   private readonly latest = new Map<string, RunState>();
+  /** appends under way (or of unknown outcome), each with the lowest stream sequence its commit can have */
+  private readonly appending = new Set<{ floor: number }>();
+  /** stream sequence of a commit this process appended → its publications not yet out */
+  private readonly unsent = new Map<number, number>();
+  /** the highest stream sequence this process knows the log has reached (its appends, the log's end) */
+  private known = 0;
+  /** counts appends begun, so a reading of the log's end taken meanwhile is not trusted */
+  private epoch = 0;
+  private repairs: OutboxRepairs | null = null;
 
   constructor(
     private readonly log: EventLog,
@@ -197,11 +216,39 @@ export class Outbox {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Who finishes what this outbox cannot (the lease; until attached a failed publication is only logged). */
+  attach(repairs: OutboxRepairs): void {
+    this.repairs = repairs;
+  }
+
+  /**
+   * Before an append: the commit it makes will sit above the log's end as known now, so the
+   * watermark stays at or below that until the returned function is told how the append ended
+   * (call it after `send`). An append whose outcome is unknown keeps it there until the repairs
+   * have looked for the commit in the run's log and published what it calls for.
+   */
+  beginAppend(runId: string): (outcome: AppendOutcome) => void {
+    const entry = { floor: this.known + 1 };
+    this.appending.add(entry);
+    this.epoch += 1;
+    let ended = false;
+    return (outcome) => {
+      if (ended) return;
+      ended = true;
+      if (outcome !== 'unknown' || !this.repairs) return void this.appending.delete(entry);
+      void this.repairs.uncertain(runId, entry.floor).then((done) => done && this.appending.delete(entry));
+    };
+  }
+
   /** After an append: publish what the commit calls for, now (not awaited by the decision). */
   send(runId: string, appended: readonly Recorded[], run: RunSnapshot): void {
     if (appended.length === 0) return;
     this.release(runId, run.state);
-    const commits = new Set(appended.map((e) => messageSequenceOf(e.sequence)));
+    const commits = [...new Set(appended.map((e) => messageSequenceOf(e.sequence)))];
+    for (const seq of commits) {
+      this.known = Math.max(this.known, seq);
+      this.unsent.set(seq, (this.unsent.get(seq) ?? 0) + 1);
+    }
     const now = this.now();
     const immediate: Outgoing[] = [];
     const holds: Promise<void>[] = [];
@@ -210,23 +257,48 @@ export class Outbox {
       if (hold > 0) holds.push(this.hold(runId, o, hold, run.state));
       else immediate.push(o);
     }
-    const publication = Promise.all([this.publishAll(immediate), ...holds])
-      .then(() => true)
-      .catch((err: unknown) => {
-        this.logger.warn({ err, runId }, 'commands not published after the append; the dispatcher will repair');
-        for (const seq of commits) this.sent.delete(seq); // its next delivery takes the repair path
-        return false;
+    void Promise.all([this.publishAll(immediate), ...holds])
+      .then(
+        () => true,
+        (err: unknown) => {
+          this.logger.warn({ err, runId }, 'commands not published after the append; publishing them again');
+          return this.repairs ? this.repairs.unsent(runId, appended) : true;
+        },
+      )
+      .then((out) => {
+        if (!out) return; // stays below the watermark: a live process sweeps it
+        for (const seq of commits) {
+          const left = (this.unsent.get(seq) ?? 1) - 1;
+          if (left > 0) this.unsent.set(seq, left);
+          else this.unsent.delete(seq);
+        }
       });
-    for (const seq of commits) this.remember(seq, publication);
-    // once out, the dispatcher's delivery of the commit is acked at once (no wait for a promise)
-    void publication.then((published) => {
-      if (published) for (const seq of commits) if (this.sent.get(seq) === publication) this.sent.set(seq, 'published');
-    });
   }
 
-  /** This process's publication of what the commit at `seq` calls for (undefined: not sent here). */
-  sentHere(seq: number): Publication | undefined {
-    return this.sent.get(seq);
+  /**
+   * The stream sequence below which every commit this process appended has had what it calls for
+   * published (its lease's watermark).
+   */
+  watermark(): number {
+    let mark = this.known + 1;
+    for (const { floor } of this.appending) mark = Math.min(mark, floor);
+    for (const seq of this.unsent.keys()) mark = Math.min(mark, seq);
+    return mark;
+  }
+
+  /** Nothing under way: no append, no publication, no held deadline. */
+  idle(): boolean {
+    return this.appending.size === 0 && this.unsent.size === 0;
+  }
+
+  /** A mark for `advance`: appends begun after it make a reading of the log's end stale. */
+  mark(): number {
+    return this.epoch;
+  }
+
+  /** The log reached `seq` (read while idle, at `mark`): the watermark may move up to it. */
+  advance(seq: number, mark = this.epoch): void {
+    if (mark === this.epoch && this.appending.size === 0) this.known = Math.max(this.known, seq);
   }
 
   /** The repair path: publish what `events` call for that is still outstanding in `run`. */
@@ -285,10 +357,5 @@ export class Outbox {
     if (outgoing.length === 0) return;
     // commands carry the contracts fingerprint: they are the output of their contract's parse
     await Promise.all(outgoing.map((o) => this.log.publish(o.subject, o.payload, o.msgId, o.subject === this.log.names.subjects.timer ? undefined : commandHeaders(o.payload))));
-  }
-
-  private remember(seq: number, publication: Publication): void {
-    this.sent.set(seq, publication);
-    while (this.sent.size > REMEMBERED_COMMITS) this.sent.delete(this.sent.keys().next().value!);
   }
 }

@@ -3,7 +3,7 @@ import type { StoredMsg } from '@nats-io/jetstream';
 import { ConclaveError, DeadLetterRecord, DeadLetterRedriven, parseEventSubject, type Recorded } from '@conclave/contracts';
 import { EventLog, type Disposition } from '@conclave/event-log';
 
-/** What a run-events consumer (the dispatcher) does with one commit: its events, its run, its stream sequence. */
+/** What the outbox's repair path (`dispatcher`, ADR 025) does with one commit: its events, its run, its stream sequence. */
 export type RunEventHandler = (events: Recorded[], runId: string, seq: number) => Promise<Disposition>;
 
 /**
