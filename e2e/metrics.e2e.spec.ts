@@ -90,6 +90,9 @@ describe('metrics of every service after a run', () => {
       expect(select(orchestrator, 'conclave_consumer_redelivered_messages', { service: 'orchestrator', consumer })).toHaveLength(1);
     }
     expect(total(orchestrator, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    // the outbox (ADR 025): the run's commands are all out; nothing was swept
+    expect(select(orchestrator, 'conclave_outbox_unpublished_commits', { service: 'orchestrator' })).toHaveLength(1);
+    expect(total(orchestrator, 'conclave_outbox_sweeps_total', { service: 'orchestrator' })).toBe(0);
 
     // candidates by provider and model = the run's candidates; tokens and cost = its recorded usage
     const worker = await scrapeService('llm-worker');

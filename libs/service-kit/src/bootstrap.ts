@@ -71,6 +71,9 @@ export async function bootService(options: BootOptions): Promise<RunningService>
       shutdownHooks(http);
       if (options.microservice) {
         http.connectMicroservice(options.microservice, { inheritAppConfig: true });
+        // lifecycle hooks first, as the microservice-only path does: a service's loops (the
+        // orchestrator's outbox lease, ADR 025) run before the first request is taken
+        await http.init();
         await http.startAllMicroservices();
       }
       await http.listen(options.http.port, options.http.host);

@@ -34,7 +34,7 @@ const LEASE = { leaseMs: 600, beatMs: 100 };
  * repository, restartable. `stop` is a clean shutdown; `crash` stops everything where it stands
  * (the lease is left unrenewed, held deadlines are never published).
  */
-async function startOrchestrator(env: TestEnv, cancelled: { runId: string; commandIds?: string[] }[] = [], options: { diesBeforePublishing?: boolean; holdMs?: number } = {}) {
+async function startOrchestrator(env: TestEnv, cancelled: { runId: string; commandIds?: string[] }[] = [], options: { diesBeforePublishing?: boolean; holdMs?: number; beatMs?: number } = {}) {
   const validator = new SchemaValidator();
   const outbox = new Outbox(env.log, logger, options.holdMs);
   const runs = new RunRepository(env.log, validator.validate, {
@@ -46,7 +46,7 @@ async function startOrchestrator(env: TestEnv, cancelled: { runId: string; comma
   });
   const handlers = new Map<string, RunEventHandler>();
   // its lease is renewed at boot only when it is about to die: the last renewal before the crash
-  const lease = await new OutboxLease(env.log, runs, outbox, logger, { key: `test-${randomUUID().slice(0, 8)}`, ...LEASE, ...(options.diesBeforePublishing ? { beatMs: 600_000 } : {}) }, handlers).start();
+  const lease = await new OutboxLease(env.log, runs, outbox, logger, { key: `test-${randomUUID().slice(0, 8)}`, ...LEASE, ...(options.beatMs ? { beatMs: options.beatMs } : {}), ...(options.diesBeforePublishing ? { beatMs: 600_000 } : {}) }, handlers).start();
   const deps: CommandDeps = {
     runs, templates: new TemplateStore(env.log), validator, now: () => new Date(), onInternalError: (e) => { throw e; },
     cancelWork: (runId, commandIds) => cancelled.push({ runId, ...(commandIds ? { commandIds } : {}) }),
@@ -217,6 +217,53 @@ describe('orchestrator against JetStream', () => {
     }
   });
 
+  it('a sweep that meets a commit it cannot decode fails that run and dead-letters the commit under `dispatcher`', async () => {
+    const { streams, subjects, consumers } = env.log.names;
+    const dying = await startOrchestrator(env, [], { diesBeforePublishing: true });
+    const created = ok(await handleOrchestratorRequest(dying.deps, request({ type: 'CreateTemplate', template: { ...template, name: 'poison-sweep' } })));
+    const started = ok(await handleOrchestratorRequest(dying.deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 'poison' } })));
+    const junk = await env.log.publish(subjects.aggregateEvents('run', started.id), { type: 'PhaseExploded', data: {} }, `junk-${started.id}`);
+    await dying.crash();
+    const orch = await startOrchestrator(env);
+    try {
+      const failed = await eventually(async () => (await env.log.read('run', started.id, 0, { poison: [] })).find((e) => e.type === 'RunFailed'), 'the run to fail', 10_000);
+      expect(failed.type === 'RunFailed' && failed.data.reason).toMatchObject({ code: 'internal_error', message: expect.stringContaining(`event ${positionOf(junk.seq)} of this run cannot be read`) });
+      const record = await eventually(async () => {
+        const m = await env.log.jsm.streams.getMessage(streams.deadLetters, { last_by_subj: subjects.deadLetter(consumers.dispatcher) }).catch(() => null);
+        const r = m?.json<{ streamSequence: number; reason: string; runId: string }>();
+        return r?.streamSequence === junk.seq && r;
+      }, 'the dead letter of the junk');
+      expect(record).toMatchObject({ reason: 'undecodable', runId: started.id });
+    } finally {
+      await orch.stop();
+    }
+  });
+
+  it('a process taken for dead (it renewed too late) is swept, then renews under a new key and keeps working', async () => {
+    const leases = new OutboxLeases(env.log);
+    const slow = await startOrchestrator(env, [], { beatMs: 2_000 }); // renews less often than the 600 ms lease
+    const key = slow.lease.current().key;
+    const sweeper = await startOrchestrator(env);
+    const workers = await startFakeWorkers(env, []);
+    try {
+      await eventually(async () => !(await leases.list()).some((l) => l.lease.key === key), 'the lease of the slow process swept and removed', 10_000);
+      await eventually(async () => slow.lease.current().key === `${key}-1`, 'the slow process renewing under a new key', 10_000);
+      expect((await leases.list()).map((l) => l.lease.key)).toContain(`${key}-1`);
+      // it still drives runs, and its new lease carries its watermark
+      const created = ok(await handleOrchestratorRequest(slow.deps, request({ type: 'CreateTemplate', template: { ...template, name: 'zombie' } })));
+      const started = ok(await handleOrchestratorRequest(slow.deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 'zombie' } })));
+      const events = await eventually(async () => {
+        const e = await env.log.read('run', started.id);
+        return e.some((x) => x.type === 'RunCompleted') && e;
+      }, 'RunCompleted');
+      expect(slow.outbox.watermark()).toBeGreaterThan(messageSequenceOf(events.find((e) => e.type === 'RunCompleted')!.sequence) - 1);
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+      await sweeper.stop();
+      await slow.stop();
+    }
+  });
+
   it('holds a phase deadline and drops it when the phase ends within the hold: a fast run publishes no due time (ADR 020)', async () => {
     const orch = await startOrchestrator(env, [], { holdMs: 1_000 });
     const seen: string[] = [];
@@ -263,7 +310,7 @@ describe('orchestrator against JetStream', () => {
     }
   });
 
-  it('gets a held deadline out when the orchestrator dies during the hold (its commit comes back to the repair path)', async () => {
+  it('gets a held deadline out when the orchestrator dies during the hold (a live process sweeps its lease)', async () => {
     // the dying process holds for longer than the test: only the repair path can publish it
     const dying = await startOrchestrator(env, [], { holdMs: 60_000 });
     const created = ok(await handleOrchestratorRequest(dying.deps, request({ type: 'CreateTemplate', template: { ...template, name: 'crash-in-hold', defaults: { timeoutSeconds: 600 } } })));

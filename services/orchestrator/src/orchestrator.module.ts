@@ -39,7 +39,7 @@ class OrchestratorLoops implements OnApplicationBootstrap, BeforeApplicationShut
     // the repair path (ADR 025): a key of its own per process, even for replicas sharing an INSTANCE_ID
     const key = `${this.config.INSTANCE_ID}-${randomUUID().slice(0, 8)}`.replace(/[^A-Za-z0-9_-]/g, '_');
     const leaseMs = this.config.ORCHESTRATOR_LEASE_MS;
-    this.lease = await new OutboxLease(this.log, this.runs, this.outbox, this.logger, { key, leaseMs, beatMs: Math.max(100, Math.round(leaseMs / 5)) }, this.handlers).start();
+    this.lease = await new OutboxLease(this.log, this.runs, this.outbox, this.logger, { key, leaseMs, beatMs: Math.max(100, Math.round(leaseMs / 5)), metrics }, this.handlers).start();
     this.running = [
       await startResultsConsumer(this.log, this.runs, this.logger, this.config.ORCHESTRATOR_CONCURRENCY, () => new Date(), this.studies),
       // workers' results in one hop (request/reply); the results consumer above stays the durable path
@@ -50,7 +50,8 @@ class OrchestratorLoops implements OnApplicationBootstrap, BeforeApplicationShut
     ];
     const { streams, consumers } = this.log.names;
     const unwatch = metrics.watchConsumers(durableConsumers(this.log, [[streams.commands, consumers.timers], [streams.results, consumers.orchestratorResults]]));
-    this.running.push({ stop: async () => unwatch() });
+    const unwatchOutbox = metrics.watchOutbox(() => this.outbox.unpublished());
+    this.running.push({ stop: async () => (unwatch(), unwatchOutbox()) });
     this.logger.info({ prefix: this.log.names.prefix, lease: key }, 'outbox lease, results consumer and timers running');
     // studies' judge work a crash left unpublished (ADR 023): in the background, boot does not wait
     void this.studies

@@ -62,6 +62,20 @@ function create() {
       [{ name: 'conclave_dead_letters', help: 'Dead letters recorded (the dead_letters read model, folded from the DEAD_LETTERS stream), by consumer, reason and state (open or redriven)' }],
       ['service', 'consumer', 'reason', 'state'] as const,
     ),
+    outboxSweeps: defineCounter({
+      name: 'conclave_outbox_sweeps_total',
+      help: 'Leases of orchestrator processes that stopped renewing them, swept by this process (ADR 025)',
+      labelNames: ['service'],
+    }),
+    outboxRepaired: defineCounter({
+      name: 'conclave_outbox_repaired_messages_total',
+      help: 'Commands and due times the outbox repair path published: sweeps, and publications of this process that had failed (ADR 025)',
+      labelNames: ['service'],
+    }),
+    outbox: new ScrapedGauges(
+      [{ name: 'conclave_outbox_unpublished_commits', help: 'Commits this orchestrator process appended whose commands or due times are not all out yet, held phase deadlines included (read at scrape)' }],
+      ['service'] as const,
+    ),
     workerInFlight: new ScrapedGauges([{ name: 'conclave_worker_in_flight', help: 'Commands this worker process is working on (read at scrape)' }], ['service', 'worker'] as const),
     fleet: new ScrapedGauges(
       [{ name: 'conclave_fleet_workers', help: "Workers in the gateway's fleet view by role and status (busy, idle, draining, stalled, stopped; read at scrape)" }],
@@ -160,6 +174,20 @@ export class ServiceMetrics {
     return this.m.deadLetters.add(async () => {
       for (const row of await read()) gauge!.set({ service: this.service, consumer: row.consumer, reason: row.reason, state: row.state }, row.count);
     });
+  }
+
+  /** the outbox's repair path (ADR 025): a lease swept, `published` messages sent for it */
+  outboxSwept(): void {
+    this.m.outboxSweeps.inc({ service: this.service });
+  }
+
+  outboxRepaired(published: number): void {
+    if (published > 0) this.m.outboxRepaired.inc({ service: this.service }, published);
+  }
+
+  watchOutbox(read: () => number): () => void {
+    const [gauge] = this.m.outbox.gauges;
+    return this.m.outbox.add(async () => gauge!.set({ service: this.service }, read()));
   }
 
   watchInFlight(worker: string, read: () => number): () => void {

@@ -97,6 +97,23 @@ describe('the process metrics registry', () => {
     stopInFlight();
   });
 
+  it('counts the outbox repair path (sweeps, messages it published) and reads its unpublished commits at scrape', async () => {
+    const orchestrator = new ServiceMetrics('orchestrator');
+    let unpublished = 4;
+    const stop = orchestrator.watchOutbox(() => unpublished);
+    orchestrator.outboxSwept();
+    orchestrator.outboxRepaired(3);
+    orchestrator.outboxRepaired(0);
+    const text = (await renderMetrics())!.body;
+    expect(text).toContain('conclave_outbox_sweeps_total{service="orchestrator"} 1');
+    expect(text).toContain('conclave_outbox_repaired_messages_total{service="orchestrator"} 3');
+    expect(text).toContain('conclave_outbox_unpublished_commits{service="orchestrator"} 4');
+    unpublished = 0;
+    await new Promise((r) => setTimeout(r, 1_100)); // past the window in which one scrape's gauges share a refresh
+    expect((await renderMetrics())!.body).toContain('conclave_outbox_unpublished_commits{service="orchestrator"} 0');
+    stop();
+  });
+
   it('counts a fleet status that no worker has as 0', async () => {
     const gateway = new ServiceMetrics('gateway');
     const stop = gateway.watchFleet(async () => [

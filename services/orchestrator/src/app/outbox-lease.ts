@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { StoredMsg } from '@nats-io/jetstream';
 import { messageSequenceOf, parseEventSubject, type Recorded } from '@conclave/contracts';
 import { ack, EventLog, OutboxLeases, publishDeadLetter, type OutboxLease as Lease, type DeadMessage } from '@conclave/event-log';
-import type { Logger } from '@conclave/service-kit';
+import type { Logger, ServiceMetrics } from '@conclave/service-kit';
 import type { RunRepository } from '../adapters/run-repository';
 import type { Outbox, OutboxRepairs } from './outbox';
 import type { RunEventHandler } from './redrive';
@@ -18,6 +18,8 @@ export interface OutboxLeaseOptions {
   /** how often the lease is renewed and the others' are checked */
   beatMs: number;
   now?: () => number;
+  /** sweeps and repaired messages are counted here (conclave_outbox_*) */
+  metrics?: ServiceMetrics;
 }
 
 /**
@@ -188,6 +190,7 @@ export class OutboxLease implements OutboxRepairs {
     });
     await this.leases.remove(dead.key);
     this.seen.delete(dead.key);
+    this.options.metrics?.outboxSwept();
     this.logger.info({ lease: dead.key, published: repaired }, 'outbox: swept the lease of a process that stopped');
   }
 
@@ -223,6 +226,7 @@ export class OutboxLease implements OutboxRepairs {
   private async repairEvents(events: readonly Recorded[], runId: string, seq: number): Promise<number> {
     const run = await this.runs.snapshot(runId, seq);
     const sent = await this.outbox.repair(runId, events, run);
+    this.options.metrics?.outboxRepaired(sent);
     if (sent > 0) this.logger.info({ runId, seq, sent }, 'outbox: published what a commit called for (repair path)');
     return sent;
   }

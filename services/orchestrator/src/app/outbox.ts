@@ -286,6 +286,11 @@ export class Outbox {
     return mark;
   }
 
+  /** Commits of this process whose messages are not all out yet (a metric). */
+  unpublished(): number {
+    return this.unsent.size;
+  }
+
   /** Nothing under way: no append, no publication, no held deadline. */
   idle(): boolean {
     return this.appending.size === 0 && this.unsent.size === 0;
