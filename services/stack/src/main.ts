@@ -35,8 +35,15 @@ export interface HostedStack {
  * booting in turn keeps each app's start-up messages under its own service; afterwards framework
  * messages (transport reconnects, unhandled exceptions Nest reports) carry `frameworkLogger`'s name.
  * Conclave's own code logs through each service's pino logger and is unaffected.
+ *
+ * `onThreadLost`: a service's thread ended without being told to (an uncaught error in it); what
+ * the process does about it is the caller's policy (`main` exits, as a crashed service's process would).
  */
-export async function startStack(env: NodeJS.ProcessEnv = process.env, frameworkLogger?: Logger): Promise<HostedStack> {
+export async function startStack(
+  env: NodeJS.ProcessEnv,
+  options: { frameworkLogger?: Logger; onThreadLost: (service: HostedService, reason: string) => void },
+): Promise<HostedStack> {
+  const { frameworkLogger, onThreadLost } = options;
   const selected = selectServices(env.CONCLAVE_SERVICES);
   const threads = selectThreads(env.CONCLAVE_THREADS, selected);
   const envs = selected.map((service) => [service, hostedEnv(service, env)] as const); // configuration problems before any connection
@@ -44,16 +51,10 @@ export async function startStack(env: NodeJS.ProcessEnv = process.env, framework
   // one SDK for the process (OTEL_EXPORTER_OTLP_ENDPOINT set): spans name their service module (`conclave.service`)
   await startTracing({ service: 'conclave', env });
   const services = new Map<HostedService, Hosted>();
-  // a service whose thread dies takes the stack down, as it would take its own process: the
-  // supervisor restarts it, and every consumer resumes from what it acknowledged
-  const lost = (service: HostedService, reason: string) => {
-    (frameworkLogger ?? createLogger('stack')).fatal({ service, reason }, `${service} stopped unexpectedly in its thread: the stack exits`);
-    process.exit(1);
-  };
   let failure: { reason: unknown } | undefined;
   for (const [service, start, serviceEnv] of starts) {
     try {
-      services.set(service, start ? await start(serviceEnv, { hosted: true }) : await startThread(service, serviceEnv, lost));
+      services.set(service, start ? await start(serviceEnv, { hosted: true }) : await startThread(service, serviceEnv, onThreadLost));
     } catch (reason) {
       failure = { reason };
       break;
@@ -110,7 +111,13 @@ function main(): void {
     logger.fatal({ issues: (err as ConfigError).issues }, (err as Error).message);
     process.exit(2);
   }
-  startStack(process.env, logger).then(
+  // a service whose thread dies takes the stack down, as it would take its own process: the
+  // supervisor restarts it, and every consumer resumes from what it acknowledged
+  const onThreadLost = (service: HostedService, reason: string) => {
+    logger.fatal({ service, reason }, `${service} stopped unexpectedly in its thread: the stack exits`);
+    process.exit(1);
+  };
+  startStack(process.env, { frameworkLogger: logger, onThreadLost }).then(
     (started) => {
       stack = started;
       const { rss, heapUsed } = process.memoryUsage();
