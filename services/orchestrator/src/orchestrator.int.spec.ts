@@ -239,6 +239,18 @@ describe('orchestrator against JetStream', () => {
     }
   });
 
+  it('refuses to start without the OUTBOX stream, saying set-up must run (an upgrade without it)', async () => {
+    const other = await createTestEnv('orch-nooutbox', { database: false });
+    try {
+      await other.log.jsm.streams.delete(other.log.names.streams.outbox);
+      const outbox = new Outbox(other.log, logger);
+      const runs = new RunRepository(other.log, new SchemaValidator().validate, { maxConflicts: 8, cacheSize: 10 });
+      await expect(new OutboxLease(other.log, runs, outbox, logger, { key: 'k', ...LEASE }).start()).rejects.toThrow(/OUTBOX stream does not exist: run set-up/);
+    } finally {
+      await other.dispose();
+    }
+  });
+
   it('a process taken for dead (it renewed too late) is swept, then renews under a new key and keeps working', async () => {
     const leases = new OutboxLeases(env.log);
     const slow = await startOrchestrator(env, [], { beatMs: 2_000 }); // renews less often than the 600 ms lease

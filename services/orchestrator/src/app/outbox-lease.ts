@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StoredMsg } from '@nats-io/jetstream';
 import { messageSequenceOf, parseEventSubject, type Recorded } from '@conclave/contracts';
-import { ack, EventLog, OutboxLeases, publishDeadLetter, type OutboxLease as Lease, type DeadMessage } from '@conclave/event-log';
+import { ack, EventLog, isNotFound, OutboxLeases, publishDeadLetter, type OutboxLease as Lease, type DeadMessage } from '@conclave/event-log';
 import type { Logger, ServiceMetrics } from '@conclave/service-kit';
 import type { RunRepository } from '../adapters/run-repository';
 import type { Outbox, OutboxRepairs } from './outbox';
@@ -72,6 +72,11 @@ export class OutboxLease implements OutboxRepairs {
 
   /** The first lease (boot fails without it), then a beat every `beatMs`. */
   async start(): Promise<this> {
+    const { outbox } = this.log.names.streams;
+    await this.log.jsm.streams.info(outbox).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+      throw new Error(`the ${outbox} stream does not exist: run set-up (scripts/setup.mjs, the compose \`setup\` service) after upgrading (ADR 025)`);
+    });
     this.outbox.advance(await this.logEnd()); // this process's commits will all land after it
     await this.renew();
     this.timer = setInterval(() => void this.tick(), this.options.beatMs);
