@@ -98,8 +98,9 @@ export class OutboxLease implements OutboxRepairs {
     if (!clean) return;
     // publications still under way at shutdown get a moment to land
     for (let waits = 0; !this.outbox.idle() && waits < 40; waits += 1) await sleep(25);
-    if (this.outbox.idle()) await this.leases.remove(this.key);
-    else await this.renew().catch((err: unknown) => this.logger.warn({ err }, 'outbox: the last renewal of the lease failed'));
+    // a failure here leaves the lease to a sweep, which finds nothing left to publish
+    const last = this.outbox.idle() ? this.leases.remove(this.key) : this.renew();
+    await last.catch((err: unknown) => this.logger.warn({ err }, 'outbox: the lease could not be removed or renewed at shutdown; a live process will sweep it'));
   }
 
   /** The lease's key and watermark (metrics, tests). */
@@ -130,6 +131,8 @@ export class OutboxLease implements OutboxRepairs {
         await this.renew();
         await this.sweepDead();
       } catch (err) {
+        // this process could not reach NATS either: nobody's silence meanwhile counts against them
+        this.seen.clear();
         this.logger.warn({ err }, 'outbox: a lease beat failed; the next one tries again');
       } finally {
         this.ticking = null;
