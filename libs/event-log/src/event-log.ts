@@ -206,48 +206,16 @@ export class EventLog {
   async ensureTopology(options: TopologyOptions = {}): Promise<void> {
     const { streams, subjects, consumers } = this.names;
     const dupWindow = nanos(options.duplicateWindowMs ?? 120_000);
-    await this.ensureStream({
-      name: streams.events,
-      subjects: [subjects.allEvents],
-      storage: StorageType.File,
-      retention: RetentionPolicy.Limits,
-      max_age: 0,
-      duplicate_window: dupWindow,
-      allow_direct: true,
-    });
-    await this.ensureStream({
-      name: streams.commands,
-      subjects: [subjects.allCommands],
-      storage: StorageType.File,
-      retention: RetentionPolicy.Workqueue,
-      duplicate_window: dupWindow,
-    });
-    await this.ensureStream({
-      name: streams.results,
-      subjects: [subjects.allResults],
-      storage: StorageType.File,
-      retention: RetentionPolicy.Workqueue,
-      duplicate_window: dupWindow,
-    });
+    const fileStream = (name: string, subject: string, retention: RetentionPolicy, config: Partial<StreamConfig>) =>
+      this.ensureStream({ name, subjects: [subject], storage: StorageType.File, retention, ...config });
+    /** kept for good, read by position (direct gets) */
+    const log = { max_age: 0, duplicate_window: dupWindow, allow_direct: true };
+    await fileStream(streams.events, subjects.allEvents, RetentionPolicy.Limits, log);
+    await fileStream(streams.commands, subjects.allCommands, RetentionPolicy.Workqueue, { duplicate_window: dupWindow });
+    await fileStream(streams.results, subjects.allResults, RetentionPolicy.Workqueue, { duplicate_window: dupWindow });
     // one message per orchestrator process: its outbox watermark, renewed while it lives (ADR 025)
-    await this.ensureStream({
-      name: streams.outbox,
-      subjects: [subjects.allOutbox],
-      storage: StorageType.File,
-      retention: RetentionPolicy.Limits,
-      max_msgs_per_subject: 1,
-      max_age: 0,
-      allow_direct: true,
-    });
-    await this.ensureStream({
-      name: streams.deadLetters,
-      subjects: [subjects.allDeadLetters],
-      storage: StorageType.File,
-      retention: RetentionPolicy.Limits,
-      max_age: 0,
-      duplicate_window: dupWindow,
-      allow_direct: true,
-    });
+    await fileStream(streams.outbox, subjects.allOutbox, RetentionPolicy.Limits, { max_msgs_per_subject: 1, max_age: 0, allow_direct: true });
+    await fileStream(streams.deadLetters, subjects.allDeadLetters, RetentionPolicy.Limits, log);
     // Bounded redelivery (issue 11 §2): every consumer has a max_deliver and a backoff schedule.
     // The first entry of `backoff` is the lease (the server takes it as the ack wait); later
     // redeliveries of a message nobody acked wait longer. runConsumer dead-letters a message on
@@ -420,27 +388,17 @@ export class EventLog {
   async read(aggregate: Aggregate, id: string, afterSequence = 0, options: { poison?: UnreadableEvent[] } = {}): Promise<Recorded[]> {
     const subject = this.names.subjects.aggregateEvents(aggregate, id);
     const out: Recorded[] = [];
-    let seq = afterSequence > 0 ? messageSequenceOf(afterSequence + 1) : 1;
-    for (;;) {
-      let stored: StoredMsg | null;
-      try {
-        stored = await this.jsm.direct.getMessage(this.names.streams.events, { seq, next_by_subj: subject });
-      } catch (err) {
-        if (isNotFound(err)) break;
-        throw err;
-      }
-      if (stored === null) break;
-      const found = stored;
-      this.collect({ seq: found.seq, subject: found.subject, headers: found.header, json: <T>() => found.json<T>() }, afterSequence, out, options.poison);
-      seq = found.seq + 1;
-    }
+    const from = afterSequence > 0 ? messageSequenceOf(afterSequence + 1) : 1;
+    await this.scan(subject, from, Number.POSITIVE_INFINITY, async (m) => {
+      this.collect({ seq: m.seq, subject: m.subject, headers: m.header, json: <T>() => m.json<T>() }, afterSequence, out, options.poison);
+    });
     return out;
   }
 
   /**
    * Visits the messages of `filter` (wildcards allowed) from stream sequence `from` through `until`,
-   * in order and undecoded, one direct get each (no consumer). For the outbox's sweeps (ADR 025):
-   * a few seconds of the log, rarely.
+   * in order and undecoded, one direct get each (no consumer): an aggregate's reads, and the
+   * outbox's sweeps (ADR 025: a few seconds of the log, rarely).
    */
   async scan(filter: string, from: number, until: number, visit: (m: StoredMsg) => Promise<void>): Promise<void> {
     for (let seq = Math.max(1, from); seq <= until; ) {
