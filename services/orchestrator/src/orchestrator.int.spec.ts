@@ -251,6 +251,86 @@ describe('orchestrator against JetStream', () => {
     }
   });
 
+  it('publishes again what a commit calls for when its first publication fails, holding the watermark below it until then', async () => {
+    // a log whose first publish of a generate command fails (NATS said no), then works
+    let failures = 1;
+    const flaky = new Proxy(env.log, {
+      get(target, prop, receiver) {
+        if (prop === 'publish') {
+          return (subject: string, ...rest: unknown[]) => {
+            if (subject === target.names.subjects.generate && failures-- > 0) return Promise.reject(new Error('503: publish failed'));
+            return (target.publish as (...a: unknown[]) => unknown).call(target, subject, ...rest);
+          };
+        }
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    const outbox = new Outbox(flaky, logger);
+    const runs = new RunRepository(env.log, new SchemaValidator().validate, { maxConflicts: 8, cacheSize: 100, beginAppend: (id) => outbox.beginAppend(id), onAppended: (id, appended, run) => outbox.send(id, appended, run) });
+    const lease = await new OutboxLease(env.log, runs, outbox, logger, { key: `flaky-${randomUUID().slice(0, 8)}`, ...LEASE }).start();
+    const deps: CommandDeps = { runs, templates: new TemplateStore(env.log), validator: new SchemaValidator(), now: () => new Date(), onInternalError: (e) => { throw e; }, cancelWork: () => undefined, redrive: () => Promise.reject(new Error('no')) };
+    const seen: string[] = [];
+    const workers = await startFakeWorkers(env, seen);
+    const results = await startResultsConsumer(env.log, runs, logger, 8, () => new Date());
+    try {
+      const created = ok(await handleOrchestratorRequest(deps, request({ type: 'CreateTemplate', template: { ...template, name: 'flaky' } })));
+      const started = ok(await handleOrchestratorRequest(deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 'flaky' } })));
+      expect(failures).toBeLessThan(0); // the failure happened
+      const events = await eventually(async () => {
+        const e = await env.log.read('run', started.id);
+        return e.some((x) => x.type === 'RunCompleted') && e;
+      }, 'RunCompleted after the publication was repaired', 15_000);
+      const requested = events.filter((e) => e.type === 'CandidateRequested').map((e) => (e.data as { attemptToken: string }).attemptToken);
+      for (const token of requested) expect(seen.filter((c) => c === token)).toHaveLength(1); // each once
+      await eventually(async () => outbox.idle() && outbox.watermark() > messageSequenceOf(events[events.length - 1]!.sequence), 'the watermark past the run');
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+      await results.stop();
+      await lease.stop();
+    }
+  });
+
+  it('looks for the commit of an append whose outcome is unknown, and publishes what it calls for', async () => {
+    // a log whose first run append is stored but answers with an error (a lost PubAck)
+    let lost = 1;
+    const lossy = new Proxy(env.log, {
+      get(target, prop, receiver) {
+        if (prop === 'append') {
+          return async (...args: Parameters<typeof target.append>) => {
+            const appended = await target.append(...args);
+            if (args[0] === 'run' && lost-- > 0) throw new Error('timeout waiting for the PubAck');
+            return appended;
+          };
+        }
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    const outbox = new Outbox(env.log, logger);
+    const runs = new RunRepository(lossy, new SchemaValidator().validate, { maxConflicts: 8, cacheSize: 100, beginAppend: (id) => outbox.beginAppend(id), onAppended: (id, appended, run) => outbox.send(id, appended, run) });
+    const lease = await new OutboxLease(env.log, runs, outbox, logger, { key: `lossy-${randomUUID().slice(0, 8)}`, ...LEASE }).start();
+    const deps: CommandDeps = { runs, templates: new TemplateStore(env.log), validator: new SchemaValidator(), now: () => new Date(), onInternalError: () => undefined, cancelWork: () => undefined, redrive: () => Promise.reject(new Error('no')) };
+    const seen: string[] = [];
+    const workers = await startFakeWorkers(env, seen);
+    const results = await startResultsConsumer(env.log, runs, logger, 8, () => new Date());
+    try {
+      const created = ok(await handleOrchestratorRequest(deps, request({ type: 'CreateTemplate', template: { ...template, name: 'lossy' } })));
+      const reply = await handleOrchestratorRequest(deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 'lossy' } }));
+      expect(reply.ok).toBe(false); // the caller was told it failed…
+      const first = await eventually(async () => (await env.log.readAll(0, 100_000, env.log.names.subjects.aggregateEvents('run', '*'))).find((e) => e.type === 'RunStarted' && (e.data as { inputs: { idea?: string } }).inputs.idea === 'lossy'), 'the run in the log');
+      const runId = first.streamId.slice('run:'.length); // …but the run is in the log, and its commands go out
+      const events = await eventually(async () => {
+        const e = await env.log.read('run', runId);
+        return e.some((x) => x.type === 'RunCompleted') && e;
+      }, 'RunCompleted after the uncertain append was looked up', 15_000);
+      const requested = events.filter((e) => e.type === 'CandidateRequested').map((e) => (e.data as { attemptToken: string }).attemptToken);
+      for (const token of requested) expect(seen.filter((c) => c === token)).toHaveLength(1);
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+      await results.stop();
+      await lease.stop();
+    }
+  });
+
   it('a process taken for dead (it renewed too late) is swept, then renews under a new key and keeps working', async () => {
     const leases = new OutboxLeases(env.log);
     const slow = await startOrchestrator(env, [], { beatMs: 2_000 }); // renews less often than the 600 ms lease
