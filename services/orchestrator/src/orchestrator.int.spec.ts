@@ -316,7 +316,7 @@ describe('orchestrator against JetStream', () => {
       const created = ok(await handleOrchestratorRequest(deps, request({ type: 'CreateTemplate', template: { ...template, name: 'lossy' } })));
       const reply = await handleOrchestratorRequest(deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 'lossy' } }));
       expect(reply.ok).toBe(false); // the caller was told it failed…
-      const first = await eventually(async () => (await env.log.readAll(0, 100_000, env.log.names.subjects.aggregateEvents('run', '*'))).find((e) => e.type === 'RunStarted' && (e.data as { inputs: { idea?: string } }).inputs.idea === 'lossy'), 'the run in the log');
+      const first = await eventually(async () => (await env.log.readAll(0, 100_000, env.log.names.subjects.aggregateEvents('run', '*'), { poison: [] })).find((e) => e.type === 'RunStarted' && (e.data as { inputs: { idea?: string } }).inputs.idea === 'lossy'), 'the run in the log');
       const runId = first.streamId.slice('run:'.length); // …but the run is in the log, and its commands go out
       const events = await eventually(async () => {
         const e = await env.log.read('run', runId);
