@@ -110,10 +110,15 @@ export class OutboxLease implements OutboxRepairs {
 
   /* ------------------------------------------------------------------ OutboxRepairs */
 
-  /** A publication of this process that failed: publish what the commit still calls for, until it is out. */
+  /**
+   * A publication of this process that failed: publish what the commit still calls for, as a sweep
+   * would (a commit that keeps failing is dead-lettered), retrying while the log cannot be read.
+   */
   unsent(runId: string, appended: readonly Recorded[]): Promise<boolean> {
-    const seq = Math.max(...appended.map((e) => messageSequenceOf(e.sequence)));
-    return this.retry(`publish again what the commit ${seq} of run ${runId} calls for`, () => this.repairEvents(appended, runId, seq));
+    const subject = this.log.names.subjects.aggregateEvents('run', runId);
+    const commits = appended.map((e) => messageSequenceOf(e.sequence));
+    const [from, until] = [Math.min(...commits), Math.max(...commits)];
+    return this.retry(`publish again what the commits ${from}–${until} of run ${runId} call for`, () => this.log.scan(subject, from, until, async (m) => void (await this.repairMessage(m))));
   }
 
   /** An append of unknown outcome: look for its commit in the run's log from `from` on, until that is done. */

@@ -249,15 +249,7 @@ export class Outbox {
       this.known = Math.max(this.known, seq);
       this.unsent.set(seq, (this.unsent.get(seq) ?? 0) + 1);
     }
-    const now = this.now();
-    const immediate: Outgoing[] = [];
-    const holds: Promise<void>[] = [];
-    for (const o of appended.flatMap((e) => outgoingOf(e, runId, run, this.log.names.subjects))) {
-      const hold = o.deadline ? Math.min(this.holdMs, Date.parse(o.deadline) - now - this.holdMs) : 0;
-      if (hold > 0) holds.push(this.hold(runId, o, hold, run.state));
-      else immediate.push(o);
-    }
-    void Promise.all([this.publishAll(immediate), ...holds])
+    void this.publishNow(runId, appended, run)
       .then(
         () => true,
         (err: unknown) => {
@@ -273,6 +265,23 @@ export class Outbox {
           else this.unsent.delete(seq);
         }
       });
+  }
+
+  /** What the commit calls for goes out now, or is held (a phase deadline); fails as a whole, never throws. */
+  private publishNow(runId: string, appended: readonly Recorded[], run: RunSnapshot): Promise<unknown> {
+    try {
+      const now = this.now();
+      const immediate: Outgoing[] = [];
+      const holds: Promise<void>[] = [];
+      for (const o of appended.flatMap((e) => outgoingOf(e, runId, run, this.log.names.subjects))) {
+        const hold = o.deadline ? Math.min(this.holdMs, Date.parse(o.deadline) - now - this.holdMs) : 0;
+        if (hold > 0) holds.push(this.hold(runId, o, hold, run.state));
+        else immediate.push(o);
+      }
+      return Promise.all([this.publishAll(immediate), ...holds]);
+    } catch (err) {
+      return Promise.reject(err); // e.g. a re-dispatch whose request is not known: the repair path deals with it
+    }
   }
 
   /**
