@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { DeadLetterMessage, GenerateCandidate, JudgeCandidates, messageSequenceOf, positionOf, type CandidateResult, type OrchestratorReply, type Recorded, type TemplateInput, type VerdictResult } from '@conclave/contracts';
-import { ack, OutboxLeases, runConsumer, type RunningConsumer, type UnreadableEvent } from '@conclave/event-log';
+import { ack, OutboxLeases, runConsumer, type EventLog, type RunningConsumer, type UnreadableEvent } from '@conclave/event-log';
 import { createLogger, SchemaValidator } from '@conclave/service-kit';
 import { createTestEnv, eventually, type TestEnv } from '@conclave/testing';
 import { RunRepository } from './adapters/run-repository';
@@ -34,10 +34,11 @@ const LEASE = { leaseMs: 600, beatMs: 100 };
  * repository, restartable. `stop` is a clean shutdown; `crash` stops everything where it stands
  * (the lease is left unrenewed, held deadlines are never published).
  */
-async function startOrchestrator(env: TestEnv, cancelled: { runId: string; commandIds?: string[] }[] = [], options: { diesBeforePublishing?: boolean; holdMs?: number; beatMs?: number } = {}) {
+async function startOrchestrator(env: TestEnv, cancelled: { runId: string; commandIds?: string[] }[] = [], options: { diesBeforePublishing?: boolean; holdMs?: number; beatMs?: number; appendVia?: EventLog; publishVia?: EventLog } = {}) {
   const validator = new SchemaValidator();
-  const outbox = new Outbox(env.log, logger, options.holdMs);
-  const runs = new RunRepository(env.log, validator.validate, {
+  // appendVia / publishVia: a log that fails on purpose for the run appends / the outbox's publications
+  const outbox = new Outbox(options.publishVia ?? env.log, logger, options.holdMs);
+  const runs = new RunRepository(options.appendVia ?? env.log, validator.validate, {
     maxConflicts: 8,
     cacheSize: 100,
     beginAppend: (runId) => outbox.beginAppend(runId),
@@ -73,6 +74,11 @@ async function startOrchestrator(env: TestEnv, cancelled: { runId: string; comma
       await stopLoops();
     },
   };
+}
+
+/** `log` with one method replaced: a log that fails on purpose */
+function withMethod<K extends 'publish' | 'append'>(log: EventLog, name: K, replacement: EventLog[K]): EventLog {
+  return new Proxy(log, { get: (target, prop, receiver) => (prop === name ? replacement : (Reflect.get(target, prop, receiver) as unknown)) });
 }
 
 /** A stand-in worker: answers every command with a valid output; the first candidate wins. */
@@ -254,27 +260,15 @@ describe('orchestrator against JetStream', () => {
   it('publishes again what a commit calls for when its first publication fails, holding the watermark below it until then', async () => {
     // a log whose first publish of a generate command fails (NATS said no), then works
     let failures = 1;
-    const flaky = new Proxy(env.log, {
-      get(target, prop, receiver) {
-        if (prop === 'publish') {
-          return (subject: string, ...rest: unknown[]) => {
-            if (subject === target.names.subjects.generate && failures-- > 0) return Promise.reject(new Error('503: publish failed'));
-            return (target.publish as (...a: unknown[]) => unknown).call(target, subject, ...rest);
-          };
-        }
-        return Reflect.get(target, prop, receiver) as unknown;
-      },
-    });
-    const outbox = new Outbox(flaky, logger);
-    const runs = new RunRepository(env.log, new SchemaValidator().validate, { maxConflicts: 8, cacheSize: 100, beginAppend: (id) => outbox.beginAppend(id), onAppended: (id, appended, run) => outbox.send(id, appended, run) });
-    const lease = await new OutboxLease(env.log, runs, outbox, logger, { key: `flaky-${randomUUID().slice(0, 8)}`, ...LEASE }).start();
-    const deps: CommandDeps = { runs, templates: new TemplateStore(env.log), validator: new SchemaValidator(), now: () => new Date(), onInternalError: (e) => { throw e; }, cancelWork: () => undefined, redrive: () => Promise.reject(new Error('no')) };
+    const flaky = withMethod(env.log, 'publish', (subject, ...rest) =>
+      subject === env.log.names.subjects.generate && failures-- > 0 ? Promise.reject(new Error('503: publish failed')) : env.log.publish(subject, ...rest),
+    );
+    const orch = await startOrchestrator(env, [], { publishVia: flaky });
     const seen: string[] = [];
     const workers = await startFakeWorkers(env, seen);
-    const results = await startResultsConsumer(env.log, runs, logger, 8, () => new Date());
     try {
-      const created = ok(await handleOrchestratorRequest(deps, request({ type: 'CreateTemplate', template: { ...template, name: 'flaky' } })));
-      const started = ok(await handleOrchestratorRequest(deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 'flaky' } })));
+      const created = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'CreateTemplate', template: { ...template, name: 'flaky' } })));
+      const started = ok(await handleOrchestratorRequest(orch.deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 'flaky' } })));
       expect(failures).toBeLessThan(0); // the failure happened
       const events = await eventually(async () => {
         const e = await env.log.read('run', started.id);
@@ -282,36 +276,25 @@ describe('orchestrator against JetStream', () => {
       }, 'RunCompleted after the publication was repaired', 15_000);
       const requested = events.filter((e) => e.type === 'CandidateRequested').map((e) => (e.data as { attemptToken: string }).attemptToken);
       for (const token of requested) expect(seen.filter((c) => c === token)).toHaveLength(1); // each once
-      await eventually(async () => outbox.idle() && outbox.watermark() > messageSequenceOf(events[events.length - 1]!.sequence), 'the watermark past the run');
+      await eventually(async () => orch.outbox.idle() && orch.outbox.watermark() > messageSequenceOf(events[events.length - 1]!.sequence), 'the watermark past the run');
     } finally {
       await Promise.all(workers.map((w) => w.stop()));
-      await results.stop();
-      await lease.stop();
+      await orch.stop();
     }
   });
 
   it('looks for the commit of an append whose outcome is unknown, and publishes what it calls for', async () => {
     // a log whose first run append is stored but answers with an error (a lost PubAck)
     let lost = 1;
-    const lossy = new Proxy(env.log, {
-      get(target, prop, receiver) {
-        if (prop === 'append') {
-          return async (...args: Parameters<typeof target.append>) => {
-            const appended = await target.append(...args);
-            if (args[0] === 'run' && lost-- > 0) throw new Error('timeout waiting for the PubAck');
-            return appended;
-          };
-        }
-        return Reflect.get(target, prop, receiver) as unknown;
-      },
+    const lossy = withMethod(env.log, 'append', async (...args) => {
+      const appended = await env.log.append(...args);
+      if (args[0] === 'run' && lost-- > 0) throw new Error('timeout waiting for the PubAck');
+      return appended;
     });
-    const outbox = new Outbox(env.log, logger);
-    const runs = new RunRepository(lossy, new SchemaValidator().validate, { maxConflicts: 8, cacheSize: 100, beginAppend: (id) => outbox.beginAppend(id), onAppended: (id, appended, run) => outbox.send(id, appended, run) });
-    const lease = await new OutboxLease(env.log, runs, outbox, logger, { key: `lossy-${randomUUID().slice(0, 8)}`, ...LEASE }).start();
-    const deps: CommandDeps = { runs, templates: new TemplateStore(env.log), validator: new SchemaValidator(), now: () => new Date(), onInternalError: () => undefined, cancelWork: () => undefined, redrive: () => Promise.reject(new Error('no')) };
+    const orch = await startOrchestrator(env, [], { appendVia: lossy });
+    const deps: CommandDeps = { ...orch.deps, onInternalError: () => undefined }; // the lost answer is an internal error to the caller
     const seen: string[] = [];
     const workers = await startFakeWorkers(env, seen);
-    const results = await startResultsConsumer(env.log, runs, logger, 8, () => new Date());
     try {
       const created = ok(await handleOrchestratorRequest(deps, request({ type: 'CreateTemplate', template: { ...template, name: 'lossy' } })));
       const reply = await handleOrchestratorRequest(deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 'lossy' } }));
@@ -326,8 +309,7 @@ describe('orchestrator against JetStream', () => {
       for (const token of requested) expect(seen.filter((c) => c === token)).toHaveLength(1);
     } finally {
       await Promise.all(workers.map((w) => w.stop()));
-      await results.stop();
-      await lease.stop();
+      await orch.stop();
     }
   });
 
