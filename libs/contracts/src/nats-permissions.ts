@@ -55,7 +55,6 @@ function rule(allow: string[], deny: string[] = []): NatsSubjectRule {
 export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermission> {
   const { streams, subjects, consumers, buckets } = names;
   const durablesOf: Record<string, string[]> = {
-    [streams.events]: [],
     [streams.commands]: [consumers.generateWorkers, consumers.judgeWorkers, consumers.toolRunners, consumers.workspaceTasks, consumers.timers],
     [streams.results]: [consumers.orchestratorResults],
     [streams.deadLetters]: [consumers.deadLetters],
@@ -131,7 +130,6 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
           subjects.orchestrator, // REST commands, request/reply
           ...transcriptRead,
         ],
-        durableDeny(streams.events),
       ),
       subscribe: rule([...inbox('gateway'), subjects.credentials, subjects.allLive]),
       allow_responses: true, // answers credentials requests
@@ -170,7 +168,7 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
           // a stalled worker's command is removed once it is re-dispatched under a new token (§5)
           `${API}.STREAM.MSG.DELETE.${streams.commands}`,
         ],
-        [...durableDeny(streams.events), ...durableDeny(streams.commands, [consumers.timers])],
+        durableDeny(streams.commands, [consumers.timers]),
       ),
       subscribe: rule([...inbox('orchestrator'), subjects.orchestrator, subjects.directResult, subjects.liveWorker('*')]),
       allow_responses: true, // answers the gateway's commands and the workers' direct results
@@ -183,7 +181,6 @@ export function natsPermissions(names: NatsNames): Record<NatsUser, NatsPermissi
           ...pull(streams.deadLetters, consumers.deadLetters),
           subjects.aggregateEvents('alert', '*'), // AlertRaised by its detectors (ADR 016)
         ],
-        durableDeny(streams.events),
       ),
       subscribe: rule(inbox('projector')),
     },

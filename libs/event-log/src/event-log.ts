@@ -420,6 +420,11 @@ export class EventLog {
     return this.readSubject(filter, afterSequence, limit, options.poison);
   }
 
+  /** The stream sequence of the log's last message (0 when nothing was ever written). */
+  async lastMessageSequence(): Promise<number> {
+    return (await this.jsm.streams.info(this.names.streams.events)).state.last_seq;
+  }
+
   /** The position of the log's last event (0 when empty). */
   async lastSequence(): Promise<number> {
     const info = await this.jsm.streams.info(this.names.streams.events);

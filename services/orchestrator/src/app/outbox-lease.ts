@@ -77,7 +77,7 @@ export class OutboxLease implements OutboxRepairs {
       if (!isNotFound(err)) throw err;
       throw new Error(`the ${outbox} stream does not exist: run set-up (scripts/setup.mjs, the compose \`setup\` service) after upgrading (ADR 025)`);
     });
-    this.outbox.advance(await this.logEnd()); // this process's commits will all land after it
+    this.outbox.advance(await this.log.lastMessageSequence()); // this process's commits will all land after it
     await this.renew();
     this.timer = setInterval(() => void this.tick(), this.options.beatMs);
     this.timer.unref();
@@ -103,7 +103,7 @@ export class OutboxLease implements OutboxRepairs {
     await last.catch((err: unknown) => this.logger.warn({ err }, 'outbox: the lease could not be removed or renewed at shutdown; a live process will sweep it'));
   }
 
-  /** The lease's key and watermark (metrics, tests). */
+  /** The lease's key and watermark (tests; the key also in the boot log). */
   current(): { key: string; watermark: number } {
     return { key: this.key, watermark: this.outbox.watermark() };
   }
@@ -124,7 +124,7 @@ export class OutboxLease implements OutboxRepairs {
   /** An append of unknown outcome: look for its commit in the run's log from `from` on, until that is done. */
   uncertain(runId: string, from: number): Promise<boolean> {
     const subject = this.log.names.subjects.aggregateEvents('run', runId);
-    return this.retry(`look for the commit of run ${runId} whose append failed`, async () => this.log.scan(subject, from, await this.logEnd(), async (m) => void (await this.repairMessage(m))));
+    return this.retry(`look for the commit of run ${runId} whose append failed`, async () => this.log.scan(subject, from, await this.log.lastMessageSequence(), async (m) => void (await this.repairMessage(m))));
   }
 
   /* ------------------------------------------------------------------ beats and sweeps */
@@ -150,7 +150,7 @@ export class OutboxLease implements OutboxRepairs {
     if (this.outbox.idle()) {
       // nothing under way: the log's end can be the watermark (a sweep of this lease reads less)
       const mark = this.outbox.mark();
-      this.outbox.advance(await this.logEnd(), mark);
+      this.outbox.advance(await this.log.lastMessageSequence(), mark);
     }
     const lease: Lease = { key: this.key, watermark: this.outbox.watermark(), beat: ++this.beats };
     let seq = await this.leases.write(lease, this.leaseSeq);
@@ -187,7 +187,7 @@ export class OutboxLease implements OutboxRepairs {
     const taken: Lease = { ...dead, sweptBy: this.key };
     let at = await this.leases.write(taken, seq);
     if (at === null) return; // another process was first, or the owner renewed after all
-    const until = await this.logEnd();
+    const until = await this.log.lastMessageSequence();
     this.logger.warn({ lease: dead.key, from: dead.watermark, until }, 'outbox: a process stopped renewing its lease; publishing what its commits still call for');
     let repaired = 0;
     let renewedAt = this.now();
@@ -261,9 +261,6 @@ export class OutboxLease implements OutboxRepairs {
     return false;
   }
 
-  private async logEnd(): Promise<number> {
-    return (await this.log.jsm.streams.info(this.log.names.streams.events)).state.last_seq;
-  }
 }
 
 const deadMessage = (log: EventLog, m: StoredMsg, attempts: number): DeadMessage => ({ stream: log.names.streams.events, subject: m.subject, seq: m.seq, deliveries: attempts, data: m.data, headers: m.header });
