@@ -34,7 +34,7 @@ const LEASE = { leaseMs: 600, beatMs: 100 };
  * repository, restartable. `stop` is a clean shutdown; `crash` stops everything where it stands
  * (the lease is left unrenewed, held deadlines are never published).
  */
-async function startOrchestrator(env: TestEnv, cancelled: { runId: string; commandIds?: string[] }[] = [], options: { diesBeforePublishing?: boolean; holdMs?: number; beatMs?: number; appendVia?: EventLog; publishVia?: EventLog } = {}) {
+async function startOrchestrator(env: TestEnv, cancelled: { runId: string; commandIds?: string[] }[] = [], options: { diesBeforePublishing?: boolean; holdMs?: number; beatMs?: number; appendVia?: EventLog; publishVia?: EventLog; repairAttempts?: number } = {}) {
   const validator = new SchemaValidator();
   // appendVia / publishVia: a log that fails on purpose for the run appends / the outbox's publications
   const outbox = new Outbox(options.publishVia ?? env.log, logger, options.holdMs);
@@ -47,7 +47,7 @@ async function startOrchestrator(env: TestEnv, cancelled: { runId: string; comma
   });
   const handlers = new Map<string, RunEventHandler>();
   // its lease is renewed at boot only when it is about to die: the last renewal before the crash
-  const lease = await new OutboxLease(env.log, runs, outbox, logger, { key: `test-${randomUUID().slice(0, 8)}`, ...LEASE, ...(options.beatMs ? { beatMs: options.beatMs } : {}), ...(options.diesBeforePublishing ? { beatMs: 600_000 } : {}) }, handlers).start();
+  const lease = await new OutboxLease(env.log, runs, outbox, logger, { key: `test-${randomUUID().slice(0, 8)}`, ...LEASE, ...(options.beatMs ? { beatMs: options.beatMs } : {}), ...(options.repairAttempts ? { repairAttempts: options.repairAttempts } : {}), ...(options.diesBeforePublishing ? { beatMs: 600_000 } : {}) }, handlers).start();
   const deps: CommandDeps = {
     runs, templates: new TemplateStore(env.log), validator, now: () => new Date(), onInternalError: (e) => { throw e; },
     cancelWork: (runId, commandIds) => cancelled.push({ runId, ...(commandIds ? { commandIds } : {}) }),
@@ -74,6 +74,25 @@ async function startOrchestrator(env: TestEnv, cancelled: { runId: string; comma
       await stopLoops();
     },
   };
+}
+
+/** A process that appends a run's start and dies before publishing anything: its lease stays as it was at boot. */
+async function runStartedByADeadProcess(env: TestEnv, name: string) {
+  const dying = await startOrchestrator(env, [], { diesBeforePublishing: true });
+  const created = ok(await handleOrchestratorRequest(dying.deps, request({ type: 'CreateTemplate', template: { ...template, name } })));
+  const started = ok(await handleOrchestratorRequest(dying.deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: name } })));
+  await dying.crash();
+  return { dying, started };
+}
+
+/** The repair path's dead letter of the log message at `streamSequence`, once written. */
+function dispatcherDeadLetter(env: TestEnv, streamSequence: number) {
+  const { streams, subjects, consumers } = env.log.names;
+  return eventually(async () => {
+    const m = await env.log.jsm.streams.getMessage(streams.deadLetters, { last_by_subj: subjects.deadLetter(consumers.dispatcher) }).catch(() => null);
+    const r = m?.json<{ streamSequence: number; reason: string; deliveries: number; error: string; runId: string }>();
+    return r?.streamSequence === streamSequence && r;
+  }, `the dead letter of message ${streamSequence}`, 10_000);
 }
 
 /** `log` with one method replaced: a log that fails on purpose */
@@ -224,22 +243,13 @@ describe('orchestrator against JetStream', () => {
   });
 
   it('a sweep that meets a commit it cannot decode fails that run and dead-letters the commit under `dispatcher`', async () => {
-    const { streams, subjects, consumers } = env.log.names;
-    const dying = await startOrchestrator(env, [], { diesBeforePublishing: true });
-    const created = ok(await handleOrchestratorRequest(dying.deps, request({ type: 'CreateTemplate', template: { ...template, name: 'poison-sweep' } })));
-    const started = ok(await handleOrchestratorRequest(dying.deps, request({ type: 'StartRun', templateId: created.id, inputs: { idea: 'poison' } })));
-    const junk = await env.log.publish(subjects.aggregateEvents('run', started.id), { type: 'PhaseExploded', data: {} }, `junk-${started.id}`);
-    await dying.crash();
+    const { started } = await runStartedByADeadProcess(env, 'poison-sweep');
+    const junk = await env.log.publish(env.log.names.subjects.aggregateEvents('run', started.id), { type: 'PhaseExploded', data: {} }, `junk-${started.id}`);
     const orch = await startOrchestrator(env);
     try {
       const failed = await eventually(async () => (await env.log.read('run', started.id, 0, { poison: [] })).find((e) => e.type === 'RunFailed'), 'the run to fail', 10_000);
       expect(failed.type === 'RunFailed' && failed.data.reason).toMatchObject({ code: 'internal_error', message: expect.stringContaining(`event ${positionOf(junk.seq)} of this run cannot be read`) });
-      const record = await eventually(async () => {
-        const m = await env.log.jsm.streams.getMessage(streams.deadLetters, { last_by_subj: subjects.deadLetter(consumers.dispatcher) }).catch(() => null);
-        const r = m?.json<{ streamSequence: number; reason: string; runId: string }>();
-        return r?.streamSequence === junk.seq && r;
-      }, 'the dead letter of the junk');
-      expect(record).toMatchObject({ reason: 'undecodable', runId: started.id });
+      expect(await dispatcherDeadLetter(env, junk.seq)).toMatchObject({ reason: 'undecodable', runId: started.id });
     } finally {
       await orch.stop();
     }
@@ -307,6 +317,28 @@ describe('orchestrator against JetStream', () => {
       }, 'RunCompleted after the uncertain append was looked up', 15_000);
       const requested = events.filter((e) => e.type === 'CandidateRequested').map((e) => (e.data as { attemptToken: string }).attemptToken);
       for (const token of requested) expect(seen.filter((c) => c === token)).toHaveLength(1);
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+      await orch.stop();
+    }
+  });
+
+  it('a sweep dead-letters a commit whose repair keeps failing (under `dispatcher`), still repairs the others, and ends', async () => {
+    const { dying, started } = await runStartedByADeadProcess(env, 'unrepairable');
+    // a valid commit whose re-dispatch names a candidate the run never requested: its command cannot be built
+    const [bad] = await env.log.append('run', started.id, [{ type: 'CandidateRedispatched', data: { phaseId: 'a', attempt: 1, candidateId: 'nobody', attemptToken: 'tok-nobody', reason: 'stalled' } }], 'any', {
+      occurredAt: new Date().toISOString(), correlationId: started.id, causationId: null, actor: { kind: 'system', id: 'test' },
+    });
+    const seen: string[] = [];
+    const workers = await startFakeWorkers(env, seen);
+    const orch = await startOrchestrator(env, [], { repairAttempts: 2 });
+    try {
+      expect(await dispatcherDeadLetter(env, messageSequenceOf(bad!.sequence))).toMatchObject({ reason: 'max_deliver', deliveries: 2, runId: started.id, error: expect.stringContaining('no request found for candidate nobody') });
+      // the commit before it was repaired: the run's requested work went out
+      const requested = (await env.log.read('run', started.id)).filter((e) => e.type === 'CandidateRequested').map((e) => (e.data as { attemptToken: string }).attemptToken);
+      await eventually(async () => requested.every((t) => seen.includes(t)), 'the earlier commit repaired');
+      const deadKey = dying.lease.current().key;
+      await eventually(async () => !(await new OutboxLeases(env.log).list()).some((l) => l.lease.key === deadKey), 'the swept lease removed');
     } finally {
       await Promise.all(workers.map((w) => w.stop()));
       await orch.stop();

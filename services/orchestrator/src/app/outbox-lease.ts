@@ -8,7 +8,7 @@ import type { Outbox, OutboxRepairs } from './outbox';
 import type { RunEventHandler } from './redrive';
 
 /** tries per commit in a sweep before it is dead-lettered (backoff 0.25 s, doubling) */
-const REPAIR_ATTEMPTS = 6;
+export const REPAIR_ATTEMPTS = 6;
 
 export interface OutboxLeaseOptions {
   /** this process's lease key (INSTANCE_ID plus something unique: replicas must not share one) */
@@ -20,6 +20,8 @@ export interface OutboxLeaseOptions {
   now?: () => number;
   /** sweeps and repaired messages are counted here (conclave_outbox_*) */
   metrics?: ServiceMetrics;
+  /** tries per commit before it is dead-lettered (default REPAIR_ATTEMPTS) */
+  repairAttempts?: number;
 }
 
 /**
@@ -220,19 +222,14 @@ export class OutboxLease implements OutboxRepairs {
       await publishDeadLetter(this.log, this.log.names.consumers.dispatcher, this.options.key, deadMessage(this.log, m, 1), 'undecodable', `undecodable event: ${(err as Error).message}`);
       return 0;
     }
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.repairEvents(events, target.id, m.seq);
-      } catch (err) {
-        if (attempt < REPAIR_ATTEMPTS) {
-          await sleep(250 * 2 ** (attempt - 1));
-          continue;
-        }
-        this.logger.error({ err, runId: target.id, seq: m.seq, deadLetter: true }, 'outbox: what a commit calls for could not be published; dead-lettered');
-        await publishDeadLetter(this.log, this.log.names.consumers.dispatcher, this.options.key, deadMessage(this.log, m, attempt), 'max_deliver', `gave up after ${attempt} attempts; last error: ${(err as Error).message}`);
-        return 0;
-      }
-    }
+    const tries = this.options.repairAttempts ?? REPAIR_ATTEMPTS;
+    const outcome = await this.withRetries(`publish what the commit ${m.seq} of run ${target.id} calls for`, () => this.repairEvents(events, target.id, m.seq), tries);
+    if (outcome.ok) return outcome.value;
+    if (outcome.attempts < tries) throw outcome.err; // this process is stopping: a live one takes the rest over
+    this.logger.error({ err: outcome.err, runId: target.id, seq: m.seq, deadLetter: true }, 'outbox: what a commit calls for could not be published; dead-lettered');
+    const error = `gave up after ${outcome.attempts} attempts; last error: ${(outcome.err as Error)?.message ?? String(outcome.err)}`;
+    await publishDeadLetter(this.log, this.log.names.consumers.dispatcher, this.options.key, deadMessage(this.log, m, outcome.attempts), 'max_deliver', error);
+    return 0;
   }
 
   /** Serialised with the run's decisions: publish what `events` call for and is still outstanding. */
@@ -245,22 +242,30 @@ export class OutboxLease implements OutboxRepairs {
   }
 
   /**
-   * Retries `work` with a capped backoff until it succeeds (true) or this process stops (false: the
-   * outbox then keeps the watermark below the commit, and a live process sweeps it).
+   * Retries `work` until it succeeds (true) or this process stops (false: the outbox then keeps the
+   * watermark below the commit, and a live process sweeps it).
    */
   private async retry(what: string, work: () => Promise<unknown>): Promise<boolean> {
-    for (let attempt = 0; !this.stopped; attempt += 1) {
-      try {
-        await work();
-        return true;
-      } catch (err) {
-        this.logger.warn({ err, attempt }, `outbox: ${what} failed; trying again`);
-        await sleep(Math.min(5_000, 250 * 2 ** attempt));
-      }
-    }
-    return false;
+    return (await this.withRetries(what, work)).ok;
   }
 
+  /** `work` tried up to `max` times (while this process runs), 0.25 s apart and doubling, at most 5 s. */
+  private async withRetries<T>(what: string, work: () => Promise<T>, max = Number.POSITIVE_INFINITY): Promise<{ ok: true; value: T } | { ok: false; err: unknown; attempts: number }> {
+    let err: unknown = new Error('this process is stopping');
+    let attempts = 0;
+    while (attempts < max && !(attempts > 0 && this.stopped)) {
+      try {
+        return { ok: true, value: await work() };
+      } catch (e) {
+        err = e;
+        attempts += 1;
+        if (attempts >= max) break;
+        this.logger.warn({ err, attempt: attempts }, `outbox: ${what} failed; trying again`);
+        await sleep(Math.min(5_000, 250 * 2 ** (attempts - 1)));
+      }
+    }
+    return { ok: false, err, attempts };
+  }
 }
 
 const deadMessage = (log: EventLog, m: StoredMsg, attempts: number): DeadMessage => ({ stream: log.names.streams.events, subject: m.subject, seq: m.seq, deliveries: attempts, data: m.data, headers: m.header });
