@@ -35,6 +35,7 @@ import {
   type Recorded,
 } from '@conclave/contracts';
 import { ConcurrencyError, LogUnavailableError } from './errors';
+import type { OutboxLease } from './outbox-leases';
 import './nats-request-patch'; // before the first request: no Error per settled request (issue 12)
 import './nats-flush-patch'; // one socket write per event-loop turn, not per callback (issue 12)
 import { streamReplicas } from './nats-server-config';
@@ -97,20 +98,6 @@ export function describeUndecodable(m: LogMessage, err: unknown, prefix: string)
  * A message of the events stream as both a pulled message (JsMsg) and a direct get (StoredMsg)
  * present it: what decoding needs.
  */
-/**
- * An orchestrator process's outbox lease (ADR 025), the last message of `outbox.<key>`: every run
- * commit that process appended below stream sequence `watermark` has had its commands and due times
- * published. A lease nobody renews is swept by a live orchestrator from its watermark on.
- */
-export interface OutboxLease {
-  key: string;
-  watermark: number;
-  /** renewals so far (0: written by set-up for the retired dispatcher durable) */
-  beat: number;
-  /** set when a live process took the lease over to sweep it */
-  sweptBy?: string;
-}
-
 export interface LogMessage {
   seq: number;
   subject: string;

@@ -1,7 +1,21 @@
 import { JetStreamApiError, type StoredMsg } from '@nats-io/jetstream';
-import { isNotFound, WRONG_LAST_SEQUENCE, type EventLog, type OutboxLease } from './event-log';
+import { isNotFound, WRONG_LAST_SEQUENCE, type EventLog } from './event-log';
 
 const encoder = new TextEncoder();
+
+/**
+ * An orchestrator process's outbox lease (ADR 025), the last message of `outbox.<key>`: every run
+ * commit that process appended below stream sequence `watermark` has had its commands and due times
+ * published. A lease nobody renews is swept by a live orchestrator from its watermark on.
+ */
+export interface OutboxLease {
+  key: string;
+  watermark: number;
+  /** renewals so far (0: written by set-up for the retired dispatcher durable) */
+  beat: number;
+  /** set when a live process took the lease over to sweep it */
+  sweptBy?: string;
+}
 
 /** A lease as the OUTBOX stream holds it: the lease and its message's stream sequence (for a compare-and-set). */
 export interface StoredLease {

@@ -38,8 +38,7 @@ class OrchestratorLoops implements OnApplicationBootstrap, BeforeApplicationShut
   async onApplicationBootstrap() {
     // the repair path (ADR 025): a key of its own per process, even for replicas sharing an INSTANCE_ID
     const key = `${this.config.INSTANCE_ID}-${randomUUID().slice(0, 8)}`.replace(/[^A-Za-z0-9_-]/g, '_');
-    const leaseMs = this.config.ORCHESTRATOR_LEASE_MS;
-    this.lease = await new OutboxLease(this.log, this.runs, this.outbox, this.logger, { key, leaseMs, beatMs: Math.max(100, Math.round(leaseMs / 5)), metrics }, this.handlers).start();
+    this.lease = await new OutboxLease(this.log, this.runs, this.outbox, this.logger, { key, leaseMs: this.config.ORCHESTRATOR_LEASE_MS, metrics }, this.handlers).start();
     this.running = [
       await startResultsConsumer(this.log, this.runs, this.logger, this.config.ORCHESTRATOR_CONCURRENCY, () => new Date(), this.studies),
       // workers' results in one hop (request/reply); the results consumer above stays the durable path

@@ -15,8 +15,8 @@ export interface OutboxLeaseOptions {
   key: string;
   /** a lease not renewed for this long is taken for dead and swept */
   leaseMs: number;
-  /** how often the lease is renewed and the others' are checked */
-  beatMs: number;
+  /** how often the lease is renewed and the others' are checked (default: five times per lease) */
+  beatMs?: number;
   now?: () => number;
   /** sweeps and repaired messages are counted here (conclave_outbox_*) */
   metrics?: ServiceMetrics;
@@ -40,6 +40,7 @@ export interface OutboxLeaseOptions {
 export class OutboxLease implements OutboxRepairs {
   private readonly leases: OutboxLeases;
   private readonly now: () => number;
+  private readonly beatMs: number;
   private key: string;
   private generation = 0;
   /** stream sequence of this process's lease message (0: none yet) */
@@ -63,6 +64,7 @@ export class OutboxLease implements OutboxRepairs {
   ) {
     this.leases = new OutboxLeases(log);
     this.now = options.now ?? Date.now;
+    this.beatMs = options.beatMs ?? Math.max(100, Math.round(options.leaseMs / 5));
     this.key = options.key;
     outbox.attach(this);
     // redrive of a commit the repair dead-lettered: repair it again
@@ -81,7 +83,7 @@ export class OutboxLease implements OutboxRepairs {
     });
     this.outbox.advance(await this.log.lastMessageSequence()); // this process's commits will all land after it
     await this.renew();
-    this.timer = setInterval(() => void this.tick(), this.options.beatMs);
+    this.timer = setInterval(() => void this.tick(), this.beatMs);
     this.timer.unref();
     return this;
   }
@@ -196,7 +198,7 @@ export class OutboxLease implements OutboxRepairs {
     await this.log.scan(this.log.names.subjects.aggregateEvents('run', '*'), dead.watermark, until, async (m) => {
       if (this.stopped) throw new Error('this process is stopping');
       repaired += await this.repairMessage(m);
-      if (this.now() - renewedAt < this.options.beatMs) return;
+      if (this.now() - renewedAt < this.beatMs) return;
       // keep the lease taken while the sweep runs, and move its watermark: a sweeper that dies leaves only the rest
       const moved: number | null = await this.leases.write({ ...taken, watermark: m.seq + 1 }, at!);
       if (moved === null) throw new Error(`outbox lease ${dead.key} was taken over during its sweep`);
