@@ -1,9 +1,12 @@
+import type { Submittable } from 'pg';
+import { from as copyFromStdin } from 'pg-copy-streams';
 import type { EntityManager } from 'typeorm';
 
 /** The part of node-postgres' client a named query needs. */
 interface NamedQueryClient {
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: Record<string, unknown>[] }>;
   query(text: string): Promise<SimpleResult | SimpleResult[]>;
+  query<T extends Submittable>(submittable: T): T;
 }
 
 /** One statement's result of a simple query. */
@@ -56,6 +59,20 @@ export async function preparedQuery<T = Record<string, unknown>>(m: EntityManage
 export async function simpleQuery(m: EntityManager, sql: string): Promise<SimpleResult[]> {
   const result = await (await clientOf(m)).query(sql);
   return Array.isArray(result) ? result : [result];
+}
+
+/**
+ * `COPY … FROM STDIN` of `data` (the whole body, e.g. binaryCopyRows') on the manager's
+ * connection, through pg-copy-streams; settles when Postgres has taken every row, or with its
+ * error (a refused row fails the COPY as a failed INSERT would, with the same SQLSTATE).
+ */
+export async function copyIn(m: EntityManager, sql: string, data: Buffer): Promise<void> {
+  const stream = (await clientOf(m)).query(copyFromStdin(sql));
+  await new Promise<void>((resolve, reject) => {
+    stream.once('error', reject);
+    stream.once('finish', resolve);
+    stream.end(data);
+  });
 }
 
 /** The node-postgres client under the manager's query runner (a transaction's). */

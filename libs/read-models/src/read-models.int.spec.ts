@@ -202,8 +202,8 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
       expect(sent[1]).toBe(`${PROJECTION_TRANSACTION_SETTINGS}; UPDATE projection_checkpoints SET sequence = sequence WHERE name = 'main' RETURNING sequence; SAVEPOINT project_batch`);
       const rest = sent.slice(2);
       expect(rest.filter((text) => /SAVEPOINT|^SET /.test(text))).toEqual([]);
-      // the loads, the writes (one statement per table), the checkpoint's move, the commit
-      expect(rest.map((text) => text.trim().split(/\s+/)[0])).toEqual(['SELECT', 'SELECT', 'SELECT', 'SELECT', 'SELECT', 'INSERT', 'INSERT', 'INSERT', 'INSERT', 'INSERT', 'INSERT', 'UPDATE', 'UPDATE', 'COMMIT']);
+      // the loads, the writes (an upsert per changed table, a binary COPY per insert-only one), the checkpoint's move, the commit
+      expect(rest.map((text) => text.trim().split(/\s+/)[0])).toEqual(['SELECT', 'SELECT', 'SELECT', 'SELECT', 'SELECT', 'INSERT', 'INSERT', 'INSERT', 'COPY', 'COPY', 'COPY', 'UPDATE', 'UPDATE', 'COMMIT']);
       expect(rest.at(-2)).toMatch(/^UPDATE projection_checkpoints SET sequence/);
       expect(await queries.getRun(RUN)).toEqual(expected);
     });
@@ -320,6 +320,22 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
       // the events before it are fine on their own
       expect(await fold(recorded.slice(0, bad))).toBe(recorded[bad - 1]!.sequence);
       expect(await queries.runExists('huge')).toBe(true);
+    });
+
+    it('pins a row the binary COPY is refused on the event that made it', async () => {
+      const cp = await queries.appliedSequence();
+      const more = new Recorder(cp + 1);
+      const events = completedRunEvents('unpaired', TPL);
+      const bad = events.findIndex((e) => e.type === 'RunCompleted');
+      const recorded = more.record('run', 'unpaired', events);
+      // only its timeline row holds its data: here an unpaired surrogate, which Postgres' JSON input refuses
+      recorded[bad] = { ...recorded[bad]!, data: { note: 'x\ud800y' } } as unknown as (typeof recorded)[number];
+      const error = await fold(recorded).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'PoisonEventError', sequence: recorded[bad]!.sequence, eventType: 'RunCompleted' });
+      expect(await queries.appliedSequence()).toBe(cp);
+      expect(await queries.runExists('unpaired')).toBe(false);
+      expect(await fold(recorded.slice(0, bad))).toBe(recorded[bad - 1]!.sequence);
+      expect((await queries.timeline('unpaired')).length).toBe(bad);
     });
 
     it('refuses to run outside a transaction', async () => {
