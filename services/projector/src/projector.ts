@@ -226,18 +226,14 @@ export class Projector {
       this.options.logger.info({ checkpoint, lastLogSequence: last, lag: Math.max(0, messageSequenceOf(last) - messageSequenceOf(checkpoint)) }, 'projector following the log');
       // group commit: the next batch gathers while this one's transaction runs (notBefore)
       let applying: Promise<void> | undefined;
-      const decoded = decodedBatches(
-        log.names.prefix,
-        checkpoint,
-        batches(messages, {
-          max: this.batchSize,
-          lingerMs: this.lingerMs,
-          trickleMs: this.trickleMs,
-          flushAfter: (m: JsMsg) => m.info.pending === 0,
-          notBefore: () => applying,
-          minIntervalMs: this.minIntervalMs,
-        }),
-      );
+      const decoded = batches(decodedMessages(log.names.prefix, checkpoint, messages), {
+        max: this.batchSize,
+        lingerMs: this.lingerMs,
+        trickleMs: this.trickleMs,
+        flushAfter: (m) => m.pending === 0,
+        notBefore: () => applying,
+        minIntervalMs: this.minIntervalMs,
+      });
       // pipelined: the next batch is gathered while this one's transaction runs, and handed over
       // when it ends (nothing of it is applied before this one commits; on a failure it is read again)
       const ahead = () => {
@@ -253,7 +249,7 @@ export class Projector {
         applying = new Promise<void>((resolve) => (applied = resolve));
         next = ahead();
         try {
-          const { events, poison } = result.value;
+          const { events, poison } = joinDecoded(result.value);
           if (events.length > 0) {
             await this.commitUpTo(events);
             onCommit();
@@ -370,27 +366,50 @@ function closeMessages(messages: ConsumerMessages | null): void {
   messages?.close().catch(() => undefined);
 }
 
-async function* decodedBatches(prefix: string, after: number, source: AsyncIterable<JsMsg[]>): AsyncGenerator<ReturnType<typeof decodeBatch>, void, undefined> {
-  for await (const batch of source) yield decodeBatch(batch, prefix, after);
+/** A message of the log as the projection takes it: its events, or why it does not decode. */
+export interface DecodedMessage {
+  /** messages the server still had for the consumer when it delivered this one */
+  pending: number;
+  events: Recorded[];
+  poison: PoisonEventError | null;
 }
 
 /**
- * Decode messages (commits, ADR 014) in order up to the first that does not decode: the events
- * before it are folded, then the projection halts at it (nothing after it may be applied out of
- * order). Events at or before `after` (the checkpoint) are already applied and skipped.
+ * Decode each message as it is delivered, so that parsing it overlaps the previous batch's
+ * transaction instead of following it (the batch is handed over when that transaction ends).
  */
-export function decodeBatch(messages: readonly JsMsg[], prefix = '', after = 0): { events: Recorded[]; poison: PoisonEventError | null } {
+async function* decodedMessages(prefix: string, after: number, source: AsyncIterable<JsMsg>): AsyncGenerator<DecodedMessage, void, undefined> {
+  for await (const m of source) yield decodeMessage(m, prefix, after);
+}
+
+/** One message (a commit, ADR 014): its events after `after` (the checkpoint), or its poison. */
+export function decodeMessage(m: JsMsg, prefix = '', after = 0): DecodedMessage {
+  const pending = m.info.pending;
+  try {
+    return { pending, events: EventLog.decodeAll(m).filter((event) => event.sequence > after), poison: null };
+  } catch (err) {
+    const what = describeUndecodable(m, err, prefix);
+    if (what.sequence <= after) return { pending, events: [], poison: null };
+    const poison = new PoisonEventError(what.sequence, what.type, what.reason, { cause: err });
+    poison.streamId = what.streamId;
+    return { pending, events: [], poison };
+  }
+}
+
+/**
+ * Join decoded messages in order up to the first that does not decode: the events before it are
+ * folded, then the projection halts at it (nothing after it may be applied out of order).
+ */
+export function joinDecoded(messages: readonly DecodedMessage[]): { events: Recorded[]; poison: PoisonEventError | null } {
   const events: Recorded[] = [];
   for (const m of messages) {
-    try {
-      for (const event of EventLog.decodeAll(m)) if (event.sequence > after) events.push(event);
-    } catch (err) {
-      const what = describeUndecodable(m, err, prefix);
-      if (what.sequence <= after) continue;
-      const poison = new PoisonEventError(what.sequence, what.type, what.reason, { cause: err });
-      poison.streamId = what.streamId;
-      return { events, poison };
-    }
+    if (m.poison) return { events, poison: m.poison };
+    for (const event of m.events) events.push(event);
   }
   return { events, poison: null };
+}
+
+/** Decode messages (commits, ADR 014) and join them (decodeMessage, joinDecoded). Events at or before `after` are skipped. */
+export function decodeBatch(messages: readonly JsMsg[], prefix = '', after = 0): { events: Recorded[]; poison: PoisonEventError | null } {
+  return joinDecoded(messages.map((m) => decodeMessage(m, prefix, after)));
 }

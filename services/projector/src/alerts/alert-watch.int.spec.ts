@@ -131,6 +131,24 @@ describe('projector: AlertWatch over the read models', () => {
     expect((await raised()).filter((a) => a.kind === 'cost_spike')).toEqual([expect.objectContaining({ alertId: `cost-spike-${spike}`, runId: spike })]);
   });
 
+  it('given a batch of many completed runs (a log caught up on), then each is compared with the runs before it, in one read', async () => {
+    const batch: Recorded[] = [];
+    const runs = [0.5, 0.1, 0.12, 0.08, 0.9, 0, 0.1].map((cost, i) => ({ runId: `batch-${i}-${randomUUID()}`, cost, i }));
+    for (const { runId, cost, i } of runs) {
+      await append(runId, started(runId, 'tpl-batch'), minutesAgo(40 - 2 * i));
+      batch.push(...(await append(runId, completed(runId, cost), minutesAgo(39 - 2 * i))));
+    }
+    const reads = jest.spyOn(ds, 'query');
+    try {
+      // the 0.9 run is a spike against the four before it; the first (0.5) had none before it, the free run and the last one are typical
+      expect(await watch.inspect(batch)).toBe(1);
+      expect(reads.mock.calls.filter(([sql]) => /FROM runs/.test(sql))).toHaveLength(1);
+    } finally {
+      reads.mockRestore();
+    }
+    expect((await raised()).filter((a) => a.kind === 'cost_spike' && a.runId.startsWith('batch-'))).toEqual([expect.objectContaining({ alertId: `cost-spike-${runs[4]!.runId}` })]);
+  });
+
   it('given a running run silent for longer than the threshold, when swept, then run_stalled; a paused run or a recent one is not stalled', async () => {
     const silent = `silent-${randomUUID()}`;
     await append(silent, started(silent, 'tpl-stall'), minutesAgo(6));

@@ -145,21 +145,26 @@ export class AlertWatch {
         alerts.push(...detectCredentialFailures(refused, new Map(configs.map((c) => [c.name, Number(c.sequence)]))));
       }
     }
-    const completed = events.flatMap((e) => (e.type === 'RunCompleted' ? [{ e, runId: splitStreamId(e.streamId).id }] : []));
-    // the batch's completed runs in one read (a batch under load holds several)
-    const completedRuns: { id: string; template_id: string; cost_usd: number }[] =
-      completed.length === 0 ? [] : await this.options.dataSource.query('SELECT id, template_id, cost_usd FROM runs WHERE id = ANY($1::text[])', [completed.map((c) => c.runId)]);
-    const runsById = new Map(completedRuns.map((r) => [r.id, r]));
-    for (const { e, runId } of completed) {
-      const run = runsById.get(runId);
-      // a free run cannot cost k× anything: no need to read the template's history
-      if (!run || !(Number(run.cost_usd) > 0)) continue;
-      // the template's latest completed runs before this one (a bounded sample: the median of the recent past)
-      const earlier: { cost_usd: number }[] = await this.options.dataSource.query(
-        `SELECT cost_usd FROM runs WHERE template_id = $1 AND status = 'completed' AND id <> $2 AND completed_at <= $3 ORDER BY completed_at DESC LIMIT 100`,
-        [run.template_id, runId, new Date(e.occurredAt)],
-      );
-      const spike = detectCostSpike({ runId, templateId: run.template_id, costUsd: Number(run.cost_usd) }, earlier.map((r) => Number(r.cost_usd)), thresholds);
+    const completed = events.flatMap((e) => (e.type === 'RunCompleted' ? [{ runId: splitStreamId(e.streamId).id, at: e.occurredAt }] : []));
+    // the batch's completed runs that cost something (a free run cannot cost k× anything), each with
+    // the costs of its template's latest completed runs before it (a bounded sample: the median of
+    // the recent past), in one read: a batch under load, or a log being caught up on, holds many
+    const costs: { id: string; template_id: string; cost_usd: number; earlier: number[] | null }[] =
+      completed.length === 0
+        ? []
+        : await this.options.dataSource.query(
+            `SELECT r.id, r.template_id, r.cost_usd, e.earlier
+               FROM unnest($1::text[], $2::timestamptz[]) AS c(id, at)
+               JOIN runs r ON r.id = c.id
+               CROSS JOIN LATERAL (SELECT array_agg(p.cost_usd) AS earlier
+                                     FROM (SELECT cost_usd FROM runs
+                                            WHERE template_id = r.template_id AND status = 'completed' AND id <> r.id AND completed_at <= c.at
+                                            ORDER BY completed_at DESC LIMIT 100) p) e
+              WHERE r.cost_usd > 0`,
+            [completed.map((c) => c.runId), completed.map((c) => c.at)],
+          );
+    for (const run of costs) {
+      const spike = detectCostSpike({ runId: run.id, templateId: run.template_id, costUsd: Number(run.cost_usd) }, (run.earlier ?? []).map(Number), thresholds);
       if (spike) alerts.push(spike);
     }
     return this.raiseAll(alerts);
