@@ -146,7 +146,7 @@ describe('projector: AlertWatch over the read models', () => {
     } finally {
       reads.mockRestore();
     }
-    expect((await raised()).filter((a) => a.kind === 'cost_spike' && a.runId.startsWith('batch-'))).toEqual([expect.objectContaining({ alertId: `cost-spike-${runs[4]!.runId}` })]);
+    expect((await raised()).filter((a) => a.kind === 'cost_spike' && a.runId?.startsWith('batch-'))).toEqual([expect.objectContaining({ alertId: `cost-spike-${runs[4]!.runId}` })]);
   });
 
   it('given a running run silent for longer than the threshold, when swept, then run_stalled; a paused run or a recent one is not stalled', async () => {
