@@ -19,6 +19,6 @@ export * from './providers';
 export * from './operational';
 export * from './dead-letters';
 export { jsonbSafe, toJsonb, type JsonValue } from './json';
-export type { DataSource, EntityManager } from 'typeorm';
+export type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 export * from './parked';
 export * from './studies';

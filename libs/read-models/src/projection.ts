@@ -87,10 +87,7 @@ export async function projectBatch(
   // database acknowledged is gone (an asynchronous commit lost in a Postgres crash): folding on
   // would skip its events, so the caller must start again from the stored checkpoint
   if (committed !== undefined && checkpoint < committed) throw new LostCommitError(checkpointName, committed, checkpoint);
-  const seen = new Set<number>();
-  const pending = [...events]
-    .sort((a, b) => a.sequence - b.sequence)
-    .filter((e) => e.sequence > checkpoint && !seen.has(e.sequence) && seen.add(e.sequence));
+  const pending = pendingAfter(events, checkpoint);
   if (pending.length === 0) return checkpoint;
 
   try {
@@ -110,6 +107,115 @@ export async function projectBatch(
   const applied = pending[pending.length - 1]!.sequence;
   await preparedQuery(manager, 'UPDATE projection_checkpoints SET sequence = $2, updated_at = now() WHERE name = $1', [checkpointName, applied]);
   return applied;
+}
+
+/**
+ * A batch folded and serialised before its transaction (pipelining, issue 12): the projector
+ * folds batch N+1 while batch N's statements run in Postgres, so that Node and Postgres work at
+ * the same time instead of in turn. commitFolded writes it; until then it is a guess that holds
+ * only if the checkpoint is still `after` when its transaction locks it.
+ */
+export class FoldedBatch {
+  constructor(
+    /** the checkpoint it was folded on: what the batch before leaves (or the committed one) */
+    readonly after: number,
+    /** its last event's sequence */
+    readonly last: number,
+    /** its fold, which the batch after builds on while this one's transaction runs */
+    readonly fold: BatchFold,
+    readonly statements: readonly PreparedStatement[],
+  ) {}
+}
+
+/** An event that is not folded in memory (it writes as it comes): its batch is folded in its transaction. */
+class NotFoldedInMemory extends Error {}
+
+/**
+ * Fold `events` ahead of their transaction, on top of `before` (the batch whose transaction runs
+ * meanwhile, or null when everything before is committed) and of the checkpoint `after`. Rows
+ * the batch before did not fold are read on `reader` (a connection of its own, outside any
+ * transaction: what it reads is committed, and the batch before does not change those rows).
+ * Every statement is serialised here, so that the batch after may change these rows in memory.
+ *
+ * Returns null when the batch must be folded in its transaction by projectBatch instead: it holds
+ * an event that writes as it comes (templates, providers, alerts raised or acknowledged,
+ * studies), or one the fold refuses (projectBatch pins and reports it).
+ */
+export async function foldAhead(reader: EntityManager, events: readonly Recorded[], after: number, before: FoldedBatch | null): Promise<FoldedBatch | null> {
+  const pending = pendingAfter(events, after);
+  if (pending.length === 0) return null;
+  const fold = new BatchFold(before?.fold ?? null);
+  const turn = new Turns();
+  try {
+    await fold.load(reader, pending);
+    for (const event of pending) {
+      await applyEvent(null, event, fold);
+      await turn.yieldSometimes();
+    }
+  } catch (err) {
+    if (err instanceof NotFoldedInMemory || err instanceof PoisonEventError) return null;
+    throw err;
+  } finally {
+    fold.forget();
+  }
+  const statements: PreparedStatement[] = [];
+  for (const statement of fold.statements(reader)) {
+    statements.push(statement.prepare());
+    await turn.yieldSometimes();
+  }
+  return new FoldedBatch(after, pending[pending.length - 1]!.sequence, fold, statements);
+}
+
+/**
+ * Gives the event loop a turn every few milliseconds of a long synchronous stretch: a batch
+ * folded ahead shares the thread with the transaction of the batch before, whose next statement
+ * goes out only when the answer to the last one has been read.
+ */
+class Turns {
+  private since = performance.now();
+
+  async yieldSometimes(): Promise<void> {
+    if (performance.now() - this.since < YIELD_EVERY_MS) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.since = performance.now();
+  }
+}
+
+const YIELD_EVERY_MS = 2;
+
+/**
+ * Write a batch folded ahead (foldAhead) in the caller's transaction, if the checkpoint is still
+ * the one it was folded on; returns the new checkpoint, or null (nothing written: the transaction
+ * is as the caller left it, and the batch must go through projectBatch). A write the database
+ * refuses also returns null after rolling back to the batch's savepoint: projectBatch then pins
+ * it on its event.
+ */
+export async function commitFolded(
+  manager: EntityManager,
+  batch: FoldedBatch,
+  checkpointName = MAIN_CHECKPOINT,
+  { committed, settings }: { committed?: number; settings?: string } = {},
+): Promise<number | null> {
+  if (!manager.queryRunner?.isTransactionActive) throw new Error('commitFolded must run inside a transaction (DataSource.transaction)');
+  const checkpoint = await lockCheckpoint(manager, checkpointName, settings);
+  if (committed !== undefined && checkpoint < committed) throw new LostCommitError(checkpointName, committed, checkpoint);
+  // another writer (a second projector) moved it: the fold read what is no longer there
+  if (checkpoint !== batch.after) return null;
+  try {
+    for (const statement of batch.statements) await statement.send(manager);
+  } catch (err) {
+    if (!isDeterministicDbError(err)) throw err;
+    await manager.query('ROLLBACK TO SAVEPOINT project_batch');
+    return null;
+  }
+  await preparedQuery(manager, 'UPDATE projection_checkpoints SET sequence = $2, updated_at = now() WHERE name = $1', [checkpointName, batch.last]);
+  return batch.last;
+}
+
+/** The events after `checkpoint`, in sequence order, each once. */
+function pendingAfter(events: readonly Recorded[], checkpoint: number): Recorded[] {
+  const seen = new Set<number>();
+  return [...events].sort((a, b) => a.sequence - b.sequence).filter((e) => e.sequence > checkpoint && !seen.has(e.sequence) && seen.add(e.sequence));
 }
 
 async function foldAndWrite(m: EntityManager, events: readonly Recorded[]): Promise<void> {
@@ -274,6 +380,18 @@ class BatchFold {
   /** candidate id → its tool calls (the latest generation's) */
   readonly toolCalls = new Map<string, Row[]>();
 
+  /**
+   * @param before the fold of the batch before, when this one is folded while that one's
+   *   transaction still runs (FoldedBatch): the rows it holds are taken from it, not read (the
+   *   database does not have them yet), and its keys count as present. Dropped once this batch
+   *   is folded (forget), so folds do not chain.
+   */
+  constructor(private before: BatchFold | null = null) {}
+
+  forget(): void {
+    this.before = null;
+  }
+
   async load(m: EntityManager, events: readonly Recorded[]): Promise<void> {
     const runIds = new Set<string>();
     const candidateIds = new Set<string>();
@@ -291,6 +409,23 @@ class BatchFold {
       if (e.type === 'BudgetAlert' || e.type === 'BudgetExceeded' || e.type === 'BudgetPolicyApplied') alertIds.add(budgetAlertId(e));
       if (e.type === 'VerdictRecorded') verdictRuns.add(id);
       if (e.type === 'CheckpointCreated') checkpointRuns.add(id);
+    }
+    // what the batch before folded is taken from its fold (its transaction may not have committed)
+    const before = this.before;
+    if (before) {
+      for (const id of runIds) {
+        const run = before.runs.get(id);
+        if (!run) continue;
+        this.runs.set(id, run);
+        this.phases.set(id, before.phases.get(id) ?? []);
+        runIds.delete(id);
+      }
+      for (const id of candidateIds) {
+        const candidate = before.candidates.get(id);
+        if (!candidate) continue;
+        this.candidates.set(id, candidate);
+        candidateIds.delete(id);
+      }
     }
     // one connection: the SELECTs run one after the other (pg refuses concurrent queries on a client)
     const select = async (when: boolean, sql: string, params: unknown[]): Promise<Row[]> => (when ? preparedQuery(m, sql, params) : []);
@@ -332,7 +467,7 @@ class BatchFold {
   insert(e: Recorded, table: string, pk: unknown[], row: Row): void {
     const k = key(...pk);
     const set = this.keysOf(table);
-    if (set.has(k)) throw new PoisonEventError(e.sequence, e.type, `duplicate key in ${table}: (${pk.map(String).join(', ')}) already exists`);
+    if (set.has(k) || this.before?.keys.get(table)?.has(k)) throw new PoisonEventError(e.sequence, e.type, `duplicate key in ${table}: (${pk.map(String).join(', ')}) already exists`);
     set.add(k);
     let rows = this.inserts.get(table);
     if (!rows) this.inserts.set(table, (rows = []));
@@ -390,6 +525,12 @@ class BatchFold {
   }
 
   async write(m: EntityManager): Promise<void> {
+    await runInOrder(m, this.statements(m));
+    if (this.alertAcknowledgements.size > 0) await applyAlertAcknowledgements(m, this.alertAcknowledgements);
+  }
+
+  /** The batch's writes: an upsert per changed table, the tool calls replaced, the insert-only rows, the providers' health. */
+  statements(m: EntityManager): Statement[] {
     const statements = [
       ...upsert(m, 'runs', ['id'], [...this.dirtyRuns]),
       ...upsert(m, 'run_phases', ['run_id', 'phase_id'], [...this.dirtyPhases]),
@@ -405,8 +546,7 @@ class BatchFold {
       const health = this.providerHealth;
       statements.push(statement(PROVIDER_HEALTH_SQL, () => [providerHealthParam(health)]));
     }
-    await runInOrder(m, statements);
-    if (this.alertAcknowledgements.size > 0) await applyAlertAcknowledgements(m, this.alertAcknowledgements);
+    return statements;
   }
 }
 
@@ -559,13 +699,21 @@ type Usage = { costUsd: number; tokens: { input: number; output: number } };
 
 const DONE_STATUSES: readonly string[] = ['completed', 'skipped'];
 
-async function applyEvent(m: EntityManager, e: Recorded, fold: BatchFold): Promise<void> {
+/**
+ * Fold one event. `m` is the batch's transaction; null when the batch is folded ahead of it
+ * (foldAhead), which only events folded in memory allow (NotFoldedInMemory otherwise).
+ */
+async function applyEvent(m: EntityManager | null, e: Recorded, fold: BatchFold): Promise<void> {
+  const written = (): EntityManager => {
+    if (!m) throw new NotFoldedInMemory();
+    return m;
+  };
   switch (e.type) {
     case 'TemplateCreated':
     case 'TemplateVersionAdded':
     case 'TemplateArchived':
       // templates and providers share no table with runs: written as they come
-      return applyTemplateEvent(m, e);
+      return applyTemplateEvent(written(), e);
     case 'RunStarted':
     case 'PhaseStarted':
     case 'CandidateRequested':
@@ -612,10 +760,11 @@ async function applyEvent(m: EntityManager, e: Recorded, fold: BatchFold): Promi
       return applyRunEvent(e, fold);
     case 'ProviderConfigured':
     case 'ProviderRemoved':
-      return applyProviderEvent(m, e);
+      return applyProviderEvent(written(), e);
     case 'AlertRaised':
-      return applyAlertRaised(m, e);
+      return applyAlertRaised(written(), e);
     case 'AlertAcknowledged':
+      written(); // applied after the batch's inserts, in its transaction
       if (!fold.alertAcknowledgements.has(e.data.alertId)) fold.alertAcknowledgements.set(e.data.alertId, { at: new Date(e.occurredAt), by: e.actor.id });
       return;
     case 'StudyStarted':
@@ -623,7 +772,7 @@ async function applyEvent(m: EntityManager, e: Recorded, fold: BatchFold): Promi
     case 'StudyVerdictRecorded':
     case 'StudyItemFailed':
     case 'StudyCompleted':
-      return applyStudyEvent(m, e);
+      return applyStudyEvent(written(), e);
     default: {
       const unknown: never = e;
       throw new PoisonEventError((unknown as Recorded).sequence, String((unknown as Recorded).type), 'unknown event type');

@@ -2,7 +2,9 @@ import { createTestEnv, type TestEnv } from '@conclave/testing';
 import { ConclaveError, type Recorded, type RunView } from '@conclave/contracts';
 import pg from 'pg';
 import {
+  commitFolded,
   createDataSource,
+  foldAhead,
   MAIN_CHECKPOINT,
   migrate,
   PoisonEventError,
@@ -12,6 +14,7 @@ import {
   READ_MODEL_ENTITIES,
   READ_MODEL_MIGRATIONS,
   type DataSource,
+  type EntityManager,
 } from '@conclave/read-models';
 import { LoopWinners1795369200000 } from './migrations/1795369200000-LoopWinners';
 import { at, cid, DRAFT_A_TRANSCRIPT, completedRunEvents, failedRunEvents, loopMaxRoundsEvents, loopRunEvents, Recorder, T0, template } from './__tests__/fixtures';
@@ -336,6 +339,91 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
       expect(await queries.runExists('unpaired')).toBe(false);
       expect(await fold(recorded.slice(0, bad))).toBe(recorded[bad - 1]!.sequence);
       expect((await queries.timeline('unpaired')).length).toBe(bad);
+    });
+
+    describe('folded ahead of the transaction (pipelining)', () => {
+      const split = all.findIndex((e) => e.sequence === 11) + 1;
+      const [first, second] = [runEvents.filter((e) => e.sequence <= 11), all.slice(split)];
+      const withReader = async <T>(work: (reader: EntityManager) => Promise<T>): Promise<T> => {
+        const reader = ds.createQueryRunner();
+        await reader.connect();
+        try {
+          return await work(reader.manager);
+        } finally {
+          await reader.release();
+        }
+      };
+
+      it('folds a batch while the one before is still in its transaction, and ends where folding in turn ends', async () => {
+        await reset();
+        await fold(templateEvents);
+        await withReader(async (reader) => {
+          const a = await foldAhead(reader, first, 1, null);
+          expect(a).toMatchObject({ after: 1, last: 11 });
+          const inFlight = ds.createQueryRunner();
+          await inFlight.connect();
+          await inFlight.startTransaction();
+          try {
+            expect(await commitFolded(inFlight.manager, a!)).toBe(11);
+            // the reader cannot see a's rows yet: b takes them from a's fold
+            expect(await reader.query('SELECT count(*)::int AS n FROM runs')).toEqual([{ n: 0 }]);
+            const b = await foldAhead(reader, second, 11, a);
+            expect(b).toMatchObject({ after: 11, last });
+            await inFlight.commitTransaction();
+            expect(await ds.transaction((m) => commitFolded(m, b!))).toBe(last);
+          } finally {
+            if (inFlight.isTransactionActive) await inFlight.rollbackTransaction();
+            await inFlight.release();
+          }
+        });
+        expect(await queries.getRun(RUN)).toEqual(expected);
+        expect(await queries.appliedSequence()).toBe(last);
+        expect(await rowCounts()).toMatchObject({ runs: 1, run_phases: 2, candidates: 6, verdicts: 1, artifacts: 2, timeline_events: runEvents.length });
+      });
+
+      it('writes nothing when another writer moved the checkpoint, and projectBatch then finds the batch applied', async () => {
+        await reset();
+        await fold(templateEvents);
+        await withReader(async (reader) => {
+          const a = (await foldAhead(reader, first, 1, null))!;
+          const b = (await foldAhead(reader, second, 11, a))!;
+          expect(await fold(all)).toBe(last); // a second projector, meanwhile
+          expect(await ds.transaction((m) => commitFolded(m, a))).toBeNull();
+          expect(await ds.transaction(async (m) => (await commitFolded(m, b)) ?? projectBatch(m, second))).toBe(last);
+        });
+        expect(await queries.getRun(RUN)).toEqual(expected);
+        expect((await rowCounts()).timeline_events).toBe(runEvents.length);
+      });
+
+      it('leaves to projectBatch a batch with an event written as it comes, or one the fold refuses', async () => {
+        await reset();
+        await withReader(async (reader) => {
+          expect(await foldAhead(reader, all, 0, null)).toBeNull(); // TemplateCreated
+          expect(await foldAhead(reader, second, 11, null)).toBeNull(); // run-1 was never started (nothing committed)
+          expect(await foldAhead(reader, first, last, null)).toBeNull(); // nothing after the checkpoint
+        });
+        expect(await queries.appliedSequence()).toBe(0);
+      });
+
+      it('rolls a refused write back to the batch savepoint, and projectBatch pins it on its event in the same transaction', async () => {
+        await reset();
+        await fold(templateEvents);
+        const bad = first.findIndex((e) => e.type === 'CandidateGenerated');
+        const data = first[bad]!.data as { tokens: { input: number; output: number } };
+        // beyond int4: only the candidates' upsert finds out
+        const events = first.map((e, i) => (i === bad ? ({ ...e, data: { ...data, tokens: { ...data.tokens, input: 3_000_000_000 } } } as typeof e) : e));
+        const folded = (await withReader((reader) => foldAhead(reader, events, 1, null)))!;
+        expect(folded).not.toBeNull();
+        const error = await ds
+          .transaction(async (m) => {
+            expect(await commitFolded(m, folded)).toBeNull();
+            return projectBatch(m, events);
+          })
+          .catch((e: unknown) => e);
+        expect(error).toMatchObject({ name: 'PoisonEventError', sequence: events[bad]!.sequence, eventType: 'CandidateGenerated' });
+        expect(await queries.appliedSequence()).toBe(1);
+        expect(await queries.runExists(RUN)).toBe(false);
+      });
     });
 
     it('refuses to run outside a transaction', async () => {

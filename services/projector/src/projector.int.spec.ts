@@ -185,6 +185,29 @@ describe('Projector against JetStream and Postgres', () => {
     await resumed.stop();
   });
 
+  it('folds each batch while the one before commits (pipelining), to the same read models', async () => {
+    await world.appendRuns(30);
+    const folded: { whileCommitting: boolean }[] = [];
+    const committed: { foldedAhead: boolean }[] = [];
+    const watching = {
+      ...logger,
+      debug: (obj: object, msg?: string) => {
+        if (msg === 'batch folded ahead') folded.push(obj as { whileCommitting: boolean });
+        if (msg === 'batch projected') committed.push(obj as { foldedAhead: boolean });
+      },
+    };
+    // each transaction takes a while: the next batch is folded meanwhile
+    const projector = world.projector({ batchSize: 10, logger: watching, beforeCommit: () => new Promise((r) => setTimeout(r, 20)) });
+    projector.start();
+    await world.caughtUp();
+    await projector.stop();
+    await world.expectConsistent();
+    expect(committed.length).toBeGreaterThanOrEqual(6);
+    expect(committed.every((b) => b.foldedAhead)).toBe(true);
+    // all but the first had a transaction before them to overlap
+    expect(folded.filter((b) => b.whileCommitting).length).toBeGreaterThanOrEqual(committed.length - 1);
+  });
+
   it('folds again from the stored checkpoint when commits it made are gone (an asynchronous commit lost in a Postgres crash)', async () => {
     await world.appendRuns(3);
     const projector = world.projector();

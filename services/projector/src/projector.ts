@@ -1,7 +1,22 @@
 import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { messageSequenceOf, type Recorded } from '@conclave/contracts';
 import { describeUndecodable, EventLog } from '@conclave/event-log';
-import { advanceCheckpoint, MAIN_CHECKPOINT, parkStream, PoisonEventError, PROJECTION_TRANSACTION_SETTINGS, projectBatch, recordAlert, ReadModelQueries, type DataSource, type EntityManager } from '@conclave/read-models';
+import {
+  advanceCheckpoint,
+  commitFolded,
+  foldAhead,
+  MAIN_CHECKPOINT,
+  parkStream,
+  PoisonEventError,
+  PROJECTION_TRANSACTION_SETTINGS,
+  projectBatch,
+  recordAlert,
+  ReadModelQueries,
+  type DataSource,
+  type EntityManager,
+  type FoldedBatch,
+  type QueryRunner,
+} from '@conclave/read-models';
 import { recordBatchSpan } from '@conclave/service-kit';
 import { batches } from './batches';
 
@@ -234,30 +249,66 @@ export class Projector {
         notBefore: () => applying,
         minIntervalMs: this.minIntervalMs,
       });
-      // pipelined: the next batch is gathered while this one's transaction runs, and handed over
-      // when it ends (nothing of it is applied before this one commits; on a failure it is read again)
+      // pipelined (issue 12): batch N+1 is gathered while batch N folds, then folded in memory
+      // while N's statements run in Postgres (foldAhead), and written once N has committed; it is
+      // handed over when N has been folded, and nothing of it is committed before N (on a failure
+      // both are read again from the checkpoint)
       const ahead = () => {
         const read = decoded.next();
         read.catch(() => undefined); // awaited below; a failed commit first must not leave it unhandled
         return read;
       };
+      const reader = await this.reader();
       let next = ahead();
-      for (;;) {
-        const result = await next;
-        if (result.done || this.stopping) return;
-        let applied!: () => void;
-        applying = new Promise<void>((resolve) => (applied = resolve));
-        next = ahead();
-        try {
-          const { events, poison } = joinDecoded(result.value);
-          if (events.length > 0) {
-            await this.commitUpTo(events);
-            onCommit();
+      /** the transaction of the batch before, while it runs */
+      let committing: Promise<void> | null = null;
+      /** that batch's fold, when it was folded ahead (the next one builds on it) */
+      let before: FoldedBatch | null = null;
+      /** where the checkpoint is once the batches handed over so far have committed */
+      let expected = checkpoint;
+      try {
+        for (;;) {
+          // a failed transaction ends the wait for more messages (a quiet log would hide it)
+          const result = await (committing ? Promise.race([next, committing.then(() => next)]) : next);
+          if (result.done || this.stopping) return;
+          let folded!: () => void;
+          applying = new Promise<void>((resolve) => (folded = resolve));
+          next = ahead();
+          try {
+            const { events, poison } = joinDecoded(result.value);
+            const kept = this.unparked(events);
+            // a batch folded in its own transaction: its rows are known once it has committed
+            if (committing && !before) {
+              await committing;
+              committing = null;
+            }
+            const batch: FoldedBatch | null = kept.length > 0 && !poison ? await foldAhead(reader.manager, kept, expected, before) : null;
+            if (batch) this.options.logger.debug({ events: kept.length, last: batch.last, whileCommitting: committing !== null }, 'batch folded ahead');
+            if (committing) {
+              await committing;
+              committing = null;
+            }
+            if (events.length === 0) {
+              if (poison) throw poison;
+              continue;
+            }
+            if (poison) {
+              await this.commitUpTo(events, null);
+              onCommit();
+              throw poison;
+            }
+            expected = events.reduce((max, e) => Math.max(max, e.sequence), expected);
+            before = batch;
+            committing = this.commitUpTo(events, batch).then(onCommit);
+            committing.catch(() => undefined); // awaited by the next turn, or below
+          } finally {
+            folded();
           }
-          if (poison) throw poison;
-        } finally {
-          applied();
         }
+      } finally {
+        // the batch in flight commits (or rolls back) before the consumer goes
+        await committing?.catch(() => undefined);
+        await reader.release().catch(() => undefined);
       }
     } finally {
       this.messages = null;
@@ -267,31 +318,56 @@ export class Projector {
   }
 
   /**
-   * Commit a batch; when one of its events is poison the whole transaction rolls back, so the
-   * events before it are committed on their own and the projection halts exactly at the poison.
+   * A connection of its own for folding ahead (FoldedBatch): its reads are planned for their
+   * parameters like the projection transaction's (PROJECTION_TRANSACTION_SETTINGS).
    */
-  private async commitUpTo(events: Recorded[]): Promise<void> {
+  private async reader(): Promise<QueryRunner> {
+    const runner = this.options.dataSource.createQueryRunner();
     try {
-      await this.commit(events);
+      await runner.connect();
+      await runner.query('SET plan_cache_mode TO force_custom_plan');
+      return runner;
     } catch (err) {
-      if (!(err instanceof PoisonEventError)) throw err;
-      err.streamId ??= events.find((e) => e.sequence === err.sequence)?.streamId ?? null;
-      const before = events.filter((e) => e.sequence < err.sequence);
-      if (before.length > 0) await this.commit(before);
+      await runner.release().catch(() => undefined);
       throw err;
     }
   }
 
-  private async commit(events: Recorded[]): Promise<void> {
+  private unparked(events: Recorded[]): Recorded[] {
+    return this.parked.size > 0 ? events.filter((e) => !this.parked.has(e.streamId)) : events;
+  }
+
+  /**
+   * Commit a batch; when one of its events is poison the whole transaction rolls back, so the
+   * events before it are committed on their own and the projection halts exactly at the poison.
+   */
+  private async commitUpTo(events: Recorded[], folded: FoldedBatch | null): Promise<void> {
+    try {
+      await this.commit(events, folded);
+    } catch (err) {
+      if (!(err instanceof PoisonEventError)) throw err;
+      err.streamId ??= events.find((e) => e.sequence === err.sequence)?.streamId ?? null;
+      const before = events.filter((e) => e.sequence < err.sequence);
+      if (before.length > 0) await this.commit(before, null);
+      throw err;
+    }
+  }
+
+  /** Commit a batch: what was folded ahead if it still holds (commitFolded), else folded here (projectBatch). */
+  private async commit(events: Recorded[], folded: FoldedBatch | null): Promise<void> {
     const started = Date.now();
-    const kept = this.parked.size > 0 ? events.filter((e) => !this.parked.has(e.streamId)) : events;
+    const kept = this.unparked(events);
     const last = events.reduce((max, e) => Math.max(max, e.sequence), 0);
+    let wasAhead = false;
     const applied = await this.options.dataSource.transaction(async (manager) => {
       // the read models are derived from the log and their checkpoint moves in this transaction: a
       // commit that a Postgres crash loses takes its checkpoint with it and is folded again from
       // the log, so it need not wait for the WAL flush (ADR 014; replay does the same, ADR 004);
       // and the fold's prepared statements are planned for their parameters
-      const sequence = await projectBatch(manager, kept, this.checkpointName, { committed: this.checkpoint, settings: PROJECTION_TRANSACTION_SETTINGS });
+      const options = { committed: this.checkpoint, settings: PROJECTION_TRANSACTION_SETTINGS };
+      const ahead = folded && (await commitFolded(manager, folded, this.checkpointName, options));
+      wasAhead = typeof ahead === 'number';
+      const sequence = ahead ?? (await projectBatch(manager, kept, this.checkpointName, options));
       await this.options.beforeCommit?.(events, manager);
       if (last <= sequence) return sequence;
       await advanceCheckpoint(manager, this.checkpointName, last); // the batch ended with events of parked streams
@@ -301,7 +377,7 @@ export class Projector {
     this.lastError = null;
     if (kept.length > 0) this.options.afterCommit?.(kept);
     if (this.state === 'retrying') this.state = 'running';
-    this.options.logger.debug({ events: events.length, checkpoint: applied, ms: Date.now() - started }, 'batch projected');
+    this.options.logger.debug({ events: events.length, checkpoint: applied, ms: Date.now() - started, foldedAhead: wasAhead }, 'batch projected');
     recordBatchSpan('projector', kept, started, applied);
   }
 
