@@ -85,6 +85,26 @@ describe('EventLog against JetStream', () => {
     expect(await env.log.read('run', randomUUID())).toEqual([]);
   });
 
+  it('ends a page inside a commit without carrying a poison message read past its end (the next page reads on from there)', async () => {
+    const runId = randomUUID();
+    const start = await env.log.lastSequence();
+    const big = await env.log.append('run', runId, ['a', 'b', 'c', 'd', 'e'].map(phaseStarted), 'any', meta);
+    await env.log.publish(env.log.names.subjects.aggregateEvents('run', runId), { type: 'NotAnEvent' }, randomUUID());
+    const tail = await env.log.append('run', runId, [phaseStarted('f')], 'any', meta);
+    // page by page, 2 positions at a time: every event once, in order, and the poison in its place
+    const seen: (number | string)[] = [];
+    for (let after = start, pages = 0; pages < 10; pages += 1) {
+      const poison: { sequence: number }[] = [];
+      const page = await env.log.readAll(after, 2, undefined, { poison: poison as never[] });
+      const items = [...page.map((e) => e.sequence), ...poison.map((p) => p.sequence)].sort((a, b) => a - b);
+      if (items.length === 0) break;
+      expect(items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.map((e) => e.sequence), ...poison.map(() => 'poison'));
+      after = items[items.length - 1]!;
+    }
+    expect(seen).toEqual([...big.map((e) => e.sequence), 'poison', tail[0]!.sequence]);
+  });
+
   it('deduplicates a repeated message id', async () => {
     const runId = randomUUID();
     const id = randomUUID();

@@ -472,7 +472,7 @@ export class EventLog {
           break;
         }
       }
-      if (found() > limit) out.length = Math.max(0, limit - ((poison?.length ?? 0) - poisonBefore)); // a page may end inside a commit
+      if (found() > limit) endPageAt(limit, out, poison, poisonBefore); // a page may end inside a commit
       if (pending <= 0 || found() >= limit) return out;
       if (next === from && ++stalls > FETCH_RETRIES) {
         throw new LogUnavailableError(`the log did not deliver the ${pending} messages it reported from sequence ${from} on ${subject}`);
@@ -506,6 +506,19 @@ export class EventLog {
   async close(): Promise<void> {
     if (!this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
   }
+}
+
+/**
+ * Cut a page that read past `limit` positions back to its first `limit`, events and poison alike
+ * (both lists ascending): the next page starts after the last one kept, so nothing read beyond
+ * it may stay in the page, or what lies between would be skipped.
+ */
+function endPageAt(limit: number, events: Recorded[], poison: UnreadableEvent[] | undefined, poisonBefore: number): void {
+  const read = poison ? poison.slice(poisonBefore) : [];
+  const positions = [...events.map((e) => e.sequence), ...read.map((p) => p.sequence)].sort((a, b) => a - b);
+  const end = positions[limit - 1] ?? Number.POSITIVE_INFINITY;
+  events.length = events.filter((e) => e.sequence <= end).length;
+  if (poison) poison.length = poisonBefore + read.filter((p) => p.sequence <= end).length;
 }
 
 /**

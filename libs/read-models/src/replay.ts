@@ -1,9 +1,9 @@
 import { ConclaveError, type Recorded } from '@conclave/contracts';
-import { DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
+import { DataSource, type EntityManager, type EntityTarget, type ObjectLiteral, type QueryRunner } from 'typeorm';
 import { readModelDataSourceOptions } from './data-source';
 import { ProjectionCheckpointRow, READ_MODEL_ENTITIES } from './entities';
 import { advanceCheckpoint, parkStream } from './parked';
-import { MAIN_CHECKPOINT, PoisonEventError, projectBatch } from './projection';
+import { commitFolded, foldAhead, MAIN_CHECKPOINT, PoisonEventError, projectBatch, type FoldedBatch } from './projection';
 import { PROJECTION_TRANSACTION_SETTINGS } from './prepared';
 import { ProviderRow } from './providers';
 
@@ -169,16 +169,51 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
       const deferred = await dropSecondaryIndexes(ds, schema);
       // poison is parked as the live projector parks it (issue 11 §4): said, never skipped silently
       const parked = new Map<string, ReplayReport['parked'][number]>();
-      let next = readAhead(after);
-      while (next) {
-        options.signal?.throwIfAborted();
-        const page = await next;
-        const last = Math.max(0, ...page.events.map((e) => e.sequence), ...page.poison.map((p) => p.sequence));
-        if (last === 0) break;
-        next = readAhead(last);
-        after = await foldWithParking(ds, schema, page.events, page.poison, parked);
-        processed += page.events.length + page.poison.length;
-        progress({ phase: 'folding', processed: after, total });
+      // pipelined as the live projector is (issue 12): page N+1 is folded in memory while page N's
+      // statements run in Postgres (foldAhead / commitFolded); a page with poison, or one whose
+      // folded write does not hold, is folded by foldWithParking once everything before it is in
+      const reader = await rebuildReader(ds, schema);
+      /** the transaction of the page before, while it runs */
+      let committing: Promise<PageCommit> | null = null;
+      /** that page as folded ahead (the next one builds on it) */
+      let before: FoldedBatch | null = null;
+      try {
+        let next = readAhead(after);
+        while (next) {
+          options.signal?.throwIfAborted();
+          const page = await next;
+          const last = Math.max(0, ...page.events.map((e) => e.sequence), ...page.poison.map((p) => p.sequence));
+          if (last === 0) break;
+          next = readAhead(last);
+          const kept = page.poison.length === 0 ? page.events.filter((e) => !parked.has(e.streamId)) : [];
+          let batch: FoldedBatch | null = kept.length > 0 ? await foldAhead(reader.manager, kept, after, before) : null;
+          if (committing) {
+            const done: PageCommit = await committing;
+            committing = null;
+            // the page before was folded again in its transaction (it may have parked a stream): this one's fold does not hold
+            if (done.refolded) batch = null;
+            after = done.checkpoint;
+          }
+          if (batch && batch.after === after) {
+            const folded: FoldedBatch = batch;
+            committing = commitPage(ds, schema, folded, last).then(async (checkpoint) =>
+              checkpoint === null ? { checkpoint: await foldWithParking(ds, schema, page.events, page.poison, parked), refolded: true } : { checkpoint, refolded: false },
+            );
+            committing.catch(() => undefined); // awaited by the next turn, or below
+            before = folded;
+            after = last;
+          } else {
+            after = await foldWithParking(ds, schema, page.events, page.poison, parked);
+            before = null;
+          }
+          processed += page.events.length + page.poison.length;
+          progress({ phase: 'folding', processed: after, total });
+        }
+        if (committing) after = (await committing).checkpoint;
+        committing = null;
+      } finally {
+        await committing?.catch(() => undefined);
+        await reader.release().catch(() => undefined);
       }
       options.signal?.throwIfAborted();
       await createIndexes(ds, deferred);
@@ -284,6 +319,39 @@ function foldInto(ds: DataSource, schema: string, events: readonly Recorded[]): 
   return ds.transaction(async (m) => {
     return projectBatch(m, events, MAIN_CHECKPOINT, { settings: `SET LOCAL search_path TO ${quote(schema)}; ${PROJECTION_TRANSACTION_SETTINGS}` });
   });
+}
+
+/** A page's transaction, done: the rebuild's checkpoint, and whether its fold ahead did not hold (it was folded again). */
+interface PageCommit {
+  checkpoint: number;
+  refolded: boolean;
+}
+
+/**
+ * Write a page folded ahead into the rebuild (commitFolded), moving the checkpoint to the page's
+ * last message even when its last events belong to parked streams; null when the fold does not
+ * hold (nothing written).
+ */
+function commitPage(ds: DataSource, schema: string, batch: FoldedBatch, last: number): Promise<number | null> {
+  return ds.transaction(async (m) => {
+    const reached = await commitFolded(m, batch, MAIN_CHECKPOINT, { settings: `SET LOCAL search_path TO ${quote(schema)}; ${PROJECTION_TRANSACTION_SETTINGS}` });
+    if (reached === null) return null;
+    if (last > reached) await advanceCheckpoint(m, MAIN_CHECKPOINT, last);
+    return Math.max(reached, last);
+  });
+}
+
+/** A connection of its own reading the rebuild, for folding ahead (planned as the fold's transactions are). */
+async function rebuildReader(ds: DataSource, schema: string): Promise<QueryRunner> {
+  const runner = ds.createQueryRunner();
+  try {
+    await runner.connect();
+    await runner.query(`SET search_path TO ${quote(schema)}; SET plan_cache_mode TO force_custom_plan`);
+    return runner;
+  } catch (err) {
+    await runner.release().catch(() => undefined);
+    throw err;
+  }
 }
 
 interface IndexDefinition {

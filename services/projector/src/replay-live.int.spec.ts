@@ -99,5 +99,23 @@ describe('replay while the live projector runs', () => {
     expect(await parked()).toEqual(live);
     expect(await queries.runExists(after)).toBe(true);
   });
-});
 
+  it('parks a run whose write the database refuses, live and in a pipelined replay alike (pages folded ahead, then folded again)', async () => {
+    const [huge, before, after] = [randomUUID(), randomUUID(), randomUUID()];
+    await appendRun(before);
+    // beyond int4: the fold takes it, Postgres refuses the candidates' write
+    const events = runEvents(huge).map((e) => (e.type === 'CandidateGenerated' ? ({ ...e, data: { ...e.data, tokens: { input: 3_000_000_000, output: 1 } } } as typeof e) : e));
+    await env.log.append('run', huge, events, 0, meta());
+    await appendRun(after);
+    await caughtUp();
+    const parkedRows = await ds.query('SELECT stream_id, event_type FROM parked_streams WHERE stream_id = $1', [`run:${huge}`]);
+    expect(parkedRows).toEqual([{ stream_id: `run:${huge}`, event_type: 'CandidateGenerated' }]);
+    expect(await queries.runExists(after)).toBe(true);
+    // small pages: the refused one is folded ahead, refused, folded again (parking the run); those after it
+    // too. Pages end inside commits, and one holds the poison message of the test before (it must not
+    // carry it past the page's end: the events in between would be skipped)
+    const verify = await replay({ dataSource: ds, databaseUrl: env.databaseUrl, source: source(), verify: true, batchSize: 7 });
+    expect(verify).toMatchObject({ differenceCount: 0, sequence: await env.log.lastSequence() });
+    expect(verify.parked).toEqual(expect.arrayContaining([expect.objectContaining({ streamId: `run:${huge}`, type: 'CandidateGenerated' })]));
+  });
+});
