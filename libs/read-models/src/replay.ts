@@ -172,7 +172,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
       // pipelined as the live projector is (issue 12): page N+1 is folded in memory while page N's
       // statements run in Postgres (foldAhead / commitFolded); a page with poison, or one whose
       // folded write does not hold, is folded by foldWithParking once everything before it is in
-      const reader = await rebuildReader(ds, schema);
+      const reader = await rebuildReader(options.databaseUrl, schema);
       /** the transaction of the page before, while it runs */
       let committing: Promise<PageCommit> | null = null;
       /** that page as folded ahead (the next one builds on it) */
@@ -213,7 +213,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
         committing = null;
       } finally {
         await committing?.catch(() => undefined);
-        await reader.release().catch(() => undefined);
+        await reader.close();
       }
       options.signal?.throwIfAborted();
       await createIndexes(ds, deferred);
@@ -341,15 +341,25 @@ function commitPage(ds: DataSource, schema: string, batch: FoldedBatch, last: nu
   });
 }
 
-/** A connection of its own reading the rebuild, for folding ahead (planned as the fold's transactions are). */
-async function rebuildReader(ds: DataSource, schema: string): Promise<QueryRunner> {
-  const runner = ds.createQueryRunner();
+/**
+ * A connection of its own reading the rebuild, for folding ahead (planned as the fold's
+ * transactions are), outside the caller's pool: a replay then needs no more of that pool than it
+ * did before pipelining (its lock and one transaction at a time).
+ */
+async function rebuildReader(databaseUrl: string, schema: string): Promise<{ manager: EntityManager; close: () => Promise<void> }> {
+  const base = readModelDataSourceOptions(databaseUrl, { poolSize: 1, applicationName: 'conclave-replay-reader' });
+  const source = new DataSource({ ...base, extra: { options: `-c search_path=${schema} -c plan_cache_mode=force_custom_plan` } } as typeof base);
+  await source.initialize();
+  const runner: QueryRunner = source.createQueryRunner();
+  const close = async () => {
+    await runner.release().catch(() => undefined);
+    await source.destroy().catch(() => undefined);
+  };
   try {
     await runner.connect();
-    await runner.query(`SET search_path TO ${quote(schema)}; SET plan_cache_mode TO force_custom_plan`);
-    return runner;
+    return { manager: runner.manager, close };
   } catch (err) {
-    await runner.release().catch(() => undefined);
+    await close();
     throw err;
   }
 }

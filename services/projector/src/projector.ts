@@ -30,6 +30,7 @@ export interface ProjectorLogger {
 
 export interface ProjectorOptions {
   log: EventLog;
+  /** the read models; the projector holds two of its connections (a batch's transaction, and the reader folding the next batch ahead) */
   dataSource: DataSource;
   logger: ProjectorLogger;
   /** most events folded in one transaction (default 2000) */
