@@ -635,9 +635,10 @@ function upsert(m: EntityManager, table: string, pk: string[], rows: Row[]): Sta
 }
 
 /**
- * One binary COPY per chunk of insert-only rows (binary-copy.ts: Postgres reads the columns as
- * they are, about a third less of its CPU than the jsonb-array insert for the timeline). A chunk
- * holding a value the binary form would not take as that insert does goes through that insert.
+ * Insert-only rows: a chunk of at least COPY_MIN_ROWS as one binary COPY (binary-copy.ts: Postgres
+ * reads the columns as they are, about a third less of its CPU per row than the jsonb-array insert
+ * for the timeline); a smaller one, or one holding a value the binary form would not take as that
+ * insert does, through that insert.
  */
 function insertRows(m: EntityManager, table: string, rows: Row[]): Statement[] {
   const { columns, types, list, select } = shapeOf(m, table);
@@ -645,11 +646,19 @@ function insertRows(m: EntityManager, table: string, rows: Row[]): Statement[] {
   const sql = `INSERT INTO ${q(table)} (${list}) SELECT ${select} FROM jsonb_array_elements($1::jsonb) AS r`;
   return chunks(rows).map((chunk) => ({
     prepare() {
-      const data = binaryCopyRows(chunk, columns, types);
+      const data = chunk.length >= COPY_MIN_ROWS ? binaryCopyRows(chunk, columns, types) : null;
       return data ? { bytes: data.length, send: (m: EntityManager) => copyIn(m, copy, data) } : statement(sql, () => [rowsParam(chunk, columns)]).prepare();
     },
   }));
 }
+
+/**
+ * Below this many rows the prepared insert is cheaper: a COPY costs a round trip more (the
+ * server's CopyInResponse) and its statement is parsed every time, which outweighs what it saves
+ * per row on the few rows of a live batch one run at a time (`npm run bench`, one in flight:
+ * about 1 ms more per phase with every chunk copied).
+ */
+export const COPY_MIN_ROWS = 32;
 
 function chunks(rows: Row[]): Row[][] {
   const out: Row[][] = [];

@@ -3,6 +3,7 @@ import { ConclaveError, type Recorded, type RunView } from '@conclave/contracts'
 import pg from 'pg';
 import {
   commitFolded,
+  COPY_MIN_ROWS,
   createDataSource,
   foldAhead,
   MAIN_CHECKPOINT,
@@ -205,8 +206,8 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
       expect(sent[1]).toBe(`${PROJECTION_TRANSACTION_SETTINGS}; UPDATE projection_checkpoints SET sequence = sequence WHERE name = 'main' RETURNING sequence; SAVEPOINT project_batch`);
       const rest = sent.slice(2);
       expect(rest.filter((text) => /SAVEPOINT|^SET /.test(text))).toEqual([]);
-      // the loads, the writes (an upsert per changed table, a binary COPY per insert-only one), the checkpoint's move, the commit
-      expect(rest.map((text) => text.trim().split(/\s+/)[0])).toEqual(['SELECT', 'SELECT', 'SELECT', 'SELECT', 'SELECT', 'INSERT', 'INSERT', 'INSERT', 'COPY', 'COPY', 'COPY', 'UPDATE', 'UPDATE', 'COMMIT']);
+      // the loads, the writes (one statement per table: a batch this small inserts even its insert-only rows, COPY_MIN_ROWS), the checkpoint's move, the commit
+      expect(rest.map((text) => text.trim().split(/\s+/)[0])).toEqual(['SELECT', 'SELECT', 'SELECT', 'SELECT', 'SELECT', 'INSERT', 'INSERT', 'INSERT', 'INSERT', 'INSERT', 'INSERT', 'UPDATE', 'UPDATE', 'COMMIT']);
       expect(rest.at(-2)).toMatch(/^UPDATE projection_checkpoints SET sequence/);
       expect(await queries.getRun(RUN)).toEqual(expected);
     });
@@ -328,17 +329,19 @@ describe('read models: projectBatch + ReadModelQueries against Postgres', () => 
     it('pins a row the binary COPY is refused on the event that made it', async () => {
       const cp = await queries.appliedSequence();
       const more = new Recorder(cp + 1);
-      const events = completedRunEvents('unpaired', TPL);
-      const bad = events.findIndex((e) => e.type === 'RunCompleted');
-      const recorded = more.record('run', 'unpaired', events);
+      // enough timeline rows in one batch for a COPY
+      const recorded = [...more.record('run', 'copied-1', completedRunEvents('copied-1', TPL)), ...more.record('run', 'unpaired', completedRunEvents('unpaired', TPL))];
+      expect(recorded.length).toBeGreaterThanOrEqual(COPY_MIN_ROWS);
+      const bad = recorded.findIndex((e) => e.type === 'RunCompleted' && e.streamId.endsWith('unpaired'));
       // only its timeline row holds its data: here an unpaired surrogate, which Postgres' JSON input refuses
       recorded[bad] = { ...recorded[bad]!, data: { note: 'x\ud800y' } } as unknown as (typeof recorded)[number];
       const error = await fold(recorded).catch((e: unknown) => e);
       expect(error).toMatchObject({ name: 'PoisonEventError', sequence: recorded[bad]!.sequence, eventType: 'RunCompleted' });
       expect(await queries.appliedSequence()).toBe(cp);
-      expect(await queries.runExists('unpaired')).toBe(false);
+      expect(await queries.runExists('copied-1')).toBe(false);
       expect(await fold(recorded.slice(0, bad))).toBe(recorded[bad - 1]!.sequence);
-      expect((await queries.timeline('unpaired')).length).toBe(bad);
+      expect((await queries.timeline('copied-1')).length).toBe(completedRunEvents('copied-1', TPL).length);
+      expect((await queries.timeline('unpaired')).length).toBe(bad - completedRunEvents('copied-1', TPL).length);
     });
 
     describe('folded ahead of the transaction (pipelining)', () => {
