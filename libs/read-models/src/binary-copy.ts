@@ -18,7 +18,7 @@ export type CopyColumnType = 'text' | 'jsonb' | 'bigint' | 'integer' | 'double p
  * undefined are SQL NULL.
  */
 export function binaryCopyRows(rows: readonly Record<string, unknown>[], columns: readonly string[], types: readonly CopyColumnType[]): Buffer | null {
-  const out = new CopyBuffer();
+  const out = new ScratchBuffer();
   out.bytes(SIGNATURE);
   out.int32(0); // flags
   out.int32(0); // header extension length
@@ -37,12 +37,13 @@ export function binaryCopyRows(rows: readonly Record<string, unknown>[], columns
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 /** timestamptz's binary value counts microseconds from 2000-01-01 00:00 UTC */
 const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
-const JSONB_BINARY_VERSION = 1;
+/** jsonb's binary input format: a version byte (1), then the JSON text. */
+export const JSONB_BINARY_VERSION = 1;
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 
 /** Write one field; false when the value is not one the binary form takes as the jsonb path would. */
-function field(out: CopyBuffer, type: CopyColumnType, value: unknown): boolean {
+function field(out: ScratchBuffer, type: CopyColumnType, value: unknown): boolean {
   if (value === null || value === undefined) {
     out.int32(-1);
     return true;
@@ -93,10 +94,11 @@ function field(out: CopyBuffer, type: CopyColumnType, value: unknown): boolean {
 const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
 
 /**
- * A growing buffer over the process's scratch (one per call to binaryCopyRows: the result is a
- * copy, so the scratch is reused by the next statement).
+ * A growing buffer over the process's scratch, for serialising one statement's data (binaryCopyRows,
+ * and the jsonb arrays of projection.ts): `result()` returns a copy, so the scratch is reused by
+ * the next statement (a fresh 256 KiB buffer per statement was most of a small batch's garbage).
  */
-class CopyBuffer {
+export class ScratchBuffer {
   private buffer = scratch;
   private at = 0;
 
@@ -141,6 +143,12 @@ class CopyBuffer {
     this.at = this.buffer.writeDoubleBE(v, this.at);
   }
 
+  /** UTF-8 text, as it is */
+  utf8(s: string): void {
+    this.room(s.length * 3); // UTF-8: at most 3 bytes per UTF-16 unit
+    this.at += this.buffer.write(s, this.at);
+  }
+
   /** a length-prefixed UTF-8 field */
   text(s: string): void {
     this.room(4 + s.length * 3); // UTF-8: at most 3 bytes per UTF-16 unit
@@ -159,7 +167,7 @@ class CopyBuffer {
   }
 
   result(): Buffer {
-    // keep a grown scratch for the next call, up to a bound
+    // keep a grown scratch for the next call, up to a bound (a replay's 2,000-row chunks fit)
     if (this.buffer.length <= MAX_SCRATCH) scratch = this.buffer;
     return Buffer.from(this.buffer.subarray(0, this.at));
   }

@@ -8,7 +8,7 @@
 export * from './entities';
 export * from './data-source';
 export * from './projection';
-export { PROJECTION_TRANSACTION_SETTINGS } from './prepared';
+export { PROJECTION_READER_SETTINGS, PROJECTION_TRANSACTION_SETTINGS } from './prepared';
 export * from './queries';
 export * from './views';
 export * from './attempts';

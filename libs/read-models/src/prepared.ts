@@ -27,6 +27,9 @@ export interface SimpleResult {
  */
 export const PROJECTION_TRANSACTION_SETTINGS = 'SET LOCAL synchronous_commit TO off; SET LOCAL plan_cache_mode TO force_custom_plan';
 
+/** The same planning for a connection that folds batches ahead of their transaction (foldAhead's reader), for its whole session. */
+export const PROJECTION_READER_SETTINGS = 'SET plan_cache_mode TO force_custom_plan';
+
 /** One statement name per SQL text, for the process (the same text always gets the same name). */
 const NAMES = new Map<string, string>();
 

@@ -18,7 +18,7 @@ import { applyProviderEvent, PROVIDER_HEALTH_SQL, providerHealthParam } from './
 import { applyAlertAcknowledgements, applyAlertRaised, type AlertAcknowledgement } from './alerts';
 import { applyStudyEvent } from './studies/projection';
 import { copyIn, preparedQuery, simpleQuery } from './prepared';
-import { binaryCopyRows, type CopyColumnType } from './binary-copy';
+import { binaryCopyRows, JSONB_BINARY_VERSION, ScratchBuffer, type CopyColumnType } from './binary-copy';
 
 /**
  * An event the projection cannot apply, now or after any number of retries: an unknown type, a
@@ -313,8 +313,6 @@ const WRITE_CHUNK = 2000;
  */
 const stored = (value: unknown): JsonValue => (value === undefined ? null : (value as JsonValue));
 
-/** jsonb's binary input format: a version byte (1), then the JSON text. */
-const JSONB_BINARY_VERSION = 1;
 const NUL_ESCAPE = Buffer.from('\\u0000');
 
 /**
@@ -324,36 +322,22 @@ const NUL_ESCAPE = Buffer.from('\\u0000');
  * which for jsonb is the UTF-8 JSON text behind a version byte. Each row is serialised and encoded
  * on its own into one growing buffer (one JSON.stringify of the whole array builds a rope that
  * must then be flattened and encoded: over twice the time), and the NUL check is a byte search.
- * The growing buffer is the process's scratch, reused by every call; the parameter is a copy of
- * what was written (a fresh 256 KiB buffer per statement was most of a small batch's garbage).
+ * The growing buffer is the process's scratch (ScratchBuffer).
  */
 function rowsParam(rows: Row[], columns: string[]): Buffer {
-  let buffer = scratch;
-  let at = 0;
-  buffer[at++] = JSONB_BINARY_VERSION;
-  buffer[at++] = 0x5b; // [
+  const out = new ScratchBuffer();
+  out.byte(JSONB_BINARY_VERSION);
+  out.byte(0x5b); // [
   for (let i = 0; i < rows.length; i++) {
-    const json = JSON.stringify(values(rows[i]!, columns));
-    const room = json.length * 3 + 2; // UTF-8: at most 3 bytes per UTF-16 unit; a comma; the closing bracket
-    if (at + room > buffer.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(buffer.length * 2, at + room));
-      buffer.copy(bigger, 0, 0, at);
-      buffer = bigger;
-    }
-    if (i > 0) buffer[at++] = 0x2c; // ,
-    at += buffer.write(json, at);
+    if (i > 0) out.byte(0x2c); // ,
+    out.utf8(JSON.stringify(values(rows[i]!, columns)));
   }
-  buffer[at++] = 0x5d; // ]
-  // keep a grown scratch for the next call, up to a bound (a replay's 2,000-row chunks fit)
-  if (buffer.length <= MAX_SCRATCH) scratch = buffer;
-  const param = Buffer.from(buffer.subarray(0, at));
+  out.byte(0x5d); // ]
+  const param = out.result();
   if (param.indexOf(NUL_ESCAPE, 1) < 0) return param;
   const safe = jsonbSafeText(JSON.stringify(rows.map((r) => values(r, columns))));
   return Buffer.concat([Buffer.of(JSONB_BINARY_VERSION), Buffer.from(safe)]);
 }
-
-const MAX_SCRATCH = 64 * 1024 * 1024;
-let scratch = Buffer.allocUnsafe(256 * 1024);
 
 const key = (...parts: unknown[]) => parts.map(String).join('\u0000');
 

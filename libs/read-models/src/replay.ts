@@ -4,7 +4,7 @@ import { readModelDataSourceOptions } from './data-source';
 import { ProjectionCheckpointRow, READ_MODEL_ENTITIES } from './entities';
 import { advanceCheckpoint, parkStream } from './parked';
 import { commitFolded, foldAhead, MAIN_CHECKPOINT, PoisonEventError, projectBatch, type FoldedBatch } from './projection';
-import { PROJECTION_TRANSACTION_SETTINGS } from './prepared';
+import { PROJECTION_READER_SETTINGS, PROJECTION_TRANSACTION_SETTINGS } from './prepared';
 import { ProviderRow } from './providers';
 
 /**
@@ -348,7 +348,7 @@ function commitPage(ds: DataSource, schema: string, batch: FoldedBatch, last: nu
  */
 async function rebuildReader(databaseUrl: string, schema: string): Promise<{ manager: EntityManager; close: () => Promise<void> }> {
   const base = readModelDataSourceOptions(databaseUrl, { poolSize: 1, applicationName: 'conclave-replay-reader' });
-  const source = new DataSource({ ...base, extra: { options: `-c search_path=${schema} -c plan_cache_mode=force_custom_plan` } } as typeof base);
+  const source = new DataSource({ ...base, extra: { options: `-c search_path=${schema}` } } as typeof base);
   await source.initialize();
   const runner: QueryRunner = source.createQueryRunner();
   const close = async () => {
@@ -357,6 +357,7 @@ async function rebuildReader(databaseUrl: string, schema: string): Promise<{ man
   };
   try {
     await runner.connect();
+    await runner.query(PROJECTION_READER_SETTINGS);
     return { manager: runner.manager, close };
   } catch (err) {
     await close();

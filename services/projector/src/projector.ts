@@ -8,6 +8,7 @@ import {
   MAIN_CHECKPOINT,
   parkStream,
   PoisonEventError,
+  PROJECTION_READER_SETTINGS,
   PROJECTION_TRANSACTION_SETTINGS,
   projectBatch,
   recordAlert,
@@ -326,7 +327,7 @@ export class Projector {
     const runner = this.options.dataSource.createQueryRunner();
     try {
       await runner.connect();
-      await runner.query('SET plan_cache_mode TO force_custom_plan');
+      await runner.query(PROJECTION_READER_SETTINGS);
       return runner;
     } catch (err) {
       await runner.release().catch(() => undefined);
