@@ -313,27 +313,30 @@ export class EventLog {
    * competing writer makes the append fail with ConcurrencyError, and a retried identical commit
    * (same event ids) is deduplicated by the server within its window. The events are recorded at
    * positions streamSequence × 1000 + index. A decision of more than 1000 events (never seen) is
-   * written as consecutive commits, chained.
+   * written as consecutive commits, chained. An event's own `meta` stands for `meta` in its envelope:
+   * a commit of several inputs decided together (the orchestrator's group commit per run) keeps each
+   * event's own time, causation and actor.
    */
   async append(
     aggregate: Aggregate,
     id: string,
-    events: (NewEvent & { id?: string })[],
+    events: (NewEvent & { id?: string; meta?: AppendMeta })[],
     expected: ExpectedSequence,
     meta: AppendMeta,
   ): Promise<Recorded[]> {
     const subject = this.names.subjects.aggregateEvents(aggregate, id);
     const streamId = streamIdOf(aggregate, id);
     const envelopes = events.map((event) => {
+      const own = event.meta ?? meta;
       const envelope = {
         id: event.id ?? randomUUID(),
         type: event.type,
         schemaVersion: CURRENT_SCHEMA_VERSION[event.type],
         streamId,
-        occurredAt: meta.occurredAt,
-        correlationId: meta.correlationId,
-        causationId: meta.causationId,
-        actor: meta.actor,
+        occurredAt: own.occurredAt,
+        correlationId: own.correlationId,
+        causationId: own.causationId,
+        actor: own.actor,
         data: event.data,
       } as ConclaveEvent;
       return parseEvent(envelope); // never write what we could not read back
