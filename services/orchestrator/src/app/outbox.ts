@@ -34,6 +34,11 @@ const CANCEL_SALVAGE_GRACE_MS = 10_000;
  * The messages one event calls for (ADR 014). The command id is the attempt token, which is also
  * its Nats-Msg-Id, so publishing it twice (the direct path and the repair path) is harmless;
  * workers' results are idempotent by the same key.
+ *
+ * A work command that is its event's data plus its id and run (GenerateCandidate, JudgeCandidates,
+ * RunTool) is built, not parsed again: the data was validated as the event was appended, or as it
+ * was read from a writer of another catalog (issue 12 §4: nothing validated twice on the hot path).
+ * The compiler holds the command's shape to the event's.
  */
 export function outgoingOf(event: Recorded, runId: string, run: RunSnapshot, subjects: NatsNames['subjects']): Outgoing[] {
   const state = run.state;
@@ -42,7 +47,7 @@ export function outgoingOf(event: Recorded, runId: string, run: RunSnapshot, sub
   switch (event.type) {
     case 'CandidateRequested': {
       const d = event.data;
-      const command = GenerateCandidate.parse({ type: 'GenerateCandidate', commandId: d.attemptToken, runId, ...d });
+      const command: GenerateCandidate = { type: 'GenerateCandidate', commandId: d.attemptToken, runId, ...d };
       return [{ subject: subjects.generate, payload: command, msgId: command.commandId, outstanding: candidateOutstanding(d.phaseId, d.candidateId, d.attemptToken) }];
     }
     case 'CandidateRedispatched': {
@@ -50,18 +55,18 @@ export function outgoingOf(event: Recorded, runId: string, run: RunSnapshot, sub
       const d = event.data;
       const requested = run.requests.get(d.candidateId);
       if (!requested) throw new Error(`no request found for candidate ${d.candidateId}`);
-      const command = GenerateCandidate.parse({ type: 'GenerateCandidate', ...requested, commandId: d.attemptToken, runId, attemptToken: d.attemptToken });
+      const command: GenerateCandidate = { type: 'GenerateCandidate', ...requested, commandId: d.attemptToken, runId, attemptToken: d.attemptToken };
       return [{ subject: subjects.generate, payload: command, msgId: command.commandId, outstanding: candidateOutstanding(d.phaseId, d.candidateId, d.attemptToken) }];
     }
     case 'JudgeRequested': {
       const d = event.data;
-      const command = JudgeCandidates.parse({ type: 'JudgeCandidates', commandId: d.attemptToken, runId, ...d });
+      const command: JudgeCandidates = { type: 'JudgeCandidates', commandId: d.attemptToken, runId, ...d };
       const outstanding = (s: RunState) => isActive(s) && (s.phases[d.phaseId]?.judges.some((j) => j.attemptToken === d.attemptToken && j.status === 'requested') ?? false);
       return [{ subject: subjects.judge, payload: command, msgId: command.commandId, outstanding }];
     }
     case 'ToolRunRequested': {
       const d = event.data;
-      const command = RunTool.parse({ type: 'RunTool', commandId: d.attemptToken, runId, provider: 'tool', model: d.command, ...d });
+      const command: RunTool = { type: 'RunTool', commandId: d.attemptToken, runId, provider: 'tool', model: d.command, ...d };
       const outstanding = (s: RunState) => isActive(s) && s.phases[d.phaseId]?.tool?.attemptToken === d.attemptToken && s.phases[d.phaseId]?.tool?.status === 'requested';
       return [{ subject: subjects.tool, payload: command, msgId: command.commandId, outstanding }];
     }
