@@ -1,7 +1,8 @@
-// `npm run bench:projector [-- --runs K --rate R --seconds S --port P]`: the read-model figures of issue 5.
-// Writes K completed runs (3 phases × 2 candidates + judge, verdict, artifact, checkpoint: 32 events
-// in 10 commits each, grouped as the orchestrator appends its decisions; default K = 6,500 →
-// 208,000 events) straight into the log of a private stream prefix, then
+// `npm run bench:projector [-- --runs K --rate R --seconds S --port P --results-apart]`: the read-model
+// figures of issue 5. Writes K completed runs (3 phases × 2 candidates + judge, verdict, artifact,
+// checkpoint: 32 events in 7 commits each, grouped as the orchestrator appends them; 10 commits
+// with --results-apart, the log's shape before ADR 014 §12; default K = 6,500 → 208,000 events)
+// straight into the log of a private stream prefix, then
 //   (a) starts the projector on an empty database and times it from the first applied event to
 //       caught up (events/s),
 //   (b) replays the whole log with `replay` from libs/read-models (fold rate, and total with the swap),
@@ -19,7 +20,7 @@ import { writeCompletedRuns } from './lib/run-log.mjs';
 import { ROOT, spawnService, stopChildren, waitForHttp } from '../scripts/lib/stack.mjs';
 
 const require = createRequire(import.meta.url);
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '6500' }, port: { type: 'string', default: '3918' }, rate: { type: 'string', default: '200' }, seconds: { type: 'string', default: '10' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '6500' }, port: { type: 'string', default: '3918' }, rate: { type: 'string', default: '200' }, seconds: { type: 'string', default: '10' }, 'results-apart': { type: 'boolean', default: false } } });
 const K = Number(values.runs);
 const PORT = Number(values.port);
 const RATE = Number(values.rate);
@@ -47,7 +48,7 @@ const onError = (name) => (line) => line.includes('"level":"error"') && console.
 try {
   /* ---------------------------------------------------------------- the log */
   const t0 = Date.now();
-  const runIds = await writeCompletedRuns(eventLog, K, 3);
+  const runIds = await writeCompletedRuns(eventLog, K, 3, { resultsApart: values['results-apart'] });
   // positions (ADR 014: stream sequence × 1000 + index) are not event counts: events are counted
   const events = runIds.events;
   const lastSeq = await eventLog.lastSequence();
@@ -132,7 +133,7 @@ try {
     return { latencies, seconds: (performance.now() - tLoad) / 1000 };
   };
   // larger runs too: 10 phases with 2 candidates, a verdict and an artifact each (followed live)
-  const bigRunIds = await writeCompletedRuns(eventLog, BIG_RUNS, 10);
+  const bigRunIds = await writeCompletedRuns(eventLog, BIG_RUNS, 10, { resultsApart: values['results-apart'] });
   const bigLast = await eventLog.lastSequence();
   while ((await applied()) < bigLast) await sleep(20);
   // steady state: the bulk load above would otherwise start autovacuum and a checkpoint mid-measurement

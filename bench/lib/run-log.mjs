@@ -1,7 +1,7 @@
 // Completed runs written straight into a bench's log: P llm phases in a chain, each with two
 // candidates, a judge, a verdict, an artifact and a checkpoint (10 events per phase, 32 events for
 // a 3-phase run), appended by 64 concurrent writers so runs interleave in the log as live ones do,
-// one commit per decision as the orchestrator appends them (ADR 014).
+// committed as the orchestrator groups them (ADR 014; decisionsOf).
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 
@@ -68,13 +68,14 @@ export function benchTemplate(phases) {
 }
 
 /**
- * The decisions (commits, ADR 014) the orchestrator appends for one completed run, as it groups
- * them: the start with the first phase's start and requests; the first candidate's result; the
- * last result with the judge's request; the verdict with the artifact, the completion, the
- * checkpoint and the next phase's start and requests (or the run's completion). 4 per phase, less
- * the first: 10 commits for a 3-phase run.
+ * The commits (ADR 014) the orchestrator appends for one completed run, as it groups them: the
+ * start with the first phase's start and requests; both candidates' results with the judge's
+ * request (they arrive together and share a commit: ADR 014 §12, the group commit per run); the
+ * verdict with the artifact, the completion, the checkpoint and the next phase's start and
+ * requests (or the run's completion). 7 commits for a 3-phase run. `resultsApart` cuts the first
+ * result into a commit of its own, as before the group commit (10 commits for a 3-phase run).
  */
-export function decisionsOf(events) {
+export function decisionsOf(events, { resultsApart = false } = {}) {
   const commits = [];
   let current = [];
   const cut = () => {
@@ -82,9 +83,9 @@ export function decisionsOf(events) {
     current = [];
   };
   for (const event of events) {
-    // a decision starts with each result and with each verdict
+    // a commit starts with a phase's results and with each verdict
     if (event.type === 'CandidateGenerated' && event.data.candidateId.endsWith('.c0')) cut();
-    if (event.type === 'CandidateGenerated' && event.data.candidateId.endsWith('.c1')) cut();
+    if (resultsApart && event.type === 'CandidateGenerated' && event.data.candidateId.endsWith('.c1')) cut();
     if (event.type === 'VerdictRecorded') cut();
     current.push(event);
   }
@@ -93,10 +94,11 @@ export function decisionsOf(events) {
 }
 
 /**
- * Append `count` completed runs of `phases` phases, one commit per decision (decisionsOf), each
- * run's commits in order; returns their ids and the number of events appended.
+ * Append `count` completed runs of `phases` phases, committed as the orchestrator groups them
+ * (decisionsOf; `resultsApart` as before the group commit), each run's commits in order; returns
+ * their ids and the number of events appended.
  */
-export async function writeCompletedRuns(eventLog, count, phases = 3) {
+export async function writeCompletedRuns(eventLog, count, phases = 3, { resultsApart = false } = {}) {
   const template = benchTemplate(phases);
   const runIds = Array.from({ length: count }, () => randomUUID());
   let next = 0;
@@ -106,7 +108,7 @@ export async function writeCompletedRuns(eventLog, count, phases = 3) {
     Array.from({ length: 64 }, async () => {
       while (next < runIds.length) {
         const n = next++;
-        for (const commit of decisionsOf(completedRunEvents(runIds[n], n, template))) {
+        for (const commit of decisionsOf(completedRunEvents(runIds[n], n, template), { resultsApart })) {
           await eventLog.append('run', runIds[n], commit, 'any', meta());
           events += commit.length;
         }
