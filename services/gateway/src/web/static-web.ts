@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NextFunction, Request, Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { ConclaveError } from '@conclave/contracts';
 
 const NOT_BUILT = `<!doctype html>
@@ -22,7 +22,7 @@ const NOT_BUILT = `<!doctype html>
  */
 export function serveDashboard(app: NestExpressApplication, webDist: string): void {
   const indexHtml = join(webDist, 'index.html');
-  app.useStaticAssets(webDist, {
+  const assets = express.static(webDist, {
     index: 'index.html',
     fallthrough: true,
     setHeaders: (res, path) => {
@@ -30,6 +30,8 @@ export function serveDashboard(app: NestExpressApplication, webDist: string): vo
       res.setHeader('Cache-Control', path.includes(`${join(webDist, 'assets')}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
+  // the API and socket.io are never files: no file-system lookup on their way (it cost a stat per API request)
+  app.use((req: Request, res: Response, next: NextFunction) => (isReserved(req.path) ? next() : assets(req, res, next)));
   app.use((req: Request, res: Response, next: NextFunction) => {
     const path = req.path;
     if (path.startsWith('/api/v1/')) return next(); // the REST API, including its own 404s
