@@ -105,6 +105,28 @@ describe('EventLog against JetStream', () => {
     expect(seen).toEqual([...big.map((e) => e.sequence), 'poison', tail[0]!.sequence]);
   });
 
+  it('decodes only the messages a page keeps: commits past its end are left to the next page', async () => {
+    const runId = randomUUID();
+    const start = await env.log.lastSequence();
+    for (let i = 0; i < 12; i++) await env.log.append('run', runId, ['a', 'b', 'c', 'd', 'e'].map((p) => phaseStarted(`${p}${i}`)), 'any', meta);
+    const decoded = jest.spyOn(EventLog, 'decodeAll');
+    try {
+      const pages: number[] = [];
+      for (let after = start; ; ) {
+        const page = await env.log.readAll(after, 10);
+        if (page.length === 0) break;
+        pages.push(page.length);
+        after = page[page.length - 1]!.sequence;
+      }
+      expect(pages).toEqual([10, 10, 10, 10, 10, 10]);
+      // each commit once, by the page that keeps it (pages of 10 positions end on a commit's end here);
+      // a page that decoded every message it fetched made 40 decodes of these 12 commits
+      expect(decoded).toHaveBeenCalledTimes(12);
+    } finally {
+      decoded.mockRestore();
+    }
+  });
+
   it('deduplicates a repeated message id', async () => {
     const runId = randomUUID();
     const id = randomUUID();

@@ -170,6 +170,9 @@ const encoder = new TextEncoder();
  * durable work consumers. Framework-free so every service and test can use it the same way.
  */
 export class EventLog {
+  /** events per message on the last bounded read (commits hold several): how many messages the next one asks for */
+  private eventsPerMessage = 1;
+
   private constructor(
     readonly nc: NatsConnection,
     readonly js: JetStreamClient,
@@ -426,6 +429,9 @@ export class EventLog {
 
   /** decode `m` into `out` (its events after `after`), or record it as poison when a list is given */
   private collect(m: LogMessage, after: number, out: Recorded[], poison?: UnreadableEvent[]): void {
+    // a read that starts after a commit's last event meets that commit first: nothing of it to decode
+    const declared = Number(m.headers?.get(COMMIT_HEADER) ?? '');
+    if (Number.isInteger(declared) && declared > 0 && positionOf(m.seq, declared - 1) <= after) return;
     if (!poison) {
       for (const e of EventLog.decodeAll(m)) if (e.sequence > after) out.push(e);
       return;
@@ -439,8 +445,12 @@ export class EventLog {
   }
 
   /**
-   * Bounded reads pull exactly what they want: the consumer's info says how many messages match
-   * after the start, and each fetch asks for up to READ_BUFFER of them and ends when they are in.
+   * Bounded reads pull what they want: the consumer's info says how many messages match after the
+   * start, and each fetch asks for up to READ_BUFFER of them and ends when they are in. A message
+   * holds several events (a commit), so a fetch asks for the events still wanted divided by the
+   * events per message of the last read, and a message that comes after the page is full is not
+   * decoded (the next page reads it again): a page of 15,000 events used to fetch and decode up to
+   * 5,000 commits of 4–5 events.
    * On nats-server 2.9 a new ordered consumer now and then delivers nothing to its first pull
    * (seen with consume() and, more rarely, fetch()): a fetch that brings nothing within
    * FETCH_EXPIRES_MS is retried on a fresh consumer from the last message read, a few times.
@@ -462,12 +472,18 @@ export class EventLog {
       const from = next;
       while (pending > 0 && found() < limit) {
         const before = next;
-        const messages = await consumer.fetch({ max_messages: Math.min(READ_BUFFER, pending, Math.max(1, limit - found())), expires: FETCH_EXPIRES_MS });
+        const wanted = Math.max(1, Math.ceil((limit - found()) / this.eventsPerMessage));
+        const messages = await consumer.fetch({ max_messages: Math.min(READ_BUFFER, pending, wanted), expires: FETCH_EXPIRES_MS });
+        let read = 0;
+        const foundBefore = found();
         for await (const m of messages) {
+          if (found() >= limit) continue; // past the page: left for the next read
           next = m.seq + 1;
           pending -= 1;
+          read += 1;
           this.collect(m, afterSequence, out, poison);
         }
+        if (read > 0) this.eventsPerMessage = Math.max(1, (found() - foundBefore) / read);
         if (next === before) {
           // nothing came: a stall, or the count at the start was more than there was (seen at the
           // log's end during a replay, where it cost a retry per read): ask again before retrying
