@@ -2,10 +2,10 @@ import { messageSequenceOf, type CandidateResult, type EventData, type Orchestra
 import type { AppendMeta, EventLog } from '@conclave/event-log';
 import { SchemaValidator } from '@conclave/service-kit';
 import { createTestEnv, type TestEnv } from '@conclave/testing';
-import { handleOrchestratorRequest, type CommandDeps } from '../app/command-handler';
+import { handleOrchestratorRequest } from '../app/command-handler';
+import { testCommandDeps } from '../app/__tests__/command-deps';
 import { IllegalCommandError, type DeciderInput } from '../domain';
 import { RunRepository } from './run-repository';
-import { TemplateStore } from './template-store';
 
 jest.setTimeout(30_000);
 
@@ -39,19 +39,7 @@ describe('RunRepository: one commit for the inputs of a turn', () => {
   });
   afterAll(() => env?.dispose());
 
-  function commandDeps(runs: RunRepository): CommandDeps {
-    return {
-      runs,
-      templates: new TemplateStore(env.log),
-      validator,
-      now: () => new Date(),
-      onInternalError: (e) => {
-        throw e;
-      },
-      cancelWork: () => undefined,
-      redrive: () => Promise.reject(new Error('no redrive here')),
-    };
-  }
+  const commandDeps = (runs: RunRepository) => testCommandDeps(env.log, runs, validator);
   const request = (command: unknown) => ({ command, actor: { kind: 'user', id: 'test' }, requestId: `req-${Math.random()}` });
   function ok(reply: OrchestratorReply) {
     if (!reply.ok) throw new Error(`refused: ${JSON.stringify(reply.error)}`);

@@ -4,7 +4,7 @@ import { createLogger, SchemaValidator } from '@conclave/service-kit';
 import { createTestEnv, eventually, type TestEnv } from '@conclave/testing';
 import { WorkerRuntime, type WorkerLogger, type WorkerSpec } from '@conclave/worker-kit';
 import { RunRepository } from '../adapters/run-repository';
-import { TemplateStore } from '../adapters/template-store';
+import { testCommandDeps } from './__tests__/command-deps';
 import { handleOrchestratorRequest, type CommandDeps } from './command-handler';
 import { startDirectResults, startResultsConsumer, type DirectResults } from './results-consumer';
 
@@ -36,17 +36,7 @@ describe('worker results in one hop (direct responder) and the RESULTS fallback'
     env = await createTestEnv('resdirect', { database: false, ackWaitMs: 2_000 });
     const validator = new SchemaValidator();
     runs = new RunRepository(env.log, validator.validate, { maxConflicts: 8, cacheSize: 100 });
-    deps = {
-      runs,
-      templates: new TemplateStore(env.log),
-      validator,
-      now: () => new Date(),
-      onInternalError: (e) => {
-        throw e;
-      },
-      cancelWork: () => undefined,
-      redrive: () => Promise.reject(new Error('no redrive here')),
-    };
+    deps = testCommandDeps(env.log, runs, validator);
     const spec: WorkerSpec<GenerateCandidate, Outcome, CandidateResult> = {
       role: 'llm-worker',
       durable: env.log.names.consumers.generateWorkers,
