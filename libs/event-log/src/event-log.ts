@@ -430,8 +430,8 @@ export class EventLog {
   /** decode `m` into `out` (its events after `after`), or record it as poison when a list is given */
   private collect(m: LogMessage, after: number, out: Recorded[], poison?: UnreadableEvent[]): void {
     // a read that starts after a commit's last event meets that commit first: nothing of it to decode
-    const declared = Number(m.headers?.get(COMMIT_HEADER) ?? '');
-    if (Number.isInteger(declared) && declared > 0 && positionOf(m.seq, declared - 1) <= after) return;
+    const declared = declaredCount(m);
+    if (declared !== null && positionOf(m.seq, declared - 1) <= after) return;
     if (!poison) {
       for (const e of EventLog.decodeAll(m)) if (e.sequence > after) out.push(e);
       return;
@@ -560,14 +560,20 @@ function decodeEvent(raw: unknown, trusted: boolean): ConclaveEvent {
 
 /** How many events a message of the events stream holds (1 for a single event written before commits). */
 export function eventCount(m: LogMessage): number {
-  const declared = Number(m.headers?.get(COMMIT_HEADER) ?? '');
-  if (Number.isInteger(declared) && declared > 0) return declared;
+  const declared = declaredCount(m);
+  if (declared !== null) return declared;
   try {
     const body = m.json<{ events?: unknown } | null>();
     return Array.isArray(body?.events) ? Math.max(1, body.events.length) : 1;
   } catch {
     return 1;
   }
+}
+
+/** The event count a commit's header declares, or null (a single event written before commits, or no valid header). */
+function declaredCount(m: LogMessage): number | null {
+  const declared = Number(m.headers?.get(COMMIT_HEADER) ?? '');
+  return Number.isInteger(declared) && declared > 0 ? declared : null;
 }
 
 /** The Nats-Msg-Id of a commit: its event's id, or a digest of its events' ids (ids come from business keys). */

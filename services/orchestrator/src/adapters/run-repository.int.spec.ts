@@ -33,13 +33,15 @@ describe('RunRepository: one commit for the inputs of a turn', () => {
 
   beforeAll(async () => {
     env = await createTestEnv('runrepo', { database: false });
-    const deps = commandDeps(new RunRepository(env.log, validator.validate, { maxConflicts: 8, cacheSize: 100 }));
+    const deps = commandDeps(repository());
     const created = await handleOrchestratorRequest(deps, request({ type: 'CreateTemplate', template }));
     templateId = ok(created).id;
   });
   afterAll(() => env?.dispose());
 
   const commandDeps = (runs: RunRepository) => testCommandDeps(env.log, runs, validator);
+  /** a repository over the test's log, or over a log whose append a test replaces */
+  const repository = (log: EventLog = env.log) => new RunRepository(log, validator.validate, { maxConflicts: 8, cacheSize: 100 });
   const request = (command: unknown) => ({ command, actor: { kind: 'user', id: 'test' }, requestId: `req-${Math.random()}` });
   function ok(reply: OrchestratorReply) {
     if (!reply.ok) throw new Error(`refused: ${JSON.stringify(reply.error)}`);
@@ -65,7 +67,7 @@ describe('RunRepository: one commit for the inputs of a turn', () => {
   const metaOf = (runId: string, causationId: string, workerId: string): AppendMeta => ({ occurredAt: new Date().toISOString(), correlationId: runId, causationId, actor: { kind: 'worker', id: workerId } });
 
   it('decides the inputs of one turn together and appends them as one commit, each event with its own input’s meta', async () => {
-    const runs = new RunRepository(env.log, validator.validate, { maxConflicts: 8, cacheSize: 100 });
+    const runs = repository();
     const { runId, requests } = await startRun(runs, 'kites');
     const [r1, r2] = requests as [Requested, Requested];
     const before = await messages();
@@ -91,7 +93,7 @@ describe('RunRepository: one commit for the inputs of a turn', () => {
   });
 
   it('an input the run refuses gets its own error; the others of its turn are appended', async () => {
-    const runs = new RunRepository(env.log, validator.validate, { maxConflicts: 8, cacheSize: 100 });
+    const runs = repository();
     const { runId, requests } = await startRun(runs, 'gliders');
     const before = await messages();
     const userMeta: AppendMeta = { occurredAt: new Date().toISOString(), correlationId: runId, causationId: null, actor: { kind: 'user', id: 'test' } };
@@ -111,14 +113,12 @@ describe('RunRepository: one commit for the inputs of a turn', () => {
     const held = new Promise<void>((resolve) => (release = resolve));
     const commits: number[] = []; // events per append
     let hold = false;
-    const runs = new RunRepository(
+    const runs = repository(
       withAppend(env.log, async (...args) => {
         commits.push(args[2].length);
         if (hold) await held;
         return env.log.append(...args);
       }),
-      validator.validate,
-      { maxConflicts: 8, cacheSize: 100 },
     );
     const { runId, requests } = await startRun(runs, 'balloons');
     const [r1, r2] = requests as [Requested, Requested];
@@ -140,14 +140,12 @@ describe('RunRepository: one commit for the inputs of a turn', () => {
 
   it('a commit that fails as a whole is tried again input by input, so one input’s fault stays its own', async () => {
     const sizes: number[] = [];
-    const runs = new RunRepository(
+    const runs = repository(
       withAppend(env.log, async (...args) => {
         sizes.push(args[2].length);
         if (new Set(args[2].map((e) => e.meta?.causationId ?? args[4].causationId)).size > 1) throw new Error('the log is unavailable'); // nothing stored
         return env.log.append(...args);
       }),
-      validator.validate,
-      { maxConflicts: 8, cacheSize: 100 },
     );
     const { runId, requests } = await startRun(runs, 'parachutes');
     const [r1, r2] = requests as [Requested, Requested];
